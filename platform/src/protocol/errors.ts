@@ -1,0 +1,60 @@
+/**
+ * Stable error codes and the one error type for API errors.
+ * The code is part of the public contract: clients switch on it, so never rename one.
+ */
+export const ERROR_STATUS = {
+  ValidationError: 400,
+  InvalidRequestContent: 400,
+  UnknownRuntime: 400,
+  InvalidZip: 400,
+  UnsafeZipEntry: 400,
+  CodeTooLarge: 400,
+  InvalidHandler: 400,
+  InvalidRoutingConfig: 400,
+  InvalidQualifier: 400,
+  Unauthorized: 401,
+  InvalidSignature: 403,
+  Forbidden: 403,
+  FunctionNotFound: 404,
+  VersionNotFound: 404,
+  AliasNotFound: 404,
+  RouteNotFound: 404,
+  FunctionAlreadyExists: 409,
+  Conflict: 409,
+  PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  TooManyRequests: 429,
+  FunctionError: 500,
+  InternalError: 500,
+  InitError: 502,
+  OutOfMemory: 502,
+  InstanceCrashed: 502,
+  RuntimeUnavailable: 503,
+  ServiceUnavailable: 503,
+  TimeoutError: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Error returned by the API as `{ "error": { "code", "message" } }`. The message says what to do. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    status?: number,
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status ?? ERROR_STATUS[code];
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string } & Record<string, unknown> } {
+    return { error: { code: this.code, message: this.message, ...(this.details ?? {}) } };
+  }
+}
+
+export function isApiError(e: unknown): e is ApiError {
+  return e instanceof ApiError;
+}

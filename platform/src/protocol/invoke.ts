@@ -1,0 +1,70 @@
+/**
+ * Wire types of the invoke path between the control plane and a runner.
+ * In embedded mode these cross a function call; in the fleet they cross HTTP.
+ */
+import { z } from "zod";
+import { RuntimeId, RuntimeProtocol } from "./runtimes.ts";
+
+/** Everything a runner needs to run one immutable function version. */
+export const FunctionSpec = z.object({
+  functionName: z.string(),
+  /** Immutable version number (1, 2, 3...). */
+  version: z.number().int().positive(),
+  runtime: RuntimeId,
+  handler: z.string(),
+  memorySize: z.number().int().positive(),
+  /** Seconds. */
+  timeout: z.number().positive(),
+  environment: z.record(z.string(), z.string()),
+  codeSha256: z.string().regex(/^[a-f0-9]{64}$/),
+  protocol: RuntimeProtocol,
+  /** Invocations one instance runs at once (1 = Lambda semantics). */
+  instanceConcurrency: z.number().int().positive(),
+  /** Cap on instances of this version on one runner. */
+  maxInstances: z.number().int().positive().optional(),
+});
+export type FunctionSpec = z.infer<typeof FunctionSpec>;
+
+/** Key of a function version inside a runner: name@version#sha. */
+export function specKey(spec: Pick<FunctionSpec, "functionName" | "version" | "codeSha256">): string {
+  return `${spec.functionName}@${spec.version}#${spec.codeSha256.slice(0, 12)}`;
+}
+
+export type StartKind = "warm" | "stem" | "fresh";
+
+export interface InvokeRequest {
+  spec: FunctionSpec;
+  requestId: string;
+  /** The event: JSON text, already validated by the control plane. */
+  payload: Buffer;
+  traceparent?: string;
+  /** Client context (base64 JSON) as in Lambda's X-Amz-Client-Context. */
+  clientContext?: string;
+}
+
+/** Platform failure codes a runner can report; each maps to an ApiError code. */
+export const PlatformErrorCode = z.enum([
+  "TimeoutError",
+  "OutOfMemory",
+  "InitError",
+  "InstanceCrashed",
+  "TooManyRequests",
+  "RuntimeUnavailable",
+  "ServiceUnavailable",
+  "InternalError",
+]);
+export type PlatformErrorCode = z.infer<typeof PlatformErrorCode>;
+
+interface OutcomeBase {
+  /** True when this invocation had to start (or specialise) an instance. */
+  coldStart: boolean;
+  start: StartKind;
+  /** Milliseconds spent inside the instance (handler time, plus init on a cold start). */
+  durationMs: number;
+}
+
+export type InvokeOutcome =
+  | (OutcomeBase & { kind: "success"; payload: Buffer })
+  /** The handler threw or returned an error. payload is JSON `{errorType, errorMessage, stackTrace}`. */
+  | (OutcomeBase & { kind: "function-error"; payload: Buffer })
+  | (Partial<OutcomeBase> & { kind: "platform-error"; code: PlatformErrorCode; message: string });

@@ -1,0 +1,108 @@
+/**
+ * Execution backend port: starts runtime instances. Two adapters: `process` (child processes)
+ * and `docker` (containers). Both pass backend.contract.ts, so the pool above them never
+ * needs to know which one it drives.
+ */
+import type { FunctionSpec, PlatformErrorCode } from "../../../platform/src/protocol/invoke.ts";
+import type { RuntimeAvailability } from "../../../platform/src/protocol/runner.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../../platform/src/protocol/runtimes.ts";
+
+export interface StartOptions {
+  runtime: RuntimeId;
+  protocol: RuntimeProtocol;
+  /** Memory limit in MB; a stem is started with the memory of the specs it may later serve. */
+  memorySize: number;
+  /**
+   * The version to load. Omit it to start a stem instance (no code), which is specialised
+   * later by Instance.specialise(). Stems exist only for the fast protocol.
+   */
+  spec?: FunctionSpec;
+  /** Read-only directory holding the extracted code of `spec` (the future LAMBDA_TASK_ROOT). */
+  codeDir?: string;
+}
+
+export interface InstanceInvokeRequest {
+  requestId: string;
+  /** JSON text of the event. */
+  payload: Buffer;
+  /** Epoch milliseconds after which the invocation has timed out. */
+  deadlineMs: number;
+  traceparent?: string;
+  clientContext?: string;
+}
+
+export type InstanceResult =
+  | { kind: "success"; payload: Buffer }
+  /** payload: JSON `{errorType, errorMessage, stackTrace}` */
+  | { kind: "function-error"; payload: Buffer }
+  | { kind: "platform-error"; code: PlatformErrorCode; message: string };
+
+export type ExitReason = "stopped" | "killed" | "timeout" | "oom" | "crash" | "init-error";
+
+export interface ExitInfo {
+  reason: ExitReason;
+  code: number | null;
+  signal: string | null;
+  /** Last lines of the instance's stderr, for error messages. */
+  stderrTail?: string;
+}
+
+export interface Instance {
+  readonly id: string;
+  readonly runtime: RuntimeId;
+  readonly protocol: RuntimeProtocol;
+  /** The loaded version, or undefined for a stem that has not been specialised. */
+  readonly spec: FunctionSpec | undefined;
+  /** Load code into a stem instance. Rejects with InitError (see InitError class) if the handler fails to load. */
+  specialise(spec: FunctionSpec, codeDir: string): Promise<void>;
+  /**
+   * Run one invocation. Never rejects: failures come back as `platform-error`
+   * (the instance died mid-invocation: OutOfMemory or InstanceCrashed; TimeoutError after kill("timeout")).
+   */
+  invoke(req: InstanceInvokeRequest): Promise<InstanceResult>;
+  /** Kill at once; in-flight invocations resolve with a platform error matching the reason. */
+  kill(reason: "timeout" | "killed" | "oom"): void;
+  /** Ask the instance to exit (SIGTERM), then kill it after graceMs. */
+  stop(graceMs?: number): Promise<void>;
+  /** Resolves once when the instance has exited, for whatever reason. */
+  readonly exited: Promise<ExitInfo>;
+  readonly alive: boolean;
+}
+
+/** Thrown by start()/specialise() when the handler cannot be loaded (syntax error, missing export...). */
+export class InitError extends Error {
+  constructor(
+    message: string,
+    readonly errorType: string = "Runtime.InitError",
+    readonly stackTrace: string[] = [],
+  ) {
+    super(message);
+    this.name = "InitError";
+  }
+}
+
+/** Thrown by start() when the backend cannot start anything (runtime missing, Docker unreachable). */
+export class BackendUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly code: "RuntimeUnavailable" | "ServiceUnavailable" = "RuntimeUnavailable",
+  ) {
+    super(message);
+    this.name = "BackendUnavailableError";
+  }
+}
+
+export interface ExecutionBackend {
+  readonly kind: "process" | "docker";
+  /** Each runtime id with whether this backend can run it, and with what. */
+  runtimes(): Promise<RuntimeAvailability[]>;
+  /**
+   * Start an instance. Resolves when it is ready to take invocations (a stem: when its bootstrap
+   * said hello; with a spec: once the handler is loaded). Rejects with InitError or BackendUnavailableError.
+   */
+  start(opts: StartOptions): Promise<Instance>;
+  /** Throws with a message naming the dependency when the backend cannot work (e.g. Docker down). */
+  healthCheck(): Promise<void>;
+  /** Kill every instance this backend started. */
+  close(): Promise<void>;
+}
