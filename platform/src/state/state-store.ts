@@ -47,12 +47,19 @@ export interface StateStore {
   /** Remaining TTL in ms, -1 when the key has no TTL, -2 when it does not exist. */
   ttl(key: string): Promise<number>;
 
-  /** Hash operations, used for metric windows (histogram buckets) and small records. */
+  /**
+   * Hash operations, used for metric windows (histogram buckets) and small records.
+   * hincrby: ttlMs, if given, is set when the key is created (a metric window keeps its original expiry).
+   */
   hincrby(key: string, field: string, by: number, opts?: { ttlMs?: number }): Promise<number>;
+  /** hset: ttlMs, if given, (re)sets the key's expiry on every call (heartbeat records stay alive while refreshed). */
   hset(key: string, fields: Record<string, string>, opts?: { ttlMs?: number }): Promise<void>;
   hgetall(key: string): Promise<Record<string, string>>;
 
-  /** Acquire `name` for `holder` if free or expired (or already held by holder). Null when someone else holds it. */
+  /**
+   * Acquire `name` for `holder` if free or expired (or already held by holder). Null when someone else holds it.
+   * Every successful acquire issues a new, larger token, so a re-acquire supersedes the holder's previous Lease object.
+   */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null>;
   /** Extend a lease still held with the same token. Null when it was lost. */
   renewLease(lease: Lease, ttlMs: number): Promise<Lease | null>;
@@ -67,15 +74,23 @@ export interface StateStore {
   xadd(stream: string, fields: Record<string, string>, opts?: { maxLen?: number }): Promise<string>;
   /** Create a consumer group (idempotent). startId "$" = only new entries, "0" = from the beginning. Creates the stream if needed. */
   createGroup(stream: string, group: string, startId?: "$" | "0"): Promise<void>;
-  /** Read new entries for a consumer of a group (XREADGROUP ... >). Entries stay pending until acked. */
+  /**
+   * Read new entries for a consumer of a group (XREADGROUP ... >). Entries stay pending until acked.
+   * Without `count`, returns every new entry. Rejects (message containing NOGROUP) when the group does not exist.
+   * A read blocked in `blockMs` resolves [] when the store is closed.
+   */
   readGroup(stream: string, group: string, consumer: string, opts?: ReadGroupOptions): Promise<StreamEntry[]>;
   ack(stream: string, group: string, ids: string[]): Promise<number>;
-  /** Claim entries pending longer than minIdleMs (from crashed consumers) for `consumer` (XAUTOCLAIM). */
+  /**
+   * Claim entries pending at least minIdleMs (from crashed consumers) for `consumer` (XAUTOCLAIM), at most `count`
+   * (default 100). Each claim counts as a delivery, so a first re-delivery reports deliveries = 2.
+   */
   claimStale(stream: string, group: string, consumer: string, minIdleMs: number, count?: number): Promise<StreamEntry[]>;
-  /** Number of entries delivered to the group and not yet acknowledged. */
+  /** Number of entries delivered to the group and not yet acknowledged. Rejects (NOGROUP) when the group does not exist. */
   pendingCount(stream: string, group: string): Promise<number>;
 
   /** Throws when the store is unreachable. */
   ping(): Promise<void>;
+  /** Release connections and timers and wake blocked readers. Later calls reject; close() itself is idempotent. */
   close(): Promise<void>;
 }

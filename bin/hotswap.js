@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The installed `hotswap` command: runs the TypeScript CLI through tsx's loader.
+import { register } from "tsx/esm/api";
+
+register();
+await import("../platform/src/cli.ts");

@@ -1,0 +1,9 @@
+/** Who is making a request, for the audit trail. */
+import type { Context } from "hono";
+import type { AppEnv } from "./context.ts";
+import type { Actor } from "../functions/function-service.ts";
+
+export function actorOf(c: Context<AppEnv>): Actor {
+  const p = c.get("principal");
+  return { id: p ? `key:${p.keyId}` : "anonymous", requestId: c.get("requestId") };
+}

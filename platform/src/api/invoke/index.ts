@@ -1,0 +1,81 @@
+/**
+ * POST /api/v1/functions/{name}/invoke?qualifier=: HotSwap's invoke endpoint.
+ * 200 with the handler's JSON; 500 + x-hotswap-function-error for a handler error; platform
+ * failures (timeout, no capacity, crash...) as JSON errors carrying both `error` and errorType/errorMessage.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { createRouter, errorResponses } from "../openapi.ts";
+import { FunctionName } from "../../functions/schemas.ts";
+import type { Invoker } from "../../router/invoker.ts";
+import { payloadTooLarge } from "../../router/invoker.ts";
+import { ApiError } from "../../protocol/errors.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../protocol/limits.ts";
+import {
+  HEADER_COLD_START,
+  HEADER_FUNCTION_ERROR,
+  HEADER_REQUEST_ID,
+  HEADER_START,
+  HEADER_TRACEPARENT,
+  HEADER_VERSION,
+} from "../../protocol/headers.ts";
+
+const invoke = createRoute({
+  method: "post",
+  path: "/api/v1/functions/{name}/invoke",
+  tags: ["invoke"],
+  summary: "Invoke a function synchronously; the body is the event",
+  request: {
+    params: z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) }),
+    query: z.object({
+      qualifier: z
+        .string()
+        .max(128)
+        .optional()
+        .openapi({ description: "A version number, an alias, or $LATEST. Default: alias live if it exists, else $LATEST." }),
+    }),
+  },
+  responses: {
+    200: { description: "The handler's return value (JSON)" },
+    ...errorResponses(400, 401, 404, 413, 429, 500, 502, 503, 504),
+  },
+});
+
+export function invokeRoutes(invoker: Invoker) {
+  const app = createRouter();
+  app.use(
+    "/api/v1/functions/:name/invoke",
+    bodyLimit({
+      maxSize: MAX_SYNC_PAYLOAD_BYTES,
+      onError: () => {
+        throw payloadTooLarge();
+      },
+    }),
+  );
+  app.openapi(invoke, async (c) => {
+    const { name } = c.req.valid("param");
+    const { qualifier } = c.req.valid("query");
+    const requestId = c.get("requestId");
+    const payload = Buffer.from(await c.req.arrayBuffer());
+    const { spec, outcome } = await invoker.invoke(name, qualifier, payload, {
+      requestId,
+      traceparent: c.req.header(HEADER_TRACEPARENT),
+    });
+    c.header(HEADER_REQUEST_ID, requestId);
+    c.header(HEADER_VERSION, String(spec.version));
+    if (outcome.kind === "platform-error") {
+      if (outcome.coldStart !== undefined) c.header(HEADER_COLD_START, String(outcome.coldStart));
+      const err = new ApiError(outcome.code, outcome.message);
+      return c.json({ ...err.toJSON(), errorType: outcome.code, errorMessage: outcome.message }, err.status as 500);
+    }
+    c.header(HEADER_COLD_START, String(outcome.coldStart));
+    c.header(HEADER_START, outcome.start);
+    c.header("content-type", "application/json");
+    if (outcome.kind === "function-error") {
+      c.header(HEADER_FUNCTION_ERROR, "Unhandled");
+      return c.body(outcome.payload as Uint8Array<ArrayBuffer>, 500);
+    }
+    return c.body(outcome.payload as Uint8Array<ArrayBuffer>, 200);
+  });
+  return app;
+}

@@ -1,0 +1,48 @@
+/**
+ * Wires authentication to the database: the ApiKeyStore adapter over the api_keys repository,
+ * the server's secret box, the first-start admin key, and the middleware (Bearer, then SigV4).
+ */
+import type { MiddlewareHandler } from "hono";
+import {
+  KeyResolver,
+  SecretBox,
+  authenticate,
+  bearerAuthenticator,
+  ensureAdminKey,
+  loadOrCreateSecretKey,
+  sigV4Authenticator,
+  type ApiKeyStore,
+} from "./auth/index.ts";
+import type { Repositories } from "./db/index.ts";
+import type { AppEnv } from "./api/context.ts";
+
+export function apiKeyStore(repos: Repositories): ApiKeyStore {
+  return {
+    get: (id) => repos.apiKeys.get(id),
+    insert: async (rec) => {
+      await repos.apiKeys.insert({ id: rec.id, name: rec.name, secretHash: rec.secretHash, secretEnc: rec.secretEnc, role: rec.role });
+    },
+    count: () => repos.apiKeys.count(),
+    touch: (id) => repos.apiKeys.touch(id),
+  };
+}
+
+export interface AuthSetup {
+  middleware: MiddlewareHandler<AppEnv>;
+  resolver: KeyResolver;
+  /** The generated admin key, only on the start that created it. */
+  createdAdminKey?: string;
+}
+
+export async function createAuth(opts: { repos: Repositories; dataDir: string; adminKey?: string; secretKey?: string }): Promise<AuthSetup> {
+  const box = new SecretBox(await loadOrCreateSecretKey({ configured: opts.secretKey, dataDir: opts.dataDir }));
+  const store = apiKeyStore(opts.repos);
+  const admin = await ensureAdminKey({ store, box, adminKey: opts.adminKey });
+  const resolver = new KeyResolver({ store, box });
+  const middleware = authenticate({ authenticators: [bearerAuthenticator(resolver), sigV4Authenticator(resolver)] });
+  return {
+    middleware: middleware as unknown as MiddlewareHandler<AppEnv>,
+    resolver,
+    createdAdminKey: admin.created ? admin.key : undefined,
+  };
+}

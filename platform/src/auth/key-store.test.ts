@@ -1,0 +1,208 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { hashSecret, parseApiKey, verifySecret } from "./api-key.ts";
+import { runApiKeyStoreContract } from "./key-store.contract.ts";
+import { ADMIN_ROLE, ensureAdminKey, KeyResolver, newApiKeyRecord, type ApiKeyRecord, type ApiKeyStore } from "./key-store.ts";
+import { MemoryApiKeyStore } from "./memory-key-store.ts";
+import { SecretBox } from "./secret-box.ts";
+
+const SECRET = "Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Z";
+const box = new SecretBox(randomBytes(32));
+
+runApiKeyStoreContract("memory", async () => ({ store: new MemoryApiKeyStore() }));
+
+async function storeWith(...recs: Array<Partial<ApiKeyRecord> & { id: string }>): Promise<MemoryApiKeyStore> {
+  const store = new MemoryApiKeyStore();
+  for (const r of recs) await store.insert({ ...newApiKeyRecord({ box, id: r.id, secret: SECRET, name: r.id, role: "admin" }), ...r });
+  return store;
+}
+
+function clock(start = 1_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+describe("newApiKeyRecord", () => {
+  it("stores only the hash and the sealed secret, bound to the id", () => {
+    const rec = newApiKeyRecord({ box, id: "abcd1234", secret: SECRET, name: "ci", role: "admin" });
+    assert.equal(rec.secretHash, hashSecret(SECRET));
+    assert.ok(!JSON.stringify(rec).includes(SECRET));
+    assert.equal(box.decrypt(rec.secretEnc, "abcd1234"), SECRET);
+    assert.equal(rec.revokedAt, null);
+  });
+});
+
+describe("KeyResolver", () => {
+  it("serves repeated lookups from memory within the TTL and refetches after it", async () => {
+    const store = await storeWith({ id: "abcd1234", role: "viewer" });
+    const t = clock();
+    const resolver = new KeyResolver({ store, box, ttlMs: 30_000, now: t.now });
+    assert.deepEqual(await resolver.get("abcd1234"), { id: "abcd1234", role: "viewer", secretHash: hashSecret(SECRET) });
+    await resolver.get("abcd1234");
+    assert.equal(store.gets, 1);
+    t.advance(30_001);
+    await resolver.get("abcd1234");
+    assert.equal(store.gets, 2);
+  });
+
+  it("shares one store lookup among concurrent requests for the same key", async () => {
+    const store = await storeWith({ id: "abcd1234" });
+    const resolver = new KeyResolver({ store, box });
+    await Promise.all(Array.from({ length: 20 }, () => resolver.get("abcd1234")));
+    assert.equal(store.gets, 1);
+  });
+
+  it("returns null for unknown keys and remembers that only briefly", async () => {
+    const store = new MemoryApiKeyStore();
+    const t = clock();
+    const resolver = new KeyResolver({ store, box, negativeTtlMs: 5_000, now: t.now });
+    assert.equal(await resolver.get("nope1234"), null);
+    assert.equal(await resolver.get("nope1234"), null);
+    assert.equal(store.gets, 1);
+    await store.insert(newApiKeyRecord({ box, id: "nope1234", secret: SECRET, name: "n", role: "admin" }));
+    t.advance(5_001);
+    assert.equal((await resolver.get("nope1234"))?.id, "nope1234");
+  });
+
+  it("treats a revoked key as absent, immediately after invalidate(id)", async () => {
+    const store = await storeWith({ id: "abcd1234" });
+    const resolver = new KeyResolver({ store, box });
+    assert.ok(await resolver.get("abcd1234"));
+    store.revoke("abcd1234");
+    assert.ok(await resolver.get("abcd1234"), "still cached until invalidated");
+    resolver.invalidate("abcd1234");
+    assert.equal(await resolver.get("abcd1234"), null);
+    assert.equal(await resolver.secret("abcd1234"), null);
+  });
+
+  it("does not cache a lookup that was in flight when invalidate(id) was called", async () => {
+    const inner = await storeWith({ id: "abcd1234" });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const store: ApiKeyStore = {
+      get: async (id) => {
+        const rec = await inner.get(id);
+        await gate;
+        return rec;
+      },
+      insert: (r) => inner.insert(r),
+      count: () => inner.count(),
+    };
+    const resolver = new KeyResolver({ store, box });
+    const stale = resolver.get("abcd1234");
+    inner.revoke("abcd1234");
+    resolver.invalidate("abcd1234");
+    release();
+    assert.ok(await stale, "the in-flight caller still gets what it read");
+    assert.equal(await resolver.get("abcd1234"), null, "but it was not cached");
+  });
+
+  it("decrypts the secret on demand and caches it", async () => {
+    const store = await storeWith({ id: "abcd1234" });
+    const resolver = new KeyResolver({ store, box });
+    assert.equal(await resolver.secret("abcd1234"), SECRET);
+    assert.equal(await resolver.secret("abcd1234"), SECRET);
+    assert.equal(await resolver.secret("zzzz9999"), null);
+    assert.equal(store.gets, 2);
+  });
+
+  it("throws when the sealed secret was made under another server key", async () => {
+    const store = await storeWith({ id: "abcd1234" });
+    const resolver = new KeyResolver({ store, box: new SecretBox(randomBytes(32)) });
+    await assert.rejects(resolver.secret("abcd1234"), /HOTSWAP_SECRET_KEY/);
+  });
+
+  it("evicts the oldest entries beyond maxEntries", async () => {
+    const store = await storeWith({ id: "aaaa1111" }, { id: "bbbb2222" }, { id: "cccc3333" });
+    const resolver = new KeyResolver({ store, box, maxEntries: 2 });
+    await resolver.get("aaaa1111");
+    await resolver.get("bbbb2222");
+    await resolver.get("cccc3333");
+    assert.equal(store.gets, 3);
+    await resolver.get("cccc3333");
+    await resolver.get("bbbb2222");
+    assert.equal(store.gets, 3);
+    await resolver.get("aaaa1111");
+    assert.equal(store.gets, 4);
+  });
+
+  it("forwards markUsed to store.touch at most once per interval, ignoring failures", async () => {
+    const store = await storeWith({ id: "abcd1234" });
+    const t = clock();
+    const resolver = new KeyResolver({ store, box, touchIntervalMs: 60_000, now: t.now });
+    resolver.markUsed("abcd1234");
+    resolver.markUsed("abcd1234");
+    t.advance(60_000);
+    resolver.markUsed("abcd1234");
+    assert.deepEqual(store.touched, ["abcd1234", "abcd1234"]);
+
+    store.touch = async () => {
+      throw new Error("db down");
+    };
+    t.advance(60_000);
+    resolver.markUsed("abcd1234"); // must not produce an unhandled rejection
+    await new Promise((r) => setImmediate(r));
+  });
+});
+
+describe("ensureAdminKey", () => {
+  it("generates an admin key in an empty store and returns it once", async () => {
+    const store = new MemoryApiKeyStore();
+    const res = await ensureAdminKey({ store, box });
+    assert.equal(res.created, true);
+    assert.ok(res.created && res.key);
+    const parsed = parseApiKey(res.key!)!;
+    assert.equal(parsed.id, res.id);
+    const rec = (await store.get(res.id))!;
+    assert.equal(rec.role, ADMIN_ROLE);
+    assert.ok(verifySecret(parsed.secret, rec.secretHash));
+    assert.equal(box.decrypt(rec.secretEnc, rec.id), parsed.secret);
+
+    assert.deepEqual(await ensureAdminKey({ store, box }), { created: false });
+    assert.equal(await store.count(), 1);
+  });
+
+  it("inserts a configured HOTSWAP_ADMIN_KEY and never returns it", async () => {
+    const store = new MemoryApiKeyStore();
+    const adminKey = `hs_admin01_${SECRET}`;
+    const res = await ensureAdminKey({ store, box, adminKey });
+    assert.deepEqual(res, { created: true, id: "admin01" });
+    assert.ok(verifySecret(SECRET, (await store.get("admin01"))!.secretHash));
+    assert.deepEqual(await ensureAdminKey({ store, box, adminKey }), { created: false, id: "admin01" });
+  });
+
+  it("inserts a configured key even when other keys exist", async () => {
+    const store = await storeWith({ id: "other123" });
+    const res = await ensureAdminKey({ store, box, adminKey: `hs_admin01_${SECRET}` });
+    assert.deepEqual(res, { created: true, id: "admin01" });
+    assert.equal(await store.count(), 2);
+  });
+
+  it("fails fast, without echoing the secret, when the configured id exists with another secret", async () => {
+    const store = await storeWith({ id: "admin01" });
+    const other = "Q".repeat(40);
+    await assert.rejects(
+      ensureAdminKey({ store, box, adminKey: `hs_admin01_${other}` }),
+      (e: Error) => /already exists with a different secret/.test(e.message) && !e.message.includes(other),
+    );
+  });
+
+  it("treats a concurrent insert of the same configured key as already present", async () => {
+    const inner = new MemoryApiKeyStore();
+    const adminKey = `hs_admin01_${SECRET}`;
+    const store: ApiKeyStore = {
+      get: (id) => inner.get(id),
+      count: () => inner.count(),
+      insert: async (rec) => {
+        await inner.insert(rec); // the other replica wins the race...
+        await inner.insert(rec); // ...so ours hits the duplicate
+      },
+    };
+    assert.deepEqual(await ensureAdminKey({ store, box, adminKey }), { created: false, id: "admin01" });
+  });
+
+  it("rejects a malformed configured key", async () => {
+    await assert.rejects(ensureAdminKey({ store: new MemoryApiKeyStore(), box, adminKey: "hs_x_short" }), /must look like/);
+  });
+});

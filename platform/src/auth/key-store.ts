@@ -1,0 +1,238 @@
+/**
+ * API key storage as authentication sees it: the `ApiKeyStore` port (implemented against
+ * the database elsewhere), the `KeyResolver` cache that keeps per-request lookups off the
+ * database, and the first-start admin key bootstrap.
+ */
+import { formatApiKey, generateApiKey, hashSecret, parseApiKey, verifySecret } from "./api-key.ts";
+import type { SecretBox } from "./secret-box.ts";
+
+/** One stored API key. The secret is kept only as a hash (Bearer) and sealed (SigV4). */
+export interface ApiKeyRecord {
+  /** Public key id, `[a-z0-9]{4,32}`. */
+  id: string;
+  /** Human label, e.g. `"admin"` or `"ci"`. */
+  name: string;
+  /** `hashSecret(secret)`: hex sha256. */
+  secretHash: string;
+  /** `box.encrypt(secret, id)`: `v1:<iv>:<tag>:<ct>`. */
+  secretEnc: string;
+  role: string;
+  /** Set when the key is revoked; a revoked key never authenticates. */
+  revokedAt: Date | null;
+}
+
+/** The storage port auth needs. `insert` rejects a duplicate id. */
+export interface ApiKeyStore {
+  get(id: string): Promise<ApiKeyRecord | null>;
+  insert(rec: ApiKeyRecord): Promise<void>;
+  count(): Promise<number>;
+  /** Optional "last used" bookkeeping; called at most once per key per `touchIntervalMs`. */
+  touch?(id: string): Promise<void>;
+}
+
+/** Role given to the bootstrap admin key. */
+export const ADMIN_ROLE = "admin";
+
+/** Build the stored record for a new key (hash + sealed secret). The caller shows the key once. */
+export function newApiKeyRecord(opts: { box: SecretBox; id: string; secret: string; name: string; role: string }): ApiKeyRecord {
+  return {
+    id: opts.id,
+    name: opts.name,
+    secretHash: hashSecret(opts.secret),
+    secretEnc: opts.box.encrypt(opts.secret, opts.id),
+    role: opts.role,
+    revokedAt: null,
+  };
+}
+
+/** What the resolver hands to authenticators for an active (not revoked) key. */
+export interface ResolvedKey {
+  id: string;
+  role: string;
+  secretHash: string;
+}
+
+export interface KeyResolverOptions {
+  store: ApiKeyStore;
+  box: SecretBox;
+  /** How long a found key is trusted without asking the store. @default 30_000 */
+  ttlMs?: number;
+  /** How long "no such key" is remembered (kept short so a new key works quickly). @default 5_000 */
+  negativeTtlMs?: number;
+  /** Upper bound on cached ids; the oldest entries go first. @default 10_000 */
+  maxEntries?: number;
+  /** Minimum time between `store.touch(id)` calls for one key. @default 60_000 */
+  touchIntervalMs?: number;
+  /** Clock, for tests. @default Date.now */
+  now?: () => number;
+}
+
+interface CacheEntry {
+  expiresAt: number;
+  key: ResolvedKey | null;
+  secretEnc?: string;
+  secret?: string;
+}
+
+/**
+ * In-memory cache in front of an `ApiKeyStore`. Revoked and unknown keys resolve to null.
+ * Call `invalidate(id)` after revoking (or creating) a key so this replica sees it at once;
+ * other replicas see it within `ttlMs`.
+ */
+export class KeyResolver {
+  readonly #store: ApiKeyStore;
+  readonly #box: SecretBox;
+  readonly #ttlMs: number;
+  readonly #negativeTtlMs: number;
+  readonly #maxEntries: number;
+  readonly #touchIntervalMs: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #inflight = new Map<string, Promise<CacheEntry>>();
+  readonly #lastTouched = new Map<string, number>();
+  /** Bumped by invalidate so a lookup that started before it does not repopulate stale data. */
+  #generation = 0;
+
+  constructor(opts: KeyResolverOptions) {
+    this.#store = opts.store;
+    this.#box = opts.box;
+    this.#ttlMs = opts.ttlMs ?? 30_000;
+    this.#negativeTtlMs = opts.negativeTtlMs ?? 5_000;
+    this.#maxEntries = opts.maxEntries ?? 10_000;
+    this.#touchIntervalMs = opts.touchIntervalMs ?? 60_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** The active key with this id, or null when it does not exist or is revoked. */
+  async get(id: string): Promise<ResolvedKey | null> {
+    return (await this.#entry(id)).key;
+  }
+
+  /**
+   * The plain secret of an active key (for SigV4), decrypted on first use and cached.
+   * Null when the key does not exist or is revoked. Throws when the sealed secret cannot
+   * be opened (server key changed): that is an operator problem, not a client one.
+   */
+  async secret(id: string): Promise<string | null> {
+    const entry = await this.#entry(id);
+    if (!entry.key || entry.secretEnc === undefined) return null;
+    if (entry.secret === undefined) entry.secret = this.#box.decrypt(entry.secretEnc, id);
+    return entry.secret;
+  }
+
+  /** Drop the cached record for `id` (after revoke, role change or create). */
+  invalidate(id: string): void {
+    this.#generation++;
+    this.#cache.delete(id);
+    this.#inflight.delete(id);
+  }
+
+  /** Drop everything. */
+  clear(): void {
+    this.#generation++;
+    this.#cache.clear();
+    this.#inflight.clear();
+  }
+
+  /** Record that a key was used: forwards to `store.touch`, throttled, fire-and-forget. */
+  markUsed(id: string): void {
+    if (!this.#store.touch) return;
+    const now = this.#now();
+    const last = this.#lastTouched.get(id);
+    if (last !== undefined && now - last < this.#touchIntervalMs) return;
+    this.#lastTouched.set(id, now);
+    if (this.#lastTouched.size > this.#maxEntries) this.#lastTouched.delete(this.#lastTouched.keys().next().value!);
+    // Bookkeeping only: a failure must not fail the request.
+    this.#store.touch(id).catch(() => {});
+  }
+
+  async #entry(id: string): Promise<CacheEntry> {
+    const cached = this.#cache.get(id);
+    if (cached && cached.expiresAt > this.#now()) return cached;
+    const pending = this.#inflight.get(id);
+    if (pending) return pending;
+    const generation = this.#generation;
+    const p = this.#load(id).then(
+      (entry) => {
+        if (this.#inflight.get(id) === p) this.#inflight.delete(id);
+        if (generation === this.#generation) this.#remember(id, entry);
+        return entry;
+      },
+      (err: unknown) => {
+        if (this.#inflight.get(id) === p) this.#inflight.delete(id);
+        throw err;
+      },
+    );
+    this.#inflight.set(id, p);
+    return p;
+  }
+
+  async #load(id: string): Promise<CacheEntry> {
+    const rec = await this.#store.get(id);
+    const now = this.#now();
+    if (!rec || rec.revokedAt !== null) return { expiresAt: now + this.#negativeTtlMs, key: null };
+    return {
+      expiresAt: now + this.#ttlMs,
+      key: { id: rec.id, role: rec.role, secretHash: rec.secretHash },
+      secretEnc: rec.secretEnc,
+    };
+  }
+
+  #remember(id: string, entry: CacheEntry): void {
+    this.#cache.delete(id);
+    this.#cache.set(id, entry);
+    while (this.#cache.size > this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value!);
+  }
+}
+
+export interface EnsureAdminKeyOptions {
+  store: ApiKeyStore;
+  box: SecretBox;
+  /** `HOTSWAP_ADMIN_KEY`: when set, this key is the admin key. */
+  adminKey?: string;
+}
+
+export type EnsureAdminKeyResult =
+  /** A key was inserted. `key` is set only when it was generated: print it once, it is not recoverable. */
+  | { created: true; id: string; key?: string }
+  /** Nothing inserted. `id` is the configured key's id; unset when keys already existed and none is configured. */
+  | { created: false; id?: string };
+
+/**
+ * First-start bootstrap. With `adminKey`, insert it when its id is absent (never return it).
+ * Without it, generate an admin key only when the store is empty and return it once.
+ */
+export async function ensureAdminKey(opts: EnsureAdminKeyOptions): Promise<EnsureAdminKeyResult> {
+  const { store, box } = opts;
+  if (opts.adminKey !== undefined) {
+    const parsed = parseApiKey(opts.adminKey);
+    if (!parsed) {
+      throw new Error("HOTSWAP_ADMIN_KEY must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]");
+    }
+    const existing = await store.get(parsed.id);
+    if (existing) return checkConfiguredMatches(existing, parsed.secret);
+    try {
+      await store.insert(newApiKeyRecord({ box, id: parsed.id, secret: parsed.secret, name: "admin", role: ADMIN_ROLE }));
+    } catch (e) {
+      // Another replica inserted it between our get and insert.
+      const raced = await store.get(parsed.id);
+      if (raced) return checkConfiguredMatches(raced, parsed.secret);
+      throw e;
+    }
+    return { created: true, id: parsed.id };
+  }
+  if ((await store.count()) > 0) return { created: false };
+  const { id, secret } = generateApiKey();
+  await store.insert(newApiKeyRecord({ box, id, secret, name: "admin", role: ADMIN_ROLE }));
+  return { created: true, id, key: formatApiKey(id, secret) };
+}
+
+function checkConfiguredMatches(rec: ApiKeyRecord, secret: string): EnsureAdminKeyResult {
+  if (!verifySecret(secret, rec.secretHash)) {
+    throw new Error(
+      `HOTSWAP_ADMIN_KEY: a key with id "${rec.id}" already exists with a different secret. ` +
+        "Use a new id for the new admin key (and revoke the old one), or restore the original HOTSWAP_ADMIN_KEY.",
+    );
+  }
+  return { created: false, id: rec.id };
+}

@@ -1,0 +1,202 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isApiError } from "../protocol/errors.ts";
+import { KeyResolver, newApiKeyRecord } from "./key-store.ts";
+import { MemoryApiKeyStore } from "./memory-key-store.ts";
+import {
+  authenticate,
+  bearerAuthenticator,
+  rawPathAndQuery,
+  requireRole,
+  sigV4Authenticator,
+  type AuthEnv,
+  type Authenticator,
+} from "./middleware.ts";
+import { SecretBox } from "./secret-box.ts";
+import { signWithSmithy } from "./sigv4-test-signer.ts";
+
+const SECRET = "Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9M";
+const KEY = `hs_abcd1234_${SECRET}`;
+const VIEWER_KEY = `hs_view1234_${SECRET}`;
+const INVOKE = "/2015-03-31/functions/hello/invocations";
+
+async function setup(opts: { authenticators?: (r: KeyResolver) => Authenticator[] } = {}) {
+  const box = new SecretBox(randomBytes(32));
+  const store = new MemoryApiKeyStore();
+  await store.insert(newApiKeyRecord({ box, id: "abcd1234", secret: SECRET, name: "admin", role: "admin" }));
+  await store.insert(newApiKeyRecord({ box, id: "view1234", secret: SECRET, name: "viewer", role: "viewer" }));
+  const resolver = new KeyResolver({ store, box });
+  const authenticators = opts.authenticators?.(resolver) ?? [bearerAuthenticator(resolver), sigV4Authenticator(resolver)];
+  const app = new Hono<AuthEnv>();
+  app.onError((err, c) =>
+    isApiError(err)
+      ? c.json(err.toJSON(), err.status as ContentfulStatusCode)
+      : c.json({ error: { code: "InternalError", message: "Internal error" } }, 500),
+  );
+  app.use("*", authenticate({ authenticators }));
+  app.get("/health", (c) => c.json({ ok: true }));
+  app.get("/docs/ui", (c) => c.text("docs"));
+  app.get("/api/v1/whoami", (c) => c.json(c.get("principal")));
+  app.delete("/api/v1/functions/x", requireRole("admin"), (c) => c.json({ deleted: true }));
+  app.post("/2015-03-31/functions/:name/invocations", async (c) => {
+    // Reading the body again after the SigV4 authenticator consumed it: Hono's cache serves it.
+    const json = await c.req.json();
+    const text = await c.req.text();
+    const bytes = (await c.req.arrayBuffer()).byteLength;
+    return c.json({ principal: c.get("principal"), json, text, bytes, qualifier: c.req.query("Qualifier") });
+  });
+  return { app, store, resolver };
+}
+
+async function signedInvoke(over: { secretAccessKey?: string; accessKeyId?: string; body?: string; path?: string } = {}) {
+  const body = over.body ?? '{"n":1}';
+  const path = over.path ?? INVOKE;
+  const req = await signWithSmithy({
+    accessKeyId: over.accessKeyId ?? "hs_abcd1234",
+    secretAccessKey: over.secretAccessKey ?? SECRET,
+    path,
+    query: { Qualifier: "live" },
+    body,
+    headers: { host: "localhost" },
+  });
+  return new Request(`http://localhost${path}?${req.query}`, { method: "POST", headers: req.headers, body });
+}
+
+async function errorOf(res: Response) {
+  const body = await res.text();
+  assert.ok(!body.includes(SECRET), "response leaks the secret");
+  return (JSON.parse(body) as { error: { code: string; message: string } }).error;
+}
+
+describe("authenticate", () => {
+  it("lets public paths through without credentials", async () => {
+    const { app } = await setup();
+    assert.equal((await app.request("/health")).status, 200);
+    assert.equal((await app.request("/docs/ui")).status, 200);
+  });
+
+  it("answers 401 Unauthorized saying how to authenticate when credentials are missing", async () => {
+    const { app } = await setup();
+    const res = await app.request("/api/v1/whoami");
+    assert.equal(res.status, 401);
+    const err = await errorOf(res);
+    assert.equal(err.code, "Unauthorized");
+    assert.match(err.message, /Send "Authorization: Bearer hs_<id>_<secret>"/);
+  });
+
+  it("mentions SigV4 in the 401 on the Lambda-compatible path", async () => {
+    const { app } = await setup();
+    const err = await errorOf(await app.request(INVOKE, { method: "POST" }));
+    assert.match(err.message, /Bearer.*SigV4/);
+  });
+
+  it("accepts a Bearer key and sets the principal", async () => {
+    const { app } = await setup();
+    const res = await app.request("/api/v1/whoami", { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { keyId: "abcd1234", role: "admin", method: "bearer" });
+  });
+
+  it("rejects a wrong secret, a malformed key and a revoked key with 401, never echoing the token", async () => {
+    const { app, store, resolver } = await setup();
+    const wrong = `hs_abcd1234_${"X".repeat(40)}`;
+    let res = await app.request("/api/v1/whoami", { headers: { authorization: `Bearer ${wrong}` } });
+    assert.equal(res.status, 401);
+    assert.match((await errorOf(res)).message, /Invalid or revoked API key/);
+
+    res = await app.request("/api/v1/whoami", { headers: { authorization: `Bearer ${SECRET}` } });
+    assert.equal(res.status, 401);
+    assert.match((await errorOf(res)).message, /Malformed API key/);
+
+    store.revoke("abcd1234");
+    resolver.invalidate("abcd1234");
+    res = await app.request("/api/v1/whoami", { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(res.status, 401);
+    await errorOf(res);
+  });
+
+  it("rejects other schemes with 401 naming the Bearer form", async () => {
+    const { app } = await setup();
+    const res = await app.request("/api/v1/whoami", { headers: { authorization: "Basic dXNlcjpwYXNz" } });
+    assert.equal(res.status, 401);
+    assert.match((await errorOf(res)).message, /Unsupported Authorization scheme.*Bearer/);
+  });
+
+  it("accepts SigV4 on the Lambda path, and the handler can still read the body", async () => {
+    const { app } = await setup();
+    const res = await app.request(await signedInvoke());
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.deepEqual(await res.json(), {
+      principal: { keyId: "abcd1234", role: "admin", method: "sigv4" },
+      json: { n: 1 },
+      text: '{"n":1}',
+      bytes: 7,
+      qualifier: "live",
+    });
+  });
+
+  it("rejects a SigV4 request signed with the wrong secret with 403 InvalidSignature", async () => {
+    const { app } = await setup();
+    const res = await app.request(await signedInvoke({ secretAccessKey: "W".repeat(40) }));
+    assert.equal(res.status, 403);
+    assert.equal((await errorOf(res)).code, "InvalidSignature");
+  });
+
+  it("does not accept SigV4 outside the Lambda path", async () => {
+    const { app } = await setup();
+    const signed = await signedInvoke();
+    const res = await app.request("/api/v1/whoami", { headers: signed.headers });
+    assert.equal(res.status, 401);
+    assert.match((await errorOf(res)).message, /SigV4 is accepted only on the Lambda-compatible API/);
+  });
+
+  it("accepts Bearer on the Lambda path too", async () => {
+    const { app } = await setup();
+    const res = await app.request(`${INVOKE}?Qualifier=live`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: "{}" });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { principal: { method: string } }).principal.method, "bearer");
+  });
+
+  it("tries authenticators in order and the first principal wins", async () => {
+    const calls: string[] = [];
+    const skip: Authenticator = async () => (calls.push("skip"), null);
+    const fixed: Authenticator = async () => (calls.push("fixed"), { keyId: "jwt-user", role: "viewer", method: "bearer" });
+    const { app } = await setup({ authenticators: (r) => [skip, fixed, bearerAuthenticator(r)] });
+    const res = await app.request("/api/v1/whoami", { headers: { authorization: `Bearer ${KEY}` } });
+    assert.deepEqual(await res.json(), { keyId: "jwt-user", role: "viewer", method: "bearer" });
+    assert.deepEqual(calls, ["skip", "fixed"]);
+  });
+
+  it("looks keys up in the store once per TTL and touches them at most once per interval", async () => {
+    const { app, store } = await setup();
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await app.request("/api/v1/whoami", { headers: { authorization: `Bearer ${KEY}` } })).status, 200);
+    }
+    assert.equal(store.gets, 1);
+    assert.deepEqual(store.touched, ["abcd1234"]);
+  });
+});
+
+describe("requireRole", () => {
+  it("lets a principal with the role through and answers 403 Forbidden otherwise", async () => {
+    const { app } = await setup();
+    const ok = await app.request("/api/v1/functions/x", { method: "DELETE", headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(ok.status, 200);
+    const no = await app.request("/api/v1/functions/x", { method: "DELETE", headers: { authorization: `Bearer ${VIEWER_KEY}` } });
+    assert.equal(no.status, 403);
+    const err = await errorOf(no);
+    assert.equal(err.code, "Forbidden");
+    assert.match(err.message, /needs role "admin".*"view1234" has role "viewer"/);
+  });
+});
+
+describe("rawPathAndQuery", () => {
+  it("keeps percent-encoding and splits off the query and fragment", () => {
+    assert.deepEqual(rawPathAndQuery("http://h:1/a/my%20fn/b?Qualifier=%24LATEST&x=1#f"), { path: "/a/my%20fn/b", query: "Qualifier=%24LATEST&x=1" });
+    assert.deepEqual(rawPathAndQuery("http://h/p"), { path: "/p", query: "" });
+    assert.deepEqual(rawPathAndQuery("http://h"), { path: "/", query: "" });
+  });
+});

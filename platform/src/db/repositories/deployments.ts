@@ -1,0 +1,236 @@
+/**
+ * Deployments repository: the persisted rollout state machine and its event history.
+ * The orchestrator owns the transitions; this module stores them. A state change and its
+ * event can be written in one transaction (update with `event`), so history never drifts.
+ */
+import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../database.ts";
+import {
+  deploymentEvents,
+  deployments,
+  type DeploymentStatus,
+  type DeploymentStrategy,
+  type JsonObject,
+} from "../schema.ts";
+import { isUuid } from "./uuid.ts";
+import { FOREIGN_KEY_VIOLATION, sqlState } from "../errors.ts";
+
+export interface Deployment {
+  id: string;
+  functionName: string;
+  alias: string;
+  fromVersion: number | null;
+  toVersion: number;
+  strategy: DeploymentStrategy;
+  config: JsonObject;
+  analysis: JsonObject;
+  status: DeploymentStatus;
+  phase: string;
+  /** 0–100. */
+  progress: number;
+  currentWeights: Record<string, number>;
+  aliasBefore: JsonObject | null;
+  reason: string | null;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface CreateDeploymentInput {
+  functionName: string;
+  alias: string;
+  fromVersion: number | null;
+  toVersion: number;
+  strategy: DeploymentStrategy;
+  config?: JsonObject;
+  analysis?: JsonObject;
+  status: DeploymentStatus;
+  phase: string;
+  progress?: number;
+  currentWeights?: Record<string, number>;
+  aliasBefore?: JsonObject | null;
+  reason?: string | null;
+  createdBy?: string | null;
+}
+
+export type DeploymentPatch = Partial<
+  Pick<
+    Deployment,
+    "status" | "phase" | "progress" | "currentWeights" | "analysis" | "config" | "aliasBefore" | "reason" | "finishedAt"
+  >
+>;
+
+export interface DeploymentEvent {
+  id: number;
+  deploymentId: string;
+  at: Date;
+  type: string;
+  fromStatus: DeploymentStatus | null;
+  toStatus: DeploymentStatus | null;
+  weights: Record<string, number> | null;
+  reason: string | null;
+  data: JsonObject | null;
+}
+
+export type DeploymentEventInput = Pick<DeploymentEvent, "type"> &
+  Partial<Pick<DeploymentEvent, "fromStatus" | "toStatus" | "weights" | "reason" | "data">>;
+
+export interface DeploymentQuery {
+  functionName?: string;
+  alias?: string;
+  /** One status or any of several (e.g. the active ones). */
+  status?: DeploymentStatus | DeploymentStatus[];
+  /** Default 100. */
+  limit?: number;
+}
+
+export interface DeploymentsRepository {
+  create(input: CreateDeploymentInput): Promise<Deployment>;
+  get(id: string): Promise<Deployment | null>;
+  /** Applies the patch, bumps updatedAt and, when `event` is given, appends it in the same transaction. */
+  update(id: string, patch: DeploymentPatch, event?: DeploymentEventInput): Promise<Deployment | null>;
+  /** Newest first. */
+  list(query?: DeploymentQuery): Promise<Deployment[]>;
+  /** Null when the deployment does not exist. */
+  appendEvent(deploymentId: string, event: DeploymentEventInput): Promise<DeploymentEvent | null>;
+  /** The deployment's events in the order they were written. */
+  listEvents(deploymentId: string): Promise<DeploymentEvent[]>;
+}
+
+function toDeployment(row: typeof deployments.$inferSelect): Deployment {
+  return {
+    id: row.id,
+    functionName: row.functionName,
+    alias: row.alias,
+    fromVersion: row.fromVersion,
+    toVersion: row.toVersion,
+    strategy: row.strategy,
+    config: row.config,
+    analysis: row.analysis,
+    status: row.status,
+    phase: row.phase,
+    progress: row.progress,
+    currentWeights: row.currentWeights,
+    aliasBefore: row.aliasBefore,
+    reason: row.reason,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+function toDeploymentEvent(row: typeof deploymentEvents.$inferSelect): DeploymentEvent {
+  return {
+    id: row.id,
+    deploymentId: row.deploymentId,
+    at: row.at,
+    type: row.type,
+    fromStatus: row.fromStatus,
+    toStatus: row.toStatus,
+    weights: row.weights,
+    reason: row.reason,
+    data: row.data,
+  };
+}
+
+function eventValues(deploymentId: string, e: DeploymentEventInput): typeof deploymentEvents.$inferInsert {
+  return {
+    deploymentId,
+    type: e.type,
+    fromStatus: e.fromStatus ?? null,
+    toStatus: e.toStatus ?? null,
+    weights: e.weights ?? null,
+    reason: e.reason ?? null,
+    data: e.data ?? null,
+  };
+}
+
+export function createDeploymentsRepository(db: Db): DeploymentsRepository {
+  return {
+    async create(input) {
+      const [row] = await db
+        .insert(deployments)
+        .values({
+          functionName: input.functionName,
+          alias: input.alias,
+          fromVersion: input.fromVersion,
+          toVersion: input.toVersion,
+          strategy: input.strategy,
+          config: input.config ?? {},
+          analysis: input.analysis ?? {},
+          status: input.status,
+          phase: input.phase,
+          progress: input.progress ?? 0,
+          currentWeights: input.currentWeights ?? {},
+          aliasBefore: input.aliasBefore ?? null,
+          reason: input.reason ?? null,
+          createdBy: input.createdBy ?? null,
+        })
+        .returning();
+      return toDeployment(row);
+    },
+
+    async get(id) {
+      if (!isUuid(id)) return null;
+      const [row] = await db.select().from(deployments).where(eq(deployments.id, id));
+      return row ? toDeployment(row) : null;
+    },
+
+    async update(id, patch, event) {
+      if (!isUuid(id)) return null;
+      const changes: Partial<typeof deployments.$inferInsert> = {};
+      for (const [k, v] of Object.entries(patch)) if (v !== undefined) (changes as Record<string, unknown>)[k] = v;
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(deployments)
+          .set({ ...changes, updatedAt: sql`now()` })
+          .where(eq(deployments.id, id))
+          .returning();
+        if (!row) return null;
+        if (event) await tx.insert(deploymentEvents).values(eventValues(id, event));
+        return toDeployment(row);
+      });
+    },
+
+    async list(query = {}) {
+      const where: SQL[] = [];
+      if (query.functionName !== undefined) where.push(eq(deployments.functionName, query.functionName));
+      if (query.alias !== undefined) where.push(eq(deployments.alias, query.alias));
+      if (query.status !== undefined) {
+        const statuses = Array.isArray(query.status) ? query.status : [query.status];
+        where.push(inArray(deployments.status, statuses));
+      }
+      const rows = await db
+        .select()
+        .from(deployments)
+        .where(and(...where))
+        .orderBy(desc(deployments.createdAt), desc(deployments.id))
+        .limit(query.limit ?? 100);
+      return rows.map(toDeployment);
+    },
+
+    async appendEvent(deploymentId, event) {
+      if (!isUuid(deploymentId)) return null;
+      try {
+        const [row] = await db.insert(deploymentEvents).values(eventValues(deploymentId, event)).returning();
+        return toDeploymentEvent(row);
+      } catch (e) {
+        // The foreign key is the existence check, so there is no window between check and insert.
+        if (sqlState(e) === FOREIGN_KEY_VIOLATION) return null;
+        throw e;
+      }
+    },
+
+    async listEvents(deploymentId) {
+      if (!isUuid(deploymentId)) return [];
+      const rows = await db
+        .select()
+        .from(deploymentEvents)
+        .where(eq(deploymentEvents.deploymentId, deploymentId))
+        .orderBy(asc(deploymentEvents.id));
+      return rows.map(toDeploymentEvent);
+    },
+  };
+}

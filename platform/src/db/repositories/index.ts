@@ -1,0 +1,47 @@
+/**
+ * All repositories over one drizzle handle. Callers hold a `Repositories`, never the raw `Db`,
+ * so SQL stays in this folder.
+ */
+import type { Db } from "../database.ts";
+import { createAliasesRepository, type AliasesRepository } from "./aliases.ts";
+import { createApiKeysRepository, type ApiKeysRepository } from "./api-keys.ts";
+import { createAuditLogsRepository, type AuditLogsRepository } from "./audit-logs.ts";
+import { createDeploymentsRepository, type DeploymentsRepository } from "./deployments.ts";
+import { createFunctionsRepository, type FunctionsRepository } from "./functions.ts";
+import { createRunnerNodesRepository, type RunnerNodesRepository } from "./runner-nodes.ts";
+import { createTriggersRepository, type TriggersRepository } from "./triggers.ts";
+import { createVersionsRepository, type VersionsRepository } from "./versions.ts";
+
+export interface Repositories {
+  functions: FunctionsRepository;
+  versions: VersionsRepository;
+  aliases: AliasesRepository;
+  apiKeys: ApiKeysRepository;
+  auditLogs: AuditLogsRepository;
+  runnerNodes: RunnerNodesRepository;
+  /** Deployments and their events (appendEvent, listEvents). */
+  deployments: DeploymentsRepository;
+  triggers: TriggersRepository;
+}
+
+export function createRepositories(db: Db): Repositories {
+  return {
+    functions: createFunctionsRepository(db),
+    versions: createVersionsRepository(db),
+    aliases: createAliasesRepository(db),
+    apiKeys: createApiKeysRepository(db),
+    auditLogs: createAuditLogsRepository(db),
+    runnerNodes: createRunnerNodesRepository(db),
+    deployments: createDeploymentsRepository(db),
+    triggers: createTriggersRepository(db),
+  };
+}
+
+export type * from "./aliases.ts";
+export type * from "./api-keys.ts";
+export type * from "./audit-logs.ts";
+export type * from "./deployments.ts";
+export type * from "./functions.ts";
+export type * from "./runner-nodes.ts";
+export type * from "./triggers.ts";
+export type * from "./versions.ts";

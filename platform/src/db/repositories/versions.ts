@@ -1,0 +1,134 @@
+/**
+ * Versions repository: immutable, numbered snapshots of a function's code and configuration.
+ * Version numbers are allocated by incrementing functions.latest_version under the row lock,
+ * so concurrent publishes of one function get 1, 2, 3… with no gaps or duplicates.
+ */
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../database.ts";
+import { functions, functionVersions } from "../schema.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../protocol/runtimes.ts";
+
+export interface Version {
+  id: string;
+  functionId: string;
+  functionName: string;
+  version: number;
+  codeSha256: string;
+  codeSize: number;
+  codeLocation: string;
+  description: string;
+  runtime: RuntimeId;
+  handler: string;
+  memorySize: number;
+  timeout: number;
+  environment: Record<string, string>;
+  protocol: RuntimeProtocol;
+  instanceConcurrency: number;
+  createdAt: Date;
+}
+
+export interface PublishInput {
+  codeSha256: string;
+  codeSize: number;
+  codeLocation: string;
+  description?: string;
+}
+
+export interface VersionsRepository {
+  /**
+   * Allocate the next version number and snapshot the function's current configuration.
+   * Null when the function does not exist.
+   */
+  publish(functionName: string, input: PublishInput): Promise<Version | null>;
+  /** Versions of the function, oldest first. */
+  list(functionName: string): Promise<Version[]>;
+  get(functionName: string, version: number): Promise<Version | null>;
+  /** The highest-numbered version, or null when none was published. */
+  latest(functionName: string): Promise<Version | null>;
+}
+
+export function toVersion(row: typeof functionVersions.$inferSelect): Version {
+  return {
+    id: row.id,
+    functionId: row.functionId,
+    functionName: row.functionName,
+    version: row.version,
+    codeSha256: row.codeSha256,
+    codeSize: row.codeSize,
+    codeLocation: row.codeLocation,
+    description: row.description,
+    runtime: row.runtime,
+    handler: row.handler,
+    memorySize: row.memorySize,
+    timeout: row.timeout,
+    environment: row.environment,
+    protocol: row.protocol,
+    instanceConcurrency: row.instanceConcurrency,
+    createdAt: row.createdAt,
+  };
+}
+
+export function createVersionsRepository(db: Db): VersionsRepository {
+  return {
+    async publish(functionName, input) {
+      return db.transaction(async (tx) => {
+        // The UPDATE takes the function row's lock: a concurrent publish waits here, then sees
+        // the incremented value (READ COMMITTED re-reads the row), so numbers never collide.
+        // The snapshot comes from the same locked row, so it matches the version it is numbered as.
+        const [fn] = await tx
+          .update(functions)
+          .set({ latestVersion: sql`${functions.latestVersion} + 1` })
+          .where(eq(functions.name, functionName))
+          .returning();
+        if (!fn) return null;
+        const [row] = await tx
+          .insert(functionVersions)
+          .values({
+            functionId: fn.id,
+            functionName: fn.name,
+            version: fn.latestVersion,
+            codeSha256: input.codeSha256,
+            codeSize: input.codeSize,
+            codeLocation: input.codeLocation,
+            description: input.description ?? "",
+            runtime: fn.runtime,
+            handler: fn.handler,
+            memorySize: fn.memorySize,
+            timeout: fn.timeout,
+            environment: fn.environment,
+            protocol: fn.protocol,
+            instanceConcurrency: fn.instanceConcurrency,
+          })
+          .returning();
+        return toVersion(row);
+      });
+    },
+
+    async list(functionName) {
+      const rows = await db
+        .select()
+        .from(functionVersions)
+        .where(eq(functionVersions.functionName, functionName))
+        .orderBy(asc(functionVersions.version));
+      return rows.map(toVersion);
+    },
+
+    async get(functionName, version) {
+      const [row] = await db
+        .select()
+        .from(functionVersions)
+        .where(and(eq(functionVersions.functionName, functionName), eq(functionVersions.version, version)));
+      return row ? toVersion(row) : null;
+    },
+
+    async latest(functionName) {
+      const [row] = await db
+        .select()
+        .from(functionVersions)
+        .where(eq(functionVersions.functionName, functionName))
+        .orderBy(desc(functionVersions.version))
+        .limit(1);
+      return row ? toVersion(row) : null;
+    },
+  };
+}

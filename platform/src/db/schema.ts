@@ -1,0 +1,215 @@
+/**
+ * Database schema (drizzle pg-core): the single source of truth for the control plane's tables.
+ * Postgres and PGlite share it, and drizzle-kit generates `platform/migrations` from it
+ * (`npm run db:generate`). Change the schema here, then regenerate; never edit the SQL by hand.
+ * Column names are snake_case; TypeScript keys are camelCase.
+ */
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type { RuntimeId, RuntimeProtocol } from "../protocol/runtimes.ts";
+
+/** `{ "4": 0.1 }`: extra versions (by number, as a string key) and the share of traffic each receives. */
+export interface RoutingConfig {
+  additionalVersionWeights: Record<string, number>;
+}
+
+/** Free-form JSON object column; later issues narrow these types where they own the shape. */
+export type JsonObject = Record<string, unknown>;
+
+export type DeploymentStatus = "Pending" | "InProgress" | "Paused" | "Succeeded" | "RolledBack" | "Failed";
+export type DeploymentStrategy = "Direct" | "Canary" | "Linear" | "BlueGreen" | "Rolling" | "ABTesting";
+export type TriggerType = "cron" | "http" | "queue";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+
+export const functions = pgTable("functions", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull().unique("functions_name_unique"),
+  runtime: text("runtime").$type<RuntimeId>().notNull(),
+  handler: text("handler").notNull(),
+  memorySize: integer("memory_size").notNull(),
+  /** Seconds. */
+  timeout: integer("timeout").notNull(),
+  environment: jsonb("environment").$type<Record<string, string>>().notNull().default({}),
+  description: text("description").notNull().default(""),
+  tags: jsonb("tags").$type<Record<string, string>>().notNull().default({}),
+  protocol: text("protocol").$type<RuntimeProtocol>().notNull().default("fast"),
+  instanceConcurrency: integer("instance_concurrency").notNull().default(1),
+  maxInstances: integer("max_instances"),
+  reservedConcurrency: integer("reserved_concurrency"),
+  provisionedConcurrency: integer("provisioned_concurrency").notNull().default(0),
+  keepWarm: jsonb("keep_warm").$type<JsonObject>(),
+  scaling: jsonb("scaling").$type<JsonObject>(),
+  /** Highest published version; incremented atomically by a publish. 0 = none yet. */
+  latestVersion: integer("latest_version").notNull().default(0),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const functionVersions = pgTable(
+  "function_versions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    functionId: uuid("function_id")
+      .notNull()
+      .references(() => functions.id, { onDelete: "cascade" }),
+    // Denormalised so the routing table and lookups by name need no join.
+    functionName: text("function_name").notNull(),
+    version: integer("version").notNull(),
+    codeSha256: text("code_sha256").notNull(),
+    codeSize: integer("code_size").notNull(),
+    codeLocation: text("code_location").notNull(),
+    description: text("description").notNull().default(""),
+    // Config snapshot at publish time: a version is immutable even when the function changes.
+    runtime: text("runtime").$type<RuntimeId>().notNull(),
+    handler: text("handler").notNull(),
+    memorySize: integer("memory_size").notNull(),
+    timeout: integer("timeout").notNull(),
+    environment: jsonb("environment").$type<Record<string, string>>().notNull().default({}),
+    protocol: text("protocol").$type<RuntimeProtocol>().notNull(),
+    instanceConcurrency: integer("instance_concurrency").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique("function_versions_function_id_version_unique").on(t.functionId, t.version),
+    // Versions are looked up by function name (API paths, routing table), not by id.
+    index("function_versions_function_name_version_idx").on(t.functionName, t.version),
+  ],
+);
+
+export const functionAliases = pgTable(
+  "function_aliases",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    functionId: uuid("function_id")
+      .notNull()
+      .references(() => functions.id, { onDelete: "cascade" }),
+    functionName: text("function_name").notNull(),
+    name: text("name").notNull(),
+    version: integer("version").notNull(),
+    routingConfig: jsonb("routing_config")
+      .$type<RoutingConfig>()
+      .notNull()
+      .default({ additionalVersionWeights: {} }),
+    description: text("description").notNull().default(""),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique("function_aliases_function_id_name_unique").on(t.functionId, t.name),
+    index("function_aliases_function_name_name_idx").on(t.functionName, t.name),
+  ],
+);
+
+export const deployments = pgTable(
+  "deployments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    functionName: text("function_name").notNull(),
+    alias: text("alias").notNull(),
+    fromVersion: integer("from_version"),
+    toVersion: integer("to_version").notNull(),
+    strategy: text("strategy").$type<DeploymentStrategy>().notNull(),
+    config: jsonb("config").$type<JsonObject>().notNull().default({}),
+    analysis: jsonb("analysis").$type<JsonObject>().notNull().default({}),
+    status: text("status").$type<DeploymentStatus>().notNull(),
+    phase: text("phase").notNull(),
+    progress: integer("progress").notNull().default(0),
+    /** Version number (string key) → traffic share, as last applied to the alias. */
+    currentWeights: jsonb("current_weights").$type<Record<string, number>>().notNull().default({}),
+    /** The alias as it was before the deployment started, so a rollback can restore it exactly. */
+    aliasBefore: jsonb("alias_before").$type<JsonObject>(),
+    reason: text("reason"),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  // "Is there an active deployment on this alias?" is asked before every new rollout.
+  (t) => [index("deployments_function_alias_status_idx").on(t.functionName, t.alias, t.status)],
+);
+
+export const deploymentEvents = pgTable(
+  "deployment_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    deploymentId: uuid("deployment_id")
+      .notNull()
+      .references(() => deployments.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    type: text("type").notNull(),
+    fromStatus: text("from_status").$type<DeploymentStatus>(),
+    toStatus: text("to_status").$type<DeploymentStatus>(),
+    weights: jsonb("weights").$type<Record<string, number>>(),
+    reason: text("reason"),
+    data: jsonb("data").$type<JsonObject>(),
+  },
+  (t) => [index("deployment_events_deployment_id_idx").on(t.deploymentId, t.id)],
+);
+
+export const runnerNodes = pgTable("runner_nodes", {
+  id: text("id").primaryKey(),
+  pool: text("pool").notNull(),
+  labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
+  address: text("address").notNull(),
+  backend: text("backend").notNull(),
+  capacity: jsonb("capacity").$type<JsonObject>().notNull().default({}),
+  status: text("status").notNull(),
+  lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
+  registeredAt: timestamp("registered_at", { withTimezone: true }).notNull().defaultNow(),
+  metadata: jsonb("metadata").$type<JsonObject>().notNull().default({}),
+});
+
+export const triggers = pgTable(
+  "triggers",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    functionName: text("function_name").notNull(),
+    type: text("type").$type<TriggerType>().notNull(),
+    config: jsonb("config").$type<JsonObject>().notNull().default({}),
+    enabled: boolean("enabled").notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("triggers_function_name_idx").on(t.functionName)],
+);
+
+export const apiKeys = pgTable("api_keys", {
+  /** The public key id (the access key id in SigV4). */
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  secretHash: text("secret_hash").notNull(),
+  // SigV4 verification needs the secret itself, so it is stored encrypted, not only hashed.
+  secretEnc: text("secret_enc").notNull(),
+  role: text("role").notNull().default("admin"),
+  createdAt: createdAt(),
+  lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+});
+
+export const auditLogs = pgTable(
+  "audit_logs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    resourceType: text("resource_type").notNull(),
+    resourceId: text("resource_id").notNull(),
+    before: jsonb("before").$type<unknown>(),
+    after: jsonb("after").$type<unknown>(),
+    requestId: text("request_id"),
+  },
+  (t) => [index("audit_logs_resource_idx").on(t.resourceType, t.resourceId, t.id)],
+);

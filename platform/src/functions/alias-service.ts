@@ -1,0 +1,110 @@
+/**
+ * Aliases: named pointers to a primary version plus weighted extra versions.
+ * Every change is audited with its before and after, and invalidates the routing table.
+ */
+import { ApiError } from "../protocol/errors.ts";
+import type { Repositories, Alias as AliasRecord } from "../db/index.ts";
+import type { RoutingTable } from "../router/routing-table.ts";
+import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";
+import type { PutAliasBody } from "./schemas.ts";
+import { versionNotFound } from "./version-service.ts";
+
+export function toAliasView(a: AliasRecord) {
+  return {
+    functionName: a.functionName,
+    name: a.name,
+    version: a.version,
+    routingConfig: { additionalVersionWeights: a.routingConfig?.additionalVersionWeights ?? {} },
+    description: a.description ?? "",
+    createdAt: new Date(a.createdAt).toISOString(),
+    updatedAt: new Date(a.updatedAt).toISOString(),
+  };
+}
+
+export function aliasNotFound(name: string, alias: string): ApiError {
+  return new ApiError("AliasNotFound", `Function "${name}" has no alias "${alias}". Create it with PUT /api/v1/functions/${name}/aliases/${alias}.`);
+}
+
+/** Checks a routing config against the primary version and the versions that exist. Pure. */
+export function validateRoutingConfig(primary: number, weights: Record<string, number>, existing: Set<number>): void {
+  let sum = 0;
+  for (const [key, w] of Object.entries(weights)) {
+    const v = Number(key);
+    if (v === primary) {
+      throw new ApiError("InvalidRoutingConfig", `additionalVersionWeights names version ${v}, which is already the alias's primary version; list only other versions.`);
+    }
+    if (!existing.has(v)) {
+      throw new ApiError("InvalidRoutingConfig", `additionalVersionWeights names version ${v}, which does not exist. Publish it first.`);
+    }
+    if (!(w >= 0 && w <= 1)) {
+      throw new ApiError("InvalidRoutingConfig", `The weight of version ${v} is ${w}; weights must be between 0 and 1.`);
+    }
+    sum += w;
+  }
+  if (sum > 1 + 1e-9) {
+    throw new ApiError("InvalidRoutingConfig", `The additional version weights sum to ${Number(sum.toFixed(6))}; they must sum to at most 1.`);
+  }
+}
+
+export class AliasService {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly functions: FunctionService,
+    private readonly routing: RoutingTable,
+  ) {}
+
+  async put(name: string, alias: string, body: PutAliasBody, actor: Actor) {
+    await this.functions.require(name);
+    const versions = new Set((await this.repos.versions.list(name)).map((v) => v.version));
+    if (!versions.has(body.version)) throw versionNotFound(name, body.version, 400);
+    const weights = body.routingConfig?.additionalVersionWeights ?? {};
+    validateRoutingConfig(body.version, weights, versions);
+    const upserted = await this.repos.aliases.upsert(name, alias, {
+      version: body.version,
+      routingConfig: { additionalVersionWeights: weights },
+      description: body.description,
+    });
+    if (!upserted) throw functionNotFound(name);
+    const { alias: saved, before } = upserted;
+    await this.repos.auditLogs.append({
+      actor: actor.id,
+      action: before ? "alias.update" : "alias.create",
+      resourceType: "alias",
+      resourceId: `${name}:${alias}`,
+      before: before ? toAliasView(before) : null,
+      after: toAliasView(saved),
+      requestId: actor.requestId ?? null,
+    });
+    await this.routing.invalidate(name);
+    return { alias: toAliasView(saved), created: !before };
+  }
+
+  async get(name: string, alias: string) {
+    await this.functions.require(name);
+    const a = await this.repos.aliases.get(name, alias);
+    if (!a) throw aliasNotFound(name, alias);
+    return toAliasView(a);
+  }
+
+  async list(name: string) {
+    await this.functions.require(name);
+    return (await this.repos.aliases.list(name)).map(toAliasView);
+  }
+
+  async delete(name: string, alias: string, actor: Actor) {
+    await this.functions.require(name);
+    const a = await this.repos.aliases.get(name, alias);
+    if (!a) throw aliasNotFound(name, alias);
+    await this.repos.aliases.delete(name, alias);
+    await this.repos.auditLogs.append({
+      actor: actor.id,
+      action: "alias.delete",
+      resourceType: "alias",
+      resourceId: `${name}:${alias}`,
+      before: toAliasView(a),
+      after: null,
+      requestId: actor.requestId ?? null,
+    });
+    await this.routing.invalidate(name);
+  }
+}

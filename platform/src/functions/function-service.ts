@@ -1,0 +1,125 @@
+/**
+ * Functions: create, read, update, delete. Validation that needs more than a schema lives here
+ * (runtime ids, runtime/protocol pairs), as does the audit trail and routing-table invalidation.
+ */
+import { ApiError } from "../protocol/errors.ts";
+import { RUNTIME_IDS, RuntimeId, defaultProtocol, supportsProtocol, type RuntimeProtocol } from "../protocol/runtimes.ts";
+import type { CreateFunctionBody, UpdateFunctionBody } from "./schemas.ts";
+import type { Repositories, FunctionRecord } from "../db/index.ts";
+import type { RoutingTable } from "../router/routing-table.ts";
+
+export interface Actor {
+  id: string;
+  requestId?: string;
+}
+
+export function assertRuntime(runtime: string): RuntimeId {
+  const parsed = RuntimeId.safeParse(runtime);
+  if (!parsed.success) {
+    throw new ApiError("UnknownRuntime", `Runtime "${runtime}" is not supported. Valid runtimes: ${RUNTIME_IDS.join(", ")}.`, {
+      validRuntimes: [...RUNTIME_IDS],
+    });
+  }
+  return parsed.data;
+}
+
+function assertProtocol(runtime: RuntimeId, protocol: RuntimeProtocol): void {
+  if (!supportsProtocol(runtime, protocol)) {
+    throw new ApiError("ValidationError", `Runtime "${runtime}" only speaks the Lambda Runtime API; set protocol to "runtime-api" or leave it out.`);
+  }
+}
+
+export function functionNotFound(name: string): ApiError {
+  return new ApiError("FunctionNotFound", `Function "${name}" does not exist. Create it with POST /api/v1/functions or list functions with GET /api/v1/functions.`);
+}
+
+export function toFunctionView(f: FunctionRecord) {
+  return {
+    name: f.name,
+    runtime: f.runtime,
+    handler: f.handler,
+    memorySize: f.memorySize,
+    timeout: f.timeout,
+    environment: f.environment,
+    description: f.description,
+    tags: f.tags,
+    protocol: f.protocol,
+    instanceConcurrency: f.instanceConcurrency,
+    maxInstances: f.maxInstances ?? null,
+    latestVersion: f.latestVersion > 0 ? f.latestVersion : null,
+    createdAt: new Date(f.createdAt).toISOString(),
+    updatedAt: new Date(f.updatedAt).toISOString(),
+  };
+}
+
+export class FunctionService {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly routing: RoutingTable,
+  ) {}
+
+  async create(body: CreateFunctionBody, actor: Actor) {
+    const runtime = assertRuntime(body.runtime);
+    const protocol = body.protocol ?? defaultProtocol(runtime);
+    assertProtocol(runtime, protocol);
+    let created: FunctionRecord;
+    try {
+      created = await this.repos.functions.create({ ...body, runtime, protocol, maxInstances: body.maxInstances ?? null });
+    } catch (e) {
+      if ((e as Error).name === "DuplicateError") {
+        throw new ApiError("FunctionAlreadyExists", `Function "${body.name}" already exists. Update it with PUT /api/v1/functions/${body.name} or pick another name.`);
+      }
+      throw e;
+    }
+    await this.audit(actor, "function.create", body.name, null, toFunctionView(created));
+    await this.routing.invalidate(body.name);
+    return toFunctionView(created);
+  }
+
+  async list() {
+    return (await this.repos.functions.list()).map(toFunctionView);
+  }
+
+  async require(name: string): Promise<FunctionRecord> {
+    const f = await this.repos.functions.get(name);
+    if (!f) throw functionNotFound(name);
+    return f;
+  }
+
+  async get(name: string) {
+    return toFunctionView(await this.require(name));
+  }
+
+  async update(name: string, patch: UpdateFunctionBody, actor: Actor) {
+    const before = await this.require(name);
+    const runtime = patch.runtime !== undefined ? assertRuntime(patch.runtime) : (before.runtime as RuntimeId);
+    // Changing the runtime to provided without naming a protocol moves the function to the Runtime API.
+    const protocol =
+      patch.protocol ?? (patch.runtime !== undefined && !supportsProtocol(runtime, before.protocol as RuntimeProtocol) ? defaultProtocol(runtime) : (before.protocol as RuntimeProtocol));
+    assertProtocol(runtime, protocol);
+    const updated = await this.repos.functions.update(name, { ...patch, runtime, protocol });
+    if (!updated) throw functionNotFound(name);
+    await this.audit(actor, "function.update", name, toFunctionView(before), toFunctionView(updated));
+    await this.routing.invalidate(name);
+    return toFunctionView(updated);
+  }
+
+  async delete(name: string, actor: Actor) {
+    const before = await this.require(name);
+    await this.repos.functions.delete(name);
+    await this.audit(actor, "function.delete", name, toFunctionView(before), null);
+    await this.routing.invalidate(name);
+  }
+
+  private async audit(actor: Actor, action: string, name: string, before: unknown, after: unknown) {
+    await this.repos.auditLogs.append({
+      actor: actor.id,
+      action,
+      resourceType: "function",
+      resourceId: name,
+      before,
+      after,
+      requestId: actor.requestId ?? null,
+    });
+  }
+}

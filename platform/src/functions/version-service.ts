@@ -1,0 +1,91 @@
+/**
+ * Versions: publish immutable, numbered code versions. Validates the zip (corruption, zip-slip,
+ * size limits) and the handler file before anything is stored.
+ */
+import { ApiError } from "../protocol/errors.ts";
+import { MAX_ZIPPED_CODE_BYTES } from "../protocol/limits.ts";
+import type { RuntimeId } from "../protocol/runtimes.ts";
+import type { CodeStore } from "../code-store/code-store.ts";
+import { inspectZip, assertHandlerPresent } from "../code-package/index.ts";
+import type { Repositories, Version as VersionRecord } from "../db/index.ts";
+import type { RoutingTable } from "../router/routing-table.ts";
+import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";
+
+export function toVersionView(v: VersionRecord) {
+  return {
+    functionName: v.functionName,
+    version: v.version,
+    codeSha256: v.codeSha256,
+    codeSize: v.codeSize,
+    description: v.description,
+    runtime: v.runtime,
+    handler: v.handler,
+    memorySize: v.memorySize,
+    timeout: v.timeout,
+    environment: v.environment,
+    protocol: v.protocol,
+    instanceConcurrency: v.instanceConcurrency,
+    createdAt: new Date(v.createdAt).toISOString(),
+  };
+}
+
+export function versionNotFound(name: string, version: number | string, status?: number): ApiError {
+  return new ApiError(
+    "VersionNotFound",
+    `Function "${name}" has no version ${version}. List its versions with GET /api/v1/functions/${name}/versions.`,
+    undefined,
+    status,
+  );
+}
+
+export class VersionService {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly functions: FunctionService,
+    private readonly codeStore: CodeStore,
+    private readonly routing: RoutingTable,
+  ) {}
+
+  async publish(name: string, zip: Buffer, description: string, actor: Actor) {
+    const fn = await this.functions.require(name);
+    if (zip.length === 0) {
+      throw new ApiError("InvalidZip", "The code is empty. Upload a zip archive of your function, e.g. made with `zip -r function.zip .`.");
+    }
+    if (zip.length > MAX_ZIPPED_CODE_BYTES) {
+      throw new ApiError("CodeTooLarge", `The zip is ${zip.length} bytes; the limit is ${MAX_ZIPPED_CODE_BYTES} bytes (50 MB) zipped.`);
+    }
+    const manifest = await inspectZip(zip);
+    assertHandlerPresent(manifest, fn.runtime as RuntimeId, fn.handler);
+    const stored = await this.codeStore.put(zip);
+    const version = await this.repos.versions.publish(name, {
+      codeSha256: stored.sha256,
+      codeSize: stored.size,
+      codeLocation: stored.location,
+      description,
+    });
+    if (!version) throw functionNotFound(name);
+    await this.repos.auditLogs.append({
+      actor: actor.id,
+      action: "version.publish",
+      resourceType: "function",
+      resourceId: name,
+      before: null,
+      after: toVersionView(version),
+      requestId: actor.requestId ?? null,
+    });
+    await this.routing.invalidate(name);
+    return { version: version.version, codeSha256: version.codeSha256, codeSize: version.codeSize };
+  }
+
+  async list(name: string) {
+    await this.functions.require(name);
+    return (await this.repos.versions.list(name)).map(toVersionView);
+  }
+
+  async get(name: string, version: number) {
+    await this.functions.require(name);
+    const v = await this.repos.versions.get(name, version);
+    if (!v) throw versionNotFound(name, version);
+    return toVersionView(v);
+  }
+}

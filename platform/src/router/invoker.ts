@@ -1,0 +1,67 @@
+/**
+ * The invoke path in the control plane: validate the event, resolve the qualifier in the in-memory
+ * routing table, hand the invocation to a runner. HTTP formatting (HotSwap or Lambda style) is the
+ * caller's job; this returns the runner's outcome and the version that ran.
+ */
+import { ApiError } from "../protocol/errors.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../protocol/limits.ts";
+import type { FunctionSpec, InvokeOutcome } from "../protocol/invoke.ts";
+import type { RunnerHandle } from "../protocol/runner.ts";
+import type { RoutingTable } from "./routing-table.ts";
+
+const EMPTY_EVENT = Buffer.from("{}");
+
+export interface InvokeOptions {
+  requestId: string;
+  traceparent?: string;
+  clientContext?: string;
+}
+
+export interface InvokeResult {
+  spec: FunctionSpec;
+  outcome: InvokeOutcome;
+}
+
+/** Throws PayloadTooLarge or InvalidRequestContent; returns the event bytes to send. */
+export function validateEvent(payload: Buffer): Buffer {
+  if (payload.length > MAX_SYNC_PAYLOAD_BYTES) {
+    throw payloadTooLarge(payload.length);
+  }
+  if (payload.length === 0) return EMPTY_EVENT;
+  try {
+    JSON.parse(payload.toString("utf8"));
+  } catch (e) {
+    throw new ApiError("InvalidRequestContent", `The event must be valid JSON: ${(e as Error).message}.`);
+  }
+  return payload;
+}
+
+export function payloadTooLarge(size?: number): ApiError {
+  const got = size === undefined ? "" : ` is ${size} bytes and`;
+  return new ApiError("PayloadTooLarge", `The event${got} exceeds the ${MAX_SYNC_PAYLOAD_BYTES} byte (6 MB) limit for synchronous invocations. Pass large data by reference (e.g. an object key).`);
+}
+
+export class Invoker {
+  constructor(
+    private readonly routing: RoutingTable,
+    private readonly runner: RunnerHandle,
+  ) {}
+
+  /** Resolve without invoking (Lambda's DryRun): throws the same errors a real invoke would. */
+  resolve(name: string, qualifier?: string): FunctionSpec {
+    return this.routing.resolve(name, qualifier).spec;
+  }
+
+  async invoke(name: string, qualifier: string | undefined, payload: Buffer, opts: InvokeOptions): Promise<InvokeResult> {
+    const event = validateEvent(payload);
+    const { spec } = this.routing.resolve(name, qualifier);
+    const outcome = await this.runner.invoke({
+      spec,
+      requestId: opts.requestId,
+      payload: event,
+      traceparent: opts.traceparent,
+      clientContext: opts.clientContext,
+    });
+    return { spec, outcome };
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The in-memory routing table: functions, their versions (as runnable specs) and aliases with
+ * weights. The invoke path resolves qualifiers here with no database read. A change made by any
+ * control-plane replica is broadcast on the state store's pub/sub and every replica reloads that
+ * function; a slow periodic full refresh repairs anything a lost message left stale.
+ */
+import { ApiError } from "../protocol/errors.ts";
+import type { FunctionSpec } from "../protocol/invoke.ts";
+import type { RuntimeId, RuntimeProtocol } from "../protocol/runtimes.ts";
+import type { StateStore, Unsubscribe } from "../state/state-store.ts";
+import type { Repositories, FunctionRecord, Version as VersionRecord, Alias as AliasRecord } from "../db/index.ts";
+
+export const ROUTING_CHANNEL = "hotswap:routing";
+
+interface AliasRoute {
+  version: number;
+  /** Extra versions with cumulative weight thresholds, e.g. [[3, 0.1], [4, 0.3]]. */
+  extra: Array<[version: number, upTo: number]>;
+}
+
+interface FunctionRoute {
+  fn: FunctionRecord;
+  versions: Map<number, FunctionSpec>;
+  latest: number | undefined;
+  aliases: Map<string, AliasRoute>;
+}
+
+export interface ResolvedTarget {
+  spec: FunctionSpec;
+  /** The alias that was resolved, if any. */
+  alias?: string;
+}
+
+export function buildSpec(fn: FunctionRecord, v: VersionRecord): FunctionSpec {
+  return {
+    functionName: fn.name,
+    version: v.version,
+    runtime: v.runtime as RuntimeId,
+    handler: v.handler,
+    memorySize: v.memorySize,
+    timeout: v.timeout,
+    environment: v.environment,
+    codeSha256: v.codeSha256,
+    protocol: v.protocol as RuntimeProtocol,
+    instanceConcurrency: v.instanceConcurrency,
+    ...(fn.maxInstances ? { maxInstances: fn.maxInstances } : {}),
+  };
+}
+
+function buildAlias(a: AliasRecord): AliasRoute {
+  let acc = 0;
+  const extra: Array<[number, number]> = [];
+  for (const [v, w] of Object.entries(a.routingConfig?.additionalVersionWeights ?? {})) {
+    if (w <= 0) continue;
+    acc += w;
+    extra.push([Number(v), acc]);
+  }
+  return { version: a.version, extra };
+}
+
+/** Pick a version for an alias: each extra version gets its weight, the primary gets the rest. */
+export function pickAliasVersion(route: AliasRoute, r: number = Math.random()): number {
+  for (const [v, upTo] of route.extra) if (r < upTo) return v;
+  return route.version;
+}
+
+export class RoutingTable {
+  private readonly routes = new Map<string, FunctionRoute>();
+  private readonly generation = new Map<string, number>();
+  private unsubscribe?: Unsubscribe;
+  private refreshTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly state: StateStore,
+    private readonly opts: { refreshIntervalMs?: number; onError?: (e: unknown) => void } = {},
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.state.subscribe(ROUTING_CHANNEL, (name) => {
+      this.reload(name).catch((e) => this.opts.onError?.(e));
+    });
+    await this.refreshAll();
+    const every = this.opts.refreshIntervalMs ?? 30_000;
+    this.refreshTimer = setInterval(() => this.refreshAll().catch((e) => this.opts.onError?.(e)), every);
+    this.refreshTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    await this.unsubscribe?.();
+  }
+
+  async refreshAll(): Promise<void> {
+    const fns = await this.repos.functions.list();
+    const seen = new Set(fns.map((f) => f.name));
+    for (const name of this.routes.keys()) if (!seen.has(name)) this.routes.delete(name);
+    await Promise.all(fns.map((f) => this.reload(f.name)));
+  }
+
+  /** Reload one function from the database. Out-of-order completions never overwrite newer data. */
+  async reload(name: string): Promise<void> {
+    const gen = (this.generation.get(name) ?? 0) + 1;
+    this.generation.set(name, gen);
+    const fn = await this.repos.functions.get(name);
+    const [versions, aliases] = fn ? await Promise.all([this.repos.versions.list(name), this.repos.aliases.list(name)]) : [[], []];
+    if (this.generation.get(name) !== gen) return;
+    if (!fn) {
+      this.routes.delete(name);
+      return;
+    }
+    const specs = new Map<number, FunctionSpec>();
+    let latest: number | undefined;
+    for (const v of versions) {
+      specs.set(v.version, buildSpec(fn, v));
+      if (latest === undefined || v.version > latest) latest = v.version;
+    }
+    this.routes.set(name, { fn, versions: specs, latest, aliases: new Map(aliases.map((a) => [a.name, buildAlias(a)])) });
+  }
+
+  /** Apply a change locally at once, then tell every other replica. */
+  async invalidate(name: string): Promise<void> {
+    await this.reload(name);
+    await this.state.publish(ROUTING_CHANNEL, name);
+  }
+
+  has(name: string): boolean {
+    return this.routes.has(name);
+  }
+
+  /**
+   * Resolve a qualifier: a version number, an alias, or $LATEST. Unqualified means alias
+   * `live` when it exists, else $LATEST.
+   */
+  resolve(name: string, qualifier?: string): ResolvedTarget {
+    const route = this.routes.get(name);
+    if (!route) {
+      throw new ApiError("FunctionNotFound", `Function "${name}" does not exist. Create it with POST /api/v1/functions.`);
+    }
+    if (!qualifier) {
+      if (route.aliases.has("live")) return this.viaAlias(route, "live");
+      return this.latest(route);
+    }
+    if (qualifier === "$LATEST") return this.latest(route);
+    if (/^[0-9]+$/.test(qualifier)) {
+      const spec = route.versions.get(Number(qualifier));
+      if (!spec) {
+        throw new ApiError("VersionNotFound", `Function "${name}" has no version ${qualifier}. List versions with GET /api/v1/functions/${name}/versions.`);
+      }
+      return { spec };
+    }
+    if (!route.aliases.has(qualifier)) {
+      throw new ApiError("AliasNotFound", `Function "${name}" has no alias "${qualifier}". Use a version number, an alias, or $LATEST.`);
+    }
+    return this.viaAlias(route, qualifier);
+  }
+
+  private latest(route: FunctionRoute): ResolvedTarget {
+    if (route.latest === undefined) {
+      const n = route.fn.name;
+      throw new ApiError("VersionNotFound", `Function "${n}" has no published version yet. Publish one with POST /api/v1/functions/${n}/versions.`);
+    }
+    return { spec: route.versions.get(route.latest)! };
+  }
+
+  private viaAlias(route: FunctionRoute, alias: string): ResolvedTarget {
+    const a = route.aliases.get(alias)!;
+    const version = pickAliasVersion(a);
+    const spec = route.versions.get(version);
+    if (!spec) {
+      // The alias points at a version this replica has not loaded yet; a reload is on its way.
+      throw new ApiError("ServiceUnavailable", `Alias "${alias}" points at version ${version}, which is still being loaded. Retry.`);
+    }
+    return { spec, alias };
+  }
+}

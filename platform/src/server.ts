@@ -1,0 +1,123 @@
+/**
+ * Composition root of the control plane: opens the stores named by the config (embedded ones
+ * when unset), ensures an admin key, hosts the embedded runner, serves the API, and shuts down
+ * gracefully (stop accepting, drain in-flight invocations, close the stores).
+ */
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { hostname } from "node:os";
+import { serve, type ServerType } from "@hono/node-server";
+import type { Config } from "./config.ts";
+import type { Logger } from "./logger.ts";
+import { openDatabase, createRepositories, type Database } from "./db/index.ts";
+import { createStateStore } from "./state/index.ts";
+import type { StateStore } from "./state/state-store.ts";
+import { createCodeStore } from "./code-store/index.ts";
+import type { CodeStore } from "./code-store/code-store.ts";
+import { RoutingTable } from "./router/routing-table.ts";
+import { Invoker } from "./router/invoker.ts";
+import { FunctionService } from "./functions/function-service.ts";
+import { VersionService } from "./functions/version-service.ts";
+import { AliasService } from "./functions/alias-service.ts";
+import { createApp } from "./api/app.ts";
+import { createAuth } from "./auth-setup.ts";
+import { ProcessBackend } from "../../runner/src/backends/process/index.ts";
+import { CodeCache } from "../../runner/src/code-cache/code-cache.ts";
+import { LocalRunner } from "../../runner/src/local-runner.ts";
+import pkg from "../../package.json" with { type: "json" };
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Set only when this start created the admin key: print it once. */
+  createdAdminKey?: string;
+  app: ReturnType<typeof createApp>;
+  /** Stop accepting requests, drain in-flight invocations (up to the grace period), close stores. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const closeAll = async () => {
+    for (const c of opened.reverse()) await c.close().catch((e) => log.warn({ err: e }, "close failed"));
+  };
+  try {
+    const database: Database = await openDatabase(config.database.kind === "pglite" ? { kind: "pglite", dir: resolve(config.database.dir) } : config.database);
+    opened.push(database);
+    const state: StateStore = await createStateStore(config.state);
+    opened.push(state);
+    const codeStore: CodeStore = await createCodeStore(config.codeStore.kind === "fs" ? { kind: "fs", dir: resolve(config.codeStore.dir) } : config.codeStore);
+    opened.push(codeStore);
+    log.info({ database: database.kind, state: state.kind, codeStore: codeStore.kind, backend: config.runnerBackend }, "stores ready");
+
+    const repos = createRepositories(database.db);
+    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
+
+    const backend = new ProcessBackend({
+      onLog: (instanceId, stream, line) => log.info({ instance: instanceId, stream }, line),
+    });
+    const runner = new LocalRunner({
+      id: `embedded-${hostname()}`,
+      backend,
+      codeCache: new CodeCache({ dir: join(dataDir, "code-cache"), codeStore }),
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxInstancesPerVersion: config.maxInstances,
+      queueSize: config.queueSize,
+      queueTimeoutMs: config.queueTimeoutMs,
+    });
+    opened.push({ close: () => backend.close() });
+
+    const routing = new RoutingTable(repos, state, { onError: (e) => log.warn({ err: e }, "routing refresh failed") });
+    await routing.start();
+    opened.push({ close: () => routing.stop() });
+
+    const functions = new FunctionService(repos, routing);
+    const app = createApp({
+      functions,
+      versions: new VersionService(repos, functions, codeStore, routing),
+      aliases: new AliasService(repos, functions, routing),
+      invoker: new Invoker(routing, runner),
+      runner,
+      health: { database, state, codeStore, runner },
+      backend: config.runnerBackend,
+      auth: auth.middleware,
+      log,
+      version: pkg.version,
+    });
+
+    const server = await listen(app.fetch, config.host, config.port);
+    const port = (server.address() as { port: number }).port;
+    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      createdAdminKey: auth.createdAdminKey,
+      app,
+      close: () =>
+        (closing ??= (async () => {
+          log.info("shutting down: no new requests, draining in-flight invocations");
+          const stopped = new Promise<void>((r) => server.close(() => r()));
+          const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
+          await Promise.race([runner.drain(), grace]);
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          await stopped;
+          await closeAll();
+          log.info("stopped");
+        })()),
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolvePromise, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolvePromise(server));
+    server.once("error", reject);
+  });
+}

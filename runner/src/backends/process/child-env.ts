@@ -1,0 +1,74 @@
+/**
+ * The environment of an instance process, built from nothing: a minimal base, the Lambda
+ * variables and the function's own environment. The runner's variables (DATABASE_URL, secrets,
+ * credentials) never reach function code.
+ */
+import path from "node:path";
+import type { FunctionSpec } from "../../../../platform/src/protocol/invoke.ts";
+
+export const DEFAULT_CHILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+export const DEFAULT_REGION = "us-east-1";
+
+/** Variables the platform owns: a function's environment cannot override them. */
+const RESERVED = new Set([
+  "LAMBDA_TASK_ROOT",
+  "_HANDLER",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "AWS_LAMBDA_FUNCTION_VERSION",
+  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_RUNTIME_API",
+  "HOTSWAP_CHANNEL_FD",
+  "HOTSWAP_CHANNEL_SOCKET",
+  "HOTSWAP_CONCURRENCY",
+  "AWS_LAMBDA_MAX_CONCURRENCY",
+]);
+
+export interface ChildEnvInput {
+  /** Directory of the interpreter, put first on PATH so scripts find the same node/python. */
+  interpreterDir?: string;
+  /** PATH after the interpreter's directory. */
+  basePath?: string;
+  memorySize: number;
+  spec?: FunctionSpec;
+  codeDir?: string;
+  /** Protocol-specific variables: HOTSWAP_CHANNEL_FD or AWS_LAMBDA_RUNTIME_API. */
+  channel: Record<string, string>;
+}
+
+/** Lambda's variables for a spec (also sent in the fast channel's init for stems). */
+export function lambdaVariables(spec: FunctionSpec, codeDir: string): Record<string, string> {
+  return {
+    LAMBDA_TASK_ROOT: codeDir,
+    _HANDLER: spec.handler,
+    AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: String(spec.version),
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
+  };
+}
+
+/** The function's own variables minus the reserved names. */
+export function functionVariables(spec: FunctionSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.environment)) if (!RESERVED.has(k)) out[k] = String(v);
+  return out;
+}
+
+export function buildChildEnv(input: ChildEnvInput): Record<string, string> {
+  const basePath = input.basePath ?? DEFAULT_CHILD_PATH;
+  const env: Record<string, string> = {
+    PATH: input.interpreterDir ? `${input.interpreterDir}${path.delimiter}${basePath}` : basePath,
+    LANG: "C.UTF-8",
+    TZ: "UTC",
+    HOME: "/tmp",
+    AWS_REGION: DEFAULT_REGION,
+    AWS_DEFAULT_REGION: DEFAULT_REGION,
+  };
+  if (input.spec && input.codeDir) {
+    Object.assign(env, functionVariables(input.spec), lambdaVariables(input.spec, input.codeDir));
+    const concurrency = String(input.spec.instanceConcurrency);
+    env.HOTSWAP_CONCURRENCY = concurrency;
+    env.AWS_LAMBDA_MAX_CONCURRENCY = concurrency;
+  }
+  Object.assign(env, input.channel);
+  return env;
+}

@@ -1,0 +1,215 @@
+/**
+ * Execution backend that runs instances as child processes on this host: HotSwap's node and
+ * python bootstraps over the fast channel (a socketpair on fd 3) or the Lambda Runtime API, and
+ * `provided` custom runtimes (the zip's own `bootstrap`) over the Runtime API. Each instance gets a
+ * scrubbed environment, a memory limit (V8 heap flag plus an RSS watch) and its own process group.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { accessSync, constants, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { RuntimeAvailability } from "../../../../platform/src/protocol/runner.ts";
+import { runtimeFamily, supportsProtocol, type RuntimeId } from "../../../../platform/src/protocol/runtimes.ts";
+import { BackendUnavailableError, InitError, type ExecutionBackend, type Instance, type StartOptions } from "../backend.ts";
+import { FastChannel } from "../../channel/fast-channel.ts";
+import { RuntimeApiServer } from "../../channel/runtime-api-server.ts";
+import { buildChildEnv } from "./child-env.ts";
+import type { LogSink } from "./log-lines.ts";
+import { MemoryWatch } from "./memory-watch.ts";
+import { ProcessInstance } from "./process-instance.ts";
+import { discoverRuntimes, type DiscoveryOptions, type Interpreter } from "./runtime-discovery.ts";
+
+const DEFAULT_RUNTIMES_DIR = fileURLToPath(new URL("../../../../runtimes/", import.meta.url));
+
+export interface ProcessBackendOptions extends DiscoveryOptions {
+  /** Receives every stdout/stderr line of every instance. Default: lines are dropped. */
+  onLog?: LogSink;
+  /** Bound on bootstrap start plus handler load. Default 10 000 ms (Lambda's init budget). */
+  initTimeoutMs?: number;
+  /** Grace between SIGTERM and SIGKILL in Instance.stop(). Default 2000 ms. */
+  stopGraceMs?: number;
+  /** How often the RSS of each instance is sampled. Default 100 ms. */
+  memoryWatchIntervalMs?: number;
+  /** Where the bootstraps live (`node/bootstrap.mjs`, `python/bootstrap.py`). Default: the repo's runtimes/. */
+  runtimesDir?: string;
+  /** PATH given to instances after the interpreter's own directory. Default: the standard system dirs. */
+  childPath?: string;
+  /** Working directory of stems before they are specialised. Default: the OS temp dir. */
+  stemDir?: string;
+}
+
+/** V8 heap for a memory size: what is left after room for code, stacks and buffers. */
+export function nodeHeapMb(memorySize: number): number {
+  return Math.max(32, Math.floor(memorySize * 0.85) - 32);
+}
+
+export class ProcessBackend implements ExecutionBackend {
+  readonly kind = "process" as const;
+  private readonly opts: ProcessBackendOptions;
+  private readonly runtimesDir: string;
+  private readonly memoryWatch: MemoryWatch;
+  private readonly instances = new Set<ProcessInstance>();
+  private discovery: Promise<(RuntimeAvailability & { interpreter?: Interpreter })[]> | undefined;
+  private closed = false;
+
+  constructor(opts: ProcessBackendOptions = {}) {
+    this.opts = opts;
+    this.runtimesDir = opts.runtimesDir ?? DEFAULT_RUNTIMES_DIR;
+    this.memoryWatch = new MemoryWatch(opts.memoryWatchIntervalMs ?? 100);
+  }
+
+  async runtimes(): Promise<RuntimeAvailability[]> {
+    const found = await this.discover();
+    return found.map(({ interpreter: _omit, ...availability }) => availability);
+  }
+
+  async healthCheck(): Promise<void> {
+    for (const file of ["node/bootstrap.mjs", "python/bootstrap.py"]) {
+      try {
+        accessSync(path.join(this.runtimesDir, file), constants.R_OK);
+      } catch {
+        throw new Error(`process backend: bootstrap ${path.join(this.runtimesDir, file)} is missing; the runtimes/ directory must ship with the runner`);
+      }
+    }
+    const found = await this.discover();
+    if (!found.some((r) => r.available && r.id !== "provided")) {
+      throw new Error(`process backend: no Node.js or Python interpreter works on this host (${found.map((r) => r.reason).join("; ")})`);
+    }
+  }
+
+  /** Live instances, for diagnostics and tests. */
+  get liveInstances(): readonly ProcessInstance[] {
+    return [...this.instances];
+  }
+
+  async start(opts: StartOptions): Promise<Instance> {
+    if (this.closed) throw new BackendUnavailableError("the process backend is closed", "ServiceUnavailable");
+    const { runtime, protocol, spec, codeDir } = opts;
+    if (!supportsProtocol(runtime, protocol)) {
+      throw new BackendUnavailableError(`runtime ${runtime} does not support the ${protocol} protocol`);
+    }
+    if (spec && !codeDir) throw new Error("start(): a spec needs its codeDir");
+    if (!spec && protocol !== "fast") throw new Error("start(): stems (no spec) exist only for the fast protocol");
+    const family = runtimeFamily(runtime);
+    const availability = (await this.discover()).find((r) => r.id === runtime);
+    if (!availability?.available) {
+      throw new BackendUnavailableError(availability?.reason ?? `runtime ${runtime} is unknown`);
+    }
+    const memorySize = spec?.memorySize ?? opts.memorySize;
+    const id = `proc-${randomBytes(6).toString("hex")}`;
+
+    let server: RuntimeApiServer | undefined;
+    let command: string;
+    let args: string[] = [];
+    let interpreterDir: string | undefined;
+    if (family === "provided") {
+      command = path.join(codeDir!, "bootstrap");
+      checkBootstrap(command);
+    } else {
+      const interp = availability.interpreter!;
+      command = interp.path;
+      interpreterDir = path.dirname(interp.path);
+      args =
+        family === "node"
+          ? [`--max-old-space-size=${nodeHeapMb(memorySize)}`, path.join(this.runtimesDir, "node", "bootstrap.mjs")]
+          : ["-B", path.join(this.runtimesDir, "python", "bootstrap.py")];
+    }
+    const channelEnv: Record<string, string> = {};
+    if (protocol === "runtime-api") {
+      server = await RuntimeApiServer.start({
+        invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${spec!.functionName}:${spec!.version}`,
+      });
+      channelEnv.AWS_LAMBDA_RUNTIME_API = server.address;
+    } else {
+      channelEnv.HOTSWAP_CHANNEL_FD = "3";
+    }
+    const env = buildChildEnv({ interpreterDir, basePath: this.opts.childPath, memorySize, spec, codeDir, channel: channelEnv });
+
+    let child: ChildProcess;
+    try {
+      child = await spawnChild(command, args, {
+        cwd: codeDir ?? this.opts.stemDir ?? tmpdir(),
+        env,
+        stdio: protocol === "fast" ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
+      });
+    } catch (err) {
+      await server?.close();
+      const e = err as NodeJS.ErrnoException;
+      if (family === "provided") {
+        throw new InitError(`Couldn't start the bootstrap ${command}: ${e.message}. Check its #! line and that it is built for this platform.`, "Runtime.InvalidEntrypoint");
+      }
+      throw new BackendUnavailableError(`cannot start ${command} for ${runtime}: ${e.message}`);
+    }
+
+    const instance = new ProcessInstance({
+      id,
+      runtime,
+      protocol,
+      memorySize,
+      child,
+      spec: protocol === "fast" ? undefined : spec,
+      codeDir: protocol === "fast" ? undefined : codeDir,
+      onLog: this.opts.onLog,
+      memoryWatch: this.memoryWatch,
+      initTimeoutMs: this.opts.initTimeoutMs ?? 10_000,
+      defaultStopGraceMs: this.opts.stopGraceMs ?? 2000,
+    });
+    this.instances.add(instance);
+    void instance.exited.then(() => this.instances.delete(instance));
+
+    if (server) {
+      instance.attach(server);
+      await instance.untilReady(server.ready, "waiting for the first /next");
+      return instance;
+    }
+    const fast = new FastChannel(child.stdio[3] as unknown as import("node:stream").Duplex, { closedResult: () => instance.deathResult() });
+    instance.attach(fast, fast);
+    await instance.untilReady(fast.hello, "waiting for the bootstrap's hello");
+    if (spec) await instance.specialise(spec, codeDir!);
+    return instance;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.instances];
+    for (const i of all) i.kill("killed");
+    await Promise.all(all.map((i) => i.exited));
+    this.memoryWatch.close();
+  }
+
+  private discover() {
+    this.discovery ??= discoverRuntimes(this.opts);
+    return this.discovery;
+  }
+}
+
+/** A provided runtime needs an executable `bootstrap` at the root of its code. */
+function checkBootstrap(file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new InitError(`Couldn't find a bootstrap: a provided runtime needs an executable file named "bootstrap" at the root of the code (${file} does not exist).`, "Runtime.InvalidEntrypoint");
+  }
+  if (!st.isFile()) throw new InitError(`${file} is not a file; a provided runtime needs an executable file named "bootstrap".`, "Runtime.InvalidEntrypoint");
+  try {
+    accessSync(file, constants.X_OK);
+  } catch {
+    throw new InitError(`The bootstrap ${file} is not executable: run "chmod 755 bootstrap" before zipping the code.`, "Runtime.InvalidEntrypoint");
+  }
+}
+
+/** Spawn and wait for the 'spawn' event, so ENOENT/EACCES surface as a rejection. */
+function spawnChild(command: string, args: string[], options: Parameters<typeof spawn>[2]): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, detached: true });
+    child.once("spawn", () => {
+      child.removeListener("error", reject);
+      child.on("error", () => {}); // later errors (kill of a dead pid) are irrelevant
+      resolve(child);
+    });
+    child.once("error", reject);
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * Finds, for each runtime id, an interpreter on this host that really is that version: every
+ * candidate is executed and asked for its own path and version, so a broken pyenv shim or a node
+ * of the wrong major is skipped rather than trusted. The result says what to install otherwise.
+ */
+import { execFile } from "node:child_process";
+import { accessSync, constants, readdirSync } from "node:fs";
+import path from "node:path";
+import type { RuntimeAvailability } from "../../../../platform/src/protocol/runner.ts";
+import { RUNTIME_IDS, runtimeFamily, runtimeLanguageVersion, type RuntimeId } from "../../../../platform/src/protocol/runtimes.ts";
+
+export interface DiscoveryOptions {
+  /** Explicit interpreter per runtime id, tried first (e.g. `{ nodejs22: "/opt/node22/bin/node" }`). */
+  interpreters?: Partial<Record<RuntimeId, string>>;
+  /** PATH to search; default the runner's own PATH. */
+  searchPath?: string;
+  /** pyenv root; default $PYENV_ROOT or /root/.pyenv. */
+  pyenvRoot?: string;
+  /** The runner's node, a candidate for nodejs<its major>. Default process.execPath. */
+  execPath?: string;
+}
+
+export interface Interpreter {
+  /** Absolute path of the real binary (shims resolved). */
+  path: string;
+  /** e.g. "v20.20.2" or "3.12.1" */
+  version: string;
+}
+
+const PROBE_TIMEOUT_MS = 5000;
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string, searchPath: string): string | undefined {
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, name);
+    if (isExecutable(p)) return p;
+  }
+  return undefined;
+}
+
+/** Run a candidate and ask it for its real path and version; undefined when it does not run. */
+function probe(bin: string, family: "node" | "python"): Promise<Interpreter | undefined> {
+  const args =
+    family === "node"
+      ? ["-e", "process.stdout.write(process.execPath + '\\n' + process.version + '\\n')"]
+      : ["-c", "import sys, platform; sys.stdout.write(sys.executable + '\\n' + platform.python_version() + '\\n')"];
+  return new Promise((resolve) => {
+    execFile(bin, args, { timeout: PROBE_TIMEOUT_MS, encoding: "utf8" }, (err, stdout) => {
+      if (err) return resolve(undefined);
+      const [real, version] = stdout.trim().split("\n");
+      if (!real || !version) return resolve(undefined);
+      resolve({ path: real, version: version.trim() });
+    });
+  });
+}
+
+function matches(id: RuntimeId, version: string): boolean {
+  const want = runtimeLanguageVersion(id)!;
+  return runtimeFamily(id) === "node" ? version.startsWith(`v${want}.`) : version.startsWith(`${want}.`);
+}
+
+/** Candidate binaries for a runtime id, most preferred first, each with a label for messages. */
+function candidates(id: RuntimeId, opts: DiscoveryOptions): { bin: string; label: string }[] {
+  const searchPath = opts.searchPath ?? process.env.PATH ?? "";
+  const ver = runtimeLanguageVersion(id)!;
+  const out: { bin: string; label: string }[] = [];
+  const override = opts.interpreters?.[id];
+  if (override) out.push({ bin: override, label: `${override} (configured)` });
+  if (runtimeFamily(id) === "node") {
+    const versioned = onPath(`node${ver}`, searchPath);
+    if (versioned) out.push({ bin: versioned, label: versioned });
+    const exec = opts.execPath ?? process.execPath;
+    out.push({ bin: exec, label: `${exec} (the runner's node)` });
+    const plain = onPath("node", searchPath);
+    if (plain) out.push({ bin: plain, label: plain });
+  } else {
+    const versioned = onPath(`python${ver}`, searchPath);
+    if (versioned) out.push({ bin: versioned, label: versioned });
+    const root = opts.pyenvRoot ?? process.env.PYENV_ROOT ?? "/root/.pyenv";
+    try {
+      const dirs = readdirSync(path.join(root, "versions"))
+        .filter((d) => d.startsWith(`${ver}.`))
+        .sort((a, b) => Number(b.split(".")[2]) - Number(a.split(".")[2]));
+      for (const d of dirs) {
+        const p = path.join(root, "versions", d, "bin", `python${ver}`);
+        if (isExecutable(p)) out.push({ bin: p, label: p });
+      }
+    } catch {
+      // no pyenv
+    }
+    for (const dir of ["/usr/bin", "/usr/local/bin"]) {
+      const p = path.join(dir, `python${ver}`);
+      if (isExecutable(p)) out.push({ bin: p, label: p });
+    }
+  }
+  const seen = new Set<string>();
+  return out.filter((c) => (seen.has(c.bin) ? false : (seen.add(c.bin), true)));
+}
+
+function installHint(id: RuntimeId): string {
+  const ver = runtimeLanguageVersion(id);
+  return runtimeFamily(id) === "node"
+    ? `install Node.js ${ver} and put it on PATH as node${ver}, or configure its path (interpreters.${id})`
+    : `install Python ${ver} (e.g. apt-get install python${ver} or pyenv install ${ver}) so that python${ver} runs, or configure its path (interpreters["${id}"])`;
+}
+
+/** Discover one runtime. */
+export async function discoverRuntime(id: RuntimeId, opts: DiscoveryOptions = {}): Promise<RuntimeAvailability & { interpreter?: Interpreter }> {
+  const family = runtimeFamily(id);
+  if (family === "provided") {
+    return process.platform === "linux" || process.platform === "darwin"
+      ? { id, available: true, using: "the zip's own bootstrap executable" }
+      : { id, available: false, reason: "provided runtimes need a POSIX host to execute the zip's bootstrap" };
+  }
+  const tried: string[] = [];
+  for (const c of candidates(id, opts)) {
+    const found = await probe(c.bin, family);
+    if (found && matches(id, found.version)) {
+      return { id, available: true, using: found.path, version: found.version, interpreter: found };
+    }
+    tried.push(found ? `${c.label} is ${found.version}` : `${c.label} does not run`);
+  }
+  const what = family === "node" ? `Node.js ${runtimeLanguageVersion(id)}` : `Python ${runtimeLanguageVersion(id)}`;
+  const detail = tried.length ? ` (${tried.join("; ")})` : "";
+  return { id, available: false, reason: `no ${what} interpreter found${detail}; ${installHint(id)}` };
+}
+
+/** Discover every runtime id, probing in parallel. */
+export async function discoverRuntimes(opts: DiscoveryOptions = {}): Promise<(RuntimeAvailability & { interpreter?: Interpreter })[]> {
+  return Promise.all(RUNTIME_IDS.map((id) => discoverRuntime(id, opts)));
+}

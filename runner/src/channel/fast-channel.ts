@@ -1,0 +1,198 @@
+/**
+ * Runner side of HotSwap's fast channel (runtimes/PROTOCOL.md) over any Duplex byte stream:
+ * a socketpair for the process backend, a unix socket in a shared volume for docker.
+ * Sends init/invoke frames, correlates result/error frames by request id, and fails every
+ * pending invocation when the stream ends.
+ */
+import type { Duplex } from "node:stream";
+import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../platform/src/protocol/limits.ts";
+import { encodeFrameParts, FrameDecoder, FrameError, type Frame } from "./frame.ts";
+import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
+
+/** What the bootstrap says first. */
+export interface HelloInfo {
+  runtime: string;
+  version: string;
+  pid: number;
+}
+
+/** The `init` message: everything a bootstrap needs to load one function version. */
+export interface InitMessage {
+  taskRoot: string;
+  handler: string;
+  functionName: string;
+  functionVersion: string;
+  /** MB */
+  memorySize: number;
+  /** Seconds */
+  timeout: number;
+  env: Record<string, string>;
+  concurrency: number;
+}
+
+export interface FastChannelOptions {
+  /**
+   * Result for the invocations pending when the stream ends. The backend supplies one that names
+   * the cause (timeout, out of memory, crash with exit code); it may wait for the process to exit.
+   */
+  closedResult?: () => InstanceResult | Promise<InstanceResult>;
+  /** Largest result accepted (default 6 MB); larger ones become Function.ResponseSizeTooLarge. */
+  maxResultBytes?: number;
+}
+
+type Deferred<T> = { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Callers may never look at it (a stem that is never specialised): no unhandled rejections.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+function initErrorFrom(body: Buffer): InitError {
+  try {
+    const e = JSON.parse(body.toString("utf8")) as { errorType?: string; errorMessage?: string; stackTrace?: unknown };
+    const stack = Array.isArray(e.stackTrace) ? e.stackTrace.map(String) : [];
+    return new InitError(String(e.errorMessage ?? "the handler failed to load"), String(e.errorType ?? "Runtime.InitError"), stack);
+  } catch {
+    return new InitError(body.toString("utf8").slice(0, 2000) || "the handler failed to load");
+  }
+}
+
+export class FastChannel implements InstanceChannel {
+  /** Resolves with the bootstrap's hello; rejects with ChannelClosedError if the stream ends first. */
+  readonly hello: Promise<HelloInfo>;
+  readonly ready: Promise<void>;
+  /** Resolves when the stream has ended, for whatever reason. */
+  readonly closed: Promise<void>;
+
+  private readonly helloD = deferred<HelloInfo>();
+  private readonly readyD = deferred<void>();
+  private readonly closedD = deferred<void>();
+  private readonly pending = new Map<string, (r: InstanceResult) => void>();
+  private readonly decoder: FrameDecoder;
+  private readonly maxResultBytes: number;
+  private initSent = false;
+  private failure: InstanceResult | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly socket: Duplex,
+    private readonly opts: FastChannelOptions = {},
+  ) {
+    this.hello = this.helloD.promise;
+    this.ready = this.readyD.promise;
+    this.closed = this.closedD.promise;
+    this.maxResultBytes = opts.maxResultBytes ?? MAX_SYNC_PAYLOAD_BYTES;
+    this.decoder = new FrameDecoder((f) => this.onFrame(f));
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        this.decoder.push(chunk);
+      } catch (err) {
+        // A corrupt stream cannot be resynchronised: drop it, which fails everything pending.
+        socket.destroy(err instanceof FrameError ? err : new FrameError(String(err)));
+      }
+    });
+    socket.on("error", () => {}); // 'close' follows and carries the consequences
+    socket.on("close", () => void this.onClose());
+  }
+
+  get inflight(): number {
+    return this.pending.size;
+  }
+
+  /** Send init; resolves once the bootstrap answers ready, rejects with InitError on initError. */
+  init(msg: InitMessage): Promise<void> {
+    if (this.initSent) return this.ready;
+    this.initSent = true;
+    this.write(JSON.stringify({ type: "init", ...msg }));
+    return this.ready;
+  }
+
+  invoke(req: InstanceInvokeRequest): Promise<InstanceResult> {
+    if (this.failure) return Promise.resolve(this.failure);
+    if (this.ended) return Promise.resolve(CHANNEL_CLOSED_RESULT);
+    const id = req.requestId;
+    if (this.pending.has(id)) {
+      return Promise.resolve({ kind: "platform-error", code: "InternalError", message: `request id ${id} is already in flight on this instance` });
+    }
+    // Hand-built header: the hot path skips JSON.stringify of an object.
+    let header = `{"type":"invoke","id":${JSON.stringify(id)},"deadline":${Math.floor(req.deadlineMs)}`;
+    if (req.traceparent) header += `,"traceparent":${JSON.stringify(req.traceparent)}`;
+    if (req.clientContext) header += `,"clientContext":${JSON.stringify(req.clientContext)}`;
+    header += "}";
+    const result = new Promise<InstanceResult>((resolve) => this.pending.set(id, resolve));
+    this.write(header, req.payload);
+    return result;
+  }
+
+  fail(result: InstanceResult): void {
+    this.failure ??= result;
+    for (const resolve of this.pending.values()) resolve(result);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    if (!this.ended) this.socket.destroy();
+    await this.closed;
+  }
+
+  private write(header: string, body?: Buffer): void {
+    const parts = encodeFrameParts(header, body);
+    if (parts.length === 1) {
+      this.socket.write(parts[0]);
+      return;
+    }
+    this.socket.cork();
+    for (const p of parts) this.socket.write(p);
+    this.socket.uncork();
+  }
+
+  private onFrame({ header, body }: Frame): void {
+    switch (header.type) {
+      case "result":
+      case "error": {
+        const id = header.id as string;
+        const resolve = this.pending.get(id);
+        if (!resolve) return; // answered already (killed, failed): late replies are dropped
+        this.pending.delete(id);
+        if (body.length > this.maxResultBytes) resolve(responseTooLarge(body.length, this.maxResultBytes));
+        else resolve({ kind: header.type === "result" ? "success" : "function-error", payload: body.length ? body : Buffer.from("null") });
+        return;
+      }
+      case "hello":
+        this.helloD.resolve({ runtime: String(header.runtime), version: String(header.version), pid: Number(header.pid) });
+        return;
+      case "ready":
+        this.readyD.resolve();
+        return;
+      case "initError":
+        this.readyD.reject(initErrorFrom(body));
+        return;
+      default:
+      // Unknown messages are ignored so a newer bootstrap can add some.
+    }
+  }
+
+  private async onClose(): Promise<void> {
+    this.ended = true;
+    this.helloD.reject(new ChannelClosedError("the instance closed its channel before saying hello"));
+    this.readyD.reject(new ChannelClosedError("the instance closed its channel before it was ready"));
+    if (this.pending.size > 0 && !this.failure) {
+      let result = CHANNEL_CLOSED_RESULT;
+      try {
+        if (this.opts.closedResult) result = await this.opts.closedResult();
+      } catch {
+        // keep the generic result
+      }
+      this.fail(result);
+    }
+    this.closedD.resolve();
+  }
+}

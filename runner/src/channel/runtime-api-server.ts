@@ -1,0 +1,264 @@
+/**
+ * A per-instance AWS Lambda Runtime API server (version 2018-06-01): any Lambda custom runtime,
+ * down to a bash script using curl, can run on HotSwap through it. It serves /next as a long poll,
+ * takes /response, /error and /init/error, and presents the same InstanceChannel as the fast
+ * channel. Several concurrent /next callers each get their own invocation.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../platform/src/protocol/limits.ts";
+import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
+
+const PREFIX = "/2018-06-01/runtime/";
+
+export interface RuntimeApiServerOptions {
+  /** Address to bind. Default 127.0.0.1; a docker backend binds the bridge address. */
+  host?: string;
+  /** Port to bind. Default 0 (an ephemeral port). */
+  port?: number;
+  /** Host written into AWS_LAMBDA_RUNTIME_API when it differs from the bind address. */
+  advertiseHost?: string;
+  /** ARN sent as Lambda-Runtime-Invoked-Function-Arn. */
+  invokedFunctionArn?: string;
+  /** Largest response accepted; default 6 MB, as Lambda. */
+  maxPayloadBytes?: number;
+}
+
+interface Invocation {
+  req: InstanceInvokeRequest;
+  resolve: (r: InstanceResult) => void;
+}
+
+/** X-Ray trace header from a W3C traceparent, as AWS maps one to the other. */
+export function xrayTraceId(traceparent: string): string | undefined {
+  const m = /^[0-9a-f]{2}-([0-9a-f]{8})([0-9a-f]{24})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(traceparent);
+  if (!m) return undefined;
+  return `Root=1-${m[1]}-${m[2]};Parent=${m[3]};Sampled=${Number.parseInt(m[4], 16) & 1}`;
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Normalise whatever a runtime posted as an error into `{errorType, errorMessage, stackTrace}`. */
+function errorBody(body: Buffer, headerType: string | undefined): Buffer {
+  let parsed: unknown;
+  try {
+    parsed = body.length ? JSON.parse(body.toString("utf8")) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const o = (parsed && typeof parsed === "object" ? parsed : {}) as Record<string, unknown>;
+  const trace = Array.isArray(o.stackTrace) ? o.stackTrace : Array.isArray(o.trace) ? o.trace : [];
+  const message =
+    typeof o.errorMessage === "string" ? o.errorMessage : parsed === undefined ? body.toString("utf8").slice(0, 64 * 1024) : JSON.stringify(parsed);
+  return Buffer.from(
+    JSON.stringify({
+      errorType: typeof o.errorType === "string" ? o.errorType : headerType || "Runtime.Unknown",
+      errorMessage: message,
+      stackTrace: trace.map(String),
+    }),
+  );
+}
+
+export class RuntimeApiServer implements InstanceChannel {
+  readonly ready: Promise<void>;
+  /** `host:port` for AWS_LAMBDA_RUNTIME_API. */
+  address = "";
+
+  private readonly server: http.Server;
+  private readonly readyD = deferred<void>();
+  private readonly queued: Invocation[] = [];
+  private readonly waiting: http.ServerResponse[] = [];
+  private readonly delivered = new Map<string, Invocation>();
+  private readonly maxPayload: number;
+  private failure: InstanceResult | undefined;
+  private isReady = false;
+  private closed = false;
+
+  private constructor(private readonly opts: RuntimeApiServerOptions) {
+    this.ready = this.readyD.promise;
+    this.maxPayload = opts.maxPayloadBytes ?? MAX_SYNC_PAYLOAD_BYTES;
+    // keepAliveTimeout 0: a runtime may sit idle between invocations for minutes; closing its
+    // keep-alive socket under it would race with its next /next.
+    this.server = http.createServer({ keepAliveTimeout: 0, requestTimeout: 0 }, (req, res) => this.route(req, res));
+  }
+
+  /** Start a server and wait until it listens. */
+  static async start(opts: RuntimeApiServerOptions = {}): Promise<RuntimeApiServer> {
+    const s = new RuntimeApiServer(opts);
+    const host = opts.host ?? "127.0.0.1";
+    await new Promise<void>((resolve, reject) => {
+      s.server.once("error", reject);
+      s.server.listen(opts.port ?? 0, host, () => resolve());
+    });
+    const port = (s.server.address() as AddressInfo).port;
+    const shown = opts.advertiseHost ?? (host === "0.0.0.0" ? "127.0.0.1" : host);
+    s.address = `${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+    return s;
+  }
+
+  get inflight(): number {
+    return this.queued.length + this.delivered.size;
+  }
+
+  invoke(req: InstanceInvokeRequest): Promise<InstanceResult> {
+    if (this.failure) return Promise.resolve(this.failure);
+    if (this.closed) return Promise.resolve(CHANNEL_CLOSED_RESULT);
+    if (this.delivered.has(req.requestId) || this.queued.some((q) => q.req.requestId === req.requestId)) {
+      return Promise.resolve({ kind: "platform-error", code: "InternalError", message: `request id ${req.requestId} is already in flight on this instance` });
+    }
+    return new Promise<InstanceResult>((resolve) => {
+      const inv: Invocation = { req, resolve };
+      const waiter = this.takeWaiter();
+      if (waiter) this.deliver(inv, waiter);
+      else this.queued.push(inv);
+    });
+  }
+
+  fail(result: InstanceResult): void {
+    this.failure ??= result;
+    for (const inv of this.queued) inv.resolve(result);
+    for (const inv of this.delivered.values()) inv.resolve(result);
+    this.queued.length = 0;
+    this.delivered.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.readyD.reject(new ChannelClosedError("the runtime never asked for an invocation"));
+    this.fail(this.failure ?? CHANNEL_CLOSED_RESULT);
+    for (const res of this.waiting) res.destroy();
+    this.waiting.length = 0;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private takeWaiter(): http.ServerResponse | undefined {
+    while (this.waiting.length > 0) {
+      const res = this.waiting.shift()!;
+      if (!res.destroyed && !res.writableEnded) return res;
+    }
+    return undefined;
+  }
+
+  private deliver(inv: Invocation, res: http.ServerResponse): void {
+    const { req } = inv;
+    this.delivered.set(req.requestId, inv);
+    const headers: http.OutgoingHttpHeaders = {
+      "Content-Type": "application/json",
+      "Content-Length": req.payload.length,
+      "Lambda-Runtime-Aws-Request-Id": req.requestId,
+      "Lambda-Runtime-Deadline-Ms": String(Math.floor(req.deadlineMs)),
+    };
+    if (this.opts.invokedFunctionArn) headers["Lambda-Runtime-Invoked-Function-Arn"] = this.opts.invokedFunctionArn;
+    if (req.traceparent) {
+      headers["Lambda-Runtime-Trace-Id"] = xrayTraceId(req.traceparent) ?? req.traceparent;
+      headers.traceparent = req.traceparent;
+    }
+    if (req.clientContext) {
+      // Lambda passes the client context to the runtime decoded (JSON), not base64.
+      headers["Lambda-Runtime-Client-Context"] = Buffer.from(req.clientContext, "base64").toString("utf8");
+    }
+    res.writeHead(200, headers);
+    res.end(req.payload);
+  }
+
+  private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = req.url ?? "";
+    if (!url.startsWith(PREFIX)) return sendJson(res, 404, { errorType: "NotFound", errorMessage: `no such path ${url}` });
+    const path = url.slice(PREFIX.length).split("?")[0];
+    if (path === "invocation/next") {
+      if (req.method !== "GET") return sendJson(res, 405, { errorType: "MethodNotAllowed", errorMessage: "use GET" });
+      return this.next(req, res);
+    }
+    if (req.method !== "POST") return sendJson(res, 405, { errorType: "MethodNotAllowed", errorMessage: "use POST" });
+    if (path === "init/error") return this.readBody(req, res, (body) => this.initError(req, res, body));
+    const m = /^invocation\/([^/]+)\/(response|error)$/.exec(path);
+    if (!m) return sendJson(res, 404, { errorType: "NotFound", errorMessage: `no such path ${url}` });
+    let id: string;
+    try {
+      id = decodeURIComponent(m[1]);
+    } catch {
+      return sendJson(res, 400, { errorType: "InvalidRequestID", errorMessage: "malformed request id" });
+    }
+    const kind = m[2];
+    this.readBody(req, res, (body, tooLarge) => {
+      const inv = this.delivered.get(id);
+      if (!inv) {
+        return sendJson(res, 400, { errorType: "InvalidRequestID", errorMessage: `request id ${id} is unknown or already answered` });
+      }
+      this.delivered.delete(id);
+      if (tooLarge !== undefined) {
+        inv.resolve(responseTooLarge(tooLarge, this.maxPayload));
+        return sendJson(res, 413, {
+          errorType: "RequestEntityTooLarge",
+          errorMessage: `Exceeded maximum allowed payload size (${this.maxPayload} bytes).`,
+        });
+      }
+      if (kind === "response") inv.resolve({ kind: "success", payload: body });
+      else inv.resolve({ kind: "function-error", payload: errorBody(body, req.headers["lambda-runtime-function-error-type"] as string | undefined) });
+      sendJson(res, 202, { status: "OK" });
+    });
+  }
+
+  private next(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (!this.isReady) {
+      this.isReady = true;
+      this.readyD.resolve();
+    }
+    req.resume();
+    if (this.closed) {
+      res.destroy();
+      return;
+    }
+    const inv = this.queued.shift();
+    if (inv) return this.deliver(inv, res);
+    this.waiting.push(res);
+    res.on("close", () => {
+      const i = this.waiting.indexOf(res);
+      if (i >= 0) this.waiting.splice(i, 1);
+    });
+  }
+
+  private initError(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+    if (this.isReady) {
+      return sendJson(res, 403, { errorType: "InvalidStateTransition", errorMessage: "init/error after the first /next" });
+    }
+    const e = JSON.parse(errorBody(body, req.headers["lambda-runtime-function-error-type"] as string | undefined).toString("utf8"));
+    this.readyD.reject(new InitError(e.errorMessage || "the runtime reported an initialization error", e.errorType, e.stackTrace));
+    sendJson(res, 202, { status: "OK" });
+  }
+
+  /** Read a body up to the payload limit; past it, drain and report the size instead. */
+  private readBody(req: http.IncomingMessage, res: http.ServerResponse, done: (body: Buffer, tooLarge?: number) => void): void {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= this.maxPayload) parts.push(c);
+    });
+    req.on("end", () => {
+      if (size > this.maxPayload) done(Buffer.alloc(0), size);
+      else done(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+    });
+    req.on("error", () => res.destroy());
+  }
+}

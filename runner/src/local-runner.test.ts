@@ -1,0 +1,199 @@
+/**
+ * LocalRunner end to end on one machine: the real ProcessBackend running the real Node bootstrap,
+ * the real FsCodeStore, CodeCache and extractZip, on fixture functions zipped with fflate.
+ * Every test has its own temp dir, closes its runner, and checks that no instance process is left.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FunctionSpec, InvokeOutcome } from "../../platform/src/protocol/invoke.ts";
+import { FsCodeStore } from "../../platform/src/code-store/fs-code-store.ts";
+import { zipFixture } from "../../tests/support/zip.ts";
+import { ProcessBackend } from "./backends/process/process-backend.ts";
+import { CodeCache } from "./code-cache/code-cache.ts";
+import { LocalRunner, type LocalRunnerOptions } from "./local-runner.ts";
+
+interface Harness {
+  runner: LocalRunner;
+  /** Upload a fixture and return a spec for it. */
+  deploy(fixture: string, over?: Partial<FunctionSpec>): Promise<FunctionSpec>;
+  invoke(spec: FunctionSpec, event: unknown): Promise<InvokeOutcome>;
+}
+
+let versions = 0;
+
+async function harness(t: { after(fn: () => Promise<void>): void }, over: Partial<LocalRunnerOptions> = {}): Promise<Harness> {
+  const root = await mkdtemp(join(tmpdir(), "hs-local-runner-"));
+  const store = new FsCodeStore(join(root, "store"));
+  await store.init();
+  const backend = new ProcessBackend();
+  const runner = new LocalRunner({
+    id: "local-test",
+    backend,
+    codeCache: new CodeCache({ dir: join(root, "code"), codeStore: store }),
+    idleTimeoutMs: 60_000,
+    maxInstancesPerVersion: 8,
+    queueSize: 64,
+    queueTimeoutMs: 10_000,
+    ...over,
+  });
+  const pids = new Set<number>();
+  t.after(async () => {
+    await runner.close();
+    await rm(root, { recursive: true, force: true });
+    for (const pid of pids) assert.equal(isRunning(pid), false, `instance process ${pid} outlived the runner`);
+  });
+  let n = 0;
+  return {
+    runner,
+    async deploy(fixture, specOver = {}) {
+      const { sha256 } = await store.put(zipFixture(fixture));
+      return {
+        functionName: fixture,
+        version: ++versions,
+        runtime: "nodejs20",
+        handler: "index.handler",
+        memorySize: 128,
+        timeout: 10,
+        environment: {},
+        codeSha256: sha256,
+        protocol: "fast",
+        instanceConcurrency: 1,
+        ...specOver,
+      };
+    },
+    async invoke(spec, event) {
+      const o = await runner.invoke({ spec, requestId: `req-${++n}`, payload: Buffer.from(JSON.stringify(event)) });
+      if (o.kind === "success") {
+        const body = JSON.parse(o.payload.toString());
+        if (typeof body?.pid === "number") pids.add(body.pid);
+      }
+      return o;
+    },
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function body(o: InvokeOutcome): any {
+  assert.equal(o.kind, "success", JSON.stringify(o));
+  return JSON.parse((o as { payload: Buffer }).payload.toString());
+}
+
+function platformError(o: InvokeOutcome, code: string): string {
+  assert.equal(o.kind, "platform-error", JSON.stringify(o));
+  assert.equal((o as { code: string }).code, code, JSON.stringify(o));
+  return (o as { message: string }).message;
+}
+
+test("runs a Node echo handler: a fresh cold start first, then warm on the same instance", async (t) => {
+  const h = await harness(t);
+  const spec = await h.deploy("node-cjs", { environment: { FOO: "bar" } });
+  const cold = await h.invoke(spec, { hello: "world" });
+  assert.equal(cold.coldStart, true);
+  assert.equal(cold.start, "fresh");
+  const first = body(cold);
+  assert.deepEqual(first.echo, { hello: "world" });
+  assert.equal(first.requestId, "req-1");
+  assert.equal(first.foo, "bar");
+  const warm = await h.invoke(spec, { n: 2 });
+  assert.equal(warm.coldStart, false);
+  assert.equal(warm.start, "warm");
+  assert.deepEqual(body(warm).echo, { n: 2 });
+  assert.ok((warm.durationMs ?? Infinity) < (cold.durationMs ?? 0), "a warm invocation skips the init time");
+  const status = h.runner.status();
+  assert.equal(status.instances, 1);
+  assert.equal(status.state, "ready");
+  assert.deepEqual(Object.values(status.warm), [1]);
+});
+
+test("kills an instance that runs past its timeout and starts a new one for the next invocation", async (t) => {
+  const h = await harness(t);
+  const spec = await h.deploy("node-sleep", { timeout: 0.5 });
+  const t0 = Date.now();
+  assert.equal(platformError(await h.invoke(spec, { ms: 5000 }), "TimeoutError"), "Task timed out after 0.50 seconds");
+  assert.ok(Date.now() - t0 < 3000, "the invocation did not wait for the handler");
+  const next = await h.invoke(spec, { ms: 1 });
+  assert.deepEqual(body(next), { slept: 1 });
+  assert.equal(next.coldStart, true);
+  assert.equal(h.runner.status().instances, 1);
+});
+
+test("reports InstanceCrashed when the handler exits the process, then recovers on a fresh instance", async (t) => {
+  const h = await harness(t);
+  const spec = await h.deploy("node-crash");
+  body(await h.invoke(spec, {}));
+  platformError(await h.invoke(spec, { crash: true }), "InstanceCrashed");
+  const next = await h.invoke(spec, {});
+  assert.deepEqual(body(next), { ok: true });
+  assert.equal(next.coldStart, true);
+});
+
+test("reports OutOfMemory when the handler exhausts its memory", async (t) => {
+  const h = await harness(t);
+  const spec = await h.deploy("node-oom", { memorySize: 128, timeout: 30 });
+  platformError(await h.invoke(spec, {}), "OutOfMemory");
+  assert.equal(h.runner.status().instances, 0);
+});
+
+test("returns InitError with the loader's message for a syntax error and for a missing export", async (t) => {
+  const h = await harness(t);
+  const broken = await h.deploy("node-syntax-error");
+  assert.ok(platformError(await h.invoke(broken, {}), "InitError").length > 0);
+  const missing = await h.deploy("node-missing-export");
+  assert.match(platformError(await h.invoke(missing, {}), "InitError"), /handler/i);
+  assert.equal(h.runner.status().instances, 0);
+});
+
+test("answers 20 concurrent invocations correctly, queueing beyond the instance cap", async (t) => {
+  const h = await harness(t, { maxInstancesPerVersion: 8 });
+  const spec = await h.deploy("node-cjs");
+  const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => h.invoke(spec, { i })));
+  outcomes.forEach((o, i) => assert.deepEqual(body(o).echo, { i }));
+  assert.ok(h.runner.status().instances <= 8);
+  assert.ok(outcomes.some((o) => o.coldStart) && outcomes.some((o) => !o.coldStart));
+});
+
+test("runs up to instanceConcurrency invocations at once in one instance", async (t) => {
+  const h = await harness(t);
+  const spec = await h.deploy("node-concurrent", { instanceConcurrency: 4 });
+  const results = (await Promise.all([1, 2, 3, 4].map(() => h.invoke(spec, { ms: 300 })))).map(body);
+  assert.equal(new Set(results.map((r) => r.pid)).size, 1);
+  assert.equal(Math.max(...results.map((r) => r.maxConcurrent)), 4);
+});
+
+test("drain finishes in-flight work, refuses new work, and stops every instance", async (t) => {
+  const h = await harness(t);
+  const spec = await h.deploy("node-concurrent");
+  const first = body(await h.invoke(spec, { ms: 1 }));
+  const inflight = h.invoke(spec, { ms: 300 }); // dispatched synchronously to the warm instance
+  const drained = h.runner.drain();
+  assert.match(platformError(await h.invoke(spec, {}), "ServiceUnavailable"), /runner is draining/);
+  assert.equal(body(await inflight).pid, first.pid);
+  await drained;
+  assert.equal(h.runner.status().state, "stopped");
+  assert.equal(h.runner.status().instances, 0);
+  assert.equal(isRunning(first.pid), false);
+});
+
+test("stops idle instances after idleTimeoutMs", async (t) => {
+  const h = await harness(t, { idleTimeoutMs: 200 });
+  const spec = await h.deploy("node-concurrent");
+  const { pid } = body(await h.invoke(spec, { ms: 1 }));
+  assert.equal(h.runner.status().instances, 1);
+  const until = Date.now() + 5000;
+  while (isRunning(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(isRunning(pid), false);
+  assert.equal(h.runner.status().instances, 0);
+  const again = await h.invoke(spec, { ms: 1 });
+  assert.equal(again.coldStart, true);
+});

@@ -1,0 +1,136 @@
+/**
+ * The in-process runner: an execution backend, the code cache and one VersionPool per function
+ * version, behind the RunnerHandle the control plane calls. The embedded runner of `npm start`
+ * is this class; a runner agent wraps the same class behind HTTP.
+ */
+import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../platform/src/protocol/invoke.ts";
+import { specKey } from "../../platform/src/protocol/invoke.ts";
+import type { RunnerHandle, RunnerStatus, RuntimeAvailability } from "../../platform/src/protocol/runner.ts";
+import type { ExecutionBackend } from "./backends/backend.ts";
+import type { CodeCache } from "./code-cache/code-cache.ts";
+import { CLOSED_MESSAGE, DRAINING_MESSAGE, platformError } from "./pool/outcomes.ts";
+import { VersionPool, type PoolLog, type StemSource, type VersionPoolStats } from "./pool/version-pool.ts";
+
+export interface LocalRunnerOptions {
+  /** Runner id reported in status(). */
+  id: string;
+  backend: ExecutionBackend;
+  codeCache: Pick<CodeCache, "ensure">;
+  /** An instance idle this long is stopped. */
+  idleTimeoutMs: number;
+  /** Instances per function version when the function sets no maxInstances. */
+  maxInstancesPerVersion: number;
+  /** Invocations per version that may wait at the instance cap before TooManyRequests. */
+  queueSize: number;
+  /** How long an invocation waits at the cap before TooManyRequests. */
+  queueTimeoutMs: number;
+  /** How long a version's InitError is reused instead of starting another instance. @default 2000 */
+  initErrorCacheMs?: number;
+  /** SIGTERM grace when stopping idle or drained instances. @default 2000 */
+  stopGraceMs?: number;
+  /** Prewarmed stem instances to specialise on cold starts (a later issue). */
+  stems?: StemSource;
+  log?: PoolLog;
+}
+
+type RunnerState = RunnerStatus["state"];
+
+export class LocalRunner implements RunnerHandle {
+  private state: RunnerState = "ready";
+  /** Pools by specKey: the source of truth. */
+  private readonly pools = new Map<string, VersionPool>();
+  /**
+   * Pools by spec object. The control plane keeps specs in its routing table and passes the same
+   * object on every invocation, so the hot path is one WeakMap lookup with no key string built.
+   */
+  private readonly bySpec = new WeakMap<FunctionSpec, VersionPool>();
+  private drainPromise: Promise<void> | undefined;
+  private closePromise: Promise<void> | undefined;
+
+  constructor(private readonly opts: LocalRunnerOptions) {}
+
+  invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    if (this.state !== "ready") return Promise.resolve(this.refusal());
+    let pool = this.bySpec.get(req.spec);
+    if (pool === undefined || pool.retired) pool = this.poolFor(req.spec);
+    return pool.invoke(req);
+  }
+
+  runtimes(): Promise<RuntimeAvailability[]> {
+    return this.opts.backend.runtimes();
+  }
+
+  status(): RunnerStatus {
+    let inflight = 0;
+    let instances = 0;
+    const warm: Record<string, number> = {};
+    for (const pool of this.pools.values()) {
+      const s = pool.stats();
+      inflight += s.inflight;
+      instances += s.instances;
+      if (s.warmIdle > 0) warm[s.key] = s.warmIdle;
+    }
+    return { id: this.opts.id, backend: this.opts.backend.kind, state: this.state, inflight, instances, warm };
+  }
+
+  /** Per-version detail (instances, starting, warm idle, in flight, queued), for metrics and debugging. */
+  poolStats(): VersionPoolStats[] {
+    return [...this.pools.values()].map((p) => p.stats());
+  }
+
+  healthCheck(): Promise<void> {
+    return this.opts.backend.healthCheck();
+  }
+
+  /** Stop taking new work, let in-flight and queued invocations finish, then stop every instance. */
+  drain(): Promise<void> {
+    if (this.drainPromise !== undefined) return this.drainPromise;
+    if (this.state === "ready") this.state = "draining";
+    this.drainPromise = Promise.all([...this.pools.values()].map((p) => p.drain())).then(() => {
+      this.state = "stopped";
+    });
+    return this.drainPromise;
+  }
+
+  /** Kill every instance now (after drain() or instead of it) and close the backend. */
+  close(): Promise<void> {
+    this.closePromise ??= (async () => {
+      this.state = "stopped";
+      await Promise.all([...this.pools.values()].map((p) => p.close()));
+      this.pools.clear();
+      await this.opts.backend.close();
+    })();
+    return this.closePromise;
+  }
+
+  private poolFor(spec: FunctionSpec): VersionPool {
+    const key = specKey(spec);
+    let pool = this.pools.get(key);
+    if (pool === undefined || pool.retired) {
+      const o = this.opts;
+      pool = new VersionPool({
+        spec,
+        backend: o.backend,
+        codeDir: (sha) => o.codeCache.ensure(sha),
+        maxInstances: o.maxInstancesPerVersion,
+        queueSize: o.queueSize,
+        queueTimeoutMs: o.queueTimeoutMs,
+        idleTimeoutMs: o.idleTimeoutMs,
+        initErrorCacheMs: o.initErrorCacheMs,
+        stopGraceMs: o.stopGraceMs,
+        stems: o.stems,
+        log: o.log,
+        onEmpty: (p) => {
+          if (this.pools.get(p.key) === p) this.pools.delete(p.key);
+        },
+      });
+      this.pools.set(key, pool);
+    }
+    this.bySpec.set(spec, pool);
+    return pool;
+  }
+
+  private refusal(): InvokeOutcome {
+    return platformError("ServiceUnavailable", this.state === "draining" ? DRAINING_MESSAGE : CLOSED_MESSAGE);
+  }
+}

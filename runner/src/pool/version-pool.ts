@@ -1,0 +1,499 @@
+/**
+ * The instances of one function version on one runner (keyed by specKey) and the scheduling
+ * that feeds them: warm reuse, cold starts sized to the burst, a bounded FIFO queue at the
+ * instance cap, timeouts that kill, crash removal, idle scale-to-zero, drain and close.
+ *
+ * The warm path is deliberately short (one scan of this version's instances, then
+ * instance.invoke); everything else lives on the slow path.
+ */
+import type { FunctionSpec, InvokeOutcome, InvokeRequest, StartKind } from "../../../platform/src/protocol/invoke.ts";
+import { specKey } from "../../../platform/src/protocol/invoke.ts";
+import { InitError, type ExecutionBackend, type ExitInfo, type Instance } from "../backends/backend.ts";
+import {
+  CLOSED_MESSAGE,
+  DRAINING_MESSAGE,
+  collateralMessage,
+  describe,
+  platformError,
+  queueFullMessage,
+  queueTimeoutMessage,
+  startFailure,
+  timeoutMessage,
+  toOutcome,
+  type PlatformErrorOutcome,
+} from "./outcomes.ts";
+
+/**
+ * Hands over prewarmed stem instances (runtime up, no code yet). The pool specialises one
+ * instead of starting a fresh instance when the source has one. Synchronous so that the cold
+ * path pays nothing when no stem pool is configured or it is empty.
+ */
+export interface StemSource {
+  take(spec: FunctionSpec): Instance | undefined;
+}
+
+/** The subset of a pino logger the pool uses. */
+export interface PoolLog {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface VersionPoolOptions {
+  spec: FunctionSpec;
+  backend: ExecutionBackend;
+  /** Resolves the read-only code directory of a code sha256 (CodeCache.ensure). */
+  codeDir(sha256: string): Promise<string>;
+  /** Instance cap when the spec sets no maxInstances. */
+  maxInstances: number;
+  /** Invocations that may wait at the cap before TooManyRequests. */
+  queueSize: number;
+  /** How long an invocation waits at the cap before TooManyRequests. */
+  queueTimeoutMs: number;
+  /** An instance idle this long is stopped. */
+  idleTimeoutMs: number;
+  /** How long an InitError is returned to new invocations instead of starting yet another instance. @default 2000 */
+  initErrorCacheMs?: number;
+  /** SIGTERM grace when stopping idle or drained instances. @default 2000 */
+  stopGraceMs?: number;
+  stems?: StemSource;
+  log?: PoolLog;
+  /** Called once the pool is empty after an idle sweep; the pool is retired by then. */
+  onEmpty?(pool: VersionPool): void;
+}
+
+export interface VersionPoolStats {
+  key: string;
+  /** Live instances (starting ones excluded). */
+  instances: number;
+  starting: number;
+  /** Instances that can take an invocation now (inflight < instanceConcurrency). */
+  warmIdle: number;
+  inflight: number;
+  queued: number;
+}
+
+interface Slot {
+  instance: Instance;
+  kind: "fresh" | "stem";
+  /** Milliseconds the start (or specialisation) took. */
+  initMs: number;
+  inflight: number;
+  /** Date.now() when inflight last dropped to 0. */
+  idleSince: number;
+  removed: boolean;
+  /** Set when the pool killed the instance because one of its invocations timed out. */
+  killedForTimeout: boolean;
+}
+
+interface Waiter {
+  req: InvokeRequest;
+  resolve(o: InvokeOutcome | Promise<InvokeOutcome>): void;
+  timer: NodeJS.Timeout | undefined;
+  enqueuedAt: number;
+}
+
+type PoolState = "open" | "draining" | "drained" | "closed";
+
+const NOOP_LOG: PoolLog = { debug() {}, info() {}, warn() {} };
+
+export class VersionPool {
+  readonly key: string;
+  /** True once the pool was emptied and handed back through onEmpty, or closed: take no more work. */
+  retired = false;
+  private spec: FunctionSpec;
+  private timeoutMs: number;
+  private state: PoolState = "open";
+  private readonly slots: Slot[] = [];
+  private readonly waiters: Waiter[] = [];
+  private starting = 0;
+  private inflight = 0;
+  private initError: { outcome: PlatformErrorOutcome; until: number } | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly pendingStarts = new Set<Promise<unknown>>();
+  /** Instances out of scheduling that are being stopped or killed, until they exit. */
+  private readonly stopping = new Set<Instance>();
+  private drained: Promise<void> | undefined;
+  private resolveDrained: (() => void) | undefined;
+  private readonly log: PoolLog;
+  private readonly initErrorCacheMs: number;
+  private readonly stopGraceMs: number;
+
+  constructor(private readonly opts: VersionPoolOptions) {
+    this.spec = opts.spec;
+    this.key = specKey(opts.spec);
+    this.timeoutMs = opts.spec.timeout * 1000;
+    this.log = opts.log ?? NOOP_LOG;
+    this.initErrorCacheMs = opts.initErrorCacheMs ?? 2000;
+    this.stopGraceMs = opts.stopGraceMs ?? 2000;
+  }
+
+  /** Run one invocation on a warm instance, a new one, or after waiting in the queue. Never rejects. */
+  invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    if (this.state !== "open") return Promise.resolve(this.refusal());
+    const slot = this.pickSlot();
+    if (slot !== undefined) return this.run(slot, req, "warm", false, 0);
+    return this.acquireSlow(req);
+  }
+
+  stats(): VersionPoolStats {
+    let warmIdle = 0;
+    for (const s of this.slots) if (s.inflight < this.spec.instanceConcurrency && s.instance.alive) warmIdle++;
+    return {
+      key: this.key,
+      instances: this.slots.length,
+      starting: this.starting,
+      warmIdle,
+      inflight: this.inflight,
+      queued: this.waiters.length,
+    };
+  }
+
+  /** Stop taking new work, let in-flight and queued invocations finish, then stop every instance. */
+  drain(): Promise<void> {
+    if (this.state === "closed") return this.close();
+    if (this.state === "open") this.state = "draining";
+    this.drained ??= new Promise<void>((resolve) => (this.resolveDrained = resolve));
+    this.checkDrained();
+    return this.drained;
+  }
+
+  /** Kill every instance now; queued invocations get ServiceUnavailable. Resolves when all have exited. */
+  async close(): Promise<void> {
+    if (this.state !== "closed") {
+      this.state = "closed";
+      this.retired = true;
+      this.clearSweep();
+      for (const w of this.waiters.splice(0)) this.settle(w, platformError("ServiceUnavailable", CLOSED_MESSAGE));
+      for (const s of this.slots.splice(0)) {
+        s.removed = true;
+        this.stopping.add(s.instance);
+      }
+      for (const instance of this.stopping) instance.kill("killed");
+    }
+    // Starts in progress kill their instance when they land (see onStarted) and wait for its exit.
+    await Promise.all([...this.pendingStarts, ...[...this.stopping].map((i) => i.exited)]);
+    this.resolveDrained?.();
+  }
+
+  // ---- scheduling -------------------------------------------------------------------------
+
+  /** The least loaded live instance with spare capacity; ties go to the most recently busy, so spare instances age out. */
+  private pickSlot(): Slot | undefined {
+    const slots = this.slots;
+    const conc = this.spec.instanceConcurrency;
+    let best: Slot | undefined;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i];
+      if (s.inflight >= conc || !s.instance.alive) continue;
+      if (best === undefined || s.inflight < best.inflight || (s.inflight === best.inflight && s.idleSince > best.idleSince)) {
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  private acquireSlow(req: InvokeRequest): Promise<InvokeOutcome> {
+    if (req.spec !== this.spec) this.adopt(req.spec);
+    const covered = this.starting * this.spec.instanceConcurrency;
+    // Waiters up to `covered` are already waiting for instances that are starting.
+    if (this.waiters.length >= covered) {
+      const cached = this.freshInitError();
+      if (cached === undefined && this.slots.length + this.starting < this.cap()) {
+        this.startInstance();
+      } else if (cached !== undefined && this.slots.length === 0 && this.starting === 0) {
+        return Promise.resolve({ ...cached });
+      } else if (this.waiters.length - covered >= this.opts.queueSize) {
+        return Promise.resolve(platformError("TooManyRequests", queueFullMessage(this.spec, this.cap(), this.opts.queueSize)));
+      }
+    }
+    return new Promise<InvokeOutcome>((resolve) => {
+      const w: Waiter = { req, resolve, timer: undefined, enqueuedAt: Date.now() };
+      this.armWaiter(w);
+      this.waiters.push(w);
+    });
+  }
+
+  /** Same version, possibly newer function-level settings (maxInstances): the latest spec wins. */
+  private adopt(spec: FunctionSpec): void {
+    this.spec = spec;
+    this.timeoutMs = spec.timeout * 1000;
+  }
+
+  private cap(): number {
+    return this.spec.maxInstances ?? this.opts.maxInstances;
+  }
+
+  private freshInitError(): PlatformErrorOutcome | undefined {
+    if (this.initError === undefined) return undefined;
+    if (Date.now() < this.initError.until) return this.initError.outcome;
+    this.initError = undefined;
+    return undefined;
+  }
+
+  private armWaiter(w: Waiter): void {
+    w.timer = setTimeout(this.onWaitTimeout, this.opts.queueTimeoutMs, w);
+    w.timer.unref();
+  }
+
+  private readonly onWaitTimeout = (w: Waiter): void => {
+    const i = this.waiters.indexOf(w);
+    if (i < 0) return;
+    // A waiter still covered by an instance that is starting waits for that start, not the queue timer.
+    if (i < this.starting * this.spec.instanceConcurrency) return this.armWaiter(w);
+    this.waiters.splice(i, 1);
+    w.resolve(platformError("TooManyRequests", queueTimeoutMessage(this.spec, this.cap(), Date.now() - w.enqueuedAt)));
+    this.checkDrained();
+  };
+
+  private settle(w: Waiter, outcome: InvokeOutcome): void {
+    clearTimeout(w.timer);
+    w.resolve(outcome);
+  }
+
+  private dispatch(w: Waiter, slot: Slot, start: StartKind, coldStart: boolean, initMs: number): void {
+    clearTimeout(w.timer);
+    w.resolve(this.run(slot, w.req, start, coldStart, initMs));
+  }
+
+  /** Hand waiting invocations to free slots, then start instances for any backlog still uncovered. */
+  private pump(): void {
+    while (this.waiters.length !== 0) {
+      const slot = this.pickSlot();
+      if (slot === undefined) break;
+      this.dispatch(this.waiters.shift()!, slot, "warm", false, 0);
+    }
+    if (this.state === "open" || this.state === "draining") {
+      const conc = this.spec.instanceConcurrency;
+      while (
+        this.waiters.length > this.starting * conc &&
+        this.slots.length + this.starting < this.cap() &&
+        this.freshInitError() === undefined
+      ) {
+        this.startInstance();
+      }
+    }
+    this.checkDrained();
+  }
+
+  // ---- running ----------------------------------------------------------------------------
+
+  private run(slot: Slot, req: InvokeRequest, start: StartKind, coldStart: boolean, initMs: number): Promise<InvokeOutcome> {
+    slot.inflight++;
+    this.inflight++;
+    const timeoutMs = this.timeoutMs;
+    const t0 = performance.now();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.onTimeout(slot, req.requestId);
+    }, timeoutMs);
+    timer.unref();
+    const p = slot.instance.invoke({
+      requestId: req.requestId,
+      payload: req.payload,
+      deadlineMs: Date.now() + timeoutMs,
+      traceparent: req.traceparent,
+      clientContext: req.clientContext,
+    });
+    return p.then(
+      (r) => {
+        clearTimeout(timer);
+        this.release(slot);
+        const durationMs = performance.now() - t0 + initMs;
+        if (r.kind === "platform-error" && slot.killedForTimeout) {
+          // Only the invocation that ran out of time timed out; others sharing the instance lost it.
+          return timedOut
+            ? { kind: "platform-error", code: "TimeoutError", message: timeoutMessage(this.spec), coldStart, start, durationMs }
+            : { kind: "platform-error", code: "InstanceCrashed", message: collateralMessage(this.spec), coldStart, start, durationMs };
+        }
+        return toOutcome(r, coldStart, start, durationMs);
+      },
+      (err: unknown) => {
+        // The port says invoke never rejects; if an adapter breaks that, fail this invocation only.
+        clearTimeout(timer);
+        this.release(slot);
+        const msg = err instanceof Error ? err.message : String(err);
+        return { ...platformError("InternalError", `instance ${slot.instance.id} failed: ${msg}`), coldStart, start };
+      },
+    );
+  }
+
+  private release(slot: Slot): void {
+    slot.inflight--;
+    this.inflight--;
+    if (slot.inflight === 0) {
+      slot.idleSince = Date.now();
+      if (!slot.removed) this.scheduleSweep();
+    }
+    if (this.waiters.length !== 0) this.pump();
+    else if (this.state === "draining") this.checkDrained();
+  }
+
+  private onTimeout(slot: Slot, requestId: string): void {
+    this.log.warn({ pool: this.key, instance: slot.instance.id, requestId, timeoutS: this.spec.timeout }, "invocation timed out; killing instance");
+    this.removeSlot(slot);
+    slot.killedForTimeout = true;
+    this.stopping.add(slot.instance);
+    slot.instance.kill("timeout");
+  }
+
+  // ---- instance lifecycle -----------------------------------------------------------------
+
+  private startInstance(): void {
+    this.starting++;
+    const t0 = performance.now();
+    const p: Promise<unknown> = this.launch().then(
+      (r) => this.onStarted(r.instance, r.kind, performance.now() - t0),
+      (err: unknown) => this.onStartFailed(err),
+    );
+    this.pendingStarts.add(p);
+    void p.finally(() => this.pendingStarts.delete(p));
+  }
+
+  /** The seam for stems: specialise a prewarmed instance when the source has one, else start fresh. */
+  private async launch(): Promise<{ instance: Instance; kind: "fresh" | "stem" }> {
+    const spec = this.spec;
+    const codeDir = await this.opts.codeDir(spec.codeSha256);
+    const stem = this.opts.stems?.take(spec);
+    if (stem !== undefined) {
+      try {
+        await stem.specialise(spec, codeDir);
+      } catch (err) {
+        stem.kill("killed");
+        throw err;
+      }
+      return { instance: stem, kind: "stem" };
+    }
+    const instance = await this.opts.backend.start({
+      runtime: spec.runtime,
+      protocol: spec.protocol,
+      memorySize: spec.memorySize,
+      spec,
+      codeDir,
+    });
+    return { instance, kind: "fresh" };
+  }
+
+  private onStarted(instance: Instance, kind: "fresh" | "stem", initMs: number): Promise<unknown> | void {
+    this.starting--;
+    if (this.state === "closed" || this.state === "drained") {
+      instance.kill("killed");
+      return instance.exited;
+    }
+    this.initError = undefined;
+    const slot: Slot = { instance, kind, initMs, inflight: 0, idleSince: Date.now(), removed: false, killedForTimeout: false };
+    this.slots.push(slot);
+    void instance.exited.then((info) => this.onExit(slot, info));
+    this.log.debug({ pool: this.key, instance: instance.id, kind, initMs: Math.round(initMs) }, "instance started");
+    // The invocations that waited for this start are its cold starts.
+    const conc = this.spec.instanceConcurrency;
+    while (slot.inflight < conc && this.waiters.length !== 0) this.dispatch(this.waiters.shift()!, slot, kind, true, initMs);
+    if (slot.inflight === 0) this.scheduleSweep();
+    this.pump();
+  }
+
+  private onStartFailed(err: unknown): void {
+    this.starting--;
+    const outcome = startFailure(err, this.spec);
+    if (err instanceof InitError) this.initError = { outcome, until: Date.now() + this.initErrorCacheMs };
+    this.log.warn({ pool: this.key, code: outcome.code, err: outcome.message }, "instance failed to start");
+    // The invocations this start was for get its error; those another instance can still serve keep waiting.
+    // No retry here, so a failing version is not restarted in a loop.
+    const keep = this.starting * this.spec.instanceConcurrency + (this.slots.length > 0 ? this.opts.queueSize : 0);
+    while (this.waiters.length > keep) this.settle(this.waiters.shift()!, { ...outcome });
+    this.scheduleSweep();
+    this.checkDrained();
+  }
+
+  private onExit(slot: Slot, info: ExitInfo): void {
+    this.stopping.delete(slot.instance);
+    const wasServing = this.removeSlot(slot);
+    if (wasServing && info.reason !== "stopped") {
+      this.log.warn({ pool: this.key, instance: slot.instance.id, ...info }, "instance exited");
+    }
+    if (this.state === "closed" || this.state === "drained") return;
+    if (this.waiters.length !== 0) this.pump();
+    this.scheduleSweep();
+    this.checkDrained();
+  }
+
+  /** Takes the slot out of scheduling; false when it was already out. */
+  private removeSlot(slot: Slot): boolean {
+    if (slot.removed) return false;
+    slot.removed = true;
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    return true;
+  }
+
+  private stopInstance(instance: Instance): Promise<ExitInfo> {
+    this.stopping.add(instance);
+    return instance
+      .stop(this.stopGraceMs)
+      .catch(() => instance.kill("killed"))
+      .then(() => instance.exited);
+  }
+
+  // ---- idle sweep, drain --------------------------------------------------------------------
+
+  private scheduleSweep(): void {
+    if (this.sweepTimer === undefined && this.state === "open") this.armSweep(this.opts.idleTimeoutMs);
+  }
+
+  private armSweep(ms: number): void {
+    this.sweepTimer = setTimeout(this.sweep, ms);
+    this.sweepTimer.unref();
+  }
+
+  private clearSweep(): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined;
+    if (this.state !== "open") return;
+    const now = Date.now();
+    const idleMs = this.opts.idleTimeoutMs;
+    let next = Infinity;
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      const s = this.slots[i];
+      if (s.inflight !== 0) continue;
+      const due = s.idleSince + idleMs;
+      if (due <= now) {
+        this.removeSlot(s);
+        this.log.debug({ pool: this.key, instance: s.instance.id, idleMs: now - s.idleSince }, "stopping idle instance");
+        void this.stopInstance(s.instance);
+      } else if (due < next) {
+        next = due;
+      }
+    }
+    if (next !== Infinity) this.armSweep(next - now);
+    else if (this.isEmpty() && this.freshInitError() === undefined) {
+      this.state = "closed";
+      this.retired = true;
+      this.opts.onEmpty?.(this);
+    } else if (this.isEmpty()) {
+      this.armSweep(this.initErrorCacheMs);
+    }
+  };
+
+  private isEmpty(): boolean {
+    return this.slots.length === 0 && this.starting === 0 && this.waiters.length === 0 && this.inflight === 0;
+  }
+
+  private checkDrained(): void {
+    if (this.state !== "draining" || this.inflight !== 0 || this.waiters.length !== 0 || this.starting !== 0) return;
+    this.state = "drained";
+    this.retired = true;
+    this.clearSweep();
+    const slots = this.slots.splice(0);
+    for (const s of slots) s.removed = true;
+    void Promise.all(slots.map((s) => this.stopInstance(s.instance))).then(() => this.resolveDrained?.());
+  }
+
+  private refusal(): PlatformErrorOutcome {
+    return platformError("ServiceUnavailable", this.state === "closed" ? CLOSED_MESSAGE : DRAINING_MESSAGE);
+  }
+}

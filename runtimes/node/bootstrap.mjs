@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * HotSwap Node.js bootstrap (zero npm dependencies). Picks the protocol from the environment:
+ * - HOTSWAP_CHANNEL_FD / HOTSWAP_CHANNEL_SOCKET: the fast channel (runtimes/PROTOCOL.md);
+ * - otherwise AWS_LAMBDA_RUNTIME_API: the AWS Lambda Runtime API, with _HANDLER and LAMBDA_TASK_ROOT.
+ * Its stdout/stderr are the function's log; protocol data only ever crosses the channel.
+ */
+import net from "node:net";
+import { serveFastChannel } from "./lib/fast-channel.mjs";
+import { serveRuntimeApi } from "./lib/runtime-api.mjs";
+
+const env = process.env;
+
+// Leave promptly and cleanly when the runner stops the instance.
+process.on("SIGTERM", () => process.exit(0));
+process.on("SIGINT", () => process.exit(0));
+
+/**
+ * An uncaught exception or unhandled rejection leaves the handler's state unknown: answer the
+ * invocations in flight with the error (as AWS does) and exit, so the runner replaces the instance.
+ */
+let fatalHandler = null;
+const onFatal = (kind) => (err) => {
+  process.stderr.write(`${kind === "rejection" ? "Unhandled promise rejection" : "Uncaught exception"}: ${err?.stack ?? err}\n`);
+  if (fatalHandler) fatalHandler(err, kind);
+  else process.exit(1);
+};
+process.on("uncaughtException", onFatal("exception"));
+process.on("unhandledRejection", onFatal("rejection"));
+const hooks = { onFatal: (fn) => (fatalHandler = fn) };
+
+function helloFrame() {
+  const header = JSON.stringify({ type: "hello", runtime: "node", version: process.version, pid: process.pid });
+  const buf = Buffer.allocUnsafe(8 + Buffer.byteLength(header));
+  buf.writeUInt32BE(buf.length - 8, 0);
+  buf.writeUInt32BE(0, 4);
+  buf.write(header, 8, "utf8");
+  return buf;
+}
+
+function startFast(socket) {
+  // The channel variables are ours, not the function's: keep them out of its environment.
+  delete env.HOTSWAP_CHANNEL_FD;
+  delete env.HOTSWAP_CHANNEL_SOCKET;
+  socket.setNoDelay?.(true);
+  serveFastChannel(socket, hooks);
+  socket.write(helloFrame());
+}
+
+if (env.HOTSWAP_CHANNEL_FD) {
+  const fd = Number(env.HOTSWAP_CHANNEL_FD);
+  startFast(new net.Socket({ fd, readable: true, writable: true }));
+} else if (env.HOTSWAP_CHANNEL_SOCKET) {
+  const socket = net.connect(env.HOTSWAP_CHANNEL_SOCKET);
+  socket.once("connect", () => {
+    socket.removeAllListeners("error");
+    startFast(socket);
+  });
+  socket.once("error", (err) => {
+    process.stderr.write(`hotswap bootstrap: cannot connect to ${env.HOTSWAP_CHANNEL_SOCKET}: ${err.message}\n`);
+    process.exit(1);
+  });
+} else if (env.AWS_LAMBDA_RUNTIME_API) {
+  await serveRuntimeApi(env.AWS_LAMBDA_RUNTIME_API, env, hooks);
+} else {
+  process.stderr.write("hotswap bootstrap: set HOTSWAP_CHANNEL_FD, HOTSWAP_CHANNEL_SOCKET or AWS_LAMBDA_RUNTIME_API\n");
+  process.exit(2);
+}

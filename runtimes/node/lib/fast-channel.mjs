@@ -1,0 +1,175 @@
+/**
+ * Instance side of HotSwap's fast channel (runtimes/PROTOCOL.md): length-prefixed frames over an
+ * inherited Unix socket. The hot path parses only the frame header and the event, and writes each
+ * reply frame with one socket write.
+ */
+import { loadHandler, InitFailure } from "./handler-loader.mjs";
+import { errorJson, functionInfo, parseEvent, resultJson, runHandler } from "./invoke.mjs";
+
+const PREFIX = 8;
+
+/**
+ * Write one frame as a single buffer. Large bodies go as a second write in the same corked batch
+ * so a 5 MB result is not copied twice.
+ */
+function writeFrame(socket, header, body) {
+  const hl = Buffer.byteLength(header);
+  const bl = body.length === 0 ? 0 : Buffer.byteLength(body);
+  if (bl > 65536) {
+    const head = Buffer.allocUnsafe(PREFIX + hl);
+    head.writeUInt32BE(hl, 0);
+    head.writeUInt32BE(bl, 4);
+    head.write(header, PREFIX, hl, "utf8");
+    socket.cork();
+    socket.write(head);
+    socket.write(body, "utf8");
+    socket.uncork();
+    return;
+  }
+  const buf = Buffer.allocUnsafe(PREFIX + hl + bl);
+  buf.writeUInt32BE(hl, 0);
+  buf.writeUInt32BE(bl, 4);
+  buf.write(header, PREFIX, hl, "utf8");
+  if (bl) buf.write(body, PREFIX + hl, bl, "utf8");
+  socket.write(buf);
+}
+
+/**
+ * Serve the fast channel on `socket` until it closes.
+ * @param {import("node:net").Socket} socket
+ * @param {{onFatal: (fn: (err: unknown, kind: string) => void) => void}} hooks
+ */
+export function serveFastChannel(socket, hooks) {
+  let handler = null;
+  let info = null;
+  let initializing = false;
+  /** Request ids in flight, so a fatal error can answer each of them before the process exits. */
+  const inflight = new Set();
+
+  const reply = (id, isError, value) => {
+    if (!inflight.delete(id)) return;
+    const idJson = JSON.stringify(id);
+    if (isError) {
+      writeFrame(socket, `{"type":"error","id":${idJson}}`, errorJson(value));
+      return;
+    }
+    const r = resultJson(value);
+    if (r.ok) writeFrame(socket, `{"type":"result","id":${idJson}}`, r.json);
+    else writeFrame(socket, `{"type":"error","id":${idJson}}`, r.error);
+  };
+
+  const exitAfterFlush = (code) => {
+    socket.write(Buffer.alloc(0), () => process.exit(code));
+    setTimeout(() => process.exit(code), 200).unref();
+  };
+
+  const sendInitError = (failure) => {
+    writeFrame(socket, '{"type":"initError"}', JSON.stringify(failure.toPayload()));
+    exitAfterFlush(1);
+  };
+
+  async function init(h) {
+    if (handler || initializing) return; // a second init is a runner bug; ignore rather than reload
+    initializing = true;
+    try {
+      const env = h.env ?? {};
+      for (const k of Object.keys(env)) process.env[k] = String(env[k]);
+      process.env.LAMBDA_TASK_ROOT = h.taskRoot;
+      process.env._HANDLER = h.handler;
+      process.env.AWS_LAMBDA_FUNCTION_NAME = h.functionName;
+      process.env.AWS_LAMBDA_FUNCTION_VERSION = String(h.functionVersion);
+      process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(h.memorySize);
+      process.env.AWS_REGION ??= "us-east-1";
+      try {
+        process.chdir(h.taskRoot);
+      } catch (err) {
+        throw new InitFailure("Runtime.InvalidTaskRoot", `Cannot use code directory ${h.taskRoot}: ${err.message}`);
+      }
+      info = functionInfo(process.env);
+      handler = await loadHandler(h.taskRoot, h.handler);
+      writeFrame(socket, '{"type":"ready"}', "");
+    } catch (err) {
+      sendInitError(err instanceof InitFailure ? err : new InitFailure("Runtime.InitError", String(err?.message ?? err)));
+    } finally {
+      initializing = false;
+    }
+  }
+
+  function invoke(h, buf, start, end) {
+    const id = h.id;
+    inflight.add(id);
+    if (!handler) {
+      reply(id, true, { name: "Runtime.NotInitialized", message: "invoke received before a successful init" });
+      return;
+    }
+    let event;
+    try {
+      event = parseEvent(buf.toString("utf8", start, end));
+    } catch (err) {
+      reply(id, true, { name: "Runtime.UnmarshalError", message: `The event is not valid JSON: ${err.message}` });
+      return;
+    }
+    let clientContext;
+    if (h.clientContext) {
+      try {
+        clientContext = JSON.parse(Buffer.from(h.clientContext, "base64").toString("utf8"));
+      } catch {
+        clientContext = undefined;
+      }
+    }
+    runHandler(handler, info, event, id, h.deadline, undefined, clientContext, (isError, value) => reply(id, isError, value));
+  }
+
+  function onFrame(buf, hStart, hEnd, bEnd) {
+    const h = JSON.parse(buf.toString("utf8", hStart, hEnd));
+    if (h.type === "invoke") invoke(h, buf, hEnd, bEnd);
+    else if (h.type === "init") void init(h);
+    // Unknown types are ignored so a newer runner can add messages.
+  }
+
+  // Streaming decode: chunks are joined only when a frame spans them, and then only once.
+  let pending = null; // Buffer holding an incomplete frame, or null
+  let chunks = [];
+  let chunkBytes = 0;
+  let need = 0;
+  socket.on("data", (chunk) => {
+    if (pending !== null) {
+      chunks.push(chunk);
+      chunkBytes += chunk.length;
+      if (chunkBytes < need) return;
+      chunk = Buffer.concat(chunks, chunkBytes);
+      pending = null;
+      chunks = [];
+    }
+    let off = 0;
+    const len = chunk.length;
+    while (len - off >= PREFIX) {
+      const hl = chunk.readUInt32BE(off);
+      const bl = chunk.readUInt32BE(off + 4);
+      const total = PREFIX + hl + bl;
+      if (len - off < total) break;
+      onFrame(chunk, off + PREFIX, off + PREFIX + hl, off + total);
+      off += total;
+    }
+    if (off < len) {
+      const rest = off === 0 ? chunk : chunk.subarray(off);
+      pending = rest;
+      chunks = [rest];
+      chunkBytes = rest.length;
+      need = rest.length >= PREFIX ? PREFIX + rest.readUInt32BE(0) + rest.readUInt32BE(4) : PREFIX;
+    }
+  });
+  socket.on("error", () => process.exit(0));
+  socket.on("close", () => process.exit(0));
+
+  hooks.onFatal((err, kind) => {
+    if (initializing) {
+      sendInitError(new InitFailure(kind === "rejection" ? "Runtime.UnhandledPromiseRejection" : "Runtime.InitError", String(err?.message ?? err)));
+      return;
+    }
+    for (const id of [...inflight]) {
+      reply(id, true, kind === "rejection" ? { name: "Runtime.UnhandledPromiseRejection", message: String(err?.stack ?? err) } : err);
+    }
+    exitAfterFlush(1);
+  });
+}

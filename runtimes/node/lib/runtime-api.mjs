@@ -1,0 +1,133 @@
+/**
+ * Instance side of the AWS Lambda Runtime API: the classic /next → handler → /response loop,
+ * with keep-alive connections and, when HOTSWAP_CONCURRENCY=N, N loops at once
+ * (as Lambda Managed Instances run concurrent /next callers).
+ */
+import http from "node:http";
+import { InitFailure, loadHandler } from "./handler-loader.mjs";
+import { errorJson, functionInfo, parseEvent, resultJson, runHandler } from "./invoke.mjs";
+
+const BASE = "/2018-06-01/runtime";
+
+/** One HTTP exchange with the Runtime API. Resolves with status, headers and the body text. */
+function request(agent, host, port, method, path, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ agent, host, port, method, path, headers }, (res) => {
+      const parts = [];
+      res.on("data", (c) => parts.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+/**
+ * Run the Runtime API protocol against `apiAddress` ("host:port") until the process is stopped.
+ * @param {{onFatal: (fn: (err: unknown, kind: string) => void) => void}} hooks
+ */
+export async function serveRuntimeApi(apiAddress, env, hooks) {
+  const colon = apiAddress.lastIndexOf(":");
+  const host = apiAddress.slice(0, colon).replace(/^\[|\]$/g, "");
+  const port = Number(apiAddress.slice(colon + 1));
+  const concurrency = Math.max(1, Number(env.HOTSWAP_CONCURRENCY ?? env.AWS_LAMBDA_MAX_CONCURRENCY ?? 1) || 1);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency * 2 });
+  const call = (method, path, body, headers) => request(agent, host, port, method, path, body, headers);
+  const unreachable = (err) => {
+    process.stderr.write(`hotswap bootstrap: the Runtime API at ${apiAddress} is unreachable (${err?.message ?? err}); exiting\n`);
+    process.exit(1);
+  };
+
+  let handler;
+  const taskRoot = env.LAMBDA_TASK_ROOT ?? process.cwd();
+  try {
+    if (!env._HANDLER) throw new InitFailure("Runtime.MalformedHandlerName", "_HANDLER is not set");
+    try {
+      process.chdir(taskRoot);
+    } catch (err) {
+      throw new InitFailure("Runtime.InvalidTaskRoot", `Cannot use code directory ${taskRoot}: ${err.message}`);
+    }
+    handler = await loadHandler(taskRoot, env._HANDLER);
+  } catch (err) {
+    const failure = err instanceof InitFailure ? err : new InitFailure("Runtime.InitError", String(err?.message ?? err));
+    const body = JSON.stringify(failure.toPayload());
+    await call("POST", `${BASE}/init/error`, body, {
+      "Content-Type": "application/json",
+      "Content-Length": Buffer.byteLength(body),
+      "Lambda-Runtime-Function-Error-Type": failure.errorType,
+    }).catch(() => {});
+    process.exit(1);
+  }
+  const info = functionInfo(env);
+  /** Request ids in flight, answered with an error if the process hits a fatal error. */
+  const inflight = new Set();
+
+  const post = (id, kind, body, errorType) => {
+    const headers = { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) };
+    if (errorType) headers["Lambda-Runtime-Function-Error-Type"] = errorType;
+    return call("POST", `${BASE}/invocation/${encodeURIComponent(id)}/${kind}`, body, headers);
+  };
+
+  const settle = (id, isError, value) => {
+    inflight.delete(id);
+    if (isError) {
+      const body = errorJson(value);
+      return post(id, "error", body, "Unhandled");
+    }
+    const r = resultJson(value);
+    return r.ok ? post(id, "response", r.json) : post(id, "error", r.error, "Runtime.MarshalError");
+  };
+
+  hooks.onFatal((err, kind) => {
+    const value = kind === "rejection" ? { name: "Runtime.UnhandledPromiseRejection", message: String(err?.stack ?? err) } : err;
+    const pending = [...inflight].map((id) => settle(id, true, value).catch(() => {}));
+    Promise.all(pending).finally(() => process.exit(1));
+    setTimeout(() => process.exit(1), 500).unref();
+  });
+
+  async function loop() {
+    for (;;) {
+      const next = await call("GET", `${BASE}/invocation/next`);
+      if (next.status !== 200) {
+        process.stderr.write(`hotswap bootstrap: /next answered ${next.status}: ${next.body}\n`);
+        process.exit(1);
+      }
+      const id = String(next.headers["lambda-runtime-aws-request-id"] ?? "");
+      const deadline = Number(next.headers["lambda-runtime-deadline-ms"] ?? Date.now() + 3000);
+      const arn = next.headers["lambda-runtime-invoked-function-arn"];
+      const trace = next.headers["lambda-runtime-trace-id"];
+      if (trace && concurrency === 1) process.env._X_AMZN_TRACE_ID = String(trace);
+      let clientContext;
+      const cc = next.headers["lambda-runtime-client-context"];
+      if (cc) {
+        try {
+          clientContext = JSON.parse(String(cc));
+        } catch {
+          clientContext = undefined;
+        }
+      }
+      let event;
+      try {
+        event = parseEvent(next.body);
+      } catch (err) {
+        await settle(id, true, { name: "Runtime.UnmarshalError", message: `The event is not valid JSON: ${err.message}` });
+        continue;
+      }
+      inflight.add(id);
+      const outcome = await new Promise((resolve) => {
+        runHandler(handler, info, event, id, deadline, arn ? String(arn) : undefined, clientContext, (isError, value) =>
+          resolve({ isError, value }),
+        );
+      });
+      const res = await settle(id, outcome.isError, outcome.value);
+      if (res.status >= 500) {
+        process.stderr.write(`hotswap bootstrap: the Runtime API answered ${res.status}; exiting\n`);
+        process.exit(1);
+      }
+    }
+  }
+
+  for (let i = 0; i < concurrency; i++) loop().catch(unreachable);
+}

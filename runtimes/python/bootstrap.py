@@ -1,0 +1,407 @@
+"""HotSwap Python bootstrap (standard library only; Python 3.11+).
+
+Speaks HotSwap's fast channel (runtimes/PROTOCOL.md) when HOTSWAP_CHANNEL_FD or
+HOTSWAP_CHANNEL_SOCKET is set, otherwise the AWS Lambda Runtime API (AWS_LAMBDA_RUNTIME_API).
+Runs Lambda-style handlers `handler(event, context)` named `module.sub.func`.
+Its stdout/stderr are the function's log; protocol data only ever crosses the channel.
+"""
+import os
+import sys
+
+# The bootstrap's own directory must not shadow the function's modules.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
+    del sys.path[0]
+
+import decimal  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import struct  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+
+_PREFIX = struct.Struct(">II")
+_ACCOUNT_ID = "000000000000"
+_API = "/2018-06-01/runtime"
+
+
+def _exit(code):
+    """Leave now, without waiting for threads stuck in a handler, after flushing the log."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)
+
+
+class InitFailure(Exception):
+    def __init__(self, error_type, message, stack=None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.stack = stack or []
+
+    def payload(self):
+        return {"errorType": self.error_type, "errorMessage": str(self), "stackTrace": self.stack}
+
+
+def _user_frames(tb):
+    """Formatted stack frames, without the bootstrap's own."""
+    frames = [f for f in traceback.extract_tb(tb) if os.path.abspath(f.filename) != os.path.abspath(__file__)]
+    return traceback.format_list(frames)
+
+
+def load_handler(task_root, handler):
+    """Import `module.sub.func` from task_root; InitFailure with AWS's error types otherwise."""
+    try:
+        modname, fname = handler.rsplit(".", 1)
+    except ValueError:
+        raise InitFailure("Runtime.MalformedHandlerName",
+                          "Bad handler '%s': expected <module>.<function>, for example 'handler.handler'" % handler)
+    modname = modname.replace("/", ".")
+    if task_root not in sys.path:
+        sys.path.insert(0, task_root)
+    try:
+        module = importlib.import_module(modname)
+    except SyntaxError as e:
+        raise InitFailure("Runtime.UserCodeSyntaxError", "Syntax error in module '%s': %s" % (modname, e),
+                          _user_frames(e.__traceback__))
+    except ImportError as e:
+        raise InitFailure("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (modname, e),
+                          _user_frames(e.__traceback__))
+    except Exception as e:
+        raise InitFailure(type(e).__name__, "Error in module '%s' while loading: %s" % (modname, e),
+                          _user_frames(e.__traceback__))
+    fn = getattr(module, fname, None)
+    if fn is None:
+        raise InitFailure("Runtime.HandlerNotFound", "Handler '%s' missing on module '%s'" % (fname, modname))
+    if not callable(fn):
+        raise InitFailure("Runtime.HandlerNotFound", "Handler '%s' on module '%s' is not callable" % (fname, modname))
+    return fn
+
+
+class FunctionInfo:
+    """Per-function facts shared by every context."""
+
+    def __init__(self, env):
+        self.name = env.get("AWS_LAMBDA_FUNCTION_NAME", "function")
+        self.version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        region = env.get("AWS_REGION", "us-east-1")
+        self.arn = "arn:aws:lambda:%s:%s:function:%s:%s" % (region, _ACCOUNT_ID, self.name, self.version)
+        self.log_group = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/" + self.name)
+        self.log_stream = env.get("AWS_LAMBDA_LOG_STREAM_NAME",
+                                  time.strftime("%Y/%m/%d/", time.gmtime()) + "[%s]%s" % (self.version, os.urandom(16).hex()))
+
+
+class LambdaContext:
+    """The `context` argument, with the attributes and method AWS's Python runtime provides."""
+
+    __slots__ = ("aws_request_id", "function_name", "function_version", "invoked_function_arn",
+                 "memory_limit_in_mb", "log_group_name", "log_stream_name", "identity", "client_context",
+                 "_deadline_ms")
+
+    def __init__(self, info, request_id, deadline_ms, arn, client_context):
+        self.aws_request_id = request_id
+        self.function_name = info.name
+        self.function_version = info.version
+        self.invoked_function_arn = arn or info.arn
+        self.memory_limit_in_mb = info.memory
+        self.log_group_name = info.log_group
+        self.log_stream_name = info.log_stream
+        self.identity = None
+        self.client_context = client_context
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+
+def _json_default(o):
+    if isinstance(o, decimal.Decimal):
+        return int(o) if o == o.to_integral_value() else float(o)
+    raise TypeError("Object of type %s is not JSON serializable" % type(o).__name__)
+
+
+def run_handler(fn, info, event, request_id, deadline_ms, arn, client_context):
+    """Run one invocation; returns (ok, JSON bytes of the result or of the error)."""
+    context = LambdaContext(info, request_id, deadline_ms, arn, client_context)
+    try:
+        result = fn(event, context)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        _exit(code)
+    except Exception as e:
+        payload = {"errorMessage": str(e), "errorType": type(e).__name__, "requestId": request_id,
+                   "stackTrace": _user_frames(e.__traceback__)}
+        return False, json.dumps(payload, default=str).encode()
+    try:
+        return True, json.dumps(result, default=_json_default).encode()
+    except (TypeError, ValueError, OverflowError) as e:
+        payload = {"errorMessage": "Unable to marshal response: %s" % e, "errorType": "Runtime.MarshalError",
+                   "requestId": request_id, "stackTrace": []}
+        return False, json.dumps(payload).encode()
+
+
+def _parse_event(body):
+    return json.loads(body) if body else {}
+
+
+def _decode_client_context(b64):
+    if not b64:
+        return None
+    try:
+        import base64
+        return json.loads(base64.b64decode(b64))
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast channel
+# ---------------------------------------------------------------------------------------------
+
+class FastChannel:
+    def __init__(self, sock):
+        self.sock = sock
+        self.rfile = sock.makefile("rb", buffering=65536)
+        self.lock = threading.Lock()
+
+    def send(self, header, body=b""):
+        prefix = _PREFIX.pack(len(header), len(body))
+        with self.lock:
+            if len(body) > 65536:
+                # Avoid copying a multi-megabyte body just to prepend eight bytes.
+                self.sock.sendall(prefix + header)
+                self.sock.sendall(body)
+            else:
+                self.sock.sendall(prefix + header + body)
+
+    def read(self):
+        """Next (header, body), or None when the runner closed the channel."""
+        prefix = self.rfile.read(8)
+        if len(prefix) < 8:
+            return None
+        hl, bl = _PREFIX.unpack(prefix)
+        header = self.rfile.read(hl)
+        body = self.rfile.read(bl) if bl else b""
+        if len(header) < hl or len(body) < bl:
+            return None
+        return json.loads(header), body
+
+
+def serve_fast(chan):
+    state = {"fn": None, "info": None}
+    hello = {"type": "hello", "runtime": "python", "version": "%d.%d.%d" % sys.version_info[:3], "pid": os.getpid()}
+    chan.send(json.dumps(hello).encode())
+
+    def handle(header, body):
+        request_id = header["id"]
+        reply = b'{"type":"result","id":' + json.dumps(request_id).encode() + b"}"
+        if state["fn"] is None:
+            err = {"errorType": "Runtime.NotInitialized", "errorMessage": "invoke received before a successful init",
+                   "stackTrace": []}
+            chan.send(b'{"type":"error","id":' + json.dumps(request_id).encode() + b"}", json.dumps(err).encode())
+            return
+        try:
+            event = _parse_event(body)
+        except ValueError as e:
+            err = {"errorType": "Runtime.UnmarshalError", "errorMessage": "The event is not valid JSON: %s" % e,
+                   "stackTrace": []}
+            chan.send(b'{"type":"error","id":' + json.dumps(request_id).encode() + b"}", json.dumps(err).encode())
+            return
+        ok, out = run_handler(state["fn"], state["info"], event, request_id, header.get("deadline", 0), None,
+                              _decode_client_context(header.get("clientContext")))
+        if not ok:
+            reply = b'{"type":"error","id":' + json.dumps(request_id).encode() + b"}"
+        chan.send(reply, out)
+
+    work = None  # a queue when the function runs several invocations at once
+
+    def worker(q):
+        while True:
+            header, body = q.get()
+            handle(header, body)
+
+    def init(h):
+        nonlocal work
+        for k, v in (h.get("env") or {}).items():
+            os.environ[k] = str(v)
+        os.environ["LAMBDA_TASK_ROOT"] = h["taskRoot"]
+        os.environ["_HANDLER"] = h["handler"]
+        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = h["functionName"]
+        os.environ["AWS_LAMBDA_FUNCTION_VERSION"] = str(h["functionVersion"])
+        os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(h["memorySize"])
+        os.environ.setdefault("AWS_REGION", "us-east-1")
+        try:
+            try:
+                os.chdir(h["taskRoot"])
+            except OSError as e:
+                raise InitFailure("Runtime.InvalidTaskRoot", "Cannot use code directory %s: %s" % (h["taskRoot"], e))
+            state["info"] = FunctionInfo(os.environ)
+            state["fn"] = load_handler(h["taskRoot"], h["handler"])
+        except InitFailure as f:
+            chan.send(b'{"type":"initError"}', json.dumps(f.payload()).encode())
+            _exit(1)
+        except BaseException as e:  # noqa: BLE001 - anything at all must become an initError
+            f = InitFailure("Runtime.InitError", str(e), _user_frames(e.__traceback__))
+            chan.send(b'{"type":"initError"}', json.dumps(f.payload()).encode())
+            _exit(1)
+        concurrency = int(h.get("concurrency") or 1)
+        if concurrency > 1:
+            import queue
+            work = queue.SimpleQueue()
+            for _ in range(concurrency):
+                threading.Thread(target=worker, args=(work,), daemon=True).start()
+        chan.send(b'{"type":"ready"}')
+
+    while True:
+        frame = chan.read()
+        if frame is None:
+            _exit(0)
+        header, body = frame
+        kind = header.get("type")
+        if kind == "invoke":
+            if work is not None:
+                work.put((header, body))
+            else:
+                # One at a time: run on the main thread, no hand-off latency.
+                handle(header, body)
+        elif kind == "init":
+            if state["fn"] is None:
+                init(header)
+        # Unknown types are ignored so a newer runner can add messages.
+
+
+# ---------------------------------------------------------------------------------------------
+# AWS Lambda Runtime API
+# ---------------------------------------------------------------------------------------------
+
+class RuntimeApiClient:
+    """One keep-alive HTTP connection to the Runtime API (one per loop thread)."""
+
+    def __init__(self, address):
+        import http.client
+        self._http = http.client
+        host, _, port = address.rpartition(":")
+        self.host = host.strip("[]")
+        self.port = int(port)
+        self.conn = None
+
+    def call(self, method, path, body=None, headers=None):
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = self._http.HTTPConnection(self.host, self.port)
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                resp = self.conn.getresponse()
+                data = resp.read()
+                return resp.status, resp.headers, data
+            except (self._http.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # A keep-alive connection closed under us: reconnect once.
+                self.conn.close()
+                self.conn = None
+                if attempt == 1:
+                    raise
+
+    def post(self, path, body, error_type=None):
+        headers = {"Content-Type": "application/json"}
+        if error_type:
+            headers["Lambda-Runtime-Function-Error-Type"] = error_type
+        return self.call("POST", path, body, headers)
+
+
+def serve_runtime_api(address):
+    env = os.environ
+    concurrency = max(1, int(env.get("HOTSWAP_CONCURRENCY") or env.get("AWS_LAMBDA_MAX_CONCURRENCY") or 1))
+    task_root = env.get("LAMBDA_TASK_ROOT") or os.getcwd()
+    try:
+        if not env.get("_HANDLER"):
+            raise InitFailure("Runtime.MalformedHandlerName", "_HANDLER is not set")
+        try:
+            os.chdir(task_root)
+        except OSError as e:
+            raise InitFailure("Runtime.InvalidTaskRoot", "Cannot use code directory %s: %s" % (task_root, e))
+        fn = load_handler(task_root, env["_HANDLER"])
+    except InitFailure as f:
+        try:
+            RuntimeApiClient(address).post(_API + "/init/error", json.dumps(f.payload()).encode(), f.error_type)
+        except OSError:
+            pass
+        _exit(1)
+    info = FunctionInfo(env)
+
+    def loop():
+        client = RuntimeApiClient(address)
+        try:
+            while True:
+                status, headers, body = client.call("GET", _API + "/invocation/next")
+                if status != 200:
+                    sys.stderr.write("hotswap bootstrap: /next answered %d: %r\n" % (status, body[:200]))
+                    _exit(1)
+                request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+                deadline = int(headers.get("Lambda-Runtime-Deadline-Ms") or (time.time() * 1000 + 3000))
+                arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
+                trace = headers.get("Lambda-Runtime-Trace-Id")
+                if trace and concurrency == 1:
+                    os.environ["_X_AMZN_TRACE_ID"] = trace
+                client_context = None
+                if headers.get("Lambda-Runtime-Client-Context"):
+                    try:
+                        client_context = json.loads(headers["Lambda-Runtime-Client-Context"])
+                    except ValueError:
+                        client_context = None
+                try:
+                    event = _parse_event(body)
+                except ValueError as e:
+                    err = {"errorType": "Runtime.UnmarshalError", "errorMessage": "The event is not valid JSON: %s" % e,
+                           "stackTrace": []}
+                    client.post(_API + "/invocation/%s/error" % request_id, json.dumps(err).encode(), "Runtime.UnmarshalError")
+                    continue
+                ok, out = run_handler(fn, info, event, request_id, deadline, arn, client_context)
+                if ok:
+                    client.post(_API + "/invocation/%s/response" % request_id, out)
+                else:
+                    client.post(_API + "/invocation/%s/error" % request_id, out, "Unhandled")
+        except OSError as e:
+            sys.stderr.write("hotswap bootstrap: the Runtime API at %s is unreachable (%s); exiting\n" % (address, e))
+            _exit(1)
+
+    for _ in range(concurrency - 1):
+        threading.Thread(target=loop, daemon=True).start()
+    loop()
+
+
+def main():
+    signal.signal(signal.SIGTERM, lambda *_: _exit(0))
+    signal.signal(signal.SIGINT, lambda *_: _exit(0))
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except (AttributeError, ValueError):
+            pass
+    env = os.environ
+    if env.get("HOTSWAP_CHANNEL_FD"):
+        fd = int(env.pop("HOTSWAP_CHANNEL_FD"))
+        serve_fast(FastChannel(socket.socket(fileno=fd)))
+    elif env.get("HOTSWAP_CHANNEL_SOCKET"):
+        path = env.pop("HOTSWAP_CHANNEL_SOCKET")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+        except OSError as e:
+            sys.stderr.write("hotswap bootstrap: cannot connect to %s: %s\n" % (path, e))
+            _exit(1)
+        serve_fast(FastChannel(sock))
+    elif env.get("AWS_LAMBDA_RUNTIME_API"):
+        serve_runtime_api(env["AWS_LAMBDA_RUNTIME_API"])
+    else:
+        sys.stderr.write("hotswap bootstrap: set HOTSWAP_CHANNEL_FD, HOTSWAP_CHANNEL_SOCKET or AWS_LAMBDA_RUNTIME_API\n")
+        _exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Makes Postgres (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer on this machine, idempotently
+# (DESIGN.md §11). Installs Debian's postgresql / redis-server when absent, starts them when down,
+# and waits until pg_isready and redis-cli ping answer. Exits non-zero naming what failed.
+#
+# Env: HOTSWAP_SERVICES_WAIT seconds to wait for each service (default 30).
+set -uo pipefail
+
+WAIT="${HOTSWAP_SERVICES_WAIT:-30}"
+APT_LOG="${HOTSWAP_APT_LOG:-/var/log/hotswap/apt.log}"
+
+say() { echo "ensure-services: $*" >&2; }
+die() { echo "ensure-services: FAILED: $*" >&2; exit 1; }
+
+mkdir -p "$(dirname "$APT_LOG")" || die "cannot create $(dirname "$APT_LOG")"
+
+APT_UPDATED=0
+apt_install() {
+  [ "$(id -u)" = 0 ] || die "need root to apt-get install $*"
+  if [ "$APT_UPDATED" = 0 ]; then
+    say "apt-get update"
+    apt-get update -q >>"$APT_LOG" 2>&1 || { tail -n 15 "$APT_LOG" >&2; die "apt-get update failed (log: $APT_LOG)"; }
+    APT_UPDATED=1
+  fi
+  say "apt-get install -y $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$APT_LOG" 2>&1 ||
+    { tail -n 15 "$APT_LOG" >&2; die "apt-get install $* failed (log: $APT_LOG)"; }
+}
+
+# wait_until SECONDS COMMAND...: true as soon as COMMAND succeeds.
+wait_until() {
+  local secs=$1 i
+  shift
+  for ((i = 0; i < secs * 4; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.25
+  done
+  return 1
+}
+
+# ---- Postgres -------------------------------------------------------------------------------------
+pg_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
+
+ensure_postgres() {
+  local fresh=0 version
+  if command -v pg_isready >/dev/null 2>&1 && pg_up; then
+    say "postgres answers on 127.0.0.1:5432"
+    return 0
+  fi
+  if ! ls -d /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql
+    fresh=1
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  [ -n "$version" ] && [ -d "/etc/postgresql/$version/main" ] || die "no Postgres cluster under /etc/postgresql/*/main"
+  if [ "$fresh" = 1 ]; then
+    # Match the machines' setup (trust on loopback) so tests connect as postgres@127.0.0.1 without a password.
+    local hba="/etc/postgresql/$version/main/pg_hba.conf"
+    printf '%s\n' "local all all trust" "host all all 127.0.0.1/32 trust" "host all all ::1/128 trust" |
+      cat - "$hba" >"$hba.new" && mv "$hba.new" "$hba" || die "cannot write $hba"
+  fi
+  say "starting postgres $version"
+  local out
+  out=$(pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>&1) ||
+    case "$out" in *"already running"*) ;; *) echo "$out" >&2; die "pg_ctlcluster $version main start failed" ;; esac
+  wait_until "$WAIT" pg_up || die "postgres did not answer pg_isready on 127.0.0.1:5432 within ${WAIT}s (log: /var/log/postgresql/postgresql-$version-main.log)"
+  if [ "$fresh" = 1 ]; then
+    psql -h 127.0.0.1 -U postgres -qc "CREATE ROLE root SUPERUSER LOGIN" >/dev/null 2>&1 || true
+    psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE test" >/dev/null 2>&1 || true
+    psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE root OWNER root" >/dev/null 2>&1 || true
+  fi
+  say "postgres answers on 127.0.0.1:5432"
+}
+
+# ---- Redis ----------------------------------------------------------------------------------------
+redis_up() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; }
+
+ensure_redis() {
+  if command -v redis-cli >/dev/null 2>&1 && redis_up; then
+    say "redis answers on 127.0.0.1:6379"
+    return 0
+  fi
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  mkdir -p /var/lib/redis /var/log/redis || die "cannot create /var/lib/redis or /var/log/redis"
+  say "starting redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log || die "redis-server did not start (log: /var/log/redis/ci.log)"
+  wait_until "$WAIT" redis_up || die "redis did not answer PING on 127.0.0.1:6379 within ${WAIT}s (log: /var/log/redis/ci.log)"
+  say "redis answers on 127.0.0.1:6379"
+}
+
+ensure_postgres
+ensure_redis

@@ -1,0 +1,30 @@
+/**
+ * The runtime images: which Dockerfile each id uses, its official base, its offline stand-in,
+ * and the file its entrypoint runs (which must exist before a build makes sense).
+ */
+import type { BaseId } from "./base-images.ts";
+
+export interface RuntimeImage {
+  /** The runtime id used across HotSwap (function config, image tags). */
+  id: "nodejs20" | "nodejs22" | "python3.11" | "python3.12" | "provided";
+  /** Directory under runtimes/ holding the Dockerfile; it is also the build context. */
+  dir: "node" | "python" | "provided";
+  /** BASE_IMAGE for a normal build (pulled from a registry). */
+  officialBase: string;
+  /** BASE_IMAGE for --offline (built by base-images.ts). */
+  offlineBase: BaseId;
+  /** Files in `dir` the image cannot work without. */
+  required: string[];
+}
+
+export const RUNTIME_IMAGES: RuntimeImage[] = [
+  { id: "nodejs20", dir: "node", officialBase: "node:20-bookworm-slim", offlineBase: "node20", required: ["bootstrap.mjs"] },
+  { id: "nodejs22", dir: "node", officialBase: "node:22-bookworm-slim", offlineBase: "node22", required: ["bootstrap.mjs"] },
+  { id: "python3.11", dir: "python", officialBase: "python:3.11-slim", offlineBase: "python3.11", required: ["bootstrap.py"] },
+  { id: "python3.12", dir: "python", officialBase: "python:3.12-slim", offlineBase: "python3.12", required: ["bootstrap.py"] },
+  { id: "provided", dir: "provided", officialBase: "debian:bookworm-slim", offlineBase: "debian", required: [] },
+];
+
+export function runtimeImageRepo(id: RuntimeImage["id"]): string {
+  return `hotswap/runtime-${id}`;
+}

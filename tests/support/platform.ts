@@ -1,0 +1,138 @@
+/**
+ * Start a real control plane in this process for end-to-end tests, on either the embedded
+ * adapters (PGlite, memory state, code directory) or the real servers (Postgres, Redis, S3),
+ * listening on 127.0.0.1 on a free port, with a known admin key.
+ */
+import { after, before, describe, test } from "node:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../platform/src/config.ts";
+import { createLogger } from "../../platform/src/logger.ts";
+import { startServer, type RunningServer } from "../../platform/src/server.ts";
+import { generateApiKey } from "../../platform/src/auth/api-key.ts";
+import { TEST_REDIS_URL, createTestDatabase, serviceSkipReason, startS3Server, TEST_DATABASE_URL } from "./services.ts";
+
+export type Mode = "embedded" | "servers";
+
+export interface TestPlatform {
+  url: string;
+  key: string;
+  server: RunningServer;
+  /** JSON request with the admin key. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  json: any;
+  text: string;
+}
+
+/** Returns the skip reason when the servers mode cannot run (never under CI: that throws). */
+export async function serversSkipReason(): Promise<string | undefined> {
+  return (await serviceSkipReason("postgres", TEST_DATABASE_URL)) ?? (await serviceSkipReason("redis", TEST_REDIS_URL));
+}
+
+export async function startPlatform(mode: Mode, env: Record<string, string> = {}): Promise<TestPlatform> {
+  const dataDir = await mkdtemp(join(tmpdir(), `hs-e2e-${mode}-`));
+  const { key } = generateApiKey();
+  const cleanups: Array<() => Promise<void>> = [() => rm(dataDir, { recursive: true, force: true })];
+  const base: Record<string, string> = {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    HOTSWAP_DATA_DIR: dataDir,
+    HOTSWAP_ADMIN_KEY: key,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+  };
+  if (mode === "servers") {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    const s3 = await startS3Server();
+    cleanups.push(() => s3.close());
+    Object.assign(base, {
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: s3.bucket,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    });
+  }
+  const config = loadConfig({ ...base, ...env });
+  const server = await startServer(config, createLogger(config.logLevel));
+  const url = server.url;
+  return {
+    url,
+    key,
+    server,
+    async api(method, path, body, headers = {}) {
+      const init: RequestInit = { method, headers: { authorization: `Bearer ${key}`, ...headers } };
+      if (body !== undefined) {
+        if (Buffer.isBuffer(body) || body instanceof Uint8Array) init.body = body as Uint8Array<ArrayBuffer>;
+        else if (typeof body === "string") init.body = body;
+        else {
+          init.body = JSON.stringify(body);
+          (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+        }
+      }
+      const res = await fetch(url + path, init);
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, headers: res.headers, json, text };
+    },
+    async close() {
+      await server.close();
+      for (const c of cleanups.reverse()) await c().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Run the same suite on the embedded adapters and on Postgres, Redis and S3.
+ * `body` gets a getter for the platform started in `before` for that mode.
+ */
+export function forEachMode(
+  title: string,
+  body: (p: () => TestPlatform, mode: Mode) => void,
+  env: Record<string, string> = {},
+): void {
+  for (const mode of ["embedded", "servers"] as const) {
+    describe(`${title} [${mode}]`, () => {
+      let platform: TestPlatform | undefined;
+      let skip: string | undefined;
+      before(async () => {
+        if (mode === "servers") skip = await serversSkipReason();
+        if (!skip) platform = await startPlatform(mode, env);
+      });
+      after(async () => {
+        await platform?.close();
+      });
+      body(() => {
+        if (skip) throw new SkipError(skip);
+        return platform!;
+      }, mode);
+    });
+  }
+}
+
+export class SkipError extends Error {}
+
+/** `test` that turns a SkipError (service down outside CI) into a reported skip. */
+export function it(name: string, fn: () => Promise<void>, opts: { timeout?: number } = {}): void {
+  test(name, { timeout: opts.timeout ?? 60_000 }, async (t) => {
+    try {
+      await fn();
+    } catch (e) {
+      if (e instanceof SkipError) t.skip(e.message);
+      else throw e;
+    }
+  });
+}
