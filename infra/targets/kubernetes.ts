@@ -40,6 +40,16 @@ export interface KubernetesEnvironmentArgs {
   privileged?: boolean;
   /** Pulumi stack name, recorded as `app.kubernetes.io/instance`. @default pulumi.getStack() */
   instance?: string;
+  /**
+   * Resources the namespace (and so everything in it) waits for, e.g. a new cluster's node groups.
+   * @default []
+   */
+  dependsOn?: pulumi.Resource[];
+  /**
+   * StorageClass for persistent volumes.
+   * @default the cluster's default StorageClass
+   */
+  storageClass?: string;
 }
 
 /** Namespace and provider for the kubernetes and aws targets. */
@@ -76,9 +86,9 @@ export class KubernetesEnvironment extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, provider: this.provider },
+      { parent: this, provider: this.provider, dependsOn: args.dependsOn },
     );
-    this.host = new KubernetesHost({ namespace, instance, provider: this.provider, namespaceResource: this.namespace });
+    this.host = new KubernetesHost({ namespace, instance, provider: this.provider, namespaceResource: this.namespace, storageClass: args.storageClass });
     this.registerOutputs({ namespace: this.namespace.metadata.name });
   }
 }
@@ -355,6 +365,7 @@ export class KubernetesHost implements WorkloadHost {
       args: [`--host=unix://${DIND_SOCKET_DIR}/docker.sock`, `--group=${group}`],
       env: [{ name: "DOCKER_TLS_CERTDIR", value: "" }],
       securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false },
+      resources: toResources({ resources: docker.resources }),
       readinessProbe: { exec: { command: ["docker", "-H", `unix://${DIND_SOCKET_DIR}/docker.sock`, "info"] }, periodSeconds: 10, failureThreshold: 6 },
       volumeMounts: [
         { name: "dind-socket", mountPath: DIND_SOCKET_DIR },
@@ -378,7 +389,7 @@ function toProbe(p: Probe | undefined): k8sInput.core.v1.Probe | undefined {
   };
 }
 
-function toResources(spec: WorkloadSpec): k8sInput.core.v1.ResourceRequirements | undefined {
+function toResources(spec: Pick<WorkloadSpec, "resources">): k8sInput.core.v1.ResourceRequirements | undefined {
   const r = spec.resources;
   if (!r) return undefined;
   const requests: Record<string, string> = {};

@@ -71,8 +71,12 @@ export interface WorkloadSpec {
   /** Hardened container: non-root, no privilege escalation, all capabilities dropped. */
   hardened?: boolean;
   scheduling?: { nodeSelector?: Record<string, string>; tolerations?: Taint[] };
-  /** The workload drives a Docker engine: a `docker:dind` sidecar or the node's/host's socket. */
-  docker?: { socket: "dind" | "host"; hostSocket?: string; socketGroup?: string; workDir: string };
+  /**
+   * The workload drives a Docker engine: a `docker:dind` sidecar (which then holds `resources`, the
+   * capacity its containers share) or the node's/host's socket. `workDir` is shared with the engine
+   * at the same path, so the engine can bind-mount what the workload writes there.
+   */
+  docker?: { socket: "dind" | "host"; hostSocket?: string; socketGroup?: string; workDir: string; resources?: { cpu?: Cpu; memory?: Size } };
   /** NetworkPolicy ingress on Kubernetes: which roles may reach which ports. Unset admits everyone. */
   admit?: Array<{ ports: number[]; from: WorkloadRole[] | "any" }>;
   /** The Service in front of the workload. Headless for StatefulSets, ClusterIP otherwise. */

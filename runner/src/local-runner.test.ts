@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FunctionSpec, InvokeOutcome } from "../../platform/src/protocol/invoke.ts";
@@ -40,10 +40,13 @@ async function harness(t: { after(fn: () => Promise<void>): void }, over: Partia
     ...over,
   });
   const pids = new Set<number>();
+  const before = new Set(await childPids()); // e.g. tsx's esbuild service
   t.after(async () => {
     await runner.close();
     await rm(root, { recursive: true, force: true });
     for (const pid of pids) assert.equal(isRunning(pid), false, `instance process ${pid} outlived the runner`);
+    const left = (await childPids()).filter((p) => !before.has(p));
+    assert.deepEqual(left, [], "no instance process outlives the runner");
   });
   let n = 0;
   return {
@@ -73,6 +76,19 @@ async function harness(t: { after(fn: () => Promise<void>): void }, over: Partia
       return o;
     },
   };
+}
+
+/** Live child processes of this test process, from /proc (Linux); zombies count as gone. */
+async function childPids(): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    // Fields after the parenthesised command name: state, ppid, ...
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(ppid) === process.pid && state !== "Z") pids.push(Number(name));
+  }
+  return pids;
 }
 
 function isRunning(pid: number): boolean {

@@ -40,12 +40,14 @@ const NEEDS: Record<BaseId, BaseId[]> = {
   "python3.12": ["debian"],
 };
 
-const ROOTFS: Record<"debian" | "python3.11", RootfsSpec> = {
+type ImportedId = "debian" | "python3.11";
+
+const ROOTFS: Record<ImportedId, RootfsSpec> = {
   debian: { name: "base", suite: "bookworm", include: ["bash", "ca-certificates", "curl", "netbase"] },
   "python3.11": { name: "python3", suite: "bookworm", include: ["ca-certificates", "netbase", "python3", "python-is-python3"] },
 };
 
-const IMPORT_CHANGES: Record<"debian" | "python3.11", string[]> = {
+const IMPORT_CHANGES: Record<ImportedId, string[]> = {
   debian: ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "ENV LANG=C.UTF-8", 'CMD ["bash"]'],
   "python3.11": ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "ENV LANG=C.UTF-8", 'CMD ["python3"]'],
 };
@@ -77,23 +79,19 @@ export function baseClosure(wanted: BaseId[]): BaseId[] {
 }
 
 export async function ensureBaseImages(wanted: BaseId[], opts: BaseOptions): Promise<ImageOutcome[]> {
-  const outcomes: ImageOutcome[] = [];
-  for (const id of baseClosure(wanted)) outcomes.push(await ensureBase(id, opts));
-  return outcomes;
-}
-
-async function ensureBase(id: BaseId, opts: BaseOptions): Promise<ImageOutcome> {
-  switch (id) {
-    case "debian":
-    case "python3.11":
-      return ensureImported(id, opts);
-    case "node20":
-      return ensureNode(20, opts);
-    case "node22":
-      return ensureNode(22, opts);
-    case "python3.12":
-      return ensurePython312(opts);
+  const ids = baseClosure(wanted);
+  // The two debootstraps are independent and mostly wait on dpkg and the disk: run them side by side
+  // (settling both, so a failure in one never leaves the other half-written).
+  const imported = ids.filter((id): id is ImportedId => id === "debian" || id === "python3.11");
+  const settled = await Promise.allSettled(imported.map((id) => ensureImported(id, opts)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  const outcomes = settled.map((s) => (s as PromiseFulfilledResult<ImageOutcome>).value);
+  for (const id of ids) {
+    if (id === "node20" || id === "node22") outcomes.push(await ensureNode(id === "node20" ? 20 : 22, opts));
+    else if (id === "python3.12") outcomes.push(await ensurePython312(opts));
   }
+  return outcomes;
 }
 
 async function reuse(ref: string, hash: string, opts: BaseOptions): Promise<ImageOutcome | undefined> {
@@ -102,7 +100,7 @@ async function reuse(ref: string, hash: string, opts: BaseOptions): Promise<Imag
   return { ref, status: "reused" };
 }
 
-async function ensureImported(id: "debian" | "python3.11", opts: BaseOptions): Promise<ImageOutcome> {
+async function ensureImported(id: ImportedId, opts: BaseOptions): Promise<ImageOutcome> {
   const ref = BASE_REFS[id];
   const spec = ROOTFS[id];
   const hash = hashOf("import", rootfsKey(spec), IMPORT_CHANGES[id]);

@@ -56,7 +56,18 @@ export interface BuildArgs {
   what: string;
 }
 
+/**
+ * Remove the image a rebuild untagged, so reruns do not pile up <none> images. Docker refuses while
+ * another tag or a container still uses it; that is fine and ignored.
+ */
+async function dropReplaced(oldId: string | undefined, ref: string): Promise<void> {
+  if (!oldId) return;
+  const now = await inspectImage(ref);
+  if (now && now.id !== oldId) await run("docker", ["image", "rm", oldId]);
+}
+
 export async function buildImage(a: BuildArgs): Promise<void> {
+  const oldId = (await inspectImage(a.tags[0]))?.id;
   const args = ["build", "-f", a.dockerfile];
   for (const [k, v] of Object.entries(a.buildArgs)) args.push("--build-arg", `${k}=${v}`);
   for (const [k, v] of Object.entries(a.labels)) args.push("--label", `${k}=${v}`);
@@ -67,14 +78,17 @@ export async function buildImage(a: BuildArgs): Promise<void> {
   if (r.code !== 0) {
     throw new ImagesError(`docker build of ${a.what} failed (exit ${r.code}); last lines of ${a.logFile}:\n${await tailFile(a.logFile, 20)}`);
   }
+  await dropReplaced(oldId, a.tags[0]);
 }
 
 /** `docker import` a rootfs tarball with Dockerfile-style changes (ENV, CMD, LABEL...). */
 export async function importTarball(tarball: string, ref: string, changes: string[], what: string): Promise<void> {
+  const oldId = (await inspectImage(ref))?.id;
   const args = ["import"];
   for (const c of changes) args.push("--change", c);
   args.push(tarball, ref);
   check(await run("docker", args), `docker import of ${what}`);
+  await dropReplaced(oldId, ref);
 }
 
 export async function tagImage(source: string, target: string): Promise<void> {

@@ -62,7 +62,8 @@ export async function ensureRootfsTarball(spec: RootfsSpec, opts: RootfsOptions)
   const mirror = await resolveMirror(spec.suite, opts.mirror);
   const work = join(opts.cacheDir, "work", `${spec.name}-${process.pid}`);
   const root = join(work, "root");
-  const debs = join(opts.cacheDir, "debs");
+  // One package cache per rootfs: two debootstraps run at once, and must not write the same .deb.
+  const debs = join(opts.cacheDir, "debs", `${spec.suite}-${spec.name}`);
   const logs = join(opts.cacheDir, "logs");
   const log = join(logs, `debootstrap-${spec.suite}-${spec.name}.log`);
   await Promise.all([mkdir(root, { recursive: true }), mkdir(debs, { recursive: true }), mkdir(logs, { recursive: true })]);

@@ -10,13 +10,13 @@ forEachMode("management API", (p) => {
   it("serves /health without auth, with every dependency ok", async () => {
     const res = await fetch(`${p().url}/health`);
     assert.equal(res.status, 200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     assert.equal(body.status, "ok");
     assert.deepEqual(body.checks, { database: "ok", state: "ok", codeStore: "ok", runners: "ok" });
   });
 
   it("serves the OpenAPI document and Swagger UI without auth", async () => {
-    const doc = await (await fetch(`${p().url}/openapi.json`)).json();
+    const doc = (await (await fetch(`${p().url}/openapi.json`)).json()) as any;
     assert.ok(doc.paths["/api/v1/functions"]);
     assert.ok(doc.paths["/api/v1/functions/{name}/invoke"]);
     const ui = await fetch(`${p().url}/docs`);
@@ -27,7 +27,7 @@ forEachMode("management API", (p) => {
   it("returns 401 Unauthorized without a key or with a wrong one", async () => {
     const none = await fetch(`${p().url}/api/v1/functions`);
     assert.equal(none.status, 401);
-    assert.equal((await none.json()).error.code, "Unauthorized");
+    assert.equal(((await none.json()) as any).error.code, "Unauthorized");
     const wrong = await fetch(`${p().url}/api/v1/functions`, { headers: { authorization: `Bearer hs_abcd1234_${"x".repeat(40)}` } });
     assert.equal(wrong.status, 401);
   });

@@ -189,10 +189,10 @@ export class RuntimeApiServer implements InstanceChannel {
       if (req.method !== "GET") return sendJson(res, 405, { errorType: "MethodNotAllowed", errorMessage: "use GET" });
       return this.next(req, res);
     }
-    if (req.method !== "POST") return sendJson(res, 405, { errorType: "MethodNotAllowed", errorMessage: "use POST" });
-    if (path === "init/error") return this.readBody(req, res, (body) => this.initError(req, res, body));
     const m = /^invocation\/([^/]+)\/(response|error)$/.exec(path);
-    if (!m) return sendJson(res, 404, { errorType: "NotFound", errorMessage: `no such path ${url}` });
+    if (!m && path !== "init/error") return sendJson(res, 404, { errorType: "NotFound", errorMessage: `no such path ${url}` });
+    if (req.method !== "POST") return sendJson(res, 405, { errorType: "MethodNotAllowed", errorMessage: "use POST" });
+    if (!m) return this.readBody(req, res, (body) => this.initError(req, res, body));
     let id: string;
     try {
       id = decodeURIComponent(m[1]);

@@ -25,7 +25,8 @@ const publish = createRoute({
   request: {
     params: NameParam,
     body: {
-      required: true,
+      // Not "required": a required body makes the JSON validator run for zip uploads too.
+      required: false,
       content: {
         "application/zip": { schema: z.string().openapi({ format: "binary" }) },
         "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) },

@@ -1,0 +1,260 @@
+/**
+ * Observability: Jaeger (OTLP/HTTP ingest on :4318, UI on :16686) and Prometheus, whose scrape
+ * config finds the control plane and every runner pool (pod discovery in the namespace on
+ * Kubernetes, the containers' names on Docker) and loads the alert rules in dashboards/alerts.
+ * Optionally Grafana, provisioned with both data sources and the dashboards in dashboards/.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { toPrometheusDuration, type Duration, type Size } from "../units.ts";
+import type { WorkloadHost } from "../targets/workload.ts";
+import { REPO_ROOT } from "./images.ts";
+import { ArgsCheck } from "./validate.ts";
+
+export const OBSERVABILITY_IMAGES = {
+  jaeger: "jaegertracing/all-in-one:1.65.0",
+  prometheus: "prom/prometheus:v2.55.1",
+  grafana: "grafana/grafana:11.4.0",
+};
+
+export interface ScrapeTargets {
+  /** The control plane's workload name and metrics port. */
+  controlPlane: { name: string; port: number };
+  /** Every runner pool: its name, its replicas' host names (Docker) and metrics port. */
+  runnerPools: Array<{ name: string; hosts: string[]; port: number }>;
+}
+
+export interface ObservabilityArgs {
+  /** Where Jaeger, Prometheus and Grafana run. */
+  host: WorkloadHost;
+  /**
+   * What Prometheus scrapes.
+   * @example { controlPlane: { name: "control-plane", port: 8080 }, runnerPools: [{ name: "default", hosts: ["runner-default"], port: 8081 }] }
+   */
+  scrape: ScrapeTargets;
+  /**
+   * How long Prometheus keeps samples.
+   * @default "15 days"
+   */
+  retention?: Duration;
+  /**
+   * Prometheus volume size.
+   * @default "10 GB"
+   */
+  storage?: Size;
+  /**
+   * Run Grafana, provisioned with Prometheus and Jaeger data sources and the dashboards in `dashboardsDir`.
+   * @default false
+   */
+  grafana?: boolean;
+  /**
+   * Directory with Grafana dashboards (`*.json`) and Prometheus alert rules (`alerts/*.yml`).
+   * @default "<repository>/dashboards"
+   */
+  dashboardsDir?: string;
+  /**
+   * Docker only: host ports for the UIs, bound to the loopback.
+   * @default { jaeger: 16686, prometheus: 9090, grafana: 3000 }
+   */
+  ports?: { jaeger?: number; prometheus?: number; grafana?: number };
+  /**
+   * Image overrides.
+   * @default { jaeger: "jaegertracing/all-in-one:1.65.0", prometheus: "prom/prometheus:v2.55.1", grafana: "grafana/grafana:11.4.0" }
+   */
+  images?: Partial<typeof OBSERVABILITY_IMAGES>;
+}
+
+export class Observability extends pulumi.ComponentResource {
+  /** OTLP/HTTP endpoint for OTEL_EXPORTER_OTLP_ENDPOINT. */
+  readonly otlpEndpoint: pulumi.Output<string>;
+  /** Jaeger UI: published on Docker, in-cluster on Kubernetes. */
+  readonly jaegerUrl: pulumi.Output<string>;
+  readonly prometheusUrl: pulumi.Output<string>;
+  readonly grafanaUrl?: pulumi.Output<string>;
+  /** Grafana `admin` password (secret). */
+  readonly grafanaAdminPassword?: pulumi.Output<string>;
+  /** The generated prometheus.yml. */
+  readonly prometheusConfig: string;
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    const check = new ArgsCheck("Observability", name);
+    if (!args.host) check.fail("host is required");
+    if (!args.scrape?.controlPlane) check.fail("scrape.controlPlane is required");
+    if (args.retention !== undefined) check.duration("retention", args.retention);
+    if (args.storage !== undefined) check.size("storage", args.storage);
+    for (const [key, port] of Object.entries(args.ports ?? {})) check.int(`ports.${key}`, port, 1, 65535);
+    const dashboardsDir = args.dashboardsDir ?? join(REPO_ROOT, "dashboards");
+    if (!existsSync(dashboardsDir)) check.fail(`dashboardsDir "${dashboardsDir}" does not exist`);
+    super("hotswap:index:Observability", name, {}, opts);
+
+    const { host, scrape, retention = "15 days", storage = "10 GB", grafana = false } = args;
+    const images = { ...OBSERVABILITY_IMAGES, ...args.images };
+    const ports = { jaeger: 16686, prometheus: 9090, grafana: 3000, ...args.ports };
+    const docker = host.kind === "docker";
+
+    const jaeger = host.deploy(this, `${name}-jaeger`, {
+      name: "jaeger",
+      component: "jaeger",
+      role: "observability",
+      image: images.jaeger,
+      env: { COLLECTOR_OTLP_ENABLED: "true", MEMORY_MAX_TRACES: "100000" },
+      ports: [
+        { name: "otlp-http", port: 4318 },
+        { name: "otlp-grpc", port: 4317 },
+        { name: "ui", port: 16686 },
+        { name: "admin", port: 14269 },
+      ],
+      readiness: { http: { path: "/", port: 14269 } },
+      liveness: { http: { path: "/", port: 14269 }, initialDelaySeconds: 10 },
+      replicas: 1,
+      admit: [
+        { ports: [4317, 4318], from: ["control-plane", "runner"] },
+        { ports: [16686], from: "any" },
+      ],
+      publish: docker ? [{ port: 16686, hostPort: ports.jaeger }] : undefined,
+    });
+
+    const rulesDir = join(dashboardsDir, "alerts");
+    const rules = existsSync(rulesDir)
+      ? Object.fromEntries(readdirSync(rulesDir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => [f, readFileSync(join(rulesDir, f), "utf8")]))
+      : {};
+    this.prometheusConfig = prometheusConfig({ scrape, namespace: host.namespace, kind: host.kind });
+    const prometheus = host.deploy(this, `${name}-prometheus`, {
+      name: "prometheus",
+      component: "prometheus",
+      role: "observability",
+      image: images.prometheus,
+      args: [
+        "--config.file=/etc/prometheus/prometheus.yml",
+        "--storage.tsdb.path=/prometheus",
+        `--storage.tsdb.retention.time=${toPrometheusDuration(retention)}`,
+      ],
+      ports: [{ name: "http", port: 9090 }],
+      readiness: { http: { path: "/-/ready", port: 9090 } },
+      liveness: { http: { path: "/-/healthy", port: 9090 }, initialDelaySeconds: 15 },
+      dockerHealthcheck: "wget -q -O /dev/null http://127.0.0.1:9090/-/ready",
+      volume: { mountPath: "/prometheus", size: storage },
+      files: [
+        { name: "config", mountPath: "/etc/prometheus", files: { "prometheus.yml": this.prometheusConfig } },
+        { name: "rules", mountPath: "/etc/prometheus/rules", files: rules },
+      ],
+      user: { uid: 65534, gid: 65534 },
+      replicas: 1,
+      // Pod discovery: read-only access to pods in this namespace, nothing else.
+      rbac: docker ? undefined : [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],
+      publish: docker ? [{ port: 9090, hostPort: ports.prometheus }] : undefined,
+    });
+
+    this.otlpEndpoint = pulumi.output(`http://${jaeger.host}:4318`);
+    this.jaegerUrl = (jaeger.publicHost ?? pulumi.output(`${jaeger.host}:16686`)).apply((h) => `http://${h}`);
+    this.prometheusUrl = (prometheus.publicHost ?? pulumi.output(`${prometheus.host}:9090`)).apply((h) => `http://${h}`);
+
+    if (grafana) {
+      const dashboards = Object.fromEntries(
+        readdirSync(dashboardsDir).filter((f) => f.endsWith(".json")).sort().map((f) => [f, readFileSync(join(dashboardsDir, f), "utf8")]),
+      );
+      this.grafanaAdminPassword = new random.RandomPassword(`${name}-grafana-password`, { length: 24, special: false }, { parent: this }).result;
+      const g = host.deploy(this, `${name}-grafana`, {
+        name: "grafana",
+        component: "grafana",
+        role: "observability",
+        image: images.grafana,
+        env: { GF_SECURITY_ADMIN_USER: "admin", GF_AUTH_ANONYMOUS_ENABLED: "false", GF_USERS_ALLOW_SIGN_UP: "false" },
+        secretEnv: { GF_SECURITY_ADMIN_PASSWORD: this.grafanaAdminPassword },
+        ports: [{ name: "http", port: 3000 }],
+        readiness: { http: { path: "/api/health", port: 3000 } },
+        liveness: { http: { path: "/api/health", port: 3000 }, initialDelaySeconds: 30 },
+        files: [
+          { name: "datasources", mountPath: "/etc/grafana/provisioning/datasources", files: { "hotswap.yaml": grafanaDatasources(prometheus.host, jaeger.host) } },
+          { name: "providers", mountPath: "/etc/grafana/provisioning/dashboards", files: { "hotswap.yaml": grafanaDashboardProvider() } },
+          { name: "dashboards", mountPath: "/etc/grafana/dashboards/hotswap", files: dashboards },
+        ],
+        user: { uid: 472, gid: 472 },
+        replicas: 1,
+        publish: docker ? [{ port: 3000, hostPort: ports.grafana }] : undefined,
+      });
+      this.grafanaUrl = (g.publicHost ?? pulumi.output(`${g.host}:3000`)).apply((h) => `http://${h}`);
+    }
+    this.registerOutputs({
+      otlpEndpoint: this.otlpEndpoint,
+      jaegerUrl: this.jaegerUrl,
+      prometheusUrl: this.prometheusUrl,
+      grafanaUrl: this.grafanaUrl,
+      grafanaAdminPassword: this.grafanaAdminPassword,
+    });
+  }
+}
+
+/**
+ * prometheus.yml (JSON, which is YAML). On Kubernetes, pod discovery keeps pods by component and
+ * by pool name, so a pool added to the stack is scraped without touching this; on Docker the
+ * containers' names are the targets.
+ */
+export function prometheusConfig(opts: { scrape: ScrapeTargets; kind: "docker" | "kubernetes"; namespace?: string }): string {
+  const { scrape, kind, namespace } = opts;
+  const pod = (component: string, extra: object[] = []) => ({
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [namespace] } }],
+    relabel_configs: [
+      { source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_component"], regex: component, action: "keep" },
+      { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: "http", action: "keep" },
+      ...extra,
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+    ],
+  });
+  const pools = scrape.runnerPools.map((p) => p.name);
+  const config = {
+    global: { scrape_interval: "15s", evaluation_interval: "15s" },
+    rule_files: ["/etc/prometheus/rules/*.yml", "/etc/prometheus/rules/*.yaml"],
+    scrape_configs: [
+      { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
+      kind === "kubernetes"
+        ? { job_name: "hotswap-control-plane", metrics_path: "/metrics", ...pod("control-plane") }
+        : { job_name: "hotswap-control-plane", metrics_path: "/metrics", static_configs: [{ targets: [`${scrape.controlPlane.name}:${scrape.controlPlane.port}`] }] },
+      kind === "kubernetes"
+        ? {
+            job_name: "hotswap-runners",
+            metrics_path: "/metrics",
+            ...pod("runner", [
+              { source_labels: ["__meta_kubernetes_pod_label_hotswap_dev_pool"], regex: pools.length ? `(${pools.join("|")})` : "^$", action: "keep" },
+              { source_labels: ["__meta_kubernetes_pod_label_hotswap_dev_pool"], target_label: "pool" },
+            ]),
+          }
+        : {
+            job_name: "hotswap-runners",
+            metrics_path: "/metrics",
+            static_configs: scrape.runnerPools
+              .filter((p) => p.hosts.length > 0)
+              .map((p) => ({ targets: p.hosts.map((h) => `${h}:${p.port}`), labels: { pool: p.name } })),
+          },
+    ],
+  };
+  return JSON.stringify(config, null, 2) + "\n";
+}
+
+function grafanaDatasources(prometheusHost: string, jaegerHost: string): string {
+  return (
+    JSON.stringify(
+      {
+        apiVersion: 1,
+        datasources: [
+          { name: "Prometheus", uid: "prometheus", type: "prometheus", access: "proxy", url: `http://${prometheusHost}:9090`, isDefault: true },
+          { name: "Jaeger", uid: "jaeger", type: "jaeger", access: "proxy", url: `http://${jaegerHost}:16686` },
+        ],
+      },
+      null,
+      2,
+    ) + "\n"
+  );
+}
+
+function grafanaDashboardProvider(): string {
+  return (
+    JSON.stringify(
+      { apiVersion: 1, providers: [{ name: "hotswap", folder: "HotSwap", type: "file", disableDeletion: true, options: { path: "/etc/grafana/dashboards/hotswap" } }] },
+      null,
+      2,
+    ) + "\n"
+  );
+}
