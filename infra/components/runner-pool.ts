@@ -231,7 +231,7 @@ export class RunnerPool extends pulumi.ComponentResource {
       // The agent itself is small; function instances get the pool's capacity (see `docker`).
       resources: { cpu: "0.25 vCPU", memory: "256 MB" },
       user: { uid: 10001, gid: 10001 },
-      hardened: dockerSocket === "host" || backend === "process",
+      hardened: true,
       scheduling: { nodeSelector: nodeLabels, tolerations: taints },
       docker: backend === "docker" ? { socket: dockerSocket, workDir: "/var/lib/hotswap", resources: { cpu, memory } } : undefined,
       // Invocations come from the control plane, scrapes from Prometheus; nothing else gets in.
@@ -240,6 +240,6 @@ export class RunnerPool extends pulumi.ComponentResource {
       stopGracePeriodSeconds: 60,
       dependsOn,
     });
-    this.registerOutputs({ poolName, hosts: this.hosts, nodeGroup: this.nodeGroup?.nodeGroup.apply((g) => g.nodeGroupName) });
+    this.registerOutputs({ poolName, hosts: this.hosts });
   }
 }

@@ -66,6 +66,7 @@ export interface AwsEnvironmentArgs {
 }
 
 export class AwsEnvironment extends pulumi.ComponentResource {
+  readonly clusterName: string;
   readonly network: Network;
   readonly cluster: eks.Cluster;
   readonly nodeRole: aws.iam.Role;
@@ -83,6 +84,7 @@ export class AwsEnvironment extends pulumi.ComponentResource {
     if (!Number.isInteger(size) || size < 1) throw new pulumi.RunError(`AwsEnvironment "${name}": systemNodes.size must be an integer ≥ 1`);
     super("hotswap:index:AwsEnvironment", name, {}, opts);
     const clusterName = args.clusterName ?? `hotswap-${pulumi.getStack()}`;
+    this.clusterName = clusterName;
     const tags = { "app.kubernetes.io/part-of": "hotswap", "hotswap.dev/stack": pulumi.getStack() };
 
     this.network = new Network(`${name}-network`, { cidr: args.vpcCidr, availabilityZones: args.availabilityZones, tags }, { parent: this });

@@ -65,7 +65,7 @@ wait_for_engine() {
 }
 
 start_dockerd() {
-  say "starting dockerd $* (log: $LOG)"
+  say "starting dockerd${*:+ $*} (log: $LOG)"
   echo "=== $(date -u +%FT%TZ) ensure-docker: dockerd $*" >>"$LOG"
   # setsid: the engine outlives this script and its caller's process group.
   setsid dockerd "$@" >>"$LOG" 2>&1 </dev/null &

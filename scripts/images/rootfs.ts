@@ -4,7 +4,7 @@
  * trimmed the way the official slim images are: no apt lists, no .debs, no man pages or locales.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pickMirror, readHostAptSources } from "./apt-sources.ts";
 import { hashOf } from "./content-hash.ts";
@@ -62,8 +62,8 @@ export async function ensureRootfsTarball(spec: RootfsSpec, opts: RootfsOptions)
   const mirror = await resolveMirror(spec.suite, opts.mirror);
   const work = join(opts.cacheDir, "work", `${spec.name}-${process.pid}`);
   const root = join(work, "root");
-  // One package cache per rootfs: two debootstraps run at once, and must not write the same .deb.
-  const debs = join(opts.cacheDir, "debs", `${spec.suite}-${spec.name}`);
+  // Shared by the rootfs builds, which run one at a time: the second downloads only what it adds.
+  const debs = join(opts.cacheDir, "debs", spec.suite);
   const logs = join(opts.cacheDir, "logs");
   const log = join(logs, `debootstrap-${spec.suite}-${spec.name}.log`);
   await Promise.all([mkdir(root, { recursive: true }), mkdir(debs, { recursive: true }), mkdir(logs, { recursive: true })]);
@@ -74,10 +74,13 @@ export async function ensureRootfsTarball(spec: RootfsSpec, opts: RootfsOptions)
     args.push(spec.suite, root, mirror);
     const r = await run("debootstrap", args, { logFile: log });
     if (r.code !== 0) {
-      const inner = await tailFile(join(root, "debootstrap", "debootstrap.log"), 15);
+      // debootstrap's own log lives in the work dir, which is deleted below: keep it beside ours.
+      const innerLog = join(root, "debootstrap", "debootstrap.log");
+      const inner = await tailFile(innerLog, 15);
+      if (inner) await appendFile(log, `\n=== ${innerLog}\n${await readFile(innerLog, "utf8")}`);
       throw new ImagesError(
-        `debootstrap ${spec.suite} (${spec.name}) from ${mirror} failed (exit ${r.code}); last lines of ${log}:\n${await tailFile(log, 15)}` +
-          (inner ? `\n  and of ${root}/debootstrap/debootstrap.log:\n${inner}` : ""),
+        `debootstrap ${spec.suite} (${spec.name}) from ${mirror} failed (exit ${r.code}); last lines of its output:\n${await tailFile(log, 15)}` +
+          (inner ? `\n  and of its debootstrap.log (both kept in ${log}):\n${inner}` : ""),
       );
     }
     await trimRootfs(root);

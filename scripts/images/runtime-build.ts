@@ -51,19 +51,32 @@ export async function ensureRuntimeImage(rt: RuntimeImage, opts: RuntimeBuildOpt
     return { ref, status: "reused" };
   }
   await opts.progress.step(ref, async () => {
-    await buildImage({
-      context,
-      dockerfile,
-      tags: [ref, latest],
-      buildArgs: { BASE_IMAGE: base },
-      labels: { [HASH_LABEL]: hash, "org.hotswap.runtime": rt.id, "org.opencontainers.image.version": opts.version },
-      noCache: opts.force,
-      logFile: await logFile(opts, `runtime-${rt.id}`),
-      what: `${ref} (${show(dockerfile)}, BASE_IMAGE=${base})`,
-    });
+    const log = await logFile(opts, `runtime-${rt.id}`);
+    try {
+      await buildImage({
+        context,
+        dockerfile,
+        tags: [ref, latest],
+        buildArgs: { BASE_IMAGE: base },
+        labels: { [HASH_LABEL]: hash, "org.hotswap.runtime": rt.id, "org.opencontainers.image.version": opts.version },
+        noCache: opts.force,
+        logFile: log,
+        what: `${ref} (${show(dockerfile)}, BASE_IMAGE=${base})`,
+      });
+    } catch (err) {
+      if (!opts.offline && err instanceof ImagesError && (await cannotPull(log))) {
+        throw new ImagesError(`${err.message}\n  ${base} cannot be pulled (no registry reachable?): build local base images with: npm run images -- --offline`);
+      }
+      throw err;
+    }
     return `docker build FROM ${base}`;
   });
   return { ref, status: "built" };
+}
+
+async function cannotPull(log: string): Promise<boolean> {
+  const text = await readFile(log, "utf8").catch(() => "");
+  return /registry|pull access denied|manifest unknown|no such host|i\/o timeout/i.test(text);
 }
 
 /** Read the version all runtime images are tagged with. */

@@ -12,17 +12,17 @@ export function formatBytes(n: number): string {
 }
 
 export function invalidZip(detail: string): ApiError {
-  return new ApiError("InvalidZip", `${ZIP_HOWTO}; this one could not be read: ${detail}.`);
+  return new ApiError("InvalidZip", `${ZIP_HOWTO}; this one could not be read: ${detail.replace(/[.\s]+$/, "")}.`);
 }
 
-/** `why` completes the sentence `Zip entry "<name>" …`. */
-export function unsafeEntry(name: string, why: string): ApiError {
-  return new ApiError(
-    "UnsafeZipEntry",
-    `Zip entry ${JSON.stringify(name)} ${why}. Every entry must be a relative path that stays inside the function's code; ` +
-      "build the zip from inside the function's directory (`cd my-function && zip -r ../function.zip .`).",
-    { entry: name },
-  );
+/** `why` completes the sentence `Zip entry "<name>" …`; `about` picks the advice that follows. */
+export function unsafeEntry(name: string, why: string, about: "path" | "symlink" = "path"): ApiError {
+  const advice =
+    about === "symlink"
+      ? "Symlinks must point to a path inside the zip; replace this one with a copy of its target (zip without --symlinks)."
+      : "Every entry must be a relative path that stays inside the function's code; " +
+        "build the zip from inside the function's directory (`cd my-function && zip -r ../function.zip .`).";
+  return new ApiError("UnsafeZipEntry", `Zip entry ${JSON.stringify(name)} ${why}. ${advice}`, { entry: name });
 }
 
 export function codeTooLarge(message: string): ApiError {

@@ -141,7 +141,7 @@ async function readSymlinkTargets(zip: ZipFile, pending: PendingEntry[], budget:
   const symlinks = pending.filter((p) => p.info.isSymlink);
   for (const p of symlinks) {
     if (p.entry.uncompressedSize > MAX_SYMLINK_TARGET_BYTES) {
-      throw unsafeEntry(p.name, `is a symlink whose target is longer than ${MAX_SYMLINK_TARGET_BYTES} bytes`);
+      throw unsafeEntry(p.name, `is a symlink whose target is longer than ${MAX_SYMLINK_TARGET_BYTES} bytes`, "symlink");
     }
     const chunks: Buffer[] = [];
     const collect = new Writable({
@@ -153,13 +153,13 @@ async function readSymlinkTargets(zip: ZipFile, pending: PendingEntry[], budget:
     p.info.size = await copyEntry(zip, p, budget, collect);
     const target = Buffer.concat(chunks).toString("utf8");
     const problem = symlinkTargetProblem(target);
-    if (problem) throw unsafeEntry(p.name, problem);
+    if (problem) throw unsafeEntry(p.name, problem, "symlink");
     p.info.symlinkTarget = target;
     links.set(p.info.path, target);
   }
   for (const p of symlinks) {
     const problem = symlinkResolutionProblem(p.info.path, links);
-    if (problem) throw unsafeEntry(p.name, problem);
+    if (problem) throw unsafeEntry(p.name, problem, "symlink");
   }
 }
 

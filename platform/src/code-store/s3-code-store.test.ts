@@ -87,7 +87,8 @@ describe("S3CodeStore", () => {
   });
 
   it("ping gives up after its timeout when the server accepts but never answers", async () => {
-    const server = net.createServer(() => {}); // accepts connections, never replies
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((sock) => sockets.add(sock)); // accepts connections, never replies
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as net.AddressInfo;
     const store = new S3CodeStore({ endpoint: `http://127.0.0.1:${port}`, bucket: "b", region: "us-east-1", accessKeyId: "x", secretAccessKey: "y", pingTimeoutMs: 1000 });
@@ -97,7 +98,7 @@ describe("S3CodeStore", () => {
       assert.ok(Date.now() - started < 2500, `ping took ${Date.now() - started} ms`);
     } finally {
       await store.close();
-      server.closeAllConnections?.();
+      for (const sock of sockets) sock.destroy();
       await new Promise((r) => server.close(r));
     }
   });

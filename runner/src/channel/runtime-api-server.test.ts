@@ -96,7 +96,7 @@ test("answers 400 for unknown or already answered request ids, 404 for unknown p
   await withServer(async (s, base) => {
     const unknown = await fetch(`${base}/2018-06-01/runtime/invocation/nope/response`, { method: "POST", body: "{}" });
     assert.equal(unknown.status, 400);
-    assert.equal((await unknown.json()).errorType, "InvalidRequestID");
+    assert.equal(((await unknown.json()) as { errorType: string }).errorType, "InvalidRequestID");
     const r = s.invoke({ requestId: "once", payload: Buffer.from("{}"), deadlineMs: 0 });
     await fetch(base + NEXT);
     assert.equal((await fetch(`${base}/2018-06-01/runtime/invocation/once/response`, { method: "POST", body: "1" })).status, 202);

@@ -3,16 +3,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync, strToU8 } from "fflate";
 import { FsCodeStore } from "../../../platform/src/code-store/fs-code-store.ts";
-import { CodeCache, CodeNotFoundError } from "./code-cache.ts";
+import { CodeCache, CodeNotFoundError, removeTree } from "./code-cache.ts";
 
 async function setup(t: { after(fn: () => Promise<void>): void }) {
   const root = await mkdtemp(join(tmpdir(), "hs-code-cache-"));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => removeTree(root));
   const store = new FsCodeStore(join(root, "store"));
   await store.init();
   let gets = 0;

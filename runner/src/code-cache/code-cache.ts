@@ -127,8 +127,11 @@ async function makeReadOnly(root: string): Promise<void> {
   }
 }
 
-/** rm -rf that also works for a non-root user on our read-only trees. */
-async function removeTree(root: string): Promise<void> {
+/**
+ * rm -rf that also works for a non-root user on the cache's read-only trees (a 0555 directory
+ * refuses unlinks). For tests and tools that delete a whole cache directory.
+ */
+export async function removeTree(root: string): Promise<void> {
   const st = await lstat(root).catch(() => undefined);
   if (st === undefined) return;
   if (st.isDirectory()) await makeDirsWritable(root);

@@ -121,6 +121,9 @@ export class FakeBackend implements ExecutionBackend {
   readonly kind = "process" as const;
   readonly instances: FakeInstance[] = [];
   startCalls = 0;
+  /** Most start() calls in progress at once. */
+  maxConcurrentStarts = 0;
+  private startsInProgress = 0;
   gate: Promise<void>;
   private openGateFn!: () => void;
 
@@ -144,8 +147,13 @@ export class FakeBackend implements ExecutionBackend {
 
   async start(opts: StartOptions): Promise<Instance> {
     const n = ++this.startCalls;
-    if (this.opts.startDelayMs) await sleep(this.opts.startDelayMs);
-    await this.opts.onStart?.(n, opts);
+    this.maxConcurrentStarts = Math.max(this.maxConcurrentStarts, ++this.startsInProgress);
+    try {
+      if (this.opts.startDelayMs) await sleep(this.opts.startDelayMs);
+      await this.opts.onStart?.(n, opts);
+    } finally {
+      this.startsInProgress--;
+    }
     const inst = new FakeInstance(`fake-${n}`, opts.runtime, opts.protocol, opts.spec, this);
     this.instances.push(inst);
     return inst;

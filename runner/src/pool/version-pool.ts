@@ -8,7 +8,8 @@
  */
 import type { FunctionSpec, InvokeOutcome, InvokeRequest, StartKind } from "../../../platform/src/protocol/invoke.ts";
 import { specKey } from "../../../platform/src/protocol/invoke.ts";
-import { InitError, type ExecutionBackend, type ExitInfo, type Instance } from "../backends/backend.ts";
+import { InitError, type ExitInfo, type Instance } from "../backends/backend.ts";
+import { launchInstance } from "./launch-instance.ts";
 import {
   CLOSED_MESSAGE,
   DRAINING_MESSAGE,
@@ -22,56 +23,10 @@ import {
   toOutcome,
   type PlatformErrorOutcome,
 } from "./outcomes.ts";
+import type { PoolLog, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
+import { WaitQueue, type Waiter } from "./wait-queue.ts";
 
-/**
- * Hands over prewarmed stem instances (runtime up, no code yet). The pool specialises one
- * instead of starting a fresh instance when the source has one. Synchronous so that the cold
- * path pays nothing when no stem pool is configured or it is empty.
- */
-export interface StemSource {
-  take(spec: FunctionSpec): Instance | undefined;
-}
-
-/** The subset of a pino logger the pool uses. */
-export interface PoolLog {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
-export interface VersionPoolOptions {
-  spec: FunctionSpec;
-  backend: ExecutionBackend;
-  /** Resolves the read-only code directory of a code sha256 (CodeCache.ensure). */
-  codeDir(sha256: string): Promise<string>;
-  /** Instance cap when the spec sets no maxInstances. */
-  maxInstances: number;
-  /** Invocations that may wait at the cap before TooManyRequests. */
-  queueSize: number;
-  /** How long an invocation waits at the cap before TooManyRequests. */
-  queueTimeoutMs: number;
-  /** An instance idle this long is stopped. */
-  idleTimeoutMs: number;
-  /** How long an InitError is returned to new invocations instead of starting yet another instance. @default 2000 */
-  initErrorCacheMs?: number;
-  /** SIGTERM grace when stopping idle or drained instances. @default 2000 */
-  stopGraceMs?: number;
-  stems?: StemSource;
-  log?: PoolLog;
-  /** Called once the pool is empty after an idle sweep; the pool is retired by then. */
-  onEmpty?(pool: VersionPool): void;
-}
-
-export interface VersionPoolStats {
-  key: string;
-  /** Live instances (starting ones excluded). */
-  instances: number;
-  starting: number;
-  /** Instances that can take an invocation now (inflight < instanceConcurrency). */
-  warmIdle: number;
-  inflight: number;
-  queued: number;
-}
+export type { PoolLog, StemSource, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
 
 interface Slot {
   instance: Instance;
@@ -86,13 +41,6 @@ interface Slot {
   killedForTimeout: boolean;
 }
 
-interface Waiter {
-  req: InvokeRequest;
-  resolve(o: InvokeOutcome | Promise<InvokeOutcome>): void;
-  timer: NodeJS.Timeout | undefined;
-  enqueuedAt: number;
-}
-
 type PoolState = "open" | "draining" | "drained" | "closed";
 
 const NOOP_LOG: PoolLog = { debug() {}, info() {}, warn() {} };
@@ -105,7 +53,7 @@ export class VersionPool {
   private timeoutMs: number;
   private state: PoolState = "open";
   private readonly slots: Slot[] = [];
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters: WaitQueue;
   private starting = 0;
   private inflight = 0;
   private initError: { outcome: PlatformErrorOutcome; until: number } | undefined;
@@ -126,6 +74,7 @@ export class VersionPool {
     this.log = opts.log ?? NOOP_LOG;
     this.initErrorCacheMs = opts.initErrorCacheMs ?? 2000;
     this.stopGraceMs = opts.stopGraceMs ?? 2000;
+    this.waiters = new WaitQueue(opts.queueTimeoutMs, this.onWaitExpired, () => this.checkDrained());
   }
 
   /** Run one invocation on a warm instance, a new one, or after waiting in the queue. Never rejects. */
@@ -164,7 +113,7 @@ export class VersionPool {
       this.state = "closed";
       this.retired = true;
       this.clearSweep();
-      for (const w of this.waiters.splice(0)) this.settle(w, platformError("ServiceUnavailable", CLOSED_MESSAGE));
+      this.waiters.settleAll(platformError("ServiceUnavailable", CLOSED_MESSAGE));
       for (const s of this.slots.splice(0)) {
         s.removed = true;
         this.stopping.add(s.instance);
@@ -207,11 +156,7 @@ export class VersionPool {
         return Promise.resolve(platformError("TooManyRequests", queueFullMessage(this.spec, this.cap(), this.opts.queueSize)));
       }
     }
-    return new Promise<InvokeOutcome>((resolve) => {
-      const w: Waiter = { req, resolve, timer: undefined, enqueuedAt: Date.now() };
-      this.armWaiter(w);
-      this.waiters.push(w);
-    });
+    return this.waiters.add(req);
   }
 
   /** Same version, possibly newer function-level settings (maxInstances): the latest spec wins. */
@@ -231,28 +176,15 @@ export class VersionPool {
     return undefined;
   }
 
-  private armWaiter(w: Waiter): void {
-    w.timer = setTimeout(this.onWaitTimeout, this.opts.queueTimeoutMs, w);
-    w.timer.unref();
-  }
-
-  private readonly onWaitTimeout = (w: Waiter): void => {
-    const i = this.waiters.indexOf(w);
-    if (i < 0) return;
-    // A waiter still covered by an instance that is starting waits for that start, not the queue timer.
-    if (i < this.starting * this.spec.instanceConcurrency) return this.armWaiter(w);
-    this.waiters.splice(i, 1);
-    w.resolve(platformError("TooManyRequests", queueTimeoutMessage(this.spec, this.cap(), Date.now() - w.enqueuedAt)));
-    this.checkDrained();
+  /** A waiter still covered by an instance that is starting waits for that start, not the queue timer. */
+  private readonly onWaitExpired = (w: Waiter, position: number): InvokeOutcome | undefined => {
+    if (position < this.starting * this.spec.instanceConcurrency) return undefined;
+    return platformError("TooManyRequests", queueTimeoutMessage(this.spec, this.cap(), Date.now() - w.enqueuedAt));
   };
 
-  private settle(w: Waiter, outcome: InvokeOutcome): void {
-    clearTimeout(w.timer);
-    w.resolve(outcome);
-  }
-
-  private dispatch(w: Waiter, slot: Slot, start: StartKind, coldStart: boolean, initMs: number): void {
-    clearTimeout(w.timer);
+  /** Run the head waiter on `slot`. */
+  private dispatch(slot: Slot, start: StartKind, coldStart: boolean, initMs: number): void {
+    const w = this.waiters.shift()!;
     w.resolve(this.run(slot, w.req, start, coldStart, initMs));
   }
 
@@ -261,7 +193,7 @@ export class VersionPool {
     while (this.waiters.length !== 0) {
       const slot = this.pickSlot();
       if (slot === undefined) break;
-      this.dispatch(this.waiters.shift()!, slot, "warm", false, 0);
+      this.dispatch(slot, "warm", false, 0);
     }
     if (this.state === "open" || this.state === "draining") {
       const conc = this.spec.instanceConcurrency;
@@ -343,36 +275,12 @@ export class VersionPool {
   private startInstance(): void {
     this.starting++;
     const t0 = performance.now();
-    const p: Promise<unknown> = this.launch().then(
+    const p: Promise<unknown> = launchInstance(this.spec, this.opts).then(
       (r) => this.onStarted(r.instance, r.kind, performance.now() - t0),
       (err: unknown) => this.onStartFailed(err),
     );
     this.pendingStarts.add(p);
     void p.finally(() => this.pendingStarts.delete(p));
-  }
-
-  /** The seam for stems: specialise a prewarmed instance when the source has one, else start fresh. */
-  private async launch(): Promise<{ instance: Instance; kind: "fresh" | "stem" }> {
-    const spec = this.spec;
-    const codeDir = await this.opts.codeDir(spec.codeSha256);
-    const stem = this.opts.stems?.take(spec);
-    if (stem !== undefined) {
-      try {
-        await stem.specialise(spec, codeDir);
-      } catch (err) {
-        stem.kill("killed");
-        throw err;
-      }
-      return { instance: stem, kind: "stem" };
-    }
-    const instance = await this.opts.backend.start({
-      runtime: spec.runtime,
-      protocol: spec.protocol,
-      memorySize: spec.memorySize,
-      spec,
-      codeDir,
-    });
-    return { instance, kind: "fresh" };
   }
 
   private onStarted(instance: Instance, kind: "fresh" | "stem", initMs: number): Promise<unknown> | void {
@@ -388,7 +296,7 @@ export class VersionPool {
     this.log.debug({ pool: this.key, instance: instance.id, kind, initMs: Math.round(initMs) }, "instance started");
     // The invocations that waited for this start are its cold starts.
     const conc = this.spec.instanceConcurrency;
-    while (slot.inflight < conc && this.waiters.length !== 0) this.dispatch(this.waiters.shift()!, slot, kind, true, initMs);
+    while (slot.inflight < conc && this.waiters.length !== 0) this.dispatch(slot, kind, true, initMs);
     if (slot.inflight === 0) this.scheduleSweep();
     this.pump();
   }
@@ -401,7 +309,7 @@ export class VersionPool {
     // The invocations this start was for get its error; those another instance can still serve keep waiting.
     // No retry here, so a failing version is not restarted in a loop.
     const keep = this.starting * this.spec.instanceConcurrency + (this.slots.length > 0 ? this.opts.queueSize : 0);
-    while (this.waiters.length > keep) this.settle(this.waiters.shift()!, { ...outcome });
+    while (this.waiters.length > keep) this.waiters.shift()!.resolve({ ...outcome });
     this.scheduleSweep();
     this.checkDrained();
   }

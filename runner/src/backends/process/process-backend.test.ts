@@ -32,6 +32,17 @@ function groupMembers(pgid: number): number[] {
   return out;
 }
 
+/** Members of a process group once SIGKILL has been delivered (the kernel needs a moment to reap). */
+async function survivors(pgid: number): Promise<number[]> {
+  const until = Date.now() + 2000;
+  let left = groupMembers(pgid);
+  while (left.length > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 20));
+    left = groupMembers(pgid);
+  }
+  return left;
+}
+
 async function invokeJson(inst: Instance, event: unknown): Promise<any> {
   const r = await inst.invoke({ requestId: `r-${Math.random()}`, payload: Buffer.from(JSON.stringify(event)), deadlineMs: Date.now() + 3000 });
   assert.equal(r.kind, "success", JSON.stringify(r));
@@ -111,7 +122,7 @@ describe("process backend specifics", () => {
     const bash = groupMembers(instances[3].pgid);
     assert.ok(bash.length >= 2, "bash and its curl (parked on /next) share the instance's process group");
     await own.close();
-    for (const g of groups) assert.deepEqual(groupMembers(g), [], `process group ${g} is empty`);
+    for (const g of groups) assert.deepEqual(await survivors(g), [], `process group ${g} is empty`);
     await assert.rejects(own.start({ runtime: "nodejs20", protocol: "fast", memorySize: 128 }), BackendUnavailableError);
   });
 
@@ -127,7 +138,7 @@ describe("process backend specifics", () => {
     const exit = await inst.exited;
     assert.equal(exit.reason, "stopped");
     assert.equal(exit.signal, "SIGKILL");
-    assert.deepEqual(groupMembers(inst.pgid), []);
+    assert.deepEqual(await survivors(inst.pgid), []);
   });
 
   test("a bootstrap that exits before asking for work is an InitError quoting its stderr", async () => {

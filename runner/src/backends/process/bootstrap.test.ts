@@ -1,0 +1,112 @@
+/**
+ * The node and python bootstraps at the protocol level, without the backend: the unix-socket
+ * transport a docker backend uses (HOTSWAP_CHANNEL_SOCKET), clean exits on channel close and on
+ * SIGTERM, and stdout kept free of protocol data.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Duplex } from "node:stream";
+import { FastChannel, type InitMessage } from "../../channel/fast-channel.ts";
+import { fixtureDir } from "../backend.contract.ts";
+import { discoverRuntime } from "./runtime-discovery.ts";
+
+const RUNTIMES = fileURLToPath(new URL("../../../../runtimes/", import.meta.url));
+const IS_CI = process.env.CI === "true" || process.env.CI === "1";
+
+interface Lang {
+  name: string;
+  command: () => Promise<string[] | undefined>;
+  echo: { fixture: string; handler: string };
+  sleep: { fixture: string; handler: string };
+}
+
+const LANGS: Lang[] = [
+  {
+    name: "node",
+    command: async () => [process.execPath, join(RUNTIMES, "node/bootstrap.mjs")],
+    echo: { fixture: "node-cjs", handler: "index.handler" },
+    sleep: { fixture: "node-sleep", handler: "index.handler" },
+  },
+  {
+    name: "python",
+    command: async () => {
+      for (const id of ["python3.12", "python3.11"] as const) {
+        const r = await discoverRuntime(id);
+        if (r.interpreter) return [r.interpreter.path, "-B", join(RUNTIMES, "python/bootstrap.py")];
+      }
+      return undefined;
+    },
+    echo: { fixture: "python-echo", handler: "handler.handler" },
+    sleep: { fixture: "python-sleep", handler: "handler.handler" },
+  },
+];
+
+function initFor(fixture: string, handler: string): InitMessage {
+  return { taskRoot: fixtureDir(fixture), handler, functionName: fixture, functionVersion: "1", memorySize: 128, timeout: 3, env: {}, concurrency: 1 };
+}
+
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+}
+
+describe("bootstraps", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hs-bootstrap-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const lang of LANGS) {
+    test(`${lang.name}: connects to HOTSWAP_CHANNEL_SOCKET, keeps stdout clean, and exits 0 when the channel closes`, async (t) => {
+      const cmd = await lang.command();
+      if (!cmd) return void (IS_CI ? assert.fail(`no ${lang.name} interpreter`) : t.skip(`no ${lang.name} interpreter`));
+      const path = join(dir, `${lang.name}.sock`);
+      const server = net.createServer();
+      await new Promise<void>((r) => server.listen(path, r));
+      const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
+      const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin", HOTSWAP_CHANNEL_SOCKET: path } });
+      const exited = exitOf(child);
+      let stdout = "";
+      child.stdout!.on("data", (c) => (stdout += c));
+      child.stderr!.resume();
+      const channel = new FastChannel(await accepted);
+      server.close();
+      const hello = await channel.hello;
+      assert.equal(hello.runtime, lang.name);
+      assert.equal(hello.pid, child.pid);
+      await channel.init(initFor(lang.echo.fixture, lang.echo.handler));
+      const r = await channel.invoke({ requestId: "sock-1", payload: Buffer.from('{"via":"socket"}'), deadlineMs: Date.now() + 3000 });
+      assert.equal(r.kind, "success");
+      assert.deepEqual(JSON.parse((r as { payload: Buffer }).payload.toString()).echo, { via: "socket" });
+      await channel.close();
+      assert.deepEqual(await exited, { code: 0, signal: null });
+      assert.equal(stdout, "", "protocol data never goes to stdout");
+    });
+
+    test(`${lang.name}: exits 0 promptly on SIGTERM, even in the middle of an invocation`, async (t) => {
+      const cmd = await lang.command();
+      if (!cmd) return void (IS_CI ? assert.fail(`no ${lang.name} interpreter`) : t.skip(`no ${lang.name} interpreter`));
+      const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "ignore", "pipe"], env: { PATH: "/usr/bin:/bin", HOTSWAP_CHANNEL_FD: "3" } });
+      const exited = exitOf(child);
+      const channel = new FastChannel(child.stdio[3] as unknown as Duplex);
+      await channel.hello;
+      await channel.init(initFor(lang.sleep.fixture, lang.sleep.handler));
+      const pending = channel.invoke({ requestId: "long", payload: Buffer.from('{"ms":10000}'), deadlineMs: Date.now() + 20_000 });
+      // The invocation is in the bootstrap's hands once the frame is written; give it a moment to start.
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      child.kill("SIGTERM");
+      assert.deepEqual(await exited, { code: 0, signal: null });
+      assert.ok(Date.now() - t0 < 1000, `exited in ${Date.now() - t0} ms`);
+      assert.equal((await pending).kind, "platform-error");
+    });
+  }
+});
