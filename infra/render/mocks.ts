@@ -164,9 +164,14 @@ export async function runUnderMocks<T>(
   const mocks = new RecordingMocks(options.randomness);
   await pulumi.runtime.setMocks(mocks, "hotswap", options.stack, false);
   pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys);
-  const result = program();
-  // Waits for every outstanding registration, including those made inside apply callbacks.
-  await pulumi.runtime.disconnect();
+  let result: T;
+  try {
+    result = program();
+  } finally {
+    // Waits for every outstanding registration, including those made inside apply callbacks, and
+    // for those of resources declared before the program threw, so none outlives this run.
+    await pulumi.runtime.disconnect();
+  }
   return { mocks, result };
 }
 

@@ -66,6 +66,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       maxInstancesPerVersion: config.maxInstances,
       queueSize: config.queueSize,
       queueTimeoutMs: config.queueTimeoutMs,
+      log: log.child({ component: "runner" }),
     });
     opened.push({ close: () => backend.close() });
 

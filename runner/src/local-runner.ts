@@ -49,6 +49,7 @@ export class LocalRunner implements RunnerHandle {
 
   constructor(private readonly opts: LocalRunnerOptions) {}
 
+  /** Run one invocation. Never rejects: every failure is a platform-error outcome. Warm path: a WeakMap lookup, then the pool. */
   invoke(req: InvokeRequest): Promise<InvokeOutcome> {
     if (this.state !== "ready") return Promise.resolve(this.refusal());
     let pool = this.bySpec.get(req.spec);
@@ -56,10 +57,15 @@ export class LocalRunner implements RunnerHandle {
     return pool.invoke(req);
   }
 
+  /** What the backend can run on this host. */
   runtimes(): Promise<RuntimeAvailability[]> {
     return this.opts.backend.runtimes();
   }
 
+  /**
+   * Totals across versions. `warm` counts, per version key, the instances that can take an
+   * invocation right now (spare capacity), which is what the router's warm preference needs.
+   */
   status(): RunnerStatus {
     let inflight = 0;
     let instances = 0;
@@ -78,6 +84,7 @@ export class LocalRunner implements RunnerHandle {
     return [...this.pools.values()].map((p) => p.stats());
   }
 
+  /** Throws with a message naming the dependency (interpreter, Docker) when the backend cannot run anything. */
   healthCheck(): Promise<void> {
     return this.opts.backend.healthCheck();
   }

@@ -55,8 +55,9 @@ export async function walkZip(buf: Buffer | Uint8Array, limits: Partial<ZipLimit
 
   let zip: ZipFile;
   try {
-    // decodeStrings: false so that names reach our own checks (and messages) undecoded-by-policy;
-    // validateEntrySizes: false because the counter below enforces sizes with our error codes.
+    // decodeStrings: false: yauzl's own name check would reject with a generic error (and rewrite
+    // backslashes first); we decode names ourselves so entry-path.ts judges them and names them.
+    // validateEntrySizes: false: EntryCounter below enforces sizes, earlier and with our error codes.
     zip = await yauzl.fromBufferPromise(data, { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, strictFileNames: true });
   } catch (e) {
     throw invalidZip(describe(e));

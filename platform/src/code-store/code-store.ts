@@ -15,7 +15,10 @@ export interface CodeStore {
   readonly kind: "s3" | "fs";
   /** Store bytes under their sha256. Idempotent: storing the same bytes twice is a no-op returning the same result. */
   put(data: Buffer): Promise<StoredCode>;
-  /** The bytes, or null when absent. Verifies the sha256 of what it read and throws on mismatch. */
+  /**
+   * The bytes, or null when absent. Verifies the sha256 of what it read and throws on mismatch
+   * (CodeCorruptError from code-integrity.ts). Throws TypeError for a sha256 that is not 64 hex digits.
+   */
   get(sha256: string): Promise<Buffer | null>;
   has(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;

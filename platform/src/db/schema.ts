@@ -5,6 +5,7 @@
  * Column names are snake_case; TypeScript keys are camelCase.
  */
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -21,6 +22,28 @@ import type { RuntimeId, RuntimeProtocol } from "../protocol/runtimes.ts";
 /** `{ "4": 0.1 }`: extra versions (by number, as a string key) and the share of traffic each receives. */
 export interface RoutingConfig {
   additionalVersionWeights: Record<string, number>;
+  /** Set only by an ABTesting deployment: a sticky split by request key instead of random weights. */
+  abTest?: AbTestRule;
+}
+
+/**
+ * A/B rule on an alias: requests whose key hashes (with `salt`) below `variantWeight` go to
+ * `variantVersion`, the rest (and requests without the key) to the alias's primary version.
+ */
+export interface AbTestRule {
+  variantVersion: number;
+  /** 0..1. */
+  variantWeight: number;
+  key: { header: string } | { cookie: string } | { query: string };
+  salt: string;
+}
+
+/** A pause/resume/promote/rollback request waiting for the rollout leader to apply it. */
+export interface DeploymentCommand {
+  action: "pause" | "resume" | "promote" | "rollback";
+  reason: string;
+  actor: string;
+  at: string;
 }
 
 /** Free-form JSON object column; later issues narrow these types where they own the shape. */
@@ -130,6 +153,22 @@ export const deployments = pgTable(
     currentWeights: jsonb("current_weights").$type<Record<string, number>>().notNull().default({}),
     /** The alias as it was before the deployment started, so a rollback can restore it exactly. */
     aliasBefore: jsonb("alias_before").$type<JsonObject>(),
+    /** Step within the phase (Linear/Rolling increments); with `phase` it determines the planned weights. */
+    step: integer("step").notNull().default(0),
+    /** When the current phase or step began: step timers resume from here after a restart. */
+    phaseStartedAt: timestamp("phase_started_at", { withTimezone: true }),
+    pausedAt: timestamp("paused_at", { withTimezone: true }),
+    /** Facts fixed when traffic starts (runner count, warm capacity, traffic start time). */
+    plan: jsonb("plan").$type<JsonObject>().notNull().default({}),
+    /** Pre- and post-traffic hook functions. */
+    hooks: jsonb("hooks").$type<JsonObject>().notNull().default({}),
+    /** A command from the API waiting for the rollout leader; null when none. */
+    command: jsonb("command").$type<DeploymentCommand>(),
+    /**
+     * The leader-lease fencing token of the last orchestrator write. Orchestrator writes require
+     * their token to be at least this, so a deposed leader's late write changes nothing.
+     */
+    fenceToken: bigint("fence_token", { mode: "number" }).notNull().default(0),
     reason: text("reason"),
     createdBy: text("created_by"),
     createdAt: createdAt(),
@@ -157,6 +196,16 @@ export const deploymentEvents = pgTable(
   },
   (t) => [index("deployment_events_deployment_id_idx").on(t.deploymentId, t.id)],
 );
+
+/**
+ * One row: a random id of this database. It scopes the rollout orchestrator's keys in the state
+ * store (leader lease, metric windows), so several environments or test runs can share one Redis.
+ */
+export const clusterIdentity = pgTable("cluster_identity", {
+  id: integer("id").primaryKey().default(1),
+  clusterId: uuid("cluster_id").notNull().defaultRandom(),
+  createdAt: createdAt(),
+});
 
 export const runnerNodes = pgTable("runner_nodes", {
   id: text("id").primaryKey(),

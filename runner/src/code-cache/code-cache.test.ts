@@ -3,7 +3,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync, strToU8 } from "fflate";
@@ -37,6 +38,8 @@ const ZIP = Buffer.from(
 );
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
+/** Cache entries, without the package.json scope boundary the cache keeps at its root. */
+const entries = async (dir: string) => (await readdir(dir)).filter((n) => n !== "package.json");
 
 test("extracts a package once into <dir>/<sha256> as a read-only tree", async (t) => {
   const { store, cache, cacheDir } = await setup(t);
@@ -48,7 +51,22 @@ test("extracts a package once into <dir>/<sha256> as a read-only tree", async (t
   assert.equal(await mode(join(dir, "lib")), 0o555);
   assert.equal(await mode(join(dir, "index.js")), 0o444);
   assert.equal(await mode(join(dir, "bootstrap")), 0o555);
-  assert.deepEqual(await readdir(cacheDir), [sha256], "no temp directory is left behind");
+  assert.deepEqual(await entries(cacheDir), [sha256], "no temp directory is left behind");
+});
+
+test("code without its own package.json loads as CommonJS even when the cache sits inside an ESM package", async (t) => {
+  const root = await mkdtemp(join(tmpdir(), "hs-code-cache-esm-"));
+  t.after(() => removeTree(root));
+  await writeFile(join(root, "package.json"), '{ "type": "module" }\n');
+  const store = new FsCodeStore(join(root, "store"));
+  await store.init();
+  const cache = new CodeCache({ dir: join(root, ".hotswap", "code-cache"), codeStore: store });
+  const { sha256 } = await store.put(ZIP);
+  const dir = await cache.ensure(sha256);
+  const r = spawnSync(process.execPath, ["-e", `process.stdout.write(typeof require(${JSON.stringify(join(dir, "index.js"))}).handler)`], {
+    encoding: "utf8",
+  });
+  assert.equal(r.stdout, "function", r.stderr);
 });
 
 test("concurrent ensure() calls for one sha share a single download", async (t) => {
@@ -73,7 +91,7 @@ test("rejects with CodeNotFoundError when the store lacks the package, and retri
   const { store, cache, cacheDir, gets } = await setup(t);
   const sha256 = "0".repeat(64);
   await assert.rejects(cache.ensure(sha256), CodeNotFoundError);
-  assert.deepEqual(await readdir(cacheDir), []);
+  assert.deepEqual(await entries(cacheDir), []);
   const stored = await store.put(ZIP);
   await assert.rejects(cache.ensure(sha256), /not in the code store/);
   assert.equal(gets(), 2, "a failure is not cached");
@@ -84,7 +102,7 @@ test("rejects a corrupt zip and leaves no partial tree", async (t) => {
   const { store, cache, cacheDir } = await setup(t);
   const { sha256 } = await store.put(Buffer.from("this is not a zip file"));
   await assert.rejects(cache.ensure(sha256), (e: Error & { code?: string }) => e.code === "InvalidZip");
-  assert.deepEqual(await readdir(cacheDir), []);
+  assert.deepEqual(await entries(cacheDir), []);
 });
 
 test("refuses a sha that is not 64 lowercase hex characters", async (t) => {

@@ -5,7 +5,7 @@
  * into a temp dir, then rename), so a directory named by its sha is always complete, even one left
  * by an earlier run of the runner.
  */
-import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { extractZip } from "../../../platform/src/code-package/index.ts";
 import type { CodeStore } from "../../../platform/src/code-store/code-store.ts";
@@ -84,6 +84,7 @@ export class CodeCache {
     const final = join(this.dir, sha256);
     if (await exists(final)) return final;
     await mkdir(this.dir, { recursive: true });
+    await writeScopeBoundary(this.dir);
     const zip = await this.store.get(sha256);
     if (zip === null) throw new CodeNotFoundError(sha256);
     const tmp = await mkdtemp(join(this.dir, `.extract-${sha256.slice(0, 12)}-`));
@@ -164,4 +165,16 @@ async function exists(path: string): Promise<boolean> {
 
 function isCode(e: unknown, ...codes: string[]): boolean {
   return typeof e === "object" && e !== null && codes.includes((e as { code?: string }).code ?? "");
+}
+
+/**
+ * Node resolves a `.js` file's module type from the nearest package.json, walking up past the
+ * code directory. A cache inside an ESM project (the default ./.hotswap data dir sits in
+ * HotSwap's own "type": "module" checkout) would turn every CommonJS handler into ESM. This
+ * boundary gives code without its own package.json Lambda's default: CommonJS.
+ */
+async function writeScopeBoundary(dir: string): Promise<void> {
+  await writeFile(join(dir, "package.json"), '{ "type": "commonjs" }\n', { flag: "wx" }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== "EEXIST") throw e;
+  });
 }

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { FunctionSpec, InvokeOutcome } from "../../../platform/src/protocol/invoke.ts";
 import { BackendUnavailableError, InitError } from "../backends/backend.ts";
-import { FakeBackend, type FakeCommand, type FakeBackendOptions } from "./fake-backend.ts";
+import { FakeBackend, FakeInstance, type FakeCommand, type FakeBackendOptions } from "./fake-backend.ts";
 import { VersionPool, type VersionPoolOptions } from "./version-pool.ts";
 
 function spec(over: Partial<FunctionSpec> = {}): FunctionSpec {
@@ -108,6 +108,24 @@ test("with instanceConcurrency > 1, invocations are packed onto one instance bef
   assert.equal(new Set(outcomes.slice(0, 4).map((o) => ok(o).instance)).size, 1);
   assert.equal(backend.instances[0].maxInflight, 4);
   await pool.close();
+});
+
+test("specialises a stem from the StemSource when it has one, and starts fresh when it has none", async () => {
+  const stemBackend = new FakeBackend();
+  const stem = (await stemBackend.start({ runtime: "nodejs20", protocol: "fast", memorySize: 128 })) as FakeInstance;
+  const stems = [stem];
+  const { backend, pool, invoke, spec: s } = setup({}, { stems: { take: () => stems.pop() } });
+  const held = [invoke({ hold: true }), invoke({ hold: true })];
+  await waitFor(() => pool.stats().inflight === 2);
+  stemBackend.openGate();
+  backend.openGate();
+  const [a, b] = await Promise.all(held);
+  assert.deepEqual([a.start, b.start].sort(), ["fresh", "stem"]);
+  assert.ok(a.coldStart && b.coldStart);
+  assert.equal(stem.spec, s, "the stem was specialised with the version's spec");
+  assert.equal(backend.startCalls, 1);
+  await pool.close();
+  assert.equal(stem.alive, false, "the specialised stem belongs to the pool and is closed with it");
 });
 
 test("returns TooManyRequests when the queue at the instance cap is full", async () => {

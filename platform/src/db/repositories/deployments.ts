@@ -2,16 +2,25 @@
  * Deployments repository: the persisted rollout state machine and its event history.
  * The orchestrator owns the transitions; this module stores them. A state change and its
  * event can be written in one transaction (update with `event`), so history never drifts.
+ * Guarded updates carry the leader's fencing token or expected state, so a deposed leader or
+ * a stale command write changes nothing; createExclusive keeps one active deployment per alias.
  */
-import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import {
+  clusterIdentity,
   deploymentEvents,
   deployments,
+  functionAliases,
+  functions,
+  type DeploymentCommand,
   type DeploymentStatus,
   type DeploymentStrategy,
   type JsonObject,
 } from "../schema.ts";
+
+/** Statuses of a deployment that still owns its alias. */
+export const ACTIVE_DEPLOYMENT_STATUSES: DeploymentStatus[] = ["Pending", "InProgress", "Paused"];
 import { isUuid } from "./uuid.ts";
 import { FOREIGN_KEY_VIOLATION, sqlState } from "../errors.ts";
 
@@ -30,6 +39,13 @@ export interface Deployment {
   progress: number;
   currentWeights: Record<string, number>;
   aliasBefore: JsonObject | null;
+  step: number;
+  phaseStartedAt: Date | null;
+  pausedAt: Date | null;
+  plan: JsonObject;
+  hooks: JsonObject;
+  command: DeploymentCommand | null;
+  fenceToken: number;
   reason: string | null;
   createdBy: string | null;
   createdAt: Date;
@@ -50,6 +66,8 @@ export interface CreateDeploymentInput {
   progress?: number;
   currentWeights?: Record<string, number>;
   aliasBefore?: JsonObject | null;
+  plan?: JsonObject;
+  hooks?: JsonObject;
   reason?: string | null;
   createdBy?: string | null;
 }
@@ -57,9 +75,35 @@ export interface CreateDeploymentInput {
 export type DeploymentPatch = Partial<
   Pick<
     Deployment,
-    "status" | "phase" | "progress" | "currentWeights" | "analysis" | "config" | "aliasBefore" | "reason" | "finishedAt"
+    | "status"
+    | "phase"
+    | "progress"
+    | "currentWeights"
+    | "analysis"
+    | "config"
+    | "aliasBefore"
+    | "reason"
+    | "finishedAt"
+    | "step"
+    | "phaseStartedAt"
+    | "pausedAt"
+    | "plan"
+    | "command"
   >
 >;
+
+/** Conditions an update must meet, else it changes nothing and returns null. */
+export interface UpdateGuard {
+  /** The writer's fencing token: applies only when no larger token has written; then records it. */
+  fenceToken?: number;
+  /** Applies only while the deployment has one of these statuses. */
+  status?: DeploymentStatus[];
+  /** Applies only while no command is waiting. */
+  noCommand?: boolean;
+}
+
+/** Result of createExclusive: the new deployment, or the active one that owns the alias. */
+export type ExclusiveCreate = { created: Deployment } | { conflict: Deployment } | { functionMissing: true };
 
 export interface DeploymentEvent {
   id: number;
@@ -88,8 +132,19 @@ export interface DeploymentQuery {
 export interface DeploymentsRepository {
   create(input: CreateDeploymentInput): Promise<Deployment>;
   get(id: string): Promise<Deployment | null>;
-  /** Applies the patch, bumps updatedAt and, when `event` is given, appends it in the same transaction. */
-  update(id: string, patch: DeploymentPatch, event?: DeploymentEventInput): Promise<Deployment | null>;
+  /**
+   * Create unless another deployment is active on the same alias. The alias is read under the
+   * function's row lock (the lock alias writes take), so `aliasBefore` and `fromVersion` are exactly
+   * the alias this deployment starts from. Input values for those two are ignored.
+   */
+  createExclusive(input: CreateDeploymentInput): Promise<ExclusiveCreate>;
+  /**
+   * Applies the patch, bumps updatedAt and, when `event` is given, appends it in the same transaction.
+   * Null when the deployment does not exist or the guard did not hold.
+   */
+  update(id: string, patch: DeploymentPatch, event?: DeploymentEventInput, guard?: UpdateGuard): Promise<Deployment | null>;
+  /** A random id of this database, created on first use; scopes the orchestrator's state-store keys. */
+  clusterId(): Promise<string>;
   /** Newest first. */
   list(query?: DeploymentQuery): Promise<Deployment[]>;
   /** Null when the deployment does not exist. */
@@ -113,6 +168,13 @@ function toDeployment(row: typeof deployments.$inferSelect): Deployment {
     progress: row.progress,
     currentWeights: row.currentWeights,
     aliasBefore: row.aliasBefore,
+    step: row.step,
+    phaseStartedAt: row.phaseStartedAt,
+    pausedAt: row.pausedAt,
+    plan: row.plan,
+    hooks: row.hooks,
+    command: row.command,
+    fenceToken: row.fenceToken,
     reason: row.reason,
     createdBy: row.createdBy,
     createdAt: row.createdAt,
@@ -147,29 +209,73 @@ function eventValues(deploymentId: string, e: DeploymentEventInput): typeof depl
   };
 }
 
+function insertValues(input: CreateDeploymentInput): typeof deployments.$inferInsert {
+  return {
+    functionName: input.functionName,
+    alias: input.alias,
+    fromVersion: input.fromVersion,
+    toVersion: input.toVersion,
+    strategy: input.strategy,
+    config: input.config ?? {},
+    analysis: input.analysis ?? {},
+    status: input.status,
+    phase: input.phase,
+    progress: input.progress ?? 0,
+    currentWeights: input.currentWeights ?? {},
+    aliasBefore: input.aliasBefore ?? null,
+    plan: input.plan ?? {},
+    hooks: input.hooks ?? {},
+    reason: input.reason ?? null,
+    createdBy: input.createdBy ?? null,
+  };
+}
+
 export function createDeploymentsRepository(db: Db): DeploymentsRepository {
   return {
     async create(input) {
-      const [row] = await db
-        .insert(deployments)
-        .values({
-          functionName: input.functionName,
-          alias: input.alias,
-          fromVersion: input.fromVersion,
-          toVersion: input.toVersion,
-          strategy: input.strategy,
-          config: input.config ?? {},
-          analysis: input.analysis ?? {},
-          status: input.status,
-          phase: input.phase,
-          progress: input.progress ?? 0,
-          currentWeights: input.currentWeights ?? {},
-          aliasBefore: input.aliasBefore ?? null,
-          reason: input.reason ?? null,
-          createdBy: input.createdBy ?? null,
-        })
-        .returning();
+      const [row] = await db.insert(deployments).values(insertValues(input)).returning();
       return toDeployment(row);
+    },
+
+    async createExclusive(input) {
+      return db.transaction(async (tx): Promise<ExclusiveCreate> => {
+        const [fn] = await tx
+          .select({ id: functions.id })
+          .from(functions)
+          .where(eq(functions.name, input.functionName))
+          .for("update");
+        if (!fn) return { functionMissing: true };
+        const [active] = await tx
+          .select()
+          .from(deployments)
+          .where(
+            and(
+              eq(deployments.functionName, input.functionName),
+              eq(deployments.alias, input.alias),
+              inArray(deployments.status, ACTIVE_DEPLOYMENT_STATUSES),
+            ),
+          )
+          .limit(1);
+        if (active) return { conflict: toDeployment(active) };
+        const [alias] = await tx
+          .select()
+          .from(functionAliases)
+          .where(and(eq(functionAliases.functionName, input.functionName), eq(functionAliases.name, input.alias)));
+        const aliasBefore = alias
+          ? { version: alias.version, routingConfig: alias.routingConfig, description: alias.description }
+          : null;
+        const [row] = await tx
+          .insert(deployments)
+          .values(insertValues({ ...input, fromVersion: alias?.version ?? null, aliasBefore }))
+          .returning();
+        return { created: toDeployment(row) };
+      });
+    },
+
+    async clusterId() {
+      await db.insert(clusterIdentity).values({ id: 1 }).onConflictDoNothing();
+      const [row] = await db.select().from(clusterIdentity).where(eq(clusterIdentity.id, 1));
+      return row.clusterId;
     },
 
     async get(id) {
@@ -178,15 +284,22 @@ export function createDeploymentsRepository(db: Db): DeploymentsRepository {
       return row ? toDeployment(row) : null;
     },
 
-    async update(id, patch, event) {
+    async update(id, patch, event, guard = {}) {
       if (!isUuid(id)) return null;
       const changes: Partial<typeof deployments.$inferInsert> = {};
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) (changes as Record<string, unknown>)[k] = v;
+      const where: SQL[] = [eq(deployments.id, id)];
+      if (guard.fenceToken !== undefined) {
+        where.push(lte(deployments.fenceToken, guard.fenceToken));
+        changes.fenceToken = guard.fenceToken;
+      }
+      if (guard.status) where.push(inArray(deployments.status, guard.status));
+      if (guard.noCommand) where.push(isNull(deployments.command));
       return db.transaction(async (tx) => {
         const [row] = await tx
           .update(deployments)
           .set({ ...changes, updatedAt: sql`now()` })
-          .where(eq(deployments.id, id))
+          .where(and(...where))
           .returning();
         if (!row) return null;
         if (event) await tx.insert(deploymentEvents).values(eventValues(id, event));

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { accessSync, constants, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { RuntimeAvailability } from "../../../../platform/src/protocol/runner.ts";
 import { runtimeFamily, supportsProtocol, type RuntimeId } from "../../../../platform/src/protocol/runtimes.ts";
@@ -156,17 +157,22 @@ export class ProcessBackend implements ExecutionBackend {
       initTimeoutMs: this.opts.initTimeoutMs ?? 10_000,
       defaultStopGraceMs: this.opts.stopGraceMs ?? 2000,
     });
+    const fast = server ? undefined : new FastChannel(child.stdio[3] as unknown as Duplex, { closedResult: () => instance.deathResult() });
+    instance.attach(server ?? fast!, fast);
     this.instances.add(instance);
     void instance.exited.then(() => this.instances.delete(instance));
+    if (this.closed) {
+      // close() ran while this instance was being spawned: it must not outlive the backend.
+      instance.kill("killed");
+      await instance.exited;
+      throw new BackendUnavailableError("the process backend is closed", "ServiceUnavailable");
+    }
 
     if (server) {
-      instance.attach(server);
       await instance.untilReady(server.ready, "waiting for the first /next");
       return instance;
     }
-    const fast = new FastChannel(child.stdio[3] as unknown as import("node:stream").Duplex, { closedResult: () => instance.deathResult() });
-    instance.attach(fast, fast);
-    await instance.untilReady(fast.hello, "waiting for the bootstrap's hello");
+    await instance.untilReady(fast!.hello, "waiting for the bootstrap's hello");
     if (spec) await instance.specialise(spec, codeDir!);
     return instance;
   }
