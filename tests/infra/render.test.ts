@@ -96,13 +96,16 @@ test("the CLI renders a stack to a directory, with progress on stderr and nothin
 
 test("the CLI refuses a docker stack and a missing stack file with a message", async () => {
   const cli = (stack: string) => promisify(execFile)(process.execPath, ["--import", "tsx", "infra/render.ts", "--stack", stack, "--out", join(tmpdir(), "never")], { cwd: REPO_ROOT });
-  await assert.rejects(cli("dev"), (e: { code: number; stderr: string }) => {
-    assert.equal(e.code, 1);
-    assert.match(e.stderr, /stack "dev" targets docker; rendering writes Kubernetes manifests, so it needs a kubernetes or aws stack/);
-    return true;
-  });
-  await assert.rejects(cli("nope"), (e: { code: number; stderr: string }) => {
-    assert.match(e.stderr, /Pulumi\.nope\.yaml does not exist/);
-    return true;
-  });
+  await Promise.all([
+    assert.rejects(cli("dev"), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, /stack "dev" targets docker; rendering writes Kubernetes manifests, so it needs a kubernetes or aws stack/);
+      return true;
+    }),
+    assert.rejects(cli("nope"), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, /Pulumi\.nope\.yaml does not exist/);
+      return true;
+    }),
+  ]);
 });

@@ -95,7 +95,7 @@ export class RuntimeApiServer implements InstanceChannel {
     this.maxPayload = opts.maxPayloadBytes ?? MAX_SYNC_PAYLOAD_BYTES;
     // keepAliveTimeout 0: a runtime may sit idle between invocations for minutes; closing its
     // keep-alive socket under it would race with its next /next.
-    this.server = http.createServer({ keepAliveTimeout: 0, requestTimeout: 0 }, (req, res) => this.route(req, res));
+    this.server = http.createServer({ keepAliveTimeout: 0, requestTimeout: 0, noDelay: true }, (req, res) => this.route(req, res));
   }
 
   /** Start a server and wait until it listens. */

@@ -19,6 +19,7 @@ function request(agent, host, port, method, path, body, headers) {
       res.on("error", reject);
     });
     req.on("error", reject);
+    req.setNoDelay(true);
     if (body !== undefined) req.end(body);
     else req.end();
   });
