@@ -8,20 +8,21 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dockerBuild from "@pulumi/docker-build";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RUNTIME_IDS, runtimeFamily, type RuntimeId } from "../../platform/src/protocol/runtimes.ts";
+import { RUNTIME_IDS, type RuntimeId } from "../../platform/src/protocol/runtimes.ts";
+import { RUNTIME_IMAGES } from "../../scripts/images/runtimes.ts";
+import { BASE_REFS } from "../../scripts/images/base-images.ts";
 
 /** The repository root: the control-plane and runner build context. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
 
-/** Base image of each runtime image, from the registry or built locally by `npm run images -- --offline`. */
-export const RUNTIME_BASES: Record<RuntimeId, { official: string; offline: string }> = {
-  nodejs20: { official: "node:20-bookworm-slim", offline: "hotswap/base-node:20" },
-  nodejs22: { official: "node:22-bookworm-slim", offline: "hotswap/base-node:22" },
-  "python3.11": { official: "python:3.11-slim-bookworm", offline: "hotswap/base-python:3.11" },
-  "python3.12": { official: "python:3.12-slim-bookworm", offline: "hotswap/base-python:3.12" },
-  provided: { official: "debian:bookworm-slim", offline: "hotswap/base-debian:bookworm" },
-};
-export const NODE_BASE = { official: "node:20-bookworm-slim", offline: "hotswap/base-node:20" };
+/**
+ * Base image of each runtime image, from the registry or built locally by `npm run images -- --offline`.
+ * The same table `npm run images` builds from (scripts/images), so both always agree.
+ */
+export const RUNTIME_BASES = Object.fromEntries(
+  RUNTIME_IMAGES.map((r) => [r.id, { dir: r.dir, official: r.officialBase, offline: BASE_REFS[r.offlineBase] }]),
+) as Record<RuntimeId, { dir: string; official: string; offline: string }>;
+export const NODE_BASE = { official: "node:20-bookworm-slim", offline: BASE_REFS.node20 };
 
 export interface BuiltImage {
   /** Reference to deploy: `tag@digest` once pushed, else the tag. */
@@ -147,7 +148,7 @@ export class PlatformImages extends pulumi.ComponentResource {
     this.runtimes = {};
     if (runtimes) {
       for (const id of RUNTIME_IDS) {
-        const dir = join(REPO_ROOT, "runtimes", runtimeFamily(id));
+        const dir = join(REPO_ROOT, "runtimes", RUNTIME_BASES[id].dir);
         this.runtimes[id] = build(`runtime-${id}`, { context: dir, dockerfile: join(dir, "Dockerfile"), baseImage: RUNTIME_BASES[id][bases] });
       }
     }

@@ -58,6 +58,14 @@ export class LocalRunner implements RunnerHandle {
   }
 
   /** What the backend can run on this host. */
+  /** Start instances of a version until `count` are live (capped); resolves with the live count. */
+  async prewarm(spec: FunctionSpec, count: number): Promise<number> {
+    if (this.state !== "ready" || count <= 0) return 0;
+    let pool = this.bySpec.get(spec);
+    if (pool === undefined || pool.retired) pool = this.poolFor(spec);
+    return pool.prewarm(count);
+  }
+
   runtimes(): Promise<RuntimeAvailability[]> {
     return this.opts.backend.runtimes();
   }

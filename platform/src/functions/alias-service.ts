@@ -1,9 +1,10 @@
 /**
  * Aliases: named pointers to a primary version plus weighted extra versions.
  * Every change is audited with its before and after, and invalidates the routing table.
+ * While a deployment owns an alias, the guard refuses every other writer (409 AliasLocked).
  */
 import { ApiError } from "../protocol/errors.ts";
-import type { Repositories, Alias as AliasRecord } from "../db/index.ts";
+import type { Repositories, Alias as AliasRecord, RoutingConfig } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";
 import type { PutAliasBody } from "./schemas.ts";
@@ -14,7 +15,10 @@ export function toAliasView(a: AliasRecord) {
     functionName: a.functionName,
     name: a.name,
     version: a.version,
-    routingConfig: { additionalVersionWeights: a.routingConfig?.additionalVersionWeights ?? {} },
+    routingConfig: {
+      additionalVersionWeights: a.routingConfig?.additionalVersionWeights ?? {},
+      ...(a.routingConfig?.abTest ? { abTest: a.routingConfig.abTest } : {}),
+    },
     description: a.description ?? "",
     createdAt: new Date(a.createdAt).toISOString(),
     updatedAt: new Date(a.updatedAt).toISOString(),
@@ -46,24 +50,57 @@ export function validateRoutingConfig(primary: number, weights: Record<string, n
   }
 }
 
+/** Decides whether an actor may change an alias now (a deployment may own it). */
+export interface AliasGuard {
+  /** Throws (409 AliasLocked) when the alias is owned by a deployment other than the actor. */
+  assertWritable(functionName: string, alias: string, actor: Actor): Promise<void>;
+}
+
+/** A whole alias state, as a deployment sets or restores it. */
+export interface AliasState {
+  version: number;
+  routingConfig: RoutingConfig;
+  description: string;
+}
+
 export class AliasService {
   constructor(
     private readonly repos: Repositories,
     private readonly functions: FunctionService,
     private readonly routing: RoutingTable,
+    private readonly guard?: AliasGuard,
   ) {}
+
+  /**
+   * Set the alias to exactly `state`, or delete it when `state` is null (restoring an alias that
+   * did not exist). For deployments: A/B rules are allowed here, and the guard still applies.
+   */
+  async applyState(name: string, alias: string, state: AliasState | null, actor: Actor) {
+    await this.guard?.assertWritable(name, alias, actor);
+    if (state === null) {
+      if (await this.repos.aliases.get(name, alias)) await this.delete(name, alias, actor);
+      return null;
+    }
+    const versions = new Set((await this.repos.versions.list(name)).map((v) => v.version));
+    if (!versions.has(state.version)) throw versionNotFound(name, state.version, 400);
+    validateRoutingConfig(state.version, state.routingConfig.additionalVersionWeights, versions);
+    const ab = state.routingConfig.abTest;
+    if (ab && !versions.has(ab.variantVersion)) throw versionNotFound(name, ab.variantVersion, 400);
+    return this.write(name, alias, state, actor);
+  }
 
   async put(name: string, alias: string, body: PutAliasBody, actor: Actor) {
     await this.functions.require(name);
+    await this.guard?.assertWritable(name, alias, actor);
     const versions = new Set((await this.repos.versions.list(name)).map((v) => v.version));
     if (!versions.has(body.version)) throw versionNotFound(name, body.version, 400);
     const weights = body.routingConfig?.additionalVersionWeights ?? {};
     validateRoutingConfig(body.version, weights, versions);
-    const upserted = await this.repos.aliases.upsert(name, alias, {
-      version: body.version,
-      routingConfig: { additionalVersionWeights: weights },
-      description: body.description,
-    });
+    return this.write(name, alias, { version: body.version, routingConfig: { additionalVersionWeights: weights }, description: body.description }, actor);
+  }
+
+  private async write(name: string, alias: string, state: AliasState, actor: Actor) {
+    const upserted = await this.repos.aliases.upsert(name, alias, state);
     if (!upserted) throw functionNotFound(name);
     const { alias: saved, before } = upserted;
     await this.repos.auditLogs.append({
@@ -93,6 +130,7 @@ export class AliasService {
 
   async delete(name: string, alias: string, actor: Actor) {
     await this.functions.require(name);
+    await this.guard?.assertWritable(name, alias, actor);
     const a = await this.repos.aliases.get(name, alias);
     if (!a) throw aliasNotFound(name, alias);
     await this.repos.aliases.delete(name, alias);

@@ -19,8 +19,13 @@ export const ERROR_STATUS = {
   VersionNotFound: 404,
   AliasNotFound: 404,
   RouteNotFound: 404,
+  DeploymentNotFound: 404,
   FunctionAlreadyExists: 409,
   Conflict: 409,
+  /** Another deployment is active on the alias, or the deployment's status does not allow the request. */
+  DeploymentConflict: 409,
+  /** The alias is owned by an active deployment; change it through the deployment. */
+  AliasLocked: 409,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   TooManyRequests: 429,

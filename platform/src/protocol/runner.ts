@@ -3,7 +3,7 @@
  * a later issue adds a remote runner reached over HTTP that implements the same interface.
  */
 import type { RuntimeId } from "./runtimes.ts";
-import type { InvokeOutcome, InvokeRequest } from "./invoke.ts";
+import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "./invoke.ts";
 
 export interface RuntimeAvailability {
   id: RuntimeId;
@@ -30,6 +30,11 @@ export interface RunnerHandle {
   invoke(req: InvokeRequest): Promise<InvokeOutcome>;
   runtimes(): Promise<RuntimeAvailability[]>;
   status(): RunnerStatus;
+  /**
+   * Start instances of `spec` until `count` are live (at most the version's instance cap), for a
+   * blue-green switch or to keep a version warm. Resolves with the number of live instances.
+   */
+  prewarm(spec: FunctionSpec, count: number): Promise<number>;
   /** Throws with a message naming the failing dependency when the runner cannot execute. */
   healthCheck(): Promise<void>;
   /** Stop taking new work, finish in-flight invocations, stop every instance. */

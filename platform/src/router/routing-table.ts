@@ -3,12 +3,16 @@
  * weights. The invoke path resolves qualifiers here with no database read. A change made by any
  * control-plane replica is broadcast on the state store's pub/sub and every replica reloads that
  * function; a slow periodic full refresh repairs anything a lost message left stale.
+ * An alias under an ABTesting deployment carries an A/B rule: the request's key (a header, cookie
+ * or query value) is hashed into [0, 1) and compared to the variant's weight, so each key sticks
+ * to one version.
  */
 import { ApiError } from "../protocol/errors.ts";
 import type { FunctionSpec } from "../protocol/invoke.ts";
 import type { RuntimeId, RuntimeProtocol } from "../protocol/runtimes.ts";
 import type { StateStore, Unsubscribe } from "../state/state-store.ts";
 import type { Repositories, FunctionRecord, Version as VersionRecord, Alias as AliasRecord } from "../db/index.ts";
+import type { AbTestRule } from "../db/schema.ts";
 
 export const ROUTING_CHANNEL = "hotswap:routing";
 
@@ -16,6 +20,33 @@ interface AliasRoute {
   version: number;
   /** Extra versions with cumulative weight thresholds, e.g. [[3, 0.1], [4, 0.3]]. */
   extra: Array<[version: number, upTo: number]>;
+  ab?: AbTestRule;
+}
+
+/** The parts of an invoke request an A/B rule can split on. Read only when the alias has a rule. */
+export interface RouteRequest {
+  header(name: string): string | undefined;
+  cookie(name: string): string | undefined;
+  query(name: string): string | undefined;
+}
+
+/** FNV-1a of `salt:key`, scaled into [0, 1): stable across replicas and restarts. */
+export function stickyPoint(salt: string, key: string): number {
+  let h = 0x811c9dc5;
+  const s = `${salt}:${key}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) / 2 ** 32;
+}
+
+/** The version an A/B rule sends this request to; the primary when the request lacks the key. */
+export function pickAbVersion(primary: number, rule: AbTestRule, req: RouteRequest | undefined): number {
+  const k = rule.key;
+  const value = req && ("header" in k ? req.header(k.header) : "cookie" in k ? req.cookie(k.cookie) : req.query(k.query));
+  if (!value) return primary;
+  return stickyPoint(rule.salt, value) < rule.variantWeight ? rule.variantVersion : primary;
 }
 
 interface FunctionRoute {
@@ -55,7 +86,8 @@ function buildAlias(a: AliasRecord): AliasRoute {
     acc += w;
     extra.push([Number(v), acc]);
   }
-  return { version: a.version, extra };
+  const ab = a.routingConfig?.abTest;
+  return ab ? { version: a.version, extra, ab } : { version: a.version, extra };
 }
 
 /** Pick a version for an alias: each extra version gets its weight, the primary gets the rest. */
@@ -132,13 +164,13 @@ export class RoutingTable {
    * Resolve a qualifier: a version number, an alias, or $LATEST. Unqualified means alias
    * `live` when it exists, else $LATEST.
    */
-  resolve(name: string, qualifier?: string): ResolvedTarget {
+  resolve(name: string, qualifier?: string, req?: RouteRequest): ResolvedTarget {
     const route = this.routes.get(name);
     if (!route) {
       throw new ApiError("FunctionNotFound", `Function "${name}" does not exist. Create it with POST /api/v1/functions.`);
     }
     if (!qualifier) {
-      if (route.aliases.has("live")) return this.viaAlias(route, "live");
+      if (route.aliases.has("live")) return this.viaAlias(route, "live", req);
       return this.latest(route);
     }
     if (qualifier === "$LATEST") return this.latest(route);
@@ -152,7 +184,7 @@ export class RoutingTable {
     if (!route.aliases.has(qualifier)) {
       throw new ApiError("AliasNotFound", `Function "${name}" has no alias "${qualifier}". Use a version number, an alias, or $LATEST.`);
     }
-    return this.viaAlias(route, qualifier);
+    return this.viaAlias(route, qualifier, req);
   }
 
   private latest(route: FunctionRoute): ResolvedTarget {
@@ -163,9 +195,14 @@ export class RoutingTable {
     return { spec: route.versions.get(route.latest)! };
   }
 
-  private viaAlias(route: FunctionRoute, alias: string): ResolvedTarget {
+  /** The spec of one version, if this replica has it loaded. */
+  spec(name: string, version: number): FunctionSpec | undefined {
+    return this.routes.get(name)?.versions.get(version);
+  }
+
+  private viaAlias(route: FunctionRoute, alias: string, req?: RouteRequest): ResolvedTarget {
     const a = route.aliases.get(alias)!;
-    const version = pickAliasVersion(a);
+    const version = a.ab ? pickAbVersion(a.version, a.ab, req) : pickAliasVersion(a);
     const spec = route.versions.get(version);
     if (!spec) {
       // The alias points at a version this replica has not loaded yet; a reload is on its way.

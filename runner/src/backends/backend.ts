@@ -25,7 +25,11 @@ export interface InstanceInvokeRequest {
   requestId: string;
   /** JSON text of the event. */
   payload: Buffer;
-  /** Epoch milliseconds after which the invocation has timed out. */
+  /**
+   * Epoch milliseconds after which the invocation has timed out. The instance passes it to the
+   * handler (context.getRemainingTimeInMillis()) but does not enforce it: the caller (the pool)
+   * calls kill("timeout") when it passes.
+   */
   deadlineMs: number;
   traceparent?: string;
   clientContext?: string;

@@ -85,6 +85,18 @@ export class VersionPool {
     return this.acquireSlow(req);
   }
 
+  /**
+   * Start instances until `count` are live or starting (at most the cap), wait for those starts,
+   * and resolve with the live instance count. A start that fails is not retried.
+   */
+  async prewarm(count: number): Promise<number> {
+    if (this.state !== "open") return 0;
+    const target = Math.min(count, this.cap());
+    while (this.slots.length + this.starting < target && this.freshInitError() === undefined) this.startInstance();
+    await Promise.all([...this.pendingStarts]);
+    return this.slots.length;
+  }
+
   stats(): VersionPoolStats {
     let warmIdle = 0;
     for (const s of this.slots) if (s.inflight < this.spec.instanceConcurrency && s.instance.alive) warmIdle++;

@@ -5,9 +5,12 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { getCookie } from "hono/cookie";
+import type { Context } from "hono";
 import { createRouter, errorResponses } from "../openapi.ts";
 import { FunctionName } from "../../functions/schemas.ts";
 import type { Invoker } from "../../router/invoker.ts";
+import type { RouteRequest } from "../../router/routing-table.ts";
 import { payloadTooLarge } from "../../router/invoker.ts";
 import { ApiError } from "../../protocol/errors.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../protocol/limits.ts";
@@ -41,6 +44,11 @@ const invoke = createRoute({
   },
 });
 
+/** The request's headers, cookies and query, read lazily by an alias's A/B rule. */
+export function routeRequestOf(c: Context): RouteRequest {
+  return { header: (n) => c.req.header(n), cookie: (n) => getCookie(c, n), query: (n) => c.req.query(n) };
+}
+
 export function invokeRoutes(invoker: Invoker) {
   const app = createRouter();
   app.use(
@@ -60,6 +68,7 @@ export function invokeRoutes(invoker: Invoker) {
     const { spec, outcome } = await invoker.invoke(name, qualifier, payload, {
       requestId,
       traceparent: c.req.header(HEADER_TRACEPARENT),
+      route: routeRequestOf(c),
     });
     c.header(HEADER_REQUEST_ID, requestId);
     c.header(HEADER_VERSION, String(spec.version));

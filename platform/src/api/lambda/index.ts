@@ -10,6 +10,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context.ts";
 import type { Invoker } from "../../router/invoker.ts";
 import { payloadTooLarge } from "../../router/invoker.ts";
+import { routeRequestOf } from "../invoke/index.ts";
 import { ApiError, type ErrorCode } from "../../protocol/errors.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../protocol/limits.ts";
 import type { PlatformErrorCode } from "../../protocol/invoke.ts";
@@ -93,7 +94,7 @@ export function lambdaRoutes(invoker: Invoker) {
     const requestId = c.get("requestId");
     c.header(HEADER_AMZ_REQUEST_ID, requestId);
     if (type === "DryRun") {
-      const spec = invoker.resolve(name, qualifier);
+      const spec = invoker.resolve(name, qualifier, routeRequestOf(c));
       c.header(HEADER_AMZ_EXECUTED_VERSION, String(spec.version));
       return c.body(null, 204);
     }
@@ -105,6 +106,7 @@ export function lambdaRoutes(invoker: Invoker) {
       requestId,
       traceparent: c.req.header(HEADER_TRACEPARENT),
       clientContext: c.req.header("x-amz-client-context"),
+      route: routeRequestOf(c),
     });
     c.header(HEADER_AMZ_EXECUTED_VERSION, String(spec.version));
     if (outcome.coldStart !== undefined) c.header(HEADER_COLD_START, String(outcome.coldStart));

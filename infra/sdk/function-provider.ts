@@ -1,0 +1,165 @@
+/**
+ * The dynamic provider behind `hotswap.Function`: creates the function, publishes an immutable
+ * version for every change of code or configuration, reads it back for refresh, and deletes it.
+ *
+ * Pulumi serializes this object into the stack (closure serialization) and runs it in its
+ * dynamic-provider host, a separate plain Node.js process. So: no captured non-serializable state,
+ * no module-level imports used at run time (the helpers import Node's modules inside themselves),
+ * and only JSON-able values in and out.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { apiError, createFunction, deleteFunction, getFunction, getVersion, publishVersion, updateFunction, type Connection, type VersionView } from "./api-client.ts";
+import { readCachedCode } from "./code-cache.ts";
+import { checkFunctionInputs, configBody, functionArn, functionChanges, type FunctionInputs, type FunctionOutputs } from "./function-inputs.ts";
+import { connectionOf, report } from "./provider-common.ts";
+import { parseDuration, parseSize } from "./units.ts";
+
+function outputsOf(inputs: FunctionInputs, version: VersionView): FunctionOutputs {
+  return { ...inputs, arn: functionArn(inputs.name), latestVersion: version.version, codeSha256: version.codeSha256, codeSize: version.codeSize };
+}
+
+function missingFunction(conn: Connection, name: string): Error {
+  return new Error(
+    `Function "${name}" no longer exists on ${conn.endpoint}: it was deleted outside this stack. Run \`pulumi refresh\` so the stack forgets it, then \`pulumi up\` creates it again.`,
+  );
+}
+
+/** Publishes the package as the next version and checks the platform hashed the same bytes. */
+async function publish(conn: Connection, inputs: FunctionInputs, zip: Uint8Array): Promise<VersionView> {
+  const published = await publishVersion(conn, inputs.name, zip);
+  if (!published.ok) throw apiError(`Publishing a version of function "${inputs.name}"`, published);
+  if (published.value.codeSha256 !== inputs.codeSha256) {
+    throw new Error(`The platform stored version ${published.value.version} of "${inputs.name}" with sha256 ${published.value.codeSha256}, but the package sent has ${inputs.codeSha256}.`);
+  }
+  return published.value;
+}
+
+async function warnStateOnly(inputs: FunctionInputs): Promise<void> {
+  const set = (["reservedConcurrency", "provisionedConcurrency"] as const).filter((k) => inputs[k] !== undefined);
+  if (set.length === 0) return;
+  await report(
+    inputs,
+    `hotswap.Function "${inputs.name}": ${set.join(" and ")} ${set.length === 1 ? "is" : "are"} kept in the stack but not sent: this control plane's API has no such field${set.length === 1 ? "" : "s"} yet.`,
+    "warn",
+  );
+}
+
+export const functionProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: Record<string, any>, news: Record<string, any>) {
+    return checkFunctionInputs(news);
+  },
+
+  async diff(_id: string, olds: Record<string, any>, news: Record<string, any>) {
+    const c = functionChanges(olds, news);
+    const changes = c.replace || c.code || c.config.length > 0 || c.stateOnly.length > 0;
+    // Renaming creates the new function before deleting the old one: the names differ, so they never clash.
+    return { changes, replaces: c.replace ? ["name"] : [], deleteBeforeReplace: false };
+  },
+
+  async create(inputs: FunctionInputs) {
+    const conn = connectionOf(inputs);
+    const zip = await readCachedCode(inputs.codeSha256);
+    const created = await createFunction(conn, { name: inputs.name, ...configBody(inputs) });
+    if (!created.ok) {
+      if (created.code === "FunctionAlreadyExists") {
+        throw new Error(
+          `Function "${inputs.name}" already exists on ${conn.endpoint}, and this stack did not create it. HotSwap does not adopt functions: choose another \`name\`, or delete the existing one first (DELETE /api/v1/functions/${inputs.name}).`,
+        );
+      }
+      throw apiError(`Creating function "${inputs.name}"`, created);
+    }
+    let version: VersionView;
+    try {
+      version = await publish(conn, inputs, zip);
+    } catch (e) {
+      // create must leave nothing behind when it fails.
+      await deleteFunction(conn, inputs.name);
+      throw new Error(`${(e as Error).message} The function was deleted again; fix the problem and run \`pulumi up\`.`);
+    }
+    await warnStateOnly(inputs);
+    return { id: inputs.name, outs: outputsOf(inputs, version) };
+  },
+
+  async update(_id: string, olds: FunctionOutputs, news: FunctionInputs) {
+    const conn = connectionOf(news);
+    const c = functionChanges(olds, news);
+    if (c.config.length === 0 && !c.code) {
+      // Credentials or stack-only fields changed: make sure the function is there, and record them.
+      const live = await getFunction(conn, news.name);
+      if (!live.ok) throw live.status === 404 ? missingFunction(conn, news.name) : apiError(`Reading function "${news.name}"`, live);
+      await warnStateOnly(news);
+      return { outs: { ...news, arn: functionArn(news.name), latestVersion: olds.latestVersion, codeSha256: olds.codeSha256, codeSize: olds.codeSize } };
+    }
+    // Read the package first, so that nothing changes on the platform when it is missing.
+    const zip = await readCachedCode(news.codeSha256);
+    if (c.config.length > 0) {
+      const updated = await updateFunction(conn, news.name, configBody(news));
+      if (!updated.ok) throw updated.status === 404 ? missingFunction(conn, news.name) : apiError(`Updating function "${news.name}" (${c.config.join(", ")})`, updated);
+    }
+    let version: VersionView;
+    try {
+      version = await publish(conn, news, zip);
+    } catch (e) {
+      if (c.config.length > 0) {
+        // Put the configuration back, so the platform matches the state Pulumi keeps.
+        const restored = await updateFunction(conn, news.name, configBody(olds));
+        const note = restored.ok ? " Its configuration was restored." : ` Restoring its previous configuration failed too: ${restored.message}`;
+        throw new Error(`${(e as Error).message}${note}`);
+      }
+      throw e;
+    }
+    await report(news, `hotswap.Function "${news.name}": published version ${version.version} (${[...(c.code ? ["code"] : []), ...c.config].join(", ")} changed).`);
+    await warnStateOnly(news);
+    return { outs: outputsOf(news, version) };
+  },
+
+  async read(id: string, props: FunctionOutputs) {
+    const conn = connectionOf(props);
+    const name = props.name ?? id;
+    const live = await getFunction(conn, name);
+    if (!live.ok) {
+      if (live.status === 404) return { id: "", props: {} };
+      throw apiError(`Reading function "${name}"`, live);
+    }
+    const f = live.value;
+    let codeSha256 = props.codeSha256;
+    let codeSize = props.codeSize;
+    if (f.latestVersion) {
+      const v = await getVersion(conn, name, f.latestVersion);
+      if (v.ok) {
+        codeSha256 = v.value.codeSha256;
+        codeSize = v.value.codeSize;
+      }
+    }
+    const outs: FunctionOutputs = {
+      ...props,
+      name,
+      runtime: f.runtime,
+      handler: f.handler,
+      // Keep the readable spelling from the args while it still means the live value.
+      memory: parseSize(props.memory) === f.memorySize ? props.memory : `${f.memorySize} MB`,
+      memorySize: f.memorySize,
+      timeout: parseDuration(props.timeout) === f.timeout * 1000 ? props.timeout : `${f.timeout} seconds`,
+      timeoutSeconds: f.timeout,
+      environment: f.environment,
+      description: f.description,
+      tags: f.tags,
+      protocol: f.protocol,
+      instanceConcurrency: f.instanceConcurrency,
+      maxInstances: f.maxInstances,
+      arn: functionArn(name),
+      latestVersion: f.latestVersion ?? 0,
+      codeSha256,
+      codeSize,
+    };
+    return { id: name, props: outs };
+  },
+
+  async delete(id: string, props: FunctionOutputs) {
+    const conn = connectionOf(props);
+    const name = props.name ?? id;
+    const deleted = await deleteFunction(conn, name);
+    // Already gone is fine: the goal state is reached.
+    if (!deleted.ok && deleted.status !== 404) throw apiError(`Deleting function "${name}"`, deleted);
+  },
+};
