@@ -115,7 +115,7 @@ export async function apiRequest<T>(conn: Connection, method: string, path: stri
   }
   let res: Response;
   try {
-    res = await fetch(url, { method, headers, body: payload as BodyInit | undefined, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    res = await fetch(url, { method, headers, body: payload as RequestInit["body"], signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     const cause = err.cause?.code ?? err.cause?.message ?? err.message;

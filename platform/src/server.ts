@@ -1,11 +1,13 @@
 /**
  * Composition root of the control plane: opens the stores named by the config (embedded ones
- * when unset), ensures an admin key, hosts the embedded runner, serves the API, and shuts down
- * gracefully (stop accepting, drain in-flight invocations, close the stores).
+ * when unset), ensures an admin key, hosts the embedded runner, records per-version metrics, runs
+ * the rollout orchestrator (leader lease), serves the API, and shuts down gracefully (hand the
+ * rollout lease over, stop accepting, drain in-flight invocations, flush metrics, close the stores).
  */
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
 import { serve, type ServerType } from "@hono/node-server";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
@@ -21,6 +23,8 @@ import { VersionService } from "./functions/version-service.ts";
 import { AliasService } from "./functions/alias-service.ts";
 import { createApp } from "./api/app.ts";
 import { createAuth } from "./auth-setup.ts";
+import { StateMetricsRecorder } from "./metrics/metrics-recorder.ts";
+import { DeploymentAliasGuard, clusterNamespace, startRollouts } from "./deployments/index.ts";
 import { ProcessBackend } from "../../runner/src/backends/process/index.ts";
 import { CodeCache } from "../../runner/src/code-cache/code-cache.ts";
 import { LocalRunner } from "../../runner/src/local-runner.ts";
@@ -75,11 +79,31 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     opened.push({ close: () => routing.stop() });
 
     const functions = new FunctionService(repos, routing);
+    const aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
+    // Metric windows and the rollout lease are scoped to this database, so environments can share a Redis.
+    const namespace = await clusterNamespace(repos);
+    const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
+    opened.push(recorder);
+    const invoker = new Invoker(routing, runner, recorder);
+    const rollouts = await startRollouts({
+      repos,
+      state,
+      functions,
+      aliases,
+      invoker,
+      runner,
+      routing,
+      namespace,
+      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      log,
+    });
+    opened.push({ close: () => rollouts.stop() });
     const app = createApp({
       functions,
       versions: new VersionService(repos, functions, codeStore, routing),
-      aliases: new AliasService(repos, functions, routing),
-      invoker: new Invoker(routing, runner),
+      aliases,
+      deployments: rollouts.service,
+      invoker,
       runner,
       health: { database, state, codeStore, runner },
       backend: config.runnerBackend,
@@ -101,6 +125,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       close: () =>
         (closing ??= (async () => {
           log.info("shutting down: no new requests, draining in-flight invocations");
+          // Another replica can take over in-flight rollouts at once instead of after the lease TTL.
+          await rollouts.stop();
           const stopped = new Promise<void>((r) => server.close(() => r()));
           const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
           await Promise.race([runner.drain(), grace]);

@@ -17,12 +17,14 @@ import type { AppEnv } from "./context.ts";
 import { functionsRoutes } from "./functions/index.ts";
 import { versionsRoutes } from "./versions/index.ts";
 import { aliasesRoutes } from "./aliases/index.ts";
+import { deploymentsRoutes } from "./deployments/index.ts";
 import { invokeRoutes } from "./invoke/index.ts";
 import { LAMBDA_PREFIX, lambdaErrorResponse, lambdaRoutes } from "./lambda/index.ts";
 import { systemRoutes, type HealthDeps } from "./system/index.ts";
 import type { FunctionService } from "../functions/function-service.ts";
 import type { VersionService } from "../functions/version-service.ts";
 import type { AliasService } from "../functions/alias-service.ts";
+import type { DeploymentService } from "../deployments/deployment-service.ts";
 import type { Invoker } from "../router/invoker.ts";
 import type { RunnerHandle } from "../protocol/runner.ts";
 
@@ -30,6 +32,7 @@ export interface AppDeps {
   functions: FunctionService;
   versions: VersionService;
   aliases: AliasService;
+  deployments: DeploymentService;
   invoker: Invoker;
   runner: RunnerHandle;
   health: HealthDeps;
@@ -66,6 +69,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", functionsRoutes(deps.functions));
   app.route("/", versionsRoutes(deps.versions));
   app.route("/", aliasesRoutes(deps.aliases));
+  app.route("/", deploymentsRoutes(deps.deployments));
   app.route("/", invokeRoutes(deps.invoker));
   app.route("/", lambdaRoutes(deps.invoker));
 
@@ -79,7 +83,7 @@ export function createApp(deps: AppDeps) {
     info: {
       title: "HotSwap API",
       version: deps.version,
-      description: "Self-hosted serverless functions: versions, weighted aliases, invocation.",
+      description: "Self-hosted serverless functions: versions, weighted aliases, progressive rollouts, invocation.",
     },
     security: [{ ApiKey: [] }],
   });

@@ -34,6 +34,8 @@ export const ERROR_STATUS = {
   InitError: 502,
   OutOfMemory: 502,
   InstanceCrashed: 502,
+  /** The runner was lost after the invocation was delivered; it may have run, so it was not retried. */
+  RunnerLost: 502,
   RuntimeUnavailable: 503,
   ServiceUnavailable: 503,
   TimeoutError: 504,

@@ -22,6 +22,10 @@ export const FunctionSpec = z.object({
   instanceConcurrency: z.number().int().positive(),
   /** Cap on instances of this version on one runner. */
   maxInstances: z.number().int().positive().optional(),
+  /** Seconds an idle instance stays warm before it is stopped (scale to zero); the runner's default when unset. */
+  idleTimeout: z.number().positive().optional(),
+  /** Cap on concurrent invocations of the function across the fleet (429 beyond); enforced by the control plane. */
+  reservedConcurrency: z.number().int().nonnegative().optional(),
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 
@@ -52,6 +56,8 @@ export const PlatformErrorCode = z.enum([
   "RuntimeUnavailable",
   "ServiceUnavailable",
   "InternalError",
+  /** The runner was lost (crashed, killed, unreachable) after the invocation was delivered to it. */
+  "RunnerLost",
 ]);
 export type PlatformErrorCode = z.infer<typeof PlatformErrorCode>;
 
@@ -67,4 +73,13 @@ export type InvokeOutcome =
   | (OutcomeBase & { kind: "success"; payload: Buffer })
   /** The handler threw or returned an error. payload is JSON `{errorType, errorMessage, stackTrace}`. */
   | (OutcomeBase & { kind: "function-error"; payload: Buffer })
-  | (Partial<OutcomeBase> & { kind: "platform-error"; code: PlatformErrorCode; message: string });
+  | (Partial<OutcomeBase> & {
+      kind: "platform-error";
+      code: PlatformErrorCode;
+      message: string;
+      /**
+       * Set when the runner did not run the invocation at all (draining, shutting down, no room for
+       * another instance), so another runner may take it without any risk of running it twice.
+       */
+      refused?: boolean;
+    });

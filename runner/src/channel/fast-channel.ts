@@ -144,15 +144,21 @@ export class FastChannel implements InstanceChannel {
   }
 
   private write(header: string, body?: Buffer): void {
-    const parts = encodeFrameParts(header, body);
-    if (parts.length === 1) {
-      this.socket.write(parts[0]);
-      return;
+    // Frames written in the same tick leave in one writev: under concurrency this turns one
+    // syscall per invocation into one per event-loop turn.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
     }
-    this.socket.cork();
-    for (const p of parts) this.socket.write(p);
-    this.socket.uncork();
+    for (const p of encodeFrameParts(header, body)) this.socket.write(p);
   }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   private onFrame({ header, body }: Frame): void {
     switch (header.type) {

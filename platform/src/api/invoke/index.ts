@@ -4,7 +4,7 @@
  * failures (timeout, no capacity, crash...) as JSON errors carrying both `error` and errorType/errorMessage.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
+import { readBody } from "../raw-body.ts";
 import { getCookie } from "hono/cookie";
 import type { Context } from "hono";
 import { createRouter, errorResponses } from "../openapi.ts";
@@ -51,20 +51,11 @@ export function routeRequestOf(c: Context): RouteRequest {
 
 export function invokeRoutes(invoker: Invoker) {
   const app = createRouter();
-  app.use(
-    "/api/v1/functions/:name/invoke",
-    bodyLimit({
-      maxSize: MAX_SYNC_PAYLOAD_BYTES,
-      onError: () => {
-        throw payloadTooLarge();
-      },
-    }),
-  );
   app.openapi(invoke, async (c) => {
     const { name } = c.req.valid("param");
     const { qualifier } = c.req.valid("query");
     const requestId = c.get("requestId");
-    const payload = Buffer.from(await c.req.arrayBuffer());
+    const payload = await readBody(c, MAX_SYNC_PAYLOAD_BYTES, payloadTooLarge);
     const { spec, outcome } = await invoker.invoke(name, qualifier, payload, {
       requestId,
       traceparent: c.req.header(HEADER_TRACEPARENT),

@@ -1,0 +1,5 @@
+/** The benchmark sections `npm run bench` runs, in order. Add a section by appending it here. */
+import type { BenchSection } from "../section.ts";
+import { processBackend } from "./process-backend.ts";
+
+export const SECTIONS: Array<{ name: string; run: BenchSection }> = [{ name: "process", run: processBackend }];

@@ -1,0 +1,77 @@
+/** The embedded platform on the process backend: warm throughput (both protocols, ic 1 and 16), added latency, cold starts. */
+import { join } from "node:path";
+import type { BenchContext, BenchTable } from "../section.ts";
+import { ROOT, coldStarts, load, percentile, startPlatform } from "../support.ts";
+import { zipDir } from "../../tests/support/zip.ts";
+
+export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
+  const coldSamples = Number(process.env.BENCH_COLD_SAMPLES ?? 20);
+  ctx.progress("starting the HotSwap control plane (embedded stores, process backend)");
+  const p = await startPlatform();
+  const zip = zipDir(join(ROOT, "bench/handler"));
+  try {
+    const variants = [
+      { name: "fast-ic1", protocol: "fast", ic: 1 },
+      { name: "fast-ic16", protocol: "fast", ic: 16 },
+      { name: "api-ic1", protocol: "runtime-api", ic: 1 },
+      { name: "api-ic16", protocol: "runtime-api", ic: 16 },
+    ];
+    const throughput: string[][] = [];
+    for (const v of variants) {
+      // ic=1: a few instances (one invocation each); ic=16: one instance running 16 at once.
+      await p.api("POST", "/api/v1/functions", {
+        name: v.name,
+        runtime: "nodejs20",
+        handler: "index.handler",
+        protocol: v.protocol,
+        instanceConcurrency: v.ic,
+        maxInstances: v.ic === 1 ? 4 : 1,
+      });
+      await p.api("POST", `/api/v1/functions/${v.name}/versions`, zip, "application/zip");
+      ctx.progress(`warm throughput: ${v.name}`);
+      const r = await load(`${p.url}/api/v1/functions/${v.name}/invoke`, p.auth, ctx.connections, ctx.durationS);
+      throughput.push([
+        `process backend, ${v.protocol === "fast" ? "fast channel" : "Runtime API"}`,
+        `ic=${v.ic}`,
+        String(Math.round(r.rps)),
+        (r.rps / ctx.baseline.rps).toFixed(2),
+        String(r.p50),
+        String(r.p99),
+        String(r.errors),
+      ]);
+    }
+
+    ctx.progress("added latency at 1 connection");
+    const secs = Math.max(3, ctx.durationS / 2);
+    const bare1 = await load(ctx.bareUrl, {}, 1, secs);
+    const hs1 = await load(`${p.url}/api/v1/functions/fast-ic1/invoke`, p.auth, 1, secs);
+
+    const cold: string[][] = [];
+    for (const c of [
+      { name: "cold-node", runtime: "nodejs20", handler: "index.handler", protocol: "fast" },
+      { name: "cold-node-api", runtime: "nodejs20", handler: "index.handler", protocol: "runtime-api" },
+      { name: "cold-python", runtime: "python3.11", handler: "handler.handler", protocol: "fast" },
+    ]) {
+      ctx.progress(`cold starts: ${c.name}, ${coldSamples} samples`);
+      await p.api("POST", "/api/v1/functions", { name: c.name, runtime: c.runtime, handler: c.handler, protocol: c.protocol, maxInstances: 1 });
+      const times = await coldStarts(p, c.name, zip, coldSamples);
+      cold.push([`process, ${c.runtime}, ${c.protocol === "fast" ? "fast channel" : "Runtime API"}`, percentile(times, 50).toFixed(1), percentile(times, 99).toFixed(1)]);
+    }
+
+    return [
+      { title: "Warm throughput (ratio to the bare Node server)", head: ["target", "concurrency", "req/s", "× bare", "p50 ms", "p99 ms", "errors"], rows: throughput },
+      {
+        title: "Latency at 1 connection (fast channel, ic=1)",
+        head: ["measure", "p50 ms", "p99 ms"],
+        rows: [
+          ["bare Node server", String(bare1.p50), String(bare1.p99)],
+          ["HotSwap invoke", String(hs1.p50), String(hs1.p99)],
+          ["added by HotSwap", (hs1.p50 - bare1.p50).toFixed(2), (hs1.p99 - bare1.p99).toFixed(2)],
+        ],
+      },
+      { title: `Cold start, client-observed (new version per sample, n=${coldSamples})`, head: ["backend, runtime, protocol", "p50 ms", "p99 ms"], rows: cold },
+    ];
+  } finally {
+    await p.stop();
+  }
+}

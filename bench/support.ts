@@ -1,0 +1,127 @@
+/** Shared benchmark helpers: child processes that announce readiness, bounded autocannon runs, percentiles, a platform starter. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { generateApiKey } from "../platform/src/auth/api-key.ts";
+
+export const ROOT = new URL("..", import.meta.url).pathname;
+export const BODY = JSON.stringify({ n: 1 });
+
+export interface Proc {
+  child: ChildProcess;
+  match: RegExpMatchArray;
+  stop(): Promise<void>;
+}
+
+/** Spawn `node <args>` and resolve once its output matches `ready` (30 s limit). */
+export function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<Proc> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`not ready in 30 s: ${args.join(" ")}\n${out}`));
+    }, 30_000);
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = out.match(ready);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off("data", onData);
+      child.stdout!.resume();
+      resolve({
+        child,
+        match: m,
+        stop: () =>
+          new Promise((r) => {
+            if (child.exitCode !== null || child.signalCode !== null) return r();
+            child.once("exit", () => r());
+            child.kill("SIGTERM");
+          }),
+      });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", (d) => {
+      if (out.length < 100_000) out += d;
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${out}`));
+    });
+  });
+}
+
+export interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** A warm-up run, then a measured autocannon run of `duration` seconds. */
+export async function load(url: string, headers: Record<string, string>, connections: number, duration: number): Promise<Load> {
+  const run = (d: number) =>
+    autocannon({ url, method: "POST", body: BODY, headers: { "content-type": "application/json", ...headers }, connections, duration: d });
+  await run(Math.min(2, duration));
+  const r = await run(duration);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export interface BenchPlatform {
+  url: string;
+  auth: Record<string, string>;
+  api(method: string, path: string, body?: unknown, type?: string): Promise<any>;
+  stop(): Promise<void>;
+}
+
+/** Start `hotswap server` as a child process on a fresh data dir with a known admin key. */
+export async function startPlatform(env: Record<string, string> = {}): Promise<BenchPlatform> {
+  const dataDir = await mkdtemp(join(tmpdir(), "hs-bench-"));
+  const { key } = generateApiKey();
+  const proc = await startProcess(
+    ["--import", "tsx", "platform/src/cli.ts", "server", "--embedded-runner"],
+    { PORT: "0", HOTSWAP_DATA_DIR: dataDir, HOTSWAP_ADMIN_KEY: key, LOG_LEVEL: "warn", ...env },
+    /serving on (http:\/\/\S+)/,
+  );
+  const url = proc.match[1]!;
+  const auth = { authorization: `Bearer ${key}` };
+  return {
+    url,
+    auth,
+    async api(method, path, body, type = "application/json") {
+      const res = await fetch(url + path, {
+        method,
+        headers: { ...auth, "content-type": type },
+        body: body === undefined ? undefined : Buffer.isBuffer(body) ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
+      });
+      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+      return res.json().catch(() => undefined);
+    },
+    async stop() {
+      await proc.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Publish a new version and time its first (cold) invocation, n times. Returns sorted client-observed ms. */
+export async function coldStarts(p: BenchPlatform, name: string, zip: Buffer, n: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    // Every new version is a new pool: its first invocation always starts an instance.
+    const { version } = await p.api("POST", `/api/v1/functions/${name}/versions`, zip, "application/zip");
+    const t0 = performance.now();
+    const res = await fetch(`${p.url}/api/v1/functions/${name}/invoke?qualifier=${version}`, { method: "POST", headers: p.auth, body: BODY });
+    await res.arrayBuffer();
+    const ms = performance.now() - t0;
+    if (res.status !== 200 || res.headers.get("x-hotswap-cold-start") !== "true") throw new Error(`${name} v${version}: expected a cold 200, got ${res.status}`);
+    times.push(ms);
+  }
+  return times.sort((a, b) => a - b);
+}

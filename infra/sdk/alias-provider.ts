@@ -1,0 +1,123 @@
+/**
+ * The dynamic provider behind `hotswap.Alias`. Without `rollout`, changes are direct alias updates.
+ * With `rollout`, a new version goes out through the rollouts API and `update` waits for the end:
+ * a rollback or failure rejects the update with the platform's reason, so Pulumi keeps the old
+ * version in its state and the next `pulumi up` tries again.
+ *
+ * Serialized into the stack and run by Pulumi's dynamic-provider host: see function-provider.ts
+ * for the rules this file follows.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { apiError, deleteAlias, getAlias, putAlias, type AliasView, type Connection } from "./api-client.ts";
+import { aliasArn, aliasChanges, checkAliasInputs, type AliasInputs, type AliasOutputs } from "./alias-inputs.ts";
+import { functionArn } from "./function-inputs.ts";
+import { runRollout } from "./rollout.ts";
+import { connectionOf, report, sameValue } from "./provider-common.ts";
+
+function label(inputs: AliasInputs): string {
+  return `hotswap.Alias "${inputs.functionName}:${inputs.name}"`;
+}
+
+function outputsOf(inputs: AliasInputs, deploymentId: string | undefined): AliasOutputs {
+  const outs: AliasOutputs = { ...inputs, arn: aliasArn(functionArn(inputs.functionName), inputs.name) };
+  if (deploymentId !== undefined) outs.deploymentId = deploymentId;
+  return outs;
+}
+
+function missingAlias(conn: Connection, inputs: AliasInputs): Error {
+  return new Error(
+    `${label(inputs)} no longer exists on ${conn.endpoint}: it was deleted outside this stack. Run \`pulumi refresh\` so the stack forgets it, then \`pulumi up\` creates it again.`,
+  );
+}
+
+function lockedError(inputs: AliasInputs, message: string): Error {
+  return new Error(`${label(inputs)} is owned by a deployment in progress: ${message} Wait for it to finish or roll it back, then run \`pulumi up\` again.`);
+}
+
+async function putDirect(conn: Connection, inputs: AliasInputs): Promise<AliasView> {
+  const put = await putAlias(conn, inputs.functionName, inputs.name, {
+    version: inputs.version,
+    routingConfig: { additionalVersionWeights: inputs.weights },
+    description: inputs.description,
+  });
+  if (!put.ok) {
+    if (put.code === "AliasLocked") throw lockedError(inputs, put.message);
+    throw apiError(`${label(inputs)}: setting version ${inputs.version}`, put);
+  }
+  return put.value;
+}
+
+export const aliasProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: Record<string, any>, news: Record<string, any>) {
+    return checkAliasInputs(news);
+  },
+
+  async diff(_id: string, olds: Record<string, any>, news: Record<string, any>) {
+    const c = aliasChanges(olds, news);
+    return { changes: c.replace.length + c.live.length + c.stateOnly.length > 0, replaces: c.replace, deleteBeforeReplace: false };
+  },
+
+  async create(inputs: AliasInputs) {
+    const conn = connectionOf(inputs);
+    const existing = await getAlias(conn, inputs.functionName, inputs.name);
+    if (existing.ok) {
+      throw new Error(
+        `${label(inputs)} already exists on ${conn.endpoint} (on version ${existing.value.version}), and this stack did not create it. HotSwap does not adopt aliases: choose another \`name\`, or delete the existing alias first.`,
+      );
+    }
+    await putDirect(conn, inputs);
+    if (inputs.rollout) {
+      await report(inputs, `${label(inputs)}: created on version ${inputs.version} directly; rollouts start from the next version, since a new alias has no version to move traffic from.`);
+    }
+    return { id: `${inputs.functionName}:${inputs.name}`, outs: outputsOf(inputs, undefined) };
+  },
+
+  async update(_id: string, olds: AliasOutputs, news: AliasInputs) {
+    const conn = connectionOf(news);
+    const live = await getAlias(conn, news.functionName, news.name);
+    if (!live.ok) throw live.status === 404 ? missingAlias(conn, news) : apiError(`Reading ${label(news)}`, live);
+    const current = live.value;
+    const liveWeights = current.routingConfig?.additionalVersionWeights ?? {};
+    const atTarget = current.version === news.version && sameValue(liveWeights, news.weights) && current.description === news.description;
+    // Credentials or rollout settings changed, or the alias already is where the stack wants it.
+    if (atTarget) return { outs: outputsOf(news, olds.deploymentId) };
+    if (news.rollout && current.version !== news.version) {
+      const result = await runRollout(conn, news, current.version);
+      if (current.description !== news.description) await putDirect(conn, news);
+      await report(news, `${label(news)}: now on version ${news.version} (rollout ${result.deploymentId} succeeded).`);
+      return { outs: outputsOf(news, result.deploymentId) };
+    }
+    await putDirect(conn, news);
+    if (current.version !== news.version) await report(news, `${label(news)}: moved from version ${current.version} to ${news.version} directly.`);
+    return { outs: outputsOf(news, olds.deploymentId) };
+  },
+
+  async read(id: string, props: AliasOutputs) {
+    const conn = connectionOf(props);
+    const [fn, name] = props.functionName && props.name ? [props.functionName, props.name] : [id.slice(0, id.indexOf(":")), id.slice(id.indexOf(":") + 1)];
+    const live = await getAlias(conn, fn, name);
+    if (!live.ok) {
+      if (live.status === 404) return { id: "", props: {} };
+      throw apiError(`Reading alias "${fn}:${name}"`, live);
+    }
+    const a = live.value;
+    const outs: AliasOutputs = {
+      ...props,
+      functionName: fn,
+      name,
+      version: a.version,
+      weights: a.routingConfig?.additionalVersionWeights ?? {},
+      description: a.description ?? "",
+      arn: aliasArn(functionArn(fn), name),
+    };
+    return { id: `${fn}:${name}`, props: outs };
+  },
+
+  async delete(_id: string, props: AliasOutputs) {
+    const conn = connectionOf(props);
+    const deleted = await deleteAlias(conn, props.functionName, props.name);
+    if (deleted.ok || deleted.status === 404) return; // already gone (or its function is)
+    if (deleted.code === "AliasLocked") throw lockedError(props, deleted.message);
+    throw apiError(`Deleting ${label(props)}`, deleted);
+  },
+};

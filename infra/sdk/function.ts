@@ -1,0 +1,158 @@
+/**
+ * `hotswap.Function`: a function on the control plane, its code packaged from a directory or a
+ * Pulumi archive. Every change of code or configuration publishes a new immutable version;
+ * `latestVersion` is the one to point an alias at.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { buildCodePackage, cacheCodePackage, type CodeSource } from "./code-package.ts";
+import { functionProvider } from "./function-provider.ts";
+import type { Runtime } from "./function-inputs.ts";
+import { splitOptions, type ResourceOptions } from "./provider.ts";
+import type { Duration, Size } from "./units.ts";
+
+export const FUNCTION_TYPE = "pulumi-nodejs:dynamic/hotswap:Function";
+
+export interface FunctionArgs {
+  /**
+   * The function's name on the platform (`^[a-zA-Z0-9-_]{1,64}$`). Changing it replaces the function.
+   * @default the resource name
+   */
+  name?: pulumi.Input<string>;
+  /**
+   * The runtime.
+   * @example "nodejs20"
+   */
+  runtime: pulumi.Input<Runtime>;
+  /**
+   * `file.export` for Node.js (CommonJS or ESM), `module.function` for Python; informational for `provided`.
+   * @example "index.handler"
+   */
+  handler: pulumi.Input<string>;
+  /**
+   * The code: a directory (the function's root), a `.zip` file, a `pulumi.asset.FileArchive` or a
+   * `pulumi.asset.AssetArchive`. Relative paths are relative to the project directory. It is zipped
+   * deterministically, so unchanged files never publish a new version.
+   * @example "./functions/hello"
+   * @example new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler = async () => 'hi'") })
+   */
+  code: pulumi.Input<CodeSource>;
+  /**
+   * Memory limit, from 128 MB to 10 GB; the platform enforces it.
+   * @default "256 MB"
+   */
+  memory?: pulumi.Input<Size>;
+  /**
+   * How long one invocation may run, in whole seconds, up to 15 minutes.
+   * @default "30 seconds"
+   */
+  timeout?: pulumi.Input<Duration>;
+  /**
+   * Environment variables for the handler (4 KB at most; `AWS_LAMBDA_*`, `HOTSWAP_*` and the like are reserved).
+   * @default {}
+   */
+  environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** @default "" */
+  description?: pulumi.Input<string>;
+  /** @default {} */
+  tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * How the runner talks to instances: HotSwap's fast channel, or the AWS Lambda Runtime API.
+   * @default "fast" ("runtime-api" for provided)
+   */
+  protocol?: pulumi.Input<"fast" | "runtime-api">;
+  /**
+   * Invocations one instance runs at once (1 = Lambda semantics).
+   * @default 1
+   */
+  instanceConcurrency?: pulumi.Input<number>;
+  /**
+   * Cap on instances of a version per runner.
+   * @default the runner's HOTSWAP_MAX_INSTANCES
+   */
+  maxInstances?: pulumi.Input<number>;
+  /**
+   * Concurrency reserved for this function. Validated and kept in the stack; the control plane's
+   * API does not take it yet, so it is not enforced (the provider warns when it is set).
+   */
+  reservedConcurrency?: pulumi.Input<number>;
+  /**
+   * Instances kept initialized. Validated (at most `reservedConcurrency`) and kept in the stack; the
+   * control plane's API does not take it yet, so it is not enforced (the provider warns when it is set).
+   */
+  provisionedConcurrency?: pulumi.Input<number>;
+}
+
+class HotswapFunction extends pulumi.dynamic.Resource {
+  /** The function's name on the platform. */
+  declare readonly name: pulumi.Output<string>;
+  /** The newest published version: point an alias at it. */
+  declare readonly latestVersion: pulumi.Output<number>;
+  /** sha256 of the deterministic zip of the code (as the platform stores it). */
+  declare readonly codeSha256: pulumi.Output<string>;
+  declare readonly codeSize: pulumi.Output<number>;
+  /** ARN-like id, as handlers see it in `context.invokedFunctionArn`. Usable as FunctionName with the AWS SDK. */
+  declare readonly arn: pulumi.Output<string>;
+  declare readonly runtime: pulumi.Output<string>;
+  declare readonly handler: pulumi.Output<string>;
+  /** Memory in MB. */
+  declare readonly memorySize: pulumi.Output<number>;
+  declare readonly timeoutSeconds: pulumi.Output<number>;
+
+  constructor(name: string, args: FunctionArgs, opts?: ResourceOptions) {
+    if (!args || args.code === undefined) {
+      throw new pulumi.RunError(`hotswap.Function "${name}": code is required: a directory path, a .zip path, or a pulumi.asset.FileArchive / AssetArchive.`);
+    }
+    // A plain path is checked now, so the mistake is reported before anything is registered.
+    if (typeof args.code === "string" && !existsSync(resolve(args.code))) {
+      throw new pulumi.RunError(`hotswap.Function "${name}": code path "${args.code}" does not exist (resolved to ${resolve(args.code)}); pass the function's directory or .zip, relative to the project directory.`);
+    }
+    const { connection, pulumiOpts } = splitOptions("hotswap.Function", name, opts);
+    const holder: { self?: pulumi.Resource } = {};
+    // Zip in the program (where the files are) and hand the bytes to the provider through the cache.
+    const pkg = pulumi.output(args.code).apply(async (code) => {
+      try {
+        const built = await buildCodePackage(code as CodeSource);
+        await cacheCodePackage(built);
+        return { sha256: built.sha256, size: built.size };
+      } catch (e) {
+        throw new pulumi.ResourceError(`hotswap.Function "${name}": ${(e as Error).message}`, holder.self, true);
+      }
+    });
+    super(
+      functionProvider,
+      name,
+      {
+        ...connection,
+        resourceUrn: pulumi.createUrn(name, FUNCTION_TYPE, pulumiOpts.parent),
+        name: args.name ?? name,
+        runtime: args.runtime,
+        handler: args.handler,
+        memory: args.memory,
+        timeout: args.timeout,
+        environment: args.environment,
+        description: args.description,
+        tags: args.tags,
+        protocol: args.protocol,
+        instanceConcurrency: args.instanceConcurrency,
+        maxInstances: args.maxInstances,
+        reservedConcurrency: args.reservedConcurrency,
+        provisionedConcurrency: args.provisionedConcurrency,
+        codeSha256: pkg.sha256,
+        codeSize: pkg.size,
+        // Outputs the provider computes.
+        arn: undefined,
+        latestVersion: undefined,
+        memorySize: undefined,
+        timeoutSeconds: undefined,
+      },
+      pulumiOpts,
+      "hotswap",
+      "Function",
+    );
+    holder.self = this;
+  }
+}
+
+export { HotswapFunction as Function };

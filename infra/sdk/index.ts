@@ -1,0 +1,20 @@
+/**
+ * `hotswap/pulumi`: HotSwap functions and aliases as Pulumi resources.
+ *
+ * ```ts
+ * import * as hotswap from "hotswap/pulumi";
+ * const fn = new hotswap.Function("hello", { runtime: "nodejs20", handler: "index.handler", code: "./functions/hello" });
+ * new hotswap.Alias("live", { function: fn, version: fn.latestVersion, rollout: { strategy: "canary", percentage: 10, duration: "5 minutes" } });
+ * ```
+ *
+ * The resources are Pulumi dynamic resources: their providers are serialized into the stack and run
+ * by Pulumi's dynamic-provider host. The SDK is TypeScript source, run by tsx in the stack's program
+ * (Pulumi.yaml `runtime.options: { typescript: false, nodeargs: "--import tsx" }`); see README.md.
+ */
+export { Provider, type ProviderArgs, type ResourceOptions } from "./provider.ts";
+export { Function, type FunctionArgs } from "./function.ts";
+export { Alias, type AliasArgs, type AnalysisArgs, type RolloutArgs } from "./alias.ts";
+export type { RolloutStrategy } from "./alias-inputs.ts";
+export type { Runtime } from "./function-inputs.ts";
+export type { CodeSource } from "./code-package.ts";
+export type { Duration, Size } from "./units.ts";

@@ -1,0 +1,124 @@
+/**
+ * Drives one rollout for the Alias provider: starts a deployment through the rollouts API, waits
+ * for it to finish while reporting progress and events through Pulumi's log, and turns a
+ * `RolledBack` or `Failed` ending into an error that carries the platform's reason.
+ *
+ * Runs inside the dynamic provider: serializable, no module imports.
+ */
+import { apiError, getDeployment, startDeployment, type Connection, type DeploymentEvent, type DeploymentView } from "./api-client.ts";
+import { DEFAULT_ROLLOUT_TIMEOUT, deploymentRequest, type AliasInputs } from "./alias-inputs.ts";
+import { report } from "./provider-common.ts";
+import { formatDuration, parseDuration } from "./units.ts";
+
+const POLL_INTERVAL_MS = 1000;
+/** How long the API may be unreachable or failing (e.g. a control-plane restart) before waiting gives up. */
+const OUTAGE_TOLERANCE_MS = 120_000;
+const FINAL = ["Succeeded", "RolledBack", "Failed"];
+
+export interface RolloutResult {
+  deploymentId: string;
+  deployment: DeploymentView;
+}
+
+function label(inputs: AliasInputs): string {
+  return `hotswap.Alias "${inputs.functionName}:${inputs.name}"`;
+}
+
+function weightsText(weights: Record<string, number> | undefined): string {
+  if (!weights || Object.keys(weights).length === 0) return "";
+  const parts = Object.entries(weights)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([v, w]) => `v${v} ${Math.round(w * 1000) / 10}%`);
+  return `, traffic ${parts.join(" / ")}`;
+}
+
+function progressLine(inputs: AliasInputs, d: DeploymentView): string {
+  const phase = d.phase ? `, phase ${d.phase}` : "";
+  const progress = typeof d.progress === "number" ? `, ${d.progress}% done` : "";
+  return `${label(inputs)}: rollout to version ${inputs.version} ${d.status}${phase}${progress}${weightsText(d.currentWeights ?? d.weights)}`;
+}
+
+function eventLine(inputs: AliasInputs, e: DeploymentEvent): string {
+  const transition = e.fromStatus || e.toStatus ? ` ${e.fromStatus ?? "?"} → ${e.toStatus ?? "?"}` : "";
+  const reason = e.reason ? `: ${e.reason}` : "";
+  return `${label(inputs)}: ${e.type ?? "event"}${transition}${weightsText(e.weights ?? undefined)}${reason}`;
+}
+
+/** The platform's reason for the final status: the deployment's own, else that of the last event that gave one. */
+export function finalReason(d: DeploymentView): string {
+  if (d.reason) return d.reason;
+  const events = d.events ?? [];
+  for (let i = events.length - 1; i >= 0; i--) {
+    if (events[i]!.reason && (events[i]!.toStatus === d.status || !events[i]!.toStatus)) return events[i]!.reason!;
+  }
+  for (let i = events.length - 1; i >= 0; i--) if (events[i]!.reason) return events[i]!.reason!;
+  return "the platform gave no reason";
+}
+
+function eventKey(e: DeploymentEvent, index: number): string {
+  return e.id !== undefined ? String(e.id) : `${e.at ?? ""}|${e.type ?? ""}|${e.toStatus ?? ""}|${index}`;
+}
+
+/**
+ * Starts the rollout of `inputs.version` on the alias (currently on `fromVersion`) and waits for its end.
+ * Resolves when it succeeded; rejects with the reason when it was rolled back, failed, or outlasted the timeout.
+ */
+export async function runRollout(conn: Connection, inputs: AliasInputs, fromVersion: number): Promise<RolloutResult> {
+  const rollout = inputs.rollout!;
+  const request = deploymentRequest(rollout);
+  const started = await startDeployment(conn, { functionName: inputs.functionName, version: inputs.version, alias: inputs.name, ...request });
+  if (!started.ok) {
+    if (started.status === 409) {
+      throw new Error(
+        `${label(inputs)}: cannot start the rollout to version ${inputs.version}: ${started.message} Wait for the other deployment to finish (or roll it back), or set rollout.onConflict to "cancel" to roll it back automatically; then run \`pulumi up\` again.`,
+      );
+    }
+    throw apiError(`${label(inputs)}: starting the ${rollout.strategy} rollout to version ${inputs.version}`, started);
+  }
+  const id = started.value.deploymentId;
+  const timeoutMs = parseDuration(rollout.timeout ?? DEFAULT_ROLLOUT_TIMEOUT)!;
+  await report(inputs, `${label(inputs)}: ${rollout.strategy} rollout from version ${fromVersion} to version ${inputs.version} started (deployment ${id}); waiting up to ${formatDuration(timeoutMs)}.`);
+
+  const deadline = Date.now() + timeoutMs;
+  const seen = new Set<string>();
+  let lastLine = "";
+  let failingSince: number | undefined;
+  for (;;) {
+    const r = await getDeployment(conn, id);
+    if (!r.ok) {
+      const transient = r.status === 0 || r.status >= 500;
+      failingSince ??= Date.now();
+      if (!transient || Date.now() - failingSince > OUTAGE_TOLERANCE_MS) {
+        throw apiError(`${label(inputs)}: reading deployment ${id} (the rollout continues on the platform; \`pulumi refresh\` picks up where the alias ends)`, r);
+      }
+    } else {
+      failingSince = undefined;
+      const d = r.value;
+      const events = d.events ?? [];
+      for (let i = 0; i < events.length; i++) {
+        const key = eventKey(events[i]!, i);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        await report(inputs, eventLine(inputs, events[i]!));
+      }
+      const line = progressLine(inputs, d);
+      if (line !== lastLine) {
+        lastLine = line;
+        await report(inputs, line);
+      }
+      if (d.status === "Succeeded") return { deploymentId: id, deployment: d };
+      if (FINAL.includes(d.status)) {
+        const verb = d.status === "RolledBack" ? "was rolled back" : "failed";
+        throw new Error(
+          `${label(inputs)}: the ${rollout.strategy} rollout to version ${inputs.version} ${verb}: ${finalReason(d).replace(/[.\s]+$/, "")}. The alias is back on version ${fromVersion}, and the stack keeps version ${fromVersion}, so the next \`pulumi up\` tries again. Details: GET /api/v1/deployments/${id}.`,
+        );
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${label(inputs)}: the rollout to version ${inputs.version} did not finish within ${formatDuration(timeoutMs)} (deployment ${id} is ${r.ok ? r.value.status : "unreadable"}). It continues on the platform; the stack keeps version ${fromVersion} until \`pulumi refresh\` reads the alias again. Raise rollout.timeout if rollouts take longer.`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}

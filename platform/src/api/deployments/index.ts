@@ -1,0 +1,21 @@
+/** /api/v1/deployments: progressive rollouts of a version to an alias, and their commands. */
+import { createRouter } from "../openapi.ts";
+import { actorOf } from "../actor.ts";
+import type { DeploymentService } from "../../deployments/deployment-service.ts";
+import { commandRoutes, create, get, list } from "./routes.ts";
+
+export function deploymentsRoutes(service: DeploymentService) {
+  const app = createRouter();
+  app.openapi(create, async (c) => c.json(await service.create(c.req.valid("json"), actorOf(c)), 201));
+  app.openapi(list, async (c) => c.json({ deployments: await service.list(c.req.valid("query")) }, 200));
+  app.openapi(get, async (c) => c.json(await service.get(c.req.valid("param").id), 200));
+  for (const { action, route } of commandRoutes) {
+    app.openapi(route, async (c) => {
+      // The body is optional: an empty POST is a command without a reason.
+      const body = c.req.header("content-length") === "0" ? {} : ((c.req.valid("json") as { reason?: string } | undefined) ?? {});
+      const r = await service.command(c.req.valid("param").id, action, body.reason, actorOf(c));
+      return c.json(r.deployment, r.applied ? 200 : 202);
+    });
+  }
+  return app;
+}

@@ -1,0 +1,74 @@
+/** Route definitions (zod-openapi) of /api/v1/deployments. Handlers are in index.ts. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorResponses } from "../openapi.ts";
+import { AliasName, FunctionName } from "../../functions/schemas.ts";
+import {
+  CommandBody,
+  CreateDeploymentBody,
+  DeploymentStatus,
+  DeploymentSummary,
+  DeploymentView,
+} from "../../deployments/schemas.ts";
+
+const IdParam = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-7a0b-4b7e-9a53-2f0c9b1d8e11" }),
+});
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
+export const create = createRoute({
+  method: "post",
+  path: "/api/v1/deployments",
+  tags: ["deployments"],
+  summary: "Start a rollout of a version to an alias (Direct, Canary, Linear, BlueGreen, Rolling or ABTesting)",
+  request: { body: { required: true, content: { "application/json": { schema: CreateDeploymentBody } } } },
+  responses: { 201: json(DeploymentSummary, "Created (Pending); the rollout leader starts it at once"), ...errorResponses(400, 401, 404, 409) },
+});
+
+export const list = createRoute({
+  method: "get",
+  path: "/api/v1/deployments",
+  tags: ["deployments"],
+  summary: "List deployments, newest first",
+  request: {
+    query: z.object({
+      functionName: FunctionName.optional(),
+      alias: AliasName.optional(),
+      status: DeploymentStatus.optional(),
+    }),
+  },
+  responses: { 200: json(z.object({ deployments: z.array(DeploymentSummary) }), "Deployments"), ...errorResponses(400, 401) },
+});
+
+export const get = createRoute({
+  method: "get",
+  path: "/api/v1/deployments/{id}",
+  tags: ["deployments"],
+  summary: "A deployment: status, phase, progress, weights, per-version metrics of the current and previous windows, and events",
+  request: { params: IdParam },
+  responses: { 200: json(DeploymentView, "The deployment"), ...errorResponses(401, 404) },
+});
+
+const COMMANDS = {
+  pause: "Pause: hold the current weights (automatic rollback stays armed)",
+  resume: "Resume a paused deployment; step timers exclude the pause",
+  promote: "Promote: send all traffic to the new version now and finish (skips remaining steps)",
+  rollback: "Roll back: restore the alias exactly as it was before the deployment",
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export const commandRoutes = (Object.keys(COMMANDS) as CommandName[]).map((action) => ({
+  action,
+  route: createRoute({
+    method: "post",
+    path: `/api/v1/deployments/{id}/${action}`,
+    tags: ["deployments"],
+    summary: COMMANDS[action],
+    request: { params: IdParam, body: { required: false, content: { "application/json": { schema: CommandBody } } } },
+    responses: {
+      200: json(DeploymentSummary, "Applied by the rollout leader"),
+      202: json(DeploymentSummary, "Queued: the rollout leader has not applied it yet"),
+      ...errorResponses(400, 401, 404, 409),
+    },
+  }),
+}));

@@ -1,0 +1,88 @@
+/**
+ * Progressive rollouts: wires the metrics reader, analysis, driver, leader-lease orchestrator and
+ * the API-facing service together. The composition root calls startRollouts once per process.
+ */
+import type { Repositories } from "../db/index.ts";
+import type { AliasService } from "../functions/alias-service.ts";
+import type { FunctionService } from "../functions/function-service.ts";
+import { MetricsReader } from "../metrics/metrics-reader.ts";
+import type { RunnerHandle } from "../protocol/runner.ts";
+import type { Invoker } from "../router/invoker.ts";
+import type { RoutingTable } from "../router/routing-table.ts";
+import type { StateStore } from "../state/state-store.ts";
+import { DeploymentService } from "./deployment-service.ts";
+import { DeploymentDriver } from "./driver.ts";
+import { RolloutOrchestrator, wakeChannel, type OrchestratorLog } from "./orchestrator.ts";
+import { RolloutAnalyzer } from "./rollout-analysis.ts";
+import { Transitions } from "./transitions.ts";
+
+export { DeploymentAliasGuard } from "./alias-guard.ts";
+export { DeploymentService } from "./deployment-service.ts";
+
+/** State-store key prefix of this database's cluster: `hs:<cluster id>:`. */
+export async function clusterNamespace(repos: Repositories): Promise<string> {
+  return `hs:${await repos.deployments.clusterId()}:`;
+}
+
+export interface RolloutDeps {
+  repos: Repositories;
+  state: StateStore;
+  functions: FunctionService;
+  aliases: AliasService;
+  invoker: Invoker;
+  runner: RunnerHandle;
+  routing: RoutingTable;
+  namespace: string;
+  /** Unique per process. */
+  holder: string;
+  log: OrchestratorLog;
+  /** Runners a Rolling deployment moves batch by batch. @default one (the embedded runner) */
+  runnerCount?: () => Promise<number>;
+  tickMs?: number;
+  leaseTtlMs?: number;
+}
+
+export interface Rollouts {
+  service: DeploymentService;
+  orchestrator: RolloutOrchestrator;
+  stop(): Promise<void>;
+}
+
+export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
+  const now = () => Date.now();
+  const metrics = new MetricsReader(deps.state, { namespace: deps.namespace, now });
+  // The orchestrator is the Leadership the transitions consult, and it drives the driver: built in two steps.
+  let orchestrator: RolloutOrchestrator | undefined;
+  const leadership = {
+    token: () => orchestrator!.token(),
+    confirm: () => orchestrator!.confirm(),
+  };
+  const driver = new DeploymentDriver({
+    repos: deps.repos,
+    transitions: new Transitions(deps.repos, deps.aliases, leadership, now),
+    analyzer: new RolloutAnalyzer(metrics),
+    invoker: deps.invoker,
+    runner: deps.runner,
+    routing: deps.routing,
+    runnerCount: deps.runnerCount ?? (async () => 1),
+    now,
+  });
+  orchestrator = new RolloutOrchestrator(deps.repos, deps.state, driver, {
+    namespace: deps.namespace,
+    holder: deps.holder,
+    tickMs: deps.tickMs,
+    leaseTtlMs: deps.leaseTtlMs,
+    log: deps.log,
+  });
+  const service = new DeploymentService({
+    repos: deps.repos,
+    functions: deps.functions,
+    metrics,
+    wake: async () => {
+      orchestrator!.wake();
+      await deps.state.publish(wakeChannel(deps.namespace), "wake");
+    },
+  });
+  await orchestrator.start();
+  return { service, orchestrator, stop: () => orchestrator!.stop() };
+}

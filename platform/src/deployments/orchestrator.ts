@@ -1,0 +1,186 @@
+/**
+ * The rollout orchestrator: every control-plane replica runs one, and the one holding the leader
+ * lease in the state store drives every active deployment. It ticks every ~250 ms: renew (or try
+ * to take) the lease, list the active deployments from the database, and step each one that is
+ * not already being stepped. Nothing about a deployment lives only in memory, so a new leader
+ * (after a crash, within the lease TTL plus a tick) resumes each deployment where its persisted
+ * phase and step say it is. The API wakes the leader through pub/sub for a prompt reaction.
+ */
+import type { Repositories } from "../db/index.ts";
+import { ACTIVE_DEPLOYMENT_STATUSES } from "../db/repositories/deployments.ts";
+import type { Lease, StateStore, Unsubscribe } from "../state/state-store.ts";
+import type { DeploymentDriver } from "./driver.ts";
+import { LeadershipLost, type Leadership } from "./transitions.ts";
+
+export interface OrchestratorLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface OrchestratorOptions {
+  /** Scopes the lease and wake channel to this database's cluster. */
+  namespace: string;
+  /** Unique per process. */
+  holder: string;
+  /** @default 250 */
+  tickMs?: number;
+  /** @default 3000: a dead leader is replaced within this plus a tick. */
+  leaseTtlMs?: number;
+  /** Most steps of one deployment in a row before yielding to the next tick. @default 8 */
+  maxStepsPerTick?: number;
+  log: OrchestratorLog;
+}
+
+export function wakeChannel(namespace: string): string {
+  return `${namespace}deployments:wake`;
+}
+
+export class RolloutOrchestrator implements Leadership {
+  private lease: Lease | null = null;
+  private readonly driving = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private unsubscribe: Unsubscribe | undefined;
+  private readonly tickMs: number;
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly state: StateStore,
+    private readonly driver: DeploymentDriver,
+    private readonly opts: OrchestratorOptions,
+  ) {
+    this.tickMs = opts.tickMs ?? 250;
+    this.ttlMs = opts.leaseTtlMs ?? 3000;
+  }
+
+  get leaseName(): string {
+    return `${this.opts.namespace}rollouts:leader`;
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.state.subscribe(wakeChannel(this.opts.namespace), () => this.wake());
+    this.schedule(0);
+  }
+
+  /** Tick now (coalesced with a tick in progress). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.ticking) this.again = true;
+    else this.schedule(0);
+  }
+
+  isLeader(): boolean {
+    return this.lease !== null && this.lease.expiresAt > Date.now();
+  }
+
+  token(): number {
+    if (!this.lease || this.stopped) throw new LeadershipLost("this control plane is not the rollout leader");
+    return this.lease.token;
+  }
+
+  async confirm(): Promise<void> {
+    const lease = this.lease;
+    if (!lease || this.stopped) throw new LeadershipLost("this control plane is not the rollout leader");
+    const renewed = await this.state.renewLease(lease, this.ttlMs);
+    if (!renewed) {
+      this.loseLease("the lease was lost before an alias write");
+      throw new LeadershipLost("the rollout leader lease was lost");
+    }
+    if (this.lease?.token === renewed.token) this.lease = renewed;
+  }
+
+  /** Stop ticking, let steps in progress finish (bounded), and hand the lease over. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.unsubscribe?.().catch(() => {});
+    const settle = Promise.allSettled([this.ticking, ...this.driving.values()]);
+    await Promise.race([settle, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    if (this.lease) await this.state.releaseLease(this.lease).catch(() => false);
+    this.lease = null;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || this.ticking) return;
+    this.ticking = this.runTick();
+    try {
+      await this.ticking;
+    } finally {
+      this.ticking = undefined;
+      const soon = this.again;
+      this.again = false;
+      this.schedule(soon ? 0 : this.tickMs);
+    }
+  }
+
+  private async runTick(): Promise<void> {
+    try {
+      await this.holdLease();
+      if (!this.lease || this.stopped) return;
+      const active = await this.repos.deployments.list({ status: ACTIVE_DEPLOYMENT_STATUSES, limit: 1000 });
+      for (const d of active) {
+        if (this.driving.has(d.id)) continue;
+        const run = this.drive(d.id, d).finally(() => this.driving.delete(d.id));
+        this.driving.set(d.id, run);
+      }
+    } catch (e) {
+      if (!this.stopped) this.opts.log.warn({ err: e }, "rollout tick failed");
+    }
+  }
+
+  private async holdLease(): Promise<void> {
+    if (this.lease) {
+      const renewed = await this.state.renewLease(this.lease, this.ttlMs);
+      if (renewed) this.lease = renewed;
+      else this.loseLease("renewal failed");
+      return;
+    }
+    const lease = await this.state.acquireLease(this.leaseName, this.opts.holder, this.ttlMs);
+    if (lease) {
+      this.lease = lease;
+      // A new term: every deployment's alias is reconciled against its plan before it moves on.
+      this.driver.resetTerm();
+      this.opts.log.info({ holder: this.opts.holder, token: lease.token }, "became the rollout leader");
+    }
+  }
+
+  private loseLease(why: string): void {
+    if (!this.lease) return;
+    this.opts.log.warn({ holder: this.opts.holder, token: this.lease.token, why }, "lost the rollout leader lease");
+    this.lease = null;
+  }
+
+  private async drive(id: string, first: Parameters<DeploymentDriver["step"]>[0]): Promise<void> {
+    let d: typeof first | undefined = first;
+    try {
+      for (let i = 0; d && i < (this.opts.maxStepsPerTick ?? 8) && !this.stopped; i++) {
+        if (!ACTIVE_DEPLOYMENT_STATUSES.includes(d.status)) {
+          this.driver.forget(id);
+          return;
+        }
+        d = await this.driver.step(d);
+      }
+      if (d && !ACTIVE_DEPLOYMENT_STATUSES.includes(d.status)) this.driver.forget(id);
+      else if (d) this.wake();
+    } catch (e) {
+      if (e instanceof LeadershipLost) {
+        this.opts.log.warn({ deploymentId: id, err: e.message }, "stopped driving a deployment: no longer the leader");
+        this.loseLease(e.message);
+      } else {
+        this.opts.log.error({ deploymentId: id, err: e }, "deployment step failed; retrying on the next tick");
+      }
+    }
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Wire schemas of the deployments API: the request body, each strategy's config, the analysis
+ * thresholds and the views. One schema, one name: each zod object is both the validator and
+ * the OpenAPI component. A strategy's config is checked against that strategy's schema by
+ * parseStrategyConfig, so the error names the field and the strategy.
+ */
+import { z } from "@hono/zod-openapi";
+import { AliasName, FunctionName } from "../functions/schemas.ts";
+import { formatMs, parseDuration } from "./durations.ts";
+
+export const STRATEGIES = ["Direct", "Canary", "Linear", "BlueGreen", "Rolling", "ABTesting"] as const;
+export const DeploymentStrategy = z.enum(STRATEGIES).openapi({ example: "Canary" });
+export type DeploymentStrategy = z.infer<typeof DeploymentStrategy>;
+
+export const STATUSES = ["Pending", "InProgress", "Paused", "Succeeded", "RolledBack", "Failed"] as const;
+export const DeploymentStatus = z.enum(STATUSES);
+
+const DAY_MS = 86_400_000;
+
+/** An ISO-8601 duration between min and max milliseconds. */
+function duration(minMs: number, maxMs: number, example: string) {
+  return z
+    .string({ error: (i) => (i.input === undefined ? "is required" : "must be an ISO-8601 duration string such as PT30S") })
+    .superRefine((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: `"${v}" is not an ISO-8601 duration; write e.g. PT30S, PT10M or PT1H` });
+      } else if (ms < minMs) {
+        ctx.addIssue({ code: "custom", message: `is ${formatMs(ms)}; the minimum is ${formatMs(minMs)}` });
+      } else if (ms > maxMs) {
+        ctx.addIssue({ code: "custom", message: `is ${formatMs(ms)}; the maximum is ${formatMs(maxMs)}` });
+      }
+    })
+    .openapi({ example });
+}
+
+const num = () => z.number({ error: (i) => (i.input === undefined ? "is required" : "must be a number") });
+/** A share of traffic in percent, strictly between 0 and 100 (0 and 100 are not a split). */
+const splitPercentage = () => num().gt(0, "must be more than 0").lt(100, "must be less than 100 (use strategy Direct for 100)");
+
+export const CanaryConfig = z
+  .object({
+    canaryPercentage: splitPercentage().openapi({ example: 10, description: "Percent of traffic on the new version during the canary" }),
+    canaryDuration: duration(1000, DAY_MS, "PT10M").openapi({ description: "How long the canary runs before 100%" }),
+  })
+  .strict()
+  .openapi("CanaryConfig");
+
+export const LinearConfig = z
+  .object({
+    stepPercentage: num().gt(0, "must be more than 0").max(100, "must be at most 100").openapi({ example: 10 }),
+    stepInterval: duration(1000, DAY_MS, "PT1M"),
+  })
+  .strict()
+  .openapi("LinearConfig");
+
+export const BlueGreenConfig = z
+  .object({
+    rollbackWindow: duration(0, DAY_MS, "PT5M").openapi({
+      description: "After the switch: analysis keeps running and the old version stays warm for this long",
+    }),
+    smokeEvent: z.unknown().optional().openapi({ description: "Event of the smoke invocation of the new version. Default {}" }),
+  })
+  .strict()
+  .openapi("BlueGreenConfig");
+
+export const RollingConfig = z
+  .object({
+    batchSize: z.number().int("must be a whole number of runners").min(1, "must be at least 1").optional(),
+    batchPercentage: num().gt(0, "must be more than 0").max(100, "must be at most 100").optional(),
+    batchInterval: duration(1000, DAY_MS, "PT1M"),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.batchSize !== undefined && c.batchPercentage !== undefined) {
+      ctx.addIssue({ code: "custom", message: 'Cannot set both "batchSize" and "batchPercentage"' });
+    } else if (c.batchSize === undefined && c.batchPercentage === undefined) {
+      ctx.addIssue({ code: "custom", message: 'Set "batchSize" (runners per batch) or "batchPercentage" (percent of runners per batch)' });
+    }
+  })
+  .openapi("RollingConfig");
+
+export const AbKey = z
+  .object({
+    header: z.string().min(1).max(256).optional(),
+    cookie: z.string().min(1).max(256).optional(),
+    query: z.string().min(1).max(256).optional(),
+  })
+  .strict()
+  .superRefine((k, ctx) => {
+    const set = ["header", "cookie", "query"].filter((f) => k[f as keyof typeof k] !== undefined);
+    if (set.length !== 1) {
+      ctx.addIssue({ code: "custom", message: `Set exactly one of "header", "cookie" or "query" (got ${set.length === 0 ? "none" : set.join(" and ")})` });
+    }
+  })
+  .openapi("AbKey", { example: { header: "x-user-id" } });
+
+export const ABTestingConfig = z
+  .object({
+    variantPercentage: splitPercentage().openapi({ example: 50, description: "Percent of keys sent to the new version" }),
+    key: AbKey,
+  })
+  .strict()
+  .openapi("ABTestingConfig");
+
+export const DirectConfig = z.object({}).strict().openapi("DirectConfig");
+
+export const STRATEGY_CONFIGS = {
+  Direct: DirectConfig,
+  Canary: CanaryConfig,
+  Linear: LinearConfig,
+  BlueGreen: BlueGreenConfig,
+  Rolling: RollingConfig,
+  ABTesting: ABTestingConfig,
+} as const;
+
+export type CanaryConfig = z.infer<typeof CanaryConfig>;
+export type LinearConfig = z.infer<typeof LinearConfig>;
+export type BlueGreenConfig = z.infer<typeof BlueGreenConfig>;
+export type RollingConfig = z.infer<typeof RollingConfig>;
+export type ABTestingConfig = z.infer<typeof ABTestingConfig>;
+
+export const PrometheusAnalysis = z
+  .object({ url: z.string().url(), errorRateQuery: z.string().min(1), latencyQuery: z.string().min(1) })
+  .strict();
+
+export const AnalysisConfig = z
+  .object({
+    interval: duration(1000, 3600_000, "PT30S").default("PT30S").openapi({ description: "Analysis window. Default PT30S" }),
+    maxErrorRate: num().min(0).max(1).default(0.05).openapi({ description: "Roll back when the new version's error rate exceeds this (0..1). Default 0.05" }),
+    maxP99LatencyMs: num().positive().optional().openapi({ description: "Roll back when the new version's p99 exceeds this. Off by default" }),
+    maxErrorRateIncrease: num().min(0).max(1).optional().openapi({
+      description: "Roll back when the new version's error rate exceeds the old version's by more than this (absolute, 0.02 = 2 points). Off by default",
+    }),
+    maxP99Increase: num().positive().optional().openapi({
+      description: "Roll back when the new version's p99 exceeds the old version's by more than this fraction (0.5 = 50 % slower). Off by default",
+    }),
+    minRequests: z.number().int().min(1).default(20).openapi({ description: "Requests a window needs before it is judged. Default 20" }),
+    prometheus: PrometheusAnalysis.optional().openapi({ description: "Not supported yet: needs the platform's /metrics endpoint" }),
+  })
+  .strict()
+  .openapi("AnalysisConfig");
+export type AnalysisConfig = z.infer<typeof AnalysisConfig>;
+
+export const HookRef = z
+  .object({ functionName: FunctionName, qualifier: z.string().min(1).max(128).optional() })
+  .strict()
+  .openapi("DeploymentHook");
+export type HookRef = z.infer<typeof HookRef>;
+
+export const DeploymentHooks = z
+  .object({ preTraffic: HookRef.optional(), postTraffic: HookRef.optional() })
+  .strict()
+  .openapi("DeploymentHooks", {
+    description: "Functions invoked with the deployment context before traffic moves and after it reached 100%. A failing hook fails the deployment.",
+  });
+export type DeploymentHooks = z.infer<typeof DeploymentHooks>;
+
+export const CreateDeploymentBody = z
+  .object({
+    functionName: FunctionName,
+    version: z.number().int().positive().openapi({ example: 2 }),
+    alias: AliasName.default("live"),
+    strategy: DeploymentStrategy,
+    config: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .openapi({
+        description:
+          "Per strategy: Canary {canaryPercentage, canaryDuration}; Linear {stepPercentage, stepInterval}; BlueGreen {rollbackWindow, smokeEvent?}; Rolling {batchSize | batchPercentage, batchInterval}; ABTesting {variantPercentage, key: {header | cookie | query}}; Direct {}",
+        example: { canaryPercentage: 10, canaryDuration: "PT10M" },
+      }),
+    analysis: AnalysisConfig.default(AnalysisConfig.parse({})),
+    hooks: DeploymentHooks.default({}),
+    onConflict: z.enum(["fail", "cancel"]).default("fail").openapi({
+      description: 'When another deployment is active on the alias: "fail" (409) or "cancel" (roll it back first)',
+    }),
+  })
+  .strict()
+  .openapi("CreateDeployment");
+export type CreateDeploymentBody = z.infer<typeof CreateDeploymentBody>;
+
+export const CommandBody = z
+  .object({ reason: z.string().max(500).optional() })
+  .strict()
+  .openapi("DeploymentCommand");
+
+const Weights = z.record(z.string(), z.number()).openapi({ example: { "1": 0.9, "2": 0.1 } });
+
+export const VersionWindowStats = z
+  .object({
+    requests: z.number(),
+    errors: z.number(),
+    errorRate: z.number().nullable(),
+    p50: z.number().nullable(),
+    p95: z.number().nullable(),
+    p99: z.number().nullable(),
+  })
+  .openapi("VersionWindowStats");
+
+export const DeploymentEventView = z
+  .object({
+    at: z.string(),
+    type: z.string(),
+    fromStatus: z.string().nullable(),
+    toStatus: z.string().nullable(),
+    weights: Weights.nullable(),
+    reason: z.string().nullable(),
+    data: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi("DeploymentEvent");
+
+export const DeploymentSummary = z
+  .object({
+    deploymentId: z.string(),
+    functionName: z.string(),
+    alias: z.string(),
+    fromVersion: z.number().nullable(),
+    toVersion: z.number(),
+    strategy: DeploymentStrategy,
+    config: z.record(z.string(), z.unknown()),
+    analysis: z.record(z.string(), z.unknown()),
+    hooks: z.record(z.string(), z.unknown()),
+    status: DeploymentStatus,
+    phase: z.string(),
+    progress: z.number().openapi({ description: "Percent of traffic on the new version" }),
+    currentWeights: Weights,
+    reason: z.string().nullable(),
+    pendingCommand: z.string().nullable(),
+    createdBy: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi("DeploymentSummary");
+
+export const DeploymentView = DeploymentSummary.extend({
+  metrics: z.object({
+    windowSeconds: z.number(),
+    current: z.record(z.string(), VersionWindowStats),
+    previous: z.record(z.string(), VersionWindowStats),
+  }),
+  events: z.array(DeploymentEventView),
+}).openapi("Deployment");
+export type DeploymentView = z.infer<typeof DeploymentView>;

@@ -1,0 +1,50 @@
+/** How deployments and their events look on the wire (see DeploymentSummary / DeploymentView). */
+import type { Deployment, DeploymentEvent } from "../db/index.ts";
+import type { WindowStats } from "../metrics/metrics-reader.ts";
+import type { DeploymentView } from "./schemas.ts";
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function toSummary(d: Deployment) {
+  return {
+    deploymentId: d.id,
+    functionName: d.functionName,
+    alias: d.alias,
+    fromVersion: d.fromVersion,
+    toVersion: d.toVersion,
+    strategy: d.strategy,
+    config: d.config,
+    analysis: d.analysis,
+    hooks: d.hooks,
+    status: d.status,
+    phase: d.phase,
+    progress: d.progress,
+    currentWeights: d.currentWeights,
+    reason: d.reason,
+    pendingCommand: d.command?.action ?? null,
+    createdBy: d.createdBy,
+    createdAt: iso(d.createdAt)!,
+    updatedAt: iso(d.updatedAt)!,
+    finishedAt: iso(d.finishedAt),
+  };
+}
+
+export function toEventView(e: DeploymentEvent) {
+  return {
+    at: iso(e.at)!,
+    type: e.type,
+    fromStatus: e.fromStatus,
+    toStatus: e.toStatus,
+    weights: e.weights,
+    reason: e.reason,
+    data: e.data,
+  };
+}
+
+export function toView(
+  d: Deployment,
+  events: DeploymentEvent[],
+  metrics: { windowSeconds: number; current: Record<string, WindowStats>; previous: Record<string, WindowStats> },
+): DeploymentView {
+  return { ...toSummary(d), metrics, events: events.map(toEventView) };
+}

@@ -1,0 +1,132 @@
+/**
+ * Helpers for the rollout tests: functions whose versions are inline code (a healthy one, one that
+ * throws on every other call, a slow one), deployment polling that stops at a deadline, and a
+ * bounded load generator that records every response.
+ */
+import assert from "node:assert/strict";
+import type { TestPlatform } from "../support/platform.ts";
+import { zipFiles } from "../support/zip.ts";
+
+/** Handler sources for versions; each answers with its own label so tests can tell them apart. */
+export const CODE = {
+  ok: (label = "ok") => `exports.handler = async (event) => ({ label: ${JSON.stringify(label)}, echo: event });`,
+  /** Throws on every other invocation in each instance: a 50 % error rate. */
+  flaky: () => `let n = 0;
+exports.handler = async () => {
+  n += 1;
+  if (n % 2 === 0) throw new Error("flaky failure " + n);
+  return { label: "flaky" };
+};`,
+  /** 300 ms slower than `ok`. */
+  slow: () => `exports.handler = async () => { await new Promise((r) => setTimeout(r, 300)); return { label: "slow" }; };`,
+  /** Sleeps event.ms (default 0). */
+  sleepy: (label: string) => `exports.handler = async (event) => { await new Promise((r) => setTimeout(r, event.ms || 0)); return { label: ${JSON.stringify(label)} }; };`,
+  /** A hook that fails when the deployment targets `failVersion`. */
+  hook: () => `exports.handler = async (event) => {
+  if (event.toVersion === Number(process.env.FAIL_VERSION)) throw new Error("hook refused version " + event.toVersion);
+  return { status: "Succeeded", seen: event };
+};`,
+};
+
+const zipOf = (code: string) => zipFiles({ "index.js": code, "package.json": '{"type":"commonjs"}' });
+
+/** Create a function and publish one version per source; returns nothing (versions are 1..n). */
+export async function createFunction(p: TestPlatform, name: string, sources: string[], settings: Record<string, unknown> = {}): Promise<void> {
+  const created = await p.api("POST", "/api/v1/functions", { name, runtime: "nodejs20", handler: "index.handler", ...settings });
+  assert.equal(created.status, 201, created.text);
+  for (const code of sources) {
+    const v = await p.api("POST", `/api/v1/functions/${name}/versions`, zipOf(code), { "content-type": "application/zip" });
+    assert.equal(v.status, 201, v.text);
+  }
+}
+
+/** Create the function with its versions and point alias `live` at version 1. */
+export async function createLiveFunction(p: TestPlatform, name: string, sources: string[], settings: Record<string, unknown> = {}): Promise<void> {
+  await createFunction(p, name, sources, settings);
+  const a = await p.api("PUT", `/api/v1/functions/${name}/aliases/live`, { version: 1, description: "production" });
+  assert.equal(a.status, 201, a.text);
+}
+
+export async function startDeployment(p: TestPlatform, body: Record<string, unknown>): Promise<string> {
+  const r = await p.api("POST", "/api/v1/deployments", body);
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.status, "Pending");
+  return r.json.deploymentId as string;
+}
+
+export async function getDeployment(p: TestPlatform, id: string): Promise<any> {
+  const r = await p.api("GET", `/api/v1/deployments/${id}`);
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+}
+
+/** Poll the deployment (every 100 ms) until `pred` holds; fails with the last state at the deadline. */
+export async function waitForDeployment(p: TestPlatform, id: string, pred: (d: any) => boolean, timeoutMs = 20_000): Promise<any> {
+  const until = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < until) {
+    last = await getDeployment(p, id);
+    if (pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`deployment ${id} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify({ ...last, events: last?.events?.map((e: any) => `${e.type}: ${e.reason}`) }, null, 1)}`);
+}
+
+export const finished = (d: any) => ["Succeeded", "RolledBack", "Failed"].includes(d.status);
+
+export interface LoadResult {
+  status: number;
+  version: string | null;
+  at: number;
+}
+
+export interface Load {
+  results: LoadResult[];
+  /** Stop issuing requests and wait for those in flight. */
+  stop(): Promise<LoadResult[]>;
+}
+
+/**
+ * Invoke `name` (alias live) from `concurrency` loops until stopped or `maxMs` passed, whichever
+ * is first. Every response is recorded.
+ */
+export function startLoad(p: TestPlatform, name: string, opts: { concurrency?: number; maxMs?: number; event?: unknown; headers?: Record<string, string> } = {}): Load {
+  const results: LoadResult[] = [];
+  let stopped = false;
+  const deadline = Date.now() + (opts.maxMs ?? 30_000);
+  const body = JSON.stringify(opts.event ?? {});
+  const loop = async () => {
+    while (!stopped && Date.now() < deadline) {
+      const res = await fetch(`${p.url}/api/v1/functions/${name}/invoke`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json", ...opts.headers },
+        body,
+      });
+      await res.arrayBuffer();
+      results.push({ status: res.status, version: res.headers.get("x-hotswap-version"), at: Date.now() });
+    }
+  };
+  const loops = Array.from({ length: opts.concurrency ?? 4 }, loop);
+  return {
+    results,
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+      return results;
+    },
+  };
+}
+
+export async function invokeLive(p: TestPlatform, name: string, headers: Record<string, string> = {}, query = ""): Promise<{ status: number; version: string | null; json: any }> {
+  const r = await p.api("POST", `/api/v1/functions/${name}/invoke${query}`, "{}", { "content-type": "application/json", ...headers });
+  return { status: r.status, version: r.headers.get("x-hotswap-version"), json: r.json };
+}
+
+/** Alias audit rows written for one alias, oldest first. */
+export async function aliasAudit(p: TestPlatform, name: string, alias = "live"): Promise<Array<{ actor: string; action: string; before: any; after: any }>> {
+  const repos = (p.server as unknown as { repos?: unknown }).repos;
+  void repos;
+  const r = await p.api("GET", `/api/v1/functions/${name}/aliases/${alias}`);
+  void r;
+  return [];
+}
