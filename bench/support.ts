@@ -125,3 +125,25 @@ export async function coldStarts(p: BenchPlatform, name: string, zip: Buffer, n:
   }
   return times.sort((a, b) => a - b);
 }
+
+/**
+ * Sequential request latency with sub-millisecond resolution (autocannon reports whole ms):
+ * `n` POSTs one after another over one keep-alive connection. Returns sorted ms.
+ */
+export async function sequentialLatency(url: string, headers: Record<string, string>, n: number): Promise<number[]> {
+  const { Agent, request } = await import("undici");
+  const dispatcher = new Agent({ connections: 1, pipelining: 1 });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < n + 50; i++) {
+      const t0 = performance.now();
+      const res = await request(url, { method: "POST", body: BODY, headers: { "content-type": "application/json", ...headers }, dispatcher });
+      await res.body.arrayBuffer();
+      if (res.statusCode !== 200) throw new Error(`${url}: status ${res.statusCode}`);
+      if (i >= 50) times.push(performance.now() - t0); // the first 50 warm up JIT and the instance
+    }
+  } finally {
+    await dispatcher.close();
+  }
+  return times.sort((a, b) => a - b);
+}

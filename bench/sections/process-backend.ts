@@ -1,7 +1,7 @@
 /** The embedded platform on the process backend: warm throughput (both protocols, ic 1 and 16), added latency, cold starts. */
 import { join } from "node:path";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { ROOT, coldStarts, load, percentile, startPlatform } from "../support.ts";
+import { ROOT, coldStarts, load, percentile, sequentialLatency, startPlatform } from "../support.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 
 export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
@@ -41,10 +41,13 @@ export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
       ]);
     }
 
-    ctx.progress("added latency at 1 connection");
-    const secs = Math.max(3, ctx.durationS / 2);
-    const bare1 = await load(ctx.bareUrl, {}, 1, secs);
-    const hs1 = await load(`${p.url}/api/v1/functions/fast-ic1/invoke`, p.auth, 1, secs);
+    ctx.progress("added latency: sequential requests on one connection");
+    const n = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2000);
+    const bareLat = await sequentialLatency(ctx.bareUrl, {}, n);
+    const hsLat = await sequentialLatency(`${p.url}/api/v1/functions/fast-ic1/invoke`, p.auth, n);
+    const apiLat = await sequentialLatency(`${p.url}/api/v1/functions/api-ic1/invoke`, p.auth, n);
+    const q = (t: number[], pct: number) => percentile(t, pct).toFixed(3);
+    const added = (t: number[], pct: number) => (percentile(t, pct) - percentile(bareLat, pct)).toFixed(3);
 
     const cold: string[][] = [];
     for (const c of [
@@ -61,12 +64,12 @@ export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
     return [
       { title: "Warm throughput (ratio to the bare Node server)", head: ["target", "concurrency", "req/s", "× bare", "p50 ms", "p99 ms", "errors"], rows: throughput },
       {
-        title: "Latency at 1 connection (fast channel, ic=1)",
-        head: ["measure", "p50 ms", "p99 ms"],
+        title: `Latency, sequential requests on one keep-alive connection (n=${n})`,
+        head: ["target", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms"],
         rows: [
-          ["bare Node server", String(bare1.p50), String(bare1.p99)],
-          ["HotSwap invoke", String(hs1.p50), String(hs1.p99)],
-          ["added by HotSwap", (hs1.p50 - bare1.p50).toFixed(2), (hs1.p99 - bare1.p99).toFixed(2)],
+          ["bare Node server", q(bareLat, 50), q(bareLat, 99), "-", "-"],
+          ["HotSwap invoke, fast channel", q(hsLat, 50), q(hsLat, 99), added(hsLat, 50), added(hsLat, 99)],
+          ["HotSwap invoke, Runtime API", q(apiLat, 50), q(apiLat, 99), added(apiLat, 50), added(apiLat, 99)],
         ],
       },
       { title: `Cold start, client-observed (new version per sample, n=${coldSamples})`, head: ["backend, runtime, protocol", "p50 ms", "p99 ms"], rows: cold },

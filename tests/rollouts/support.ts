@@ -121,12 +121,3 @@ export async function invokeLive(p: TestPlatform, name: string, headers: Record<
   const r = await p.api("POST", `/api/v1/functions/${name}/invoke${query}`, "{}", { "content-type": "application/json", ...headers });
   return { status: r.status, version: r.headers.get("x-hotswap-version"), json: r.json };
 }
-
-/** Alias audit rows written for one alias, oldest first. */
-export async function aliasAudit(p: TestPlatform, name: string, alias = "live"): Promise<Array<{ actor: string; action: string; before: any; after: any }>> {
-  const repos = (p.server as unknown as { repos?: unknown }).repos;
-  void repos;
-  const r = await p.api("GET", `/api/v1/functions/${name}/aliases/${alias}`);
-  void r;
-  return [];
-}

@@ -16,6 +16,7 @@ import { formatIssues } from "../api/openapi.ts";
 import { intervalMs } from "./rollout-analysis.ts";
 import { STRATEGY_CONFIGS, type CreateDeploymentBody, type DeploymentStrategy } from "./schemas.ts";
 import { toSummary, toView } from "./views.ts";
+import { deploymentActor } from "./transitions.ts";
 
 export type CommandAction = DeploymentCommand["action"];
 
@@ -139,8 +140,13 @@ export class DeploymentService {
 
   async get(id: string) {
     const d = await this.require(id);
-    const [events, metrics] = await Promise.all([this.deps.repos.deployments.listEvents(id), this.metricsOf(d)]);
-    return toView(d, events, metrics);
+    const [events, audit, metrics] = await Promise.all([
+      this.deps.repos.deployments.listEvents(id),
+      this.deps.repos.auditLogs.list({ resourceType: "alias", resourceId: `${d.functionName}:${d.alias}`, limit: 500 }),
+      this.metricsOf(d),
+    ]);
+    const mine = audit.filter((a) => a.actor === deploymentActor(d.id).id).reverse();
+    return toView(d, events, mine, metrics);
   }
 
   /** Queue a command for the leader and wait (bounded) for it. `applied` false means still queued (202). */

@@ -234,7 +234,12 @@ export const DeploymentSummary = z
   })
   .openapi("DeploymentSummary");
 
+export const AliasChange = z
+  .object({ at: z.string(), action: z.string(), before: z.unknown(), after: z.unknown() })
+  .openapi("DeploymentAliasChange");
+
 export const DeploymentView = DeploymentSummary.extend({
+  aliasChanges: z.array(AliasChange).openapi({ description: "Audit rows of every alias write this deployment made, oldest first" }),
   metrics: z.object({
     windowSeconds: z.number(),
     current: z.record(z.string(), VersionWindowStats),

@@ -1,5 +1,5 @@
 /** How deployments and their events look on the wire (see DeploymentSummary / DeploymentView). */
-import type { Deployment, DeploymentEvent } from "../db/index.ts";
+import type { AuditLog, Deployment, DeploymentEvent } from "../db/index.ts";
 import type { WindowStats } from "../metrics/metrics-reader.ts";
 import type { DeploymentView } from "./schemas.ts";
 
@@ -44,7 +44,13 @@ export function toEventView(e: DeploymentEvent) {
 export function toView(
   d: Deployment,
   events: DeploymentEvent[],
+  aliasChanges: AuditLog[],
   metrics: { windowSeconds: number; current: Record<string, WindowStats>; previous: Record<string, WindowStats> },
 ): DeploymentView {
-  return { ...toSummary(d), metrics, events: events.map(toEventView) };
+  return {
+    ...toSummary(d),
+    aliasChanges: aliasChanges.map((a) => ({ at: iso(a.at)!, action: a.action, before: a.before, after: a.after })),
+    metrics,
+    events: events.map(toEventView),
+  };
 }

@@ -15,6 +15,21 @@ export interface StemSource {
   take(spec: FunctionSpec): Instance | undefined;
 }
 
+/**
+ * Room for instances on the whole runner (RUNNER_MAX_INSTANCES, RUNNER_MEMORY_MB), shared by every
+ * pool of a runner. Every live or starting instance holds its memory from the budget.
+ */
+export interface InstanceBudget {
+  /**
+   * Take room for one instance of `memoryMb` for `pool`; false when the runner is full even after
+   * evicting idle instances of other versions.
+   */
+  tryAcquire(memoryMb: number, pool: VersionPool): boolean;
+  release(memoryMb: number): void;
+  /** Why the runner is full, for the refusal message. */
+  fullMessage(): string;
+}
+
 /** The subset of a pino logger the pool uses. */
 export interface PoolLog {
   debug(obj: object, msg: string): void;
@@ -40,6 +55,10 @@ export interface VersionPoolOptions {
   /** SIGTERM grace when stopping idle or drained instances. @default 2000 */
   stopGraceMs?: number;
   stems?: StemSource;
+  /** Runner-wide instance room; unlimited when unset. */
+  budget?: InstanceBudget;
+  /** Instances the idle sweep keeps (provisioned concurrency, a scheduled minimum); read on every sweep. */
+  floor?(): number;
   log?: PoolLog;
   /** Called once the pool is empty after an idle sweep; the pool is retired by then. */
   onEmpty?(pool: VersionPool): void;
@@ -54,4 +73,8 @@ export interface VersionPoolStats {
   warmIdle: number;
   inflight: number;
   queued: number;
+  /** Invocation slots free now: live instances × instanceConcurrency − in flight. */
+  freeSlots: number;
+  /** Instances the idle sweep keeps (see VersionPoolOptions.floor). */
+  held: number;
 }

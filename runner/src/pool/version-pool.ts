@@ -26,7 +26,7 @@ import {
 import type { PoolLog, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
 import { WaitQueue, type Waiter } from "./wait-queue.ts";
 
-export type { PoolLog, StemSource, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
+export type { InstanceBudget, PoolLog, StemSource, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
 
 interface Slot {
   instance: Instance;
@@ -66,6 +66,8 @@ export class VersionPool {
   private readonly log: PoolLog;
   private readonly initErrorCacheMs: number;
   private readonly stopGraceMs: number;
+  /** Memory each instance holds from the runner's budget (a version's memorySize never changes). */
+  private readonly memoryMb: number;
 
   constructor(private readonly opts: VersionPoolOptions) {
     this.spec = opts.spec;
@@ -74,6 +76,7 @@ export class VersionPool {
     this.log = opts.log ?? NOOP_LOG;
     this.initErrorCacheMs = opts.initErrorCacheMs ?? 2000;
     this.stopGraceMs = opts.stopGraceMs ?? 2000;
+    this.memoryMb = opts.spec.memorySize;
     this.waiters = new WaitQueue(opts.queueTimeoutMs, this.onWaitExpired, () => this.checkDrained());
   }
 
@@ -89,17 +92,42 @@ export class VersionPool {
    * Start instances until `count` are live or starting (at most the cap), wait for those starts,
    * and resolve with the live instance count. A start that fails is not retried.
    */
-  async prewarm(count: number): Promise<number> {
+  async prewarm(count: number, opts: { touch?: boolean } = {}): Promise<number> {
     if (this.state !== "open") return 0;
     const target = Math.min(count, this.cap());
-    while (this.slots.length + this.starting < target && this.freshInitError() === undefined) this.startInstance();
+    if (opts.touch) {
+      // A keep-warm ping: idle instances start a new idle period, as if they had just served.
+      const now = Date.now();
+      for (const s of this.slots) if (s.inflight === 0) s.idleSince = now;
+    }
+    while (this.slots.length + this.starting < target && this.freshInitError() === undefined && this.reserveStart()) this.startInstance();
     await Promise.all([...this.pendingStarts]);
     return this.slots.length;
   }
 
+  /**
+   * Stop this version's longest-idle instance to make room for another version on a full runner.
+   * False when none is idle, or every live instance is held (floor).
+   */
+  evictIdle(): boolean {
+    const victim = this.state === "open" ? this.evictable() : undefined;
+    if (victim === undefined) return false;
+    this.removeSlot(victim);
+    this.log.debug({ pool: this.key, instance: victim.instance.id }, "evicting idle instance for another version");
+    void this.stopInstance(victim.instance);
+    this.scheduleSweep();
+    return true;
+  }
+
+  /** When this pool's evictable instance went idle (Date.now() ms), or undefined when it has none. */
+  oldestIdleSince(): number | undefined {
+    return this.state === "open" ? this.evictable()?.idleSince : undefined;
+  }
+
   stats(): VersionPoolStats {
     let warmIdle = 0;
-    for (const s of this.slots) if (s.inflight < this.spec.instanceConcurrency && s.instance.alive) warmIdle++;
+    const conc = this.spec.instanceConcurrency;
+    for (const s of this.slots) if (s.inflight < conc && s.instance.alive) warmIdle++;
     return {
       key: this.key,
       instances: this.slots.length,
@@ -107,7 +135,17 @@ export class VersionPool {
       warmIdle,
       inflight: this.inflight,
       queued: this.waiters.length,
+      freeSlots: this.freeSlots(),
+      held: this.opts.floor?.() ?? 0,
     };
+  }
+
+  /** Invocations this version can take right now without waiting or starting an instance. */
+  freeSlots(): number {
+    const conc = this.spec.instanceConcurrency;
+    let free = 0;
+    for (const s of this.slots) if (s.instance.alive && s.inflight < conc) free += conc - s.inflight;
+    return free;
   }
 
   /** Stop taking new work, let in-flight and queued invocations finish, then stop every instance. */
@@ -128,6 +166,7 @@ export class VersionPool {
       this.waiters.settleAll(platformError("ServiceUnavailable", CLOSED_MESSAGE));
       for (const s of this.slots.splice(0)) {
         s.removed = true;
+        this.releaseBudget();
         this.stopping.add(s.instance);
       }
       for (const instance of this.stopping) instance.kill("killed");
@@ -160,11 +199,16 @@ export class VersionPool {
     // Waiters up to `covered` are already waiting for instances that are starting.
     if (this.waiters.length >= covered) {
       const cached = this.freshInitError();
-      if (cached === undefined && this.slots.length + this.starting < this.cap()) {
+      if (cached !== undefined) {
+        if (this.slots.length === 0 && this.starting === 0) return Promise.resolve({ ...cached });
+      } else if (this.reserveStart()) {
         this.startInstance();
-      } else if (cached !== undefined && this.slots.length === 0 && this.starting === 0) {
-        return Promise.resolve({ ...cached });
-      } else if (this.waiters.length - covered >= this.opts.queueSize) {
+        return this.waiters.add(req);
+      } else if (this.slots.length === 0 && this.starting === 0) {
+        // No instance of this version here and no room for one on this runner: another runner may have room.
+        return Promise.resolve({ ...platformError("TooManyRequests", this.opts.budget!.fullMessage()), refused: true });
+      }
+      if (this.waiters.length - covered >= this.opts.queueSize) {
         return Promise.resolve(platformError("TooManyRequests", queueFullMessage(this.spec, this.cap(), this.opts.queueSize)));
       }
     }
@@ -179,6 +223,29 @@ export class VersionPool {
 
   private cap(): number {
     return this.spec.maxInstances ?? this.opts.maxInstances;
+  }
+
+  /** Room for one more instance: under this version's cap and the runner's budget (taken when true). */
+  private reserveStart(): boolean {
+    if (this.slots.length + this.starting >= this.cap()) return false;
+    return this.opts.budget === undefined || this.opts.budget.tryAcquire(this.memoryMb, this);
+  }
+
+  private releaseBudget(): void {
+    this.opts.budget?.release(this.memoryMb);
+  }
+
+  /** The function's idle timeout when it sets one, else the runner's. */
+  private idleMs(): number {
+    return this.spec.idleTimeout !== undefined ? this.spec.idleTimeout * 1000 : this.opts.idleTimeoutMs;
+  }
+
+  /** The longest-idle instance, when stopping one would not go below the floor. */
+  private evictable(): Slot | undefined {
+    if (this.slots.length <= (this.opts.floor?.() ?? 0)) return undefined;
+    let victim: Slot | undefined;
+    for (const s of this.slots) if (s.inflight === 0 && (victim === undefined || s.idleSince < victim.idleSince)) victim = s;
+    return victim;
   }
 
   private freshInitError(): PlatformErrorOutcome | undefined {
@@ -209,11 +276,7 @@ export class VersionPool {
     }
     if (this.state === "open" || this.state === "draining") {
       const conc = this.spec.instanceConcurrency;
-      while (
-        this.waiters.length > this.starting * conc &&
-        this.slots.length + this.starting < this.cap() &&
-        this.freshInitError() === undefined
-      ) {
+      while (this.waiters.length > this.starting * conc && this.freshInitError() === undefined && this.reserveStart()) {
         this.startInstance();
       }
     }
@@ -298,6 +361,7 @@ export class VersionPool {
   private onStarted(instance: Instance, kind: "fresh" | "stem", initMs: number): Promise<unknown> | void {
     this.starting--;
     if (this.state === "closed" || this.state === "drained") {
+      this.releaseBudget();
       instance.kill("killed");
       return instance.exited;
     }
@@ -315,6 +379,7 @@ export class VersionPool {
 
   private onStartFailed(err: unknown): void {
     this.starting--;
+    this.releaseBudget();
     const outcome = startFailure(err, this.spec);
     if (err instanceof InitError) this.initError = { outcome, until: Date.now() + this.initErrorCacheMs };
     this.log.warn({ pool: this.key, code: outcome.code, err: outcome.message }, "instance failed to start");
@@ -344,6 +409,7 @@ export class VersionPool {
     slot.removed = true;
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
+    this.releaseBudget();
     return true;
   }
 
@@ -358,7 +424,7 @@ export class VersionPool {
   // ---- idle sweep, drain --------------------------------------------------------------------
 
   private scheduleSweep(): void {
-    if (this.sweepTimer === undefined && this.state === "open") this.armSweep(this.opts.idleTimeoutMs);
+    if (this.sweepTimer === undefined && this.state === "open") this.armSweep(this.idleMs());
   }
 
   private armSweep(ms: number): void {
@@ -375,13 +441,17 @@ export class VersionPool {
     this.sweepTimer = undefined;
     if (this.state !== "open") return;
     const now = Date.now();
-    const idleMs = this.opts.idleTimeoutMs;
+    const idleMs = this.idleMs();
+    const floor = this.opts.floor?.() ?? 0;
     let next = Infinity;
     for (let i = this.slots.length - 1; i >= 0; i--) {
       const s = this.slots[i];
       if (s.inflight !== 0) continue;
       const due = s.idleSince + idleMs;
-      if (due <= now) {
+      if (due <= now && this.slots.length <= floor) {
+        // Held (provisioned or scheduled minimum): look again later, the hold may have ended by then.
+        if (now + idleMs < next) next = now + idleMs;
+      } else if (due <= now) {
         this.removeSlot(s);
         this.log.debug({ pool: this.key, instance: s.instance.id, idleMs: now - s.idleSince }, "stopping idle instance");
         void this.stopInstance(s.instance);
@@ -409,7 +479,10 @@ export class VersionPool {
     this.retired = true;
     this.clearSweep();
     const slots = this.slots.splice(0);
-    for (const s of slots) s.removed = true;
+    for (const s of slots) {
+      s.removed = true;
+      this.releaseBudget();
+    }
     void Promise.all(slots.map((s) => this.stopInstance(s.instance))).then(() => this.resolveDrained?.());
   }
 

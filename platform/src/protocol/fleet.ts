@@ -1,0 +1,168 @@
+/**
+ * Wire protocol of the runner fleet, shared by the control plane and `hotswap runner`:
+ * the runner's HTTP endpoints and headers, the heartbeat a runner publishes every second,
+ * the provisioning command the leader sends, and the state-store keys and channels they use.
+ *
+ * Invoke on the wire: `POST /v1/invoke` with the event bytes as the body and the FunctionSpec in
+ * one header (base64url JSON, encoded once per spec object by the control plane and decoded once
+ * per distinct header by the runner). The reply carries the outcome in headers and the handler's
+ * payload (or the platform error message) as the body, so neither side parses a JSON envelope.
+ */
+import { z } from "zod";
+import { FunctionSpec, type InvokeOutcome, type PlatformErrorCode, PlatformErrorCode as PlatformErrorCodeSchema } from "./invoke.ts";
+
+// ---- HTTP ------------------------------------------------------------------------------------
+
+export const RUNNER_PATH_INVOKE = "/v1/invoke";
+export const RUNNER_PATH_PROVISION = "/v1/provision";
+export const RUNNER_PATH_STATUS = "/v1/status";
+export const RUNNER_PATH_RUNTIMES = "/v1/runtimes";
+export const RUNNER_PATH_HEALTH = "/health";
+
+/** The shared secret (HOTSWAP_CLUSTER_SECRET) the control plane presents; runners refuse requests without it. */
+export const HEADER_CLUSTER_SECRET = "x-hotswap-cluster-secret";
+/** The FunctionSpec of the invocation, as encodeSpec() makes it. */
+export const HEADER_SPEC = "x-hotswap-spec";
+/** Lambda client context (base64 JSON), forwarded as given. */
+export const HEADER_CLIENT_CONTEXT = "x-hotswap-client-context";
+/** `success`, `function-error` or `platform-error`. */
+export const HEADER_OUTCOME = "x-hotswap-outcome";
+/** The PlatformErrorCode of a platform-error outcome; the body is its message. */
+export const HEADER_ERROR_CODE = "x-hotswap-error-code";
+/** Milliseconds spent inside the instance. */
+export const HEADER_DURATION = "x-hotswap-duration-ms";
+/** Present ("1") when the runner did not run the invocation: the control plane may send it elsewhere. */
+export const HEADER_REFUSED = "x-hotswap-refused";
+/** Invocation slots of this version free on the runner right after this invocation: fresh placement data. */
+export const HEADER_RUNNER_FREE = "x-hotswap-runner-free";
+/** Invocations in flight on the whole runner right after this one. */
+export const HEADER_RUNNER_INFLIGHT = "x-hotswap-runner-inflight";
+/** Id of the runner that answered. */
+export const HEADER_RUNNER_ID = "x-hotswap-runner";
+
+/** Base64url JSON of a spec: header-safe for any environment values. */
+export function encodeSpec(spec: FunctionSpec): string {
+  return Buffer.from(JSON.stringify(spec), "utf8").toString("base64url");
+}
+
+/** Throws (with zod's message) when the header is not a valid spec. */
+export function decodeSpec(header: string): FunctionSpec {
+  return FunctionSpec.parse(JSON.parse(Buffer.from(header, "base64url").toString("utf8")));
+}
+
+/** Outcome headers of a runner's reply, as strings (the runner sets them; the control plane reads them). */
+export function outcomeHeaders(outcome: InvokeOutcome): Record<string, string> {
+  const h: Record<string, string> = { [HEADER_OUTCOME]: outcome.kind };
+  if (outcome.coldStart !== undefined) h["x-hotswap-cold-start"] = String(outcome.coldStart);
+  if (outcome.start !== undefined) h["x-hotswap-start"] = outcome.start;
+  if (outcome.durationMs !== undefined) h[HEADER_DURATION] = outcome.durationMs.toFixed(3);
+  if (outcome.kind === "platform-error") {
+    h[HEADER_ERROR_CODE] = outcome.code;
+    if (outcome.refused) h[HEADER_REFUSED] = "1";
+  }
+  return h;
+}
+
+const PLATFORM_ERROR_CODES: ReadonlySet<string> = new Set(PlatformErrorCodeSchema.options);
+
+export function isPlatformErrorCode(code: string | undefined): code is PlatformErrorCode {
+  return code !== undefined && PLATFORM_ERROR_CODES.has(code);
+}
+
+// ---- provisioning ----------------------------------------------------------------------------
+
+/**
+ * Keep `count` instances of `spec` initialised on the runner: start them now, and keep them
+ * through idle sweeps for `holdMs` (the leader refreshes the hold while it wants them). count 0
+ * drops the hold. `touch` marks existing instances busy now (a keep-warm ping), so they start a
+ * new idle period. `leaderToken` is the leader lease's fencing token: a runner ignores commands
+ * carrying a token lower than the highest it has seen, so a deposed leader changes nothing.
+ */
+export const ProvisionRequest = z.object({
+  spec: FunctionSpec,
+  count: z.number().int().min(0).max(1000),
+  holdMs: z.number().int().min(0).max(24 * 3600 * 1000).default(0),
+  touch: z.boolean().default(false),
+  leaderToken: z.number().int().nonnegative().optional(),
+});
+export type ProvisionRequest = z.infer<typeof ProvisionRequest>;
+
+export const ProvisionResult = z.object({
+  /** Live instances of the version on this runner after the command. */
+  live: z.number().int().nonnegative(),
+  /** False when the command was ignored because its leader token is stale. */
+  applied: z.boolean(),
+});
+export type ProvisionResult = z.infer<typeof ProvisionResult>;
+
+// ---- heartbeats --------------------------------------------------------------------------------
+
+/** One function version on a runner, as a heartbeat reports it. */
+export const RunnerVersionLoad = z.object({
+  /** specKey: name@version#sha12. */
+  key: z.string(),
+  functionName: z.string(),
+  version: z.number().int(),
+  instances: z.number().int().nonnegative(),
+  starting: z.number().int().nonnegative(),
+  /** Instances that can take an invocation now. */
+  warm: z.number().int().nonnegative(),
+  /** Invocation slots free now (instances × instanceConcurrency − in flight). */
+  free: z.number().int(),
+  inflight: z.number().int().nonnegative(),
+  /** Instances held by a provisioning command (provisioned concurrency, scheduled minimum). */
+  held: z.number().int().nonnegative(),
+});
+export type RunnerVersionLoad = z.infer<typeof RunnerVersionLoad>;
+
+export const RunnerState = z.enum(["ready", "draining", "stopped"]);
+export type RunnerState = z.infer<typeof RunnerState>;
+
+export const RunnerHeartbeat = z.object({
+  id: z.string(),
+  /** Changes on every start of the runner process, so a restart under the same id is recognised. */
+  bootId: z.string(),
+  pool: z.string(),
+  labels: z.record(z.string(), z.string()),
+  /** Base URL the control plane reaches the runner at. */
+  address: z.string(),
+  backend: z.enum(["process", "docker"]),
+  state: RunnerState,
+  capacity: z.object({ memoryMb: z.number().int().positive(), maxInstances: z.number().int().positive() }),
+  load: z.object({
+    inflight: z.number().int().nonnegative(),
+    instances: z.number().int().nonnegative(),
+    /** Memory of the live and starting instances (their functions' memorySize), MB. */
+    memoryMb: z.number().nonnegative(),
+  }),
+  versions: z.array(RunnerVersionLoad),
+  /** Idle stem instances ready per runtime id. */
+  stems: z.record(z.string(), z.number().int().nonnegative()),
+  startedAt: z.number(),
+  /** Epoch ms on the runner when this heartbeat was made. */
+  at: z.number(),
+  /** Increments with every heartbeat of this boot. */
+  seq: z.number().int().nonnegative(),
+  /** Milliseconds between heartbeats; a runner silent for 3 of them is dead. */
+  intervalMs: z.number().int().positive(),
+  /** The control-plane URL the runner was configured with (HOTSWAP_CONTROL_PLANE_URL), if any. */
+  controlPlaneUrl: z.string().optional(),
+  version: z.string().optional(),
+});
+export type RunnerHeartbeat = z.infer<typeof RunnerHeartbeat>;
+
+/** Heartbeats missed before a runner is dead. */
+export const MISSED_HEARTBEATS_DEAD = 3;
+
+// ---- state-store names (the state store adds its key prefix) --------------------------------------
+
+/** Pub/sub channel of heartbeats (and of final "stopped" notices). */
+export const HEARTBEAT_CHANNEL = "hotswap:fleet:heartbeats";
+/** Hash holding a runner's latest heartbeat (field `hb`), expiring after 3 missed heartbeats. */
+export function runnerKey(id: string): string {
+  return `hotswap:fleet:runner:${id}`;
+}
+/** Leader lease of cluster-wide fleet decisions (provisioned concurrency, scheduled scaling, keep-warm, runner_nodes mirror). */
+export const FLEET_LEADER_LEASE = "hotswap:fleet:leader";
+/** Channel on which control-plane replicas share their in-flight counts of functions with reserved concurrency. */
+export const INFLIGHT_CHANNEL = "hotswap:fleet:inflight";
