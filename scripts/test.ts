@@ -8,7 +8,8 @@
  * Usage: npm test [-- <path filter>...]   e.g. npm test -- platform/src/state
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { IS_CI, TEST_DATABASE_URL, TEST_REDIS_URL, isReachable, startS3Server } from "../tests/support/services.ts";
 
@@ -66,28 +67,56 @@ async function main(): Promise<number> {
   const s3 = await startS3Server("hotswap-test");
   log(`S3-protocol server at ${s3.endpoint} (bucket ${s3.bucket})`);
   log(`running ${selected.length} test files${IS_CI ? " (CI=true: missing services fail, nothing skips)" : ""}`);
-  const concurrency = process.env.TEST_CONCURRENCY ?? "2";
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=600000", ...selected],
-    {
-      cwd: ROOT,
-      stdio: "inherit",
-      env: {
-        ...process.env,
-        TEST_S3_ENDPOINT: s3.endpoint,
-        TEST_S3_ACCESS_KEY_ID: s3.accessKeyId,
-        TEST_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        NODE_NO_WARNINGS: "1",
-      },
-    },
-  );
-  const forward = (sig: NodeJS.Signals) => child.kill(sig);
-  process.on("SIGINT", forward);
-  process.on("SIGTERM", forward);
-  const code = await new Promise<number>((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
-  await s3.close();
+  const env = {
+    ...process.env,
+    TEST_S3_ENDPOINT: s3.endpoint,
+    TEST_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    TEST_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    NODE_NO_WARNINGS: "1",
+  };
+  // `*.serial.test.ts` measure things a loaded machine would distort (start-up time), so they run
+  // alone after the rest.
+  const parallel = selected.filter((f) => !f.endsWith(".serial.test.ts"));
+  const serial = selected.filter((f) => f.endsWith(".serial.test.ts"));
+  let code = 0;
+  const totals = { pass: 0, fail: 0, skipped: 0, cancelled: 0 };
+  try {
+    for (const [files, concurrency] of [
+      [parallel, process.env.TEST_CONCURRENCY ?? "2"],
+      [serial, "1"],
+    ] as const) {
+      if (!files.length) continue;
+      const tap = join(tmpdir(), `hotswap-test-${process.pid}-${Date.now()}.tap`);
+      code = (await runNodeTest(files, concurrency, env, tap)) || code;
+      const summary = readFileSync(tap, "utf8");
+      rmSync(tap, { force: true });
+      for (const k of Object.keys(totals) as Array<keyof typeof totals>) {
+        const all = [...summary.matchAll(new RegExp(`^# ${k} (\\d+)$`, "gm"))];
+        totals[k] += Number(all.at(-1)?.[1] ?? 0);
+      }
+    }
+  } finally {
+    await s3.close();
+  }
+  process.stdout.write(`\ntotal: ${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped\n`);
   return code;
+}
+
+let current: ReturnType<typeof spawn> | undefined;
+process.on("SIGINT", () => current?.kill("SIGINT"));
+process.on("SIGTERM", () => current?.kill("SIGTERM"));
+
+function runNodeTest(files: string[], concurrency: string, env: NodeJS.ProcessEnv, tapFile: string): Promise<number> {
+  log(`node --test (${files.length} files, concurrency ${concurrency})`);
+  const args = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=600000"];
+  args.push("--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=tap", `--test-reporter-destination=${tapFile}`);
+  const child = spawn(process.execPath, [...args, ...files], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env,
+  });
+  current = child;
+  return new Promise<number>((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
 }
 
 main().then(

@@ -16,28 +16,40 @@ export const CONTROL_PLANE_PORT = 8080;
 export const CONTROL_PLANE_SERVICE_PORT = 80;
 
 export interface ControlPlaneArgs {
-  /** Where the control plane runs. */
+  /**
+   * Where the control plane runs.
+   * @default (required)
+   * @example new KubernetesEnvironment("env", { namespace: "hotswap" }).host
+   */
   host: WorkloadHost;
   /**
    * Control-plane image (see PlatformImages).
    * @example "ghcr.io/acme/hotswap/control-plane:0.1.0"
+   * @default (required)
    */
   image: pulumi.Input<string>;
-  /** Digest of a locally built image; the Docker container is replaced when it changes. */
+  /**
+   * Digest of a locally built image; the Docker container is replaced when it changes.
+   * @default undefined (a pulled image)
+   * @example images.controlPlane.digest
+   */
   imageDigest?: pulumi.Input<string>;
   /**
    * Replicas. Any replica routes invocations; a Redis lease elects the leader. Must be 1 on Docker.
    * @default 2 (1 on Docker)
+   * @example 3
    */
   replicas?: number;
   /**
    * CPU requested per replica.
    * @default "0.5 vCPU"
+   * @example "1 vCPU"
    */
   cpu?: Cpu;
   /**
    * Memory per replica (requested and limited).
    * @default "512 MB"
+   * @example "1024 MB"
    */
   memory?: Size;
   /**
@@ -49,18 +61,32 @@ export interface ControlPlaneArgs {
   /**
    * Kubernetes Service type. `LoadBalancer` gives the API a public address.
    * @default "ClusterIP"
+   * @example "LoadBalancer"
    */
   serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer";
   /**
    * Docker: host port the API is published on (loopback).
    * @default 8080
+   * @example 18080
    */
   hostPort?: number;
-  /** Postgres URL (secret), from DataServices. */
+  /**
+   * Postgres URL (secret), from DataServices.
+   * @default (required)
+   * @example data.databaseUrl
+   */
   databaseUrl: pulumi.Input<string>;
-  /** Redis URL (secret), from DataServices. */
+  /**
+   * Redis URL (secret), from DataServices.
+   * @default (required)
+   * @example data.redisUrl
+   */
   redisUrl: pulumi.Input<string>;
-  /** S3 code store, from DataServices. Access keys are optional (IAM roles on EKS). */
+  /**
+   * S3 code store, from DataServices. Access keys are optional (IAM roles on EKS).
+   * @default (required)
+   * @example data.s3
+   */
   s3: {
     endpoint: pulumi.Input<string>;
     bucket: pulumi.Input<string>;
@@ -68,21 +94,35 @@ export interface ControlPlaneArgs {
     accessKeyId?: pulumi.Input<string>;
     secretAccessKey?: pulumi.Input<string>;
   };
-  /** OTLP/HTTP endpoint, from Observability. @example "http://jaeger:4318" */
+  /**
+   * OTLP/HTTP endpoint, from Observability.
+   * @example "http://jaeger:4318"
+   * @default (required)
+   */
   otlpEndpoint: pulumi.Input<string>;
   /**
    * Admin API key (`hs_<id>_<secret>`). Generated when unset.
    * @default a generated key
+   * @example config.requireSecret("adminKey")
    */
   adminKey?: pulumi.Input<string>;
   /**
    * Log level.
    * @default "info"
+   * @example "debug"
    */
   logLevel?: (typeof LOG_LEVELS)[number];
-  /** ServiceAccount annotations (e.g. `eks.amazonaws.com/role-arn` for S3 on EKS). */
+  /**
+   * ServiceAccount annotations (e.g. `eks.amazonaws.com/role-arn` for S3 on EKS).
+   * @default undefined
+   * @example { "eks.amazonaws.com/role-arn": data.s3RoleArn }
+   */
   serviceAccountAnnotations?: Record<string, pulumi.Input<string>>;
-  /** Resources that must be ready first (DataServices, Observability). */
+  /**
+   * Resources that must be ready first (DataServices, Observability).
+   * @default []
+   * @example [data, observability]
+   */
   dependsOn?: pulumi.Resource[];
 }
 

@@ -27,7 +27,11 @@ export interface S3Connection {
 }
 
 export interface DataServicesArgs {
-  /** Where Postgres, Redis and MinIO run (a Docker engine or a Kubernetes namespace). */
+  /**
+   * Where Postgres, Redis and MinIO run (a Docker engine or a Kubernetes namespace).
+   * @default (required)
+   * @example new DockerEnvironment("env").host
+   */
   host: WorkloadHost;
   /**
    * Postgres, the control plane's database.
@@ -35,9 +39,15 @@ export interface DataServicesArgs {
    * @example { storage: "50 GB", image: "postgres:16.4-alpine" }
    */
   postgres?: {
-    /** Volume size. @default "10 GB" */
+    /**
+     * Volume size.
+     * @default "10 GB"
+     */
     storage?: Size;
-    /** Image. @default "postgres:16-alpine" */
+    /**
+     * Image.
+     * @default "postgres:16-alpine"
+     */
     image?: string;
   };
   /**
@@ -46,9 +56,15 @@ export interface DataServicesArgs {
    * @example { storage: "4 GB" }
    */
   redis?: {
-    /** Volume size (append-only file). @default "2 GB" */
+    /**
+     * Volume size (append-only file).
+     * @default "2 GB"
+     */
     storage?: Size;
-    /** Image. @default "redis:7.4-alpine" */
+    /**
+     * Image.
+     * @default "redis:7.4-alpine"
+     */
     image?: string;
   };
   /**
@@ -57,16 +73,26 @@ export interface DataServicesArgs {
    * @example { storage: "100 GB", bucket: "functions" }
    */
   objectStore?: {
-    /** Volume size. @default "20 GB" */
+    /**
+     * Volume size.
+     * @default "20 GB"
+     */
     storage?: Size;
-    /** Bucket for code packages. @default "hotswap-code" */
+    /**
+     * Bucket for code packages.
+     * @default "hotswap-code"
+     */
     bucket?: string;
-    /** Image. @default "minio/minio:RELEASE.2025-04-22T22-12-26Z" */
+    /**
+     * Image.
+     * @default "minio/minio:RELEASE.2025-04-22T22-12-26Z"
+     */
     image?: string;
   };
   /**
    * aws only: use RDS for PostgreSQL, ElastiCache for Redis and an S3 bucket instead of running them in the cluster.
    * @default undefined (in-cluster services)
+   * @example { vpcId, subnetIds, allowedCidr: "10.0.0.0/16", region: "us-east-1", oidcProviderArn, oidcProviderUrl, namespace: "hotswap", serviceAccounts: ["control-plane", "runner-*"] }
    */
   managed?: Omit<ManagedDataArgs, "postgresStorage" | "bucket">;
 }

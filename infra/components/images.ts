@@ -44,52 +44,63 @@ export interface PlatformImagesArgs {
    * Registry host (and optional path) images are tagged for. Images are named `<registry>/hotswap/<image>:<version>`;
    * without a registry they are `hotswap/<image>:<version>`.
    * @example "ghcr.io/acme"
+   * @default undefined (local images only)
    */
   registry?: pulumi.Input<string>;
   /**
    * Push to `registry` (or `repositories`). Kubernetes clusters pull from it; the docker target needs no push.
    * @default true when `registry` or `repositories` is set
+   * @example false
    */
   push?: boolean;
   /**
    * Load the images into the local Docker engine (the docker target runs them from there).
    * @default false
+   * @example true
    */
   load?: boolean;
   /**
    * Base images: the official ones from Docker Hub, or the local `hotswap/base-*` images that
    * `npm run images -- --offline` builds (no registry needed).
    * @default "official"
+   * @example "offline"
    */
   bases?: "official" | "offline";
   /**
    * Build the function runtime images (`hotswap/runtime-<id>:<version>`) as well.
    * @default true
+   * @example false
    */
   runtimes?: boolean;
   /**
    * Use this control-plane image instead of building one.
    * @example "ghcr.io/acme/hotswap/control-plane:0.1.0"
+   * @default undefined (built from infra/docker/control-plane.Dockerfile)
    */
   controlPlaneImage?: string;
   /**
    * Use this runner image instead of building one.
    * @example "ghcr.io/acme/hotswap/runner:0.1.0"
+   * @default undefined (built from infra/docker/runner.Dockerfile)
    */
   runnerImage?: string;
   /**
    * Repository per image name (`control-plane`, `runner`, `runtime-nodejs20`, ...), e.g. ECR repository URLs.
    * Images listed here are tagged `<repository>:<version>` instead of using `registry`.
    * @default {}
+   * @example { "control-plane": repo.repositoryUrl }
    */
   repositories?: Record<string, pulumi.Input<string>>;
   /**
    * Credentials for `registry` (e.g. from `aws.ecr.getAuthorizationTokenOutput`). Kept in memory only.
+   * @default undefined (the Docker CLI's credentials)
+   * @example { address: "ghcr.io", username: "bot", password: config.requireSecret("ghcrToken") }
    */
   registryAuth?: { address: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
   /**
    * Build context of the control-plane and runner images.
    * @default the repository root
+   * @example "/src/hotswap"
    */
   context?: string;
 }

@@ -27,41 +27,52 @@ export interface ScrapeTargets {
 }
 
 export interface ObservabilityArgs {
-  /** Where Jaeger, Prometheus and Grafana run. */
+  /**
+   * Where Jaeger, Prometheus and Grafana run.
+   * @default (required)
+   * @example new KubernetesEnvironment("env").host
+   */
   host: WorkloadHost;
   /**
    * What Prometheus scrapes.
    * @example { controlPlane: { name: "control-plane", port: 8080 }, runnerPools: [{ name: "default", hosts: ["runner-default"], port: 8081 }] }
+   * @default (required)
    */
   scrape: ScrapeTargets;
   /**
    * How long Prometheus keeps samples.
    * @default "15 days"
+   * @example "30 days"
    */
   retention?: Duration;
   /**
    * Prometheus volume size.
    * @default "10 GB"
+   * @example "50 GB"
    */
   storage?: Size;
   /**
    * Run Grafana, provisioned with Prometheus and Jaeger data sources and the dashboards in `dashboardsDir`.
    * @default false
+   * @example true
    */
   grafana?: boolean;
   /**
    * Directory with Grafana dashboards (`*.json`) and Prometheus alert rules (`alerts/*.yml`).
    * @default "<repository>/dashboards"
+   * @example "./my-dashboards"
    */
   dashboardsDir?: string;
   /**
    * Docker only: host ports for the UIs, bound to the loopback.
    * @default { jaeger: 16686, prometheus: 9090, grafana: 3000 }
+   * @example { grafana: 3001 }
    */
   ports?: { jaeger?: number; prometheus?: number; grafana?: number };
   /**
    * Image overrides.
    * @default { jaeger: "jaegertracing/all-in-one:1.65.0", prometheus: "prom/prometheus:v2.55.1", grafana: "grafana/grafana:11.4.0" }
+   * @example { prometheus: "prom/prometheus:v3.5.0" }
    */
   images?: Partial<typeof OBSERVABILITY_IMAGES>;
 }

@@ -10,7 +10,7 @@ import type { Cpu, Duration, Size } from "../units.ts";
 import type { LOG_LEVELS, Target } from "../config.ts";
 import type { Taint, WorkloadHost } from "../targets/workload.ts";
 import { DockerEnvironment } from "../targets/docker.ts";
-import { KubernetesEnvironment } from "../targets/kubernetes.ts";
+import { KubernetesEnvironment } from "../targets/kubernetes-environment.ts";
 import { AwsEnvironment } from "../targets/aws.ts";
 import { RUNTIME_IDS } from "../../platform/src/protocol/runtimes.ts";
 import { PlatformImages, type BuiltImage } from "./images.ts";
@@ -21,38 +21,98 @@ import { RUNNER_PORT, RunnerPool } from "./runner-pool.ts";
 import { ArgsCheck } from "./validate.ts";
 
 export interface PlatformRunnerPoolArgs {
-  /** Pool name (RUNNER_POOL). @example "default" */
+  /**
+   * Pool name (RUNNER_POOL).
+   * @example "default"
+   * @default (required)
+   */
   name: string;
-  /** Runners (nodes on aws). @default 1 */
+  /**
+   * Runners (nodes on aws).
+   * @default 1
+   * @example 3
+   */
   size?: number;
-  /** Memory per runner for function instances. @default "4096 MB" */
+  /**
+   * Memory per runner for function instances.
+   * @default "4096 MB"
+   * @example "16 GB"
+   */
   memory?: Size;
-  /** CPU per runner for function instances. @default "2 vCPU" */
+  /**
+   * CPU per runner for function instances.
+   * @default "2 vCPU"
+   * @example "4 vCPU"
+   */
   cpu?: Cpu;
-  /** Most instances per runner. @default 16 */
+  /**
+   * Most instances per runner.
+   * @default 16
+   * @example 32
+   */
   maxInstances?: number;
-  /** RUNNER_LABELS. @default {} @example { tier: "fast" } */
+  /**
+   * RUNNER_LABELS.
+   * @default {}
+   * @example { tier: "fast" }
+   */
   labels?: Record<string, string>;
-  /** Node labels the runners are scheduled on. @default {} @example { "hotswap.dev/runner": "true" } */
+  /**
+   * Node labels the runners are scheduled on.
+   * @default {}
+   * @example { "hotswap.dev/runner": "true" }
+   */
   nodeLabels?: Record<string, string>;
-  /** Taints of the pool's nodes. @default [] @example [{ key: "hotswap.dev/runner", value: "true", effect: "NoSchedule" }] */
+  /**
+   * Taints of the pool's nodes.
+   * @default []
+   * @example [{ key: "hotswap.dev/runner", value: "true", effect: "NoSchedule" }]
+   */
   taints?: Taint[];
-  /** Kubernetes: `dind` sidecar or the node's Docker socket. @default "dind" */
+  /**
+   * Kubernetes: `dind` sidecar or the node's Docker socket.
+   * @default "dind"
+   * @example "host"
+   */
   dockerSocket?: "dind" | "host";
-  /** aws: EC2 instance type of the pool's nodes. @default "m6i.large" */
+  /**
+   * aws: EC2 instance type of the pool's nodes.
+   * @default "m6i.large"
+   * @example "m6i.2xlarge"
+   */
   instanceType?: string;
-  /** aws: most nodes. @default size */
+  /**
+   * aws: most nodes.
+   * @default size
+   * @example 6
+   */
   maxSize?: number;
 }
 
 export interface PlatformArgs {
-  /** Where to run: one Docker host, any Kubernetes cluster, or a new EKS cluster. @example "docker" */
+  /**
+   * Where to run: one Docker host, any Kubernetes cluster, or a new EKS cluster.
+   * @example "docker"
+   * @default (required)
+   */
   target: Target;
-  /** Image tag of the built images. @example "0.1.0" */
+  /**
+   * Image tag of the built images.
+   * @example "0.1.0"
+   * @default (required)
+   */
   version: string;
-  /** Log level of the control plane and runners. @default "info" */
+  /**
+   * Log level of the control plane and runners.
+   * @default "info"
+   * @example "debug"
+   */
   logLevel?: (typeof LOG_LEVELS)[number];
-  /** Admin API key; generated when unset. @default a generated `hs_<id>_<secret>` */
+  /**
+   * Admin API key; generated when unset.
+   * @default a generated `hs_<id>_<secret>`
+   * @example config.requireSecret("adminKey")
+   */
   adminKey?: pulumi.Input<string>;
   /**
    * Images. See PlatformImages.
@@ -81,6 +141,7 @@ export interface PlatformArgs {
   /**
    * Data services. See DataServices. `managed` (aws only) uses RDS, ElastiCache and S3.
    * @default { managed: false, postgres: { storage: "10 GB" }, redis: { storage: "2 GB" }, objectStore: { storage: "20 GB", bucket: "hotswap-code" } }
+   * @example { managed: true, postgres: { instanceClass: "db.r6g.large" } }
    */
   data?: {
     managed?: boolean;
@@ -92,11 +153,13 @@ export interface PlatformArgs {
   /**
    * Observability. See Observability.
    * @default { grafana: false, retention: "15 days", storage: "10 GB" }
+   * @example { grafana: true, retention: "30 days" }
    */
   observability?: { grafana?: boolean; retention?: Duration; storage?: Size };
   /**
    * docker target. See DockerEnvironment.
    * @default { bindAddress: "127.0.0.1", apiPort: 8080, socket: "/var/run/docker.sock", socketGroup: "0" }
+   * @example { apiPort: 18080 }
    */
   docker?: { bindAddress?: string; apiPort?: number; socket?: string; socketGroup?: string };
   /**
@@ -108,6 +171,7 @@ export interface PlatformArgs {
   /**
    * aws target. See AwsEnvironment.
    * @example { region: "us-east-1", systemNodes: { instanceType: "t3.large", size: 2 } }
+   * @default undefined (required on the aws target)
    */
   aws?: { region: string; kubernetesVersion?: string; vpcCidr?: string; availabilityZones?: number; systemNodes?: { instanceType?: string; size?: number } };
 }

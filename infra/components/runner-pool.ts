@@ -19,26 +19,44 @@ const EKS_TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_
 
 /** The pool's nodes on aws: an EKS managed node group. */
 export interface RunnerNodeGroupArgs {
-  /** The EKS cluster. */
+  /**
+   * The EKS cluster.
+   * @default (required)
+   * @example awsEnvironment.cluster
+   */
   cluster: eks.Cluster;
-  /** IAM role of the nodes. */
+  /**
+   * IAM role of the nodes.
+   * @default (required)
+   * @example nodeRole.arn
+   */
   nodeRoleArn: pulumi.Input<string>;
-  /** Subnets the nodes go in (private). */
+  /**
+   * Subnets the nodes go in (private).
+   * @default (required)
+   * @example network.privateSubnetIds
+   */
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * EC2 instance type.
    * @default "m6i.large"
+   * @example "m6i.2xlarge"
    */
   instanceType?: string;
   /**
    * Most nodes the group may scale to.
    * @default the pool's size (at least 1)
+   * @example 6
    */
   maxSize?: number;
 }
 
 export interface RunnerPoolArgs {
-  /** Where the runners run. */
+  /**
+   * Where the runners run.
+   * @default (required)
+   * @example new KubernetesEnvironment("env").host
+   */
   host: WorkloadHost;
   /**
    * Pool name (RUNNER_POOL), also the node label `hotswap.dev/pool` on aws.
@@ -46,33 +64,46 @@ export interface RunnerPoolArgs {
    * @example "gpu"
    */
   name?: string;
-  /** Runner image (see PlatformImages). @example "hotswap/runner:0.1.0" */
+  /**
+   * Runner image (see PlatformImages).
+   * @example "hotswap/runner:0.1.0"
+   * @default (required)
+   */
   image: pulumi.Input<string>;
-  /** Digest of a locally built image; Docker replaces the containers when it changes. */
+  /**
+   * Digest of a locally built image; Docker replaces the containers when it changes.
+   * @default undefined (a pulled image)
+   * @example images.runner.digest
+   */
   imageDigest?: pulumi.Input<string>;
   /**
    * Runners in the pool (and nodes, on aws).
    * @default 1
+   * @example 4
    */
   size?: number;
   /**
    * Memory each runner offers to function instances (RUNNER_MEMORY_MB).
    * @default "4096 MB"
+   * @example "16 GB"
    */
   memory?: Size;
   /**
    * CPU each runner's function instances share (the dind sidecar's request on Kubernetes).
    * @default "2 vCPU"
+   * @example "4 vCPU"
    */
   cpu?: Cpu;
   /**
    * Most function instances per runner (RUNNER_MAX_INSTANCES).
    * @default 16
+   * @example 64
    */
   maxInstances?: number;
   /**
    * Execution backend (RUNNER_BACKEND).
    * @default "docker"
+   * @example "process"
    */
   backend?: "docker" | "process";
   /**
@@ -97,15 +128,32 @@ export interface RunnerPoolArgs {
    * Kubernetes: where the Docker engine comes from. `dind` runs a privileged `docker:dind` sidecar;
    * `host` mounts the node's /var/run/docker.sock (nodes must run Docker). Docker always uses the host's.
    * @default "dind"
+   * @example "host"
    */
   dockerSocket?: "dind" | "host";
-  /** Control plane URL (HOTSWAP_CONTROL_PLANE_URL), from ControlPlane. */
+  /**
+   * Control plane URL (HOTSWAP_CONTROL_PLANE_URL), from ControlPlane.
+   * @default (required)
+   * @example controlPlane.internalUrl
+   */
   controlPlaneUrl: pulumi.Input<string>;
-  /** Shared secret with the control plane (secret), from ControlPlane. */
+  /**
+   * Shared secret with the control plane (secret), from ControlPlane.
+   * @default (required)
+   * @example controlPlane.clusterSecret
+   */
   clusterSecret: pulumi.Input<string>;
-  /** Redis URL (secret), from DataServices. */
+  /**
+   * Redis URL (secret), from DataServices.
+   * @default (required)
+   * @example data.redisUrl
+   */
   redisUrl: pulumi.Input<string>;
-  /** S3 code store (runners fetch code), from DataServices. */
+  /**
+   * S3 code store (runners fetch code), from DataServices.
+   * @default (required)
+   * @example data.s3
+   */
   s3: {
     endpoint: pulumi.Input<string>;
     bucket: pulumi.Input<string>;
@@ -113,15 +161,34 @@ export interface RunnerPoolArgs {
     accessKeyId?: pulumi.Input<string>;
     secretAccessKey?: pulumi.Input<string>;
   };
-  /** OTLP/HTTP endpoint, from Observability. */
+  /**
+   * OTLP/HTTP endpoint, from Observability.
+   * @default (required)
+   * @example observability.otlpEndpoint
+   */
   otlpEndpoint: pulumi.Input<string>;
-  /** @default "info" */
+  /**
+   * @default "info"
+   * @example "debug"
+   */
   logLevel?: (typeof LOG_LEVELS)[number];
-  /** aws: create the pool's nodes as an EKS managed node group. */
+  /**
+   * aws: create the pool's nodes as an EKS managed node group.
+   * @default undefined (the cluster's existing nodes)
+   * @example { ...awsEnvironment.nodeGroupBase(), instanceType: "m6i.2xlarge", maxSize: 6 }
+   */
   nodeGroup?: RunnerNodeGroupArgs;
-  /** ServiceAccount annotations (e.g. `eks.amazonaws.com/role-arn` for S3 on EKS). */
+  /**
+   * ServiceAccount annotations (e.g. `eks.amazonaws.com/role-arn` for S3 on EKS).
+   * @default undefined
+   * @example { "eks.amazonaws.com/role-arn": data.s3RoleArn }
+   */
   serviceAccountAnnotations?: Record<string, pulumi.Input<string>>;
-  /** Resources that must be ready first (the ControlPlane). */
+  /**
+   * Resources that must be ready first (the ControlPlane).
+   * @default []
+   * @example [controlPlane]
+   */
   dependsOn?: pulumi.Resource[];
 }
 
@@ -207,9 +274,12 @@ export class RunnerPool extends pulumi.ComponentResource {
       image: args.image,
       imageDigest: args.imageDigest,
       args: ["runner"],
+      // The pod IP, not a guess from the interfaces: a dind sidecar adds docker0 to the pod's network.
+      fieldEnv: host.kind === "kubernetes" ? { POD_IP: "status.podIP" } : undefined,
       env: {
         HOTSWAP_CONTROL_PLANE_URL: args.controlPlaneUrl,
         RUNNER_LISTEN: `0.0.0.0:${RUNNER_PORT}`,
+        ...(host.kind === "kubernetes" ? { RUNNER_ADVERTISE_URL: `http://$(POD_IP):${RUNNER_PORT}` } : {}),
         RUNNER_POOL: poolName,
         RUNNER_LABELS: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(","),
         RUNNER_MEMORY_MB: String(toMegabytes(memory)),

@@ -74,6 +74,7 @@ const COMMON_FIELDS = ["strategy", "analysis", "timeout", "onConflict"];
 export const DEFAULT_ROLLOUT_TIMEOUT = "1 hour";
 const DEFAULTS = { canaryPercentage: 10, canaryDuration: "5 minutes", stepPercentage: 10, stepInterval: "1 minute", batchInterval: "1 minute" };
 
+const DAY_MS = 86_400_000;
 const got = (value: unknown) => ` (got ${JSON.stringify(value ?? null)})`;
 const isInt = (v: unknown, min: number, max: number) => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 const isFraction = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 1;
@@ -154,24 +155,33 @@ function checkRollout(rollout: Record<string, any>, fail: (p: string, r: string)
       fail(`rollout.${key}`, `rollout.${key} applies to ${users.join(" and ")} only${own}`);
     }
   }
-  const percent = (key: string) => {
+  // The deployments API's ranges, checked here so `pulumi preview` already names the field.
+  const percent = (key: string, max: 99 | 100) => {
     const v = rollout[key];
-    if (v !== undefined && !isUnknown(v) && !isInt(v, 1, 99)) fail(`rollout.${key}`, `rollout.${key} must be an integer percentage from 1 to 99${got(v)}`);
+    const ok = typeof v === "number" && Number.isFinite(v) && v > 0 && (max === 99 ? v < 100 : v <= 100);
+    if (v !== undefined && !isUnknown(v) && !ok) {
+      fail(`rollout.${key}`, `rollout.${key} must be a percentage more than 0 and ${max === 99 ? "less than 100" : "at most 100"}${got(v)}`);
+    }
   };
-  const duration = (key: string, where = `rollout.${key}`, value = rollout[key]) => {
-    if (value !== undefined && !isUnknown(value) && parseDuration(value) === undefined) fail(where, `${where} ${DURATION_HINT}${got(value)}`);
+  const duration = (key: string, where = `rollout.${key}`, value = rollout[key], maxMs = DAY_MS, minMs = 1000) => {
+    if (value === undefined || isUnknown(value)) return;
+    const ms = parseDuration(value);
+    if (ms === undefined) fail(where, `${where} ${DURATION_HINT}${got(value)}`);
+    else if (ms < minMs || ms > maxMs) fail(where, `${where} must be from ${formatDuration(minMs)} to ${formatDuration(maxMs)}${got(value)}`);
   };
-  percent("percentage");
-  percent("batchPercentage");
+  percent("percentage", strategy === "canary" ? 99 : 100);
+  percent("batchPercentage", 100);
   duration("duration");
   duration("interval");
   duration("rollbackWindow");
-  duration("timeout");
+  duration("timeout", "rollout.timeout", rollout.timeout, 7 * DAY_MS);
   if (rollout.batchSize !== undefined && !isUnknown(rollout.batchSize) && !isInt(rollout.batchSize, 1, 10_000)) {
     fail("rollout.batchSize", `rollout.batchSize must be a number of runners, an integer ≥ 1${got(rollout.batchSize)}`);
   }
   if (rollout.batchSize !== undefined && rollout.batchPercentage !== undefined) {
     fail("rollout.batchSize", 'Cannot set both "batchSize" and "batchPercentage": a rolling batch is a number of runners or a share of them');
+  } else if (strategy === "rolling" && rollout.batchSize === undefined && rollout.batchPercentage === undefined) {
+    fail("rollout.batchSize", '"rolling" needs rollout.batchSize (runners per batch) or rollout.batchPercentage (percent of runners per batch)');
   }
   if (rollout.onConflict !== undefined && !isUnknown(rollout.onConflict) && rollout.onConflict !== "fail" && rollout.onConflict !== "cancel") {
     fail("rollout.onConflict", `rollout.onConflict must be "fail" (the default: stop if another deployment owns the alias) or "cancel" (roll that deployment back and start this one)${got(rollout.onConflict)}`);
@@ -184,26 +194,27 @@ function checkRollout(rollout: Record<string, any>, fail: (p: string, r: string)
       for (const key of Object.keys(analysis)) {
         if (!ANALYSIS_FIELDS.includes(key)) fail(`rollout.analysis.${key}`, `rollout.analysis.${key} is not an analysis setting; the settings are ${ANALYSIS_FIELDS.join(", ")}`);
       }
-      duration("interval", "rollout.analysis.interval", analysis.interval);
-      duration("maxP99", "rollout.analysis.maxP99", analysis.maxP99);
-      if (analysis.maxErrorRate !== undefined && !isUnknown(analysis.maxErrorRate) && !isFraction(analysis.maxErrorRate)) {
-        fail("rollout.analysis.maxErrorRate", `rollout.analysis.maxErrorRate must be a fraction from 0 to 1, like 0.05 for 5%${got(analysis.maxErrorRate)}`);
-      }
-      for (const key of ["maxErrorRateIncrease", "maxP99Increase"]) {
+      duration("interval", "rollout.analysis.interval", analysis.interval, 3_600_000);
+      duration("maxP99", "rollout.analysis.maxP99", analysis.maxP99, DAY_MS, 1);
+      const fraction = (key: string, example: string) => {
         const v = analysis[key];
-        if (v !== undefined && !isUnknown(v) && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) {
-          fail(`rollout.analysis.${key}`, `rollout.analysis.${key} must be a margin over the current version ≥ 0, like 0.5 for 50% more${got(v)}`);
-        }
+        if (v !== undefined && !isUnknown(v) && !isFraction(v)) fail(`rollout.analysis.${key}`, `rollout.analysis.${key} must be a fraction from 0 to 1, like ${example}${got(v)}`);
+      };
+      fraction("maxErrorRate", "0.05 for 5%");
+      fraction("maxErrorRateIncrease", "0.02 for 2 percentage points more than the current version");
+      const p99Increase = analysis.maxP99Increase;
+      if (p99Increase !== undefined && !isUnknown(p99Increase) && !(typeof p99Increase === "number" && Number.isFinite(p99Increase) && p99Increase > 0)) {
+        fail("rollout.analysis.maxP99Increase", `rollout.analysis.maxP99Increase must be a fraction more than 0, like 0.5 for 50% slower than the current version${got(p99Increase)}`);
       }
-      if (analysis.minRequests !== undefined && !isUnknown(analysis.minRequests) && !isInt(analysis.minRequests, 0, 1_000_000_000)) {
-        fail("rollout.analysis.minRequests", `rollout.analysis.minRequests must be an integer ≥ 0${got(analysis.minRequests)}`);
+      if (analysis.minRequests !== undefined && !isUnknown(analysis.minRequests) && !isInt(analysis.minRequests, 1, 1_000_000_000)) {
+        fail("rollout.analysis.minRequests", `rollout.analysis.minRequests must be an integer ≥ 1${got(analysis.minRequests)}`);
       }
     }
   }
   // pulumi up must wait long enough for the rollout's own schedule.
   const timeoutMs = parseDuration(rollout.timeout ?? DEFAULT_ROLLOUT_TIMEOUT);
   const planned = strategy === "canary" ? parseDuration(rollout.duration ?? DEFAULTS.canaryDuration) : undefined;
-  if (timeoutMs !== undefined && planned !== undefined && timeoutMs <= planned) {
+  if (timeoutMs !== undefined && planned !== undefined && planned <= DAY_MS && timeoutMs <= planned) {
     fail("rollout.timeout", `rollout.timeout (${formatDuration(timeoutMs)}) must be longer than the canary's duration (${formatDuration(planned)}), or pulumi up stops waiting before the rollout can finish`);
   }
 }

@@ -13,28 +13,38 @@ import type { Duration } from "./units.ts";
 
 export const ALIAS_TYPE = "pulumi-nodejs:dynamic/hotswap:Alias";
 
-/** When a rollout is rolled back: thresholds checked every analysis interval on the new version's metrics. */
+/** When a rollout is rolled back: thresholds the platform checks every analysis interval on the new version's metrics. */
 export interface AnalysisArgs {
   /**
-   * How often the platform analyses the new version's metrics.
-   * @default the platform's ("30 seconds")
+   * How often the platform judges the new version's metrics (1 second to 1 hour).
+   * @default "30 seconds"
    */
   interval?: Duration;
   /**
    * Roll back when the new version's error rate exceeds this fraction.
-   * @example 0.05
+   * @default 0.05
    */
   maxErrorRate?: number;
   /**
    * Roll back when the new version's p99 latency exceeds this.
+   * @default no limit
    * @example "500 ms"
    */
   maxP99?: Duration;
-  /** Roll back when the error rate exceeds the current version's by this relative margin (0.5 = 50% more). */
+  /**
+   * Roll back when the new version's error rate exceeds the current version's by more than this (absolute: 0.02 = 2 points).
+   * @default off
+   */
   maxErrorRateIncrease?: number;
-  /** Roll back when p99 exceeds the current version's by this relative margin (0.5 = 50% more). */
+  /**
+   * Roll back when the new version's p99 exceeds the current version's by more than this fraction (0.5 = 50% slower).
+   * @default off
+   */
   maxP99Increase?: number;
-  /** Requests the new version must have served before a threshold can trigger a rollback. */
+  /**
+   * Requests an interval needs before it is judged.
+   * @default 20
+   */
   minRequests?: number;
 }
 
@@ -47,7 +57,8 @@ export interface RolloutArgs {
    */
   strategy: RolloutStrategy;
   /**
-   * canary: the share of traffic on the new version during the canary; linear: the share added per step (1-99).
+   * canary: percent of traffic on the new version during the canary (more than 0, less than 100);
+   * linear: percent added per step (more than 0, at most 100).
    * @default 10
    */
   percentage?: number;
@@ -61,9 +72,9 @@ export interface RolloutArgs {
    * @default "1 minute"
    */
   interval?: Duration;
-  /** rolling: runners per batch. */
+  /** rolling: runners per batch (set this or `batchPercentage`). */
   batchSize?: number;
-  /** rolling: share of runners per batch (1-99). */
+  /** rolling: percent of runners per batch (set this or `batchSize`). */
   batchPercentage?: number;
   /** blue-green: how long the old version stays warm for a fast rollback. */
   rollbackWindow?: Duration;

@@ -32,14 +32,15 @@ function weightsText(weights: Record<string, number> | undefined): string {
   return `, traffic ${parts.join(" / ")}`;
 }
 
+/** One line per change of status, phase or traffic share (`progress` is the new version's percent of traffic). */
 function progressLine(inputs: AliasInputs, d: DeploymentView): string {
   const phase = d.phase ? `, phase ${d.phase}` : "";
-  const progress = typeof d.progress === "number" ? `, ${d.progress}% done` : "";
-  return `${label(inputs)}: rollout to version ${inputs.version} ${d.status}${phase}${progress}${weightsText(d.currentWeights ?? d.weights)}`;
+  const progress = typeof d.progress === "number" ? `, ${d.progress}% of traffic on version ${inputs.version}` : weightsText(d.currentWeights ?? d.weights);
+  return `${label(inputs)}: rollout to version ${inputs.version} ${d.status}${phase}${progress}`;
 }
 
 function eventLine(inputs: AliasInputs, e: DeploymentEvent): string {
-  const transition = e.fromStatus || e.toStatus ? ` ${e.fromStatus ?? "?"} → ${e.toStatus ?? "?"}` : "";
+  const transition = e.toStatus ? (e.fromStatus ? ` ${e.fromStatus} → ${e.toStatus}` : ` → ${e.toStatus}`) : "";
   const reason = e.reason ? `: ${e.reason}` : "";
   return `${label(inputs)}: ${e.type ?? "event"}${transition}${weightsText(e.weights ?? undefined)}${reason}`;
 }
@@ -82,6 +83,7 @@ export async function runRollout(conn: Connection, inputs: AliasInputs, fromVers
   const deadline = Date.now() + timeoutMs;
   const seen = new Set<string>();
   let lastLine = "";
+  let lastEvent = "";
   let failingSince: number | undefined;
   for (;;) {
     const r = await getDeployment(conn, id);
@@ -99,7 +101,11 @@ export async function runRollout(conn: Connection, inputs: AliasInputs, fromVers
         const key = eventKey(events[i]!, i);
         if (seen.has(key)) continue;
         seen.add(key);
-        await report(inputs, eventLine(inputs, events[i]!));
+        // Repeated verdicts ("not judged: 0 of 20 requests needed") are reported once.
+        const text = eventLine(inputs, events[i]!);
+        if (text === lastEvent) continue;
+        lastEvent = text;
+        await report(inputs, text);
       }
       const line = progressLine(inputs, d);
       if (line !== lastLine) {
@@ -110,7 +116,7 @@ export async function runRollout(conn: Connection, inputs: AliasInputs, fromVers
       if (FINAL.includes(d.status)) {
         const verb = d.status === "RolledBack" ? "was rolled back" : "failed";
         throw new Error(
-          `${label(inputs)}: the ${rollout.strategy} rollout to version ${inputs.version} ${verb}: ${finalReason(d).replace(/[.\s]+$/, "")}. The alias is back on version ${fromVersion}, and the stack keeps version ${fromVersion}, so the next \`pulumi up\` tries again. Details: GET /api/v1/deployments/${id}.`,
+          `${label(inputs)}: the ${rollout.strategy} rollout to version ${inputs.version} ${verb}: ${finalReason(d).replace(/[.\s]+$/, "")}. The alias is back on version ${fromVersion}, and the stack keeps version ${fromVersion}, so the next \`pulumi up\` tries again. Details: GET ${conn.endpoint.replace(/\/+$/, "")}/api/v1/deployments/${id}.`,
         );
       }
     }

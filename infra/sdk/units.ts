@@ -56,6 +56,7 @@ export function toIsoDuration(ms: number): string {
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+  if (ms % 86_400_000 === 0) return plural(ms / 86_400_000, "day");
   if (ms % 3_600_000 === 0) return plural(ms / 3_600_000, "hour");
   if (ms % 60_000 === 0) return plural(ms / 60_000, "minute");
   return plural(ms / 1000, "second");

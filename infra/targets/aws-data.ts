@@ -10,26 +10,77 @@ import { toGigabytes, type Size } from "../units.ts";
 import type { S3Connection } from "../components/data-services.ts";
 
 export interface ManagedDataArgs {
-  /** VPC of the EKS cluster. */
+  /**
+   * VPC of the EKS cluster.
+   * @default (required)
+   * @example network.vpcId
+   */
   vpcId: pulumi.Input<string>;
-  /** Private subnets for the RDS and ElastiCache subnet groups. */
+  /**
+   * Private subnets for the RDS and ElastiCache subnet groups.
+   * @default (required)
+   * @example network.privateSubnetIds
+   */
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** Clients connect from this CIDR (the VPC's): pods on EKS use VPC addresses. */
+  /**
+   * Clients connect from this CIDR (the VPC's): pods on EKS use VPC addresses.
+   * @default (required)
+   * @example "10.0.0.0/16"
+   */
   allowedCidr: pulumi.Input<string>;
+  /**
+   * AWS region of the bucket (the S3 endpoint is derived from it).
+   * @default (required)
+   * @example "us-east-1"
+   */
   region: string;
-  /** The cluster's IAM OIDC provider, for IAM roles for service accounts. */
+  /**
+   * The cluster's IAM OIDC provider, for IAM roles for service accounts.
+   * @default (required)
+   * @example cluster.oidcProviderArn
+   */
   oidcProviderArn: pulumi.Input<string>;
-  /** Its issuer URL without `https://`. */
+  /**
+   * Its issuer URL without `https://`.
+   * @default (required)
+   * @example cluster.oidcIssuer
+   */
   oidcProviderUrl: pulumi.Input<string>;
-  /** Namespace and ServiceAccount names (glob patterns allowed) that may use the S3 role. */
+  /**
+   * Namespace of the ServiceAccounts that may use the S3 role.
+   * @default (required)
+   * @example "hotswap"
+   */
   namespace: string;
+  /**
+   * ServiceAccount names (glob patterns allowed) that may use the S3 role.
+   * @default (required)
+   * @example ["control-plane", "runner-*"]
+   */
   serviceAccounts: string[];
-  /** @default "db.t4g.small" */
+  /**
+   * RDS instance class.
+   * @default "db.t4g.small"
+   * @example "db.r6g.large"
+   */
   postgresInstanceClass?: string;
-  /** @default "cache.t4g.small" */
+  /**
+   * ElastiCache node type.
+   * @default "cache.t4g.small"
+   * @example "cache.r7g.large"
+   */
   redisNodeType?: string;
+  /**
+   * RDS storage (at least 20 GB).
+   * @default (required)
+   * @example "50 GB"
+   */
   postgresStorage: Size;
-  /** Bucket name prefix (S3 names are global; a suffix is added). */
+  /**
+   * Bucket name prefix (S3 names are global; a suffix is added).
+   * @default (required)
+   * @example "hotswap-code"
+   */
   bucket: string;
 }
 

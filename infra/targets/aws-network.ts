@@ -10,14 +10,20 @@ export interface NetworkArgs {
   /**
    * VPC CIDR (a /16 to /20: it is split into 16 equal subnets).
    * @default "10.0.0.0/16"
+   * @example "10.20.0.0/16"
    */
   cidr?: string;
   /**
    * Availability zones to spread subnets over (EKS needs at least 2).
    * @default 2
+   * @example 3
    */
   availabilityZones?: number;
-  /** Tags on every resource. @default {} */
+  /**
+   * Tags on every resource.
+   * @default {}
+   * @example { team: "platform" }
+   */
   tags?: Record<string, string>;
 }
 

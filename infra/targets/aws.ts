@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import { Network } from "./aws-network.ts";
-import { KubernetesEnvironment } from "./kubernetes.ts";
+import { KubernetesEnvironment } from "./kubernetes-environment.ts";
 import { LABEL_PREFIX } from "./workload.ts";
 
 const NODE_POLICIES = [
@@ -20,41 +20,52 @@ const NODE_POLICIES = [
 ];
 
 export interface AwsEnvironmentArgs {
-  /** AWS region (`aws:region`). @example "us-east-1" */
+  /**
+   * AWS region (`aws:region`).
+   * @example "us-east-1"
+   * @default (required)
+   */
   region: string;
   /**
    * EKS cluster name; unique per account and region.
    * @default `hotswap-${pulumi.getStack()}`
+   * @example "hotswap-prod"
    */
   clusterName?: string;
   /**
    * Kubernetes version of the cluster.
    * @default "1.33"
+   * @example "1.32"
    */
   kubernetesVersion?: string;
   /**
    * VPC CIDR.
    * @default "10.0.0.0/16"
+   * @example "10.20.0.0/16"
    */
   vpcCidr?: string;
   /**
    * Availability zones.
    * @default 2
+   * @example 3
    */
   availabilityZones?: number;
   /**
    * Nodes for everything but the runners.
    * @default { instanceType: "t3.large", size: 2 }
+   * @example { instanceType: "m6i.large", size: 3 }
    */
   systemNodes?: { instanceType?: string; size?: number };
   /**
    * Namespace of the platform on the cluster.
    * @default "hotswap"
+   * @example "hotswap-prod"
    */
   namespace?: string;
   /**
    * Allow privileged pods (runner pools with a docker:dind sidecar).
    * @default true
+   * @example false
    */
   privileged?: boolean;
   /**

@@ -20,11 +20,13 @@ export interface DockerEnvironmentArgs {
   /**
    * Address published ports bind to. Keep the loopback unless a reverse proxy or firewall fronts the host.
    * @default "127.0.0.1"
+   * @example "0.0.0.0"
    */
   bindAddress?: string;
   /**
    * Path of the Docker socket on the host, mounted into runners.
    * @default "/var/run/docker.sock"
+   * @example "/run/user/1000/docker.sock"
    */
   socket?: string;
   /**
@@ -119,7 +121,7 @@ export class DockerHost implements WorkloadHost {
       const suffix = hosts.length === 1 ? "" : `-${i}`;
       const volumes: docker.types.input.ContainerVolume[] = [];
       if (spec.volume) {
-        const volume = new docker.Volume(`${prefix}${suffix}-volume`, { name: `${namePrefix}-${host}-data` }, opts({ retainOnDelete: true }));
+        const volume = new docker.Volume(`${prefix}${suffix}-volume`, { name: `${namePrefix}-${host}-data` }, opts());
         resources.push(volume);
         volumes.push({ volumeName: volume.name, containerPath: spec.volume.mountPath });
       }

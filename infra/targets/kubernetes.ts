@@ -1,8 +1,7 @@
 /**
- * The Kubernetes target: a `KubernetesEnvironment` component (the namespace, and a provider when a
- * kubeconfig context or an EKS kubeconfig is given) and the `KubernetesHost` that turns workload specs
- * into Deployments or StatefulSets with PVCs, Services, Secrets, ConfigMaps, ServiceAccounts with
- * least-privilege RBAC, NetworkPolicies, PodDisruptionBudgets and HorizontalPodAutoscalers.
+ * The Kubernetes host: turns workload specs into Deployments or StatefulSets with PVCs, Services,
+ * Secrets, ConfigMaps, ServiceAccounts with least-privilege RBAC, NetworkPolicies,
+ * PodDisruptionBudgets and HorizontalPodAutoscalers, in one namespace (see KubernetesEnvironment).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -17,82 +16,6 @@ type VolumeMount = k8sInput.core.v1.VolumeMount;
 export const DIND_IMAGE = "docker:27-dind";
 const DIND_SOCKET_DIR = "/run/dind";
 
-export interface KubernetesEnvironmentArgs {
-  /**
-   * Namespace every HotSwap object lives in. It is created by this component.
-   * @default "hotswap"
-   */
-  namespace?: string;
-  /**
-   * Kubeconfig context to use. Unset uses the ambient kubeconfig's current context.
-   * @example "kind-hotswap"
-   */
-  context?: string;
-  /**
-   * A kubeconfig (YAML or JSON text) for the cluster, e.g. an EKS cluster's. Takes precedence over `context`.
-   */
-  kubeconfig?: pulumi.Input<string>;
-  /**
-   * Allow privileged pods in the namespace (the `docker:dind` sidecar of runner pools needs it).
-   * Sets the Pod Security admission level of the namespace.
-   * @default false
-   */
-  privileged?: boolean;
-  /** Pulumi stack name, recorded as `app.kubernetes.io/instance`. @default pulumi.getStack() */
-  instance?: string;
-  /**
-   * Resources the namespace (and so everything in it) waits for, e.g. a new cluster's node groups.
-   * @default []
-   */
-  dependsOn?: pulumi.Resource[];
-  /**
-   * StorageClass for persistent volumes.
-   * @default the cluster's default StorageClass
-   */
-  storageClass?: string;
-}
-
-/** Namespace and provider for the kubernetes and aws targets. */
-export class KubernetesEnvironment extends pulumi.ComponentResource {
-  readonly host: KubernetesHost;
-  readonly namespace: k8s.core.v1.Namespace;
-  readonly provider?: k8s.Provider;
-
-  constructor(name: string, args: KubernetesEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
-    const namespace = args.namespace ?? "hotswap";
-    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace)) {
-      throw new pulumi.RunError(`KubernetesEnvironment "${name}": namespace must be a DNS label (a-z, 0-9, '-'), got "${namespace}"`);
-    }
-    super("hotswap:index:KubernetesEnvironment", name, {}, opts);
-    const { privileged = false, instance = pulumi.getStack() } = args;
-
-    if (args.kubeconfig !== undefined || args.context !== undefined) {
-      this.provider = new k8s.Provider(
-        `${name}-provider`,
-        { kubeconfig: args.kubeconfig, context: args.kubeconfig === undefined ? args.context : undefined, enableServerSideApply: true },
-        { parent: this },
-      );
-    }
-    this.namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      {
-        metadata: {
-          name: namespace,
-          labels: {
-            "app.kubernetes.io/part-of": "hotswap",
-            "app.kubernetes.io/instance": instance,
-            "pod-security.kubernetes.io/enforce": privileged ? "privileged" : "baseline",
-            "pod-security.kubernetes.io/warn": privileged ? "privileged" : "restricted",
-          },
-        },
-      },
-      { parent: this, provider: this.provider, dependsOn: args.dependsOn },
-    );
-    this.host = new KubernetesHost({ namespace, instance, provider: this.provider, namespaceResource: this.namespace, storageClass: args.storageClass });
-    this.registerOutputs({ namespace: this.namespace.metadata.name });
-  }
-}
-
 export interface KubernetesHostOptions {
   namespace: string;
   instance: string;
@@ -100,13 +23,13 @@ export interface KubernetesHostOptions {
   /** Every object depends on it so the namespace exists first. */
   namespaceResource?: pulumi.Resource;
   /** StorageClass for PVCs; unset uses the cluster default. */
-  storageClass?: string;
+  readonly storageClass?: string;
 }
 
 export class KubernetesHost implements WorkloadHost {
   readonly kind = "kubernetes" as const;
   readonly namespace: string;
-  storageClass?: string;
+  readonly storageClass?: string;
 
   constructor(private readonly options: KubernetesHostOptions) {
     this.namespace = options.namespace;
@@ -169,7 +92,10 @@ export class KubernetesHost implements WorkloadHost {
       resources.push(role, binding);
     }
 
-    const env: k8sInput.core.v1.EnvVar[] = Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value }));
+    const env: k8sInput.core.v1.EnvVar[] = [
+      ...Object.entries(spec.fieldEnv ?? {}).map(([name, fieldPath]) => ({ name, valueFrom: { fieldRef: { fieldPath } } })),
+      ...Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
+    ];
     if (spec.secretEnv && Object.keys(spec.secretEnv).length > 0) {
       const secretName = `${spec.name}-env`;
       const secret = new k8s.core.v1.Secret(

@@ -51,6 +51,11 @@ export interface WorkloadSpec {
   command?: string[];
   args?: pulumi.Input<string>[];
   env?: Record<string, pulumi.Input<string>>;
+  /**
+   * Kubernetes only: env from the downward API (name → fieldPath, e.g. `POD_IP: "status.podIP"`),
+   * declared first so `env` values can refer to them as `$(POD_IP)`.
+   */
+  fieldEnv?: Record<string, string>;
   /** Values that must stay secret: a Kubernetes Secret referenced by name, Docker env marked secret. */
   secretEnv?: Record<string, pulumi.Input<string>>;
   ports: Array<{ name: string; port: number }>;

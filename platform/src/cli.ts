@@ -1,6 +1,7 @@
 /**
  * The `hotswap` command line.
  *   hotswap server [--embedded-runner]   control plane (npm start runs this with the embedded runner)
+ *   hotswap runner                       a runner agent of the fleet (see runner/src/main.ts)
  *   hotswap version
  * Exit codes: 0 ok, 1 invalid configuration or start-up failure, 2 usage error.
  */
@@ -11,8 +12,12 @@ import pkg from "../../package.json" with { type: "json" };
 const USAGE = `Usage: hotswap <command> [options]
 
 Commands:
-  server [--embedded-runner]   Run the control plane. The embedded runner executes functions
-                               in this process's children (the default; npm start uses it).
+  server [--embedded-runner]   Run the control plane. With --embedded-runner (what npm start
+                               uses) it executes functions in this process's children; without
+                               it, it routes invocations to the fleet of \`hotswap runner\`
+                               processes registered in Redis (REDIS_URL is required).
+  runner                       Run a runner agent: it registers through Redis, heartbeats, and
+                               executes the invocations the control planes route to it.
   version                      Print the version.
 
 Configuration comes from the environment; see the README's configuration table.`;
@@ -22,6 +27,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "server":
       return runServer(rest);
+    case "runner": {
+      const { runRunnerCommand } = await import("../../runner/src/main.ts");
+      return runRunnerCommand(rest, process.env);
+    }
     case "version":
     case "--version":
       process.stdout.write(`hotswap ${pkg.version}\n`);
@@ -60,7 +69,7 @@ async function runServer(args: string[]): Promise<number> {
   const { startServer } = await import("./server.ts");
   let server;
   try {
-    server = await startServer(config, log);
+    server = await startServer(config, log, { runners: args.includes("--embedded-runner") ? "embedded" : "fleet" });
   } catch (e) {
     log.fatal({ err: e }, "start-up failed");
     process.stderr.write(`hotswap: start-up failed: ${(e as Error).message}\n`);

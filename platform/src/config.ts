@@ -62,29 +62,30 @@ const ConfigSchema = z
     HOTSWAP_QUEUE_TIMEOUT_MS: intInRange(10000, 0, 600000),
     /** Seconds SIGTERM waits for in-flight invocations before stopping instances anyway. */
     HOTSWAP_SHUTDOWN_GRACE: intInRange(30, 0, 3600),
-  })
-  .superRefine((c, ctx) => {
-    if (c.S3_ENDPOINT && !c.S3_BUCKET) {
-      ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required when S3_ENDPOINT is set" });
-    }
-    if (c.S3_BUCKET && !c.S3_ENDPOINT) {
-      ctx.addIssue({ code: "custom", path: ["S3_ENDPOINT"], message: "is required when S3_BUCKET is set" });
-    }
-    if (Boolean(c.S3_ACCESS_KEY_ID) !== Boolean(c.S3_SECRET_ACCESS_KEY)) {
-      ctx.addIssue({
-        code: "custom",
-        path: [c.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"],
-        message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together",
-      });
-    }
+    /** Shared secret presented to `hotswap runner` processes (fleet mode); the runners must have the same. */
+    HOTSWAP_CLUSTER_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
+    /** Prefix of every state-store key and channel, so several clusters can share one Redis. */
+    HOTSWAP_REDIS_PREFIX: z.preprocess(emptyToUndefined, z.string().max(128).default("")),
   });
+
+/** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
+function crossFieldIssues(env: Record<string, string | undefined>): string[] {
+  const set = (k: string) => typeof env[k] === "string" && env[k]!.trim() !== "";
+  const issues: string[] = [];
+  if (set("S3_ENDPOINT") && !set("S3_BUCKET")) issues.push("S3_BUCKET: is required when S3_ENDPOINT is set");
+  if (set("S3_BUCKET") && !set("S3_ENDPOINT")) issues.push("S3_ENDPOINT: is required when S3_BUCKET is set");
+  if (set("S3_ACCESS_KEY_ID") !== set("S3_SECRET_ACCESS_KEY")) {
+    issues.push(`${set("S3_ACCESS_KEY_ID") ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"}: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together`);
+  }
+  return issues;
+}
 
 export interface Config {
   port: number;
   host: string;
   dataDir: string;
   database: { kind: "postgres"; url: string } | { kind: "pglite"; dir: string };
-  state: { kind: "redis"; url: string } | { kind: "memory" };
+  state: { kind: "redis"; url: string; keyPrefix?: string } | { kind: "memory" };
   codeStore:
     | { kind: "s3"; endpoint: string; bucket: string; region: string; accessKeyId?: string; secretAccessKey?: string }
     | { kind: "fs"; dir: string };
@@ -97,6 +98,8 @@ export interface Config {
   queueSize: number;
   queueTimeoutMs: number;
   shutdownGraceMs: number;
+  /** HOTSWAP_CLUSTER_SECRET: needed to route to a runner fleet (`hotswap server` without --embedded-runner). */
+  clusterSecret?: string;
 }
 
 export class ConfigError extends Error {
@@ -109,9 +112,11 @@ export class ConfigError extends Error {
 /** Parse and validate the environment. Throws ConfigError naming every invalid field. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = ConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
-  }
+  const issues = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)),
+    ...crossFieldIssues(env),
+  ];
+  if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const c = parsed.data;
   const dataDir = c.HOTSWAP_DATA_DIR;
   return {
@@ -119,7 +124,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: c.HOST,
     dataDir,
     database: c.DATABASE_URL ? { kind: "postgres", url: c.DATABASE_URL } : { kind: "pglite", dir: `${dataDir}/pglite` },
-    state: c.REDIS_URL ? { kind: "redis", url: c.REDIS_URL } : { kind: "memory" },
+    state: c.REDIS_URL ? { kind: "redis", url: c.REDIS_URL, ...(c.HOTSWAP_REDIS_PREFIX ? { keyPrefix: c.HOTSWAP_REDIS_PREFIX } : {}) } : { kind: "memory" },
     codeStore:
       c.S3_ENDPOINT && c.S3_BUCKET
         ? {
@@ -140,5 +145,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     queueSize: c.HOTSWAP_QUEUE_SIZE,
     queueTimeoutMs: c.HOTSWAP_QUEUE_TIMEOUT_MS,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
+    clusterSecret: c.HOTSWAP_CLUSTER_SECRET,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Composition root of the control plane: opens the stores named by the config (embedded ones
- * when unset), ensures an admin key, hosts the embedded runner, records per-version metrics, runs
+ * when unset), ensures an admin key, hosts the embedded runner or routes to the runner fleet
+ * (`hotswap runner` processes registered in Redis), records per-version metrics, runs
  * the rollout orchestrator (leader lease), serves the API, and shuts down gracefully (hand the
  * rollout lease over, stop accepting, drain in-flight invocations, flush metrics, close the stores).
  */
@@ -28,6 +29,7 @@ import { DeploymentAliasGuard, clusterNamespace, startRollouts } from "./deploym
 import { ProcessBackend } from "../../runner/src/backends/process/index.ts";
 import { CodeCache } from "../../runner/src/code-cache/code-cache.ts";
 import { LocalRunner } from "../../runner/src/local-runner.ts";
+import { ReservedConcurrencyGate, embeddedRunnersSource, startFleet, type Fleet } from "./fleet/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export interface RunningServer {
@@ -40,7 +42,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export interface ServerOptions {
+  /**
+   * "embedded" (the default, `--embedded-runner`): run functions in this process's children.
+   * "fleet": route invocations to the `hotswap runner` processes registered in Redis.
+   */
+  runners?: "embedded" | "fleet";
+}
+
+export async function startServer(config: Config, log: Logger, opts: ServerOptions = {}): Promise<RunningServer> {
+  const fleetMode = opts.runners === "fleet";
+  if (fleetMode) assertFleetConfig(config);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const opened: Array<{ close(): Promise<void> }> = [];
@@ -62,7 +74,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const backend = new ProcessBackend({
       onLog: (instanceId, stream, line) => log.info({ instance: instanceId, stream }, line),
     });
-    const runner = new LocalRunner({
+    const local = fleetMode ? undefined : new LocalRunner({
       id: `embedded-${hostname()}`,
       backend,
       codeCache: new CodeCache({ dir: join(dataDir, "code-cache"), codeStore }),
@@ -77,6 +89,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const routing = new RoutingTable(repos, state, { onError: (e) => log.warn({ err: e }, "routing refresh failed") });
     await routing.start();
     opened.push({ close: () => routing.stop() });
+
+    let fleet: Fleet | undefined;
+    if (fleetMode) {
+      fleet = await startFleet({ state, repos, routing, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }) });
+      opened.push({ close: () => fleet!.stop() });
+    }
+    // reservedConcurrency is enforced here, in front of whichever runner executes.
+    const runner = new ReservedConcurrencyGate(fleet?.runner ?? local!, fleet ? { state, onError: (e) => log.warn({ err: e }, "in-flight count broadcast failed") } : undefined);
+    await runner.start();
+    opened.push({ close: () => runner.stop() });
+    const runnerList = fleet?.runnerList ?? embeddedRunnersSource(local!);
 
     const functions = new FunctionService(repos, routing);
     const aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
@@ -105,7 +128,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       deployments: rollouts.service,
       invoker,
       runner,
-      health: { database, state, codeStore, runner },
+      health: { database, state, codeStore, runner, runnerList },
       backend: config.runnerBackend,
       auth: auth.middleware,
       log,
@@ -139,6 +162,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   } catch (e) {
     await closeAll();
     throw e;
+  }
+}
+
+/** Fleet mode needs Redis (registry, heartbeats, leases) and the secret runners expect. */
+function assertFleetConfig(config: Config): void {
+  const missing: string[] = [];
+  if (config.state.kind !== "redis") missing.push("REDIS_URL (runners register and heartbeat through Redis)");
+  if (!config.clusterSecret) missing.push("HOTSWAP_CLUSTER_SECRET (the shared secret runners require, at least 16 characters)");
+  if (missing.length > 0) {
+    throw new Error(
+      `hotswap server without --embedded-runner routes invocations to \`hotswap runner\` processes and needs ${missing.join(" and ")}. ` +
+        `Set them, or pass --embedded-runner to run functions in this process.`,
+    );
   }
 }
 

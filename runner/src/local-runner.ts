@@ -10,6 +10,7 @@ import type { ExecutionBackend } from "./backends/backend.ts";
 import type { CodeCache } from "./code-cache/code-cache.ts";
 import { CLOSED_MESSAGE, DRAINING_MESSAGE, platformError } from "./pool/outcomes.ts";
 import { VersionPool, type PoolLog, type StemSource, type VersionPoolStats } from "./pool/version-pool.ts";
+import { RunnerBudget, type RunnerCapacity } from "./fleet/runner-budget.ts";
 
 export interface LocalRunnerOptions {
   /** Runner id reported in status(). */
@@ -30,6 +31,12 @@ export interface LocalRunnerOptions {
   stopGraceMs?: number;
   /** Prewarmed stem instances to specialise on cold starts (a later issue). */
   stems?: StemSource;
+  /**
+   * Room for instances on the whole runner (RUNNER_MAX_INSTANCES, RUNNER_MEMORY_MB). When full, the
+   * longest-idle instance of another version is evicted; with none, a cold start is refused so the
+   * control plane can place it on another runner. Unlimited when unset.
+   */
+  capacity?: RunnerCapacity;
   log?: PoolLog;
 }
 
@@ -46,8 +53,13 @@ export class LocalRunner implements RunnerHandle {
   private readonly bySpec = new WeakMap<FunctionSpec, VersionPool>();
   private drainPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
+  /** Provisioning holds by specKey: instances the idle sweep keeps until `until`. */
+  private readonly holds = new Map<string, { count: number; until: number }>();
+  private readonly budget: RunnerBudget | undefined;
 
-  constructor(private readonly opts: LocalRunnerOptions) {}
+  constructor(private readonly opts: LocalRunnerOptions) {
+    this.budget = opts.capacity ? new RunnerBudget(opts.capacity, () => this.pools.values()) : undefined;
+  }
 
   /** Run one invocation. Never rejects: every failure is a platform-error outcome. Warm path: a WeakMap lookup, then the pool. */
   invoke(req: InvokeRequest): Promise<InvokeOutcome> {
@@ -57,7 +69,6 @@ export class LocalRunner implements RunnerHandle {
     return pool.invoke(req);
   }
 
-  /** What the backend can run on this host. */
   /** Start instances of a version until `count` are live (capped); resolves with the live count. */
   async prewarm(spec: FunctionSpec, count: number): Promise<number> {
     if (this.state !== "ready" || count <= 0) return 0;
@@ -66,6 +77,37 @@ export class LocalRunner implements RunnerHandle {
     return pool.prewarm(count);
   }
 
+  /**
+   * Keep `count` instances of a version initialised: start them, and have the idle sweep keep them
+   * for `holdMs` (provisioned concurrency, scheduled minimums; the fleet leader refreshes the hold).
+   * holdMs 0 or count 0 drops the hold; holdMs unset leaves it as it is (a one-off prewarm).
+   * `touch` restarts the idle period of idle instances (keep-warm). Resolves with the live instance count.
+   */
+  async provision(spec: FunctionSpec, count: number, opts: { holdMs?: number; touch?: boolean } = {}): Promise<number> {
+    const key = specKey(spec);
+    if (opts.holdMs !== undefined || count <= 0) {
+      if (count > 0 && opts.holdMs! > 0) this.holds.set(key, { count, until: Date.now() + opts.holdMs! });
+      else this.holds.delete(key);
+    }
+    if (this.state !== "ready") return 0;
+    if (count <= 0) return this.pools.get(key)?.stats().instances ?? 0;
+    let pool = this.bySpec.get(spec);
+    if (pool === undefined || pool.retired) pool = this.poolFor(spec);
+    return pool.prewarm(count, { touch: opts.touch });
+  }
+
+  /** Invocation slots of this version free right now on this runner (0 when it has no instance). */
+  freeSlots(spec: FunctionSpec): number {
+    const pool = this.bySpec.get(spec) ?? this.pools.get(specKey(spec));
+    return pool === undefined || pool.retired ? 0 : pool.freeSlots();
+  }
+
+  /** Memory (MB) held by live and starting instances, when the runner has a capacity. */
+  memoryInUse(): number {
+    return this.budget?.usedMemoryMb ?? 0;
+  }
+
+  /** What the backend can run on this host. */
   runtimes(): Promise<RuntimeAvailability[]> {
     return this.opts.backend.runtimes();
   }
@@ -90,6 +132,11 @@ export class LocalRunner implements RunnerHandle {
   /** Per-version detail (instances, starting, warm idle, in flight, queued), for metrics and debugging. */
   poolStats(): VersionPoolStats[] {
     return [...this.pools.values()].map((p) => p.stats());
+  }
+
+  /** poolStats() with each version's function name and number, for heartbeats. */
+  versionStats(): Array<VersionPoolStats & { functionName: string; version: number }> {
+    return [...this.pools.values()].map((p) => ({ ...p.stats(), functionName: p.functionName, version: p.version }));
   }
 
   /** Throws with a message naming the dependency (interpreter, Docker) when the backend cannot run anything. */
@@ -134,6 +181,8 @@ export class LocalRunner implements RunnerHandle {
         initErrorCacheMs: o.initErrorCacheMs,
         stopGraceMs: o.stopGraceMs,
         stems: o.stems,
+        budget: this.budget,
+        floor: () => this.heldCount(key),
         log: o.log,
         onEmpty: (p) => {
           if (this.pools.get(p.key) === p) this.pools.delete(p.key);
@@ -145,7 +194,15 @@ export class LocalRunner implements RunnerHandle {
     return pool;
   }
 
+  private heldCount(key: string): number {
+    const hold = this.holds.get(key);
+    if (hold === undefined) return 0;
+    if (Date.now() <= hold.until) return hold.count;
+    this.holds.delete(key);
+    return 0;
+  }
+
   private refusal(): InvokeOutcome {
-    return platformError("ServiceUnavailable", this.state === "draining" ? DRAINING_MESSAGE : CLOSED_MESSAGE);
+    return { ...platformError("ServiceUnavailable", this.state === "draining" ? DRAINING_MESSAGE : CLOSED_MESSAGE), refused: true };
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * HotSwap Node.js bootstrap (zero npm dependencies). Picks the protocol from the environment:
- * - HOTSWAP_CHANNEL_FD / HOTSWAP_CHANNEL_SOCKET: the fast channel (runtimes/PROTOCOL.md);
+ * - HOTSWAP_CHANNEL_FD / HOTSWAP_CHANNEL_SOCKET / HOTSWAP_CHANNEL_TCP: the fast channel (runtimes/PROTOCOL.md);
  * - otherwise AWS_LAMBDA_RUNTIME_API: the AWS Lambda Runtime API, with _HANDLER and LAMBDA_TASK_ROOT.
  * Its stdout/stderr are the function's log; protocol data only ever crosses the channel.
  */
@@ -29,8 +29,10 @@ process.on("uncaughtException", onFatal("exception"));
 process.on("unhandledRejection", onFatal("rejection"));
 const hooks = { onFatal: (fn) => (fatalHandler = fn) };
 
-function helloFrame() {
-  const header = JSON.stringify({ type: "hello", runtime: "node", version: process.version, pid: process.pid });
+function helloFrame(token) {
+  const hello = { type: "hello", runtime: "node", version: process.version, pid: process.pid };
+  if (token) hello.token = token;
+  const header = JSON.stringify(hello);
   const buf = Buffer.allocUnsafe(8 + Buffer.byteLength(header));
   buf.writeUInt32BE(buf.length - 8, 0);
   buf.writeUInt32BE(0, 4);
@@ -38,31 +40,42 @@ function helloFrame() {
   return buf;
 }
 
+/** One-time token that identifies this instance on a shared TCP listener (HOTSWAP_CHANNEL_TCP). */
+const token = env.HOTSWAP_CHANNEL_TOKEN;
+
 function startFast(socket) {
   // The channel variables are ours, not the function's: keep them out of its environment.
-  delete env.HOTSWAP_CHANNEL_FD;
-  delete env.HOTSWAP_CHANNEL_SOCKET;
+  for (const k of ["HOTSWAP_CHANNEL_FD", "HOTSWAP_CHANNEL_SOCKET", "HOTSWAP_CHANNEL_TCP", "HOTSWAP_CHANNEL_TOKEN"]) delete env[k];
   socket.setNoDelay?.(true);
   serveFastChannel(socket, hooks);
-  socket.write(helloFrame());
+  socket.write(helloFrame(token));
+}
+
+function connectFast(options, what) {
+  const socket = net.connect(options);
+  socket.once("connect", () => {
+    socket.removeAllListeners("error");
+    startFast(socket);
+  });
+  socket.once("error", (err) => {
+    process.stderr.write(`hotswap bootstrap: cannot connect to ${what}: ${err.message}\n`);
+    process.exit(1);
+  });
 }
 
 if (env.HOTSWAP_CHANNEL_FD) {
   const fd = Number(env.HOTSWAP_CHANNEL_FD);
   startFast(new net.Socket({ fd, readable: true, writable: true }));
 } else if (env.HOTSWAP_CHANNEL_SOCKET) {
-  const socket = net.connect(env.HOTSWAP_CHANNEL_SOCKET);
-  socket.once("connect", () => {
-    socket.removeAllListeners("error");
-    startFast(socket);
-  });
-  socket.once("error", (err) => {
-    process.stderr.write(`hotswap bootstrap: cannot connect to ${env.HOTSWAP_CHANNEL_SOCKET}: ${err.message}\n`);
-    process.exit(1);
-  });
+  connectFast(env.HOTSWAP_CHANNEL_SOCKET, env.HOTSWAP_CHANNEL_SOCKET);
+} else if (env.HOTSWAP_CHANNEL_TCP) {
+  // host:port, the host possibly a bracketed IPv6 address.
+  const addr = env.HOTSWAP_CHANNEL_TCP;
+  const colon = addr.lastIndexOf(":");
+  connectFast({ host: addr.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(addr.slice(colon + 1)) }, addr);
 } else if (env.AWS_LAMBDA_RUNTIME_API) {
   await serveRuntimeApi(env.AWS_LAMBDA_RUNTIME_API, env, hooks);
 } else {
-  process.stderr.write("hotswap bootstrap: set HOTSWAP_CHANNEL_FD, HOTSWAP_CHANNEL_SOCKET or AWS_LAMBDA_RUNTIME_API\n");
+  process.stderr.write("hotswap bootstrap: set HOTSWAP_CHANNEL_FD, HOTSWAP_CHANNEL_SOCKET, HOTSWAP_CHANNEL_TCP or AWS_LAMBDA_RUNTIME_API\n");
   process.exit(2);
 }

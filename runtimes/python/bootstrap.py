@@ -1,7 +1,7 @@
 """HotSwap Python bootstrap (standard library only; Python 3.11+).
 
-Speaks HotSwap's fast channel (runtimes/PROTOCOL.md) when HOTSWAP_CHANNEL_FD or
-HOTSWAP_CHANNEL_SOCKET is set, otherwise the AWS Lambda Runtime API (AWS_LAMBDA_RUNTIME_API).
+Speaks HotSwap's fast channel (runtimes/PROTOCOL.md) when HOTSWAP_CHANNEL_FD,
+HOTSWAP_CHANNEL_SOCKET or HOTSWAP_CHANNEL_TCP is set, otherwise the AWS Lambda Runtime API (AWS_LAMBDA_RUNTIME_API).
 Runs Lambda-style handlers `handler(event, context)` named `module.sub.func`.
 Its stdout/stderr are the function's log; protocol data only ever crosses the channel.
 """
@@ -193,9 +193,11 @@ class FastChannel:
         return json.loads(header), body
 
 
-def serve_fast(chan):
+def serve_fast(chan, token=None):
     state = {"fn": None, "info": None}
     hello = {"type": "hello", "runtime": "python", "version": "%d.%d.%d" % sys.version_info[:3], "pid": os.getpid()}
+    if token:
+        hello["token"] = token
     chan.send(json.dumps(hello).encode())
 
     def handle(header, body):
@@ -384,6 +386,8 @@ def main():
         except (AttributeError, ValueError):
             pass
     env = os.environ
+    # One-time token identifying this instance on a shared TCP listener; never the function's.
+    token = env.pop("HOTSWAP_CHANNEL_TOKEN", None)
     if env.get("HOTSWAP_CHANNEL_FD"):
         fd = int(env.pop("HOTSWAP_CHANNEL_FD"))
         serve_fast(FastChannel(socket.socket(fileno=fd)))
@@ -396,10 +400,20 @@ def main():
             sys.stderr.write("hotswap bootstrap: cannot connect to %s: %s\n" % (path, e))
             _exit(1)
         serve_fast(FastChannel(sock))
+    elif env.get("HOTSWAP_CHANNEL_TCP"):
+        addr = env.pop("HOTSWAP_CHANNEL_TCP")
+        host, _, port = addr.rpartition(":")
+        try:
+            sock = socket.create_connection((host.strip("[]"), int(port)))
+        except (OSError, ValueError) as e:
+            sys.stderr.write("hotswap bootstrap: cannot connect to %s: %s\n" % (addr, e))
+            _exit(1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        serve_fast(FastChannel(sock), token)
     elif env.get("AWS_LAMBDA_RUNTIME_API"):
         serve_runtime_api(env["AWS_LAMBDA_RUNTIME_API"])
     else:
-        sys.stderr.write("hotswap bootstrap: set HOTSWAP_CHANNEL_FD, HOTSWAP_CHANNEL_SOCKET or AWS_LAMBDA_RUNTIME_API\n")
+        sys.stderr.write("hotswap bootstrap: set HOTSWAP_CHANNEL_FD, HOTSWAP_CHANNEL_SOCKET, HOTSWAP_CHANNEL_TCP or AWS_LAMBDA_RUNTIME_API\n")
         _exit(2)
 
 

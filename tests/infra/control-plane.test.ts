@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { container, dockerContainers, dockerContainerRaw, dockerEnv, envOf, isSecret, k8sObject, k8sRaw, podSpec, run, unsecret, valueOf } from "./support/infra.ts";
 
 const { ControlPlane } = await import("../../infra/components/control-plane.ts");
-const { KubernetesEnvironment } = await import("../../infra/targets/kubernetes.ts");
+const { KubernetesEnvironment } = await import("../../infra/targets/kubernetes-environment.ts");
 const { DockerEnvironment } = await import("../../infra/targets/docker.ts");
 
 const wiring = {

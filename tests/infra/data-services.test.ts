@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { container, dockerContainerRaw, dockerContainers, dockerEnv, envOf, isSecret, k8sObject, k8sObjects, k8sRaw, podSpec, run, unsecret, valueOf } from "./support/infra.ts";
 
 const { DataServices } = await import("../../infra/components/data-services.ts");
-const { KubernetesEnvironment } = await import("../../infra/targets/kubernetes.ts");
+const { KubernetesEnvironment } = await import("../../infra/targets/kubernetes-environment.ts");
 const { DockerEnvironment } = await import("../../infra/targets/docker.ts");
 
 const onKubernetes = (args: Record<string, unknown> = {}) =>

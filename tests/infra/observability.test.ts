@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { container, dockerContainers, isSecret, k8sObject, k8sRaw, podSpec, run, valueOf, REPO_ROOT } from "./support/infra.ts";
 
 const { Observability } = await import("../../infra/components/observability.ts");
-const { KubernetesEnvironment } = await import("../../infra/targets/kubernetes.ts");
+const { KubernetesEnvironment } = await import("../../infra/targets/kubernetes-environment.ts");
 const { DockerEnvironment } = await import("../../infra/targets/docker.ts");
 
 const scrape = {

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { container, dockerContainers, dockerContainerRaw, dockerEnv, envOf, isSecret, k8sObject, k8sRaw, podSpec, run, unsecret } from "./support/infra.ts";
 
 const { RunnerPool } = await import("../../infra/components/runner-pool.ts");
-const { KubernetesEnvironment } = await import("../../infra/targets/kubernetes.ts");
+const { KubernetesEnvironment } = await import("../../infra/targets/kubernetes-environment.ts");
 const { DockerEnvironment } = await import("../../infra/targets/docker.ts");
 
 const wiring = {
@@ -36,6 +36,8 @@ test("runs `size` runners with the pool's capacity and labels in their environme
   assert.equal(env.RUNNER_MAX_INSTANCES, "32");
   assert.equal(env.RUNNER_BACKEND, "docker");
   assert.equal(env.RUNNER_LISTEN, "0.0.0.0:8081");
+  assert.equal(env.RUNNER_ADVERTISE_URL, "http://$(POD_IP):8081", "advertises the pod IP from the downward API");
+  assert.deepEqual(runner.env[0], { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } });
   assert.equal(env.HOTSWAP_CONTROL_PLANE_URL, "http://control-plane.hs.svc.cluster.local");
   assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, "http://jaeger:4318");
   assert.equal(env.S3_ENDPOINT, "http://minio:9000");

@@ -19,6 +19,8 @@ exports.handler = async () => {
 };`,
   /** 300 ms slower than `ok`. */
   slow: () => `exports.handler = async () => { await new Promise((r) => setTimeout(r, 300)); return { label: "slow" }; };`,
+  /** Always throws. */
+  broken: () => `exports.handler = async () => { throw new Error("broken build"); };`,
   /** Sleeps event.ms (default 0). */
   sleepy: (label: string) => `exports.handler = async (event) => { await new Promise((r) => setTimeout(r, event.ms || 0)); return { label: ${JSON.stringify(label)} }; };`,
   /** A hook that fails when the deployment targets `failVersion`. */
@@ -75,6 +77,7 @@ export async function waitForDeployment(p: TestPlatform, id: string, pred: (d: a
 export const finished = (d: any) => ["Succeeded", "RolledBack", "Failed"].includes(d.status);
 
 export interface LoadResult {
+  /** 0 when the request failed without a response. */
   status: number;
   version: string | null;
   at: number;
@@ -97,13 +100,19 @@ export function startLoad(p: TestPlatform, name: string, opts: { concurrency?: n
   const body = JSON.stringify(opts.event ?? {});
   const loop = async () => {
     while (!stopped && Date.now() < deadline) {
-      const res = await fetch(`${p.url}/api/v1/functions/${name}/invoke`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json", ...opts.headers },
-        body,
-      });
-      await res.arrayBuffer();
-      results.push({ status: res.status, version: res.headers.get("x-hotswap-version"), at: Date.now() });
+      try {
+        const res = await fetch(`${p.url}/api/v1/functions/${name}/invoke`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json", ...opts.headers },
+          body,
+        });
+        await res.arrayBuffer();
+        results.push({ status: res.status, version: res.headers.get("x-hotswap-version"), at: Date.now() });
+      } catch {
+        // The control plane is gone (a chaos test killed it): record it and back off.
+        results.push({ status: 0, version: null, at: Date.now() });
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
   };
   const loops = Array.from({ length: opts.concurrency ?? 4 }, loop);

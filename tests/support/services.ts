@@ -92,11 +92,15 @@ export interface S3TestServer {
 
 /**
  * An S3-protocol server for tests. Uses TEST_S3_ENDPOINT when set (with TEST_S3_BUCKET), else starts
- * s3rver on 127.0.0.1 on a free port with a temporary directory.
+ * s3rver on 127.0.0.1 on a free port with a temporary directory. `own: true` always starts a
+ * private server (for tests that stop it).
  */
-export async function startS3Server(bucket = `hs-test-${randomBytes(4).toString("hex")}`): Promise<S3TestServer> {
+export async function startS3Server(
+  bucket = `hs-test-${randomBytes(4).toString("hex")}`,
+  opts: { own?: boolean; port?: number } = {},
+): Promise<S3TestServer> {
   const creds = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER", region: "us-east-1" };
-  if (env.TEST_S3_ENDPOINT) {
+  if (env.TEST_S3_ENDPOINT && !opts.own) {
     const { S3Client, CreateBucketCommand } = await import("@aws-sdk/client-s3");
     const client = new S3Client({
       endpoint: env.TEST_S3_ENDPOINT,
@@ -119,7 +123,7 @@ export async function startS3Server(bucket = `hs-test-${randomBytes(4).toString(
   }
   const { default: S3rver } = await import("s3rver");
   const directory = await mkdtemp(join(tmpdir(), "hs-s3-"));
-  const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({ address: "127.0.0.1", port: opts.port ?? 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const addr = (await server.run()) as { address: string; port: number };
   return {
     endpoint: `http://127.0.0.1:${addr.port}`,

@@ -17,6 +17,8 @@ import { intervalMs } from "./rollout-analysis.ts";
 import { STRATEGY_CONFIGS, type CreateDeploymentBody, type DeploymentStrategy } from "./schemas.ts";
 import { toSummary, toView } from "./views.ts";
 import { deploymentActor } from "./transitions.ts";
+import { aliasBeforeOf, weightsOf } from "./plan.ts";
+import type { AliasState } from "../functions/alias-service.ts";
 
 export type CommandAction = DeploymentCommand["action"];
 
@@ -79,7 +81,7 @@ export class DeploymentService {
     await this.deps.functions.require(fn);
     const versions = new Set((await repos.versions.list(fn)).map((v) => v.version));
     if (!versions.has(body.version)) throw versionNotFound(fn, body.version, 400);
-    await this.checkAlias(body);
+    const current = await this.checkAlias(body);
     for (const [hook, ref] of Object.entries(body.hooks)) {
       if (ref && !(await repos.functions.get(ref.functionName))) {
         throw new ApiError("ValidationError", `body field "hooks.${hook}": function "${ref.functionName}" does not exist. Create the hook function first.`);
@@ -96,6 +98,7 @@ export class DeploymentService {
       hooks: body.hooks as JsonObject,
       status: "Pending" as const,
       phase: "pending",
+      currentWeights: weightsOf(current),
       createdBy: actor.id,
     };
     let result = await repos.deployments.createExclusive(input);
@@ -117,7 +120,7 @@ export class DeploymentService {
     await repos.deployments.appendEvent(d.id, {
       type: "created",
       toStatus: "Pending",
-      weights: d.currentWeights,
+      weights: weightsOf(aliasBeforeOf(d)),
       reason: `created by ${actor.id}: ${d.strategy} from version ${d.fromVersion ?? "(none)"} to ${d.toVersion}`,
       data: { aliasBefore: d.aliasBefore },
     });
@@ -196,7 +199,8 @@ export class DeploymentService {
     }
   }
 
-  private async checkAlias(body: CreateDeploymentBody): Promise<void> {
+  /** Refuse aliases a deployment cannot start from; returns the alias as it is now. */
+  private async checkAlias(body: CreateDeploymentBody): Promise<AliasState | null> {
     const a = await this.deps.repos.aliases.get(body.functionName, body.alias);
     if (!a && body.strategy !== "Direct") {
       throw new ApiError(
@@ -209,6 +213,7 @@ export class DeploymentService {
     if (a && a.version === body.version && !split) {
       throw new ApiError("ValidationError", `Alias "${body.alias}" of function "${body.functionName}" already sends all traffic to version ${body.version}; there is nothing to deploy.`);
     }
+    return a ? { version: a.version, routingConfig: a.routingConfig, description: a.description } : null;
   }
 
   /** onConflict "cancel": roll the active deployment back and wait until it has finished. */

@@ -56,6 +56,9 @@ export class DeploymentDriver {
       if (d.status === "Pending") return await this.begin(d);
       const memo = this.memo(d.id);
       if (!memo.reconciled) {
+        // First step of this leadership term: fence out the previous leader, then make the alias
+        // match what the persisted phase and step planned (a crash can fall between row and alias writes).
+        d = await this.deps.transitions.claim(d);
         if (!["pending", "pre-traffic", "prewarm", "smoke", ...TERMINAL_PHASES].includes(d.phase)) await this.deps.transitions.reconcile(d);
         memo.reconciled = true;
       }
@@ -228,8 +231,10 @@ export class DeploymentDriver {
         if (d.phase === "bake") return t.finish(d, "Succeeded", `${by}; rollback window ended early`);
         return t.moveTo(d, "post-traffic", 0, { status: "InProgress", patch: { ...clear, pausedAt: null }, reason: `${by}; all traffic to version ${d.toVersion}` });
       case "rollback":
+        // The command stays queued until finish() clears it, so the caller sees RolledBack, not a half-way state.
+        if (d.phase === "rolling-back") return t.abort(d, "RolledBack", d.reason ?? by);
         if (closing) return reject(`the deployment is already in phase ${d.phase}`);
-        return t.abort(d, "RolledBack", by, { patch: clear });
+        return t.abort(d, "RolledBack", by);
     }
   }
 }

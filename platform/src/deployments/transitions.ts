@@ -66,6 +66,14 @@ export class Transitions {
     return updated;
   }
 
+  /**
+   * Record this leader's fencing token on the row without changing anything else. A new leader
+   * claims each deployment before acting on it, so a deposed leader's next write is refused.
+   */
+  async claim(d: Deployment): Promise<Deployment> {
+    return this.write(d, {});
+  }
+
   /** Record an event without changing state. */
   async note(d: Deployment, event: DeploymentEventInput): Promise<void> {
     this.leadership.token();

@@ -7,6 +7,7 @@ import { RUNTIME_IDS, RuntimeId, defaultProtocol, supportsProtocol, type Runtime
 import type { CreateFunctionBody, UpdateFunctionBody } from "./schemas.ts";
 import type { Repositories, FunctionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
+import { capacityOf, type CapacitySettings, type ScalingColumn } from "../fleet/capacity-settings.ts";
 
 export interface Actor {
   id: string;
@@ -46,11 +47,42 @@ export function toFunctionView(f: FunctionRecord) {
     protocol: f.protocol,
     instanceConcurrency: f.instanceConcurrency,
     maxInstances: f.maxInstances ?? null,
+    ...capacityOf(f),
     latestVersion: f.latestVersion > 0 ? f.latestVersion : null,
     createdAt: new Date(f.createdAt).toISOString(),
     updatedAt: new Date(f.updatedAt).toISOString(),
   };
 }
+
+const CAPACITY_KEYS = ["reservedConcurrency", "provisionedConcurrency", "keepWarm", "idleTimeout", "scheduledScaling"] as const;
+
+/** Capacity settings as the functions table stores them, after the checks that span several settings. */
+function capacityColumns(c: CapacitySettings) {
+  if (c.reservedConcurrency !== null && c.provisionedConcurrency > c.reservedConcurrency) {
+    throw new ApiError(
+      "ValidationError",
+      `provisionedConcurrency (${c.provisionedConcurrency}) cannot exceed reservedConcurrency (${c.reservedConcurrency}); lower it or raise reservedConcurrency.`,
+    );
+  }
+  const scaling: ScalingColumn = {};
+  if (c.idleTimeout !== null) scaling.idleTimeout = c.idleTimeout;
+  if (c.scheduledScaling.length > 0) scaling.schedules = c.scheduledScaling;
+  return {
+    reservedConcurrency: c.reservedConcurrency,
+    provisionedConcurrency: c.provisionedConcurrency,
+    keepWarm: c.keepWarm as Record<string, unknown> | null,
+    scaling: Object.keys(scaling).length > 0 ? (scaling as Record<string, unknown>) : null,
+  };
+}
+
+/** The capacity settings after applying the given (possibly partial) body over `base`. */
+function mergeCapacity(base: CapacitySettings, body: Partial<Record<(typeof CAPACITY_KEYS)[number], unknown>>): CapacitySettings {
+  const out: Record<string, unknown> = { ...base };
+  for (const k of CAPACITY_KEYS) if (body[k] !== undefined) out[k] = body[k];
+  return out as unknown as CapacitySettings;
+}
+
+const NO_CAPACITY: CapacitySettings = { reservedConcurrency: null, provisionedConcurrency: 0, keepWarm: null, idleTimeout: null, scheduledScaling: [] };
 
 export class FunctionService {
   constructor(
@@ -64,7 +96,14 @@ export class FunctionService {
     assertProtocol(runtime, protocol);
     let created: FunctionRecord;
     try {
-      created = await this.repos.functions.create({ ...body, runtime, protocol, maxInstances: body.maxInstances ?? null });
+      const { idleTimeout: _i, scheduledScaling: _s, ...settings } = body;
+      created = await this.repos.functions.create({
+        ...settings,
+        runtime,
+        protocol,
+        maxInstances: body.maxInstances ?? null,
+        ...capacityColumns(mergeCapacity(NO_CAPACITY, body)),
+      });
     } catch (e) {
       if ((e as Error).name === "DuplicateError") {
         throw new ApiError("FunctionAlreadyExists", `Function "${body.name}" already exists. Update it with PUT /api/v1/functions/${body.name} or pick another name.`);
@@ -97,7 +136,9 @@ export class FunctionService {
     const protocol =
       patch.protocol ?? (patch.runtime !== undefined && !supportsProtocol(runtime, before.protocol as RuntimeProtocol) ? defaultProtocol(runtime) : (before.protocol as RuntimeProtocol));
     assertProtocol(runtime, protocol);
-    const updated = await this.repos.functions.update(name, { ...patch, runtime, protocol });
+    const { idleTimeout: _i, scheduledScaling: _s, ...settings } = patch;
+    const capacity = CAPACITY_KEYS.some((k) => patch[k] !== undefined) ? capacityColumns(mergeCapacity(capacityOf(before), patch)) : {};
+    const updated = await this.repos.functions.update(name, { ...settings, ...capacity, runtime, protocol });
     if (!updated) throw functionNotFound(name);
     await this.audit(actor, "function.update", name, toFunctionView(before), toFunctionView(updated));
     await this.routing.invalidate(name);

@@ -11,6 +11,7 @@ import {
   MAX_TIMEOUT_SECONDS,
   MIN_MEMORY_MB,
 } from "../protocol/limits.ts";
+import { MAX_IDLE_TIMEOUT_MS, MIN_IDLE_TIMEOUT_MS, cronProblem, durationProblem } from "../fleet/capacity-settings.ts";
 
 /** Variables the platform sets itself; a function may not override them. */
 const RESERVED_ENV = /^(AWS_LAMBDA_.*|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|AWS_REGION|HOTSWAP_.*)$/;
@@ -35,6 +36,64 @@ export const Environment = z
   .openapi({ example: { GREETING: "hello" } });
 
 const Tags = z.record(z.string().max(128), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, "at most 50 tags");
+
+const TimeZone = z.string().min(1).max(64).openapi({ example: "Europe/Paris", description: "IANA time zone of the cron expression (default UTC)" });
+
+function checkCron(v: { schedule: string; timezone?: string }, ctx: z.RefinementCtx): void {
+  const problem = cronProblem(v.schedule, v.timezone);
+  if (problem) ctx.addIssue({ code: "custom", path: [problem.includes("time zone") ? "timezone" : "schedule"], message: problem });
+}
+
+export const KeepWarm = z
+  .object({
+    schedule: z.string().min(1).max(256).default("*/1 * * * *").openapi({
+      example: "*/5 * * * *",
+      description: "Cron expression (5 fields, or 6 with seconds first). On each fire, at least `instances` instances are made warm.",
+    }),
+    instances: z.number().int().min(1).max(100).default(1),
+    timezone: TimeZone.optional(),
+  })
+  .strict()
+  .superRefine(checkCron)
+  .openapi("KeepWarm");
+
+export const ScalingSchedule = z
+  .object({
+    schedule: z.string().min(1).max(256).openapi({ example: "0 9 * * 1-5", description: "Cron expression: when the window opens." }),
+    duration: z
+      .string()
+      .superRefine((v, ctx) => {
+        const p = durationProblem(v, 1000, 7 * 24 * 3600 * 1000);
+        if (p) ctx.addIssue({ code: "custom", message: p });
+      })
+      .openapi({ example: "PT8H", description: "ISO-8601 length of the window." }),
+    minInstances: z.number().int().min(1).max(1000),
+    timezone: TimeZone.optional(),
+  })
+  .strict()
+  .superRefine(checkCron)
+  .openapi("ScalingSchedule");
+
+const IdleTimeout = z
+  .string()
+  .superRefine((v, ctx) => {
+    const p = durationProblem(v, MIN_IDLE_TIMEOUT_MS, MAX_IDLE_TIMEOUT_MS);
+    if (p) ctx.addIssue({ code: "custom", message: p });
+  })
+  .openapi({ example: "PT10M", description: "ISO-8601: an instance idle this long is stopped (scale to zero). Default: the runner's HOTSWAP_IDLE_TIMEOUT." });
+
+/** Capacity settings (see platform/src/fleet/capacity-settings.ts): the same keys in create, update and the view. */
+const capacitySettings = {
+  reservedConcurrency: z.number().int().min(0).max(100000).nullable().openapi({
+    description: "Cap on concurrent invocations across the fleet; beyond it invocations get 429. 0 throttles every invocation. null: no cap.",
+  }),
+  provisionedConcurrency: z.number().int().min(0).max(1000).openapi({
+    description: "Instances of the version an unqualified invoke runs kept initialised across the fleet, placed again when a runner dies.",
+  }),
+  keepWarm: KeepWarm.nullable(),
+  idleTimeout: IdleTimeout.nullable(),
+  scheduledScaling: z.array(ScalingSchedule).max(20).openapi({ description: "Minimum instances for time windows opened by cron expressions." }),
+};
 
 const functionSettings = {
   /** Validated against the runtime list in the handler, so the error can list the valid ids. */
@@ -67,6 +126,11 @@ export const CreateFunctionBody = z
     protocol: functionSettings.protocol.optional(),
     instanceConcurrency: functionSettings.instanceConcurrency.default(1),
     maxInstances: functionSettings.maxInstances.optional(),
+    reservedConcurrency: capacitySettings.reservedConcurrency.optional(),
+    provisionedConcurrency: capacitySettings.provisionedConcurrency.default(0),
+    keepWarm: capacitySettings.keepWarm.optional(),
+    idleTimeout: capacitySettings.idleTimeout.optional(),
+    scheduledScaling: capacitySettings.scheduledScaling.default([]),
   })
   .strict()
   .openapi("CreateFunction");
@@ -84,6 +148,11 @@ export const UpdateFunctionBody = z
     protocol: functionSettings.protocol.optional(),
     instanceConcurrency: functionSettings.instanceConcurrency.optional(),
     maxInstances: functionSettings.maxInstances.optional(),
+    reservedConcurrency: capacitySettings.reservedConcurrency.optional(),
+    provisionedConcurrency: capacitySettings.provisionedConcurrency.optional(),
+    keepWarm: capacitySettings.keepWarm.optional(),
+    idleTimeout: capacitySettings.idleTimeout.optional(),
+    scheduledScaling: capacitySettings.scheduledScaling.optional(),
   })
   .strict()
   .openapi("UpdateFunction");
@@ -102,6 +171,11 @@ export const FunctionView = z
     protocol: z.string(),
     instanceConcurrency: z.number(),
     maxInstances: z.number().nullable(),
+    reservedConcurrency: z.number().nullable(),
+    provisionedConcurrency: z.number(),
+    keepWarm: z.object({ schedule: z.string(), instances: z.number(), timezone: z.string().optional() }).nullable(),
+    idleTimeout: z.string().nullable(),
+    scheduledScaling: z.array(z.object({ schedule: z.string(), duration: z.string(), minInstances: z.number(), timezone: z.string().optional() })),
     latestVersion: z.number().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),

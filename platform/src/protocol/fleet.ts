@@ -9,6 +9,7 @@
  * payload (or the platform error message) as the body, so neither side parses a JSON envelope.
  */
 import { z } from "zod";
+import { HEADER_COLD_START, HEADER_START } from "./headers.ts";
 import { FunctionSpec, type InvokeOutcome, type PlatformErrorCode, PlatformErrorCode as PlatformErrorCodeSchema } from "./invoke.ts";
 
 // ---- HTTP ------------------------------------------------------------------------------------
@@ -53,8 +54,8 @@ export function decodeSpec(header: string): FunctionSpec {
 /** Outcome headers of a runner's reply, as strings (the runner sets them; the control plane reads them). */
 export function outcomeHeaders(outcome: InvokeOutcome): Record<string, string> {
   const h: Record<string, string> = { [HEADER_OUTCOME]: outcome.kind };
-  if (outcome.coldStart !== undefined) h["x-hotswap-cold-start"] = String(outcome.coldStart);
-  if (outcome.start !== undefined) h["x-hotswap-start"] = outcome.start;
+  if (outcome.coldStart !== undefined) h[HEADER_COLD_START] = String(outcome.coldStart);
+  if (outcome.start !== undefined) h[HEADER_START] = outcome.start;
   if (outcome.durationMs !== undefined) h[HEADER_DURATION] = outcome.durationMs.toFixed(3);
   if (outcome.kind === "platform-error") {
     h[HEADER_ERROR_CODE] = outcome.code;
@@ -73,15 +74,15 @@ export function isPlatformErrorCode(code: string | undefined): code is PlatformE
 
 /**
  * Keep `count` instances of `spec` initialised on the runner: start them now, and keep them
- * through idle sweeps for `holdMs` (the leader refreshes the hold while it wants them). count 0
- * drops the hold. `touch` marks existing instances busy now (a keep-warm ping), so they start a
+ * through idle sweeps for `holdMs` (the leader refreshes the hold while it wants them). `touch` marks existing instances busy now (a keep-warm ping), so they start a
  * new idle period. `leaderToken` is the leader lease's fencing token: a runner ignores commands
  * carrying a token lower than the highest it has seen, so a deposed leader changes nothing.
  */
 export const ProvisionRequest = z.object({
   spec: FunctionSpec,
   count: z.number().int().min(0).max(1000),
-  holdMs: z.number().int().min(0).max(24 * 3600 * 1000).default(0),
+  /** Keep them through idle sweeps this long; 0 drops the hold; unset leaves any hold as it is (a one-off prewarm). */
+  holdMs: z.number().int().min(0).max(24 * 3600 * 1000).optional(),
   touch: z.boolean().default(false),
   leaderToken: z.number().int().nonnegative().optional(),
 });

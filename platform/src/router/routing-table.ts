@@ -13,6 +13,7 @@ import type { RuntimeId, RuntimeProtocol } from "../protocol/runtimes.ts";
 import type { StateStore, Unsubscribe } from "../state/state-store.ts";
 import type { Repositories, FunctionRecord, Version as VersionRecord, Alias as AliasRecord } from "../db/index.ts";
 import type { AbTestRule } from "../db/schema.ts";
+import { specCapacityFields } from "../fleet/capacity-settings.ts";
 
 export const ROUTING_CHANNEL = "hotswap:routing";
 
@@ -75,6 +76,8 @@ export function buildSpec(fn: FunctionRecord, v: VersionRecord): FunctionSpec {
     protocol: v.protocol as RuntimeProtocol,
     instanceConcurrency: v.instanceConcurrency,
     ...(fn.maxInstances ? { maxInstances: fn.maxInstances } : {}),
+    // Function-level capacity settings (idle timeout, reserved concurrency) that every version follows.
+    ...specCapacityFields(fn),
   };
 }
 

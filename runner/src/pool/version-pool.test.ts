@@ -69,7 +69,7 @@ test("reuses a warm instance: first invocation is a fresh cold start, the next o
   assert.equal(second.start, "warm");
   assert.equal(ok(first).instance, ok(second).instance);
   assert.equal(backend.startCalls, 1);
-  assert.deepEqual(pool.stats(), { key: pool.key, instances: 1, starting: 0, warmIdle: 1, inflight: 0, queued: 0 });
+  assert.deepEqual(pool.stats(), { key: pool.key, instances: 1, starting: 0, warmIdle: 1, inflight: 0, queued: 0, freeSlots: 1, held: 0 });
   await pool.close();
 });
 

@@ -80,6 +80,14 @@ export class VersionPool {
     this.waiters = new WaitQueue(opts.queueTimeoutMs, this.onWaitExpired, () => this.checkDrained());
   }
 
+  get functionName(): string {
+    return this.spec.functionName;
+  }
+
+  get version(): number {
+    return this.spec.version;
+  }
+
   /** Run one invocation on a warm instance, a new one, or after waiting in the queue. Never rejects. */
   invoke(req: InvokeRequest): Promise<InvokeOutcome> {
     if (this.state !== "open") return Promise.resolve(this.refusal());
@@ -487,6 +495,6 @@ export class VersionPool {
   }
 
   private refusal(): PlatformErrorOutcome {
-    return platformError("ServiceUnavailable", this.state === "closed" ? CLOSED_MESSAGE : DRAINING_MESSAGE);
+    return { ...platformError("ServiceUnavailable", this.state === "closed" ? CLOSED_MESSAGE : DRAINING_MESSAGE), refused: true };
   }
 }

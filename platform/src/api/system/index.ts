@@ -1,13 +1,17 @@
-/** GET /health (no auth) and GET /api/v1/runtimes. */
+/** GET /health (no auth), GET /api/v1/runtimes and GET /api/v1/runners. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, errorResponses } from "../openapi.ts";
 import type { RunnerHandle } from "../../protocol/runner.ts";
+import type { RunnersSource } from "../../fleet/runner-views.ts";
+import { runnersRoutes } from "../runners/index.ts";
 
 export interface HealthDeps {
   database: { ping(): Promise<void> };
   state: { ping(): Promise<void> };
   codeStore: { ping(): Promise<void> };
   runner: Pick<RunnerHandle, "healthCheck">;
+  /** The runners GET /api/v1/runners lists (the embedded runner, or the fleet). Not mounted when unset. */
+  runnerList?: RunnersSource;
   /** Per-check time limit. */
   timeoutMs?: number;
 }
@@ -106,5 +110,6 @@ export function systemRoutes(deps: HealthDeps & { runtimes: RunnerHandle["runtim
     return c.json(result, result.status === "ok" ? 200 : 503);
   });
   app.openapi(runtimes, async (c) => c.json({ backend: deps.backend, runtimes: await deps.runtimes() }, 200));
+  if (deps.runnerList) app.route("/", runnersRoutes(deps.runnerList));
   return app;
 }

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Duplex } from "node:stream";
@@ -16,8 +16,10 @@ import { runtimeFamily, supportsProtocol, type RuntimeId } from "../../../../pla
 import { BackendUnavailableError, InitError, type ExecutionBackend, type Instance, type StartOptions } from "../backend.ts";
 import { FastChannel } from "../../channel/fast-channel.ts";
 import { RuntimeApiServer } from "../../channel/runtime-api-server.ts";
-import { buildChildEnv } from "./child-env.ts";
-import type { LogSink } from "./log-lines.ts";
+import { buildChildEnv } from "../common/child-env.ts";
+import type { LogSink } from "../common/log-lines.ts";
+import { nodeHeapMb } from "../common/node-heap.ts";
+import { checkBootstrap } from "../common/provided-bootstrap.ts";
 import { MemoryWatch } from "./memory-watch.ts";
 import { ProcessInstance } from "./process-instance.ts";
 import { discoverRuntimes, type DiscoveryOptions, type Interpreter } from "./runtime-discovery.ts";
@@ -41,10 +43,7 @@ export interface ProcessBackendOptions extends DiscoveryOptions {
   stemDir?: string;
 }
 
-/** V8 heap for a memory size: what is left after room for code, stacks and buffers. */
-export function nodeHeapMb(memorySize: number): number {
-  return Math.max(32, Math.floor(memorySize * 0.85) - 32);
-}
+export { nodeHeapMb };
 
 export class ProcessBackend implements ExecutionBackend {
   readonly kind = "process" as const;
@@ -151,7 +150,6 @@ export class ProcessBackend implements ExecutionBackend {
       memorySize,
       child,
       spec: protocol === "fast" ? undefined : spec,
-      codeDir: protocol === "fast" ? undefined : codeDir,
       onLog: this.opts.onLog,
       memoryWatch: this.memoryWatch,
       initTimeoutMs: this.opts.initTimeoutMs ?? 10_000,
@@ -188,22 +186,6 @@ export class ProcessBackend implements ExecutionBackend {
   private discover() {
     this.discovery ??= discoverRuntimes(this.opts);
     return this.discovery;
-  }
-}
-
-/** A provided runtime needs an executable `bootstrap` at the root of its code. */
-function checkBootstrap(file: string): void {
-  let st;
-  try {
-    st = statSync(file);
-  } catch {
-    throw new InitError(`Couldn't find a bootstrap: a provided runtime needs an executable file named "bootstrap" at the root of the code (${file} does not exist).`, "Runtime.InvalidEntrypoint");
-  }
-  if (!st.isFile()) throw new InitError(`${file} is not a file; a provided runtime needs an executable file named "bootstrap".`, "Runtime.InvalidEntrypoint");
-  try {
-    accessSync(file, constants.X_OK);
-  } catch {
-    throw new InitError(`The bootstrap ${file} is not executable: run "chmod 755 bootstrap" before zipping the code.`, "Runtime.InvalidEntrypoint");
   }
 }
 

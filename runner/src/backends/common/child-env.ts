@@ -19,6 +19,8 @@ const RESERVED = new Set([
   "AWS_LAMBDA_RUNTIME_API",
   "HOTSWAP_CHANNEL_FD",
   "HOTSWAP_CHANNEL_SOCKET",
+  "HOTSWAP_CHANNEL_TCP",
+  "HOTSWAP_CHANNEL_TOKEN",
   "HOTSWAP_CONCURRENCY",
   "AWS_LAMBDA_MAX_CONCURRENCY",
 ]);
@@ -31,7 +33,7 @@ export interface ChildEnvInput {
   memorySize: number;
   spec?: FunctionSpec;
   codeDir?: string;
-  /** Protocol-specific variables: HOTSWAP_CHANNEL_FD or AWS_LAMBDA_RUNTIME_API. */
+  /** Protocol-specific variables: HOTSWAP_CHANNEL_FD, HOTSWAP_CHANNEL_TCP/TOKEN or AWS_LAMBDA_RUNTIME_API. */
   channel: Record<string, string>;
 }
 

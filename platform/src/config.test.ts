@@ -1,0 +1,59 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "./config.ts";
+
+test("defaults mean the embedded adapters under ./.hotswap on port 8080", () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 8080);
+  assert.equal(c.host, "127.0.0.1");
+  assert.deepEqual(c.database, { kind: "pglite", dir: "./.hotswap/pglite" });
+  assert.deepEqual(c.state, { kind: "memory" });
+  assert.deepEqual(c.codeStore, { kind: "fs", dir: "./.hotswap/code" });
+  assert.equal(c.runnerBackend, "process");
+  assert.equal(c.adminKey, undefined);
+});
+
+test("server URLs select the server adapters", () => {
+  const c = loadConfig({
+    PORT: "9000",
+    DATABASE_URL: "postgres://u:p@db:5432/hs",
+    REDIS_URL: "redis://cache:6379",
+    S3_ENDPOINT: "http://minio:9000",
+    S3_BUCKET: "code",
+    S3_ACCESS_KEY_ID: "a",
+    S3_SECRET_ACCESS_KEY: "b",
+    HOTSWAP_DATA_DIR: "/data",
+  });
+  assert.equal(c.port, 9000);
+  assert.deepEqual(c.database, { kind: "postgres", url: "postgres://u:p@db:5432/hs" });
+  assert.deepEqual(c.state, { kind: "redis", url: "redis://cache:6379" });
+  assert.equal(c.codeStore.kind, "s3");
+  assert.equal(c.dataDir, "/data");
+});
+
+test("empty strings count as unset", () => {
+  const c = loadConfig({ DATABASE_URL: "", PORT: "" });
+  assert.equal(c.database.kind, "pglite");
+  assert.equal(c.port, 8080);
+});
+
+test("names every invalid field at once", () => {
+  try {
+    loadConfig({ PORT: "70000", REDIS_URL: "http://x", RUNNER_BACKEND: "vm", HOTSWAP_ADMIN_KEY: "hs_AB_short", S3_ENDPOINT: "http://s3" });
+    assert.fail("expected ConfigError");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    const text = e.message;
+    for (const field of ["PORT", "REDIS_URL", "RUNNER_BACKEND", "HOTSWAP_ADMIN_KEY", "S3_BUCKET"]) assert.match(text, new RegExp(field));
+    assert.equal(e.issues.length, 5);
+  }
+});
+
+test("S3 credentials must come in pairs", () => {
+  assert.throws(() => loadConfig({ S3_ENDPOINT: "http://s3", S3_BUCKET: "b", S3_ACCESS_KEY_ID: "a" }), /S3_SECRET_ACCESS_KEY/);
+});
+
+test("accepts a well-formed admin key", () => {
+  const key = `hs_admin01_${"A1".repeat(20)}`;
+  assert.equal(loadConfig({ HOTSWAP_ADMIN_KEY: key }).adminKey, key);
+});

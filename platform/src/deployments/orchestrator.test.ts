@@ -1,0 +1,172 @@
+/**
+ * The rollout leader in-process: fencing of a deposed leader, takeover by another replica when the
+ * leader stops renewing its lease (resuming from the persisted phase), and commands queued on one
+ * replica applied by the leader on another. Embedded stores (PGlite in memory, memory state) and a
+ * fake runner keep it fast; the real processes are exercised by tests/rollouts/restart.test.ts.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { openDatabase, createRepositories, type Database, type Repositories } from "../db/index.ts";
+import { MemoryStateStore } from "../state/memory-state-store.ts";
+import type { Lease, StateStore } from "../state/state-store.ts";
+import { RoutingTable } from "../router/routing-table.ts";
+import { Invoker } from "../router/invoker.ts";
+import { FunctionService } from "../functions/function-service.ts";
+import { AliasService } from "../functions/alias-service.ts";
+import { CreateFunctionBody } from "../functions/schemas.ts";
+import { StateMetricsRecorder } from "../metrics/metrics-recorder.ts";
+import type { RunnerHandle } from "../protocol/runner.ts";
+import { DeploymentAliasGuard, startRollouts, type Rollouts } from "./index.ts";
+import { LeadershipLost, Transitions } from "./transitions.ts";
+
+const actor = { id: "test" };
+const quiet = { info() {}, warn() {}, error() {} };
+
+const fakeRunner: RunnerHandle = {
+  invoke: async () => ({ kind: "success", payload: Buffer.from("{}"), coldStart: false, start: "warm", durationMs: 2 }),
+  prewarm: async (_spec, n) => n,
+  runtimes: async () => [],
+  status: () => ({ id: "fake", backend: "process", state: "ready", inflight: 0, instances: 0, warm: {} }),
+  healthCheck: async () => {},
+  drain: async () => {},
+};
+
+/** A state store whose leases this replica believes it still holds although it stopped renewing them (a long GC pause, a partition). */
+function partitionable(state: StateStore): StateStore & { partitioned: boolean } {
+  const wrapper = Object.create(state) as StateStore & { partitioned: boolean };
+  wrapper.partitioned = false;
+  wrapper.renewLease = async (lease: Lease, ttlMs: number) => (wrapper.partitioned ? { ...lease, expiresAt: Date.now() + ttlMs } : state.renewLease(lease, ttlMs));
+  wrapper.acquireLease = (name, holder, ttlMs) => (wrapper.partitioned ? Promise.resolve(null) : state.acquireLease(name, holder, ttlMs));
+  return wrapper;
+}
+
+async function waitUntil(what: string, pred: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > until) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("rollout orchestrator", () => {
+  let database: Database;
+  let repos: Repositories;
+  let state: MemoryStateStore;
+  let routing: RoutingTable;
+  let functions: FunctionService;
+  let aliases: AliasService;
+  let recorder: StateMetricsRecorder;
+  const started: Rollouts[] = [];
+  const namespace = "hs:test:";
+
+  before(async () => {
+    database = await openDatabase({ kind: "pglite", dir: "memory://" });
+    repos = createRepositories(database.db);
+    state = new MemoryStateStore();
+    routing = new RoutingTable(repos, state);
+    await routing.start();
+    functions = new FunctionService(repos, routing);
+    aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
+    recorder = new StateMetricsRecorder(state, { namespace, flushIntervalMs: 20 });
+  });
+  after(async () => {
+    for (const r of started) await r.stop();
+    await recorder.close();
+    await routing.stop();
+    await state.close();
+    await database.close();
+  });
+
+  async function fn(name: string): Promise<void> {
+    await functions.create(CreateFunctionBody.parse({ name, runtime: "nodejs20", handler: "index.handler" }), actor);
+    for (let i = 0; i < 2; i++) await repos.versions.publish(name, { codeSha256: "a".repeat(64), codeSize: 1, codeLocation: "x", description: "" });
+    await routing.invalidate(name);
+    await aliases.put(name, "live", { version: 1, description: "" }, actor);
+  }
+
+  async function replica(holder: string, store: StateStore = state): Promise<Rollouts> {
+    const r = await startRollouts({
+      repos,
+      state: store,
+      functions,
+      aliases,
+      invoker: new Invoker(routing, fakeRunner, recorder),
+      runner: fakeRunner,
+      routing,
+      namespace,
+      holder,
+      log: quiet,
+      tickMs: 30,
+      leaseTtlMs: 300,
+    });
+    started.push(r);
+    return r;
+  }
+
+  const canary = (name: string) => ({
+    functionName: name,
+    version: 2,
+    alias: "live",
+    strategy: "Canary" as const,
+    config: { canaryPercentage: 50, canaryDuration: "PT1S" },
+    analysis: { interval: "PT1S", maxErrorRate: 0.05, minRequests: 3 },
+    hooks: {},
+    onConflict: "fail" as const,
+  });
+
+  test("refuses a write with an older fencing token, before it reaches the alias", async () => {
+    await fn("fenced");
+    const d = await repos.deployments.create({ functionName: "fenced", alias: "live", fromVersion: 1, toVersion: 2, strategy: "Canary", status: "InProgress", phase: "pending", config: canary("fenced").config, aliasBefore: { version: 1, routingConfig: { additionalVersionWeights: {} }, description: "" } });
+    const as = (token: number) => new Transitions(repos, aliases, { token: () => token, confirm: async () => {} }, Date.now);
+    const claimed = await as(7).claim(d);
+    assert.equal(claimed.fenceToken, 7);
+    await assert.rejects(as(6).moveTo(claimed, "canary", 1, { reason: "stale leader" }), LeadershipLost);
+    const after = await repos.deployments.get(d.id);
+    assert.equal(after?.phase, "pending", "the stale write changed nothing");
+    assert.deepEqual((await repos.aliases.get("fenced", "live"))?.routingConfig.additionalVersionWeights, {}, "and never reached the alias");
+    const moved = await as(8).moveTo(claimed, "canary", 1, { reason: "current leader" });
+    assert.equal(moved.fenceToken, 8);
+    assert.deepEqual((await repos.aliases.get("fenced", "live"))?.routingConfig.additionalVersionWeights, { "2": 0.5 });
+  });
+
+  test("another replica takes over when the leader stops renewing, fences it out, and completes the rollout", async () => {
+    await fn("takeover");
+    const storeA = partitionable(state);
+    const a = await replica("A", storeA);
+    await waitUntil("A leads", () => a.orchestrator.isLeader());
+    const b = await replica("B");
+    const { deploymentId } = await a.service.create(canary("takeover"), actor);
+    await waitUntil("the canary runs", async () => (await repos.deployments.get(deploymentId))?.phase === "canary");
+    assert.equal(b.orchestrator.isLeader(), false, "one leader at a time");
+    const tokenA = a.orchestrator.token();
+    storeA.partitioned = true;
+    await waitUntil("B takes the lease", () => b.orchestrator.isLeader(), 5000);
+    assert.equal(a.orchestrator.isLeader(), true, "A still believes it leads");
+    await waitUntil("B fenced A out of the deployment", async () => ((await repos.deployments.get(deploymentId))?.fenceToken ?? 0) > tokenA);
+    for (let i = 0; i < 5; i++) recorder.record("takeover", 2, { error: false, durationMs: 2 });
+    await waitUntil("the rollout completes", async () => (await repos.deployments.get(deploymentId))?.status === "Succeeded");
+    const events = await repos.deployments.listEvents(deploymentId);
+    assert.equal(events.filter((e) => e.data?.phase === "post-traffic").length, 1, "100% was entered once");
+    const audit = await repos.auditLogs.list({ resourceType: "alias", resourceId: "takeover:live" });
+    assert.deepEqual(
+      audit.filter((x) => x.actor.startsWith("deployment:")).map((x) => (x.after as { routingConfig: { additionalVersionWeights: object } }).routingConfig.additionalVersionWeights).reverse(),
+      [{ "2": 0.5 }, {}],
+      "only planned weights were written",
+    );
+    await a.stop();
+  });
+
+  test("applies a command queued on a replica that is not the leader", async () => {
+    await fn("remote");
+    const leader = started.find((r) => r.orchestrator.isLeader()) ?? (await replica("C"));
+    await waitUntil("a leader exists", () => leader.orchestrator.isLeader());
+    const follower = await replica("D");
+    const { deploymentId } = await follower.service.create({ ...canary("remote"), config: { canaryPercentage: 50, canaryDuration: "PT1H" } }, actor);
+    await waitUntil("the canary runs", async () => (await repos.deployments.get(deploymentId))?.phase === "canary");
+    const r = await follower.service.command(deploymentId, "rollback", "from the follower", actor);
+    assert.equal(r.applied, true);
+    assert.equal(r.deployment.status, "RolledBack");
+    assert.equal(follower.orchestrator.isLeader(), false);
+    assert.deepEqual((await repos.aliases.get("remote", "live"))?.routingConfig.additionalVersionWeights, {});
+  });
+});

@@ -1,0 +1,236 @@
+/**
+ * Typed client of one runner's HTTP API, over an undici keep-alive pool. One method per endpoint.
+ * invoke() never rejects: it says whether a failure happened before the request was written to
+ * the socket (safe to send elsewhere) or after (the runner may have run it), which is what the
+ * retry rule needs. It drives undici's dispatcher directly: the hot path has no stream objects.
+ */
+import { Pool, type Dispatcher } from "undici";
+import type { InvokeOutcome, InvokeRequest } from "../protocol/invoke.ts";
+import { HEADER_COLD_START, HEADER_REQUEST_ID, HEADER_START, HEADER_TRACEPARENT } from "../protocol/headers.ts";
+import {
+  HEADER_CLIENT_CONTEXT,
+  HEADER_CLUSTER_SECRET,
+  HEADER_DURATION,
+  HEADER_ERROR_CODE,
+  HEADER_OUTCOME,
+  HEADER_REFUSED,
+  HEADER_RUNNER_FREE,
+  HEADER_RUNNER_INFLIGHT,
+  HEADER_SPEC,
+  ProvisionResult,
+  RUNNER_PATH_INVOKE,
+  RUNNER_PATH_PROVISION,
+  RUNNER_PATH_RUNTIMES,
+  isPlatformErrorCode,
+  type ProvisionRequest,
+} from "../protocol/fleet.ts";
+import type { RuntimeAvailability } from "../protocol/runner.ts";
+import type { StartKind } from "../protocol/invoke.ts";
+
+export type ForwardResult =
+  /** The runner answered. `free`/`inflight` are its placement data right after the invocation. */
+  | { kind: "answered"; outcome: InvokeOutcome; free: number | undefined; inflight: number | undefined }
+  /** Failed before the request was written (connection refused, reset or timed out while connecting): it never ran. */
+  | { kind: "not-delivered"; error: Error }
+  /** Failed after the request was written: the runner may have run it. */
+  | { kind: "lost"; error: Error };
+
+export type ClientResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface RunnerClientOptions {
+  /** Keep-alive connections to this runner at most. @default 128 */
+  connections?: number;
+  /** Time to establish a connection before the runner counts as unreachable. @default 2000 */
+  connectTimeoutMs?: number;
+}
+
+export class RunnerClient {
+  private readonly pool: Pool;
+
+  constructor(
+    readonly address: string,
+    private readonly secret: string,
+    opts: RunnerClientOptions = {},
+  ) {
+    this.pool = new Pool(address, {
+      connections: opts.connections ?? 128,
+      pipelining: 1,
+      // The runner keeps idle sockets for 65 s; closing ours first means a reused socket is never
+      // one the runner is closing, which would look like a failure after delivery.
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 30_000,
+      connect: { timeout: opts.connectTimeoutMs ?? 2000, noDelay: true },
+    });
+  }
+
+  /** Forward one invocation. `specHeader` is encodeSpec(req.spec), cached by the caller. */
+  invoke(specHeader: string, req: InvokeRequest, timeoutMs: number): Promise<ForwardResult> {
+    const headers: Record<string, string> = {
+      [HEADER_CLUSTER_SECRET]: this.secret,
+      [HEADER_SPEC]: specHeader,
+      [HEADER_REQUEST_ID]: req.requestId,
+      "content-type": "application/json",
+    };
+    if (req.traceparent !== undefined) headers[HEADER_TRACEPARENT] = req.traceparent;
+    if (req.clientContext !== undefined) headers[HEADER_CLIENT_CONTEXT] = req.clientContext;
+    return new Promise((resolve) => {
+      const handler = new InvokeHandler(resolve);
+      this.pool.dispatch(
+        { path: RUNNER_PATH_INVOKE, method: "POST", headers, body: req.payload, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+        handler,
+      );
+    });
+  }
+
+  async provision(req: ProvisionRequest): Promise<ClientResult<ProvisionResult>> {
+    return this.json(RUNNER_PATH_PROVISION, "POST", req, (v) => ProvisionResult.parse(v));
+  }
+
+  async runtimes(): Promise<ClientResult<RuntimeAvailability[]>> {
+    return this.json(RUNNER_PATH_RUNTIMES, "GET", undefined, (v) => (v as { runtimes: RuntimeAvailability[] }).runtimes);
+  }
+
+  close(): Promise<void> {
+    return this.pool.destroy();
+  }
+
+  private async json<T>(path: string, method: "GET" | "POST", body: unknown, parse: (v: unknown) => T): Promise<ClientResult<T>> {
+    try {
+      const res = await this.pool.request({
+        path,
+        method,
+        headers: { [HEADER_CLUSTER_SECRET]: this.secret, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: 60_000,
+        bodyTimeout: 60_000,
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) return { ok: false, error: `runner at ${this.address} answered ${res.statusCode}: ${text.slice(0, 500)}` };
+      return { ok: true, value: parse(JSON.parse(text)) };
+    } catch (e) {
+      return { ok: false, error: `runner at ${this.address}: ${(e as Error).message}` };
+    }
+  }
+}
+
+/**
+ * undici handler for one invocation. `onRequestSent` (called by undici once the request is
+ * written to the socket) is what separates "never delivered" from "delivered, then lost".
+ */
+class InvokeHandler implements Dispatcher.DispatchHandler {
+  private written = false;
+  private status = 0;
+  private rawHeaders: Buffer[] | undefined;
+  private readonly chunks: Buffer[] = [];
+  private settled = false;
+
+  constructor(private readonly done: (r: ForwardResult) => void) {}
+
+  onConnect(): void {}
+
+  onRequestSent(): void {
+    this.written = true;
+  }
+
+  onBodySent(): void {}
+
+  onUpgrade(): void {}
+
+  onResponseStarted(): void {}
+
+  onHeaders(statusCode: number, headers: Buffer[]): boolean {
+    this.status = statusCode;
+    this.rawHeaders = headers;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    this.done(parseReply(this.status, this.rawHeaders ?? [], body));
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.done({ kind: this.written ? "lost" : "not-delivered", error: err });
+  }
+}
+
+function parseReply(status: number, raw: Buffer[], body: Buffer): ForwardResult {
+  let outcomeKind: string | undefined;
+  let code: string | undefined;
+  let cold: string | undefined;
+  let start: string | undefined;
+  let duration: string | undefined;
+  let refused = false;
+  let free: number | undefined;
+  let inflight: number | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString("latin1").toLowerCase();
+    if (!name.startsWith("x-hotswap-")) continue;
+    const value = raw[i + 1].toString("latin1");
+    switch (name) {
+      case HEADER_OUTCOME:
+        outcomeKind = value;
+        break;
+      case HEADER_ERROR_CODE:
+        code = value;
+        break;
+      case HEADER_COLD_START:
+        cold = value;
+        break;
+      case HEADER_START:
+        start = value;
+        break;
+      case HEADER_DURATION:
+        duration = value;
+        break;
+      case HEADER_REFUSED:
+        refused = true;
+        break;
+      case HEADER_RUNNER_FREE:
+        free = Number(value);
+        break;
+      case HEADER_RUNNER_INFLIGHT:
+        inflight = Number(value);
+        break;
+    }
+  }
+  if (status !== 200 || outcomeKind === undefined) {
+    // The runner refused the request itself (bad secret, bad spec): it did not run it.
+    const message = `runner answered HTTP ${status}: ${body.toString("utf8").slice(0, 500)}`;
+    return {
+      kind: "answered",
+      outcome: { kind: "platform-error", code: status === 401 ? "ServiceUnavailable" : "InternalError", message, refused: status === 401 },
+      free,
+      inflight,
+    };
+  }
+  const base = {
+    coldStart: cold === undefined ? undefined : cold === "true",
+    start: start as StartKind | undefined,
+    durationMs: duration === undefined ? undefined : Number(duration),
+  };
+  let outcome: InvokeOutcome;
+  if (outcomeKind === "success" || outcomeKind === "function-error") {
+    outcome = { kind: outcomeKind, payload: body, coldStart: base.coldStart ?? false, start: base.start ?? "warm", durationMs: base.durationMs ?? 0 };
+  } else {
+    outcome = {
+      kind: "platform-error",
+      code: isPlatformErrorCode(code) ? code : "InternalError",
+      message: body.toString("utf8"),
+      ...(base.coldStart !== undefined ? { coldStart: base.coldStart } : {}),
+      ...(base.start !== undefined ? { start: base.start } : {}),
+      ...(base.durationMs !== undefined ? { durationMs: base.durationMs } : {}),
+      ...(refused ? { refused } : {}),
+    };
+  }
+  return { kind: "answered", outcome, free, inflight };
+}

@@ -1,0 +1,123 @@
+/**
+ * What GET /api/v1/runners shows for each runner: health, capacity, load, warm instances per
+ * function version and the last heartbeat. Two sources: the live fleet (registry, plus the
+ * runner_nodes rows of runners that left when asked), and the embedded runner of `npm start`.
+ */
+import type { Repositories } from "../db/index.ts";
+import type { RunnerVersionLoad } from "../protocol/fleet.ts";
+import type { RunnerRegistry } from "./runner-registry.ts";
+
+export interface RunnerView {
+  id: string;
+  pool: string;
+  labels: Record<string, string>;
+  address: string;
+  backend: string;
+  /** ready | draining | unreachable (connections fail, heartbeats still arrive) | dead | stopped */
+  status: string;
+  healthy: boolean;
+  capacity: { memoryMb: number | null; maxInstances: number | null };
+  load: { inflight: number; instances: number; memoryMb: number };
+  warm: Array<{ function: string; version: number; instances: number; warm: number; free: number; inflight: number; held: number }>;
+  stems: Record<string, number>;
+  lastHeartbeatAt: string | null;
+  heartbeatAgeMs: number | null;
+  registeredAt: string | null;
+}
+
+export interface RunnersSource {
+  /** Live runners; with includeGone, also the recorded ones that died or stopped. */
+  list(opts: { includeGone: boolean }): Promise<RunnerView[]>;
+}
+
+function versions(vs: readonly RunnerVersionLoad[]): RunnerView["warm"] {
+  return vs
+    .map((v) => ({ function: v.functionName, version: v.version, instances: v.instances, warm: v.warm, free: v.free, inflight: v.inflight, held: v.held }))
+    .sort((a, b) => a.function.localeCompare(b.function) || a.version - b.version);
+}
+
+export function fleetRunnersSource(registry: RunnerRegistry, repos: Repositories): RunnersSource {
+  return {
+    async list({ includeGone }) {
+      const now = Date.now();
+      const live: RunnerView[] = registry.live().map((r) => {
+        const hb = r.hb;
+        const status = r.suspect ? "unreachable" : hb.state;
+        return {
+          id: hb.id,
+          pool: hb.pool,
+          labels: hb.labels,
+          address: hb.address,
+          backend: hb.backend,
+          status,
+          healthy: status === "ready",
+          capacity: hb.capacity,
+          load: hb.load,
+          warm: versions(hb.versions),
+          stems: hb.stems,
+          lastHeartbeatAt: new Date(r.lastSeen).toISOString(),
+          heartbeatAgeMs: now - r.lastSeen,
+          registeredAt: new Date(hb.startedAt).toISOString(),
+        };
+      });
+      if (includeGone) {
+        const ids = new Set(live.map((r) => r.id));
+        for (const n of await repos.runnerNodes.list()) {
+          if (ids.has(n.id)) continue;
+          const cap = n.capacity as { memoryMb?: number; maxInstances?: number };
+          live.push({
+            id: n.id,
+            pool: n.pool,
+            labels: n.labels,
+            address: n.address,
+            backend: n.backend,
+            status: n.status === "ready" || n.status === "draining" || n.status === "unreachable" ? "dead" : n.status,
+            healthy: false,
+            capacity: { memoryMb: cap.memoryMb ?? null, maxInstances: cap.maxInstances ?? null },
+            load: { inflight: 0, instances: 0, memoryMb: 0 },
+            warm: [],
+            stems: {},
+            lastHeartbeatAt: n.lastHeartbeatAt.toISOString(),
+            heartbeatAgeMs: now - n.lastHeartbeatAt.getTime(),
+            registeredAt: n.registeredAt.toISOString(),
+          });
+        }
+      }
+      return live.sort((a, b) => a.pool.localeCompare(b.pool) || a.id.localeCompare(b.id));
+    },
+  };
+}
+
+/** The in-process runner of `hotswap server --embedded-runner`, shown as one runner. */
+export function embeddedRunnersSource(runner: {
+  status(): { id: string; backend: string; state: string; inflight: number; instances: number };
+  versionStats(): Array<{ key: string; functionName: string; version: number; instances: number; warmIdle: number; freeSlots: number; inflight: number; held: number }>;
+}): RunnersSource {
+  const startedAt = new Date().toISOString();
+  return {
+    async list() {
+      const s = runner.status();
+      return [
+        {
+          id: s.id,
+          pool: "embedded",
+          labels: {},
+          address: "in-process",
+          backend: s.backend,
+          status: s.state,
+          healthy: s.state === "ready",
+          capacity: { memoryMb: null, maxInstances: null },
+          load: { inflight: s.inflight, instances: s.instances, memoryMb: 0 },
+          warm: runner
+            .versionStats()
+            .map((v) => ({ function: v.functionName, version: v.version, instances: v.instances, warm: v.warmIdle, free: v.freeSlots, inflight: v.inflight, held: v.held }))
+            .sort((a, b) => a.function.localeCompare(b.function) || a.version - b.version),
+          stems: {},
+          lastHeartbeatAt: null,
+          heartbeatAgeMs: null,
+          registeredAt: startedAt,
+        },
+      ];
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { pickAliasVersion } from "./routing-table.ts";
+import { validateRoutingConfig } from "../functions/alias-service.ts";
+
+test("pickAliasVersion gives each extra version its weight and the primary the rest", () => {
+  const route = { version: 1, extra: [[2, 0.1], [3, 0.3]] as Array<[number, number]> };
+  assert.equal(pickAliasVersion(route, 0.05), 2);
+  assert.equal(pickAliasVersion(route, 0.1), 3);
+  assert.equal(pickAliasVersion(route, 0.29), 3);
+  assert.equal(pickAliasVersion(route, 0.3), 1);
+  assert.equal(pickAliasVersion(route, 0.99), 1);
+});
+
+test("weighted choice over 10,000 draws is within 2 points of the configured weights", () => {
+  const route = { version: 1, extra: [[2, 0.1]] as Array<[number, number]> };
+  let v2 = 0;
+  for (let i = 0; i < 10_000; i++) if (pickAliasVersion(route) === 2) v2++;
+  assert.ok(Math.abs(v2 / 10_000 - 0.1) < 0.02, `got ${v2 / 100}%`);
+});
+
+test("validateRoutingConfig refuses the primary, unknown versions, bad weights and sums over 1", () => {
+  const existing = new Set([1, 2, 3]);
+  assert.doesNotThrow(() => validateRoutingConfig(1, { "2": 0.5, "3": 0.5 }, existing));
+  assert.throws(() => validateRoutingConfig(1, { "1": 0.1 }, existing), /primary/);
+  assert.throws(() => validateRoutingConfig(1, { "9": 0.1 }, existing), /does not exist/);
+  assert.throws(() => validateRoutingConfig(1, { "2": 0.6, "3": 0.6 }, existing), /sum to 1\.2/);
+});

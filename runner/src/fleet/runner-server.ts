@@ -1,0 +1,242 @@
+/**
+ * The runner agent's HTTP face, on node:http directly because every invocation crosses it:
+ *   POST /v1/invoke      event bytes in, outcome headers + payload out (see protocol/fleet.ts)
+ *   POST /v1/provision   keep N instances of a version initialised (the fleet leader's command)
+ *   GET  /v1/status      the runner's current heartbeat
+ *   GET  /v1/runtimes    what this runner's backend can run
+ *   GET  /health         liveness/readiness for probes (no secret; 503 while draining)
+ * Everything but /health needs the cluster secret.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { timingSafeEqual } from "node:crypto";
+import type { FunctionSpec, InvokeOutcome } from "../../../platform/src/protocol/invoke.ts";
+import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../platform/src/protocol/headers.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../platform/src/protocol/limits.ts";
+import {
+  HEADER_CLIENT_CONTEXT,
+  HEADER_CLUSTER_SECRET,
+  HEADER_RUNNER_FREE,
+  HEADER_RUNNER_ID,
+  HEADER_RUNNER_INFLIGHT,
+  HEADER_SPEC,
+  ProvisionRequest,
+  RUNNER_PATH_HEALTH,
+  RUNNER_PATH_INVOKE,
+  RUNNER_PATH_PROVISION,
+  RUNNER_PATH_RUNTIMES,
+  RUNNER_PATH_STATUS,
+  decodeSpec,
+  outcomeHeaders,
+  type ProvisionResult,
+  type RunnerHeartbeat,
+} from "../../../platform/src/protocol/fleet.ts";
+import type { RuntimeAvailability } from "../../../platform/src/protocol/runner.ts";
+
+/** What the server drives: the runner's pools, and the agent's provisioning and status. */
+export interface RunnerServerTarget {
+  invoke(req: { spec: FunctionSpec; requestId: string; payload: Buffer; traceparent?: string; clientContext?: string }): Promise<InvokeOutcome>;
+  freeSlots(spec: FunctionSpec): number;
+  runtimes(): Promise<RuntimeAvailability[]>;
+  provision(req: ProvisionRequest): Promise<ProvisionResult>;
+  heartbeat(): RunnerHeartbeat;
+  /** False while draining or stopped. */
+  ready(): boolean;
+}
+
+export interface RunnerServerOptions {
+  id: string;
+  secret: string;
+  target: RunnerServerTarget;
+  log: { warn(obj: object, msg: string): void };
+}
+
+/** Decoded specs by header text: the control plane sends the same text for a version, so this hits. */
+const SPEC_CACHE_MAX = 2048;
+/** Slack over the 6 MB event limit for the JSON framing a caller may add. */
+const MAX_BODY_BYTES = MAX_SYNC_PAYLOAD_BYTES + 64 * 1024;
+
+export class RunnerServer {
+  readonly server: Server;
+  private readonly secret: Buffer;
+  private readonly specs = new Map<string, FunctionSpec>();
+  private inflight = 0;
+
+  constructor(private readonly opts: RunnerServerOptions) {
+    this.secret = Buffer.from(opts.secret, "utf8");
+    this.server = createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
+    // Longer than the control plane's pool keeps idle sockets, so a reused socket is never one
+    // the runner is closing at that moment (which would look like a failure after delivery).
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
+    this.server.requestTimeout = 0;
+  }
+
+  /** Invocations running through this server now. */
+  get inflightCount(): number {
+    return this.inflight;
+  }
+
+  listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        const a = this.server.address() as { address: string; port: number };
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+  }
+
+  /** Stop accepting connections and close idle ones; in-flight requests finish. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  /** Drop every connection now (after the drain). */
+  closeAllConnections(): void {
+    this.server.closeAllConnections();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? "/";
+    if (url === RUNNER_PATH_HEALTH && req.method === "GET") return this.health(res);
+    if (!this.authorised(req)) {
+      req.resume();
+      return json(res, 401, { error: { code: "Unauthorized", message: `missing or wrong ${HEADER_CLUSTER_SECRET}: set the same HOTSWAP_CLUSTER_SECRET on the control plane and the runners` } });
+    }
+    if (url === RUNNER_PATH_INVOKE && req.method === "POST") return this.invoke(req, res);
+    if (url === RUNNER_PATH_PROVISION && req.method === "POST") return void this.provision(req, res);
+    if (url === RUNNER_PATH_STATUS && req.method === "GET") return json(res, 200, this.opts.target.heartbeat());
+    if (url === RUNNER_PATH_RUNTIMES && req.method === "GET") {
+      this.opts.target.runtimes().then(
+        (runtimes) => json(res, 200, { runtimes }),
+        (e: Error) => json(res, 500, { error: { code: "InternalError", message: e.message } }),
+      );
+      return;
+    }
+    req.resume();
+    json(res, 404, { error: { code: "RouteNotFound", message: `no route for ${req.method} ${url}` } });
+  }
+
+  private authorised(req: IncomingMessage): boolean {
+    const given = req.headers[HEADER_CLUSTER_SECRET];
+    if (typeof given !== "string" || given.length !== this.secret.length) return false;
+    return timingSafeEqual(Buffer.from(given, "utf8"), this.secret);
+  }
+
+  private health(res: ServerResponse): void {
+    const ready = this.opts.target.ready();
+    json(res, ready ? 200 : 503, { status: ready ? "ok" : "draining", id: this.opts.id });
+  }
+
+  private invoke(req: IncomingMessage, res: ServerResponse): void {
+    const header = req.headers[HEADER_SPEC];
+    let spec: FunctionSpec | undefined;
+    if (typeof header === "string") {
+      spec = this.specs.get(header);
+      if (spec === undefined) {
+        try {
+          spec = decodeSpec(header);
+        } catch (e) {
+          req.resume();
+          return json(res, 400, { error: { code: "ValidationError", message: `invalid ${HEADER_SPEC}: ${(e as Error).message}` } });
+        }
+        if (this.specs.size >= SPEC_CACHE_MAX) this.specs.clear();
+        this.specs.set(header, spec);
+      }
+    }
+    if (spec === undefined) {
+      req.resume();
+      return json(res, 400, { error: { code: "ValidationError", message: `missing ${HEADER_SPEC}` } });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on("end", () => {
+      if (size > MAX_BODY_BYTES) {
+        return json(res, 413, { error: { code: "PayloadTooLarge", message: `the event exceeds ${MAX_SYNC_PAYLOAD_BYTES} bytes` } });
+      }
+      const payload = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      this.run(spec, req, payload, res);
+    });
+  }
+
+  private run(spec: FunctionSpec, req: IncomingMessage, payload: Buffer, res: ServerResponse): void {
+    const h = req.headers;
+    this.inflight++;
+    const target = this.opts.target;
+    target
+      .invoke({
+        spec,
+        requestId: (h[HEADER_REQUEST_ID] as string | undefined) ?? "",
+        payload,
+        traceparent: h[HEADER_TRACEPARENT] as string | undefined,
+        clientContext: h[HEADER_CLIENT_CONTEXT] as string | undefined,
+      })
+      .then(
+        (outcome) => {
+          this.inflight--;
+          const body = outcome.kind === "platform-error" ? Buffer.from(outcome.message, "utf8") : outcome.payload;
+          const headers: Record<string, string | number> = outcomeHeaders(outcome);
+          headers[HEADER_RUNNER_FREE] = target.freeSlots(spec);
+          headers[HEADER_RUNNER_INFLIGHT] = this.inflight;
+          headers[HEADER_RUNNER_ID] = this.opts.id;
+          headers["content-length"] = body.length;
+          res.writeHead(200, headers);
+          res.end(body);
+        },
+        (e: unknown) => {
+          // invoke() never rejects by contract; answer anyway so the caller is never left hanging.
+          this.inflight--;
+          this.opts.log.warn({ err: e }, "invoke rejected");
+          json(res, 500, { error: { code: "InternalError", message: String((e as Error)?.message ?? e) } });
+        },
+      );
+  }
+
+  private async provision(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: unknown;
+    try {
+      body = JSON.parse((await readAll(req, 1024 * 1024)).toString("utf8"));
+    } catch (e) {
+      return json(res, 400, { error: { code: "ValidationError", message: `the body must be JSON: ${(e as Error).message}` } });
+    }
+    const parsed = ProvisionRequest.safeParse(body);
+    if (!parsed.success) {
+      return json(res, 400, { error: { code: "ValidationError", message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") } });
+    }
+    try {
+      json(res, 200, await this.opts.target.provision(parsed.data));
+    } catch (e) {
+      json(res, 500, { error: { code: "InternalError", message: (e as Error).message } });
+    }
+  }
+}
+
+function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error(`body larger than ${limit} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,70 @@
+/**
+ * `hotswap runner`: the runner agent as a process. Reads its configuration from the environment,
+ * starts, prints where it serves, and drains on SIGTERM/SIGINT (a second signal exits at once).
+ * Returns the process exit code: 0 after a clean drain, 1 on invalid configuration or a failed
+ * start, 2 on a usage error.
+ */
+import { hostname } from "node:os";
+import { createLogger } from "../../platform/src/logger.ts";
+import { loadRunnerConfig, RunnerConfigError } from "./config.ts";
+import pkg from "../../package.json" with { type: "json" };
+
+export const RUNNER_USAGE = `Usage: hotswap runner
+
+Runs a runner agent: it registers with the control planes through Redis (REDIS_URL), heartbeats
+every second, and executes the invocations they route to it. Settings come from the environment:
+HOTSWAP_CLUSTER_SECRET, REDIS_URL, RUNNER_ID, RUNNER_POOL, RUNNER_LABELS, RUNNER_MEMORY_MB,
+RUNNER_MAX_INSTANCES, RUNNER_BACKEND, RUNNER_LISTEN, ... (see the README's "Runner fleet" section).`;
+
+export async function runRunnerCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${RUNNER_USAGE}\n`);
+    return 0;
+  }
+  if (args.length > 0) {
+    process.stderr.write(`hotswap runner: unknown option "${args[0]}"\n\n${RUNNER_USAGE}\n`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadRunnerConfig(env, { hostname: hostname() });
+  } catch (e) {
+    if (e instanceof RunnerConfigError) {
+      process.stderr.write(`hotswap runner: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const log = createLogger(config.logLevel, "hotswap-runner");
+  const started = Date.now();
+  const { startRunnerAgent } = await import("./fleet/runner-agent.ts");
+  let agent;
+  try {
+    agent = await startRunnerAgent(config, log);
+  } catch (e) {
+    log.fatal({ err: e }, "start-up failed");
+    process.stderr.write(`hotswap runner: start-up failed: ${(e as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `HotSwap runner ${agent.id} (${pkg.version}) is serving on ${agent.url} (pool ${config.pool}, ${config.backend} backend, started in ${Date.now() - started} ms)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        process.stderr.write(`hotswap runner: second ${sig}, exiting now\n`);
+        process.exit(130);
+      }
+      log.info({ signal: sig }, "signal received");
+      agent.drain().then(resolve, (e) => {
+        log.error({ err: e }, "drain failed");
+        resolve();
+      });
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+  return 0;
+}
