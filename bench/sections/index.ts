@@ -1,5 +1,9 @@
 /** The benchmark sections `npm run bench` runs, in order. Add a section by appending it here. */
 import type { BenchSection } from "../section.ts";
 import { processBackend } from "./process-backend.ts";
+import { fleetSection } from "./fleet.ts";
 
-export const SECTIONS: Array<{ name: string; run: BenchSection }> = [{ name: "process", run: processBackend }];
+export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
+  { name: "process", run: processBackend },
+  { name: "fleet", run: fleetSection },
+];

@@ -83,7 +83,7 @@ export async function runRollout(conn: Connection, inputs: AliasInputs, fromVers
   const deadline = Date.now() + timeoutMs;
   const seen = new Set<string>();
   let lastLine = "";
-  let lastEvent = "";
+  const printed = new Set<string>();
   let failingSince: number | undefined;
   for (;;) {
     const r = await getDeployment(conn, id);
@@ -101,10 +101,10 @@ export async function runRollout(conn: Connection, inputs: AliasInputs, fromVers
         const key = eventKey(events[i]!, i);
         if (seen.has(key)) continue;
         seen.add(key);
-        // Repeated verdicts ("not judged: 0 of 20 requests needed") are reported once.
+        // Repeated verdicts ("not judged: 0 of 20 requests needed", "holding canary…") are reported once.
         const text = eventLine(inputs, events[i]!);
-        if (text === lastEvent) continue;
-        lastEvent = text;
+        if (printed.has(text)) continue;
+        printed.add(text);
         await report(inputs, text);
       }
       const line = progressLine(inputs, d);

@@ -57,3 +57,38 @@ test("accepts a well-formed admin key", () => {
   const key = `hs_admin01_${"A1".repeat(20)}`;
   assert.equal(loadConfig({ HOTSWAP_ADMIN_KEY: key }).adminKey, key);
 });
+
+test("docker backend settings: DOCKER_HOST, network, runtime API address, stems default to one per runtime", () => {
+  const c = loadConfig({
+    RUNNER_BACKEND: "docker",
+    DOCKER_HOST: "unix:///run/user/1000/docker.sock",
+    HOTSWAP_DOCKER_NETWORK: "hotswap-functions",
+    HOTSWAP_RUNTIME_API_HOST: "runner-1",
+    HOTSWAP_RUNTIME_API_BIND: "0.0.0.0",
+    HOTSWAP_STEM_MEMORY: "128, 256,256",
+    HOTSWAP_STEM_RUNTIMES: "nodejs20,python3.12",
+    HOTSWAP_RUNNER_ID: "edge-7",
+  });
+  assert.equal(c.runnerBackend, "docker");
+  assert.deepEqual(c.docker, { host: "unix:///run/user/1000/docker.sock", network: "hotswap-functions", runtimeApiHost: "runner-1", runtimeApiBind: "0.0.0.0" });
+  assert.deepEqual(c.stems, { size: 1, memorySizes: [128, 256], runtimes: ["nodejs20", "python3.12"] });
+  assert.equal(c.runnerId, "edge-7");
+});
+
+test("the docker network defaults to bridge and stems are off on the process backend unless sized", () => {
+  const c = loadConfig({});
+  assert.equal(c.docker.network, "bridge");
+  assert.equal(c.stems.size, 0);
+  assert.equal(loadConfig({ HOTSWAP_STEM_POOL_SIZE: "2" }).stems.size, 2);
+  assert.equal(loadConfig({ RUNNER_BACKEND: "docker", HOTSWAP_STEM_POOL_SIZE: "0" }).stems.size, 0);
+});
+
+test("names malformed docker and stem settings", () => {
+  try {
+    loadConfig({ DOCKER_HOST: "ssh://box", HOTSWAP_STEM_MEMORY: "lots", HOTSWAP_STEM_RUNTIMES: "nodejs20,ruby3", HOTSWAP_STEM_POOL_SIZE: "-1", HOTSWAP_RUNNER_ID: "a b" });
+    assert.fail("expected ConfigError");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    for (const field of ["DOCKER_HOST", "HOTSWAP_STEM_MEMORY", "HOTSWAP_STEM_RUNTIMES", "HOTSWAP_STEM_POOL_SIZE", "HOTSWAP_RUNNER_ID"]) assert.match(e.message, new RegExp(field));
+  }
+});

@@ -4,6 +4,7 @@
  * No other module reads process.env.
  */
 import { z } from "zod";
+import { RUNTIME_IDS, type RuntimeId } from "./protocol/runtimes.ts";
 
 const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -66,6 +67,55 @@ const ConfigSchema = z
     HOTSWAP_CLUSTER_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
     /** Prefix of every state-store key and channel, so several clusters can share one Redis. */
     HOTSWAP_REDIS_PREFIX: z.preprocess(emptyToUndefined, z.string().max(128).default("")),
+    /** The embedded runner's id; the docker backend labels its containers with it and reaps orphans of it at start-up. */
+    HOTSWAP_RUNNER_ID: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "must be 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit")
+        .optional(),
+    ),
+    /** Docker Engine API for RUNNER_BACKEND=docker; unset means unix:///var/run/docker.sock. */
+    DOCKER_HOST: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^(unix:\/\/\/.+|\/.+|tcp:\/\/[^/]+)$/, "must be unix:///path/to/docker.sock or tcp://host:port")
+        .optional(),
+    ),
+    /** Network of function containers: host, bridge, or a user-defined network name. */
+    HOTSWAP_DOCKER_NETWORK: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be host, bridge or the name of a Docker network")
+        .default("bridge"),
+    ),
+    /** Address containers use to reach the runner (fast channel and Runtime API). Default: 127.0.0.1 on host, the network's gateway otherwise. */
+    HOTSWAP_RUNTIME_API_HOST: optionalString,
+    /** Address the runner's listeners for containers bind. Default: HOTSWAP_RUNTIME_API_HOST when it is an IP address, else 0.0.0.0. */
+    HOTSWAP_RUNTIME_API_BIND: optionalString,
+    /** Prewarmed stem instances per runtime and memory size. Default 1 on the docker backend, 0 on process. */
+    HOTSWAP_STEM_POOL_SIZE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(64).optional()),
+    /** Memory sizes (MB, comma-separated) to keep stems for; a stem serves only functions of its size. */
+    HOTSWAP_STEM_MEMORY: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^\d+(\s*,\s*\d+)*$/, "must be memory sizes in MB separated by commas, e.g. 128,256")
+        .default("256"),
+    ),
+    /** Runtimes (comma-separated) to keep stems of. Default: every node and python runtime the backend can run. */
+    HOTSWAP_STEM_RUNTIMES: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .refine(
+          (v) => v.split(",").every((r) => (RUNTIME_IDS as readonly string[]).includes(r.trim())),
+          `must be runtime ids separated by commas, from: ${RUNTIME_IDS.join(", ")}`,
+        )
+        .optional(),
+    ),
   });
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
@@ -100,6 +150,19 @@ export interface Config {
   shutdownGraceMs: number;
   /** HOTSWAP_CLUSTER_SECRET: needed to route to a runner fleet (`hotswap server` without --embedded-runner). */
   clusterSecret?: string;
+  /** The embedded runner's id (HOTSWAP_RUNNER_ID); unset: embedded-<hostname>. */
+  runnerId?: string;
+  /** Docker backend settings (RUNNER_BACKEND=docker). */
+  docker: {
+    /** DOCKER_HOST; unset means unix:///var/run/docker.sock. */
+    host?: string;
+    /** host, bridge or a network name. */
+    network: string;
+    runtimeApiHost?: string;
+    runtimeApiBind?: string;
+  };
+  /** The embedded runner's prewarmed stems. */
+  stems: { size: number; memorySizes: number[]; runtimes?: RuntimeId[] };
 }
 
 export class ConfigError extends Error {
@@ -146,5 +209,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     queueTimeoutMs: c.HOTSWAP_QUEUE_TIMEOUT_MS,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,
+    runnerId: c.HOTSWAP_RUNNER_ID,
+    docker: {
+      host: c.DOCKER_HOST,
+      network: c.HOTSWAP_DOCKER_NETWORK,
+      runtimeApiHost: c.HOTSWAP_RUNTIME_API_HOST,
+      runtimeApiBind: c.HOTSWAP_RUNTIME_API_BIND,
+    },
+    stems: {
+      size: c.HOTSWAP_STEM_POOL_SIZE ?? (c.RUNNER_BACKEND === "docker" ? 1 : 0),
+      memorySizes: [...new Set(c.HOTSWAP_STEM_MEMORY.split(",").map((m) => Number(m.trim())))],
+      runtimes: c.HOTSWAP_STEM_RUNTIMES?.split(",").map((r) => r.trim() as RuntimeId),
+    },
   };
 }

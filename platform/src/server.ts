@@ -26,7 +26,9 @@ import { createApp } from "./api/app.ts";
 import { createAuth } from "./auth-setup.ts";
 import { StateMetricsRecorder } from "./metrics/metrics-recorder.ts";
 import { DeploymentAliasGuard, clusterNamespace, startRollouts } from "./deployments/index.ts";
+import type { ExecutionBackend } from "../../runner/src/backends/backend.ts";
 import { ProcessBackend } from "../../runner/src/backends/process/index.ts";
+import { StemPool } from "../../runner/src/pool/stem-pool.ts";
 import { CodeCache } from "../../runner/src/code-cache/code-cache.ts";
 import { LocalRunner } from "../../runner/src/local-runner.ts";
 import { ReservedConcurrencyGate, embeddedRunnersSource, startFleet, type Fleet } from "./fleet/index.ts";
@@ -71,12 +73,11 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const repos = createRepositories(database.db);
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
 
-    const backend = new ProcessBackend({
-      onLog: (instanceId, stream, line) => log.info({ instance: instanceId, stream }, line),
-    });
-    const local = fleetMode ? undefined : new LocalRunner({
-      id: `embedded-${hostname()}`,
-      backend,
+    const embedded = fleetMode ? undefined : await embeddedBackend(config, log);
+    const local = !embedded ? undefined : new LocalRunner({
+      id: embedded.runnerId,
+      backend: embedded.backend,
+      stems: embedded.stems,
       codeCache: new CodeCache({ dir: join(dataDir, "code-cache"), codeStore }),
       idleTimeoutMs: config.idleTimeoutMs,
       maxInstancesPerVersion: config.maxInstances,
@@ -84,7 +85,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       queueTimeoutMs: config.queueTimeoutMs,
       log: log.child({ component: "runner" }),
     });
-    opened.push({ close: () => backend.close() });
+    // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).
+    if (local) opened.push({ close: () => local.close() });
 
     const routing = new RoutingTable(repos, state, { onError: (e) => log.warn({ err: e }, "routing refresh failed") });
     await routing.start();
@@ -119,6 +121,15 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       namespace,
       holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       log,
+      // Rolling moves runner by runner; blue-green prewarms to the instances the old version has now.
+      runnerCount: async () => (await runnerList.list({ includeGone: false })).filter((r) => r.healthy).length,
+      instancesOf: async (fn, version) => {
+        let n = 0;
+        for (const r of await runnerList.list({ includeGone: false })) {
+          for (const w of r.warm) if (w.function === fn && w.version === version) n += w.instances;
+        }
+        return n;
+      },
     });
     opened.push({ close: () => rollouts.stop() });
     const app = createApp({
@@ -183,4 +194,44 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, hostname:
     const server = serve({ fetch, hostname, port }, () => resolvePromise(server));
     server.once("error", reject);
   });
+}
+
+/**
+ * The embedded runner's execution backend (RUNNER_BACKEND) and stem pool (HOTSWAP_STEM_POOL_SIZE).
+ * The docker backend removes what a crashed predecessor with the same runner id left at once; when
+ * Docker is unreachable the server still starts, and invocations answer 503 naming Docker until it is back.
+ */
+async function embeddedBackend(config: Config, log: Logger): Promise<{ runnerId: string; backend: ExecutionBackend; stems?: StemPool }> {
+  const runnerId = config.runnerId ?? `embedded-${hostname()}`;
+  const onLog = (instanceId: string, stream: string, line: string) => log.info({ instance: instanceId, stream }, line);
+  let backend: ExecutionBackend;
+  if (config.runnerBackend === "docker") {
+    const { DockerBackend } = await import("../../runner/src/backends/docker/index.ts");
+    const docker = new DockerBackend({
+      runnerId,
+      dockerHost: config.docker.host,
+      network: config.docker.network,
+      runtimeApiHost: config.docker.runtimeApiHost,
+      listenHost: config.docker.runtimeApiBind,
+      imageTag: pkg.version,
+      onLog,
+    });
+    await docker.open().then(
+      () => log.info({ runnerId, docker: docker.where, network: config.docker.network }, "docker backend ready"),
+      (e: Error) => log.warn({ docker: docker.where, err: e.message }, "docker backend not ready; invocations fail with 503 until Docker answers"),
+    );
+    backend = docker;
+  } else {
+    backend = new ProcessBackend({ onLog });
+  }
+  if (config.stems.size <= 0) return { runnerId, backend };
+  const stems = new StemPool({
+    backend,
+    size: config.stems.size,
+    memorySizes: config.stems.memorySizes,
+    runtimes: config.stems.runtimes,
+    log: log.child({ component: "stems" }),
+  });
+  void stems.start().catch((e: Error) => log.warn({ err: e.message }, "stem pool could not start"));
+  return { runnerId, backend, stems };
 }

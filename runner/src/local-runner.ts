@@ -29,8 +29,11 @@ export interface LocalRunnerOptions {
   initErrorCacheMs?: number;
   /** SIGTERM grace when stopping idle or drained instances. @default 2000 */
   stopGraceMs?: number;
-  /** Prewarmed stem instances to specialise on cold starts (a later issue). */
-  stems?: StemSource;
+  /**
+   * Prewarmed stem instances to specialise on cold starts (a StemPool). If it has close(), close()
+   * calls it before closing the backend, so nothing refills a backend that is going away.
+   */
+  stems?: StemSource & { close?(): Promise<void> };
   /**
    * Room for instances on the whole runner (RUNNER_MAX_INSTANCES, RUNNER_MEMORY_MB). When full, the
    * longest-idle instance of another version is evicted; with none, a cold start is refused so the
@@ -160,6 +163,7 @@ export class LocalRunner implements RunnerHandle {
       this.state = "stopped";
       await Promise.all([...this.pools.values()].map((p) => p.close()));
       this.pools.clear();
+      await this.opts.stems?.close?.();
       await this.opts.backend.close();
     })();
     return this.closePromise;

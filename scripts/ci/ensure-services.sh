@@ -89,5 +89,15 @@ ensure_redis() {
   say "redis answers on 127.0.0.1:6379"
 }
 
+# ---- Tools the tests call ------------------------------------------------------------------------
+# promtool (from Debian's prometheus package) checks dashboards/alerts/*.rules.yml.
+ensure_tools() {
+  command -v promtool >/dev/null 2>&1 || apt_install prometheus
+  command -v promtool >/dev/null 2>&1 || die "promtool is still missing after installing prometheus"
+  command -v zip >/dev/null 2>&1 || apt_install zip
+  say "tools present: promtool, zip"
+}
+
 ensure_postgres
 ensure_redis
+ensure_tools

@@ -1,7 +1,8 @@
 /**
  * The control-plane image builds OFFLINE and serves /health: `docker build` of
  * infra/docker/control-plane.Dockerfile on the local hotswap/base-node:20 base with `--network none`
- * (no registry, no network), then `docker run` in embedded mode on a 127.0.0.1 port, until
+ * (no registry, no network), then `docker run … server --embedded-runner` (embedded mode: no
+ * Postgres, Redis or S3) on a 127.0.0.1 port, until
  * GET /health answers 200 and Docker's own HEALTHCHECK reports healthy.
  *
  * Needs a Docker engine and the offline bases: `npm run images -- --offline` (`.ci/run` runs it).
@@ -88,6 +89,9 @@ before(async () => {
     "--publish",
     "127.0.0.1::8080",
     IMAGE,
+    // Embedded mode: PGlite, in-process state, a local code store and runner; no services needed.
+    "server",
+    "--embedded-runner",
   ]);
   const { stdout } = await docker(["port", CONTAINER, "8080/tcp"]);
   const hostPort = stdout.split("\n").find((l) => l.startsWith("127.0.0.1:"));

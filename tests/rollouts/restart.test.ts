@@ -28,7 +28,7 @@ interface ControlPlane {
 
 async function startControlPlane(env: Record<string, string>): Promise<ControlPlane> {
   let out = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "server"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "server", "--embedded-runner"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -80,6 +80,8 @@ export interface LoadResult {
   /** 0 when the request failed without a response. */
   status: number;
   version: string | null;
+  /** When the request was sent and when its response arrived. */
+  sentAt: number;
   at: number;
 }
 
@@ -100,6 +102,7 @@ export function startLoad(p: TestPlatform, name: string, opts: { concurrency?: n
   const body = JSON.stringify(opts.event ?? {});
   const loop = async () => {
     while (!stopped && Date.now() < deadline) {
+      const sentAt = Date.now();
       try {
         const res = await fetch(`${p.url}/api/v1/functions/${name}/invoke`, {
           method: "POST",
@@ -107,10 +110,10 @@ export function startLoad(p: TestPlatform, name: string, opts: { concurrency?: n
           body,
         });
         await res.arrayBuffer();
-        results.push({ status: res.status, version: res.headers.get("x-hotswap-version"), at: Date.now() });
+        results.push({ status: res.status, version: res.headers.get("x-hotswap-version"), sentAt, at: Date.now() });
       } catch {
         // The control plane is gone (a chaos test killed it): record it and back off.
-        results.push({ status: 0, version: null, at: Date.now() });
+        results.push({ status: 0, version: null, sentAt, at: Date.now() });
         await new Promise((r) => setTimeout(r, 50));
       }
     }

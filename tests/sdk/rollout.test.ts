@@ -108,6 +108,23 @@ describe("hotswap.Alias rollouts against an embedded control plane", () => {
     assert.deepEqual(await aliasProvider.diff!("canary-bad:live", alias, news), { changes: true, replaces: [], deleteBeforeReplace: false });
   });
 
+  test("a canary the platform holds for lack of traffic outlasts rollout.timeout: the update fails and the deployment goes on", async () => {
+    const rollout = { strategy: "canary", duration: "2 seconds", analysis: { interval: "1 second", minRequests: 5 }, timeout: "4 seconds" };
+    const { fn, alias } = await liveOnVersion1("canary-quiet", rollout);
+    await functionProvider.update!("canary-quiet", fn, await functionInputs(p, "canary-quiet", await codeDir(nodeHandler("v2"))));
+    const logged = await captureLogs(() => aliasProvider.update!("canary-quiet:live", alias, { ...alias, version: 2 }));
+    assert.ok(logged.error);
+    assert.match(
+      logged.error.message,
+      /^hotswap\.Alias "canary-quiet:live": the rollout to version 2 did not finish within 4 seconds \(deployment ([0-9a-f-]{36}) is InProgress\)\. It continues on the platform; the stack keeps version 1 until `pulumi refresh` reads the alias again\./,
+    );
+    assert.match(logged.lines.join("\n"), /hold: holding canary: version 2 served 0 of the 5 requests/);
+    const id = /deployment ([0-9a-f-]{36})/.exec(logged.error.message)![1];
+    const deployment = (await p.api("GET", `/api/v1/deployments/${id}`)).json;
+    assert.equal(deployment.status, "InProgress", "waiting ended, the deployment did not");
+    assert.equal((await p.api("POST", `/api/v1/deployments/${id}/rollback`, { reason: "test cleanup" })).status < 300, true);
+  });
+
   test("in Pulumi's dynamic-provider host, a rolled-back rollout fails the update with the reason and its progress reaches the output", async () => {
     const host = await ProviderHost.start();
     try {

@@ -6,7 +6,6 @@
  */
 import type { Deployment, Repositories } from "../db/index.ts";
 import { isApiError } from "../protocol/errors.ts";
-import { specKey } from "../protocol/invoke.ts";
 import type { RunnerHandle } from "../protocol/runner.ts";
 import type { Invoker } from "../router/invoker.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
@@ -26,6 +25,8 @@ export interface DriverDeps {
   routing: RoutingTable;
   /** Runners a Rolling deployment moves batch by batch (1 for the embedded runner). */
   runnerCount(): Promise<number>;
+  /** Live instances of a version across the runners. */
+  instancesOf(functionName: string, version: number): Promise<number>;
   now(): number;
 }
 
@@ -148,10 +149,9 @@ export class DeploymentDriver {
   /** Blue-green: start the new version up to the old one's warm capacity before the smoke test. */
   private async prewarm(d: Deployment): Promise<Deployment> {
     const { routing, runner } = this.deps;
-    const from = d.fromVersion === null ? undefined : routing.spec(d.functionName, d.fromVersion);
     const to = routing.spec(d.functionName, d.toVersion);
     if (!to) return this.deps.transitions.abort(d, "Failed", `version ${d.toVersion} of "${d.functionName}" is not loaded on this control plane; the alias was not changed`);
-    const warm = from ? (runner.status().warm[specKey(from)] ?? 0) : 0;
+    const warm = d.fromVersion === null ? 0 : await this.deps.instancesOf(d.functionName, d.fromVersion);
     const live = await runner.prewarm(to, Math.max(1, warm));
     return this.deps.transitions.moveTo(d, "smoke", 0, {
       plan: { warmCount: warm },

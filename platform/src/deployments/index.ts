@@ -7,6 +7,7 @@ import type { AliasService } from "../functions/alias-service.ts";
 import type { FunctionService } from "../functions/function-service.ts";
 import { MetricsReader } from "../metrics/metrics-reader.ts";
 import type { RunnerHandle } from "../protocol/runner.ts";
+import { specKey } from "../protocol/invoke.ts";
 import type { Invoker } from "../router/invoker.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import type { StateStore } from "../state/state-store.ts";
@@ -38,6 +39,8 @@ export interface RolloutDeps {
   log: OrchestratorLog;
   /** Runners a Rolling deployment moves batch by batch. @default one (the embedded runner) */
   runnerCount?: () => Promise<number>;
+  /** Live instances of a version across the runners (blue-green prewarms the target to this). @default the runner's warm count */
+  instancesOf?: (functionName: string, version: number) => Promise<number>;
   tickMs?: number;
   leaseTtlMs?: number;
 }
@@ -65,6 +68,12 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
     runner: deps.runner,
     routing: deps.routing,
     runnerCount: deps.runnerCount ?? (async () => 1),
+    instancesOf:
+      deps.instancesOf ??
+      (async (fn, version) => {
+        const spec = deps.routing.spec(fn, version);
+        return spec ? (deps.runner.status().warm[specKey(spec)] ?? 0) : 0;
+      }),
     now,
   });
   orchestrator = new RolloutOrchestrator(deps.repos, deps.state, driver, {

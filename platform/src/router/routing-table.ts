@@ -31,7 +31,10 @@ export interface RouteRequest {
   query(name: string): string | undefined;
 }
 
-/** FNV-1a of `salt:key`, scaled into [0, 1): stable across replicas and restarts. */
+/**
+ * FNV-1a of `salt:key` with murmur3's finaliser (so keys that differ in one character land far
+ * apart), scaled into [0, 1): stable across replicas and restarts.
+ */
 export function stickyPoint(salt: string, key: string): number {
   let h = 0x811c9dc5;
   const s = `${salt}:${key}`;
@@ -39,6 +42,11 @@ export function stickyPoint(salt: string, key: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return (h >>> 0) / 2 ** 32;
 }
 

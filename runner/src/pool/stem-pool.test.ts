@@ -53,6 +53,7 @@ test("take() hands out a stem only for the same runtime, memory size and the fas
   await stems.whenFull();
   assert.equal(backend.startCalls, 4, "each taken stem was replaced");
   await stems.close();
+  await backend.close();
 });
 
 test("a stem that dies while waiting is dropped and replaced", async () => {
@@ -67,6 +68,7 @@ test("a stem that dies while waiting is dropped and replaced", async () => {
   assert.notEqual(taken, first);
   assert.ok(taken?.alive);
   await stems.close();
+  await backend.close();
 });
 
 test("failing starts back off instead of retrying in a loop, and recover when the backend does", async () => {
@@ -84,9 +86,13 @@ test("failing starts back off instead of retrying in a loop, and recover when th
   assert.ok(backend.startCalls >= 2 && backend.startCalls <= 4, `40, 80 ms back-off: ${backend.startCalls} starts in 150 ms`);
   assert.equal(warnings.filter((w) => w === "stem start failed").length, 1, "one warning per failure streak");
   failing = false;
+  // The retry timer is unref'd (a stem pool never keeps a runner alive): hold the loop open meanwhile.
+  const keepAlive = setInterval(() => {}, 1000);
   await stems.whenFull();
+  clearInterval(keepAlive);
   assert.ok(stems.take(spec())?.alive);
   await stems.close();
+  await backend.close();
 });
 
 test("close() during starts kills the stems when they land and stops refilling", async () => {
@@ -128,4 +134,20 @@ test("on the process backend, a VersionPool's cold start specialises a real stem
     await stems.close();
     await backend.close();
   }
+});
+
+test("when the backend can run nothing yet, it asks again later and fills once it can", async () => {
+  const backend = new FakeBackend();
+  let up = false;
+  const realRuntimes = backend.runtimes.bind(backend);
+  backend.runtimes = async () => (up ? realRuntimes() : [{ id: "nodejs20" as const, available: false, reason: "Docker is unreachable at unix:///nowhere" }]);
+  const stems = new StemPool({ backend, size: 1, retryDelayMs: 20 });
+  await stems.start();
+  assert.deepEqual(stems.stats(), []);
+  up = true;
+  const keepAlive = setInterval(() => {}, 1000);
+  await stems.whenFull();
+  clearInterval(keepAlive);
+  assert.equal(stems.stats()[0].ready, 1);
+  await stems.close();
 });

@@ -56,6 +56,7 @@ export class StemPool implements StemSource {
   private readonly retryDelayMs: number;
   private fullWaiters: Array<() => void> = [];
   private started: Promise<void> | undefined;
+  private discoverTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly opts: StemPoolOptions) {
@@ -63,26 +64,12 @@ export class StemPool implements StemSource {
     this.retryDelayMs = opts.retryDelayMs ?? 1000;
   }
 
-  /** Decide which runtimes get stems (asking the backend what it can run) and start filling. */
+  /**
+   * Decide which runtimes get stems (asking the backend what it can run) and start filling. When
+   * the backend can run none yet (Docker down), it asks again with the same back-off as failed starts.
+   */
   start(): Promise<void> {
-    this.started ??= (async () => {
-      if (this.opts.size <= 0) return;
-      let runtimes = this.opts.runtimes;
-      if (!runtimes) {
-        const available = await this.opts.backend.runtimes().catch(() => []);
-        runtimes = available.filter((r) => r.available && runtimeFamily(r.id) !== "provided").map((r) => r.id);
-      }
-      for (const runtime of runtimes) {
-        if (runtimeFamily(runtime) === "provided") continue;
-        for (const memorySize of this.opts.memorySizes ?? [256]) {
-          const slot: Slot = { runtime, memorySize, ready: [], starting: 0, failures: 0, retry: undefined };
-          this.slots.set(slotKey(runtime, memorySize), slot);
-        }
-      }
-      if (this.closed) return;
-      for (const slot of this.slots.values()) this.fill(slot);
-      this.log.info({ runtimes, memorySizes: this.opts.memorySizes ?? [256], size: this.opts.size }, "stem pool filling");
-    })();
+    this.started ??= this.discover(0);
     return this.started;
   }
 
@@ -110,13 +97,14 @@ export class StemPool implements StemSource {
   /** Resolves once every runtime and memory size has `size` stems ready (or the pool closes). */
   async whenFull(): Promise<void> {
     await this.start();
-    if (this.isFull() || this.closed) return;
+    if (this.opts.size <= 0 || this.closed || this.isFull()) return;
     await new Promise<void>((resolve) => this.fullWaiters.push(resolve));
   }
 
   /** Stop refilling and kill the stems nobody took. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.discoverTimer);
     this.notifyIfFull();
     const stems: Instance[] = [];
     for (const slot of this.slots.values()) {
@@ -126,6 +114,32 @@ export class StemPool implements StemSource {
     for (const s of stems) s.kill("killed");
     // Starts in flight kill their stem when they land.
     await Promise.all([...this.pending, ...stems.map((s) => s.exited)]);
+  }
+
+  private async discover(attempt: number): Promise<void> {
+    if (this.opts.size <= 0 || this.closed) return;
+    let runtimes = this.opts.runtimes;
+    if (!runtimes) {
+      const available = await this.opts.backend.runtimes().catch(() => []);
+      runtimes = available.filter((r) => r.available && runtimeFamily(r.id) !== "provided").map((r) => r.id);
+      if (runtimes.length === 0) {
+        const delay = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2 ** attempt);
+        if (attempt === 0) this.log.warn({ retryInMs: delay }, "the backend can run no runtime yet; stems will start once it can");
+        this.discoverTimer = setTimeout(() => void this.discover(attempt + 1), delay);
+        this.discoverTimer.unref();
+        return;
+      }
+    }
+    if (this.closed) return;
+    const memorySizes = this.opts.memorySizes ?? [256];
+    for (const runtime of runtimes) {
+      if (runtimeFamily(runtime) === "provided") continue;
+      for (const memorySize of memorySizes) {
+        this.slots.set(slotKey(runtime, memorySize), { runtime, memorySize, ready: [], starting: 0, failures: 0, retry: undefined });
+      }
+    }
+    for (const slot of this.slots.values()) this.fill(slot);
+    this.log.info({ runtimes, memorySizes, size: this.opts.size }, "stem pool filling");
   }
 
   private fill(slot: Slot): void {
@@ -176,6 +190,7 @@ export class StemPool implements StemSource {
   }
 
   private isFull(): boolean {
+    if (this.slots.size === 0) return false;
     for (const s of this.slots.values()) if (s.ready.length < this.opts.size) return false;
     return true;
   }

@@ -23,6 +23,7 @@ import { CodeVolume, codeVolumeName, nameSlug } from "./code-volume.ts";
 import { instanceContainer, LABEL, type Isolation } from "./container-spec.ts";
 import { dockerEndpoint, dockerUnavailable, isUnreachable, rethrowDocker, statusOf } from "./docker-connection.ts";
 import { DockerInstance } from "./docker-instance.ts";
+import pkg from "../../../../package.json" with { type: "json" };
 
 export interface DockerBackendOptions {
   /**
@@ -73,6 +74,8 @@ const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]*)$/;
 
 export class DockerBackend implements ExecutionBackend {
   readonly kind = "docker" as const;
+  /** The hotswap.runner label of this backend's containers. */
+  readonly runnerId: string;
   readonly docker: Docker;
   /** unix:///var/run/docker.sock or tcp://..., for messages. */
   readonly where: string;
@@ -87,10 +90,11 @@ export class DockerBackend implements ExecutionBackend {
 
   constructor(opts: DockerBackendOptions) {
     this.opts = opts;
+    this.runnerId = opts.runnerId;
     const endpoint = dockerEndpoint(opts.dockerHost);
     this.docker = new Docker(endpoint.options);
     this.where = endpoint.describe;
-    const tag = opts.imageTag ?? "0.1.0";
+    const tag = opts.imageTag ?? pkg.version;
     this.images = Object.fromEntries(RUNTIME_IDS.map((id) => [id, opts.images?.[id] ?? `hotswap/runtime-${id}:${tag}`])) as Record<RuntimeId, string>;
   }
 

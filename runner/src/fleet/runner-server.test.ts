@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { FunctionSpec, InvokeOutcome } from "../../../platform/src/protocol/invoke.ts";
+import { encodeSpec, HEADER_CLUSTER_SECRET, HEADER_SPEC, type ProvisionRequest } from "../../../platform/src/protocol/fleet.ts";
+import { RunnerClient } from "../../../platform/src/fleet/runner-client.ts";
+import { RunnerServer, type RunnerServerTarget } from "./runner-server.ts";
+
+const SECRET = "a-cluster-secret-of-some-length";
+const spec: FunctionSpec = {
+  functionName: "echo",
+  version: 3,
+  runtime: "nodejs20",
+  handler: "index.handler",
+  memorySize: 256,
+  timeout: 5,
+  environment: { GREETING: "héllo, wörld" },
+  codeSha256: "a".repeat(64),
+  protocol: "fast",
+  instanceConcurrency: 1,
+};
+
+let next: (payload: Buffer) => InvokeOutcome = (payload) => ({ kind: "success", payload, coldStart: true, start: "stem", durationMs: 12.5 });
+const seen: Array<{ spec: FunctionSpec; requestId: string; traceparent?: string }> = [];
+const provisions: ProvisionRequest[] = [];
+let ready = true;
+const target: RunnerServerTarget = {
+  async invoke(req) {
+    seen.push({ spec: req.spec, requestId: req.requestId, traceparent: req.traceparent });
+    return next(req.payload);
+  },
+  freeSlots: () => 2,
+  runtimes: async () => [{ id: "nodejs20", available: true }],
+  provision: async (req) => (provisions.push(req), { live: req.count, applied: true }),
+  heartbeat: () => ({}) as never,
+  ready: () => ready,
+};
+
+let server: RunnerServer;
+let client: RunnerClient;
+let url: string;
+before(async () => {
+  server = new RunnerServer({ id: "r-test", secret: SECRET, target, log: { warn() {} } });
+  const a = await server.listen("127.0.0.1", 0);
+  url = `http://127.0.0.1:${a.port}`;
+  client = new RunnerClient(url, SECRET);
+});
+after(async () => {
+  await client.close();
+  server.closeAllConnections();
+  await server.close();
+});
+
+test("forwards an invocation and returns the runner's outcome with its placement data", async () => {
+  const r = await client.invoke(encodeSpec(spec), { spec, requestId: "req-123456", payload: Buffer.from('{"a":1}'), traceparent: "00-abc-def-01" }, 5000);
+  assert.equal(r.kind, "answered");
+  if (r.kind !== "answered") return;
+  assert.deepEqual(r.outcome, { kind: "success", payload: Buffer.from('{"a":1}'), coldStart: true, start: "stem", durationMs: 12.5 });
+  assert.equal(r.free, 2);
+  assert.equal(r.inflight, 0);
+  assert.deepEqual(seen.at(-1), { spec, requestId: "req-123456", traceparent: "00-abc-def-01" });
+});
+
+test("carries platform errors, with the refused flag when the runner did not run the invocation", async () => {
+  next = () => ({ kind: "platform-error", code: "ServiceUnavailable", message: "runner is draining", refused: true });
+  const r = await client.invoke(encodeSpec(spec), { spec, requestId: "req-2", payload: Buffer.from("{}") }, 5000);
+  assert.equal(r.kind, "answered");
+  if (r.kind === "answered") assert.deepEqual(r.outcome, { kind: "platform-error", code: "ServiceUnavailable", message: "runner is draining", refused: true });
+  next = () => ({ kind: "platform-error", code: "TimeoutError", message: "Task timed out after 5.00 seconds", coldStart: false, start: "warm", durationMs: 5000 });
+  const t = await client.invoke(encodeSpec(spec), { spec, requestId: "req-3", payload: Buffer.from("{}") }, 5000);
+  if (t.kind === "answered") assert.deepEqual(t.outcome, { kind: "platform-error", code: "TimeoutError", message: "Task timed out after 5.00 seconds", coldStart: false, start: "warm", durationMs: 5000 });
+});
+
+test("refuses requests without the cluster secret, and /health answers without it", async () => {
+  const res = await fetch(`${url}/v1/invoke`, { method: "POST", headers: { [HEADER_SPEC]: encodeSpec(spec) }, body: "{}" });
+  assert.equal(res.status, 401);
+  assert.match(((await res.json()) as { error: { message: string } }).error.message, /HOTSWAP_CLUSTER_SECRET/);
+  const wrong = new RunnerClient(url, "another-secret-entirely!!");
+  const r = await wrong.invoke(encodeSpec(spec), { spec, requestId: "x", payload: Buffer.from("{}") }, 5000);
+  assert.equal(r.kind === "answered" && r.outcome.kind === "platform-error" && r.outcome.refused, true);
+  await wrong.close();
+  assert.equal((await fetch(`${url}/health`)).status, 200);
+  ready = false;
+  assert.equal((await fetch(`${url}/health`)).status, 503);
+  ready = true;
+});
+
+test("rejects a malformed spec header with 400", async () => {
+  const res = await fetch(`${url}/v1/invoke`, { method: "POST", headers: { [HEADER_CLUSTER_SECRET]: SECRET, [HEADER_SPEC]: "bm90IGpzb24" }, body: "{}" });
+  assert.equal(res.status, 400);
+  assert.match(((await res.json()) as { error: { message: string } }).error.message, /invalid x-hotswap-spec/);
+});
+
+test("passes provisioning commands and runtimes through the typed client", async () => {
+  const p = await client.provision({ spec, count: 2, holdMs: 5000, touch: false, leaderToken: 7 });
+  assert.deepEqual(p, { ok: true, value: { live: 2, applied: true } });
+  assert.equal(provisions.at(-1)?.leaderToken, 7);
+  const bad = await client.provision({ spec: { ...spec, version: -1 }, count: 1, touch: false } as ProvisionRequest);
+  assert.equal(bad.ok, false);
+  assert.deepEqual(await client.runtimes(), { ok: true, value: [{ id: "nodejs20", available: true }] });
+});
