@@ -155,22 +155,24 @@ export class DeploymentService {
   /** Queue a command for the leader and wait (bounded) for it. `applied` false means still queued (202). */
   async command(id: string, action: CommandAction, reason: string | undefined, actor: Actor) {
     const { repos } = this.deps;
-    const d = await this.require(id);
-    this.assertAllowed(d, action);
     const at = new Date(this.now()).toISOString();
     const cmd: DeploymentCommand = { action, reason: reason ?? "", actor: actor.id, at };
-    const queued = await repos.deployments.update(
-      id,
-      { command: cmd },
-      { type: "command", reason: `${action} requested by ${actor.id}${reason ? `: ${reason}` : ""}` },
-      { status: ALLOWED[action], noCommand: true },
-    );
-    if (!queued) {
-      const now = await this.require(id);
-      if (now.command) {
-        throw new ApiError("DeploymentConflict", `A ${now.command.action} request on deployment ${id} is still being applied; retry in a moment.`);
+    let d = await this.require(id);
+    // Queue it only while the status allows it and no other command waits; re-check if the row moved.
+    for (let attempt = 0; ; attempt++) {
+      if (d.command) {
+        throw new ApiError("DeploymentConflict", `A ${d.command.action} request on deployment ${id} is still being applied; retry in a moment.`);
       }
-      this.assertAllowed(now, action);
+      this.assertAllowed(d, action);
+      const queued = await repos.deployments.update(
+        id,
+        { command: cmd },
+        { type: "command", reason: `${action} requested by ${actor.id}${reason ? `: ${reason}` : ""}` },
+        { status: ALLOWED[action], noCommand: true },
+      );
+      if (queued) break;
+      if (attempt === 2) throw new ApiError("DeploymentConflict", `Deployment ${id} kept changing; retry the ${action}.`);
+      d = await this.require(id);
     }
     await repos.auditLogs.append({
       actor: actor.id,

@@ -149,7 +149,8 @@ export class DeploymentDriver {
   /** Blue-green: start the new version up to the old one's warm capacity before the smoke test. */
   private async prewarm(d: Deployment): Promise<Deployment> {
     const { routing, runner } = this.deps;
-    const to = routing.spec(d.functionName, d.toVersion);
+    // A version published on another replica moments ago may not be in this routing table yet.
+    const to = routing.spec(d.functionName, d.toVersion) ?? (await routing.reload(d.functionName), routing.spec(d.functionName, d.toVersion));
     if (!to) return this.deps.transitions.abort(d, "Failed", `version ${d.toVersion} of "${d.functionName}" is not loaded on this control plane; the alias was not changed`);
     const warm = d.fromVersion === null ? 0 : await this.deps.instancesOf(d.functionName, d.fromVersion);
     const live = await runner.prewarm(to, Math.max(1, warm));

@@ -133,6 +133,8 @@ export class RunnerRegistry {
   private readonly entries = new Map<string, RunnerEntry>();
   /** Ready, non-suspect runners: what pick() draws from. Rebuilt when membership or state changes. */
   private routable: RunnerEntry[] = [];
+  /** Ready but suspect runners: tried only when no other runner is left (a blip must not stop a one-runner fleet). */
+  private fallback: RunnerEntry[] = [];
   private unsubscribe: Unsubscribe | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private departures: Departure[] = [];
@@ -165,13 +167,14 @@ export class RunnerRegistry {
     await Promise.all([...this.entries.values()].map((e) => e.client.close().catch(() => {})));
     this.entries.clear();
     this.routable = [];
+    this.fallback = [];
   }
 
   /** Choose a runner for version `key` (warm first, else power of two choices), never `exclude`. */
   pick(key: string, exclude?: RunnerEntry): RunnerEntry | undefined {
     const runners = this.routable;
-    if (runners.length === 1) return runners[0] === exclude ? undefined : runners[0];
-    return pickRunner(runners, key, VIEW, exclude);
+    if (runners.length === 1 && runners[0] !== exclude) return runners[0];
+    return pickRunner(runners, key, VIEW, exclude) ?? (this.fallback.length > 0 ? pickRunner(this.fallback, key, VIEW, exclude) : undefined);
   }
 
   /** Runners that take work now. */
@@ -267,7 +270,13 @@ export class RunnerRegistry {
 
   private rebuild(): void {
     const next: RunnerEntry[] = [];
-    for (const e of this.entries.values()) if (e.hb.state === "ready" && e.suspect === undefined) next.push(e);
+    const fallback: RunnerEntry[] = [];
+    for (const e of this.entries.values()) {
+      if (e.hb.state !== "ready") continue;
+      if (e.suspect === undefined) next.push(e);
+      else fallback.push(e);
+    }
     this.routable = next;
+    this.fallback = fallback;
   }
 }

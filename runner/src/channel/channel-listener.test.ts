@@ -17,17 +17,31 @@ after(async () => {
   await listener.close();
 });
 
-/** Connect to the listener as a bootstrap would; `frames` collects what the runner sends back. */
-async function dial(): Promise<{ socket: net.Socket; frames: Frame[]; closed: Promise<void> }> {
+interface Peer {
+  socket: net.Socket;
+  /** Resolves with the next frame the runner sends. */
+  next(): Promise<Frame>;
+  closed: Promise<void>;
+}
+
+/** Connect to the listener as a bootstrap would. */
+async function dial(): Promise<Peer> {
   const [host, port] = listener.address.split(":");
   const socket = net.connect({ host, port: Number(port) });
   await new Promise((r) => socket.once("connect", r));
-  const frames: Frame[] = [];
-  const decoder = new FrameDecoder((f) => frames.push({ header: f.header, body: Buffer.from(f.body) }));
+  const queue: Frame[] = [];
+  const waiters: Array<(f: Frame) => void> = [];
+  const decoder = new FrameDecoder((f) => {
+    const copy = { header: f.header, body: Buffer.from(f.body) };
+    const w = waiters.shift();
+    if (w) w(copy);
+    else queue.push(copy);
+  });
   socket.on("data", (c) => decoder.push(c));
   socket.on("error", () => {});
   const closed = new Promise<void>((r) => socket.once("close", () => r()));
-  return { socket, frames, closed };
+  const next = () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise<Frame>((r) => waiters.push(r)));
+  return { socket, next, closed };
 }
 
 const hello = (token: unknown) => encodeFrame({ type: "hello", runtime: "node", version: "v20", pid: 7, token });
@@ -46,7 +60,8 @@ test("hands each connection to the instance whose token its hello carries, hello
   const helloB = hello(b.token);
   peerB.socket.write(helloB.subarray(0, 5));
   peerA.socket.write(hello(a.token));
-  await new Promise((r) => setTimeout(r, 20));
+  // The rest of B's hello in a later segment: the listener must wait for the whole frame.
+  await new Promise((r) => setImmediate(r));
   peerB.socket.write(helloB.subarray(5));
 
   for (const [expected, peer, pid] of [
@@ -58,8 +73,7 @@ test("hands each connection to the instance whose token its hello carries, hello
     socket.resume();
     assert.equal((await channel.hello).pid, pid, "the new owner reads the hello itself");
     const answer = channel.invoke({ requestId: "r1", payload: Buffer.from("{}"), deadlineMs: Date.now() + 1000 });
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(peer.frames.at(-1)?.header.type, "invoke", "frames flow to the right peer");
+    assert.equal((await peer.next()).header.type, "invoke", "frames flow to the right peer");
     peer.socket.write(encodeFrame({ type: "result", id: "r1" }, `{"from":"${expected.token.slice(0, 4)}"}`));
     const r = await answer;
     assert.equal(r.kind, "success");

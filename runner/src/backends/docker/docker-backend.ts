@@ -130,7 +130,7 @@ export class DockerBackend implements ExecutionBackend {
 
   /** Live instances, for diagnostics and tests. */
   get liveInstances(): readonly DockerInstance[] {
-    return [...this.instances];
+    return [...this.instances].filter((i) => i.alive);
   }
 
   async start(opts: StartOptions): Promise<Instance> {

@@ -1,7 +1,7 @@
 /**
  * The node and python bootstraps at the protocol level, without the backend: the unix-socket
- * transport a docker backend uses (HOTSWAP_CHANNEL_SOCKET), clean exits on channel close and on
- * SIGTERM, and stdout kept free of protocol data.
+ * (HOTSWAP_CHANNEL_SOCKET) and TCP (HOTSWAP_CHANNEL_TCP, the docker backend's) transports, clean
+ * exits on channel close and on SIGTERM, and stdout kept free of protocol data.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Duplex } from "node:stream";
+import { ChannelListener } from "../../channel/channel-listener.ts";
 import { FastChannel, type InitMessage } from "../../channel/fast-channel.ts";
 import { fixtureDir } from "../backend.contract.ts";
 import { discoverRuntime } from "./runtime-discovery.ts";
@@ -89,6 +90,44 @@ describe("bootstraps", () => {
       await channel.close();
       assert.deepEqual(await exited, { code: 0, signal: null });
       assert.equal(stdout, "", "protocol data never goes to stdout");
+    });
+
+    test(`${lang.name}: connects to HOTSWAP_CHANNEL_TCP, identifies itself with HOTSWAP_CHANNEL_TOKEN, and hides both from the function`, async (t) => {
+      const cmd = await lang.command();
+      if (!cmd) return void (IS_CI ? assert.fail(`no ${lang.name} interpreter`) : t.skip(`no ${lang.name} interpreter`));
+      const listener = await ChannelListener.start();
+      try {
+        const expected = listener.expect();
+        const env = { PATH: "/usr/bin:/bin", HOTSWAP_CHANNEL_TCP: listener.address, HOTSWAP_CHANNEL_TOKEN: expected.token };
+        const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"], env });
+        const exited = exitOf(child);
+        child.stderr!.resume();
+        const socket = await expected.connected;
+        const channel = new FastChannel(socket);
+        socket.resume();
+        assert.equal((await channel.hello).pid, child.pid);
+        const [fixture, handler] = lang.name === "node" ? ["node-env", "index.handler"] : ["python-env", "handler.handler"];
+        await channel.init({ ...initFor(fixture, handler), env: { FOO: "tcp" } });
+        const r = await channel.invoke({ requestId: "tcp-1", payload: Buffer.from("{}"), deadlineMs: Date.now() + 3000 });
+        assert.equal(r.kind, "success", JSON.stringify(r));
+        const seen = JSON.parse((r as { payload: Buffer }).payload.toString());
+        assert.equal(seen.FOO, "tcp");
+        for (const k of ["HOTSWAP_CHANNEL_TCP", "HOTSWAP_CHANNEL_TOKEN"]) assert.equal(seen[k], undefined, `${k} reached the function`);
+        await channel.close();
+        assert.deepEqual(await exited, { code: 0, signal: null });
+      } finally {
+        await listener.close();
+      }
+    });
+
+    test(`${lang.name}: exits 1 with a message when HOTSWAP_CHANNEL_TCP does not answer`, async (t) => {
+      const cmd = await lang.command();
+      if (!cmd) return void (IS_CI ? assert.fail(`no ${lang.name} interpreter`) : t.skip(`no ${lang.name} interpreter`));
+      const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"], env: { PATH: "/usr/bin:/bin", HOTSWAP_CHANNEL_TCP: "127.0.0.1:1", HOTSWAP_CHANNEL_TOKEN: "x" } });
+      let stderr = "";
+      child.stderr!.on("data", (c) => (stderr += c));
+      assert.deepEqual(await exitOf(child), { code: 1, signal: null });
+      assert.match(stderr, /cannot connect to 127\.0\.0\.1:1/);
     });
 
     test(`${lang.name}: exits 0 promptly on SIGTERM, even in the middle of an invocation`, async (t) => {

@@ -1,0 +1,66 @@
+/**
+ * The docker backend on a bridge network instead of host networking: the runner's listeners bind
+ * the network's gateway, which containers use to reach the fast channel and the Runtime API. The
+ * test makes its own internal network (no route out), so nothing listens beyond what it created.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import type { Instance } from "../../runner/src/backends/backend.ts";
+import { fixtureDir, fixtureSpec } from "../../runner/src/backends/backend.contract.ts";
+import type { DockerBackend, DockerInstance } from "../../runner/src/backends/docker/index.ts";
+import { docker, dockerSkipReason, testBackend } from "./support.ts";
+
+const skip = await dockerSkipReason();
+
+describe("docker backend on a bridge network", { skip }, () => {
+  const name = `hs-test-net-${randomBytes(4).toString("hex")}`;
+  let gateway: string;
+  let backend: DockerBackend;
+  const started: Instance[] = [];
+
+  before(async () => {
+    await docker.createNetwork({ Name: name, Driver: "bridge", Internal: true, Labels: { "hotswap.test": "network" } });
+    const info = (await docker.getNetwork(name).inspect()) as { IPAM: { Config: Array<{ Gateway: string }> } };
+    gateway = info.IPAM.Config[0].Gateway;
+    backend = testBackend("bridge", { network: name });
+  });
+  after(async () => {
+    for (const i of started) i.kill("killed");
+    await backend?.close();
+    await docker.getNetwork(name).remove().catch(() => {});
+  });
+
+  async function ok(inst: Instance, event: object): Promise<any> {
+    const r = await inst.invoke({ requestId: `net-${Date.now()}`, payload: Buffer.from(JSON.stringify(event)), deadlineMs: Date.now() + 5000 });
+    assert.equal(r.kind, "success", JSON.stringify(r.kind === "platform-error" ? r : r.payload.toString()));
+    return JSON.parse((r as { payload: Buffer }).payload.toString());
+  }
+
+  test("fast channel, Runtime API and stems work through the network's gateway", async () => {
+    const node = (await backend.start({ runtime: "nodejs20", protocol: "fast", memorySize: 128, spec: fixtureSpec("node-cjs", "nodejs20"), codeDir: fixtureDir("node-cjs") })) as DockerInstance;
+    started.push(node);
+    assert.deepEqual((await ok(node, { via: "bridge" })).echo, { via: "bridge" });
+    const info = await docker.getContainer(node.container.id).inspect();
+    assert.equal(info.HostConfig.NetworkMode, name);
+    const tcp = info.Config.Env.find((e) => e.startsWith("HOTSWAP_CHANNEL_TCP="));
+    assert.equal(tcp?.split("=")[1].split(":")[0], gateway, "containers dial the gateway");
+
+    const py = (await backend.start({
+      runtime: "python3.12",
+      protocol: "runtime-api",
+      memorySize: 128,
+      spec: fixtureSpec("python-echo", "python3.12", { protocol: "runtime-api" }),
+      codeDir: fixtureDir("python-echo"),
+    })) as DockerInstance;
+    started.push(py);
+    assert.deepEqual((await ok(py, { api: true })).echo, { api: true });
+    const api = (await docker.getContainer(py.container.id).inspect()).Config.Env.find((e) => e.startsWith("AWS_LAMBDA_RUNTIME_API="));
+    assert.match(api ?? "", new RegExp(`^AWS_LAMBDA_RUNTIME_API=${gateway.replace(/\./g, "\\.")}:\\d+$`));
+
+    const stem = await backend.start({ runtime: "nodejs20", protocol: "fast", memorySize: 128 });
+    started.push(stem);
+    await stem.specialise(fixtureSpec("node-cjs", "nodejs20"), fixtureDir("node-cjs"));
+    assert.deepEqual((await ok(stem, { stem: 1 })).echo, { stem: 1 });
+  });
+});
