@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { connect } from "node:net";
 import { spawnSync } from "node:child_process";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { BODY, ROOT, load, percentile, startProcess, type Proc } from "../support.ts";
+import { BODY, ROOT, load, percentile, sequentialLatency, startProcess, type Proc } from "../support.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { HEADER_CLUSTER_SECRET } from "../../platform/src/protocol/fleet.ts";
 import { zipDir } from "../../tests/support/zip.ts";
@@ -55,6 +55,15 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
       const r = await load(`${fleet.url}/api/v1/functions/${v.name}/invoke`, fleet.auth, ctx.connections, ctx.durationS);
       throughput.push([`control plane → runner process → runtime (fast channel)`, `ic=${v.ic}`, String(Math.round(r.rps)), (r.rps / ctx.baseline.rps).toFixed(2), String(r.p50), String(r.p99), String(r.errors)]);
     }
+    ctx.progress("fleet: added latency, sequential requests on one connection");
+    const n = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2000);
+    const bareLat = await sequentialLatency(ctx.bareUrl, {}, n);
+    const fleetLat = await sequentialLatency(`${fleet.url}/api/v1/functions/fleet-ic1/invoke`, fleet.auth, n);
+    const q = (t: number[], pct: number) => percentile(t, pct).toFixed(3);
+    const latency = [
+      ["bare Node server", q(bareLat, 50), q(bareLat, 99), "-", "-"],
+      ["control plane → runner process → runtime", q(fleetLat, 50), q(fleetLat, 99), (percentile(fleetLat, 50) - percentile(bareLat, 50)).toFixed(3), (percentile(fleetLat, 99) - percentile(bareLat, 99)).toFixed(3)],
+    ];
     await fleet.stopRunner(runner);
 
     // ---- cold starts, fresh versus stem, per backend ----
@@ -84,6 +93,7 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
         head: ["path", "concurrency", "req/s", "× bare", "p50 ms", "p99 ms", "errors"],
         rows: throughput,
       },
+      { title: `Runner fleet: latency, sequential requests on one keep-alive connection (n=${n})`, head: ["target", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms"], rows: latency },
       { title: `Runner fleet: cold start through the control plane, fresh vs stem (new version per sample, n=${coldSamples})`, head: ["backend", "start", "p50 ms", "p99 ms", "note"], rows: cold },
     ];
   } finally {

@@ -31,7 +31,9 @@ import { ProcessBackend } from "../../runner/src/backends/process/index.ts";
 import { StemPool } from "../../runner/src/pool/stem-pool.ts";
 import { CodeCache } from "../../runner/src/code-cache/code-cache.ts";
 import { LocalRunner } from "../../runner/src/local-runner.ts";
-import { ReservedConcurrencyGate, embeddedRunnersSource, startFleet, type Fleet } from "./fleet/index.ts";
+import { ReservedConcurrencyGate } from "./fleet/reserved-concurrency.ts";
+import { embeddedRunnersSource } from "./fleet/runner-views.ts";
+import type { Fleet } from "./fleet/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export interface RunningServer {
@@ -94,6 +96,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
 
     let fleet: Fleet | undefined;
     if (fleetMode) {
+      const { startFleet } = await import("./fleet/index.ts"); // only fleet mode loads the HTTP client
       fleet = await startFleet({ state, repos, routing, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }) });
       opened.push({ close: () => fleet!.stop() });
     }

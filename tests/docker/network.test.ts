@@ -2,6 +2,9 @@
  * The docker backend on a bridge network instead of host networking: the runner's listeners bind
  * the network's gateway, which containers use to reach the fast channel and the Runtime API. The
  * test makes its own internal network (no route out), so nothing listens beyond what it created.
+ * Another container on the network can reach those listeners, but not use them: an instance's
+ * Runtime API answers only its own container (the fast channel needs the instance's one-time
+ * token, see channel-listener.test.ts).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import type { Instance } from "../../runner/src/backends/backend.ts";
 import { fixtureDir, fixtureSpec } from "../../runner/src/backends/backend.contract.ts";
 import type { DockerBackend, DockerInstance } from "../../runner/src/backends/docker/index.ts";
-import { docker, dockerSkipReason, testBackend } from "./support.ts";
+import { docker, dockerSkipReason, IMAGE_TAG, testBackend } from "./support.ts";
 
 const skip = await dockerSkipReason();
 
@@ -62,5 +65,35 @@ describe("docker backend on a bridge network", { skip }, () => {
     started.push(stem);
     await stem.specialise(fixtureSpec("node-cjs", "nodejs20"), fixtureDir("node-cjs"));
     assert.deepEqual((await ok(stem, { stem: 1 })).echo, { stem: 1 });
+  });
+
+  test("another container on the network gets 403 from an instance's Runtime API; the instance keeps its invocations", async () => {
+    const py = (await backend.start({
+      runtime: "python3.11",
+      protocol: "runtime-api",
+      memorySize: 128,
+      spec: fixtureSpec("python-echo", "python3.11", { protocol: "runtime-api" }),
+      codeDir: fixtureDir("python-echo"),
+    })) as DockerInstance;
+    started.push(py);
+    const env = (await docker.getContainer(py.container.id).inspect()).Config.Env;
+    const api = env.find((e) => e.startsWith("AWS_LAMBDA_RUNTIME_API="))!.split("=")[1];
+    const intruder = await docker.createContainer({
+      Image: `hotswap/runtime-provided:${IMAGE_TAG}`,
+      Entrypoint: ["bash", "-c", `curl -s -o /dev/null -w 'api=%{http_code}\\n' --max-time 5 http://${api}/2018-06-01/runtime/invocation/next`],
+      Labels: { "hotswap.test": "intruder" },
+      HostConfig: { NetworkMode: name, AutoRemove: false },
+    });
+    try {
+      const stream = await intruder.attach({ stream: true, stdout: true, stderr: true });
+      let out = "";
+      stream.on("data", (c: Buffer) => (out += c.toString("latin1")));
+      await intruder.start();
+      await intruder.wait();
+      assert.match(out, /api=403/, out);
+    } finally {
+      await intruder.remove({ force: true });
+    }
+    assert.deepEqual((await ok(py, { still: "mine" })).echo, { still: "mine" }, "the instance's own runtime still gets its invocations");
   });
 });

@@ -114,4 +114,15 @@ describe("fleet mode needs Redis and the cluster secret", () => {
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /without --embedded-runner routes invocations to `hotswap runner` processes and needs REDIS_URL/);
   });
+
+  test("`hotswap runner` exits 1 naming every missing or invalid setting", { timeout: 60_000 }, () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "runner"], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, RUNNER_LISTEN: "everywhere", RUNNER_BACKEND: "vm" },
+      encoding: "utf8",
+      timeout: 50_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    for (const name of ["REDIS_URL", "HOTSWAP_CLUSTER_SECRET", "RUNNER_LISTEN", "RUNNER_BACKEND"]) assert.match(r.stderr, new RegExp(`${name}: `));
+  });
 });

@@ -11,8 +11,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { it, SkipError } from "../support/platform.ts";
 import { alive, eventually, fleetSkipReason, startCluster, type Cluster, type RunnerProc } from "./support/cluster.ts";
 import { deployWhoami, instancesOf, invoke, total, type Invocation } from "./support/functions.ts";
+import { HEADER_CLUSTER_SECRET } from "../../platform/src/protocol/fleet.ts";
 
 const HEARTBEAT_MS = 1000;
+/** How long after a kill -9 the control plane may still be writing to the dead runner's sockets. */
+const KNOW_MS = 250;
 
 describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
   let cluster: Cluster | undefined;
@@ -42,7 +45,7 @@ describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
       const t0 = Date.now();
       let killedAt = 0;
       let goneAfterMs: number | undefined;
-      const victim = c().runners[1];
+      let lastBeatAt = 0; // the victim's last heartbeat, as the control plane listed it
       const victimInstances = new Set<number>();
 
       const load = Promise.all(
@@ -52,13 +55,23 @@ describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
       );
       // Let the load settle on all three runners, then kill one without warning.
       await eventually("load on every runner", async () => new Set(results.filter((r) => r.status === 200).map((r) => runnerOf(r)?.id)).size === 3, 4000, 50);
+      // The victim: a runner with invocations in flight right now (asked directly), so some are lost with it.
+      const victim = await eventually("a runner with invocations in flight", async () => {
+        const loads = await Promise.all(c().runners.map(async (r) => ({ r, n: (await r.status()).load.inflight as number })));
+        const busiest = loads.sort((a, b) => b.n - a.n)[0];
+        return busiest.n > 0 ? busiest.r : undefined;
+      }, 3000, 10);
       for (const r of results) if (runnerOf(r) === victim) victimInstances.add(r.body.pid);
       victim.child.kill("SIGKILL");
       killedAt = Date.now();
       const watch = (async () => {
         while (goneAfterMs === undefined && Date.now() - killedAt < 10_000) {
-          if ((await listed(victim.id)) === undefined) goneAfterMs = Date.now() - killedAt;
-          else await sleep(50);
+          const entry = (await listed(victim.id)) as { lastHeartbeatAt?: string } | undefined;
+          if (entry === undefined) goneAfterMs = Date.now() - killedAt;
+          else {
+            lastBeatAt = Date.parse(entry.lastHeartbeatAt!);
+            await sleep(50);
+          }
         }
       })();
       await load;
@@ -70,26 +83,33 @@ describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
       const failed = results.filter((r) => r.status !== 200);
       const ok = results.filter((r) => r.status === 200);
       // Failures are only the invocations that were in flight on the dead runner: a clear RunnerLost error.
-      assert.ok(failed.length <= LOOPS, `${failed.length} failures for ${LOOPS} concurrent loops`);
+      assert.ok(failed.length >= 1 && failed.length <= LOOPS, `${failed.length} failures for ${LOOPS} concurrent loops`);
       for (const f of failed) {
         assert.equal(f.status, 502, f.text);
         assert.equal(f.body.error.code, "RunnerLost", f.text);
         assert.match(f.body.error.message, new RegExp(`runner ${victim.id} .*was lost while running this invocation.*not retried`));
-        assert.ok(f.startedAt <= killedAt + 50, `a request started ${f.startedAt - killedAt} ms after the kill failed: ${f.text}`);
+        // In flight = sent before the control plane could know (a request written to a socket the dead runner's
+        // kernel was closing at that very moment is in flight on it too; the grace covers that window).
+        assert.ok(f.startedAt <= killedAt + KNOW_MS, `a request started ${f.startedAt - killedAt} ms after the kill failed: ${f.text}`);
       }
       // New requests succeeded on the survivors from the first second (connection failures were retried).
-      const afterKill = results.filter((r) => r.startedAt > killedAt + 50);
+      const afterKill = results.filter((r) => r.startedAt > killedAt + KNOW_MS);
       assert.ok(afterKill.every((r) => r.status === 200), "every request started after the kill succeeded");
       const firstSecond = afterKill.filter((r) => r.startedAt < killedAt + 1000);
       assert.ok(firstSecond.length >= LOOPS, `only ${firstSecond.length} requests in the first second after the kill`);
       for (const r of afterKill) assert.notEqual(runnerOf(r), victim, "served by the dead runner");
-      assert.ok(ok.length > 100, `only ${ok.length} successful requests`);
+      assert.ok(ok.length > LOOPS * 5, `only ${ok.length} successful requests`);
       console.log(
         `# kill -9 ${victim.id}: ${results.length} requests, ${ok.length} ok, ${failed.length} RunnerLost (in flight on it), ` +
-          `${firstSecond.length} ok in the first second after the kill, left /api/v1/runners after ${goneAfterMs} ms`,
+          `${firstSecond.length} ok in the first second after the kill, left /api/v1/runners ${goneAfterMs} ms after the kill ` +
+          `(${killedAt + goneAfterMs! - lastBeatAt} ms after its last heartbeat)`,
       );
       // Gone from the list within 3 heartbeats (plus the 100 ms registry sweep and this test's 50 ms poll).
-      assert.ok(goneAfterMs !== undefined && goneAfterMs <= 3 * HEARTBEAT_MS + 300, `listed for ${goneAfterMs} ms after the kill`);
+      // 3 intervals after its last heartbeat, plus the 100 ms registry sweep and this test's 50 ms poll.
+      assert.ok(goneAfterMs !== undefined, "still listed 10 s after the kill");
+      const sinceLastBeat = killedAt + goneAfterMs - lastBeatAt;
+      assert.ok(sinceLastBeat <= 3 * HEARTBEAT_MS + 300, `listed for ${sinceLastBeat} ms after its last heartbeat`);
+      assert.ok(goneAfterMs <= 3 * HEARTBEAT_MS + 500, `listed for ${goneAfterMs} ms after the kill`);
       // Its function instances did not outlive it.
       await eventually("the dead runner's instances to exit", async () => [...victimInstances].every((pid) => !alive(pid)), 5000);
       const code = await victim.exited;
@@ -116,6 +136,15 @@ describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
       return total(m, "held") === 3 && total(m, "instances") >= 3 && [...m.values()].every((v) => v.held === 1) ? m : undefined;
     }, 15_000);
     assert.equal(placed.size, 3);
+    // Fencing: a command carrying an older leader token than the runner has seen changes nothing.
+    const sha = (await cp.api("GET", "/api/v1/functions/prov/versions/1")).json.codeSha256;
+    const spec = { functionName: "prov", version: 1, runtime: "nodejs20", handler: "index.handler", memorySize: 256, timeout: 30, environment: {}, codeSha256: sha, protocol: "fast", instanceConcurrency: 1 };
+    const stale = await fetch(`${cl.runners[1].url}/v1/provision`, {
+      method: "POST",
+      headers: { [HEADER_CLUSTER_SECRET]: cl.secret, "content-type": "application/json" },
+      body: JSON.stringify({ spec, count: 0, holdMs: 0, leaderToken: 0 }),
+    });
+    assert.deepEqual(await stale.json(), { live: 1, applied: false });
     const victim = cl.runners[0];
     victim.child.kill("SIGKILL");
     const killedAt = Date.now();
@@ -144,12 +173,12 @@ describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
     const { cp } = cl;
     await deployWhoami(cp, "slow");
     const inflight = Array.from({ length: 6 }, () => invoke(cp, "slow", { sleepMs: 2500 }));
-    // The runner to drain: one that is running some of them right now (asked directly, no heartbeat lag).
-    const victim = await eventually("a runner with invocations in flight", async () => {
-      for (const r of cl.runners) if ((await r.status()).load.inflight > 0) return r;
-      return undefined;
+    // Once all six are on runners (asked directly, no heartbeat lag), drain one that runs some of them.
+    const loads = await eventually("the 6 invocations on runners", async () => {
+      const l = await Promise.all(cl.runners.map(async (r) => ({ r, n: (await r.status()).load.inflight as number })));
+      return l.reduce((a, x) => a + x.n, 0) === 6 ? l : undefined;
     }, 5000, 50);
-    const busy = (await victim.status()).load.inflight;
+    const { r: victim, n: busy } = loads.sort((a, b) => b.n - a.n)[0];
     victim.child.kill("SIGTERM");
     const termAt = Date.now();
     await eventually("the runner to be listed as draining", async () => (await listed(victim.id))?.status === "draining", 2000, 50);
@@ -171,12 +200,11 @@ describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
     await eventually("the runner to leave the list", async () => (await listed(victim.id)) === undefined, 1000, 25);
     assert.ok(Date.now() - exitAt < 1000);
     for (const r of onVictim) assert.equal(alive(r.body.pid), false, "its instances were stopped");
-    const gone = ((await cp.api("GET", "/api/v1/runners?include=gone")).json.runners as Array<{ id: string; status: string }>).find((r) => r.id === victim.id);
+    // runner_nodes keeps the record: listed with ?include=gone as stopped (not dead).
     await eventually("runner_nodes to record the stop", async () => {
       const rows = (await cp.api("GET", "/api/v1/runners?include=gone")).json.runners as Array<{ id: string; status: string }>;
       return rows.find((r) => r.id === victim.id)?.status === "stopped";
     }, 5000);
-    assert.ok(gone === undefined || gone.status !== "ready");
     cl.runners.splice(cl.runners.indexOf(victim), 1);
   });
 });

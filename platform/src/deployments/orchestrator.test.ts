@@ -97,7 +97,7 @@ describe("rollout orchestrator", () => {
       holder,
       log: quiet,
       tickMs: 30,
-      leaseTtlMs: 300,
+      leaseTtlMs: 1000,
     });
     started.push(r);
     return r;
@@ -137,7 +137,7 @@ describe("rollout orchestrator", () => {
     const b = await replica("B");
     const { deploymentId } = await a.service.create(canary("takeover"), actor);
     await waitUntil("the canary runs", async () => (await repos.deployments.get(deploymentId))?.phase === "canary");
-    assert.equal(b.orchestrator.isLeader(), false, "one leader at a time");
+    assert.ok(!(a.orchestrator.isLeader() && b.orchestrator.isLeader()), "one leader at a time");
     const tokenA = a.orchestrator.token();
     storeA.partitioned = true;
     await waitUntil("B takes the lease", () => b.orchestrator.isLeader(), 5000);
@@ -154,6 +154,32 @@ describe("rollout orchestrator", () => {
       "only planned weights were written",
     );
     await a.stop();
+  });
+
+  test("a new leader re-applies the planned weights when a crash fell between the deployment write and the alias write", async () => {
+    await fn("halfway");
+    // The row says canary at 50 %; the alias still says 100 % version 1: the old leader died in between.
+    const d = await repos.deployments.create({
+      functionName: "halfway",
+      alias: "live",
+      fromVersion: 1,
+      toVersion: 2,
+      strategy: "Canary",
+      status: "InProgress",
+      phase: "canary",
+      config: { canaryPercentage: 50, canaryDuration: "PT1H" },
+      analysis: canary("halfway").analysis,
+      currentWeights: { "1": 0.5, "2": 0.5 },
+      aliasBefore: { version: 1, routingConfig: { additionalVersionWeights: {} }, description: "" },
+      plan: { trafficStartedAt: Date.now() },
+    });
+    await repos.deployments.update(d.id, { step: 1, phaseStartedAt: new Date() });
+    const leader = started.find((r) => r.orchestrator.isLeader()) ?? (await replica("E"));
+    leader.orchestrator.wake();
+    await waitUntil("the alias matches the plan", async () => JSON.stringify((await repos.aliases.get("halfway", "live"))?.routingConfig.additionalVersionWeights) === '{"2":0.5}');
+    const events = await repos.deployments.listEvents(d.id);
+    assert.match(events.find((e) => e.type === "reconciled")?.reason ?? "", /differed from the weights planned for phase canary step 1; re-applied the plan/);
+    await leader.service.command(d.id, "rollback", "cleanup", actor);
   });
 
   test("applies a command queued on a replica that is not the leader", async () => {

@@ -18,9 +18,30 @@ import type { RoutingTable } from "../router/routing-table.ts";
 import { ROUTING_CHANNEL } from "../router/routing-table.ts";
 import type { StateStore, Unsubscribe } from "../state/state-store.ts";
 import { capacityOf, nextKeepWarm, scheduledMinimum, type KeepWarm, type ScalingSchedule } from "./capacity-settings.ts";
-import type { LeaderLease } from "./leader-lease.ts";
-import type { RunnerEntry, RunnerRegistry } from "./runner-registry.ts";
+import type { ProvisionRequest, ProvisionResult } from "../protocol/fleet.ts";
+import type { ClientResult } from "./runner-client.ts";
 import { shares } from "./fleet-runner.ts";
+
+/**
+ * A runner as the planner sees it: a fleet PlacementTarget, or the embedded runner (local-target.ts).
+ * `hb` is its latest heartbeat (what it reports holding), `client` takes provisioning commands.
+ */
+export interface PlacementTarget {
+  readonly id: string;
+  readonly hb: {
+    readonly bootId: string;
+    readonly capacity: { readonly maxInstances: number };
+    readonly versions: ReadonlyArray<{ readonly key: string; readonly instances: number; readonly held: number }>;
+  };
+  load(key: string): number;
+  readonly client: { provision(req: ProvisionRequest): Promise<ClientResult<ProvisionResult>> };
+}
+
+export interface PlacementTargets {
+  /** Runners that take work now. */
+  ready(): readonly PlacementTarget[];
+  get(id: string): PlacementTarget | undefined;
+}
 
 interface Target {
   name: string;
@@ -42,8 +63,9 @@ export interface CapacityPlannerOptions {
   repos: Repositories;
   routing: RoutingTable;
   state: StateStore;
-  registry: RunnerRegistry;
-  lease: LeaderLease;
+  registry: PlacementTargets;
+  /** The fleet leader lease (its token fences commands); the embedded runner plans alone with a fixed token. */
+  lease: { readonly token: number | undefined };
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** @default 1000 */
   tickMs?: number;
@@ -92,12 +114,6 @@ export class CapacityPlanner {
     clearInterval(this.timer);
     clearTimeout(this.soon);
     await this.unsubscribe?.();
-    await this.running;
-    await Promise.all([...this.pending]);
-  }
-
-  /** Resolves when every command sent so far has been answered (for tests). */
-  async settled(): Promise<void> {
     await this.running;
     await Promise.all([...this.pending]);
   }
@@ -234,14 +250,14 @@ export class CapacityPlanner {
     }
   }
 
-  private heldOn(r: RunnerEntry, key: string, now: number): number {
+  private heldOn(r: PlacementTarget, key: string, now: number): number {
     const last = this.lastSent(r, key);
     // Our own recent command is newer than what the last heartbeat could show.
     if (last !== undefined && now - last.at < this.holdMs) return last.count;
     return r.hb.versions.find((v) => v.key === key)?.held ?? 0;
   }
 
-  private lastSent(r: RunnerEntry, key: string): Sent | undefined {
+  private lastSent(r: PlacementTarget, key: string): Sent | undefined {
     const s = this.sent.get(r.id)?.get(key);
     return s !== undefined && s.bootId === r.hb.bootId ? s : undefined;
   }
@@ -251,7 +267,7 @@ export class CapacityPlanner {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private send(r: RunnerEntry, spec: FunctionSpec, count: number, token: number, now: number): void {
+  private send(r: PlacementTarget, spec: FunctionSpec, count: number, token: number, now: number): void {
     const key = specKey(spec);
     let byKey = this.sent.get(r.id);
     if (byKey === undefined) this.sent.set(r.id, (byKey = new Map()));

@@ -168,3 +168,36 @@ test("maps a W3C traceparent to an X-Ray trace header, and ignores malformed one
   );
   assert.equal(xrayTraceId("garbage"), undefined);
 });
+
+test("with allowedPeers, requests wait until the peers are known, then only those peers get through", async () => {
+  let allow!: (list: string[]) => void;
+  const allowedPeers = new Promise<string[]>((r) => (allow = r));
+  await withServer(
+    async (s, base) => {
+      let answered = false;
+      const early = fetch(base + NEXT).then((res) => {
+        answered = true;
+        return res;
+      });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(answered, false, "held until the instance's address is known");
+      allow(["127.0.0.2"]);
+      const res = await early;
+      assert.equal(res.status, 403, "127.0.0.1 is not the instance");
+      assert.equal(((await res.json()) as { errorType: string }).errorType, "Forbidden");
+      assert.equal(s.inflight, 0);
+    },
+    { allowedPeers },
+  );
+  await withServer(
+    async (s, base) => {
+      const next = fetch(base + NEXT);
+      await s.ready;
+      const result = s.invoke({ requestId: "mine", payload: Buffer.from("{}"), deadlineMs: 0 });
+      assert.equal((await next).status, 200);
+      await fetch(`${base}/2018-06-01/runtime/invocation/mine/response`, { method: "POST", body: "1" });
+      assert.equal(payloadOf(await result), "1");
+    },
+    { allowedPeers: Promise.resolve(["127.0.0.1"]) },
+  );
+});

@@ -23,6 +23,11 @@ export interface RuntimeApiServerOptions {
   invokedFunctionArn?: string;
   /** Largest response accepted; default 6 MB, as Lambda. */
   maxPayloadBytes?: number;
+  /**
+   * Peer addresses allowed to use the API (a container's own address, once known); requests that
+   * arrive before it resolves wait for it, others get 403. Unset: any peer (a loopback-only server).
+   */
+  allowedPeers?: Promise<string[]>;
 }
 
 interface Invocation {
@@ -89,6 +94,8 @@ export class RuntimeApiServer implements InstanceChannel {
   private failure: InstanceResult | undefined;
   private isReady = false;
   private closed = false;
+  /** Resolved allowedPeers; undefined while they are not known (or when any peer may call). */
+  private peers: Set<string> | undefined;
 
   private constructor(private readonly opts: RuntimeApiServerOptions) {
     this.ready = this.readyD.promise;
@@ -96,6 +103,10 @@ export class RuntimeApiServer implements InstanceChannel {
     // keepAliveTimeout 0: a runtime may sit idle between invocations for minutes; closing its
     // keep-alive socket under it would race with its next /next.
     this.server = http.createServer({ keepAliveTimeout: 0, requestTimeout: 0, noDelay: true }, (req, res) => this.route(req, res));
+    opts.allowedPeers?.then(
+      (list) => (this.peers = new Set(list)),
+      () => (this.peers = new Set()),
+    );
   }
 
   /** Start a server and wait until it listens. */
@@ -182,6 +193,18 @@ export class RuntimeApiServer implements InstanceChannel {
   }
 
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.opts.allowedPeers) {
+      if (!this.peers) {
+        // The instance's address is not known yet: hold the request until it is.
+        void this.opts.allowedPeers.catch(() => {}).then(() => this.route(req, res));
+        return;
+      }
+      const peer = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+      if (!this.peers.has(peer)) {
+        req.resume();
+        return sendJson(res, 403, { errorType: "Forbidden", errorMessage: `this Runtime API belongs to another instance; ${peer} may not use it` });
+      }
+    }
     const url = req.url ?? "";
     if (!url.startsWith(PREFIX)) return sendJson(res, 404, { errorType: "NotFound", errorMessage: `no such path ${url}` });
     const path = url.slice(PREFIX.length).split("?")[0];

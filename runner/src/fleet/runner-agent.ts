@@ -43,10 +43,10 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
     const codeStore: CodeStore = await createCodeStore(config.codeStore.kind === "fs" ? { kind: "fs", dir: resolve(config.codeStore.dir) } : config.codeStore);
     opened.push(() => codeStore.close());
     const backend = await createRunnerBackend(config, log);
-    opened.push(() => backend.close());
+    const closeBackend = async () => backend.close();
+    opened.push(closeBackend);
     await backend.healthCheck();
     const stems: RunnerStems | undefined = createRunnerStems(config, backend, log);
-    if (stems) opened.push(() => stems.close());
 
     const local = new LocalRunner({
       id: config.id,
@@ -60,7 +60,8 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
       stems,
       log: log.child({ component: "pool" }),
     });
-    opened.push(() => local.close());
+    // From here the runner closes its pools, then the stem pool, then the backend.
+    opened.splice(opened.indexOf(closeBackend), 1, () => local.close());
 
     let agentState: RunnerState = "ready";
     let leaderToken = 0;

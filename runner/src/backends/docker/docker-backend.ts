@@ -20,9 +20,10 @@ import { RuntimeApiServer } from "../../channel/runtime-api-server.ts";
 import type { LogSink } from "../common/log-lines.ts";
 import { checkBootstrap } from "../common/provided-bootstrap.ts";
 import { CodeVolume, codeVolumeName, nameSlug } from "./code-volume.ts";
-import { instanceContainer, LABEL, type Isolation } from "./container-spec.ts";
+import { instanceContainer, LABEL } from "./container-spec.ts";
 import { dockerEndpoint, dockerUnavailable, isUnreachable, rethrowDocker, statusOf } from "./docker-connection.ts";
 import { DockerInstance } from "./docker-instance.ts";
+import { containerAddresses, peerList, resolveNetworking, type Networking } from "./networking.ts";
 import pkg from "../../../../package.json" with { type: "json" };
 
 export interface DockerBackendOptions {
@@ -62,15 +63,10 @@ export interface DockerBackendOptions {
 }
 
 /** What the backend sets up once per process, lazily, and again after a failure. */
-interface Prepared {
+interface Prepared extends Networking {
   listener: ChannelListener;
   volume: CodeVolume;
-  isolation: Isolation;
-  advertiseHost: string;
-  listenHost: string;
 }
-
-const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]*)$/;
 
 export class DockerBackend implements ExecutionBackend {
   readonly kind = "docker" as const;
@@ -141,7 +137,7 @@ export class DockerBackend implements ExecutionBackend {
     if (runtimeFamily(runtime) === "provided") checkBootstrap(join(codeDir!, "bootstrap"));
     const prepared = await this.open();
     const availability = await this.availability(runtime);
-    if (!availability.available) throw new BackendUnavailableError(availability.reason!, statusOfAvailability(availability));
+    if (!availability.available) throw new BackendUnavailableError(availability.reason!, unavailableCode(availability));
 
     const memorySize = spec?.memorySize ?? opts.memorySize;
     const id = `ctr-${randomBytes(6).toString("hex")}`;
@@ -150,6 +146,9 @@ export class DockerBackend implements ExecutionBackend {
 
     const expected = protocol === "fast" ? prepared.listener.expect() : undefined;
     let server: RuntimeApiServer | undefined;
+    // On a shared network, only this instance's container may use its Runtime API (the fast
+    // channel has its token instead); with host networking every peer is 127.0.0.1.
+    const peers = !expected && prepared.isolation.network !== "host" ? peerList() : undefined;
     const channel: Record<string, string> = {};
     if (expected) {
       channel.HOTSWAP_CHANNEL_TCP = prepared.listener.address;
@@ -159,6 +158,7 @@ export class DockerBackend implements ExecutionBackend {
         host: prepared.listenHost,
         advertiseHost: prepared.advertiseHost,
         invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${spec!.functionName}:${spec!.version}`,
+        allowedPeers: peers?.promise,
       });
       channel.AWS_LAMBDA_RUNTIME_API = server.address;
     }
@@ -207,7 +207,9 @@ export class DockerBackend implements ExecutionBackend {
     this.instances.add(instance);
     try {
       await instance.begin();
+      if (peers) peers.resolve(await containerAddresses(container, prepared.isolation.network));
     } catch (err) {
+      peers?.reject(err as Error);
       instance.kill("killed");
       await instance.exited;
       if (isUnreachable(err)) throw dockerUnavailable(this.where, err);
@@ -260,7 +262,7 @@ export class DockerBackend implements ExecutionBackend {
     try {
       await this.removeOwned();
       await this.docker.getVolume(codeVolumeName(this.opts.runnerId)).remove().catch(() => {});
-      const { isolation, advertiseHost, listenHost } = await this.networking();
+      const { isolation, advertiseHost, listenHost } = await resolveNetworking(this.docker, this.opts);
       const loaderImage = await this.findLoaderImage();
       const volume = await CodeVolume.open({ docker: this.docker, runnerId: this.opts.runnerId, loaderImage, where: this.where });
       let listener: ChannelListener;
@@ -292,26 +294,6 @@ export class DockerBackend implements ExecutionBackend {
     const orphans = list.filter((c) => !mine.has(c.Id));
     await Promise.all(orphans.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
     return orphans.length;
-  }
-
-  private async networking(): Promise<{ isolation: Isolation; advertiseHost: string; listenHost: string }> {
-    const network = this.opts.network ?? "bridge";
-    let advertise = this.opts.runtimeApiHost;
-    if (!advertise) {
-      if (network === "host") advertise = "127.0.0.1";
-      else {
-        const info = (await this.docker.getNetwork(network).inspect()) as { IPAM?: { Config?: Array<{ Gateway?: string }> } };
-        advertise = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-        if (!advertise) throw new Error(`Docker network "${network}" has no gateway address; set HOTSWAP_RUNTIME_API_HOST to the address containers use to reach the runner`);
-      }
-    }
-    const listenHost = this.opts.listenHost ?? (IP_ADDRESS.test(advertise) ? advertise : "0.0.0.0");
-    const extraHosts = advertise === "host.docker.internal" && network !== "host" ? ["host.docker.internal:host-gateway"] : [];
-    return {
-      advertiseHost: advertise,
-      listenHost,
-      isolation: { network, extraHosts, pidsLimit: this.opts.pidsLimit ?? 512, tmpSizeMb: this.opts.tmpSizeMb ?? 512 },
-    };
   }
 
   private async findLoaderImage(): Promise<string> {
@@ -361,6 +343,6 @@ export class DockerBackend implements ExecutionBackend {
   }
 }
 
-function statusOfAvailability(a: RuntimeAvailability): "RuntimeUnavailable" | "ServiceUnavailable" {
+function unavailableCode(a: RuntimeAvailability): "RuntimeUnavailable" | "ServiceUnavailable" {
   return a.reason?.startsWith("Docker is unreachable") ? "ServiceUnavailable" : "RuntimeUnavailable";
 }
