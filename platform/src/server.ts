@@ -33,6 +33,8 @@ import { CodeCache } from "../../runner/src/code-cache/code-cache.ts";
 import { LocalRunner } from "../../runner/src/local-runner.ts";
 import { ReservedConcurrencyGate } from "./fleet/reserved-concurrency.ts";
 import { embeddedRunnersSource } from "./fleet/runner-views.ts";
+import { CapacityPlanner } from "./fleet/capacity-planner.ts";
+import { localPlacementTargets } from "./fleet/local-target.ts";
 import type { Fleet } from "./fleet/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 
@@ -99,6 +101,11 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       const { startFleet } = await import("./fleet/index.ts"); // only fleet mode loads the HTTP client
       fleet = await startFleet({ state, repos, routing, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }) });
       opened.push({ close: () => fleet!.stop() });
+    } else {
+      // Provisioned concurrency, scheduled minimums and keep-warm, on the embedded runner.
+      const planner = new CapacityPlanner({ repos, routing, state, registry: localPlacementTargets(local!, config.maxInstances), lease: { token: 1 }, log: log.child({ component: "capacity" }) });
+      await planner.start();
+      opened.push({ close: () => planner.stop() });
     }
     // reservedConcurrency is enforced here, in front of whichever runner executes.
     const runner = new ReservedConcurrencyGate(fleet?.runner ?? local!, fleet ? { state, onError: (e) => log.warn({ err: e }, "in-flight count broadcast failed") } : undefined);

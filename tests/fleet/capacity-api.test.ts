@@ -87,6 +87,25 @@ describe("capacity settings (embedded platform)", { timeout: 120_000 }, () => {
     assert.equal((await slow).status, 200);
   });
 
+  test("provisionedConcurrency keeps instances initialised on the embedded runner too", async () => {
+    await p.api("POST", "/api/v1/functions", { name: "prov-embedded", runtime: "nodejs20", handler: "index.handler", provisionedConcurrency: 2 });
+    const v = await p.api("POST", "/api/v1/functions/prov-embedded/versions", zipDir(WHOAMI), { "content-type": "application/zip" });
+    assert.equal(v.status, 201, v.text);
+    const held = async () => {
+      const r = (await p.api("GET", "/api/v1/runners")).json.runners[0];
+      return r.warm.find((w: { function: string }) => w.function === "prov-embedded") as { instances: number; held: number } | undefined;
+    };
+    const deadline = Date.now() + 10_000;
+    let w = await held();
+    while (!(w && w.instances === 2 && w.held === 2) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      w = await held();
+    }
+    assert.deepEqual({ instances: w?.instances, held: w?.held }, { instances: 2, held: 2 });
+    const r = await p.api("POST", "/api/v1/functions/prov-embedded/invoke", "{}", { "content-type": "application/json" });
+    assert.equal(r.headers.get("x-hotswap-cold-start"), "false");
+  });
+
   test("GET /api/v1/runners lists the embedded runner with its warm instances", async () => {
     const list = await p.api("GET", "/api/v1/runners");
     assert.equal(list.status, 200, list.text);

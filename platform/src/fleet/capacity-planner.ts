@@ -20,10 +20,10 @@ import type { StateStore, Unsubscribe } from "../state/state-store.ts";
 import { capacityOf, nextKeepWarm, scheduledMinimum, type KeepWarm, type ScalingSchedule } from "./capacity-settings.ts";
 import type { ProvisionRequest, ProvisionResult } from "../protocol/fleet.ts";
 import type { ClientResult } from "./runner-client.ts";
-import { shares } from "./fleet-runner.ts";
+import { shares } from "./placement.ts";
 
 /**
- * A runner as the planner sees it: a fleet PlacementTarget, or the embedded runner (local-target.ts).
+ * A runner as the planner sees it: a fleet RunnerEntry, or the embedded runner (local-target.ts).
  * `hb` is its latest heartbeat (what it reports holding), `client` takes provisioning commands.
  */
 export interface PlacementTarget {

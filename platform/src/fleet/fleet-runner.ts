@@ -12,6 +12,7 @@ import { encodeSpec } from "../protocol/fleet.ts";
 import type { RunnerHandle, RunnerStatus, RuntimeAvailability } from "../protocol/runner.ts";
 import type { ForwardResult } from "./runner-client.ts";
 import type { RunnerEntry, RunnerRegistry } from "./runner-registry.ts";
+import { shares } from "./placement.ts";
 
 /** Beyond the function's timeout, how long a runner may take (queueing, a cold start) before the forward fails. */
 const FORWARD_SLACK_MS = 30_000;
@@ -161,11 +162,4 @@ function describeError(e: Error): string {
   const code = (e as { code?: string }).code;
   const causeCode = (e.cause as { code?: string } | undefined)?.code;
   return [code ?? causeCode, e.message].filter(Boolean).join(": ");
-}
-
-/** Split `total` into `n` near-equal integer shares, larger ones first. */
-export function shares(total: number, n: number): number[] {
-  const base = Math.floor(total / n);
-  const extra = total % n;
-  return Array.from({ length: n }, (_, i) => base + (i < extra ? 1 : 0));
 }

@@ -60,3 +60,10 @@ export function pickRunner<R>(
 function lessLoaded<R>(a: R, b: R, key: string, view: PlacementView<R>): R {
   return view.load(b, key) < view.load(a, key) ? b : a;
 }
+
+/** Split `total` into `n` near-equal integer shares, larger ones first. */
+export function shares(total: number, n: number): number[] {
+  const base = Math.floor(total / n);
+  const extra = total % n;
+  return Array.from({ length: n }, (_, i) => base + (i < extra ? 1 : 0));
+}
