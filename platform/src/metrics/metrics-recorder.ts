@@ -9,7 +9,7 @@
  *
  * What counts: a success, or an error (handler error, timeout, out of memory, crash, init error,
  * any other failure of the version). Not counted: TooManyRequests and ServiceUnavailable, which
- * never reached the function. Latency is the time spent in the instance for warm invocations;
+ * never reached the function, and RunnerLost (the runner machine failed, not the version). Latency is the time spent in the instance for warm invocations;
  * a cold start's init time is left out (as Lambda's Duration leaves out Init Duration), so a new
  * version's first cold starts do not trip a p99 threshold.
  */
@@ -34,8 +34,8 @@ export interface MetricsRecorder {
   close(): Promise<void>;
 }
 
-/** Platform failures that did not reach the function, so they say nothing about the version. */
-const NOT_COUNTED = new Set(["TooManyRequests", "ServiceUnavailable"]);
+/** Platform failures that say nothing about the version: it was never reached, or its runner died. */
+const NOT_COUNTED = new Set(["TooManyRequests", "ServiceUnavailable", "RunnerLost"]);
 
 /** The sample for an outcome, or undefined when the outcome does not count. */
 export function sampleOf(outcome: InvokeOutcome): InvocationSample | undefined {

@@ -7,7 +7,7 @@ import type { InvokeOutcome } from "../protocol/invoke.ts";
 
 const ok = (durationMs: number, coldStart = false): InvokeOutcome => ({ kind: "success", payload: Buffer.from("{}"), coldStart, start: coldStart ? "fresh" : "warm", durationMs });
 
-test("counts function errors, timeouts, OOMs, crashes and init errors as errors, and never 429 or draining refusals", () => {
+test("counts function errors, timeouts, OOMs, crashes and init errors as errors, and never 429, draining refusals or lost runners", () => {
   assert.deepEqual(sampleOf(ok(5)), { error: false, durationMs: 5 });
   assert.deepEqual(sampleOf({ kind: "function-error", payload: Buffer.from("{}"), coldStart: false, start: "warm", durationMs: 7 }), { error: true, durationMs: 7 });
   for (const code of ["TimeoutError", "OutOfMemory", "InstanceCrashed", "InitError", "InternalError"] as const) {
@@ -15,6 +15,7 @@ test("counts function errors, timeouts, OOMs, crashes and init errors as errors,
   }
   assert.equal(sampleOf({ kind: "platform-error", code: "TooManyRequests", message: "x" }), undefined);
   assert.equal(sampleOf({ kind: "platform-error", code: "ServiceUnavailable", message: "x" }), undefined);
+  assert.equal(sampleOf({ kind: "platform-error", code: "RunnerLost", message: "x" }), undefined);
 });
 
 test("leaves a cold start's duration out of the latency histogram but counts the request", () => {

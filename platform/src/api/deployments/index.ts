@@ -11,8 +11,8 @@ export function deploymentsRoutes(service: DeploymentService) {
   app.openapi(get, async (c) => c.json(await service.get(c.req.valid("param").id), 200));
   for (const { action, route } of commandRoutes) {
     app.openapi(route, async (c) => {
-      // The body is optional: an empty POST is a command without a reason.
-      const body = c.req.header("content-length") === "0" ? {} : ((c.req.valid("json") as { reason?: string } | undefined) ?? {});
+      // The body is optional: a POST without one is a command without a reason.
+      const body = (c.req.valid("json") as { reason?: string } | undefined) ?? {};
       const r = await service.command(c.req.valid("param").id, action, body.reason, actorOf(c));
       return c.json(r.deployment, r.applied ? 200 : 202);
     });
