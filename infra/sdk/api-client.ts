@@ -28,11 +28,19 @@ export interface FunctionView {
   protocol: string;
   instanceConcurrency: number;
   maxInstances: number | null;
+  reservedConcurrency: number | null;
+  provisionedConcurrency: number;
   latestVersion: number | null;
 }
 
+/** Function-level capacity settings: PUT changes them without a new version. */
+export interface CapacityBody {
+  reservedConcurrency: number | null;
+  provisionedConcurrency: number;
+}
+
 /** The configuration fields the API accepts on create and update. */
-export interface FunctionConfigBody {
+export interface FunctionConfigBody extends CapacityBody {
   runtime: string;
   handler: string;
   memorySize: number;
@@ -154,7 +162,7 @@ export function createFunction(conn: Connection, body: FunctionConfigBody & { na
   return apiRequest<FunctionView>(conn, "POST", "/api/v1/functions", body);
 }
 
-export function updateFunction(conn: Connection, name: string, body: FunctionConfigBody) {
+export function updateFunction(conn: Connection, name: string, body: FunctionConfigBody | CapacityBody) {
   return apiRequest<FunctionView>(conn, "PUT", `/api/v1/functions/${enc(name)}`, body);
 }
 

@@ -7,7 +7,7 @@
 import { FUNCTION_NAME_PATTERN, MAX_INSTANCE_CONCURRENCY, MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS, MIN_MEMORY_MB } from "../../platform/src/protocol/limits.ts";
 import { DURATION_HINT, SIZE_HINT, parseDuration, parseSize } from "./units.ts";
 import { checkConnection, isUnknown, sameValue, type CheckFailure, type ConnectionInputs } from "./provider-common.ts";
-import type { FunctionConfigBody } from "./api-client.ts";
+import type { CapacityBody, FunctionConfigBody } from "./api-client.ts";
 
 export const RUNTIMES = ["nodejs20", "nodejs22", "python3.11", "python3.12", "provided"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -43,8 +43,12 @@ export interface FunctionOutputs extends FunctionInputs {
 
 /** Configuration the API stores: a change to any of these publishes a new version. */
 export const CONFIG_KEYS = ["runtime", "handler", "memorySize", "timeoutSeconds", "environment", "description", "tags", "protocol", "instanceConcurrency", "maxInstances"] as const;
+/** Function-level capacity settings the API stores: a change updates the function, but publishes no version. */
+export const CAPACITY_KEYS = ["reservedConcurrency", "provisionedConcurrency"] as const;
 /** Inputs kept in the stack only (the API does not take them): a change updates the state, nothing else. */
-export const STATE_ONLY_KEYS = ["endpoint", "apiKey", "reservedConcurrency", "provisionedConcurrency"] as const;
+export const STATE_ONLY_KEYS = ["endpoint", "apiKey"] as const;
+/** The API's maximum for provisionedConcurrency (platform/src/functions/schemas.ts). */
+export const MAX_PROVISIONED_CONCURRENCY = 1000;
 
 const RESERVED_ENV = /^(AWS_LAMBDA_.*|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|AWS_REGION|HOTSWAP_.*)$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -135,7 +139,9 @@ export function checkFunctionInputs(news: Record<string, any>): { inputs: Functi
     fail("reservedConcurrency", `reservedConcurrency must be an integer from 0 to 100000${got(reserved)}`);
   }
   if (provisioned !== undefined && !isUnknown(provisioned)) {
-    if (!isInt(provisioned, 0, 100_000)) fail("provisionedConcurrency", `provisionedConcurrency must be an integer from 0 to 100000${got(provisioned)}`);
+    if (!isInt(provisioned, 0, MAX_PROVISIONED_CONCURRENCY)) {
+      fail("provisionedConcurrency", `provisionedConcurrency must be an integer from 0 to ${MAX_PROVISIONED_CONCURRENCY}${got(provisioned)}`);
+    }
     else if (typeof reserved === "number" && provisioned > reserved) {
       fail("provisionedConcurrency", `provisionedConcurrency (${provisioned}) cannot exceed reservedConcurrency (${reserved})`);
     }
@@ -179,9 +185,15 @@ function checkTags(tags: unknown, fail: (property: string, reason: string) => vo
   }
 }
 
+/** The capacity settings as the API takes them: unset means no cap (null) and no provisioned instances (0). */
+export function capacityBody(inputs: Pick<FunctionInputs, "reservedConcurrency" | "provisionedConcurrency">): CapacityBody {
+  return { reservedConcurrency: inputs.reservedConcurrency ?? null, provisionedConcurrency: inputs.provisionedConcurrency ?? 0 };
+}
+
 /** The API body for create and update, from checked inputs. Only fields the API accepts. */
 export function configBody(inputs: FunctionInputs): FunctionConfigBody {
   return {
+    ...capacityBody(inputs),
     runtime: inputs.runtime,
     handler: inputs.handler,
     memorySize: inputs.memorySize,
@@ -198,6 +210,8 @@ export function configBody(inputs: FunctionInputs): FunctionConfigBody {
 export interface FunctionChanges {
   replace: boolean;
   config: string[];
+  /** Capacity settings that changed: they need a PUT of the function, not a new version. */
+  capacity: string[];
   code: boolean;
   stateOnly: string[];
 }
@@ -208,6 +222,8 @@ export function functionChanges(olds: Record<string, any>, news: Record<string, 
   return {
     replace: differs("name"),
     config: CONFIG_KEYS.filter(differs),
+    // Unset and the API's defaults (no cap, none provisioned) are the same setting.
+    capacity: CAPACITY_KEYS.filter((k) => isUnknown(news[k]) || !sameValue(capacityBody(olds)[k], capacityBody(news)[k])),
     code: differs("codeSha256"),
     stateOnly: STATE_ONLY_KEYS.filter(differs),
   };

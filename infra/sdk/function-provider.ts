@@ -1,6 +1,8 @@
 /**
  * The dynamic provider behind `hotswap.Function`: creates the function, publishes an immutable
- * version for every change of code or configuration, reads it back for refresh, and deletes it.
+ * version for every change of code or configuration, updates the capacity settings
+ * (reservedConcurrency, provisionedConcurrency) in place without a version, reads it back for
+ * refresh, and deletes it.
  *
  * Pulumi serializes this object into the stack (closure serialization) and runs it in its
  * dynamic-provider host, a separate plain Node.js process. So: no captured non-serializable state,
@@ -10,7 +12,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { apiError, createFunction, deleteFunction, getFunction, getVersion, publishVersion, updateFunction, type Connection, type VersionView } from "./api-client.ts";
 import { readCachedCode } from "./code-cache.ts";
-import { checkFunctionInputs, configBody, functionArn, functionChanges, type FunctionInputs, type FunctionOutputs } from "./function-inputs.ts";
+import { capacityBody, checkFunctionInputs, configBody, functionArn, functionChanges, type FunctionInputs, type FunctionOutputs } from "./function-inputs.ts";
 import { connectionOf, report } from "./provider-common.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
@@ -34,16 +36,6 @@ async function publish(conn: Connection, inputs: FunctionInputs, zip: Uint8Array
   return published.value;
 }
 
-async function warnStateOnly(inputs: FunctionInputs): Promise<void> {
-  const set = (["reservedConcurrency", "provisionedConcurrency"] as const).filter((k) => inputs[k] !== undefined);
-  if (set.length === 0) return;
-  await report(
-    inputs,
-    `hotswap.Function "${inputs.name}": ${set.join(" and ")} ${set.length === 1 ? "is" : "are"} kept in the stack but not sent: this control plane's API has no such field${set.length === 1 ? "" : "s"} yet.`,
-    "warn",
-  );
-}
-
 export const functionProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: Record<string, any>, news: Record<string, any>) {
     return checkFunctionInputs(news);
@@ -51,7 +43,7 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
 
   async diff(_id: string, olds: Record<string, any>, news: Record<string, any>) {
     const c = functionChanges(olds, news);
-    const changes = c.replace || c.code || c.config.length > 0 || c.stateOnly.length > 0;
+    const changes = c.replace || c.code || c.config.length > 0 || c.capacity.length > 0 || c.stateOnly.length > 0;
     // Renaming creates the new function before deleting the old one: the names differ, so they never clash.
     return { changes, replaces: c.replace ? ["name"] : [], deleteBeforeReplace: false };
   },
@@ -76,7 +68,6 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
       await deleteFunction(conn, inputs.name);
       throw new Error(`${(e as Error).message} The function was deleted again; fix the problem and run \`pulumi up\`.`);
     }
-    await warnStateOnly(inputs);
     return { id: inputs.name, outs: outputsOf(inputs, version) };
   },
 
@@ -84,23 +75,30 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
     const conn = connectionOf(news);
     const c = functionChanges(olds, news);
     if (c.config.length === 0 && !c.code) {
-      // Credentials or stack-only fields changed: make sure the function is there, and record them.
-      const live = await getFunction(conn, news.name);
-      if (!live.ok) throw live.status === 404 ? missingFunction(conn, news.name) : apiError(`Reading function "${news.name}"`, live);
-      await warnStateOnly(news);
+      if (c.capacity.length > 0) {
+        // Capacity settings are the function's, not a version's: update them in place, publish nothing.
+        const updated = await updateFunction(conn, news.name, capacityBody(news));
+        if (!updated.ok) throw updated.status === 404 ? missingFunction(conn, news.name) : apiError(`Updating function "${news.name}" (${c.capacity.join(", ")})`, updated);
+        await report(news, `hotswap.Function "${news.name}": updated ${c.capacity.join(", ")}; no new version.`);
+      } else {
+        // Credentials changed: make sure the function is there, and record them.
+        const live = await getFunction(conn, news.name);
+        if (!live.ok) throw live.status === 404 ? missingFunction(conn, news.name) : apiError(`Reading function "${news.name}"`, live);
+      }
       return { outs: { ...news, arn: functionArn(news.name), latestVersion: olds.latestVersion, codeSha256: olds.codeSha256, codeSize: olds.codeSize } };
     }
     // Read the package first, so that nothing changes on the platform when it is missing.
     const zip = await readCachedCode(news.codeSha256);
-    if (c.config.length > 0) {
+    const changedSettings = [...c.config, ...c.capacity];
+    if (changedSettings.length > 0) {
       const updated = await updateFunction(conn, news.name, configBody(news));
-      if (!updated.ok) throw updated.status === 404 ? missingFunction(conn, news.name) : apiError(`Updating function "${news.name}" (${c.config.join(", ")})`, updated);
+      if (!updated.ok) throw updated.status === 404 ? missingFunction(conn, news.name) : apiError(`Updating function "${news.name}" (${changedSettings.join(", ")})`, updated);
     }
     let version: VersionView;
     try {
       version = await publish(conn, news, zip);
     } catch (e) {
-      if (c.config.length > 0) {
+      if (changedSettings.length > 0) {
         // Put the configuration back, so the platform matches the state Pulumi keeps.
         const restored = await updateFunction(conn, news.name, configBody(olds));
         const note = restored.ok ? " Its configuration was restored." : ` Restoring its previous configuration failed too: ${restored.message}`;
@@ -108,8 +106,7 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
       }
       throw e;
     }
-    await report(news, `hotswap.Function "${news.name}": published version ${version.version} (${[...(c.code ? ["code"] : []), ...c.config].join(", ")} changed).`);
-    await warnStateOnly(news);
+    await report(news, `hotswap.Function "${news.name}": published version ${version.version} (${[...(c.code ? ["code"] : []), ...c.config].join(", ")} changed)${c.capacity.length > 0 ? `; updated ${c.capacity.join(", ")}` : ""}.`);
     return { outs: outputsOf(news, version) };
   },
 
@@ -147,6 +144,9 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
       protocol: f.protocol,
       instanceConcurrency: f.instanceConcurrency,
       maxInstances: f.maxInstances,
+      // Unset in the args reads back as unset while the live value is the API's default.
+      reservedConcurrency: f.reservedConcurrency ?? undefined,
+      provisionedConcurrency: f.provisionedConcurrency === 0 && props.provisionedConcurrency === undefined ? undefined : f.provisionedConcurrency,
       arn: functionArn(name),
       latestVersion: f.latestVersion ?? 0,
       codeSha256,

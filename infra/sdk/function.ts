@@ -73,13 +73,16 @@ export interface FunctionArgs {
    */
   maxInstances?: pulumi.Input<number>;
   /**
-   * Concurrency reserved for this function. Validated and kept in the stack; the control plane's
-   * API does not take it yet, so it is not enforced (the provider warns when it is set).
+   * Cap on invocations of this function running at once across the fleet; beyond it invocations get
+   * 429 `TooManyRequests` (`0` throttles every invocation). A function-level setting: changing it
+   * updates the function in place and publishes no new version.
+   * @default unset (no cap)
    */
   reservedConcurrency?: pulumi.Input<number>;
   /**
-   * Instances kept initialized. Validated (at most `reservedConcurrency`) and kept in the stack; the
-   * control plane's API does not take it yet, so it is not enforced (the provider warns when it is set).
+   * Instances kept initialized across the fleet, 0 to 1000 and at most `reservedConcurrency`. A
+   * function-level setting: changing it updates the function in place and publishes no new version.
+   * @default unset (0: none)
    */
   provisionedConcurrency?: pulumi.Input<number>;
 }

@@ -1,7 +1,7 @@
 /**
  * The Function provider's methods, called directly against a real control plane started by the test
- * (embedded adapters): create, no-op diff, new versions for code and configuration changes, rename,
- * drift through read, delete, and the refusals.
+ * (embedded adapters): create, no-op diff, new versions for code and configuration changes, capacity
+ * settings updated in place (no version), rename, drift through read, delete, and the refusals.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -149,7 +149,8 @@ describe("hotswap.Function provider against an embedded control plane", () => {
   test("a credentials-only change updates the state without publishing a version", async () => {
     const inputs = await functionInputs(p, "rekeyed", await codeDir(nodeHandler("key")), { reservedConcurrency: 5 });
     const created = await captureLogs(() => provider.create(inputs));
-    assert.ok(created.lines.some((l) => /^warn: hotswap\.Function "rekeyed": reservedConcurrency is kept in the stack but not sent/.test(l)), created.lines.join("\n"));
+    assert.ifError(created.error);
+    assert.ok(!created.lines.some((l) => /^warn:/.test(l)), created.lines.join("\n"));
     const { outs } = created.result!;
     const rekeyed = { ...inputs, endpoint: `${p.url}/` };
     const diff = await provider.diff!("rekeyed", outs, rekeyed);
@@ -159,6 +160,72 @@ describe("hotswap.Function provider against an embedded control plane", () => {
     assert.equal(updated.outs.latestVersion, 1);
     assert.equal(updated.outs.endpoint, `${p.url}/`);
     assert.equal((await p.api("GET", "/api/v1/functions/rekeyed")).json.latestVersion, 1);
+  });
+
+  test("create sends reservedConcurrency and provisionedConcurrency; an unchanged stack stays a no-op", async () => {
+    const dir = await codeDir(nodeHandler("capacity"));
+    const inputs = await functionInputs(p, "capacity-create", dir, { reservedConcurrency: 10, provisionedConcurrency: 2 });
+    const { outs } = await provider.create(inputs);
+    const live = (await p.api("GET", "/api/v1/functions/capacity-create")).json;
+    assert.equal(live.reservedConcurrency, 10);
+    assert.equal(live.provisionedConcurrency, 2);
+    assert.equal(live.latestVersion, 1);
+    const again = await functionInputs(p, "capacity-create", dir, { reservedConcurrency: 10, provisionedConcurrency: 2 });
+    assert.deepEqual(await provider.diff!("capacity-create", outs, again), { changes: false, replaces: [], deleteBeforeReplace: false });
+    // Refresh of an in-sync function changes nothing either.
+    const read = await provider.read!("capacity-create", outs);
+    assert.deepEqual(await provider.diff!("capacity-create", read.props, again), { changes: false, replaces: [], deleteBeforeReplace: false });
+    // Unset reads back as unset, not as the API's defaults.
+    const plain = await functionInputs(p, "capacity-unset", dir);
+    const plainOuts = (await provider.create(plain)).outs;
+    const plainRead = await provider.read!("capacity-unset", plainOuts);
+    assert.equal(plainRead.props.reservedConcurrency, undefined);
+    assert.equal(plainRead.props.provisionedConcurrency, undefined);
+    assert.deepEqual(await provider.diff!("capacity-unset", plainRead.props, plain), { changes: false, replaces: [], deleteBeforeReplace: false });
+  });
+
+  test("changing only provisionedConcurrency updates the function without publishing a version", async () => {
+    const dir = await codeDir(nodeHandler("capacity"));
+    const inputs = await functionInputs(p, "capacity-update", dir, { reservedConcurrency: 10, provisionedConcurrency: 1 });
+    const { outs } = await provider.create(inputs);
+    const raised = await functionInputs(p, "capacity-update", dir, { reservedConcurrency: 10, provisionedConcurrency: 3 });
+    assert.deepEqual(await provider.diff!("capacity-update", outs, raised), { changes: true, replaces: [], deleteBeforeReplace: false });
+    const logged = await captureLogs(() => provider.update!("capacity-update", outs, raised));
+    assert.ifError(logged.error);
+    assert.ok(logged.lines.some((l) => /updated provisionedConcurrency; no new version/.test(l)), logged.lines.join("\n"));
+    assert.equal(logged.result!.outs.latestVersion, 1);
+    assert.equal(logged.result!.outs.provisionedConcurrency, 3);
+    const live = (await p.api("GET", "/api/v1/functions/capacity-update")).json;
+    assert.equal(live.provisionedConcurrency, 3);
+    assert.equal(live.reservedConcurrency, 10);
+    assert.equal(live.latestVersion, 1);
+    assert.equal((await p.api("GET", "/api/v1/functions/capacity-update/versions/2")).status, 404);
+    // Removing both from the args puts the API's defaults back, still without a version.
+    const removed = await functionInputs(p, "capacity-update", dir);
+    const cleared = await provider.update!("capacity-update", logged.result!.outs, removed);
+    assert.equal(cleared.outs.latestVersion, 1);
+    const after = (await p.api("GET", "/api/v1/functions/capacity-update")).json;
+    assert.equal(after.reservedConcurrency, null);
+    assert.equal(after.provisionedConcurrency, 0);
+    assert.equal(after.latestVersion, 1);
+  });
+
+  test("read reports capacity changed outside the stack, and the next update restores it without a version", async () => {
+    const dir = await codeDir(nodeHandler("capacity"));
+    const inputs = await functionInputs(p, "capacity-drift", dir, { reservedConcurrency: 8, provisionedConcurrency: 2 });
+    const { outs } = await provider.create(inputs);
+    const changed = await p.api("PUT", "/api/v1/functions/capacity-drift", { reservedConcurrency: 20, provisionedConcurrency: 5 });
+    assert.equal(changed.status, 200, changed.text);
+    const read = await provider.read!("capacity-drift", outs);
+    assert.equal(read.props.reservedConcurrency, 20);
+    assert.equal(read.props.provisionedConcurrency, 5);
+    assert.deepEqual(await provider.diff!("capacity-drift", read.props, inputs), { changes: true, replaces: [], deleteBeforeReplace: false });
+    const restored = await provider.update!("capacity-drift", read.props as FunctionOutputs, inputs);
+    assert.equal(restored.outs.latestVersion, 1);
+    const live = (await p.api("GET", "/api/v1/functions/capacity-drift")).json;
+    assert.equal(live.reservedConcurrency, 8);
+    assert.equal(live.provisionedConcurrency, 2);
+    assert.equal(live.latestVersion, 1);
   });
 
   test("delete removes the function with its versions, and succeeds when it is already gone", async () => {
