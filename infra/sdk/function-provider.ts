@@ -144,14 +144,17 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
       protocol: f.protocol,
       instanceConcurrency: f.instanceConcurrency,
       maxInstances: f.maxInstances,
-      // Unset in the args reads back as unset while the live value is the API's default.
       reservedConcurrency: f.reservedConcurrency ?? undefined,
-      provisionedConcurrency: f.provisionedConcurrency === 0 && props.provisionedConcurrency === undefined ? undefined : f.provisionedConcurrency,
+      provisionedConcurrency: f.provisionedConcurrency,
       arn: functionArn(name),
       latestVersion: f.latestVersion ?? 0,
       codeSha256,
       codeSize,
     };
+    // Unset in the args reads back as unset while the live value is the API's default (no cap, none
+    // provisioned); the key is left out, since the provider host cannot send undefined values.
+    if (outs.reservedConcurrency == null) delete outs.reservedConcurrency;
+    if (f.provisionedConcurrency == null || (f.provisionedConcurrency === 0 && props.provisionedConcurrency === undefined)) delete outs.provisionedConcurrency;
     return { id: name, props: outs };
   },
 

@@ -6,24 +6,7 @@
 import { z } from "zod";
 import { RUNTIME_IDS, type RuntimeId } from "./protocol/runtimes.ts";
 
-const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
-const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
-const optionalUrl = (protocols: string[]) =>
-  z.preprocess(
-    emptyToUndefined,
-    z
-      .string()
-      .refine((v) => {
-        try {
-          return protocols.includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be a URL starting with ${protocols.map((p) => p + "//").join(" or ")}`)
-      .optional(),
-  );
-const intInRange = (def: number, min: number, max: number) =>
-  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(def));
+import { emptyToUndefined, intInRange, optionalString, optionalUrl, s3Issues } from "./protocol/env-schema.ts";
 
 export const API_KEY_PATTERN = /^hs_([a-z0-9]{4,32})_([A-Za-z0-9]{32,})$/;
 
@@ -120,14 +103,7 @@ const ConfigSchema = z
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
 function crossFieldIssues(env: Record<string, string | undefined>): string[] {
-  const set = (k: string) => typeof env[k] === "string" && env[k]!.trim() !== "";
-  const issues: string[] = [];
-  if (set("S3_ENDPOINT") && !set("S3_BUCKET")) issues.push("S3_BUCKET: is required when S3_ENDPOINT is set");
-  if (set("S3_BUCKET") && !set("S3_ENDPOINT")) issues.push("S3_ENDPOINT: is required when S3_BUCKET is set");
-  if (set("S3_ACCESS_KEY_ID") !== set("S3_SECRET_ACCESS_KEY")) {
-    issues.push(`${set("S3_ACCESS_KEY_ID") ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"}: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together`);
-  }
-  return issues;
+  return s3Issues(env);
 }
 
 export interface Config {

@@ -6,19 +6,7 @@
 import { z } from "zod";
 import { RUNTIME_IDS, RuntimeId, runtimeFamily } from "../../platform/src/protocol/runtimes.ts";
 
-const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
-const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
-const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => p + "//").join(" or ")}`);
-const optionalUrl = (protocols: string[]) => z.preprocess(emptyToUndefined, url(protocols).optional());
-const intInRange = (def: number, min: number, max: number) =>
-  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(def));
+import { emptyToUndefined, intInRange, isSet, optionalString, optionalUrl, s3Issues, urlWithScheme as url } from "../../platform/src/protocol/env-schema.ts";
 
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const LABEL_PART = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
@@ -128,17 +116,13 @@ function refineWith(parse: (v: string) => unknown) {
  * with the field errors (an object refinement would not run when a field is invalid).
  */
 function crossFieldIssues(env: Record<string, string | undefined>): string[] {
-  const set = (k: string) => typeof env[k] === "string" && env[k]!.trim() !== "";
+  const set = (k: string) => isSet(env, k);
   const issues: string[] = [];
   if (!set("REDIS_URL")) issues.push("REDIS_URL: is required: runners register and heartbeat through Redis (e.g. redis://127.0.0.1:6379)");
   if (!set("HOTSWAP_CLUSTER_SECRET")) {
     issues.push("HOTSWAP_CLUSTER_SECRET: is required: the shared secret the control plane presents to runners (set the same value on both, at least 16 characters)");
   }
-  if (set("S3_ENDPOINT") && !set("S3_BUCKET")) issues.push("S3_BUCKET: is required when S3_ENDPOINT is set");
-  if (set("S3_BUCKET") && !set("S3_ENDPOINT")) issues.push("S3_ENDPOINT: is required when S3_BUCKET is set");
-  if (set("S3_ACCESS_KEY_ID") !== set("S3_SECRET_ACCESS_KEY")) {
-    issues.push(`${set("S3_ACCESS_KEY_ID") ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID"}: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together`);
-  }
+  issues.push(...s3Issues(env));
   return issues;
 }
 

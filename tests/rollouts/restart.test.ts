@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { TEST_REDIS_URL, createTestDatabase, serviceSkipReason, TEST_DATABASE_URL } from "../support/services.ts";
-import type { TestPlatform } from "../support/platform.ts";
+import { apiClient, type TestPlatform } from "../support/platform.ts";
 import { CODE, createLiveFunction, finished, startDeployment, startLoad, waitForDeployment } from "./support.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -52,26 +52,7 @@ function asPlatform(cp: ControlPlane, key: string): TestPlatform {
     key,
     server: undefined as never,
     close: async () => {},
-    async api(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { authorization: `Bearer ${key}`, ...headers } };
-      if (body !== undefined) {
-        if (Buffer.isBuffer(body)) init.body = body as Uint8Array<ArrayBuffer>;
-        else if (typeof body === "string") init.body = body;
-        else {
-          init.body = JSON.stringify(body);
-          (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-        }
-      }
-      const res = await fetch(cp.url + path, init);
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, headers: res.headers, json, text };
-    },
+    api: apiClient(cp.url, key),
   };
 }
 

@@ -31,6 +31,30 @@ export interface ApiResponse {
   text: string;
 }
 
+/** A JSON-speaking client for the API at `url`, authenticated with `key`. Bodies: object → JSON, string or bytes as given. */
+export function apiClient(url: string, key: string): TestPlatform["api"] {
+  return async (method, path, body, headers = {}) => {
+    const init: RequestInit = { method, headers: { authorization: `Bearer ${key}`, ...headers } };
+    if (body !== undefined) {
+      if (Buffer.isBuffer(body) || body instanceof Uint8Array) init.body = body as Uint8Array<ArrayBuffer>;
+      else if (typeof body === "string") init.body = body;
+      else {
+        init.body = JSON.stringify(body);
+        (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+      }
+    }
+    const res = await fetch(url + path, init);
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, json, text };
+  };
+}
+
 /** Returns the skip reason when the servers mode cannot run (never under CI: that throws). */
 export async function serversSkipReason(): Promise<string | undefined> {
   return (await serviceSkipReason("postgres", TEST_DATABASE_URL)) ?? (await serviceSkipReason("redis", TEST_REDIS_URL));
@@ -68,26 +92,7 @@ export async function startPlatform(mode: Mode, env: Record<string, string> = {}
     url,
     key,
     server,
-    async api(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { authorization: `Bearer ${key}`, ...headers } };
-      if (body !== undefined) {
-        if (Buffer.isBuffer(body) || body instanceof Uint8Array) init.body = body as Uint8Array<ArrayBuffer>;
-        else if (typeof body === "string") init.body = body;
-        else {
-          init.body = JSON.stringify(body);
-          (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-        }
-      }
-      const res = await fetch(url + path, init);
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, headers: res.headers, json, text };
-    },
+    api: apiClient(url, key),
     async close() {
       await server.close();
       for (const c of cleanups.reverse()) await c().catch(() => {});

@@ -18,7 +18,7 @@ import { startServer, type RunningServer } from "../../../platform/src/server.ts
 import { generateApiKey } from "../../../platform/src/auth/api-key.ts";
 import { HEADER_CLUSTER_SECRET } from "../../../platform/src/protocol/fleet.ts";
 import { TEST_REDIS_URL, createTestDatabase, uniquePrefix } from "../../support/services.ts";
-import { serversSkipReason, type ApiResponse } from "../../support/platform.ts";
+import { apiClient, serversSkipReason, type ApiResponse } from "../../support/platform.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
@@ -98,7 +98,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         LOG_LEVEL,
       });
       const server = await startServer(config, createLogger(config.logLevel), { runners: "fleet" });
-      controlPlanes.push({ url: server.url, key, server, api: apiFor(server.url, key) });
+      controlPlanes.push({ url: server.url, key, server, api: apiClient(server.url, key) });
     }
 
     const startRunner = async (id: string, env: Record<string, string> = {}): Promise<RunnerProc> => {
@@ -163,28 +163,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 /** Skip reason for fleet tests (services down outside CI); throws under CI. */
 export const fleetSkipReason = serversSkipReason;
 
-function apiFor(url: string, key: string): ControlPlane["api"] {
-  return async (method, path, body, headers = {}) => {
-    const init: RequestInit = { method, headers: { authorization: `Bearer ${key}`, ...headers } };
-    if (body !== undefined) {
-      if (Buffer.isBuffer(body)) init.body = body as Uint8Array<ArrayBuffer>;
-      else if (typeof body === "string") init.body = body;
-      else {
-        init.body = JSON.stringify(body);
-        (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-      }
-    }
-    const res = await fetch(url + path, init);
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, json, text };
-  };
-}
 
 function spawnRunner(id: string, env: Record<string, string>, secret: string): Promise<RunnerProc> {
   return new Promise((resolve, reject) => {
