@@ -10,6 +10,7 @@ import type { Cpu, Size } from "../units.ts";
 import type { WorkloadHost } from "../targets/workload.ts";
 import { ADMIN_KEY_PATTERN, LOG_LEVELS } from "../config.ts";
 import { ArgsCheck } from "./validate.ts";
+import type { S3ConnectionInput } from "./data-services.ts";
 
 export const CONTROL_PLANE_PORT = 8080;
 /** Kubernetes Service port (the pods listen on 8080). */
@@ -87,13 +88,7 @@ export interface ControlPlaneArgs {
    * @default (required)
    * @example data.s3
    */
-  s3: {
-    endpoint: pulumi.Input<string>;
-    bucket: pulumi.Input<string>;
-    region: pulumi.Input<string>;
-    accessKeyId?: pulumi.Input<string>;
-    secretAccessKey?: pulumi.Input<string>;
-  };
+  s3: S3ConnectionInput;
   /**
    * OTLP/HTTP endpoint, from Observability.
    * @example "http://jaeger:4318"

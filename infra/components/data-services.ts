@@ -17,6 +17,15 @@ export const DATA_IMAGES = {
   minio: "minio/minio:RELEASE.2025-04-22T22-12-26Z",
 };
 
+/** An S3 code store as components take it in their args (outputs or plain values). */
+export interface S3ConnectionInput {
+  endpoint: pulumi.Input<string>;
+  bucket: pulumi.Input<string>;
+  region: pulumi.Input<string>;
+  accessKeyId?: pulumi.Input<string>;
+  secretAccessKey?: pulumi.Input<string>;
+}
+
 export interface S3Connection {
   endpoint: pulumi.Output<string>;
   bucket: pulumi.Output<string>;

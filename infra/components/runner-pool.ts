@@ -11,6 +11,7 @@ import { toMegabytes, type Cpu, type Size } from "../units.ts";
 import { LABEL_PREFIX, type Taint, type WorkloadHost } from "../targets/workload.ts";
 import { LOG_LEVELS } from "../config.ts";
 import { ArgsCheck } from "./validate.ts";
+import type { S3ConnectionInput } from "./data-services.ts";
 
 export const RUNNER_PORT = 8081;
 const POOL_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -154,13 +155,7 @@ export interface RunnerPoolArgs {
    * @default (required)
    * @example data.s3
    */
-  s3: {
-    endpoint: pulumi.Input<string>;
-    bucket: pulumi.Input<string>;
-    region: pulumi.Input<string>;
-    accessKeyId?: pulumi.Input<string>;
-    secretAccessKey?: pulumi.Input<string>;
-  };
+  s3: S3ConnectionInput;
   /**
    * OTLP/HTTP endpoint, from Observability.
    * @default (required)

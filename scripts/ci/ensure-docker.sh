@@ -13,25 +13,14 @@ set -uo pipefail
 
 LOG="${HOTSWAP_DOCKERD_LOG:-/var/log/hotswap/dockerd.log}"
 WAIT="${HOTSWAP_DOCKERD_WAIT:-60}"
-APT_LOG="${HOTSWAP_APT_LOG:-/var/log/hotswap/apt.log}"
 
 say() { echo "ensure-docker: $*" >&2; }
 die() { echo "ensure-docker: FAILED: $*" >&2; exit 1; }
 
-mkdir -p "$(dirname "$LOG")" "$(dirname "$APT_LOG")" || die "cannot create the log directory for $LOG"
+mkdir -p "$(dirname "$LOG")" || die "cannot create the log directory for $LOG"
 
-APT_UPDATED=0
-apt_install() {
-  [ "$(id -u)" = 0 ] || die "need root to apt-get install $* (run as root, or install them by hand)"
-  if [ "$APT_UPDATED" = 0 ]; then
-    say "apt-get update"
-    apt-get update -q >>"$APT_LOG" 2>&1 || { tail -n 15 "$APT_LOG" >&2; die "apt-get update failed (log: $APT_LOG)"; }
-    APT_UPDATED=1
-  fi
-  say "apt-get install -y $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$APT_LOG" 2>&1 ||
-    { tail -n 15 "$APT_LOG" >&2; die "apt-get install $* failed (log: $APT_LOG)"; }
-}
+# shellcheck source=scripts/ci/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 

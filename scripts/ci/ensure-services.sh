@@ -7,25 +7,13 @@
 set -uo pipefail
 
 WAIT="${HOTSWAP_SERVICES_WAIT:-30}"
-APT_LOG="${HOTSWAP_APT_LOG:-/var/log/hotswap/apt.log}"
 
 say() { echo "ensure-services: $*" >&2; }
 die() { echo "ensure-services: FAILED: $*" >&2; exit 1; }
 
-mkdir -p "$(dirname "$APT_LOG")" || die "cannot create $(dirname "$APT_LOG")"
 
-APT_UPDATED=0
-apt_install() {
-  [ "$(id -u)" = 0 ] || die "need root to apt-get install $*"
-  if [ "$APT_UPDATED" = 0 ]; then
-    say "apt-get update"
-    apt-get update -q >>"$APT_LOG" 2>&1 || { tail -n 15 "$APT_LOG" >&2; die "apt-get update failed (log: $APT_LOG)"; }
-    APT_UPDATED=1
-  fi
-  say "apt-get install -y $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$APT_LOG" 2>&1 ||
-    { tail -n 15 "$APT_LOG" >&2; die "apt-get install $* failed (log: $APT_LOG)"; }
-}
+# shellcheck source=scripts/ci/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 # wait_until SECONDS COMMAND...: true as soon as COMMAND succeeds.
 wait_until() {
