@@ -9,7 +9,9 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import { serve, type ServerType } from "@hono/node-server";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { getRequestListener, type ServerType } from "@hono/node-server";
+import { createFastInvoke } from "./api/fast-invoke.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { openDatabase, createRepositories, type Database } from "./db/index.ts";
@@ -156,7 +158,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       version: pkg.version,
     });
 
-    const server = await listen(app.fetch, config.host, config.port);
+    const fastInvoke = createFastInvoke({ invoker, resolver: auth.resolver, log });
+    const server = await listen(app.fetch, fastInvoke, config.host, config.port);
     const port = (server.address() as { port: number }).port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
 
@@ -199,10 +202,20 @@ function assertFleetConfig(config: Config): void {
   }
 }
 
-function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+/** One node:http server: the invoke fast path first, then the Hono app for everything else. */
+function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  fastPath: (req: IncomingMessage, res: ServerResponse) => boolean,
+  hostname: string,
+  port: number,
+): Promise<ServerType> {
+  const hono = getRequestListener(fetch);
+  const server = createServer((req, res) => {
+    if (!fastPath(req, res)) void hono(req, res);
+  });
   return new Promise((resolvePromise, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolvePromise(server));
     server.once("error", reject);
+    server.listen(port, hostname, () => resolvePromise(server));
   });
 }
 

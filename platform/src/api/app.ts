@@ -43,14 +43,14 @@ export interface AppDeps {
   version: string;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
 
   app.use("*", async (c, next) => {
     const given = c.req.header(HEADER_REQUEST_ID);
-    c.set("requestId", given && REQUEST_ID.test(given) ? given : randomUUID());
+    c.set("requestId", given && REQUEST_ID_PATTERN.test(given) ? given : randomUUID());
     await next();
   });
   // Bounded before authentication: SigV4 verification reads the body.

@@ -14,8 +14,13 @@ export async function readBody(c: Context, limit: number, tooLarge: (size?: numb
     if (buf.length > limit) throw tooLarge(buf.length);
     return buf;
   }
+  return readIncoming(incoming, limit, tooLarge);
+}
+
+/** Collect an IncomingMessage's body, rejecting with tooLarge() as soon as it passes `limit` bytes. */
+export function readIncoming(incoming: IncomingMessage, limit: number, tooLarge: (size?: number) => Error): Promise<Buffer> {
   const declared = Number(incoming.headers["content-length"]);
-  if (declared > limit) throw tooLarge(declared);
+  if (declared > limit) return Promise.reject(tooLarge(declared));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

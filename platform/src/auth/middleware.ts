@@ -73,20 +73,26 @@ function missingCredentialsMessage(c: Context): string {
 
 /** `Authorization: Bearer hs_<id>_<secret>`, checked against the stored hash only. */
 export function bearerAuthenticator(resolver: KeyResolver): Authenticator {
-  return async (c) => {
-    const header = c.req.header("authorization");
-    const m = header ? /^Bearer[ \t]+(.*)$/i.exec(header.trim()) : null;
-    if (!m) return null;
-    const parsed = parseApiKey(m[1].trim());
-    // Never echo the token: it may be a real secret in the wrong shape.
-    if (!parsed) throw new ApiError("Unauthorized", `Malformed API key: expected hs_<id>_<secret>. ${BEARER_HINT}`);
-    const key = await resolver.get(parsed.id);
-    if (!key || !verifySecret(parsed.secret, key.secretHash)) {
-      throw new ApiError("Unauthorized", `Invalid or revoked API key. ${BEARER_HINT}`);
-    }
-    resolver.markUsed(key.id);
-    return { keyId: key.id, role: key.role, method: "bearer" };
-  };
+  return (c) => verifyBearer(resolver, c.req.header("authorization"));
+}
+
+/**
+ * Check an Authorization header carrying `Bearer hs_<id>_<secret>`. Null when the header is not a
+ * Bearer one; throws ApiError Unauthorized when it is and the key is malformed, unknown or revoked.
+ * Shared by the middleware and the invoke fast path, which runs outside Hono.
+ */
+export async function verifyBearer(resolver: KeyResolver, header: string | undefined): Promise<Principal | null> {
+  const m = header ? /^Bearer[ \t]+(.*)$/i.exec(header.trim()) : null;
+  if (!m) return null;
+  const parsed = parseApiKey(m[1]!.trim());
+  // Never echo the token: it may be a real secret in the wrong shape.
+  if (!parsed) throw new ApiError("Unauthorized", `Malformed API key: expected hs_<id>_<secret>. ${BEARER_HINT}`);
+  const key = await resolver.get(parsed.id);
+  if (!key || !verifySecret(parsed.secret, key.secretHash)) {
+    throw new ApiError("Unauthorized", `Invalid or revoked API key. ${BEARER_HINT}`);
+  }
+  resolver.markUsed(key.id);
+  return { keyId: key.id, role: key.role, method: "bearer" };
 }
 
 export interface SigV4AuthenticatorOptions {

@@ -13,6 +13,7 @@ import type { Invoker } from "../../router/invoker.ts";
 import type { RouteRequest } from "../../router/routing-table.ts";
 import { payloadTooLarge } from "../../router/invoker.ts";
 import { ApiError } from "../../protocol/errors.ts";
+import type { FunctionSpec, InvokeOutcome } from "../../protocol/invoke.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../protocol/limits.ts";
 import {
   HEADER_COLD_START,
@@ -49,6 +50,37 @@ export function routeRequestOf(c: Context): RouteRequest {
   return { header: (n) => c.req.header(n), cookie: (n) => getCookie(c, n), query: (n) => c.req.query(n) };
 }
 
+export interface InvokeHttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * The HTTP answer to an invocation outcome: 200 with the handler's JSON; 500 and
+ * x-hotswap-function-error for a handler error; platform failures as JSON errors carrying both
+ * `error` and errorType/errorMessage. Shared by the Hono route and the fast path.
+ */
+export function invokeResponse(requestId: string, spec: FunctionSpec, outcome: InvokeOutcome): InvokeHttpResponse {
+  const headers: Record<string, string> = {
+    [HEADER_REQUEST_ID]: requestId,
+    [HEADER_VERSION]: String(spec.version),
+    "content-type": "application/json",
+  };
+  if (outcome.coldStart !== undefined) headers[HEADER_COLD_START] = String(outcome.coldStart);
+  if (outcome.kind === "platform-error") {
+    const err = new ApiError(outcome.code, outcome.message);
+    const body = Buffer.from(JSON.stringify({ ...err.toJSON(), errorType: outcome.code, errorMessage: outcome.message }));
+    return { status: err.status, headers, body };
+  }
+  headers[HEADER_START] = outcome.start;
+  if (outcome.kind === "function-error") {
+    headers[HEADER_FUNCTION_ERROR] = "Unhandled";
+    return { status: 500, headers, body: outcome.payload };
+  }
+  return { status: 200, headers, body: outcome.payload };
+}
+
 export function invokeRoutes(invoker: Invoker) {
   const app = createRouter();
   app.openapi(invoke, async (c) => {
@@ -61,21 +93,9 @@ export function invokeRoutes(invoker: Invoker) {
       traceparent: c.req.header(HEADER_TRACEPARENT),
       route: routeRequestOf(c),
     });
-    c.header(HEADER_REQUEST_ID, requestId);
-    c.header(HEADER_VERSION, String(spec.version));
-    if (outcome.kind === "platform-error") {
-      if (outcome.coldStart !== undefined) c.header(HEADER_COLD_START, String(outcome.coldStart));
-      const err = new ApiError(outcome.code, outcome.message);
-      return c.json({ ...err.toJSON(), errorType: outcome.code, errorMessage: outcome.message }, err.status as 500);
-    }
-    c.header(HEADER_COLD_START, String(outcome.coldStart));
-    c.header(HEADER_START, outcome.start);
-    c.header("content-type", "application/json");
-    if (outcome.kind === "function-error") {
-      c.header(HEADER_FUNCTION_ERROR, "Unhandled");
-      return c.body(outcome.payload as Uint8Array<ArrayBuffer>, 500);
-    }
-    return c.body(outcome.payload as Uint8Array<ArrayBuffer>, 200);
+    const r = invokeResponse(requestId, spec, outcome);
+    for (const [k, v] of Object.entries(r.headers)) c.header(k, v);
+    return c.body(r.body as Uint8Array<ArrayBuffer>, r.status as 200);
   });
   return app;
 }
