@@ -22,7 +22,16 @@ interface VersionSlots {
   free: number;
   /** Invocations this replica sent since that report. */
   sent: number;
+  /** Date.now() when a reply last reported `free` (0: it came from a heartbeat). */
+  answeredAt: number;
 }
+
+/**
+ * A reply's free-slot count is fresher than a heartbeat arriving shortly after it: that heartbeat
+ * may have been built while the invocation was still running (and so count its slot as busy).
+ * Within this window a heartbeat does not overwrite what a reply said.
+ */
+const REPLY_TRUST_MS = 1500;
 
 /** One live runner. Mutable placement state lives here so the hot path does no lookups by id. */
 export class RunnerEntry {
@@ -67,7 +76,7 @@ export class RunnerEntry {
     this.inflightHere++;
     const s = this.slots.get(key);
     if (s !== undefined) s.sent++;
-    else this.slots.set(key, { free: 0, sent: 1 });
+    else this.slots.set(key, { free: 0, sent: 1, answeredAt: 0 });
   }
 
   /** Bookkeeping after the reply (free/inflight come from the reply's headers when it had them). */
@@ -78,7 +87,8 @@ export class RunnerEntry {
       if (s !== undefined) {
         s.free = free;
         s.sent = 0;
-      } else this.slots.set(key, { free, sent: 0 });
+        s.answeredAt = Date.now();
+      } else this.slots.set(key, { free, sent: 0, answeredAt: Date.now() });
     }
     if (inflight !== undefined) this.inflightElsewhere = Math.max(0, inflight - this.inflightHere);
   }
@@ -92,12 +102,18 @@ export class RunnerEntry {
   }
 
   private applySlots(hb: Heartbeat): void {
+    // Wall clock on purpose: answeredAt is stamped with Date.now() as replies arrive.
+    const now = Date.now();
+    const recent = (key: string) => {
+      const s = this.slots.get(key);
+      return s !== undefined && s.answeredAt > 0 && now - s.answeredAt < REPLY_TRUST_MS;
+    };
     const seen = new Set<string>();
     for (const v of hb.versions) {
       seen.add(v.key);
-      this.slots.set(v.key, { free: v.free, sent: 0 });
+      if (!recent(v.key)) this.slots.set(v.key, { free: v.free, sent: 0, answeredAt: 0 });
     }
-    for (const key of this.slots.keys()) if (!seen.has(key)) this.slots.delete(key);
+    for (const key of this.slots.keys()) if (!seen.has(key) && !recent(key)) this.slots.delete(key);
   }
 }
 
