@@ -147,3 +147,23 @@ export async function sequentialLatency(url: string, headers: Record<string, str
   }
   return times.sort((a, b) => a - b);
 }
+
+export interface WarmVariant {
+  name: string;
+  protocol: "fast" | "runtime-api";
+  /** instanceConcurrency: 1 gets a few instances (one invocation each); >1 one instance running that many at once. */
+  ic: number;
+}
+
+/** Create the benchmark handler as function `v.name` with the variant's protocol and concurrency, and publish it. */
+export async function deployWarmVariant(p: BenchPlatform, v: WarmVariant, zip: Buffer): Promise<void> {
+  await p.api("POST", "/api/v1/functions", {
+    name: v.name,
+    runtime: "nodejs20",
+    handler: "index.handler",
+    protocol: v.protocol,
+    instanceConcurrency: v.ic,
+    maxInstances: v.ic === 1 ? 4 : 1,
+  });
+  await p.api("POST", `/api/v1/functions/${v.name}/versions`, zip, "application/zip");
+}

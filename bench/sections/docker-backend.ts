@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { BODY, ROOT, coldStarts, load, percentile, startPlatform, type BenchPlatform } from "../support.ts";
+import { BODY, ROOT, coldStarts, load, percentile, startPlatform, type BenchPlatform, deployWarmVariant, type WarmVariant } from "../support.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 
 /** Memory size that has stems; functions of another size start fresh containers. */
@@ -45,20 +45,12 @@ export async function dockerBackend(ctx: BenchContext): Promise<BenchTable[]> {
       cold.push([`docker, ${c.runtime}, prewarmed stem`, percentile(s, 50).toFixed(1), percentile(s, 99).toFixed(1)]);
     }
 
-    for (const v of [
+    for (const v of <WarmVariant[]>[
       { name: "warm-fast-ic1", protocol: "fast", ic: 1 },
       { name: "warm-fast-ic16", protocol: "fast", ic: 16 },
       { name: "warm-api-ic1", protocol: "runtime-api", ic: 1 },
     ]) {
-      await docker.api("POST", "/api/v1/functions", {
-        name: v.name,
-        runtime: "nodejs20",
-        handler: "index.handler",
-        protocol: v.protocol,
-        instanceConcurrency: v.ic,
-        maxInstances: v.ic === 1 ? 4 : 1,
-      });
-      await docker.api("POST", `/api/v1/functions/${v.name}/versions`, zip, "application/zip");
+      await deployWarmVariant(docker, v, zip);
       ctx.progress(`docker warm throughput: ${v.name}`);
       const r = await load(`${docker.url}/api/v1/functions/${v.name}/invoke`, docker.auth, ctx.connections, ctx.durationS);
       throughput.push(row(`docker backend, ${v.protocol === "fast" ? "fast channel" : "Runtime API"}`, v.ic, r, ctx));

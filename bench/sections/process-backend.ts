@@ -1,7 +1,7 @@
 /** The embedded platform on the process backend: warm throughput (both protocols, ic 1 and 16), added latency, cold starts. */
 import { join } from "node:path";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { ROOT, coldStarts, load, percentile, sequentialLatency, startPlatform } from "../support.ts";
+import { ROOT, coldStarts, load, percentile, sequentialLatency, startPlatform, deployWarmVariant, type WarmVariant } from "../support.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 
 export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
@@ -10,7 +10,7 @@ export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
   const p = await startPlatform();
   const zip = zipDir(join(ROOT, "bench/handler"));
   try {
-    const variants = [
+    const variants: WarmVariant[] = [
       { name: "fast-ic1", protocol: "fast", ic: 1 },
       { name: "fast-ic16", protocol: "fast", ic: 16 },
       { name: "api-ic1", protocol: "runtime-api", ic: 1 },
@@ -18,16 +18,7 @@ export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
     ];
     const throughput: string[][] = [];
     for (const v of variants) {
-      // ic=1: a few instances (one invocation each); ic=16: one instance running 16 at once.
-      await p.api("POST", "/api/v1/functions", {
-        name: v.name,
-        runtime: "nodejs20",
-        handler: "index.handler",
-        protocol: v.protocol,
-        instanceConcurrency: v.ic,
-        maxInstances: v.ic === 1 ? 4 : 1,
-      });
-      await p.api("POST", `/api/v1/functions/${v.name}/versions`, zip, "application/zip");
+      await deployWarmVariant(p, v, zip);
       ctx.progress(`warm throughput: ${v.name}`);
       const r = await load(`${p.url}/api/v1/functions/${v.name}/invoke`, p.auth, ctx.connections, ctx.durationS);
       throughput.push([

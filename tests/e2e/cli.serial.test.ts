@@ -5,26 +5,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipFixture } from "../support/zip.ts";
+import { spawnServer } from "../support/cli.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 
-function startCli(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  let out = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "server", "--embedded-runner"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  return { child, output: () => out, exited };
-}
+const startCli = spawnServer;
 
 async function waitFor(pred: () => RegExpMatchArray | null, ms: number): Promise<RegExpMatchArray> {
   const until = Date.now() + ms;

@@ -5,7 +5,7 @@
  * completes the rollout. Both control planes are real `hotswap server` processes.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,9 +13,9 @@ import { test } from "node:test";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { TEST_REDIS_URL, createTestDatabase, serviceSkipReason, TEST_DATABASE_URL } from "../support/services.ts";
 import { apiClient, type TestPlatform } from "../support/platform.ts";
+import { spawnServer } from "../support/cli.ts";
 import { CODE, createLiveFunction, finished, startDeployment, startLoad, waitForDeployment } from "./support.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 
 interface ControlPlane {
   child: ChildProcess;
@@ -27,20 +27,12 @@ interface ControlPlane {
 }
 
 async function startControlPlane(env: Record<string, string>): Promise<ControlPlane> {
-  let out = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "server", "--embedded-runner"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const { child, output, exited } = spawnServer(env);
   const until = Date.now() + 30_000;
   for (;;) {
-    const m = /serving on (http:\/\/\S+)/.exec(out);
-    if (m) return { child, url: m[1]!, readyAt: Date.now(), output: () => out, exited };
-    if (child.exitCode !== null || Date.now() > until) throw new Error(`control plane did not start:\n${out}`);
+    const m = /serving on (http:\/\/\S+)/.exec(output());
+    if (m) return { child, url: m[1]!, readyAt: Date.now(), output, exited };
+    if (child.exitCode !== null || Date.now() > until) throw new Error(`control plane did not start:\n${output()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -1,0 +1,24 @@
+/** Spawn `hotswap server --embedded-runner` as users start it, collecting its output. */
+import { spawn, type ChildProcess } from "node:child_process";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+export interface ServerProcess {
+  child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export function spawnServer(env: Record<string, string>): ServerProcess {
+  let out = "";
+  const child = spawn(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "server", "--embedded-runner"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  return { child, output: () => out, exited };
+}
