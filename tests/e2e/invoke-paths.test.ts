@@ -64,3 +64,41 @@ test("the fast path refuses bad keys, bad events and oversized events like the H
   assert.equal(((await big.json()) as any).error.code, "PayloadTooLarge");
   assert.equal((await p.api("POST", "/api/v1/functions/ok/invoke", "{}")).status, 200, "the server keeps serving");
 });
+
+test("the fast path returns the function's bytes unchanged, multi-byte UTF-8 included", { timeout: 60_000 }, async () => {
+  const event = { s: "héllo wörld ✓ 😀 \u2028 終わり", n: 1 };
+  const res = await fetch(`${p.url}/api/v1/functions/ok/invoke`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" },
+    body: JSON.stringify(event),
+  });
+  assert.equal(res.status, 200);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  assert.equal(Number(res.headers.get("content-length")), bytes.length, "content-length counts bytes, not characters");
+  const body = JSON.parse(bytes.toString("utf8"));
+  assert.deepEqual(body.echo, event);
+  assert.ok(bytes.includes(Buffer.from("😀", "utf8")), "the emoji arrives as its UTF-8 bytes");
+});
+
+test("a Bearer header whose token is only non-ASCII whitespace is refused, not run unauthenticated", { timeout: 30_000 }, async () => {
+  // Regression: "Bearer " + U+00A0 passed the fast path's prefix check and String.trim() then
+  // emptied it, which once made the credential check answer "not a Bearer header" and the call ran.
+  const { connect } = await import("node:net");
+  const url = new URL(p.url);
+  for (const junk of [[0xa0], [0x0b], [0x0c], [0xa0, 0x20, 0xa0]]) {
+    const socket = connect(Number(url.port), url.hostname);
+    socket.write(
+      Buffer.concat([
+        Buffer.from("POST /api/v1/functions/ok/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nAuthorization: Bearer "),
+        Buffer.from(junk),
+        Buffer.from("\r\nConnection: close\r\n\r\n{}"),
+      ]),
+    );
+    let out = "";
+    socket.on("data", (d) => (out += d));
+    await new Promise((resolve) => socket.on("close", resolve));
+    const status = Number(out.split(" ")[1]);
+    assert.ok(status === 401 || status === 400, `junk ${junk}: expected a refusal, got ${out.split("\r\n")[0]}`);
+    assert.ok(!out.includes('"echo"'), "the function did not run");
+  }
+});

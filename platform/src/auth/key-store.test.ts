@@ -98,6 +98,44 @@ describe("KeyResolver", () => {
     assert.equal(await resolver.get("abcd1234"), null, "but it was not cached");
   });
 
+  it("verify() accepts the right secret, hashed once per cached record, and rejects any other", async () => {
+    const store = await storeWith({ id: "abcd1234", role: "viewer" });
+    const t = clock();
+    const resolver = new KeyResolver({ store, box, ttlMs: 30_000, now: t.now });
+    const wrongSameLength = SECRET.slice(0, -1) + (SECRET.endsWith("Z") ? "Y" : "Z");
+    assert.equal(await resolver.verify("abcd1234", wrongSameLength), null, "a wrong secret before any success");
+    assert.deepEqual(await resolver.verify("abcd1234", SECRET), { id: "abcd1234", role: "viewer", secretHash: hashSecret(SECRET) });
+    assert.deepEqual((await resolver.verify("abcd1234", SECRET))?.id, "abcd1234", "the cached comparison accepts it again");
+    assert.equal(await resolver.verify("abcd1234", wrongSameLength), null, "the cached comparison rejects a same-length impostor");
+    assert.equal(await resolver.verify("abcd1234", SECRET + "x"), null, "and one of another length");
+    assert.equal(await resolver.verify("zzzz9999", SECRET), null, "an unknown id");
+    assert.equal(store.gets, 2);
+    // A revoked key stops verifying as soon as the record is dropped, however often it passed before.
+    store.revoke("abcd1234");
+    resolver.invalidate("abcd1234");
+    assert.equal(await resolver.verify("abcd1234", SECRET), null);
+  });
+
+  it("verifiedToken() knows only whole tokens verify() accepted, while their record is cached and fresh", async () => {
+    const store = await storeWith({ id: "abcd1234", role: "viewer" });
+    const t = clock();
+    const resolver = new KeyResolver({ store, box, ttlMs: 30_000, now: t.now });
+    const token = `hs_abcd1234_${SECRET}`;
+    assert.equal(resolver.verifiedToken(token), undefined, "not before a verify");
+    assert.equal(await resolver.verify("abcd1234", SECRET.slice(0, -1) + "Q"), null);
+    assert.equal(resolver.verifiedToken(`hs_abcd1234_${SECRET.slice(0, -1)}Q`), undefined, "a refused secret is never remembered");
+    await resolver.verify("abcd1234", SECRET);
+    assert.equal(resolver.verifiedToken(token)?.id, "abcd1234");
+    t.advance(30_001);
+    assert.equal(resolver.verifiedToken(token), undefined, "the record expired: ask again");
+    await resolver.verify("abcd1234", SECRET);
+    assert.equal(resolver.verifiedToken(token)?.role, "viewer");
+    store.revoke("abcd1234");
+    resolver.invalidate("abcd1234");
+    assert.equal(resolver.verifiedToken(token), undefined, "revoked: refused at once");
+    assert.equal(await resolver.verify("abcd1234", SECRET), null);
+  });
+
   it("decrypts the secret on demand and caches it", async () => {
     const store = await storeWith({ id: "abcd1234" });
     const resolver = new KeyResolver({ store, box });

@@ -90,6 +90,12 @@ export class KeyResolver {
   readonly #cache = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<CacheEntry>>();
   readonly #lastTouched = new Map<string, number>();
+  /**
+   * Whole `hs_<id>_<secret>` tokens whose secret matched the record's hash, mapped to that record.
+   * A token counts as verified only while its record is still the cached, fresh one, so a token
+   * lives and dies with the record (revocation is seen exactly as soon as without this map).
+   */
+  readonly #byToken = new Map<string, CacheEntry>();
   /** Bumped by invalidate so a lookup that started before it does not repopulate stale data. */
   #generation = 0;
 
@@ -120,10 +126,53 @@ export class KeyResolver {
     return entry.secret;
   }
 
+  /**
+   * Check a Bearer secret: the active key when `secret` is its secret, null when it is not (or
+   * the key is unknown or revoked). The first success per cached record pays for a sha256 of the
+   * secret; the rest are one map lookup, with no await.
+   */
+  verify(id: string, secret: string): Promise<ResolvedKey | null> {
+    const known = this.verifyCached(id, secret);
+    if (known !== undefined) return Promise.resolve(known);
+    return this.#entry(id).then((entry) => this.#check(entry, secret));
+  }
+
+  /**
+   * The key for a whole `hs_<id>_<secret>` token that verify() accepted before, while its record
+   * is still the cached one and fresh; undefined otherwise (then parse it and call verify()).
+   * One map lookup: the invoke hot path's check for a key it has seen.
+   */
+  verifiedToken(token: string): ResolvedKey | undefined {
+    const entry = this.#byToken.get(token);
+    if (entry === undefined) return undefined;
+    if (this.#cache.get(entry.key!.id) !== entry || entry.expiresAt <= this.#now()) {
+      this.#byToken.delete(token);
+      return undefined;
+    }
+    return entry.key!;
+  }
+
+  /** verify() from the cache alone: undefined when the key's record is not cached (or has expired). */
+  verifyCached(id: string, secret: string): ResolvedKey | null | undefined {
+    const cached = this.#cache.get(id);
+    return cached !== undefined && cached.expiresAt > this.#now() ? this.#check(cached, secret) : undefined;
+  }
+
+  #check(entry: CacheEntry, secret: string): ResolvedKey | null {
+    const key = entry.key;
+    if (key === null) return null;
+    const token = formatApiKey(key.id, secret);
+    if (this.#byToken.get(token) === entry) return key;
+    if (!verifySecret(secret, key.secretHash)) return null;
+    if (this.#byToken.size >= this.#maxEntries) this.#byToken.clear();
+    this.#byToken.set(token, entry);
+    return key;
+  }
+
   /** Drop the cached record for `id` (after revoke, role change or create). */
   invalidate(id: string): void {
     this.#generation++;
-    this.#cache.delete(id);
+    this.#cache.delete(id); // its tokens in #byToken no longer match the cached record: refused from now on
     this.#inflight.delete(id);
   }
 
@@ -131,6 +180,7 @@ export class KeyResolver {
   clear(): void {
     this.#generation++;
     this.#cache.clear();
+    this.#byToken.clear();
     this.#inflight.clear();
   }
 
@@ -236,3 +286,4 @@ function checkConfiguredMatches(rec: ApiKeyRecord, secret: string): EnsureAdminK
   }
   return { created: false, id: rec.id };
 }
+

@@ -12,6 +12,8 @@ import {
   rawPathAndQuery,
   requireRole,
   sigV4Authenticator,
+  verifyBearer,
+  verifyBearerCached,
   type AuthEnv,
   type Authenticator,
 } from "./middleware.ts";
@@ -198,5 +200,25 @@ describe("rawPathAndQuery", () => {
     assert.deepEqual(rawPathAndQuery("http://h:1/a/my%20fn/b?Qualifier=%24LATEST&x=1#f"), { path: "/a/my%20fn/b", query: "Qualifier=%24LATEST&x=1" });
     assert.deepEqual(rawPathAndQuery("http://h/p"), { path: "/p", query: "" });
     assert.deepEqual(rawPathAndQuery("http://h"), { path: "/", query: "" });
+  });
+});
+
+describe("verifyBearerCached (the invoke fast path's check)", () => {
+  it("defers to verifyBearer until a key is cached, then answers alike without waiting", async () => {
+    const box = new SecretBox(randomBytes(32));
+    const store = new MemoryApiKeyStore();
+    await store.insert(newApiKeyRecord({ box, id: "abcd1234", secret: SECRET, name: "admin", role: "admin" }));
+    const resolver = new KeyResolver({ store, box });
+    assert.equal(verifyBearerCached(resolver, `Bearer ${KEY}`), undefined, "nothing cached yet");
+    assert.deepEqual(await verifyBearer(resolver, `Bearer ${KEY}`), { keyId: "abcd1234", role: "admin", method: "bearer" });
+    for (const header of [`Bearer ${KEY}`, `bearer ${KEY}`, `Bearer \t ${KEY}  `]) {
+      assert.deepEqual(verifyBearerCached(resolver, header), { keyId: "abcd1234", role: "admin", method: "bearer" }, header);
+    }
+    const wrong = `Bearer hs_abcd1234_${SECRET.slice(0, -1)}X`;
+    assert.throws(() => verifyBearerCached(resolver, wrong), (e: unknown) => isApiError(e) && e.code === "Unauthorized");
+    for (const junk of ["Bearer \u00a0", "Bearer \u00a0\u00a0", "Bearer x"]) {
+      assert.throws(() => verifyBearerCached(resolver, junk), (e: unknown) => isApiError(e) && e.code === "Unauthorized", JSON.stringify(junk));
+    }
+    assert.equal(verifyBearerCached(resolver, "Basic abc"), null, "not a Bearer header");
   });
 });
