@@ -23,9 +23,14 @@ export interface OrchestratorOptions {
   namespace: string;
   /** Unique per process. */
   holder: string;
-  /** @default 250 */
+  /** Tick period while deployments are active. @default 250 */
   tickMs?: number;
-  /** @default 3000: a dead leader is replaced within this plus a tick. */
+  /**
+   * Tick period while none is: starting one wakes the orchestrator at once, so this only bounds
+   * lease renewal and how soon a standby notices a dead leader. @default 1000 (at most a third of the lease TTL)
+   */
+  idleTickMs?: number;
+  /** @default 3000: a dead leader is replaced within this plus an idle tick. */
   leaseTtlMs?: number;
   /** Most steps of one deployment in a row before yielding to the next tick. @default 8 */
   maxStepsPerTick?: number;
@@ -45,7 +50,10 @@ export class RolloutOrchestrator implements Leadership {
   private stopped = false;
   private unsubscribe: Unsubscribe | undefined;
   private readonly tickMs: number;
+  private readonly idleTickMs: number;
   private readonly ttlMs: number;
+  /** The last tick found nothing to drive. */
+  private idle = false;
 
   constructor(
     private readonly repos: Repositories,
@@ -55,6 +63,7 @@ export class RolloutOrchestrator implements Leadership {
   ) {
     this.tickMs = opts.tickMs ?? 250;
     this.ttlMs = opts.leaseTtlMs ?? 3000;
+    this.idleTickMs = opts.idleTickMs ?? Math.max(this.tickMs, Math.min(1000, Math.floor(this.ttlMs / 3)));
   }
 
   get leaseName(): string {
@@ -121,15 +130,20 @@ export class RolloutOrchestrator implements Leadership {
       this.ticking = undefined;
       const soon = this.again;
       this.again = false;
-      this.schedule(soon ? 0 : this.tickMs);
+      this.schedule(soon ? 0 : this.idle ? this.idleTickMs : this.tickMs);
     }
   }
 
   private async runTick(): Promise<void> {
     try {
+      this.idle = false;
       await this.holdLease();
-      if (!this.lease || this.stopped) return;
+      if (!this.lease || this.stopped) {
+        this.idle = true; // a standby: it only watches the lease
+        return;
+      }
       const active = await this.repos.deployments.list({ status: ACTIVE_DEPLOYMENT_STATUSES, limit: 1000 });
+      this.idle = active.length === 0 && this.driving.size === 0;
       for (const d of active) {
         if (this.driving.has(d.id)) continue;
         const run = this.drive(d.id, d).finally(() => this.driving.delete(d.id));

@@ -15,7 +15,7 @@
  */
 import type { InvokeOutcome } from "../protocol/invoke.ts";
 import type { StateStore } from "../state/state-store.ts";
-import { bucketOf } from "./histogram.ts";
+import { MAX_BUCKET, bucketOf } from "./histogram.ts";
 import { FIELD_COUNT, FIELD_ERRORS, HISTOGRAM_PREFIX, MINUTES, SECONDS, metricKey, type Resolution } from "./metric-keys.ts";
 
 /** One invocation as the analysis sees it. */
@@ -47,6 +47,17 @@ export function sampleOf(outcome: InvokeOutcome): InvocationSample | undefined {
 
 type Fields = Map<string, number>;
 
+/** Hash field names of the latency buckets, built once: record() concatenates no strings. */
+const HISTOGRAM_FIELDS = Array.from({ length: MAX_BUCKET + 1 }, (_, i) => HISTOGRAM_PREFIX + i);
+
+/** The pending fields of one version's current second and minute windows, found without building a key. */
+interface VersionWindows {
+  second: number;
+  secondFields: Fields | undefined;
+  minute: number;
+  minuteFields: Fields | undefined;
+}
+
 export interface StateMetricsRecorderOptions {
   /** Key prefix that scopes the metrics to one cluster (see DeploymentsRepository.clusterId). */
   namespace: string;
@@ -58,6 +69,8 @@ export interface StateMetricsRecorderOptions {
 
 export class StateMetricsRecorder implements MetricsRecorder {
   private pending = new Map<string, { fields: Fields; ttlMs: number }>();
+  /** Function → version → its current windows' entries in `pending`. */
+  private readonly windows = new Map<string, Map<number, VersionWindows>>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -75,8 +88,22 @@ export class StateMetricsRecorder implements MetricsRecorder {
   record(functionName: string, version: number, sample: InvocationSample): void {
     if (this.closed) return;
     const t = this.now();
-    this.add(SECONDS, functionName, version, t, sample);
-    this.add(MINUTES, functionName, version, t, sample);
+    let versions = this.windows.get(functionName);
+    if (versions === undefined) this.windows.set(functionName, (versions = new Map()));
+    let w = versions.get(version);
+    if (w === undefined) versions.set(version, (w = { second: -1, secondFields: undefined, minute: -1, minuteFields: undefined }));
+    const second = Math.floor(t / SECONDS.widthMs);
+    if (second !== w.second || w.secondFields === undefined) {
+      w.second = second;
+      w.secondFields = this.fieldsOf(SECONDS, functionName, version, second);
+    }
+    const minute = Math.floor(t / MINUTES.widthMs);
+    if (minute !== w.minute || w.minuteFields === undefined) {
+      w.minute = minute;
+      w.minuteFields = this.fieldsOf(MINUTES, functionName, version, minute);
+    }
+    count(w.secondFields, sample);
+    count(w.minuteFields, sample);
   }
 
   flush(): Promise<void> {
@@ -92,26 +119,23 @@ export class StateMetricsRecorder implements MetricsRecorder {
     this.closed = true;
   }
 
-  private add(res: Resolution, fn: string, version: number, t: number, sample: InvocationSample): void {
-    const key = metricKey(this.opts.namespace, res, fn, version, Math.floor(t / res.widthMs));
+  /** The pending fields of one window, created on first use. */
+  private fieldsOf(res: Resolution, fn: string, version: number, bucket: number): Fields {
+    const key = metricKey(this.opts.namespace, res, fn, version, bucket);
     let entry = this.pending.get(key);
     if (entry === undefined) {
       entry = { fields: new Map(), ttlMs: res.ttlMs };
       this.pending.set(key, entry);
     }
-    const f = entry.fields;
-    f.set(FIELD_COUNT, (f.get(FIELD_COUNT) ?? 0) + 1);
-    if (sample.error) f.set(FIELD_ERRORS, (f.get(FIELD_ERRORS) ?? 0) + 1);
-    if (sample.durationMs !== undefined) {
-      const h = HISTOGRAM_PREFIX + bucketOf(sample.durationMs);
-      f.set(h, (f.get(h) ?? 0) + 1);
-    }
+    return entry.fields;
   }
 
   private async writePending(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    // The cached windows point into the batch being written: the next record starts new ones.
+    this.windows.clear();
     const writes: Promise<unknown>[] = [];
     for (const [key, { fields, ttlMs }] of batch) {
       for (const [field, n] of fields) writes.push(this.state.hincrby(key, field, n, { ttlMs }));
@@ -121,5 +145,14 @@ export class StateMetricsRecorder implements MetricsRecorder {
     // cannot grow memory without bound.
     const failed = results.find((r) => r.status === "rejected");
     if (failed) this.opts.onError?.((failed as PromiseRejectedResult).reason);
+  }
+}
+
+function count(f: Fields, sample: InvocationSample): void {
+  f.set(FIELD_COUNT, (f.get(FIELD_COUNT) ?? 0) + 1);
+  if (sample.error) f.set(FIELD_ERRORS, (f.get(FIELD_ERRORS) ?? 0) + 1);
+  if (sample.durationMs !== undefined) {
+    const h = HISTOGRAM_FIELDS[bucketOf(sample.durationMs)]!;
+    f.set(h, (f.get(h) ?? 0) + 1);
   }
 }

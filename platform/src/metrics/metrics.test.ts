@@ -61,3 +61,24 @@ test("keeps its keys apart per namespace and expires them", async () => {
   assert.ok(ttl > 20 * 60_000 && ttl <= 25 * 60_000, `second buckets expire after 25 minutes (ttl ${ttl})`);
   await state.close();
 });
+
+test("moves to the next window between flushes and keeps counting a window across a flush", async () => {
+  const state = new MemoryStateStore();
+  let now = Date.UTC(2030, 0, 1, 0, 0, 0, 100);
+  const rec = new StateMetricsRecorder(state, { namespace: "t:", flushIntervalMs: 60_000, now: () => now });
+  const reader = new MetricsReader(state, { namespace: "t:", now: () => now });
+  const first = now;
+  rec.record("fn", 1, { error: false, durationMs: 2 });
+  rec.record("fn", 1, { error: true, durationMs: 2 });
+  now += 1000; // the next second, same minute, no flush in between
+  rec.record("fn", 1, { error: false, durationMs: 2 });
+  await rec.flush();
+  rec.record("fn", 1, { error: false, durationMs: 2 }); // same second as before the flush
+  await rec.close();
+  const a = await reader.window("fn", 1, first, first + 1);
+  assert.equal(a.requests, 2, "the first second holds its own two");
+  assert.equal(a.errors, 1);
+  assert.equal((await reader.window("fn", 1, now, now + 1)).requests, 2, "the second second: one before the flush, one after");
+  assert.equal((await reader.window("fn", 1, first - 1000, now + 1)).requests, 4);
+  await state.close();
+});

@@ -25,6 +25,7 @@ import {
 } from "./outcomes.ts";
 import type { PoolLog, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
 import { WaitQueue, type Waiter } from "./wait-queue.ts";
+import { Deadlines } from "./deadlines.ts";
 
 export type { InstanceBudget, PoolLog, StemSource, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
 
@@ -43,6 +44,14 @@ interface Slot {
 
 type PoolState = "open" | "draining" | "drained" | "closed";
 
+/** An invocation in flight, as its deadline sees it. */
+interface Running {
+  slot: Slot;
+  requestId: string;
+  /** Set when its deadline passed: the instance is killed, and this invocation is the one that timed out. */
+  timedOut: boolean;
+}
+
 const NOOP_LOG: PoolLog = { debug() {}, info() {}, warn() {} };
 
 export class VersionPool {
@@ -54,6 +63,11 @@ export class VersionPool {
   private state: PoolState = "open";
   private readonly slots: Slot[] = [];
   private readonly waiters: WaitQueue;
+  /** Deadlines of the invocations in flight: one timer for the pool, not one per invocation. */
+  private readonly deadlines = new Deadlines<Running>((r) => {
+    r.timedOut = true;
+    this.onTimeout(r.slot, r.requestId);
+  });
   private starting = 0;
   private inflight = 0;
   private initError: { outcome: PlatformErrorOutcome; until: number } | undefined;
@@ -296,29 +310,25 @@ export class VersionPool {
   private run(slot: Slot, req: InvokeRequest, start: StartKind, coldStart: boolean, initMs: number): Promise<InvokeOutcome> {
     slot.inflight++;
     this.inflight++;
-    const timeoutMs = this.timeoutMs;
     const t0 = performance.now();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.onTimeout(slot, req.requestId);
-    }, timeoutMs);
-    timer.unref();
+    const deadlineMs = Date.now() + this.timeoutMs;
+    const running: Running = { slot, requestId: req.requestId, timedOut: false };
+    const due = this.deadlines.add(running, deadlineMs);
     const p = slot.instance.invoke({
       requestId: req.requestId,
       payload: req.payload,
-      deadlineMs: Date.now() + timeoutMs,
+      deadlineMs,
       traceparent: req.traceparent,
       clientContext: req.clientContext,
     });
     return p.then(
       (r) => {
-        clearTimeout(timer);
+        this.deadlines.remove(due);
         this.release(slot);
         const durationMs = performance.now() - t0 + initMs;
         if (r.kind === "platform-error" && slot.killedForTimeout) {
           // Only the invocation that ran out of time timed out; others sharing the instance lost it.
-          return timedOut
+          return running.timedOut
             ? { kind: "platform-error", code: "TimeoutError", message: timeoutMessage(this.spec), coldStart, start, durationMs }
             : { kind: "platform-error", code: "InstanceCrashed", message: collateralMessage(this.spec), coldStart, start, durationMs };
         }
@@ -326,7 +336,7 @@ export class VersionPool {
       },
       (err: unknown) => {
         // The port says invoke never rejects; if an adapter breaks that, fail this invocation only.
-        clearTimeout(timer);
+        this.deadlines.remove(due);
         this.release(slot);
         const msg = err instanceof Error ? err.message : String(err);
         return { ...platformError("InternalError", `instance ${slot.instance.id} failed: ${msg}`), coldStart, start };

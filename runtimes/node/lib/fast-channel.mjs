@@ -8,39 +8,61 @@ import { errorJson, functionInfo, parseEvent, resultJson, runHandler } from "./i
 
 const PREFIX = 8;
 
-function uncorkSocket(socket) {
-  socket.hotswapCorked = false;
-  socket.uncork();
-}
+/** A turn's replies up to this size are joined into one buffer; larger batches go as a writev. */
+const FLUSH_COPY_LIMIT = 256 * 1024;
 
 /**
- * Write one frame as a single buffer. Large bodies go as a second write in the same corked batch
- * so a 5 MB result is not copied twice.
+ * Replies finished in the same tick leave in one write (one syscall per batch of invocations the
+ * runner sent together, not one per reply). Each frame is encoded into its own buffer; bodies
+ * over 64 KB stay a separate buffer so a 5 MB result is not copied twice.
  */
-function writeFrame(socket, header, body) {
-  // Replies finished in the same tick leave in one writev (one syscall per turn, not per reply).
-  if (!socket.hotswapCorked) {
-    socket.hotswapCorked = true;
-    socket.cork();
-    process.nextTick(uncorkSocket, socket);
+class Outbox {
+  constructor(socket) {
+    this.socket = socket;
+    this.parts = [];
+    this.bytes = 0;
+    this.flush = () => {
+      const parts = this.parts;
+      const bytes = this.bytes;
+      this.parts = [];
+      this.bytes = 0;
+      if (parts.length === 0) return;
+      if (parts.length === 1) socket.write(parts[0]);
+      else if (bytes <= FLUSH_COPY_LIMIT) socket.write(Buffer.concat(parts, bytes));
+      else {
+        socket.cork();
+        for (const p of parts) socket.write(p);
+        socket.uncork();
+      }
+    };
   }
-  const hl = Buffer.byteLength(header);
-  const bl = body.length === 0 ? 0 : Buffer.byteLength(body);
-  if (bl > 65536) {
-    const head = Buffer.allocUnsafe(PREFIX + hl);
-    head.writeUInt32BE(hl, 0);
-    head.writeUInt32BE(bl, 4);
-    head.write(header, PREFIX, hl, "utf8");
-    socket.write(head);
-    socket.write(body, "utf8");
-    return;
+
+  /** Queue one frame; `header` is JSON text, `body` a string. */
+  frame(header, body) {
+    if (this.parts.length === 0) process.nextTick(this.flush);
+    const hl = Buffer.byteLength(header);
+    const bl = body.length === 0 ? 0 : Buffer.byteLength(body);
+    if (bl > 65536) {
+      const head = Buffer.allocUnsafe(PREFIX + hl);
+      head.writeUInt32BE(hl, 0);
+      head.writeUInt32BE(bl, 4);
+      head.write(header, PREFIX, hl, "utf8");
+      this.push(head);
+      this.push(Buffer.from(body, "utf8"));
+      return;
+    }
+    const buf = Buffer.allocUnsafe(PREFIX + hl + bl);
+    buf.writeUInt32BE(hl, 0);
+    buf.writeUInt32BE(bl, 4);
+    buf.write(header, PREFIX, hl, "utf8");
+    if (bl) buf.write(body, PREFIX + hl, bl, "utf8");
+    this.push(buf);
   }
-  const buf = Buffer.allocUnsafe(PREFIX + hl + bl);
-  buf.writeUInt32BE(hl, 0);
-  buf.writeUInt32BE(bl, 4);
-  buf.write(header, PREFIX, hl, "utf8");
-  if (bl) buf.write(body, PREFIX + hl, bl, "utf8");
-  socket.write(buf);
+
+  push(buf) {
+    this.parts.push(buf);
+    this.bytes += buf.length;
+  }
 }
 
 /**
@@ -52,6 +74,7 @@ export function serveFastChannel(socket, hooks) {
   let handler = null;
   let info = null;
   let initializing = false;
+  const outbox = new Outbox(socket);
   /** Request ids in flight, so a fatal error can answer each of them before the process exits. */
   const inflight = new Set();
 
@@ -59,21 +82,22 @@ export function serveFastChannel(socket, hooks) {
     if (!inflight.delete(id)) return;
     const idJson = JSON.stringify(id);
     if (isError) {
-      writeFrame(socket, `{"type":"error","id":${idJson}}`, errorJson(value));
+      outbox.frame(`{"type":"error","id":${idJson}}`, errorJson(value));
       return;
     }
     const r = resultJson(value);
-    if (r.ok) writeFrame(socket, `{"type":"result","id":${idJson}}`, r.json);
-    else writeFrame(socket, `{"type":"error","id":${idJson}}`, r.error);
+    if (r.ok) outbox.frame(`{"type":"result","id":${idJson}}`, r.json);
+    else outbox.frame(`{"type":"error","id":${idJson}}`, r.error);
   };
 
   const exitAfterFlush = (code) => {
+    outbox.flush(); // the last replies go before the write whose callback exits
     socket.write(Buffer.alloc(0), () => process.exit(code));
     setTimeout(() => process.exit(code), 200).unref();
   };
 
   const sendInitError = (failure) => {
-    writeFrame(socket, '{"type":"initError"}', JSON.stringify(failure.toPayload()));
+    outbox.frame('{"type":"initError"}', JSON.stringify(failure.toPayload()));
     exitAfterFlush(1);
   };
 
@@ -96,7 +120,7 @@ export function serveFastChannel(socket, hooks) {
       }
       info = functionInfo(process.env);
       handler = await loadHandler(h.taskRoot, h.handler);
-      writeFrame(socket, '{"type":"ready"}', "");
+      outbox.frame('{"type":"ready"}', "");
     } catch (err) {
       sendInitError(err instanceof InitFailure ? err : new InitFailure("Runtime.InitError", String(err?.message ?? err)));
     } finally {
