@@ -11,6 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { ensureTemplate } from "../platform/src/db/pglite-template.ts";
 import { IS_CI, TEST_DATABASE_URL, TEST_REDIS_URL, isReachable, startS3Server } from "../tests/support/services.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -64,6 +65,9 @@ async function main(): Promise<number> {
     return 1;
   }
   await ensureServices();
+  // Every embedded platform a test starts opens a fresh PGlite: from the template, not initdb.
+  const template = await ensureTemplate();
+  if (template.built) log(`built the PGlite template ${template.path}`);
   const s3 = await startS3Server("hotswap-test");
   log(`S3-protocol server at ${s3.endpoint} (bucket ${s3.bucket})`);
   log(`running ${selected.length} test files${IS_CI ? " (CI=true: missing services fail, nothing skips)" : ""}`);

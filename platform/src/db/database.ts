@@ -3,11 +3,14 @@
  * brings the schema up to date by applying the committed migrations at open.
  * Both adapters pass database.contract.ts.
  */
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema.ts";
+import { loadTemplate, templatePath } from "./pglite-template.ts";
 
 /** One query-builder type for both drivers, so repositories are written once. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -85,7 +88,20 @@ async function openPglite(dir: string): Promise<Database> {
 
   const inMemory = dir === "memory://";
   if (!inMemory) await mkdir(dir, { recursive: true });
-  const client = inMemory ? new PGlite() : new PGlite(dir);
+  const fresh = inMemory || !existsSync(join(dir, "PG_VERSION"));
+  const template = fresh ? await loadTemplate() : undefined;
+  let client: InstanceType<typeof PGlite> | undefined;
+  if (template) {
+    try {
+      client = inMemory ? await PGlite.create({ loadDataDir: template }) : await PGlite.create(dir, { loadDataDir: template });
+    } catch (e) {
+      // A template that does not restore: initdb instead, unless it left a half-restored directory.
+      if (!inMemory && existsSync(join(dir, "PG_VERSION"))) {
+        throw new Error(`database: restoring the PGlite template ${templatePath()} into ${dir} failed (${(e as Error).message}); delete both and start again`, { cause: e });
+      }
+    }
+  }
+  client ??= inMemory ? new PGlite() : new PGlite(dir);
   const pglite = drizzle({ client, schema });
   try {
     await migrate(pglite, { migrationsFolder: MIGRATIONS_FOLDER });
