@@ -4,14 +4,15 @@
  * HTTP server running the same handler (bench/bare-server.mjs), measured at the start of the same
  * run, because the machine is shared and absolute numbers drift.
  *
- * Env: BENCH_DURATION (s per throughput run, default 8), BENCH_CONNECTIONS (default 32),
- *      BENCH_COLD_SAMPLES (default 20).
+ * Env: BENCH_DURATION (s per throughput run, default 5), BENCH_ROUNDS (bare/target pairs per
+ *      throughput figure, default 5), BENCH_CONNECTIONS (default 32), BENCH_COLD_SAMPLES (default 20).
  */
-import { load, startProcess, ROOT } from "./support.ts";
+import { load, pairedLoad, startProcess, ROOT } from "./support.ts";
 import type { BenchTable } from "./section.ts";
 import { SECTIONS } from "./sections/index.ts";
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -40,12 +41,16 @@ async function main() {
     for (const s of SECTIONS) {
       if (only.length && !only.includes(s.name)) continue;
       progress(`section ${s.name}`);
-      tables.push(...(await s.run({ baseline, bareUrl, durationS: DURATION, connections: CONNECTIONS, root: ROOT, progress })));
+      const paired = (url: string, headers: Record<string, string>) => pairedLoad(bareUrl, url, headers, CONNECTIONS, DURATION, ROUNDS);
+      tables.push(...(await s.run({ baseline, bareUrl, durationS: DURATION, rounds: ROUNDS, paired, connections: CONNECTIONS, root: ROOT, progress })));
     }
   } finally {
     await bare.stop();
   }
-  process.stdout.write(`\nHotSwap benchmark (${new Date().toISOString()}, node ${process.version}, ${CONNECTIONS} connections, ${DURATION} s per run)\n\n`);
+  process.stdout.write(
+    `\nHotSwap benchmark (${new Date().toISOString()}, node ${process.version}, ${CONNECTIONS} connections, ${DURATION} s per run, ` +
+      `× bare = median of ${ROUNDS} back-to-back bare/target pairs)\n\n`,
+  );
   process.stdout.write(tables.map(render).join("\n\n") + "\n");
 }
 

@@ -69,6 +69,63 @@ export async function load(url: string, headers: Record<string, string>, connect
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
 }
 
+export interface PairedLoad extends Load {
+  /** Median over the rounds of (target req/s ÷ bare req/s measured just before it). */
+  ratio: number;
+  /** Each round's ratio, in order. */
+  ratios: number[];
+  /** The bare server's req/s in the median round. */
+  bareRps: number;
+}
+
+/**
+ * Throughput of `url` as a ratio to the bare server, robust to a shared, noisy machine: `rounds`
+ * times, the bare server and then the target are measured back to back (each with its warm-up),
+ * and the ratio quoted is the median of the rounds' ratios. req/s, p50 and p99 are the median
+ * round's; errors are summed over all rounds.
+ */
+export async function pairedLoad(
+  bareUrl: string,
+  url: string,
+  headers: Record<string, string>,
+  connections: number,
+  duration: number,
+  rounds: number,
+): Promise<PairedLoad> {
+  const runs: Array<{ bare: Load; target: Load; ratio: number }> = [];
+  for (let i = 0; i < rounds; i++) {
+    const bare = await load(bareUrl, {}, connections, duration);
+    const target = await load(url, headers, connections, duration);
+    runs.push({ bare, target, ratio: bare.rps > 0 ? target.rps / bare.rps : 0 });
+  }
+  const ratios = runs.map((r) => r.ratio);
+  const median = [...runs].sort((a, b) => a.ratio - b.ratio)[Math.floor(runs.length / 2)]!;
+  return {
+    ...median.target,
+    errors: runs.reduce((n, r) => n + r.target.errors, 0),
+    ratio: median.ratio,
+    ratios,
+    bareRps: median.bare.rps,
+  };
+}
+
+/** Columns of a warm-throughput table row built by throughputRow. */
+export const THROUGHPUT_HEAD = ["target", "concurrency", "req/s", "bare req/s", "× bare (median)", "each round", "p50 ms", "p99 ms", "errors"];
+
+export function throughputRow(target: string, ic: number, r: PairedLoad): string[] {
+  return [
+    target,
+    `ic=${ic}`,
+    String(Math.round(r.rps)),
+    String(Math.round(r.bareRps)),
+    r.ratio.toFixed(2),
+    r.ratios.map((x) => x.toFixed(2)).join(" "),
+    String(r.p50),
+    String(r.p99),
+    String(r.errors),
+  ];
+}
+
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -78,6 +135,19 @@ export interface BenchPlatform {
   auth: Record<string, string>;
   api(method: string, path: string, body?: unknown, type?: string): Promise<any>;
   stop(): Promise<void>;
+}
+
+/** Calls the management API at `url`: JSON bodies (or raw Buffers as `type`), throws on any status >= 300. */
+export function apiClient(url: string, auth: Record<string, string>): BenchPlatform["api"] {
+  return async (method, path, body, type = "application/json") => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { ...auth, "content-type": type },
+      body: body === undefined ? undefined : Buffer.isBuffer(body) ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
+    });
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json().catch(() => undefined);
+  };
 }
 
 /** Start `hotswap server` as a child process on a fresh data dir with a known admin key. */
@@ -94,15 +164,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<B
   return {
     url,
     auth,
-    async api(method, path, body, type = "application/json") {
-      const res = await fetch(url + path, {
-        method,
-        headers: { ...auth, "content-type": type },
-        body: body === undefined ? undefined : Buffer.isBuffer(body) ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
-      });
-      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return res.json().catch(() => undefined);
-    },
+    api: apiClient(url, auth),
     async stop() {
       await proc.stop();
       await rm(dataDir, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { BODY, ROOT, coldStarts, load, percentile, startPlatform, type BenchPlatform, deployWarmVariant, type WarmVariant } from "../support.ts";
+import { BODY, ROOT, THROUGHPUT_HEAD, coldStarts, percentile, startPlatform, throughputRow, type BenchPlatform, deployWarmVariant, type WarmVariant } from "../support.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 
 /** Memory size that has stems; functions of another size start fresh containers. */
@@ -52,8 +52,8 @@ export async function dockerBackend(ctx: BenchContext): Promise<BenchTable[]> {
     ]) {
       await deployWarmVariant(docker, v, zip);
       ctx.progress(`docker warm throughput: ${v.name}`);
-      const r = await load(`${docker.url}/api/v1/functions/${v.name}/invoke`, docker.auth, ctx.connections, ctx.durationS);
-      throughput.push(row(`docker backend, ${v.protocol === "fast" ? "fast channel" : "Runtime API"}`, v.ic, r, ctx));
+      const r = await ctx.paired(`${docker.url}/api/v1/functions/${v.name}/invoke`, docker.auth);
+      throughput.push(throughputRow(`docker backend, ${v.protocol === "fast" ? "fast channel" : "Runtime API"}`, v.ic, r));
     }
   } finally {
     await docker.stop();
@@ -70,8 +70,8 @@ export async function dockerBackend(ctx: BenchContext): Promise<BenchTable[]> {
     await proc.api("POST", "/api/v1/functions", { name: "warm-fast-ic1", runtime: "nodejs20", handler: "index.handler", instanceConcurrency: 1, maxInstances: 4 });
     await proc.api("POST", "/api/v1/functions/warm-fast-ic1/versions", zip, "application/zip");
     ctx.progress("process warm throughput: warm-fast-ic1");
-    const r = await load(`${proc.url}/api/v1/functions/warm-fast-ic1/invoke`, proc.auth, ctx.connections, ctx.durationS);
-    throughput.unshift(row("process backend, fast channel", 1, r, ctx));
+    const r = await ctx.paired(`${proc.url}/api/v1/functions/warm-fast-ic1/invoke`, proc.auth);
+    throughput.unshift(throughputRow("process backend, fast channel", 1, r));
   } finally {
     await proc.stop();
   }
@@ -84,14 +84,10 @@ export async function dockerBackend(ctx: BenchContext): Promise<BenchTable[]> {
     },
     {
       title: "Warm throughput, docker vs process (ratio to the bare Node server)",
-      head: ["target", "concurrency", "req/s", "× bare", "p50 ms", "p99 ms", "errors"],
+      head: THROUGHPUT_HEAD,
       rows: throughput,
     },
   ];
-}
-
-function row(target: string, ic: number, r: { rps: number; p50: number; p99: number; errors: number }, ctx: BenchContext): string[] {
-  return [target, `ic=${ic}`, String(Math.round(r.rps)), (r.rps / ctx.baseline.rps).toFixed(2), String(r.p50), String(r.p99), String(r.errors)];
 }
 
 /**

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { connect } from "node:net";
 import { spawnSync } from "node:child_process";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { BODY, ROOT, load, percentile, sequentialLatency, startProcess, type Proc } from "../support.ts";
+import { BODY, ROOT, THROUGHPUT_HEAD, apiClient, percentile, sequentialLatency, startProcess, throughputRow, type Proc } from "../support.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { HEADER_CLUSTER_SECRET } from "../../platform/src/protocol/fleet.ts";
 import { zipDir } from "../../tests/support/zip.ts";
@@ -52,8 +52,8 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
       await fleet.api("POST", "/api/v1/functions", { name: v.name, runtime: "nodejs20", handler: "index.handler", instanceConcurrency: v.ic, maxInstances: v.maxInstances });
       await fleet.api("POST", `/api/v1/functions/${v.name}/versions`, zip, "application/zip");
       ctx.progress(`fleet: warm throughput ${v.name}`);
-      const r = await load(`${fleet.url}/api/v1/functions/${v.name}/invoke`, fleet.auth, ctx.connections, ctx.durationS);
-      throughput.push([`control plane → runner process → runtime (fast channel)`, `ic=${v.ic}`, String(Math.round(r.rps)), (r.rps / ctx.baseline.rps).toFixed(2), String(r.p50), String(r.p99), String(r.errors)]);
+      const r = await ctx.paired(`${fleet.url}/api/v1/functions/${v.name}/invoke`, fleet.auth);
+      throughput.push(throughputRow(`control plane → runner process → runtime (fast channel)`, v.ic, r));
     }
     ctx.progress("fleet: added latency, sequential requests on one connection");
     const n = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2000);
@@ -76,7 +76,13 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
       }
       for (const start of ["fresh", "stem"] as const) {
         ctx.progress(`fleet: cold starts on ${backend}, ${start}, ${coldSamples} samples`);
-        runner = await fleet.startRunner({ RUNNER_BACKEND: backend, RUNNER_STEMS: start === "stem" ? "1" : "0", RUNNER_STEM_RUNTIMES: "nodejs20" });
+        runner = await fleet.startRunner({
+          RUNNER_BACKEND: backend,
+          RUNNER_STEMS: start === "stem" ? "1" : "0",
+          RUNNER_STEM_RUNTIMES: "nodejs20",
+          // Host networking, as the docker section and the tests use: a dockerd without a bridge works too.
+          ...(backend === "docker" ? { RUNNER_DOCKER_NETWORK: "host" } : {}),
+        });
         try {
           const name = `cold-${backend}-${start}`;
           await fleet.api("POST", "/api/v1/functions", { name, runtime: "nodejs20", handler: "index.handler", maxInstances: 1 });
@@ -90,7 +96,7 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
     return [
       {
         title: "Runner fleet: distributed warm throughput (ratio to the bare Node server)",
-        head: ["path", "concurrency", "req/s", "× bare", "p50 ms", "p99 ms", "errors"],
+        head: THROUGHPUT_HEAD,
         rows: throughput,
       },
       { title: `Runner fleet: latency, sequential requests on one keep-alive connection (n=${n})`, head: ["target", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms"], rows: latency },
@@ -128,15 +134,7 @@ async function startFleet(): Promise<FleetBench> {
   const url = cp.match[1]!;
   const auth = { authorization: `Bearer ${key}` };
   let runners = 0;
-  const api: FleetBench["api"] = async (method, path, body, type = "application/json") => {
-    const res = await fetch(url + path, {
-      method,
-      headers: { ...auth, "content-type": type },
-      body: body === undefined ? undefined : Buffer.isBuffer(body) ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
-    });
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json().catch(() => undefined);
-  };
+  const api = apiClient(url, auth);
   return {
     url,
     auth,

@@ -1,7 +1,7 @@
 /** The embedded platform on the process backend: warm throughput (both protocols, ic 1 and 16), added latency, cold starts. */
 import { join } from "node:path";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { ROOT, coldStarts, load, percentile, sequentialLatency, startPlatform, deployWarmVariant, type WarmVariant } from "../support.ts";
+import { ROOT, THROUGHPUT_HEAD, coldStarts, percentile, sequentialLatency, startPlatform, deployWarmVariant, throughputRow, type WarmVariant } from "../support.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 
 export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
@@ -20,16 +20,8 @@ export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
     for (const v of variants) {
       await deployWarmVariant(p, v, zip);
       ctx.progress(`warm throughput: ${v.name}`);
-      const r = await load(`${p.url}/api/v1/functions/${v.name}/invoke`, p.auth, ctx.connections, ctx.durationS);
-      throughput.push([
-        `process backend, ${v.protocol === "fast" ? "fast channel" : "Runtime API"}`,
-        `ic=${v.ic}`,
-        String(Math.round(r.rps)),
-        (r.rps / ctx.baseline.rps).toFixed(2),
-        String(r.p50),
-        String(r.p99),
-        String(r.errors),
-      ]);
+      const r = await ctx.paired(`${p.url}/api/v1/functions/${v.name}/invoke`, p.auth);
+      throughput.push(throughputRow(`process backend, ${v.protocol === "fast" ? "fast channel" : "Runtime API"}`, v.ic, r));
     }
 
     ctx.progress("added latency: sequential requests on one connection");
@@ -53,7 +45,7 @@ export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
     }
 
     return [
-      { title: "Warm throughput (ratio to the bare Node server)", head: ["target", "concurrency", "req/s", "× bare", "p50 ms", "p99 ms", "errors"], rows: throughput },
+      { title: "Warm throughput (ratio to the bare Node server)", head: THROUGHPUT_HEAD, rows: throughput },
       {
         title: `Latency, sequential requests on one keep-alive connection (n=${n})`,
         head: ["target", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms"],
