@@ -83,7 +83,9 @@ ensure_tools() {
   command -v promtool >/dev/null 2>&1 || apt_install prometheus
   command -v promtool >/dev/null 2>&1 || die "promtool is still missing after installing prometheus"
   command -v zip >/dev/null 2>&1 || apt_install zip
-  say "tools present: promtool, zip"
+  # The README tour test runs the tour's curl commands as written.
+  command -v curl >/dev/null 2>&1 || apt_install curl
+  say "tools present: promtool, zip, curl"
 }
 
 ensure_postgres

@@ -1,0 +1,126 @@
+/**
+ * The README's five-minute tour, run as written against `hotswap server` on embedded parts (what
+ * `npm start` runs): its shell blocks in bash with curl and zip, its AWS SDK script with node. The
+ * only stand-ins are what a reader fills in: the URL and key from the server's output instead of the
+ * example `export` lines, a scratch directory instead of /tmp/hello, the deployment id that step 6
+ * printed for `<deploymentId>`, and a node_modules link instead of `npm i @aws-sdk/client-lambda`.
+ * A README that drifts from the product fails here.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateApiKey } from "../../platform/src/auth/api-key.ts";
+import { spawnServer } from "../support/cli.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+interface Block {
+  lang: string;
+  code: string;
+}
+
+/** The fenced code blocks of the README section titled `title`, in order. */
+function sectionBlocks(readme: string, title: string): Block[] {
+  const start = readme.indexOf(`\n## ${title}\n`);
+  assert.ok(start >= 0, `README has no "## ${title}" section`);
+  const end = readme.indexOf("\n## ", start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1]!, code: m[2]! }));
+}
+
+/** A shell block as separate commands (backslash continuations joined, comment lines dropped). */
+function commands(code: string): string[] {
+  return code
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
+}
+
+async function waitForOutput(server: ReturnType<typeof spawnServer>, re: RegExp, ms: number): Promise<RegExpMatchArray> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const m = server.output().match(re);
+    if (m) return m;
+    if (Date.now() > until) throw new Error(`no ${re} in the server's output within ${ms} ms:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("the README's five-minute tour works as written", { timeout: 120_000 }, async () => {
+  const blocks = sectionBlocks(await readFile(join(ROOT, "README.md"), "utf8"), "A five-minute tour");
+  const dataDir = await mkdtemp(join(tmpdir(), "hs-tour-data-"));
+  const work = await mkdtemp(join(tmpdir(), "hs-tour-"));
+  // What `npm i @aws-sdk/client-lambda` gives the reader's invoke.mjs.
+  await symlink(join(ROOT, "node_modules"), join(work, "node_modules"));
+  const { key } = generateApiKey();
+  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const server = spawnServer({ HOTSWAP_DATA_DIR: dataDir, HOTSWAP_ADMIN_KEY: key, PORT: port });
+  try {
+    const [, url] = await waitForOutput(server, /serving on (http:\/\/\S+)/, 30_000);
+    const env = { ...process.env, HS: url!, KEY: key };
+    const run = (script: string): string => {
+      const r = spawnSync("bash", ["-eo", "pipefail", "-c", script.replaceAll("/tmp/hello", work)], { cwd: work, env, encoding: "utf8", timeout: 60_000 });
+      assert.equal(r.status, 0, `exit ${r.status} from:\n${script}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      return r.stdout;
+    };
+
+    const [setup, ...steps] = blocks;
+    assert.match(setup!.code, /export HS=/, "the tour opens with the export of HS and KEY");
+    assert.match(setup!.code, /export KEY=/);
+    let deploymentId: string | undefined;
+    const outputs: string[] = [];
+    for (const b of steps) {
+      if (b.lang === "js") {
+        const [, file] = b.code.match(/^\/\/ (\S+\.mjs)/) ?? [];
+        assert.ok(file, `a JavaScript block names its file in its first line:\n${b.code}`);
+        await writeFile(join(work, file), b.code);
+        outputs.push("");
+        continue;
+      }
+      assert.equal(b.lang, "sh", `unexpected block language ${b.lang}`);
+      let out = "";
+      // Command by command, so each one's output is its own line (curl -s prints no newline); a
+      // block with a here-document runs whole.
+      for (const cmd of b.code.includes("<<") ? [b.code] : commands(b.code)) {
+        if (cmd.includes("<deploymentId>")) assert.ok(deploymentId, `no deployment id printed before: ${cmd}`);
+        const o = run(cmd.replaceAll("<deploymentId>", deploymentId ?? ""));
+        deploymentId ??= o.match(/"deploymentId":"([0-9a-f-]{36})"/)?.[1];
+        out += o.endsWith("\n") ? o : `${o}\n`;
+      }
+      outputs.push(out);
+    }
+
+    const [created, uploaded, invoked, aliased, , sdk, deployed, rolledBack] = outputs;
+    assert.equal(JSON.parse(created!).name, "hello", created);
+    assert.match(uploaded!, /"version":1,"codeSha256":"[0-9a-f]{64}"/);
+    assert.match(invoked!, /^HTTP\/1\.1 200 OK/);
+    assert.match(invoked!, /^x-request-id: \S+/im);
+    assert.match(invoked!, /^x-hotswap-version: 1\r?$/im);
+    assert.match(invoked!, /^x-hotswap-cold-start: true\r?$/im);
+    assert.match(invoked!, /\{"message":"hello HotSwap","requestId":"[^"]+"\}/);
+    const aliasLines = aliased!.trim().split("\n");
+    assert.equal(JSON.parse(aliasLines[0]!).version, 2, aliased);
+    assert.deepEqual(JSON.parse(aliasLines[1]!).routingConfig, { additionalVersionWeights: { "2": 0.1 } }, aliased);
+    // `live` sends 10% to version 2, whose handler greets with "hi".
+    assert.match(aliasLines[2]!, /^\{"message":"(hello|hi) world","requestId":"[^"]+"\}$/);
+    assert.match(sdk!, /^200 1 \{"message":"hello SDK","requestId":"[^"]+"\}$|^200 2 \{"message":"hi SDK","requestId":"[^"]+"\}$/m);
+    assert.ok(deploymentId, `step 6 printed no deployment id:\n${deployed}`);
+    const [start, status] = deployed!.trim().split("\n");
+    assert.match(start!, /"status":"(Pending|InProgress)"/);
+    assert.equal(JSON.parse(status!).deploymentId, deploymentId);
+    assert.match(rolledBack!, /"status":"RolledBack"/);
+    // "The alias returns exactly to what it was before the deployment."
+    const alias = JSON.parse(run(`curl -s $HS/api/v1/functions/hello/aliases/live -H "Authorization: Bearer $KEY"`));
+    assert.equal(alias.version, 1);
+    assert.deepEqual(alias.routingConfig, { additionalVersionWeights: { "2": 0.1 } });
+  } finally {
+    server.child.kill("SIGTERM");
+    await server.exited;
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
+  }
+});
