@@ -16,8 +16,9 @@ afterEach(() => clearInterval(hold));
 test("each waiter's wait ends at its own deadline, in order, with one timer for the queue", async () => {
   const expired: Array<{ id: string; position: number; waitedMs: number }> = [];
   let left = 0;
+  // Periods long enough that a stalled machine (a GC, a busy neighbour) cannot reorder them.
   const q = new WaitQueue(
-    60,
+    250,
     (w: Waiter, position) => {
       expired.push({ id: w.req.requestId, position, waitedMs: Date.now() - w.enqueuedAt });
       return timedOut(w.req.requestId);
@@ -25,7 +26,7 @@ test("each waiter's wait ends at its own deadline, in order, with one timer for 
     () => left++,
   );
   const a = q.add(req("a"));
-  await sleep(30);
+  await sleep(100);
   const b = q.add(req("b"));
   const c = q.add(req("c"));
   const shifted = q.shift(); // "a" is served before its deadline: it must never expire
@@ -35,7 +36,7 @@ test("each waiter's wait ends at its own deadline, in order, with one timer for 
   const [rb, rc] = await Promise.all([b, c]);
   assert.deepEqual([rb, rc].map((o) => (o as { message: string }).message), ["waited: b", "waited: c"]);
   assert.deepEqual(expired.map((e) => e.id), ["b", "c"]);
-  for (const e of expired) assert.ok(e.waitedMs >= 55, `${e.id} waited only ${e.waitedMs} ms`);
+  for (const e of expired) assert.ok(e.waitedMs >= 245, `${e.id} waited only ${e.waitedMs} ms`);
   assert.equal(q.length, 0);
   assert.ok(left >= 1);
 });
@@ -44,7 +45,7 @@ test("a waiter the pool keeps (a start covers it) waits another full period; set
   let keep = true;
   const seen: number[] = [];
   const q = new WaitQueue(
-    40,
+    250,
     (w) => {
       seen.push(Date.now() - w.enqueuedAt);
       return keep ? undefined : timedOut(w.req.requestId);
@@ -52,13 +53,13 @@ test("a waiter the pool keeps (a start covers it) waits another full period; set
     () => {},
   );
   const kept = q.add(req("kept"));
-  await sleep(60);
+  await sleep(375); // between the first deadline (250 ms) and the second (500 ms)
   assert.equal(q.length, 1, "still queued after its first deadline");
   keep = false;
   const o = (await kept) as { message: string };
   assert.equal(o.message, "waited: kept");
   assert.equal(seen.length, 2);
-  assert.ok(seen[1]! >= 75, `the second deadline came a full period later (${seen[1]} ms)`);
+  assert.ok(seen[1]! >= 495, `the second deadline came a full period later (${seen[1]} ms)`);
 
   const x = q.add(req("x"));
   const y = q.add(req("y"));
