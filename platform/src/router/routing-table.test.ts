@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pickAliasVersion } from "./routing-table.ts";
+import { pickAliasVersion, RoutingTable } from "./routing-table.ts";
+import type { FunctionRecord, Repositories } from "../db/index.ts";
+import type { StateStore } from "../state/state-store.ts";
 import { validateRoutingConfig } from "../functions/alias-service.ts";
 
 test("pickAliasVersion gives each extra version its weight and the primary the rest", () => {
@@ -25,4 +27,29 @@ test("validateRoutingConfig refuses the primary, unknown versions, bad weights a
   assert.throws(() => validateRoutingConfig(1, { "1": 0.1 }, existing), /primary/);
   assert.throws(() => validateRoutingConfig(1, { "9": 0.1 }, existing), /does not exist/);
   assert.throws(() => validateRoutingConfig(1, { "2": 0.6, "3": 0.6 }, existing), /sum to 1\.2/);
+});
+
+test("a reload overtaken by a newer one resolves only after the newer one applied its fresher read", async () => {
+  // Database reads answered by hand: the first reload reads before the function exists, the
+  // second after; the first's completion must not tell its caller the table is up to date early.
+  const reads: Array<(fn: FunctionRecord | undefined) => void> = [];
+  const repos = {
+    functions: { get: () => new Promise<FunctionRecord | undefined>((r) => reads.push(r)), list: async () => [] },
+    versions: { list: async () => [] },
+    aliases: { list: async () => [] },
+  } as unknown as Repositories;
+  const table = new RoutingTable(repos, {} as StateStore);
+  let settled = false;
+  const first = table.reload("f").then(() => {
+    settled = true;
+    return table.has("f");
+  });
+  const second = table.reload("f");
+  reads[0]!(undefined); // stale: read before the function was created
+  await new Promise((r) => setImmediate(r));
+  assert.equal(settled, false, "the overtaken reload waits for the newer one");
+  reads[1]!({ name: "f" } as FunctionRecord);
+  assert.equal(await first, true, "once the overtaken reload resolves, the table has the function");
+  await second;
+  assert.equal(table.has("f"), true);
 });

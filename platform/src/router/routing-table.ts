@@ -110,6 +110,8 @@ export function pickAliasVersion(route: AliasRoute, r: number = Math.random()): 
 export class RoutingTable {
   private readonly routes = new Map<string, FunctionRoute>();
   private readonly generation = new Map<string, number>();
+  /** The newest reload of each function, which the reloads it overtook wait for. */
+  private readonly loading = new Map<string, Promise<void>>();
   private unsubscribe?: Unsubscribe;
   private refreshTimer?: NodeJS.Timeout;
 
@@ -141,13 +143,28 @@ export class RoutingTable {
     await Promise.all(fns.map((f) => this.reload(f.name)));
   }
 
-  /** Reload one function from the database. Out-of-order completions never overwrite newer data. */
-  async reload(name: string): Promise<void> {
+  /**
+   * Reload one function from the database. Out-of-order completions never overwrite newer data,
+   * and a reload that a newer one overtook resolves only once that one has applied: whenever it
+   * resolves, the table holds what the database said after it was called. (Before, an overtaken
+   * reload resolved at once, so an alias write could return while this replica still routed by
+   * the old alias for a few milliseconds.)
+   */
+  reload(name: string): Promise<void> {
     const gen = (this.generation.get(name) ?? 0) + 1;
     this.generation.set(name, gen);
+    const p: Promise<void> = this.load(name, gen).finally(() => {
+      if (this.loading.get(name) === p) this.loading.delete(name);
+    });
+    this.loading.set(name, p);
+    return p;
+  }
+
+  private async load(name: string, gen: number): Promise<void> {
     const fn = await this.repos.functions.get(name);
     const [versions, aliases] = fn ? await Promise.all([this.repos.versions.list(name), this.repos.aliases.list(name)]) : [[], []];
-    if (this.generation.get(name) !== gen) return;
+    // Overtaken: the newer reload (already registered) read later and applies; wait for it.
+    if (this.generation.get(name) !== gen) return this.loading.get(name);
     if (!fn) {
       this.routes.delete(name);
       return;
