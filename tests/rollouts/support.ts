@@ -133,3 +133,33 @@ export async function invokeLive(p: TestPlatform, name: string, headers: Record<
   const r = await p.api("POST", `/api/v1/functions/${name}/invoke${query}`, "{}", { "content-type": "application/json", ...headers });
   return { status: r.status, version: r.headers.get("x-hotswap-version"), json: r.json };
 }
+
+/**
+ * Invoke `name` with keys 0..n-1 (`request(i)` gives each one's headers and query) until a round
+ * runs `variant` on some key, and return that round's versions in key order. A deployment's phase
+ * is persisted before its alias is written (the crash-safe order), so a test that saw phase "ab"
+ * can still be a moment ahead of the routing; this waits for the routing itself.
+ */
+export async function keyedRoundOnceRouted(
+  p: TestPlatform,
+  name: string,
+  n: number,
+  request: (i: number) => { headers?: Record<string, string>; query?: string },
+  variant = "2",
+  timeoutMs = 10_000,
+): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const round = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const { headers = {}, query = "" } = request(i);
+        const r = await invokeLive(p, name, headers, query);
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        return r.version!;
+      }),
+    );
+    if (round.includes(variant)) return round;
+    if (Date.now() > until) assert.fail(`no key ran version ${variant} within ${timeoutMs} ms: ${round.join(",")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
