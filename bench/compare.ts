@@ -9,7 +9,7 @@
  * (instanceConcurrency, default 16), BENCH_PROTOCOL (fast | runtime-api, default fast).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, symlinkSync } from "node:fs";
+import { existsSync, rmSync, symlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,10 +38,16 @@ interface Target {
   ratios: number[];
 }
 
+/** Every server started and data directory made, for the SIGINT handler. */
+const started: Proc[] = [];
+const dataDirs: string[] = [];
+
 async function startTarget(label: string, cli: string): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), "hs-compare-"));
+  dataDirs.push(dataDir);
   const { key } = generateApiKey();
   const proc = await startProcess(["--import", "tsx", cli, "server", "--embedded-runner"], { PORT: "0", HOTSWAP_DATA_DIR: dataDir, HOTSWAP_ADMIN_KEY: key, LOG_LEVEL: "warn" }, /serving on (http:\/\/\S+)/);
+  started.push(proc);
   const base = proc.match[1]!;
   const auth = { authorization: `Bearer ${key}` };
   await deployWarmVariant({ url: base, auth, api: apiClient(base, auth), stop: async () => {} }, { name: "compare", protocol, ic }, zipDir(join(ROOT, "bench/handler")));
@@ -57,6 +63,17 @@ function median(xs: number[]): number {
 }
 
 const worktree = await mkdtemp(join(tmpdir(), "hs-compare-ref-"));
+// Ctrl-C (or a SIGINT to this process alone): stop the servers and remove the checkout.
+process.once("SIGINT", () => {
+  for (const p of [...started]) p.child.kill("SIGTERM");
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  try {
+    execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: ROOT, stdio: "ignore" });
+  } catch {
+    // not checked out yet
+  }
+  process.exit(130);
+});
 const targets: Target[] = [];
 let bare: Proc | undefined;
 try {
@@ -66,6 +83,7 @@ try {
   if (!existsSync(join(worktree, "node_modules"))) symlinkSync(join(ROOT, "node_modules"), join(worktree, "node_modules"));
   const described = execFileSync("git", ["log", "-1", "--format=%h %s", ref], { cwd: ROOT, encoding: "utf8" }).trim();
   bare = await startProcess(["bench/bare-server.mjs", "0"], {}, /listening (\d+)/);
+  started.push(bare);
   const bareUrl = `http://127.0.0.1:${bare.match[1]}/`;
   progress("starting both control planes");
   targets.push(await startTarget(`${ref} (${described})`, join(worktree, "platform/src/cli.ts")));

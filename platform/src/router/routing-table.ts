@@ -146,9 +146,8 @@ export class RoutingTable {
   /**
    * Reload one function from the database. Out-of-order completions never overwrite newer data,
    * and a reload that a newer one overtook resolves only once that one has applied: whenever it
-   * resolves, the table holds what the database said after it was called. (Before, an overtaken
-   * reload resolved at once, so an alias write could return while this replica still routed by
-   * the old alias for a few milliseconds.)
+   * resolves, the table holds what the database said after it was called, so an alias write
+   * returns only once this replica routes by it.
    */
   reload(name: string): Promise<void> {
     const gen = (this.generation.get(name) ?? 0) + 1;
