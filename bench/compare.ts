@@ -9,13 +9,12 @@
  * (instanceConcurrency, default 16), BENCH_PROTOCOL (fast | runtime-api, default fast).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, symlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateApiKey } from "../platform/src/auth/api-key.ts";
 import { zipDir } from "../tests/support/zip.ts";
-import { apiClient, deployWarmVariant, load, ROOT, startProcess, type Proc } from "./support.ts";
+import { deployWarmVariant, load, ROOT, startPlatform, startProcess, type BenchPlatform } from "./support.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ref = process.argv[2];
@@ -31,29 +30,21 @@ const progress = (msg: string) => process.stderr.write(`[compare] ${msg}\n`);
 
 interface Target {
   label: string;
+  platform: BenchPlatform;
   url: string;
-  auth: Record<string, string>;
-  proc: Proc;
-  dataDir: string;
   ratios: number[];
 }
 
-/** Every server started and data directory made, for the SIGINT handler. */
-const started: Proc[] = [];
-const dataDirs: string[] = [];
+/** Every server started, stopped by the SIGINT handler as well as at the end. */
+const started: Array<{ stop(): Promise<void> }> = [];
 
 async function startTarget(label: string, cli: string): Promise<Target> {
-  const dataDir = await mkdtemp(join(tmpdir(), "hs-compare-"));
-  dataDirs.push(dataDir);
-  const { key } = generateApiKey();
-  const proc = await startProcess(["--import", "tsx", cli, "server", "--embedded-runner"], { PORT: "0", HOTSWAP_DATA_DIR: dataDir, HOTSWAP_ADMIN_KEY: key, LOG_LEVEL: "warn" }, /serving on (http:\/\/\S+)/);
-  started.push(proc);
-  const base = proc.match[1]!;
-  const auth = { authorization: `Bearer ${key}` };
-  await deployWarmVariant({ url: base, auth, api: apiClient(base, auth), stop: async () => {} }, { name: "compare", protocol, ic }, zipDir(join(ROOT, "bench/handler")));
-  const url = `${base}/api/v1/functions/compare/invoke`;
-  await load(url, auth, CONNECTIONS, 1); // the cold start and a warm-up, outside the rounds
-  return { label, url, auth, proc, dataDir, ratios: [] };
+  const platform = await startPlatform({}, cli);
+  started.push(platform);
+  await deployWarmVariant(platform, { name: "compare", protocol, ic }, zipDir(join(ROOT, "bench/handler")));
+  const url = `${platform.url}/api/v1/functions/compare/invoke`;
+  await load(url, platform.auth, CONNECTIONS, 1); // the cold start and a warm-up, outside the rounds
+  return { label, platform, url, ratios: [] };
 }
 
 function median(xs: number[]): number {
@@ -63,26 +54,27 @@ function median(xs: number[]): number {
 }
 
 const worktree = await mkdtemp(join(tmpdir(), "hs-compare-ref-"));
-// Ctrl-C (or a SIGINT to this process alone): stop the servers and remove the checkout.
-process.once("SIGINT", () => {
-  for (const p of [...started]) p.child.kill("SIGTERM");
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+
+/** Stop every server and remove the ref's checkout (or the empty directory, if it never happened). */
+async function cleanUp(): Promise<void> {
+  await Promise.allSettled(started.map((p) => p.stop()));
   try {
     execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: ROOT, stdio: "ignore" });
   } catch {
-    // not checked out yet
+    await rm(worktree, { recursive: true, force: true });
   }
-  process.exit(130);
-});
+}
+
+// Ctrl-C (or a SIGINT to this process alone) cleans up too.
+process.once("SIGINT", () => void cleanUp().finally(() => process.exit(130)));
 const targets: Target[] = [];
-let bare: Proc | undefined;
 try {
   progress(`checking out ${ref} into ${worktree}`);
   execFileSync("git", ["worktree", "add", "--detach", worktree, ref], { cwd: ROOT, stdio: "ignore" });
   // The ref runs on this checkout's dependencies (a lockfile change between them is not compared).
   if (!existsSync(join(worktree, "node_modules"))) symlinkSync(join(ROOT, "node_modules"), join(worktree, "node_modules"));
   const described = execFileSync("git", ["log", "-1", "--format=%h %s", ref], { cwd: ROOT, encoding: "utf8" }).trim();
-  bare = await startProcess(["bench/bare-server.mjs", "0"], {}, /listening (\d+)/);
+  const bare = await startProcess(["bench/bare-server.mjs", "0"], {}, /listening (\d+)/);
   started.push(bare);
   const bareUrl = `http://127.0.0.1:${bare.match[1]}/`;
   progress("starting both control planes");
@@ -92,11 +84,11 @@ try {
     const line: string[] = [];
     // Alternate which goes first, so neither always follows the other's load.
     for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
-      const b = await load(bareUrl, {}, CONNECTIONS, duration);
-      const x = await load(t.url, t.auth, CONNECTIONS, duration);
-      const ratio = b.rps > 0 ? x.rps / b.rps : 0;
+      const bareRun = await load(bareUrl, {}, CONNECTIONS, duration);
+      const run = await load(t.url, t.platform.auth, CONNECTIONS, duration);
+      const ratio = bareRun.rps > 0 ? run.rps / bareRun.rps : 0;
       t.ratios.push(ratio);
-      line.push(`${t === targets[0] ? "ref" : "tree"} ${ratio.toFixed(3)} (bare ${Math.round(b.rps)} req/s)`);
+      line.push(`${t === targets[0] ? "ref" : "tree"} ${ratio.toFixed(3)} (bare ${Math.round(bareRun.rps)} req/s)`);
     }
     progress(`round ${r + 1}/${rounds}: ${line.join(", ")}`);
   }
@@ -108,14 +100,5 @@ try {
       `\n\nworking tree ÷ ref, median of the per-round quotients: ${median(a.ratios.map((x, i) => b.ratios[i]! / x)).toFixed(3)}\n`,
   );
 } finally {
-  for (const t of targets) {
-    await t.proc.stop();
-    await rm(t.dataDir, { recursive: true, force: true });
-  }
-  await bare?.stop();
-  try {
-    execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: ROOT, stdio: "ignore" });
-  } catch {
-    await rm(worktree, { recursive: true, force: true }); // the checkout never happened
-  }
+  await cleanUp();
 }

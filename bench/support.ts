@@ -150,12 +150,15 @@ export function apiClient(url: string, auth: Record<string, string>): BenchPlatf
   };
 }
 
-/** Start `hotswap server` as a child process on a fresh data dir with a known admin key. */
-export async function startPlatform(env: Record<string, string> = {}): Promise<BenchPlatform> {
+/**
+ * Start `hotswap server` as a child process on a fresh data dir with a known admin key. `cli` is
+ * this checkout's by default (bench/compare.ts passes another checkout's).
+ */
+export async function startPlatform(env: Record<string, string> = {}, cli = "platform/src/cli.ts"): Promise<BenchPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), "hs-bench-"));
   const { key } = generateApiKey();
   const proc = await startProcess(
-    ["--import", "tsx", "platform/src/cli.ts", "server", "--embedded-runner"],
+    ["--import", "tsx", cli, "server", "--embedded-runner"],
     { PORT: "0", HOTSWAP_DATA_DIR: dataDir, HOTSWAP_ADMIN_KEY: key, LOG_LEVEL: "warn", ...env },
     /serving on (http:\/\/\S+)/,
   );

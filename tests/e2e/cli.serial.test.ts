@@ -9,20 +9,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipFixture } from "../support/zip.ts";
-import { spawnServer } from "../support/cli.ts";
+import { spawnServer, waitForOutput } from "../support/cli.ts";
 
 
 const startCli = spawnServer;
-
-async function waitFor(pred: () => RegExpMatchArray | null, ms: number): Promise<RegExpMatchArray> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const m = pred();
-    if (m) return m;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("timed out");
-}
 
 test("hotswap server on a fresh data dir serves within 10 s, prints the URL and the admin key once, and drains on SIGTERM", { timeout: 60_000 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "hs-cli-"));
@@ -30,11 +20,9 @@ test("hotswap server on a fresh data dir serves within 10 s, prints the URL and 
   try {
     const started = Date.now();
     const first = startCli({ HOTSWAP_DATA_DIR: dataDir, PORT: port });
-    const [, url] = await waitFor(() => first.output().match(/serving on (http:\/\/\S+)/), 10_000).catch(() => {
-      throw new Error(`not serving within 10 s:\n${first.output()}`);
-    });
+    const [, url] = await waitForOutput(first, /serving on (http:\/\/\S+)/, 10_000);
     assert.ok(Date.now() - started < 10_000);
-    const [, key] = await waitFor(() => first.output().match(/(hs_[a-z0-9]+_[A-Za-z0-9]+)/), 2000);
+    const [, key] = await waitForOutput(first, /(hs_[a-z0-9]+_[A-Za-z0-9]+)/, 2000);
     const auth = { authorization: `Bearer ${key}` };
     assert.equal((await fetch(`${url}/health`)).status, 200);
     assert.equal((await fetch(`${url}/api/v1/functions`, { headers: auth })).status, 200);
@@ -60,7 +48,7 @@ test("hotswap server on a fresh data dir serves within 10 s, prints the URL and 
 
     // Second start on the same data dir: same key works, and it is not printed again.
     const second = startCli({ HOTSWAP_DATA_DIR: dataDir, PORT: port });
-    await waitFor(() => second.output().match(/serving on/), 10_000);
+    await waitForOutput(second, /serving on/, 10_000);
     assert.doesNotMatch(second.output(), /hs_[a-z0-9]+_[A-Za-z0-9]{32,}/);
     assert.equal((await fetch(`${url}/api/v1/functions`, { headers: auth })).status, 200);
     second.child.kill("SIGTERM");

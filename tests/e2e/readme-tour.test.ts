@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
-import { spawnServer } from "../support/cli.ts";
+import { spawnServer, waitForOutput } from "../support/cli.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -40,16 +40,6 @@ function commands(code: string): string[] {
     .filter((l) => l && !l.startsWith("#"));
 }
 
-async function waitForOutput(server: ReturnType<typeof spawnServer>, re: RegExp, ms: number): Promise<RegExpMatchArray> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const m = server.output().match(re);
-    if (m) return m;
-    if (Date.now() > until) throw new Error(`no ${re} in the server's output within ${ms} ms:\n${server.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test("the README's five-minute tour works as written", { timeout: 120_000 }, async () => {
   const blocks = sectionBlocks(await readFile(join(ROOT, "README.md"), "utf8"), "A five-minute tour");
   const dataDir = await mkdtemp(join(tmpdir(), "hs-tour-data-"));
@@ -57,8 +47,7 @@ test("the README's five-minute tour works as written", { timeout: 120_000 }, asy
   // What `npm i @aws-sdk/client-lambda` gives the reader's invoke.mjs.
   await symlink(join(ROOT, "node_modules"), join(work, "node_modules"));
   const { key } = generateApiKey();
-  const port = String(20000 + Math.floor(Math.random() * 20000));
-  const server = spawnServer({ HOTSWAP_DATA_DIR: dataDir, HOTSWAP_ADMIN_KEY: key, PORT: port });
+  const server = spawnServer({ HOTSWAP_DATA_DIR: dataDir, HOTSWAP_ADMIN_KEY: key, PORT: "0" });
   try {
     const [, url] = await waitForOutput(server, /serving on (http:\/\/\S+)/, 30_000);
     const env = { ...process.env, HS: url!, KEY: key };

@@ -22,3 +22,14 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   return { child, output: () => out, exited };
 }
+
+/** The first match of `re` in what the server printed; fails after `ms` with everything it printed. */
+export async function waitForOutput(server: ServerProcess, re: RegExp, ms: number): Promise<RegExpMatchArray> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const m = server.output().match(re);
+    if (m) return m;
+    if (Date.now() > until) throw new Error(`no ${re} in the server's output within ${ms} ms:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

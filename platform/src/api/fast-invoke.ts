@@ -65,7 +65,7 @@ async function serve(
     const { spec, outcome } = await deps.invoker.invoke(name, qualifier, payload, {
       requestId,
       traceparent: typeof traceparent === "string" ? traceparent : undefined,
-      route: routeRequest(req, query),
+      route: new IncomingRoute(req, query),
     });
     const r = invokeResponse(requestId, spec, outcome);
     r.headers["content-length"] = String(r.body.length);
@@ -87,10 +87,6 @@ async function serve(
     res.writeHead(err.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), [HEADER_REQUEST_ID]: requestId });
     res.end(body);
   }
-}
-
-function routeRequest(req: IncomingMessage, query: URLSearchParams | undefined): RouteRequest {
-  return new IncomingRoute(req, query);
 }
 
 /** What an A/B rule may look at, read lazily (most invocations never ask). A class: no closures per request. */

@@ -286,4 +286,3 @@ function checkConfiguredMatches(rec: ApiKeyRecord, secret: string): EnsureAdminK
   }
   return { created: false, id: rec.id };
 }
-
