@@ -14,7 +14,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipDir } from "../tests/support/zip.ts";
-import { deployWarmVariant, load, ROOT, startPlatform, startProcess, type BenchPlatform } from "./support.ts";
+import { deployWarmVariant, load, loadWithCpu, ROOT, startPlatform, startProcess, type BenchPlatform } from "./support.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ref = process.argv[2];
@@ -33,6 +33,9 @@ interface Target {
   platform: BenchPlatform;
   url: string;
   ratios: number[];
+  /** Per round: CPU µs per request in the control plane and its instances, and in autocannon. */
+  serverUs: number[];
+  loadgenUs: number[];
 }
 
 /** Every server started, stopped by the SIGINT handler as well as at the end. */
@@ -44,7 +47,7 @@ async function startTarget(label: string, cli: string): Promise<Target> {
   await deployWarmVariant(platform, { name: "compare", protocol, ic }, zipDir(join(ROOT, "bench/handler")));
   const url = `${platform.url}/api/v1/functions/compare/invoke`;
   await load(url, platform.auth, CONNECTIONS, 1); // the cold start and a warm-up, outside the rounds
-  return { label, platform, url, ratios: [] };
+  return { label, platform, url, ratios: [], serverUs: [], loadgenUs: [] };
 }
 
 function median(xs: number[]): number {
@@ -68,12 +71,15 @@ async function cleanUp(): Promise<void> {
 // Ctrl-C (or a SIGINT to this process alone) cleans up too.
 process.once("SIGINT", () => void cleanUp().finally(() => process.exit(130)));
 const targets: Target[] = [];
+const bareServerUs: number[] = [];
+const bareLoadgenUs: number[] = [];
 try {
   progress(`checking out ${ref} into ${worktree}`);
   execFileSync("git", ["worktree", "add", "--detach", worktree, ref], { cwd: ROOT, stdio: "ignore" });
   // The ref runs on this checkout's dependencies (a lockfile change between them is not compared).
   if (!existsSync(join(worktree, "node_modules"))) symlinkSync(join(ROOT, "node_modules"), join(worktree, "node_modules"));
-  const described = execFileSync("git", ["log", "-1", "--format=%h %s", ref], { cwd: ROOT, encoding: "utf8" }).trim();
+  const subject = execFileSync("git", ["log", "-1", "--format=%h %s", ref], { cwd: ROOT, encoding: "utf8" }).trim();
+  const described = subject.length > 72 ? `${subject.slice(0, 71)}…` : subject;
   const bare = await startProcess(["bench/bare-server.mjs", "0"], {}, /listening (\d+)/);
   started.push(bare);
   const bareUrl = `http://127.0.0.1:${bare.match[1]}/`;
@@ -84,20 +90,30 @@ try {
     const line: string[] = [];
     // Alternate which goes first, so neither always follows the other's load.
     for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
-      const bareRun = await load(bareUrl, {}, CONNECTIONS, duration);
-      const run = await load(t.url, t.platform.auth, CONNECTIONS, duration);
+      const bareRun = await loadWithCpu(bareUrl, {}, bare.child.pid!, CONNECTIONS, duration);
+      const run = await loadWithCpu(t.url, t.platform.auth, t.platform.pid, CONNECTIONS, duration);
       const ratio = bareRun.rps > 0 ? run.rps / bareRun.rps : 0;
       t.ratios.push(ratio);
-      line.push(`${t === targets[0] ? "ref" : "tree"} ${ratio.toFixed(3)} (bare ${Math.round(bareRun.rps)} req/s)`);
+      t.serverUs.push(run.serverUs);
+      t.loadgenUs.push(run.loadgenUs);
+      bareServerUs.push(bareRun.serverUs);
+      bareLoadgenUs.push(bareRun.loadgenUs);
+      line.push(
+        `${t === targets[0] ? "ref" : "tree"} ${ratio.toFixed(3)} (bare ${Math.round(bareRun.rps)} req/s), CPU µs/req ${run.serverUs.toFixed(1)} + ${run.loadgenUs.toFixed(1)} (bare ${bareRun.serverUs.toFixed(1)} + ${bareRun.loadgenUs.toFixed(1)})`,
+      );
     }
     progress(`round ${r + 1}/${rounds}: ${line.join(", ")}`);
   }
   const [a, b] = targets as [Target, Target];
   process.stdout.write(
     `\n${protocol} channel, instanceConcurrency ${ic}, ${CONNECTIONS} connections, ${rounds} rounds of ${duration} s\n` +
-      `| target | × bare (median) | each round |\n|---|---|---|\n` +
-      targets.map((t) => `| ${t.label} | ${median(t.ratios).toFixed(3)} | ${t.ratios.map((x) => x.toFixed(2)).join(" ")} |`).join("\n") +
-      `\n\nworking tree ÷ ref, median of the per-round quotients: ${median(a.ratios.map((x, i) => b.ratios[i]! / x)).toFixed(3)}\n`,
+      `| target | × bare (median) | each round | server CPU µs/req | autocannon CPU µs/req |\n|---|---|---|---|---|\n` +
+      targets
+        .map((t) => `| ${t.label} | ${median(t.ratios).toFixed(3)} | ${t.ratios.map((x) => x.toFixed(2)).join(" ")} | ${median(t.serverUs).toFixed(1)} | ${median(t.loadgenUs).toFixed(1)} |`)
+        .join("\n") +
+      `\n| bare Node server | 1 | | ${median(bareServerUs).toFixed(1)} | ${median(bareLoadgenUs).toFixed(1)} |\n` +
+      `\nworking tree ÷ ref, median of the per-round quotients: ${median(a.ratios.map((x, i) => b.ratios[i]! / x)).toFixed(3)}` +
+      `\nserver CPU per request, working tree ÷ ref: ${median(a.serverUs.map((x, i) => b.serverUs[i]! / x)).toFixed(3)}\n`,
   );
 } finally {
   await cleanUp();

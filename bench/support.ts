@@ -1,6 +1,6 @@
 /** Shared benchmark helpers: child processes that announce readiness, bounded autocannon runs, percentiles, a platform starter. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -43,7 +43,7 @@ export function startProcess(args: string[], env: Record<string, string>, ready:
       });
     };
     child.stdout!.on("data", onData);
-    child.stderr!.on("data", (d) => {
+    child.stderr!.on("data", (d) => { if (process.env.SHOWERR) process.stderr.write(d);
       if (out.length < 100_000) out += d;
     });
     child.once("exit", (code) => {
@@ -58,15 +58,17 @@ export interface Load {
   p50: number;
   p99: number;
   errors: number;
+  /** Requests answered in the warm-up and the measured run together. */
+  requests: number;
 }
 
 /** A warm-up run, then a measured autocannon run of `duration` seconds. */
 export async function load(url: string, headers: Record<string, string>, connections: number, duration: number): Promise<Load> {
   const run = (d: number) =>
     autocannon({ url, method: "POST", body: BODY, headers: { "content-type": "application/json", ...headers }, connections, duration: d });
-  await run(Math.min(2, duration));
+  const warm = await run(Math.min(2, duration));
   const r = await run(duration);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, requests: warm.requests.total + r.requests.total };
 }
 
 export interface PairedLoad extends Load {
@@ -130,8 +132,49 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/**
+ * CPU time (user + system, ms) used so far by process `pid` and every process below it, read from
+ * /proc (Linux). A process that exited is no longer counted, so take both readings of a difference
+ * while the same processes run (warm instances). 0 where /proc is missing.
+ */
+export async function treeCpuMs(pid: number): Promise<number> {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let total = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    try {
+      const stat = await readFile(`/proc/${p}/stat`, "utf8");
+      // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(f[11]) + Number(f[12])) * tick;
+      const children = await readFile(`/proc/${p}/task/${p}/children`, "utf8");
+      for (const c of children.split(" ")) if (c) stack.push(Number(c));
+    } catch {
+      // gone, or no /proc
+    }
+  }
+  return total;
+}
+
+/**
+ * A load run with the CPU it cost per request (µs): in the server's process tree (control plane
+ * and its instances, or the bare server) and in this process (autocannon). On a shared machine
+ * this moves far less than req/s, which swings with whatever else runs.
+ */
+export async function loadWithCpu(url: string, headers: Record<string, string>, pid: number, connections: number, duration: number): Promise<Load & { serverUs: number; loadgenUs: number }> {
+  const s0 = await treeCpuMs(pid);
+  const c0 = process.cpuUsage();
+  const r = await load(url, headers, connections, duration);
+  const c = process.cpuUsage(c0);
+  const s = (await treeCpuMs(pid)) - s0;
+  return { ...r, serverUs: (s * 1000) / r.requests, loadgenUs: (c.user + c.system) / r.requests };
+}
+
 export interface BenchPlatform {
   url: string;
+  /** The control plane's process id. */
+  pid: number;
   auth: Record<string, string>;
   api(method: string, path: string, body?: unknown, type?: string): Promise<any>;
   stop(): Promise<void>;
@@ -166,6 +209,7 @@ export async function startPlatform(env: Record<string, string> = {}, cli = "pla
   const auth = { authorization: `Bearer ${key}` };
   return {
     url,
+    pid: proc.child.pid!,
     auth,
     api: apiClient(url, auth),
     async stop() {

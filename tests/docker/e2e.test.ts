@@ -72,7 +72,8 @@ describe("HTTP API on the docker backend", { skip }, () => {
     const version = cold.headers.get("x-hotswap-version")!;
     const warm = await invoke(p, "stemmed", { n: "warm" }, version);
     assert.equal(warm.status, 200);
-    assert.equal(warm.headers.get("x-hotswap-start"), "warm");
+    assert.equal(warm.headers.get("x-hotswap-cold-start"), "false");
+    assert.equal(warm.headers.get("x-hotswap-start"), null, "x-hotswap-start is sent on cold starts only");
     assert.deepEqual(warm.json.echo, { n: "warm" });
   });
 

@@ -73,7 +73,9 @@ export function invokeResponse(requestId: string, spec: FunctionSpec, outcome: I
     const body = Buffer.from(JSON.stringify({ ...err.toJSON(), errorType: outcome.code, errorMessage: outcome.message }));
     return { status: err.status, headers, body };
   }
-  headers[HEADER_START] = outcome.start;
+  // How the instance started, on cold starts only (fresh or stem): a warm answer says so with
+  // x-hotswap-cold-start: false, and every warm response stays one header lighter.
+  if (outcome.start !== "warm") headers[HEADER_START] = outcome.start;
   if (outcome.kind === "function-error") {
     headers[HEADER_FUNCTION_ERROR] = "Unhandled";
     return { status: 500, headers, body: outcome.payload };
