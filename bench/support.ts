@@ -43,7 +43,7 @@ export function startProcess(args: string[], env: Record<string, string>, ready:
       });
     };
     child.stdout!.on("data", onData);
-    child.stderr!.on("data", (d) => { if (process.env.SHOWERR) process.stderr.write(d);
+    child.stderr!.on("data", (d) => {
       if (out.length < 100_000) out += d;
     });
     child.once("exit", (code) => {
