@@ -7,7 +7,7 @@
 import type { Duplex } from "node:stream";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../platform/src/protocol/limits.ts";
-import { encodeFrameParts, FrameDecoder, FrameError, type Frame } from "./frame.ts";
+import { FrameBatch, FrameDecoder, FrameError, type Frame } from "./frame.ts";
 import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
 
 /** What the bootstrap says first. */
@@ -40,9 +40,6 @@ export interface FastChannelOptions {
   /** Largest result accepted (default 6 MB); larger ones become Function.ResponseSizeTooLarge. */
   maxResultBytes?: number;
 }
-
-/** A turn's frames up to this size are joined into one buffer; larger batches go as a writev. */
-const FLUSH_COPY_LIMIT = 256 * 1024;
 
 type Deferred<T> = { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
 
@@ -151,27 +148,19 @@ export class FastChannel implements InstanceChannel {
     // each HTTP request is parsed in its own I/O callback, and a nextTick would flush after every
     // one of them; the check phase runs once all the sockets that were readable in this poll were
     // served, so under load one syscall carries the invocations of many connections.
-    if (this.outbox.length === 0) setImmediate(this.flush);
-    for (const p of encodeFrameParts(header, body)) {
-      this.outbox.push(p);
-      this.outboxBytes += p.length;
-    }
+    if (this.outbox.frames === 0) setImmediate(this.flush);
+    this.outbox.add(header, body);
   }
 
-  /** Frames waiting for this turn's flush, and their size. */
-  private outbox: Buffer[] = [];
-  private outboxBytes = 0;
+  /** Frames waiting for this turn's flush. */
+  private readonly outbox = new FrameBatch();
 
   private readonly flush = (): void => {
-    const out = this.outbox;
-    const bytes = this.outboxBytes;
-    this.outbox = [];
-    this.outboxBytes = 0;
+    const out = this.outbox.take();
     if (this.ended || out.length === 0) return;
     if (out.length === 1) this.socket.write(out[0]);
-    else if (bytes <= FLUSH_COPY_LIMIT) this.socket.write(Buffer.concat(out, bytes));
     else {
-      // Large payloads are not copied again: one writev of the parts.
+      // A large payload travels as its own buffer: one writev of the parts, nothing copied again.
       this.socket.cork();
       for (const p of out) this.socket.write(p);
       this.socket.uncork();

@@ -1,7 +1,7 @@
 /** Unit tests of the fast-channel frame codec. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeFrame, encodeFrameParts, FrameDecoder, FrameError, type Frame } from "./frame.ts";
+import { encodeFrame, encodeFrameParts, FrameBatch, FrameDecoder, FrameError, type Frame } from "./frame.ts";
 
 function collect(opts?: { maxFrameBytes?: number }): { frames: Frame[]; decoder: FrameDecoder } {
   const frames: Frame[] = [];
@@ -86,4 +86,82 @@ test("rejects a header that is not JSON or has no type", () => {
   const bad = Buffer.concat([Buffer.from([0, 0, 0, 3, 0, 0, 0, 0]), Buffer.from("{x:")]);
   assert.throws(() => collect().decoder.push(bad), /not valid JSON/);
   assert.throws(() => collect().decoder.push(encodeFrame('{"id":"1"}')), /string "type"/);
+});
+
+test("reads reply headers of every form to the same header: compact ones without JSON.parse, the rest through it", () => {
+  const cases: Array<[string, object]> = [
+    // The compact form both bootstraps write.
+    ['{"type":"result","id":"0f6c1f0e-8a4b-4c1e-9d1a-2b3c4d5e6f70"}', { type: "result", id: "0f6c1f0e-8a4b-4c1e-9d1a-2b3c4d5e6f70" }],
+    ['{"type":"error","id":"req.1:a_b-c"}', { type: "error", id: "req.1:a_b-c" }],
+    ['{"type":"error","id":""}', { type: "error", id: "" }],
+    // Forms the fast path must leave to JSON.parse: escapes, non-ASCII, spaces, extra fields, other types.
+    ['{"type":"result","id":"a\\"b"}', { type: "result", id: 'a"b' }],
+    ['{"type":"result","id":"a\\\\"}', { type: "result", id: "a\\" }],
+    ['{"type":"result","id":"é"}', { type: "result", id: "é" }],
+    ['{"type": "result", "id": "r1"}', { type: "result", id: "r1" }],
+    ['{"type":"result","id":"r1","extra":"x"}', { type: "result", id: "r1", extra: "x" }],
+    ['{"type":"result","id":"x","more":""}', { type: "result", id: "x", more: "" }],
+    ['{"type":"resultX","id":"r1"}', { type: "resultX", id: "r1" }],
+    ['{"type":"ready"}', { type: "ready" }],
+  ];
+  for (const [text, header] of cases) {
+    const { frames, decoder } = collect();
+    decoder.push(encodeFrame(text, "1"));
+    assert.deepEqual(frames[0]!.header, header, text);
+    assert.equal(frames[0]!.body.toString(), "1");
+  }
+  // A reply header that is not valid JSON still fails the channel, whatever its prefix.
+  assert.throws(() => collect().decoder.push(encodeFrame('{"type":"result","id":"r1"')), /not valid JSON/);
+  assert.throws(() => collect().decoder.push(encodeFrame('{"type":"result","id":"r1"}"}')), /not valid JSON/);
+});
+
+test("a FrameBatch's parts decode to its frames in order: small ones joined, large bodies left as they are", () => {
+  const batch = new FrameBatch();
+  const big = Buffer.alloc(100 * 1024, 0x62);
+  const sent: Array<[string, Buffer]> = [
+    ['{"type":"invoke","id":"a"}', Buffer.from('{"n":1}')],
+    ['{"type":"invoke","id":"é€"}', Buffer.alloc(0)],
+    ['{"type":"invoke","id":"big"}', big],
+    ['{"type":"invoke","id":"c"}', Buffer.from("[3]")],
+  ];
+  for (const [h, b] of sent) batch.add(h, b);
+  assert.equal(batch.frames, 4);
+  const parts = batch.take();
+  assert.equal(batch.frames, 0);
+  assert.equal(parts.length, 4, "staged bytes, the large frame's head, its body, staged bytes");
+  assert.equal(parts[2], big, "the large body is not copied");
+  const { frames, decoder } = collect();
+  for (const p of parts) decoder.push(p);
+  assert.deepEqual(
+    frames.map((f) => [f.header.id, f.body.toString()]),
+    sent.map(([h, b]) => [JSON.parse(h).id, b.toString()]),
+  );
+  assert.deepEqual(batch.take(), [], "nothing is left after take()");
+});
+
+test("a FrameBatch reuses its staging buffer without touching what an earlier take() returned", () => {
+  const batch = new FrameBatch();
+  batch.add('{"type":"invoke","id":"first"}', Buffer.from("1"));
+  const first = batch.take();
+  const copy = Buffer.concat(first);
+  batch.add('{"type":"invoke","id":"other"}', Buffer.from("2"));
+  batch.take();
+  assert.ok(Buffer.concat(first).equals(copy), "the first batch's bytes changed under the caller");
+});
+
+test("a FrameBatch grows past its staging buffer: many frames, and one header larger than it", () => {
+  const batch = new FrameBatch();
+  const body = Buffer.alloc(60 * 1024, 0x63); // under the 64 KB copy limit, so staged
+  const header = JSON.stringify({ type: "init", env: { K: "x".repeat(80 * 1024) } });
+  for (let i = 0; i < 5; i++) batch.add(`{"type":"invoke","id":"${i}"}`, body);
+  batch.add(header);
+  batch.add('{"type":"invoke","id":"last"}', Buffer.from("z"));
+  const { frames, decoder } = collect();
+  for (const p of batch.take()) decoder.push(p);
+  assert.deepEqual(
+    frames.map((f) => [f.header.type, f.header.id ?? null, f.body.length]),
+    [...[0, 1, 2, 3, 4].map((i) => ["invoke", String(i), body.length]), ["init", null, 0], ["invoke", "last", 1]],
+  );
+  assert.equal((frames[5]!.header.env as { K: string }).K.length, 80 * 1024);
+  assert.ok(frames[0]!.body.equals(body));
 });

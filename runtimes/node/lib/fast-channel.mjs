@@ -8,27 +8,31 @@ import { errorJson, functionInfo, parseEvent, resultJson, runHandler } from "./i
 
 const PREFIX = 8;
 
-/** A turn's replies up to this size are joined into one buffer; larger batches go as a writev. */
-const FLUSH_COPY_LIMIT = 256 * 1024;
+/** Bytes of the staging buffer small reply frames are encoded into. */
+const STAGE_BYTES = 64 * 1024;
 
 /**
  * Replies finished in the same tick leave in one write (one syscall per batch of invocations the
- * runner sent together, not one per reply). Each frame is encoded into its own buffer; bodies
- * over 64 KB stay a separate buffer so a 5 MB result is not copied twice.
+ * runner sent together, not one per reply). Small frames are encoded straight into one reused
+ * staging buffer and leave as one copy of it; a frame whose body may pass 64 KB gets buffers of
+ * its own, so a 5 MB result is not copied twice.
  */
 class Outbox {
   constructor(socket) {
     this.socket = socket;
+    this.stage = Buffer.allocUnsafeSlow(STAGE_BYTES);
+    this.staged = 0; // end of the encoded bytes in stage
+    this.sealed = 0; // start of the staged bytes not yet copied into parts
     this.parts = [];
-    this.bytes = 0;
+    this.frames = 0;
     this.flush = () => {
+      this.seal();
       const parts = this.parts;
-      const bytes = this.bytes;
       this.parts = [];
-      this.bytes = 0;
+      this.frames = 0;
+      this.staged = this.sealed = 0;
       if (parts.length === 0) return;
       if (parts.length === 1) socket.write(parts[0]);
-      else if (bytes <= FLUSH_COPY_LIMIT) socket.write(Buffer.concat(parts, bytes));
       else {
         socket.cork();
         for (const p of parts) socket.write(p);
@@ -39,29 +43,36 @@ class Outbox {
 
   /** Queue one frame; `header` is JSON text, `body` a string. */
   frame(header, body) {
-    if (this.parts.length === 0) process.nextTick(this.flush);
-    const hl = Buffer.byteLength(header);
-    const bl = body.length === 0 ? 0 : Buffer.byteLength(body);
-    if (bl > 65536) {
+    if (this.frames++ === 0) process.nextTick(this.flush);
+    // UTF-8 takes at most three bytes per UTF-16 unit: what may not fit in the stage goes apart.
+    const most = PREFIX + 3 * (header.length + body.length);
+    if (most > STAGE_BYTES) {
+      this.seal();
+      const hl = Buffer.byteLength(header);
+      const bodyBuf = Buffer.from(body, "utf8");
       const head = Buffer.allocUnsafe(PREFIX + hl);
       head.writeUInt32BE(hl, 0);
-      head.writeUInt32BE(bl, 4);
+      head.writeUInt32BE(bodyBuf.length, 4);
       head.write(header, PREFIX, hl, "utf8");
-      this.push(head);
-      this.push(Buffer.from(body, "utf8"));
+      this.parts.push(head, bodyBuf);
       return;
     }
-    const buf = Buffer.allocUnsafe(PREFIX + hl + bl);
-    buf.writeUInt32BE(hl, 0);
-    buf.writeUInt32BE(bl, 4);
-    buf.write(header, PREFIX, hl, "utf8");
-    if (bl) buf.write(body, PREFIX + hl, bl, "utf8");
-    this.push(buf);
+    if (this.staged + most > STAGE_BYTES) {
+      this.seal();
+      this.staged = this.sealed = 0;
+    }
+    const at = this.staged;
+    const hl = this.stage.write(header, at + PREFIX, "utf8");
+    const bl = body.length === 0 ? 0 : this.stage.write(body, at + PREFIX + hl, "utf8");
+    this.stage.writeUInt32BE(hl, at);
+    this.stage.writeUInt32BE(bl, at + 4);
+    this.staged = at + PREFIX + hl + bl;
   }
 
-  push(buf) {
-    this.parts.push(buf);
-    this.bytes += buf.length;
+  /** Copy the staged bytes not yet in parts into a buffer of their own (the stage is reused). */
+  seal() {
+    if (this.staged > this.sealed) this.parts.push(Buffer.from(this.stage.subarray(this.sealed, this.staged)));
+    this.sealed = this.staged;
   }
 }
 
