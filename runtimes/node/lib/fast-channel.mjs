@@ -76,6 +76,39 @@ class Outbox {
   }
 }
 
+const INVOKE_PREFIX = Buffer.from('{"type":"invoke","id":"');
+const DEADLINE_KEY = Buffer.from('","deadline":');
+
+/**
+ * The header of an invoke frame in the compact form the runner writes when it has no trace or
+ * client context, `{"type":"invoke","id":"<id>","deadline":<ms>}` with an id of plain ASCII, read
+ * without JSON.parse (once per invocation). Anything else returns null and goes through JSON.parse.
+ */
+export function invokeHeader(buf, start, end) {
+  const n = INVOKE_PREFIX.length;
+  if (end - start < n + DEADLINE_KEY.length + 2 || buf[end - 1] !== 0x7d /* } */) return null;
+  for (let i = 0; i < n; i++) if (buf[start + i] !== INVOKE_PREFIX[i]) return null;
+  const idStart = start + n;
+  let i = idStart;
+  for (; i < end; i++) {
+    const c = buf[i];
+    if (c === 0x22 /* " */) break;
+    if (c === 0x5c /* \ */ || c < 0x20 || c > 0x7e) return null;
+  }
+  const idEnd = i;
+  if (end - idEnd < DEADLINE_KEY.length + 2) return null;
+  for (let k = 0; k < DEADLINE_KEY.length; k++) if (buf[idEnd + k] !== DEADLINE_KEY[k]) return null;
+  let deadline = 0;
+  const digitsStart = idEnd + DEADLINE_KEY.length;
+  if (end - 1 - digitsStart > 15) return null; // not an epoch-ms integer JSON.parse would give exactly
+  for (let k = digitsStart; k < end - 1; k++) {
+    const d = buf[k] - 0x30;
+    if (d < 0 || d > 9) return null;
+    deadline = deadline * 10 + d;
+  }
+  return { type: "invoke", id: buf.toString("latin1", idStart, idEnd), deadline };
+}
+
 /**
  * Serve the fast channel on `socket` until it closes.
  * @param {import("node:net").Socket} socket
@@ -165,7 +198,7 @@ export function serveFastChannel(socket, hooks) {
   }
 
   function onFrame(buf, hStart, hEnd, bEnd) {
-    const h = JSON.parse(buf.toString("utf8", hStart, hEnd));
+    const h = invokeHeader(buf, hStart, hEnd) ?? JSON.parse(buf.toString("utf8", hStart, hEnd));
     if (h.type === "invoke") invoke(h, buf, hEnd, bEnd);
     else if (h.type === "init") void init(h);
     // Unknown types are ignored so a newer runner can add messages.
