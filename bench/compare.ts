@@ -84,7 +84,7 @@ try {
   started.push(bare);
   const bareUrl = `http://127.0.0.1:${bare.match[1]}/`;
   progress("starting both control planes");
-  targets.push(await startTarget(`${ref} (${described})`, join(worktree, "platform/src/cli.ts")));
+  targets.push(await startTarget(described.startsWith(ref) ? described : `${ref} (${described})`, join(worktree, "platform/src/cli.ts")));
   targets.push(await startTarget("working tree", join(ROOT, "platform/src/cli.ts")));
   for (let r = 0; r < rounds; r++) {
     const line: string[] = [];
