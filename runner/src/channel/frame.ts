@@ -84,13 +84,9 @@ export class FrameBatch {
     const bl = body.length;
     this.count++;
     if (bl > COPY_LIMIT) {
+      // Its own prefix-and-header buffer, then the body untouched.
       this.seal();
-      const hl = Buffer.byteLength(header);
-      const head = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + hl);
-      head.writeUInt32BE(hl, 0);
-      head.writeUInt32BE(bl, 4);
-      head.write(header, FRAME_PREFIX_BYTES, hl, "utf8");
-      this.parts.push(head, body);
+      this.parts.push(...encodeFrameParts(header, body));
       return;
     }
     // A header's UTF-8 length is at most three bytes per UTF-16 unit: reserve that, write, then
