@@ -84,8 +84,8 @@ try {
   started.push(bare);
   const bareUrl = `http://127.0.0.1:${bare.match[1]}/`;
   progress("starting both control planes");
-  targets.push(await startTarget(described.startsWith(ref) ? described : `${ref} (${described})`, join(worktree, "platform/src/cli.ts")));
-  targets.push(await startTarget("working tree", join(ROOT, "platform/src/cli.ts")));
+  targets.push(await startTarget(described.startsWith(ref) ? described : `${ref} (${described})`, cliOf(worktree)));
+  targets.push(await startTarget("working tree", cliOf(ROOT)));
   for (let r = 0; r < rounds; r++) {
     const line: string[] = [];
     // Alternate which goes first, so neither always follows the other's load.
@@ -117,4 +117,10 @@ try {
   );
 } finally {
   await cleanUp();
+}
+
+/** The CLI entry of a checkout: cli/main.ts, or platform/src/cli.ts before the CLI had its own folder. */
+function cliOf(checkout: string): string {
+  const current = join(checkout, "cli/main.ts");
+  return existsSync(current) ? current : join(checkout, "platform/src/cli.ts");
 }

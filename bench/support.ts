@@ -197,7 +197,7 @@ export function apiClient(url: string, auth: Record<string, string>): BenchPlatf
  * Start `hotswap server` as a child process on a fresh data dir with a known admin key. `cli` is
  * this checkout's by default (bench/compare.ts passes another checkout's).
  */
-export async function startPlatform(env: Record<string, string> = {}, cli = "platform/src/cli.ts"): Promise<BenchPlatform> {
+export async function startPlatform(env: Record<string, string> = {}, cli = "cli/main.ts"): Promise<BenchPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), "hs-bench-"));
   const { key } = generateApiKey();
   const proc = await startProcess(

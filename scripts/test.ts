@@ -5,7 +5,7 @@
  * 2. Runs every `*.test.ts` under platform/, runner/, tests/, infra/ and scripts/ with node's test runner.
  * Under CI=true a service that cannot be started fails the run; it never turns into skipped tests.
  *
- * Usage: npm test [-- <path filter>...]   e.g. npm test -- platform/src/state
+ * Usage: npm test [-- <path filter>...]   e.g. npm test -- shared/state
  */
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -15,7 +15,7 @@ import { ensureTemplate } from "../platform/src/db/pglite-template.ts";
 import { IS_CI, TEST_DATABASE_URL, TEST_REDIS_URL, isReachable, startS3Server } from "../tests/support/services.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const ROOTS = ["platform", "runner", "tests", "infra", "scripts", "runtimes"];
+const ROOTS = ["protocol", "shared", "platform", "runner", "cli", "client", "tests", "infra", "scripts", "runtimes"];
 const SKIP_DIRS = new Set(["node_modules", ".hotswap", ".git", "fixtures", "examples"]);
 
 function findTests(dir: string, out: string[]): void {

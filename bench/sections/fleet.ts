@@ -16,12 +16,12 @@ import { spawnSync } from "node:child_process";
 import type { BenchContext, BenchTable } from "../section.ts";
 import { BODY, ROOT, THROUGHPUT_HEAD, apiClient, percentile, sequentialLatency, startProcess, throughputRow, type Proc } from "../support.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
-import { HEADER_CLUSTER_SECRET } from "../../platform/src/protocol/fleet.ts";
+import { HEADER_CLUSTER_SECRET } from "../../protocol/fleet.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-const CLI = ["--import", "tsx", "platform/src/cli.ts"];
+const CLI = ["--import", "tsx", "cli/main.ts"];
 
 interface FleetBench {
   url: string;

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dockerBuild from "@pulumi/docker-build";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RUNTIME_IDS, type RuntimeId } from "../../platform/src/protocol/runtimes.ts";
+import { RUNTIME_IDS, type RuntimeId } from "../../protocol/runtimes.ts";
 import { RUNTIME_IMAGES } from "../../scripts/images/runtimes.ts";
 import { BASE_REFS } from "../../scripts/images/base-images.ts";
 

@@ -12,7 +12,7 @@ import type { Taint, WorkloadHost } from "../targets/workload.ts";
 import { DockerEnvironment } from "../targets/docker.ts";
 import { KubernetesEnvironment } from "../targets/kubernetes-environment.ts";
 import { AwsEnvironment } from "../targets/aws.ts";
-import { RUNTIME_IDS } from "../../platform/src/protocol/runtimes.ts";
+import { RUNTIME_IDS } from "../../protocol/runtimes.ts";
 import { PlatformImages, type BuiltImage } from "./images.ts";
 import { DataServices } from "./data-services.ts";
 import { Observability } from "./observability.ts";

@@ -31,13 +31,16 @@ WORKDIR /app
 COPY --from=deps --chown=10001:10001 /opt/hotswap/state /var/lib/hotswap
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
+COPY protocol ./protocol
+COPY shared ./shared
 COPY platform ./platform
 COPY runner ./runner
 COPY runtimes ./runtimes
+COPY cli ./cli
 # Numeric uid/gid: works whether or not the base image has a passwd entry for it.
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--import", "tsx", "platform/src/cli.ts"]
+ENTRYPOINT ["node", "--import", "tsx", "cli/main.ts"]
 CMD ["server"]

@@ -25,13 +25,16 @@ WORKDIR /app
 COPY --from=deps --chown=10001:10001 /opt/hotswap/state /var/lib/hotswap
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
+COPY protocol ./protocol
+COPY shared ./shared
 COPY platform ./platform
 COPY runner ./runner
 COPY runtimes ./runtimes
+COPY cli ./cli
 # Non-root; deployments add the Docker socket's group (docker: group_add, Kubernetes: dind --group).
 USER 10001:10001
 EXPOSE 8081
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const p = (process.env.RUNNER_LISTEN || '0.0.0.0:8081').split(':').pop(); fetch('http://127.0.0.1:' + p + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--import", "tsx", "platform/src/cli.ts"]
+ENTRYPOINT ["node", "--import", "tsx", "cli/main.ts"]
 CMD ["runner"]

@@ -4,7 +4,7 @@
  *
  * Runs inside the dynamic provider: serializable, no module imports beyond pure constants.
  */
-import { ALIAS_NAME_PATTERN, FUNCTION_NAME_PATTERN } from "../../platform/src/protocol/limits.ts";
+import { ALIAS_NAME_PATTERN, FUNCTION_NAME_PATTERN } from "../../protocol/limits.ts";
 import { DURATION_HINT, formatDuration, parseDuration, toIsoDuration } from "./units.ts";
 import { checkConnection, isUnknown, sameValue, type CheckFailure, type ConnectionInputs } from "./provider-common.ts";
 

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, realpath, rename, stat, writeFile, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { MAX_ZIPPED_CODE_BYTES } from "../../platform/src/protocol/limits.ts";
+import { MAX_ZIPPED_CODE_BYTES } from "../../protocol/limits.ts";
 import { codeCacheFile } from "./code-cache.ts";
 
 /** What a function's code can be given as. */

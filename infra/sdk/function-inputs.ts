@@ -4,7 +4,7 @@
  *
  * Runs inside the dynamic provider: serializable, no module imports beyond pure constants.
  */
-import { FUNCTION_NAME_PATTERN, MAX_INSTANCE_CONCURRENCY, MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS, MIN_MEMORY_MB } from "../../platform/src/protocol/limits.ts";
+import { FUNCTION_NAME_PATTERN, MAX_INSTANCE_CONCURRENCY, MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS, MIN_MEMORY_MB } from "../../protocol/limits.ts";
 import { DURATION_HINT, SIZE_HINT, parseDuration, parseSize } from "./units.ts";
 import { checkConnection, isUnknown, sameValue, type CheckFailure, type ConnectionInputs } from "./provider-common.ts";
 import type { CapacityBody, FunctionConfigBody } from "./api-client.ts";

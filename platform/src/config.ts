@@ -4,9 +4,9 @@
  * No other module reads process.env.
  */
 import { z } from "zod";
-import { RUNTIME_IDS, type RuntimeId } from "./protocol/runtimes.ts";
+import { RUNTIME_IDS, type RuntimeId } from "../../protocol/runtimes.ts";
 
-import { emptyToUndefined, intInRange, optionalString, optionalUrl, s3Issues } from "./protocol/env-schema.ts";
+import { emptyToUndefined, intInRange, optionalString, optionalUrl, s3Issues } from "../../shared/config/env-schema.ts";
 
 export const API_KEY_PATTERN = /^hs_([a-z0-9]{4,32})_([A-Za-z0-9]{32,})$/;
 

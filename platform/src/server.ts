@@ -13,12 +13,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { getRequestListener, type ServerType } from "@hono/node-server";
 import { createFastInvoke } from "./api/fast-invoke.ts";
 import type { Config } from "./config.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../../shared/logger.ts";
 import { openDatabase, createRepositories, type Database } from "./db/index.ts";
-import { createStateStore } from "./state/index.ts";
-import type { StateStore } from "./state/state-store.ts";
-import { createCodeStore } from "./code-store/index.ts";
-import type { CodeStore } from "./code-store/code-store.ts";
+import { createStateStore } from "../../shared/state/index.ts";
+import type { StateStore } from "../../shared/state/state-store.ts";
+import { createCodeStore } from "../../shared/code-store/index.ts";
+import type { CodeStore } from "../../shared/code-store/code-store.ts";
 import { RoutingTable } from "./router/routing-table.ts";
 import { Invoker } from "./router/invoker.ts";
 import { FunctionService } from "./functions/function-service.ts";

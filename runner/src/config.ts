@@ -4,9 +4,9 @@
  * No other runner module reads process.env.
  */
 import { z } from "zod";
-import { RUNTIME_IDS, RuntimeId, runtimeFamily } from "../../platform/src/protocol/runtimes.ts";
+import { RUNTIME_IDS, RuntimeId, runtimeFamily } from "../../protocol/runtimes.ts";
 
-import { emptyToUndefined, intInRange, isSet, optionalString, optionalUrl, s3Issues, urlWithScheme as url } from "../../platform/src/protocol/env-schema.ts";
+import { emptyToUndefined, intInRange, isSet, optionalString, optionalUrl, s3Issues, urlWithScheme as url } from "../../shared/config/env-schema.ts";
 
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const LABEL_PART = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;

@@ -3,9 +3,9 @@
  * version, behind the RunnerHandle the control plane calls. The embedded runner of `npm start`
  * is this class; a runner agent wraps the same class behind HTTP.
  */
-import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../platform/src/protocol/invoke.ts";
-import { specKey } from "../../platform/src/protocol/invoke.ts";
-import type { RunnerHandle, RunnerStatus, RuntimeAvailability } from "../../platform/src/protocol/runner.ts";
+import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../protocol/invoke.ts";
+import { specKey } from "../../protocol/invoke.ts";
+import type { RunnerHandle, RunnerStatus, RuntimeAvailability } from "../../protocol/runner.ts";
 import type { ExecutionBackend } from "./backends/backend.ts";
 import type { CodeCache } from "./code-cache/code-cache.ts";
 import { CLOSED_MESSAGE, DRAINING_MESSAGE, platformError } from "./pool/outcomes.ts";

@@ -5,7 +5,7 @@
  * start, 2 on a usage error.
  */
 import { hostname } from "node:os";
-import { createLogger } from "../../platform/src/logger.ts";
+import { createLogger } from "../../shared/logger.ts";
 import { loadRunnerConfig, RunnerConfigError } from "./config.ts";
 import pkg from "../../package.json" with { type: "json" };
 

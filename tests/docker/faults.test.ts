@@ -12,7 +12,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FunctionSpec, InvokeOutcome } from "../../platform/src/protocol/invoke.ts";
+import type { FunctionSpec, InvokeOutcome } from "../../protocol/invoke.ts";
 import { BackendUnavailableError } from "../../runner/src/backends/backend.ts";
 import { fixtureDir, fixtureSpec } from "../../runner/src/backends/backend.contract.ts";
 import { HEAP_OOM } from "../../runner/src/backends/common/node-heap.ts";

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { startPlatform, type TestPlatform } from "../support/platform.ts";
 import { zipDir } from "../support/zip.ts";
 import { loadConfig } from "../../platform/src/config.ts";
-import { createLogger } from "../../platform/src/logger.ts";
+import { createLogger } from "../../shared/logger.ts";
 import { startServer } from "../../platform/src/server.ts";
 
 const WHOAMI = new URL("./fixtures/whoami/", import.meta.url).pathname;
@@ -124,7 +124,7 @@ describe("fleet mode needs Redis and the cluster secret", () => {
   });
 
   test("`hotswap server` without --embedded-runner exits 1 at once with that message", { timeout: 60_000 }, () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "server"], {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "cli/main.ts", "server"], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, HOTSWAP_DATA_DIR: "/nonexistent/never-created" },
       encoding: "utf8",
@@ -135,7 +135,7 @@ describe("fleet mode needs Redis and the cluster secret", () => {
   });
 
   test("`hotswap runner` exits 1 naming every missing or invalid setting", { timeout: 60_000 }, () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "runner"], {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "cli/main.ts", "runner"], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, RUNNER_LISTEN: "everywhere", RUNNER_BACKEND: "vm" },
       encoding: "utf8",

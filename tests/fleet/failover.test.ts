@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { it, SkipError } from "../support/platform.ts";
 import { alive, eventually, fleetSkipReason, startCluster, type Cluster, type RunnerProc } from "./support/cluster.ts";
 import { deployWhoami, instancesOf, invoke, total, type Invocation } from "./support/functions.ts";
-import { HEADER_CLUSTER_SECRET } from "../../platform/src/protocol/fleet.ts";
+import { HEADER_CLUSTER_SECRET } from "../../protocol/fleet.ts";
 
 const HEARTBEAT_MS = 1000;
 /** How long after a kill -9 the control plane may still be writing to the dead runner's sockets. */

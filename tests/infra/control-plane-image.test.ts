@@ -110,7 +110,7 @@ test("the image is built from the offline base and declares a non-root user and 
   assert.equal(config.User, "10001:10001");
   assert.ok(config.Healthcheck.Test.join(" ").includes("/health"));
   assert.ok("8080/tcp" in config.ExposedPorts);
-  assert.deepEqual(config.Entrypoint, ["node", "--import", "tsx", "platform/src/cli.ts"]);
+  assert.deepEqual(config.Entrypoint, ["node", "--import", "tsx", "cli/main.ts"]);
   assert.deepEqual(config.Cmd, ["server"]);
 });
 

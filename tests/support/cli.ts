@@ -12,7 +12,7 @@ export interface ServerProcess {
 
 export function spawnServer(env: Record<string, string>): ServerProcess {
   let out = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "server", "--embedded-runner"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "server", "--embedded-runner"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../platform/src/config.ts";
-import { createLogger } from "../../platform/src/logger.ts";
+import { createLogger } from "../../shared/logger.ts";
 import { startServer, type RunningServer } from "../../platform/src/server.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { TEST_REDIS_URL, createTestDatabase, serviceSkipReason, startS3Server, TEST_DATABASE_URL } from "./services.ts";

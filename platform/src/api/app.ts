@@ -8,11 +8,11 @@ import { swaggerUI } from "@hono/swagger-ui";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../protocol/limits.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import { payloadTooLarge } from "../router/invoker.ts";
 import { createRouter } from "./openapi.ts";
-import { ApiError } from "../protocol/errors.ts";
-import { HEADER_REQUEST_ID } from "../protocol/headers.ts";
+import { ApiError } from "../../../protocol/errors.ts";
+import { HEADER_REQUEST_ID } from "../../../protocol/headers.ts";
 import type { AppEnv } from "./context.ts";
 import { functionsRoutes } from "./functions/index.ts";
 import { versionsRoutes } from "./versions/index.ts";
@@ -26,7 +26,7 @@ import type { VersionService } from "../functions/version-service.ts";
 import type { AliasService } from "../functions/alias-service.ts";
 import type { DeploymentService } from "../deployments/deployment-service.ts";
 import type { Invoker } from "../router/invoker.ts";
-import type { RunnerHandle } from "../protocol/runner.ts";
+import type { RunnerHandle } from "../../../protocol/runner.ts";
 
 export interface AppDeps {
   functions: FunctionService;

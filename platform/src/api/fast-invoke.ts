@@ -9,9 +9,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { parse as parseCookies } from "hono/utils/cookie";
-import { ApiError } from "../protocol/errors.ts";
-import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../protocol/headers.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../protocol/limits.ts";
+import { ApiError } from "../../../protocol/errors.ts";
+import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import { verifyBearer, verifyBearerCached, type KeyResolver } from "../auth/index.ts";
 import { payloadTooLarge, type Invoker } from "../router/invoker.ts";
 import type { RouteRequest } from "../router/routing-table.ts";

@@ -4,7 +4,7 @@
  */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ApiError, type ErrorCode } from "../protocol/errors.ts";
+import { ApiError, type ErrorCode } from "../../../protocol/errors.ts";
 import type { AppEnv } from "./context.ts";
 
 export const ErrorResponse = z

@@ -11,7 +11,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isApiError } from "../protocol/errors.ts";
+import { isApiError } from "../../../protocol/errors.ts";
 import { generateApiKey } from "./api-key.ts";
 import { KeyResolver, newApiKeyRecord } from "./key-store.ts";
 import { MemoryApiKeyStore } from "./memory-key-store.ts";

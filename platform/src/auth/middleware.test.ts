@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isApiError } from "../protocol/errors.ts";
+import { isApiError } from "../../../protocol/errors.ts";
 import { KeyResolver, newApiKeyRecord } from "./key-store.ts";
 import { MemoryApiKeyStore } from "./memory-key-store.ts";
 import {
@@ -18,7 +18,7 @@ import {
   type Authenticator,
 } from "./middleware.ts";
 import { SecretBox } from "./secret-box.ts";
-import { signWithSmithy } from "./sigv4-test-signer.ts";
+import { signWithSmithy } from "../../../tests/support/sigv4-signer.ts";
 
 const SECRET = "Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9M";
 const KEY = `hs_abcd1234_${SECRET}`;

@@ -5,7 +5,7 @@
  * and rate limits (after `authenticate`, keyed by `principal.keyId`).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { ApiError } from "../protocol/errors.ts";
+import { ApiError } from "../../../protocol/errors.ts";
 import { keyIdFromAccessKeyId, parseApiKey } from "./api-key.ts";
 import type { KeyResolver, ResolvedKey } from "./key-store.ts";
 import { isSigV4Authorization, verifySigV4 } from "./sigv4.ts";

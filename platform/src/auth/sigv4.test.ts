@@ -1,8 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ApiError } from "../protocol/errors.ts";
+import { ApiError } from "../../../protocol/errors.ts";
 import { canonicalPath, canonicalQuery, verifySigV4, type SigV4Request } from "./sigv4.ts";
-import { signWithSmithy, type SignOptions } from "./sigv4-test-signer.ts";
+import { signWithSmithy, type SignOptions } from "../../../tests/support/sigv4-signer.ts";
 
 const ACCESS_KEY_ID = "hs_abcd1234";
 const SECRET = "Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3A";

@@ -9,7 +9,7 @@
  * Presigned (query-string) auth, SigV4a and unsigned or streaming payloads are not supported.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { ApiError } from "../protocol/errors.ts";
+import { ApiError } from "../../../protocol/errors.ts";
 import { keyIdFromAccessKeyId, parseApiKey } from "./api-key.ts";
 
 export const SIGV4_ALGORITHM = "AWS4-HMAC-SHA256";

@@ -17,7 +17,7 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
-import type { RuntimeId, RuntimeProtocol } from "../protocol/runtimes.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../../protocol/runtimes.ts";
 
 /** `{ "4": 0.1 }`: extra versions (by number, as a string key) and the share of traffic each receives. */
 export interface RoutingConfig {

@@ -3,7 +3,7 @@
  * `deployment:<id>`) may change it. A direct PUT or DELETE gets 409 AliasLocked naming the
  * deployment and how to finish it.
  */
-import { ApiError } from "../protocol/errors.ts";
+import { ApiError } from "../../../protocol/errors.ts";
 import type { Repositories } from "../db/index.ts";
 import { ACTIVE_DEPLOYMENT_STATUSES } from "../db/repositories/deployments.ts";
 import type { AliasGuard } from "../functions/alias-service.ts";

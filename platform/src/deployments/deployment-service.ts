@@ -5,7 +5,7 @@
  * deployment row for the rollout leader (the single writer of rollout state, on whichever replica
  * holds the lease), which is woken at once; the call waits briefly to report the outcome.
  */
-import { ApiError } from "../protocol/errors.ts";
+import { ApiError } from "../../../protocol/errors.ts";
 import type { Deployment, Repositories } from "../db/index.ts";
 import { ACTIVE_DEPLOYMENT_STATUSES } from "../db/repositories/deployments.ts";
 import type { DeploymentCommand, DeploymentStatus, JsonObject } from "../db/schema.ts";

@@ -5,8 +5,8 @@
  * returns it so the leader can step again at once, otherwise the next tick continues.
  */
 import type { Deployment, Repositories } from "../db/index.ts";
-import { isApiError } from "../protocol/errors.ts";
-import type { RunnerHandle } from "../protocol/runner.ts";
+import { isApiError } from "../../../protocol/errors.ts";
+import type { RunnerHandle } from "../../../protocol/runner.ts";
 import type { Invoker } from "../router/invoker.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { formatMs } from "./durations.ts";

@@ -4,8 +4,8 @@
  * returns without error, unless it returns `{ "status": "Failed", "reason": "..." }`. A hook may
  * run more than once if the rollout leader changes while it runs, so hooks should be idempotent.
  */
-import { isApiError } from "../protocol/errors.ts";
-import type { InvokeOutcome } from "../protocol/invoke.ts";
+import { isApiError } from "../../../protocol/errors.ts";
+import type { InvokeOutcome } from "../../../protocol/invoke.ts";
 import type { Invoker } from "../router/invoker.ts";
 import type { Deployment } from "../db/index.ts";
 import type { HookRef } from "./schemas.ts";

@@ -7,15 +7,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { openDatabase, createRepositories, type Database, type Repositories } from "../db/index.ts";
-import { MemoryStateStore } from "../state/memory-state-store.ts";
-import type { Lease, StateStore } from "../state/state-store.ts";
+import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
+import type { Lease, StateStore } from "../../../shared/state/state-store.ts";
 import { RoutingTable } from "../router/routing-table.ts";
 import { Invoker } from "../router/invoker.ts";
 import { FunctionService } from "../functions/function-service.ts";
 import { AliasService } from "../functions/alias-service.ts";
 import { CreateFunctionBody } from "../functions/schemas.ts";
 import { StateMetricsRecorder } from "../metrics/metrics-recorder.ts";
-import type { RunnerHandle } from "../protocol/runner.ts";
+import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { DeploymentAliasGuard, startRollouts, type Rollouts } from "./index.ts";
 import { LeadershipLost, Transitions } from "./transitions.ts";
 

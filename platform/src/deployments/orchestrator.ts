@@ -8,7 +8,7 @@
  */
 import type { Repositories } from "../db/index.ts";
 import { ACTIVE_DEPLOYMENT_STATUSES } from "../db/repositories/deployments.ts";
-import type { Lease, StateStore, Unsubscribe } from "../state/state-store.ts";
+import type { Lease, StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
 import type { DeploymentDriver } from "./driver.ts";
 import { LeadershipLost, type Leadership } from "./transitions.ts";
 

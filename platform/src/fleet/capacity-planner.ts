@@ -12,13 +12,13 @@
  * ones are started, without a hold.
  * Function settings come from the database, reloaded when the routing channel announces a change.
  */
-import { specKey, type FunctionSpec } from "../protocol/invoke.ts";
+import { specKey, type FunctionSpec } from "../../../protocol/invoke.ts";
 import type { Repositories, FunctionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { ROUTING_CHANNEL } from "../router/routing-table.ts";
-import type { StateStore, Unsubscribe } from "../state/state-store.ts";
+import type { StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
 import { capacityOf, nextKeepWarm, scheduledMinimum, type KeepWarm, type ScalingSchedule } from "./capacity-settings.ts";
-import type { ProvisionRequest, ProvisionResult } from "../protocol/fleet.ts";
+import type { ProvisionRequest, ProvisionResult } from "../../../protocol/fleet.ts";
 import type { ClientResult } from "./runner-client.ts";
 import { shares } from "./placement.ts";
 

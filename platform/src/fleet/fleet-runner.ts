@@ -6,10 +6,10 @@
  * failure after it was written is reported as RunnerLost and never retried, since the function
  * may have run.
  */
-import { RUNTIME_IDS } from "../protocol/runtimes.ts";
-import { specKey, type FunctionSpec, type InvokeOutcome, type InvokeRequest } from "../protocol/invoke.ts";
-import { encodeSpec } from "../protocol/fleet.ts";
-import type { RunnerHandle, RunnerStatus, RuntimeAvailability } from "../protocol/runner.ts";
+import { RUNTIME_IDS } from "../../../protocol/runtimes.ts";
+import { specKey, type FunctionSpec, type InvokeOutcome, type InvokeRequest } from "../../../protocol/invoke.ts";
+import { encodeSpec } from "../../../protocol/fleet.ts";
+import type { RunnerHandle, RunnerStatus, RuntimeAvailability } from "../../../protocol/runner.ts";
 import type { ForwardResult } from "./runner-client.ts";
 import type { RunnerEntry, RunnerRegistry } from "./runner-registry.ts";
 import { shares } from "./placement.ts";

@@ -5,10 +5,10 @@
  */
 import type { Repositories } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
-import type { StateStore } from "../state/state-store.ts";
+import type { StateStore } from "../../../shared/state/state-store.ts";
 import { CapacityPlanner } from "./capacity-planner.ts";
 import { FleetRunner } from "./fleet-runner.ts";
-import { LeaderLease } from "./leader-lease.ts";
+import { LeaderLease } from "../../../shared/lease/leader-lease.ts";
 import { RunnerNodesMirror } from "./runner-nodes-mirror.ts";
 import { RunnerRegistry } from "./runner-registry.ts";
 import { fleetRunnersSource, type RunnersSource } from "./runner-views.ts";

@@ -4,8 +4,8 @@
  * provisions it directly, with no lease (each embedded control plane plans for its own runner).
  */
 import { randomUUID } from "node:crypto";
-import type { FunctionSpec } from "../protocol/invoke.ts";
-import type { ProvisionRequest } from "../protocol/fleet.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
+import type { ProvisionRequest } from "../../../protocol/fleet.ts";
 import type { PlacementTarget, PlacementTargets } from "./capacity-planner.ts";
 
 export interface LocalProvisioner {

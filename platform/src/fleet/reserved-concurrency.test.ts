@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../protocol/invoke.ts";
-import type { RunnerHandle } from "../protocol/runner.ts";
-import { MemoryStateStore } from "../state/memory-state-store.ts";
+import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
+import type { RunnerHandle } from "../../../protocol/runner.ts";
+import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
 import { ReservedConcurrencyGate } from "./reserved-concurrency.ts";
 
 const spec = (reservedConcurrency?: number): FunctionSpec => ({

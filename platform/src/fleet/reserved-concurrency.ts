@@ -9,10 +9,10 @@
  * after 1.5 s. Across replicas the cap is therefore enforced on counts at most ~20 ms old.
  */
 import { randomUUID } from "node:crypto";
-import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../protocol/invoke.ts";
-import { INFLIGHT_CHANNEL } from "../protocol/fleet.ts";
-import type { RunnerHandle, RunnerStatus, RuntimeAvailability } from "../protocol/runner.ts";
-import type { StateStore, Unsubscribe } from "../state/state-store.ts";
+import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
+import { INFLIGHT_CHANNEL } from "../../../protocol/fleet.ts";
+import type { RunnerHandle, RunnerStatus, RuntimeAvailability } from "../../../protocol/runner.ts";
+import type { StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
 
 const PUBLISH_MIN_GAP_MS = 20;
 const REFRESH_MS = 500;

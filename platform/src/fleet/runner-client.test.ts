@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { test } from "node:test";
-import type { FunctionSpec } from "../protocol/invoke.ts";
-import { encodeSpec } from "../protocol/fleet.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
+import { encodeSpec } from "../../../protocol/fleet.ts";
 import { RunnerClient } from "./runner-client.ts";
 
 const spec: FunctionSpec = {

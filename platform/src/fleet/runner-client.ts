@@ -5,8 +5,8 @@
  * retry rule needs. It drives undici's dispatcher directly: the hot path has no stream objects.
  */
 import { Pool, type Dispatcher } from "undici";
-import type { InvokeOutcome, InvokeRequest } from "../protocol/invoke.ts";
-import { HEADER_COLD_START, HEADER_REQUEST_ID, HEADER_START, HEADER_TRACEPARENT } from "../protocol/headers.ts";
+import type { InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
+import { HEADER_COLD_START, HEADER_REQUEST_ID, HEADER_START, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
 import {
   HEADER_CLIENT_CONTEXT,
   HEADER_CLUSTER_SECRET,
@@ -23,9 +23,9 @@ import {
   RUNNER_PATH_RUNTIMES,
   isPlatformErrorCode,
   type ProvisionRequest,
-} from "../protocol/fleet.ts";
-import type { RuntimeAvailability } from "../protocol/runner.ts";
-import type { StartKind } from "../protocol/invoke.ts";
+} from "../../../protocol/fleet.ts";
+import type { RuntimeAvailability } from "../../../protocol/runner.ts";
+import type { StartKind } from "../../../protocol/invoke.ts";
 
 export type ForwardResult =
   /** The runner answered. `free`/`inflight` are its placement data right after the invocation. */

@@ -5,7 +5,7 @@
  * refreshed every 10 s, and marked `dead` or `stopped` when the runner leaves.
  */
 import type { Repositories } from "../db/index.ts";
-import type { LeaderLease } from "./leader-lease.ts";
+import type { LeaderLease } from "../../../shared/lease/leader-lease.ts";
 import type { RunnerEntry, RunnerRegistry } from "./runner-registry.ts";
 
 const REFRESH_MS = 10_000;

@@ -6,14 +6,14 @@
  * the router reads on every invocation: free warm slots per version (from heartbeats, refreshed
  * by every reply) and the load this replica and the others put on it.
  */
-import type { StateStore, Unsubscribe } from "../state/state-store.ts";
+import type { StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
 import {
   HEARTBEAT_CHANNEL,
   MISSED_HEARTBEATS_DEAD,
   RunnerHeartbeat,
   runnerKey,
   type RunnerHeartbeat as Heartbeat,
-} from "../protocol/fleet.ts";
+} from "../../../protocol/fleet.ts";
 import { RunnerClient } from "./runner-client.ts";
 import { pickRunner, type PlacementView } from "./placement.ts";
 

@@ -4,7 +4,7 @@
  * runner_nodes rows of runners that left when asked), and the embedded runner of `npm start`.
  */
 import type { Repositories } from "../db/index.ts";
-import type { RunnerVersionLoad } from "../protocol/fleet.ts";
+import type { RunnerVersionLoad } from "../../../protocol/fleet.ts";
 import type { RunnerRegistry } from "./runner-registry.ts";
 
 export interface RunnerView {

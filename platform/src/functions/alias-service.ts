@@ -3,7 +3,7 @@
  * Every change is audited with its before and after, and invalidates the routing table.
  * While a deployment owns an alias, the guard refuses every other writer (409 AliasLocked).
  */
-import { ApiError } from "../protocol/errors.ts";
+import { ApiError } from "../../../protocol/errors.ts";
 import type { Repositories, Alias as AliasRecord, RoutingConfig } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";

@@ -2,8 +2,8 @@
  * Functions: create, read, update, delete. Validation that needs more than a schema lives here
  * (runtime ids, runtime/protocol pairs), as does the audit trail and routing-table invalidation.
  */
-import { ApiError } from "../protocol/errors.ts";
-import { RUNTIME_IDS, RuntimeId, defaultProtocol, supportsProtocol, type RuntimeProtocol } from "../protocol/runtimes.ts";
+import { ApiError } from "../../../protocol/errors.ts";
+import { RUNTIME_IDS, RuntimeId, defaultProtocol, supportsProtocol, type RuntimeProtocol } from "../../../protocol/runtimes.ts";
 import type { CreateFunctionBody, UpdateFunctionBody } from "./schemas.ts";
 import type { Repositories, FunctionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";

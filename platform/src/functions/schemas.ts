@@ -10,7 +10,7 @@ import {
   MAX_MEMORY_MB,
   MAX_TIMEOUT_SECONDS,
   MIN_MEMORY_MB,
-} from "../protocol/limits.ts";
+} from "../../../protocol/limits.ts";
 import { MAX_IDLE_TIMEOUT_MS, MIN_IDLE_TIMEOUT_MS, cronProblem, durationProblem } from "../fleet/capacity-settings.ts";
 
 /** Variables the platform sets itself; a function may not override them. */

@@ -2,11 +2,11 @@
  * Versions: publish immutable, numbered code versions. Validates the zip (corruption, zip-slip,
  * size limits) and the handler file before anything is stored.
  */
-import { ApiError } from "../protocol/errors.ts";
-import { MAX_ZIPPED_CODE_BYTES } from "../protocol/limits.ts";
-import type { RuntimeId } from "../protocol/runtimes.ts";
-import type { CodeStore } from "../code-store/code-store.ts";
-import { inspectZip, assertHandlerPresent } from "../code-package/index.ts";
+import { ApiError } from "../../../protocol/errors.ts";
+import { MAX_ZIPPED_CODE_BYTES } from "../../../protocol/limits.ts";
+import type { RuntimeId } from "../../../protocol/runtimes.ts";
+import type { CodeStore } from "../../../shared/code-store/code-store.ts";
+import { inspectZip, assertHandlerPresent } from "../../../shared/code-package/index.ts";
 import type { Repositories, Version as VersionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";

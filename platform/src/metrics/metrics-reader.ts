@@ -5,7 +5,7 @@
  * Analysis asks for the same windows every tick, so buckets that can no longer change (older
  * than the recorders' flush lag) are cached in memory; a tick then reads only the newest few.
  */
-import type { StateStore } from "../state/state-store.ts";
+import type { StateStore } from "../../../shared/state/state-store.ts";
 import { quantile, type Histogram } from "./histogram.ts";
 import {
   FIELD_COUNT,

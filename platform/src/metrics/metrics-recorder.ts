@@ -13,8 +13,8 @@
  * a cold start's init time is left out (as Lambda's Duration leaves out Init Duration), so a new
  * version's first cold starts do not trip a p99 threshold.
  */
-import type { InvokeOutcome } from "../protocol/invoke.ts";
-import type { StateStore } from "../state/state-store.ts";
+import type { InvokeOutcome } from "../../../protocol/invoke.ts";
+import type { StateStore } from "../../../shared/state/state-store.ts";
 import { MAX_BUCKET, bucketOf } from "./histogram.ts";
 import { FIELD_COUNT, FIELD_ERRORS, HISTOGRAM_PREFIX, MINUTES, SECONDS, metricKey, type Resolution } from "./metric-keys.ts";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MemoryStateStore } from "../state/memory-state-store.ts";
+import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
 import { StateMetricsRecorder, sampleOf } from "./metrics-recorder.ts";
 import { MetricsReader } from "./metrics-reader.ts";
-import type { InvokeOutcome } from "../protocol/invoke.ts";
+import type { InvokeOutcome } from "../../../protocol/invoke.ts";
 
 const ok = (durationMs: number, coldStart = false): InvokeOutcome => ({ kind: "success", payload: Buffer.from("{}"), coldStart, start: coldStart ? "fresh" : "warm", durationMs });
 

@@ -4,10 +4,10 @@
  * HTTP formatting (HotSwap or Lambda style) is the caller's job; this returns the runner's outcome
  * and the version that ran.
  */
-import { ApiError } from "../protocol/errors.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../protocol/limits.ts";
-import type { FunctionSpec, InvokeOutcome } from "../protocol/invoke.ts";
-import type { RunnerHandle } from "../protocol/runner.ts";
+import { ApiError } from "../../../protocol/errors.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
+import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
+import type { RunnerHandle } from "../../../protocol/runner.ts";
 import type { RoutingTable, RouteRequest } from "./routing-table.ts";
 import { sampleOf, type MetricsRecorder } from "../metrics/metrics-recorder.ts";
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pickAliasVersion, RoutingTable } from "./routing-table.ts";
 import type { FunctionRecord, Repositories } from "../db/index.ts";
-import type { StateStore } from "../state/state-store.ts";
+import type { StateStore } from "../../../shared/state/state-store.ts";
 import { validateRoutingConfig } from "../functions/alias-service.ts";
 
 test("pickAliasVersion gives each extra version its weight and the primary the rest", () => {

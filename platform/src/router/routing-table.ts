@@ -7,10 +7,10 @@
  * or query value) is hashed into [0, 1) and compared to the variant's weight, so each key sticks
  * to one version.
  */
-import { ApiError } from "../protocol/errors.ts";
-import type { FunctionSpec } from "../protocol/invoke.ts";
-import type { RuntimeId, RuntimeProtocol } from "../protocol/runtimes.ts";
-import type { StateStore, Unsubscribe } from "../state/state-store.ts";
+import { ApiError } from "../../../protocol/errors.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../../protocol/runtimes.ts";
+import type { StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
 import type { Repositories, FunctionRecord, Version as VersionRecord, Alias as AliasRecord } from "../db/index.ts";
 import type { AbTestRule } from "../db/schema.ts";
 import { specCapacityFields } from "../fleet/capacity-settings.ts";

@@ -9,9 +9,9 @@ import { after, afterEach, before, describe, test, type TestContext } from "node
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import type { FunctionSpec } from "../../../platform/src/protocol/invoke.ts";
-import type { RuntimeAvailability } from "../../../platform/src/protocol/runner.ts";
-import { RUNTIME_IDS, type RuntimeId, type RuntimeProtocol } from "../../../platform/src/protocol/runtimes.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
+import type { RuntimeAvailability } from "../../../protocol/runner.ts";
+import { RUNTIME_IDS, type RuntimeId, type RuntimeProtocol } from "../../../protocol/runtimes.ts";
 import { InitError, type ExecutionBackend, type Instance, type InstanceResult } from "./backend.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../../tests/fixtures/functions/", import.meta.url));

@@ -3,9 +3,9 @@
  * and `docker` (containers). Both pass backend.contract.ts, so the pool above them never
  * needs to know which one it drives.
  */
-import type { FunctionSpec, PlatformErrorCode } from "../../../platform/src/protocol/invoke.ts";
-import type { RuntimeAvailability } from "../../../platform/src/protocol/runner.ts";
-import type { RuntimeId, RuntimeProtocol } from "../../../platform/src/protocol/runtimes.ts";
+import type { FunctionSpec, PlatformErrorCode } from "../../../protocol/invoke.ts";
+import type { RuntimeAvailability } from "../../../protocol/runner.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../../protocol/runtimes.ts";
 
 export interface StartOptions {
   runtime: RuntimeId;

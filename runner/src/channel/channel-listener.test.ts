@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { ChannelListener } from "./channel-listener.ts";
 import { FastChannel } from "./fast-channel.ts";
-import { encodeFrame, FrameDecoder, type Frame } from "./frame.ts";
+import { encodeFrame, FrameDecoder, type Frame } from "../../../protocol/frame.ts";
 
 let listener: ChannelListener;
 before(async () => {

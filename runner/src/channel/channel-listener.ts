@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import net from "node:net";
-import { FRAME_PREFIX_BYTES } from "./frame.ts";
+import { FRAME_PREFIX_BYTES } from "../../../protocol/frame.ts";
 
 /** A hello frame is a few hundred bytes; anything larger before the hello is not a bootstrap. */
 const MAX_HELLO_BYTES = 64 * 1024;

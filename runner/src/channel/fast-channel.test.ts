@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InitError } from "../backends/backend.ts";
 import { FastChannel } from "./fast-channel.ts";
-import { encodeFrame, FrameDecoder, type Frame } from "./frame.ts";
+import { encodeFrame, FrameDecoder, type Frame } from "../../../protocol/frame.ts";
 import { ChannelClosedError } from "./instance-channel.ts";
 
 let dir: string;

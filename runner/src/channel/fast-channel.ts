@@ -6,8 +6,8 @@
  */
 import type { Duplex } from "node:stream";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../../platform/src/protocol/limits.ts";
-import { FrameBatch, FrameDecoder, FrameError, type Frame } from "./frame.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
+import { FrameBatch, FrameDecoder, FrameError, type Frame } from "../../../protocol/frame.ts";
 import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
 
 /** What the bootstrap says first. */

@@ -7,7 +7,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../../platform/src/protocol/limits.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
 
 const PREFIX = "/2018-06-01/runtime/";

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync, strToU8 } from "fflate";
-import { FsCodeStore } from "../../../platform/src/code-store/fs-code-store.ts";
+import { FsCodeStore } from "../../../shared/code-store/fs-code-store.ts";
 import { CodeCache, CodeNotFoundError, removeTree } from "./code-cache.ts";
 
 async function setup(t: { after(fn: () => Promise<void>): void }) {

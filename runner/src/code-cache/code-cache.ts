@@ -7,8 +7,8 @@
  */
 import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { extractZip } from "../../../platform/src/code-package/index.ts";
-import type { CodeStore } from "../../../platform/src/code-store/code-store.ts";
+import { extractZip } from "../../../shared/code-package/index.ts";
+import type { CodeStore } from "../../../shared/code-store/code-store.ts";
 
 export interface CodeCacheOptions {
   /** Directory that holds one sub-directory per code sha256. Created when missing. */

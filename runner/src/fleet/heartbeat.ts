@@ -4,8 +4,8 @@
  * and onto the heartbeat channel (how every control plane learns of changes within a beat).
  * A beat that fails (Redis briefly away) is logged and the next one tries again.
  */
-import type { StateStore } from "../../../platform/src/state/state-store.ts";
-import { HEARTBEAT_CHANNEL, MISSED_HEARTBEATS_DEAD, runnerKey, type RunnerHeartbeat } from "../../../platform/src/protocol/fleet.ts";
+import type { StateStore } from "../../../shared/state/state-store.ts";
+import { HEARTBEAT_CHANNEL, MISSED_HEARTBEATS_DEAD, runnerKey, type RunnerHeartbeat } from "../../../protocol/fleet.ts";
 
 export class HeartbeatPublisher {
   private timer: NodeJS.Timeout | undefined;

@@ -3,7 +3,7 @@
  * prewarmed generic instances per runtime and memory size), with instance logs going to the
  * agent's logger.
  */
-import type { Logger } from "../../../platform/src/logger.ts";
+import type { Logger } from "../../../shared/logger.ts";
 import type { ExecutionBackend } from "../backends/backend.ts";
 import { ProcessBackend } from "../backends/process/index.ts";
 import { StemPool } from "../pool/stem-pool.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { FunctionSpec, InvokeOutcome } from "../../../platform/src/protocol/invoke.ts";
-import { encodeSpec, HEADER_CLUSTER_SECRET, HEADER_SPEC, type ProvisionRequest } from "../../../platform/src/protocol/fleet.ts";
+import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
+import { encodeSpec, HEADER_CLUSTER_SECRET, HEADER_SPEC, type ProvisionRequest } from "../../../protocol/fleet.ts";
 import { RunnerClient } from "../../../platform/src/fleet/runner-client.ts";
 import { RunnerServer, type RunnerServerTarget } from "./runner-server.ts";
 

@@ -9,9 +9,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
-import type { FunctionSpec, InvokeOutcome } from "../../../platform/src/protocol/invoke.ts";
-import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../platform/src/protocol/headers.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../../platform/src/protocol/limits.ts";
+import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
+import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import {
   HEADER_CLIENT_CONTEXT,
   HEADER_CLUSTER_SECRET,
@@ -29,8 +29,8 @@ import {
   outcomeHeaders,
   type ProvisionResult,
   type RunnerHeartbeat,
-} from "../../../platform/src/protocol/fleet.ts";
-import type { RuntimeAvailability } from "../../../platform/src/protocol/runner.ts";
+} from "../../../protocol/fleet.ts";
+import type { RuntimeAvailability } from "../../../protocol/runner.ts";
 
 /** What the server drives: the runner's pools, and the agent's provisioning and status. */
 export interface RunnerServerTarget {

@@ -3,7 +3,7 @@
  * has one (start kind "stem"), else start a fresh one on the backend (start kind "fresh").
  * Both need the version's code directory first.
  */
-import type { FunctionSpec } from "../../../platform/src/protocol/invoke.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import type { ExecutionBackend, Instance } from "../backends/backend.ts";
 import type { StemSource } from "./pool-types.ts";
 

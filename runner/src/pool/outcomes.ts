@@ -3,7 +3,7 @@
  * messages users see when a version is out of capacity. Kept apart from the scheduling
  * logic so the wording can change without touching it.
  */
-import type { FunctionSpec, InvokeOutcome, PlatformErrorCode, StartKind } from "../../../platform/src/protocol/invoke.ts";
+import type { FunctionSpec, InvokeOutcome, PlatformErrorCode, StartKind } from "../../../protocol/invoke.ts";
 import { BackendUnavailableError, InitError, type InstanceResult } from "../backends/backend.ts";
 
 export type PlatformErrorOutcome = Extract<InvokeOutcome, { kind: "platform-error" }>;

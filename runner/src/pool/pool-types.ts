@@ -2,7 +2,7 @@
  * The pool's public types: its options, its stats, and the two hooks it takes from outside
  * (a logger, and a StemSource that a later issue fills with prewarmed stem instances).
  */
-import type { FunctionSpec } from "../../../platform/src/protocol/invoke.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import type { ExecutionBackend, Instance } from "../backends/backend.ts";
 import type { VersionPool } from "./version-pool.ts";
 

@@ -7,11 +7,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import type { FunctionSpec } from "../../../platform/src/protocol/invoke.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import { BackendUnavailableError } from "../backends/backend.ts";
 import { fixtureDir, fixtureSpec } from "../backends/backend.contract.ts";
 import { ProcessBackend } from "../backends/process/process-backend.ts";
-import { FakeBackend, type FakeInstance } from "./fake-backend.ts";
+import { FakeBackend, type FakeInstance } from "../../../tests/support/fake-backend.ts";
 import { StemPool } from "./stem-pool.ts";
 import { VersionPool } from "./version-pool.ts";
 

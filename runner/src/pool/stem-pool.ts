@@ -6,8 +6,8 @@
  * dies while it waits is dropped and replaced; failing starts (Docker down, a runtime missing) are
  * retried with a growing back-off rather than in a loop.
  */
-import type { FunctionSpec } from "../../../platform/src/protocol/invoke.ts";
-import { runtimeFamily, type RuntimeId } from "../../../platform/src/protocol/runtimes.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
+import { runtimeFamily, type RuntimeId } from "../../../protocol/runtimes.ts";
 import type { ExecutionBackend, Instance } from "../backends/backend.ts";
 import type { PoolLog, StemSource } from "./pool-types.ts";
 

@@ -4,9 +4,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { FunctionSpec, InvokeOutcome } from "../../../platform/src/protocol/invoke.ts";
+import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
 import { BackendUnavailableError, InitError } from "../backends/backend.ts";
-import { FakeBackend, FakeInstance, type FakeCommand, type FakeBackendOptions } from "./fake-backend.ts";
+import { FakeBackend, FakeInstance, type FakeCommand, type FakeBackendOptions } from "../../../tests/support/fake-backend.ts";
 import { VersionPool, type VersionPoolOptions } from "./version-pool.ts";
 
 function spec(over: Partial<FunctionSpec> = {}): FunctionSpec {

@@ -6,8 +6,8 @@
  * The warm path is deliberately short (one scan of this version's instances, then
  * instance.invoke); everything else lives on the slow path.
  */
-import type { FunctionSpec, InvokeOutcome, InvokeRequest, StartKind } from "../../../platform/src/protocol/invoke.ts";
-import { specKey } from "../../../platform/src/protocol/invoke.ts";
+import type { FunctionSpec, InvokeOutcome, InvokeRequest, StartKind } from "../../../protocol/invoke.ts";
+import { specKey } from "../../../protocol/invoke.ts";
 import { InitError, type ExitInfo, type Instance } from "../backends/backend.ts";
 import { launchInstance } from "./launch-instance.ts";
 import {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { WaitQueue, type Waiter } from "./wait-queue.ts";
-import type { InvokeOutcome, InvokeRequest } from "../../../platform/src/protocol/invoke.ts";
+import type { InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
 
 const req = (id: string) => ({ requestId: id }) as unknown as InvokeRequest;
 const timedOut = (id: string): InvokeOutcome => ({ kind: "platform-error", code: "TooManyRequests", message: `waited: ${id}` });

@@ -3,7 +3,7 @@
  * start), each with a deadline. The pool decides what happens when a wait is up (a waiter covered
  * by a start in progress keeps waiting), so this only owns order and deadlines.
  */
-import type { InvokeOutcome, InvokeRequest } from "../../../platform/src/protocol/invoke.ts";
+import type { InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
 import { EarliestTimer } from "./deadlines.ts";
 
 export interface Waiter {

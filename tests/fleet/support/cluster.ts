@@ -13,10 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig } from "../../../platform/src/config.ts";
-import { createLogger } from "../../../platform/src/logger.ts";
+import { createLogger } from "../../../shared/logger.ts";
 import { startServer, type RunningServer } from "../../../platform/src/server.ts";
 import { generateApiKey } from "../../../platform/src/auth/api-key.ts";
-import { HEADER_CLUSTER_SECRET } from "../../../platform/src/protocol/fleet.ts";
+import { HEADER_CLUSTER_SECRET } from "../../../protocol/fleet.ts";
 import { TEST_REDIS_URL, createTestDatabase, uniquePrefix } from "../../support/services.ts";
 import { apiClient, serversSkipReason, type ApiResponse } from "../../support/platform.ts";
 
@@ -166,7 +166,7 @@ export const fleetSkipReason = serversSkipReason;
 
 function spawnRunner(id: string, env: Record<string, string>, secret: string): Promise<RunnerProc> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "platform/src/cli.ts", "runner"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "runner"], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TMPDIR: process.env.TMPDIR ?? "/tmp", ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -12,9 +12,9 @@ import { FunctionName } from "../../functions/schemas.ts";
 import type { Invoker } from "../../router/invoker.ts";
 import type { RouteRequest } from "../../router/routing-table.ts";
 import { payloadTooLarge } from "../../router/invoker.ts";
-import { ApiError } from "../../protocol/errors.ts";
-import type { FunctionSpec, InvokeOutcome } from "../../protocol/invoke.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../protocol/limits.ts";
+import { ApiError } from "../../../../protocol/errors.ts";
+import type { FunctionSpec, InvokeOutcome } from "../../../../protocol/invoke.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../../protocol/limits.ts";
 import {
   HEADER_COLD_START,
   HEADER_FUNCTION_ERROR,
@@ -22,7 +22,7 @@ import {
   HEADER_START,
   HEADER_TRACEPARENT,
   HEADER_VERSION,
-} from "../../protocol/headers.ts";
+} from "../../../../protocol/headers.ts";
 
 const invoke = createRoute({
   method: "post",

@@ -11,9 +11,9 @@ import type { AppEnv } from "../context.ts";
 import type { Invoker } from "../../router/invoker.ts";
 import { payloadTooLarge } from "../../router/invoker.ts";
 import { routeRequestOf } from "../invoke/index.ts";
-import { ApiError, type ErrorCode } from "../../protocol/errors.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../protocol/limits.ts";
-import type { PlatformErrorCode } from "../../protocol/invoke.ts";
+import { ApiError, type ErrorCode } from "../../../../protocol/errors.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../../protocol/limits.ts";
+import type { PlatformErrorCode } from "../../../../protocol/invoke.ts";
 import {
   HEADER_AMZ_EXECUTED_VERSION,
   HEADER_AMZ_FUNCTION_ERROR,
@@ -21,7 +21,7 @@ import {
   HEADER_AMZ_REQUEST_ID,
   HEADER_COLD_START,
   HEADER_TRACEPARENT,
-} from "../../protocol/headers.ts";
+} from "../../../../protocol/headers.ts";
 
 export const LAMBDA_PREFIX = "/2015-03-31/";
 

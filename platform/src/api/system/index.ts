@@ -1,7 +1,7 @@
 /** GET /health (no auth), GET /api/v1/runtimes and GET /api/v1/runners. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, errorResponses } from "../openapi.ts";
-import type { RunnerHandle } from "../../protocol/runner.ts";
+import type { RunnerHandle } from "../../../../protocol/runner.ts";
 import type { RunnersSource } from "../../fleet/runner-views.ts";
 import { runnersRoutes } from "../runners/index.ts";
 

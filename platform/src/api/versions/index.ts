@@ -7,8 +7,8 @@ import { bodyLimit } from "hono/body-limit";
 import { createRouter, errorResponses } from "../openapi.ts";
 import { FunctionName, PublishVersionBody, VersionView } from "../../functions/schemas.ts";
 import type { VersionService } from "../../functions/version-service.ts";
-import { ApiError } from "../../protocol/errors.ts";
-import { MAX_ZIPPED_CODE_BYTES } from "../../protocol/limits.ts";
+import { ApiError } from "../../../../protocol/errors.ts";
+import { MAX_ZIPPED_CODE_BYTES } from "../../../../protocol/limits.ts";
 import { actorOf } from "../actor.ts";
 
 const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });

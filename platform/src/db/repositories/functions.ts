@@ -6,7 +6,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { translateUnique } from "../errors.ts";
 import { functions, type JsonObject } from "../schema.ts";
-import type { RuntimeId, RuntimeProtocol } from "../../protocol/runtimes.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
 
 export interface FunctionRecord {
   id: string;

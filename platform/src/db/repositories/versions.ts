@@ -6,7 +6,7 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { functions, functionVersions } from "../schema.ts";
-import type { RuntimeId, RuntimeProtocol } from "../../protocol/runtimes.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
 
 export interface Version {
   id: string;

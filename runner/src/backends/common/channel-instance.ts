@@ -5,8 +5,8 @@
  * were in flight. A backend subclasses it with how to signal its instance and how to stage code,
  * and calls finish() once when the instance is gone.
  */
-import type { FunctionSpec } from "../../../../platform/src/protocol/invoke.ts";
-import type { RuntimeId, RuntimeProtocol } from "../../../../platform/src/protocol/runtimes.ts";
+import type { FunctionSpec } from "../../../../protocol/invoke.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
 import type { ExitInfo, ExitReason, Instance, InstanceInvokeRequest, InstanceResult } from "../backend.ts";
 import { InitError } from "../backend.ts";
 import type { FastChannel, InitMessage } from "../../channel/fast-channel.ts";

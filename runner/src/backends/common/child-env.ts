@@ -4,7 +4,7 @@
  * credentials) never reach function code.
  */
 import path from "node:path";
-import type { FunctionSpec } from "../../../../platform/src/protocol/invoke.ts";
+import type { FunctionSpec } from "../../../../protocol/invoke.ts";
 
 export const DEFAULT_CHILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 export const DEFAULT_REGION = "us-east-1";

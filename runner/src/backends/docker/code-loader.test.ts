@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { encodeFrame, FrameDecoder, type FrameHeader } from "../../channel/frame.ts";
+import { encodeFrame, FrameDecoder, type FrameHeader } from "../../../../protocol/frame.ts";
 
 const LOADER = fileURLToPath(new URL("../../../../runtimes/node/code-loader.mjs", import.meta.url));
 

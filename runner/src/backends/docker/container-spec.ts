@@ -7,8 +7,8 @@
  * tested on its own.
  */
 import type Docker from "dockerode";
-import type { FunctionSpec } from "../../../../platform/src/protocol/invoke.ts";
-import { runtimeFamily, type RuntimeId } from "../../../../platform/src/protocol/runtimes.ts";
+import type { FunctionSpec } from "../../../../protocol/invoke.ts";
+import { runtimeFamily, type RuntimeId } from "../../../../protocol/runtimes.ts";
 import { buildChildEnv } from "../common/child-env.ts";
 import { nodeHeapMb } from "../common/node-heap.ts";
 

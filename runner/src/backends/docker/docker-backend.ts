@@ -11,8 +11,8 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import Docker from "dockerode";
-import type { RuntimeAvailability } from "../../../../platform/src/protocol/runner.ts";
-import { RUNTIME_IDS, runtimeFamily, supportsProtocol, type RuntimeId } from "../../../../platform/src/protocol/runtimes.ts";
+import type { RuntimeAvailability } from "../../../../protocol/runner.ts";
+import { RUNTIME_IDS, runtimeFamily, supportsProtocol, type RuntimeId } from "../../../../protocol/runtimes.ts";
 import { BackendUnavailableError, InitError, type ExecutionBackend, type Instance, type StartOptions } from "../backend.ts";
 import { ChannelListener } from "../../channel/channel-listener.ts";
 import { FastChannel } from "../../channel/fast-channel.ts";

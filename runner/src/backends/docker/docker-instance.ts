@@ -7,8 +7,8 @@
  */
 import { PassThrough, type Duplex } from "node:stream";
 import type Docker from "dockerode";
-import type { FunctionSpec } from "../../../../platform/src/protocol/invoke.ts";
-import type { RuntimeId, RuntimeProtocol } from "../../../../platform/src/protocol/runtimes.ts";
+import type { FunctionSpec } from "../../../../protocol/invoke.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
 import { ChannelInstance, type Signal } from "../common/channel-instance.ts";
 import { readLines, type LogSink } from "../common/log-lines.ts";
 import { memoryLimits, TASK_ROOT } from "./container-spec.ts";

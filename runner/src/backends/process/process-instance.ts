@@ -4,8 +4,8 @@
  * the whole group so nothing the instance started outlives it.
  */
 import type { ChildProcess } from "node:child_process";
-import type { FunctionSpec } from "../../../../platform/src/protocol/invoke.ts";
-import type { RuntimeId, RuntimeProtocol } from "../../../../platform/src/protocol/runtimes.ts";
+import type { FunctionSpec } from "../../../../protocol/invoke.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
 import { ChannelInstance, type Signal } from "../common/channel-instance.ts";
 import { readLines, type LogSink } from "../common/log-lines.ts";
 import type { MemoryWatch } from "./memory-watch.ts";

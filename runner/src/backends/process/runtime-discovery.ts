@@ -6,8 +6,8 @@
 import { execFile } from "node:child_process";
 import { accessSync, constants, readdirSync } from "node:fs";
 import path from "node:path";
-import type { RuntimeAvailability } from "../../../../platform/src/protocol/runner.ts";
-import { RUNTIME_IDS, runtimeFamily, runtimeLanguageVersion, type RuntimeId } from "../../../../platform/src/protocol/runtimes.ts";
+import type { RuntimeAvailability } from "../../../../protocol/runner.ts";
+import { RUNTIME_IDS, runtimeFamily, runtimeLanguageVersion, type RuntimeId } from "../../../../protocol/runtimes.ts";
 
 export interface DiscoveryOptions {
   /** Explicit interpreter per runtime id, tried first (e.g. `{ nodejs22: "/opt/node22/bin/node" }`). */

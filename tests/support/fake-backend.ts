@@ -4,9 +4,9 @@
  * latency, crashes and OOMs per invocation, and can hold invocations until it opens a gate.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { FunctionSpec } from "../../../platform/src/protocol/invoke.ts";
-import type { RuntimeAvailability } from "../../../platform/src/protocol/runner.ts";
-import type { RuntimeId, RuntimeProtocol } from "../../../platform/src/protocol/runtimes.ts";
+import type { FunctionSpec } from "../../protocol/invoke.ts";
+import type { RuntimeAvailability } from "../../protocol/runner.ts";
+import type { RuntimeId, RuntimeProtocol } from "../../protocol/runtimes.ts";
 import type {
   ExecutionBackend,
   ExitInfo,
@@ -15,7 +15,7 @@ import type {
   InstanceInvokeRequest,
   InstanceResult,
   StartOptions,
-} from "../backends/backend.ts";
+} from "../../runner/src/backends/backend.ts";
 
 /** What a fake invocation does, read from its payload. */
 export interface FakeCommand {

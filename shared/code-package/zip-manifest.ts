@@ -1,7 +1,7 @@
 /**
  * Types and limits of a code package (a function's zip), shared by inspectZip and extractZip.
  */
-import { MAX_UNZIPPED_CODE_BYTES, MAX_ZIPPED_CODE_BYTES } from "../protocol/limits.ts";
+import { MAX_UNZIPPED_CODE_BYTES, MAX_ZIPPED_CODE_BYTES } from "../../protocol/limits.ts";
 
 /** Caps applied while reading a zip. Sizes are in bytes. */
 export interface ZipLimits {

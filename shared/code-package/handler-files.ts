@@ -5,8 +5,8 @@
  *   python   `pkg.mod.func`      → pkg/mod.py | pkg/mod/__init__.py (`/` is accepted in the module path too)
  *   provided a `bootstrap` file at the root; the handler string is only passed on to it.
  */
-import { ApiError } from "../protocol/errors.ts";
-import { runtimeFamily, type RuntimeId } from "../protocol/runtimes.ts";
+import { ApiError } from "../../protocol/errors.ts";
+import { runtimeFamily, type RuntimeId } from "../../protocol/runtimes.ts";
 import { normalizeEntryName } from "./entry-path.ts";
 import type { ZipManifest } from "./zip-manifest.ts";
 

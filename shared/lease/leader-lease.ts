@@ -6,7 +6,7 @@
  * replica that lost the lease without knowing it cannot undo the new leader's work.
  */
 import type { Lease, StateStore } from "../state/state-store.ts";
-import { FLEET_LEADER_LEASE } from "../protocol/fleet.ts";
+import { FLEET_LEADER_LEASE } from "../../protocol/fleet.ts";
 
 export interface LeaderLeaseOptions {
   holder: string;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { Redis } from "ioredis";
-import { TEST_REDIS_URL, serviceSkipReason, uniquePrefix } from "../../../tests/support/services.ts";
+import { TEST_REDIS_URL, serviceSkipReason, uniquePrefix } from "../../tests/support/services.ts";
 import { createStateStore } from "./index.ts";
 import { RedisStateStore } from "./redis-state-store.ts";
 import { delay, inbox, runStateStoreContract } from "./state-store.contract.ts";

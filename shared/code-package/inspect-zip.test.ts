@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import { ApiError, type ErrorCode } from "../protocol/errors.ts";
+import { ApiError, type ErrorCode } from "../../protocol/errors.ts";
 import { inspectZip } from "./inspect-zip.ts";
-import { rawZip, storedEntry, symlinkTo, text, unixFile, withDeclaredSize, zerosEntry, zip } from "./zip-fixtures.ts";
+import { rawZip, storedEntry, symlinkTo, text, unixFile, withDeclaredSize, zerosEntry, zip } from "../../tests/support/zip-fixtures.ts";
 
 const MB = 1024 * 1024;
 

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { startS3Server, type S3TestServer } from "../../../tests/support/services.ts";
+import { startS3Server, type S3TestServer } from "../../tests/support/services.ts";
 import { runCodeStoreContract } from "./code-store.contract.ts";
 import { createCodeStore } from "./index.ts";
 import { S3CodeStore } from "./s3-code-store.ts";

@@ -3,12 +3,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiError } from "../protocol/errors.ts";
-import type { RuntimeId } from "../protocol/runtimes.ts";
+import { ApiError } from "../../protocol/errors.ts";
+import type { RuntimeId } from "../../protocol/runtimes.ts";
 import { assertHandlerPresent, handlerFiles } from "./handler-files.ts";
 import { inspectZip } from "./inspect-zip.ts";
 import type { ZipManifest } from "./zip-manifest.ts";
-import { text, unixFile, zip } from "./zip-fixtures.ts";
+import { text, unixFile, zip } from "../../tests/support/zip-fixtures.ts";
 
 function manifest(paths: string[]): ZipManifest {
   return {

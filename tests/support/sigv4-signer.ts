@@ -5,7 +5,7 @@
  */
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { SigV4Request } from "./sigv4.ts";
+import type { SigV4Request } from "../../platform/src/auth/sigv4.ts";
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 

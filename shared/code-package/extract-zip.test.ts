@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Zippable } from "fflate";
-import { ApiError } from "../protocol/errors.ts";
+import { ApiError } from "../../protocol/errors.ts";
 import { extractZip } from "./extract-zip.ts";
-import { rawZip, symlinkTo, text, unixFile, zerosEntry, zip } from "./zip-fixtures.ts";
+import { rawZip, symlinkTo, text, unixFile, zerosEntry, zip } from "../../tests/support/zip-fixtures.ts";
 
 const MB = 1024 * 1024;
 

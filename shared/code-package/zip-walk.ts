@@ -14,7 +14,7 @@ import { Transform, Writable, type Readable, type TransformCallback } from "node
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
-import { isApiError } from "../protocol/errors.ts";
+import { isApiError } from "../../protocol/errors.ts";
 import { MAX_SYMLINK_TARGET_BYTES, normalizeEntryName, structureProblem, symlinkResolutionProblem, symlinkTargetProblem } from "./entry-path.ts";
 import { codeTooLarge, formatBytes, invalidZip, unsafeEntry, unzippedTooLarge, zippedTooLarge } from "./zip-errors.ts";
 import { DEFAULT_ZIP_LIMITS, type ZipEntryInfo, type ZipLimits, type ZipManifest } from "./zip-manifest.ts";

@@ -1,7 +1,7 @@
 /**
  * The ApiErrors a code package can be rejected with. Messages say what was wrong and how to fix it.
  */
-import { ApiError } from "../protocol/errors.ts";
+import { ApiError } from "../../protocol/errors.ts";
 
 const ZIP_HOWTO = "The upload must be a zip archive, for example made with `zip -r function.zip .` inside the function's directory";
 

@@ -5,9 +5,9 @@
  *   hotswap version
  * Exit codes: 0 ok, 1 invalid configuration or start-up failure, 2 usage error.
  */
-import { loadConfig, ConfigError } from "./config.ts";
-import { createLogger } from "./logger.ts";
-import pkg from "../../package.json" with { type: "json" };
+import { loadConfig, ConfigError } from "../platform/src/config.ts";
+import { createLogger } from "../shared/logger.ts";
+import pkg from "../package.json" with { type: "json" };
 
 const USAGE = `Usage: hotswap <command> [options]
 
@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     case "server":
       return runServer(rest);
     case "runner": {
-      const { runRunnerCommand } = await import("../../runner/src/main.ts");
+      const { runRunnerCommand } = await import("../runner/src/main.ts");
       return runRunnerCommand(rest, process.env);
     }
     case "version":
@@ -66,7 +66,7 @@ async function runServer(args: string[]): Promise<number> {
   }
   const log = createLogger(config.logLevel);
   const started = Date.now();
-  const { startServer } = await import("./server.ts");
+  const { startServer } = await import("../platform/src/server.ts");
   let server;
   try {
     server = await startServer(config, log, { runners: args.includes("--embedded-runner") ? "embedded" : "fleet" });
