@@ -7,10 +7,11 @@
  * one header (base64url JSON, encoded once per spec object by the control plane and decoded once
  * per distinct header by the runner). The reply carries the outcome in headers and the handler's
  * payload (or the platform error message) as the body, so neither side parses a JSON envelope.
+ * Both halves of the reply live here: outcomeHeaders() writes it, decodeReply() reads it.
  */
 import { z } from "zod";
 import { HEADER_COLD_START, HEADER_START } from "./headers.ts";
-import { FunctionSpec, type InvokeOutcome, type PlatformErrorCode, PlatformErrorCode as PlatformErrorCodeSchema } from "./invoke.ts";
+import { FunctionSpec, type InvokeOutcome, type PlatformErrorCode, PlatformErrorCode as PlatformErrorCodeSchema, type StartKind } from "./invoke.ts";
 
 // ---- HTTP ------------------------------------------------------------------------------------
 
@@ -68,6 +69,92 @@ const PLATFORM_ERROR_CODES: ReadonlySet<string> = new Set(PlatformErrorCodeSchem
 
 export function isPlatformErrorCode(code: string | undefined): code is PlatformErrorCode {
   return code !== undefined && PLATFORM_ERROR_CODES.has(code);
+}
+
+/** A runner's reply to `POST /v1/invoke`, as the control plane reads it. */
+export interface RunnerReply {
+  outcome: InvokeOutcome;
+  /** HEADER_RUNNER_FREE: the version's free invocation slots on the runner right after this one. */
+  free: number | undefined;
+  /** HEADER_RUNNER_INFLIGHT: invocations in flight on the whole runner right after this one. */
+  inflight: number | undefined;
+}
+
+/**
+ * Decode a runner's reply: the inverse of outcomeHeaders() plus the body the runner sends (the
+ * payload, or a platform error's message). `raw` is the header list as undici hands it over
+ * (name, value, name, value…), read once per invocation without building a header object. A
+ * reply that is not a 200 with an outcome is the runner refusing the request itself (bad secret,
+ * bad spec): it did not run it, and 401 means another runner may take it.
+ */
+export function decodeReply(status: number, raw: Buffer[], body: Buffer): RunnerReply {
+  let outcomeKind: string | undefined;
+  let code: string | undefined;
+  let cold: string | undefined;
+  let start: string | undefined;
+  let duration: string | undefined;
+  let refused = false;
+  let free: number | undefined;
+  let inflight: number | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString("latin1").toLowerCase();
+    if (!name.startsWith("x-hotswap-")) continue;
+    const value = raw[i + 1].toString("latin1");
+    switch (name) {
+      case HEADER_OUTCOME:
+        outcomeKind = value;
+        break;
+      case HEADER_ERROR_CODE:
+        code = value;
+        break;
+      case HEADER_COLD_START:
+        cold = value;
+        break;
+      case HEADER_START:
+        start = value;
+        break;
+      case HEADER_DURATION:
+        duration = value;
+        break;
+      case HEADER_REFUSED:
+        refused = true;
+        break;
+      case HEADER_RUNNER_FREE:
+        free = Number(value);
+        break;
+      case HEADER_RUNNER_INFLIGHT:
+        inflight = Number(value);
+        break;
+    }
+  }
+  if (status !== 200 || outcomeKind === undefined) {
+    const message = `runner answered HTTP ${status}: ${body.toString("utf8").slice(0, 500)}`;
+    return {
+      outcome: { kind: "platform-error", code: status === 401 ? "ServiceUnavailable" : "InternalError", message, refused: status === 401 },
+      free,
+      inflight,
+    };
+  }
+  const base = {
+    coldStart: cold === undefined ? undefined : cold === "true",
+    start: start as StartKind | undefined,
+    durationMs: duration === undefined ? undefined : Number(duration),
+  };
+  let outcome: InvokeOutcome;
+  if (outcomeKind === "success" || outcomeKind === "function-error") {
+    outcome = { kind: outcomeKind, payload: body, coldStart: base.coldStart ?? false, start: base.start ?? "warm", durationMs: base.durationMs ?? 0 };
+  } else {
+    outcome = {
+      kind: "platform-error",
+      code: isPlatformErrorCode(code) ? code : "InternalError",
+      message: body.toString("utf8"),
+      ...(base.coldStart !== undefined ? { coldStart: base.coldStart } : {}),
+      ...(base.start !== undefined ? { start: base.start } : {}),
+      ...(base.durationMs !== undefined ? { durationMs: base.durationMs } : {}),
+      ...(refused ? { refused } : {}),
+    };
+  }
+  return { outcome, free, inflight };
 }
 
 // ---- provisioning ----------------------------------------------------------------------------

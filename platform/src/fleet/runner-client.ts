@@ -6,26 +6,19 @@
  */
 import { Pool, type Dispatcher } from "undici";
 import type { InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
-import { HEADER_COLD_START, HEADER_REQUEST_ID, HEADER_START, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
+import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
 import {
   HEADER_CLIENT_CONTEXT,
   HEADER_CLUSTER_SECRET,
-  HEADER_DURATION,
-  HEADER_ERROR_CODE,
-  HEADER_OUTCOME,
-  HEADER_REFUSED,
-  HEADER_RUNNER_FREE,
-  HEADER_RUNNER_INFLIGHT,
   HEADER_SPEC,
   ProvisionResult,
   RUNNER_PATH_INVOKE,
   RUNNER_PATH_PROVISION,
   RUNNER_PATH_RUNTIMES,
-  isPlatformErrorCode,
+  decodeReply,
   type ProvisionRequest,
 } from "../../../protocol/fleet.ts";
 import type { RuntimeAvailability } from "../../../protocol/runner.ts";
-import type { StartKind } from "../../../protocol/invoke.ts";
 
 export type ForwardResult =
   /** The runner answered. `free`/`inflight` are its placement data right after the invocation. */
@@ -153,7 +146,8 @@ class InvokeHandler implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    this.done(parseReply(this.status, this.rawHeaders ?? [], body));
+    const reply = decodeReply(this.status, this.rawHeaders ?? [], body);
+    this.done({ kind: "answered", outcome: reply.outcome, free: reply.free, inflight: reply.inflight });
   }
 
   onError(err: Error): void {
@@ -161,76 +155,4 @@ class InvokeHandler implements Dispatcher.DispatchHandler {
     this.settled = true;
     this.done({ kind: this.written ? "lost" : "not-delivered", error: err });
   }
-}
-
-function parseReply(status: number, raw: Buffer[], body: Buffer): ForwardResult {
-  let outcomeKind: string | undefined;
-  let code: string | undefined;
-  let cold: string | undefined;
-  let start: string | undefined;
-  let duration: string | undefined;
-  let refused = false;
-  let free: number | undefined;
-  let inflight: number | undefined;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toString("latin1").toLowerCase();
-    if (!name.startsWith("x-hotswap-")) continue;
-    const value = raw[i + 1].toString("latin1");
-    switch (name) {
-      case HEADER_OUTCOME:
-        outcomeKind = value;
-        break;
-      case HEADER_ERROR_CODE:
-        code = value;
-        break;
-      case HEADER_COLD_START:
-        cold = value;
-        break;
-      case HEADER_START:
-        start = value;
-        break;
-      case HEADER_DURATION:
-        duration = value;
-        break;
-      case HEADER_REFUSED:
-        refused = true;
-        break;
-      case HEADER_RUNNER_FREE:
-        free = Number(value);
-        break;
-      case HEADER_RUNNER_INFLIGHT:
-        inflight = Number(value);
-        break;
-    }
-  }
-  if (status !== 200 || outcomeKind === undefined) {
-    // The runner refused the request itself (bad secret, bad spec): it did not run it.
-    const message = `runner answered HTTP ${status}: ${body.toString("utf8").slice(0, 500)}`;
-    return {
-      kind: "answered",
-      outcome: { kind: "platform-error", code: status === 401 ? "ServiceUnavailable" : "InternalError", message, refused: status === 401 },
-      free,
-      inflight,
-    };
-  }
-  const base = {
-    coldStart: cold === undefined ? undefined : cold === "true",
-    start: start as StartKind | undefined,
-    durationMs: duration === undefined ? undefined : Number(duration),
-  };
-  let outcome: InvokeOutcome;
-  if (outcomeKind === "success" || outcomeKind === "function-error") {
-    outcome = { kind: outcomeKind, payload: body, coldStart: base.coldStart ?? false, start: base.start ?? "warm", durationMs: base.durationMs ?? 0 };
-  } else {
-    outcome = {
-      kind: "platform-error",
-      code: isPlatformErrorCode(code) ? code : "InternalError",
-      message: body.toString("utf8"),
-      ...(base.coldStart !== undefined ? { coldStart: base.coldStart } : {}),
-      ...(base.start !== undefined ? { start: base.start } : {}),
-      ...(base.durationMs !== undefined ? { durationMs: base.durationMs } : {}),
-      ...(refused ? { refused } : {}),
-    };
-  }
-  return { kind: "answered", outcome, free, inflight };
 }

@@ -1,9 +1,14 @@
+/**
+ * The runner fleet protocol end to end across both deployables: the control plane's RunnerClient
+ * against a real `hotswap runner` HTTP server (RunnerServer) with a scripted target. It lives in
+ * tests/ because it imports both sides, which platform/ and runner/ must never do.
+ */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
-import { encodeSpec, HEADER_CLUSTER_SECRET, HEADER_SPEC, type ProvisionRequest } from "../../../protocol/fleet.ts";
-import { RunnerClient } from "../../../platform/src/fleet/runner-client.ts";
-import { RunnerServer, type RunnerServerTarget } from "./runner-server.ts";
+import type { FunctionSpec, InvokeOutcome } from "../../protocol/invoke.ts";
+import { encodeSpec, HEADER_CLUSTER_SECRET, HEADER_SPEC, type ProvisionRequest } from "../../protocol/fleet.ts";
+import { RunnerClient } from "../../platform/src/fleet/runner-client.ts";
+import { RunnerServer, type RunnerServerTarget } from "../../runner/src/fleet/runner-server.ts";
 
 const SECRET = "a-cluster-secret-of-some-length";
 const spec: FunctionSpec = {
