@@ -7,6 +7,7 @@
  */
 import net from "node:net";
 import { serveFastChannel } from "./lib/fast-channel.mjs";
+import { encodeFrame } from "./lib/frame.mjs";
 import { serveRuntimeApi } from "./lib/runtime-api.mjs";
 
 const env = process.env;
@@ -32,12 +33,7 @@ const hooks = { onFatal: (fn) => (fatalHandler = fn) };
 function helloFrame(token) {
   const hello = { type: "hello", runtime: "node", version: process.version, pid: process.pid };
   if (token) hello.token = token;
-  const header = JSON.stringify(hello);
-  const buf = Buffer.allocUnsafe(8 + Buffer.byteLength(header));
-  buf.writeUInt32BE(buf.length - 8, 0);
-  buf.writeUInt32BE(0, 4);
-  buf.write(header, 8, "utf8");
-  return buf;
+  return encodeFrame(hello);
 }
 
 /** One-time token that identifies this instance on a shared TCP listener (HOTSWAP_CHANNEL_TCP). */

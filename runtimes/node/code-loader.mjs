@@ -3,10 +3,11 @@
  * HotSwap code loader (docker backend; zero npm dependencies). It runs in one helper container per
  * runner, with that runner's code volume mounted read-write at /code, and never runs function
  * code. The runner drives it through the container's attached stdin/stdout, using the fast
- * channel's frames (runtimes/PROTOCOL.md): it writes function code into the volume, which
- * function containers then mount read-only at /var/task. Going through the Docker API this way
- * works wherever the runner runs (on the host, or in a container with the Docker socket), needs
- * no network, and costs about a millisecond per request instead of a process per `docker cp`.
+ * channel's frames (runtimes/PROTOCOL.md; codec: lib/frame.mjs): it writes function code into the
+ * volume, which function containers then mount read-only at /var/task. Going through the Docker
+ * API this way works wherever the runner runs (on the host, or in a container with the Docker
+ * socket), needs no network, and costs about a millisecond per request instead of a process per
+ * `docker cp`.
  *
  * Requests (stdin), handled one at a time in order; each gets {type:"ok",id} or
  * {type:"error",id,message} on stdout:
@@ -21,9 +22,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { encodeFrame, FrameError, FrameReader, readHeader } from "./lib/frame.mjs";
 
 const ROOT = process.env.HOTSWAP_CODE_ROOT || "/code";
-const PREFIX = 8;
 process.umask(0o022);
 
 class Refused extends Error {}
@@ -99,24 +100,13 @@ function handle(h, body) {
 }
 
 function reply(header) {
-  const text = JSON.stringify(header);
-  const buf = Buffer.allocUnsafe(PREFIX + Buffer.byteLength(text));
-  buf.writeUInt32BE(buf.length - PREFIX, 0);
-  buf.writeUInt32BE(0, 4);
-  buf.write(text, PREFIX, "utf8");
-  process.stdout.write(buf);
+  process.stdout.write(encodeFrame(header));
 }
 
-function onFrame(header, body) {
-  let h;
+function onFrame(buf, hStart, hEnd, bEnd) {
+  const h = readHeader(buf, hStart, hEnd);
   try {
-    h = JSON.parse(header);
-  } catch {
-    process.stderr.write("code-loader: a frame header is not JSON; exiting\n");
-    process.exit(2);
-  }
-  try {
-    handle(h, body);
+    handle(h, buf.subarray(hEnd, bEnd));
     reply({ type: "ok", id: h.id });
   } catch (err) {
     reply({ type: "error", id: h.id, message: String(err?.message ?? err) });
@@ -124,27 +114,16 @@ function onFrame(header, body) {
 }
 
 // Chunks are joined only once a whole frame has arrived, so a multi-megabyte write is copied once.
-let chunks = [];
-let size = 0;
-let need = PREFIX;
+const reader = new FrameReader(onFrame);
 process.stdin.on("data", (chunk) => {
-  chunks.push(chunk);
-  size += chunk.length;
-  if (size < need) return;
-  const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-  let off = 0;
-  while (buf.length - off >= PREFIX) {
-    const hl = buf.readUInt32BE(off);
-    const bl = buf.readUInt32BE(off + 4);
-    if (buf.length - off < PREFIX + hl + bl) break;
-    const hStart = off + PREFIX;
-    onFrame(buf.toString("utf8", hStart, hStart + hl), buf.subarray(hStart + hl, hStart + hl + bl));
-    off = hStart + hl + bl;
+  try {
+    reader.push(chunk);
+  } catch (err) {
+    if (!(err instanceof FrameError)) throw err;
+    // The stream cannot be resynchronised after a bad frame: exit, and the runner's requests fail.
+    process.stderr.write(`code-loader: ${err.message}; exiting\n`);
+    process.exit(2);
   }
-  const rest = buf.subarray(off);
-  chunks = rest.length ? [rest] : [];
-  size = rest.length;
-  need = rest.length >= PREFIX ? PREFIX + rest.readUInt32BE(0) + rest.readUInt32BE(4) : PREFIX;
 });
 process.stdin.on("end", () => process.exit(0));
 process.on("SIGTERM", () => process.exit(0));

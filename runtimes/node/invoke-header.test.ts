@@ -1,8 +1,8 @@
-/** The Node bootstrap's invoke-header reader (runtimes/node/lib/fast-channel.mjs) agrees with JSON.parse on every form. */
+/** The Node bootstrap's invoke-header reader (runtimes/node/lib/frame.mjs) agrees with JSON.parse on every form. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 // @ts-expect-error: the bootstrap is dependency-free JavaScript without type declarations
-import { invokeHeader } from "../../../runtimes/node/lib/fast-channel.mjs";
+import { invokeHeader } from "./lib/frame.mjs";
 
 const read = (text: string): unknown => {
   // Inside a larger chunk, as the decoder sees it.
