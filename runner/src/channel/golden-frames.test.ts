@@ -1,0 +1,173 @@
+/**
+ * The runner's side of the golden frames (runtimes/fixtures/frames): protocol/frame.ts decodes
+ * every case to what the manifest says, however the bytes are cut into reads, and refuses the
+ * invalid ones with the manifest's message; it encodes every valid frame to the same bytes; and
+ * the runner's FastChannel writes init/invoke frames byte for byte as stored and reads the
+ * instance's frames (hello, ready, initError, result, error) into the results they mean. The Node
+ * and Python bootstraps replay the same bytes (runtimes/node/frame.test.ts,
+ * runtimes/python/test_frames.py).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Duplex } from "node:stream";
+import { encodeFrame, encodeFrameParts, FrameBatch, FrameDecoder, FrameError, type FrameHeader } from "../../../protocol/frame.ts";
+import { goldenBody, loadFrameFixtures, type GoldenCase, type GoldenFrame } from "../../../runtimes/frame-fixtures.ts";
+import { InitError, type InstanceResult } from "../backends/backend.ts";
+import { FastChannel } from "./fast-channel.ts";
+import { CHANNEL_CLOSED_RESULT } from "./instance-channel.ts";
+
+const { manifest, bytes } = loadFrameFixtures();
+const byName = (name: string): GoldenCase => {
+  const c = manifest.cases.find((k) => k.name === name);
+  assert.ok(c, `no golden case ${name}`);
+  return c;
+};
+
+/** The ways a case's bytes are delivered: whole, byte by byte, its own reads, cut in two anywhere. */
+function deliveries(c: GoldenCase, all: Buffer): Array<{ how: string; chunks: Buffer[] }> {
+  const out = [{ how: "in one read", chunks: [all] }];
+  out.push({ how: "one byte per read", chunks: Array.from({ length: all.length }, (_, i) => all.subarray(i, i + 1)) });
+  if (c.reads) {
+    const chunks: Buffer[] = [];
+    let off = 0;
+    for (const n of c.reads) chunks.push(all.subarray(off, (off += n)));
+    chunks.push(all.subarray(off));
+    out.push({ how: `in reads of ${c.reads.join(", ")} and the rest`, chunks });
+  }
+  if (all.length <= 4096) for (let cut = 1; cut < all.length; cut++) out.push({ how: `cut at ${cut}`, chunks: [all.subarray(0, cut), all.subarray(cut)] });
+  return out;
+}
+
+test("protocol/frame.ts decodes every golden case as the manifest says, however the reads are cut", () => {
+  for (const c of manifest.cases) {
+    const all = bytes(c);
+    const want = c.frames.map((f) => [f.header, goldenBody(f).toString("hex")]);
+    for (const { how, chunks } of deliveries(c, all)) {
+      const got: Array<[FrameHeader, string]> = [];
+      const decoder = new FrameDecoder((f) => got.push([f.header, f.body.toString("hex")]));
+      const feed = () => {
+        for (const chunk of chunks) decoder.push(chunk);
+      };
+      if (c.error) {
+        assert.throws(feed, (e: unknown) => e instanceof FrameError && e.message === c.error, `${c.name} ${how}`);
+      } else {
+        feed();
+        assert.equal(decoder.bufferedBytes > 0, c.incomplete === true, `${c.name} ${how}: bytes left over`);
+      }
+      assert.deepEqual(got, want, `${c.name} ${how}`);
+    }
+  }
+});
+
+test("the refusal of an oversized frame names its size and the maximum", () => {
+  const c = byName("oversize-by-one");
+  assert.equal(c.error, `frame of ${manifest.maxFrameBytes + 1} bytes exceeds the ${manifest.maxFrameBytes}-byte limit`);
+  // Refused from the prefix alone: nothing of the announced body is waited for.
+  assert.throws(() => new FrameDecoder(() => {}).push(bytes(c).subarray(0, 8)), new RegExp(`${manifest.maxFrameBytes + 1} bytes`));
+});
+
+test("protocol/frame.ts encodes every golden frame to the stored bytes, alone and in a FrameBatch", () => {
+  for (const c of manifest.cases) {
+    const all = bytes(c);
+    const encoded = c.frames.map((f) => encodeFrame(f.headerText, goldenBody(f)));
+    const joined = Buffer.concat(encoded);
+    if (c.error || c.incomplete) assert.ok(all.subarray(0, joined.length).equals(joined), c.name);
+    else assert.ok(all.equals(joined), c.name);
+    for (const [i, f] of c.frames.entries()) assert.ok(Buffer.concat(encodeFrameParts(f.headerText, goldenBody(f))).equals(encoded[i]!), `${c.name} parts`);
+    const batch = new FrameBatch();
+    for (const f of c.frames) batch.add(f.headerText, goldenBody(f));
+    assert.ok(Buffer.concat(batch.take()).equals(joined), `${c.name} batch`);
+  }
+});
+
+/** A FastChannel over an in-memory stream: what it writes is kept, what the test pushes it reads. */
+function channel(): { ch: FastChannel; socket: Duplex; written: () => Buffer; feed: (b: Buffer) => void } {
+  const out: Buffer[] = [];
+  const socket = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      out.push(Buffer.from(chunk));
+      cb();
+    },
+  });
+  const ch = new FastChannel(socket);
+  return { ch, socket, written: () => Buffer.concat(out.splice(0)), feed: (b) => socket.push(b) };
+}
+
+/** The channel flushes its frames once per event-loop turn (setImmediate). */
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+test("FastChannel writes init and invoke frames exactly as stored, a turn's invokes as one batch", async () => {
+  const { ch, written } = channel();
+  const init = byName("init").frames[0]!.header;
+  const { type: _type, ...msg } = init;
+  void ch.init(msg as never);
+  await turn();
+  assert.ok(written().equals(bytes(byName("init"))), "init");
+
+  const invoke = (on: FastChannel, f: GoldenFrame) =>
+    void on.invoke({
+      requestId: f.header.id as string,
+      deadlineMs: f.header.deadline as number,
+      payload: goldenBody(f),
+      traceparent: f.header.traceparent as string | undefined,
+      clientContext: f.header.clientContext as string | undefined,
+    });
+  for (const name of ["invoke-compact", "invoke-traced", "invoke-empty-body"]) {
+    const one = channel();
+    invoke(one.ch, byName(name).frames[0]!);
+    await turn();
+    assert.ok(one.written().equals(bytes(byName(name))), name);
+  }
+  for (const f of byName("batch-invokes").frames) invoke(ch, f);
+  await turn();
+  assert.ok(written().equals(bytes(byName("batch-invokes"))), "batch-invokes");
+});
+
+test("FastChannel reads the instance's golden frames into what they mean", async () => {
+  for (const name of ["hello-node", "hello-python-tcp"]) {
+    const { ch, feed } = channel();
+    feed(bytes(byName(name)));
+    const h = byName(name).frames[0]!.header;
+    assert.deepEqual(await ch.hello, { runtime: h.runtime, version: h.version, pid: h.pid }, name);
+  }
+
+  const ok = channel();
+  const ready = ok.ch.init({ taskRoot: "/var/task", handler: "index.handler", functionName: "f", functionVersion: "1", memorySize: 128, timeout: 3, env: {}, concurrency: 1 });
+  ok.feed(bytes(byName("ready")));
+  await ready;
+
+  const failed = channel();
+  const initFailed = failed.ch.init({ taskRoot: "/var/task", handler: "index.handler", functionName: "f", functionVersion: "1", memorySize: 128, timeout: 3, env: {}, concurrency: 1 });
+  failed.feed(bytes(byName("init-error")));
+  await assert.rejects(initFailed, (e: unknown) => e instanceof InitError && e.message === "Cannot find module 'missing'" && e.errorType === "Runtime.ImportModuleError");
+
+  // Replies resolve the invocation with the same id; an empty result body reads as JSON null.
+  for (const name of ["result-compact", "error-compact", "result-empty-body", "result-escaped-id", "result-spaced", "result-large-body", "batch-replies", "split-reads"]) {
+    const c = byName(name);
+    const { ch, feed } = channel();
+    const replies = c.frames.filter((f) => f.header.type === "result" || f.header.type === "error");
+    const results = replies.map((f) => ch.invoke({ requestId: f.header.id as string, deadlineMs: Date.now() + 5000, payload: Buffer.from("{}") }));
+    const all = bytes(c);
+    let off = 0;
+    for (const n of c.reads ?? []) feed(all.subarray(off, (off += n)));
+    feed(all.subarray(off));
+    for (const [i, f] of replies.entries()) {
+      const body = goldenBody(f);
+      assert.deepEqual(await results[i], { kind: f.header.type === "result" ? "success" : "function-error", payload: body.length ? body : Buffer.from("null") }, name);
+    }
+  }
+});
+
+test("FastChannel drops the channel on every invalid golden case with the manifest's error, failing what is pending", async () => {
+  for (const c of manifest.cases.filter((k) => k.error)) {
+    const { ch, socket, feed } = channel();
+    const pending = ch.invoke({ requestId: "pending", deadlineMs: Date.now() + 5000, payload: Buffer.from("{}") });
+    const failed = new Promise<Error>((resolve) => socket.once("error", resolve));
+    feed(bytes(c));
+    const err = await failed;
+    assert.ok(err instanceof FrameError, c.name);
+    assert.equal(err.message, c.error, c.name);
+    assert.deepEqual(await pending, CHANNEL_CLOSED_RESULT, c.name);
+  }
+});
