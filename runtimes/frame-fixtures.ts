@@ -88,6 +88,21 @@ export function goldenBody(f: GoldenFrame): Buffer {
   return f.bodyRepeat ? Buffer.concat(Array.from({ length: f.bodyRepeat }, () => unit)) : unit;
 }
 
+/** The ways a case's bytes are delivered: whole, byte by byte, its own reads, cut in two anywhere. */
+export function goldenDeliveries(c: GoldenCase, all: Buffer): Array<{ how: string; chunks: Buffer[] }> {
+  const out = [{ how: "in one read", chunks: [all] }];
+  out.push({ how: "one byte per read", chunks: Array.from({ length: all.length }, (_, i) => all.subarray(i, i + 1)) });
+  if (c.reads) {
+    const chunks: Buffer[] = [];
+    let off = 0;
+    for (const n of c.reads) chunks.push(all.subarray(off, (off += n)));
+    chunks.push(all.subarray(off));
+    out.push({ how: `in reads of ${c.reads.join(", ")} and the rest`, chunks });
+  }
+  if (all.length <= 4096) for (let cut = 1; cut < all.length; cut++) out.push({ how: `cut at ${cut}`, chunks: [all.subarray(0, cut), all.subarray(cut)] });
+  return out;
+}
+
 function bytesOf(f: GoldenFrame): Buffer {
   return encodeFrame(f.headerText, goldenBody(f));
 }

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Duplex } from "node:stream";
 import { encodeFrame, encodeFrameParts, FrameBatch, FrameDecoder, FrameError, type FrameHeader } from "../../../protocol/frame.ts";
-import { goldenBody, loadFrameFixtures, type GoldenCase, type GoldenFrame } from "../../../runtimes/frame-fixtures.ts";
+import { goldenBody, goldenDeliveries, loadFrameFixtures, type GoldenCase, type GoldenFrame } from "../../../runtimes/frame-fixtures.ts";
 import { InitError, type InstanceResult } from "../backends/backend.ts";
 import { FastChannel } from "./fast-channel.ts";
 import { CHANNEL_CLOSED_RESULT } from "./instance-channel.ts";
@@ -23,26 +23,11 @@ const byName = (name: string): GoldenCase => {
   return c;
 };
 
-/** The ways a case's bytes are delivered: whole, byte by byte, its own reads, cut in two anywhere. */
-function deliveries(c: GoldenCase, all: Buffer): Array<{ how: string; chunks: Buffer[] }> {
-  const out = [{ how: "in one read", chunks: [all] }];
-  out.push({ how: "one byte per read", chunks: Array.from({ length: all.length }, (_, i) => all.subarray(i, i + 1)) });
-  if (c.reads) {
-    const chunks: Buffer[] = [];
-    let off = 0;
-    for (const n of c.reads) chunks.push(all.subarray(off, (off += n)));
-    chunks.push(all.subarray(off));
-    out.push({ how: `in reads of ${c.reads.join(", ")} and the rest`, chunks });
-  }
-  if (all.length <= 4096) for (let cut = 1; cut < all.length; cut++) out.push({ how: `cut at ${cut}`, chunks: [all.subarray(0, cut), all.subarray(cut)] });
-  return out;
-}
-
 test("protocol/frame.ts decodes every golden case as the manifest says, however the reads are cut", () => {
   for (const c of manifest.cases) {
     const all = bytes(c);
     const want = c.frames.map((f) => [f.header, goldenBody(f).toString("hex")]);
-    for (const { how, chunks } of deliveries(c, all)) {
+    for (const { how, chunks } of goldenDeliveries(c, all)) {
       const got: Array<[FrameHeader, string]> = [];
       const decoder = new FrameDecoder((f) => got.push([f.header, f.body.toString("hex")]));
       const feed = () => {
