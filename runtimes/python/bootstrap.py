@@ -24,6 +24,8 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 
 _PREFIX = struct.Struct(">II")
+# Largest frame accepted, prefix included: the same limit as protocol/frame.ts and the Node bootstrap.
+MAX_FRAME_BYTES = 64 * 1024 * 1024
 _ACCOUNT_ID = "000000000000"
 _API = "/2018-06-01/runtime"
 
@@ -163,6 +165,54 @@ def _decode_client_context(b64):
 # ---------------------------------------------------------------------------------------------
 # Fast channel
 # ---------------------------------------------------------------------------------------------
+# The frame codec (runtimes/PROTOCOL.md): u32 BE header length, u32 BE body length, the header
+# (UTF-8 JSON with "type"), the body (raw bytes). This bootstrap keeps its own stdlib-only copy;
+# the golden frames in runtimes/fixtures/frames (test_frames.py) prove it agrees with the runner's
+# protocol/frame.ts and the Node bootstrap's lib/frame.mjs.
+
+class FrameError(Exception):
+    """The peer sent something that is not a valid frame; the channel cannot recover."""
+
+
+def encode_frame(header, body=b""):
+    """One frame as bytes; `header` is the header's JSON text as bytes."""
+    return _PREFIX.pack(len(header), len(body)) + header + body
+
+
+def reply_header(kind, request_id):
+    """The compact reply header, {"type":"result","id":"<id>"} (or "error"), that the runner reads without JSON.parse."""
+    return b'{"type":"' + kind + b'","id":' + json.dumps(request_id).encode() + b"}"
+
+
+def parse_header(raw):
+    """The header object of a frame; FrameError unless it is JSON object with a string "type"."""
+    try:
+        header = json.loads(raw)
+    except ValueError:
+        raise FrameError("frame header is not valid JSON") from None
+    if not isinstance(header, dict) or not isinstance(header.get("type"), str):
+        raise FrameError('frame header is not an object with a string "type"')
+    return header
+
+
+def read_frame(rfile, max_frame_bytes=MAX_FRAME_BYTES):
+    """Next (header, body) from a buffered binary stream, or None when it ends (mid-frame included).
+
+    Raises FrameError as soon as a prefix announces more than max_frame_bytes, before reading it.
+    """
+    prefix = rfile.read(8)
+    if len(prefix) < 8:
+        return None
+    hl, bl = _PREFIX.unpack(prefix)
+    total = 8 + hl + bl
+    if total > max_frame_bytes:
+        raise FrameError("frame of %d bytes exceeds the %d-byte limit" % (total, max_frame_bytes))
+    header = rfile.read(hl)
+    body = rfile.read(bl) if bl else b""
+    if len(header) < hl or len(body) < bl:
+        return None
+    return parse_header(header), body
+
 
 class FastChannel:
     def __init__(self, sock):
@@ -171,26 +221,17 @@ class FastChannel:
         self.lock = threading.Lock()
 
     def send(self, header, body=b""):
-        prefix = _PREFIX.pack(len(header), len(body))
         with self.lock:
             if len(body) > 65536:
                 # Avoid copying a multi-megabyte body just to prepend eight bytes.
-                self.sock.sendall(prefix + header)
+                self.sock.sendall(_PREFIX.pack(len(header), len(body)) + header)
                 self.sock.sendall(body)
             else:
-                self.sock.sendall(prefix + header + body)
+                self.sock.sendall(encode_frame(header, body))
 
     def read(self):
         """Next (header, body), or None when the runner closed the channel."""
-        prefix = self.rfile.read(8)
-        if len(prefix) < 8:
-            return None
-        hl, bl = _PREFIX.unpack(prefix)
-        header = self.rfile.read(hl)
-        body = self.rfile.read(bl) if bl else b""
-        if len(header) < hl or len(body) < bl:
-            return None
-        return json.loads(header), body
+        return read_frame(self.rfile)
 
 
 def serve_fast(chan, token=None):
@@ -202,24 +243,21 @@ def serve_fast(chan, token=None):
 
     def handle(header, body):
         request_id = header["id"]
-        reply = b'{"type":"result","id":' + json.dumps(request_id).encode() + b"}"
         if state["fn"] is None:
             err = {"errorType": "Runtime.NotInitialized", "errorMessage": "invoke received before a successful init",
                    "stackTrace": []}
-            chan.send(b'{"type":"error","id":' + json.dumps(request_id).encode() + b"}", json.dumps(err).encode())
+            chan.send(reply_header(b"error", request_id), json.dumps(err).encode())
             return
         try:
             event = _parse_event(body)
         except ValueError as e:
             err = {"errorType": "Runtime.UnmarshalError", "errorMessage": "The event is not valid JSON: %s" % e,
                    "stackTrace": []}
-            chan.send(b'{"type":"error","id":' + json.dumps(request_id).encode() + b"}", json.dumps(err).encode())
+            chan.send(reply_header(b"error", request_id), json.dumps(err).encode())
             return
         ok, out = run_handler(state["fn"], state["info"], event, request_id, header.get("deadline", 0), None,
                               _decode_client_context(header.get("clientContext")))
-        if not ok:
-            reply = b'{"type":"error","id":' + json.dumps(request_id).encode() + b"}"
-        chan.send(reply, out)
+        chan.send(reply_header(b"result" if ok else b"error", request_id), out)
 
     work = None  # a queue when the function runs several invocations at once
 
@@ -261,7 +299,13 @@ def serve_fast(chan, token=None):
         chan.send(b'{"type":"ready"}')
 
     while True:
-        frame = chan.read()
+        try:
+            frame = chan.read()
+        except FrameError as e:
+            # A corrupt or oversized frame cannot be skipped (the stream cannot be resynchronised):
+            # say why and leave; the runner sees the channel close.
+            sys.stderr.write("hotswap bootstrap: %s; closing the channel\n" % e)
+            _exit(1)
         if frame is None:
             _exit(0)
         header, body = frame
