@@ -22,7 +22,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { encodeFrame, FrameError, FrameReader, readHeader } from "./lib/frame.mjs";
+import { createFrameReader, encodeFrame, FrameError, readHeader } from "./lib/frame.mjs";
 
 const ROOT = process.env.HOTSWAP_CODE_ROOT || "/code";
 process.umask(0o022);
@@ -114,7 +114,7 @@ function onFrame(buf, hStart, hEnd, bEnd) {
 }
 
 // Chunks are joined only once a whole frame has arrived, so a multi-megabyte write is copied once.
-const reader = new FrameReader(onFrame);
+const reader = createFrameReader(onFrame);
 process.stdin.on("data", (chunk) => {
   try {
     reader.push(chunk);

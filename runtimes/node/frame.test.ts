@@ -21,13 +21,13 @@ import * as codec from "./lib/frame.mjs";
 interface NodeCodec {
   MAX_FRAME_BYTES: number;
   FrameError: new (message: string) => Error;
-  FrameReader: new (onFrame: (buf: Buffer, hStart: number, hEnd: number, bEnd: number) => void, max?: number) => { push(chunk: Buffer): void; bufferedBytes: number };
+  createFrameReader(onFrame: (buf: Buffer, hStart: number, hEnd: number, bEnd: number) => void, max?: number): { push(chunk: Buffer): void; bufferedBytes: number };
   readHeader(buf: Buffer, start: number, end: number): Record<string, unknown>;
   invokeHeader(buf: Buffer, start: number, end: number): Record<string, unknown> | null;
   encodeFrame(header: string | object, body?: string | Buffer): Buffer;
   Outbox: new (sink: { write(b: Buffer): void; cork(): void; uncork(): void }) => { frame(header: string, body: string): void; flush(): void };
 }
-const { MAX_FRAME_BYTES, FrameError, FrameReader, readHeader, invokeHeader, encodeFrame, Outbox } = codec as NodeCodec;
+const { MAX_FRAME_BYTES, FrameError, createFrameReader, readHeader, invokeHeader, encodeFrame, Outbox } = codec as NodeCodec;
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const { manifest, bytes } = loadFrameFixtures();
@@ -47,7 +47,7 @@ test("lib/frame.mjs decodes every golden case as the manifest says, however the 
     for (const { how, chunks } of goldenDeliveries(c, bytes(c))) {
       const got: unknown[] = [];
       // As the bootstrap reads a frame: the compact invoke form first, JSON.parse otherwise.
-      const reader = new FrameReader((buf, hs, he, be) => got.push([invokeHeader(buf, hs, he) ?? readHeader(buf, hs, he), buf.toString("hex", he, be)]));
+      const reader = createFrameReader((buf, hs, he, be) => got.push([invokeHeader(buf, hs, he) ?? readHeader(buf, hs, he), buf.toString("hex", he, be)]));
       const feed = () => {
         for (const chunk of chunks) reader.push(chunk);
       };

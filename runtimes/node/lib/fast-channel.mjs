@@ -3,7 +3,7 @@
  * Unix socket (or a connected one), framed by ./frame.mjs. The hot path parses only the frame
  * header and the event, and the replies of one tick leave in one socket write (Outbox).
  */
-import { FrameError, FrameReader, invokeHeader, Outbox, readHeader } from "./frame.mjs";
+import { createFrameReader, FrameError, invokeHeader, Outbox, readHeader } from "./frame.mjs";
 import { loadHandler, InitFailure } from "./handler-loader.mjs";
 import { errorJson, functionInfo, parseEvent, resultJson, runHandler } from "./invoke.mjs";
 
@@ -102,7 +102,7 @@ export function serveFastChannel(socket, hooks) {
     // Unknown types are ignored so a newer runner can add messages.
   }
 
-  const reader = new FrameReader(onFrame);
+  const reader = createFrameReader(onFrame);
   let corrupt = false;
   socket.on("data", (chunk) => {
     if (corrupt) return;

@@ -115,49 +115,46 @@ export class Outbox {
  * `onFrame(buf, headerStart, headerEnd, bodyEnd)`, offsets into `buf` (valid during the call only),
  * so the hot path copies nothing and parses only what it needs. Chunks are joined only when a
  * frame spans them, and then only once. push() throws FrameError as soon as a frame's prefix
- * announces more than `maxFrameBytes`, before buffering it.
+ * announces more than `maxFrameBytes`, before buffering it. Its state lives in a closure, not on
+ * an object: the per-frame loop then reads locals (measurably cheaper on this hot path).
  */
-export class FrameReader {
-  constructor(onFrame, maxFrameBytes = MAX_FRAME_BYTES) {
-    this.onFrame = onFrame;
-    this.max = maxFrameBytes;
-    this.chunks = [];
-    this.buffered = 0; // bytes held in chunks
-    this.need = PREFIX_BYTES; // bytes needed before the held chunks can hold a whole frame
-  }
-
-  /** Bytes received that do not yet form a complete frame. */
-  get bufferedBytes() {
-    return this.buffered;
-  }
-
-  push(chunk) {
-    if (this.buffered > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-      if (this.buffered < this.need) return;
-      chunk = Buffer.concat(this.chunks, this.buffered);
-      this.chunks = [];
-      this.buffered = 0;
-    }
-    let off = 0;
-    const len = chunk.length;
-    while (len - off >= PREFIX_BYTES) {
-      const hl = chunk.readUInt32BE(off);
-      const total = PREFIX_BYTES + hl + chunk.readUInt32BE(off + 4);
-      if (total > this.max) throw tooLarge(total, this.max);
-      if (len - off < total) break;
-      this.onFrame(chunk, off + PREFIX_BYTES, off + PREFIX_BYTES + hl, off + total);
-      off += total;
-    }
-    if (off < len) {
-      const rest = off === 0 ? chunk : chunk.subarray(off);
-      this.chunks = [rest];
-      this.buffered = rest.length;
-      this.need = rest.length >= PREFIX_BYTES ? PREFIX_BYTES + rest.readUInt32BE(0) + rest.readUInt32BE(4) : PREFIX_BYTES;
-      if (this.need > this.max) throw tooLarge(this.need, this.max);
-    }
-  }
+export function createFrameReader(onFrame, maxFrameBytes = MAX_FRAME_BYTES) {
+  let chunks = [];
+  let buffered = 0; // bytes held in chunks
+  let need = PREFIX_BYTES; // bytes needed before the held chunks can hold a whole frame
+  return {
+    /** Bytes received that do not yet form a complete frame. */
+    get bufferedBytes() {
+      return buffered;
+    },
+    push(chunk) {
+      if (buffered > 0) {
+        chunks.push(chunk);
+        buffered += chunk.length;
+        if (buffered < need) return;
+        chunk = Buffer.concat(chunks, buffered);
+        chunks = [];
+        buffered = 0;
+      }
+      let off = 0;
+      const len = chunk.length;
+      while (len - off >= PREFIX_BYTES) {
+        const hl = chunk.readUInt32BE(off);
+        const total = PREFIX_BYTES + hl + chunk.readUInt32BE(off + 4);
+        if (total > maxFrameBytes) throw tooLarge(total, maxFrameBytes);
+        if (len - off < total) break;
+        onFrame(chunk, off + PREFIX_BYTES, off + PREFIX_BYTES + hl, off + total);
+        off += total;
+      }
+      if (off < len) {
+        const rest = off === 0 ? chunk : chunk.subarray(off);
+        chunks = [rest];
+        buffered = rest.length;
+        need = rest.length >= PREFIX_BYTES ? PREFIX_BYTES + rest.readUInt32BE(0) + rest.readUInt32BE(4) : PREFIX_BYTES;
+        if (need > maxFrameBytes) throw tooLarge(need, maxFrameBytes);
+      }
+    },
+  };
 }
 
 /** Parse a frame header with JSON.parse; FrameError unless it is an object with a string "type". */
