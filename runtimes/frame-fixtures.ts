@@ -140,7 +140,16 @@ export function buildFrameFixtures(): Built {
       }
     }
     files.set(file, out);
-    cases.push({ name: c.name, file, from: c.from, about: c.about, frames: c.frames, ...(c.reads ? { reads: c.reads } : {}), ...(c.error ? { error: c.error } : {}), ...(c.incomplete ? { incomplete: true } : {}) });
+    cases.push({
+      name: c.name,
+      file,
+      from: c.from,
+      about: c.about,
+      frames: c.frames,
+      ...(c.reads ? { reads: c.reads } : {}),
+      ...(c.error ? { error: c.error } : {}),
+      ...(c.incomplete ? { incomplete: true } : {}),
+    });
   };
 
   const initHeader = JSON.stringify({
@@ -155,24 +164,45 @@ export function buildFrameFixtures(): Built {
     concurrency: 16,
   });
   const invokeCompact = frame(`{"type":"invoke","id":"${REQUEST_ID}","deadline":${DEADLINE}}`, '{"key":"value","n":[1,2,3]}', "invoke");
+  const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const clientContext = Buffer.from('{"custom":{"a":1}}').toString("base64");
   const invokeTraced = frame(
-    `{"type":"invoke","id":"req-2","deadline":${DEADLINE},"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","clientContext":"eyJjdXN0b20iOnsiYSI6MX19"}`,
+    `{"type":"invoke","id":"req-2","deadline":${DEADLINE},"traceparent":"${traceparent}","clientContext":"${clientContext}"}`,
     '{"héllo":"wörld"}',
   );
   const invokeEmpty = frame(`{"type":"invoke","id":"req.3:a_b-c","deadline":0}`, "", "invoke");
-  const initErrorBody = JSON.stringify({ errorType: "Runtime.ImportModuleError", errorMessage: "Cannot find module 'missing'", stackTrace: ["at load (index.js:1:1)"] });
+  const initErrorBody = JSON.stringify({
+    errorType: "Runtime.ImportModuleError",
+    errorMessage: "Cannot find module 'missing'",
+    stackTrace: ["at load (index.js:1:1)"],
+  });
   const functionError = JSON.stringify({ errorType: "Error", errorMessage: "boom", stackTrace: ["Error: boom", "    at handler (index.js:2:9)"] });
   const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
   // ---- runner → instance
   add({ name: "init", from: "runner", about: "init with every field, non-ASCII environment values; empty body", frames: [frame(initHeader)] });
-  add({ name: "invoke-compact", from: "runner", about: "invoke header in the compact form the runner writes without trace or client context", frames: [invokeCompact] });
+  add({
+    name: "invoke-compact",
+    from: "runner",
+    about: "invoke header in the compact form the runner writes without trace or client context",
+    frames: [invokeCompact],
+  });
   add({ name: "invoke-traced", from: "runner", about: "invoke with traceparent and clientContext (not the compact form); non-ASCII event", frames: [invokeTraced] });
   add({ name: "invoke-empty-body", from: "runner", about: "compact invoke header, empty body", frames: [invokeEmpty] });
-  add({ name: "batch-invokes", from: "runner", about: "three invokes in one write, as the runner's FrameBatch sends a turn's frames", frames: [invokeCompact, invokeTraced, invokeEmpty] });
+  add({
+    name: "batch-invokes",
+    from: "runner",
+    about: "three invokes in one write, as the runner's FrameBatch sends a turn's frames",
+    frames: [invokeCompact, invokeTraced, invokeEmpty],
+  });
 
   // ---- instance → runner
-  add({ name: "hello-node", from: "instance", about: "the Node bootstrap's hello", frames: [frame('{"type":"hello","runtime":"node","version":"v20.11.1","pid":4242}')] });
+  add({
+    name: "hello-node",
+    from: "instance",
+    about: "the Node bootstrap's hello",
+    frames: [frame('{"type":"hello","runtime":"node","version":"v20.11.1","pid":4242}')],
+  });
   add({
     name: "hello-python-tcp",
     from: "instance",
@@ -181,8 +211,18 @@ export function buildFrameFixtures(): Built {
   });
   add({ name: "ready", from: "instance", about: "ready after a successful init; empty body", frames: [frame('{"type":"ready"}')] });
   add({ name: "init-error", from: "instance", about: "initError with its JSON error body", frames: [frame('{"type":"initError"}', initErrorBody)] });
-  add({ name: "result-compact", from: "instance", about: "result in the compact reply form both bootstraps write", frames: [frame(`{"type":"result","id":"${REQUEST_ID}"}`, '{"statusCode":200,"body":"héllo"}', "reply")] });
-  add({ name: "error-compact", from: "instance", about: "error in the compact reply form", frames: [frame('{"type":"error","id":"req.1:a_b-c"}', functionError, "reply")] });
+  add({
+    name: "result-compact",
+    from: "instance",
+    about: "result in the compact reply form both bootstraps write",
+    frames: [frame(`{"type":"result","id":"${REQUEST_ID}"}`, '{"statusCode":200,"body":"héllo"}', "reply")],
+  });
+  add({
+    name: "error-compact",
+    from: "instance",
+    about: "error in the compact reply form",
+    frames: [frame('{"type":"error","id":"req.1:a_b-c"}', functionError, "reply")],
+  });
   add({ name: "result-empty-body", from: "instance", about: "compact result header, empty body", frames: [frame('{"type":"result","id":""}', "", "reply")] });
   add({
     name: "result-escaped-id",
@@ -190,13 +230,27 @@ export function buildFrameFixtures(): Built {
     about: "result whose id needs escapes and non-ASCII: not the compact form, read through JSON.parse",
     frames: [frame('{"type":"result","id":"a\\"b\\\\ é"}', "null")],
   });
-  add({ name: "result-spaced", from: "instance", about: "result header with spaces and an extra field: read through JSON.parse", frames: [frame('{"type": "result", "id": "r1", "extra": 1}', "[]")] });
-  add({ name: "result-large-body", from: "instance", about: "a 70 KB body (opaque bytes: no codec parses bodies), over the 64 KB limit above which encoders write the body apart", frames: [frame('{"type":"result","id":"big"}', "0123456789abcdef", "reply", 4480)] });
+  add({
+    name: "result-spaced",
+    from: "instance",
+    about: "result header with spaces and an extra field: read through JSON.parse",
+    frames: [frame('{"type": "result", "id": "r1", "extra": 1}', "[]")],
+  });
+  add({
+    name: "result-large-body",
+    from: "instance",
+    about: "a 70 KB body (opaque bytes: no codec parses bodies), over the 64 KB limit above which encoders write the body apart",
+    frames: [frame('{"type":"result","id":"big"}', "0123456789abcdef", "reply", 4480)],
+  });
   add({
     name: "batch-replies",
     from: "instance",
     about: "result, error and result in one write, as a bootstrap flushes the replies of one tick",
-    frames: [frame('{"type":"result","id":"r1"}', '{"n":1}', "reply"), frame('{"type":"error","id":"r2"}', functionError, "reply"), frame('{"type":"result","id":"r3"}', "null", "reply")],
+    frames: [
+      frame('{"type":"result","id":"r1"}', '{"n":1}', "reply"),
+      frame('{"type":"error","id":"r2"}', functionError, "reply"),
+      frame('{"type":"result","id":"r3"}', "null", "reply"),
+    ],
   });
   add({
     name: "split-reads",
@@ -208,7 +262,12 @@ export function buildFrameFixtures(): Built {
 
   // ---- the docker code loader (same frames, its own messages)
   add({ name: "loader-hello", from: "loader", about: "the code loader's hello", frames: [frame('{"type":"hello","root":"/code"}')] });
-  add({ name: "loader-write-binary", from: "runner", about: "a code-loader write whose body is every byte value 0-255", frames: [frame('{"type":"write","path":"v/.tmp-1/blob.bin","mode":420,"append":true,"id":2}', allBytes)] });
+  add({
+    name: "loader-write-binary",
+    from: "runner",
+    about: "a code-loader write whose body is every byte value 0-255",
+    frames: [frame('{"type":"write","path":"v/.tmp-1/blob.bin","mode":420,"append":true,"id":2}', allBytes)],
+  });
   add({
     name: "loader-replies",
     from: "loader",
@@ -220,7 +279,13 @@ export function buildFrameFixtures(): Built {
   const oversizeHeader = '{"type":"result","id":"big"}';
   const oversizeTotal = FRAME_PREFIX_BYTES + Buffer.byteLength(oversizeHeader) + MAX;
   add(
-    { name: "oversize", from: "instance", about: "a prefix announcing a 64 MiB body: refused from the prefix alone, before buffering it", frames: [], error: tooLarge(oversizeTotal) },
+    {
+      name: "oversize",
+      from: "instance",
+      about: "a prefix announcing a 64 MiB body: refused from the prefix alone, before buffering it",
+      frames: [],
+      error: tooLarge(oversizeTotal),
+    },
     announced(oversizeHeader, oversizeTotal),
   );
   add(
@@ -228,10 +293,17 @@ export function buildFrameFixtures(): Built {
     announced('{"type":"invoke"}', MAX + 1),
   );
   const ready = frame('{"type":"ready"}');
-  const afterTotal = FRAME_PREFIX_BYTES + Buffer.byteLength(oversizeHeader) + MAX;
+  // Both lengths at their u32 maximum: the total (8 + 2 × 4294967295) must not wrap around.
+  const maxPrefix = Buffer.alloc(FRAME_PREFIX_BYTES, 0xff);
   add(
-    { name: "oversize-after-frame", from: "instance", about: "a valid frame, then an oversized one in the same read: the first is emitted, then the refusal", frames: [ready], error: tooLarge(afterTotal) },
-    Buffer.concat([bytesOf(ready), announced(oversizeHeader, afterTotal)]),
+    {
+      name: "oversize-after-frame",
+      from: "instance",
+      about: "a valid frame, then a prefix with both lengths at the u32 maximum in the same read: the frame is emitted, then the refusal",
+      frames: [ready],
+      error: tooLarge(FRAME_PREFIX_BYTES + 2 * 0xffffffff),
+    },
+    Buffer.concat([bytesOf(ready), maxPrefix]),
   );
   for (const [name, text, error, about] of [
     ["header-not-json", "{x:", BAD_JSON, "a header that is not JSON"],
@@ -239,18 +311,25 @@ export function buildFrameFixtures(): Built {
     ["header-type-not-string", '{"type":7}', NO_TYPE, "a header whose type is not a string"],
     ["header-array", '["type"]', NO_TYPE, "a header that is a JSON array"],
     ["header-null", "null", NO_TYPE, "a header that is JSON null"],
-    ["reply-header-unterminated", '{"type":"result","id":"r1"', BAD_JSON, "a reply-looking header that is not valid JSON still fails"],
+    ["reply-header-unterminated", '{"type":"result","id":"r1"', BAD_JSON, "a reply-looking header that is not valid JSON is refused too"],
   ] as const) {
     add({ name, from: "instance", about, frames: [], error }, encodeFrame(text, "{}"));
   }
   const truncatedNext = encodeFrame('{"type":"result","id":"t2"}', '{"cut":"here"}');
   add(
-    { name: "truncated", from: "instance", about: "a frame, then the first part of another: a decoder emits the first and waits for the rest", frames: [ready], incomplete: true },
+    {
+      name: "truncated",
+      from: "instance",
+      about: "a frame, then the first part of another: a decoder emits the first and waits for the rest",
+      frames: [ready],
+      incomplete: true,
+    },
     Buffer.concat([bytesOf(ready), truncatedNext.subarray(0, truncatedNext.length - 5)]),
   );
 
   const manifest: GoldenManifest = {
-    about: "Golden frames of the fast channel (runtimes/PROTOCOL.md). Generated by runtimes/frame-fixtures.ts from protocol/frame.ts; do not edit by hand.",
+    about:
+      "Golden frames of the fast channel (runtimes/PROTOCOL.md). Generated by runtimes/frame-fixtures.ts from protocol/frame.ts; do not edit by hand.",
     maxFrameBytes: MAX,
     prefixBytes: FRAME_PREFIX_BYTES,
     cases,

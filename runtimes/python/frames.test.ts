@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const SCRIPT = fileURLToPath(new URL("./test_frames.py", import.meta.url));
 const IS_CI = process.env.CI === "true" || process.env.CI === "1";
-const python = process.env.HOTSWAP_PYTHON ?? "python3";
+const python = "python3";
 const probe = spawnSync(python, ["--version"], { encoding: "utf8" });
 const missing = probe.error || probe.status !== 0 ? `${python} is not available (${probe.error?.message ?? probe.stderr.trim()}); install python3` : undefined;
 if (missing && IS_CI) throw new Error(`CI=true: ${missing}`);
