@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { functionSpec } from "../support/function-spec.ts";
 import { it, SkipError } from "../support/platform.ts";
 import { alive, eventually, fleetSkipReason, startCluster, type Cluster, type RunnerProc } from "./support/cluster.ts";
 import { deployWhoami, instancesOf, invoke, total, type Invocation } from "./support/functions.ts";
@@ -138,7 +139,7 @@ describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
     assert.equal(placed.size, 3);
     // Fencing: a command carrying an older leader token than the runner has seen changes nothing.
     const sha = (await cp.api("GET", "/api/v1/functions/prov/versions/1")).json.codeSha256;
-    const spec = { functionName: "prov", version: 1, runtime: "nodejs20", handler: "index.handler", memorySize: 256, timeout: 30, environment: {}, codeSha256: sha, protocol: "fast", instanceConcurrency: 1 };
+    const spec = functionSpec({ functionName: "prov", memorySize: 256, timeout: 30, codeSha256: sha });
     const stale = await fetch(`${cl.runners[1].url}/v1/provision`, {
       method: "POST",
       headers: { [HEADER_CLUSTER_SECRET]: cl.secret, "content-type": "application/json" },
