@@ -81,7 +81,8 @@ describe("capacity settings (embedded platform)", { timeout: 120_000 }, () => {
     assert.equal(v.status, 201, v.text);
     const invoke = (event: unknown) => p.api("POST", "/api/v1/functions/one-at-a-time/invoke", JSON.stringify(event), { "content-type": "application/json" });
     const slow = invoke({ sleepMs: 1000 });
-    await new Promise((r) => setTimeout(r, 300));
+    // In flight on the runner means past the gate, which counts it: the next one is over the cap.
+    await waitFor("the slow invocation in flight", async () => (await p.api("GET", "/api/v1/runners")).json.runners[0].load.inflight === 1, { intervalMs: 10 });
     const throttled = await invoke({});
     assert.equal(throttled.status, 429, throttled.text);
     assert.equal(throttled.json.error.code, "TooManyRequests");
