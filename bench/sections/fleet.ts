@@ -17,6 +17,7 @@ import type { BenchContext, BenchTable } from "../section.ts";
 import { BODY, ROOT, THROUGHPUT_HEAD, apiClient, percentile, sequentialLatency, startProcess, throughputRow, type Proc } from "../support.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { HEADER_CLUSTER_SECRET } from "../../protocol/fleet.ts";
+import { waitFor } from "../../tests/support/wait-for.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 import pkg from "../../package.json" with { type: "json" };
 
@@ -111,7 +112,7 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
 async function coldStarts(f: FleetBench, runner: { url: string }, name: string, zip: Buffer, n: number, start: "fresh" | "stem"): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (start === "stem") await until(async () => ((await f.runnerStatus(runner)).stems.nodejs20 ?? 0) >= 1, 60_000);
+    if (start === "stem") await waitFor("a nodejs20 stem on the runner", async () => ((await f.runnerStatus(runner)).stems.nodejs20 ?? 0) >= 1, { timeoutMs: 60_000 });
     const { version } = await f.api("POST", `/api/v1/functions/${name}/versions`, zip, "application/zip");
     const t0 = performance.now();
     const res = await fetch(`${f.url}/api/v1/functions/${name}/invoke?qualifier=${version}`, { method: "POST", headers: f.auth, body: BODY });
@@ -146,7 +147,7 @@ async function startFleet(): Promise<FleetBench> {
         { ...common, RUNNER_ID: id, RUNNER_LISTEN: "127.0.0.1:0", HOTSWAP_DATA_DIR: join(dataDir, id), HOTSWAP_CODE_DIR: join(dataDir, "code"), ...env },
         /is serving on (http:\/\/\S+)/,
       );
-      await until(async () => ((await api("GET", "/api/v1/runners")).runners as Array<{ id: string; status: string }>).some((r) => r.id === id && r.status === "ready"), 15_000);
+      await waitFor(`runner ${id} to be ready`, async () => ((await api("GET", "/api/v1/runners")).runners as Array<{ id: string; status: string }>).some((r) => r.id === id && r.status === "ready"), { timeoutMs: 15_000 });
       return Object.assign(proc, { url: proc.match[1]! });
     },
     async stopRunner(r) {
@@ -160,14 +161,6 @@ async function startFleet(): Promise<FleetBench> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function until(fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function reachable(url: string): Promise<boolean> {

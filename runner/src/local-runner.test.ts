@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FunctionSpec, InvokeOutcome } from "../../protocol/invoke.ts";
 import { FsCodeStore } from "../../shared/code-store/fs-code-store.ts";
+import { functionSpec } from "../../tests/support/function-spec.ts";
+import { waitFor } from "../../tests/support/wait-for.ts";
 import { zipFixture } from "../../tests/support/zip.ts";
 import { ProcessBackend } from "./backends/process/process-backend.ts";
 import { CodeCache, removeTree } from "./code-cache/code-cache.ts";
@@ -53,19 +55,7 @@ async function harness(t: { after(fn: () => Promise<void>): void }, over: Partia
     runner,
     async deploy(fixture, specOver = {}) {
       const { sha256 } = await store.put(zipFixture(fixture));
-      return {
-        functionName: fixture,
-        version: ++versions,
-        runtime: "nodejs20",
-        handler: "index.handler",
-        memorySize: 128,
-        timeout: 10,
-        environment: {},
-        codeSha256: sha256,
-        protocol: "fast",
-        instanceConcurrency: 1,
-        ...specOver,
-      };
+      return functionSpec({ functionName: fixture, version: ++versions, timeout: 10, codeSha256: sha256, ...specOver });
     },
     async invoke(spec, event) {
       const o = await runner.invoke({ spec, requestId: `req-${++n}`, payload: Buffer.from(JSON.stringify(event)) });
@@ -213,8 +203,7 @@ test("stops idle instances after idleTimeoutMs", async (t) => {
   const spec = await h.deploy("node-concurrent");
   const { pid } = body(await h.invoke(spec, { ms: 1 }));
   assert.equal(h.runner.status().instances, 1);
-  const until = Date.now() + 5000;
-  while (isRunning(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(`idle instance ${pid} to be stopped`, () => !isRunning(pid), { intervalMs: 50 });
   assert.equal(isRunning(pid), false);
   assert.equal(h.runner.status().instances, 0);
   const again = await h.invoke(spec, { ms: 1 });

@@ -18,24 +18,24 @@ import { fixtureDir, fixtureSpec } from "../../runner/src/backends/backend.contr
 import { HEAP_OOM } from "../../runner/src/backends/common/node-heap.ts";
 import { DockerBackend, type DockerInstance } from "../../runner/src/backends/docker/index.ts";
 import { LocalRunner } from "../../runner/src/local-runner.ts";
+import { waitFor } from "../support/wait-for.ts";
 import { docker, dockerSkipReason, testBackend, testRunnerId } from "./support.ts";
 
 const PROBE = fileURLToPath(new URL("./fixtures/probe/", import.meta.url));
 const skip = await dockerSkipReason();
 
-/** Resolves when the container no longer exists. */
+/** Resolves when the container no longer exists; an error other than 404 from Docker fails at once. */
 async function removed(id: string, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
+  const gone = async () => {
     try {
       await docker.getContainer(id).inspect();
+      return false;
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return;
+      if ((err as { statusCode?: number }).statusCode === 404) return true;
       throw err;
     }
-    if (Date.now() > until) assert.fail(`container ${id.slice(0, 12)} still exists after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  };
+  await waitFor(`container ${id.slice(0, 12)} to be removed`, gone, { timeoutMs: ms, intervalMs: 100, retryErrors: false });
 }
 
 /** The first `event` Docker reports for a container, from the events stream. */
@@ -117,10 +117,7 @@ describe("docker faults", { skip }, () => {
       try {
         const pending = invoke(spec, event);
         // The instance starts inside invoke(); catch its container id as soon as it exists.
-        for (let i = 0; i < 300 && !id; i++) {
-          id = liveContainer(spec)?.container.id;
-          if (!id) await new Promise((r) => setTimeout(r, 20));
-        }
+        id = await waitFor("the invocation's container", () => liveContainer(spec)?.container.id, { timeoutMs: 6000 });
         const inst = liveContainer(spec)!;
         const out = await pending;
         assert.equal(out.kind, "platform-error", JSON.stringify(out));

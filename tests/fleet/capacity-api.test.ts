@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { startPlatform, type TestPlatform } from "../support/platform.ts";
+import { waitFor } from "../support/wait-for.ts";
 import { zipDir } from "../support/zip.ts";
 import { loadConfig } from "../../platform/src/config.ts";
 import { createLogger } from "../../shared/logger.ts";
@@ -80,7 +81,8 @@ describe("capacity settings (embedded platform)", { timeout: 120_000 }, () => {
     assert.equal(v.status, 201, v.text);
     const invoke = (event: unknown) => p.api("POST", "/api/v1/functions/one-at-a-time/invoke", JSON.stringify(event), { "content-type": "application/json" });
     const slow = invoke({ sleepMs: 1000 });
-    await new Promise((r) => setTimeout(r, 300));
+    // In flight on the runner means past the gate, which counts it: the next one is over the cap.
+    await waitFor("the slow invocation in flight", async () => (await p.api("GET", "/api/v1/runners")).json.runners[0].load.inflight === 1, { intervalMs: 10 });
     const throttled = await invoke({});
     assert.equal(throttled.status, 429, throttled.text);
     assert.equal(throttled.json.error.code, "TooManyRequests");
@@ -95,12 +97,11 @@ describe("capacity settings (embedded platform)", { timeout: 120_000 }, () => {
       const r = (await p.api("GET", "/api/v1/runners")).json.runners[0];
       return r.warm.find((w: { function: string }) => w.function === "prov-embedded") as { instances: number; held: number } | undefined;
     };
-    const deadline = Date.now() + 10_000;
-    let w = await held();
-    while (!(w && w.instances === 2 && w.held === 2) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      w = await held();
-    }
+    const w = await waitFor("2 provisioned instances held on the embedded runner", held, {
+      until: (w) => w?.instances === 2 && w.held === 2,
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     assert.deepEqual({ instances: w?.instances, held: w?.held }, { instances: 2, held: 2 });
     const r = await p.api("POST", "/api/v1/functions/prov-embedded/invoke", "{}", { "content-type": "application/json" });
     assert.equal(r.headers.get("x-hotswap-cold-start"), "false");

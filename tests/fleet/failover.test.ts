@@ -7,8 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
+import { functionSpec } from "../support/function-spec.ts";
 import { it, SkipError } from "../support/platform.ts";
+import { waitFor, WaitForTimeoutError } from "../support/wait-for.ts";
 import { alive, eventually, fleetSkipReason, startCluster, type Cluster, type RunnerProc } from "./support/cluster.ts";
 import { deployWhoami, instancesOf, invoke, total, type Invocation } from "./support/functions.ts";
 import { HEADER_CLUSTER_SECRET } from "../../protocol/fleet.ts";
@@ -64,16 +65,16 @@ describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
       for (const r of results) if (runnerOf(r) === victim) victimInstances.add(r.body.pid);
       victim.child.kill("SIGKILL");
       killedAt = Date.now();
-      const watch = (async () => {
-        while (goneAfterMs === undefined && Date.now() - killedAt < 10_000) {
-          const entry = (await listed(victim.id)) as { lastHeartbeatAt?: string } | undefined;
-          if (entry === undefined) goneAfterMs = Date.now() - killedAt;
-          else {
-            lastBeatAt = Date.parse(entry.lastHeartbeatAt!);
-            await sleep(50);
-          }
-        }
-      })();
+      // Every 50 ms: note the victim's last heartbeat until it leaves the list. Still listed after
+      // 10 s leaves goneAfterMs unset, which is asserted below with the other figures.
+      const watch = waitFor(`runner ${victim.id} to leave /api/v1/runners`, async () => {
+        const entry = (await listed(victim.id)) as { lastHeartbeatAt?: string } | undefined;
+        if (entry === undefined) goneAfterMs = Date.now() - killedAt;
+        else lastBeatAt = Date.parse(entry.lastHeartbeatAt!);
+        return entry === undefined;
+      }, { timeoutMs: 10_000, intervalMs: 50, retryErrors: false }).catch((err: unknown) => {
+        if (!(err instanceof WaitForTimeoutError)) throw err;
+      });
       await load;
       await watch;
 
@@ -138,7 +139,7 @@ describe("runner fleet: failures and drain", { timeout: 300_000 }, () => {
     assert.equal(placed.size, 3);
     // Fencing: a command carrying an older leader token than the runner has seen changes nothing.
     const sha = (await cp.api("GET", "/api/v1/functions/prov/versions/1")).json.codeSha256;
-    const spec = { functionName: "prov", version: 1, runtime: "nodejs20", handler: "index.handler", memorySize: 256, timeout: 30, environment: {}, codeSha256: sha, protocol: "fast", instanceConcurrency: 1 };
+    const spec = functionSpec({ functionName: "prov", memorySize: 256, timeout: 30, codeSha256: sha });
     const stale = await fetch(`${cl.runners[1].url}/v1/provision`, {
       method: "POST",
       headers: { [HEADER_CLUSTER_SECRET]: cl.secret, "content-type": "application/json" },

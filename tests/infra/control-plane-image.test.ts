@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
+import { waitFor } from "../support/wait-for.ts";
 import { REPO_ROOT } from "./support/infra.ts";
 
 const IS_CI = process.env.CI === "true" || process.env.CI === "1";
@@ -40,22 +41,12 @@ async function skipReason(): Promise<string | undefined> {
 
 const skip = await skipReason();
 
-/** Poll until `check` returns a value or the deadline passes; bounded, for a server that is starting. */
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  // fetch's sockets may be unref'd while connecting through docker-proxy; hold the event loop open.
-  const keepAlive = setInterval(() => {}, 1000);
-  try {
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  } finally {
-    clearInterval(keepAlive);
-  }
-}
+/**
+ * Poll a starting server every 500 ms; an error from `check` (the container exited) fails at once.
+ * waitFor holds the event loop open meanwhile: fetch's sockets may be unref'd while connecting
+ * through docker-proxy.
+ */
+const POLL = { timeoutMs: 150_000, intervalMs: 500, retryErrors: false };
 
 async function containerState(): Promise<{ running: boolean; health?: string; logs: () => Promise<string> }> {
   const { stdout } = await docker(["inspect", "--format", "{{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", CONTAINER]);
@@ -115,7 +106,7 @@ test("the image is built from the offline base and declares a non-root user and 
 });
 
 test("docker run serves GET /health with 200 on the loopback port", { skip, timeout: 180_000 }, async () => {
-  const status = await eventually("GET /health to answer 200", 150_000, async () => {
+  const status = await waitFor("GET /health to answer 200", async () => {
     const state = await containerState();
     if (!state.running) throw new Error(`the container exited before /health answered:\n${await state.logs()}`);
     try {
@@ -124,16 +115,16 @@ test("docker run serves GET /health with 200 on the loopback port", { skip, time
     } catch {
       return undefined; // not listening yet
     }
-  });
+  }, POLL);
   assert.equal(status, 200);
 });
 
 test("Docker's HEALTHCHECK turns healthy", { skip, timeout: 180_000 }, async () => {
-  const health = await eventually("the HEALTHCHECK to pass", 150_000, async () => {
+  const health = await waitFor("the HEALTHCHECK to pass", async () => {
     const state = await containerState();
     if (!state.running) throw new Error(`the container exited:\n${await state.logs()}`);
     return state.health === "healthy" ? state.health : undefined;
-  });
+  }, POLL);
   assert.equal(health, "healthy");
 });
 

@@ -14,6 +14,7 @@ import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { TEST_REDIS_URL, createTestDatabase, serviceSkipReason, TEST_DATABASE_URL } from "../support/services.ts";
 import { apiClient, type TestPlatform } from "../support/platform.ts";
 import { spawnServer } from "../support/cli.ts";
+import { waitFor } from "../support/wait-for.ts";
 import { CODE, createLiveFunction, finished, startDeployment, startLoad, waitForDeployment } from "./support.ts";
 
 
@@ -28,13 +29,14 @@ interface ControlPlane {
 
 async function startControlPlane(env: Record<string, string>): Promise<ControlPlane> {
   const { child, output, exited } = spawnServer(env);
-  const until = Date.now() + 30_000;
-  for (;;) {
+  const serving = () => {
     const m = /serving on (http:\/\/\S+)/.exec(output());
-    if (m) return { child, url: m[1]!, readyAt: Date.now(), output, exited };
-    if (child.exitCode !== null || Date.now() > until) throw new Error(`control plane did not start:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+    if (!m && child.exitCode !== null) throw new Error(`control plane did not start:\n${output()}`);
+    return m;
+  };
+  // An exit ends the wait at once; at the deadline the error carries everything it printed.
+  const m = await waitFor("the control plane to print its URL", serving, { timeoutMs: 30_000, intervalMs: 25, retryErrors: false, show: () => `its output:\n${output()}` });
+  return { child, url: m[1]!, readyAt: Date.now(), output, exited };
 }
 
 /** The TestPlatform helpers' view of a control-plane process. */

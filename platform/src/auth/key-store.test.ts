@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { hashSecret, parseApiKey, verifySecret } from "./api-key.ts";
 import { runApiKeyStoreContract } from "./key-store.contract.ts";
 import { ADMIN_ROLE, ensureAdminKey, KeyResolver, newApiKeyRecord, type ApiKeyRecord, type ApiKeyStore } from "./key-store.ts";
-import { MemoryApiKeyStore } from "./memory-key-store.ts";
+import { MemoryApiKeyStore } from "../../../tests/support/memory-key-store.ts";
 import { SecretBox } from "./secret-box.ts";
 
 const SECRET = "Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Z";

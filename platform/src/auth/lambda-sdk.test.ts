@@ -14,7 +14,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isApiError } from "../../../protocol/errors.ts";
 import { generateApiKey } from "./api-key.ts";
 import { KeyResolver, newApiKeyRecord } from "./key-store.ts";
-import { MemoryApiKeyStore } from "./memory-key-store.ts";
+import { MemoryApiKeyStore } from "../../../tests/support/memory-key-store.ts";
 import { authenticate, bearerAuthenticator, sigV4Authenticator, type AuthEnv } from "./middleware.ts";
 import { SecretBox } from "./secret-box.ts";
 

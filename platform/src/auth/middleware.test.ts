@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isApiError } from "../../../protocol/errors.ts";
 import { KeyResolver, newApiKeyRecord } from "./key-store.ts";
-import { MemoryApiKeyStore } from "./memory-key-store.ts";
+import { MemoryApiKeyStore } from "../../../tests/support/memory-key-store.ts";
 import {
   authenticate,
   bearerAuthenticator,

@@ -1,6 +1,7 @@
 /**
  * Shared pieces of the database contract suite (database.contract.ts, database-ops.contract.ts)
- * and the adapter test files: the context type, unique names, and migration bookkeeping reads.
+ * and the adapter test files: the context type, unique names, function and version inputs, and
+ * migration bookkeeping reads.
  */
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -8,7 +9,7 @@ import { join } from "node:path";
 import { count } from "drizzle-orm";
 import { pgSchema, serial } from "drizzle-orm/pg-core";
 import { MIGRATIONS_FOLDER, type Database } from "./database.ts";
-import type { CreateFunctionInput, Repositories } from "./repositories/index.ts";
+import type { CreateFunctionInput, PublishInput, Repositories } from "./repositories/index.ts";
 
 export interface OpenedDatabase {
   database: Database;
@@ -29,6 +30,11 @@ export function uniqueName(prefix: string): string {
 
 export function functionInput(name: string, overrides: Partial<CreateFunctionInput> = {}): CreateFunctionInput {
   return { name, runtime: "nodejs20", handler: "index.handler", memorySize: 128, timeout: 3, ...overrides };
+}
+
+/** A code package to publish as a version: sha256 "aaa…", 1 byte, at "x"; the repository checks none of them. */
+export function publishInput(overrides: Partial<PublishInput> = {}): PublishInput {
+  return { codeSha256: "a".repeat(64), codeSize: 1, codeLocation: "x", ...overrides };
 }
 
 // drizzle's own bookkeeping table; declared here, outside schema.ts, so drizzle-kit never manages it.

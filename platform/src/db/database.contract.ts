@@ -11,7 +11,7 @@ import { DuplicateError } from "./errors.ts";
 import { createRepositories } from "./repositories/index.ts";
 import { functionAliases, functions, functionVersions } from "./schema.ts";
 import { runOperationsContract } from "./database-ops.contract.ts";
-import { functionInput, uniqueName, type ContractContext, type OpenedDatabase } from "./contract-support.ts";
+import { functionInput, publishInput, uniqueName, type ContractContext, type OpenedDatabase } from "./contract-support.ts";
 
 export type { OpenedDatabase } from "./contract-support.ts";
 
@@ -196,8 +196,8 @@ function describeFunctions(ctx: ContractContext): void {
     test("delete removes the function and cascades to its versions and aliases", async () => {
       const name = uniqueName("fn");
       const fn = await ctx.repos.functions.create(functionInput(name));
-      await ctx.repos.versions.publish(name, { codeSha256: "a".repeat(64), codeSize: 1, codeLocation: "file:///a" });
-      await ctx.repos.versions.publish(name, { codeSha256: "b".repeat(64), codeSize: 2, codeLocation: "file:///b" });
+      await ctx.repos.versions.publish(name, publishInput({ codeLocation: "file:///a" }));
+      await ctx.repos.versions.publish(name, publishInput({ codeSha256: "b".repeat(64), codeSize: 2, codeLocation: "file:///b" }));
       await ctx.repos.aliases.upsert(name, "live", { version: 1 });
       const countRows = async () => {
         const [v] = await ctx.database.db
@@ -222,10 +222,10 @@ function describeFunctions(ctx: ContractContext): void {
     test("a deleted name can be created again and starts at version 1", async () => {
       const name = uniqueName("fn");
       await ctx.repos.functions.create(functionInput(name));
-      await ctx.repos.versions.publish(name, { codeSha256: "a".repeat(64), codeSize: 1, codeLocation: "x" });
+      await ctx.repos.versions.publish(name, publishInput());
       await ctx.repos.functions.delete(name);
       await ctx.repos.functions.create(functionInput(name));
-      const v = await ctx.repos.versions.publish(name, { codeSha256: "b".repeat(64), codeSize: 1, codeLocation: "y" });
+      const v = await ctx.repos.versions.publish(name, publishInput({ codeSha256: "b".repeat(64), codeLocation: "y" }));
       assert.equal(v?.version, 1);
     });
   });
@@ -320,7 +320,7 @@ function describeAliases(ctx: ContractContext): void {
       const name = uniqueName("fn");
       await ctx.repos.functions.create(functionInput(name));
       for (let i = 0; i < 3; i++) {
-        await ctx.repos.versions.publish(name, { codeSha256: "c".repeat(64), codeSize: 1, codeLocation: "x" });
+        await ctx.repos.versions.publish(name, publishInput({ codeSha256: "c".repeat(64) }));
       }
       return name;
     };

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { count } from "drizzle-orm";
 import { openDatabase, type Database } from "./database.ts";
 import { runDatabaseContract } from "./database.contract.ts";
-import { functionInput, migrationCount, migrationsApplied, uniqueName } from "./contract-support.ts";
+import { functionInput, migrationCount, migrationsApplied, publishInput, uniqueName } from "./contract-support.ts";
 import { createRepositories } from "./repositories/index.ts";
 import { functions } from "./schema.ts";
 
@@ -38,7 +38,7 @@ describe("pglite file-backed directory", () => {
     assert.equal(database.kind, "pglite");
     const first = createRepositories(database.db);
     await first.functions.create(functionInput(name, { environment: { KEEP: "me" } }));
-    await first.versions.publish(name, { codeSha256: "a".repeat(64), codeSize: 1, codeLocation: "x" });
+    await first.versions.publish(name, publishInput());
     assert.equal(await migrationsApplied(database), await migrationCount());
     await database.close();
 

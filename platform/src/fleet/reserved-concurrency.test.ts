@@ -1,24 +1,18 @@
+/**
+ * ReservedConcurrencyGate: the per-function cap on concurrent invocations (429 beyond it), alone
+ * and across replicas that share a state store.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
+import { functionSpec } from "../../../tests/support/function-spec.ts";
 import { ReservedConcurrencyGate } from "./reserved-concurrency.ts";
 
-const spec = (reservedConcurrency?: number): FunctionSpec => ({
-  functionName: "capped",
-  version: 1,
-  runtime: "nodejs20",
-  handler: "index.handler",
-  memorySize: 128,
-  timeout: 3,
-  environment: {},
-  codeSha256: "c".repeat(64),
-  protocol: "fast",
-  instanceConcurrency: 1,
-  ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }),
-});
+const spec = (reservedConcurrency?: number): FunctionSpec =>
+  functionSpec({ functionName: "capped", codeSha256: "c".repeat(64), ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }) });
 
 /** A runner whose invocations finish when release() is called. */
 function heldRunner() {

@@ -11,7 +11,8 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import type { RuntimeAvailability } from "../../../protocol/runner.ts";
-import { RUNTIME_IDS, type RuntimeId, type RuntimeProtocol } from "../../../protocol/runtimes.ts";
+import { defaultProtocol, RUNTIME_IDS, type RuntimeId, type RuntimeProtocol } from "../../../protocol/runtimes.ts";
+import { functionSpec } from "../../../tests/support/function-spec.ts";
 import { InitError, type ExecutionBackend, type Instance, type InstanceResult } from "./backend.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../../tests/fixtures/functions/", import.meta.url));
@@ -26,20 +27,20 @@ export function fixtureDir(name: string): string {
   return FIXTURES + name;
 }
 
+/**
+ * A spec for one of the fixture functions in tests/fixtures/functions, with the handler its files
+ * export for `runtime` (index.js, handler.py, function.sh) and the runtime's own protocol.
+ */
 export function fixtureSpec(fixture: string, runtime: RuntimeId, over: Partial<FunctionSpec> = {}): FunctionSpec {
-  return {
+  return functionSpec({
     functionName: fixture,
-    version: 1,
     runtime,
     handler: runtime.startsWith("python") ? "handler.handler" : runtime === "provided" ? "function.handler" : "index.handler",
-    memorySize: 128,
-    timeout: 3,
     environment: { FOO: "bar" },
     codeSha256: "0".repeat(64),
-    protocol: runtime === "provided" ? "runtime-api" : "fast",
-    instanceConcurrency: 1,
+    protocol: defaultProtocol(runtime),
     ...over,
-  };
+  });
 }
 
 /** Read through a function so TypeScript does not keep a narrowing from before specialise(). */

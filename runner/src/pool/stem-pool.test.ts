@@ -12,19 +12,12 @@ import { BackendUnavailableError } from "../backends/backend.ts";
 import { fixtureDir, fixtureSpec } from "../backends/backend.contract.ts";
 import { ProcessBackend } from "../backends/process/process-backend.ts";
 import { FakeBackend, type FakeInstance } from "../../../tests/support/fake-backend.ts";
+import { waitFor } from "../../../tests/support/wait-for.ts";
 import { StemPool } from "./stem-pool.ts";
 import { VersionPool } from "./version-pool.ts";
 
 function spec(over: Partial<FunctionSpec> = {}): FunctionSpec {
   return { ...fixtureSpec("node-cjs", "nodejs20"), memorySize: 256, ...over };
-}
-
-async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 test("fills every available fast runtime to the pool size and starts stems without a spec", async () => {
@@ -63,7 +56,7 @@ test("a stem that dies while waiting is dropped and replaced", async () => {
   const first = backend.instances[0] as FakeInstance;
   first.kill("killed");
   await first.exited;
-  await waitFor(() => backend.startCalls === 2 && stems.stats()[0].ready === 1, "a replacement stem");
+  await waitFor("a replacement stem", () => backend.startCalls === 2 && stems.stats()[0].ready === 1, { intervalMs: 5 });
   const taken = stems.take(spec());
   assert.notEqual(taken, first);
   assert.ok(taken?.alive);

@@ -7,23 +7,12 @@ import assert from "node:assert/strict";
 import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
 import { BackendUnavailableError, InitError } from "../backends/backend.ts";
 import { FakeBackend, FakeInstance, type FakeCommand, type FakeBackendOptions } from "../../../tests/support/fake-backend.ts";
+import { functionSpec } from "../../../tests/support/function-spec.ts";
+import { waitFor } from "../../../tests/support/wait-for.ts";
 import { VersionPool, type VersionPoolOptions } from "./version-pool.ts";
 
-function spec(over: Partial<FunctionSpec> = {}): FunctionSpec {
-  return {
-    functionName: "echo",
-    version: 1,
-    runtime: "nodejs20",
-    handler: "index.handler",
-    memorySize: 128,
-    timeout: 3,
-    environment: {},
-    codeSha256: "a".repeat(64),
-    protocol: "fast",
-    instanceConcurrency: 1,
-    ...over,
-  };
-}
+/** The fake backend acts within milliseconds: poll tightly, and fail fast if it never does. */
+const POLL = { timeoutMs: 2000, intervalMs: 2 };
 
 function setup(
   specOver: Partial<FunctionSpec> = {},
@@ -31,7 +20,7 @@ function setup(
   backendOpts: FakeBackendOptions = {},
 ) {
   const backend = new FakeBackend(backendOpts);
-  const s = spec(specOver);
+  const s = functionSpec(specOver);
   const pool = new VersionPool({
     spec: s,
     backend,
@@ -76,7 +65,7 @@ test("reuses a warm instance: first invocation is a fresh cold start, the next o
 test("starts one instance per request for a burst with concurrency 1, in parallel", async () => {
   const { backend, pool, invoke } = setup({}, {}, { startDelayMs: 30 });
   const pending = [1, 2, 3, 4, 5].map(() => invoke({ hold: true }));
-  await waitFor(() => pool.stats().inflight === 5);
+  await waitFor("5 invocations in flight", () => pool.stats().inflight === 5, POLL);
   assert.equal(backend.startCalls, 5);
   assert.equal(backend.maxConcurrentStarts, 5, "the starts ran in parallel");
   backend.openGate();
@@ -99,10 +88,10 @@ test("a burst beyond the cap starts only cap instances and queues the rest, whic
 test("with instanceConcurrency > 1, invocations are packed onto one instance before another starts", async () => {
   const { backend, pool, invoke } = setup({ instanceConcurrency: 4 }, {}, { startDelayMs: 10 });
   const four = [1, 2, 3, 4].map(() => invoke({ hold: true }));
-  await waitFor(() => backend.live()[0]?.inflight === 4);
+  await waitFor("4 invocations on the first instance", () => backend.live()[0]?.inflight === 4, POLL);
   assert.equal(backend.startCalls, 1, "queued work waits for the starting instance");
   const fifth = invoke({ hold: true });
-  await waitFor(() => backend.startCalls === 2 && backend.live()[1]?.inflight === 1);
+  await waitFor("a second instance running the fifth invocation", () => backend.startCalls === 2 && backend.live()[1]?.inflight === 1, POLL);
   backend.openGate();
   const outcomes = await Promise.all([...four, fifth]);
   assert.equal(new Set(outcomes.slice(0, 4).map((o) => ok(o).instance)).size, 1);
@@ -116,7 +105,7 @@ test("specialises a stem from the StemSource when it has one, and starts fresh w
   const stems = [stem];
   const { backend, pool, invoke, spec: s } = setup({}, { stems: { take: () => stems.pop() } });
   const held = [invoke({ hold: true }), invoke({ hold: true })];
-  await waitFor(() => pool.stats().inflight === 2);
+  await waitFor("2 invocations in flight", () => pool.stats().inflight === 2, POLL);
   stemBackend.openGate();
   backend.openGate();
   const [a, b] = await Promise.all(held);
@@ -131,7 +120,7 @@ test("specialises a stem from the StemSource when it has one, and starts fresh w
 test("returns TooManyRequests when the queue at the instance cap is full", async () => {
   const { backend, pool, invoke } = setup({ maxInstances: 1 }, { queueSize: 2 });
   const running = invoke({ hold: true });
-  await waitFor(() => pool.stats().inflight === 1);
+  await waitFor("1 invocation in flight", () => pool.stats().inflight === 1, POLL);
   const queued = [invoke(), invoke()];
   const rejected = await invoke();
   const msg = failed(rejected, "TooManyRequests");
@@ -148,7 +137,7 @@ test("returns TooManyRequests when the queue at the instance cap is full", async
 test("returns TooManyRequests when no instance frees up within the queue wait time", async () => {
   const { backend, pool, invoke } = setup({ maxInstances: 1 }, { queueTimeoutMs: 40 });
   const running = invoke({ hold: true });
-  await waitFor(() => backend.live()[0]?.inflight === 1);
+  await waitFor("1 invocation on the instance", () => backend.live()[0]?.inflight === 1, POLL);
   const t0 = Date.now();
   const msg = failed(await invoke(), "TooManyRequests");
   assert.ok(Date.now() - t0 >= 35);
@@ -185,7 +174,7 @@ test("kills the instance when an invocation times out, returns TimeoutError, and
 test("an invocation sharing an instance with one that timed out gets InstanceCrashed, not TimeoutError", async () => {
   const { backend, pool, invoke } = setup({ timeout: 0.08, instanceConcurrency: 2 });
   const expiring = invoke({ hold: true });
-  await waitFor(() => pool.stats().inflight === 1);
+  await waitFor("1 invocation in flight", () => pool.stats().inflight === 1, POLL);
   await new Promise((r) => setTimeout(r, 30)); // stagger the deadlines: which one expires first is under test
   const bystander = invoke({ hold: true });
   assert.match(failed(await expiring, "TimeoutError"), /timed out after 0.08 seconds/);
@@ -208,7 +197,7 @@ test("removes a crashed instance at once and replaces it on the next invocation"
 test("reports OutOfMemory when the instance dies of OOM, for every invocation it was running", async () => {
   const { backend, pool, invoke } = setup({ instanceConcurrency: 2 });
   const held = invoke({ hold: true });
-  await waitFor(() => backend.live()[0]?.inflight === 1);
+  await waitFor("1 invocation on the instance", () => backend.live()[0]?.inflight === 1, POLL);
   const oom = invoke({ oom: true });
   failed(await oom, "OutOfMemory");
   failed(await held, "OutOfMemory");
@@ -280,7 +269,7 @@ test("drain finishes in-flight and queued work, rejects new work, then stops eve
   const { backend, pool, invoke } = setup({ maxInstances: 1 });
   const running = invoke({ hold: true });
   const queued = invoke();
-  await waitFor(() => pool.stats().queued === 1 && pool.stats().inflight === 1);
+  await waitFor("1 invocation in flight and 1 queued", () => pool.stats().queued === 1 && pool.stats().inflight === 1, POLL);
   let drained = false;
   const draining = pool.drain().then(() => (drained = true));
   assert.match(failed(await invoke(), "ServiceUnavailable"), /runner is draining/);
@@ -296,7 +285,7 @@ test("drain finishes in-flight and queued work, rejects new work, then stops eve
 test("close kills running instances and answers queued invocations with ServiceUnavailable", async () => {
   const { backend, pool, invoke } = setup({ maxInstances: 1 });
   const running = invoke({ hold: true });
-  await waitFor(() => pool.stats().inflight === 1);
+  await waitFor("1 invocation in flight", () => pool.stats().inflight === 1, POLL);
   const queued = invoke();
   await pool.close();
   failed(await queued, "ServiceUnavailable");
@@ -312,12 +301,3 @@ test("close during a cold start kills the instance when it lands", async () => {
   assert.equal(backend.startCalls, 1);
   assert.equal(backend.live().length, 0);
 });
-
-/** Polls a condition on the event loop; bounded so a broken test fails instead of hanging. */
-async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}

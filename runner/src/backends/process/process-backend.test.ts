@@ -13,6 +13,7 @@ import { fixtureDir, fixtureSpec, runBackendContract } from "../backend.contract
 import { nodeHeapMb, ProcessBackend } from "./process-backend.ts";
 import type { ProcessInstance } from "./process-instance.ts";
 import { discoverRuntime } from "./runtime-discovery.ts";
+import { waitFor } from "../../../../tests/support/wait-for.ts";
 
 runBackendContract("process", async () => new ProcessBackend());
 
@@ -32,15 +33,12 @@ function groupMembers(pgid: number): number[] {
   return out;
 }
 
-/** Members of a process group once SIGKILL has been delivered (the kernel needs a moment to reap). */
-async function survivors(pgid: number): Promise<number[]> {
-  const until = Date.now() + 2000;
-  let left = groupMembers(pgid);
-  while (left.length > 0 && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 20));
-    left = groupMembers(pgid);
-  }
-  return left;
+/**
+ * Members of a process group once SIGKILL has been delivered: none, after the kernel's moment to
+ * reap them; the wait fails naming those still there after 2 s.
+ */
+function survivors(pgid: number): Promise<number[]> {
+  return waitFor(`process group ${pgid} to be empty`, () => groupMembers(pgid), { until: (left) => left.length === 0, timeoutMs: 2000 });
 }
 
 async function invokeJson(inst: Instance, event: unknown): Promise<any> {

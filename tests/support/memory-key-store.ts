@@ -2,7 +2,7 @@
  * In-memory `ApiKeyStore` for unit tests. Not an embedded adapter: the real store lives in
  * the database (PGlite when embedded), so keys survive restarts.
  */
-import type { ApiKeyRecord, ApiKeyStore } from "./key-store.ts";
+import type { ApiKeyRecord, ApiKeyStore } from "../../platform/src/auth/key-store.ts";
 
 export class MemoryApiKeyStore implements ApiKeyStore {
   readonly #records = new Map<string, ApiKeyRecord>();
