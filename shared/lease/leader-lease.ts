@@ -12,6 +12,7 @@
  *   expired locally, a renewal is refused (someone else took it), or the store stays unreachable
  *   past half the TTL, whichever comes first; it never waits for the store to tell it;
  * - released on stop, so another replica takes over at once instead of after the TTL.
+ * It renews on its own timer after start(), or on the caller's schedule through hold().
  */
 import type { Lease, StateStore } from "../state/state-store.ts";
 
@@ -101,7 +102,9 @@ export class LeaderLease {
 
   /**
    * Renew (or, as a standby, try to acquire) now; passes never overlap, a call during one joins it.
-   * Resolves once the pass is done; isLeader() then says the outcome.
+   * Resolves once the pass is done; isLeader() then says the outcome. A duty with a loop of its own
+   * (the rollout orchestrator's ticks) may call this on each tick instead of start(): the lease then
+   * lives exactly as long as the loop keeps running. Never rejects (errors go to onError).
    */
   hold(): Promise<void> {
     this.passing ??= this.pass().finally(() => (this.passing = undefined));

@@ -1,12 +1,13 @@
 /**
  * The rollout orchestrator: every control-plane replica runs one, and the one holding the
  * `rollouts` leader lease (shared/lease, `hs:<cluster>:rollouts:leader`) drives every active
- * deployment. The lease renews itself (or, on a standby, retries) every idle tick; the orchestrator
- * ticks every ~250 ms while leading: list the active deployments from the database and step each
- * one that is not already being stepped. Each deployment write carries the lease's fencing token.
- * Nothing about a deployment lives only in memory, so a new leader (after a crash, within the
- * lease TTL plus an idle tick) resumes each deployment where its persisted phase and step say it
- * is. The API wakes the leader through pub/sub for a prompt reaction.
+ * deployment. It ticks every ~250 ms: renew (or try to take) the lease, list the active
+ * deployments from the database, and step each one that is not already being stepped; every
+ * deployment write carries the lease's fencing token. The ticks drive the lease (it runs no timer
+ * of its own here), so a leader that stops ticking stops renewing. Nothing about a deployment lives
+ * only in memory, so a new leader (after a crash, within the lease TTL plus a tick) resumes each
+ * deployment where its persisted phase and step say it is. The API wakes the leader through
+ * pub/sub for a prompt reaction.
  */
 import type { Repositories } from "../db/index.ts";
 import { ACTIVE_DEPLOYMENT_STATUSES } from "../db/repositories/deployments.ts";
@@ -29,8 +30,8 @@ export interface OrchestratorOptions {
   /** Tick period while deployments are active. @default 250 */
   tickMs?: number;
   /**
-   * Tick period while none is: starting one wakes the orchestrator at once. Also the lease's renewal
-   * period, so it bounds how soon a standby notices a dead leader. @default 1000 (at most a third of the lease TTL)
+   * Tick period while none is: starting one wakes the orchestrator at once, so this only bounds
+   * lease renewal and how soon a standby notices a dead leader. @default 1000 (at most a third of the lease TTL)
    */
   idleTickMs?: number;
   /** @default 3000: a dead leader is replaced within this plus an idle tick. */
@@ -71,12 +72,10 @@ export class RolloutOrchestrator implements Leadership {
       namespace: opts.namespace,
       holder: opts.holder,
       ttlMs,
-      renewMs: this.idleTickMs,
       onAcquired: (token) => {
         // A new term: every deployment's alias is reconciled against its plan before it moves on.
         this.driver.resetTerm();
         this.opts.log.info({ holder: this.opts.holder, token }, "became the rollout leader");
-        this.wake();
       },
       onLost: (token, why) => {
         if (!this.stopped) this.opts.log.warn({ holder: this.opts.holder, token, why }, "lost the rollout leader lease");
@@ -94,7 +93,6 @@ export class RolloutOrchestrator implements Leadership {
 
   async start(): Promise<void> {
     this.unsubscribe = await this.state.subscribe(wakeChannel(this.opts.namespace), () => this.wake());
-    await this.lease.start();
     this.schedule(0);
   }
 
@@ -154,6 +152,9 @@ export class RolloutOrchestrator implements Leadership {
   private async runTick(): Promise<void> {
     try {
       this.idle = false;
+      // After a drop (a fenced write was refused) this starts a new term with a larger token: a
+      // leader whose tokens fell behind the database's climbs at the tick rate.
+      await this.lease.hold();
       if (!this.lease.isLeader() || this.stopped) {
         this.idle = true; // a standby: it only watches the lease
         return;
