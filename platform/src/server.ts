@@ -36,6 +36,7 @@ import { LocalRunner } from "../../runner/src/local-runner.ts";
 import { ReservedConcurrencyGate } from "./fleet/reserved-concurrency.ts";
 import { embeddedRunnersSource } from "./fleet/runner-views.ts";
 import { CapacityPlanner } from "./fleet/capacity-planner.ts";
+import { processLocalLease } from "../../shared/lease/process-lease.ts";
 import { localPlacementTargets } from "./fleet/local-target.ts";
 import type { Fleet } from "./fleet/index.ts";
 import pkg from "../../package.json" with { type: "json" };
@@ -98,14 +99,19 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     await routing.start();
     opened.push({ close: () => routing.stop() });
 
+    // Metric windows and the leader leases are scoped to this database, so environments can share a Redis.
+    const namespace = await clusterNamespace(repos);
     let fleet: Fleet | undefined;
     if (fleetMode) {
       const { startFleet } = await import("./fleet/index.ts"); // only fleet mode loads the HTTP client
-      fleet = await startFleet({ state, repos, routing, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }) });
+      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }) });
       opened.push({ close: () => fleet!.stop() });
     } else {
-      // Provisioned concurrency, scheduled minimums and keep-warm, on the embedded runner.
-      const planner = new CapacityPlanner({ repos, routing, state, registry: localPlacementTargets(local!, config.maxInstances), lease: { token: 1 }, log: log.child({ component: "capacity" }) });
+      // Provisioned concurrency, scheduled minimums and keep-warm, on the embedded runner (this process's alone, hence a process-local lease).
+      const lease = processLocalLease({ duty: "capacity", namespace, holder: `${hostname()}:${process.pid}` });
+      await lease.start();
+      opened.push({ close: () => lease.stop() });
+      const planner = new CapacityPlanner({ repos, routing, state, registry: localPlacementTargets(local!, config.maxInstances), lease, log: log.child({ component: "capacity" }) });
       await planner.start();
       opened.push({ close: () => planner.stop() });
     }
@@ -117,8 +123,6 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
 
     const functions = new FunctionService(repos, routing);
     const aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
-    // Metric windows and the rollout lease are scoped to this database, so environments can share a Redis.
-    const namespace = await clusterNamespace(repos);
     const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
     opened.push(recorder);
     const invoker = new Invoker(routing, runner, recorder);

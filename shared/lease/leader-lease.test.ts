@@ -1,36 +1,33 @@
-import assert from "node:assert/strict";
-import { test } from "node:test";
+/**
+ * Runs the leader-lease contract on both state-store adapters: the in-process memory store and a
+ * real Redis (TEST_REDIS_URL), each Redis run under a key prefix of its own.
+ */
+import { Redis } from "ioredis";
+import { TEST_REDIS_URL, serviceSkipReason, uniquePrefix } from "../../tests/support/services.ts";
 import { MemoryStateStore } from "../state/memory-state-store.ts";
-import { LeaderLease } from "./leader-lease.ts";
+import { RedisStateStore } from "../state/redis-state-store.ts";
+import { runLeaderLeaseContract } from "./leader-lease.contract.ts";
 
-test("one replica leads; when it steps down another takes over with a larger fencing token", async () => {
-  const state = new MemoryStateStore();
-  const changes: string[] = [];
-  const a = new LeaderLease(state, { holder: "a", renewMs: 50, onChange: (l) => changes.push(`a:${l}`) });
-  const b = new LeaderLease(state, { holder: "b", renewMs: 50, onChange: (l) => changes.push(`b:${l}`) });
-  await a.start();
-  await b.start();
-  assert.equal(a.isLeader(), true);
-  assert.equal(b.isLeader(), false);
-  const first = a.token!;
-  await a.stop();
-  assert.equal(a.isLeader(), false);
-  await new Promise((r) => setTimeout(r, 150));
-  assert.equal(b.isLeader(), true);
-  assert.ok(b.token! > first, `token ${b.token} after ${first}`);
-  assert.deepEqual(changes, ["a:true", "a:false", "b:true"]);
-  await b.stop();
-  await state.close();
-});
+runLeaderLeaseContract("memory", async () => ({ store: new MemoryStateStore(), cleanup: async () => {} }));
 
-test("a leader whose lease expired without renewal stops acting as leader", async () => {
-  const state = new MemoryStateStore();
-  const a = new LeaderLease(state, { holder: "a", ttlMs: 100, renewMs: 10_000 });
-  await a.start();
-  assert.equal(a.isLeader(), true);
-  await new Promise((r) => setTimeout(r, 150));
-  assert.equal(a.isLeader(), false);
-  assert.equal(a.token, undefined);
-  await a.stop();
-  await state.close();
-});
+const skip = await serviceSkipReason("redis", TEST_REDIS_URL);
+
+/** Delete every key under `prefix` with a connection of its own (the store is closed by then). */
+async function deleteKeys(prefix: string): Promise<void> {
+  const admin = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length > 0) await admin.del(...keys);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+runLeaderLeaseContract(
+  "redis",
+  async () => {
+    const keyPrefix = uniquePrefix("lease");
+    return { store: new RedisStateStore({ url: TEST_REDIS_URL, keyPrefix }), cleanup: () => deleteKeys(keyPrefix) };
+  },
+  { skip },
+);

@@ -114,6 +114,31 @@ describe("rollout orchestrator", () => {
     onConflict: "fail" as const,
   });
 
+  // First, while no deployment exists: its replicas use a namespace of their own and must not drive the later tests' deployments.
+  test("holds the documented lease hs:<cluster>:rollouts:leader and hands it over at once when stopped", async () => {
+    const ns = "hs:handover:";
+    const start = (holder: string) =>
+      startRollouts({ repos, state, functions, aliases, invoker: new Invoker(routing, fakeRunner, recorder), runner: fakeRunner, routing, namespace: ns, holder, log: quiet, tickMs: 30, leaseTtlMs: 30_000 });
+    const x = await start("X");
+    const y = await start("Y");
+    try {
+      await waitUntil("X leads", () => x.orchestrator.isLeader());
+      assert.equal(x.orchestrator.leaseName, "hs:handover:rollouts:leader");
+      assert.equal(await state.acquireLease("hs:handover:rollouts:leader", "intruder", 1000), null, "the key is held in the state store");
+      assert.equal(y.orchestrator.isLeader(), false);
+      const first = x.orchestrator.token();
+      const stoppedAt = Date.now();
+      await x.stop();
+      assert.equal(x.orchestrator.isLeader(), false);
+      await waitUntil("Y leads", () => y.orchestrator.isLeader());
+      assert.ok(Date.now() - stoppedAt < 5000, `Y led ${Date.now() - stoppedAt} ms after X stopped, long before the 30 s TTL`);
+      assert.ok(y.orchestrator.token() > first, "with a larger fencing token");
+    } finally {
+      await x.stop();
+      await y.stop();
+    }
+  });
+
   test("refuses a write with an older fencing token, before it reaches the alias", async () => {
     await fn("fenced");
     const d = await repos.deployments.create({ functionName: "fenced", alias: "live", fromVersion: 1, toVersion: 2, strategy: "Canary", status: "InProgress", phase: "pending", config: canary("fenced").config, aliasBefore: { version: 1, routingConfig: { additionalVersionWeights: {} }, description: "" } });

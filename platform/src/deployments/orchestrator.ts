@@ -1,14 +1,18 @@
 /**
- * The rollout orchestrator: every control-plane replica runs one, and the one holding the leader
- * lease in the state store drives every active deployment. It ticks every ~250 ms: renew (or try
- * to take) the lease, list the active deployments from the database, and step each one that is
- * not already being stepped. Nothing about a deployment lives only in memory, so a new leader
- * (after a crash, within the lease TTL plus a tick) resumes each deployment where its persisted
- * phase and step say it is. The API wakes the leader through pub/sub for a prompt reaction.
+ * The rollout orchestrator: every control-plane replica runs one, and the one holding the
+ * `rollouts` leader lease (shared/lease, `hs:<cluster>:rollouts:leader`) drives every active
+ * deployment. It ticks every ~250 ms: renew (or try to take) the lease, list the active
+ * deployments from the database, and step each one that is not already being stepped; every
+ * deployment write carries the lease's fencing token. The ticks drive the lease (it runs no timer
+ * of its own here), so a leader that stops ticking stops renewing. Nothing about a deployment lives
+ * only in memory, so a new leader (after a crash, within the lease TTL plus a tick) resumes each
+ * deployment where its persisted phase and step say it is. The API wakes the leader through
+ * pub/sub for a prompt reaction.
  */
 import type { Repositories } from "../db/index.ts";
 import { ACTIVE_DEPLOYMENT_STATUSES } from "../db/repositories/deployments.ts";
-import type { Lease, StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
+import type { StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
+import { LeaderLease } from "../../../shared/lease/leader-lease.ts";
 import type { DeploymentDriver } from "./driver.ts";
 import { LeadershipLost, type Leadership } from "./transitions.ts";
 
@@ -42,7 +46,7 @@ export function wakeChannel(namespace: string): string {
 }
 
 export class RolloutOrchestrator implements Leadership {
-  private lease: Lease | null = null;
+  private readonly lease: LeaderLease;
   private readonly driving = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -51,7 +55,6 @@ export class RolloutOrchestrator implements Leadership {
   private unsubscribe: Unsubscribe | undefined;
   private readonly tickMs: number;
   private readonly idleTickMs: number;
-  private readonly ttlMs: number;
   /** The last tick found nothing to drive. */
   private idle = false;
 
@@ -62,12 +65,30 @@ export class RolloutOrchestrator implements Leadership {
     private readonly opts: OrchestratorOptions,
   ) {
     this.tickMs = opts.tickMs ?? 250;
-    this.ttlMs = opts.leaseTtlMs ?? 3000;
-    this.idleTickMs = opts.idleTickMs ?? Math.max(this.tickMs, Math.min(1000, Math.floor(this.ttlMs / 3)));
+    const ttlMs = opts.leaseTtlMs ?? 3000;
+    this.idleTickMs = opts.idleTickMs ?? Math.max(this.tickMs, Math.min(1000, Math.floor(ttlMs / 3)));
+    this.lease = new LeaderLease(state, {
+      duty: "rollouts",
+      namespace: opts.namespace,
+      holder: opts.holder,
+      ttlMs,
+      onAcquired: (token) => {
+        // A new term: every deployment's alias is reconciled against its plan before it moves on.
+        this.driver.resetTerm();
+        this.opts.log.info({ holder: this.opts.holder, token }, "became the rollout leader");
+      },
+      onLost: (token, why) => {
+        if (!this.stopped) this.opts.log.warn({ holder: this.opts.holder, token, why }, "lost the rollout leader lease");
+      },
+      onError: (e) => {
+        if (!this.stopped) this.opts.log.warn({ err: e }, "rollout leader lease renewal failed");
+      },
+    });
   }
 
+  /** The lease's key in the state store: `hs:<cluster>:rollouts:leader`. */
   get leaseName(): string {
-    return `${this.opts.namespace}rollouts:leader`;
+    return this.lease.name;
   }
 
   async start(): Promise<void> {
@@ -83,23 +104,18 @@ export class RolloutOrchestrator implements Leadership {
   }
 
   isLeader(): boolean {
-    return this.lease !== null && this.lease.expiresAt > Date.now();
+    return this.lease.isLeader();
   }
 
   token(): number {
-    if (!this.lease || this.stopped) throw new LeadershipLost("this control plane is not the rollout leader");
-    return this.lease.token;
+    const token = this.lease.token;
+    if (token === undefined || this.stopped) throw new LeadershipLost("this control plane is not the rollout leader");
+    return token;
   }
 
   async confirm(): Promise<void> {
-    const lease = this.lease;
-    if (!lease || this.stopped) throw new LeadershipLost("this control plane is not the rollout leader");
-    const renewed = await this.state.renewLease(lease, this.ttlMs);
-    if (!renewed) {
-      this.loseLease("the lease was lost before an alias write");
-      throw new LeadershipLost("the rollout leader lease was lost");
-    }
-    if (this.lease?.token === renewed.token) this.lease = renewed;
+    if (!this.lease.isLeader() || this.stopped) throw new LeadershipLost("this control plane is not the rollout leader");
+    if (!(await this.lease.confirm())) throw new LeadershipLost("the rollout leader lease was lost");
   }
 
   /** Stop ticking, let steps in progress finish (bounded), and hand the lease over. */
@@ -110,8 +126,7 @@ export class RolloutOrchestrator implements Leadership {
     await this.unsubscribe?.().catch(() => {});
     const settle = Promise.allSettled([this.ticking, ...this.driving.values()]);
     await Promise.race([settle, new Promise((r) => setTimeout(r, graceMs).unref())]);
-    if (this.lease) await this.state.releaseLease(this.lease).catch(() => false);
-    this.lease = null;
+    await this.lease.stop();
   }
 
   private schedule(ms: number): void {
@@ -137,8 +152,10 @@ export class RolloutOrchestrator implements Leadership {
   private async runTick(): Promise<void> {
     try {
       this.idle = false;
-      await this.holdLease();
-      if (!this.lease || this.stopped) {
+      // After a drop (a fenced write was refused) this starts a new term with a larger token: a
+      // leader whose tokens fell behind the database's climbs at the tick rate.
+      await this.lease.hold();
+      if (!this.lease.isLeader() || this.stopped) {
         this.idle = true; // a standby: it only watches the lease
         return;
       }
@@ -152,28 +169,6 @@ export class RolloutOrchestrator implements Leadership {
     } catch (e) {
       if (!this.stopped) this.opts.log.warn({ err: e }, "rollout tick failed");
     }
-  }
-
-  private async holdLease(): Promise<void> {
-    if (this.lease) {
-      const renewed = await this.state.renewLease(this.lease, this.ttlMs);
-      if (renewed) this.lease = renewed;
-      else this.loseLease("renewal failed");
-      return;
-    }
-    const lease = await this.state.acquireLease(this.leaseName, this.opts.holder, this.ttlMs);
-    if (lease) {
-      this.lease = lease;
-      // A new term: every deployment's alias is reconciled against its plan before it moves on.
-      this.driver.resetTerm();
-      this.opts.log.info({ holder: this.opts.holder, token: lease.token }, "became the rollout leader");
-    }
-  }
-
-  private loseLease(why: string): void {
-    if (!this.lease) return;
-    this.opts.log.warn({ holder: this.opts.holder, token: this.lease.token, why }, "lost the rollout leader lease");
-    this.lease = null;
   }
 
   private async drive(id: string, first: Parameters<DeploymentDriver["step"]>[0]): Promise<void> {
@@ -191,7 +186,7 @@ export class RolloutOrchestrator implements Leadership {
     } catch (e) {
       if (e instanceof LeadershipLost) {
         this.opts.log.warn({ deploymentId: id, err: e.message }, "stopped driving a deployment: no longer the leader");
-        this.loseLease(e.message);
+        this.lease.drop(e.message);
       } else {
         this.opts.log.error({ deploymentId: id, err: e }, "deployment step failed; retrying on the next tick");
       }

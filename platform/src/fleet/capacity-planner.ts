@@ -64,7 +64,11 @@ export interface CapacityPlannerOptions {
   routing: RoutingTable;
   state: StateStore;
   registry: PlacementTargets;
-  /** The fleet leader lease (its token fences commands); the embedded runner plans alone with a fixed token. */
+  /**
+   * The capacity duty's leader lease (shared/lease): the planner acts only while it has a token, and
+   * the token fences every command. A fleet shares it through the state store; the embedded runner
+   * holds a process-local one.
+   */
   lease: { readonly token: number | undefined };
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** @default 1000 */

@@ -9,6 +9,7 @@ import type { StateStore } from "../../../shared/state/state-store.ts";
 import { CapacityPlanner } from "./capacity-planner.ts";
 import { FleetRunner } from "./fleet-runner.ts";
 import { LeaderLease } from "../../../shared/lease/leader-lease.ts";
+import { legacyFleetTokenFloor } from "../../../shared/lease/legacy-fleet-fence.ts";
 import { RunnerNodesMirror } from "./runner-nodes-mirror.ts";
 import { RunnerRegistry } from "./runner-registry.ts";
 import { fleetRunnersSource, type RunnersSource } from "./runner-views.ts";
@@ -25,6 +26,8 @@ export interface FleetDeps {
   secret: string;
   /** Unique name of this replica for the leader lease. */
   holder: string;
+  /** The cluster's state-store key prefix (`hs:<cluster id>:`), which scopes the capacity lease. */
+  namespace: string;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -53,10 +56,18 @@ export async function startFleet(deps: FleetDeps): Promise<Fleet> {
     knownIds: async () => (await repos.runnerNodes.list()).filter((n) => n.status !== "dead" && n.status !== "stopped").map((n) => n.id),
   });
   await registry.start();
+  // The capacity duty's lease: its holder places capacity and keeps the runner_nodes mirror.
   const lease = new LeaderLease(state, {
+    duty: "capacity",
+    namespace: deps.namespace,
     holder: deps.holder,
-    onChange: (leader) => {
-      log.info({ holder: deps.holder }, leader ? "fleet leader: this replica places capacity" : "fleet leadership lost");
+    tokenFloor: legacyFleetTokenFloor(state),
+    onAcquired: (token) => {
+      log.info({ holder: deps.holder, token }, "fleet leader: this replica places capacity");
+      planner?.tickSoon();
+    },
+    onLost: (token, why) => {
+      log.info({ holder: deps.holder, token, why }, "fleet leadership lost");
       planner?.tickSoon();
     },
     onError: (e) => log.warn({ err: e }, "fleet leader lease"),
