@@ -1,8 +1,8 @@
 /**
  * Control-plane configuration: a pure function of the environment, validated by zod.
  * Unset stores mean the embedded adapters (PGlite, in-process state, a code directory).
- * Runner settings (RUNNER_*, also those of the embedded runner) live in runner/src/config.ts;
- * `hotswap server` loads both (cli/server-settings.ts). No other module reads process.env.
+ * Runner settings (RUNNER_*, also those of the embedded runner) belong to the runner's own config
+ * module; `hotswap server` loads both (cli/server-settings.ts). No other module reads process.env.
  */
 import { z } from "zod";
 import { emptyToUndefined, intInRange, optionalString, optionalUrl, s3Issues } from "../../shared/config/env-schema.ts";
