@@ -58,18 +58,18 @@ test("the embedded runner node has the fleet runner's budget and reports it like
 
 test("provisioning starts instances, reports them held, and ignores a command from an older leader", async (t) => {
   const { node, spec } = await setup(t);
-  assert.deepEqual(await node.provision({ spec, count: 1, holdMs: 60_000, leaderToken: 5 }), { live: 1, applied: true });
+  assert.deepEqual(await node.provision({ spec, count: 1, holdMs: 60_000, touch: false, leaderToken: 5 }), { live: 1, applied: true });
   const v = node.report().versions.find((x) => x.functionName === "node-cjs");
   assert.deepEqual({ instances: v?.instances, held: v?.held }, { instances: 1, held: 1 });
   assert.equal(node.report().load.memoryMb, 128, "the instance's memory is taken from the budget");
   // A deposed leader (token 4) asks to drop the hold: not applied, the instance stays held.
-  assert.deepEqual(await node.provision({ spec, count: 0, holdMs: 0, leaderToken: 4 }), { live: 1, applied: false });
+  assert.deepEqual(await node.provision({ spec, count: 0, holdMs: 0, touch: false, leaderToken: 4 }), { live: 1, applied: false });
   assert.equal(node.report().versions.find((x) => x.functionName === "node-cjs")?.held, 1);
 });
 
 test("a full budget refuses a cold start of another version, naming the settings to raise", async (t) => {
   const { node, spec } = await setup(t, { RUNNER_MAX_INSTANCES: "1" });
-  await node.provision({ spec, count: 1, holdMs: 60_000 });
+  await node.provision({ spec, count: 1, holdMs: 60_000, touch: false });
   const other = { ...spec, version: 2 };
   const o = await node.invoke({ spec: other, requestId: "r-1", payload: Buffer.from("{}") });
   assert.equal(o.kind, "platform-error", JSON.stringify(o));
