@@ -1,10 +1,9 @@
 /**
  * `hotswap runner` composed: a runner node (runner-node.ts: backend, stem pool, code cache,
- * version pools, capacity budget) behind the RunnerServer, registered and heartbeating through
- * the state store. Owns the runner's
- * lifecycle: start (fail fast when Redis, the code store or the backend is unusable), provisioning
- * commands fenced by the leader's token, and the SIGTERM drain (stop taking work, say so at once,
- * finish in-flight invocations, deregister, stop every instance).
+ * version pools, capacity budget, fenced provisioning) behind the RunnerServer, registered and
+ * heartbeating through the state store. Owns the agent's lifecycle: start (fail fast when Redis,
+ * the code store or the backend is unusable) and the SIGTERM drain (stop taking work, say so at
+ * once, finish in-flight invocations, deregister, stop every instance).
  */
 import { randomUUID } from "node:crypto";
 import { networkInterfaces } from "node:os";
