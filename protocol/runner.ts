@@ -1,9 +1,12 @@
 /**
- * The runner as seen by the control plane. The embedded runner implements it in-process;
- * a later issue adds a remote runner reached over HTTP that implements the same interface.
+ * The runner as seen by the control plane (RunnerHandle: the embedded runner in-process, the fleet
+ * through runner clients), and a runner node as the process hosting it drives it (RunnerNode: what
+ * `hotswap server --embedded-runner` hands to the control plane, and what `hotswap runner` serves
+ * over HTTP). Platform and runner both depend on these types and never on each other.
  */
 import type { RuntimeId } from "./runtimes.ts";
 import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "./invoke.ts";
+import type { ProvisionRequest, ProvisionResult, RunnerHeartbeat } from "./fleet.ts";
 
 export interface RuntimeAvailability {
   id: RuntimeId;
@@ -39,4 +42,35 @@ export interface RunnerHandle {
   healthCheck(): Promise<void>;
   /** Stop taking new work, finish in-flight invocations, stop every instance. */
   drain(): Promise<void>;
+}
+
+/**
+ * What a runner node holds now: its budget, its load, its instances per version and its idle stems.
+ * A fleet runner's heartbeat carries exactly this; the runners list and capacity planning read it.
+ */
+export type RunnerReport = Pick<RunnerHeartbeat, "backend" | "state" | "capacity" | "load" | "versions" | "stems">;
+
+/**
+ * A runner node (backend, stem pool, code cache, version pools, capacity budget) as its host
+ * drives it: the RunnerHandle, plus what capacity planning needs (provision, fenced by the
+ * leader's token), what the runners list and heartbeats need (report), and the free slots a fleet
+ * reply carries. The embedded runner is handed to the control plane as one in-process; the agent
+ * serves the same one over HTTP (runner/src/fleet/runner-server.ts).
+ */
+export interface RunnerNode extends RunnerHandle {
+  readonly id: string;
+  /** Invocation slots of this version free now (0 when it has no instance). */
+  freeSlots(spec: FunctionSpec): number;
+  report(): RunnerReport;
+  /**
+   * Keep `req.count` instances of a version initialised (held for `holdMs`, idle period restarted
+   * with `touch`). A command carrying a leader token older than one already seen is not applied.
+   */
+  provision(req: ProvisionRequest): Promise<ProvisionResult>;
+}
+
+/** A runner node living in the control plane's process: the control plane closes it at shutdown. */
+export interface InProcessRunnerNode extends RunnerNode {
+  /** Kill every instance now, close the stem pool, then the backend (docker removes its containers). */
+  close(): Promise<void>;
 }

@@ -19,11 +19,11 @@ export async function dockerBackend(ctx: BenchContext): Promise<BenchTable[]> {
   ctx.progress("starting the HotSwap control plane (embedded stores, docker backend, one stem per runtime)");
   const docker = await startPlatform({
     RUNNER_BACKEND: "docker",
-    HOTSWAP_DOCKER_NETWORK: "host",
-    HOTSWAP_RUNNER_ID: `bench-${process.pid}`,
-    HOTSWAP_STEM_POOL_SIZE: "1",
-    HOTSWAP_STEM_RUNTIMES: "nodejs20,python3.12",
-    HOTSWAP_STEM_MEMORY: String(STEM_MB),
+    RUNNER_DOCKER_NETWORK: "host",
+    RUNNER_ID: `bench-${process.pid}`,
+    RUNNER_STEMS: "1",
+    RUNNER_STEM_RUNTIMES: "nodejs20,python3.12",
+    RUNNER_STEM_MEMORY_MB: String(STEM_MB),
   });
   const cold: string[][] = [];
   const throughput: string[][] = [];

@@ -69,7 +69,7 @@ export interface FunctionArgs {
   instanceConcurrency?: pulumi.Input<number>;
   /**
    * Cap on instances of a version per runner.
-   * @default the runner's HOTSWAP_MAX_INSTANCES
+   * @default the runner's RUNNER_MAX_INSTANCES_PER_VERSION
    */
   maxInstances?: pulumi.Input<number>;
   /**

@@ -9,7 +9,6 @@ test("defaults mean the embedded adapters under ./.hotswap on port 8080", () => 
   assert.deepEqual(c.database, { kind: "pglite", dir: "./.hotswap/pglite" });
   assert.deepEqual(c.state, { kind: "memory" });
   assert.deepEqual(c.codeStore, { kind: "fs", dir: "./.hotswap/code" });
-  assert.equal(c.runnerBackend, "process");
   assert.equal(c.adminKey, undefined);
 });
 
@@ -37,15 +36,16 @@ test("empty strings count as unset", () => {
   assert.equal(c.port, 8080);
 });
 
+// RUNNER_BACKEND is a runner setting now: cli/server-settings.test.ts checks that `hotswap server` names it with these.
 test("names every invalid field at once", () => {
   try {
-    loadConfig({ PORT: "70000", REDIS_URL: "http://x", RUNNER_BACKEND: "vm", HOTSWAP_ADMIN_KEY: "hs_AB_short", S3_ENDPOINT: "http://s3" });
+    loadConfig({ PORT: "70000", REDIS_URL: "http://x", HOTSWAP_ADMIN_KEY: "hs_AB_short", S3_ENDPOINT: "http://s3" });
     assert.fail("expected ConfigError");
   } catch (e) {
     assert.ok(e instanceof ConfigError);
     const text = e.message;
-    for (const field of ["PORT", "REDIS_URL", "RUNNER_BACKEND", "HOTSWAP_ADMIN_KEY", "S3_BUCKET"]) assert.match(text, new RegExp(field));
-    assert.equal(e.issues.length, 5);
+    for (const field of ["PORT", "REDIS_URL", "HOTSWAP_ADMIN_KEY", "S3_BUCKET"]) assert.match(text, new RegExp(field));
+    assert.equal(e.issues.length, 4);
   }
 });
 
@@ -58,37 +58,8 @@ test("accepts a well-formed admin key", () => {
   assert.equal(loadConfig({ HOTSWAP_ADMIN_KEY: key }).adminKey, key);
 });
 
-test("docker backend settings: DOCKER_HOST, network, runtime API address, stems default to one per runtime", () => {
-  const c = loadConfig({
-    RUNNER_BACKEND: "docker",
-    DOCKER_HOST: "unix:///run/user/1000/docker.sock",
-    HOTSWAP_DOCKER_NETWORK: "hotswap-functions",
-    HOTSWAP_RUNTIME_API_HOST: "runner-1",
-    HOTSWAP_RUNTIME_API_BIND: "0.0.0.0",
-    HOTSWAP_STEM_MEMORY: "128, 256,256",
-    HOTSWAP_STEM_RUNTIMES: "nodejs20,python3.12",
-    HOTSWAP_RUNNER_ID: "edge-7",
-  });
-  assert.equal(c.runnerBackend, "docker");
-  assert.deepEqual(c.docker, { host: "unix:///run/user/1000/docker.sock", network: "hotswap-functions", runtimeApiHost: "runner-1", runtimeApiBind: "0.0.0.0" });
-  assert.deepEqual(c.stems, { size: 1, memorySizes: [128, 256], runtimes: ["nodejs20", "python3.12"] });
-  assert.equal(c.runnerId, "edge-7");
-});
-
-test("the docker network defaults to bridge and stems are off on the process backend unless sized", () => {
-  const c = loadConfig({});
-  assert.equal(c.docker.network, "bridge");
-  assert.equal(c.stems.size, 0);
-  assert.equal(loadConfig({ HOTSWAP_STEM_POOL_SIZE: "2" }).stems.size, 2);
-  assert.equal(loadConfig({ RUNNER_BACKEND: "docker", HOTSWAP_STEM_POOL_SIZE: "0" }).stems.size, 0);
-});
-
-test("names malformed docker and stem settings", () => {
-  try {
-    loadConfig({ DOCKER_HOST: "ssh://box", HOTSWAP_STEM_MEMORY: "lots", HOTSWAP_STEM_RUNTIMES: "nodejs20,ruby3", HOTSWAP_STEM_POOL_SIZE: "-1", HOTSWAP_RUNNER_ID: "a b" });
-    assert.fail("expected ConfigError");
-  } catch (e) {
-    assert.ok(e instanceof ConfigError);
-    for (const field of ["DOCKER_HOST", "HOTSWAP_STEM_MEMORY", "HOTSWAP_STEM_RUNTIMES", "HOTSWAP_STEM_POOL_SIZE", "HOTSWAP_RUNNER_ID"]) assert.match(e.message, new RegExp(field));
-  }
+test("keeps only control-plane settings: runner settings are not read here", () => {
+  const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "port", "secretKey", "shutdownGraceMs", "state"]);
+  assert.equal(c.shutdownGraceMs, 5000);
 });

@@ -1,12 +1,13 @@
 /**
  * Composition root of the control plane: opens the stores named by the config (embedded ones
- * when unset), ensures an admin key, hosts the embedded runner or routes to the runner fleet
- * (`hotswap runner` processes registered in Redis), records per-version metrics, runs
+ * when unset), ensures an admin key, hosts the in-process runner node it is given (the embedded
+ * runner, composed by cli/) or routes to the runner fleet (`hotswap runner` processes registered
+ * in Redis), records per-version metrics, runs
  * the rollout orchestrator (leader lease), serves the API, and shuts down gracefully (hand the
  * rollout lease over, stop accepting, drain in-flight invocations, flush metrics, close the stores).
  */
 import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -28,11 +29,7 @@ import { createApp } from "./api/app.ts";
 import { createAuth } from "./auth-setup.ts";
 import { StateMetricsRecorder } from "./metrics/metrics-recorder.ts";
 import { DeploymentAliasGuard, clusterNamespace, startRollouts } from "./deployments/index.ts";
-import type { ExecutionBackend } from "../../runner/src/backends/backend.ts";
-import { ProcessBackend } from "../../runner/src/backends/process/index.ts";
-import { StemPool } from "../../runner/src/pool/stem-pool.ts";
-import { CodeCache } from "../../runner/src/code-cache/code-cache.ts";
-import { LocalRunner } from "../../runner/src/local-runner.ts";
+import type { InProcessRunnerNode } from "../../protocol/runner.ts";
 import { ReservedConcurrencyGate } from "./fleet/reserved-concurrency.ts";
 import { embeddedRunnersSource } from "./fleet/runner-views.ts";
 import { CapacityPlanner } from "./fleet/capacity-planner.ts";
@@ -51,15 +48,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export interface ServerOptions {
-  /**
-   * "embedded" (the default, `--embedded-runner`): run functions in this process's children.
-   * "fleet": route invocations to the `hotswap runner` processes registered in Redis.
-   */
-  runners?: "embedded" | "fleet";
+/** What the control plane gives the embedded runner node it hosts: the code store it opened. */
+export interface EmbeddedRunnerDeps {
+  codeStore: CodeStore;
 }
 
-export async function startServer(config: Config, log: Logger, opts: ServerOptions = {}): Promise<RunningServer> {
+/**
+ * Which runners execute invocations:
+ *   "embedded" (`--embedded-runner`): an in-process runner node, built by `start` once the stores
+ *     are open and closed by the server after the in-flight invocations drained (cli/ composes it).
+ *   "fleet": the `hotswap runner` processes registered in Redis. `backend` is the backend name
+ *     GET /api/v1/runtimes reports (RUNNER_BACKEND, "process" when unset).
+ */
+export type ServerOptions =
+  | { runners: "embedded"; start(deps: EmbeddedRunnerDeps): Promise<InProcessRunnerNode> }
+  | { runners: "fleet"; backend?: "process" | "docker" };
+
+export async function startServer(config: Config, log: Logger, opts: ServerOptions): Promise<RunningServer> {
   const fleetMode = opts.runners === "fleet";
   if (fleetMode) assertFleetConfig(config);
   const dataDir = resolve(config.dataDir);
@@ -75,25 +80,16 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     opened.push(state);
     const codeStore: CodeStore = await createCodeStore(config.codeStore.kind === "fs" ? { kind: "fs", dir: resolve(config.codeStore.dir) } : config.codeStore);
     opened.push(codeStore);
-    log.info({ database: database.kind, state: state.kind, codeStore: codeStore.kind, backend: config.runnerBackend }, "stores ready");
+    log.info({ database: database.kind, state: state.kind, codeStore: codeStore.kind }, "stores ready");
 
     const repos = createRepositories(database.db);
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
 
-    const embedded = fleetMode ? undefined : await embeddedBackend(config, log);
-    const local = !embedded ? undefined : new LocalRunner({
-      id: embedded.runnerId,
-      backend: embedded.backend,
-      stems: embedded.stems,
-      codeCache: new CodeCache({ dir: join(dataDir, "code-cache"), codeStore }),
-      idleTimeoutMs: config.idleTimeoutMs,
-      maxInstancesPerVersion: config.maxInstances,
-      queueSize: config.queueSize,
-      queueTimeoutMs: config.queueTimeoutMs,
-      log: log.child({ component: "runner" }),
-    });
+    const local = opts.runners === "embedded" ? await opts.start({ codeStore }) : undefined;
     // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).
     if (local) opened.push({ close: () => local.close() });
+    // What GET /api/v1/runtimes names: the embedded node's backend, or the one configured for the fleet.
+    const runtimesBackend = opts.runners === "embedded" ? local!.report().backend : (opts.backend ?? "process");
 
     const routing = new RoutingTable(repos, state, { onError: (e) => log.warn({ err: e }, "routing refresh failed") });
     await routing.start();
@@ -111,7 +107,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       const lease = processLocalLease({ duty: "capacity", namespace, holder: `${hostname()}:${process.pid}` });
       await lease.start();
       opened.push({ close: () => lease.stop() });
-      const planner = new CapacityPlanner({ repos, routing, state, registry: localPlacementTargets(local!, config.maxInstances), lease, log: log.child({ component: "capacity" }) });
+      const planner = new CapacityPlanner({ repos, routing, state, registry: localPlacementTargets(local!), lease, log: log.child({ component: "capacity" }) });
       await planner.start();
       opened.push({ close: () => planner.stop() });
     }
@@ -156,7 +152,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       invoker,
       runner,
       health: { database, state, codeStore, runner, runnerList },
-      backend: config.runnerBackend,
+      backend: runtimesBackend,
       auth: auth.middleware,
       log,
       version: pkg.version,
@@ -221,44 +217,4 @@ function listen(
     server.once("error", reject);
     server.listen(port, hostname, () => resolvePromise(server));
   });
-}
-
-/**
- * The embedded runner's execution backend (RUNNER_BACKEND) and stem pool (HOTSWAP_STEM_POOL_SIZE).
- * The docker backend removes what a crashed predecessor with the same runner id left at once; when
- * Docker is unreachable the server still starts, and invocations answer 503 naming Docker until it is back.
- */
-async function embeddedBackend(config: Config, log: Logger): Promise<{ runnerId: string; backend: ExecutionBackend; stems?: StemPool }> {
-  const runnerId = config.runnerId ?? `embedded-${hostname()}`;
-  const onLog = (instanceId: string, stream: string, line: string) => log.info({ instance: instanceId, stream }, line);
-  let backend: ExecutionBackend;
-  if (config.runnerBackend === "docker") {
-    const { DockerBackend } = await import("../../runner/src/backends/docker/index.ts");
-    const docker = new DockerBackend({
-      runnerId,
-      dockerHost: config.docker.host,
-      network: config.docker.network,
-      runtimeApiHost: config.docker.runtimeApiHost,
-      listenHost: config.docker.runtimeApiBind,
-      imageTag: pkg.version,
-      onLog,
-    });
-    await docker.open().then(
-      () => log.info({ runnerId, docker: docker.where, network: config.docker.network }, "docker backend ready"),
-      (e: Error) => log.warn({ docker: docker.where, err: e.message }, "docker backend not ready; invocations fail with 503 until Docker answers"),
-    );
-    backend = docker;
-  } else {
-    backend = new ProcessBackend({ onLog });
-  }
-  if (config.stems.size <= 0) return { runnerId, backend };
-  const stems = new StemPool({
-    backend,
-    size: config.stems.size,
-    memorySizes: config.stems.memorySizes,
-    runtimes: config.stems.runtimes,
-    log: log.child({ component: "stems" }),
-  });
-  void stems.start().catch((e: Error) => log.warn({ err: e.message }, "stem pool could not start"));
-  return { runnerId, backend, stems };
 }

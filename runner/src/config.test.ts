@@ -76,3 +76,76 @@ test("parses listen addresses and labels", () => {
   assert.deepEqual(parseLabels("a=1,b=two"), { a: "1", b: "two" });
   assert.throws(() => parseLabels("a=1,=x"), /is not k=v/);
 });
+
+const EMBEDDED = { hostname: "laptop", mode: "embedded" } as const;
+
+test("embedded mode needs no Redis or cluster secret, and keeps the embedded runner's defaults", () => {
+  const c = loadRunnerConfig({}, EMBEDDED);
+  assert.equal(c.mode, "embedded");
+  assert.equal(c.id, "embedded-laptop");
+  assert.equal(c.backend, "process");
+  assert.equal(c.docker.network, "bridge");
+  // Stems are off on the process backend unless sized; one per runtime and size on docker.
+  assert.equal(c.stems.perRuntime, 0);
+  assert.equal(loadRunnerConfig({ RUNNER_BACKEND: "docker" }, EMBEDDED).stems.perRuntime, 1);
+  assert.equal(loadRunnerConfig({ RUNNER_STEMS: "2" }, EMBEDDED).stems.perRuntime, 2);
+  assert.equal(loadRunnerConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "0" }, EMBEDDED).stems.perRuntime, 0);
+  // The same runner-wide budget as a fleet runner, and 16 instances per version as before.
+  assert.deepEqual(c.capacity, { memoryMb: 4096, maxInstances: 16 });
+  assert.equal(c.maxInstancesPerVersion, 16);
+  assert.equal(c.idleTimeoutMs, 300_000);
+  assert.equal(c.queueSize, 256);
+  assert.equal(c.queueTimeoutMs, 10_000);
+  assert.deepEqual(c.deprecations, []);
+  // Agent-only settings are not part of an embedded node's config.
+  assert.equal("listen" in c, false);
+  assert.equal("heartbeatMs" in c, false);
+});
+
+test("embedded mode ignores the listen, advertise and heartbeat settings instead of failing on them", () => {
+  const c = loadRunnerConfig({ RUNNER_LISTEN: "nowhere", RUNNER_ADVERTISE_URL: "not a url", RUNNER_HEARTBEAT_MS: "1" }, EMBEDDED);
+  assert.equal(c.id, "embedded-laptop");
+});
+
+test("docker settings: DOCKER_HOST, network, the runtime API address, stems (both modes read the same names)", () => {
+  const env = {
+    RUNNER_BACKEND: "docker",
+    DOCKER_HOST: "unix:///run/user/1000/docker.sock",
+    RUNNER_DOCKER_NETWORK: "hotswap-functions",
+    RUNNER_RUNTIME_API_HOST: "runner-1",
+    RUNNER_RUNTIME_API_BIND: "0.0.0.0",
+    RUNNER_STEM_MEMORY_MB: "128, 256,256",
+    RUNNER_STEM_RUNTIMES: "nodejs20,python3.12",
+    RUNNER_ID: "edge-7",
+  };
+  for (const c of [loadRunnerConfig(env, EMBEDDED), loadRunnerConfig({ ...BASE, ...env }, HOST)]) {
+    assert.equal(c.backend, "docker");
+    assert.deepEqual(c.docker, { host: "unix:///run/user/1000/docker.sock", network: "hotswap-functions", runtimeApiHost: "runner-1", runtimeApiBind: "0.0.0.0" });
+    assert.deepEqual(c.stems, { perRuntime: 1, memorySizes: [128, 256], runtimes: ["nodejs20", "python3.12"] });
+    assert.equal(c.id, "edge-7");
+  }
+});
+
+test("the per-version cap defaults to the runner-wide budget and can be set apart from it", () => {
+  assert.equal(loadRunnerConfig({ ...BASE, RUNNER_MAX_INSTANCES: "32" }, HOST).maxInstancesPerVersion, 32);
+  const c = loadRunnerConfig({ RUNNER_MAX_INSTANCES: "64", RUNNER_MAX_INSTANCES_PER_VERSION: "8" }, EMBEDDED);
+  assert.deepEqual({ budget: c.capacity.maxInstances, perVersion: c.maxInstancesPerVersion }, { budget: 64, perVersion: 8 });
+});
+
+test("embedded mode names malformed docker and stem settings", () => {
+  assert.throws(
+    () =>
+      loadRunnerConfig(
+        { DOCKER_HOST: "ssh://box", RUNNER_STEM_MEMORY_MB: "lots", RUNNER_STEM_RUNTIMES: "nodejs20,ruby3", RUNNER_STEMS: "-1", RUNNER_ID: "a b", RUNNER_DOCKER_NETWORK: "-x", RUNNER_MAX_INSTANCES_PER_VERSION: "0" },
+        EMBEDDED,
+      ),
+    (e: unknown) => {
+      assert.ok(e instanceof RunnerConfigError);
+      for (const field of ["DOCKER_HOST", "RUNNER_STEM_MEMORY_MB", "RUNNER_STEM_RUNTIMES", "RUNNER_STEMS", "RUNNER_ID", "RUNNER_DOCKER_NETWORK", "RUNNER_MAX_INSTANCES_PER_VERSION"]) {
+        assert.match(e.message, new RegExp(`${field}:`), `${field} not named in:\n${e.message}`);
+      }
+      assert.equal(e.issues.length, 7);
+      return true;
+    },
+  );
+});

@@ -1,7 +1,8 @@
 /**
  * The in-process runner: an execution backend, the code cache and one VersionPool per function
- * version, behind the RunnerHandle the control plane calls. The embedded runner of `npm start`
- * is this class; a runner agent wraps the same class behind HTTP.
+ * version, behind the RunnerHandle the control plane calls. runner-node.ts composes it with its
+ * backend, stems and budget into the runner node that both the embedded runner of `npm start` and
+ * a runner agent (behind HTTP) are.
  */
 import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../protocol/invoke.ts";
 import { specKey } from "../../protocol/invoke.ts";

@@ -34,11 +34,11 @@ describe("HTTP API on the docker backend", { skip }, () => {
   before(async () => {
     p = await startPlatform("embedded", {
       RUNNER_BACKEND: "docker",
-      HOTSWAP_DOCKER_NETWORK: "host",
-      HOTSWAP_RUNNER_ID: runnerId,
-      HOTSWAP_STEM_POOL_SIZE: "1",
-      HOTSWAP_STEM_RUNTIMES: "nodejs20",
-      HOTSWAP_STEM_MEMORY: "256",
+      RUNNER_DOCKER_NETWORK: "host",
+      RUNNER_ID: runnerId,
+      RUNNER_STEMS: "1",
+      RUNNER_STEM_RUNTIMES: "nodejs20",
+      RUNNER_STEM_MEMORY_MB: "256",
     });
   });
   after(async () => {
@@ -127,7 +127,7 @@ describe("HTTP API with Docker unreachable", () => {
     p = await startPlatform("embedded", {
       RUNNER_BACKEND: "docker",
       DOCKER_HOST: "unix:///nonexistent/hotswap-test/docker.sock",
-      HOTSWAP_RUNNER_ID: testRunnerId("e2e-down"),
+      RUNNER_ID: testRunnerId("e2e-down"),
     });
   });
   after(async () => {

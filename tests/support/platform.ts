@@ -5,11 +5,12 @@
  */
 import { after, before, describe, test } from "node:test";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../../platform/src/config.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { startServer, type RunningServer } from "../../platform/src/server.ts";
+import { loadServerSettings } from "../../cli/server-settings.ts";
+import { embeddedRunner } from "../../cli/embedded-runner.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { TEST_REDIS_URL, createTestDatabase, serviceSkipReason, startS3Server, TEST_DATABASE_URL } from "./services.ts";
 
@@ -85,8 +86,10 @@ export async function startPlatform(mode: Mode, env: Record<string, string> = {}
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
     });
   }
-  const config = loadConfig({ ...base, ...env });
-  const server = await startServer(config, createLogger(config.logLevel));
+  // As `hotswap server --embedded-runner` composes it: the control plane hosting a runner node.
+  const { control: config, runner } = loadServerSettings({ ...base, ...env }, { hostname: hostname() });
+  const log = createLogger(config.logLevel);
+  const server = await startServer(config, log, embeddedRunner(runner, log));
   const url = server.url;
   return {
     url,

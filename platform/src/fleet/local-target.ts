@@ -1,35 +1,32 @@
 /**
  * The embedded runner (`hotswap server --embedded-runner`) as a placement target, so provisioned
  * concurrency, scheduled minimums and keep-warm work in `npm start` too: the capacity planner
- * provisions it directly, with no lease (each embedded control plane plans for its own runner).
+ * provisions the in-process runner node directly, with no lease (each embedded control plane plans
+ * for its own runner). Its capacity and holdings come from the node's report, as a fleet runner's
+ * come from its heartbeat.
  */
 import { randomUUID } from "node:crypto";
-import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import type { ProvisionRequest } from "../../../protocol/fleet.ts";
+import type { RunnerNode } from "../../../protocol/runner.ts";
 import type { PlacementTarget, PlacementTargets } from "./capacity-planner.ts";
 
-export interface LocalProvisioner {
-  status(): { id: string };
-  versionStats(): Array<{ key: string; instances: number; held: number }>;
-  provision(spec: FunctionSpec, count: number, opts: { holdMs?: number; touch?: boolean }): Promise<number>;
-}
-
-export function localPlacementTargets(local: LocalProvisioner, maxInstances: number): PlacementTargets {
+export function localPlacementTargets(node: Pick<RunnerNode, "id" | "report" | "provision">): PlacementTargets {
   const target: PlacementTarget = {
-    id: local.status().id,
+    id: node.id,
     hb: {
       bootId: randomUUID(),
-      capacity: { maxInstances },
+      get capacity() {
+        return node.report().capacity;
+      },
       get versions() {
-        return local.versionStats();
+        return node.report().versions;
       },
     },
     load: () => 0,
     client: {
       async provision(req: ProvisionRequest) {
         try {
-          const live = await local.provision(req.spec, req.count, { holdMs: req.holdMs, touch: req.touch });
-          return { ok: true, value: { live, applied: true } };
+          return { ok: true, value: await node.provision(req) };
         } catch (e) {
           return { ok: false, error: (e as Error).message };
         }

@@ -5,6 +5,7 @@
  */
 import type { Repositories } from "../db/index.ts";
 import type { RunnerVersionLoad } from "../../../protocol/fleet.ts";
+import type { RunnerNode } from "../../../protocol/runner.ts";
 import type { RunnerRegistry } from "./runner-registry.ts";
 
 export interface RunnerView {
@@ -88,31 +89,28 @@ export function fleetRunnersSource(registry: RunnerRegistry, repos: Repositories
   };
 }
 
-/** The in-process runner of `hotswap server --embedded-runner`, shown as one runner. */
-export function embeddedRunnersSource(runner: {
-  status(): { id: string; backend: string; state: string; inflight: number; instances: number };
-  versionStats(): Array<{ key: string; functionName: string; version: number; instances: number; warmIdle: number; freeSlots: number; inflight: number; held: number }>;
-}): RunnersSource {
+/**
+ * The in-process runner node of `hotswap server --embedded-runner`, shown as one runner. Its
+ * capacity, load and stems come from the node's report, the same numbers a fleet runner heartbeats.
+ */
+export function embeddedRunnersSource(node: Pick<RunnerNode, "id" | "report">): RunnersSource {
   const startedAt = new Date().toISOString();
   return {
     async list() {
-      const s = runner.status();
+      const r = node.report();
       return [
         {
-          id: s.id,
+          id: node.id,
           pool: "embedded",
           labels: {},
           address: "in-process",
-          backend: s.backend,
-          status: s.state,
-          healthy: s.state === "ready",
-          capacity: { memoryMb: null, maxInstances: null },
-          load: { inflight: s.inflight, instances: s.instances, memoryMb: 0 },
-          warm: runner
-            .versionStats()
-            .map((v) => ({ function: v.functionName, version: v.version, instances: v.instances, warm: v.warmIdle, free: v.freeSlots, inflight: v.inflight, held: v.held }))
-            .sort((a, b) => a.function.localeCompare(b.function) || a.version - b.version),
-          stems: {},
+          backend: r.backend,
+          status: r.state,
+          healthy: r.state === "ready",
+          capacity: r.capacity,
+          load: r.load,
+          warm: versions(r.versions),
+          stems: r.stems,
           lastHeartbeatAt: null,
           heartbeatAgeMs: null,
           registeredAt: startedAt,

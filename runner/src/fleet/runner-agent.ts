@@ -1,24 +1,21 @@
 /**
- * `hotswap runner` composed: a LocalRunner (backend, code cache, version pools, stem pool) behind
- * the RunnerServer, registered and heartbeating through the state store. Owns the runner's
- * lifecycle: start (fail fast when Redis, the code store or the backend is unusable), provisioning
- * commands fenced by the leader's token, and the SIGTERM drain (stop taking work, say so at once,
- * finish in-flight invocations, deregister, stop every instance).
+ * `hotswap runner` composed: a runner node (runner-node.ts: backend, stem pool, code cache,
+ * version pools, capacity budget, fenced provisioning) behind the RunnerServer, registered and
+ * heartbeating through the state store. Owns the agent's lifecycle: start (fail fast when Redis,
+ * the code store or the backend is unusable) and the SIGTERM drain (stop taking work, say so at
+ * once, finish in-flight invocations, deregister, stop every instance).
  */
 import { randomUUID } from "node:crypto";
 import { networkInterfaces } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Logger } from "../../../shared/logger.ts";
 import { createStateStore } from "../../../shared/state/index.ts";
 import type { StateStore } from "../../../shared/state/state-store.ts";
 import { createCodeStore } from "../../../shared/code-store/index.ts";
 import type { CodeStore } from "../../../shared/code-store/code-store.ts";
-import { specKey } from "../../../protocol/invoke.ts";
-import type { ProvisionRequest, ProvisionResult, RunnerHeartbeat, RunnerState } from "../../../protocol/fleet.ts";
+import type { RunnerHeartbeat, RunnerState } from "../../../protocol/fleet.ts";
 import type { RunnerConfig } from "../config.ts";
-import { CodeCache } from "../code-cache/code-cache.ts";
-import { LocalRunner } from "../local-runner.ts";
-import { createRunnerBackend, createRunnerStems, type RunnerStems } from "./runner-backend.ts";
+import { startRunnerNode, type LocalRunnerNode } from "../runner-node.ts";
 import { HeartbeatPublisher } from "./heartbeat.ts";
 import { RunnerServer } from "./runner-server.ts";
 import pkg from "../../../package.json" with { type: "json" };
@@ -27,7 +24,7 @@ export interface RunningRunner {
   id: string;
   /** The URL control planes reach this runner at. */
   url: string;
-  local: LocalRunner;
+  node: LocalRunnerNode;
   /** Stop taking work, finish in-flight invocations (up to the grace period), deregister, stop instances. */
   drain(): Promise<void>;
 }
@@ -42,64 +39,31 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
     opened.push(() => state.close());
     const codeStore: CodeStore = await createCodeStore(config.codeStore.kind === "fs" ? { kind: "fs", dir: resolve(config.codeStore.dir) } : config.codeStore);
     opened.push(() => codeStore.close());
-    const backend = await createRunnerBackend(config, log);
-    const closeBackend = async () => backend.close();
-    opened.push(closeBackend);
-    await backend.healthCheck();
-    const stems: RunnerStems | undefined = createRunnerStems(config, backend, log);
-
-    const local = new LocalRunner({
-      id: config.id,
-      backend,
-      codeCache: new CodeCache({ dir: join(resolve(config.dataDir), "code-cache"), codeStore }),
-      idleTimeoutMs: config.idleTimeoutMs,
-      maxInstancesPerVersion: config.capacity.maxInstances,
-      queueSize: config.queueSize,
-      queueTimeoutMs: config.queueTimeoutMs,
-      capacity: config.capacity,
-      stems,
-      log: log.child({ component: "pool" }),
-    });
-    // From here the runner closes its pools, then the stem pool, then the backend.
-    opened.splice(opened.indexOf(closeBackend), 1, () => local.close());
+    // Fails (having closed its backend) when the backend cannot run anything.
+    const node = await startRunnerNode(config, { codeStore, log });
+    // From here the node closes its pools, then the stem pool, then the backend.
+    opened.push(() => node.close());
 
     let agentState: RunnerState = "ready";
-    let leaderToken = 0;
     const startedAt = Date.now();
     const bootId = randomUUID();
     let address = "";
     let server: RunnerServer | undefined = undefined;
 
     const heartbeat = (seq: number): RunnerHeartbeat => {
-      let inflight = 0;
-      let instances = 0;
-      const versions = local.versionStats().map((v) => {
-        inflight += v.inflight;
-        instances += v.instances;
-        return {
-          key: v.key,
-          functionName: v.functionName,
-          version: v.version,
-          instances: v.instances,
-          starting: v.starting,
-          warm: v.warmIdle,
-          free: v.freeSlots,
-          inflight: v.inflight,
-          held: v.held,
-        };
-      });
+      const r = node.report();
       return {
         id: config.id,
         bootId,
         pool: config.pool,
         labels: config.labels,
         address,
-        backend: backend.kind,
+        backend: r.backend,
         state: agentState,
-        capacity: config.capacity,
-        load: { inflight: Math.max(inflight, server?.inflightCount ?? 0), instances, memoryMb: local.memoryInUse() },
-        versions,
-        stems: stems?.counts() ?? {},
+        capacity: r.capacity,
+        load: { ...r.load, inflight: Math.max(r.load.inflight, server?.inflightCount ?? 0) },
+        versions: r.versions,
+        stems: r.stems,
         startedAt,
         at: Date.now(),
         seq,
@@ -109,28 +73,15 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
       };
     };
 
-    const provision = async (req: ProvisionRequest): Promise<ProvisionResult> => {
-      if (req.leaderToken !== undefined) {
-        // Fencing: a command from a leader older than one already heard from is ignored.
-        if (req.leaderToken < leaderToken) {
-          const key = specKey(req.spec);
-          return { live: local.versionStats().find((v) => v.key === key)?.instances ?? 0, applied: false };
-        }
-        leaderToken = req.leaderToken;
-      }
-      const live = await local.provision(req.spec, req.count, { holdMs: req.holdMs, touch: req.touch });
-      return { live, applied: true };
-    };
-
     server = new RunnerServer({
       id: config.id,
       secret: config.clusterSecret,
       log,
       target: {
-        invoke: (r) => local.invoke(r),
-        freeSlots: (spec) => local.freeSlots(spec),
-        runtimes: () => local.runtimes(),
-        provision,
+        invoke: (r) => node.invoke(r),
+        freeSlots: (spec) => node.freeSlots(spec),
+        runtimes: () => node.runtimes(),
+        provision: (req) => node.provision(req),
         heartbeat: () => heartbeat(0),
         ready: () => agentState === "ready",
       },
@@ -141,13 +92,13 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
 
     const publisher = new HeartbeatPublisher(state, heartbeat, config.heartbeatMs, log);
     await publisher.start();
-    log.info({ id: config.id, address, pool: config.pool, backend: backend.kind }, "runner registered");
+    log.info({ id: config.id, address, pool: config.pool, backend: config.backend }, "runner registered");
 
     let draining: Promise<void> | undefined;
     return {
       id: config.id,
       url: address,
-      local,
+      node,
       drain: () =>
         (draining ??= (async () => {
           agentState = "draining";
@@ -155,7 +106,7 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
           // Say so at once, so control planes stop sending work before the next regular beat.
           await publisher.beat();
           const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
-          await Promise.race([local.drain(), grace]);
+          await Promise.race([node.drain(), grace]);
           agentState = "stopped";
           await publisher.stop(heartbeat(0));
           await server!.close();

@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
-import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import {
@@ -27,17 +27,15 @@ import {
   RUNNER_PATH_STATUS,
   decodeSpec,
   outcomeHeaders,
-  type ProvisionResult,
   type RunnerHeartbeat,
 } from "../../../protocol/fleet.ts";
-import type { RuntimeAvailability } from "../../../protocol/runner.ts";
+import type { RunnerNode } from "../../../protocol/runner.ts";
 
-/** What the server drives: the runner's pools, and the agent's provisioning and status. */
-export interface RunnerServerTarget {
-  invoke(req: { spec: FunctionSpec; requestId: string; payload: Buffer; traceparent?: string; clientContext?: string }): Promise<InvokeOutcome>;
-  freeSlots(spec: FunctionSpec): number;
-  runtimes(): Promise<RuntimeAvailability[]>;
-  provision(req: ProvisionRequest): Promise<ProvisionResult>;
+/**
+ * What the server drives: the runner node (the same RunnerNode interface the embedded runner is
+ * handed to the control plane by), plus the agent's heartbeat and readiness.
+ */
+export interface RunnerServerTarget extends Pick<RunnerNode, "invoke" | "freeSlots" | "runtimes" | "provision"> {
   heartbeat(): RunnerHeartbeat;
   /** False while draining or stopped. */
   ready(): boolean;

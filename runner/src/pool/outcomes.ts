@@ -43,14 +43,14 @@ export function describe(spec: FunctionSpec): string {
 export function queueFullMessage(spec: FunctionSpec, cap: number, queueSize: number): string {
   return (
     `${describe(spec)} is at its instance cap (${cap} instances busy, ${queueSize} invocations already queued). ` +
-    `Raise the function's maxInstances or the runner's HOTSWAP_MAX_INSTANCES / HOTSWAP_QUEUE_SIZE, or retry later.`
+    `Raise the function's maxInstances or the runner's RUNNER_MAX_INSTANCES_PER_VERSION / HOTSWAP_QUEUE_SIZE, or retry later.`
   );
 }
 
 export function queueTimeoutMessage(spec: FunctionSpec, cap: number, waitedMs: number): string {
   return (
     `${describe(spec)} is at its instance cap (${cap} instances busy) and no instance became free within ${waitedMs} ms. ` +
-    `Raise the function's maxInstances or the runner's HOTSWAP_MAX_INSTANCES / HOTSWAP_QUEUE_TIMEOUT_MS, or retry later.`
+    `Raise the function's maxInstances or the runner's RUNNER_MAX_INSTANCES_PER_VERSION / HOTSWAP_QUEUE_TIMEOUT_MS, or retry later.`
   );
 }
 

@@ -270,7 +270,7 @@ export class DockerBackend implements ExecutionBackend {
         listener = await ChannelListener.start({ host: listenHost, advertiseHost });
       } catch (err) {
         await volume.close();
-        throw new Error(`cannot listen on ${listenHost} for containers (${(err as Error).message}); set HOTSWAP_RUNTIME_API_BIND to an address of this host that containers can reach`);
+        throw new Error(`cannot listen on ${listenHost} for containers (${(err as Error).message}); set RUNNER_RUNTIME_API_BIND to an address of this host that containers can reach`);
       }
       return { listener, volume, isolation, advertiseHost, listenHost };
     } catch (err) {

@@ -33,7 +33,7 @@ export async function resolveNetworking(docker: Docker, opts: NetworkingOptions)
     else {
       const info = (await docker.getNetwork(network).inspect()) as { IPAM?: { Config?: Array<{ Gateway?: string }> } };
       advertise = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-      if (!advertise) throw new Error(`Docker network "${network}" has no gateway address; set HOTSWAP_RUNTIME_API_HOST to the address containers use to reach the runner`);
+      if (!advertise) throw new Error(`Docker network "${network}" has no gateway address; set RUNNER_RUNTIME_API_HOST to the address containers use to reach the runner`);
     }
   }
   const listenHost = opts.listenHost ?? (IP_ADDRESS.test(advertise) ? advertise : "0.0.0.0");

@@ -5,16 +5,16 @@
  * start, 2 on a usage error.
  */
 import { hostname } from "node:os";
-import { createLogger } from "../../shared/logger.ts";
-import { loadRunnerConfig, RunnerConfigError } from "./config.ts";
-import pkg from "../../package.json" with { type: "json" };
+import { createLogger } from "../shared/logger.ts";
+import { loadRunnerConfig, RunnerConfigError } from "../runner/src/config.ts";
+import pkg from "../package.json" with { type: "json" };
 
 export const RUNNER_USAGE = `Usage: hotswap runner
 
 Runs a runner agent: it registers with the control planes through Redis (REDIS_URL), heartbeats
 every second, and executes the invocations they route to it. Settings come from the environment:
 HOTSWAP_CLUSTER_SECRET, REDIS_URL, RUNNER_ID, RUNNER_POOL, RUNNER_LABELS, RUNNER_MEMORY_MB,
-RUNNER_MAX_INSTANCES, RUNNER_BACKEND, RUNNER_LISTEN, ... (see the README's "Runner fleet" section).`;
+RUNNER_MAX_INSTANCES, RUNNER_BACKEND, RUNNER_LISTEN, ... (see the README's runner configuration table).`;
 
 export async function runRunnerCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
@@ -35,9 +35,10 @@ export async function runRunnerCommand(args: string[], env: Record<string, strin
     }
     throw e;
   }
+  for (const d of config.deprecations) process.stderr.write(`hotswap runner: warning: ${d}\n`);
   const log = createLogger(config.logLevel, "hotswap-runner");
   const started = Date.now();
-  const { startRunnerAgent } = await import("./fleet/runner-agent.ts");
+  const { startRunnerAgent } = await import("../runner/src/fleet/runner-agent.ts");
   let agent;
   try {
     agent = await startRunnerAgent(config, log);

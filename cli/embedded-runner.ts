@@ -1,0 +1,14 @@
+/**
+ * The composition of `hotswap server --embedded-runner`: the control plane (platform/) hosting a
+ * runner node (runner/) in its process. Platform and runner never import each other; this is the
+ * one place that wires them, for the command and for tests and benchmarks that start a server.
+ */
+import type { Logger } from "../shared/logger.ts";
+import type { ServerOptions } from "../platform/src/server.ts";
+import type { RunnerNodeConfig } from "../runner/src/config.ts";
+import { startRunnerNode } from "../runner/src/runner-node.ts";
+
+/** startServer's options for an embedded runner built from `config` once the server's stores are open. */
+export function embeddedRunner(config: RunnerNodeConfig, log: Logger): ServerOptions {
+  return { runners: "embedded", start: ({ codeStore }) => startRunnerNode(config, { codeStore, log }) };
+}

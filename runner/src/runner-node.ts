@@ -1,0 +1,151 @@
+/**
+ * The one composition of a runner node: from a RunnerNodeConfig it builds the execution backend,
+ * the stem pool, the code cache and the LocalRunner with its version pools and its runner-wide
+ * capacity budget, and exposes them as a RunnerNode (protocol/runner.ts). `hotswap runner` serves
+ * this node over HTTP (fleet/runner-agent.ts); `hotswap server --embedded-runner` hands it to the
+ * control plane in-process (cli/). Both get the same backend options, the same budget and the
+ * same provisioning rules because both are built here.
+ *
+ * Start-up differs on purpose: an agent whose backend cannot run anything fails to start (it must
+ * not register and take work), while the embedded server starts anyway so its API answers, and
+ * invocations fail with 503 naming Docker until Docker answers.
+ */
+import { join, resolve } from "node:path";
+import type { Logger } from "../../shared/logger.ts";
+import type { CodeStore } from "../../shared/code-store/code-store.ts";
+import { specKey, type FunctionSpec, type InvokeOutcome, type InvokeRequest } from "../../protocol/invoke.ts";
+import type { ProvisionRequest, ProvisionResult } from "../../protocol/fleet.ts";
+import type { InProcessRunnerNode, RunnerReport, RunnerStatus, RuntimeAvailability } from "../../protocol/runner.ts";
+import type { RunnerNodeConfig } from "./config.ts";
+import type { ExecutionBackend } from "./backends/backend.ts";
+import { CodeCache } from "./code-cache/code-cache.ts";
+import { LocalRunner } from "./local-runner.ts";
+import { createRunnerBackend, createRunnerStems, type RunnerStems } from "./runner-backend.ts";
+
+export interface RunnerNodeDeps {
+  /** Where code packages come from: the agent's own store, or the control plane's when embedded. */
+  codeStore: CodeStore;
+  log: Logger;
+}
+
+/**
+ * Build and start a runner node. Agent mode rejects when the backend cannot run anything (after
+ * closing what it opened); embedded mode only logs that the docker backend is not ready.
+ */
+export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNodeDeps): Promise<LocalRunnerNode> {
+  const { log } = deps;
+  const backend = await createRunnerBackend(config, log);
+  if (config.mode === "agent") {
+    try {
+      await backend.healthCheck();
+    } catch (e) {
+      await backend.close().catch(() => {});
+      throw e;
+    }
+  }
+  const stems = createRunnerStems(config, backend, log);
+  const local = new LocalRunner({
+    id: config.id,
+    backend,
+    codeCache: new CodeCache({ dir: join(resolve(config.dataDir), "code-cache"), codeStore: deps.codeStore }),
+    idleTimeoutMs: config.idleTimeoutMs,
+    maxInstancesPerVersion: config.maxInstancesPerVersion,
+    queueSize: config.queueSize,
+    queueTimeoutMs: config.queueTimeoutMs,
+    capacity: config.capacity,
+    stems,
+    log: log.child({ component: "runner" }),
+  });
+  return new LocalRunnerNode(config, local, backend, stems);
+}
+
+/** A LocalRunner with its stems and budget, as a RunnerNode. */
+export class LocalRunnerNode implements InProcessRunnerNode {
+  readonly id: string;
+  /** The highest leader token heard from: commands carrying an older one are stale. */
+  private leaderToken = 0;
+
+  constructor(
+    private readonly config: RunnerNodeConfig,
+    /** The pools themselves, for the agent's drain and tests. */
+    readonly local: LocalRunner,
+    private readonly backend: ExecutionBackend,
+    private readonly stems: RunnerStems | undefined,
+  ) {
+    this.id = config.id;
+  }
+
+  invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    return this.local.invoke(req);
+  }
+
+  runtimes(): Promise<RuntimeAvailability[]> {
+    return this.local.runtimes();
+  }
+
+  status(): RunnerStatus {
+    return this.local.status();
+  }
+
+  prewarm(spec: FunctionSpec, count: number): Promise<number> {
+    return this.local.prewarm(spec, count);
+  }
+
+  healthCheck(): Promise<void> {
+    return this.local.healthCheck();
+  }
+
+  drain(): Promise<void> {
+    return this.local.drain();
+  }
+
+  /** Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers). */
+  close(): Promise<void> {
+    return this.local.close();
+  }
+
+  freeSlots(spec: FunctionSpec): number {
+    return this.local.freeSlots(spec);
+  }
+
+  report(): RunnerReport {
+    let inflight = 0;
+    let instances = 0;
+    const versions = this.local.versionStats().map((v) => {
+      inflight += v.inflight;
+      instances += v.instances;
+      return {
+        key: v.key,
+        functionName: v.functionName,
+        version: v.version,
+        instances: v.instances,
+        starting: v.starting,
+        warm: v.warmIdle,
+        free: v.freeSlots,
+        inflight: v.inflight,
+        held: v.held,
+      };
+    });
+    return {
+      backend: this.backend.kind,
+      state: this.local.status().state,
+      capacity: this.config.capacity,
+      load: { inflight, instances, memoryMb: this.local.memoryInUse() },
+      versions,
+      stems: this.stems?.counts() ?? {},
+    };
+  }
+
+  async provision(req: ProvisionRequest): Promise<ProvisionResult> {
+    if (req.leaderToken !== undefined) {
+      // Fencing: a command from a leader older than one already heard from is ignored.
+      if (req.leaderToken < this.leaderToken) {
+        const key = specKey(req.spec);
+        return { live: this.local.versionStats().find((v) => v.key === key)?.instances ?? 0, applied: false };
+      }
+      this.leaderToken = req.leaderToken;
+    }
+    const live = await this.local.provision(req.spec, req.count, { holdMs: req.holdMs, touch: req.touch });
+    return { live, applied: true };
+  }
+}
