@@ -9,9 +9,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import type { Instance } from "../../runner/src/backends/backend.ts";
 import { fixtureDir, fixtureSpec } from "../../runner/src/backends/backend.contract.ts";
 import type { DockerBackend, DockerInstance } from "../../runner/src/backends/docker/index.ts";
+import { gatewayAddress, type NetworkInfo } from "../../runner/src/backends/docker/networking.ts";
 import { docker, dockerSkipReason, IMAGE_TAG, testBackend } from "./support.ts";
 
 const skip = await dockerSkipReason();
@@ -95,5 +97,53 @@ describe("docker backend on a bridge network", { skip }, () => {
       await intruder.remove({ force: true });
     }
     assert.deepEqual((await ok(py, { still: "mine" })).echo, { still: "mine" }, "the instance's own runtime still gets its invocations");
+  });
+});
+
+describe("docker backend on Docker's default bridge network", { skip }, () => {
+  let backend: DockerBackend;
+  let bridgeAddress: string | undefined;
+  const started: Instance[] = [];
+
+  before(async () => {
+    const info = (await docker.getNetwork("bridge").inspect()) as NetworkInfo;
+    bridgeAddress = gatewayAddress(info);
+    // No network option at all: the engine's default `bridge`, as a fresh install has it.
+    backend = testBackend("default-bridge", { network: undefined });
+  });
+  after(async () => {
+    for (const i of started) i.kill("killed");
+    await backend?.close();
+  });
+
+  test("containers reach the runner at the bridge's address even when the network lists no gateway", async () => {
+    const info = (await docker.getNetwork("bridge").inspect()) as NetworkInfo & { IPAM: { Config: Array<{ Gateway?: string }> } };
+    const ifName = info.Options?.["com.docker.network.bridge.name"] ?? "docker0";
+    // From `ip`, not os.networkInterfaces(): libuv lists no address for a bridge without carrier
+    // (docker0 before any container runs), which is when the runner has to find it.
+    const hostSide = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(execFileSync("ip", ["-4", "-o", "addr", "show", "dev", ifName]).toString())?.[1];
+    assert.ok(bridgeAddress, "an address is found for the default bridge");
+    if (!info.IPAM.Config.some((c) => c.Gateway)) assert.equal(bridgeAddress, hostSide, `the ${ifName} interface's address when IPAM lists no gateway`);
+
+    const node = (await backend.start({ runtime: "nodejs20", protocol: "fast", memorySize: 128, spec: fixtureSpec("node-cjs", "nodejs20"), codeDir: fixtureDir("node-cjs") })) as DockerInstance;
+    started.push(node);
+    const r = await node.invoke({ requestId: `bridge-${Date.now()}`, payload: Buffer.from('{"via":"default-bridge"}'), deadlineMs: Date.now() + 5000 });
+    assert.equal(r.kind, "success", JSON.stringify(r));
+    assert.deepEqual(JSON.parse((r as { payload: Buffer }).payload.toString()).echo, { via: "default-bridge" });
+    const env = (await docker.getContainer(node.container.id).inspect()).Config.Env;
+    assert.equal(env.find((e) => e.startsWith("HOTSWAP_CHANNEL_TCP="))?.split("=")[1].split(":")[0], bridgeAddress);
+    assert.equal((await docker.getContainer(node.container.id).inspect()).HostConfig.NetworkMode, "bridge");
+
+    const provided = (await backend.start({
+      runtime: "provided",
+      protocol: "runtime-api",
+      memorySize: 128,
+      spec: fixtureSpec("provided-bash", "provided", { protocol: "runtime-api", handler: "function.handler" }),
+      codeDir: fixtureDir("provided-bash"),
+    })) as DockerInstance;
+    started.push(provided);
+    const p = await provided.invoke({ requestId: `bridge-api-${Date.now()}`, payload: Buffer.from('{"from":"bash"}'), deadlineMs: Date.now() + 10_000 });
+    assert.equal(p.kind, "success", JSON.stringify(p));
+    assert.deepEqual(JSON.parse((p as { payload: Buffer }).payload.toString()).echo, { from: "bash" });
   });
 });
