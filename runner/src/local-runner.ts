@@ -20,7 +20,7 @@ export interface LocalRunnerOptions {
   codeCache: Pick<CodeCache, "ensure">;
   /** An instance idle this long is stopped. */
   idleTimeoutMs: number;
-  /** Instances per function version when the function sets no maxInstances. */
+  /** Instances per function version at most; a function's maxInstances may set less, never more. */
   maxInstancesPerVersion: number;
   /** Invocations per version that may wait at the instance cap before TooManyRequests. */
   queueSize: number;

@@ -201,7 +201,10 @@ export class CapacityPlanner {
     runners.sort((a, b) => held.get(b)! - held.get(a)! || a.id.localeCompare(b.id));
     const quota = shares(count, runners.length);
     runners.forEach((r, i) => {
-      const cap = spec.maxInstances ?? r.hb.capacity.maxInstances;
+      // Never ask a runner for more than its whole budget (RUNNER_MAX_INSTANCES), whatever the
+      // function's maxInstances says; the runner clamps further to its per-version cap and memory.
+      const budget = r.hb.capacity.maxInstances;
+      const cap = Math.min(spec.maxInstances ?? budget, budget);
       const target = Math.min(quota[i], cap);
       if (target > 0) wanted.add(`${r.id}|${key}`);
       const last = this.lastSent(r, key);

@@ -158,7 +158,8 @@ export class VersionPool {
       inflight: this.inflight,
       queued: this.waiters.length,
       freeSlots: this.freeSlots(),
-      held: this.opts.floor?.() ?? 0,
+      // A hold asks for up to its count; this version never holds more than its cap.
+      held: Math.min(this.opts.floor?.() ?? 0, this.cap()),
     };
   }
 
@@ -243,8 +244,13 @@ export class VersionPool {
     this.timeoutMs = spec.timeout * 1000;
   }
 
+  /**
+   * The function's maxInstances may lower the runner's per-version cap, never raise it: the
+   * operator's RUNNER_MAX_INSTANCES_PER_VERSION bounds what any one function can take.
+   */
   private cap(): number {
-    return this.spec.maxInstances ?? this.opts.maxInstances;
+    const own = this.spec.maxInstances;
+    return own === undefined ? this.opts.maxInstances : Math.min(own, this.opts.maxInstances);
   }
 
   /** Room for one more instance: under this version's cap and the runner's budget (taken when true). */
