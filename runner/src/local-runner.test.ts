@@ -209,3 +209,21 @@ test("stops idle instances after idleTimeoutMs", async (t) => {
   const again = await h.invoke(spec, { ms: 1 });
   assert.equal(again.coldStart, true);
 });
+
+test("after an uncaught exception or unhandled rejection, the very next invocation runs on a fresh instance (never InstanceCrashed)", async (t) => {
+  const h = await harness(t);
+  for (const protocol of ["fast", "runtime-api"] as const) {
+    for (const handler of ["index.handler", "index.rejection"]) {
+      const spec = await h.deploy("node-uncaught", { handler, protocol });
+      for (let round = 0; round < 5; round++) {
+        const what = `${protocol} ${handler} round ${round}`;
+        const crashed = await h.invoke(spec, {});
+        assert.equal(crashed.kind, "function-error", `${what}: ${JSON.stringify(crashed)}`);
+        // Sent as soon as the error is back, while the instance is still exiting.
+        const next = await h.invoke(spec, {});
+        assert.equal(next.kind, "function-error", `${what}: the next call is answered by the handler, not ${JSON.stringify(next)}`);
+        assert.equal(next.coldStart, true, `${what}: answered by a new instance`);
+      }
+    }
+  }
+});

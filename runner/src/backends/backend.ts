@@ -39,7 +39,11 @@ export type InstanceResult =
   | { kind: "success"; payload: Buffer }
   /** payload: JSON `{errorType, errorMessage, stackTrace}` */
   | { kind: "function-error"; payload: Buffer }
-  | { kind: "platform-error"; code: PlatformErrorCode; message: string };
+  /**
+   * `undelivered`: the instance never received the invocation (it was already going away), so
+   * the handler did not run and the pool may run it on another instance.
+   */
+  | { kind: "platform-error"; code: PlatformErrorCode; message: string; undelivered?: boolean };
 
 export type ExitReason = "stopped" | "killed" | "timeout" | "oom" | "crash" | "init-error";
 

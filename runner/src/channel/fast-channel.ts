@@ -8,7 +8,7 @@ import type { Duplex } from "node:stream";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import { FrameBatch, FrameDecoder, FrameError, type Frame } from "../../../protocol/frame.ts";
-import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
+import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, undelivered, type InstanceChannel } from "./instance-channel.ts";
 
 /** What the bootstrap says first. */
 export interface HelloInfo {
@@ -81,6 +81,8 @@ export class FastChannel implements InstanceChannel {
   private initSent = false;
   private failure: InstanceResult | undefined;
   private ended = false;
+  /** The bootstrap sent `exiting` (a fatal error): it answers what it has and runs nothing more. */
+  private exiting = false;
 
   constructor(
     private readonly socket: Duplex,
@@ -115,9 +117,15 @@ export class FastChannel implements InstanceChannel {
     return this.ready;
   }
 
+  /** False once the bootstrap said it is exiting, or the channel ended. */
+  get accepting(): boolean {
+    return !this.exiting && !this.ended && this.failure === undefined;
+  }
+
   invoke(req: InstanceInvokeRequest): Promise<InstanceResult> {
-    if (this.failure) return Promise.resolve(this.failure);
-    if (this.ended) return Promise.resolve(CHANNEL_CLOSED_RESULT);
+    // Nothing is written in these cases, so the handler cannot have seen the invocation.
+    if (this.failure) return Promise.resolve(undelivered(this.failure));
+    if (this.ended || this.exiting) return Promise.resolve(undelivered(CHANNEL_CLOSED_RESULT));
     const id = req.requestId;
     if (this.pending.has(id)) {
       return Promise.resolve({ kind: "platform-error", code: "InternalError", message: `request id ${id} is already in flight on this instance` });
@@ -184,6 +192,10 @@ export class FastChannel implements InstanceChannel {
         return;
       case "ready":
         this.readyD.resolve();
+        return;
+      case "exiting":
+        // Sent before the replies to what was in flight, so no new invocation follows them in.
+        this.exiting = true;
         return;
       case "initError":
         this.readyD.reject(initErrorFrom(body));

@@ -17,6 +17,11 @@ export interface InstanceChannel {
   fail(result: InstanceResult): void;
   /** Invocations delivered or queued and not yet answered. */
   readonly inflight: number;
+  /**
+   * False once the instance said it is exiting (after a fatal error) or the channel ended: an
+   * invocation sent now would never reach the handler. Unset means the channel cannot tell.
+   */
+  readonly accepting?: boolean;
   /** Release the transport (socket or HTTP server). Pending invocations are failed. */
   close(): Promise<void>;
 }
@@ -35,6 +40,11 @@ export const CHANNEL_CLOSED_RESULT: InstanceResult = {
   code: "InstanceCrashed",
   message: "The instance closed its channel while the invocation was running.",
 };
+
+/** `result` for an invocation that never reached the instance: safe to run elsewhere. */
+export function undelivered(result: InstanceResult): InstanceResult {
+  return result.kind === "platform-error" ? { ...result, undelivered: true } : result;
+}
 
 /** Lambda's answer when a function returns more than the payload limit. */
 export function responseTooLarge(bytes: number, limit: number): InstanceResult {

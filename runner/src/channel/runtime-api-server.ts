@@ -8,7 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
-import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
+import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, undelivered, type InstanceChannel } from "./instance-channel.ts";
 
 const PREFIX = "/2018-06-01/runtime/";
 
@@ -127,9 +127,15 @@ export class RuntimeApiServer implements InstanceChannel {
     return this.queued.length + this.delivered.size;
   }
 
+  /** False once the channel failed or closed. */
+  get accepting(): boolean {
+    return !this.closed && this.failure === undefined;
+  }
+
   invoke(req: InstanceInvokeRequest): Promise<InstanceResult> {
-    if (this.failure) return Promise.resolve(this.failure);
-    if (this.closed) return Promise.resolve(CHANNEL_CLOSED_RESULT);
+    // Pull model: an invocation is delivered only by a /next, so these never reached the runtime.
+    if (this.failure) return Promise.resolve(undelivered(this.failure));
+    if (this.closed) return Promise.resolve(undelivered(CHANNEL_CLOSED_RESULT));
     if (this.delivered.has(req.requestId) || this.queued.some((q) => q.req.requestId === req.requestId)) {
       return Promise.resolve({ kind: "platform-error", code: "InternalError", message: `request id ${req.requestId} is already in flight on this instance` });
     }
@@ -143,7 +149,8 @@ export class RuntimeApiServer implements InstanceChannel {
 
   fail(result: InstanceResult): void {
     this.failure ??= result;
-    for (const inv of this.queued) inv.resolve(result);
+    // Queued ones were never fetched by a /next: the runtime did not see them.
+    for (const inv of this.queued) inv.resolve(undelivered(result));
     for (const inv of this.delivered.values()) inv.resolve(result);
     this.queued.length = 0;
     this.delivered.clear();

@@ -54,6 +54,13 @@ interface Running {
 
 const NOOP_LOG: PoolLog = { debug() {}, info() {}, warn() {} };
 
+/**
+ * How often one invocation may be handed to another instance because the one it went to was
+ * already going away and never received it. Each try needs a new instance, so this only bounds a
+ * version whose instances all die at once.
+ */
+const MAX_REDELIVERIES = 2;
+
 export class VersionPool {
   readonly key: string;
   /** True once the pool was emptied and handed back through onEmpty, or closed: take no more work. */
@@ -64,6 +71,8 @@ export class VersionPool {
   private readonly slots: Slot[] = [];
   private readonly waiters: WaitQueue;
   /** Deadlines of the invocations in flight: one timer for the pool, not one per invocation. */
+  /** Invocations handed on after an instance that was going away refused them, with their count. */
+  private readonly redeliveries = new WeakMap<InvokeRequest, number>();
   private readonly deadlines = new Deadlines<Running>((r) => {
     r.timedOut = true;
     this.onTimeout(r.slot, r.requestId);
@@ -331,6 +340,12 @@ export class VersionPool {
       (r) => {
         this.deadlines.remove(due);
         this.release(slot);
+        if (r.kind === "platform-error" && r.undelivered === true && !slot.killedForTimeout) {
+          // The instance was already going away (say, an uncaught exception after its last answer)
+          // and never saw this invocation: Lambda would run it on a new instance, and so do we.
+          const redelivered = this.redeliver(req);
+          if (redelivered !== undefined) return redelivered;
+        }
         const durationMs = performance.now() - t0 + initMs;
         if (r.kind === "platform-error" && slot.killedForTimeout) {
           // Only the invocation that ran out of time timed out; others sharing the instance lost it.
@@ -350,9 +365,26 @@ export class VersionPool {
     );
   }
 
+  /** Run `req` again on another instance, or undefined when it may not (closed, or tried too often). */
+  private redeliver(req: InvokeRequest): Promise<InvokeOutcome> | undefined {
+    const n = this.redeliveries.get(req) ?? 0;
+    if (n >= MAX_REDELIVERIES || (this.state !== "open" && this.state !== "draining")) return undefined;
+    this.redeliveries.set(req, n + 1);
+    this.log.debug({ pool: this.key, requestId: req.requestId }, "instance was going away; running the invocation on another");
+    const slot = this.pickSlot();
+    return slot !== undefined ? this.run(slot, req, "warm", false, 0) : this.acquireSlow(req);
+  }
+
   private release(slot: Slot): void {
     slot.inflight--;
     this.inflight--;
+    // Going away (fatal error announced, channel ended) but not yet exited: out of scheduling now,
+    // so its place under the cap goes to a new instance at once rather than after the exit.
+    if (!slot.removed && !slot.instance.alive) {
+      this.removeSlot(slot);
+      if (slot.inflight === 0) void this.stopInstance(slot.instance);
+      else this.stopping.add(slot.instance);
+    }
     if (slot.inflight === 0) {
       slot.idleSince = Date.now();
       if (!slot.removed) this.scheduleSweep();

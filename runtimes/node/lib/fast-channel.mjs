@@ -125,6 +125,8 @@ export function serveFastChannel(socket, hooks) {
       sendInitError(new InitFailure(kind === "rejection" ? "Runtime.UnhandledPromiseRejection" : "Runtime.InitError", String(err?.message ?? err)));
       return;
     }
+    // First say so: the runner then sends nothing more here and runs the next call on a new instance.
+    outbox.frame('{"type":"exiting"}', "");
     for (const id of [...inflight]) {
       reply(id, true, kind === "rejection" ? { name: "Runtime.UnhandledPromiseRejection", message: String(err?.stack ?? err) } : err);
     }

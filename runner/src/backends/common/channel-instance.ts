@@ -10,7 +10,7 @@ import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.t
 import type { ExitInfo, ExitReason, Instance, InstanceInvokeRequest, InstanceResult } from "../backend.ts";
 import { InitError } from "../backend.ts";
 import type { FastChannel, InitMessage } from "../../channel/fast-channel.ts";
-import { ChannelClosedError, type InstanceChannel } from "../../channel/instance-channel.ts";
+import { ChannelClosedError, undelivered, type InstanceChannel } from "../../channel/instance-channel.ts";
 import { functionVariables } from "./child-env.ts";
 import { LineTail } from "./log-lines.ts";
 import { HEAP_OOM } from "./node-heap.ts";
@@ -78,8 +78,13 @@ export abstract class ChannelInstance implements Instance {
     return this.currentSpec;
   }
 
+  /**
+   * False as soon as anything says the instance is going away: its exit, a kill, or its channel
+   * no longer accepting (the bootstrap announced a fatal exit, or the channel ended) — the last
+   * comes before the exit is confirmed, so the pool stops handing it invocations at once.
+   */
   get alive(): boolean {
-    return this.exitInfo === undefined && this.killReason === undefined;
+    return this.exitInfo === undefined && this.killReason === undefined && this.channel?.accepting !== false;
   }
 
   /** Connect the protocol channel (set once by the backend right after starting the instance). */
@@ -147,7 +152,7 @@ export abstract class ChannelInstance implements Instance {
   }
 
   invoke(req: InstanceInvokeRequest): Promise<InstanceResult> {
-    if (!this.alive || !this.channel) return Promise.resolve(this.deadResult());
+    if (!this.alive || !this.channel) return Promise.resolve(undelivered(this.deadResult()));
     if (!this.currentSpec) {
       return Promise.resolve({ kind: "platform-error", code: "InternalError", message: `instance ${this.id} is a stem: specialise it before invoking` });
     }
