@@ -1,13 +1,15 @@
 /**
  * `hotswap runner`: the runner agent as a process. Reads its configuration from the environment,
- * starts, prints where it serves, and drains on SIGTERM/SIGINT (a second signal exits at once).
- * Returns the process exit code: 0 after a clean drain, 1 on invalid configuration or a failed
- * start, 2 on a usage error.
+ * starts, prints where it serves, and drains on SIGTERM/SIGINT (a second signal exits at once). A
+ * drain always ends: past HOTSWAP_SHUTDOWN_GRACE and a short margin it is forced (shutdown-deadline.ts).
+ * Returns the process exit code: 0 after a clean drain, 1 on invalid configuration, a failed
+ * start or a drain that failed or had to be forced, 2 on a usage error.
  */
 import { hostname } from "node:os";
 import { createLogger } from "../shared/logger.ts";
 import { loadRunnerConfig, RunnerConfigError } from "../runner/src/config.ts";
 import pkg from "../package.json" with { type: "json" };
+import { armShutdownDeadline } from "./shutdown-deadline.ts";
 
 export const RUNNER_USAGE = `Usage: hotswap runner
 
@@ -50,7 +52,8 @@ export async function runRunnerCommand(args: string[], env: Record<string, strin
   process.stdout.write(
     `HotSwap runner ${agent.id} (${pkg.version}) is serving on ${agent.url} (pool ${config.pool}, ${config.backend} backend, started in ${Date.now() - started} ms)\n`,
   );
-  await new Promise<void>((resolve) => {
+  const running = agent;
+  return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
       signals += 1;
@@ -58,14 +61,28 @@ export async function runRunnerCommand(args: string[], env: Record<string, strin
         process.stderr.write(`hotswap runner: second ${sig}, exiting now\n`);
         process.exit(130);
       }
-      log.info({ signal: sig }, "signal received");
-      agent.drain().then(resolve, (e) => {
-        log.error({ err: e }, "drain failed");
-        resolve();
+      log.info({ signal: sig, graceMs: config.shutdownGraceMs }, "signal received");
+      const deadline = armShutdownDeadline({
+        graceMs: config.shutdownGraceMs,
+        step: () => running.drainStep(),
+        report: (open) => {
+          log.error(open, "drain did not finish in time; forcing exit");
+          process.stderr.write(`hotswap runner: drain forced while ${open.step}; still open: ${open.resources.join(", ") || "nothing"}\n`);
+        },
       });
+      running.drain().then(
+        () => {
+          deadline.disarm();
+          resolve(0);
+        },
+        (e) => {
+          deadline.disarm();
+          log.error({ err: e }, "drain failed");
+          resolve(1);
+        },
+      );
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  return 0;
 }

@@ -2,15 +2,17 @@
  * `hotswap server [--embedded-runner]`: reads the control plane's and the runner's settings,
  * warns once about deprecated variable names, starts the control plane (hosting a runner node in
  * this process with --embedded-runner, else routing to the fleet), prints where it serves and the
- * admin key it created, and drains on SIGTERM/SIGINT (a second signal exits at once).
- * Returns the process exit code: 0 after a clean shutdown, 1 on invalid configuration or a failed
- * start, 2 on a usage error.
+ * admin key it created, and drains on SIGTERM/SIGINT (a second signal exits at once). A shutdown
+ * always ends: past HOTSWAP_SHUTDOWN_GRACE and a short margin it is forced (shutdown-deadline.ts).
+ * Returns the process exit code: 0 after a clean shutdown, 1 on invalid configuration, a failed
+ * start or a shutdown that failed or had to be forced, 2 on a usage error.
  */
 import { hostname } from "node:os";
 import { ConfigError } from "../platform/src/config.ts";
 import { createLogger } from "../shared/logger.ts";
 import { loadServerSettings, type ServerSettings } from "./server-settings.ts";
 import { embeddedRunner } from "./embedded-runner.ts";
+import { armShutdownDeadline } from "./shutdown-deadline.ts";
 import pkg from "../package.json" with { type: "json" };
 
 export async function runServerCommand(args: string[], env: Record<string, string | undefined>, usage: string): Promise<number> {
@@ -57,7 +59,8 @@ export async function runServerCommand(args: string[], env: Record<string, strin
   }
   process.stdout.write(`${lines.join("\n")}\n`);
 
-  await new Promise<void>((resolve) => {
+  const running = server;
+  return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
       signals += 1;
@@ -65,14 +68,28 @@ export async function runServerCommand(args: string[], env: Record<string, strin
         process.stderr.write(`hotswap: second ${sig}, exiting now\n`);
         process.exit(130);
       }
-      log.info({ signal: sig }, "signal received");
-      server.close().then(resolve, (e) => {
-        log.error({ err: e }, "shutdown failed");
-        resolve();
+      log.info({ signal: sig, graceMs: config.shutdownGraceMs }, "signal received");
+      const deadline = armShutdownDeadline({
+        graceMs: config.shutdownGraceMs,
+        step: () => running.closingStep(),
+        report: (open) => {
+          log.error(open, "shutdown did not finish in time; forcing exit");
+          process.stderr.write(`hotswap: shutdown forced while ${open.step}; still open: ${open.resources.join(", ") || "nothing"}\n`);
+        },
       });
+      running.close().then(
+        () => {
+          deadline.disarm();
+          resolve(0);
+        },
+        (e) => {
+          deadline.disarm();
+          log.error({ err: e }, "shutdown failed");
+          resolve(1);
+        },
+      );
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
-  return 0;
 }

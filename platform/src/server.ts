@@ -10,8 +10,8 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { getRequestListener, type ServerType } from "@hono/node-server";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { getRequestListener } from "@hono/node-server";
 import { createFastInvoke } from "./api/fast-invoke.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "../../shared/logger.ts";
@@ -46,6 +46,8 @@ export interface RunningServer {
   app: ReturnType<typeof createApp>;
   /** Stop accepting requests, drain in-flight invocations (up to the grace period), close stores. */
   close(): Promise<void>;
+  /** What close() is doing now ("running" before it starts), for a shutdown deadline's report. */
+  closingStep(): string;
 }
 
 /** What the control plane gives the embedded runner node it hosts: the code store it opened. */
@@ -69,17 +71,21 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
   if (fleetMode) assertFleetConfig(config);
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const opened: Array<{ close(): Promise<void> }> = [];
+  const opened: Array<{ close(): Promise<void>; name?: string }> = [];
+  let step = "running";
   const closeAll = async () => {
-    for (const c of opened.reverse()) await c.close().catch((e) => log.warn({ err: e }, "close failed"));
+    for (const c of opened.reverse()) {
+      step = `closing ${c.name ?? "a store"}`;
+      await c.close().catch((e) => log.warn({ err: e }, "close failed"));
+    }
   };
   try {
     const database: Database = await openDatabase(config.database.kind === "pglite" ? { kind: "pglite", dir: resolve(config.database.dir) } : config.database);
-    opened.push(database);
+    opened.push({ name: "the database", close: () => database.close() });
     const state: StateStore = await createStateStore(config.state);
-    opened.push(state);
+    opened.push({ name: "the state store", close: () => state.close() });
     const codeStore: CodeStore = await createCodeStore(config.codeStore.kind === "fs" ? { kind: "fs", dir: resolve(config.codeStore.dir) } : config.codeStore);
-    opened.push(codeStore);
+    opened.push({ name: "the code store", close: () => codeStore.close() });
     log.info({ database: database.kind, state: state.kind, codeStore: codeStore.kind }, "stores ready");
 
     const repos = createRepositories(database.db);
@@ -87,7 +93,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
 
     const local = opts.runners === "embedded" ? await opts.start({ codeStore }) : undefined;
     // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).
-    if (local) opened.push({ close: () => local.close() });
+    if (local) opened.push({ name: "the embedded runner (instances, stems, backend)", close: () => local.close() });
     // What GET /api/v1/runtimes names: the embedded node's backend, or the one configured for the fleet.
     const runtimesBackend = opts.runners === "embedded" ? local!.report().backend : (opts.backend ?? "process");
 
@@ -169,17 +175,24 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       port,
       createdAdminKey: auth.createdAdminKey,
       app,
+      closingStep: () => step,
       close: () =>
         (closing ??= (async () => {
           log.info("shutting down: no new requests, draining in-flight invocations");
-          // Another replica can take over in-flight rollouts at once instead of after the lease TTL.
-          await rollouts.stop();
-          const stopped = new Promise<void>((r) => server.close(() => r()));
           const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
-          await Promise.race([runner.drain(), grace]);
-          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          // Stop listening now; idle keep-alive connections would hold server.close() open for as
+          // long as their clients keep them, so they go at once (busy ones after the drain).
+          const stopped = new Promise<void>((r) => server.close(() => r()));
+          server.closeIdleConnections();
+          step = "draining in-flight invocations";
+          // Another replica can take over in-flight rollouts at once instead of after the lease TTL;
+          // neither that nor the drain may hold the shutdown past the grace period.
+          await Promise.race([Promise.all([rollouts.stop(), runner.drain()]), grace]);
+          step = "closing client connections";
+          server.closeAllConnections();
           await stopped;
           await closeAll();
+          step = "stopped";
           log.info("stopped");
         })()),
     };
@@ -208,7 +221,7 @@ function listen(
   fastPath: (req: IncomingMessage, res: ServerResponse) => boolean,
   hostname: string,
   port: number,
-): Promise<ServerType> {
+): Promise<Server> {
   const hono = getRequestListener(fetch);
   const server = createServer((req, res) => {
     if (!fastPath(req, res)) void hono(req, res);

@@ -32,7 +32,8 @@ export interface LocalRunnerOptions {
   stopGraceMs?: number;
   /**
    * Prewarmed stem instances to specialise on cold starts (a StemPool). If it has close(), close()
-   * calls it before closing the backend, so nothing refills a backend that is going away.
+   * calls it before closing the backend, so nothing refills a backend that is going away (its
+   * close() must stop refilling at once, before its promise settles).
    */
   stems?: StemSource & { close?(): Promise<void> };
   /**
@@ -158,14 +159,20 @@ export class LocalRunner implements RunnerHandle {
     return this.drainPromise;
   }
 
-  /** Kill every instance now (after drain() or instead of it) and close the backend. */
+  /**
+   * Kill every instance now (after drain() or instead of it) and close the backend. Nothing here
+   * waits for an instance to finish starting: the stem pool stops refilling first, then the pools
+   * kill their live instances while the backend closes, which kills the ones still starting (a
+   * cold start with a slow init would otherwise hold a shutdown for its whole init timeout).
+   */
   close(): Promise<void> {
     this.closePromise ??= (async () => {
       this.state = "stopped";
-      await Promise.all([...this.pools.values()].map((p) => p.close()));
+      const stems = this.opts.stems?.close?.();
+      const pools = [...this.pools.values()].map((p) => p.close());
       this.pools.clear();
-      await this.opts.stems?.close?.();
       await this.opts.backend.close();
+      await Promise.all([stems, ...pools]);
     })();
     return this.closePromise;
   }

@@ -119,7 +119,9 @@ export class CapacityPlanner {
     clearTimeout(this.soon);
     await this.unsubscribe?.();
     await this.running;
-    await Promise.all([...this.pending]);
+    // Provisioning commands still in flight are not waited for: on the embedded runner one only
+    // settles once its instances have started, which can take a whole init timeout, and the
+    // runner's own close (after this) kills those starts anyway. Their outcome is only logged.
   }
 
   /** Re-plan shortly (the fleet changed, or a setting did). */

@@ -27,6 +27,8 @@ export interface RunningRunner {
   node: LocalRunnerNode;
   /** Stop taking work, finish in-flight invocations (up to the grace period), deregister, stop instances. */
   drain(): Promise<void>;
+  /** What drain() is doing now ("running" before it starts), for a shutdown deadline's report. */
+  drainStep(): string;
 }
 
 export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promise<RunningRunner> {
@@ -95,23 +97,34 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
     log.info({ id: config.id, address, pool: config.pool, backend: config.backend }, "runner registered");
 
     let draining: Promise<void> | undefined;
+    let step = "running";
     return {
       id: config.id,
       url: address,
       node,
+      drainStep: () => step,
       drain: () =>
         (draining ??= (async () => {
           agentState = "draining";
           log.info({ inflight: server!.inflightCount }, "draining: no new invocations, finishing in-flight ones");
-          // Say so at once, so control planes stop sending work before the next regular beat.
-          await publisher.beat();
           const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
+          // Say so at once, so control planes stop sending work before the next regular beat; an
+          // unreachable Redis must not hold the drain past the grace period.
+          step = "announcing the drain";
+          await Promise.race([publisher.beat().catch(() => {}), grace]);
+          step = "draining in-flight invocations";
           await Promise.race([node.drain(), grace]);
           agentState = "stopped";
-          await publisher.stop(heartbeat(0));
-          await server!.close();
+          step = "deregistering";
+          await Promise.race([publisher.stop(heartbeat(0)).catch(() => {}), grace]);
+          step = "closing the listener";
+          // Connections first: server.close() waits for every open one, idle keep-alive ones included.
+          const closed = server!.close();
           server!.closeAllConnections();
+          await closed;
+          step = "stopping instances and closing stores";
           await closeAll();
+          step = "stopped";
           log.info("runner stopped");
         })()),
     };
