@@ -29,6 +29,8 @@ export interface ShutdownDeadlineOptions {
   exit?(code: number): void;
   /** Start the worker-thread watchdog. @default true */
   watchdog?: boolean;
+  /** Time after the grace period before forcing. @default FORCE_MARGIN_MS */
+  marginMs?: number;
 }
 
 export interface ShutdownDeadline {
@@ -39,7 +41,7 @@ export interface ShutdownDeadline {
 /** Arm both clocks now (at the first SIGTERM/SIGINT). */
 export function armShutdownDeadline(opts: ShutdownDeadlineOptions): ShutdownDeadline {
   const exit = opts.exit ?? ((code: number) => process.exit(code));
-  const forceAt = opts.graceMs + FORCE_MARGIN_MS;
+  const forceAt = opts.graceMs + (opts.marginMs ?? FORCE_MARGIN_MS);
   const timer = setTimeout(() => {
     opts.report({ step: opts.step(), resources: openResources() });
     exit(FORCED_EXIT_CODE);
@@ -48,12 +50,15 @@ export function armShutdownDeadline(opts: ShutdownDeadlineOptions): ShutdownDead
   if (opts.watchdog !== false) {
     // Runs on its own thread, so it fires even when the main thread never yields again.
     worker = new Worker(
+      // A worker's process.stderr goes through the main thread, which is stuck: write fd 2 directly.
       `const { workerData } = require("node:worker_threads");
+       const { writeSync } = require("node:fs");
        setTimeout(() => {
-         process.stderr.write("hotswap: shutdown deadline passed and the main thread is not responding; killing the process\\n");
+         writeSync(2, "hotswap: shutdown deadline passed and the main thread is not responding; killing the process\\n");
          process.kill(workerData.pid, "SIGKILL");
        }, workerData.ms);`,
-      { eval: true, workerData: { pid: process.pid, ms: forceAt + WATCHDOG_MARGIN_MS } },
+      // No --import tsx and the like: plain JavaScript that needs nothing from the main thread.
+      { eval: true, execArgv: [], workerData: { pid: process.pid, ms: forceAt + WATCHDOG_MARGIN_MS } },
     );
     // Neither clock keeps a process alive that has nothing else to do.
     worker.unref();

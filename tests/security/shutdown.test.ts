@@ -7,9 +7,14 @@
  * handler that never returns, and a `provided` function over the Runtime API. SIGTERM lands at a
  * different moment of that work on each stop.
  *
- * Bounded: three servers run side by side, each stopped 11 times, with a 2 s grace; a stop may
- * take at most 9 s before the test gives up on it (and kills it), and the test's own timeout is
- * under 3 minutes. Starts dominate the time (about 2 s each on an idle machine).
+ * Two ways to stop, side by side: `hotswap server` processes sent SIGTERM (the command, its exit
+ * code and its hard deadline; 2 lanes × 5 stops, on PGlite and on Postgres + Redis), and a
+ * control plane in this process closed by server.close() (23 stops, reopening the same stores;
+ * no deadline there, so close() itself must end in time). Process starts dominate the time, which
+ * is why most stops are in-process.
+ *
+ * Bounded: 2 s grace; a stop may take at most 9 s before the test gives up on it (and kills what
+ * is left); the test's own timeout is under 3 minutes.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -17,7 +22,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { hostname } from "node:os";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
+import { startServer } from "../../platform/src/server.ts";
+import { loadServerSettings } from "../../cli/server-settings.ts";
+import { embeddedRunner } from "../../cli/embedded-runner.ts";
+import { createLogger } from "../../shared/logger.ts";
 import { apiClient } from "../support/platform.ts";
 import { spawnServer, waitForOutput, type ServerProcess } from "../support/cli.ts";
 import { zipFixture } from "../support/zip.ts";
@@ -25,8 +35,11 @@ import { createTestDatabase, serviceSkipReason, TEST_DATABASE_URL, TEST_REDIS_UR
 
 const GRACE_S = 2;
 const LIMIT_MS = (GRACE_S + 5) * 1000;
-const LANES = Number(process.env.TEST_SHUTDOWN_LANES ?? 3);
-const STOPS_PER_LANE = Number(process.env.TEST_SHUTDOWN_STOPS ?? 11);
+/** `hotswap server` processes side by side, and how often each is stopped. */
+const CLI_LANES = 2;
+const CLI_STOPS = Number(process.env.TEST_SHUTDOWN_CLI_STOPS ?? 5);
+/** Stops of the control plane in this process. */
+const IN_PROCESS_STOPS = Number(process.env.TEST_SHUTDOWN_IN_PROCESS_STOPS ?? 23);
 
 interface ProcInfo {
   pid: number;
@@ -56,10 +69,11 @@ function processes(): ProcInfo[] {
   return out;
 }
 
-/** The server's instance processes: its children (each one leads its own group), tsx's esbuild service aside. */
-function instancesOf(serverPid: number, seen: Map<number, string>): void {
+/** The server's instance processes: its children (each one leads its own group), tsx's esbuild service and `except` aside. */
+function instancesOf(serverPid: number, seen: Map<number, string>, except: ReadonlySet<number> = new Set()): void {
   for (const p of processes()) {
-    if (p.ppid === serverPid && !/esbuild/.test(p.cmd)) seen.set(p.pid, p.cmd.trim());
+    // Not instances: tsx's esbuild service, and the `hotswap server` processes of the other lanes.
+    if (p.ppid === serverPid && !except.has(p.pid) && !/esbuild|cli\/main\.ts/.test(p.cmd)) seen.set(p.pid, p.cmd.trim());
   }
 }
 
@@ -75,8 +89,22 @@ interface Lane {
   servers?: { DATABASE_URL: string; REDIS_URL: string };
 }
 
-async function boot(lane: Lane, first: boolean): Promise<{ server: ServerProcess; url: string }> {
-  const server = spawnServer({
+/** A started control plane, as the test drives it. */
+interface Target {
+  url: string;
+  /** The process whose children are its instances. */
+  pid: number;
+  /** Processes that were its children before it started (not instances). */
+  before: ReadonlySet<number>;
+  /** Ask it to stop; resolves with the exit code (0 for an in-process close). */
+  stop(): Promise<number | null>;
+  /** Give up on it (the test failed). */
+  abandon(): Promise<void>;
+  output(): string;
+}
+
+function laneEnv(lane: Lane): Record<string, string> {
+  return {
     HOTSWAP_DATA_DIR: lane.dataDir,
     HOTSWAP_ADMIN_KEY: lane.key,
     HOST: "127.0.0.1",
@@ -86,15 +114,49 @@ async function boot(lane: Lane, first: boolean): Promise<{ server: ServerProcess
     RUNNER_STEM_RUNTIMES: "nodejs20",
     LOG_LEVEL: "error",
     ...lane.servers,
-  });
+  };
+}
+
+/** `hotswap server --embedded-runner` as a process, stopped by SIGTERM. */
+async function bootCli(lane: Lane, first: boolean): Promise<Target> {
+  const server: ServerProcess = spawnServer(laneEnv(lane));
   try {
     // The first boot creates the database; later ones reopen it.
     const [, url] = await waitForOutput(server, /serving on (http:\/\/\S+)/, first ? 60_000 : 30_000);
-    return { server, url };
+    return {
+      url,
+      pid: server.child.pid!,
+      before: new Set(),
+      stop: () => {
+        server.child.kill("SIGTERM");
+        return server.exited;
+      },
+      abandon: async () => {
+        server.child.kill("SIGKILL");
+        await server.exited;
+      },
+      output: server.output,
+    };
   } catch (e) {
     server.child.kill("SIGKILL");
     throw e;
   }
+}
+
+/** The same control plane and embedded runner in this process, stopped by server.close(). */
+async function bootInProcess(lane: Lane): Promise<Target> {
+  const before = new Set(processes().filter((p) => p.ppid === process.pid).map((p) => p.pid));
+  const { control, runner } = loadServerSettings(laneEnv(lane), { hostname: hostname() });
+  const log = createLogger("silent");
+  const server = await startServer(control, log, embeddedRunner(runner, log));
+  return {
+    url: server.url,
+    pid: process.pid,
+    before,
+    stop: () => server.close().then(() => 0),
+    abandon: async () => {},
+    output: () => "",
+  };
 }
 
 async function deployAll(url: string, key: string): Promise<void> {
@@ -142,11 +204,11 @@ interface StopResult {
   output: string;
 }
 
-async function stopUnderLoad(laneNo: number, lane: Lane, stop: number, first: boolean): Promise<StopResult> {
+async function stopUnderLoad(lane: Lane, stop: number, first: boolean, inProcess: boolean): Promise<StopResult> {
   const b0 = Date.now();
-  const { server, url } = await boot(lane, first);
+  const server = inProcess ? await bootInProcess(lane) : await bootCli(lane, first);
+  const { url, pid, before } = server;
   const bootMs = Date.now() - b0;
-  const pid = server.child.pid!;
   const instances = new Map<number, string>();
   if (first) await deployAll(url, lane.key);
   fireWork(url, lane.key, stop);
@@ -154,20 +216,19 @@ async function stopUnderLoad(laneNo: number, lane: Lane, stop: number, first: bo
   const delay = [0, 50, 150, 300, 600, 1000][stop % 6];
   const sampleUntil = Date.now() + delay;
   do {
-    instancesOf(pid, instances);
+    instancesOf(pid, instances, before);
     await new Promise((r) => setTimeout(r, 10));
   } while (Date.now() < sampleUntil);
   const t0 = Date.now();
-  server.child.kill("SIGTERM");
   let done = false;
-  const exited = server.exited.then((code) => {
+  const exited = server.stop().then((code) => {
     done = true;
     return code;
   });
   // Keep sampling until it exits: instances started during the shutdown must not survive either.
   const sampler = (async () => {
     while (!done && Date.now() - t0 < LIMIT_MS + 2000) {
-      instancesOf(pid, instances);
+      instancesOf(pid, instances, before);
       await new Promise((r) => setTimeout(r, 15));
     }
   })();
@@ -176,8 +237,7 @@ async function stopUnderLoad(laneNo: number, lane: Lane, stop: number, first: bo
   const ms = Date.now() - t0;
   await sampler;
   if (code === "timeout") {
-    server.child.kill("SIGKILL");
-    await server.exited;
+    await server.abandon();
     for (const p of survivors(instances)) {
       try {
         process.kill(p.pid, "SIGKILL");
@@ -185,7 +245,7 @@ async function stopUnderLoad(laneNo: number, lane: Lane, stop: number, first: bo
         // gone
       }
     }
-    assert.fail(`lane ${laneNo} stop ${stop}: still running ${ms} ms after SIGTERM (limit ${LIMIT_MS} ms):\n${server.output()}`);
+    assert.fail(`stop ${stop}: still running ${ms} ms after it was asked to stop (limit ${LIMIT_MS} ms):\n${server.output()}`);
   }
   // A process killed just before the server exited may take a moment to disappear from /proc.
   let left = survivors(instances);
@@ -204,33 +264,36 @@ async function stopUnderLoad(laneNo: number, lane: Lane, stop: number, first: bo
 }
 
 describe("hotswap server stops within its grace period under mixed work", { timeout: 170_000 }, () => {
-  test(`${LANES * STOPS_PER_LANE} stops each end within grace + 5 s and leave no instance process`, async () => {
-    // Lane 0 runs on the embedded stores (PGlite), the others on Postgres and Redis when they are
-    // up (under CI=true they must be): their connections are among what a shutdown must close,
-    // and a server on them starts faster than on PGlite, which keeps the 33 stops bounded.
+  const total = CLI_LANES * CLI_STOPS + IN_PROCESS_STOPS;
+  test(`${total} stops each end within grace + 5 s and leave no instance process`, async () => {
+    // CLI lane 0 runs on the embedded stores (PGlite); the other lanes on Postgres and Redis when
+    // they are up (under CI=true they must be): their connections are among what a shutdown must
+    // close. Without them every lane is embedded.
     const servers = (await serviceSkipReason("postgres", TEST_DATABASE_URL)) ?? (await serviceSkipReason("redis", TEST_REDIS_URL));
-    const lanes: Lane[] = [];
     const databases: TestDatabase[] = [];
-    for (let i = 0; i < LANES; i++) {
+    const lanes: Array<Lane & { name: string; stops: number; inProcess: boolean }> = [];
+    for (let i = 0; i <= CLI_LANES; i++) {
+      const inProcess = i === CLI_LANES;
       const lane: Lane = { dataDir: await mkdtemp(join(tmpdir(), "hs-shutdown-")), key: generateApiKey().key };
       if (i > 0 && servers === undefined) {
         const db = await createTestDatabase();
         databases.push(db);
         lane.servers = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL };
       }
-      lanes.push(lane);
+      const stores = lane.servers ? "postgres+redis" : "embedded";
+      lanes.push({ ...lane, name: inProcess ? `in-process (${stores})` : `hotswap server ${i} (${stores})`, stops: inProcess ? IN_PROCESS_STOPS : CLI_STOPS, inProcess });
     }
     const times: number[] = [];
     let instancesSeen = 0;
     try {
       await Promise.all(
-        lanes.map(async (lane, laneNo) => {
-          for (let stop = 0; stop < STOPS_PER_LANE; stop++) {
-            const what = `lane ${laneNo} (${lane.servers ? "postgres+redis" : "embedded"}) stop ${stop}`;
-            const r = await stopUnderLoad(laneNo, lane, stop, stop === 0);
+        lanes.map(async (lane) => {
+          for (let stop = 0; stop < lane.stops; stop++) {
+            const what = `${lane.name} stop ${stop}`;
+            const r = await stopUnderLoad(lane, stop, stop === 0, lane.inProcess);
             times.push(r.ms);
-            process.stdout.write(`# ${what}: booted in ${r.bootMs} ms, stopped in ${r.ms} ms, exit ${r.code}, ${r.instances} instances\n`);
             instancesSeen += r.instances;
+            process.stdout.write(`# ${what}: booted in ${r.bootMs} ms, stopped in ${r.ms} ms, exit ${r.code}, ${r.instances} instances\n`);
             assert.ok(r.ms <= LIMIT_MS, `${what} took ${r.ms} ms (limit ${LIMIT_MS} ms)`);
             assert.deepEqual(
               r.left.map((p) => `${p.pid} (group ${p.pgid}): ${p.cmd}`),
@@ -250,8 +313,9 @@ describe("hotswap server stops within its grace period under mixed work", { time
       for (const lane of lanes) await rm(lane.dataDir, { recursive: true, force: true });
       for (const db of databases) await db.drop().catch(() => {});
     }
-    assert.equal(times.length, LANES * STOPS_PER_LANE);
-    assert.ok(instancesSeen >= LANES * STOPS_PER_LANE, `instances ran during the stops (${instancesSeen} seen)`);
+    assert.equal(times.length, total);
+    assert.ok(total >= 30, "30 stops at least");
+    assert.ok(instancesSeen >= total, `instances ran during the stops (${instancesSeen} seen)`);
     times.sort((a, b) => a - b);
     process.stdout.write(`# shutdown times (ms): median ${times[times.length >> 1]}, max ${times[times.length - 1]} over ${times.length} stops\n`);
   });
