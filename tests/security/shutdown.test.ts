@@ -4,7 +4,8 @@
  * with no instance process left behind (checked by pid and by process group, so a custom
  * runtime's curl counts too). The work at each stop: invocations in flight, invocations queued
  * at a function's instance cap, cold starts (every boot starts cold, and a stem refills), a
- * handler that never returns, and a `provided` function over the Runtime API. SIGTERM lands at a
+ * handler that never returns, a `provided` function over the Runtime API, and a function whose
+ * init never ends, called and provisioned. SIGTERM lands at a
  * different moment of that work on each stop.
  *
  * Two ways to stop, side by side: `hotswap server` processes sent SIGTERM (the command, its exit
@@ -30,16 +31,16 @@ import { embeddedRunner } from "../../cli/embedded-runner.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { apiClient } from "../support/platform.ts";
 import { spawnServer, waitForOutput, type ServerProcess } from "../support/cli.ts";
-import { zipFixture } from "../support/zip.ts";
+import { zipFiles, zipFixture } from "../support/zip.ts";
 import { createTestDatabase, serviceSkipReason, TEST_DATABASE_URL, TEST_REDIS_URL, type TestDatabase } from "../support/services.ts";
 
 const GRACE_S = 2;
 const LIMIT_MS = (GRACE_S + 5) * 1000;
 /** `hotswap server` processes side by side, and how often each is stopped. */
 const CLI_LANES = 2;
-const CLI_STOPS = Number(process.env.TEST_SHUTDOWN_CLI_STOPS ?? 5);
+const CLI_STOPS = 5;
 /** Stops of the control plane in this process. */
-const IN_PROCESS_STOPS = Number(process.env.TEST_SHUTDOWN_IN_PROCESS_STOPS ?? 23);
+const IN_PROCESS_STOPS = 23;
 
 interface ProcInfo {
   pid: number;
@@ -173,6 +174,13 @@ async function deployAll(url: string, key: string): Promise<void> {
     const v = await api("POST", `/api/v1/functions/${name}/versions`, zipFixture(fixture), { "content-type": "application/zip" });
     assert.equal(v.status, 201, v.text);
   }
+  // Its init outlasts any stop (top-level await), and one instance is provisioned: a shutdown
+  // must not wait for a start (cold or provisioned) to finish initialising.
+  const slow = await api("POST", "/api/v1/functions", { name: "slow-init", runtime: "nodejs20", handler: "index.handler", provisionedConcurrency: 1 });
+  assert.equal(slow.status, 201, slow.text);
+  const code = zipFiles({ "index.mjs": "await new Promise((r) => setTimeout(r, 600_000));\nexport const handler = async () => ({ ok: true });\n" });
+  const sv = await api("POST", "/api/v1/functions/slow-init/versions", code, { "content-type": "application/zip" });
+  assert.equal(sv.status, 201, sv.text);
 }
 
 /** Fire the mixed work without waiting for it; its connections die with the server. */
@@ -189,6 +197,7 @@ function fireWork(url: string, key: string, stop: number): void {
   void invoke("busy", { ms: 3_000 }); // outlives the grace period
   for (let i = 0; i < 4; i++) void invoke("one-at-a-time", { ms: 400 }); // three of them queue
   void invoke("hung", { ms: 3_600_000 });
+  void invoke("slow-init", {});
   void invoke("custom", { stop });
   void invoke("custom", { again: stop });
 }
