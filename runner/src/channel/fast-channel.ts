@@ -123,9 +123,10 @@ export class FastChannel implements InstanceChannel {
   }
 
   invoke(req: InstanceInvokeRequest): Promise<InstanceResult> {
-    // Nothing is written in these cases, so the handler cannot have seen the invocation.
-    if (this.failure) return Promise.resolve(undelivered(this.failure));
-    if (this.ended || this.exiting) return Promise.resolve(undelivered(CHANNEL_CLOSED_RESULT));
+    if (this.failure) return Promise.resolve(this.failure);
+    if (this.ended) return Promise.resolve(CHANNEL_CLOSED_RESULT);
+    // Not written: the bootstrap is on its way out and would never run it.
+    if (this.exiting) return Promise.resolve(undelivered(CHANNEL_CLOSED_RESULT));
     const id = req.requestId;
     if (this.pending.has(id)) {
       return Promise.resolve({ kind: "platform-error", code: "InternalError", message: `request id ${id} is already in flight on this instance` });

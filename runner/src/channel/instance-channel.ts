@@ -13,8 +13,12 @@ export interface InstanceChannel {
   readonly ready: Promise<void>;
   /** Deliver one invocation. Never rejects; failures come back as platform-error results. */
   invoke(req: InstanceInvokeRequest): Promise<InstanceResult>;
-  /** Resolve every pending (and every later) invocation with `result`: the instance is gone. */
-  fail(result: InstanceResult): void;
+  /**
+   * Resolve every pending (and every later) invocation with `result`: the instance is gone.
+   * Invocations still queued in the channel, which the instance never received (the Runtime
+   * API's pull model), get `queuedResult` instead when given.
+   */
+  fail(result: InstanceResult, queuedResult?: InstanceResult): void;
   /** Invocations delivered or queued and not yet answered. */
   readonly inflight: number;
   /**

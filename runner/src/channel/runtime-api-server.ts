@@ -8,7 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
-import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, undelivered, type InstanceChannel } from "./instance-channel.ts";
+import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
 
 const PREFIX = "/2018-06-01/runtime/";
 
@@ -133,9 +133,8 @@ export class RuntimeApiServer implements InstanceChannel {
   }
 
   invoke(req: InstanceInvokeRequest): Promise<InstanceResult> {
-    // Pull model: an invocation is delivered only by a /next, so these never reached the runtime.
-    if (this.failure) return Promise.resolve(undelivered(this.failure));
-    if (this.closed) return Promise.resolve(undelivered(CHANNEL_CLOSED_RESULT));
+    if (this.failure) return Promise.resolve(this.failure);
+    if (this.closed) return Promise.resolve(CHANNEL_CLOSED_RESULT);
     if (this.delivered.has(req.requestId) || this.queued.some((q) => q.req.requestId === req.requestId)) {
       return Promise.resolve({ kind: "platform-error", code: "InternalError", message: `request id ${req.requestId} is already in flight on this instance` });
     }
@@ -147,10 +146,10 @@ export class RuntimeApiServer implements InstanceChannel {
     });
   }
 
-  fail(result: InstanceResult): void {
+  fail(result: InstanceResult, queuedResult: InstanceResult = result): void {
     this.failure ??= result;
     // Queued ones were never fetched by a /next: the runtime did not see them.
-    for (const inv of this.queued) inv.resolve(undelivered(result));
+    for (const inv of this.queued) inv.resolve(queuedResult);
     for (const inv of this.delivered.values()) inv.resolve(result);
     this.queued.length = 0;
     this.delivered.clear();

@@ -164,7 +164,8 @@ export abstract class ChannelInstance implements Instance {
     this.killReason = reason;
     this.onKill();
     // Answer in-flight invocations now: the exit only confirms what we already know.
-    this.channel?.fail(this.resultFor(reason, null, "SIGKILL"));
+    const result = this.resultFor(reason, null, "SIGKILL");
+    this.channel?.fail(result, undelivered(result));
     this.terminate("SIGKILL");
   }
 
@@ -206,7 +207,8 @@ export abstract class ChannelInstance implements Instance {
     else if (this.stopping) reason = "stopped";
     else reason = "crash";
     this.exitInfo = { reason, code, signal, stderrTail };
-    this.channel?.fail(this.resultFor(reason, code, signal));
+    const result = this.resultFor(reason, code, signal);
+    this.channel?.fail(result, undelivered(result));
     void this.channel?.close();
     this.resolveExited(this.exitInfo);
   }
