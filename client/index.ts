@@ -23,6 +23,6 @@ export function createApiClient(options: Omit<ClientOptions, "validate">): ApiCl
 export type { ApiClient } from "./api-client.ts";
 export type { ApiFailure, ApiResult, ClientErrorCode } from "./result.ts";
 export { failureError, unwrap } from "./result.ts";
-export type { CallOptions, ClientOptions } from "./transport.ts";
-export type { Invocation, InvokeOptions, LambdaInvocation, LambdaInvokeOptions } from "./invoke.ts";
+export type { Call, CallOptions, ClientOptions, RawAnswer, Transport } from "./transport.ts";
+export { invokeCall, type Invocation, type InvokeOptions, type LambdaInvocation, type LambdaInvokeOptions } from "./invoke.ts";
 export type { ResponseKey, ResponseTypes } from "./responses.ts";

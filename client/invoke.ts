@@ -78,11 +78,16 @@ function header(a: RawAnswer, name: string): string | undefined {
   return a.headers.get(name) ?? undefined;
 }
 
+/** The HTTP call of an invoke, for callers that want the raw answer (`transport.send`), such as load generators. */
+export function invokeCall(name: string, event?: unknown, opts: InvokeOptions = {}): Call {
+  const qualifier = opts.qualifier === undefined ? undefined : String(opts.qualifier);
+  return { method: "POST", path: `/api/v1/functions/${encodeURIComponent(name)}/invoke`, query: { qualifier }, body: eventBody(event, opts) };
+}
+
 export function invokeEndpoint(t: Transport) {
   /** POST /api/v1/functions/{name}/invoke: the event is the body (JSON of `event`, or `opts.body`). */
   return async (name: string, event?: unknown, opts: InvokeOptions = {}): Promise<ApiResult<Invocation>> => {
-    const qualifier = opts.qualifier === undefined ? undefined : String(opts.qualifier);
-    const sent = await t.send({ method: "POST", path: `/api/v1/functions/${encodeURIComponent(name)}/invoke`, query: { qualifier }, body: eventBody(event, opts) }, opts);
+    const sent = await t.send(invokeCall(name, event, opts), opts);
     if (!sent.ok) return sent;
     const a = sent.answer;
     const functionError = header(a, HEADER_FUNCTION_ERROR);
