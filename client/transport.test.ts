@@ -67,12 +67,17 @@ describe("API client transport", () => {
   });
 
   test("returns Unreachable with status 0 when nothing listens", async () => {
-    const api = createApiClient({ baseUrl: "http://127.0.0.1:1", apiKey: KEY });
+    // A port that was free a moment ago: connections to it are refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const api = createApiClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: KEY });
     const r = await api.functions.list();
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.error.status, 0);
     assert.equal(!r.ok && r.error.code, "Unreachable");
-    assert.match(!r.ok ? r.error.message : "", /^cannot reach the HotSwap API at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+    assert.equal(!r.ok && r.error.message, `cannot reach the HotSwap API at http://127.0.0.1:${port} (ECONNREFUSED). Check the endpoint and that the control plane is running.`);
   });
 
   test("returns RequestTimeout when no answer comes within the call's timeout", async () => {
