@@ -21,6 +21,8 @@ import { failureOf, type Call, type CallOptions, type RawAnswer, type Transport 
 export interface InvokeOptions extends CallOptions {
   /** A version number, an alias, or `$LATEST`. Default: alias `live` if it exists, else `$LATEST`. */
   qualifier?: string | number;
+  /** Further query parameters: an alias's A/B rule may key on one. */
+  query?: Record<string, string>;
   /** Send these bytes as the event instead of `JSON.stringify(event)`. */
   body?: string | Uint8Array;
   /** Content type of `body`. @default application/json */
@@ -81,7 +83,7 @@ function header(a: RawAnswer, name: string): string | undefined {
 /** The HTTP call of an invoke, for callers that want the raw answer (`transport.send`), such as load generators. */
 export function invokeCall(name: string, event?: unknown, opts: InvokeOptions = {}): Call {
   const qualifier = opts.qualifier === undefined ? undefined : String(opts.qualifier);
-  return { method: "POST", path: `/api/v1/functions/${encodeURIComponent(name)}/invoke`, query: { qualifier }, body: eventBody(event, opts) };
+  return { method: "POST", path: `/api/v1/functions/${encodeURIComponent(name)}/invoke`, query: { ...opts.query, ...(qualifier !== undefined ? { qualifier } : {}) }, body: eventBody(event, opts) };
 }
 
 export function invokeEndpoint(t: Transport) {
