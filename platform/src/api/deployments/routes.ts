@@ -53,8 +53,6 @@ const COMMANDS: Record<DeploymentCommandName, string> = {
   rollback: "Roll back: restore the alias exactly as it was before the deployment",
 };
 
-export type CommandName = DeploymentCommandName;
-
 export const commandRoutes = DEPLOYMENT_COMMANDS.map((action) => ({
   action,
   route: createRoute({
