@@ -64,6 +64,9 @@ describe("API client transport", () => {
     assert.equal(f.calls[0]!.body, '{"a":1}');
     assert.equal(f.calls[1]!.url, "http://hotswap.test/api/v1/runners?include=gone");
     assert.equal(f.calls[2]!.url, "http://hotswap.test/api/v1/deployments?functionName=fn&status=Paused");
+    await api.invoke("fn", undefined, { query: { tenant: "t1", qualifier: "live" } });
+    assert.equal(f.calls[3]!.url, "http://hotswap.test/api/v1/functions/fn/invoke?tenant=t1&qualifier=live", "a qualifier in the query stands when none is given");
+    assert.equal(f.calls[3]!.body, undefined, "no event, no body");
   });
 
   test("returns Unreachable with status 0 when nothing listens", async () => {
