@@ -219,6 +219,53 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
     assert.ok((doc.paths as Record<string, unknown>)["/api/v1/deployments/{id}/promote"]);
   });
 
+  test("has a method for every operation of the API's OpenAPI document", async () => {
+    const doc = ok(await api.system.openapi()) as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    // Every method once, through a fetch that records what it was asked.
+    const called: string[] = [];
+    const recording = createApiClient({
+      baseUrl: "http://hotswap.test",
+      fetch: (async (url: string | URL | Request, init?: RequestInit) => {
+        called.push(`${init?.method ?? "GET"} ${new URL(String(url)).pathname}`);
+        return new Response("{}", { status: 200 });
+      }) as typeof fetch,
+    });
+    const zip = new Uint8Array(1);
+    await Promise.all([
+      recording.functions.create({ name: "f", runtime: "nodejs20", handler: "i.h" }),
+      recording.functions.list(),
+      recording.functions.get("f"),
+      recording.functions.update("f", {}),
+      recording.functions.delete("f"),
+      recording.versions.publish("f", zip),
+      recording.versions.list("f"),
+      recording.versions.get("f", 1),
+      recording.aliases.put("f", "a", { version: 1 }),
+      recording.aliases.get("f", "a"),
+      recording.aliases.list("f"),
+      recording.aliases.delete("f", "a"),
+      recording.deployments.create({ functionName: "f", version: 1, strategy: "Direct" }),
+      recording.deployments.list(),
+      recording.deployments.get("d"),
+      recording.deployments.pause("d"),
+      recording.deployments.resume("d"),
+      recording.deployments.promote("d"),
+      recording.deployments.rollback("d"),
+      recording.runners.list(),
+      recording.system.health(),
+      recording.system.runtimes(),
+      recording.invoke("f", {}),
+    ]);
+    const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
+    const missing = operations.filter((op) => {
+      const [method, path] = op.split(" ") as [string, string];
+      const re = new RegExp(`^${method} ${template(path)}$`);
+      return !called.some((c) => re.test(c));
+    });
+    assert.deepEqual(missing, [], "operations the client has no method for");
+  });
+
   test("a wrong key is Unauthorized for every resource", async () => {
     const stranger = createApiClient({ baseUrl: p.url, apiKey: `hs_abcd1234_${"x".repeat(40)}` });
     const results: ApiResult<unknown>[] = [await stranger.functions.list(), await stranger.deployments.list(), await stranger.runners.list(), await stranger.invoke("inv", {})];
