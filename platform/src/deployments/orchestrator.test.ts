@@ -13,7 +13,7 @@ import { RoutingTable } from "../router/routing-table.ts";
 import { Invoker } from "../router/invoker.ts";
 import { FunctionService } from "../functions/function-service.ts";
 import { AliasService } from "../functions/alias-service.ts";
-import { CreateFunctionBody } from "../functions/schemas.ts";
+import { CreateFunctionBody } from "../../../protocol/api/functions.ts";
 import { StateMetricsRecorder } from "../metrics/metrics-recorder.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { DeploymentAliasGuard, startRollouts, type Rollouts } from "./index.ts";

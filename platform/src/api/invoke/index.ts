@@ -8,7 +8,7 @@ import { readBody } from "../raw-body.ts";
 import { getCookie } from "hono/cookie";
 import type { Context } from "hono";
 import { createRouter, errorResponses } from "../openapi.ts";
-import { FunctionName } from "../../functions/schemas.ts";
+import { FunctionName } from "../../../../protocol/api/functions.ts";
 import type { Invoker } from "../../router/invoker.ts";
 import type { RouteRequest } from "../../router/routing-table.ts";
 import { payloadTooLarge } from "../../router/invoker.ts";
