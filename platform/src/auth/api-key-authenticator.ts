@@ -7,7 +7,7 @@ import { ApiError } from "../../../protocol/errors.ts";
 import { parseApiKey } from "./api-key.ts";
 import { BEARER, BEARER_HINT, type Authenticator } from "./authentication.ts";
 import type { KeyResolver, ResolvedKey } from "./key-store.ts";
-import { keyPrincipal, type Principal } from "./principal.ts";
+import { bearerKeyPrincipal, type Principal } from "./principal.ts";
 
 export function apiKeyAuthenticator(resolver: KeyResolver): Authenticator {
   return (req) => {
@@ -53,5 +53,5 @@ function parseBearer(header: string | undefined): { id: string; secret: string }
 function bearerPrincipal(resolver: KeyResolver, key: ResolvedKey | null): Principal {
   if (!key) throw new ApiError("Unauthorized", `Invalid or revoked API key. ${BEARER_HINT}`);
   resolver.markUsed(key.id);
-  return keyPrincipal(key, "bearer");
+  return bearerKeyPrincipal(key);
 }

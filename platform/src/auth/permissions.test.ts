@@ -43,6 +43,14 @@ describe("declared permissions", () => {
     for (const p of Object.values(ROUTE_PERMISSIONS)) assert.ok((PERMISSIONS as readonly string[]).includes(p), p);
   });
 
+  it("every route the app serves finds its permission at run time (Hono's :param paths map onto the table)", () => {
+    const served = app()
+      .routes.filter((r) => r.method !== "ALL" && !["/health", "/openapi.json", "/docs"].includes(r.path))
+      .map((r) => `${r.method} ${openApiPath(r.path)}`);
+    assert.ok(served.length > 20, `found ${served.length}`);
+    assert.deepEqual(served.filter((r) => !(r in ROUTE_PERMISSIONS)), []);
+  });
+
   it("refuses at run time a route that declares no permission", async () => {
     const a = app();
     a.get("/api/v1/undeclared", (c) => c.json({ reached: true }));

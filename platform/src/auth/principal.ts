@@ -24,7 +24,19 @@ export interface Principal {
 
 /** The principal for a verified API key. An unknown stored role grants nothing (fail closed). */
 export function keyPrincipal(key: Pick<ResolvedKey, "id" | "role">, method: AuthMethod): Principal {
-  return { subject: `key:${key.id}`, keyId: key.id, method, roles: isRole(key.role) ? [key.role] : [] };
+  return Object.freeze({ subject: `key:${key.id}`, keyId: key.id, method, roles: Object.freeze(isRole(key.role) ? [key.role] : []) as Role[] });
+}
+
+const bearerPrincipals = new WeakMap<object, Principal>();
+
+/**
+ * keyPrincipal for Bearer, built once per cached key record rather than per request (the invoke
+ * hot path): principals are frozen, so one can be shared by every request with that key.
+ */
+export function bearerKeyPrincipal(key: Pick<ResolvedKey, "id" | "role">): Principal {
+  let p = bearerPrincipals.get(key);
+  if (p === undefined) bearerPrincipals.set(key, (p = keyPrincipal(key, "bearer")));
+  return p;
 }
 
 function isRole(s: string): s is Role {

@@ -22,7 +22,7 @@ export class EventStage implements InvocationHandler {
   private async read(inv: Invocation) {
     if (!inv.source) throw new ApiError("InvalidRequestContent", "The invocation carries no event.");
     inv.payload = validateEvent(await inv.source.readPayload());
-    return this.next.handle(inv);
+    return await this.next.handle(inv); // awaited: cheaper than resolving with a promise
   }
 }
 

@@ -10,8 +10,6 @@ import type { FunctionSpec, InvokeOutcome, PlatformErrorCode } from "../../../..
 import { HEADER_AMZ_EXECUTED_VERSION, HEADER_AMZ_FUNCTION_ERROR, HEADER_AMZ_REQUEST_ID, HEADER_COLD_START } from "../../../../protocol/headers.ts";
 import { lambdaError } from "../envelope.ts";
 
-export { LAMBDA_PATH_PREFIX } from "../../auth/credentials.ts";
-
 /** Platform failures that Lambda reports as an unhandled function error (200 + X-Amz-Function-Error). */
 const AS_FUNCTION_ERROR: Partial<Record<PlatformErrorCode, string>> = {
   TimeoutError: "Sandbox.Timedout",
