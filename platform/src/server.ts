@@ -12,7 +12,7 @@ import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { getRequestListener, type ServerType } from "@hono/node-server";
-import { createFastInvoke } from "./api/fast-invoke.ts";
+import { createFrontDoor } from "./api/front-door/index.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { openDatabase, createRepositories, type Database } from "./db/index.ts";
@@ -149,7 +149,6 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       versions: new VersionService(repos, functions, codeStore, routing),
       aliases,
       deployments: rollouts.service,
-      invoker,
       runner,
       health: { database, state, codeStore, runner, runnerList },
       backend: runtimesBackend,
@@ -158,8 +157,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       version: pkg.version,
     });
 
-    const fastInvoke = createFastInvoke({ invoker, resolver: auth.resolver, log });
-    const server = await listen(app.fetch, fastInvoke, config.host, config.port);
+    const frontDoor = createFrontDoor({ pipeline: invoker.pipeline.withAuthenticators(auth.authenticators), log });
+    const server = await listen(app.fetch, frontDoor, config.host, config.port);
     const port = (server.address() as { port: number }).port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
 
@@ -202,16 +201,16 @@ function assertFleetConfig(config: Config): void {
   }
 }
 
-/** One node:http server: the invoke fast path first, then the Hono app for everything else. */
+/** One node:http server: the front door answers invocations, the Hono app everything else. */
 function listen(
   fetch: (req: Request) => Response | Promise<Response>,
-  fastPath: (req: IncomingMessage, res: ServerResponse) => boolean,
+  frontDoor: (req: IncomingMessage, res: ServerResponse) => boolean,
   hostname: string,
   port: number,
 ): Promise<ServerType> {
   const hono = getRequestListener(fetch);
   const server = createServer((req, res) => {
-    if (!fastPath(req, res)) void hono(req, res);
+    if (!frontDoor(req, res)) void hono(req, res);
   });
   return new Promise((resolvePromise, reject) => {
     server.once("error", reject);

@@ -1,0 +1,40 @@
+/**
+ * Test support for the invocation pipeline's stages: a function spec, an invocation, and a next
+ * link that records what reached it.
+ */
+import type { FunctionSpec, InvokeOutcome } from "../../protocol/invoke.ts";
+import type { Invocation, InvocationHandler } from "../../platform/src/invocation/invocation.ts";
+
+export function specOf(over: Partial<FunctionSpec> = {}): FunctionSpec {
+  return {
+    functionName: "fn",
+    version: 1,
+    runtime: "nodejs20",
+    handler: "index.handler",
+    memorySize: 128,
+    timeout: 3,
+    environment: {},
+    codeSha256: "c".repeat(64),
+    protocol: "fast",
+    instanceConcurrency: 1,
+    ...over,
+  };
+}
+
+export function invocationOf(over: Partial<Invocation> = {}): Invocation {
+  return { requestId: "req-00000001", name: "fn", ...over };
+}
+
+export const SUCCESS: InvokeOutcome = { kind: "success", payload: Buffer.from('{"ok":true}'), coldStart: false, start: "warm", durationMs: 2 };
+
+/** A next link that records each invocation it receives and answers `outcome`. */
+export function recordingNext(outcome: InvokeOutcome | undefined = SUCCESS): InvocationHandler & { seen: Invocation[] } {
+  const seen: Invocation[] = [];
+  return {
+    seen,
+    handle: async (inv) => {
+      seen.push({ ...inv });
+      return outcome;
+    },
+  };
+}
