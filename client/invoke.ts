@@ -15,6 +15,7 @@ import {
   HEADER_START,
   HEADER_VERSION,
 } from "../protocol/headers.ts";
+import { lambdaInvokePath } from "../protocol/lambda.ts";
 import type { ApiResult } from "./result.ts";
 import { failureOf, type Call, type CallOptions, type RawAnswer, type Transport } from "./transport.ts";
 
@@ -120,7 +121,7 @@ export function lambdaEndpoints(t: Transport) {
       if (opts.clientContext !== undefined) headers["x-amz-client-context"] = opts.clientContext;
       const call: Call = {
         method: "POST",
-        path: `/2015-03-31/functions/${encodeURIComponent(name)}/invocations`,
+        path: lambdaInvokePath(name),
         query: { Qualifier: opts.qualifier === undefined ? undefined : String(opts.qualifier) },
         body: payload === undefined ? undefined : { bytes: JSON.stringify(payload), contentType: "application/json" },
       };

@@ -121,7 +121,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
     const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
     opened.push(recorder);
-    const invoker = new Invoker(routing, runner, recorder);
+    // The pipeline's reserved-concurrency stage takes the gate's slots around the bare runner.
+    const invoker = new Invoker(routing, runner.runner, recorder, runner);
     const rollouts = await startRollouts({
       repos,
       state,

@@ -4,21 +4,11 @@
  */
 import type { FunctionSpec, InvokeOutcome } from "../../protocol/invoke.ts";
 import type { Invocation, InvocationHandler } from "../../platform/src/invocation/invocation.ts";
+import { functionSpec } from "./function-spec.ts";
 
+/** A spec for `fn` (the name the stage tests invoke), from the one spec builder. */
 export function specOf(over: Partial<FunctionSpec> = {}): FunctionSpec {
-  return {
-    functionName: "fn",
-    version: 1,
-    runtime: "nodejs20",
-    handler: "index.handler",
-    memorySize: 128,
-    timeout: 3,
-    environment: {},
-    codeSha256: "c".repeat(64),
-    protocol: "fast",
-    instanceConcurrency: 1,
-    ...over,
-  };
+  return functionSpec({ functionName: "fn", codeSha256: "c".repeat(64), ...over });
 }
 
 export function invocationOf(over: Partial<Invocation> = {}): Invocation {

@@ -24,7 +24,7 @@ export interface CredentialRequest {
 }
 
 /** Prefix of the Lambda-compatible API: SigV4 is accepted there, and its errors take Lambda's shape. */
-export const LAMBDA_PATH_PREFIX = "/2015-03-31/";
+export { LAMBDA_PATH_PREFIX } from "../../../protocol/lambda.ts";
 
 /** Paths served without credentials (exact match or anything below them). */
 export const PUBLIC_PATHS: readonly string[] = ["/health", "/openapi.json", "/docs"];

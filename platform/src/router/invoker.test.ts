@@ -40,10 +40,10 @@ test("the platform's own invocations go through the pipeline: resolved, run and 
   assert.equal(samples.length, 1);
 });
 
-test("behind server.ts's reserved-concurrency gate, each invocation takes exactly one slot", async () => {
+test("with server.ts's reserved-concurrency gate as its reservations, each invocation takes exactly one slot", async () => {
   const { runner, releaseAll } = heldRunner();
   const gate = new ReservedConcurrencyGate(runner);
-  const invoker = new Invoker(routing(1), gate);
+  const invoker = new Invoker(routing(1), gate.runner, undefined, gate);
   const first = invoker.invoke("capped", undefined, Buffer.from("{}"), { requestId: "a" });
   await new Promise((r) => setImmediate(r));
   assert.equal(gate.inflight("capped"), 1, "counted once, not by both the stage and the gate");

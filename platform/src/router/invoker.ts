@@ -9,9 +9,9 @@
 import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { SYSTEM_PRINCIPAL } from "../auth/principal.ts";
-import { ReservedConcurrencyGate } from "../fleet/reserved-concurrency.ts";
 import type { Invocation } from "../invocation/invocation.ts";
 import { InvocationPipeline } from "../invocation/pipeline.ts";
+import type { ConcurrencyReservations } from "../invocation/reserved-concurrency.ts";
 import type { MetricsRecorder } from "../metrics/metrics-recorder.ts";
 import type { RoutingTable, RouteRequest } from "./routing-table.ts";
 
@@ -34,12 +34,14 @@ export class Invoker {
   /** The invocation pipeline (without authenticators: this entry's invocations carry a principal). */
   readonly pipeline: InvocationPipeline;
 
-  constructor(routing: RoutingTable, runner: RunnerHandle, metrics?: MetricsRecorder) {
-    // server.ts hands over the runner wrapped in its reserved-concurrency gate (a component with
-    // its own pub/sub lifecycle, composed there). The pipeline's reserved-concurrency stage takes
-    // the slots itself and calls the runner behind the gate, so nothing is counted twice.
-    const gate = runner instanceof ReservedConcurrencyGate ? runner : undefined;
-    this.pipeline = new InvocationPipeline({ routing, runner: gate?.runner ?? runner, reservations: gate, metrics });
+  /**
+   * `runner` is the bare runner (embedded or fleet); `reservations` the reserved-concurrency
+   * counter (server.ts's ReservedConcurrencyGate, which has its own pub/sub lifecycle). The
+   * pipeline's stage takes and gives back the slots, so pass the runner that is not behind the gate,
+   * or every invocation would be counted twice.
+   */
+  constructor(routing: RoutingTable, runner: RunnerHandle, metrics?: MetricsRecorder, reservations?: ConcurrencyReservations) {
+    this.pipeline = new InvocationPipeline({ routing, runner, reservations, metrics });
   }
 
   async invoke(name: string, qualifier: string | undefined, payload: Buffer, opts: InvokeOptions): Promise<InvokeResult> {
