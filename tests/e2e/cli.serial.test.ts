@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnServer, waitForOutput } from "../support/cli.ts";
+import { spawnServer, stopAll, waitForOutput, type ServerProcess } from "../support/cli.ts";
 import { apiOf, deployFunction, expectOk, invokeFunction } from "../support/deploy.ts";
 
 
@@ -17,9 +17,11 @@ const startCli = spawnServer;
 test("hotswap server on a fresh data dir serves within 10 s, prints the URL and the admin key once, and drains on SIGTERM", { timeout: 60_000 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "hs-cli-"));
   const port = String(20000 + Math.floor(Math.random() * 20000));
+  const servers: ServerProcess[] = [];
   try {
     const started = Date.now();
     const first = startCli({ HOTSWAP_DATA_DIR: dataDir, PORT: port });
+    servers.push(first);
     const [, url] = await waitForOutput(first, /serving on (http:\/\/\S+)/, 10_000);
     assert.ok(Date.now() - started < 10_000);
     const [, key] = await waitForOutput(first, /(hs_[a-z0-9]+_[A-Za-z0-9]+)/, 2000);
@@ -40,13 +42,17 @@ test("hotswap server on a fresh data dir serves within 10 s, prints the URL and 
 
     // Second start on the same data dir: same key works, and it is not printed again.
     const second = startCli({ HOTSWAP_DATA_DIR: dataDir, PORT: port });
+    servers.push(second);
     await waitForOutput(second, /serving on/, 10_000);
     assert.doesNotMatch(second.output(), /hs_[a-z0-9]+_[A-Za-z0-9]{32,}/);
     expectOk(await api.functions.list(), "listing functions with the same key", 200);
     second.child.kill("SIGTERM");
     assert.equal(await second.exited, 0);
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    // A server still running after a failure keeps writing its data dir: stop it first, so the
+    // failure is reported rather than hidden behind an ENOTEMPTY from rm.
+    await stopAll(servers);
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
   }
 });
 
