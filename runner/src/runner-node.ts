@@ -10,6 +10,7 @@
  * not register and take work), while the embedded server starts anyway so its API answers, and
  * invocations fail with 503 naming Docker until Docker answers.
  */
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Logger } from "../../shared/logger.ts";
 import type { CodeStore } from "../../shared/code-store/code-store.ts";
@@ -21,6 +22,7 @@ import type { ExecutionBackend } from "./backends/backend.ts";
 import { CodeCache } from "./code-cache/code-cache.ts";
 import { LocalRunner } from "./local-runner.ts";
 import { createRunnerBackend, createRunnerStems, type RunnerStems } from "./runner-backend.ts";
+import { Sandbox } from "./sandbox/index.ts";
 
 export interface RunnerNodeDeps {
   /** Where code packages come from: the agent's own store, or the control plane's when embedded. */
@@ -34,7 +36,12 @@ export interface RunnerNodeDeps {
  */
 export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNodeDeps): Promise<LocalRunnerNode> {
   const { log } = deps;
-  const backend = await createRunnerBackend(config, log);
+  // The process backend's sandbox; opening it reaps what a crashed runner left and logs once what is isolated.
+  const sandbox =
+    config.backend === "process"
+      ? await Sandbox.open({ ...config.sandbox, runnerId: config.id, log: log.child({ component: "sandbox" }) })
+      : undefined;
+  const backend = await createRunnerBackend(config, log, sandbox);
   if (config.mode === "agent") {
     try {
       await backend.healthCheck();
@@ -47,7 +54,7 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
   const local = new LocalRunner({
     id: config.id,
     backend,
-    codeCache: new CodeCache({ dir: join(resolve(config.dataDir), "code-cache"), codeStore: deps.codeStore }),
+    codeCache: new CodeCache({ dir: codeCacheDir(config, sandbox), codeStore: deps.codeStore }),
     idleTimeoutMs: config.idleTimeoutMs,
     maxInstancesPerVersion: config.maxInstancesPerVersion,
     queueSize: config.queueSize,
@@ -57,6 +64,15 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     log: log.child({ component: "runner" }),
   });
   return new LocalRunnerNode(config, local, backend, stems);
+}
+
+/**
+ * Where extracted code lives. Sandboxed instances must read it, and the data dir is 0700, so then
+ * it lives outside: a root-owned cache under the temp dir, shared by the runners of this host.
+ */
+function codeCacheDir(config: RunnerNodeConfig, sandbox: Sandbox | undefined): string {
+  if (config.codeCacheDir) return resolve(config.codeCacheDir);
+  return sandbox?.isolating ? join(tmpdir(), "hotswap-code-cache") : join(resolve(config.dataDir), "code-cache");
 }
 
 /** A LocalRunner with its stems and budget, as a RunnerNode. */
