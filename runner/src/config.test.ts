@@ -155,6 +155,7 @@ test("sandbox settings: on by default with a uid range above system users, off o
   const d = loadRunnerConfig(base, { hostname: "h" });
   assert.deepEqual(d.sandbox, { mode: "auto", uidRange: { first: 200000, last: 265535 }, pidsMax: 1024 });
   assert.equal(d.codeCacheDir, undefined);
+  assert.equal(d.codeCacheMaxIdleMs, 86_400_000);
   const e = loadRunnerConfig(
     { RUNNER_SANDBOX: "off", RUNNER_SANDBOX_UID_RANGE: "300000-300099", RUNNER_SANDBOX_PIDS_MAX: "64", RUNNER_CODE_CACHE_DIR: "/var/cache/hs" },
     { hostname: "h", mode: "embedded" },

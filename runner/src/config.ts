@@ -103,6 +103,8 @@ const NodeSchema = z.object({
   RUNNER_SANDBOX_PIDS_MAX: intInRange(1024, 16, 4_194_304),
   /** Extracted code trees; default <data dir>/code-cache, or <tmp>/hotswap-code-cache when sandboxed (the 0700 data dir is closed to sandbox users). */
   RUNNER_CODE_CACHE_DIR: optionalString,
+  /** Seconds an extracted tree that no live version uses is kept after its last load. */
+  RUNNER_CODE_CACHE_MAX_IDLE: intInRange(86400, 60, 365 * 86400),
   HOTSWAP_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default("./.hotswap")),
   HOTSWAP_IDLE_TIMEOUT: intInRange(300, 1, 86400),
   HOTSWAP_QUEUE_SIZE: intInRange(256, 0, 100000),
@@ -177,6 +179,8 @@ export interface RunnerNodeConfig {
   sandbox: { mode: "auto" | "off"; uidRange: UidRange; pidsMax: number };
   /** RUNNER_CODE_CACHE_DIR when set; otherwise runner-node.ts chooses by whether instances are sandboxed. */
   codeCacheDir?: string;
+  /** RUNNER_CODE_CACHE_MAX_IDLE in ms: trees no live version uses are removed this long after their last load. */
+  codeCacheMaxIdleMs: number;
   idleTimeoutMs: number;
   queueSize: number;
   queueTimeoutMs: number;
@@ -257,6 +261,7 @@ export function loadRunnerConfig(rawEnv: Record<string, string | undefined>, hos
     dataDir: c.HOTSWAP_DATA_DIR,
     sandbox: { mode: c.RUNNER_SANDBOX, uidRange: parseUidRange(c.RUNNER_SANDBOX_UID_RANGE), pidsMax: c.RUNNER_SANDBOX_PIDS_MAX },
     ...(c.RUNNER_CODE_CACHE_DIR ? { codeCacheDir: c.RUNNER_CODE_CACHE_DIR } : {}),
+    codeCacheMaxIdleMs: c.RUNNER_CODE_CACHE_MAX_IDLE * 1000,
     idleTimeoutMs: c.HOTSWAP_IDLE_TIMEOUT * 1000,
     queueSize: c.HOTSWAP_QUEUE_SIZE,
     queueTimeoutMs: c.HOTSWAP_QUEUE_TIMEOUT_MS,

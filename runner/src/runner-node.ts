@@ -51,10 +51,15 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     }
   }
   const stems = createRunnerStems(config, backend, log);
+  const codeCache = new CodeCache({
+    dir: codeCacheDir(config, sandbox),
+    codeStore: deps.codeStore,
+    onTampered: (sha256, problem) => log.warn({ sha256, problem }, "cached code tree was changed after extraction; extracting it again"),
+  });
   const local = new LocalRunner({
     id: config.id,
     backend,
-    codeCache: new CodeCache({ dir: codeCacheDir(config, sandbox), codeStore: deps.codeStore }),
+    codeCache,
     idleTimeoutMs: config.idleTimeoutMs,
     maxInstancesPerVersion: config.maxInstancesPerVersion,
     queueSize: config.queueSize,
@@ -63,7 +68,26 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     stems,
     log: log.child({ component: "runner" }),
   });
-  return new LocalRunnerNode(config, local, backend, stems);
+  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log));
+}
+
+/**
+ * Periodically remove code trees no pool of this runner uses and nobody loaded for
+ * RUNNER_CODE_CACHE_MAX_IDLE. A pool's key carries its code sha's first 12 characters. Returns the stop function.
+ */
+function collectCode(config: RunnerNodeConfig, cache: CodeCache, local: LocalRunner, log: Logger): () => void {
+  const sweep = () => {
+    const live = local.versionStats().map((v) => v.key.slice(v.key.lastIndexOf("#") + 1));
+    cache
+      .gc({ isLive: (sha) => live.some((prefix) => sha.startsWith(prefix)), maxIdleMs: config.codeCacheMaxIdleMs })
+      .then(
+        (removed) => removed.length > 0 && log.info({ removed: removed.length }, "removed idle code trees"),
+        (e: Error) => log.warn({ err: e.message }, "code cache collection failed"),
+      );
+  };
+  const timer = setInterval(sweep, Math.min(config.codeCacheMaxIdleMs / 4, 600_000));
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
@@ -87,6 +111,7 @@ export class LocalRunnerNode implements InProcessRunnerNode {
     readonly local: LocalRunner,
     private readonly backend: ExecutionBackend,
     private readonly stems: RunnerStems | undefined,
+    private readonly stopCollecting: () => void = () => {},
   ) {
     this.id = config.id;
   }
@@ -117,6 +142,7 @@ export class LocalRunnerNode implements InProcessRunnerNode {
 
   /** Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers). */
   close(): Promise<void> {
+    this.stopCollecting();
     return this.local.close();
   }
 
