@@ -91,8 +91,8 @@ function collectCode(config: RunnerNodeConfig, cache: CodeCache, local: LocalRun
 }
 
 /**
- * Where extracted code lives. Sandboxed instances must read it, and the data dir is 0700, so then
- * it lives outside: a root-owned cache under the temp dir, shared by the runners of this host.
+ * Where extracted code lives. Sandboxed, beside the sandbox's state under the temp dir (instances
+ * read their code through hard links, which need one filesystem), shared by the runners of this host.
  */
 function codeCacheDir(config: RunnerNodeConfig, sandbox: Sandbox | undefined): string {
   if (config.codeCacheDir) return resolve(config.codeCacheDir);

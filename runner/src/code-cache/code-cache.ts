@@ -1,6 +1,7 @@
 /**
  * The runner's local cache of extracted code packages: `<dir>/<sha256>/`, one read-only tree per
- * code sha, owned by the runner (sandboxed functions can read it, not change it), with its
+ * code sha, owned by the runner in a 0700 directory (sandboxed functions see only their own tree,
+ * through a view of hard links, and can change none), with its
  * manifest `<sha256>.manifest.json` beside it. A package is downloaded from the code store and
  * extracted once; concurrent requests for one sha share that work, and a hit never touches the
  * store. Trees appear atomically (extract into a temp dir, then rename). Every load checks the
@@ -14,7 +15,7 @@ import type { CodeStore } from "../../../shared/code-store/code-store.ts";
 import { buildManifest, quickCheck, readManifest, verifyTree, type TreeSnapshot } from "./code-manifest.ts";
 
 export interface CodeCacheOptions {
-  /** Directory that holds one sub-directory per code sha256. Created when missing (mode 0755). */
+  /** Directory that holds one sub-directory per code sha256. Created when missing (mode 0700). */
   dir: string;
   /** Where packages come from; only `get` is used. */
   codeStore: Pick<CodeStore, "get">;
@@ -158,8 +159,9 @@ export class CodeCache {
 
   private async extract(sha256: string, final: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    // Explicit modes: under the runner's umask 077 the cache would be closed to sandbox users.
-    await chmod(this.dir, 0o755);
+    // Only the runner lists or opens the cache: a sandboxed instance reads its own code through a
+    // view the sandbox links for it (runner/src/sandbox/code-view.ts), never another function's.
+    await chmod(this.dir, 0o700);
     await writeScopeBoundary(this.dir);
     const zip = await this.store.get(sha256);
     if (zip === null) throw new CodeNotFoundError(sha256);

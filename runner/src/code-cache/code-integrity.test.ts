@@ -26,14 +26,14 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
 const HANDLER = "exports.handler = async () => 'original';\n";
 const zipOf = (handler: string) => Buffer.from(zipSync({ "index.js": strToU8(handler), "lib/util.js": strToU8("module.exports = 1;\n") }));
 
-test("trees belong to the runner, are read-only to everyone and readable by everyone; the cache dir is 0755 whatever the umask", async (t) => {
+test("trees belong to the runner and are read-only; the cache dir is 0700 (only the runner lists it) and its files have explicit modes whatever the umask", async (t) => {
   const { store, make, cacheDir } = await setup(t);
   const old = process.umask(0o077);
   t.after(() => void process.umask(old));
   const { sha256 } = await store.put(zipOf(HANDLER));
   const dir = await make().ensure(sha256);
   for (const [p, want] of [
-    [cacheDir, 0o755],
+    [cacheDir, 0o700],
     [dir, 0o555],
     [join(dir, "lib"), 0o555],
     [join(dir, "index.js"), 0o444],

@@ -3,16 +3,18 @@
  * dir and other functions when instances are child processes on the runner's host.
  *
  * As root, every instance gets a uid (and gid) of its own from RUNNER_SANDBOX_UID_RANGE, a
- * private 0700 temp dir (TMPDIR, HOME) outside the data dir, and, where the host has cgroups, a
+ * private 0700 temp dir (TMPDIR, HOME) outside the data dir, a view of its code that only it can
+ * open (code-view.ts), and, where the host has cgroups, a
  * cgroup of its own whose memory and pids limits and whose kill cover its whole process tree.
  * The uid is per instance, not per function version: stems start before anyone knows which
  * version they will run, and two instances of one version then cannot see each other's temp files
  * either. Without root (or with RUNNER_SANDBOX=off) nothing is isolated: the backend still runs,
  * and open() logs one warning that it suits trusted code only.
  */
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createCodeView } from "./code-view.ts";
 import { detectCgroups, InstanceCgroup, reapDeadOwners, type CgroupHost } from "./cgroups.ts";
 import { ownerAlive, ownerTag, signalUid } from "./host-processes.ts";
 import { UidClaims, type UidRange } from "./uid-claims.ts";
@@ -91,6 +93,7 @@ export class Sandbox {
     const claims = new UidClaims(join(stateDir, "uids"), opts.uidRange, self);
     const reapedUids = await claims.reapDead();
     reapTempDirs(join(stateDir, "tmp"));
+    reapTempDirs(join(stateDir, "code"));
     const found = detectCgroups(opts.cgroupRoot);
     let cgroups: CgroupHost | undefined;
     let warning: string | undefined;
@@ -119,8 +122,10 @@ export class Sandbox {
     let cgroup: InstanceCgroup | undefined;
     const tmpDir = join(this.stateDir, "tmp", this.owner, instanceId);
     try {
-      mkdirSync(join(this.stateDir, "tmp", this.owner), { recursive: true, mode: 0o711 });
-      chmodSync(join(this.stateDir, "tmp", this.owner), 0o711);
+      for (const area of ["tmp", "code"]) {
+        mkdirSync(join(this.stateDir, area, this.owner), { recursive: true, mode: 0o711 });
+        chmodSync(join(this.stateDir, area, this.owner), 0o711);
+      }
       mkdirSync(tmpDir, { mode: 0o700 });
       chownSync(tmpDir, uid, uid);
       chmodSync(tmpDir, 0o700);
@@ -133,7 +138,7 @@ export class Sandbox {
       await this.claims.release(uid);
       throw e;
     }
-    return new InstanceSandbox(user, tmpDir, cgroup, this.claims);
+    return new InstanceSandbox(user, tmpDir, join(this.stateDir, "code", this.owner, instanceId), cgroup, this.claims);
   }
 
   /** Run `fn` as a sandbox user (interpreter probes), or as the runner itself when the sandbox is off. */
@@ -152,12 +157,25 @@ export class Sandbox {
 export class InstanceSandbox {
   private released: Promise<void> | undefined;
 
+  private viewOf: string | undefined;
+
   constructor(
     readonly user: SandboxUser,
     readonly tmpDir: string,
+    /** Where stageCode() puts the instance's view of its code. */
+    private readonly viewDir: string,
     readonly cgroup: InstanceCgroup | undefined,
     private readonly claims: UidClaims,
   ) {}
+
+  /** The instance's own view of the cached tree `codeDir` (made once); its path is the task root. */
+  stageCode(codeDir: string): string {
+    if (this.viewOf === codeDir) return this.viewDir;
+    if (this.viewOf !== undefined) throw new Error(`instance already has the code of ${this.viewOf}`);
+    createCodeView(codeDir, this.viewDir, this.user.gid);
+    this.viewOf = codeDir;
+    return this.viewDir;
+  }
 
   /** Variables that point the instance at its private temp dir. */
   get env(): Record<string, string> {
@@ -189,6 +207,7 @@ export class InstanceSandbox {
       await this.cgroup?.destroy();
       await this.claims.release(this.user.uid);
       rmSync(this.tmpDir, { recursive: true, force: true });
+      rmSync(this.viewDir, { recursive: true, force: true });
     })();
     return this.released;
   }
@@ -202,8 +221,14 @@ function prepareStateDir(dir: string): void {
     throw new Error(`sandbox state dir ${dir} is not a directory owned by root; remove it or set another location`);
   }
   chmodSync(dir, 0o711);
-  mkdirSync(join(dir, "tmp"), { recursive: true, mode: 0o711 });
-  chmodSync(join(dir, "tmp"), 0o711);
+  for (const area of ["tmp", "code"]) {
+    mkdirSync(join(dir, area), { recursive: true, mode: 0o711 });
+    chmodSync(join(dir, area), 0o711);
+  }
+  // Node looks for the nearest package.json above a task root: code without one loads as
+  // CommonJS, as on Lambda (and as from the code cache).
+  writeFileSync(join(dir, "code", "package.json"), '{ "type": "commonjs" }\n', { mode: 0o644 });
+  chmodSync(join(dir, "code", "package.json"), 0o644);
 }
 
 /** Remove the temp dirs of runner processes that are gone. */
@@ -215,6 +240,6 @@ function reapTempDirs(dir: string): void {
     return;
   }
   for (const name of names) {
-    if (!ownerAlive(name)) rmSync(join(dir, name), { recursive: true, force: true });
+    if (name !== "package.json" && !ownerAlive(name)) rmSync(join(dir, name), { recursive: true, force: true });
   }
 }

@@ -118,13 +118,29 @@ export class ProcessBackend implements ExecutionBackend {
     const memorySize = spec?.memorySize ?? opts.memorySize;
     const id = `proc-${randomBytes(6).toString("hex")}`;
 
+    let box: InstanceSandbox | undefined;
+    // What the instance sees as its code: sandboxed, a view of the cached tree only its gid can open.
+    let taskRoot = codeDir;
+    try {
+      box = await this.opts.sandbox?.prepare(id, memorySize);
+      if (box && spec) taskRoot = box.stageCode(codeDir!);
+    } catch (err) {
+      await box?.release();
+      throw new BackendUnavailableError(`cannot prepare the sandbox of an instance: ${(err as Error).message}`);
+    }
+
     let server: RuntimeApiServer | undefined;
     let command: string;
     let args: string[] = [];
     let interpreterDir: string | undefined;
     if (family === "provided") {
-      command = path.join(codeDir!, "bootstrap");
-      checkBootstrap(command);
+      command = path.join(taskRoot!, "bootstrap");
+      try {
+        checkBootstrap(command);
+      } catch (err) {
+        await box?.release();
+        throw err;
+      }
     } else {
       const interp = availability.interpreter!;
       command = interp.path;
@@ -143,20 +159,13 @@ export class ProcessBackend implements ExecutionBackend {
     } else {
       channelEnv.HOTSWAP_CHANNEL_FD = "3";
     }
-    const env = buildChildEnv({ interpreterDir, basePath: this.opts.childPath, memorySize, spec, codeDir, channel: channelEnv });
+    const env = buildChildEnv({ interpreterDir, basePath: this.opts.childPath, memorySize, spec, codeDir: taskRoot, channel: channelEnv });
 
-    let box: InstanceSandbox | undefined;
-    try {
-      box = await this.opts.sandbox?.prepare(id, memorySize);
-    } catch (err) {
-      await server?.close();
-      throw new BackendUnavailableError(`cannot prepare the sandbox of an instance: ${(err as Error).message}`);
-    }
     const gated = box?.cgroup !== undefined && protocol !== "fast";
     let child: ChildProcess;
     try {
       child = await spawnChild(gated ? "/bin/sh" : command, gated ? ["-c", CGROUP_GATE, command, ...args] : args, {
-        cwd: codeDir ?? box?.tmpDir ?? this.opts.stemDir ?? tmpdir(),
+        cwd: taskRoot ?? box?.tmpDir ?? this.opts.stemDir ?? tmpdir(),
         env: box ? { ...env, ...box.env } : env,
         stdio: protocol === "fast" ? ["ignore", "pipe", "pipe", "pipe"] : [gated ? "pipe" : "ignore", "pipe", "pipe"],
         ...(box ? { uid: box.user.uid, gid: box.user.gid } : {}),

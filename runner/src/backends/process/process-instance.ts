@@ -65,6 +65,11 @@ export class ProcessInstance extends ChannelInstance {
     this.watchMemory();
   }
 
+  /** Sandboxed, a stem loads its code from a view only its gid can open. */
+  protected override stageCode(_spec: FunctionSpec, codeDir: string): string {
+    return this.sandbox ? this.sandbox.stageCode(codeDir) : codeDir;
+  }
+
   protected override onMemoryLimitChanged(): void {
     this.watchMemory();
     this.sandbox?.setMemoryLimit(this.memoryLimitMb);
