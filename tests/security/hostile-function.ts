@@ -36,6 +36,11 @@ exports.handler = async (event) => {
 };
 `;
 
+/** The hostile function's index.js. */
+export function hostileSource(): string {
+  return SOURCE;
+}
+
 /** The hostile function's code package. */
 export function hostileZip(): Buffer {
   return zipFiles({ "index.js": SOURCE });
