@@ -48,7 +48,9 @@ for (const preexisting of [false, true]) {
       if (server.child.exitCode === null) server.child.kill("SIGKILL");
       await server.exited;
     });
-    await waitForOutput(server, /is serving on (http:\/\/\S+)/, 60_000);
+    const [, url] = await waitForOutput(server, /is serving on (http:\/\/\S+)/, 60_000);
+    // An answered request means the server is past start-up, signal handlers included.
+    await fetch(`${url}/api/v1/functions`);
     server.child.kill("SIGTERM");
     assert.equal(await server.exited, 0, server.output());
     assert.equal((await lstat(dataDir)).mode & 0o777, 0o700);

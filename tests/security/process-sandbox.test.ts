@@ -34,6 +34,8 @@ describe("process backend sandbox (root)", { skip: isRoot ? false : "needs root:
   let dataDir: string;
   let cacheDir: string;
   let victimSha: string;
+  // Built once: a zip records its entries' times, and version 2 must carry the very same bytes.
+  const victim = victimZip();
 
   const deploy = async (name: string, zip: Buffer, settings: Record<string, unknown> = {}) => {
     const created = await p.api("POST", "/api/v1/functions", { name, runtime: "nodejs20", handler: "index.handler", ...settings });
@@ -59,7 +61,7 @@ describe("process backend sandbox (root)", { skip: isRoot ? false : "needs root:
     cacheDir = join(await mkdtemp(join(tmpdir(), "hs-sec-cache-")), "cache");
     p = await startPlatform("embedded", { HOTSWAP_DATA_DIR: dataDir, RUNNER_CODE_CACHE_DIR: cacheDir });
     await deploy("hostile", hostileZip(), { timeout: 2, memorySize: 128 });
-    victimSha = (await deploy("victim", victimZip())).codeSha256;
+    victimSha = (await deploy("victim", victim)).codeSha256;
     assert.equal((await invoke("victim", {})).status, 200);
   });
   after(async () => {
@@ -75,8 +77,8 @@ describe("process backend sandbox (root)", { skip: isRoot ? false : "needs root:
     assert.ok(!me.tmpdir.startsWith(dataDir) && !me.taskRoot.startsWith(dataDir) && !me.cwd.startsWith(dataDir), JSON.stringify(me));
     assert.equal(me.cwd, me.taskRoot);
     assert.equal(me.home, me.tmpdir);
-    const victim = (await invoke("victim", {})).json;
-    assert.notEqual(victim.taskRoot, me.taskRoot);
+    const other = (await invoke("victim", {})).json;
+    assert.notEqual(other.taskRoot, me.taskRoot);
     const tmp = await attack({ action: "private-tmp" });
     assert.ok(tmp.ok, JSON.stringify(tmp));
     assert.equal((await stat(me.tmpdir)).mode & 0o777, 0o700);
@@ -119,11 +121,16 @@ describe("process backend sandbox (root)", { skip: isRoot ? false : "needs root:
     await writeFile(handler, "exports.handler = async () => ({ marker: 'pwned' });\n");
     await chmod(handler, 0o444);
     await chmod(join(cacheDir, victimSha), 0o555);
-    // Version 2 with the same zip: a new pool, a cold start, the same cached tree.
-    const v2 = await p.api("POST", `/api/v1/functions/victim/versions`, victimZip(), { "content-type": "application/zip" });
+    // Version 2 with the same zip (and a new setting, so it gets instances of its own): a cold
+    // start from the same cached tree.
+    const updated = await p.api("PUT", "/api/v1/functions/victim", { environment: { RELEASE: "2" } });
+    assert.equal(updated.status, 200, updated.text);
+    const v2 = await p.api("POST", `/api/v1/functions/victim/versions`, victim, { "content-type": "application/zip" });
     assert.equal(v2.status, 201, v2.text);
+    assert.equal(v2.json.codeSha256, victimSha);
     const r = await invoke("victim", {});
     assert.equal(r.headers.get("x-hotswap-version"), "2");
+    assert.equal(r.headers.get("x-hotswap-cold-start"), "true");
     assert.equal(r.json.marker, "original");
     assert.match(await readFile(handler, "utf8"), /'original'/);
   });

@@ -4,8 +4,9 @@
  * the runner at extraction) lists every file with its sha256, size and mode, every directory and
  * every symlink. A full check hashes every file: done the first time a runner process uses a tree
  * (a tree left by an earlier run is not trusted). It then keeps a stat snapshot (inode, size, mode,
- * owner, ctime: none can change without the kernel moving ctime), so later loads of the same tree
- * cost one lstat per entry instead of reading every byte.
+ * owner, mtime), so later loads of the same tree cost one lstat per entry instead of reading every
+ * byte. Not ctime: the sandbox's code views hard-link the files, and every link or unlink moves it.
+ * Only the runner's own user (root) could rewrite a file and then reset its mtime.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -52,8 +53,8 @@ function hashFile(path: string): Promise<string> {
   });
 }
 
-function statKey(st: { ino: number; size: number; mode: number; uid: number; ctimeMs: number }): string {
-  return `${st.ino}:${st.size}:${st.mode}:${st.uid}:${st.ctimeMs}`;
+function statKey(st: { ino: number; size: number; mode: number; uid: number; mtimeMs: number }): string {
+  return `${st.ino}:${st.size}:${st.mode}:${st.uid}:${st.mtimeMs}`;
 }
 
 /** Describe a freshly extracted (and already read-only) tree. */

@@ -191,10 +191,13 @@ export class InstanceSandbox {
     this.cgroup?.setMemoryLimit(cgroupMemoryBytes(memoryMb));
   }
 
-  /** Signal the instance's whole tree: everything in its cgroup, and every process of its uid. */
+  /**
+   * Signal the instance's whole tree: everything in its cgroup (an unprivileged process cannot leave
+   * it), or without one every process of its uid (a /proc scan).
+   */
   signalAll(signal: NodeJS.Signals): void {
-    this.cgroup?.signal(signal);
-    void signalUid(this.user.uid, signal, { maxPasses: 1 });
+    if (this.cgroup) this.cgroup.signal(signal);
+    else void signalUid(this.user.uid, signal, { maxPasses: 1 });
   }
 
   oomKilled(): boolean {
@@ -204,8 +207,9 @@ export class InstanceSandbox {
   /** Kill what is left of the tree, remove the cgroup and the temp dir, and free the uid. Idempotent. */
   release(): Promise<void> {
     this.released ??= (async () => {
-      await this.cgroup?.destroy();
-      await this.claims.release(this.user.uid);
+      // An emptied cgroup is proof enough that nothing of the uid is left; otherwise sweep by uid.
+      const emptied = (await this.cgroup?.destroy()) ?? false;
+      await this.claims.release(this.user.uid, { sweep: !emptied });
       rmSync(this.tmpDir, { recursive: true, force: true });
       rmSync(this.viewDir, { recursive: true, force: true });
     })();

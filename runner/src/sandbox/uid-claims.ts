@@ -55,10 +55,10 @@ export class UidClaims {
     throw new Error(`every sandbox uid in ${this.range.first}-${this.range.last} is in use; widen RUNNER_SANDBOX_UID_RANGE`);
   }
 
-  /** Kill whatever still runs as `uid` (the instance's whole tree) and give the uid back. */
-  async release(uid: number): Promise<void> {
+  /** Kill whatever still runs as `uid` (the instance's whole tree, unless `sweep` is false) and give the uid back. */
+  async release(uid: number, opts: { sweep?: boolean } = {}): Promise<void> {
     if (!this.mine.has(uid)) return;
-    await signalUid(uid, "SIGKILL");
+    if (opts.sweep !== false) await signalUid(uid, "SIGKILL");
     try {
       unlinkSync(join(this.dir, String(uid)));
     } catch {
