@@ -6,7 +6,7 @@
  * the rollout orchestrator (leader lease), serves the API, and shuts down gracefully (hand the
  * rollout lease over, stop accepting, drain in-flight invocations, flush metrics, close the stores).
  */
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
@@ -68,7 +68,11 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
   const fleetMode = opts.runners === "fleet";
   if (fleetMode) assertFleetConfig(config);
   const dataDir = resolve(config.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  // 0700 even when an older version created it open: it holds secret.key and the database. A
+  // shared directory (sticky, like /tmp) or someone else's is left alone.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const st = await stat(dataDir);
+  if ((st.mode & 0o077) !== 0 && (st.mode & 0o1000) === 0 && st.uid === process.getuid?.()) await chmod(dataDir, 0o700);
   const opened: Array<{ close(): Promise<void> }> = [];
   const closeAll = async () => {
     for (const c of opened.reverse()) await c.close().catch((e) => log.warn({ err: e }, "close failed"));
