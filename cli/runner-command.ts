@@ -19,6 +19,8 @@ HOTSWAP_CLUSTER_SECRET, REDIS_URL, RUNNER_ID, RUNNER_POOL, RUNNER_LABELS, RUNNER
 RUNNER_MAX_INSTANCES, RUNNER_BACKEND, RUNNER_LISTEN, ... (see the README's runner configuration table).`;
 
 export async function runRunnerCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  // Files the runner writes are its own; the code cache sets the modes sandbox users need explicitly.
+  process.umask(0o077);
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(`${RUNNER_USAGE}\n`);
     return 0;

@@ -16,6 +16,8 @@ import { armShutdownDeadline } from "./shutdown-deadline.ts";
 import pkg from "../package.json" with { type: "json" };
 
 export async function runServerCommand(args: string[], env: Record<string, string | undefined>, usage: string): Promise<number> {
+  // Everything the server writes (PGlite files, secret.key, code) is its own: nobody else may read it.
+  process.umask(0o077);
   for (const a of args) {
     if (a !== "--embedded-runner") {
       process.stderr.write(`hotswap server: unknown option "${a}"\n\n${usage}\n`);

@@ -250,7 +250,10 @@ export const HEARTBEAT_CHANNEL = "hotswap:fleet:heartbeats";
 export function runnerKey(id: string): string {
   return `hotswap:fleet:runner:${id}`;
 }
-/** Leader lease of cluster-wide fleet decisions (provisioned concurrency, scheduled scaling, keep-warm, runner_nodes mirror). */
+/**
+ * The capacity lease's name before leases were namespaced per cluster (now `hs:<cluster>:capacity:leader`).
+ * Read only so new capacity tokens continue above it during an upgrade (shared/lease/legacy-fleet-fence.ts).
+ */
 export const FLEET_LEADER_LEASE = "hotswap:fleet:leader";
 /** Channel on which control-plane replicas share their in-flight counts of functions with reserved concurrency. */
 export const INFLIGHT_CHANNEL = "hotswap:fleet:inflight";

@@ -7,13 +7,17 @@
 import { ALIAS_NAME_PATTERN, FUNCTION_NAME_PATTERN } from "../../protocol/limits.ts";
 import { DURATION_HINT, formatDuration, parseDuration, toIsoDuration } from "./units.ts";
 import { checkConnection, isUnknown, sameValue, type CheckFailure, type ConnectionInputs } from "./provider-common.ts";
+import type { CreateDeploymentInput, DeploymentStrategy } from "../../protocol/api/deployments.ts";
+
+/** What a rollout adds to `POST /api/v1/deployments` besides the function, version and alias. */
+export type DeploymentRequest = Required<Pick<CreateDeploymentInput, "strategy" | "config" | "analysis">> & Pick<CreateDeploymentInput, "onConflict">;
 
 /** The strategies a stack can use. A/B tests are left out: they run until someone concludes them. */
 export const ROLLOUT_STRATEGIES = ["direct", "canary", "linear", "blue-green", "rolling"] as const;
 export type RolloutStrategy = (typeof ROLLOUT_STRATEGIES)[number];
 
 /** The API's name for each strategy. */
-export const API_STRATEGY: Record<RolloutStrategy, string> = {
+export const API_STRATEGY: Record<RolloutStrategy, DeploymentStrategy> = {
   direct: "Direct",
   canary: "Canary",
   linear: "Linear",
@@ -220,7 +224,7 @@ function checkRollout(rollout: Record<string, any>, fail: (p: string, r: string)
 }
 
 /** The strategy, config and analysis of `POST /api/v1/deployments`, from checked rollout inputs. */
-export function deploymentRequest(rollout: RolloutInputs): { strategy: string; config: Record<string, unknown>; analysis: Record<string, unknown>; onConflict?: string } {
+export function deploymentRequest(rollout: RolloutInputs): DeploymentRequest {
   const iso = (d: string) => toIsoDuration(parseDuration(d)!);
   const config: Record<string, unknown> = {};
   switch (rollout.strategy) {
@@ -245,14 +249,14 @@ export function deploymentRequest(rollout: RolloutInputs): { strategy: string; c
       break;
   }
   const a = rollout.analysis ?? {};
-  const analysis: Record<string, unknown> = {};
+  const analysis: DeploymentRequest["analysis"] = {};
   if (a.interval !== undefined) analysis.interval = iso(a.interval);
   if (a.maxErrorRate !== undefined) analysis.maxErrorRate = a.maxErrorRate;
   if (a.maxP99 !== undefined) analysis.maxP99LatencyMs = parseDuration(a.maxP99);
   if (a.maxErrorRateIncrease !== undefined) analysis.maxErrorRateIncrease = a.maxErrorRateIncrease;
   if (a.maxP99Increase !== undefined) analysis.maxP99Increase = a.maxP99Increase;
   if (a.minRequests !== undefined) analysis.minRequests = a.minRequests;
-  const out: { strategy: string; config: Record<string, unknown>; analysis: Record<string, unknown>; onConflict?: string } = {
+  const out: DeploymentRequest = {
     strategy: API_STRATEGY[rollout.strategy],
     config,
     analysis,

@@ -8,7 +8,8 @@
  * for the rules this file follows.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { apiError, deleteAlias, getAlias, putAlias, type AliasView, type Connection } from "./api-client.ts";
+import type { AliasView } from "../../protocol/api/aliases.ts";
+import { apiError, apiOf, type Connection } from "./connection.ts";
 import { aliasArn, aliasChanges, checkAliasInputs, type AliasInputs, type AliasOutputs } from "./alias-inputs.ts";
 import { functionArn } from "./function-inputs.ts";
 import { runRollout } from "./rollout.ts";
@@ -35,14 +36,14 @@ function lockedError(inputs: AliasInputs, message: string): Error {
 }
 
 async function putDirect(conn: Connection, inputs: AliasInputs): Promise<AliasView> {
-  const put = await putAlias(conn, inputs.functionName, inputs.name, {
+  const put = await apiOf(conn).aliases.put(inputs.functionName, inputs.name, {
     version: inputs.version,
     routingConfig: { additionalVersionWeights: inputs.weights },
     description: inputs.description,
   });
   if (!put.ok) {
-    if (put.code === "AliasLocked") throw lockedError(inputs, put.message);
-    throw apiError(`${label(inputs)}: setting version ${inputs.version}`, put);
+    if (put.error.code === "AliasLocked") throw lockedError(inputs, put.error.message);
+    throw apiError(`${label(inputs)}: setting version ${inputs.version}`, put.error);
   }
   return put.value;
 }
@@ -59,7 +60,7 @@ export const aliasProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs: AliasInputs) {
     const conn = connectionOf(inputs);
-    const existing = await getAlias(conn, inputs.functionName, inputs.name);
+    const existing = await apiOf(conn).aliases.get(inputs.functionName, inputs.name);
     if (existing.ok) {
       throw new Error(
         `${label(inputs)} already exists on ${conn.endpoint} (on version ${existing.value.version}), and this stack did not create it. HotSwap does not adopt aliases: choose another \`name\`, or delete the existing alias first.`,
@@ -74,8 +75,8 @@ export const aliasProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(_id: string, olds: AliasOutputs, news: AliasInputs) {
     const conn = connectionOf(news);
-    const live = await getAlias(conn, news.functionName, news.name);
-    if (!live.ok) throw live.status === 404 ? missingAlias(conn, news) : apiError(`Reading ${label(news)}`, live);
+    const live = await apiOf(conn).aliases.get(news.functionName, news.name);
+    if (!live.ok) throw live.error.status === 404 ? missingAlias(conn, news) : apiError(`Reading ${label(news)}`, live.error);
     const current = live.value;
     const liveWeights = current.routingConfig?.additionalVersionWeights ?? {};
     const atTarget = current.version === news.version && sameValue(liveWeights, news.weights) && current.description === news.description;
@@ -95,10 +96,10 @@ export const aliasProvider: pulumi.dynamic.ResourceProvider = {
   async read(id: string, props: AliasOutputs) {
     const conn = connectionOf(props);
     const [fn, name] = props.functionName && props.name ? [props.functionName, props.name] : [id.slice(0, id.indexOf(":")), id.slice(id.indexOf(":") + 1)];
-    const live = await getAlias(conn, fn, name);
+    const live = await apiOf(conn).aliases.get(fn, name);
     if (!live.ok) {
-      if (live.status === 404) return { id: "", props: {} };
-      throw apiError(`Reading alias "${fn}:${name}"`, live);
+      if (live.error.status === 404) return { id: "", props: {} };
+      throw apiError(`Reading alias "${fn}:${name}"`, live.error);
     }
     const a = live.value;
     const outs: AliasOutputs = {
@@ -115,9 +116,9 @@ export const aliasProvider: pulumi.dynamic.ResourceProvider = {
 
   async delete(_id: string, props: AliasOutputs) {
     const conn = connectionOf(props);
-    const deleted = await deleteAlias(conn, props.functionName, props.name);
-    if (deleted.ok || deleted.status === 404) return; // already gone (or its function is)
-    if (deleted.code === "AliasLocked") throw lockedError(props, deleted.message);
-    throw apiError(`Deleting ${label(props)}`, deleted);
+    const deleted = await apiOf(conn).aliases.delete(props.functionName, props.name);
+    if (deleted.ok || deleted.error.status === 404) return; // already gone (or its function is)
+    if (deleted.error.code === "AliasLocked") throw lockedError(props, deleted.error.message);
+    throw apiError(`Deleting ${label(props)}`, deleted.error);
   },
 };

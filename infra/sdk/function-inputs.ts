@@ -7,7 +7,12 @@
 import { FUNCTION_NAME_PATTERN, MAX_INSTANCE_CONCURRENCY, MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS, MIN_MEMORY_MB } from "../../protocol/limits.ts";
 import { DURATION_HINT, SIZE_HINT, parseDuration, parseSize } from "./units.ts";
 import { checkConnection, isUnknown, sameValue, type CheckFailure, type ConnectionInputs } from "./provider-common.ts";
-import type { CapacityBody, FunctionConfigBody } from "./api-client.ts";
+import type { UpdateFunctionInput } from "../../protocol/api/functions.ts";
+
+/** Function-level capacity settings: PUT changes them without a new version. */
+export type CapacityBody = Required<Pick<UpdateFunctionInput, "reservedConcurrency" | "provisionedConcurrency">>;
+/** The configuration fields the provider sends on create and update. */
+export type FunctionConfigBody = CapacityBody & Required<Pick<UpdateFunctionInput, "runtime" | "handler" | "memorySize" | "timeout" | "environment" | "description" | "tags" | "instanceConcurrency">> & Pick<UpdateFunctionInput, "protocol" | "maxInstances">;
 
 export const RUNTIMES = ["nodejs20", "nodejs22", "python3.11", "python3.12", "provided"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -201,7 +206,8 @@ export function configBody(inputs: FunctionInputs): FunctionConfigBody {
     environment: inputs.environment,
     description: inputs.description,
     tags: inputs.tags,
-    protocol: inputs.protocol,
+    // One of PROTOCOLS: checkFunctionInputs refused anything else.
+    protocol: inputs.protocol as FunctionConfigBody["protocol"],
     instanceConcurrency: inputs.instanceConcurrency,
     maxInstances: inputs.maxInstances,
   };

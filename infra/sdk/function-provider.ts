@@ -10,13 +10,14 @@
  * and only JSON-able values in and out.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { apiError, createFunction, deleteFunction, getFunction, getVersion, publishVersion, updateFunction, type Connection, type VersionView } from "./api-client.ts";
+import type { PublishedVersion } from "../../protocol/api/versions.ts";
+import { apiError, apiOf, type Connection } from "./connection.ts";
 import { readCachedCode } from "./code-cache.ts";
 import { capacityBody, checkFunctionInputs, configBody, functionArn, functionChanges, type FunctionInputs, type FunctionOutputs } from "./function-inputs.ts";
 import { connectionOf, report } from "./provider-common.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
-function outputsOf(inputs: FunctionInputs, version: VersionView): FunctionOutputs {
+function outputsOf(inputs: FunctionInputs, version: PublishedVersion): FunctionOutputs {
   return { ...inputs, arn: functionArn(inputs.name), latestVersion: version.version, codeSha256: version.codeSha256, codeSize: version.codeSize };
 }
 
@@ -27,9 +28,9 @@ function missingFunction(conn: Connection, name: string): Error {
 }
 
 /** Publishes the package as the next version and checks the platform hashed the same bytes. */
-async function publish(conn: Connection, inputs: FunctionInputs, zip: Uint8Array): Promise<VersionView> {
-  const published = await publishVersion(conn, inputs.name, zip);
-  if (!published.ok) throw apiError(`Publishing a version of function "${inputs.name}"`, published);
+async function publish(conn: Connection, inputs: FunctionInputs, zip: Uint8Array): Promise<PublishedVersion> {
+  const published = await apiOf(conn).versions.publish(inputs.name, zip);
+  if (!published.ok) throw apiError(`Publishing a version of function "${inputs.name}"`, published.error);
   if (published.value.codeSha256 !== inputs.codeSha256) {
     throw new Error(`The platform stored version ${published.value.version} of "${inputs.name}" with sha256 ${published.value.codeSha256}, but the package sent has ${inputs.codeSha256}.`);
   }
@@ -51,21 +52,21 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: FunctionInputs) {
     const conn = connectionOf(inputs);
     const zip = await readCachedCode(inputs.codeSha256);
-    const created = await createFunction(conn, { name: inputs.name, ...configBody(inputs) });
+    const created = await apiOf(conn).functions.create({ name: inputs.name, ...configBody(inputs) });
     if (!created.ok) {
-      if (created.code === "FunctionAlreadyExists") {
+      if (created.error.code === "FunctionAlreadyExists") {
         throw new Error(
           `Function "${inputs.name}" already exists on ${conn.endpoint}, and this stack did not create it. HotSwap does not adopt functions: choose another \`name\`, or delete the existing one first (DELETE /api/v1/functions/${inputs.name}).`,
         );
       }
-      throw apiError(`Creating function "${inputs.name}"`, created);
+      throw apiError(`Creating function "${inputs.name}"`, created.error);
     }
-    let version: VersionView;
+    let version: PublishedVersion;
     try {
       version = await publish(conn, inputs, zip);
     } catch (e) {
       // create must leave nothing behind when it fails.
-      await deleteFunction(conn, inputs.name);
+      await apiOf(conn).functions.delete(inputs.name);
       throw new Error(`${(e as Error).message} The function was deleted again; fix the problem and run \`pulumi up\`.`);
     }
     return { id: inputs.name, outs: outputsOf(inputs, version) };
@@ -77,13 +78,13 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
     if (c.config.length === 0 && !c.code) {
       if (c.capacity.length > 0) {
         // Capacity settings are the function's, not a version's: update them in place, publish nothing.
-        const updated = await updateFunction(conn, news.name, capacityBody(news));
-        if (!updated.ok) throw updated.status === 404 ? missingFunction(conn, news.name) : apiError(`Updating function "${news.name}" (${c.capacity.join(", ")})`, updated);
+        const updated = await apiOf(conn).functions.update(news.name, capacityBody(news));
+        if (!updated.ok) throw updated.error.status === 404 ? missingFunction(conn, news.name) : apiError(`Updating function "${news.name}" (${c.capacity.join(", ")})`, updated.error);
         await report(news, `hotswap.Function "${news.name}": updated ${c.capacity.join(", ")}; no new version.`);
       } else {
         // Credentials changed: make sure the function is there, and record them.
-        const live = await getFunction(conn, news.name);
-        if (!live.ok) throw live.status === 404 ? missingFunction(conn, news.name) : apiError(`Reading function "${news.name}"`, live);
+        const live = await apiOf(conn).functions.get(news.name);
+        if (!live.ok) throw live.error.status === 404 ? missingFunction(conn, news.name) : apiError(`Reading function "${news.name}"`, live.error);
       }
       return { outs: { ...news, arn: functionArn(news.name), latestVersion: olds.latestVersion, codeSha256: olds.codeSha256, codeSize: olds.codeSize } };
     }
@@ -91,17 +92,17 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
     const zip = await readCachedCode(news.codeSha256);
     const changedSettings = [...c.config, ...c.capacity];
     if (changedSettings.length > 0) {
-      const updated = await updateFunction(conn, news.name, configBody(news));
-      if (!updated.ok) throw updated.status === 404 ? missingFunction(conn, news.name) : apiError(`Updating function "${news.name}" (${changedSettings.join(", ")})`, updated);
+      const updated = await apiOf(conn).functions.update(news.name, configBody(news));
+      if (!updated.ok) throw updated.error.status === 404 ? missingFunction(conn, news.name) : apiError(`Updating function "${news.name}" (${changedSettings.join(", ")})`, updated.error);
     }
-    let version: VersionView;
+    let version: PublishedVersion;
     try {
       version = await publish(conn, news, zip);
     } catch (e) {
       if (changedSettings.length > 0) {
         // Put the configuration back, so the platform matches the state Pulumi keeps.
-        const restored = await updateFunction(conn, news.name, configBody(olds));
-        const note = restored.ok ? " Its configuration was restored." : ` Restoring its previous configuration failed too: ${restored.message}`;
+        const restored = await apiOf(conn).functions.update(news.name, configBody(olds));
+        const note = restored.ok ? " Its configuration was restored." : ` Restoring its previous configuration failed too: ${restored.error.message}`;
         throw new Error(`${(e as Error).message}${note}`);
       }
       throw e;
@@ -113,16 +114,16 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
   async read(id: string, props: FunctionOutputs) {
     const conn = connectionOf(props);
     const name = props.name ?? id;
-    const live = await getFunction(conn, name);
+    const live = await apiOf(conn).functions.get(name);
     if (!live.ok) {
-      if (live.status === 404) return { id: "", props: {} };
-      throw apiError(`Reading function "${name}"`, live);
+      if (live.error.status === 404) return { id: "", props: {} };
+      throw apiError(`Reading function "${name}"`, live.error);
     }
     const f = live.value;
     let codeSha256 = props.codeSha256;
     let codeSize = props.codeSize;
     if (f.latestVersion) {
-      const v = await getVersion(conn, name, f.latestVersion);
+      const v = await apiOf(conn).versions.get(name, f.latestVersion);
       if (v.ok) {
         codeSha256 = v.value.codeSha256;
         codeSize = v.value.codeSize;
@@ -161,8 +162,8 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
   async delete(id: string, props: FunctionOutputs) {
     const conn = connectionOf(props);
     const name = props.name ?? id;
-    const deleted = await deleteFunction(conn, name);
+    const deleted = await apiOf(conn).functions.delete(name);
     // Already gone is fine: the goal state is reached.
-    if (!deleted.ok && deleted.status !== 404) throw apiError(`Deleting function "${name}"`, deleted);
+    if (!deleted.ok && deleted.error.status !== 404) throw apiError(`Deleting function "${name}"`, deleted.error);
   },
 };

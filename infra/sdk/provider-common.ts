@@ -5,7 +5,7 @@
  * Serializable by Pulumi's closure serializer: plain functions and constants; modules are imported
  * inside the functions that need them.
  */
-import type { Connection } from "./api-client.ts";
+import type { Connection } from "./connection.ts";
 
 /** Pulumi's marker for a value that is not known yet (during preview), as the provider host sends it. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -5,7 +5,8 @@
  *
  * Runs inside the dynamic provider: serializable, no module imports.
  */
-import { apiError, getDeployment, startDeployment, type Connection, type DeploymentEvent, type DeploymentView } from "./api-client.ts";
+import type { DeploymentEventView, DeploymentView } from "../../protocol/api/deployments.ts";
+import { apiError, apiOf, type Connection } from "./connection.ts";
 import { DEFAULT_ROLLOUT_TIMEOUT, deploymentRequest, type AliasInputs } from "./alias-inputs.ts";
 import { report } from "./provider-common.ts";
 import { formatDuration, parseDuration } from "./units.ts";
@@ -35,11 +36,11 @@ function weightsText(weights: Record<string, number> | undefined): string {
 /** One line per change of status, phase or traffic share (`progress` is the new version's percent of traffic). */
 function progressLine(inputs: AliasInputs, d: DeploymentView): string {
   const phase = d.phase ? `, phase ${d.phase}` : "";
-  const progress = typeof d.progress === "number" ? `, ${d.progress}% of traffic on version ${inputs.version}` : weightsText(d.currentWeights ?? d.weights);
+  const progress = typeof d.progress === "number" ? `, ${d.progress}% of traffic on version ${inputs.version}` : weightsText(d.currentWeights);
   return `${label(inputs)}: rollout to version ${inputs.version} ${d.status}${phase}${progress}`;
 }
 
-function eventLine(inputs: AliasInputs, e: DeploymentEvent): string {
+function eventLine(inputs: AliasInputs, e: DeploymentEventView): string {
   const transition = e.toStatus ? (e.fromStatus ? ` ${e.fromStatus} → ${e.toStatus}` : ` → ${e.toStatus}`) : "";
   const reason = e.reason ? `: ${e.reason}` : "";
   return `${label(inputs)}: ${e.type ?? "event"}${transition}${weightsText(e.weights ?? undefined)}${reason}`;
@@ -56,8 +57,8 @@ export function finalReason(d: DeploymentView): string {
   return "the platform gave no reason";
 }
 
-function eventKey(e: DeploymentEvent, index: number): string {
-  return e.id !== undefined ? String(e.id) : `${e.at ?? ""}|${e.type ?? ""}|${e.toStatus ?? ""}|${index}`;
+function eventKey(e: DeploymentEventView, index: number): string {
+  return `${e.at ?? ""}|${e.type ?? ""}|${e.toStatus ?? ""}|${index}`;
 }
 
 /**
@@ -67,14 +68,14 @@ function eventKey(e: DeploymentEvent, index: number): string {
 export async function runRollout(conn: Connection, inputs: AliasInputs, fromVersion: number): Promise<RolloutResult> {
   const rollout = inputs.rollout!;
   const request = deploymentRequest(rollout);
-  const started = await startDeployment(conn, { functionName: inputs.functionName, version: inputs.version, alias: inputs.name, ...request });
+  const started = await apiOf(conn).deployments.create({ functionName: inputs.functionName, version: inputs.version, alias: inputs.name, ...request });
   if (!started.ok) {
-    if (started.status === 409) {
+    if (started.error.status === 409) {
       throw new Error(
-        `${label(inputs)}: cannot start the rollout to version ${inputs.version}: ${started.message} Wait for the other deployment to finish (or roll it back), or set rollout.onConflict to "cancel" to roll it back automatically; then run \`pulumi up\` again.`,
+        `${label(inputs)}: cannot start the rollout to version ${inputs.version}: ${started.error.message} Wait for the other deployment to finish (or roll it back), or set rollout.onConflict to "cancel" to roll it back automatically; then run \`pulumi up\` again.`,
       );
     }
-    throw apiError(`${label(inputs)}: starting the ${rollout.strategy} rollout to version ${inputs.version}`, started);
+    throw apiError(`${label(inputs)}: starting the ${rollout.strategy} rollout to version ${inputs.version}`, started.error);
   }
   const id = started.value.deploymentId;
   const timeoutMs = parseDuration(rollout.timeout ?? DEFAULT_ROLLOUT_TIMEOUT)!;
@@ -86,12 +87,12 @@ export async function runRollout(conn: Connection, inputs: AliasInputs, fromVers
   const printed = new Set<string>();
   let failingSince: number | undefined;
   for (;;) {
-    const r = await getDeployment(conn, id);
+    const r = await apiOf(conn).deployments.get(id);
     if (!r.ok) {
-      const transient = r.status === 0 || r.status >= 500;
+      const transient = r.error.status === 0 || r.error.status >= 500;
       failingSince ??= Date.now();
       if (!transient || Date.now() - failingSince > OUTAGE_TOLERANCE_MS) {
-        throw apiError(`${label(inputs)}: reading deployment ${id} (the rollout continues on the platform; \`pulumi refresh\` picks up where the alias ends)`, r);
+        throw apiError(`${label(inputs)}: reading deployment ${id} (the rollout continues on the platform; \`pulumi refresh\` picks up where the alias ends)`, r.error);
       }
     } else {
       failingSince = undefined;

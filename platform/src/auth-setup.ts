@@ -1,17 +1,19 @@
 /**
  * Wires authentication to the database: the ApiKeyStore adapter over the api_keys repository,
- * the server's secret box, the first-start admin key, and the middleware (Bearer, then SigV4).
+ * the server's secret box, the first-start admin key, and the ordered authenticators (API key, then
+ * SigV4) that both the Hono middleware and the invoke front door run.
  */
 import type { MiddlewareHandler } from "hono";
 import {
   KeyResolver,
   SecretBox,
+  apiKeyAuthenticator,
   authenticate,
-  bearerAuthenticator,
   ensureAdminKey,
   loadOrCreateSecretKey,
   sigV4Authenticator,
   type ApiKeyStore,
+  type Authenticator,
 } from "./auth/index.ts";
 import type { Repositories } from "./db/index.ts";
 import type { AppEnv } from "./api/context.ts";
@@ -28,6 +30,8 @@ export function apiKeyStore(repos: Repositories): ApiKeyStore {
 }
 
 export interface AuthSetup {
+  /** Tried in order by the Hono middleware and by the front door. */
+  authenticators: readonly Authenticator[];
   middleware: MiddlewareHandler<AppEnv>;
   resolver: KeyResolver;
   /** The generated admin key, only on the start that created it. */
@@ -39,8 +43,10 @@ export async function createAuth(opts: { repos: Repositories; dataDir: string; a
   const store = apiKeyStore(opts.repos);
   const admin = await ensureAdminKey({ store, box, adminKey: opts.adminKey });
   const resolver = new KeyResolver({ store, box });
-  const middleware = authenticate({ authenticators: [bearerAuthenticator(resolver), sigV4Authenticator(resolver)] });
+  const authenticators = [apiKeyAuthenticator(resolver), sigV4Authenticator(resolver)];
+  const middleware = authenticate({ authenticators });
   return {
+    authenticators,
     middleware: middleware as unknown as MiddlewareHandler<AppEnv>,
     resolver,
     createdAdminKey: admin.created ? admin.key : undefined,

@@ -6,13 +6,13 @@
  * the rollout orchestrator (leader lease), serves the API, and shuts down gracefully (hand the
  * rollout lease over, stop accepting, drain in-flight invocations, flush metrics, close the stores).
  */
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
-import { createFastInvoke } from "./api/fast-invoke.ts";
+import { createFrontDoor } from "./api/front-door/index.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { openDatabase, createRepositories, type Database } from "./db/index.ts";
@@ -70,7 +70,11 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
   const fleetMode = opts.runners === "fleet";
   if (fleetMode) assertFleetConfig(config);
   const dataDir = resolve(config.dataDir);
-  await mkdir(dataDir, { recursive: true });
+  // 0700 even when an older version created it open: it holds secret.key and the database. A
+  // shared directory (sticky, like /tmp) or someone else's is left alone.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const st = await stat(dataDir);
+  if ((st.mode & 0o077) !== 0 && (st.mode & 0o1000) === 0 && st.uid === process.getuid?.()) await chmod(dataDir, 0o700);
   const opened: Array<{ close(): Promise<void>; name?: string }> = [];
   let step = "running";
   const closeAll = async () => {
@@ -127,7 +131,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
     const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
     opened.push(recorder);
-    const invoker = new Invoker(routing, runner, recorder);
+    // The pipeline's reserved-concurrency stage takes the gate's slots around the bare runner.
+    const invoker = new Invoker(routing, runner.runner, recorder, runner);
     const rollouts = await startRollouts({
       repos,
       state,
@@ -155,7 +160,6 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       versions: new VersionService(repos, functions, codeStore, routing),
       aliases,
       deployments: rollouts.service,
-      invoker,
       runner,
       health: { database, state, codeStore, runner, runnerList },
       backend: runtimesBackend,
@@ -164,8 +168,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       version: pkg.version,
     });
 
-    const fastInvoke = createFastInvoke({ invoker, resolver: auth.resolver, log });
-    const server = await listen(app.fetch, fastInvoke, config.host, config.port);
+    const frontDoor = createFrontDoor({ pipeline: invoker.pipeline.withAuthenticators(auth.authenticators), log });
+    const server = await listen(app.fetch, frontDoor, config.host, config.port);
     const port = (server.address() as { port: number }).port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
 
@@ -215,16 +219,16 @@ function assertFleetConfig(config: Config): void {
   }
 }
 
-/** One node:http server: the invoke fast path first, then the Hono app for everything else. */
+/** One node:http server: the front door answers invocations, the Hono app everything else. */
 function listen(
   fetch: (req: Request) => Response | Promise<Response>,
-  fastPath: (req: IncomingMessage, res: ServerResponse) => boolean,
+  frontDoor: (req: IncomingMessage, res: ServerResponse) => boolean,
   hostname: string,
   port: number,
 ): Promise<Server> {
   const hono = getRequestListener(fetch);
   const server = createServer((req, res) => {
-    if (!fastPath(req, res)) void hono(req, res);
+    if (!frontDoor(req, res)) void hono(req, res);
   });
   return new Promise((resolvePromise, reject) => {
     server.once("error", reject);

@@ -149,3 +149,25 @@ test("embedded mode names malformed docker and stem settings", () => {
     },
   );
 });
+
+test("sandbox settings: on by default with a uid range above system users, off only when asked", () => {
+  const base = { HOTSWAP_CLUSTER_SECRET: "0123456789abcdef", REDIS_URL: "redis://127.0.0.1:6379" };
+  const d = loadRunnerConfig(base, { hostname: "h" });
+  assert.deepEqual(d.sandbox, { mode: "auto", uidRange: { first: 200000, last: 265535 }, pidsMax: 1024 });
+  assert.equal(d.codeCacheDir, undefined);
+  assert.equal(d.codeCacheMaxIdleMs, 86_400_000);
+  const e = loadRunnerConfig(
+    { RUNNER_SANDBOX: "off", RUNNER_SANDBOX_UID_RANGE: "300000-300099", RUNNER_SANDBOX_PIDS_MAX: "64", RUNNER_CODE_CACHE_DIR: "/var/cache/hs" },
+    { hostname: "h", mode: "embedded" },
+  );
+  assert.deepEqual(e.sandbox, { mode: "off", uidRange: { first: 300000, last: 300099 }, pidsMax: 64 });
+  assert.equal(e.codeCacheDir, "/var/cache/hs");
+});
+
+test("names a malformed sandbox uid range or mode", () => {
+  assert.throws(
+    () => loadRunnerConfig({ RUNNER_SANDBOX_UID_RANGE: "0-100", RUNNER_SANDBOX: "maybe" }, { hostname: "h", mode: "embedded" }),
+    (e: Error) => /RUNNER_SANDBOX_UID_RANGE: the first sandbox uid 0 is below 1000/.test(e.message) && /RUNNER_SANDBOX:/.test(e.message),
+  );
+  assert.throws(() => loadRunnerConfig({ RUNNER_SANDBOX_UID_RANGE: "9000-8000" }, { hostname: "h", mode: "embedded" }), /RUNNER_SANDBOX_UID_RANGE: the range 9000-8000 is empty/);
+});

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { RUNTIME_IDS, RuntimeId, runtimeFamily } from "../../protocol/runtimes.ts";
 import { emptyToUndefined, intInRange, isSet, optionalString, optionalUrl, s3Issues, urlWithScheme as url } from "../../shared/config/env-schema.ts";
 import { withCurrentNames } from "./deprecated-names.ts";
+import { parseUidRange, type UidRange } from "./sandbox/uid-claims.ts";
 
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const LABEL_PART = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
@@ -94,6 +95,16 @@ const NodeSchema = z.object({
   RUNNER_RUNTIME_API_HOST: optionalString,
   /** Address the runner's listeners for containers bind. */
   RUNNER_RUNTIME_API_BIND: optionalString,
+  /** Process backend sandbox: "auto" gives each instance its own uid and cgroup when the runner runs as root; "off" never does (trusted code only). */
+  RUNNER_SANDBOX: z.preprocess(emptyToUndefined, z.enum(["auto", "off"]).default("auto")),
+  /** Uids (and gids) the sandbox gives instances, one per live instance; disjoint from real users and from other runners' ranges on the host. */
+  RUNNER_SANDBOX_UID_RANGE: z.preprocess(emptyToUndefined, z.string().default("200000-265535").superRefine(refineWith(parseUidRange))),
+  /** Processes plus threads an instance's whole tree may have (its cgroup's pids.max). */
+  RUNNER_SANDBOX_PIDS_MAX: intInRange(1024, 16, 4_194_304),
+  /** Extracted code trees; default <data dir>/code-cache, or <tmp>/hotswap-code-cache when sandboxed (the 0700 data dir is closed to sandbox users). */
+  RUNNER_CODE_CACHE_DIR: optionalString,
+  /** Seconds an extracted tree that no live version uses is kept after its last load. */
+  RUNNER_CODE_CACHE_MAX_IDLE: intInRange(86400, 60, 365 * 86400),
   HOTSWAP_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default("./.hotswap")),
   HOTSWAP_IDLE_TIMEOUT: intInRange(300, 1, 86400),
   HOTSWAP_QUEUE_SIZE: intInRange(256, 0, 100000),
@@ -164,6 +175,12 @@ export interface RunnerNodeConfig {
   stems: { perRuntime: number; runtimes?: RuntimeId[]; memorySizes: number[] };
   docker: { host?: string; network: string; runtimeApiHost?: string; runtimeApiBind?: string };
   dataDir: string;
+  /** The process backend's sandbox (RUNNER_SANDBOX, RUNNER_SANDBOX_UID_RANGE, RUNNER_SANDBOX_PIDS_MAX). */
+  sandbox: { mode: "auto" | "off"; uidRange: UidRange; pidsMax: number };
+  /** RUNNER_CODE_CACHE_DIR when set; otherwise runner-node.ts chooses by whether instances are sandboxed. */
+  codeCacheDir?: string;
+  /** RUNNER_CODE_CACHE_MAX_IDLE in ms: trees no live version uses are removed this long after their last load. */
+  codeCacheMaxIdleMs: number;
   idleTimeoutMs: number;
   queueSize: number;
   queueTimeoutMs: number;
@@ -242,6 +259,9 @@ export function loadRunnerConfig(rawEnv: Record<string, string | undefined>, hos
       ...(c.RUNNER_RUNTIME_API_BIND ? { runtimeApiBind: c.RUNNER_RUNTIME_API_BIND } : {}),
     },
     dataDir: c.HOTSWAP_DATA_DIR,
+    sandbox: { mode: c.RUNNER_SANDBOX, uidRange: parseUidRange(c.RUNNER_SANDBOX_UID_RANGE), pidsMax: c.RUNNER_SANDBOX_PIDS_MAX },
+    ...(c.RUNNER_CODE_CACHE_DIR ? { codeCacheDir: c.RUNNER_CODE_CACHE_DIR } : {}),
+    codeCacheMaxIdleMs: c.RUNNER_CODE_CACHE_MAX_IDLE * 1000,
     idleTimeoutMs: c.HOTSWAP_IDLE_TIMEOUT * 1000,
     queueSize: c.HOTSWAP_QUEUE_SIZE,
     queueTimeoutMs: c.HOTSWAP_QUEUE_TIMEOUT_MS,

@@ -11,6 +11,7 @@ import { ProcessBackend } from "./backends/process/index.ts";
 import { StemPool } from "./pool/stem-pool.ts";
 import type { StemSource } from "./pool/pool-types.ts";
 import type { RunnerNodeConfig } from "./config.ts";
+import type { Sandbox } from "./sandbox/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 /** A stem pool as a node uses it: a StemSource for the pools, counts for reports, and close. */
@@ -26,9 +27,9 @@ export interface RunnerStems extends StemSource {
  * server still starts; invocations answer 503 naming Docker until it is back), while the agent's
  * health check opens it and fails the start (runner-node.ts).
  */
-export async function createRunnerBackend(config: RunnerNodeConfig, log: Logger): Promise<ExecutionBackend> {
+export async function createRunnerBackend(config: RunnerNodeConfig, log: Logger, sandbox?: Sandbox): Promise<ExecutionBackend> {
   const onLog = (instanceId: string, stream: string, line: string) => log.info({ instance: instanceId, stream }, line);
-  if (config.backend === "process") return new ProcessBackend({ onLog });
+  if (config.backend === "process") return new ProcessBackend({ onLog, sandbox });
   const { DockerBackend } = await import("./backends/docker/index.ts");
   const docker = new DockerBackend({
     runnerId: config.id,

@@ -10,6 +10,7 @@
  * not register and take work), while the embedded server starts anyway so its API answers, and
  * invocations fail with 503 naming Docker until Docker answers.
  */
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Logger } from "../../shared/logger.ts";
 import type { CodeStore } from "../../shared/code-store/code-store.ts";
@@ -21,6 +22,7 @@ import type { ExecutionBackend } from "./backends/backend.ts";
 import { CodeCache } from "./code-cache/code-cache.ts";
 import { LocalRunner } from "./local-runner.ts";
 import { createRunnerBackend, createRunnerStems, type RunnerStems } from "./runner-backend.ts";
+import { Sandbox } from "./sandbox/index.ts";
 
 export interface RunnerNodeDeps {
   /** Where code packages come from: the agent's own store, or the control plane's when embedded. */
@@ -34,7 +36,12 @@ export interface RunnerNodeDeps {
  */
 export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNodeDeps): Promise<LocalRunnerNode> {
   const { log } = deps;
-  const backend = await createRunnerBackend(config, log);
+  // The process backend's sandbox; opening it reaps what a crashed runner left and logs once what is isolated.
+  const sandbox =
+    config.backend === "process"
+      ? await Sandbox.open({ ...config.sandbox, runnerId: config.id, log: log.child({ component: "sandbox" }) })
+      : undefined;
+  const backend = await createRunnerBackend(config, log, sandbox);
   if (config.mode === "agent") {
     try {
       await backend.healthCheck();
@@ -44,10 +51,15 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     }
   }
   const stems = createRunnerStems(config, backend, log);
+  const codeCache = new CodeCache({
+    dir: codeCacheDir(config, sandbox),
+    codeStore: deps.codeStore,
+    onTampered: (sha256, problem) => log.warn({ sha256, problem }, "cached code tree was changed after extraction; extracting it again"),
+  });
   const local = new LocalRunner({
     id: config.id,
     backend,
-    codeCache: new CodeCache({ dir: join(resolve(config.dataDir), "code-cache"), codeStore: deps.codeStore }),
+    codeCache,
     idleTimeoutMs: config.idleTimeoutMs,
     maxInstancesPerVersion: config.maxInstancesPerVersion,
     queueSize: config.queueSize,
@@ -56,7 +68,35 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     stems,
     log: log.child({ component: "runner" }),
   });
-  return new LocalRunnerNode(config, local, backend, stems);
+  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log));
+}
+
+/**
+ * Periodically remove code trees no pool of this runner uses and nobody loaded for
+ * RUNNER_CODE_CACHE_MAX_IDLE. A pool's key carries its code sha's first 12 characters. Returns the stop function.
+ */
+function collectCode(config: RunnerNodeConfig, cache: CodeCache, local: LocalRunner, log: Logger): () => void {
+  const sweep = () => {
+    const live = local.versionStats().map((v) => v.key.slice(v.key.lastIndexOf("#") + 1));
+    cache
+      .gc({ isLive: (sha) => live.some((prefix) => sha.startsWith(prefix)), maxIdleMs: config.codeCacheMaxIdleMs })
+      .then(
+        (removed) => removed.length > 0 && log.info({ removed: removed.length }, "removed idle code trees"),
+        (e: Error) => log.warn({ err: e.message }, "code cache collection failed"),
+      );
+  };
+  const timer = setInterval(sweep, Math.min(config.codeCacheMaxIdleMs / 4, 600_000));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Where extracted code lives. Sandboxed, beside the sandbox's state under the temp dir (instances
+ * read their code through hard links, which need one filesystem), shared by the runners of this host.
+ */
+function codeCacheDir(config: RunnerNodeConfig, sandbox: Sandbox | undefined): string {
+  if (config.codeCacheDir) return resolve(config.codeCacheDir);
+  return sandbox?.isolating ? join(tmpdir(), "hotswap-code-cache") : join(resolve(config.dataDir), "code-cache");
 }
 
 /** A LocalRunner with its stems and budget, as a RunnerNode. */
@@ -71,6 +111,7 @@ export class LocalRunnerNode implements InProcessRunnerNode {
     readonly local: LocalRunner,
     private readonly backend: ExecutionBackend,
     private readonly stems: RunnerStems | undefined,
+    private readonly stopCollecting: () => void = () => {},
   ) {
     this.id = config.id;
   }
@@ -101,6 +142,7 @@ export class LocalRunnerNode implements InProcessRunnerNode {
 
   /** Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers). */
   close(): Promise<void> {
+    this.stopCollecting();
     return this.local.close();
   }
 

@@ -11,25 +11,15 @@
 import { after, before, describe } from "node:test";
 import assert from "node:assert/strict";
 import { it, startPlatform, type TestPlatform } from "../support/platform.ts";
-import { zipFixture } from "../support/zip.ts";
+import { apiOf, deployFunction, expectOk, invokeFunction, publishCode } from "../support/deploy.ts";
 import { containersOf, dockerSkipReason, testRunnerId, volumesOf } from "./support.ts";
 
 const skip = await dockerSkipReason();
 
-async function deploy(p: TestPlatform, name: string, fixture: string, settings: Record<string, unknown>): Promise<number> {
-  const created = await p.api("POST", "/api/v1/functions", { name, ...settings });
-  assert.equal(created.status, 201, created.text);
-  return publish(p, name, fixture);
-}
-
-async function publish(p: TestPlatform, name: string, fixture: string): Promise<number> {
-  const v = await p.api("POST", `/api/v1/functions/${name}/versions`, zipFixture(fixture), { "content-type": "application/zip" });
-  assert.equal(v.status, 201, v.text);
-  return v.json.version as number;
-}
-
-const invoke = (p: TestPlatform, name: string, event: unknown, qualifier?: string) =>
-  p.api("POST", `/api/v1/functions/${name}/invoke${qualifier ? `?qualifier=${qualifier}` : ""}`, JSON.stringify(event), { "content-type": "application/json" });
+/** Create the function with `settings` and publish the fixture as version 1. */
+const deploy = async (p: TestPlatform, name: string, fixture: string, settings: Record<string, unknown>) => (await deployFunction(p, { name, ...settings, code: { fixture } })).version;
+const publish = (p: TestPlatform, name: string, fixture: string) => publishCode(p, name, { fixture });
+const invoke = (p: TestPlatform, name: string, event: unknown, qualifier?: string) => invokeFunction(p, name, event, { qualifier });
 
 for (const network of ["host", "bridge"] as const) describe(`HTTP API on the docker backend (${network} network)`, { skip }, () => {
   const runnerId = testRunnerId(`e2e-${network}`);
@@ -51,12 +41,11 @@ for (const network of ["host", "bridge"] as const) describe(`HTTP API on the doc
   });
 
   it("lists every runtime as available from its image", async () => {
-    const r = await p.api("GET", "/api/v1/runtimes");
-    assert.equal(r.status, 200);
-    assert.equal(r.json.backend, "docker");
-    for (const rt of r.json.runtimes) {
+    const r = expectOk(await apiOf(p).system.runtimes(), "listing runtimes", 200);
+    assert.equal(r.backend, "docker");
+    for (const rt of r.runtimes) {
       assert.equal(rt.available, true, JSON.stringify(rt));
-      assert.match(rt.using, new RegExp(`^hotswap/runtime-${rt.id.replace(".", "\\.")}:`));
+      assert.match(rt.using!, new RegExp(`^hotswap/runtime-${rt.id.replace(".", "\\.")}:`));
     }
   });
 
@@ -147,12 +136,10 @@ describe("HTTP API with Docker unreachable", () => {
       assert.equal(r.json.error.code, "ServiceUnavailable");
       assert.match(r.json.error.message, /Docker is unreachable at unix:\/\/\/nonexistent\/hotswap-test\/docker\.sock/);
     }
-    const health = await fetch(`${p.url}/health`);
-    assert.equal(health.status, 503);
-    assert.match(((await health.json()) as any).checks.runners, /Docker is unreachable/);
-    const runtimes = await p.api("GET", "/api/v1/runtimes");
-    assert.equal(runtimes.status, 200);
-    assert.ok(runtimes.json.runtimes.every((r: { available: boolean; reason: string }) => !r.available && /Docker/.test(r.reason)));
-    assert.equal((await p.api("GET", "/api/v1/functions")).status, 200, "the rest of the API is unaffected");
+    const health = expectOk(await apiOf(p).system.health(), "reading /health", 503);
+    assert.match(health.checks.runners!, /Docker is unreachable/);
+    const runtimes = expectOk(await apiOf(p).system.runtimes(), "listing runtimes", 200);
+    assert.ok(runtimes.runtimes.every((r) => !r.available && /Docker/.test(r.reason ?? "")));
+    expectOk(await apiOf(p).functions.list(), "the rest of the API is unaffected", 200);
   });
 });

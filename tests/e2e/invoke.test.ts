@@ -4,15 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { forEachMode, it, type TestPlatform } from "../support/platform.ts";
+import { deployFunction, type DeploySpec } from "../support/deploy.ts";
 import { zipFixture } from "../support/zip.ts";
 import { IS_CI } from "../support/services.ts";
 
-async function deploy(p: TestPlatform, name: string, fixture: string, settings: Record<string, unknown>) {
-  const created = await p.api("POST", "/api/v1/functions", { name, ...settings });
-  assert.equal(created.status, 201, created.text);
-  const v = await p.api("POST", `/api/v1/functions/${name}/versions`, zipFixture(fixture), { "content-type": "application/zip" });
-  assert.equal(v.status, 201, v.text);
-  return v.json.version as number;
+/** Create `name` with `settings` and publish the fixture as its first version; the version number. */
+async function deploy(p: TestPlatform, name: string, fixture: string, settings: Omit<DeploySpec, "name" | "code">) {
+  return (await deployFunction(p, { name, code: { fixture }, ...settings })).version;
 }
 
 const invoke = (p: TestPlatform, name: string, event: unknown, qualifier?: string) =>

@@ -1,7 +1,13 @@
-/** End-to-end: functions, versions and aliases through the HTTP API, with every bad input. */
+/**
+ * End-to-end: functions, versions and aliases through the HTTP API, with every bad input. Well-formed
+ * requests go through the typed client (which also checks each answer against the API's schema);
+ * malformed ones (bad JSON, unknown fields, wrong content types) are sent raw.
+ */
 import assert from "node:assert/strict";
 import { zipSync } from "fflate";
+import { createApiClient, type ApiResult } from "../../client/index.ts";
 import { forEachMode, it } from "../support/platform.ts";
+import { apiOf, expectOk } from "../support/deploy.ts";
 import { zipFiles, zipFixture } from "../support/zip.ts";
 
 // 260 MB of zeros, about 250 KB zipped. Built once before any request: compressing it blocks the
@@ -12,17 +18,22 @@ const BOMB = Buffer.from(
 
 const fn = (name: string, extra: Record<string, unknown> = {}) => ({ name, runtime: "nodejs20", handler: "index.handler", ...extra });
 
+/** The failure of a call that had to fail. */
+function failed<T>(r: ApiResult<T>) {
+  if (r.ok) assert.fail(`expected an error, got HTTP ${r.status}: ${JSON.stringify(r.value)}`);
+  return r.error;
+}
+
 forEachMode("management API", (p) => {
   it("serves /health without auth, with every dependency ok", async () => {
-    const res = await fetch(`${p().url}/health`);
-    assert.equal(res.status, 200);
-    const body = (await res.json()) as any;
+    const anonymous = createApiClient({ baseUrl: p().url });
+    const body = expectOk(await anonymous.system.health(), "GET /health", 200);
     assert.equal(body.status, "ok");
     assert.deepEqual(body.checks, { database: "ok", state: "ok", codeStore: "ok", runners: "ok" });
   });
 
   it("serves the OpenAPI document and Swagger UI without auth", async () => {
-    const doc = (await (await fetch(`${p().url}/openapi.json`)).json()) as any;
+    const doc = expectOk(await createApiClient({ baseUrl: p().url }).system.openapi(), "GET /openapi.json") as any;
     assert.ok(doc.paths["/api/v1/functions"]);
     assert.ok(doc.paths["/api/v1/functions/{name}/invoke"]);
     const ui = await fetch(`${p().url}/docs`);
@@ -31,44 +42,44 @@ forEachMode("management API", (p) => {
   });
 
   it("returns 401 Unauthorized without a key or with a wrong one", async () => {
-    const none = await fetch(`${p().url}/api/v1/functions`);
+    const none = failed(await createApiClient({ baseUrl: p().url }).functions.list());
     assert.equal(none.status, 401);
-    assert.equal(((await none.json()) as any).error.code, "Unauthorized");
-    const wrong = await fetch(`${p().url}/api/v1/functions`, { headers: { authorization: `Bearer hs_abcd1234_${"x".repeat(40)}` } });
+    assert.equal(none.code, "Unauthorized");
+    const wrong = failed(await createApiClient({ baseUrl: p().url, apiKey: `hs_abcd1234_${"x".repeat(40)}` }).functions.list());
     assert.equal(wrong.status, 401);
   });
 
   it("creates a function with defaults, lists, reads, updates and deletes it", async () => {
-    const created = await p().api("POST", "/api/v1/functions", fn("crud", { environment: { A: "1" }, tags: { team: "x" } }));
-    assert.equal(created.status, 201, created.text);
-    assert.equal(created.json.memorySize, 256);
-    assert.equal(created.json.timeout, 30);
-    assert.equal(created.json.protocol, "fast");
-    assert.equal(created.json.instanceConcurrency, 1);
-    const list = await p().api("GET", "/api/v1/functions");
-    assert.ok(list.json.functions.some((f: { name: string }) => f.name === "crud"));
-    const updated = await p().api("PUT", "/api/v1/functions/crud", { memorySize: 512, description: "d" });
-    assert.equal(updated.status, 200);
-    assert.equal(updated.json.memorySize, 512);
-    assert.deepEqual(updated.json.environment, { A: "1" });
-    assert.equal((await p().api("DELETE", "/api/v1/functions/crud")).status, 204);
-    const gone = await p().api("GET", "/api/v1/functions/crud");
+    const api = apiOf(p());
+    const created = expectOk(await api.functions.create({ name: "crud", runtime: "nodejs20", handler: "index.handler", environment: { A: "1" }, tags: { team: "x" } }), "create", 201);
+    assert.equal(created.memorySize, 256);
+    assert.equal(created.timeout, 30);
+    assert.equal(created.protocol, "fast");
+    assert.equal(created.instanceConcurrency, 1);
+    const list = expectOk(await api.functions.list(), "list");
+    assert.ok(list.functions.some((f) => f.name === "crud"));
+    const updated = expectOk(await api.functions.update("crud", { memorySize: 512, description: "d" }), "update", 200);
+    assert.equal(updated.memorySize, 512);
+    assert.deepEqual(updated.environment, { A: "1" });
+    expectOk(await api.functions.delete("crud"), "delete", 204);
+    const gone = failed(await api.functions.get("crud"));
     assert.equal(gone.status, 404);
-    assert.equal(gone.json.error.code, "FunctionNotFound");
+    assert.equal(gone.code, "FunctionNotFound");
   });
 
   it("refuses a duplicate name with 409 FunctionAlreadyExists", async () => {
-    assert.equal((await p().api("POST", "/api/v1/functions", fn("dup"))).status, 201);
-    const again = await p().api("POST", "/api/v1/functions", fn("dup"));
+    const api = apiOf(p());
+    expectOk(await api.functions.create({ name: "dup", runtime: "nodejs20", handler: "index.handler" }), "create", 201);
+    const again = failed(await api.functions.create({ name: "dup", runtime: "nodejs20", handler: "index.handler" }));
     assert.equal(again.status, 409);
-    assert.equal(again.json.error.code, "FunctionAlreadyExists");
+    assert.equal(again.code, "FunctionAlreadyExists");
   });
 
   it("refuses an unknown runtime with 400 listing the valid ones", async () => {
-    const res = await p().api("POST", "/api/v1/functions", fn("badrt", { runtime: "cobol85" }));
+    const res = failed(await apiOf(p()).functions.create({ name: "badrt", runtime: "cobol85", handler: "index.handler" }));
     assert.equal(res.status, 400);
-    assert.equal(res.json.error.code, "UnknownRuntime");
-    for (const id of ["nodejs20", "nodejs22", "python3.11", "python3.12", "provided"]) assert.match(res.json.error.message, new RegExp(id.replace(".", "\\.")));
+    assert.equal(res.code, "UnknownRuntime");
+    for (const id of ["nodejs20", "nodejs22", "python3.11", "python3.12", "provided"]) assert.match(res.message, new RegExp(id.replace(".", "\\.")));
   });
 
   it("names the invalid field, and rejects malformed JSON and unknown fields", async () => {
@@ -89,91 +100,91 @@ forEachMode("management API", (p) => {
   });
 
   it("publishes immutable versions 1, 2, 3 from raw zip and base64 JSON", async () => {
-    await p().api("POST", "/api/v1/functions", fn("ver"));
+    const api = apiOf(p());
+    expectOk(await api.functions.create({ name: "ver", runtime: "nodejs20", handler: "index.handler" }), "create", 201);
     const zip = zipFixture("node-cjs");
-    const v1 = await p().api("POST", "/api/v1/functions/ver/versions", zip, { "content-type": "application/zip" });
-    assert.equal(v1.status, 201, v1.text);
-    assert.equal(v1.json.version, 1);
-    assert.match(v1.json.codeSha256, /^[a-f0-9]{64}$/);
-    assert.equal(v1.json.codeSize, zip.length);
+    const v1 = expectOk(await api.versions.publish("ver", zip), "publish v1", 201);
+    assert.equal(v1.version, 1);
+    assert.match(v1.codeSha256, /^[a-f0-9]{64}$/);
+    assert.equal(v1.codeSize, zip.length);
+    // The JSON form of the upload (base64 code), sent as a client of that form would.
     const v2 = await p().api("POST", "/api/v1/functions/ver/versions", { code: zip.toString("base64"), description: "second" });
     assert.equal(v2.status, 201, v2.text);
     assert.equal(v2.json.version, 2);
-    assert.equal(v2.json.codeSha256, v1.json.codeSha256);
-    await p().api("PUT", "/api/v1/functions/ver", { memorySize: 1024 });
-    const v3 = await p().api("POST", "/api/v1/functions/ver/versions", zip, { "content-type": "application/zip" });
-    assert.equal(v3.json.version, 3);
-    const list = await p().api("GET", "/api/v1/functions/ver/versions");
-    assert.deepEqual(list.json.versions.map((v: { version: number }) => v.version), [1, 2, 3]);
-    const one = await p().api("GET", "/api/v1/functions/ver/versions/1");
-    assert.equal(one.json.memorySize, 256, "a version snapshots the configuration it was published with");
-    assert.equal((await p().api("GET", "/api/v1/functions/ver/versions/3")).json.memorySize, 1024);
-    assert.equal((await p().api("GET", "/api/v1/functions/ver/versions/9")).json.error.code, "VersionNotFound");
+    assert.equal(v2.json.codeSha256, v1.codeSha256);
+    expectOk(await api.functions.update("ver", { memorySize: 1024 }), "update");
+    const v3 = expectOk(await api.versions.publish("ver", zip), "publish v3");
+    assert.equal(v3.version, 3);
+    const list = expectOk(await api.versions.list("ver"), "list");
+    assert.deepEqual(list.versions.map((v) => v.version), [1, 2, 3]);
+    const one = expectOk(await api.versions.get("ver", 1), "get v1");
+    assert.equal(one.memorySize, 256, "a version snapshots the configuration it was published with");
+    assert.equal(expectOk(await api.versions.get("ver", 3), "get v3").memorySize, 1024);
+    assert.equal(failed(await api.versions.get("ver", 9)).code, "VersionNotFound");
   });
 
   it("rejects bad zips with precise codes", async () => {
-    await p().api("POST", "/api/v1/functions", fn("zips"));
-    const post = (body: Buffer) => p().api("POST", "/api/v1/functions/zips/versions", body, { "content-type": "application/zip" });
+    const api = apiOf(p());
+    expectOk(await api.functions.create({ name: "zips", runtime: "nodejs20", handler: "index.handler" }), "create", 201);
+    const post = async (body: Buffer) => failed(await api.versions.publish("zips", body));
     const corrupt = await post(Buffer.from("this is not a zip at all"));
     assert.equal(corrupt.status, 400);
-    assert.equal(corrupt.json.error.code, "InvalidZip");
+    assert.equal(corrupt.code, "InvalidZip");
     const slip = await post(zipFiles({ "index.js": "exports.handler=async()=>1", "../evil.js": "x" }));
     assert.equal(slip.status, 400);
-    assert.equal(slip.json.error.code, "UnsafeZipEntry");
-    assert.match(slip.json.error.message, /evil\.js/);
+    assert.equal(slip.code, "UnsafeZipEntry");
+    assert.match(slip.message, /evil\.js/);
     const abs = await post(zipFiles({ "index.js": "exports.handler=async()=>1", "/etc/cron.d/x": "x" }));
-    assert.equal(abs.json.error.code, "UnsafeZipEntry");
+    assert.equal(abs.code, "UnsafeZipEntry");
     const link = Buffer.from(zipSync({ "index.js": new TextEncoder().encode("x"), "up": [new TextEncoder().encode("../../etc/passwd"), { os: 3, attrs: (0o120777 << 16) >>> 0 }] }));
-    assert.equal((await post(link)).json.error.code, "UnsafeZipEntry");
+    assert.equal((await post(link)).code, "UnsafeZipEntry");
     const noHandler = await post(zipFiles({ "main.js": "exports.handler=async()=>1" }));
     assert.equal(noHandler.status, 400);
-    assert.equal(noHandler.json.error.code, "InvalidHandler");
-    assert.match(noHandler.json.error.message, /index\.js/);
+    assert.equal(noHandler.code, "InvalidHandler");
+    assert.match(noHandler.message, /index\.js/);
     const big = await post(BOMB);
     assert.equal(big.status, 400);
-    assert.equal(big.json.error.code, "CodeTooLarge");
+    assert.equal(big.code, "CodeTooLarge");
     const huge = await post(Buffer.alloc(51 * 1024 * 1024, 7));
     assert.equal(huge.status, 400);
-    assert.equal(huge.json.error.code, "CodeTooLarge");
+    assert.equal(huge.code, "CodeTooLarge");
     const wrongType = await p().api("POST", "/api/v1/functions/zips/versions", "hello", { "content-type": "text/plain" });
     assert.equal(wrongType.status, 415);
-    assert.equal((await p().api("GET", "/api/v1/functions/zips/versions")).json.versions.length, 0, "nothing was published");
+    assert.equal(expectOk(await api.versions.list("zips"), "list").versions.length, 0, "nothing was published");
   });
 
   it("manages aliases with weighted routing and validates the weights", async () => {
-    await p().api("POST", "/api/v1/functions", fn("al"));
+    const api = apiOf(p());
+    expectOk(await api.functions.create({ name: "al", runtime: "nodejs20", handler: "index.handler" }), "create", 201);
     const zip = zipFixture("node-cjs");
-    for (let i = 0; i < 3; i++) await p().api("POST", "/api/v1/functions/al/versions", zip, { "content-type": "application/zip" });
-    const created = await p().api("PUT", "/api/v1/functions/al/aliases/live", { version: 1, routingConfig: { additionalVersionWeights: { "2": 0.1, "3": 0.2 } } });
-    assert.equal(created.status, 201, created.text);
-    assert.deepEqual(created.json.routingConfig.additionalVersionWeights, { "2": 0.1, "3": 0.2 });
-    const updated = await p().api("PUT", "/api/v1/functions/al/aliases/live", { version: 2 });
-    assert.equal(updated.status, 200);
-    assert.equal(updated.json.version, 2);
-    const bad = async (body: unknown, code: string) => {
-      const r = await p().api("PUT", "/api/v1/functions/al/aliases/live", body);
-      assert.equal(r.status, 400, r.text);
-      assert.equal(r.json.error.code, code);
+    for (let i = 0; i < 3; i++) expectOk(await api.versions.publish("al", zip), `publish ${i + 1}`);
+    const created = expectOk(await api.aliases.put("al", "live", { version: 1, routingConfig: { additionalVersionWeights: { "2": 0.1, "3": 0.2 } } }), "create alias", 201);
+    assert.deepEqual(created.routingConfig.additionalVersionWeights, { "2": 0.1, "3": 0.2 });
+    const updated = expectOk(await api.aliases.put("al", "live", { version: 2 }), "update alias", 200);
+    assert.equal(updated.version, 2);
+    const bad = async (body: { version: number; routingConfig?: { additionalVersionWeights: Record<string, number> } }, code: string) => {
+      const r = failed(await api.aliases.put("al", "live", body));
+      assert.equal(r.status, 400, r.message);
+      assert.equal(r.code, code);
     };
     await bad({ version: 1, routingConfig: { additionalVersionWeights: { "2": 0.7, "3": 0.6 } } }, "InvalidRoutingConfig");
     await bad({ version: 1, routingConfig: { additionalVersionWeights: { "9": 0.1 } } }, "InvalidRoutingConfig");
     await bad({ version: 1, routingConfig: { additionalVersionWeights: { "2": 1.5 } } }, "ValidationError");
     await bad({ version: 7 }, "VersionNotFound");
-    assert.equal((await p().api("GET", "/api/v1/functions/al/aliases/live")).json.version, 2);
-    assert.equal((await p().api("GET", "/api/v1/functions/al/aliases")).json.aliases.length, 1);
-    assert.equal((await p().api("DELETE", "/api/v1/functions/al/aliases/live")).status, 204);
-    assert.equal((await p().api("GET", "/api/v1/functions/al/aliases/live")).json.error.code, "AliasNotFound");
+    assert.equal(expectOk(await api.aliases.get("al", "live"), "get alias").version, 2);
+    assert.equal(expectOk(await api.aliases.list("al"), "list aliases").aliases.length, 1);
+    expectOk(await api.aliases.delete("al", "live"), "delete alias", 204);
+    assert.equal(failed(await api.aliases.get("al", "live")).code, "AliasNotFound");
   });
 
   it("lists runtimes with their availability on the process backend", async () => {
-    const res = await p().api("GET", "/api/v1/runtimes");
-    assert.equal(res.status, 200);
-    assert.equal(res.json.backend, "process");
-    const ids = res.json.runtimes.map((r: { id: string }) => r.id);
+    const res = expectOk(await apiOf(p()).system.runtimes(), "list runtimes", 200);
+    assert.equal(res.backend, "process");
+    const ids = res.runtimes.map((r) => r.id);
     assert.deepEqual(ids.sort(), ["nodejs20", "nodejs22", "provided", "python3.11", "python3.12"]);
-    const node20 = res.json.runtimes.find((r: { id: string }) => r.id === "nodejs20");
+    const node20 = res.runtimes.find((r) => r.id === "nodejs20")!;
     assert.equal(node20.available, true);
     assert.ok(node20.using, "says which interpreter it would use");
-    for (const r of res.json.runtimes) if (!r.available) assert.ok(r.reason, `${r.id} says why it is unavailable`);
+    for (const r of res.runtimes) if (!r.available) assert.ok(r.reason, `${r.id} says why it is unavailable`);
   });
 });

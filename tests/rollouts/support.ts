@@ -1,11 +1,13 @@
 /**
  * Helpers for the rollout tests: functions whose versions are inline code (a healthy one, one that
  * throws on every other call, a slow one), deployment polling that stops at a deadline, and a
- * bounded load generator that records every response.
+ * bounded load generator that records every response. Deploying, invoking and reading deployments
+ * go through the typed API client (tests/support/deploy.ts), which checks every answer's schema.
  */
 import assert from "node:assert/strict";
+import type { CreateDeploymentInput } from "../../protocol/api/deployments.ts";
 import type { TestPlatform } from "../support/platform.ts";
-import { zipFiles } from "../support/zip.ts";
+import { apiOf, deployFunction, expectOk, invokeFunction, nodeCode } from "../support/deploy.ts";
 
 /** Handler sources for versions; each answers with its own label so tests can tell them apart. */
 export const CODE = {
@@ -30,36 +32,25 @@ exports.handler = async () => {
 };`,
 };
 
-const zipOf = (code: string) => zipFiles({ "index.js": code, "package.json": '{"type":"commonjs"}' });
-
 /** Create a function and publish one version per source; returns nothing (versions are 1..n). */
 export async function createFunction(p: TestPlatform, name: string, sources: string[], settings: Record<string, unknown> = {}): Promise<void> {
-  const created = await p.api("POST", "/api/v1/functions", { name, runtime: "nodejs20", handler: "index.handler", ...settings });
-  assert.equal(created.status, 201, created.text);
-  for (const code of sources) {
-    const v = await p.api("POST", `/api/v1/functions/${name}/versions`, zipOf(code), { "content-type": "application/zip" });
-    assert.equal(v.status, 201, v.text);
-  }
+  await deployFunction(p, { name, ...settings, code: sources.map(nodeCode) });
 }
 
 /** Create the function with its versions and point alias `live` at version 1. */
 export async function createLiveFunction(p: TestPlatform, name: string, sources: string[], settings: Record<string, unknown> = {}): Promise<void> {
-  await createFunction(p, name, sources, settings);
-  const a = await p.api("PUT", `/api/v1/functions/${name}/aliases/live`, { version: 1, description: "production" });
-  assert.equal(a.status, 201, a.text);
+  await deployFunction(p, { name, ...settings, code: sources.map(nodeCode), alias: { name: "live", version: 1, description: "production" } });
 }
 
+/** Start a deployment (the body as the test wrote it; the API validates it) and return its id. */
 export async function startDeployment(p: TestPlatform, body: Record<string, unknown>): Promise<string> {
-  const r = await p.api("POST", "/api/v1/deployments", body);
-  assert.equal(r.status, 201, r.text);
-  assert.equal(r.json.status, "Pending");
-  return r.json.deploymentId as string;
+  const started = expectOk(await apiOf(p).deployments.create(body as CreateDeploymentInput), "starting a deployment", 201);
+  assert.equal(started.status, "Pending");
+  return started.deploymentId;
 }
 
 export async function getDeployment(p: TestPlatform, id: string): Promise<any> {
-  const r = await p.api("GET", `/api/v1/deployments/${id}`);
-  assert.equal(r.status, 200, r.text);
-  return r.json;
+  return expectOk(await apiOf(p).deployments.get(id), `reading deployment ${id}`, 200);
 }
 
 /** Poll the deployment (every 100 ms) until `pred` holds; fails with the last state at the deadline. */
@@ -99,23 +90,13 @@ export function startLoad(p: TestPlatform, name: string, opts: { concurrency?: n
   const results: LoadResult[] = [];
   let stopped = false;
   const deadline = Date.now() + (opts.maxMs ?? 30_000);
-  const body = JSON.stringify(opts.event ?? {});
   const loop = async () => {
     while (!stopped && Date.now() < deadline) {
       const sentAt = Date.now();
-      try {
-        const res = await fetch(`${p.url}/api/v1/functions/${name}/invoke`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json", ...opts.headers },
-          body,
-        });
-        await res.arrayBuffer();
-        results.push({ status: res.status, version: res.headers.get("x-hotswap-version"), sentAt, at: Date.now() });
-      } catch {
-        // The control plane is gone (a chaos test killed it): record it and back off.
-        results.push({ status: 0, version: null, sentAt, at: Date.now() });
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const res = await invokeFunction(p, name, opts.event ?? {}, { headers: opts.headers });
+      results.push({ status: res.status, version: res.headers.get("x-hotswap-version"), sentAt, at: Date.now() });
+      // No answer: the control plane is gone (a chaos test killed it). Back off.
+      if (res.status === 0) await new Promise((r) => setTimeout(r, 50));
     }
   };
   const loops = Array.from({ length: opts.concurrency ?? 4 }, loop);
@@ -129,8 +110,9 @@ export function startLoad(p: TestPlatform, name: string, opts: { concurrency?: n
   };
 }
 
+/** Invoke `name` unqualified (alias live) with `headers` and a query string such as `?tenant=t1`. */
 export async function invokeLive(p: TestPlatform, name: string, headers: Record<string, string> = {}, query = ""): Promise<{ status: number; version: string | null; json: any }> {
-  const r = await p.api("POST", `/api/v1/functions/${name}/invoke${query}`, "{}", { "content-type": "application/json", ...headers });
+  const r = await invokeFunction(p, name, {}, { headers, query: Object.fromEntries(new URLSearchParams(query)) });
   return { status: r.status, version: r.headers.get("x-hotswap-version"), json: r.json };
 }
 

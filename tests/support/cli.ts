@@ -1,5 +1,6 @@
 /** Spawn `hotswap server --embedded-runner` as users start it, collecting its output. */
 import { spawn, type ChildProcess } from "node:child_process";
+import { waitFor } from "./wait-for.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -25,11 +26,15 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
 
 /** The first match of `re` in what the server printed; fails after `ms` with everything it printed. */
 export async function waitForOutput(server: ServerProcess, re: RegExp, ms: number): Promise<RegExpMatchArray> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const m = server.output().match(re);
-    if (m) return m;
-    if (Date.now() > until) throw new Error(`no ${re} in the server's output within ${ms} ms:\n${server.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
+  return waitFor(`${re} in the server's output`, () => server.output().match(re), { timeoutMs: ms, intervalMs: 50, show: () => `\n${server.output()}` });
+}
+
+/** SIGKILL every server still running and wait for it to exit (cleanup after a failed test). */
+export async function stopAll(servers: ServerProcess[]): Promise<void> {
+  for (const s of servers) {
+    if (s.child.exitCode === null && s.child.signalCode === null) {
+      s.child.kill("SIGKILL");
+      await s.exited;
+    }
   }
 }

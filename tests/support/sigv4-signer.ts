@@ -55,8 +55,11 @@ export interface SignOptions {
   applyChecksum?: boolean;
 }
 
+/** A signed request as the server would see it, with WHATWG Headers (tests edit and forward them). */
+export type SignedRequest = Omit<SigV4Request, "headers" | "query"> & { headers: Headers; query: string };
+
 /** Sign with smithy and return the request as the server would see it. */
-export async function signWithSmithy(o: SignOptions): Promise<SigV4Request> {
+export async function signWithSmithy(o: SignOptions): Promise<SignedRequest> {
   const signer = new SignatureV4({
     credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
     region: o.region ?? "us-east-1",

@@ -5,5 +5,5 @@ import type { Actor } from "../functions/function-service.ts";
 
 export function actorOf(c: Context<AppEnv>): Actor {
   const p = c.get("principal");
-  return { id: p ? `key:${p.keyId}` : "anonymous", requestId: c.get("requestId") };
+  return { id: p ? p.subject : "anonymous", requestId: c.get("requestId") };
 }

@@ -1,14 +1,9 @@
 /** Hono environment shared by every route: per-request variables set by middleware. */
-
-export interface RequestPrincipal {
-  keyId: string;
-  role: string;
-  method: "bearer" | "sigv4";
-}
+import type { Principal } from "../auth/principal.ts";
 
 export type AppEnv = {
   Variables: {
     requestId: string;
-    principal?: RequestPrincipal;
+    principal?: Principal;
   };
 };

@@ -2,19 +2,11 @@
  * Shared pieces of the HTTP API: the router factory (every body validated by zod, failures turned
  * into ValidationError with the offending fields named), the error schema, and error responses.
  */
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, type ErrorCode } from "../../../protocol/errors.ts";
 import type { AppEnv } from "./context.ts";
-
-export const ErrorResponse = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: "FunctionNotFound" }),
-      message: z.string().openapi({ example: 'Function "hello" does not exist. List functions with GET /api/v1/functions.' }),
-    }),
-  })
-  .openapi("Error");
+import { ErrorResponse } from "../../../protocol/api/errors.ts";
 
 /** Describe a set of error statuses for a route's `responses`. */
 export function errorResponses(...statuses: number[]) {

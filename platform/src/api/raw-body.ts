@@ -1,21 +1,9 @@
 /**
- * Read a request body as bytes with a size limit, straight from Node's IncomingMessage when the
- * app runs on @hono/node-server. Going through `c.req.arrayBuffer()` would build a full WHATWG
- * Request with a ReadableStream and an AbortSignal per call, which dominated the invoke path's
- * CPU profile. Falls back to the portable path elsewhere (app.request() in tests).
+ * Reading a request body as bytes with a size limit, straight from Node's IncomingMessage: the
+ * front door's one body reader. Going through a WHATWG Request (`c.req.arrayBuffer()`) would build
+ * a ReadableStream and an AbortSignal per call, which dominated the invoke path's CPU profile.
  */
-import type { Context } from "hono";
 import type { IncomingMessage } from "node:http";
-
-export async function readBody(c: Context, limit: number, tooLarge: (size?: number) => Error): Promise<Buffer> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming || typeof incoming.on !== "function" || incoming.readableDidRead || incoming.readableEnded) {
-    const buf = Buffer.from(await c.req.arrayBuffer());
-    if (buf.length > limit) throw tooLarge(buf.length);
-    return buf;
-  }
-  return readIncoming(incoming, limit, tooLarge);
-}
 
 /**
  * Collect an IncomingMessage's body, rejecting with tooLarge() as soon as it passes `limit` bytes.

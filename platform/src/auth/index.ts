@@ -1,6 +1,15 @@
-/** Authentication: API keys, their storage port and cache, SigV4 verification and the Hono middleware. */
+/**
+ * Authentication and authorization: API keys, their storage port and cache, the one Principal, the
+ * ordered authenticators (API key, SigV4), the permission table, and the Hono middleware.
+ */
 export * from "./api-key.ts";
 export * from "./secret-box.ts";
 export * from "./key-store.ts";
 export * from "./sigv4.ts";
+export * from "./principal.ts";
+export * from "./credentials.ts";
+export * from "./authentication.ts";
+export * from "./api-key-authenticator.ts";
+export * from "./sigv4-authenticator.ts";
+export * from "./permissions.ts";
 export * from "./middleware.ts";

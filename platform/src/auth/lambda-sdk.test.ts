@@ -15,7 +15,9 @@ import { isApiError } from "../../../protocol/errors.ts";
 import { generateApiKey } from "./api-key.ts";
 import { KeyResolver, newApiKeyRecord } from "./key-store.ts";
 import { MemoryApiKeyStore } from "../../../tests/support/memory-key-store.ts";
-import { authenticate, bearerAuthenticator, sigV4Authenticator, type AuthEnv } from "./middleware.ts";
+import { authenticate, type AuthEnv } from "./middleware.ts";
+import { apiKeyAuthenticator } from "./api-key-authenticator.ts";
+import { sigV4Authenticator } from "./sigv4-authenticator.ts";
 import { SecretBox } from "./secret-box.ts";
 
 interface TestServer {
@@ -39,7 +41,7 @@ async function startServer(resolver: KeyResolver, skewMs = 0): Promise<TestServe
       c.res.headers.set("date", new Date(now()).toUTCString());
     });
   }
-  app.use("*", authenticate({ authenticators: [bearerAuthenticator(resolver), sigV4Authenticator(resolver, { now })] }));
+  app.use("*", authenticate({ authenticators: [apiKeyAuthenticator(resolver), sigV4Authenticator(resolver, { now })] }));
   app.post("/2015-03-31/functions/:name/invocations", async (c) =>
     c.json({
       name: c.req.param("name"),
@@ -111,7 +113,7 @@ describe("@aws-sdk/client-lambda against the auth middleware", () => {
           name,
           qualifier: "live",
           event: { hi: name },
-          principal: { keyId: id, role: "admin", method: "sigv4" },
+          principal: { subject: `key:${id}`, keyId: id, method: "sigv4", roles: ["admin"] },
         });
       }
       const unqualified = await lambda.send(invoke("hello", { big: "x".repeat(100_000) }));

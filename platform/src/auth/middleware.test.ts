@@ -6,17 +6,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isApiError } from "../../../protocol/errors.ts";
 import { KeyResolver, newApiKeyRecord } from "./key-store.ts";
 import { MemoryApiKeyStore } from "../../../tests/support/memory-key-store.ts";
-import {
-  authenticate,
-  bearerAuthenticator,
-  rawPathAndQuery,
-  requireRole,
-  sigV4Authenticator,
-  verifyBearer,
-  verifyBearerCached,
-  type AuthEnv,
-  type Authenticator,
-} from "./middleware.ts";
+import { authenticate, authorizeRoutes, rawPathAndQuery, type AuthEnv } from "./middleware.ts";
+import { apiKeyAuthenticator as bearerAuthenticator, verifyBearer, verifyBearerCached } from "./api-key-authenticator.ts";
+import { authenticateNow, type Authenticator } from "./authentication.ts";
+import { sigV4Authenticator } from "./sigv4-authenticator.ts";
+import type { CredentialRequest } from "./credentials.ts";
 import { SecretBox } from "./secret-box.ts";
 import { signWithSmithy } from "../../../tests/support/sigv4-signer.ts";
 
@@ -24,6 +18,7 @@ const SECRET = "Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9Mw9M";
 const KEY = `hs_abcd1234_${SECRET}`;
 const VIEWER_KEY = `hs_view1234_${SECRET}`;
 const INVOKE = "/2015-03-31/functions/hello/invocations";
+const ADMIN_BEARER = { subject: "key:abcd1234", keyId: "abcd1234", method: "bearer", roles: ["admin"] };
 
 async function setup(opts: { authenticators?: (r: KeyResolver) => Authenticator[] } = {}) {
   const box = new SecretBox(randomBytes(32));
@@ -42,7 +37,7 @@ async function setup(opts: { authenticators?: (r: KeyResolver) => Authenticator[
   app.get("/health", (c) => c.json({ ok: true }));
   app.get("/docs/ui", (c) => c.text("docs"));
   app.get("/api/v1/whoami", (c) => c.json(c.get("principal")));
-  app.delete("/api/v1/functions/x", requireRole("admin"), (c) => c.json({ deleted: true }));
+  app.delete("/api/v1/functions/:name", authorizeRoutes(), (c) => c.json({ deleted: true }));
   app.post("/2015-03-31/functions/:name/invocations", async (c) => {
     // Reading the body again after the SigV4 authenticator consumed it: Hono's cache serves it.
     const json = await c.req.json();
@@ -51,6 +46,19 @@ async function setup(opts: { authenticators?: (r: KeyResolver) => Authenticator[
     return c.json({ principal: c.get("principal"), json, text, bytes, qualifier: c.req.query("Qualifier") });
   });
   return { app, store, resolver };
+}
+
+/** A request view with just an Authorization header. */
+function headerOnly(authorization: string): CredentialRequest {
+  return {
+    method: "POST",
+    path: "/api/v1/functions/f/invoke",
+    rawPath: "/api/v1/functions/f/invoke",
+    rawQuery: "",
+    header: (n) => (n === "authorization" ? authorization : undefined),
+    get: (n) => (n === "authorization" ? authorization : null),
+    body: async () => new Uint8Array(),
+  };
 }
 
 async function signedInvoke(over: { secretAccessKey?: string; accessKeyId?: string; body?: string; path?: string } = {}) {
@@ -99,7 +107,7 @@ describe("authenticate", () => {
     const { app } = await setup();
     const res = await app.request("/api/v1/whoami", { headers: { authorization: `Bearer ${KEY}` } });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { keyId: "abcd1234", role: "admin", method: "bearer" });
+    assert.deepEqual(await res.json(), ADMIN_BEARER);
   });
 
   it("rejects a wrong secret, a malformed key and a revoked key with 401, never echoing the token", async () => {
@@ -132,7 +140,7 @@ describe("authenticate", () => {
     const res = await app.request(await signedInvoke());
     assert.equal(res.status, 200, await res.clone().text());
     assert.deepEqual(await res.json(), {
-      principal: { keyId: "abcd1234", role: "admin", method: "sigv4" },
+      principal: { subject: "key:abcd1234", keyId: "abcd1234", method: "sigv4", roles: ["admin"] },
       json: { n: 1 },
       text: '{"n":1}',
       bytes: 7,
@@ -165,10 +173,10 @@ describe("authenticate", () => {
   it("tries authenticators in order and the first principal wins", async () => {
     const calls: string[] = [];
     const skip: Authenticator = async () => (calls.push("skip"), null);
-    const fixed: Authenticator = async () => (calls.push("fixed"), { keyId: "jwt-user", role: "viewer", method: "bearer" });
+    const fixed: Authenticator = async () => (calls.push("fixed"), { subject: "jwt:user", method: "jwt", roles: ["viewer"] });
     const { app } = await setup({ authenticators: (r) => [skip, fixed, bearerAuthenticator(r)] });
     const res = await app.request("/api/v1/whoami", { headers: { authorization: `Bearer ${KEY}` } });
-    assert.deepEqual(await res.json(), { keyId: "jwt-user", role: "viewer", method: "bearer" });
+    assert.deepEqual(await res.json(), { subject: "jwt:user", method: "jwt", roles: ["viewer"] });
     assert.deepEqual(calls, ["skip", "fixed"]);
   });
 
@@ -182,8 +190,8 @@ describe("authenticate", () => {
   });
 });
 
-describe("requireRole", () => {
-  it("lets a principal with the role through and answers 403 Forbidden otherwise", async () => {
+describe("authorizeRoutes", () => {
+  it("lets a principal with the route's permission through and answers 403 Forbidden naming the missing one otherwise", async () => {
     const { app } = await setup();
     const ok = await app.request("/api/v1/functions/x", { method: "DELETE", headers: { authorization: `Bearer ${KEY}` } });
     assert.equal(ok.status, 200);
@@ -191,7 +199,7 @@ describe("requireRole", () => {
     assert.equal(no.status, 403);
     const err = await errorOf(no);
     assert.equal(err.code, "Forbidden");
-    assert.match(err.message, /needs role "admin".*"view1234" has role "viewer"/);
+    assert.match(err.message, /needs permission "functions:write".*"view1234" has role "viewer"/);
   });
 });
 
@@ -210,14 +218,21 @@ describe("verifyBearerCached (the invoke fast path's check)", () => {
     await store.insert(newApiKeyRecord({ box, id: "abcd1234", secret: SECRET, name: "admin", role: "admin" }));
     const resolver = new KeyResolver({ store, box });
     assert.equal(verifyBearerCached(resolver, `Bearer ${KEY}`), undefined, "nothing cached yet");
-    assert.deepEqual(await verifyBearer(resolver, `Bearer ${KEY}`), { keyId: "abcd1234", role: "admin", method: "bearer" });
+    assert.deepEqual(await verifyBearer(resolver, `Bearer ${KEY}`), ADMIN_BEARER);
     for (const header of [`Bearer ${KEY}`, `bearer ${KEY}`, `Bearer \t ${KEY}  `]) {
-      assert.deepEqual(verifyBearerCached(resolver, header), { keyId: "abcd1234", role: "admin", method: "bearer" }, header);
+      assert.deepEqual(verifyBearerCached(resolver, header), ADMIN_BEARER, header);
     }
     const wrong = `Bearer hs_abcd1234_${SECRET.slice(0, -1)}X`;
     assert.throws(() => verifyBearerCached(resolver, wrong), (e: unknown) => isApiError(e) && e.code === "Unauthorized");
     for (const junk of ["Bearer \u00a0", "Bearer \u00a0\u00a0", "Bearer x"]) {
-      assert.throws(() => verifyBearerCached(resolver, junk), (e: unknown) => isApiError(e) && e.code === "Unauthorized", JSON.stringify(junk));
+      // Not an API key's shape: the API-key authenticator declines it (a JWT authenticator could
+      // take it next), and with no other authenticator the chain refuses it as a malformed key.
+      assert.equal(verifyBearerCached(resolver, junk), null, JSON.stringify(junk));
+      assert.throws(
+        () => authenticateNow([bearerAuthenticator(resolver)], headerOnly(junk)),
+        (e: unknown) => isApiError(e) && e.code === "Unauthorized" && /^Malformed API key/.test(e.message),
+        JSON.stringify(junk),
+      );
     }
     assert.equal(verifyBearerCached(resolver, "Basic abc"), null, "not a Bearer header");
   });

@@ -1,8 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ApiError } from "../../../protocol/errors.ts";
-import { canonicalPath, canonicalQuery, verifySigV4, type SigV4Request } from "./sigv4.ts";
-import { signWithSmithy, type SignOptions } from "../../../tests/support/sigv4-signer.ts";
+import { canonicalPath, canonicalQuery, verifySigV4 } from "./sigv4.ts";
+import { signWithSmithy, type SignedRequest, type SignOptions } from "../../../tests/support/sigv4-signer.ts";
 
 const ACCESS_KEY_ID = "hs_abcd1234";
 const SECRET = "Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3A";
@@ -11,7 +11,7 @@ const INVOKE = "/2015-03-31/functions/hello/invocations";
 
 const getSecret = async (id: string) => (id === ACCESS_KEY_ID ? SECRET : null);
 
-function sign(over: Partial<SignOptions> = {}): Promise<SigV4Request> {
+function sign(over: Partial<SignOptions> = {}): Promise<SignedRequest> {
   return signWithSmithy({
     accessKeyId: ACCESS_KEY_ID,
     secretAccessKey: SECRET,
@@ -23,7 +23,7 @@ function sign(over: Partial<SignOptions> = {}): Promise<SigV4Request> {
   });
 }
 
-function withAuthorization(req: SigV4Request, f: (auth: string) => string): SigV4Request {
+function withAuthorization(req: SignedRequest, f: (auth: string) => string): SignedRequest {
   const headers = new Headers(req.headers);
   headers.set("authorization", f(headers.get("authorization")!));
   return { ...req, headers };

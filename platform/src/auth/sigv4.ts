@@ -24,6 +24,11 @@ const HEADER_CONTENT_SHA256 = "x-amz-content-sha256";
 const HOW_TO_SIGN =
   'Sign with AWS SigV4 using access key id "hs_<id>" and secret access key "<secret>" of an API key hs_<id>_<secret>, service "lambda"';
 
+/** Read access to request headers (a WHATWG `Headers` fits). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
 /** The request as received. `path` and a string `query` must be raw (percent-encoding intact). */
 export interface SigV4Request {
   method: string;
@@ -31,7 +36,7 @@ export interface SigV4Request {
   path: string;
   /** Raw query string (without `?`), preferred; or already-decoded parameters. */
   query: URLSearchParams | string;
-  headers: Headers;
+  headers: HeaderReader;
   /**
    * The body, or a function that reads it. A function is called only once the header, the
    * timestamp and the access key have checked out, so unauthenticated callers cannot make
@@ -217,7 +222,7 @@ function parseAuthorization(header: string | null): ParsedAuthorization {
 }
 
 /** The signed request time from `x-amz-date` (`yyyymmddThhmmssZ`) or, failing that, `date`. */
-function requestTime(headers: Headers): { time: number; longDate: string; header: string } {
+function requestTime(headers: HeaderReader): { time: number; longDate: string; header: string } {
   const amzDate = headers.get(HEADER_AMZ_DATE);
   if (amzDate !== null) {
     const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate.trim());
@@ -235,7 +240,7 @@ function requestTime(headers: Headers): { time: number; longDate: string; header
 }
 
 /** The payload hash to sign, after checking that a declared `x-amz-content-sha256` matches the body. */
-function verifiedPayloadHash(headers: Headers, body: Uint8Array): string {
+function verifiedPayloadHash(headers: HeaderReader, body: Uint8Array): string {
   const bodyHash = sha256Hex(body);
   const declared = headers.get(HEADER_CONTENT_SHA256);
   if (declared === null) return bodyHash;

@@ -6,7 +6,7 @@
  * rolls back nor promotes.
  */
 import type { WindowStats } from "../metrics/metrics-reader.ts";
-import { formatMs } from "./durations.ts";
+import { formatMs } from "../../../protocol/api/durations.ts";
 
 export interface Thresholds {
   maxErrorRate: number;

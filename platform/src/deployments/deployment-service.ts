@@ -14,7 +14,7 @@ import { versionNotFound } from "../functions/version-service.ts";
 import type { MetricsReader, WindowStats } from "../metrics/metrics-reader.ts";
 import { formatIssues } from "../api/openapi.ts";
 import { intervalMs } from "./rollout-analysis.ts";
-import { STRATEGY_CONFIGS, type CreateDeploymentBody, type DeploymentStrategy } from "./schemas.ts";
+import { STRATEGY_CONFIGS, type CreateDeploymentBody, type DeploymentStrategy } from "../../../protocol/api/deployments.ts";
 import { toSummary, toView } from "./views.ts";
 import { deploymentActor } from "./transitions.ts";
 import { aliasBeforeOf, weightsOf } from "./plan.ts";

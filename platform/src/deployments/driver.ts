@@ -9,11 +9,11 @@ import { isApiError } from "../../../protocol/errors.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import type { Invoker } from "../router/invoker.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
-import { formatMs } from "./durations.ts";
+import { formatMs } from "../../../protocol/api/durations.ts";
 import { runHook, smokeInvoke } from "./hooks.ts";
 import { ANALYSED_PHASES, batchRunners, firstTrafficPhase, nextTrafficPhase, planOf, stepDurationMs, type Phase } from "./plan.ts";
 import { intervalMs, type Judgement, type RolloutAnalyzer } from "./rollout-analysis.ts";
-import type { BlueGreenConfig, DeploymentHooks, RollingConfig } from "./schemas.ts";
+import type { BlueGreenConfig, DeploymentHooks, RollingConfig } from "../../../protocol/api/deployments.ts";
 import { LeadershipLost, type Transitions } from "./transitions.ts";
 
 export interface DriverDeps {

@@ -8,7 +8,7 @@ import { isApiError } from "../../../protocol/errors.ts";
 import type { InvokeOutcome } from "../../../protocol/invoke.ts";
 import type { Invoker } from "../router/invoker.ts";
 import type { Deployment } from "../db/index.ts";
-import type { HookRef } from "./schemas.ts";
+import type { HookRef } from "../../../protocol/api/deployments.ts";
 
 export type HookName = "preTraffic" | "postTraffic";
 export type CheckResult = { ok: true; durationMs: number } | { ok: false; reason: string };

@@ -13,11 +13,12 @@ import { RoutingTable } from "../router/routing-table.ts";
 import { Invoker } from "../router/invoker.ts";
 import { FunctionService } from "../functions/function-service.ts";
 import { AliasService } from "../functions/alias-service.ts";
-import { CreateFunctionBody } from "../functions/schemas.ts";
+import { CreateFunctionBody } from "../../../protocol/api/functions.ts";
 import { StateMetricsRecorder } from "../metrics/metrics-recorder.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { DeploymentAliasGuard, startRollouts, type Rollouts } from "./index.ts";
 import { LeadershipLost, Transitions } from "./transitions.ts";
+import { waitFor } from "../../../tests/support/wait-for.ts";
 
 const actor = { id: "test" };
 const quiet = { info() {}, warn() {}, error() {} };
@@ -40,12 +41,9 @@ function partitionable(state: StateStore): StateStore & { partitioned: boolean }
   return wrapper;
 }
 
+/** Wait until `pred` holds (an error in it fails at once, as a failed assertion would). */
 async function waitUntil(what: string, pred: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > until) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(`until ${what}`, pred, { timeoutMs: ms, intervalMs: 20, retryErrors: false });
 }
 
 describe("rollout orchestrator", () => {

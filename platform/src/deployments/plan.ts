@@ -16,8 +16,8 @@
 import type { AbTestRule, RoutingConfig } from "../db/schema.ts";
 import type { Deployment } from "../db/index.ts";
 import type { AliasState } from "../functions/alias-service.ts";
-import { parseDuration } from "./durations.ts";
-import type { ABTestingConfig, CanaryConfig, LinearConfig, RollingConfig } from "./schemas.ts";
+import { parseDuration } from "../../../protocol/api/durations.ts";
+import type { ABTestingConfig, CanaryConfig, LinearConfig, RollingConfig } from "../../../protocol/api/deployments.ts";
 
 export type Phase =
   | "pending"

@@ -10,7 +10,7 @@ import type { Deployment } from "../db/index.ts";
 import type { MetricsReader, WindowStats } from "../metrics/metrics-reader.ts";
 import { toStats } from "../metrics/metrics-reader.ts";
 import { evaluate, type Thresholds, type Verdict } from "./analysis.ts";
-import { parseDuration } from "./durations.ts";
+import { parseDuration } from "../../../protocol/api/durations.ts";
 import { planOf } from "./plan.ts";
 
 export interface AnalysisSettings extends Thresholds {

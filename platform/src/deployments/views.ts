@@ -1,11 +1,11 @@
 /** How deployments and their events look on the wire (see DeploymentSummary / DeploymentView). */
 import type { AuditLog, Deployment, DeploymentEvent } from "../db/index.ts";
 import type { WindowStats } from "../metrics/metrics-reader.ts";
-import type { DeploymentView } from "./schemas.ts";
+import type { DeploymentEventView, DeploymentSummary, DeploymentView } from "../../../protocol/api/deployments.ts";
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
-export function toSummary(d: Deployment) {
+export function toSummary(d: Deployment): DeploymentSummary {
   return {
     deploymentId: d.id,
     functionName: d.functionName,
@@ -29,7 +29,7 @@ export function toSummary(d: Deployment) {
   };
 }
 
-export function toEventView(e: DeploymentEvent) {
+export function toEventView(e: DeploymentEvent): DeploymentEventView {
   return {
     at: iso(e.at)!,
     type: e.type,

@@ -10,23 +10,13 @@
  * They apply to the version an unqualified invoke runs (alias `live`, else the latest version).
  */
 import { Cron } from "croner";
-import { parseDuration } from "../deployments/durations.ts";
+import { MAX_IDLE_TIMEOUT_MS, MIN_IDLE_TIMEOUT_MS, cronProblem, durationProblem } from "../../../protocol/api/capacity.ts";
+import type { KeepWarm, ScalingSchedule } from "../../../protocol/api/capacity.ts";
+import { parseDuration } from "../../../protocol/api/durations.ts";
 import type { FunctionRecord } from "../db/index.ts";
 
-export interface KeepWarm {
-  /** Cron expression (5 or 6 fields, seconds first when 6). */
-  schedule: string;
-  instances: number;
-  timezone?: string;
-}
-
-export interface ScalingSchedule {
-  schedule: string;
-  /** ISO-8601 duration of the window that starts at each fire time. */
-  duration: string;
-  minInstances: number;
-  timezone?: string;
-}
+// The wire types and checks live with the API's schemas (protocol/api/capacity.ts); the planner uses the same.
+export { MAX_IDLE_TIMEOUT_MS, MIN_IDLE_TIMEOUT_MS, cronProblem, durationProblem, type KeepWarm, type ScalingSchedule };
 
 /** What functions.scaling holds. */
 export interface ScalingColumn {
@@ -40,31 +30,6 @@ export interface CapacitySettings {
   keepWarm: KeepWarm | null;
   idleTimeout: string | null;
   scheduledScaling: ScalingSchedule[];
-}
-
-export const MIN_IDLE_TIMEOUT_MS = 1000;
-export const MAX_IDLE_TIMEOUT_MS = 24 * 3600 * 1000;
-
-/** Why `expr` is not a usable cron expression, or undefined when it is. */
-export function cronProblem(expr: string, timezone?: string): string | undefined {
-  try {
-    const c = new Cron(expr, { paused: true, timezone });
-    if (c.nextRun() === null) return `"${expr}" never fires`;
-    return undefined;
-  } catch (e) {
-    const msg = (e as Error).message;
-    return timezone !== undefined && /timezone/i.test(msg)
-      ? `"${timezone}" is not an IANA time zone (e.g. "Europe/Paris", "UTC")`
-      : `"${expr}" is not a cron expression (5 fields "min hour day month weekday", or 6 with seconds first): ${msg}`;
-  }
-}
-
-/** Why `text` is not a usable ISO-8601 duration within [min, max] ms, or undefined when it is. */
-export function durationProblem(text: string, minMs: number, maxMs: number): string | undefined {
-  const ms = parseDuration(text);
-  if (ms === undefined) return `"${text}" is not an ISO-8601 duration such as "PT30S", "PT10M" or "PT1H"`;
-  if (ms < minMs || ms > maxMs) return `must be between ${minMs / 1000} seconds and ${maxMs / 3600_000} hours`;
-  return undefined;
 }
 
 /** The settings as the API shows them. */

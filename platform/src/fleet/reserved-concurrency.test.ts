@@ -85,3 +85,21 @@ test("replicas sharing a state store count each other's invocations", async () =
   await g2.stop();
   await state.close();
 });
+
+test("admit and release: the pipeline's stage takes slots up to the cap and gives them back", () => {
+  const { runner } = heldRunner();
+  const gate = new ReservedConcurrencyGate(runner);
+  assert.equal(gate.admit(spec()), undefined, "no cap, no slot");
+  assert.equal(gate.inflight("capped"), 0);
+  assert.equal(gate.admit(spec(2)), undefined);
+  assert.equal(gate.admit(spec(2)), undefined);
+  const third = gate.admit(spec(2));
+  assert.equal(third?.kind === "platform-error" && third.code, "TooManyRequests");
+  assert.equal(gate.inflight("capped"), 2);
+  gate.release(spec(2));
+  assert.equal(gate.admit(spec(2)), undefined, "a released slot is free again");
+  gate.release(spec(2));
+  gate.release(spec(2));
+  assert.equal(gate.inflight("capped"), 0);
+  assert.equal(gate.runner, runner);
+});

@@ -1,7 +1,8 @@
 /**
  * reservedConcurrency: a cap on a function's concurrent invocations across the fleet, 429
- * (TooManyRequests) beyond it. A decorator around the runner the invoker calls, so it works the
- * same with the embedded runner and with the fleet.
+ * (TooManyRequests) beyond it. It works the same with the embedded runner and with the fleet: the
+ * invocation pipeline's reserved-concurrency stage takes and gives back slots (`admit`/`release`),
+ * and as a RunnerHandle decorator it guards any other caller of the runner the same way.
  *
  * The count is exact within one control plane. Replicas share their counts of capped functions on
  * the state store's pub/sub (on change, at most every 20 ms, and every 500 ms while non-zero), so
@@ -54,19 +55,41 @@ export class ReservedConcurrencyGate implements RunnerHandle {
   }
 
   invoke(req: InvokeRequest): Promise<InvokeOutcome> {
-    const cap = req.spec.reservedConcurrency;
-    if (cap === undefined) return this.inner.invoke(req);
-    const name = req.spec.functionName;
+    const throttled = this.admit(req.spec);
+    if (throttled) return Promise.resolve(throttled);
+    if (req.spec.reservedConcurrency === undefined) return this.inner.invoke(req);
+    return this.inner.invoke(req).finally(() => this.release(req.spec));
+  }
+
+  /**
+   * Take one of the function's reserved slots: undefined when it has one (or no cap), else the
+   * TooManyRequests outcome to answer with. Every admitted capped invocation must be `release`d.
+   * The invocation pipeline's reserved-concurrency stage calls these two around the runner.
+   */
+  admit(spec: FunctionSpec): InvokeOutcome | undefined {
+    const cap = spec.reservedConcurrency;
+    if (cap === undefined) return undefined;
+    const name = spec.functionName;
     const mine = this.local.get(name) ?? 0;
-    if (mine + this.elsewhere(name) >= cap) return Promise.resolve(throttled(req.spec, cap));
+    if (mine + this.elsewhere(name) >= cap) return throttled(spec, cap);
     this.local.set(name, mine + 1);
     this.changed();
-    return this.inner.invoke(req).finally(() => {
-      const n = (this.local.get(name) ?? 1) - 1;
-      if (n <= 0) this.local.delete(name);
-      else this.local.set(name, n);
-      this.changed();
-    });
+    return undefined;
+  }
+
+  /** Give back the slot `admit` took (a no-op for functions without a cap). */
+  release(spec: FunctionSpec): void {
+    if (spec.reservedConcurrency === undefined) return;
+    const name = spec.functionName;
+    const n = (this.local.get(name) ?? 1) - 1;
+    if (n <= 0) this.local.delete(name);
+    else this.local.set(name, n);
+    this.changed();
+  }
+
+  /** The runner this gate guards: the pipeline calls it directly after its own reservation. */
+  get runner(): RunnerHandle {
+    return this.inner;
   }
 
   /** Invocations of `name` in flight through this replica's gate. */

@@ -4,19 +4,9 @@ import { test } from "node:test";
 import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import { encodeSpec } from "../../../protocol/fleet.ts";
 import { RunnerClient } from "./runner-client.ts";
+import { functionSpec } from "../../../tests/support/function-spec.ts";
 
-const spec: FunctionSpec = {
-  functionName: "f",
-  version: 1,
-  runtime: "nodejs20",
-  handler: "index.handler",
-  memorySize: 128,
-  timeout: 1,
-  environment: {},
-  codeSha256: "b".repeat(64),
-  protocol: "fast",
-  instanceConcurrency: 1,
-};
+const spec: FunctionSpec = functionSpec({ functionName: "f", timeout: 1, codeSha256: "b".repeat(64) });
 const req = { spec, requestId: "r-1", payload: Buffer.from("{}") };
 
 function listen(server: Server): Promise<number> {

@@ -7,24 +7,10 @@ import type { Repositories } from "../db/index.ts";
 import type { RunnerVersionLoad } from "../../../protocol/fleet.ts";
 import type { RunnerNode } from "../../../protocol/runner.ts";
 import type { RunnerRegistry } from "./runner-registry.ts";
+import type { RunnerView } from "../../../protocol/api/runners.ts";
 
-export interface RunnerView {
-  id: string;
-  pool: string;
-  labels: Record<string, string>;
-  address: string;
-  backend: string;
-  /** ready | draining | unreachable (connections fail, heartbeats still arrive) | dead | stopped */
-  status: string;
-  healthy: boolean;
-  capacity: { memoryMb: number | null; maxInstances: number | null };
-  load: { inflight: number; instances: number; memoryMb: number };
-  warm: Array<{ function: string; version: number; instances: number; warm: number; free: number; inflight: number; held: number }>;
-  stems: Record<string, number>;
-  lastHeartbeatAt: string | null;
-  heartbeatAgeMs: number | null;
-  registeredAt: string | null;
-}
+/** The wire view of one runner; the schema (and the OpenAPI component) is in protocol/api/runners.ts. */
+export type { RunnerView };
 
 export interface RunnersSource {
   /** Live runners; with includeGone, also the recorded ones that died or stopped. */

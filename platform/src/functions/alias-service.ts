@@ -7,10 +7,10 @@ import { ApiError } from "../../../protocol/errors.ts";
 import type { Repositories, Alias as AliasRecord, RoutingConfig } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";
-import type { PutAliasBody } from "./schemas.ts";
+import type { AliasView, PutAliasBody } from "../../../protocol/api/aliases.ts";
 import { versionNotFound } from "./version-service.ts";
 
-export function toAliasView(a: AliasRecord) {
+export function toAliasView(a: AliasRecord): AliasView {
   return {
     functionName: a.functionName,
     name: a.name,

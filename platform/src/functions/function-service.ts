@@ -4,7 +4,7 @@
  */
 import { ApiError } from "../../../protocol/errors.ts";
 import { RUNTIME_IDS, RuntimeId, defaultProtocol, supportsProtocol, type RuntimeProtocol } from "../../../protocol/runtimes.ts";
-import type { CreateFunctionBody, UpdateFunctionBody } from "./schemas.ts";
+import type { CreateFunctionBody, FunctionView, UpdateFunctionBody } from "../../../protocol/api/functions.ts";
 import type { Repositories, FunctionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { capacityOf, type CapacitySettings, type ScalingColumn } from "../fleet/capacity-settings.ts";
@@ -34,7 +34,7 @@ export function functionNotFound(name: string): ApiError {
   return new ApiError("FunctionNotFound", `Function "${name}" does not exist. Create it with POST /api/v1/functions or list functions with GET /api/v1/functions.`);
 }
 
-export function toFunctionView(f: FunctionRecord) {
+export function toFunctionView(f: FunctionRecord): FunctionView {
   return {
     name: f.name,
     runtime: f.runtime,

@@ -5,13 +5,14 @@
 import { ApiError } from "../../../protocol/errors.ts";
 import { MAX_ZIPPED_CODE_BYTES } from "../../../protocol/limits.ts";
 import type { RuntimeId } from "../../../protocol/runtimes.ts";
+import type { PublishedVersion, VersionView } from "../../../protocol/api/versions.ts";
 import type { CodeStore } from "../../../shared/code-store/code-store.ts";
 import { inspectZip, assertHandlerPresent } from "../../../shared/code-package/index.ts";
 import type { Repositories, Version as VersionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";
 
-export function toVersionView(v: VersionRecord) {
+export function toVersionView(v: VersionRecord): VersionView {
   return {
     functionName: v.functionName,
     version: v.version,
@@ -46,7 +47,7 @@ export class VersionService {
     private readonly routing: RoutingTable,
   ) {}
 
-  async publish(name: string, zip: Buffer, description: string, actor: Actor) {
+  async publish(name: string, zip: Buffer, description: string, actor: Actor): Promise<PublishedVersion> {
     const fn = await this.functions.require(name);
     if (zip.length === 0) {
       throw new ApiError("InvalidZip", "The code is empty. Upload a zip archive of your function, e.g. made with `zip -r function.zip .`.");

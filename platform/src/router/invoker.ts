@@ -1,17 +1,21 @@
 /**
- * The invoke path in the control plane: validate the event, resolve the qualifier in the in-memory
- * routing table, hand the invocation to a runner, and record the outcome for rollout analysis.
- * HTTP formatting (HotSwap or Lambda style) is the caller's job; this returns the runner's outcome
- * and the version that ran.
+ * The invoke entry for the platform's own callers (deployment hooks and smoke invokes today;
+ * triggers and the async queue next): it builds an `Invocation` with the platform's principal and
+ * runs it through the invocation pipeline, the same chain the HTTP front door uses. It also owns
+ * that chain's composition for server.ts: `pipeline` is what the front door runs, with the
+ * authenticators added. HTTP formatting is the caller's job; this returns the outcome and the
+ * version that ran.
  */
-import { ApiError } from "../../../protocol/errors.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
+import { SYSTEM_PRINCIPAL } from "../auth/principal.ts";
+import type { Invocation } from "../invocation/invocation.ts";
+import { InvocationPipeline } from "../invocation/pipeline.ts";
+import type { ConcurrencyReservations } from "../invocation/reserved-concurrency.ts";
+import type { MetricsRecorder } from "../metrics/metrics-recorder.ts";
 import type { RoutingTable, RouteRequest } from "./routing-table.ts";
-import { sampleOf, type MetricsRecorder } from "../metrics/metrics-recorder.ts";
 
-const EMPTY_EVENT = Buffer.from("{}");
+export { payloadTooLarge, validateEvent } from "../invocation/event.ts";
 
 export interface InvokeOptions {
   requestId: string;
@@ -26,51 +30,32 @@ export interface InvokeResult {
   outcome: InvokeOutcome;
 }
 
-/** Throws PayloadTooLarge or InvalidRequestContent; returns the event bytes to send. */
-export function validateEvent(payload: Buffer): Buffer {
-  if (payload.length > MAX_SYNC_PAYLOAD_BYTES) {
-    throw payloadTooLarge(payload.length);
-  }
-  if (payload.length === 0) return EMPTY_EVENT;
-  try {
-    JSON.parse(payload.toString("utf8"));
-  } catch (e) {
-    throw new ApiError("InvalidRequestContent", `The event must be valid JSON: ${(e as Error).message}.`);
-  }
-  return payload;
-}
-
-export function payloadTooLarge(size?: number): ApiError {
-  const got = size === undefined ? "" : ` is ${size} bytes and`;
-  return new ApiError("PayloadTooLarge", `The event${got} exceeds the ${MAX_SYNC_PAYLOAD_BYTES} byte (6 MB) limit for synchronous invocations. Pass large data by reference (e.g. an object key).`);
-}
-
 export class Invoker {
-  constructor(
-    private readonly routing: RoutingTable,
-    private readonly runner: RunnerHandle,
-    private readonly metrics?: MetricsRecorder,
-  ) {}
+  /** The invocation pipeline (without authenticators: this entry's invocations carry a principal). */
+  readonly pipeline: InvocationPipeline;
 
-  /** Resolve without invoking (Lambda's DryRun): throws the same errors a real invoke would. */
-  resolve(name: string, qualifier?: string, route?: RouteRequest): FunctionSpec {
-    return this.routing.resolve(name, qualifier, route).spec;
+  /**
+   * `runner` is the bare runner (embedded or fleet); `reservations` the reserved-concurrency
+   * counter (server.ts's ReservedConcurrencyGate, which has its own pub/sub lifecycle). The
+   * pipeline's stage takes and gives back the slots, so pass the runner that is not behind the gate,
+   * or every invocation would be counted twice.
+   */
+  constructor(routing: RoutingTable, runner: RunnerHandle, metrics?: MetricsRecorder, reservations?: ConcurrencyReservations) {
+    this.pipeline = new InvocationPipeline({ routing, runner, reservations, metrics });
   }
 
   async invoke(name: string, qualifier: string | undefined, payload: Buffer, opts: InvokeOptions): Promise<InvokeResult> {
-    const event = validateEvent(payload);
-    const { spec } = this.routing.resolve(name, qualifier, opts.route);
-    const outcome = await this.runner.invoke({
-      spec,
+    const inv: Invocation = {
       requestId: opts.requestId,
-      payload: event,
+      principal: SYSTEM_PRINCIPAL,
+      name,
+      qualifier,
+      payload,
+      route: opts.route,
       traceparent: opts.traceparent,
       clientContext: opts.clientContext,
-    });
-    if (this.metrics) {
-      const sample = sampleOf(outcome);
-      if (sample) this.metrics.record(spec.functionName, spec.version, sample);
-    }
-    return { spec, outcome };
+    };
+    const outcome = (await this.pipeline.handle(inv))!;
+    return { spec: inv.spec!, outcome };
   }
 }

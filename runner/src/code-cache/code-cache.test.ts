@@ -38,8 +38,8 @@ const ZIP = Buffer.from(
 );
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
-/** Cache entries, without the package.json scope boundary the cache keeps at its root. */
-const entries = async (dir: string) => (await readdir(dir)).filter((n) => n !== "package.json");
+/** Cache entries, without the package.json scope boundary and the trees' manifests the cache keeps at its root. */
+const entries = async (dir: string) => (await readdir(dir)).filter((n) => n !== "package.json" && !n.endsWith(".manifest.json"));
 
 test("extracts a package once into <dir>/<sha256> as a read-only tree", async (t) => {
   const { store, cache, cacheDir } = await setup(t);

@@ -1,20 +1,35 @@
 /**
  * The runner's local cache of extracted code packages: `<dir>/<sha256>/`, one read-only tree per
- * code sha. A package is downloaded from the code store and extracted once; concurrent requests
- * for one sha share that work, and a hit never touches the store. Trees appear atomically (extract
- * into a temp dir, then rename), so a directory named by its sha is always complete, even one left
- * by an earlier run of the runner.
+ * code sha, owned by the runner in a 0700 directory (sandboxed functions see only their own tree,
+ * through a view of hard links, and can change none), with its
+ * manifest `<sha256>.manifest.json` beside it. A package is downloaded from the code store and
+ * extracted once; concurrent requests for one sha share that work, and a hit never touches the
+ * store. Trees appear atomically (extract into a temp dir, then rename). Every load checks the
+ * tree against its manifest (code-manifest.ts) and extracts it again when it was changed; trees
+ * no live version uses are removed by gc() once idle.
  */
-import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { extractZip } from "../../../shared/code-package/index.ts";
 import type { CodeStore } from "../../../shared/code-store/code-store.ts";
+import { buildManifest, quickCheck, readManifest, verifyTree, type TreeSnapshot } from "./code-manifest.ts";
 
 export interface CodeCacheOptions {
-  /** Directory that holds one sub-directory per code sha256. Created when missing. */
+  /** Directory that holds one sub-directory per code sha256. Created when missing (mode 0700). */
   dir: string;
   /** Where packages come from; only `get` is used. */
   codeStore: Pick<CodeStore, "get">;
+  /** Told when a cached tree no longer matches its manifest (it is then extracted again). */
+  onTampered?: (sha256: string, problem: string) => void;
+}
+
+export interface CodeCacheGcOptions {
+  /** Whether a live version (a pool on this runner) uses the tree; those are never removed. */
+  isLive: (sha256: string) => boolean;
+  /** A tree not loaded for this long (by any runner sharing the directory) is removed. */
+  maxIdleMs: number;
+  /** @default Date.now() */
+  now?: number;
 }
 
 export interface CodeCacheSize {
@@ -37,33 +52,64 @@ const SHA256 = /^[a-f0-9]{64}$/;
 export class CodeCache {
   private readonly dir: string;
   private readonly store: Pick<CodeStore, "get">;
-  private readonly entries = new Map<string, Promise<string>>();
+  /** Loads in progress, by sha: concurrent callers share one check (and one extraction). */
+  private readonly pending = new Map<string, Promise<string>>();
+  /** Trees verified in full by this process, with the stat snapshot later loads compare against. */
+  private readonly trusted = new Map<string, TreeSnapshot>();
+  private readonly ownerUid = typeof process.getuid === "function" ? process.getuid() : undefined;
 
-  constructor(opts: CodeCacheOptions) {
+  constructor(private readonly opts: CodeCacheOptions) {
     this.dir = opts.dir;
     this.store = opts.codeStore;
   }
 
-  /** The read-only directory holding the extracted package `sha256`, downloading it the first time. */
+  /**
+   * The read-only directory holding the extracted package `sha256`, checked against its manifest:
+   * downloaded the first time, extracted again when the tree was changed since.
+   */
   ensure(sha256: string): Promise<string> {
-    const known = this.entries.get(sha256);
+    const known = this.pending.get(sha256);
     if (known !== undefined) return known;
-    const p = this.load(sha256);
-    this.entries.set(sha256, p);
-    // A failure is not cached: the next call tries again (the store may have been briefly down).
-    p.catch(() => {
-      if (this.entries.get(sha256) === p) this.entries.delete(sha256);
+    const p = this.load(sha256).finally(() => {
+      if (this.pending.get(sha256) === p) this.pending.delete(sha256);
     });
+    this.pending.set(sha256, p);
     return p;
   }
 
   /** Remove a package's tree. Callers make sure no instance still runs from it. */
   async evict(sha256: string): Promise<void> {
     assertSha(sha256);
-    const pending = this.entries.get(sha256);
-    this.entries.delete(sha256);
-    await pending?.catch(() => {});
-    await removeTree(join(this.dir, sha256));
+    await this.pending.get(sha256)?.catch(() => {});
+    await this.discard(sha256);
+  }
+
+  /**
+   * Remove the trees no live version uses and nobody loaded for `maxIdleMs` (the manifest's mtime
+   * is the last load, by any runner sharing the directory; live trees are touched here, so a
+   * warm instance's tree stays fresh). Also removes extractions abandoned that long ago.
+   * Returns the shas removed.
+   */
+  async gc(opts: CodeCacheGcOptions): Promise<string[]> {
+    const now = opts.now ?? Date.now();
+    const removed: string[] = [];
+    for (const name of await readdir(this.dir).catch(() => [] as string[])) {
+      if (name.startsWith(".extract-")) {
+        const st = await lstat(join(this.dir, name)).catch(() => undefined);
+        if (st && now - st.mtimeMs > opts.maxIdleMs) await removeTree(join(this.dir, name));
+        continue;
+      }
+      if (!SHA256.test(name) || this.pending.has(name)) continue;
+      if (opts.isLive(name)) {
+        await this.touch(name);
+        continue;
+      }
+      const st = await stat(this.manifestPath(name)).catch(() => stat(join(this.dir, name)).catch(() => undefined));
+      if (st && now - st.mtimeMs <= opts.maxIdleMs) continue;
+      await this.discard(name);
+      removed.push(name);
+    }
+    return removed;
   }
 
   /** How many packages are extracted and how many bytes their files take. */
@@ -79,11 +125,43 @@ export class CodeCache {
     return { entries, bytes };
   }
 
+  private manifestPath(sha256: string): string {
+    return join(this.dir, `${sha256}.manifest.json`);
+  }
+
   private async load(sha256: string): Promise<string> {
     assertSha(sha256);
     const final = join(this.dir, sha256);
-    if (await exists(final)) return final;
+    const snapshot = this.trusted.get(sha256);
+    if (snapshot) {
+      const changed = await quickCheck(final, snapshot);
+      if (changed === undefined) {
+        await this.touch(sha256);
+        return final;
+      }
+      this.opts.onTampered?.(sha256, changed);
+      await this.discard(sha256);
+    } else if (await exists(final)) {
+      // Extracted by an earlier run or another runner: trusted only once every file's hash matches.
+      const manifest = await readManifest(this.manifestPath(sha256));
+      const checked = manifest ? await verifyTree(final, manifest, this.ownerUid) : { problem: "it has no manifest" };
+      if ("snapshot" in checked) {
+        this.trusted.set(sha256, checked.snapshot);
+        await this.touch(sha256);
+        return final;
+      }
+      this.opts.onTampered?.(sha256, checked.problem);
+      await this.discard(sha256);
+    }
+    await this.extract(sha256, final);
+    return final;
+  }
+
+  private async extract(sha256: string, final: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    // Only the runner lists or opens the cache: a sandboxed instance reads its own code through a
+    // view the sandbox links for it (runner/src/sandbox/code-view.ts), never another function's.
+    await chmod(this.dir, 0o700);
     await writeScopeBoundary(this.dir);
     const zip = await this.store.get(sha256);
     if (zip === null) throw new CodeNotFoundError(sha256);
@@ -91,21 +169,44 @@ export class CodeCache {
     try {
       await extractZip(zip, tmp);
       await makeReadOnly(tmp);
+      const manifest = await buildManifest(tmp);
       try {
         await rename(tmp, final);
+        await chmod(final, 0o555);
+        await writeFileAtomic(this.manifestPath(sha256), JSON.stringify(manifest));
       } catch (e) {
         // Another runner process sharing the directory got there first: its tree is as good as ours.
         if (!isCode(e, "ENOTEMPTY", "EEXIST") || !(await exists(final))) throw e;
         await removeTree(tmp);
-        return final;
       }
-      await chmod(final, 0o555);
-      return final;
+      const checked = await verifyTree(final, (await readManifest(this.manifestPath(sha256))) ?? manifest, this.ownerUid);
+      if (!("snapshot" in checked)) throw new Error(`code package ${sha256}: the extracted tree does not match its manifest: ${checked.problem}`);
+      this.trusted.set(sha256, checked.snapshot);
     } catch (e) {
       await removeTree(tmp);
       throw e;
     }
   }
+
+  /** Remove a tree and its manifest (tampered, evicted or collected). */
+  private async discard(sha256: string): Promise<void> {
+    this.trusted.delete(sha256);
+    await rm(this.manifestPath(sha256), { force: true });
+    await removeTree(join(this.dir, sha256));
+  }
+
+  /** Record a load: the manifest's mtime is the tree's last use for gc(). */
+  private async touch(sha256: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.manifestPath(sha256), now, now).catch(() => {});
+  }
+}
+
+async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o644 });
+  await chmod(tmp, 0o644);
+  await rename(tmp, path);
 }
 
 function assertSha(sha256: string): void {
@@ -174,7 +275,9 @@ function isCode(e: unknown, ...codes: string[]): boolean {
  * boundary gives code without its own package.json Lambda's default: CommonJS.
  */
 async function writeScopeBoundary(dir: string): Promise<void> {
-  await writeFile(join(dir, "package.json"), '{ "type": "commonjs" }\n', { flag: "wx" }).catch((e: NodeJS.ErrnoException) => {
+  const file = join(dir, "package.json");
+  await writeFile(file, '{ "type": "commonjs" }\n', { flag: "wx", mode: 0o644 }).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== "EEXIST") throw e;
   });
+  await chmod(file, 0o644);
 }

@@ -19,6 +19,7 @@ import { generateApiKey } from "../../../platform/src/auth/api-key.ts";
 import { HEADER_CLUSTER_SECRET } from "../../../protocol/fleet.ts";
 import { TEST_REDIS_URL, createTestDatabase, uniquePrefix } from "../../support/services.ts";
 import { apiClient, serversSkipReason, type ApiResponse } from "../../support/platform.ts";
+import { waitFor } from "../../support/wait-for.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
@@ -221,18 +222,7 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Poll `fn` until it returns a truthy value; throws with `what` after timeoutMs. */
+/** Poll `fn` until it returns a truthy value; throws with `what` after timeoutMs (the shared waitFor). */
 export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ""}`);
-    await sleep(everyMs);
-  }
+  return (await waitFor(what, fn, { timeoutMs, intervalMs: everyMs })) as T;
 }

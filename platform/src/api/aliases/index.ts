@@ -1,7 +1,8 @@
 /** /api/v1/functions/{name}/aliases: weighted aliases over immutable versions. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, errorResponses } from "../openapi.ts";
-import { AliasName, AliasView, FunctionName, PutAliasBody } from "../../functions/schemas.ts";
+import { AliasList, AliasName, AliasView, PutAliasBody } from "../../../../protocol/api/aliases.ts";
+import { FunctionName } from "../../../../protocol/api/functions.ts";
 import type { AliasService } from "../../functions/alias-service.ts";
 import { actorOf } from "../actor.ts";
 
@@ -32,7 +33,7 @@ const list = createRoute({
   summary: "List aliases",
   request: { params: NameParam },
   responses: {
-    200: { description: "Aliases", content: { "application/json": { schema: z.object({ aliases: z.array(AliasView) }) } } },
+    200: { description: "Aliases", content: { "application/json": { schema: AliasList } } },
     ...errorResponses(401, 404),
   },
 });

@@ -1,14 +1,16 @@
 /** Route definitions (zod-openapi) of /api/v1/deployments. Handlers are in index.ts. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorResponses } from "../openapi.ts";
-import { AliasName, FunctionName } from "../../functions/schemas.ts";
 import {
   CommandBody,
   CreateDeploymentBody,
-  DeploymentStatus,
+  DEPLOYMENT_COMMANDS,
+  DeploymentList,
+  DeploymentListQuery,
   DeploymentSummary,
   DeploymentView,
-} from "../../deployments/schemas.ts";
+  type DeploymentCommandName,
+} from "../../../../protocol/api/deployments.ts";
 
 const IdParam = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "6f1c2a9e-7a0b-4b7e-9a53-2f0c9b1d8e11" }),
@@ -30,13 +32,9 @@ export const list = createRoute({
   tags: ["deployments"],
   summary: "List deployments, newest first",
   request: {
-    query: z.object({
-      functionName: FunctionName.optional(),
-      alias: AliasName.optional(),
-      status: DeploymentStatus.optional(),
-    }),
+    query: DeploymentListQuery,
   },
-  responses: { 200: json(z.object({ deployments: z.array(DeploymentSummary) }), "Deployments"), ...errorResponses(400, 401) },
+  responses: { 200: json(DeploymentList, "Deployments"), ...errorResponses(400, 401) },
 });
 
 export const get = createRoute({
@@ -48,16 +46,14 @@ export const get = createRoute({
   responses: { 200: json(DeploymentView, "The deployment"), ...errorResponses(401, 404) },
 });
 
-const COMMANDS = {
+const COMMANDS: Record<DeploymentCommandName, string> = {
   pause: "Pause: hold the current weights (automatic rollback stays armed)",
   resume: "Resume a paused deployment; step timers exclude the pause",
   promote: "Promote: send all traffic to the new version now and finish (skips remaining steps)",
   rollback: "Roll back: restore the alias exactly as it was before the deployment",
-} as const;
+};
 
-export type CommandName = keyof typeof COMMANDS;
-
-export const commandRoutes = (Object.keys(COMMANDS) as CommandName[]).map((action) => ({
+export const commandRoutes = DEPLOYMENT_COMMANDS.map((action) => ({
   action,
   route: createRoute({
     method: "post",

@@ -1,7 +1,7 @@
 /** /api/v1/functions: create, list, read, update, delete. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, errorResponses } from "../openapi.ts";
-import { CreateFunctionBody, FunctionName, FunctionView, UpdateFunctionBody } from "../../functions/schemas.ts";
+import { CreateFunctionBody, FunctionList, FunctionName, FunctionView, UpdateFunctionBody } from "../../../../protocol/api/functions.ts";
 import type { FunctionService } from "../../functions/function-service.ts";
 import { actorOf } from "../actor.ts";
 
@@ -24,7 +24,7 @@ const listFns = createRoute({
   path: "/api/v1/functions",
   tags: ["functions"],
   summary: "List functions",
-  responses: { 200: json(z.object({ functions: z.array(FunctionView) }), "Functions"), ...errorResponses(401) },
+  responses: { 200: json(FunctionList, "Functions"), ...errorResponses(401) },
 });
 const getFn = createRoute({
   method: "get",

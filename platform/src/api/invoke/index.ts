@@ -1,53 +1,54 @@
 /**
- * POST /api/v1/functions/{name}/invoke?qualifier=: HotSwap's invoke endpoint.
- * 200 with the handler's JSON; 500 + x-hotswap-function-error for a handler error; platform
- * failures (timeout, no capacity, crash...) as JSON errors carrying both `error` and errorType/errorMessage.
+ * POST /api/v1/functions/{name}/invoke?qualifier=: HotSwap's invoke endpoint, described here for
+ * the OpenAPI document and answered only by the front door (api/front-door), its one
+ * implementation. Also owns the endpoint's HTTP answer to an outcome: 200 with the handler's JSON;
+ * 500 and x-hotswap-function-error for a handler error; platform failures as JSON errors carrying
+ * both `error` and errorType/errorMessage.
  */
-import { createRoute, z } from "@hono/zod-openapi";
-import { readBody } from "../raw-body.ts";
-import { getCookie } from "hono/cookie";
-import type { Context } from "hono";
-import { createRouter, errorResponses } from "../openapi.ts";
-import { FunctionName } from "../../functions/schemas.ts";
-import type { Invoker } from "../../router/invoker.ts";
-import type { RouteRequest } from "../../router/routing-table.ts";
-import { payloadTooLarge } from "../../router/invoker.ts";
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { errorResponses, formatIssues } from "../openapi.ts";
+import { FunctionName } from "../../../../protocol/api/functions.ts";
 import { ApiError } from "../../../../protocol/errors.ts";
 import type { FunctionSpec, InvokeOutcome } from "../../../../protocol/invoke.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../../../protocol/limits.ts";
-import {
-  HEADER_COLD_START,
-  HEADER_FUNCTION_ERROR,
-  HEADER_REQUEST_ID,
-  HEADER_START,
-  HEADER_TRACEPARENT,
-  HEADER_VERSION,
-} from "../../../../protocol/headers.ts";
+import { HEADER_COLD_START, HEADER_FUNCTION_ERROR, HEADER_REQUEST_ID, HEADER_START, HEADER_VERSION } from "../../../../protocol/headers.ts";
+import type { AppEnv } from "../context.ts";
 
-const invoke = createRoute({
+export const InvokeParams = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
+export const InvokeQuery = z.object({
+  qualifier: z
+    .string()
+    .max(128)
+    .optional()
+    .openapi({ description: "A version number, an alias, or $LATEST. Default: alias live if it exists, else $LATEST." }),
+});
+
+export const invokeRoute = createRoute({
   method: "post",
   path: "/api/v1/functions/{name}/invoke",
   tags: ["invoke"],
   summary: "Invoke a function synchronously; the body is the event",
-  request: {
-    params: z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) }),
-    query: z.object({
-      qualifier: z
-        .string()
-        .max(128)
-        .optional()
-        .openapi({ description: "A version number, an alias, or $LATEST. Default: alias live if it exists, else $LATEST." }),
-    }),
-  },
+  request: { params: InvokeParams, query: InvokeQuery },
   responses: {
     200: { description: "The handler's return value (JSON)" },
     ...errorResponses(400, 401, 404, 413, 429, 500, 502, 503, 504),
   },
 });
 
-/** The request's headers, cookies and query, read lazily by an alias's A/B rule. */
-export function routeRequestOf(c: Context): RouteRequest {
-  return { header: (n) => c.req.header(n), cookie: (n) => getCookie(c, n), query: (n) => c.req.query(n) };
+/** Put the endpoint in the OpenAPI document without a Hono handler: the front door answers it. */
+export function describeInvoke(app: OpenAPIHono<AppEnv>): void {
+  app.openAPIRegistry.registerPath(invokeRoute);
+}
+
+/**
+ * The 400 the API's schema gives a name or qualifier it refuses, worded exactly as the validators
+ * of every other route word theirs (query first, then path, as they run). Undefined when both pass.
+ */
+export function invokeTargetProblem(name: string, qualifier: string | undefined): ApiError | undefined {
+  const q = InvokeQuery.safeParse({ qualifier });
+  if (!q.success) return new ApiError("ValidationError", formatIssues(q.error.issues, "query"));
+  const p = InvokeParams.safeParse({ name });
+  if (!p.success) return new ApiError("ValidationError", formatIssues(p.error.issues, "path"));
+  return undefined;
 }
 
 export interface InvokeHttpResponse {
@@ -56,11 +57,7 @@ export interface InvokeHttpResponse {
   body: Buffer;
 }
 
-/**
- * The HTTP answer to an invocation outcome: 200 with the handler's JSON; 500 and
- * x-hotswap-function-error for a handler error; platform failures as JSON errors carrying both
- * `error` and errorType/errorMessage. Shared by the Hono route and the fast path.
- */
+/** The HTTP answer to an invocation outcome. */
 export function invokeResponse(requestId: string, spec: FunctionSpec, outcome: InvokeOutcome): InvokeHttpResponse {
   const headers: Record<string, string> = {
     [HEADER_REQUEST_ID]: requestId,
@@ -81,23 +78,4 @@ export function invokeResponse(requestId: string, spec: FunctionSpec, outcome: I
     return { status: 500, headers, body: outcome.payload };
   }
   return { status: 200, headers, body: outcome.payload };
-}
-
-export function invokeRoutes(invoker: Invoker) {
-  const app = createRouter();
-  app.openapi(invoke, async (c) => {
-    const { name } = c.req.valid("param");
-    const { qualifier } = c.req.valid("query");
-    const requestId = c.get("requestId");
-    const payload = await readBody(c, MAX_SYNC_PAYLOAD_BYTES, payloadTooLarge);
-    const { spec, outcome } = await invoker.invoke(name, qualifier, payload, {
-      requestId,
-      traceparent: c.req.header(HEADER_TRACEPARENT),
-      route: routeRequestOf(c),
-    });
-    const r = invokeResponse(requestId, spec, outcome);
-    for (const [k, v] of Object.entries(r.headers)) c.header(k, v);
-    return c.body(r.body as Uint8Array<ArrayBuffer>, r.status as 200);
-  });
-  return app;
 }

@@ -1,47 +1,14 @@
 /**
- * Lambda-compatible invoke: POST /2015-03-31/functions/{FunctionName}/invocations?Qualifier=
- * Follows Lambda's conventions so the stock @aws-sdk/client-lambda InvokeCommand works with
- * `endpoint` pointed here: X-Amz-Function-Error, X-Amz-Executed-Version, x-amzn-ErrorType.
- * Authentication is SigV4 (the auth middleware), with the API key id as the access key id.
+ * Lambda's conventions for the Lambda-compatible invoke, POST /2015-03-31/functions/{FunctionName}/invocations
+ * ?Qualifier=, so the stock @aws-sdk/client-lambda InvokeCommand works with `endpoint` pointed here:
+ * how a FunctionName names a function and qualifier, and how an outcome is answered
+ * (X-Amz-Function-Error, X-Amz-Executed-Version, x-amzn-ErrorType). The front door serves the path
+ * (api/front-door/lambda-endpoint.ts); authentication is SigV4 or Bearer.
  */
-import type { Context } from "hono";
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import type { AppEnv } from "../context.ts";
-import type { Invoker } from "../../router/invoker.ts";
-import { payloadTooLarge } from "../../router/invoker.ts";
-import { routeRequestOf } from "../invoke/index.ts";
-import { ApiError, type ErrorCode } from "../../../../protocol/errors.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../../../protocol/limits.ts";
-import type { PlatformErrorCode } from "../../../../protocol/invoke.ts";
-import {
-  HEADER_AMZ_EXECUTED_VERSION,
-  HEADER_AMZ_FUNCTION_ERROR,
-  HEADER_AMZ_INVOCATION_TYPE,
-  HEADER_AMZ_REQUEST_ID,
-  HEADER_COLD_START,
-  HEADER_TRACEPARENT,
-} from "../../../../protocol/headers.ts";
-
-export const LAMBDA_PREFIX = "/2015-03-31/";
-
-/** Lambda's error type (x-amzn-ErrorType) and status for each HotSwap error code. */
-const LAMBDA_ERRORS: Partial<Record<ErrorCode, [status: number, type: string]>> = {
-  FunctionNotFound: [404, "ResourceNotFoundException"],
-  VersionNotFound: [404, "ResourceNotFoundException"],
-  AliasNotFound: [404, "ResourceNotFoundException"],
-  PayloadTooLarge: [413, "RequestTooLargeException"],
-  InvalidRequestContent: [400, "InvalidRequestContentException"],
-  ValidationError: [400, "InvalidParameterValueException"],
-  InvalidQualifier: [400, "InvalidParameterValueException"],
-  Unauthorized: [403, "UnrecognizedClientException"],
-  InvalidSignature: [403, "InvalidSignatureException"],
-  Forbidden: [403, "AccessDeniedException"],
-  TooManyRequests: [429, "TooManyRequestsException"],
-  RuntimeUnavailable: [502, "InvalidRuntimeException"],
-  ServiceUnavailable: [503, "ServiceException"],
-  RouteNotFound: [404, "UnknownOperationException"],
-};
+import { ApiError } from "../../../../protocol/errors.ts";
+import type { FunctionSpec, InvokeOutcome, PlatformErrorCode } from "../../../../protocol/invoke.ts";
+import { HEADER_AMZ_EXECUTED_VERSION, HEADER_AMZ_FUNCTION_ERROR, HEADER_AMZ_REQUEST_ID, HEADER_COLD_START } from "../../../../protocol/headers.ts";
+import { lambdaError } from "../envelope.ts";
 
 /** Platform failures that Lambda reports as an unhandled function error (200 + X-Amz-Function-Error). */
 const AS_FUNCTION_ERROR: Partial<Record<PlatformErrorCode, string>> = {
@@ -50,13 +17,6 @@ const AS_FUNCTION_ERROR: Partial<Record<PlatformErrorCode, string>> = {
   InitError: "Runtime.InitError",
   InstanceCrashed: "Runtime.ExitError",
 };
-
-export function lambdaErrorResponse(c: Context, err: ApiError): Response {
-  const [status, type] = LAMBDA_ERRORS[err.code] ?? [err.status >= 500 ? 500 : err.status, "ServiceException"];
-  return c.json({ Type: status < 500 ? "User" : "Service", message: err.message, code: err.code }, status as 400, {
-    "x-amzn-ErrorType": type,
-  });
-}
 
 /** Accepts `name`, `name:qualifier`, `123456789012:function:name[:q]` and full ARNs. */
 export function parseFunctionName(raw: string, qualifier: string | undefined): { name: string; qualifier?: string } {
@@ -77,51 +37,29 @@ export function parseFunctionName(raw: string, qualifier: string | undefined): {
   return { name, qualifier: qualifier || q || undefined };
 }
 
-export function lambdaRoutes(invoker: Invoker) {
-  const app = new Hono<AppEnv>();
-  app.use(
-    "/2015-03-31/functions/:name/invocations",
-    bodyLimit({
-      maxSize: MAX_SYNC_PAYLOAD_BYTES,
-      onError: () => {
-        throw payloadTooLarge();
-      },
-    }),
-  );
-  app.post("/2015-03-31/functions/:name/invocations", async (c) => {
-    const { name, qualifier } = parseFunctionName(decodeURIComponent(c.req.param("name")), c.req.query("Qualifier"));
-    const type = c.req.header(HEADER_AMZ_INVOCATION_TYPE) ?? "RequestResponse";
-    const requestId = c.get("requestId");
-    c.header(HEADER_AMZ_REQUEST_ID, requestId);
-    if (type === "DryRun") {
-      const spec = invoker.resolve(name, qualifier, routeRequestOf(c));
-      c.header(HEADER_AMZ_EXECUTED_VERSION, String(spec.version));
-      return c.body(null, 204);
-    }
-    if (type !== "RequestResponse") {
-      throw new ApiError("ValidationError", `InvocationType "${type}" is not supported; use RequestResponse or DryRun.`);
-    }
-    const payload = Buffer.from(await c.req.arrayBuffer());
-    const { spec, outcome } = await invoker.invoke(name, qualifier, payload, {
-      requestId,
-      traceparent: c.req.header(HEADER_TRACEPARENT),
-      clientContext: c.req.header("x-amz-client-context"),
-      route: routeRequestOf(c),
-    });
-    c.header(HEADER_AMZ_EXECUTED_VERSION, String(spec.version));
-    if (outcome.coldStart !== undefined) c.header(HEADER_COLD_START, String(outcome.coldStart));
-    c.header("content-type", "application/json");
-    if (outcome.kind === "success") return c.body(outcome.payload as Uint8Array<ArrayBuffer>, 200);
-    if (outcome.kind === "function-error") {
-      c.header(HEADER_AMZ_FUNCTION_ERROR, "Unhandled");
-      return c.body(outcome.payload as Uint8Array<ArrayBuffer>, 200);
-    }
-    const asFunctionError = AS_FUNCTION_ERROR[outcome.code];
-    if (asFunctionError) {
-      c.header(HEADER_AMZ_FUNCTION_ERROR, "Unhandled");
-      return c.json({ errorType: asFunctionError, errorMessage: outcome.message, stackTrace: [] }, 200);
-    }
-    return lambdaErrorResponse(c, new ApiError(outcome.code, outcome.message));
-  });
-  return app;
+export interface LambdaHttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+}
+
+/** Lambda's answer to an outcome (or to a dry run, when `outcome` is undefined). */
+export function lambdaResponse(requestId: string, spec: FunctionSpec, outcome: InvokeOutcome | undefined): LambdaHttpResponse {
+  const headers: Record<string, string> = { [HEADER_AMZ_REQUEST_ID]: requestId, [HEADER_AMZ_EXECUTED_VERSION]: String(spec.version) };
+  if (outcome === undefined) return { status: 204, headers };
+  if (outcome.coldStart !== undefined) headers[HEADER_COLD_START] = String(outcome.coldStart);
+  headers["content-type"] = "application/json";
+  if (outcome.kind === "success") return { status: 200, headers, body: outcome.payload };
+  if (outcome.kind === "function-error") {
+    headers[HEADER_AMZ_FUNCTION_ERROR] = "Unhandled";
+    return { status: 200, headers, body: outcome.payload };
+  }
+  const asFunctionError = AS_FUNCTION_ERROR[outcome.code];
+  if (asFunctionError) {
+    headers[HEADER_AMZ_FUNCTION_ERROR] = "Unhandled";
+    return { status: 200, headers, body: JSON.stringify({ errorType: asFunctionError, errorMessage: outcome.message, stackTrace: [] }) };
+  }
+  const err = lambdaError(new ApiError(outcome.code, outcome.message));
+  headers["x-amzn-errortype"] = err.type;
+  return { status: err.status, headers, body: err.body };
 }

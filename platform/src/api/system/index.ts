@@ -1,5 +1,6 @@
 /** GET /health (no auth), GET /api/v1/runtimes and GET /api/v1/runners. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import { HealthView, RuntimeList } from "../../../../protocol/api/system.ts";
 import { createRouter, errorResponses } from "../openapi.ts";
 import type { RunnerHandle } from "../../../../protocol/runner.ts";
 import type { RunnersSource } from "../../fleet/runner-views.ts";
@@ -19,14 +20,6 @@ export interface HealthDeps {
 const CHECKS = ["database", "state", "codeStore", "runners"] as const;
 type CheckName = (typeof CHECKS)[number];
 
-const HealthView = z
-  .object({
-    status: z.enum(["ok", "unavailable"]),
-    checks: z.record(z.string(), z.string()).openapi({ example: { database: "ok", state: "ok", codeStore: "ok", runners: "ok" } }),
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
-  })
-  .openapi("Health");
-
 const health = createRoute({
   method: "get",
   path: "/health",
@@ -38,16 +31,6 @@ const health = createRoute({
   },
 });
 
-const RuntimeView = z
-  .object({
-    id: z.string(),
-    available: z.boolean(),
-    using: z.string().optional(),
-    version: z.string().optional(),
-    reason: z.string().optional(),
-  })
-  .openapi("Runtime");
-
 const runtimes = createRoute({
   method: "get",
   path: "/api/v1/runtimes",
@@ -56,7 +39,7 @@ const runtimes = createRoute({
   responses: {
     200: {
       description: "Runtimes",
-      content: { "application/json": { schema: z.object({ backend: z.string(), runtimes: z.array(RuntimeView) }) } },
+      content: { "application/json": { schema: RuntimeList } },
     },
     ...errorResponses(401),
   },

@@ -5,7 +5,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createRouter, errorResponses } from "../openapi.ts";
-import { FunctionName, PublishVersionBody, VersionView } from "../../functions/schemas.ts";
+import { FunctionName } from "../../../../protocol/api/functions.ts";
+import { PublishVersionBody, PublishedVersion, VersionList, VersionView } from "../../../../protocol/api/versions.ts";
 import type { VersionService } from "../../functions/version-service.ts";
 import { ApiError } from "../../../../protocol/errors.ts";
 import { MAX_ZIPPED_CODE_BYTES } from "../../../../protocol/limits.ts";
@@ -15,7 +16,6 @@ const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name",
 const VersionParam = NameParam.extend({
   version: z.coerce.number().int().positive().openapi({ param: { name: "version", in: "path" }, example: 1 }),
 });
-const Published = z.object({ version: z.number(), codeSha256: z.string(), codeSize: z.number() }).openapi("PublishedVersion");
 
 const publish = createRoute({
   method: "post",
@@ -35,7 +35,7 @@ const publish = createRoute({
     },
   },
   responses: {
-    201: { description: "Published", content: { "application/json": { schema: Published } } },
+    201: { description: "Published", content: { "application/json": { schema: PublishedVersion } } },
     ...errorResponses(400, 401, 404, 415),
   },
 });
@@ -46,7 +46,7 @@ const list = createRoute({
   summary: "List versions",
   request: { params: NameParam },
   responses: {
-    200: { description: "Versions", content: { "application/json": { schema: z.object({ versions: z.array(VersionView) }) } } },
+    200: { description: "Versions", content: { "application/json": { schema: VersionList } } },
     ...errorResponses(401, 404),
   },
 });
@@ -85,7 +85,7 @@ export function versionsRoutes(service: VersionService) {
         description = c.req.query("description") ?? "";
       } else if (type === "application/json") {
         // Already validated against PublishVersionBody by the route's JSON validator.
-        const body = c.req.valid("json") as z.infer<typeof PublishVersionBody>;
+        const body = c.req.valid("json") as PublishVersionBody;
         if (!/^[A-Za-z0-9+/=\s_-]+$/.test(body.code)) {
           throw new ApiError("InvalidZip", 'Body field "code" is not base64. Send the zip base64-encoded, or send the raw zip with Content-Type: application/zip.');
         }

@@ -2,11 +2,12 @@
  * Execution backend that runs instances as child processes on this host: HotSwap's node and
  * python bootstraps over the fast channel (a socketpair on fd 3) or the Lambda Runtime API, and
  * `provided` custom runtimes (the zip's own `bootstrap`) over the Runtime API. Each instance gets a
- * scrubbed environment, a memory limit (V8 heap flag plus an RSS watch) and its own process group.
+ * scrubbed environment, a memory limit (V8 heap flag plus an RSS watch) and its own process group;
+ * with a sandbox (runner/src/sandbox/) also its own uid, temp dir and cgroup.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Duplex } from "node:stream";
@@ -20,6 +21,7 @@ import { buildChildEnv } from "../common/child-env.ts";
 import type { LogSink } from "../common/log-lines.ts";
 import { nodeHeapMb } from "../common/node-heap.ts";
 import { checkBootstrap } from "../common/provided-bootstrap.ts";
+import type { InstanceSandbox, Sandbox } from "../../sandbox/index.ts";
 import { MemoryWatch } from "./memory-watch.ts";
 import { ProcessInstance } from "./process-instance.ts";
 import { discoverRuntimes, type DiscoveryOptions, type Interpreter } from "./runtime-discovery.ts";
@@ -39,9 +41,21 @@ export interface ProcessBackendOptions extends DiscoveryOptions {
   runtimesDir?: string;
   /** PATH given to instances after the interpreter's own directory. Default: the standard system dirs. */
   childPath?: string;
-  /** Working directory of stems before they are specialised. Default: the OS temp dir. */
+  /** Working directory of stems before they are specialised. Default: the OS temp dir (the instance's own temp dir when sandboxed). */
   stemDir?: string;
+  /**
+   * Runs each instance as its own uid with its own temp dir and cgroup (Sandbox.open decides what
+   * the host allows). Default: none, instances run as the runner's user (tests, trusted code).
+   */
+  sandbox?: Sandbox;
 }
+
+/**
+ * Holds a Runtime API instance at the door until the runner has put it in its cgroup: `sh` waits
+ * for one line on stdin, then execs the real command under the same pid. Fast-channel instances
+ * need no gate: they load user code only when the runner sends init.
+ */
+const CGROUP_GATE = 'read -r _ && exec "$0" "$@"';
 
 export { nodeHeapMb };
 
@@ -72,6 +86,10 @@ export class ProcessBackend implements ExecutionBackend {
       } catch {
         throw new Error(`process backend: bootstrap ${path.join(this.runtimesDir, file)} is missing; the runtimes/ directory must ship with the runner`);
       }
+      if (this.opts.sandbox?.isolating) {
+        const blocked = notReadableByOthers(path.join(this.runtimesDir, file));
+        if (blocked) throw new Error(`process backend: sandboxed instances cannot read ${path.join(this.runtimesDir, file)}: ${blocked}`);
+      }
     }
     const found = await this.discover();
     if (!found.some((r) => r.available && r.id !== "provided")) {
@@ -100,13 +118,29 @@ export class ProcessBackend implements ExecutionBackend {
     const memorySize = spec?.memorySize ?? opts.memorySize;
     const id = `proc-${randomBytes(6).toString("hex")}`;
 
+    let box: InstanceSandbox | undefined;
+    // What the instance sees as its code: sandboxed, a view of the cached tree only its gid can open.
+    let taskRoot = codeDir;
+    try {
+      box = await this.opts.sandbox?.prepare(id, memorySize);
+      if (box && spec) taskRoot = box.stageCode(codeDir!);
+    } catch (err) {
+      await box?.release();
+      throw new BackendUnavailableError(`cannot prepare the sandbox of an instance: ${(err as Error).message}`);
+    }
+
     let server: RuntimeApiServer | undefined;
     let command: string;
     let args: string[] = [];
     let interpreterDir: string | undefined;
     if (family === "provided") {
-      command = path.join(codeDir!, "bootstrap");
-      checkBootstrap(command);
+      command = path.join(taskRoot!, "bootstrap");
+      try {
+        checkBootstrap(command);
+      } catch (err) {
+        await box?.release();
+        throw err;
+      }
     } else {
       const interp = availability.interpreter!;
       command = interp.path;
@@ -125,22 +159,42 @@ export class ProcessBackend implements ExecutionBackend {
     } else {
       channelEnv.HOTSWAP_CHANNEL_FD = "3";
     }
-    const env = buildChildEnv({ interpreterDir, basePath: this.opts.childPath, memorySize, spec, codeDir, channel: channelEnv });
+    const env = buildChildEnv({ interpreterDir, basePath: this.opts.childPath, memorySize, spec, codeDir: taskRoot, channel: channelEnv });
 
+    const gated = box?.cgroup !== undefined && protocol !== "fast";
     let child: ChildProcess;
     try {
-      child = await spawnChild(command, args, {
-        cwd: codeDir ?? this.opts.stemDir ?? tmpdir(),
-        env,
-        stdio: protocol === "fast" ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
+      child = await spawnChild(gated ? "/bin/sh" : command, gated ? ["-c", CGROUP_GATE, command, ...args] : args, {
+        cwd: taskRoot ?? box?.tmpDir ?? this.opts.stemDir ?? tmpdir(),
+        env: box ? { ...env, ...box.env } : env,
+        stdio: protocol === "fast" ? ["ignore", "pipe", "pipe", "pipe"] : [gated ? "pipe" : "ignore", "pipe", "pipe"],
+        ...(box ? { uid: box.user.uid, gid: box.user.gid } : {}),
       });
     } catch (err) {
       await server?.close();
+      await box?.release();
       const e = err as NodeJS.ErrnoException;
       if (family === "provided") {
         throw new InitError(`Couldn't start the bootstrap ${command}: ${e.message}. Check its #! line and that it is built for this platform.`, "Runtime.InvalidEntrypoint");
       }
       throw new BackendUnavailableError(`cannot start ${command} for ${runtime}: ${e.message}`);
+    }
+
+    if (box) {
+      try {
+        // Before any user code runs: fast instances wait for init, Runtime API ones at the gate.
+        box.join(child.pid!);
+        if (gated) child.stdin!.end("go\n");
+      } catch (err) {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // already gone
+        }
+        await box.release();
+        await server?.close();
+        throw new BackendUnavailableError(`cannot put the instance in its cgroup: ${(err as Error).message}`);
+      }
     }
 
     const instance = new ProcessInstance({
@@ -154,6 +208,7 @@ export class ProcessBackend implements ExecutionBackend {
       memoryWatch: this.memoryWatch,
       initTimeoutMs: this.opts.initTimeoutMs ?? 10_000,
       defaultStopGraceMs: this.opts.stopGraceMs ?? 2000,
+      sandbox: box,
     });
     const fast = server ? undefined : new FastChannel(child.stdio[3] as unknown as Duplex, { closedResult: () => instance.deathResult() });
     instance.attach(server ?? fast!, fast);
@@ -184,9 +239,25 @@ export class ProcessBackend implements ExecutionBackend {
   }
 
   private discover() {
-    this.discovery ??= discoverRuntimes(this.opts);
+    // Sandboxed, an interpreter counts only if a sandbox user can run it (one under /root cannot).
+    this.discovery ??= this.opts.sandbox
+      ? this.opts.sandbox.asSandboxUser((runAs) => discoverRuntimes({ ...this.opts, runAs }))
+      : discoverRuntimes(this.opts);
     return this.discovery;
   }
+}
+
+/** Why users other than the owner cannot read `file` (a directory on its path without o+x, the file without o+r), or undefined. */
+function notReadableByOthers(file: string): string | undefined {
+  const abs = path.resolve(file);
+  let dir = path.dirname(abs);
+  for (;;) {
+    if ((statSync(dir).mode & 0o001) === 0) return `${dir} is not searchable by others (chmod o+x ${dir})`;
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return (statSync(abs).mode & 0o004) === 0 ? `it is not readable by others (chmod o+r ${abs})` : undefined;
 }
 
 /** Spawn and wait for the 'spawn' event, so ENOENT/EACCES surface as a rejection. */

@@ -1,13 +1,16 @@
 /**
  * One runtime instance running as a child process (in its own process group): what is specific
  * to processes on top of ChannelInstance — the memory watch, stdout/stderr lines, and signalling
- * the whole group so nothing the instance started outlives it.
+ * the whole group so nothing the instance started outlives it. A sandboxed instance is signalled
+ * through its cgroup and uid too (a setsid grandchild leaves the group, not those), and its
+ * sandbox is released, with everything still in it killed, before the exit is reported.
  */
 import type { ChildProcess } from "node:child_process";
 import type { FunctionSpec } from "../../../../protocol/invoke.ts";
 import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
 import { ChannelInstance, type Signal } from "../common/channel-instance.ts";
 import { readLines, type LogSink } from "../common/log-lines.ts";
+import type { InstanceSandbox } from "../../sandbox/index.ts";
 import type { MemoryWatch } from "./memory-watch.ts";
 
 /** How long to wait for stderr to drain after exit, so the tail holds the final message. */
@@ -24,6 +27,8 @@ export interface ProcessInstanceInit {
   memoryWatch: MemoryWatch;
   initTimeoutMs: number;
   defaultStopGraceMs: number;
+  /** The instance's uid, temp dir and cgroup, when the backend is sandboxed. */
+  sandbox?: InstanceSandbox;
 }
 
 export class ProcessInstance extends ChannelInstance {
@@ -33,12 +38,14 @@ export class ProcessInstance extends ChannelInstance {
 
   private readonly child: ChildProcess;
   private readonly memoryWatch: MemoryWatch;
+  private readonly sandbox: InstanceSandbox | undefined;
   private unwatch: () => void = () => {};
 
   constructor(init: ProcessInstanceInit) {
     super(init);
     this.child = init.child;
     this.memoryWatch = init.memoryWatch;
+    this.sandbox = init.sandbox;
     this.pid = init.child.pid!;
     this.pgid = this.pid;
 
@@ -58,8 +65,29 @@ export class ProcessInstance extends ChannelInstance {
     this.watchMemory();
   }
 
+  /** Sandboxed, a stem loads its code from a view only its gid can open. */
+  protected override stageCode(_spec: FunctionSpec, codeDir: string): string {
+    return this.sandbox ? this.sandbox.stageCode(codeDir) : codeDir;
+  }
+
   protected override onMemoryLimitChanged(): void {
     this.watchMemory();
+    this.sandbox?.setMemoryLimit(this.memoryLimitMb);
+  }
+
+  /** Uid the instance runs as (the runner's own when not sandboxed). */
+  get uid(): number | undefined {
+    return this.sandbox?.user.uid;
+  }
+
+  /** The instance's private temp dir when sandboxed. */
+  get tmpDir(): string | undefined {
+    return this.sandbox?.tmpDir;
+  }
+
+  /** Pids in the instance's cgroup (empty without one). */
+  cgroupPids(): number[] {
+    return this.sandbox?.cgroup?.pids() ?? [];
   }
 
   protected override onKill(): void {
@@ -72,6 +100,7 @@ export class ProcessInstance extends ChannelInstance {
   }
 
   protected terminate(signal: Signal): void {
+    this.sandbox?.signalAll(signal);
     try {
       // The whole group: a custom runtime's curl or a handler's subprocess goes too.
       process.kill(-this.pgid, signal);
@@ -92,6 +121,16 @@ export class ProcessInstance extends ChannelInstance {
     } catch {
       // nothing left
     }
-    this.finish(code, signal);
+    const box = this.sandbox;
+    if (!box) {
+      this.finish(code, signal);
+      return;
+    }
+    // The kernel's OOM killer sends SIGKILL; its verdict is in the cgroup's counters.
+    const oom = signal === "SIGKILL" && box.oomKilled();
+    void box.release().then(
+      () => this.finish(code, signal, { oom }),
+      () => this.finish(code, signal, { oom }),
+    );
   }
 }

@@ -18,6 +18,8 @@ export interface DiscoveryOptions {
   pyenvRoot?: string;
   /** The runner's node, a candidate for nodejs<its major>. Default process.execPath. */
   execPath?: string;
+  /** Probe as this user (the sandbox's): an interpreter it cannot run is not available. */
+  runAs?: { uid: number; gid: number };
 }
 
 export interface Interpreter {
@@ -48,13 +50,14 @@ function onPath(name: string, searchPath: string): string | undefined {
 }
 
 /** Run a candidate and ask it for its real path and version; undefined when it does not run. */
-function probe(bin: string, family: "node" | "python"): Promise<Interpreter | undefined> {
+function probe(bin: string, family: "node" | "python", runAs?: DiscoveryOptions["runAs"]): Promise<Interpreter | undefined> {
   const args =
     family === "node"
       ? ["-e", "process.stdout.write(process.execPath + '\\n' + process.version + '\\n')"]
       : ["-c", "import sys, platform; sys.stdout.write(sys.executable + '\\n' + platform.python_version() + '\\n')"];
   return new Promise((resolve) => {
-    execFile(bin, args, { timeout: PROBE_TIMEOUT_MS, encoding: "utf8" }, (err, stdout) => {
+    const as = runAs ? { uid: runAs.uid, gid: runAs.gid, cwd: "/" } : {};
+    execFile(bin, args, { timeout: PROBE_TIMEOUT_MS, encoding: "utf8", ...as }, (err, stdout) => {
       if (err) return resolve(undefined);
       const [real, version] = stdout.trim().split("\n");
       if (!real || !version) return resolve(undefined);
@@ -123,11 +126,11 @@ export async function discoverRuntime(id: RuntimeId, opts: DiscoveryOptions = {}
   }
   const tried: string[] = [];
   for (const c of candidates(id, opts)) {
-    const found = await probe(c.bin, family);
+    const found = await probe(c.bin, family, opts.runAs);
     if (found && matches(id, found.version)) {
       return { id, available: true, using: found.path, version: found.version, interpreter: found };
     }
-    tried.push(found ? `${c.label} is ${found.version}` : `${c.label} does not run`);
+    tried.push(found ? `${c.label} is ${found.version}` : `${c.label} does not run${opts.runAs ? " as a sandbox user (is every directory on its path searchable by others?)" : ""}`);
   }
   const what = family === "node" ? `Node.js ${runtimeLanguageVersion(id)}` : `Python ${runtimeLanguageVersion(id)}`;
   const detail = tried.length ? ` (${tried.join("; ")})` : "";

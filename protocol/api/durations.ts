@@ -1,5 +1,7 @@
 /**
- * ISO-8601 durations as the deployments API takes them (`PT10M`, `PT30S`, `PT0.5S`, `P1DT2H`).
+ * ISO-8601 durations as the API takes them (`PT10M`, `PT30S`, `PT0.5S`, `P1DT2H`): rollout steps,
+ * idle timeouts, scaling windows. Here in the protocol because the request schemas check them,
+ * and the platform's rollout planner computes with the same parser.
  * Years and months are refused: their length varies, and no rollout step needs them.
  */
 

@@ -1,11 +1,13 @@
 /**
- * Wire schemas of the deployments API: the request body, each strategy's config, the analysis
- * thresholds and the views. One schema, one name: each zod object is both the validator and
- * the OpenAPI component. A strategy's config is checked against that strategy's schema by
- * parseStrategyConfig, so the error names the field and the strategy.
+ * Wire schemas of /api/v1/deployments: the request body, each strategy's config, the analysis
+ * thresholds, the commands and the views. One schema, one name: each zod object is the platform's
+ * validator, the OpenAPI component and the typed client's type. A strategy's config is checked
+ * against that strategy's schema by the platform's parseStrategyConfig, so the error names the
+ * field and the strategy.
  */
 import { z } from "@hono/zod-openapi";
-import { AliasName, FunctionName } from "../functions/schemas.ts";
+import { AliasName } from "./aliases.ts";
+import { FunctionName } from "./functions.ts";
 import { formatMs, parseDuration } from "./durations.ts";
 
 export const STRATEGIES = ["Direct", "Canary", "Linear", "BlueGreen", "Rolling", "ABTesting"] as const;
@@ -14,6 +16,7 @@ export type DeploymentStrategy = z.infer<typeof DeploymentStrategy>;
 
 export const STATUSES = ["Pending", "InProgress", "Paused", "Succeeded", "RolledBack", "Failed"] as const;
 export const DeploymentStatus = z.enum(STATUSES);
+export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
 
 const DAY_MS = 86_400_000;
 
@@ -179,11 +182,26 @@ export const CreateDeploymentBody = z
   .strict()
   .openapi("CreateDeployment");
 export type CreateDeploymentBody = z.infer<typeof CreateDeploymentBody>;
+/** What a caller sends: fields with defaults (alias, config, analysis, hooks, onConflict) may be left out. */
+export type CreateDeploymentInput = z.input<typeof CreateDeploymentBody>;
+
+/** GET /api/v1/deployments filters. */
+export const DeploymentListQuery = z.object({
+  functionName: FunctionName.optional(),
+  alias: AliasName.optional(),
+  status: DeploymentStatus.optional(),
+});
+export type DeploymentListQuery = z.infer<typeof DeploymentListQuery>;
+
+/** pause, resume, promote and rollback: POST /api/v1/deployments/{id}/{command}. */
+export const DEPLOYMENT_COMMANDS = ["pause", "resume", "promote", "rollback"] as const;
+export type DeploymentCommandName = (typeof DEPLOYMENT_COMMANDS)[number];
 
 export const CommandBody = z
   .object({ reason: z.string().max(500).optional() })
   .strict()
   .openapi("DeploymentCommand");
+export type CommandBody = z.infer<typeof CommandBody>;
 
 const Weights = z.record(z.string(), z.number()).openapi({ example: { "1": 0.9, "2": 0.1 } });
 
@@ -209,6 +227,7 @@ export const DeploymentEventView = z
     data: z.record(z.string(), z.unknown()).nullable(),
   })
   .openapi("DeploymentEvent");
+export type DeploymentEventView = z.infer<typeof DeploymentEventView>;
 
 export const DeploymentSummary = z
   .object({
@@ -233,6 +252,11 @@ export const DeploymentSummary = z
     finishedAt: z.string().nullable(),
   })
   .openapi("DeploymentSummary");
+export type DeploymentSummary = z.infer<typeof DeploymentSummary>;
+
+/** GET /api/v1/deployments. */
+export const DeploymentList = z.object({ deployments: z.array(DeploymentSummary) });
+export type DeploymentList = z.infer<typeof DeploymentList>;
 
 export const AliasChange = z
   .object({ at: z.string(), action: z.string(), before: z.unknown(), after: z.unknown() })

@@ -1,0 +1,34 @@
+/**
+ * The HotSwap API client: one method per endpoint, grouped by resource, each returning an
+ * ApiResult. Built over a Transport; whether answers are checked against the API's schemas is the
+ * transport's `validate` option (index.ts's createApiClient sets it, plain.ts's does not).
+ */
+import { aliasesEndpoints } from "./aliases.ts";
+import { deploymentsEndpoints } from "./deployments.ts";
+import { functionsEndpoints } from "./functions.ts";
+import { invokeEndpoint, lambdaEndpoints } from "./invoke.ts";
+import { runnersEndpoints, systemEndpoints } from "./system.ts";
+import { createTransport, type ClientOptions, type Transport } from "./transport.ts";
+import { versionsEndpoints } from "./versions.ts";
+
+export function buildApiClient(options: ClientOptions) {
+  const transport: Transport = createTransport(options);
+  return {
+    /** The control plane's base URL, without a trailing slash. */
+    baseUrl: transport.baseUrl,
+    functions: functionsEndpoints(transport),
+    versions: versionsEndpoints(transport),
+    aliases: aliasesEndpoints(transport),
+    deployments: deploymentsEndpoints(transport),
+    runners: runnersEndpoints(transport),
+    system: systemEndpoints(transport),
+    /** POST /api/v1/functions/{name}/invoke?qualifier=. */
+    invoke: invokeEndpoint(transport),
+    /** The Lambda-compatible path. */
+    lambda: lambdaEndpoints(transport),
+    /** The underlying transport, for an endpoint this client does not cover yet. */
+    transport,
+  };
+}
+
+export type ApiClient = ReturnType<typeof buildApiClient>;

@@ -1,0 +1,31 @@
+/** /api/v1/deployments: start a rollout, list and read deployments, and pause/resume/promote/rollback them. */
+import type { CreateDeploymentInput, DeploymentCommandName, DeploymentListQuery } from "../protocol/api/deployments.ts";
+import type { CallOptions, Transport } from "./transport.ts";
+
+export function deploymentsEndpoints(t: Transport) {
+  const path = (id: string) => `/api/v1/deployments/${encodeURIComponent(id)}`;
+  /**
+   * POST /api/v1/deployments/{id}/{command}: status 200 when the rollout leader applied it, 202 when
+   * it is queued. DeploymentConflict (409) when the deployment's status does not allow it.
+   */
+  const command = (id: string, action: DeploymentCommandName, opts: CallOptions & { reason?: string } = {}) =>
+    t.request({ method: "POST", path: `${path(id)}/${action}`, body: { json: opts.reason === undefined ? {} : { reason: opts.reason } } }, "DeploymentSummary", opts);
+  return {
+    /** POST /api/v1/deployments: 201 with the deployment, Pending. DeploymentConflict (409) when another one runs on the alias. */
+    create: (body: CreateDeploymentInput, opts?: CallOptions) => t.request({ method: "POST", path: "/api/v1/deployments", body: { json: body } }, "DeploymentSummary", opts),
+    /** GET /api/v1/deployments, newest first, filtered by function, alias or status. */
+    list: (query: DeploymentListQuery = {}, opts?: CallOptions) =>
+      t.request({ method: "GET", path: "/api/v1/deployments", query: { functionName: query.functionName, alias: query.alias, status: query.status } }, "DeploymentList", opts),
+    /** GET /api/v1/deployments/{id}: status, phase, weights, per-version metrics and events. DeploymentNotFound (404). */
+    get: (id: string, opts?: CallOptions) => t.request({ method: "GET", path: path(id) }, "Deployment", opts),
+    command,
+    /** Hold the current weights (automatic rollback stays armed). */
+    pause: (id: string, opts?: CallOptions & { reason?: string }) => command(id, "pause", opts),
+    /** Resume a paused deployment. */
+    resume: (id: string, opts?: CallOptions & { reason?: string }) => command(id, "resume", opts),
+    /** Send all traffic to the new version now and finish. */
+    promote: (id: string, opts?: CallOptions & { reason?: string }) => command(id, "promote", opts),
+    /** Restore the alias exactly as it was before the deployment. */
+    rollback: (id: string, opts?: CallOptions & { reason?: string }) => command(id, "rollback", opts),
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The documents the API answers, by name: each name is a schema of protocol/api (checked by
+ * response-schemas.ts when the client validates) and a type (z.infer of that schema). The methods
+ * name the document they expect; only types are imported here, so nothing of zod runs.
+ */
+import type { AliasList, AliasView } from "../protocol/api/aliases.ts";
+import type { DeploymentList, DeploymentSummary, DeploymentView } from "../protocol/api/deployments.ts";
+import type { FunctionList, FunctionView } from "../protocol/api/functions.ts";
+import type { RunnerList } from "../protocol/api/runners.ts";
+import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
+import type { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
+
+export interface ResponseTypes {
+  Function: FunctionView;
+  FunctionList: FunctionList;
+  PublishedVersion: PublishedVersion;
+  Version: VersionView;
+  VersionList: VersionList;
+  Alias: AliasView;
+  AliasList: AliasList;
+  DeploymentSummary: DeploymentSummary;
+  Deployment: DeploymentView;
+  DeploymentList: DeploymentList;
+  RunnerList: RunnerList;
+  RuntimeList: RuntimeList;
+  Health: HealthView;
+  /** The OpenAPI document (GET /openapi.json): any JSON object. */
+  OpenApiDocument: Record<string, unknown>;
+}
+
+export type ResponseKey = keyof ResponseTypes;

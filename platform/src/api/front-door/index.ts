@@ -1,0 +1,39 @@
+/**
+ * The front door: one node:http handler in front of Hono that answers every invocation over HTTP,
+ * HotSwap's invoke path and the Lambda-compatible one, through the invocation pipeline. On this
+ * path the web-standard Request/Response adaptation, routing and validation would cost more than
+ * the whole hop to the instance (measured: a bare http server driving the same runner reaches
+ * ~0.7× a bare handler server, a Hono route ~0.3×). Everything else goes to the Hono app.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { InvocationPipeline } from "../../invocation/pipeline.ts";
+import type { ErrorLog } from "../envelope.ts";
+import { serveInvoke } from "./invoke-endpoint.ts";
+import { serveLambdaInvoke } from "./lambda-endpoint.ts";
+
+export interface FrontDoorDeps {
+  /** The invocation pipeline, with the authenticators. */
+  pipeline: InvocationPipeline;
+  log: ErrorLog;
+}
+
+const INVOKE_PATH = /^\/api\/v1\/functions\/([^/?#]+)\/invoke(?:\?([^#]*))?(?:#.*)?$/;
+const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?#]+)\/invocations(?:\?([^#]*))?(?:#.*)?$/;
+
+/** Returns a request handler that answers invocations and returns false for everything else. */
+export function createFrontDoor(deps: FrontDoorDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== "POST" || !req.url) return false;
+    let m = INVOKE_PATH.exec(req.url);
+    if (m) {
+      void serveInvoke(deps, req, res, m[1]!, m[2]);
+      return true;
+    }
+    m = LAMBDA_INVOKE_PATH.exec(req.url);
+    if (m) {
+      void serveLambdaInvoke(deps, req, res, m[1]!, m[2]);
+      return true;
+    }
+    return false;
+  };
+}

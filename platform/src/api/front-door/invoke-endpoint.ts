@@ -1,0 +1,48 @@
+/**
+ * POST /api/v1/functions/{name}/invoke?qualifier=: the one implementation of HotSwap's invoke
+ * endpoint. It reads the target from the path and query, hands an `Invocation` to the pipeline and
+ * writes the outcome (`invokeResponse`). A name or qualifier the API's schema refuses is answered
+ * with the schema's 400, after authentication and authorization, as the API always has.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../../protocol/headers.ts";
+import type { Invocation } from "../../invocation/invocation.ts";
+import { payloadTooLarge } from "../../invocation/event.ts";
+import { apiErrorOf, requestIdFrom } from "../envelope.ts";
+import { invokeResponse, invokeTargetProblem } from "../invoke/index.ts";
+import { writeAnswer, writeError } from "./answers.ts";
+import { decodeParam } from "./decode-param.ts";
+import { IncomingRequest } from "./incoming-request.ts";
+import type { FrontDoorDeps } from "./index.ts";
+
+/** A function name that needs no decoding or validation: the common case, checked without zod. */
+const PLAIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res: ServerResponse, segment: string, rawQuery: string | undefined): Promise<void> {
+  const requestId = requestIdFrom(req.headers[HEADER_REQUEST_ID]);
+  const request = new IncomingRequest(req, rawQuery, payloadTooLarge);
+  const given = request.query("qualifier");
+  const traceparent = req.headers[HEADER_TRACEPARENT];
+  const inv: Invocation = {
+    requestId,
+    credentials: request,
+    name: segment,
+    qualifier: given || undefined,
+    source: request,
+    route: request,
+    traceparent: typeof traceparent === "string" ? traceparent : undefined,
+  };
+  if (!PLAIN_NAME.test(segment) || (given !== undefined && given.length > 128)) {
+    inv.name = decodeParam(segment);
+    inv.rejection = invokeTargetProblem(inv.name, given);
+  }
+  try {
+    // Nearly always the chain runs up to the body read in this turn (the API key answers from its
+    // cache), so the body listeners attach in the same turn as the request event.
+    const outcome = await deps.pipeline.handle(inv);
+    const r = invokeResponse(requestId, inv.spec!, outcome!);
+    writeAnswer(res, r.status, r.headers, r.body);
+  } catch (e) {
+    writeError(req, res, requestId, apiErrorOf(e, requestId, deps.log, { method: "POST", path: req.url! }));
+  }
+}

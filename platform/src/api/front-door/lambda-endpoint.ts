@@ -1,0 +1,65 @@
+/**
+ * POST /2015-03-31/functions/{FunctionName}/invocations?Qualifier=: the Lambda-compatible invoke,
+ * through the same pipeline as HotSwap's, answered in Lambda's conventions (api/lambda). Its 6 MB
+ * body limit comes first, before authentication, as Lambda's always has; SigV4 and the event then
+ * share the one bounded read of the body.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ApiError } from "../../../../protocol/errors.ts";
+import { HEADER_AMZ_INVOCATION_TYPE, HEADER_AMZ_REQUEST_ID, HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../../protocol/headers.ts";
+import { MAX_SYNC_PAYLOAD_BYTES } from "../../../../protocol/limits.ts";
+import type { Invocation } from "../../invocation/invocation.ts";
+import { payloadTooLarge } from "../../invocation/event.ts";
+import { apiErrorOf, requestIdFrom } from "../envelope.ts";
+import { lambdaResponse, parseFunctionName } from "../lambda/index.ts";
+import { writeAnswer, writeLambdaError } from "./answers.ts";
+import { decodeParam } from "./decode-param.ts";
+import { IncomingRequest } from "./incoming-request.ts";
+import type { FrontDoorDeps } from "./index.ts";
+
+/** Lambda's 413 does not quote a size. */
+function bodyTooLarge(): ApiError {
+  return payloadTooLarge();
+}
+
+export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessage, res: ServerResponse, segment: string, rawQuery: string | undefined): Promise<void> {
+  const requestId = requestIdFrom(req.headers[HEADER_REQUEST_ID]);
+  const request = new IncomingRequest(req, rawQuery, bodyTooLarge);
+  let inv: Invocation | undefined;
+  let named = false;
+  try {
+    const declared = req.headers["content-length"];
+    if (declared !== undefined && req.headers["transfer-encoding"] === undefined) {
+      if (parseInt(declared, 10) > MAX_SYNC_PAYLOAD_BYTES) throw bodyTooLarge();
+    } else {
+      await request.readPayload(); // streamed: read (bounded) now to know its size
+    }
+    inv = { requestId, credentials: request, name: segment, source: request, route: request };
+    try {
+      // The name arrives percent-encoded (an ARN's colons); it is decoded as a route parameter, then once more as Lambda's FunctionName.
+      const target = parseFunctionName(decodeURIComponent(decodeParam(segment)), request.query("Qualifier"));
+      inv.name = target.name;
+      inv.qualifier = target.qualifier;
+      named = true;
+    } catch (e) {
+      inv.rejection = e as Error;
+    }
+    const type = request.header(HEADER_AMZ_INVOCATION_TYPE) ?? "RequestResponse";
+    if (named && type !== "RequestResponse" && type !== "DryRun") {
+      inv.rejection = new ApiError("ValidationError", `InvocationType "${type}" is not supported; use RequestResponse or DryRun.`);
+    }
+    inv.dryRun = type === "DryRun";
+    const traceparent = req.headers[HEADER_TRACEPARENT];
+    inv.traceparent = typeof traceparent === "string" ? traceparent : undefined;
+    inv.clientContext = request.header("x-amz-client-context");
+    const outcome = await deps.pipeline.handle(inv);
+    const r = lambdaResponse(requestId, inv.spec!, outcome);
+    writeAnswer(res, r.status, r.headers, r.body);
+  } catch (e) {
+    const err = apiErrorOf(e, requestId, deps.log, { method: "POST", path: req.url! });
+    // Lambda's request id header comes with every answer about an invocation of a named function;
+    // refusals of the request itself (size, credentials, permission, the name) go without it.
+    const headers: Record<string, string> = inv?.authorized && named ? { [HEADER_AMZ_REQUEST_ID]: requestId } : {};
+    writeLambdaError(req, res, requestId, err, headers);
+  }
+}

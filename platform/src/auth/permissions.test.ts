@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isApiError } from "../../../protocol/errors.ts";
+import { createApp, type AppDeps } from "../api/app.ts";
+import { authenticate } from "./middleware.ts";
+import { allows, authorize, openApiPath, PERMISSIONS, ROUTE_PERMISSIONS, routePermission } from "./permissions.ts";
+import type { Principal } from "./principal.ts";
+
+const ADMIN: Principal = { subject: "key:admin1", keyId: "admin1", method: "bearer", roles: ["admin"] };
+const VIEWER: Principal = { subject: "key:view1", keyId: "view1", method: "bearer", roles: ["viewer"] };
+
+/** The real app over stub services: routing, middleware and the OpenAPI document need none of them. */
+function app(principal: Principal | null = ADMIN) {
+  const stub = {} as never;
+  const deps: AppDeps = {
+    functions: stub,
+    versions: stub,
+    aliases: stub,
+    deployments: stub,
+    runner: { runtimes: async () => [] } as never,
+    health: {} as never,
+    backend: "process",
+    auth: authenticate({ authenticators: [() => principal] }) as never,
+    log: { error: () => {} },
+    version: "test",
+  };
+  return createApp(deps);
+}
+
+async function errorOf(res: Response) {
+  return ((await res.json()) as { error: { code: string; message: string } }).error;
+}
+
+describe("declared permissions", () => {
+  it("every route in /openapi.json and the Lambda invoke path declares a permission", async () => {
+    const doc = (await (await app().request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    routes.push("POST /2015-03-31/functions/{name}/invocations");
+    assert.ok(routes.includes("POST /api/v1/functions/{name}/invoke"), "the invoke endpoint is described");
+    assert.ok(routes.length > 20, `walked ${routes.length} routes`);
+    const undeclared = routes.filter((r) => r !== "GET /health" && !(r in ROUTE_PERMISSIONS));
+    assert.deepEqual(undeclared, [], "routes without a declared permission");
+    for (const p of Object.values(ROUTE_PERMISSIONS)) assert.ok((PERMISSIONS as readonly string[]).includes(p), p);
+  });
+
+  it("every route the app serves finds its permission at run time (Hono's :param paths map onto the table)", () => {
+    const served = app()
+      .routes.filter((r) => r.method !== "ALL" && !["/health", "/openapi.json", "/docs"].includes(r.path))
+      .map((r) => `${r.method} ${openApiPath(r.path)}`);
+    assert.ok(served.length > 20, `found ${served.length}`);
+    assert.deepEqual(served.filter((r) => !(r in ROUTE_PERMISSIONS)), []);
+  });
+
+  it("refuses at run time a route that declares no permission", async () => {
+    const a = app();
+    a.get("/api/v1/undeclared", (c) => c.json({ reached: true }));
+    const res = await a.request("/api/v1/undeclared");
+    assert.equal(res.status, 403);
+    const err = await errorOf(res);
+    assert.equal(err.code, "Forbidden");
+    assert.match(err.message, /No permission is declared for GET \/api\/v1\/undeclared/);
+  });
+
+  it("answers 403 Forbidden naming the missing permission to a principal without it", async () => {
+    const res = await app(VIEWER).request("/api/v1/functions/x", { method: "DELETE" });
+    assert.equal(res.status, 403);
+    const err = await errorOf(res);
+    assert.equal(err.code, "Forbidden");
+    assert.match(err.message, /needs permission "functions:write"; API key "view1" has role "viewer"/);
+    assert.ok(res.headers.get("x-request-id"), "the error carries the request id");
+  });
+
+  it("keeps /health, /openapi.json and /docs public", async () => {
+    const a = app(null);
+    assert.equal((await a.request("/openapi.json")).status, 200);
+    assert.equal((await a.request("/docs")).status, 200);
+    assert.equal((await a.request("/api/v1/functions")).status, 401, "while the API is not");
+  });
+
+  it("leaves an unknown path to the 404 after authentication", async () => {
+    const res = await app().request("/api/v1/nothing");
+    assert.equal(res.status, 404);
+    assert.equal((await errorOf(res)).code, "RouteNotFound");
+  });
+
+  it("the Hono app does not implement the invoke endpoint: the front door does", async () => {
+    const res = await app().request("/api/v1/functions/fn/invoke", { method: "POST", body: "{}" });
+    assert.equal(res.status, 404);
+    assert.equal((await errorOf(res)).code, "RouteNotFound");
+  });
+});
+
+describe("roles", () => {
+  it("admin has every permission; viewer only reads; no role, nothing", () => {
+    for (const p of PERMISSIONS) assert.ok(allows(ADMIN, p), p);
+    assert.ok(allows(VIEWER, "functions:read"));
+    assert.ok(!allows(VIEWER, "functions:invoke"));
+    assert.ok(!allows({ ...ADMIN, roles: [] }, "functions:read"));
+  });
+
+  it("authorize throws 403 naming the permission", () => {
+    assert.throws(() => authorize(VIEWER, "deployments:write"), (e: unknown) => isApiError(e) && e.status === 403 && e.message.includes('"deployments:write"'));
+  });
+
+  it("looks routes up by method and OpenAPI path", () => {
+    assert.equal(openApiPath("/api/v1/functions/:name/aliases/:alias"), "/api/v1/functions/{name}/aliases/{alias}");
+    assert.equal(routePermission("post", "/api/v1/functions/{name}/invoke"), "functions:invoke");
+    assert.equal(routePermission("GET", "/api/v1/nothing"), undefined);
+  });
+});

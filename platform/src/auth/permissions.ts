@@ -1,0 +1,91 @@
+/**
+ * Authorization: every route declares the one permission it needs, here and nowhere else, and
+ * every role maps to a set of permissions. The Hono app enforces it for every route
+ * (`authorizeRoutes`), the front door for the invoke and Lambda paths. A route missing from the
+ * table is refused at run time, and a test walks /openapi.json so one cannot be added unnoticed.
+ */
+import { ApiError } from "../../../protocol/errors.ts";
+import type { Principal, Role } from "./principal.ts";
+
+export const PERMISSIONS = [
+  "functions:read",
+  "functions:write",
+  "functions:invoke",
+  "versions:read",
+  "versions:write",
+  "aliases:read",
+  "aliases:write",
+  "deployments:read",
+  "deployments:write",
+  "runners:read",
+  "system:read",
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** `METHOD /openapi/path` (OpenAPI's `{param}` form) → the permission it needs. */
+export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
+  "POST /api/v1/functions": "functions:write",
+  "GET /api/v1/functions": "functions:read",
+  "GET /api/v1/functions/{name}": "functions:read",
+  "PUT /api/v1/functions/{name}": "functions:write",
+  "DELETE /api/v1/functions/{name}": "functions:write",
+  "POST /api/v1/functions/{name}/invoke": "functions:invoke",
+  "POST /api/v1/functions/{name}/versions": "versions:write",
+  "GET /api/v1/functions/{name}/versions": "versions:read",
+  "GET /api/v1/functions/{name}/versions/{version}": "versions:read",
+  "GET /api/v1/functions/{name}/aliases": "aliases:read",
+  "GET /api/v1/functions/{name}/aliases/{alias}": "aliases:read",
+  "PUT /api/v1/functions/{name}/aliases/{alias}": "aliases:write",
+  "DELETE /api/v1/functions/{name}/aliases/{alias}": "aliases:write",
+  "POST /api/v1/deployments": "deployments:write",
+  "GET /api/v1/deployments": "deployments:read",
+  "GET /api/v1/deployments/{id}": "deployments:read",
+  "POST /api/v1/deployments/{id}/pause": "deployments:write",
+  "POST /api/v1/deployments/{id}/resume": "deployments:write",
+  "POST /api/v1/deployments/{id}/promote": "deployments:write",
+  "POST /api/v1/deployments/{id}/rollback": "deployments:write",
+  "GET /api/v1/runners": "runners:read",
+  "GET /api/v1/runtimes": "system:read",
+  // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
+  "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
+};
+
+const READ: Permission[] = PERMISSIONS.filter((p) => p.endsWith(":read"));
+
+/** What each role may do. admin has everything; a role not listed here has nothing. */
+export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
+  admin: new Set(PERMISSIONS),
+  viewer: new Set(READ),
+};
+
+/** The permission a route declares, by method and OpenAPI-style path; undefined when it declares none. */
+export function routePermission(method: string, openApiPath: string): Permission | undefined {
+  return ROUTE_PERMISSIONS[`${method.toUpperCase()} ${openApiPath}`];
+}
+
+/** Hono's `/a/:b` route path in OpenAPI's `/a/{b}` form. */
+export function openApiPath(honoPath: string): string {
+  return honoPath.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+}
+
+/** True when one of the principal's roles grants `permission` and its function scope (if any) covers `fn`. */
+export function allows(principal: Principal, permission: Permission, fn?: string): boolean {
+  if (fn !== undefined && principal.functions !== undefined && !principal.functions.includes(fn)) return false;
+  for (const role of principal.roles) if (ROLE_PERMISSIONS[role]?.has(permission)) return true;
+  return false;
+}
+
+/** Throws 403 Forbidden naming the missing permission unless the principal has it (for `fn`, when given). */
+export function authorize(principal: Principal, permission: Permission, fn?: string): void {
+  if (allows(principal, permission, fn)) return;
+  const who = principal.keyId ? `API key "${principal.keyId}"` : `"${principal.subject}"`;
+  const roles = principal.roles.length ? `role ${principal.roles.map((r) => `"${r}"`).join(", ")}` : "no role";
+  const scope = fn !== undefined && principal.functions !== undefined && !principal.functions.includes(fn) ? ` on function "${fn}"` : "";
+  throw new ApiError("Forbidden", `This operation needs permission "${permission}"${scope}; ${who} has ${roles}. Use a key whose role grants it.`);
+}
+
+/** A route that declares no permission: refused rather than allowed, so a forgotten entry fails closed. */
+export function undeclaredRoute(method: string, path: string): ApiError {
+  return new ApiError("Forbidden", `No permission is declared for ${method.toUpperCase()} ${path}, so it is refused. Declare one in platform/src/auth/permissions.ts.`);
+}

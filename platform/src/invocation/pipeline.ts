@@ -1,0 +1,63 @@
+/**
+ * The invocation pipeline: the one chain every way into a function goes through, composed here and
+ * only here, in the spirit of knative's queue-proxy handler chain:
+ *
+ *   request id → authenticate → authorize → reject malformed → event → resolve qualifier
+ *     → reserved concurrency → observe → runner
+ *
+ * Each link is a small class in its own file with its own test. Links are wired once, at
+ * construction, so a request allocates no closures, and links that answer synchronously (cached
+ * API keys, the routing table) keep the whole front of the chain in the request's own turn.
+ */
+import type { InvokeOutcome } from "../../../protocol/invoke.ts";
+import type { RunnerHandle } from "../../../protocol/runner.ts";
+import type { Authenticator } from "../auth/authentication.ts";
+import type { MetricsRecorder } from "../metrics/metrics-recorder.ts";
+import type { RoutingTable } from "../router/routing-table.ts";
+import { AuthenticateStage } from "./authenticate.ts";
+import { AuthorizeStage } from "./authorize.ts";
+import { EventStage } from "./event.ts";
+import type { Invocation, InvocationHandler } from "./invocation.ts";
+import { ObserveStage } from "./observe.ts";
+import { RejectMalformedStage } from "./reject-malformed.ts";
+import { RequestIdStage } from "./request-id.ts";
+import { ReservedConcurrencyStage, type ConcurrencyReservations } from "./reserved-concurrency.ts";
+import { ResolveQualifierStage } from "./resolve-qualifier.ts";
+import { RunnerCall } from "./runner-call.ts";
+
+export interface InvocationPipelineDeps {
+  routing: Pick<RoutingTable, "resolve">;
+  /** The runner that executes (the embedded runner or the fleet). */
+  runner: Pick<RunnerHandle, "invoke">;
+  /** Reserved-concurrency slots; omit when nothing is capped (tests). */
+  reservations?: ConcurrencyReservations;
+  metrics?: Pick<MetricsRecorder, "record">;
+  /** Tried in order for invocations that arrive with credentials rather than a principal. */
+  authenticators?: readonly Authenticator[];
+}
+
+export class InvocationPipeline implements InvocationHandler {
+  private readonly head: InvocationHandler;
+
+  constructor(private readonly deps: InvocationPipelineDeps) {
+    let chain: InvocationHandler = new RunnerCall(deps.runner);
+    chain = new ObserveStage(chain, deps.metrics);
+    if (deps.reservations) chain = new ReservedConcurrencyStage(chain, deps.reservations);
+    chain = new ResolveQualifierStage(chain, deps.routing);
+    chain = new EventStage(chain);
+    chain = new RejectMalformedStage(chain);
+    chain = new AuthorizeStage(chain);
+    chain = new AuthenticateStage(chain, deps.authenticators ?? []);
+    this.head = new RequestIdStage(chain);
+  }
+
+  /** Run an invocation through the whole chain: the runner's outcome, or undefined for a dry run. */
+  handle(inv: Invocation): Promise<InvokeOutcome | undefined> {
+    return this.head.handle(inv);
+  }
+
+  /** The same chain with another list of authenticators (the front door's, from auth-setup). */
+  withAuthenticators(authenticators: readonly Authenticator[]): InvocationPipeline {
+    return new InvocationPipeline({ ...this.deps, authenticators });
+  }
+}
