@@ -211,6 +211,7 @@ export function buildFrameFixtures(): Built {
   });
   add({ name: "ready", from: "instance", about: "ready after a successful init; empty body", frames: [frame('{"type":"ready"}')] });
   add({ name: "init-error", from: "instance", about: "initError with its JSON error body", frames: [frame('{"type":"initError"}', initErrorBody)] });
+  add({ name: "exiting", from: "instance", about: "exiting: a fatal error, the instance answers what is in flight and exits; empty body", frames: [frame('{"type":"exiting"}')] });
   add({
     name: "result-compact",
     from: "instance",
