@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ALIAS_NAME_PATTERN } from "../limits.ts";
+import { MAX_VERSION_NUMBER, VersionNumber } from "./versions.ts";
 
 export const AliasName = z
   .string()
@@ -14,7 +15,7 @@ export type AliasName = z.infer<typeof AliasName>;
 export const RoutingConfig = z
   .object({
     additionalVersionWeights: z
-      .record(z.string().regex(/^[1-9][0-9]*$/, "keys must be version numbers"), z.number().min(0).max(1))
+      .record(z.string().regex(/^[1-9][0-9]{0,9}$/, "keys must be version numbers").refine((k) => Number(k) <= MAX_VERSION_NUMBER, `keys must be version numbers up to ${MAX_VERSION_NUMBER}`), z.number().min(0).max(1))
       .default({}),
   })
   .strict()
@@ -23,7 +24,7 @@ export type RoutingConfig = z.infer<typeof RoutingConfig>;
 
 export const PutAliasBody = z
   .object({
-    version: z.number().int().positive(),
+    version: VersionNumber,
     routingConfig: RoutingConfig.optional(),
     description: z.string().max(256).default(""),
   })

@@ -8,6 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import { AliasName } from "./aliases.ts";
 import { FunctionName } from "./functions.ts";
+import { VersionNumber } from "./versions.ts";
 import { formatMs, parseDuration } from "./durations.ts";
 
 export const STRATEGIES = ["Direct", "Canary", "Linear", "BlueGreen", "Rolling", "ABTesting"] as const;
@@ -162,7 +163,7 @@ export type DeploymentHooks = z.infer<typeof DeploymentHooks>;
 export const CreateDeploymentBody = z
   .object({
     functionName: FunctionName,
-    version: z.number().int().positive().openapi({ example: 2 }),
+    version: VersionNumber.openapi({ example: 2 }),
     alias: AliasName.default("live"),
     strategy: DeploymentStrategy,
     config: z

@@ -4,6 +4,20 @@
  */
 import { z } from "@hono/zod-openapi";
 
+/** The largest version number: versions are stored as 32-bit integers, as Lambda's are. */
+export const MAX_VERSION_NUMBER = 2_147_483_647;
+const VERSION_RANGE = `must be a version number from 1 to ${MAX_VERSION_NUMBER}`;
+
+/** A version number as a JSON body gives it. */
+export const VersionNumber = z.number({ message: VERSION_RANGE }).int(VERSION_RANGE).positive(VERSION_RANGE).max(MAX_VERSION_NUMBER, VERSION_RANGE);
+
+/** A version number as a path parameter gives it (digits only, so "1e3" or "0x10" is no version). */
+export const VersionNumberParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/, VERSION_RANGE)
+  .transform(Number)
+  .pipe(VersionNumber);
+
 export const PublishVersionBody = z
   .object({
     code: z.string().min(1).openapi({ description: "The zip archive, base64-encoded" }),

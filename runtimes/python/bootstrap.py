@@ -142,14 +142,40 @@ def run_handler(fn, info, event, request_id, deadline_ms, arn, client_context):
         return False, json.dumps(payload, default=str).encode()
     try:
         return True, json.dumps(result, default=_json_default).encode()
-    except (TypeError, ValueError, OverflowError) as e:
+    except (TypeError, ValueError, OverflowError, RecursionError) as e:
         payload = {"errorMessage": "Unable to marshal response: %s" % e, "errorType": "Runtime.MarshalError",
                    "requestId": request_id, "stackTrace": []}
         return False, json.dumps(payload).encode()
 
 
+class UnmarshalError(Exception):
+    """The event cannot become a Python value: the invocation fails, the instance lives on."""
+
+    def payload(self):
+        return json.dumps({"errorType": "Runtime.UnmarshalError", "errorMessage": str(self),
+                           "stackTrace": []}).encode()
+
+
 def _parse_event(body):
-    return json.loads(body) if body else {}
+    """The event as a Python value, or UnmarshalError: json.loads recurses, so valid JSON nested
+    deeper than the interpreter's recursion limit is as unreadable as invalid JSON."""
+    if not body:
+        return {}
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise UnmarshalError("The event is nested too deeply to unmarshal (more than about %d levels); "
+                             "send a flatter event" % sys.getrecursionlimit()) from None
+    except ValueError as e:
+        raise UnmarshalError("The event is not valid JSON: %s" % e) from None
+
+
+def _header_text(value):
+    """A header as http.client gives it (bytes read as latin1), as the UTF-8 text that was sent."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def _decode_client_context(b64):
@@ -250,10 +276,8 @@ def serve_fast(chan, token=None):
             return
         try:
             event = _parse_event(body)
-        except ValueError as e:
-            err = {"errorType": "Runtime.UnmarshalError", "errorMessage": "The event is not valid JSON: %s" % e,
-                   "stackTrace": []}
-            chan.send(reply_header(b"error", request_id), json.dumps(err).encode())
+        except UnmarshalError as e:
+            chan.send(reply_header(b"error", request_id), e.payload())
             return
         ok, out = run_handler(state["fn"], state["info"], event, request_id, header.get("deadline", 0), None,
                               _decode_client_context(header.get("clientContext")))
@@ -264,7 +288,20 @@ def serve_fast(chan, token=None):
     def worker(q):
         while True:
             header, body = q.get()
-            handle(header, body)
+            try:
+                handle(header, body)
+            except BaseException as e:  # noqa: BLE001 - a worker must never die silently
+                _unexpected(header, e)
+
+    def _unexpected(header, e):
+        # Whatever escaped (a bug here, never the handler's own errors, which run_handler answers):
+        # answer the invocation so its caller is not left waiting, and keep the worker.
+        sys.stderr.write("hotswap bootstrap: unexpected %s: %s\n" % (type(e).__name__, e))
+        err = {"errorType": "Runtime.Unknown", "errorMessage": "%s: %s" % (type(e).__name__, e), "stackTrace": []}
+        try:
+            chan.send(reply_header(b"error", header.get("id", "")), json.dumps(err).encode())
+        except OSError:
+            _exit(1)
 
     def init(h):
         nonlocal work
@@ -315,7 +352,10 @@ def serve_fast(chan, token=None):
                 work.put((header, body))
             else:
                 # One at a time: run on the main thread, no hand-off latency.
-                handle(header, body)
+                try:
+                    handle(header, body)
+                except Exception as e:  # noqa: BLE001 - SystemExit still ends the process
+                    _unexpected(header, e)
         elif kind == "init":
             if state["fn"] is None:
                 init(header)
@@ -397,15 +437,13 @@ def serve_runtime_api(address):
                 client_context = None
                 if headers.get("Lambda-Runtime-Client-Context"):
                     try:
-                        client_context = json.loads(headers["Lambda-Runtime-Client-Context"])
-                    except ValueError:
+                        client_context = json.loads(_header_text(headers["Lambda-Runtime-Client-Context"]))
+                    except (ValueError, RecursionError):
                         client_context = None
                 try:
                     event = _parse_event(body)
-                except ValueError as e:
-                    err = {"errorType": "Runtime.UnmarshalError", "errorMessage": "The event is not valid JSON: %s" % e,
-                           "stackTrace": []}
-                    client.post(_API + "/invocation/%s/error" % request_id, json.dumps(err).encode(), "Runtime.UnmarshalError")
+                except UnmarshalError as e:
+                    client.post(_API + "/invocation/%s/error" % request_id, e.payload(), "Runtime.UnmarshalError")
                     continue
                 ok, out = run_handler(fn, info, event, request_id, deadline, arn, client_context)
                 if ok:

@@ -5,10 +5,11 @@
  *   GET  /v1/status      the runner's current heartbeat
  *   GET  /v1/runtimes    what this runner's backend can run
  *   GET  /health         liveness/readiness for probes (no secret; 503 while draining)
- * Everything but /health needs the cluster secret.
+ * Everything but /health needs the cluster secret, compared as sha256 digests in constant time.
+ * Every listener is guarded: an unexpected error is a logged 500 and the runner keeps serving.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
@@ -55,13 +56,20 @@ const MAX_BODY_BYTES = MAX_SYNC_PAYLOAD_BYTES + 64 * 1024;
 
 export class RunnerServer {
   readonly server: Server;
-  private readonly secret: Buffer;
+  /** sha256 of the cluster secret: digests have one length whatever a caller sends. */
+  private readonly secretDigest: Buffer;
   private readonly specs = new Map<string, FunctionSpec>();
   private inflight = 0;
 
   constructor(private readonly opts: RunnerServerOptions) {
-    this.secret = Buffer.from(opts.secret, "utf8");
-    this.server = createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
+    this.secretDigest = sha256(Buffer.from(opts.secret, "utf8"));
+    this.server = createServer({ keepAlive: true }, (req, res) => {
+      try {
+        this.handle(req, res);
+      } catch (e) {
+        this.unexpected(res, e);
+      }
+    });
     // Longer than the control plane's pool keeps idle sockets, so a reused socket is never one
     // the runner is closing at that moment (which would look like a failure after delivery).
     this.server.keepAliveTimeout = 65_000;
@@ -106,7 +114,7 @@ export class RunnerServer {
       return json(res, 401, { error: { code: "Unauthorized", message: `missing or wrong ${HEADER_CLUSTER_SECRET}: set the same HOTSWAP_CLUSTER_SECRET on the control plane and the runners` } });
     }
     if (url === RUNNER_PATH_INVOKE && req.method === "POST") return this.invoke(req, res);
-    if (url === RUNNER_PATH_PROVISION && req.method === "POST") return void this.provision(req, res);
+    if (url === RUNNER_PATH_PROVISION && req.method === "POST") return void this.provisionGuarded(req, res);
     if (url === RUNNER_PATH_STATUS && req.method === "GET") return json(res, 200, this.opts.target.heartbeat());
     if (url === RUNNER_PATH_RUNTIMES && req.method === "GET") {
       this.opts.target.runtimes().then(
@@ -121,8 +129,21 @@ export class RunnerServer {
 
   private authorised(req: IncomingMessage): boolean {
     const given = req.headers[HEADER_CLUSTER_SECRET];
-    if (typeof given !== "string" || given.length !== this.secret.length) return false;
-    return timingSafeEqual(Buffer.from(given, "utf8"), this.secret);
+    if (typeof given !== "string") return false;
+    // node:http gives header bytes as latin1 text; as bytes again they hash to a fixed-length
+    // digest, so no length or encoding of the header can make the comparison throw or leak.
+    return timingSafeEqual(sha256(Buffer.from(given, "latin1")), this.secretDigest);
+  }
+
+  /** The answer to an error nothing expected: logged, a generic 500, and the runner serves on. */
+  private unexpected(res: ServerResponse, e: unknown): void {
+    try {
+      this.opts.log.warn({ err: e }, "unexpected error in a request");
+      if (res.headersSent) return void res.destroy();
+      json(res, 500, { error: { code: "InternalError", message: "An internal error occurred in the runner; see its log." } });
+    } catch {
+      res.destroy();
+    }
   }
 
   private health(res: ServerResponse): void {
@@ -161,15 +182,18 @@ export class RunnerServer {
         return json(res, 413, { error: { code: "PayloadTooLarge", message: `the event exceeds ${MAX_SYNC_PAYLOAD_BYTES} bytes` } });
       }
       const payload = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      this.run(spec, req, payload, res);
+      try {
+        this.run(spec, req, payload, res);
+      } catch (e) {
+        this.unexpected(res, e);
+      }
     });
   }
 
   private run(spec: FunctionSpec, req: IncomingMessage, payload: Buffer, res: ServerResponse): void {
     const h = req.headers;
     this.inflight++;
-    const target = this.opts.target;
-    target
+    this.opts.target
       .invoke({
         spec,
         requestId: (h[HEADER_REQUEST_ID] as string | undefined) ?? "",
@@ -180,22 +204,30 @@ export class RunnerServer {
       .then(
         (outcome) => {
           this.inflight--;
-          const body = outcome.kind === "platform-error" ? Buffer.from(outcome.message, "utf8") : outcome.payload;
-          const headers: Record<string, string | number> = outcomeHeaders(outcome);
-          headers[HEADER_RUNNER_FREE] = target.freeSlots(spec);
-          headers[HEADER_RUNNER_INFLIGHT] = this.inflight;
-          headers[HEADER_RUNNER_ID] = this.opts.id;
-          headers["content-length"] = body.length;
-          res.writeHead(200, headers);
-          res.end(body);
+          try {
+            this.answer(spec, outcome, res);
+          } catch (e) {
+            this.unexpected(res, e);
+          }
         },
         (e: unknown) => {
           // invoke() never rejects by contract; answer anyway so the caller is never left hanging.
           this.inflight--;
-          this.opts.log.warn({ err: e }, "invoke rejected");
-          json(res, 500, { error: { code: "InternalError", message: String((e as Error)?.message ?? e) } });
+          this.unexpected(res, e);
         },
       );
+  }
+
+  /** The outcome as the fleet protocol's headers and the payload, in one write. */
+  private answer(spec: FunctionSpec, outcome: Awaited<ReturnType<RunnerServerTarget["invoke"]>>, res: ServerResponse): void {
+    const body = outcome.kind === "platform-error" ? Buffer.from(outcome.message, "utf8") : outcome.payload;
+    const headers: Record<string, string | number> = outcomeHeaders(outcome);
+    headers[HEADER_RUNNER_FREE] = this.opts.target.freeSlots(spec);
+    headers[HEADER_RUNNER_INFLIGHT] = this.inflight;
+    headers[HEADER_RUNNER_ID] = this.opts.id;
+    headers["content-length"] = body.length;
+    res.writeHead(200, headers);
+    res.end(body);
   }
 
   private async provision(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -215,6 +247,14 @@ export class RunnerServer {
       json(res, 500, { error: { code: "InternalError", message: (e as Error).message } });
     }
   }
+
+  private async provisionGuarded(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.provision(req, res);
+    } catch (e) {
+      this.unexpected(res, e);
+    }
+  }
 }
 
 function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -231,6 +271,10 @@ function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
+}
+
+function sha256(bytes: Buffer): Buffer {
+  return createHash("sha256").update(bytes).digest();
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

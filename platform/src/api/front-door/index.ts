@@ -4,10 +4,12 @@
  * path the web-standard Request/Response adaptation, routing and validation would cost more than
  * the whole hop to the instance (measured: a bare http server driving the same runner reaches
  * ~0.7× a bare handler server, a Hono route ~0.3×). Everything else goes to the Hono app.
+ * Each endpoint runs guarded: an unexpected error is a logged 500, never a throw out of the listener.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InvocationPipeline } from "../../invocation/pipeline.ts";
 import type { ErrorLog } from "../envelope.ts";
+import { guarded } from "./guard.ts";
 import { serveInvoke } from "./invoke-endpoint.ts";
 import { serveLambdaInvoke } from "./lambda-endpoint.ts";
 
@@ -26,12 +28,14 @@ export function createFrontDoor(deps: FrontDoorDeps): (req: IncomingMessage, res
     if (req.method !== "POST" || !req.url) return false;
     let m = INVOKE_PATH.exec(req.url);
     if (m) {
-      void serveInvoke(deps, req, res, m[1]!, m[2]);
+      const segment = m[1]!, query = m[2];
+      guarded(req, res, deps.log, "hotswap", () => serveInvoke(deps, req, res, segment, query));
       return true;
     }
     m = LAMBDA_INVOKE_PATH.exec(req.url);
     if (m) {
-      void serveLambdaInvoke(deps, req, res, m[1]!, m[2]);
+      const segment = m[1]!, query = m[2];
+      guarded(req, res, deps.log, "lambda", () => serveLambdaInvoke(deps, req, res, segment, query));
       return true;
     }
     return false;

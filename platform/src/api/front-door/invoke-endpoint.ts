@@ -11,6 +11,7 @@ import { payloadTooLarge } from "../../invocation/event.ts";
 import { apiErrorOf, requestIdFrom } from "../envelope.ts";
 import { invokeResponse, invokeTargetProblem } from "../invoke/index.ts";
 import { writeAnswer, writeError } from "./answers.ts";
+import { qualifierRangeProblem } from "./request-checks.ts";
 import { decodeParam } from "./decode-param.ts";
 import { IncomingRequest } from "./incoming-request.ts";
 import type { FrontDoorDeps } from "./index.ts";
@@ -36,6 +37,7 @@ export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res
     inv.name = decodeParam(segment);
     inv.rejection = invokeTargetProblem(inv.name, given);
   }
+  if (given !== undefined && !inv.rejection) inv.rejection = qualifierRangeProblem(given);
   try {
     // Nearly always the chain runs up to the body read in this turn (the API key answers from its
     // cache), so the body listeners attach in the same turn as the request event.

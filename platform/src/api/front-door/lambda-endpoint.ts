@@ -14,8 +14,22 @@ import { apiErrorOf, requestIdFrom } from "../envelope.ts";
 import { lambdaResponse, parseFunctionName } from "../lambda/index.ts";
 import { writeAnswer, writeLambdaError } from "./answers.ts";
 import { decodeParam } from "./decode-param.ts";
+import { clientContextProblem, qualifierRangeProblem } from "./request-checks.ts";
 import { IncomingRequest } from "./incoming-request.ts";
 import type { FrontDoorDeps } from "./index.ts";
+
+/**
+ * The name arrives percent-encoded (an ARN's colons); it is decoded as a route parameter, then once
+ * more as Lambda's FunctionName. A second decode that fails (`%25E0%A4%A`) is a bad name, not a crash.
+ */
+function decodeFunctionName(segment: string): string {
+  const once = decodeParam(segment);
+  try {
+    return decodeURIComponent(once);
+  } catch {
+    throw new ApiError("ValidationError", `The function name "${once.slice(0, 140)}" is not valid percent-encoding; send the name (or ARN) percent-encoded once.`);
+  }
+}
 
 /** Lambda's 413 does not quote a size. */
 function bodyTooLarge(): ApiError {
@@ -36,11 +50,12 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
     }
     inv = { requestId, credentials: request, name: segment, source: request, route: request };
     try {
-      // The name arrives percent-encoded (an ARN's colons); it is decoded as a route parameter, then once more as Lambda's FunctionName.
-      const target = parseFunctionName(decodeURIComponent(decodeParam(segment)), request.query("Qualifier"));
+      const target = parseFunctionName(decodeFunctionName(segment), request.query("Qualifier"));
       inv.name = target.name;
       inv.qualifier = target.qualifier;
       named = true;
+      const problem = qualifierRangeProblem(target.qualifier);
+      if (problem) throw problem;
     } catch (e) {
       inv.rejection = e as Error;
     }
@@ -51,7 +66,11 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
     inv.dryRun = type === "DryRun";
     const traceparent = req.headers[HEADER_TRACEPARENT];
     inv.traceparent = typeof traceparent === "string" ? traceparent : undefined;
-    inv.clientContext = request.header("x-amz-client-context");
+    const clientContext = request.header("x-amz-client-context");
+    // Checked here, before the runner: what is passed on is known to be base64 of a JSON object.
+    const contextProblem = clientContextProblem(clientContext);
+    if (contextProblem && !inv.rejection) inv.rejection = contextProblem;
+    inv.clientContext = clientContext;
     const outcome = await deps.pipeline.handle(inv);
     const r = lambdaResponse(requestId, inv.spec!, outcome);
     writeAnswer(res, r.status, r.headers, r.body);
