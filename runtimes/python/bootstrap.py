@@ -372,9 +372,13 @@ class RuntimeApiClient:
     def __init__(self, address):
         import http.client
         self._http = http.client
-        host, _, port = address.rpartition(":")
+        # "host:port", optionally followed by a path prefix every call carries (runtimes/PROTOCOL.md:
+        # HotSwap puts the instance's token there).
+        host_port, slash, prefix = address.partition("/")
+        host, _, port = host_port.rpartition(":")
         self.host = host.strip("[]")
         self.port = int(port)
+        self.prefix = (slash + prefix).rstrip("/")
         self.conn = None
 
     def call(self, method, path, body=None, headers=None):
@@ -382,7 +386,7 @@ class RuntimeApiClient:
             if self.conn is None:
                 self.conn = self._http.HTTPConnection(self.host, self.port)
             try:
-                self.conn.request(method, path, body=body, headers=headers or {})
+                self.conn.request(method, self.prefix + path, body=body, headers=headers or {})
                 resp = self.conn.getresponse()
                 data = resp.read()
                 return resp.status, resp.headers, data

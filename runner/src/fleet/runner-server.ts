@@ -193,29 +193,34 @@ export class RunnerServer {
   private run(spec: FunctionSpec, req: IncomingMessage, payload: Buffer, res: ServerResponse): void {
     const h = req.headers;
     this.inflight++;
-    this.opts.target
-      .invoke({
+    let running: ReturnType<RunnerServerTarget["invoke"]>;
+    try {
+      running = this.opts.target.invoke({
         spec,
         requestId: (h[HEADER_REQUEST_ID] as string | undefined) ?? "",
         payload,
         traceparent: h[HEADER_TRACEPARENT] as string | undefined,
         clientContext: h[HEADER_CLIENT_CONTEXT] as string | undefined,
-      })
-      .then(
-        (outcome) => {
-          this.inflight--;
-          try {
-            this.answer(spec, outcome, res);
-          } catch (e) {
-            this.unexpected(res, e);
-          }
-        },
-        (e: unknown) => {
-          // invoke() never rejects by contract; answer anyway so the caller is never left hanging.
-          this.inflight--;
+      });
+    } catch (e) {
+      this.inflight--;
+      throw e;
+    }
+    running.then(
+      (outcome) => {
+        this.inflight--;
+        try {
+          this.answer(spec, outcome, res);
+        } catch (e) {
           this.unexpected(res, e);
-        },
-      );
+        }
+      },
+      (e: unknown) => {
+        // invoke() never rejects by contract; answer anyway so the caller is never left hanging.
+        this.inflight--;
+        this.unexpected(res, e);
+      },
+    );
   }
 
   /** The outcome as the fleet protocol's headers and the payload, in one write. */
