@@ -108,9 +108,11 @@ test("Lambda path: refusals of the request carry x-request-id, answers about the
   assert.equal(capped.headers.get("x-amz-executed-version"), "1");
   assert.equal(capped.headers.get("x-request-id"), null, "an answered outcome, not a thrown error");
 
+  // Issue 14: a name whose second decode fails is the caller's mistake (400), no longer a 500.
   const badPercent = await post("/2015-03-31/functions/o%zz/invocations", bearer());
-  assert.equal(badPercent.status, 500);
-  assert.equal(badPercent.headers.get("x-amzn-errortype"), "ServiceException");
+  assert.equal(badPercent.status, 400);
+  assert.equal(badPercent.headers.get("x-amzn-errortype"), "InvalidParameterValueException");
+  assert.match(JSON.parse(badPercent.text).message, /not valid percent-encoding/);
 });
 
 test("Lambda path: the 6 MB limit comes before authentication, whether the length is declared or streamed", async () => {
