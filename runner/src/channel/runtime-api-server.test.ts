@@ -201,3 +201,63 @@ test("with allowedPeers, requests wait until the peers are known, then only thos
     { allowedPeers: Promise.resolve(["127.0.0.1"]) },
   );
 });
+
+test("with token, every call needs the secret path prefix; without it a bare 403 that leaves the queue alone", async () => {
+  const s = await RuntimeApiServer.start({ token: true });
+  try {
+    assert.match(s.apiAddress, /^127\.0\.0\.1:\d+\/[0-9a-f]{32}$/);
+    assert.equal(s.apiAddress, `${s.address}/${s.token}`);
+    const open = `http://${s.address}`;
+    const mine = `http://${s.apiAddress}`;
+    const queued = s.invoke({ requestId: "q-1", payload: Buffer.from('{"secret":1}'), deadlineMs: 0 });
+    for (const url of [open + NEXT, `${open}/${"0".repeat(32)}${NEXT}`, `${open}/${s.token}${s.token}${NEXT}`, `${open}/${s.token}`]) {
+      const res = await fetch(url);
+      assert.equal(res.status, 403, url);
+      assert.equal(await res.text(), '{"errorType":"Forbidden","errorMessage":"Forbidden"}');
+    }
+    assert.equal((await fetch(`${open}/2018-06-01/runtime/invocation/q-1/response`, { method: "POST", body: "forged" })).status, 403);
+    assert.equal(s.inflight, 1, "the queued invocation was not handed out");
+    const next = await fetch(mine + NEXT);
+    assert.equal(next.status, 200);
+    assert.equal(await next.text(), '{"secret":1}');
+    assert.equal((await fetch(`${open}/2018-06-01/runtime/invocation/q-1/response`, { method: "POST", body: "forged" })).status, 403);
+    assert.equal((await fetch(`${mine}/2018-06-01/runtime/invocation/q-1/response`, { method: "POST", body: "real" })).status, 202);
+    assert.equal(payloadOf(await queued), "real");
+  } finally {
+    await s.close();
+  }
+});
+
+test("a client context with non-Latin-1 text goes out as its UTF-8 bytes and never throws", async () => {
+  await withServer(async (s, base) => {
+    const json = '{"custom":{"city":"東京"}}';
+    const next = fetch(base + NEXT);
+    await s.ready;
+    const result = s.invoke({ requestId: "cc", payload: Buffer.from("{}"), deadlineMs: 0, clientContext: Buffer.from(json).toString("base64") });
+    const res = await next;
+    const header = res.headers.get("lambda-runtime-client-context")!;
+    // fetch reads header bytes as Latin-1 (as Node's http does): the bytes are the JSON's UTF-8.
+    assert.equal(Buffer.from(header, "latin1").toString("utf8"), json);
+    await fetch(`${base}/2018-06-01/runtime/invocation/cc/response`, { method: "POST", body: "1" });
+    assert.equal(payloadOf(await result), "1");
+  });
+});
+
+test("an invocation that cannot be written fails alone: the /next caller gets the next one, the server keeps serving", async () => {
+  const errors: string[] = [];
+  await withServer(
+    async (s, base) => {
+      const next = fetch(base + NEXT);
+      await s.ready;
+      const broken = await s.invoke({ requestId: "broken", payload: undefined as unknown as Buffer, deadlineMs: 0 });
+      assert.equal(broken.kind, "platform-error");
+      assert.equal(errors.length, 1, "logged once");
+      const good = s.invoke({ requestId: "good", payload: Buffer.from('"ok"'), deadlineMs: 0 });
+      const res = await next;
+      assert.equal(res.headers.get("lambda-runtime-aws-request-id"), "good");
+      await fetch(`${base}/2018-06-01/runtime/invocation/good/response`, { method: "POST", body: "2" });
+      assert.equal(payloadOf(await good), "2");
+    },
+    { onError: (m: string) => errors.push(m) },
+  );
+});

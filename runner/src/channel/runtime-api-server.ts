@@ -3,11 +3,18 @@
  * down to a bash script using curl, can run on HotSwap through it. It serves /next as a long poll,
  * takes /response, /error and /init/error, and presents the same InstanceChannel as the fast
  * channel. Several concurrent /next callers each get their own invocation.
+ *
+ * With `token`, every call must carry the instance's secret as its first path segment
+ * (AWS_LAMBDA_RUNTIME_API = `host:port/<token>`); anything else gets a bare 403 and never touches
+ * the queue, so another local process can neither read an invocation nor forge its answer.
+ * No request can throw out of the listener: unexpected errors are logged and answered 500.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
+import { clientContextHeader } from "./client-context-header.ts";
+import { newRuntimeApiToken, stripToken } from "./runtime-api-token.ts";
 import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
 
 const PREFIX = "/2018-06-01/runtime/";
@@ -28,7 +35,18 @@ export interface RuntimeApiServerOptions {
    * arrive before it resolves wait for it, others get 403. Unset: any peer (a loopback-only server).
    */
   allowedPeers?: Promise<string[]>;
+  /**
+   * Require a per-instance secret path prefix on every call (a random 128-bit token); the
+   * address to give the instance is then `apiAddress`. The backends do not turn it on yet: AWS's
+   * Node.js runtime interface client and Rust's lambda_runtime drop a path in
+   * AWS_LAMBDA_RUNTIME_API, so it would lock those custom runtimes out (issue 14, item 3).
+   */
+  token?: boolean;
+  /** Where unexpected errors in a request go (default: one line on stderr). */
+  onError?: (message: string) => void;
 }
+
+const FORBIDDEN = JSON.stringify({ errorType: "Forbidden", errorMessage: "Forbidden" });
 
 interface Invocation {
   req: InstanceInvokeRequest;
@@ -82,8 +100,10 @@ function errorBody(body: Buffer, headerType: string | undefined): Buffer {
 
 export class RuntimeApiServer implements InstanceChannel {
   readonly ready: Promise<void>;
-  /** `host:port` for AWS_LAMBDA_RUNTIME_API. */
+  /** `host:port` the server listens on. */
   address = "";
+  /** The per-instance secret, when the server requires one. */
+  readonly token: string | undefined;
 
   private readonly server: http.Server;
   private readonly readyD = deferred<void>();
@@ -100,9 +120,10 @@ export class RuntimeApiServer implements InstanceChannel {
   private constructor(private readonly opts: RuntimeApiServerOptions) {
     this.ready = this.readyD.promise;
     this.maxPayload = opts.maxPayloadBytes ?? MAX_SYNC_PAYLOAD_BYTES;
+    this.token = opts.token ? newRuntimeApiToken() : undefined;
     // keepAliveTimeout 0: a runtime may sit idle between invocations for minutes; closing its
     // keep-alive socket under it would race with its next /next.
-    this.server = http.createServer({ keepAliveTimeout: 0, requestTimeout: 0, noDelay: true }, (req, res) => this.route(req, res));
+    this.server = http.createServer({ keepAliveTimeout: 0, requestTimeout: 0, noDelay: true }, (req, res) => this.guarded(req, res, () => this.route(req, res)));
     opts.allowedPeers?.then(
       (list) => (this.peers = new Set(list)),
       () => (this.peers = new Set()),
@@ -121,6 +142,11 @@ export class RuntimeApiServer implements InstanceChannel {
     const shown = opts.advertiseHost ?? (host === "0.0.0.0" ? "127.0.0.1" : host);
     s.address = `${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
     return s;
+  }
+
+  /** What to put in AWS_LAMBDA_RUNTIME_API: `host:port`, then `/<token>` when one is required. */
+  get apiAddress(): string {
+    return this.token ? `${this.address}/${this.token}` : this.address;
   }
 
   get inflight(): number {
@@ -177,6 +203,22 @@ export class RuntimeApiServer implements InstanceChannel {
   }
 
   private deliver(inv: Invocation, res: http.ServerResponse): void {
+    try {
+      this.writeInvocation(inv, res);
+    } catch (err) {
+      // The invocation could not be written (nothing was sent): it fails alone, and this /next
+      // caller waits for the next one instead of losing its connection.
+      this.delivered.delete(inv.req.requestId);
+      this.logError(`cannot deliver invocation ${inv.req.requestId}`, err);
+      inv.resolve({ kind: "platform-error", code: "InternalError", message: "the invocation could not be delivered to the runtime" });
+      if (res.headersSent || res.destroyed) return;
+      const next = this.queued.shift();
+      if (next) this.deliver(next, res);
+      else this.waiting.unshift(res);
+    }
+  }
+
+  private writeInvocation(inv: Invocation, res: http.ServerResponse): void {
     const { req } = inv;
     this.delivered.set(req.requestId, inv);
     const headers: http.OutgoingHttpHeaders = {
@@ -192,17 +234,58 @@ export class RuntimeApiServer implements InstanceChannel {
     }
     if (req.clientContext) {
       // Lambda passes the client context to the runtime decoded (JSON), not base64.
-      headers["Lambda-Runtime-Client-Context"] = Buffer.from(req.clientContext, "base64").toString("utf8");
+      const value = clientContextHeader(req.clientContext);
+      if (value !== undefined) headers["Lambda-Runtime-Client-Context"] = value;
+      else this.logError(`client context of ${req.requestId} dropped`, new Error("it holds characters no header can carry"));
     }
     res.writeHead(200, headers);
     res.end(req.payload);
   }
 
+  /** Run `fn` so that nothing it throws leaves the listener: log it, answer 500, keep serving. */
+  private guarded(req: http.IncomingMessage, res: http.ServerResponse, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logError(`${req.method} request failed`, err);
+      try {
+        if (res.headersSent) res.destroy();
+        else sendJson(res, 500, { errorType: "InternalError", errorMessage: "internal error" });
+      } catch {
+        res.destroy();
+      }
+    }
+  }
+
+  private logError(what: string, err: unknown): void {
+    const message = `hotswap runtime-api: ${what}: ${(err as Error)?.message ?? String(err)}`;
+    try {
+      if (this.opts.onError) this.opts.onError(message);
+      else process.stderr.write(message + "\n");
+    } catch {
+      // a failing logger must not bring the server down either
+    }
+  }
+
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    let url = req.url ?? "";
+    if (this.token !== undefined) {
+      const rest = stripToken(url, this.token);
+      if (rest === undefined) {
+        // Says nothing about why: not whether a token was expected, nor what the instance is doing.
+        req.resume();
+        res.writeHead(403, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(FORBIDDEN) });
+        res.end(FORBIDDEN);
+        return;
+      }
+      url = rest;
+    }
     if (this.opts.allowedPeers) {
       if (!this.peers) {
         // The instance's address is not known yet: hold the request until it is.
-        void this.opts.allowedPeers.catch(() => {}).then(() => this.route(req, res));
+        void this.opts.allowedPeers
+          .catch(() => {})
+          .then(() => this.guarded(req, res, () => this.routeFromPeer(req, res, url)));
         return;
       }
       const peer = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
@@ -211,7 +294,10 @@ export class RuntimeApiServer implements InstanceChannel {
         return sendJson(res, 403, { errorType: "Forbidden", errorMessage: `this Runtime API belongs to another instance; ${peer} may not use it` });
       }
     }
-    const url = req.url ?? "";
+    this.routeFromPeer(req, res, url);
+  }
+
+  private routeFromPeer(req: http.IncomingMessage, res: http.ServerResponse, url: string): void {
     if (!url.startsWith(PREFIX)) return sendJson(res, 404, { errorType: "NotFound", errorMessage: `no such path ${url}` });
     const path = url.slice(PREFIX.length).split("?")[0];
     if (path === "invocation/next") {
@@ -221,7 +307,7 @@ export class RuntimeApiServer implements InstanceChannel {
     const m = /^invocation\/([^/]+)\/(response|error)$/.exec(path);
     if (!m && path !== "init/error") return sendJson(res, 404, { errorType: "NotFound", errorMessage: `no such path ${url}` });
     if (req.method !== "POST") return sendJson(res, 405, { errorType: "MethodNotAllowed", errorMessage: "use POST" });
-    if (!m) return this.readBody(req, res, (body) => this.initError(req, res, body));
+    if (!m) return this.readBody(req, res, (body) => this.guarded(req, res, () => this.initError(req, res, body)));
     let id: string;
     try {
       id = decodeURIComponent(m[1]);
@@ -229,7 +315,7 @@ export class RuntimeApiServer implements InstanceChannel {
       return sendJson(res, 400, { errorType: "InvalidRequestID", errorMessage: "malformed request id" });
     }
     const kind = m[2];
-    this.readBody(req, res, (body, tooLarge) => {
+    this.readBody(req, res, (body, tooLarge) => this.guarded(req, res, () => {
       const inv = this.delivered.get(id);
       if (!inv) {
         return sendJson(res, 400, { errorType: "InvalidRequestID", errorMessage: `request id ${id} is unknown or already answered` });
@@ -245,7 +331,7 @@ export class RuntimeApiServer implements InstanceChannel {
       if (kind === "response") inv.resolve({ kind: "success", payload: body });
       else inv.resolve({ kind: "function-error", payload: errorBody(body, req.headers["lambda-runtime-function-error-type"] as string | undefined) });
       sendJson(res, 202, { status: "OK" });
-    });
+    }));
   }
 
   private next(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -26,16 +26,39 @@ function request(agent, host, port, method, path, body, headers) {
 }
 
 /**
- * Run the Runtime API protocol against `apiAddress` ("host:port") until the process is stopped.
+ * Split AWS_LAMBDA_RUNTIME_API: `host:port`, optionally followed by a path prefix (HotSwap puts
+ * the instance's secret there: `127.0.0.1:9001/<token>`). Clients that concatenate
+ * `http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/...` get the same paths.
+ */
+export function parseApiAddress(apiAddress) {
+  const slash = apiAddress.indexOf("/");
+  const hostPort = slash < 0 ? apiAddress : apiAddress.slice(0, slash);
+  const prefix = slash < 0 ? "" : apiAddress.slice(slash).replace(/\/+$/, "");
+  const colon = hostPort.lastIndexOf(":");
+  return { host: hostPort.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(hostPort.slice(colon + 1)), prefix };
+}
+
+/**
+ * The client context from its header: JSON whose UTF-8 bytes arrive as a Latin-1 string (Node
+ * reads header bytes one character each), so decode those bytes back as UTF-8.
+ */
+export function parseClientContext(header) {
+  try {
+    return JSON.parse(Buffer.from(String(header), "latin1").toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Run the Runtime API protocol against `apiAddress` ("host:port" or "host:port/prefix") until the process is stopped.
  * @param {{onFatal: (fn: (err: unknown, kind: string) => void) => void}} hooks
  */
 export async function serveRuntimeApi(apiAddress, env, hooks) {
-  const colon = apiAddress.lastIndexOf(":");
-  const host = apiAddress.slice(0, colon).replace(/^\[|\]$/g, "");
-  const port = Number(apiAddress.slice(colon + 1));
+  const { host, port, prefix } = parseApiAddress(apiAddress);
   const concurrency = Math.max(1, Number(env.HOTSWAP_CONCURRENCY ?? env.AWS_LAMBDA_MAX_CONCURRENCY ?? 1) || 1);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency * 2 });
-  const call = (method, path, body, headers) => request(agent, host, port, method, path, body, headers);
+  const call = (method, path, body, headers) => request(agent, host, port, method, prefix + path, body, headers);
   const unreachable = (err) => {
     process.stderr.write(`hotswap bootstrap: the Runtime API at ${apiAddress} is unreachable (${err?.message ?? err}); exiting\n`);
     process.exit(1);
@@ -100,15 +123,8 @@ export async function serveRuntimeApi(apiAddress, env, hooks) {
       const arn = next.headers["lambda-runtime-invoked-function-arn"];
       const trace = next.headers["lambda-runtime-trace-id"];
       if (trace && concurrency === 1) process.env._X_AMZN_TRACE_ID = String(trace);
-      let clientContext;
       const cc = next.headers["lambda-runtime-client-context"];
-      if (cc) {
-        try {
-          clientContext = JSON.parse(String(cc));
-        } catch {
-          clientContext = undefined;
-        }
-      }
+      const clientContext = cc ? parseClientContext(cc) : undefined;
       let event;
       try {
         event = parseEvent(next.body);
