@@ -31,6 +31,20 @@ exports.handler = async (event) => {
     case "sleeper": return { pid: detached("setInterval(() => {}, 1000)") };
     case "hog": return { pid: detached("const a = []; setInterval(() => { for (let i = 0; i < 4; i++) a.push(Buffer.alloc(8 << 20, 1)); }, 10)") };
     case "hang": await new Promise(() => {}); return null;
+    case "poll-runtime-apis": {
+      // Every 127.0.0.1 listener on the host (state 0A in /proc/net/tcp), asked for the next invocation.
+      const ports = fs.readFileSync("/proc/net/tcp", "latin1").split("\n").slice(1).map((l) => l.trim().split(/\s+/))
+        .filter((c) => c.length > 3 && c[3] === "0A" && c[1].startsWith("0100007F:")).map((c) => parseInt(c[1].split(":")[1], 16))
+        .filter((port) => !(event.ignore || []).includes(port));
+      const out = {};
+      await Promise.all(ports.map(async (port) => {
+        try {
+          const r = await fetch("http://127.0.0.1:" + port + "/2018-06-01/runtime/invocation/next", { signal: AbortSignal.timeout(1500) });
+          out[port] = r.status;
+        } catch (e) { out[port] = e.name === "TimeoutError" ? "parked" : "refused"; }
+      }));
+      return out;
+    }
     default: return { error: "unknown action" };
   }
 };

@@ -19,6 +19,16 @@ import { hostileZip, victimZip } from "./hostile-function.ts";
 const isRoot = process.getuid?.() === 0;
 if (!isRoot && IS_CI) throw new Error("CI=true: the sandbox suite needs root (the process backend sandboxes only as root)");
 
+/** Ports listening on 127.0.0.1 now (state 0A in /proc/net/tcp). */
+function loopbackListeners(): number[] {
+  return readFileSync("/proc/net/tcp", "latin1")
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((c) => c.length > 3 && c[3] === "0A" && c[1]!.startsWith("0100007F:"))
+    .map((c) => parseInt(c[1]!.split(":")[1]!, 16));
+}
+
 /** Whether `pid` is a live (non-zombie) process. */
 function alive(pid: number): boolean {
   try {
@@ -159,5 +169,38 @@ describe("process backend sandbox (root)", { skip: isRoot ? false : "needs root:
     );
     // memorySize 128 MB plus the cgroup's margin (64 MB): never the 346 MB of finding 3.
     assert.ok(peakKb < 200 * 1024, `the hog reached ${Math.round(peakKb / 1024)} MB`);
+  });
+});
+
+describe("finding 4: a Runtime API answers only its own instance (process backend, root)", { skip: isRoot ? false : "needs root" }, () => {
+  let p: TestPlatform;
+  let dataDir: string;
+  // The host's own services (Postgres, RabbitMQ...): not the platform's, and not all speak HTTP.
+  let hostListeners: number[] = [];
+  before(async () => {
+    hostListeners = loopbackListeners();
+    dataDir = await mkdtemp(join(tmpdir(), "hs-sec-rtapi-"));
+    p = await startPlatform("embedded", { HOTSWAP_DATA_DIR: dataDir });
+    for (const [name, zip, protocol] of [["hostile", hostileZip(), "fast"], ["victim", victimZip(), "runtime-api"]] as const) {
+      assert.equal((await p.api("POST", "/api/v1/functions", { name, runtime: "nodejs20", handler: "index.handler", timeout: 5, protocol })).status, 201);
+      assert.equal((await p.api("POST", `/api/v1/functions/${name}/versions`, zip, { "content-type": "application/zip" })).status, 201);
+    }
+  });
+  after(async () => {
+    await p?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test("another function polling every loopback listener for /next gets 403 from the victim's Runtime API, and the victim keeps working", async () => {
+    const first = await p.api("POST", "/api/v1/functions/victim/invoke", "{}", { "content-type": "application/json" });
+    assert.equal(first.status, 200, first.text); // the victim's instance is warm: its Runtime API listens, its runtime parked on /next
+    const r = await p.api("POST", "/api/v1/functions/hostile/invoke", JSON.stringify({ action: "poll-runtime-apis", ignore: hostListeners }), { "content-type": "application/json" });
+    assert.equal(r.status, 200, r.text);
+    const statuses = Object.values(r.json as Record<string, number | string>);
+    assert.ok(statuses.includes(403), `no Runtime API refused the attacker: ${r.text}`);
+    assert.ok(!statuses.includes(200) && !statuses.includes("parked"), `the attacker reached a Runtime API's /next: ${r.text}`);
+    const again = await p.api("POST", "/api/v1/functions/victim/invoke", "{}", { "content-type": "application/json" });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.marker, "original");
   });
 });

@@ -1,5 +1,6 @@
 /** The Runtime API server driven over real HTTP, with fetch playing the custom runtime. */
 import { test } from "node:test";
+import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import { InitError, type InstanceResult } from "../backends/backend.ts";
 import { RuntimeApiServer, xrayTraceId } from "./runtime-api-server.ts";
@@ -260,4 +261,28 @@ test("an invocation that cannot be written fails alone: the /next caller gets th
     },
     { onError: (m: string) => errors.push(m) },
   );
+});
+
+test("with allowedUid, only connections owned by that uid get through; anyone else gets a bare 403 that leaves the queue alone", { skip: process.getuid?.() !== 0 && "needs root to connect as another uid" }, async () => {
+  const INSTANCE_UID = 65534; // nobody: plays the sandboxed instance
+  const s = await RuntimeApiServer.start({ allowedUid: INSTANCE_UID });
+  try {
+    const base = `http://${s.address}`;
+    const queued = s.invoke({ requestId: "u-1", payload: Buffer.from('{"secret":1}'), deadlineMs: 0 });
+    // This test process is root: another local process, as far as the instance is concerned.
+    const polled = await fetch(base + NEXT);
+    assert.equal(polled.status, 403);
+    assert.equal(await polled.text(), '{"errorType":"Forbidden","errorMessage":"Forbidden"}');
+    assert.equal((await fetch(`${base}/2018-06-01/runtime/invocation/u-1/response`, { method: "POST", body: "forged" })).status, 403);
+    assert.equal(s.inflight, 1, "the queued invocation was not handed out");
+    // The instance's uid, with a plain client that knows only host:port, gets its invocation and answers it.
+    const script = `const b = "http://${s.address}/2018-06-01/runtime/invocation/";
+      fetch(b + "next").then(async (r) => { const id = r.headers.get("lambda-runtime-aws-request-id"); const ev = await r.text();
+        const a = await fetch(b + id + "/response", { method: "POST", body: "answered " + ev }); process.exit(a.status === 202 ? 0 : 2); }, () => process.exit(1));`;
+    const child = spawn(process.execPath, ["-e", script], { uid: INSTANCE_UID, gid: INSTANCE_UID, stdio: "ignore" });
+    assert.equal(await new Promise((r) => child.on("exit", r)), 0);
+    assert.equal(payloadOf(await queued), 'answered {"secret":1}');
+  } finally {
+    await s.close();
+  }
 });

@@ -15,6 +15,7 @@ import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../b
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import { clientContextHeader } from "./client-context-header.ts";
 import { newRuntimeApiToken, stripToken } from "./runtime-api-token.ts";
+import { peerUid } from "./peer-uid.ts";
 import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
 
 const PREFIX = "/2018-06-01/runtime/";
@@ -37,11 +38,16 @@ export interface RuntimeApiServerOptions {
   allowedPeers?: Promise<string[]>;
   /**
    * Require a per-instance secret path prefix on every call (a random 128-bit token); the
-   * address to give the instance is then `apiAddress`. The backends do not turn it on yet: AWS's
-   * Node.js runtime interface client and Rust's lambda_runtime drop a path in
-   * AWS_LAMBDA_RUNTIME_API, so it would lock those custom runtimes out (issue 14, item 3).
+   * address to give the instance is then `apiAddress`. The backends do not use it: AWS's Node.js
+   * runtime interface client and Rust's lambda_runtime drop a path in AWS_LAMBDA_RUNTIME_API, so
+   * the process backend authenticates by the caller's uid (`allowedUid`) and Docker by address.
    */
   token?: boolean;
+  /**
+   * Answer only connections whose client socket belongs to this uid (the sandboxed instance's own,
+   * read from the kernel's socket tables): another local process gets 403. For loopback servers.
+   */
+  allowedUid?: number;
   /** Where unexpected errors in a request go (default: one line on stderr). */
   onError?: (message: string) => void;
 }
@@ -106,6 +112,7 @@ export class RuntimeApiServer implements InstanceChannel {
   readonly token: string | undefined;
 
   private readonly server: http.Server;
+  private readonly checkedSockets = new WeakMap<object, boolean>();
   private readonly readyD = deferred<void>();
   private readonly queued: Invocation[] = [];
   private readonly waiting: http.ServerResponse[] = [];
@@ -280,6 +287,12 @@ export class RuntimeApiServer implements InstanceChannel {
       }
       url = rest;
     }
+    if (this.opts.allowedUid !== undefined && !this.fromAllowedUid(req)) {
+      req.resume();
+      res.writeHead(403, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(FORBIDDEN) });
+      res.end(FORBIDDEN);
+      return;
+    }
     if (this.opts.allowedPeers) {
       if (!this.peers) {
         // The instance's address is not known yet: hold the request until it is.
@@ -295,6 +308,18 @@ export class RuntimeApiServer implements InstanceChannel {
       }
     }
     this.routeFromPeer(req, res, url);
+  }
+
+  /** Whether the connection comes from the allowed uid; looked up once per connection. */
+  private fromAllowedUid(req: http.IncomingMessage): boolean {
+    const socket = req.socket;
+    let ok = this.checkedSockets.get(socket);
+    if (ok === undefined) {
+      const uid = socket.remotePort !== undefined && socket.localPort !== undefined ? peerUid(socket.remotePort, socket.localPort) : undefined;
+      ok = uid === this.opts.allowedUid;
+      this.checkedSockets.set(socket, ok);
+    }
+    return ok;
   }
 
   private routeFromPeer(req: http.IncomingMessage, res: http.ServerResponse, url: string): void {

@@ -154,6 +154,8 @@ export class ProcessBackend implements ExecutionBackend {
     if (protocol === "runtime-api") {
       server = await RuntimeApiServer.start({
         invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${spec!.functionName}:${spec!.version}`,
+        // Sandboxed, the instance is the only process running as its uid: answer no one else.
+        ...(box ? { allowedUid: box.user.uid } : {}),
       });
       channelEnv.AWS_LAMBDA_RUNTIME_API = server.address;
     } else {
