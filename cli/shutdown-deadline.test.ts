@@ -7,11 +7,11 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 test("forces exit 1 after the grace period and the margin, reporting the close step and what is open", async () => {
   let reported: { step: string; resources: string[] } | undefined;
+  const t0 = Date.now(); // before arming: the deadline counts from there
   const exited = new Promise<number>((resolve) => {
     armShutdownDeadline({ graceMs: 20, marginMs: 30, watchdog: false, step: () => "closing the database", report: (o) => (reported = o), exit: resolve });
   });
   const keepOpen = setInterval(() => {}, 1000); // an open handle the report should name
-  const t0 = Date.now();
   try {
     assert.equal(await exited, FORCED_EXIT_CODE);
   } finally {
