@@ -44,6 +44,8 @@ export interface InvokeRequest {
   traceparent?: string;
   /** Client context (base64 JSON) as in Lambda's X-Amz-Client-Context. */
   clientContext?: string;
+  /** Return the last LOG_TAIL_BYTES of this invocation's log in the outcome (Lambda's `LogType: Tail`). */
+  logTail?: boolean;
 }
 
 /** Platform failure codes a runner can report; each maps to an ApiError code. */
@@ -67,6 +69,8 @@ interface OutcomeBase {
   start: StartKind;
   /** Milliseconds spent inside the instance (handler time, plus init on a cold start). */
   durationMs: number;
+  /** When the request asked for it: the last LOG_TAIL_BYTES of the invocation's log lines (UTF-8 text). */
+  logTail?: string;
 }
 
 export type InvokeOutcome =

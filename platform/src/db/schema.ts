@@ -8,10 +8,12 @@ import {
   bigint,
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -74,6 +76,10 @@ export const functions = pgTable("functions", {
   provisionedConcurrency: integer("provisioned_concurrency").notNull().default(0),
   keepWarm: jsonb("keep_warm").$type<JsonObject>(),
   scaling: jsonb("scaling").$type<JsonObject>(),
+  /** Days function log lines are kept; null = the platform default (HOTSWAP_LOG_RETENTION_DAYS, 7). */
+  logRetentionDays: integer("log_retention_days"),
+  /** Cap on the bytes of log lines kept for the function (oldest dropped first); null = the platform default. */
+  logMaxBytes: bigint("log_max_bytes", { mode: "number" }),
   /** Highest published version; incremented atomically by a publish. 0 = none yet. */
   latestVersion: integer("latest_version").notNull().default(0),
   createdAt: createdAt(),
@@ -261,4 +267,52 @@ export const auditLogs = pgTable(
     requestId: text("request_id"),
   },
   (t) => [index("audit_logs_resource_idx").on(t.resourceType, t.resourceId, t.id)],
+);
+
+/**
+ * Function log lines: what a function wrote (stdout, stderr) and the platform's framing lines
+ * (START, END, REPORT, truncation markers; stream `platform`), one row per line. Written in batches
+ * off the invocation path; pruned by age (per-function retention) and by bytes (per-function cap).
+ * `id` orders lines and is the cursor of the logs API.
+ */
+export const functionLogs = pgTable(
+  "function_logs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    functionName: text("function_name").notNull(),
+    version: integer("version").notNull(),
+    /** Null for lines written outside any invocation (init, background timers). */
+    requestId: text("request_id"),
+    instanceId: text("instance_id").notNull(),
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull(),
+    stream: text("stream").$type<"stdout" | "stderr" | "platform">().notNull(),
+    message: text("message").notNull(),
+  },
+  (t) => [
+    index("function_logs_function_id_idx").on(t.functionName, t.id),
+    index("function_logs_request_id_idx").on(t.functionName, t.requestId),
+    index("function_logs_at_idx").on(t.at),
+  ],
+);
+
+/**
+ * Usage per function, version and hour: the durable aggregate behind the usage API and cost
+ * estimates. Rows are upserted by adding counts, so several control-plane replicas can write.
+ */
+export const usageHourly = pgTable(
+  "usage_hourly",
+  {
+    functionName: text("function_name").notNull(),
+    version: integer("version").notNull(),
+    /** Start of the UTC hour. */
+    hour: timestamp("hour", { withTimezone: true }).notNull(),
+    invocations: bigint("invocations", { mode: "number" }).notNull().default(0),
+    errors: bigint("errors", { mode: "number" }).notNull().default(0),
+    coldStarts: bigint("cold_starts", { mode: "number" }).notNull().default(0),
+    /** Sum of billed milliseconds (each invocation's duration rounded up to 1 ms). */
+    billedMs: bigint("billed_ms", { mode: "number" }).notNull().default(0),
+    /** Sum of billed seconds × memory in GB (MB / 1024). */
+    gbSeconds: doublePrecision("gb_seconds").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.functionName, t.version, t.hour] }), index("usage_hourly_hour_idx").on(t.hour)],
 );
