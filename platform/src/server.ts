@@ -28,6 +28,7 @@ import { AliasService } from "./functions/alias-service.ts";
 import { createApp } from "./api/app.ts";
 import { createAuth } from "./auth-setup.ts";
 import { StateMetricsRecorder } from "./metrics/metrics-recorder.ts";
+import { RolloutWindowsObserver } from "./metrics/rollout-windows-observer.ts";
 import { DeploymentAliasGuard, clusterNamespace, startRollouts } from "./deployments/index.ts";
 import type { InProcessRunnerNode } from "../../protocol/runner.ts";
 import { ReservedConcurrencyGate } from "./fleet/reserved-concurrency.ts";
@@ -132,7 +133,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
     opened.push(recorder);
     // The pipeline's reserved-concurrency stage takes the gate's slots around the bare runner.
-    const invoker = new Invoker(routing, runner.runner, recorder, runner);
+    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder)], runner);
     const rollouts = await startRollouts({
       repos,
       state,

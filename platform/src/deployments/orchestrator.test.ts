@@ -19,6 +19,7 @@ import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { DeploymentAliasGuard, startRollouts, type Rollouts } from "./index.ts";
 import { LeadershipLost, Transitions } from "./transitions.ts";
 import { waitFor } from "../../../tests/support/wait-for.ts";
+import { RolloutWindowsObserver } from "../metrics/rollout-windows-observer.ts";
 
 const actor = { id: "test" };
 const quiet = { info() {}, warn() {}, error() {} };
@@ -88,7 +89,7 @@ describe("rollout orchestrator", () => {
       state: store,
       functions,
       aliases,
-      invoker: new Invoker(routing, fakeRunner, recorder),
+      invoker: new Invoker(routing, fakeRunner, [new RolloutWindowsObserver(recorder)]),
       runner: fakeRunner,
       routing,
       namespace,
@@ -116,7 +117,7 @@ describe("rollout orchestrator", () => {
   test("holds the documented lease hs:<cluster>:rollouts:leader and hands it over at once when stopped", async () => {
     const ns = "hs:handover:";
     const start = (holder: string) =>
-      startRollouts({ repos, state, functions, aliases, invoker: new Invoker(routing, fakeRunner, recorder), runner: fakeRunner, routing, namespace: ns, holder, log: quiet, tickMs: 30, leaseTtlMs: 30_000 });
+      startRollouts({ repos, state, functions, aliases, invoker: new Invoker(routing, fakeRunner, [new RolloutWindowsObserver(recorder)]), runner: fakeRunner, routing, namespace: ns, holder, log: quiet, tickMs: 30, leaseTtlMs: 30_000 });
     const x = await start("X");
     const y = await start("Y");
     try {

@@ -36,7 +36,7 @@ function pipeline(opts: { principal?: Principal; capped?: boolean } = {}) {
       admit: () => (trail.push("reserve"), undefined),
       release: () => void trail.push("release"),
     },
-    metrics: { record: () => void trail.push("observe") },
+    observers: [{ observe: () => void trail.push("observe") }],
     runner: { invoke: async (req) => (trail.push("runner"), sent.push(req), SUCCESS) },
   });
   return { p, trail, sent };

@@ -12,13 +12,12 @@
 import type { InvokeOutcome } from "../../../protocol/invoke.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import type { Authenticator } from "../auth/authentication.ts";
-import type { MetricsRecorder } from "../metrics/metrics-recorder.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { AuthenticateStage } from "./authenticate.ts";
 import { AuthorizeStage } from "./authorize.ts";
 import { EventStage } from "./event.ts";
 import type { Invocation, InvocationHandler } from "./invocation.ts";
-import { ObserveStage } from "./observe.ts";
+import { ObserveStage, type InvocationObserver } from "./observe.ts";
 import { RejectMalformedStage } from "./reject-malformed.ts";
 import { RequestIdStage } from "./request-id.ts";
 import { ReservedConcurrencyStage, type ConcurrencyReservations } from "./reserved-concurrency.ts";
@@ -31,7 +30,8 @@ export interface InvocationPipelineDeps {
   runner: Pick<RunnerHandle, "invoke">;
   /** Reserved-concurrency slots; omit when nothing is capped (tests). */
   reservations?: ConcurrencyReservations;
-  metrics?: Pick<MetricsRecorder, "record">;
+  /** What sees each outcome (rollout windows, Prometheus, usage, traces), in order. */
+  observers?: readonly InvocationObserver[];
   /** Tried in order for invocations that arrive with credentials rather than a principal. */
   authenticators?: readonly Authenticator[];
 }
@@ -41,7 +41,7 @@ export class InvocationPipeline implements InvocationHandler {
 
   constructor(private readonly deps: InvocationPipelineDeps) {
     let chain: InvocationHandler = new RunnerCall(deps.runner);
-    chain = new ObserveStage(chain, deps.metrics);
+    chain = new ObserveStage(chain, deps.observers ?? []);
     if (deps.reservations) chain = new ReservedConcurrencyStage(chain, deps.reservations);
     chain = new ResolveQualifierStage(chain, deps.routing);
     chain = new EventStage(chain);

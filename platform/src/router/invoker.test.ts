@@ -4,6 +4,7 @@ import type { InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { ReservedConcurrencyGate } from "../fleet/reserved-concurrency.ts";
 import type { InvocationSample } from "../metrics/metrics-recorder.ts";
+import { RolloutWindowsObserver } from "../metrics/rollout-windows-observer.ts";
 import { specOf, SUCCESS } from "../../../tests/support/invocation.ts";
 import type { RoutingTable } from "./routing-table.ts";
 import { Invoker } from "./invoker.ts";
@@ -28,7 +29,7 @@ const routing = (reservedConcurrency?: number) =>
 test("the platform's own invocations go through the pipeline: resolved, run and recorded", async () => {
   const { runner, sent, releaseAll } = heldRunner();
   const samples: InvocationSample[] = [];
-  const invoker = new Invoker(routing(), runner, { record: (_f: string, _v: number, s: InvocationSample) => void samples.push(s) } as never);
+  const invoker = new Invoker(routing(), runner, [new RolloutWindowsObserver({ record: (_f: string, _v: number, s: InvocationSample) => void samples.push(s) })]);
   const pending = invoker.invoke("hook", undefined, Buffer.alloc(0), { requestId: "deployment-1-smoke" });
   await new Promise((r) => setImmediate(r));
   releaseAll();
@@ -43,7 +44,7 @@ test("the platform's own invocations go through the pipeline: resolved, run and 
 test("with server.ts's reserved-concurrency gate as its reservations, each invocation takes exactly one slot", async () => {
   const { runner, releaseAll } = heldRunner();
   const gate = new ReservedConcurrencyGate(runner);
-  const invoker = new Invoker(routing(1), gate.runner, undefined, gate);
+  const invoker = new Invoker(routing(1), gate.runner, [], gate);
   const first = invoker.invoke("capped", undefined, Buffer.from("{}"), { requestId: "a" });
   await new Promise((r) => setImmediate(r));
   assert.equal(gate.inflight("capped"), 1, "counted once, not by both the stage and the gate");

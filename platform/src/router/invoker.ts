@@ -12,7 +12,7 @@ import { SYSTEM_PRINCIPAL } from "../auth/principal.ts";
 import type { Invocation } from "../invocation/invocation.ts";
 import { InvocationPipeline } from "../invocation/pipeline.ts";
 import type { ConcurrencyReservations } from "../invocation/reserved-concurrency.ts";
-import type { MetricsRecorder } from "../metrics/metrics-recorder.ts";
+import type { InvocationObserver } from "../invocation/observe.ts";
 import type { RoutingTable, RouteRequest } from "./routing-table.ts";
 
 export { payloadTooLarge, validateEvent } from "../invocation/event.ts";
@@ -40,8 +40,8 @@ export class Invoker {
    * pipeline's stage takes and gives back the slots, so pass the runner that is not behind the gate,
    * or every invocation would be counted twice.
    */
-  constructor(routing: RoutingTable, runner: RunnerHandle, metrics?: MetricsRecorder, reservations?: ConcurrencyReservations) {
-    this.pipeline = new InvocationPipeline({ routing, runner, reservations, metrics });
+  constructor(routing: RoutingTable, runner: RunnerHandle, observers: readonly InvocationObserver[] = [], reservations?: ConcurrencyReservations) {
+    this.pipeline = new InvocationPipeline({ routing, runner, reservations, observers });
   }
 
   async invoke(name: string, qualifier: string | undefined, payload: Buffer, opts: InvokeOptions): Promise<InvokeResult> {
