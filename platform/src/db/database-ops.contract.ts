@@ -284,22 +284,22 @@ function describeTriggers(ctx: ContractContext): void {
     test("create defaults enabled to true and round-trips config", async () => {
       const fn = uniqueName("fn");
       const config = { schedule: "*/5 * * * *", payload: { a: [1] } };
-      const t = await ctx.repos.triggers.create({ functionName: fn, type: "cron", config });
+      const t = await ctx.repos.triggers.create({ functionName: fn, type: "Scheduled", config });
       assert.equal(t.enabled, true);
       assert.deepEqual(t.config, { schedule: "*/5 * * * *", payload: { a: [1] } });
       assert.deepEqual(await ctx.repos.triggers.get(t.id), t);
-      const off = await ctx.repos.triggers.create({ functionName: fn, type: "queue", config: {}, enabled: false });
+      const off = await ctx.repos.triggers.create({ functionName: fn, type: "Queue", config: {}, enabled: false });
       assert.equal(off.enabled, false);
     });
 
     test("list filters by function and type; get and delete handle unknown ids", async () => {
       const fn = uniqueName("fn");
-      const cron = await ctx.repos.triggers.create({ functionName: fn, type: "cron", config: { schedule: "@hourly" } });
-      const http = await ctx.repos.triggers.create({ functionName: fn, type: "http", config: { path: "/hook" } });
-      await ctx.repos.triggers.create({ functionName: uniqueName("fn"), type: "cron", config: {} });
+      const cron = await ctx.repos.triggers.create({ functionName: fn, type: "Scheduled", config: { schedule: "@hourly" } });
+      const http = await ctx.repos.triggers.create({ functionName: fn, type: "Http", config: { path: "/hook" } });
+      await ctx.repos.triggers.create({ functionName: uniqueName("fn"), type: "Scheduled", config: {} });
       const forFn = await ctx.repos.triggers.list({ functionName: fn });
       assert.deepEqual(forFn.map((t) => t.id).sort(), [cron.id, http.id].sort());
-      assert.deepEqual((await ctx.repos.triggers.list({ functionName: fn, type: "http" })).map((t) => t.id), [http.id]);
+      assert.deepEqual((await ctx.repos.triggers.list({ functionName: fn, type: "Http" })).map((t) => t.id), [http.id]);
       assert.ok((await ctx.repos.triggers.list()).some((t) => t.id === cron.id));
       assert.equal(await ctx.repos.triggers.delete(cron.id), true);
       assert.equal(await ctx.repos.triggers.delete(cron.id), false);

@@ -53,7 +53,9 @@ export type JsonObject = Record<string, unknown>;
 
 export type DeploymentStatus = "Pending" | "InProgress" | "Paused" | "Succeeded" | "RolledBack" | "Failed";
 export type DeploymentStrategy = "Direct" | "Canary" | "Linear" | "BlueGreen" | "Rolling" | "ABTesting";
-export type TriggerType = "cron" | "http" | "queue";
+export type TriggerType = "Http" | "Scheduled" | "Queue" | "Stream";
+/** Lifecycle of an asynchronous or trigger-driven invocation. */
+export type InvocationStatus = "Queued" | "Running" | "Retrying" | "Succeeded" | "Failed" | "DeadLettered";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
@@ -80,6 +82,11 @@ export const functions = pgTable("functions", {
   logRetentionDays: integer("log_retention_days"),
   /** Cap on the bytes of log lines kept for the function (oldest dropped first); null = the platform default. */
   logMaxBytes: bigint("log_max_bytes", { mode: "number" }),
+  /**
+   * Lambda's FunctionEventInvokeConfig for asynchronous invocations (maximumRetryAttempts,
+   * maximumEventAgeInSeconds, destinationConfig); null = the defaults.
+   */
+  eventInvokeConfig: jsonb("event_invoke_config").$type<JsonObject>(),
   /** Highest published version; incremented atomically by a publish. 0 = none yet. */
   latestVersion: integer("latest_version").notNull().default(0),
   createdAt: createdAt(),
@@ -232,8 +239,19 @@ export const triggers = pgTable(
     id: uuid("id").primaryKey().defaultRandom(),
     functionName: text("function_name").notNull(),
     type: text("type").$type<TriggerType>().notNull(),
+    /** Version, alias or $LATEST the trigger invokes (an alias is what users should point at). */
+    qualifier: text("qualifier").notNull().default("$LATEST"),
     config: jsonb("config").$type<JsonObject>().notNull().default({}),
     enabled: boolean("enabled").notNull().default(true),
+    executionCount: bigint("execution_count", { mode: "number" }).notNull().default(0),
+    failureCount: bigint("failure_count", { mode: "number" }).notNull().default(0),
+    lastExecutedAt: timestamp("last_executed_at", { withTimezone: true }),
+    lastError: text("last_error"),
+    /**
+     * Scheduled triggers: the last tick fired (its scheduled time, not when it ran). Advanced with
+     * a compare-and-set by the leader, so a leader change neither skips nor doubles a tick.
+     */
+    lastFiredTick: timestamp("last_fired_tick", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -315,4 +333,41 @@ export const usageHourly = pgTable(
     gbSeconds: doublePrecision("gb_seconds").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.functionName, t.version, t.hour] }), index("usage_hourly_hour_idx").on(t.hour)],
+);
+
+/**
+ * Asynchronous and trigger-driven invocations: one row per request id (the idempotency key), with
+ * each attempt, the status and the result or error (truncated). Synchronous invocations are not
+ * recorded here (their caller has the answer).
+ */
+export const invocations = pgTable(
+  "invocations",
+  {
+    requestId: text("request_id").primaryKey(),
+    functionName: text("function_name").notNull(),
+    qualifier: text("qualifier"),
+    /** The version that ran the last attempt. */
+    version: integer("version"),
+    /** `async`, or the id of the trigger that delivered the event. */
+    source: text("source").notNull(),
+    status: text("status").$type<InvocationStatus>().notNull(),
+    /** `[{ at, durationMs?, error?: { errorType, errorMessage } }]`, oldest first. */
+    attempts: jsonb("attempts").$type<JsonObject[]>().notNull().default([]),
+    /** The handler's result (truncated) when it succeeded. */
+    result: text("result"),
+    /** `{ errorType, errorMessage }` of the last failure. */
+    error: jsonb("error").$type<JsonObject>(),
+    /** Where a failed event went (dead-letter or on-failure destination), when it went somewhere. */
+    destination: text("destination"),
+    /** Times the same request id was delivered again after it had already finished (at-least-once duplicates). */
+    duplicates: integer("duplicates").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("invocations_function_created_idx").on(t.functionName, t.createdAt),
+    index("invocations_status_idx").on(t.status),
+  ],
 );

@@ -1,5 +1,5 @@
 /**
- * Triggers repository: cron, http and queue event sources bound to a function.
+ * Triggers repository: Http, Scheduled, Queue and Stream event sources bound to a function.
  */
 import { and, asc, eq, type SQL } from "drizzle-orm";
 import type { Db } from "../database.ts";
