@@ -6,6 +6,7 @@
  * bounded so a long database outage cannot grow memory without end (the oldest hours go first,
  * and the caller is told how much was dropped).
  */
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import { hourStart } from "./billing.ts";
 
 /** What one flush adds to one (function, version, hour) row. */
@@ -22,17 +23,8 @@ export interface UsageDelta {
   mbMs: number;
 }
 
-/** One billed invocation as the accumulator takes it. */
-export interface BilledInvocation {
-  functionName: string;
-  version: number;
-  memorySizeMb: number;
-  /** When it finished (epoch ms): the hour it is counted in. */
-  at: number;
-  error: boolean;
-  coldStart: boolean;
-  billedMs: number;
-}
+/** The function version an invocation ran, as its spec names it. */
+export type BilledVersion = Pick<FunctionSpec, "functionName" | "version" | "memorySize">;
 
 /** Rows kept for a retry at the most, by default: days of an outage for hundreds of versions. */
 export const DEFAULT_MAX_PENDING_ROWS = 100_000;
@@ -45,22 +37,26 @@ export class PendingUsage {
 
   constructor(private readonly maxRows: number = DEFAULT_MAX_PENDING_ROWS) {}
 
-  add(b: BilledInvocation): void {
-    let versions = this.current.get(b.functionName);
-    if (versions === undefined) this.current.set(b.functionName, (versions = new Map()));
-    const hour = hourStart(b.at);
-    let d = versions.get(b.version);
+  /**
+   * Count one billed invocation of `spec`'s version that finished at `at` (epoch ms; the hour it
+   * is counted in). Arguments, not an object, so the invocation path allocates nothing here.
+   */
+  add(spec: BilledVersion, at: number, billedMs: number, error: boolean, coldStart: boolean): void {
+    let versions = this.current.get(spec.functionName);
+    if (versions === undefined) this.current.set(spec.functionName, (versions = new Map()));
+    const hour = hourStart(at);
+    let d = versions.get(spec.version);
     if (d === undefined || d.hour !== hour) {
       // A new hour for this version: the previous hour's delta waits for the flush.
       if (d !== undefined) this.held.push(d);
-      d = { functionName: b.functionName, version: b.version, hour, invocations: 0, errors: 0, coldStarts: 0, billedMs: 0, mbMs: 0 };
-      versions.set(b.version, d);
+      d = { functionName: spec.functionName, version: spec.version, hour, invocations: 0, errors: 0, coldStarts: 0, billedMs: 0, mbMs: 0 };
+      versions.set(spec.version, d);
     }
     d.invocations++;
-    if (b.error) d.errors++;
-    if (b.coldStart) d.coldStarts++;
-    d.billedMs += b.billedMs;
-    d.mbMs += b.billedMs * b.memorySizeMb;
+    if (error) d.errors++;
+    if (coldStart) d.coldStarts++;
+    d.billedMs += billedMs;
+    d.mbMs += billedMs * spec.memorySize;
   }
 
   /** True when nothing waits to be written. */

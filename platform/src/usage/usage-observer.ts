@@ -49,16 +49,7 @@ export class UsageObserver implements InvocationObserver {
 
   observe(inv: Invocation, outcome: InvokeOutcome): void {
     if (!isBilled(outcome)) return;
-    const spec = inv.spec!;
-    this.pending.add({
-      functionName: spec.functionName,
-      version: spec.version,
-      memorySizeMb: spec.memorySize,
-      at: this.now(),
-      error: isError(outcome),
-      coldStart: outcome.coldStart === true,
-      billedMs: billedMs(outcome.durationMs),
-    });
+    this.pending.add(inv.spec!, this.now(), billedMs(outcome.durationMs), isError(outcome), outcome.coldStart === true);
   }
 
   /**
