@@ -256,6 +256,8 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.system.health(),
       recording.system.runtimes(),
       recording.invoke("f", {}),
+      recording.functionUsage("f"),
+      recording.usage(),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {

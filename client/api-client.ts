@@ -10,6 +10,7 @@ import { invokeEndpoint, lambdaEndpoints } from "./invoke.ts";
 import { runnersEndpoints, systemEndpoints } from "./system.ts";
 import { createTransport, type ClientOptions, type Transport } from "./transport.ts";
 import { versionsEndpoints } from "./versions.ts";
+import { usageEndpoints } from "./usage.ts";
 
 export function buildApiClient(options: ClientOptions) {
   const transport: Transport = createTransport(options);
@@ -26,6 +27,8 @@ export function buildApiClient(options: ClientOptions) {
     invoke: invokeEndpoint(transport),
     /** The Lambda-compatible path. */
     lambda: lambdaEndpoints(transport),
+    /** Usage and cost: `functionUsage(name, query)` and `usage(query)`. */
+    ...usageEndpoints(transport),
     /** The underlying transport, for an endpoint this client does not cover yet. */
     transport,
   };

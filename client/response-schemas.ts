@@ -9,6 +9,7 @@ import { FunctionList, FunctionView } from "../protocol/api/functions.ts";
 import { RunnerList } from "../protocol/api/runners.ts";
 import { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
+import { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
 import type { ResponseKey } from "./responses.ts";
 
 export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
@@ -25,6 +26,8 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   RunnerList,
   RuntimeList,
   Health: HealthView,
+  FunctionUsage,
+  UsageSummary,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

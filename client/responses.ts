@@ -9,6 +9,7 @@ import type { FunctionList, FunctionView } from "../protocol/api/functions.ts";
 import type { RunnerList } from "../protocol/api/runners.ts";
 import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import type { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
+import type { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
 
 export interface ResponseTypes {
   Function: FunctionView;
@@ -24,6 +25,8 @@ export interface ResponseTypes {
   RunnerList: RunnerList;
   RuntimeList: RuntimeList;
   Health: HealthView;
+  FunctionUsage: FunctionUsage;
+  UsageSummary: UsageSummary;
   /** The OpenAPI document (GET /openapi.json): any JSON object. */
   OpenApiDocument: Record<string, unknown>;
 }

@@ -9,6 +9,11 @@ import { emptyToUndefined, intInRange, optionalString, optionalUrl, s3Issues } f
 
 export const API_KEY_PATTERN = /^hs_([a-z0-9]{4,32})_([A-Za-z0-9]{32,})$/;
 
+/** A price: a finite number, zero or more. */
+function price(def: number) {
+  return z.preprocess(emptyToUndefined, z.coerce.number({ message: "must be a number such as 0.0000166667" }).finite().min(0).default(def));
+}
+
 const ConfigSchema = z
   .object({
     PORT: intInRange(8080, 0, 65535),
@@ -40,6 +45,12 @@ const ConfigSchema = z
     HOTSWAP_CLUSTER_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
     /** Prefix of every state-store key and channel, so several clusters can share one Redis. */
     HOTSWAP_REDIS_PREFIX: z.preprocess(emptyToUndefined, z.string().max(128).default("")),
+    /** Milliseconds between writes of the usage aggregate (usage_hourly). */
+    HOTSWAP_USAGE_FLUSH_MS: intInRange(5000, 100, 300_000),
+    /** Prices of the usage API's cost estimate (Lambda's x86 on-demand list prices by default). */
+    HOTSWAP_PRICE_PER_GB_SECOND: price(0.0000166667),
+    HOTSWAP_PRICE_PER_MILLION_REQUESTS: price(0.2),
+    HOTSWAP_PRICE_CURRENCY: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Z]{3}$/, "must be a 3-letter ISO 4217 code such as USD or EUR").default("USD")),
   });
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
@@ -63,6 +74,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** HOTSWAP_CLUSTER_SECRET: needed to route to a runner fleet (`hotswap server` without --embedded-runner). */
   clusterSecret?: string;
+  /** Usage and cost: HOTSWAP_USAGE_FLUSH_MS and the HOTSWAP_PRICE_* settings of the estimate. */
+  usage: { flushIntervalMs: number; pricing: { currency: string; pricePerGbSecond: number; pricePerMillionRequests: number } };
 }
 
 export class ConfigError extends Error {
@@ -104,5 +117,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,
+    usage: {
+      flushIntervalMs: c.HOTSWAP_USAGE_FLUSH_MS,
+      pricing: { currency: c.HOTSWAP_PRICE_CURRENCY, pricePerGbSecond: c.HOTSWAP_PRICE_PER_GB_SECOND, pricePerMillionRequests: c.HOTSWAP_PRICE_PER_MILLION_REQUESTS },
+    },
   };
 }

@@ -29,6 +29,7 @@ import { createApp } from "./api/app.ts";
 import { createAuth } from "./auth-setup.ts";
 import { StateMetricsRecorder } from "./metrics/metrics-recorder.ts";
 import { RolloutWindowsObserver } from "./metrics/rollout-windows-observer.ts";
+import { startUsage } from "./usage/index.ts";
 import { DeploymentAliasGuard, clusterNamespace, startRollouts } from "./deployments/index.ts";
 import type { InProcessRunnerNode } from "../../protocol/runner.ts";
 import { ReservedConcurrencyGate } from "./fleet/reserved-concurrency.ts";
@@ -94,6 +95,9 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     log.info({ database: database.kind, state: state.kind, codeStore: codeStore.kind }, "stores ready");
 
     const repos = createRepositories(database.db);
+    // Closed after the runners (every outcome observed), before the database (the last flush).
+    const usage = startUsage(repos, config.usage, log.child({ component: "usage" }));
+    opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
 
     const local = opts.runners === "embedded" ? await opts.start({ codeStore }) : undefined;
@@ -133,7 +137,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
     opened.push(recorder);
     // The pipeline's reserved-concurrency stage takes the gate's slots around the bare runner.
-    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder)], runner);
+    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder), usage.observer], runner);
     const rollouts = await startRollouts({
       repos,
       state,
@@ -161,6 +165,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       versions: new VersionService(repos, functions, codeStore, routing),
       aliases,
       deployments: rollouts.service,
+      usage: usage.service((name) => functions.require(name)),
       runner,
       health: { database, state, codeStore, runner, runnerList },
       backend: runtimesBackend,

@@ -19,6 +19,7 @@ import { functionsRoutes } from "./functions/index.ts";
 import { versionsRoutes } from "./versions/index.ts";
 import { aliasesRoutes } from "./aliases/index.ts";
 import { deploymentsRoutes } from "./deployments/index.ts";
+import { usageRoutes } from "./usage/index.ts";
 import { describeInvoke } from "./invoke/index.ts";
 import { LAMBDA_PATH_PREFIX } from "../auth/credentials.ts";
 import { authorizeRoutes } from "../auth/middleware.ts";
@@ -28,6 +29,7 @@ import type { FunctionService } from "../functions/function-service.ts";
 import type { VersionService } from "../functions/version-service.ts";
 import type { AliasService } from "../functions/alias-service.ts";
 import type { DeploymentService } from "../deployments/deployment-service.ts";
+import type { UsageService } from "../usage/usage-service.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 
 export interface AppDeps {
@@ -35,6 +37,7 @@ export interface AppDeps {
   versions: VersionService;
   aliases: AliasService;
   deployments: DeploymentService;
+  usage: UsageService;
   runner: RunnerHandle;
   health: HealthDeps;
   backend: string;
@@ -70,6 +73,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", versionsRoutes(deps.versions));
   app.route("/", aliasesRoutes(deps.aliases));
   app.route("/", deploymentsRoutes(deps.deployments));
+  app.route("/", usageRoutes(deps.usage));
   describeInvoke(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

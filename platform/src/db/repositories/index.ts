@@ -10,6 +10,7 @@ import { createDeploymentsRepository, type DeploymentsRepository } from "./deplo
 import { createFunctionsRepository, type FunctionsRepository } from "./functions.ts";
 import { createRunnerNodesRepository, type RunnerNodesRepository } from "./runner-nodes.ts";
 import { createTriggersRepository, type TriggersRepository } from "./triggers.ts";
+import { createUsageRepository, type UsageRepository } from "./usage.ts";
 import { createVersionsRepository, type VersionsRepository } from "./versions.ts";
 
 export interface Repositories {
@@ -22,6 +23,8 @@ export interface Repositories {
   /** Deployments and their events (appendEvent, listEvents). */
   deployments: DeploymentsRepository;
   triggers: TriggersRepository;
+  /** Usage per function, version and hour (added to by every replica). */
+  usage: UsageRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -34,6 +37,7 @@ export function createRepositories(db: Db): Repositories {
     runnerNodes: createRunnerNodesRepository(db),
     deployments: createDeploymentsRepository(db),
     triggers: createTriggersRepository(db),
+    usage: createUsageRepository(db),
   };
 }
 
@@ -44,4 +48,5 @@ export type * from "./deployments.ts";
 export type * from "./functions.ts";
 export type * from "./runner-nodes.ts";
 export type * from "./triggers.ts";
+export type * from "./usage.ts";
 export type * from "./versions.ts";
