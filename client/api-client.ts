@@ -10,6 +10,7 @@ import { invokeEndpoint, lambdaEndpoints } from "./invoke.ts";
 import { runnersEndpoints, systemEndpoints } from "./system.ts";
 import { createTransport, type ClientOptions, type Transport } from "./transport.ts";
 import { versionsEndpoints } from "./versions.ts";
+import { triggersEndpoints } from "./triggers.ts";
 
 export function buildApiClient(options: ClientOptions) {
   const transport: Transport = createTransport(options);
@@ -20,6 +21,7 @@ export function buildApiClient(options: ClientOptions) {
     versions: versionsEndpoints(transport),
     aliases: aliasesEndpoints(transport),
     deployments: deploymentsEndpoints(transport),
+    triggers: triggersEndpoints(transport),
     runners: runnersEndpoints(transport),
     system: systemEndpoints(transport),
     /** POST /api/v1/functions/{name}/invoke?qualifier=. */

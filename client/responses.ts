@@ -8,6 +8,7 @@ import type { DeploymentList, DeploymentSummary, DeploymentView } from "../proto
 import type { FunctionList, FunctionView } from "../protocol/api/functions.ts";
 import type { RunnerList } from "../protocol/api/runners.ts";
 import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
+import type { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import type { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 
 export interface ResponseTypes {
@@ -24,6 +25,8 @@ export interface ResponseTypes {
   RunnerList: RunnerList;
   RuntimeList: RuntimeList;
   Health: HealthView;
+  Trigger: TriggerView;
+  TriggerList: TriggerList;
   /** The OpenAPI document (GET /openapi.json): any JSON object. */
   OpenApiDocument: Record<string, unknown>;
 }

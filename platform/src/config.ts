@@ -40,6 +40,8 @@ const ConfigSchema = z
     HOTSWAP_CLUSTER_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
     /** Prefix of every state-store key and channel, so several clusters can share one Redis. */
     HOTSWAP_REDIS_PREFIX: z.preprocess(emptyToUndefined, z.string().max(128).default("")),
+    /** Port of the HTTP gateway listener serving Http trigger routes at their bare paths; unset: only /fn on PORT. */
+    HOTSWAP_GATEWAY_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
   });
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
@@ -63,6 +65,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** HOTSWAP_CLUSTER_SECRET: needed to route to a runner fleet (`hotswap server` without --embedded-runner). */
   clusterSecret?: string;
+  /** HOTSWAP_GATEWAY_PORT: where Http trigger routes also answer at their bare paths (0: any free port). */
+  gatewayPort?: number;
 }
 
 export class ConfigError extends Error {
@@ -104,5 +108,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,
+    ...(c.HOTSWAP_GATEWAY_PORT !== undefined ? { gatewayPort: c.HOTSWAP_GATEWAY_PORT } : {}),
   };
 }

@@ -20,6 +20,8 @@ import { versionsRoutes } from "./versions/index.ts";
 import { aliasesRoutes } from "./aliases/index.ts";
 import { deploymentsRoutes } from "./deployments/index.ts";
 import { describeInvoke } from "./invoke/index.ts";
+import { triggersRoutes } from "./triggers/index.ts";
+import type { TriggerService } from "../triggers/trigger-service.ts";
 import { LAMBDA_PATH_PREFIX } from "../auth/credentials.ts";
 import { authorizeRoutes } from "../auth/middleware.ts";
 import { apiErrorOf, errorBody, lambdaError, requestIdFrom } from "./envelope.ts";
@@ -35,6 +37,7 @@ export interface AppDeps {
   versions: VersionService;
   aliases: AliasService;
   deployments: DeploymentService;
+  triggers: TriggerService;
   runner: RunnerHandle;
   health: HealthDeps;
   backend: string;
@@ -70,6 +73,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", versionsRoutes(deps.versions));
   app.route("/", aliasesRoutes(deps.aliases));
   app.route("/", deploymentsRoutes(deps.deployments));
+  app.route("/", triggersRoutes(deps.triggers));
   describeInvoke(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

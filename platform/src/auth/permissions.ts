@@ -19,6 +19,8 @@ export const PERMISSIONS = [
   "deployments:write",
   "runners:read",
   "system:read",
+  "triggers:read",
+  "triggers:write",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -47,6 +49,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/deployments/{id}/rollback": "deployments:write",
   "GET /api/v1/runners": "runners:read",
   "GET /api/v1/runtimes": "system:read",
+  "POST /api/v1/triggers": "triggers:write",
+  "GET /api/v1/triggers": "triggers:read",
+  "GET /api/v1/triggers/{id}": "triggers:read",
+  "PUT /api/v1/triggers/{id}": "triggers:write",
+  "DELETE /api/v1/triggers/{id}": "triggers:write",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
 };
