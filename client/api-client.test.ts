@@ -256,6 +256,11 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.system.health(),
       recording.system.runtimes(),
       recording.invoke("f", {}),
+      recording.triggers.create({ functionName: "f", type: "Http", config: {} }),
+      recording.triggers.list(),
+      recording.triggers.get("t"),
+      recording.triggers.update("t", {}),
+      recording.triggers.delete("t"),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {
