@@ -192,7 +192,13 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const port = (server.address() as { port: number }).port;
     const hostPart = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `http://${hostPart}:${port}`;
-    const gatewayServer = config.gatewayPort !== undefined ? await listenGateway(createHttpGateway(gateway, ""), config.host, config.gatewayPort) : undefined;
+    const gatewayServer =
+      config.gatewayPort !== undefined
+        ? await listenGateway(createHttpGateway(gateway, ""), config.host, config.gatewayPort).catch((e: unknown) => {
+            server.close(); // the API listener is up already: do not leave it behind a failed start
+            throw e;
+          })
+        : undefined;
     const gatewayPort = gatewayServer ? (gatewayServer.address() as { port: number }).port : undefined;
 
     let closing: Promise<void> | undefined;

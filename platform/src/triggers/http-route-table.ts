@@ -34,7 +34,7 @@ export class HttpRouteTable {
 
   async start(): Promise<void> {
     const reload = () => void this.reload().catch((e) => this.opts.onError?.(e));
-    this.unsubscribe.push(await this.state.subscribe(TRIGGERS_CHANNEL, reload));
+    this.unsubscribe.push(await this.state.subscribe(TRIGGERS_CHANNEL, (type) => type === "Http" && reload()));
     // A deleted function takes its triggers along: a routing message for a function with routes reloads.
     this.unsubscribe.push(await this.state.subscribe(ROUTING_CHANNEL, (name) => this.routes.functions.has(name) && reload()));
     await this.reload();
@@ -84,9 +84,12 @@ export class HttpRouteTable {
     this.routes = set;
   }
 
-  /** Apply a change locally at once, then tell every other replica. */
-  async invalidate(): Promise<void> {
-    await this.reload();
-    await this.state.publish(TRIGGERS_CHANNEL, "http");
+  /**
+   * Apply a change locally at once, then tell every other replica. The message is the changed
+   * trigger's type, so other listeners of the channel (the scheduler) can tell what to reload.
+   */
+  async invalidate(type: string): Promise<void> {
+    if (type === "Http") await this.reload();
+    await this.state.publish(TRIGGERS_CHANNEL, type);
   }
 }

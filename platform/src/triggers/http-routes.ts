@@ -42,7 +42,7 @@ const newNode = (): Node => ({ literal: new Map(), routes: new Map() });
 /** The routes of a set of Http triggers, ready to match requests. Immutable once built. */
 export class HttpRouteSet {
   private readonly root = newNode();
-  /** Function name → number of routes, so a function's deletion can be noticed without a query. */
+  /** The functions routed, so a function's deletion can be noticed without a query. */
   readonly functions = new Set<string>();
   size = 0;
 

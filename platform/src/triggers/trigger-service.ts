@@ -64,9 +64,9 @@ export function parseTriggerConfig(type: TriggerType, config: unknown): JsonObje
   return out;
 }
 
-/** Notified after every write, so route tables (and the scheduler) reload. */
+/** Notified after every write with the trigger's type, so route tables (and the scheduler) reload. */
 export interface TriggerChanges {
-  invalidate(): Promise<void>;
+  invalidate(type: TriggerType): Promise<void>;
 }
 
 export class TriggerService {
@@ -84,7 +84,7 @@ export class TriggerService {
     const created = await this.repos.triggers.create({ functionName: body.functionName, type: body.type, qualifier: body.qualifier ?? "$LATEST", config, enabled: body.enabled });
     const view = toTriggerView(created);
     await this.audit(actor, "trigger.create", created.id, null, view);
-    await this.changes.invalidate();
+    await this.changes.invalidate(created.type);
     return view;
   }
 
@@ -111,7 +111,7 @@ export class TriggerService {
     if (!updated) throw triggerNotFound(id);
     const view = toTriggerView(updated);
     await this.audit(actor, "trigger.update", id, toTriggerView(before), view);
-    await this.changes.invalidate();
+    await this.changes.invalidate(before.type);
     return view;
   }
 
@@ -119,7 +119,7 @@ export class TriggerService {
     const before = await this.require(id);
     if (!(await this.repos.triggers.delete(id))) throw triggerNotFound(id);
     await this.audit(actor, "trigger.delete", id, toTriggerView(before), null);
-    await this.changes.invalidate();
+    await this.changes.invalidate(before.type);
   }
 
   private async require(id: string): Promise<Trigger> {
