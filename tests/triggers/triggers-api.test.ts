@@ -178,6 +178,9 @@ forEachMode("triggers API", (p) => {
     assert.ok(doc.paths["/api/v1/triggers"].post);
     assert.ok(doc.paths["/api/v1/triggers"].get);
     assert.ok(doc.paths["/api/v1/triggers/{id}"].put);
-    assert.ok(doc.components.schemas.HttpTriggerConfig || doc.components.schemas.Trigger);
+    for (const s of ["Trigger", "TriggerList", "CreateTrigger", "UpdateTrigger", "HttpTriggerConfig", "HttpCors", "ScheduledTriggerConfig", "QueueTriggerConfig", "StreamTriggerConfig"]) {
+      assert.ok(doc.components.schemas[s], `schema ${s}`);
+    }
+    assert.deepEqual(doc.components.schemas.HttpTriggerConfig.properties.auth.enum, ["none", "key", "jwt"]);
   });
 });

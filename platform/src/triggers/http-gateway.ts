@@ -43,6 +43,8 @@ export interface HttpGatewayDeps {
 export function createHttpGateway(deps: HttpGatewayDeps, prefix: string): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = req.url ?? "/";
+    // Every request on the API port passes here first: one prefix check for the ones that are not ours.
+    if (prefix !== "" && !url.startsWith(prefix)) return false;
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
     if (prefix !== "" && path !== prefix && !path.startsWith(prefix + "/")) return false;
