@@ -236,6 +236,28 @@ describe("Http triggers: the gateway", { timeout: 240_000 }, () => {
     await eventually("the route gone", async () => (await send(`${fn}/moving/b`)).status === 404, 5000);
   });
 
+  it("answers HEAD from a GET route without a body, and an OPTIONS without CORS settings is an ordinary method (405 here)", async () => {
+    const head = await send(`${fn}/orders/special`, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+    const options = await send(`${fn}/orders/special`, { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "GET" } });
+    assert.equal(options.status, 405);
+    assert.equal(options.headers["access-control-allow-origin"], undefined);
+  });
+
+  it("answers a function timeout with 504 as API Gateway does, and counts it as a failure", async () => {
+    await deployFunction(p, { name: "slow", timeout: 1, code: nodeCode("exports.handler=()=>new Promise((r)=>setTimeout(()=>r({late:true}),3000))") });
+    const t = await createTrigger(p, { functionName: "slow", type: "Http", config: { methods: ["GET"], path: "/slow", auth: "none" } });
+    const r = await send(`${fn}/slow`);
+    assert.equal(r.status, 504, r.text);
+    assert.deepEqual(r.json, { message: "Service Unavailable" });
+    const after = await eventually("the timeout counted", async () => {
+      const v = expectOk(await apiOf(p).triggers.get(t.triggerId), "get");
+      return v.failureCount === 1 ? v : undefined;
+    }, 10_000);
+    assert.match(after.lastError!, /^TimeoutError: /);
+  });
+
   it("invokes the trigger's qualifier (an alias)", async () => {
     await deployFunction(p, { name: "versioned", code: [nodeCode("exports.handler=async()=>({v:1})"), nodeCode("exports.handler=async()=>({v:2})")], alias: { name: "live", version: 1 } });
     await createTrigger(p, { functionName: "versioned", qualifier: "live", type: "Http", config: { methods: ["GET"], path: "/versioned", auth: "none" } });
