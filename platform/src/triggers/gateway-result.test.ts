@@ -22,6 +22,8 @@ describe("gatewayAnswer", () => {
     assert.equal(mapResult({ statusCode: 200, body: "aGk=", isBase64Encoded: true }).body.toString(), "hi");
     assert.equal(mapResult({ statusCode: 200, body: { a: 1 } }).body.toString(), '{"a":1}');
     assert.deepEqual(mapResult({ statusCode: 200, headers: { "set-cookie": "x=1" }, cookies: ["y=2"] }).headers["set-cookie"], ["x=1", "y=2"]);
+    const hop = mapResult({ statusCode: 200, headers: { "Content-Length": "999", "Transfer-Encoding": "chunked", Connection: "close", "x-kept": "1" }, body: "ab" });
+    assert.deepEqual(hop.headers, { "x-kept": "1", "content-type": "application/json" }, "connection headers are the gateway's own");
   });
 
   it("a 5xx from the function is a failed execution; an invalid response is 500 Internal Server Error", () => {

@@ -1,7 +1,8 @@
 /**
  * A function's answer as the HTTP response API Gateway (HTTP API, payload 2.0) makes of it:
  *   - `{ statusCode, headers?, cookies?, body?, isBase64Encoded? }`: that response; cookies become
- *     Set-Cookie headers, a base64 body is decoded;
+ *     Set-Cookie headers, a base64 body is decoded, and connection headers (content-length,
+ *     transfer-encoding…) are dropped: the gateway sets its own;
  *   - anything else (an object without statusCode, an array, a number, a string): 200 with
  *     content-type application/json and the value as the body (a string as is, the rest as JSON);
  *   - a handler error, or a result that is not a valid response: 500 `{"message":"Internal Server Error"}`;
@@ -64,6 +65,7 @@ export function mapResult(result: unknown): GatewayAnswer {
       if (typeof v === "object") return message(500, "Internal Server Error", `The function's header "${k}" is not a string`);
       const value = String(v);
       if (!isHeaderSafe(k, value)) return message(500, "Internal Server Error", `The function's header "${k}" has characters a header cannot carry`);
+      if (HOP_BY_HOP.has(k.toLowerCase())) continue;
       headers[k.toLowerCase()] = value;
     }
   }
@@ -81,6 +83,9 @@ export function mapResult(result: unknown): GatewayAnswer {
   headers["content-type"] ??= JSON_TYPE;
   return { status, headers, body, ...(status >= 500 ? { failure: `The function answered HTTP ${status}` } : {}) };
 }
+
+/** Headers about the connection, which the gateway sets itself; a function's are dropped. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "proxy-connection", "te", "trailer"]);
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // What node:http accepts in a header value: a function's header must never make the answer throw.

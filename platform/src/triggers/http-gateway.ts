@@ -114,7 +114,8 @@ async function serveRoute(deps: HttpGatewayDeps, req: IncomingMessage, res: Serv
     const answer = gatewayAnswer(outcome);
     deps.stats.record(route.triggerId, answer.failure, now);
     const headers: Record<string, string | string[]> = { ...answer.headers, ...cors, [HEADER_REQUEST_ID]: requestId, "apigw-requestid": requestId };
-    writeGatewayAnswer(res, answer.status, headers, method === "HEAD" ? undefined : answer.body);
+    const bodiless = method === "HEAD" || answer.status === 204 || answer.status === 304;
+    writeGatewayAnswer(res, answer.status, headers, bodiless ? undefined : answer.body);
   } catch (e) {
     const err = apiErrorOf(e, requestId, deps.log, { method, path: req.url ?? rawPath });
     if (err.status >= 500) deps.stats.record(route.triggerId, `${err.code}: ${err.message}`, now);
