@@ -258,6 +258,17 @@ describe("Http triggers: the gateway", { timeout: 240_000 }, () => {
     assert.match(after.lastError!, /^TimeoutError: /);
   });
 
+  it("answers odd paths with an error document, never a 5xx, and keeps serving", async () => {
+    for (const path of ["/%", "/%ZZ", "/orders/%E0%A4%A", "/..", "//orders/1", "/orders//1", "/orders/1/", `/${"a".repeat(5000)}`, "/files/%2e%2e/%2e%2e/etc/passwd", "/orders/%00"]) {
+      const r = await send(`${fn}${path}`);
+      assert.ok(r.status < 500, `${path}: ${r.status} ${r.text}`);
+      if (r.status >= 400) assert.equal(typeof r.json?.error?.code, "string", `${path}: ${r.text}`);
+    }
+    const traversal = await send(`${fn}/files/%2e%2e/x`);
+    assert.deepEqual(traversal.json.pathParameters, { proxy: "../x" }, "decoded into the parameter, never resolved as a path");
+    assert.equal((await send(`${fn}/orders/1`)).status, 200);
+  });
+
   it("invokes the trigger's qualifier (an alias)", async () => {
     await deployFunction(p, { name: "versioned", code: [nodeCode("exports.handler=async()=>({v:1})"), nodeCode("exports.handler=async()=>({v:2})")], alias: { name: "live", version: 1 } });
     await createTrigger(p, { functionName: "versioned", qualifier: "live", type: "Http", config: { methods: ["GET"], path: "/versioned", auth: "none" } });

@@ -35,10 +35,13 @@ export interface RawAnswer {
   json: any;
 }
 
-/** One HTTP request, headers as given (an array value repeats the header). */
+/** One HTTP request, path and headers as given (an array value repeats the header). */
 export function send(url: string, opts: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer } = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? "GET", headers: opts.headers }, (res) => {
+    // The path goes out exactly as written: new URL() would resolve "%2e%2e" and "..".
+    const m = /^http:\/\/([^/:]+):(\d+)(\/.*)?$/.exec(url);
+    if (!m) throw new Error(`send() takes http://host:port/path, got ${url}`);
+    const req = request({ hostname: m[1], port: Number(m[2]), path: m[3] ?? "/", method: opts.method ?? "GET", headers: opts.headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
