@@ -258,6 +258,11 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.invoke("f", {}),
       recording.functionUsage("f"),
       recording.usage(),
+      recording.triggers.create({ functionName: "f", type: "Http", config: {} }),
+      recording.triggers.list(),
+      recording.triggers.get("t"),
+      recording.triggers.update("t", {}),
+      recording.triggers.delete("t"),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {

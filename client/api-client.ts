@@ -11,6 +11,7 @@ import { runnersEndpoints, systemEndpoints } from "./system.ts";
 import { createTransport, type ClientOptions, type Transport } from "./transport.ts";
 import { versionsEndpoints } from "./versions.ts";
 import { usageEndpoints } from "./usage.ts";
+import { triggersEndpoints } from "./triggers.ts";
 
 export function buildApiClient(options: ClientOptions) {
   const transport: Transport = createTransport(options);
@@ -21,6 +22,7 @@ export function buildApiClient(options: ClientOptions) {
     versions: versionsEndpoints(transport),
     aliases: aliasesEndpoints(transport),
     deployments: deploymentsEndpoints(transport),
+    triggers: triggersEndpoints(transport),
     runners: runnersEndpoints(transport),
     system: systemEndpoints(transport),
     /** POST /api/v1/functions/{name}/invoke?qualifier=. */

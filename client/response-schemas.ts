@@ -8,6 +8,7 @@ import { DeploymentList, DeploymentSummary, DeploymentView } from "../protocol/a
 import { FunctionList, FunctionView } from "../protocol/api/functions.ts";
 import { RunnerList } from "../protocol/api/runners.ts";
 import { HealthView, RuntimeList } from "../protocol/api/system.ts";
+import { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 import { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
 import type { ResponseKey } from "./responses.ts";
@@ -28,6 +29,8 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   Health: HealthView,
   FunctionUsage,
   UsageSummary,
+  Trigger: TriggerView,
+  TriggerList,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

@@ -8,6 +8,7 @@ import type { DeploymentList, DeploymentSummary, DeploymentView } from "../proto
 import type { FunctionList, FunctionView } from "../protocol/api/functions.ts";
 import type { RunnerList } from "../protocol/api/runners.ts";
 import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
+import type { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import type { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 import type { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
 
@@ -27,6 +28,8 @@ export interface ResponseTypes {
   Health: HealthView;
   FunctionUsage: FunctionUsage;
   UsageSummary: UsageSummary;
+  Trigger: TriggerView;
+  TriggerList: TriggerList;
   /** The OpenAPI document (GET /openapi.json): any JSON object. */
   OpenApiDocument: Record<string, unknown>;
 }

@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   InvalidHandler: 400,
   InvalidRoutingConfig: 400,
   InvalidQualifier: 400,
+  /** An Http trigger's auth mode that is not available yet (jwt). */
+  UnsupportedAuth: 400,
   Unauthorized: 401,
   InvalidSignature: 403,
   Forbidden: 403,
@@ -20,12 +22,17 @@ export const ERROR_STATUS = {
   AliasNotFound: 404,
   RouteNotFound: 404,
   DeploymentNotFound: 404,
+  TriggerNotFound: 404,
+  /** An Http trigger route exists for the path, but not for the request's method. */
+  MethodNotAllowed: 405,
   FunctionAlreadyExists: 409,
   Conflict: 409,
   /** Another deployment is active on the alias, or the deployment's status does not allow the request. */
   DeploymentConflict: 409,
   /** The alias is owned by an active deployment; change it through the deployment. */
   AliasLocked: 409,
+  /** Another Http trigger already claims the method and path. */
+  RouteConflict: 409,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   TooManyRequests: 429,
@@ -39,6 +46,8 @@ export const ERROR_STATUS = {
   RuntimeUnavailable: 503,
   ServiceUnavailable: 503,
   TimeoutError: 504,
+  /** A trigger type whose consumers are not built yet (Queue, Stream). */
+  TriggerTypeNotAvailable: 501,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

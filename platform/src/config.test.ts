@@ -63,3 +63,12 @@ test("keeps only control-plane settings: runner settings are not read here", () 
   assert.deepEqual(Object.keys(c).sort(), ["adminKey", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "port", "secretKey", "shutdownGraceMs", "state", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
+
+test("HOTSWAP_GATEWAY_PORT sets the HTTP gateway's listener (0: a free port); unset, there is none", () => {
+  assert.equal(loadConfig({ HOTSWAP_GATEWAY_PORT: "9090" }).gatewayPort, 9090);
+  assert.equal(loadConfig({ HOTSWAP_GATEWAY_PORT: "0" }).gatewayPort, 0);
+  assert.equal("gatewayPort" in loadConfig({}), false);
+  assert.equal("gatewayPort" in loadConfig({ HOTSWAP_GATEWAY_PORT: "" }), false);
+  assert.throws(() => loadConfig({ HOTSWAP_GATEWAY_PORT: "70000" }), /HOTSWAP_GATEWAY_PORT/);
+  assert.throws(() => loadConfig({ HOTSWAP_GATEWAY_PORT: "http" }), /HOTSWAP_GATEWAY_PORT/);
+});

@@ -51,6 +51,8 @@ const ConfigSchema = z
     HOTSWAP_PRICE_PER_GB_SECOND: price(0.0000166667),
     HOTSWAP_PRICE_PER_MILLION_REQUESTS: price(0.2),
     HOTSWAP_PRICE_CURRENCY: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Z]{3}$/, "must be a 3-letter ISO 4217 code such as USD or EUR").default("USD")),
+    /** Port of the HTTP gateway listener serving Http trigger routes at their bare paths; unset: only /fn on PORT. */
+    HOTSWAP_GATEWAY_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
   });
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
@@ -76,6 +78,8 @@ export interface Config {
   clusterSecret?: string;
   /** Usage and cost: HOTSWAP_USAGE_FLUSH_MS and the HOTSWAP_PRICE_* settings of the estimate. */
   usage: { flushIntervalMs: number; pricing: { currency: string; pricePerGbSecond: number; pricePerMillionRequests: number } };
+  /** HOTSWAP_GATEWAY_PORT: where Http trigger routes also answer at their bare paths (0: any free port). */
+  gatewayPort?: number;
 }
 
 export class ConfigError extends Error {
@@ -121,5 +125,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       flushIntervalMs: c.HOTSWAP_USAGE_FLUSH_MS,
       pricing: { currency: c.HOTSWAP_PRICE_CURRENCY, pricePerGbSecond: c.HOTSWAP_PRICE_PER_GB_SECOND, pricePerMillionRequests: c.HOTSWAP_PRICE_PER_MILLION_REQUESTS },
     },
+    ...(c.HOTSWAP_GATEWAY_PORT !== undefined ? { gatewayPort: c.HOTSWAP_GATEWAY_PORT } : {}),
   };
 }

@@ -38,11 +38,19 @@ import { CapacityPlanner } from "./fleet/capacity-planner.ts";
 import { processLocalLease } from "../../shared/lease/process-lease.ts";
 import { localPlacementTargets } from "./fleet/local-target.ts";
 import type { Fleet } from "./fleet/index.ts";
+import { HttpRouteTable } from "./triggers/http-route-table.ts";
+import { TriggerStats } from "./triggers/trigger-stats.ts";
+import { TriggerService } from "./triggers/trigger-service.ts";
+import { createHttpGateway, GATEWAY_PATH_PREFIX } from "./triggers/http-gateway.ts";
+import { listenGateway } from "./triggers/gateway-listener.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** The HTTP gateway listener's URL and port, when HOTSWAP_GATEWAY_PORT is set. */
+  gatewayUrl?: string;
+  gatewayPort?: number;
   /** Set only when this start created the admin key: print it once. */
   createdAdminKey?: string;
   app: ReturnType<typeof createApp>;
@@ -160,12 +168,20 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       },
     });
     opened.push({ close: () => rollouts.stop() });
+    // Http trigger routes: an in-memory table every replica keeps current, and batched statistics.
+    const httpRoutes = new HttpRouteTable(repos, state, { onError: (e) => log.warn({ err: e }, "http route refresh failed") });
+    await httpRoutes.start();
+    opened.push({ close: () => httpRoutes.stop() });
+    const triggerStats = new TriggerStats(repos.triggers, { onError: (e) => log.warn({ err: e }, "trigger statistics flush failed") });
+    triggerStats.start();
+    opened.push({ name: "trigger statistics", close: () => triggerStats.close() });
     const app = createApp({
       functions,
       versions: new VersionService(repos, functions, codeStore, routing),
       aliases,
       deployments: rollouts.service,
       usage: usage.service((name) => functions.require(name)),
+      triggers: new TriggerService(repos, functions, httpRoutes),
       runner,
       health: { database, state, codeStore, runner, runnerList },
       backend: runtimesBackend,
@@ -174,15 +190,27 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       version: pkg.version,
     });
 
-    const frontDoor = createFrontDoor({ pipeline: invoker.pipeline.withAuthenticators(auth.authenticators), log });
+    const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators);
+    const gateway = { routes: httpRoutes, pipeline, stats: triggerStats, log };
+    const frontDoor = createFrontDoor({ pipeline, log, httpTriggers: createHttpGateway(gateway, GATEWAY_PATH_PREFIX) });
     const server = await listen(app.fetch, frontDoor, config.host, config.port);
     const port = (server.address() as { port: number }).port;
-    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+    const hostPart = config.host.includes(":") ? `[${config.host}]` : config.host;
+    const url = `http://${hostPart}:${port}`;
+    const gatewayServer =
+      config.gatewayPort !== undefined
+        ? await listenGateway(createHttpGateway(gateway, ""), config.host, config.gatewayPort).catch((e: unknown) => {
+            server.close(); // the API listener is up already: do not leave it behind a failed start
+            throw e;
+          })
+        : undefined;
+    const gatewayPort = gatewayServer ? (gatewayServer.address() as { port: number }).port : undefined;
 
     let closing: Promise<void> | undefined;
     return {
       url,
       port,
+      ...(gatewayPort !== undefined ? { gatewayPort, gatewayUrl: `http://${hostPart}:${gatewayPort}` } : {}),
       createdAdminKey: auth.createdAdminKey,
       app,
       closingStep: () => step,
@@ -194,13 +222,17 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
           // long as their clients keep them, so they go at once (busy ones after the drain).
           const stopped = new Promise<void>((r) => server.close(() => r()));
           server.closeIdleConnections();
+          const gatewayStopped = new Promise<void>((r) => (gatewayServer ? gatewayServer.close(() => r()) : r()));
+          gatewayServer?.closeIdleConnections();
           step = "draining in-flight invocations";
           // Another replica can take over in-flight rollouts at once instead of after the lease TTL;
           // neither that nor the drain may hold the shutdown past the grace period.
           await Promise.race([Promise.all([rollouts.stop(), runner.drain()]), grace]);
           step = "closing client connections";
           server.closeAllConnections();
+          gatewayServer?.closeAllConnections();
           await stopped;
+          await gatewayStopped;
           await closeAll();
           step = "stopped";
           log.info("stopped");

@@ -15,6 +15,7 @@ import { promisify } from "node:util";
 import { buildCodePackage } from "../../infra/sdk/code-package.ts";
 import { functionProvider } from "../../infra/sdk/function-provider.ts";
 import { aliasProvider } from "../../infra/sdk/alias-provider.ts";
+import { triggerProvider } from "../../infra/sdk/trigger-provider.ts";
 import { startPlatform, type TestPlatform } from "../support/platform.ts";
 import { PLATFORM_OUTPUTS } from "./support/mocks.ts";
 import { functionInputs } from "./support/sdk.ts";
@@ -113,11 +114,25 @@ describe("the example stack examples/stacks/hello", () => {
 
   test("every declared resource passes its provider's check", async () => {
     for (const r of run.resources) {
-      const provider = r.type.endsWith(":Function") ? functionProvider : r.type.endsWith(":Alias") ? aliasProvider : undefined;
+      const provider = r.type.endsWith(":Function") ? functionProvider : r.type.endsWith(":Alias") ? aliasProvider : r.type.endsWith(":Trigger") ? triggerProvider : undefined;
       if (!provider) continue;
       const { failures } = await provider.check!({}, r.inputs);
       assert.deepEqual(failures, [], r.name);
     }
+  });
+
+  test("routes GET /hello to hello's live alias, publicly, and runs greeter on a schedule", () => {
+    const route = byName("hello-route");
+    assert.equal(route.type, "pulumi-nodejs:dynamic/hotswap:Trigger");
+    assert.equal(route.inputs.functionName, "hello");
+    assert.equal(route.inputs.qualifier, "live");
+    assert.equal(route.inputs.type, "Http");
+    assert.deepEqual(route.inputs.config, { methods: ["GET"], path: "/hello", auth: "none", cors: { allowOrigins: ["*"], allowMethods: ["GET"] } });
+    const schedule = byName("greeter-schedule");
+    assert.equal(schedule.inputs.functionName, "greeter");
+    assert.equal(schedule.inputs.type, "Scheduled");
+    assert.deepEqual(schedule.inputs.config, { schedule: "0 8 * * *", timezone: "Europe/Berlin", input: { name: "team", lang: "de" } });
+    assert.equal(run.outputs.helloRouteUrl, `${PLATFORM_OUTPUTS.apiEndpoint}/fn/hello`);
   });
 
   test("exports the invoke URLs and the live versions", () => {
@@ -155,6 +170,16 @@ describe("the example's functions on an embedded control plane", () => {
     const thrown = await p.api("POST", `/api/v1/functions/hello/invoke?qualifier=${failing.outs.latestVersion}`, {});
     assert.equal(thrown.status, 500);
     assert.match(thrown.json.errorMessage, /failing on purpose/);
+    // The stack's route: GET /fn/hello through live (still version 1), public, with CORS.
+    const route = await triggerProvider.check!({}, { endpoint: p.url, apiKey: p.key, functionName: "hello", qualifier: "live", type: "Http", config: { methods: ["GET"], path: "/hello", auth: "none", cors: { allowOrigins: ["*"], allowMethods: ["GET"] } } });
+    assert.deepEqual(route.failures, []);
+    await triggerProvider.create(route.inputs as never);
+    const viaRoute = await fetch(`${p.url}/fn/hello`, { headers: { origin: "https://example.org" } });
+    assert.equal(viaRoute.status, 200);
+    assert.equal(viaRoute.headers.get("access-control-allow-origin"), "*");
+    const body = (await viaRoute.json()) as { message: string; version: string };
+    assert.equal(body.message, "Hi, world!");
+    assert.equal(body.version, "1");
   });
 
   test("greeter answers in the requested language", async (t) => {

@@ -1,7 +1,8 @@
 /**
  * Example stack: a Node.js and a Python function on a HotSwap platform, each with an alias `live`.
- * New versions of `hello` reach `live` through a canary rollout that `pulumi up` waits for; the
- * platform comes from a StackReference to the platform stack (this repository's Pulumi project).
+ * New versions of `hello` reach `live` through a canary rollout that `pulumi up` waits for; `hello`
+ * also answers an HTTP route (GET /hello) and `greeter` runs on a schedule. The platform comes from
+ * a StackReference to the platform stack (this repository's Pulumi project).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as hotswap from "hotswap/pulumi";
@@ -66,7 +67,33 @@ const helloLive = new hotswap.Alias(
 // No rollout: greeter's live alias moves to each new version at once.
 const greeterLive = new hotswap.Alias("greeter-live", { function: greeter, name: "live", version: greeter.latestVersion }, { provider });
 
+// hello as an API backend: GET /hello answers at <endpoint>/fn/hello (and on the gateway port),
+// publicly, through the live alias, so the canary moves this route's traffic too.
+new hotswap.Trigger(
+  "hello-route",
+  {
+    function: hello,
+    qualifier: helloLive.name,
+    type: "Http",
+    config: { methods: ["GET"], path: "/hello", auth: "none", cors: { allowOrigins: ["*"], allowMethods: ["GET"] } },
+  },
+  { provider },
+);
+
+// greeter on a schedule: every morning at 8 in Berlin, with a fixed event.
+new hotswap.Trigger(
+  "greeter-schedule",
+  {
+    function: greeter,
+    qualifier: greeterLive.name,
+    type: "Scheduled",
+    config: { schedule: "0 8 * * *", timezone: "Europe/Berlin", input: { name: "team", lang: "de" } },
+  },
+  { provider },
+);
+
 export const endpoint = provider.endpoint;
+export const helloRouteUrl = pulumi.interpolate`${provider.endpoint}/fn/hello`;
 export const helloUrl = pulumi.interpolate`${provider.endpoint}/api/v1/functions/${hello.name}/invoke?qualifier=live`;
 export const helloLiveVersion = helloLive.version;
 export const helloArn = hello.arn;

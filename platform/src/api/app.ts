@@ -21,6 +21,8 @@ import { aliasesRoutes } from "./aliases/index.ts";
 import { deploymentsRoutes } from "./deployments/index.ts";
 import { usageRoutes } from "./usage/index.ts";
 import { describeInvoke } from "./invoke/index.ts";
+import { triggersRoutes } from "./triggers/index.ts";
+import type { TriggerService } from "../triggers/trigger-service.ts";
 import { LAMBDA_PATH_PREFIX } from "../auth/credentials.ts";
 import { authorizeRoutes } from "../auth/middleware.ts";
 import { apiErrorOf, errorBody, lambdaError, requestIdFrom } from "./envelope.ts";
@@ -38,6 +40,7 @@ export interface AppDeps {
   aliases: AliasService;
   deployments: DeploymentService;
   usage: UsageService;
+  triggers: TriggerService;
   runner: RunnerHandle;
   health: HealthDeps;
   backend: string;
@@ -74,6 +77,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", aliasesRoutes(deps.aliases));
   app.route("/", deploymentsRoutes(deps.deployments));
   app.route("/", usageRoutes(deps.usage));
+  app.route("/", triggersRoutes(deps.triggers));
   describeInvoke(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

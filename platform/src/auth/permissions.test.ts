@@ -18,6 +18,7 @@ function app(principal: Principal | null = ADMIN) {
     aliases: stub,
     deployments: stub,
     usage: stub,
+    triggers: stub,
     runner: { runtimes: async () => [] } as never,
     health: {} as never,
     backend: "process",

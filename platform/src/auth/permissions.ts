@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   "runners:read",
   "system:read",
   "usage:read",
+  "triggers:read",
+  "triggers:write",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -50,6 +52,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/runtimes": "system:read",
   "GET /api/v1/functions/{name}/usage": "usage:read",
   "GET /api/v1/usage": "usage:read",
+  "POST /api/v1/triggers": "triggers:write",
+  "GET /api/v1/triggers": "triggers:read",
+  "GET /api/v1/triggers/{id}": "triggers:read",
+  "PUT /api/v1/triggers/{id}": "triggers:write",
+  "DELETE /api/v1/triggers/{id}": "triggers:write",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
 };

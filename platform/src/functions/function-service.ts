@@ -147,6 +147,8 @@ export class FunctionService {
 
   async delete(name: string, actor: Actor) {
     const before = await this.require(name);
+    // A function's triggers go with it (the HTTP route table drops them on the routing message below).
+    await this.repos.triggers.deleteByFunction(name);
     await this.repos.functions.delete(name);
     await this.audit(actor, "function.delete", name, toFunctionView(before), null);
     await this.routing.invalidate(name);

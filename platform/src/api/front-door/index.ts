@@ -17,6 +17,8 @@ export interface FrontDoorDeps {
   /** The invocation pipeline, with the authenticators. */
   pipeline: InvocationPipeline;
   log: ErrorLog;
+  /** The Http trigger routes under /fn (triggers/http-gateway.ts): true when it took the request. */
+  httpTriggers?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const INVOKE_PATH = /^\/api\/v1\/functions\/([^/?#]+)\/invoke(?:\?([^#]*))?(?:#.*)?$/;
@@ -25,6 +27,7 @@ const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?#]+)\/invocations(?:\
 /** Returns a request handler that answers invocations and returns false for everything else. */
 export function createFrontDoor(deps: FrontDoorDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
+    if (deps.httpTriggers?.(req, res)) return true;
     if (req.method !== "POST" || !req.url) return false;
     let m = INVOKE_PATH.exec(req.url);
     if (m) {

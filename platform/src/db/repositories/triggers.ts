@@ -1,7 +1,7 @@
 /**
  * Triggers repository: Http, Scheduled, Queue and Stream event sources bound to a function.
  */
-import { and, asc, eq, type SQL } from "drizzle-orm";
+import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { triggers, type JsonObject, type TriggerType } from "../schema.ts";
 import { isUuid } from "./uuid.ts";
@@ -10,8 +10,14 @@ export interface Trigger {
   id: string;
   functionName: string;
   type: TriggerType;
+  /** Version, alias or $LATEST the trigger invokes. */
+  qualifier: string;
   config: JsonObject;
   enabled: boolean;
+  executionCount: number;
+  failureCount: number;
+  lastExecutedAt: Date | null;
+  lastError: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -19,6 +25,8 @@ export interface Trigger {
 export interface TriggerInput {
   functionName: string;
   type: TriggerType;
+  /** Default $LATEST. */
+  qualifier?: string;
   config: JsonObject;
   /** Default true. */
   enabled?: boolean;
@@ -30,6 +38,28 @@ export interface TriggersRepository {
   list(filter?: { functionName?: string; type?: TriggerType }): Promise<Trigger[]>;
   get(id: string): Promise<Trigger | null>;
   delete(id: string): Promise<boolean>;
+  // --- Updates and execution statistics (the triggers API and the HTTP gateway) ---
+  /** Replace the given fields; null when there is no such trigger. */
+  update(id: string, patch: TriggerPatch): Promise<Trigger | null>;
+  /** Delete every trigger of a function (the function is being deleted); returns their ids. */
+  deleteByFunction(functionName: string): Promise<string[]>;
+  /** Add a batch of executions to a trigger's counters in one statement; a missing trigger is ignored. */
+  addStats(id: string, stats: TriggerStatsDelta): Promise<void>;
+}
+
+export interface TriggerPatch {
+  qualifier?: string;
+  config?: JsonObject;
+  enabled?: boolean;
+}
+
+/** Executions since the last flush: counts to add, and the newest time and error to keep. */
+export interface TriggerStatsDelta {
+  executions: number;
+  failures: number;
+  lastExecutedAt: Date;
+  /** The newest failure's message, when the batch had one (kept until the next failure). */
+  lastError?: string;
 }
 
 function toTrigger(row: typeof triggers.$inferSelect): Trigger {
@@ -37,8 +67,13 @@ function toTrigger(row: typeof triggers.$inferSelect): Trigger {
     id: row.id,
     functionName: row.functionName,
     type: row.type,
+    qualifier: row.qualifier,
     config: row.config,
     enabled: row.enabled,
+    executionCount: row.executionCount,
+    failureCount: row.failureCount,
+    lastExecutedAt: row.lastExecutedAt,
+    lastError: row.lastError,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -52,6 +87,7 @@ export function createTriggersRepository(db: Db): TriggersRepository {
         .values({
           functionName: input.functionName,
           type: input.type,
+          qualifier: input.qualifier ?? "$LATEST",
           config: input.config,
           enabled: input.enabled ?? true,
         })
@@ -81,6 +117,36 @@ export function createTriggersRepository(db: Db): TriggersRepository {
       if (!isUuid(id)) return false;
       const rows = await db.delete(triggers).where(eq(triggers.id, id)).returning({ id: triggers.id });
       return rows.length > 0;
+    },
+
+    // --- Updates and execution statistics (the triggers API and the HTTP gateway) ---
+    async update(id, patch) {
+      if (!isUuid(id)) return null;
+      const set: Partial<typeof triggers.$inferInsert> = { updatedAt: new Date() };
+      if (patch.qualifier !== undefined) set.qualifier = patch.qualifier;
+      if (patch.config !== undefined) set.config = patch.config;
+      if (patch.enabled !== undefined) set.enabled = patch.enabled;
+      const [row] = await db.update(triggers).set(set).where(eq(triggers.id, id)).returning();
+      return row ? toTrigger(row) : null;
+    },
+
+    async deleteByFunction(functionName) {
+      const rows = await db.delete(triggers).where(eq(triggers.functionName, functionName)).returning({ id: triggers.id });
+      return rows.map((r) => r.id);
+    },
+
+    async addStats(id, stats) {
+      if (!isUuid(id)) return;
+      await db
+        .update(triggers)
+        .set({
+          executionCount: sql`${triggers.executionCount} + ${stats.executions}`,
+          failureCount: sql`${triggers.failureCount} + ${stats.failures}`,
+          // Batches from several replicas may land out of order: keep the newest time.
+          lastExecutedAt: sql`greatest(${triggers.lastExecutedAt}, ${stats.lastExecutedAt.toISOString()}::timestamptz)`,
+          ...(stats.lastError !== undefined ? { lastError: stats.lastError } : {}),
+        })
+        .where(eq(triggers.id, id));
     },
   };
 }

@@ -1,0 +1,63 @@
+/**
+ * Helpers of the trigger tests: functions whose handlers answer from the API Gateway event, a
+ * trigger created through the typed client, and raw HTTP requests to a route (node:http, so
+ * repeated headers, cookies and bodies are sent exactly as written).
+ */
+import { request } from "node:http";
+import { apiOf, deployFunction, expectOk, nodeCode, type ApiTarget } from "../support/deploy.ts";
+import type { CreateTriggerInput, TriggerView } from "../../protocol/api/triggers.ts";
+
+/** A function that answers `{ statusCode: 200, body: JSON.stringify(event) }`, or what `event.body` asks for when it is JSON with `reply`. */
+export const ECHO_SOURCE = `
+exports.handler = async (event) => {
+  let asked;
+  try { asked = event.body && !event.isBase64Encoded ? JSON.parse(event.body).reply : undefined; } catch {}
+  if (asked !== undefined) {
+    if (asked === "throw") throw new Error("asked to fail");
+    return asked;
+  }
+  return { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(event) };
+};`;
+
+export async function deployEcho(target: ApiTarget, name: string): Promise<void> {
+  await deployFunction(target, { name, code: nodeCode(ECHO_SOURCE) });
+}
+
+export async function createTrigger(target: ApiTarget, body: CreateTriggerInput): Promise<TriggerView> {
+  return expectOk(await apiOf(target).triggers.create(body), `creating trigger ${JSON.stringify(body)}`, 201);
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  text: string;
+  json: any;
+}
+
+/** One HTTP request, path and headers as given (an array value repeats the header). */
+export function send(url: string, opts: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer } = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    // The path goes out exactly as written: new URL() would resolve "%2e%2e" and "..".
+    const m = /^http:\/\/([^/:]+):(\d+)(\/.*)?$/.exec(url);
+    if (!m) throw new Error(`send() takes http://host:port/path, got ${url}`);
+    const req = request({ hostname: m[1], port: Number(m[2]), path: m[3] ?? "/", method: opts.method ?? "GET", headers: opts.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks);
+        const text = body.toString("utf8");
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, body, text, json });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
