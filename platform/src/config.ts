@@ -6,6 +6,10 @@
  */
 import { z } from "zod";
 import { emptyToUndefined, intInRange, optionalString, optionalUrl, s3Issues } from "../../shared/config/env-schema.ts";
+import { tracingSettings, type TracingSettings } from "../../shared/tracing/settings.ts";
+
+/** OTEL_SERVICE_NAME when unset. */
+export const CONTROL_PLANE_SERVICE_NAME = "hotswap-control-plane";
 
 export const API_KEY_PATTERN = /^hs_([a-z0-9]{4,32})_([A-Za-z0-9]{32,})$/;
 
@@ -44,7 +48,7 @@ const ConfigSchema = z
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
 function crossFieldIssues(env: Record<string, string | undefined>): string[] {
-  return s3Issues(env);
+  return [...s3Issues(env), ...tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).issues];
 }
 
 export interface Config {
@@ -63,6 +67,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** HOTSWAP_CLUSTER_SECRET: needed to route to a runner fleet (`hotswap server` without --embedded-runner). */
   clusterSecret?: string;
+  /** OpenTelemetry traces (OTEL_EXPORTER_OTLP_*ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER*, OTEL_SDK_DISABLED). */
+  tracing: TracingSettings;
 }
 
 export class ConfigError extends Error {
@@ -104,5 +110,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,
+    tracing: tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).settings,
   };
 }

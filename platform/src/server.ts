@@ -38,6 +38,7 @@ import { processLocalLease } from "../../shared/lease/process-lease.ts";
 import { localPlacementTargets } from "./fleet/local-target.ts";
 import type { Fleet } from "./fleet/index.ts";
 import pkg from "../../package.json" with { type: "json" };
+import { startTracing } from "../../shared/tracing/tracing.ts";
 
 export interface RunningServer {
   url: string;
@@ -85,6 +86,9 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     }
   };
   try {
+    // First opened, last closed: spans of the drain are still exported.
+    const tracing = startTracing(config.tracing, pkg.version);
+    opened.push({ name: "the trace exporter", close: () => tracing.shutdown() });
     const database: Database = await openDatabase(config.database.kind === "pglite" ? { kind: "pglite", dir: resolve(config.database.dir) } : config.database);
     opened.push({ name: "the database", close: () => database.close() });
     const state: StateStore = await createStateStore(config.state);
@@ -111,7 +115,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     let fleet: Fleet | undefined;
     if (fleetMode) {
       const { startFleet } = await import("./fleet/index.ts"); // only fleet mode loads the HTTP client
-      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }) });
+      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }), tracer: tracing.tracer });
       opened.push({ close: () => fleet!.stop() });
     } else {
       // Provisioned concurrency, scheduled minimums and keep-warm, on the embedded runner (this process's alone, hence a process-local lease).
@@ -169,7 +173,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       version: pkg.version,
     });
 
-    const frontDoor = createFrontDoor({ pipeline: invoker.pipeline.withAuthenticators(auth.authenticators), log });
+    const frontDoor = createFrontDoor({ pipeline: invoker.pipeline.withAuthenticators(auth.authenticators).withTracing(tracing.tracer !== undefined), log, tracer: tracing.tracer });
     const server = await listen(app.fetch, frontDoor, config.host, config.port);
     const port = (server.address() as { port: number }).port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;

@@ -23,6 +23,8 @@ import { CodeCache } from "./code-cache/code-cache.ts";
 import { LocalRunner } from "./local-runner.ts";
 import { createRunnerBackend, createRunnerStems, type RunnerStems } from "./runner-backend.ts";
 import { Sandbox } from "./sandbox/index.ts";
+import { TRACING_OFF, startTracing, type Tracing } from "../../shared/tracing/tracing.ts";
+import { PoolTracer } from "./tracing/pool-tracer.ts";
 
 export interface RunnerNodeDeps {
   /** Where code packages come from: the agent's own store, or the control plane's when embedded. */
@@ -56,6 +58,7 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     codeStore: deps.codeStore,
     onTampered: (sha256, problem) => log.warn({ sha256, problem }, "cached code tree was changed after extraction; extracting it again"),
   });
+  const tracing = startTracing(config.tracing);
   const local = new LocalRunner({
     id: config.id,
     backend,
@@ -67,8 +70,9 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     capacity: config.capacity,
     stems,
     log: log.child({ component: "runner" }),
+    tracer: tracing.tracer ? new PoolTracer(tracing.tracer) : undefined,
   });
-  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log));
+  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log), tracing);
 }
 
 /**
@@ -112,6 +116,8 @@ export class LocalRunnerNode implements InProcessRunnerNode {
     private readonly backend: ExecutionBackend,
     private readonly stems: RunnerStems | undefined,
     private readonly stopCollecting: () => void = () => {},
+    /** The runner's span exporter (TRACING_OFF when tracing is off); flushed and stopped by close(). */
+    readonly tracing: Tracing = TRACING_OFF,
   ) {
     this.id = config.id;
   }
@@ -141,9 +147,13 @@ export class LocalRunnerNode implements InProcessRunnerNode {
   }
 
   /** Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers). */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.stopCollecting();
-    return this.local.close();
+    try {
+      await this.local.close();
+    } finally {
+      await this.tracing.shutdown();
+    }
   }
 
   freeSlots(spec: FunctionSpec): number {

@@ -7,6 +7,7 @@
  * Each endpoint runs guarded: an unexpected error is a logged 500, never a throw out of the listener.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Tracer } from "@opentelemetry/api";
 import type { InvocationPipeline } from "../../invocation/pipeline.ts";
 import type { ErrorLog } from "../envelope.ts";
 import { guarded } from "./guard.ts";
@@ -17,6 +18,8 @@ export interface FrontDoorDeps {
   /** The invocation pipeline, with the authenticators. */
   pipeline: InvocationPipeline;
   log: ErrorLog;
+  /** A server span per request when tracing is on (request-trace.ts); the traceparent is answered either way. */
+  tracer?: Tracer;
 }
 
 const INVOKE_PATH = /^\/api\/v1\/functions\/([^/?#]+)\/invoke(?:\?([^#]*))?(?:#.*)?$/;
