@@ -39,6 +39,7 @@ import { localPlacementTargets } from "./fleet/local-target.ts";
 import type { Fleet } from "./fleet/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { startTracing } from "../../shared/tracing/tracing.ts";
+import type { Tracer } from "@opentelemetry/api";
 
 export interface RunningServer {
   url: string;
@@ -55,6 +56,8 @@ export interface RunningServer {
 /** What the control plane gives the embedded runner node it hosts: the code store it opened. */
 export interface EmbeddedRunnerDeps {
   codeStore: CodeStore;
+  /** The control plane's tracer when tracing is on: the runner's spans go through the same exporter. */
+  tracer?: Tracer;
 }
 
 /**
@@ -100,7 +103,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const repos = createRepositories(database.db);
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
 
-    const local = opts.runners === "embedded" ? await opts.start({ codeStore }) : undefined;
+    const local = opts.runners === "embedded" ? await opts.start({ codeStore, tracer: tracing.tracer }) : undefined;
     // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).
     if (local) opened.push({ name: "the embedded runner (instances, stems, backend)", close: () => local.close() });
     // What GET /api/v1/runtimes names: the embedded node's backend, or the one configured for the fleet.

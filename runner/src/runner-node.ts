@@ -25,11 +25,17 @@ import { createRunnerBackend, createRunnerStems, type RunnerStems } from "./runn
 import { Sandbox } from "./sandbox/index.ts";
 import { TRACING_OFF, startTracing, type Tracing } from "../../shared/tracing/tracing.ts";
 import { PoolTracer } from "./tracing/pool-tracer.ts";
+import type { Tracer } from "@opentelemetry/api";
 
 export interface RunnerNodeDeps {
   /** Where code packages come from: the agent's own store, or the control plane's when embedded. */
   codeStore: CodeStore;
   log: Logger;
+  /**
+   * The host's tracer (the control plane's, when embedded): the node's spans go through its
+   * exporter, one per process. Without it the node exports on its own (config.tracing).
+   */
+  tracer?: Tracer;
 }
 
 /**
@@ -58,7 +64,8 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     codeStore: deps.codeStore,
     onTampered: (sha256, problem) => log.warn({ sha256, problem }, "cached code tree was changed after extraction; extracting it again"),
   });
-  const tracing = startTracing(config.tracing);
+  const tracing = deps.tracer ? TRACING_OFF : startTracing(config.tracing);
+  const tracer = deps.tracer ?? tracing.tracer;
   const local = new LocalRunner({
     id: config.id,
     backend,
@@ -70,7 +77,7 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     capacity: config.capacity,
     stems,
     log: log.child({ component: "runner" }),
-    tracer: tracing.tracer ? new PoolTracer(tracing.tracer) : undefined,
+    tracer: tracer ? new PoolTracer(tracer) : undefined,
   });
   return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log), tracing);
 }

@@ -71,7 +71,9 @@ describe("traces of an embedded platform", () => {
       assertChild(acquire, server);
       assertChild(coldStart, acquire);
       assertChild(invocation, server);
-      assert.equal(coldStart.service, "hotswap-runner");
+      // One process, one exporter: the embedded runner's spans go out with the control plane's.
+      assert.equal(coldStart.service, "hotswap-control-plane");
+      assert.ok(receiver.protobuf > 0 && receiver.refused === 0, "spans arrive as OTLP protobuf");
       assert.equal(coldStart.attributes["hotswap.cold_start.kind"], "fresh");
       assert.ok(Number(coldStart.attributes["hotswap.init_duration_ms"]) > 0);
       assert.equal(invocation.attributes["hotswap.function"], fn.name);

@@ -1,11 +1,31 @@
 /**
  * A real OTLP/HTTP trace receiver for tests: an HTTP server on 127.0.0.1 that accepts
- * `POST /v1/traces` with OTLP JSON (what HotSwap's exporter sends: @opentelemetry/exporter-trace-otlp-http),
- * decodes every span with its resource's service.name, and lets a test wait for spans. Protobuf
- * bodies are refused with 415 and counted, so a test notices if the exporter's encoding changes.
+ * `POST /v1/traces` as protobuf (what HotSwap's exporter sends: @opentelemetry/exporter-trace-otlp-proto)
+ * or JSON, decodes every span with its resource's service.name, and lets a test wait for spans.
+ * Protobuf is decoded with the decoder generated from opentelemetry-proto that OpenTelemetry's own
+ * otlp-transformer ships (protobufjs), not by hand. Other content types are refused with 415 and counted.
  */
 import { createServer, type Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import otlpProtos from "@opentelemetry/otlp-transformer/build/src/generated/root.js";
+
+const ExportTraceServiceRequest = (otlpProtos as any).opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+
+/** An OTLP protobuf ExportTraceServiceRequest as the OTLP JSON encoding writes it (hex ids, string int64s). */
+export function protobufToOtlpJson(body: Uint8Array): any {
+  const msg = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: String, enums: Number, bytes: String });
+  const hex = (b64: string | undefined) => (b64 ? Buffer.from(b64, "base64").toString("hex") : "");
+  for (const rs of msg.resourceSpans ?? []) {
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const s of ss.spans ?? []) {
+        s.traceId = hex(s.traceId);
+        s.spanId = hex(s.spanId);
+        s.parentSpanId = hex(s.parentSpanId);
+      }
+    }
+  }
+  return msg;
+}
 
 export const SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
 export const STATUS_ERROR = 2;
@@ -30,8 +50,10 @@ export interface OtlpReceiver {
   /** Base URL, for OTEL_EXPORTER_OTLP_ENDPOINT. */
   url: string;
   spans: ReceivedSpan[];
-  /** Requests refused because they were not JSON. */
+  /** Requests refused because they were neither protobuf nor JSON. */
   refused: number;
+  /** Export requests received as protobuf. */
+  protobuf: number;
   /** Export requests received. */
   requests: number;
   /** Wait until `pick` finds what it wants in the spans received (it returns undefined until then). */
@@ -82,7 +104,7 @@ export function decodeOtlpJson(body: any): ReceivedSpan[] {
 }
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
-  const r = { spans: [] as ReceivedSpan[], refused: 0, requests: 0 };
+  const r = { spans: [] as ReceivedSpan[], refused: 0, requests: 0, protobuf: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -92,18 +114,23 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         res.writeHead(404).end();
         return;
       }
-      if (!String(req.headers["content-type"] ?? "").startsWith("application/json")) {
+      const type = String(req.headers["content-type"] ?? "");
+      const proto = type.startsWith("application/x-protobuf");
+      if (!proto && !type.startsWith("application/json")) {
         r.refused++;
         res.writeHead(415).end();
         return;
       }
       try {
-        r.spans.push(...decodeOtlpJson(JSON.parse(Buffer.concat(chunks).toString("utf8"))));
+        const body = Buffer.concat(chunks);
+        r.spans.push(...decodeOtlpJson(proto ? protobufToOtlpJson(body) : JSON.parse(body.toString("utf8"))));
+        if (proto) r.protobuf++;
       } catch {
         res.writeHead(400).end();
         return;
       }
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      // An empty ExportTraceServiceResponse: no partial success to report.
+      res.writeHead(200, { "content-type": proto ? "application/x-protobuf" : "application/json" }).end(proto ? "" : "{}");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -118,6 +145,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     },
     get requests() {
       return r.requests;
+    },
+    get protobuf() {
+      return r.protobuf;
     },
     async waitFor(pick, timeoutMs = 15_000, what = "spans") {
       const deadline = Date.now() + timeoutMs;

@@ -51,8 +51,6 @@ export class PoolTracer {
       acquire.end(now);
     }
     const span = spanUnder(this.tracer, "invocation", SpanKind.INTERNAL, req.traceparent, {
-      "faas.invocation_id": req.requestId,
-      "faas.coldstart": coldStart,
       "hotswap.function": spec.functionName,
       "hotswap.version": spec.version,
       "hotswap.request_id": req.requestId,

@@ -39,9 +39,6 @@ export function beginRequestTrace(tracer: Tracer | undefined, req: IncomingMessa
       attributes: {
         "http.request.method": "POST",
         "http.route": route,
-        "url.path": req.url!.split("?", 1)[0]!,
-        "url.scheme": "http",
-        "user_agent.original": header(req, "user-agent") ?? "",
         "hotswap.request_id": requestId,
       },
     },
