@@ -65,5 +65,5 @@ function closeStep(t: InvocationTrace, span: Span, err?: unknown): void {
   if (t.step !== span) return;
   t.step = undefined;
   if (err === undefined) span.end();
-  else endWithError(span, err instanceof Error ? err.message : String(err), (err as { code?: string }).code);
+  else endWithError(span, err instanceof Error ? err.message : String(err), (err as { code?: unknown } | null)?.code as string | undefined);
 }
