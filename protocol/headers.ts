@@ -6,6 +6,9 @@ export const HEADER_COLD_START = "x-hotswap-cold-start";
 export const HEADER_START = "x-hotswap-start";
 export const HEADER_FUNCTION_ERROR = "x-hotswap-function-error";
 export const HEADER_TRACEPARENT = "traceparent";
+export const HEADER_TRACESTATE = "tracestate";
+/** X-Ray's trace header, answered on the Lambda path (`Root=1-…;Parent=…;Sampled=…`). */
+export const HEADER_AMZN_TRACE_ID = "x-amzn-trace-id";
 
 export const HEADER_AMZ_FUNCTION_ERROR = "x-amz-function-error";
 export const HEADER_AMZ_EXECUTED_VERSION = "x-amz-executed-version";

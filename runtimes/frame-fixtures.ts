@@ -170,6 +170,7 @@ export function buildFrameFixtures(): Built {
     `{"type":"invoke","id":"req-2","deadline":${DEADLINE},"traceparent":"${traceparent}","clientContext":"${clientContext}"}`,
     '{"héllo":"wörld"}',
   );
+  const invokeCompactTraced = frame(`{"type":"invoke","id":"req-4","deadline":${DEADLINE},"traceparent":"${traceparent}"}`, '{"n":4}', "invoke");
   const invokeEmpty = frame(`{"type":"invoke","id":"req.3:a_b-c","deadline":0}`, "", "invoke");
   const initErrorBody = JSON.stringify({
     errorType: "Runtime.ImportModuleError",
@@ -188,6 +189,12 @@ export function buildFrameFixtures(): Built {
     frames: [invokeCompact],
   });
   add({ name: "invoke-traced", from: "runner", about: "invoke with traceparent and clientContext (not the compact form); non-ASCII event", frames: [invokeTraced] });
+  add({
+    name: "invoke-compact-traced",
+    from: "runner",
+    about: "invoke header in the compact form with a traceparent (every traced or front-door invocation without client context)",
+    frames: [invokeCompactTraced],
+  });
   add({ name: "invoke-empty-body", from: "runner", about: "compact invoke header, empty body", frames: [invokeEmpty] });
   add({
     name: "batch-invokes",

@@ -1,10 +1,15 @@
-/** Structured logging (pino). Secrets are redacted by path so a careless field never leaks one. */
-import { pino, type Logger } from "pino";
+/**
+ * Structured logging (pino). Secrets are redacted by path so a careless field never leaks one.
+ * Lines about one invocation carry its `requestId` and `traceId` (the trace id of its traceparent),
+ * given as fields where they are written: no AsyncLocalStorage on the invocation path.
+ */
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
-export function createLogger(level: string, name = "hotswap"): Logger {
-  return pino({
+/** A logger at `level`; lines go to stdout unless a `destination` is given (tests read them). */
+export function createLogger(level: string, name = "hotswap", destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level,
     redact: {
@@ -24,5 +29,6 @@ export function createLogger(level: string, name = "hotswap"): Logger {
       ],
       censor: "[redacted]",
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

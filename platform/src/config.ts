@@ -6,6 +6,10 @@
  */
 import { z } from "zod";
 import { emptyToUndefined, intInRange, optionalString, optionalUrl, s3Issues } from "../../shared/config/env-schema.ts";
+import { tracingSettings, type TracingSettings } from "../../shared/tracing/settings.ts";
+
+/** OTEL_SERVICE_NAME when unset. */
+export const CONTROL_PLANE_SERVICE_NAME = "hotswap-control-plane";
 
 export const API_KEY_PATTERN = /^hs_([a-z0-9]{4,32})_([A-Za-z0-9]{32,})$/;
 
@@ -57,7 +61,7 @@ const ConfigSchema = z
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
 function crossFieldIssues(env: Record<string, string | undefined>): string[] {
-  return s3Issues(env);
+  return [...s3Issues(env), ...tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).issues];
 }
 
 export interface Config {
@@ -80,6 +84,8 @@ export interface Config {
   usage: { flushIntervalMs: number; pricing: { currency: string; pricePerGbSecond: number; pricePerMillionRequests: number } };
   /** HOTSWAP_GATEWAY_PORT: where Http trigger routes also answer at their bare paths (0: any free port). */
   gatewayPort?: number;
+  /** OpenTelemetry traces (OTEL_EXPORTER_OTLP_*ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER*, OTEL_SDK_DISABLED). */
+  tracing: TracingSettings;
 }
 
 export class ConfigError extends Error {
@@ -126,5 +132,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       pricing: { currency: c.HOTSWAP_PRICE_CURRENCY, pricePerGbSecond: c.HOTSWAP_PRICE_PER_GB_SECOND, pricePerMillionRequests: c.HOTSWAP_PRICE_PER_MILLION_REQUESTS },
     },
     ...(c.HOTSWAP_GATEWAY_PORT !== undefined ? { gatewayPort: c.HOTSWAP_GATEWAY_PORT } : {}),
+    tracing: tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).settings,
   };
 }

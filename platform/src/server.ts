@@ -44,6 +44,8 @@ import { TriggerService } from "./triggers/trigger-service.ts";
 import { createHttpGateway, GATEWAY_PATH_PREFIX } from "./triggers/http-gateway.ts";
 import { listenGateway } from "./triggers/gateway-listener.ts";
 import pkg from "../../package.json" with { type: "json" };
+import { startTracing } from "../../shared/tracing/tracing.ts";
+import type { Tracer } from "@opentelemetry/api";
 
 export interface RunningServer {
   url: string;
@@ -63,6 +65,8 @@ export interface RunningServer {
 /** What the control plane gives the embedded runner node it hosts: the code store it opened. */
 export interface EmbeddedRunnerDeps {
   codeStore: CodeStore;
+  /** The control plane's tracer when tracing is on: the runner's spans go through the same exporter. */
+  tracer?: Tracer;
 }
 
 /**
@@ -94,6 +98,9 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     }
   };
   try {
+    // First opened, last closed: spans of the drain are still exported.
+    const tracing = startTracing(config.tracing, pkg.version);
+    opened.push({ name: "the trace exporter", close: () => tracing.shutdown() });
     const database: Database = await openDatabase(config.database.kind === "pglite" ? { kind: "pglite", dir: resolve(config.database.dir) } : config.database);
     opened.push({ name: "the database", close: () => database.close() });
     const state: StateStore = await createStateStore(config.state);
@@ -108,7 +115,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
 
-    const local = opts.runners === "embedded" ? await opts.start({ codeStore }) : undefined;
+    const local = opts.runners === "embedded" ? await opts.start({ codeStore, tracer: tracing.tracer }) : undefined;
     // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).
     if (local) opened.push({ name: "the embedded runner (instances, stems, backend)", close: () => local.close() });
     // What GET /api/v1/runtimes names: the embedded node's backend, or the one configured for the fleet.
@@ -123,7 +130,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     let fleet: Fleet | undefined;
     if (fleetMode) {
       const { startFleet } = await import("./fleet/index.ts"); // only fleet mode loads the HTTP client
-      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }) });
+      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }), tracer: tracing.tracer });
       opened.push({ close: () => fleet!.stop() });
     } else {
       // Provisioned concurrency, scheduled minimums and keep-warm, on the embedded runner (this process's alone, hence a process-local lease).
@@ -190,9 +197,9 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       version: pkg.version,
     });
 
-    const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators);
+    const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withTracing(tracing.tracer !== undefined);
     const gateway = { routes: httpRoutes, pipeline, stats: triggerStats, log };
-    const frontDoor = createFrontDoor({ pipeline, log, httpTriggers: createHttpGateway(gateway, GATEWAY_PATH_PREFIX) });
+    const frontDoor = createFrontDoor({ pipeline, log, httpTriggers: createHttpGateway(gateway, GATEWAY_PATH_PREFIX), tracer: tracing.tracer });
     const server = await listen(app.fetch, frontDoor, config.host, config.port);
     const port = (server.address() as { port: number }).port;
     const hostPart = config.host.includes(":") ? `[${config.host}]` : config.host;

@@ -12,6 +12,10 @@ import { z } from "zod";
 import { RUNTIME_IDS, RuntimeId, runtimeFamily } from "../../protocol/runtimes.ts";
 import { emptyToUndefined, intInRange, isSet, optionalString, optionalUrl, s3Issues, urlWithScheme as url } from "../../shared/config/env-schema.ts";
 import { withCurrentNames } from "./deprecated-names.ts";
+import { tracingSettings, type TracingSettings } from "../../shared/tracing/settings.ts";
+
+/** OTEL_SERVICE_NAME when unset. */
+export const RUNNER_SERVICE_NAME = "hotswap-runner";
 import { parseUidRange, type UidRange } from "./sandbox/uid-claims.ts";
 
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -186,6 +190,8 @@ export interface RunnerNodeConfig {
   queueTimeoutMs: number;
   /** One message per deprecated variable name that was read (or ignored for its RUNNER_* name); print them once at start. */
   deprecations: string[];
+  /** OpenTelemetry traces (OTEL_EXPORTER_OTLP_*ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER*, OTEL_SDK_DISABLED). */
+  tracing: TracingSettings;
 }
 
 /** `hotswap runner`: a node plus how it joins the fleet. */
@@ -237,6 +243,7 @@ export function loadRunnerConfig(rawEnv: Record<string, string | undefined>, hos
   const issues = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.length > 0 ? nameOf(String(i.path[0])) : "(root)"}: ${i.message}`)),
     ...(mode === "agent" ? agentIssues(env) : []),
+    ...tracingSettings(env, RUNNER_SERVICE_NAME).issues,
   ];
   if (!parsed.success || issues.length > 0) throw new RunnerConfigError(issues);
   const c = parsed.data;
@@ -266,6 +273,7 @@ export function loadRunnerConfig(rawEnv: Record<string, string | undefined>, hos
     queueSize: c.HOTSWAP_QUEUE_SIZE,
     queueTimeoutMs: c.HOTSWAP_QUEUE_TIMEOUT_MS,
     deprecations,
+    tracing: tracingSettings(env, RUNNER_SERVICE_NAME).settings,
   };
   if (mode === "embedded") return node;
   const a = c as z.infer<typeof AgentSchema>;

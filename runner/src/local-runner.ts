@@ -12,6 +12,7 @@ import type { CodeCache } from "./code-cache/code-cache.ts";
 import { CLOSED_MESSAGE, DRAINING_MESSAGE, platformError } from "./pool/outcomes.ts";
 import { VersionPool, type PoolLog, type StemSource, type VersionPoolStats } from "./pool/version-pool.ts";
 import { RunnerBudget, type RunnerCapacity } from "./fleet/runner-budget.ts";
+import type { PoolTracer } from "./tracing/pool-tracer.ts";
 
 export interface LocalRunnerOptions {
   /** Runner id reported in status(). */
@@ -43,6 +44,8 @@ export interface LocalRunnerOptions {
    */
   capacity?: RunnerCapacity;
   log?: PoolLog;
+  /** Spans about invocations (runner/src/tracing); absent when tracing is off. */
+  tracer?: PoolTracer;
 }
 
 type RunnerState = RunnerStatus["state"];
@@ -196,6 +199,7 @@ export class LocalRunner implements RunnerHandle {
         budget: this.budget,
         floor: () => this.heldCount(key),
         log: o.log,
+        tracer: o.tracer,
         onEmpty: (p) => {
           if (this.pools.get(p.key) === p) this.pools.delete(p.key);
         },

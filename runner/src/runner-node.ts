@@ -23,11 +23,19 @@ import { CodeCache } from "./code-cache/code-cache.ts";
 import { LocalRunner } from "./local-runner.ts";
 import { createRunnerBackend, createRunnerStems, type RunnerStems } from "./runner-backend.ts";
 import { Sandbox } from "./sandbox/index.ts";
+import { TRACING_OFF, startTracing, type Tracing } from "../../shared/tracing/tracing.ts";
+import { PoolTracer } from "./tracing/pool-tracer.ts";
+import type { Tracer } from "@opentelemetry/api";
 
 export interface RunnerNodeDeps {
   /** Where code packages come from: the agent's own store, or the control plane's when embedded. */
   codeStore: CodeStore;
   log: Logger;
+  /**
+   * The host's tracer (the control plane's, when embedded): the node's spans go through its
+   * exporter, one per process. Without it the node exports on its own (config.tracing).
+   */
+  tracer?: Tracer;
 }
 
 /**
@@ -56,6 +64,8 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     codeStore: deps.codeStore,
     onTampered: (sha256, problem) => log.warn({ sha256, problem }, "cached code tree was changed after extraction; extracting it again"),
   });
+  const tracing = deps.tracer ? TRACING_OFF : startTracing(config.tracing);
+  const tracer = deps.tracer ?? tracing.tracer;
   const local = new LocalRunner({
     id: config.id,
     backend,
@@ -67,8 +77,9 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     capacity: config.capacity,
     stems,
     log: log.child({ component: "runner" }),
+    tracer: tracer ? new PoolTracer(tracer) : undefined,
   });
-  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log));
+  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log), tracing);
 }
 
 /**
@@ -112,6 +123,8 @@ export class LocalRunnerNode implements InProcessRunnerNode {
     private readonly backend: ExecutionBackend,
     private readonly stems: RunnerStems | undefined,
     private readonly stopCollecting: () => void = () => {},
+    /** The runner's span exporter (TRACING_OFF when tracing is off); flushed and stopped by close(). */
+    readonly tracing: Tracing = TRACING_OFF,
   ) {
     this.id = config.id;
   }
@@ -141,9 +154,13 @@ export class LocalRunnerNode implements InProcessRunnerNode {
   }
 
   /** Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers). */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.stopCollecting();
-    return this.local.close();
+    try {
+      await this.local.close();
+    } finally {
+      await this.tracing.shutdown();
+    }
   }
 
   freeSlots(spec: FunctionSpec): number {

@@ -39,3 +39,16 @@ test("leaves every other form to JSON.parse (returns null)", () => {
     assert.equal(read(text), null, text);
   }
 });
+
+test("reads the traced compact form (a traceparent, no client context) exactly as JSON.parse would", () => {
+  const text = '{"type":"invoke","id":"req-1","deadline":1796580000123,"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}';
+  assert.deepEqual(read(text), JSON.parse(text));
+  for (const odd of [
+    '{"type":"invoke","id":"r1","deadline":1,"traceparent":"00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01"}',
+    '{"type":"invoke","id":"r1","deadline":1,"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0"}',
+    '{"type":"invoke","id":"r1","deadline":,"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
+    '{"type":"invoke","id":"r1","deadline":1,"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","clientContext":"e30="}',
+  ]) {
+    assert.equal(read(odd), null, odd);
+  }
+});

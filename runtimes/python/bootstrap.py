@@ -99,12 +99,44 @@ class FunctionInfo:
                                   time.strftime("%Y/%m/%d/", time.gmtime()) + "[%s]%s" % (self.version, os.urandom(16).hex()))
 
 
+# The trace context of the invocation running on this thread (see _enter_trace).
+_trace = threading.local()
+
+
+def _xray_trace_id(traceparent):
+    """X-Ray trace header from a W3C traceparent, as AWS maps one to the other (None if malformed)."""
+    p = traceparent.split("-")
+    if len(p) != 4 or len(p[1]) != 32 or len(p[2]) != 16 or len(p[3]) != 2:
+        return None
+    try:
+        sampled = int(p[3], 16) & 1
+        int(p[1], 16), int(p[2], 16)
+    except ValueError:
+        return None
+    return "Root=1-%s-%s;Parent=%s;Sampled=%d" % (p[1][:8], p[1][8:], p[2], sampled)
+
+
+def _enter_trace(traceparent, xray, concurrency):
+    """The next invocation on this thread runs in this trace context, as Lambda's runtimes give it:
+    `_X_AMZN_TRACE_ID` (X-Ray) and `TRACEPARENT` (W3C) in os.environ when the instance runs one
+    invocation at a time, and `context.xray_trace_id` / `context.traceparent` always."""
+    tp = _header_text(traceparent) if traceparent else None
+    x = _header_text(xray) if xray else (_xray_trace_id(tp) if tp else None)
+    _trace.traceparent, _trace.xray = tp, x
+    if concurrency == 1:
+        for k, v in (("_X_AMZN_TRACE_ID", x), ("TRACEPARENT", tp)):
+            if v:
+                os.environ[k] = v
+            else:
+                os.environ.pop(k, None)
+
+
 class LambdaContext:
     """The `context` argument, with the attributes and method AWS's Python runtime provides."""
 
     __slots__ = ("aws_request_id", "function_name", "function_version", "invoked_function_arn",
                  "memory_limit_in_mb", "log_group_name", "log_stream_name", "identity", "client_context",
-                 "_deadline_ms")
+                 "_deadline_ms", "traceparent", "xray_trace_id")
 
     def __init__(self, info, request_id, deadline_ms, arn, client_context):
         self.aws_request_id = request_id
@@ -117,6 +149,8 @@ class LambdaContext:
         self.identity = None
         self.client_context = client_context
         self._deadline_ms = deadline_ms
+        self.traceparent = getattr(_trace, "traceparent", None)
+        self.xray_trace_id = getattr(_trace, "xray", None)
 
     def get_remaining_time_in_millis(self):
         return max(0, int(self._deadline_ms - time.time() * 1000))
@@ -279,6 +313,7 @@ def serve_fast(chan, token=None):
         except UnmarshalError as e:
             chan.send(reply_header(b"error", request_id), e.payload())
             return
+        _enter_trace(header.get("traceparent"), None, state.get("concurrency", 1))
         ok, out = run_handler(state["fn"], state["info"], event, request_id, header.get("deadline", 0), None,
                               _decode_client_context(header.get("clientContext")))
         chan.send(reply_header(b"result" if ok else b"error", request_id), out)
@@ -328,6 +363,7 @@ def serve_fast(chan, token=None):
             chan.send(b'{"type":"initError"}', json.dumps(f.payload()).encode())
             _exit(1)
         concurrency = int(h.get("concurrency") or 1)
+        state["concurrency"] = concurrency
         if concurrency > 1:
             import queue
             work = queue.SimpleQueue()
@@ -435,9 +471,7 @@ def serve_runtime_api(address):
                 request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
                 deadline = int(headers.get("Lambda-Runtime-Deadline-Ms") or (time.time() * 1000 + 3000))
                 arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
-                trace = headers.get("Lambda-Runtime-Trace-Id")
-                if trace and concurrency == 1:
-                    os.environ["_X_AMZN_TRACE_ID"] = trace
+                _enter_trace(headers.get("traceparent"), headers.get("Lambda-Runtime-Trace-Id"), concurrency)
                 client_context = None
                 if headers.get("Lambda-Runtime-Client-Context"):
                     try:

@@ -65,6 +65,9 @@ test("docker: every service runs on the stack's network, wired to the others", a
     assert.equal(env.REDIS_URL, cp.REDIS_URL);
     assert.equal(env.S3_SECRET_ACCESS_KEY, cp.S3_SECRET_ACCESS_KEY);
     assert.equal(env.RUNNER_BACKEND, "docker");
+    // Runners export their spans to the same Jaeger as the control plane, under their own service name.
+    assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, cp.OTEL_EXPORTER_OTLP_ENDPOINT);
+    assert.equal(env.OTEL_SERVICE_NAME, "hotswap-runner");
     assert.deepEqual(runner.groupAdds, ["998"]);
   }
   assert.equal(await valueOf(result.apiEndpoint), "http://127.0.0.1:8080");
@@ -143,8 +146,10 @@ test("kubernetes: the control plane and runners share the data services' generat
     assert.equal(runner.HOTSWAP_CLUSTER_SECRET, cp.HOTSWAP_CLUSTER_SECRET);
     assert.equal(runner.REDIS_URL, cp.REDIS_URL);
     assert.equal(envOf(container(k8sObject(mocks, "Deployment", `runner-${pool}`), "runner")).HOTSWAP_CONTROL_PLANE_URL, "http://control-plane.hotswap.svc.cluster.local");
+    assert.equal(envOf(container(k8sObject(mocks, "Deployment", `runner-${pool}`), "runner")).OTEL_EXPORTER_OTLP_ENDPOINT, "http://jaeger:4318");
   }
   assert.equal(envOf(container(k8sObject(mocks, "Deployment", "control-plane"), "control-plane")).OTEL_EXPORTER_OTLP_ENDPOINT, "http://jaeger:4318");
+  assert.equal(envOf(container(k8sObject(mocks, "Deployment", "control-plane"), "control-plane")).OTEL_SERVICE_NAME, "hotswap-control-plane");
 });
 
 test("kubernetes: each pool's size, node selector and taints follow Pulumi.k8s.yaml", async () => {

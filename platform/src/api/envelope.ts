@@ -21,7 +21,7 @@ export interface ErrorLog {
 }
 
 /** Any thrown value as the ApiError to answer with; what is not an API error is logged, then hidden. */
-export function apiErrorOf(e: unknown, requestId: string, log: ErrorLog, where: { method: string; path: string }): ApiError {
+export function apiErrorOf(e: unknown, requestId: string, log: ErrorLog, where: { method: string; path: string; traceId?: string }): ApiError {
   if (e instanceof ApiError) return e;
   if (e instanceof HTTPException) return fromHttpException(e);
   log.error({ err: e, requestId, ...where }, "unhandled error");

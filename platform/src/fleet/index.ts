@@ -13,6 +13,7 @@ import { legacyFleetTokenFloor } from "../../../shared/lease/legacy-fleet-fence.
 import { RunnerNodesMirror } from "./runner-nodes-mirror.ts";
 import { RunnerRegistry } from "./runner-registry.ts";
 import { fleetRunnersSource, type RunnersSource } from "./runner-views.ts";
+import type { Tracer } from "@opentelemetry/api";
 
 export { FleetRunner, NO_RUNNER_MESSAGE } from "./fleet-runner.ts";
 export { ReservedConcurrencyGate } from "./reserved-concurrency.ts";
@@ -29,6 +30,8 @@ export interface FleetDeps {
   /** The cluster's state-store key prefix (`hs:<cluster id>:`), which scopes the capacity lease. */
   namespace: string;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Traces the hop to each runner (a CLIENT span) when tracing is on. */
+  tracer?: Tracer;
 }
 
 export interface Fleet {
@@ -47,6 +50,7 @@ export async function startFleet(deps: FleetDeps): Promise<Fleet> {
   let mirror: RunnerNodesMirror | undefined;
   const registry = new RunnerRegistry(state, {
     secret: deps.secret,
+    clientOptions: { tracer: deps.tracer },
     log,
     onError: (e) => log.warn({ err: e }, "runner registry"),
     onChange: () => {

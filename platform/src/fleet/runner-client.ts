@@ -19,6 +19,8 @@ import {
   type ProvisionRequest,
 } from "../../../protocol/fleet.ts";
 import type { RuntimeAvailability } from "../../../protocol/runner.ts";
+import { traceparentOf, type Tracer } from "../../../shared/tracing/spans.ts";
+import { endHopSpan, startHopSpan } from "../tracing/hop-span.ts";
 
 export type ForwardResult =
   /** The runner answered. `free`/`inflight` are its placement data right after the invocation. */
@@ -35,16 +37,20 @@ export interface RunnerClientOptions {
   connections?: number;
   /** Time to establish a connection before the runner counts as unreachable. @default 2000 */
   connectTimeoutMs?: number;
+  /** When tracing is on: a CLIENT span per forward, whose traceparent the runner receives. */
+  tracer?: Tracer;
 }
 
 export class RunnerClient {
   private readonly pool: Pool;
+  private readonly tracer: Tracer | undefined;
 
   constructor(
     readonly address: string,
     private readonly secret: string,
     opts: RunnerClientOptions = {},
   ) {
+    this.tracer = opts.tracer;
     this.pool = new Pool(address, {
       connections: opts.connections ?? 128,
       pipelining: 1,
@@ -64,10 +70,13 @@ export class RunnerClient {
       [HEADER_REQUEST_ID]: req.requestId,
       "content-type": "application/json",
     };
-    if (req.traceparent !== undefined) headers[HEADER_TRACEPARENT] = req.traceparent;
+    // Traced only within a trace: the platform's own invocations without a traceparent start none here.
+    const span = this.tracer !== undefined && req.traceparent !== undefined ? startHopSpan(this.tracer, req, this.address) : undefined;
+    if (span !== undefined) headers[HEADER_TRACEPARENT] = traceparentOf(span);
+    else if (req.traceparent !== undefined) headers[HEADER_TRACEPARENT] = req.traceparent;
     if (req.clientContext !== undefined) headers[HEADER_CLIENT_CONTEXT] = req.clientContext;
     return new Promise((resolve) => {
-      const handler = new InvokeHandler(resolve);
+      const handler = new InvokeHandler(span === undefined ? resolve : (r) => (endHopSpan(span, r), resolve(r)));
       this.pool.dispatch(
         { path: RUNNER_PATH_INVOKE, method: "POST", headers, body: req.payload, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
         handler,

@@ -14,7 +14,7 @@ import {
   runnerKey,
   type RunnerHeartbeat as Heartbeat,
 } from "../../../protocol/fleet.ts";
-import { RunnerClient } from "./runner-client.ts";
+import { RunnerClient, type RunnerClientOptions } from "./runner-client.ts";
 import { pickRunner, type PlacementView } from "./placement.ts";
 
 interface VersionSlots {
@@ -47,10 +47,10 @@ export class RunnerEntry {
   inflightElsewhere = 0;
   private readonly slots = new Map<string, VersionSlots>();
 
-  constructor(hb: Heartbeat, secret: string, now: number) {
+  constructor(hb: Heartbeat, secret: string, now: number, clientOptions?: RunnerClientOptions) {
     this.hb = hb;
     this.lastSeen = now;
-    this.client = new RunnerClient(hb.address, secret);
+    this.client = new RunnerClient(hb.address, secret, clientOptions);
     this.applySlots(hb);
   }
 
@@ -138,6 +138,8 @@ export interface RegistryOptions extends RegistryEvents {
   /** Ids to look up at start (from runner_nodes), so routing works before the first heartbeat. */
   knownIds?: () => Promise<string[]>;
   now?: () => number;
+  /** Options of every runner's client (the tracer of the hop span). */
+  clientOptions?: RunnerClientOptions;
 }
 
 const VIEW: PlacementView<RunnerEntry> = {
@@ -248,7 +250,7 @@ export class RunnerRegistry {
     if (entry === undefined || entry.hb.bootId !== hb.bootId || entry.hb.address !== hb.address) {
       if (entry !== undefined && hb.at < entry.hb.at && entry.hb.bootId !== hb.bootId) return; // a late beat of an older boot
       if (entry !== undefined) void entry.client.close().catch(() => {});
-      this.entries.set(hb.id, new RunnerEntry(hb, this.opts.secret, now));
+      this.entries.set(hb.id, new RunnerEntry(hb, this.opts.secret, now, this.opts.clientOptions));
       this.opts.log?.info({ runner: hb.id, address: hb.address, pool: hb.pool }, "runner joined");
       this.rebuild();
       this.opts.onChange?.();

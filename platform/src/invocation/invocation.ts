@@ -8,6 +8,7 @@ import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
 import type { CredentialRequest } from "../auth/credentials.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { RouteRequest } from "../router/routing-table.ts";
+import type { InvocationTrace } from "../tracing/invocation-trace.ts";
 
 /** Where an entry's event bytes come from when it did not read them up front (the HTTP body). */
 export interface PayloadSource {
@@ -40,7 +41,10 @@ export interface Invocation {
   dryRun?: boolean;
   /** Headers, cookies and query of the request, for aliases with an A/B rule. */
   route?: RouteRequest;
+  /** The trace context the runner and the handler receive (the front door's server span when traced). */
   traceparent?: string;
+  /** Set by the front door when tracing is on: the pipeline's steps add their spans under it. */
+  trace?: InvocationTrace;
   clientContext?: string;
   /** The version chosen by the resolve stage. */
   spec?: FunctionSpec;

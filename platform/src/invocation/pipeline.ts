@@ -5,6 +5,8 @@
  *   request id → authenticate → authorize → reject malformed → event → resolve qualifier
  *     → reserved concurrency → observe → runner
  *
+ * With tracing on, authenticate and resolve qualifier are each wrapped in a span (trace-step.ts).
+ *
  * Each link is a small class in its own file with its own test. Links are wired once, at
  * construction, so a request allocates no closures, and links that answer synchronously (cached
  * API keys, the routing table) keep the whole front of the chain in the request's own turn.
@@ -23,6 +25,7 @@ import { RequestIdStage } from "./request-id.ts";
 import { ReservedConcurrencyStage, type ConcurrencyReservations } from "./reserved-concurrency.ts";
 import { ResolveQualifierStage } from "./resolve-qualifier.ts";
 import { RunnerCall } from "./runner-call.ts";
+import { TraceStepEnd, TraceStepStart } from "./trace-step.ts";
 
 export interface InvocationPipelineDeps {
   routing: Pick<RoutingTable, "resolve">;
@@ -34,6 +37,8 @@ export interface InvocationPipelineDeps {
   observers?: readonly InvocationObserver[];
   /** Tried in order for invocations that arrive with credentials rather than a principal. */
   authenticators?: readonly Authenticator[];
+  /** Compose the step spans (tracing on); invocations the front door traced then get them. */
+  traced?: boolean;
 }
 
 export class InvocationPipeline implements InvocationHandler {
@@ -43,11 +48,15 @@ export class InvocationPipeline implements InvocationHandler {
     let chain: InvocationHandler = new RunnerCall(deps.runner);
     chain = new ObserveStage(chain, deps.observers ?? []);
     if (deps.reservations) chain = new ReservedConcurrencyStage(chain, deps.reservations);
+    if (deps.traced) chain = new TraceStepEnd(chain, describeResolved);
     chain = new ResolveQualifierStage(chain, deps.routing);
+    if (deps.traced) chain = new TraceStepStart(chain, "resolve qualifier");
     chain = new EventStage(chain);
     chain = new RejectMalformedStage(chain);
     chain = new AuthorizeStage(chain);
+    if (deps.traced) chain = new TraceStepEnd(chain);
     chain = new AuthenticateStage(chain, deps.authenticators ?? []);
+    if (deps.traced) chain = new TraceStepStart(chain, "authenticate");
     this.head = new RequestIdStage(chain);
   }
 
@@ -60,4 +69,16 @@ export class InvocationPipeline implements InvocationHandler {
   withAuthenticators(authenticators: readonly Authenticator[]): InvocationPipeline {
     return new InvocationPipeline({ ...this.deps, authenticators });
   }
+
+  /** The same chain with the step spans composed when `traced` (tracing is on). */
+  withTracing(traced: boolean): InvocationPipeline {
+    return traced ? new InvocationPipeline({ ...this.deps, traced }) : this;
+  }
+}
+
+/** The routing span's attributes: what was asked for and the version chosen. */
+function describeResolved(inv: Invocation, span: { setAttribute(k: string, v: string | number): unknown }): void {
+  span.setAttribute("hotswap.function", inv.name);
+  if (inv.qualifier !== undefined) span.setAttribute("hotswap.qualifier", inv.qualifier);
+  if (inv.spec) span.setAttribute("hotswap.version", inv.spec.version);
 }

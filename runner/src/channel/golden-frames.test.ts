@@ -98,7 +98,7 @@ test("FastChannel writes init and invoke frames exactly as stored, a turn's invo
       traceparent: f.header.traceparent as string | undefined,
       clientContext: f.header.clientContext as string | undefined,
     });
-  for (const name of ["invoke-compact", "invoke-traced", "invoke-empty-body"]) {
+  for (const name of ["invoke-compact", "invoke-compact-traced", "invoke-traced", "invoke-empty-body"]) {
     const one = channel();
     invoke(one.ch, byName(name).frames[0]!);
     await turn();

@@ -17,6 +17,7 @@ import { clientContextHeader } from "./client-context-header.ts";
 import { newRuntimeApiToken, stripToken } from "./runtime-api-token.ts";
 import { peerUid } from "./peer-uid.ts";
 import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
+import { xrayTraceId } from "../../../shared/tracing/traceparent.ts";
 
 const PREFIX = "/2018-06-01/runtime/";
 
@@ -59,12 +60,8 @@ interface Invocation {
   resolve: (r: InstanceResult) => void;
 }
 
-/** X-Ray trace header from a W3C traceparent, as AWS maps one to the other. */
-export function xrayTraceId(traceparent: string): string | undefined {
-  const m = /^[0-9a-f]{2}-([0-9a-f]{8})([0-9a-f]{24})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(traceparent);
-  if (!m) return undefined;
-  return `Root=1-${m[1]}-${m[2]};Parent=${m[3]};Sampled=${Number.parseInt(m[4], 16) & 1}`;
-}
+/** X-Ray trace header from a W3C traceparent (shared with the control plane's Lambda path). */
+export { xrayTraceId };
 
 function deferred<T>() {
   let resolve!: (v: T) => void;

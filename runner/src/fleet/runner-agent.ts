@@ -79,6 +79,7 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
       id: config.id,
       secret: config.clusterSecret,
       log,
+      tracer: node.tracing.tracer,
       target: {
         invoke: (r) => node.invoke(r),
         freeSlots: (spec) => node.freeSlots(spec),

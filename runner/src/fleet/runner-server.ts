@@ -31,6 +31,8 @@ import {
   type RunnerHeartbeat,
 } from "../../../protocol/fleet.ts";
 import type { RunnerNode } from "../../../protocol/runner.ts";
+import { endWithOutcome, traceparentOf, type Tracer } from "../../../shared/tracing/spans.ts";
+import { startRunnerInvokeSpan } from "../tracing/server-span.ts";
 
 /**
  * What the server drives: the runner node (the same RunnerNode interface the embedded runner is
@@ -47,6 +49,8 @@ export interface RunnerServerOptions {
   secret: string;
   target: RunnerServerTarget;
   log: { warn(obj: object, msg: string): void };
+  /** A SERVER span per invocation when tracing is on. */
+  tracer?: Tracer;
 }
 
 /** Decoded specs by header text: the control plane sends the same text for a version, so this hits. */
@@ -193,22 +197,28 @@ export class RunnerServer {
   private run(spec: FunctionSpec, req: IncomingMessage, payload: Buffer, res: ServerResponse): void {
     const h = req.headers;
     this.inflight++;
+    const requestId = (h[HEADER_REQUEST_ID] as string | undefined) ?? "";
+    let traceparent = h[HEADER_TRACEPARENT] as string | undefined;
+    const span = this.opts.tracer ? startRunnerInvokeSpan(this.opts.tracer, traceparent, spec, requestId, this.opts.id) : undefined;
+    if (span) traceparent = traceparentOf(span);
     let running: ReturnType<RunnerServerTarget["invoke"]>;
     try {
       running = this.opts.target.invoke({
         spec,
-        requestId: (h[HEADER_REQUEST_ID] as string | undefined) ?? "",
+        requestId,
         payload,
-        traceparent: h[HEADER_TRACEPARENT] as string | undefined,
+        traceparent,
         clientContext: h[HEADER_CLIENT_CONTEXT] as string | undefined,
       });
     } catch (e) {
       this.inflight--;
+      span?.end();
       throw e;
     }
     running.then(
       (outcome) => {
         this.inflight--;
+        if (span) endWithOutcome(span, outcome);
         try {
           this.answer(spec, outcome, res);
         } catch (e) {
@@ -218,6 +228,7 @@ export class RunnerServer {
       (e: unknown) => {
         // invoke() never rejects by contract; answer anyway so the caller is never left hanging.
         this.inflight--;
+        span?.end();
         this.unexpected(res, e);
       },
     );

@@ -5,6 +5,7 @@
 import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import type { ExecutionBackend, Instance } from "../backends/backend.ts";
 import type { VersionPool } from "./version-pool.ts";
+import type { PoolTracer } from "../tracing/pool-tracer.ts";
 
 /**
  * Hands over prewarmed stem instances (runtime up, no code yet). The pool specialises one
@@ -60,6 +61,8 @@ export interface VersionPoolOptions {
   /** Instances the idle sweep keeps (provisioned concurrency, a scheduled minimum); read on every sweep. */
   floor?(): number;
   log?: PoolLog;
+  /** Spans about each invocation (acquisition, cold start, the invocation); absent when tracing is off. */
+  tracer?: PoolTracer;
   /** Called once the pool is empty after an idle sweep; the pool is retired by then. */
   onEmpty?(pool: VersionPool): void;
 }

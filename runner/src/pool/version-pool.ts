@@ -26,6 +26,7 @@ import {
 import type { PoolLog, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
 import { WaitQueue, type Waiter } from "./wait-queue.ts";
 import { Deadlines } from "./deadlines.ts";
+import { traceIdOf } from "../../../shared/tracing/traceparent.ts";
 
 export type { InstanceBudget, PoolLog, StemSource, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
 
@@ -48,6 +49,8 @@ type PoolState = "open" | "draining" | "drained" | "closed";
 interface Running {
   slot: Slot;
   requestId: string;
+  /** The invocation's trace context, so what is logged about it carries its trace id. */
+  traceparent: string | undefined;
   /** Set when its deadline passed: the instance is killed, and this invocation is the one that timed out. */
   timedOut: boolean;
 }
@@ -75,7 +78,7 @@ export class VersionPool {
   private readonly redeliveries = new WeakMap<InvokeRequest, number>();
   private readonly deadlines = new Deadlines<Running>((r) => {
     r.timedOut = true;
-    this.onTimeout(r.slot, r.requestId);
+    this.onTimeout(r.slot, r.requestId, r.traceparent);
   });
   private starting = 0;
   private inflight = 0;
@@ -116,6 +119,7 @@ export class VersionPool {
     if (this.state !== "open") return Promise.resolve(this.refusal());
     const slot = this.pickSlot();
     if (slot !== undefined) return this.run(slot, req, "warm", false, 0);
+    this.opts.tracer?.arrived(req);
     return this.acquireSlow(req);
   }
 
@@ -327,16 +331,17 @@ export class VersionPool {
     this.inflight++;
     const t0 = performance.now();
     const deadlineMs = Date.now() + this.timeoutMs;
-    const running: Running = { slot, requestId: req.requestId, timedOut: false };
+    const running: Running = { slot, requestId: req.requestId, traceparent: req.traceparent, timedOut: false };
     const due = this.deadlines.add(running, deadlineMs);
+    const traced = this.opts.tracer?.running(req, this.spec, start, coldStart, initMs, slot.kind);
     const p = slot.instance.invoke({
       requestId: req.requestId,
       payload: req.payload,
       deadlineMs,
-      traceparent: req.traceparent,
+      traceparent: traced?.traceparent ?? req.traceparent,
       clientContext: req.clientContext,
     });
-    return p.then(
+    const outcome: Promise<InvokeOutcome> = p.then(
       (r) => {
         this.deadlines.remove(due);
         this.release(slot);
@@ -363,6 +368,7 @@ export class VersionPool {
         return { ...platformError("InternalError", `instance ${slot.instance.id} failed: ${msg}`), coldStart, start };
       },
     );
+    return traced ? outcome.then((o) => (traced.end(o), o)) : outcome;
   }
 
   /** Run `req` again on another instance, or undefined when it may not (closed, or tried too often). */
@@ -370,7 +376,7 @@ export class VersionPool {
     const n = this.redeliveries.get(req) ?? 0;
     if (n >= MAX_REDELIVERIES || (this.state !== "open" && this.state !== "draining")) return undefined;
     this.redeliveries.set(req, n + 1);
-    this.log.debug({ pool: this.key, requestId: req.requestId }, "instance was going away; running the invocation on another");
+    this.log.debug({ pool: this.key, requestId: req.requestId, traceId: traceIdOf(req.traceparent) }, "instance was going away; running the invocation on another");
     const slot = this.pickSlot();
     return slot !== undefined ? this.run(slot, req, "warm", false, 0) : this.acquireSlow(req);
   }
@@ -393,8 +399,8 @@ export class VersionPool {
     else if (this.state === "draining") this.checkDrained();
   }
 
-  private onTimeout(slot: Slot, requestId: string): void {
-    this.log.warn({ pool: this.key, instance: slot.instance.id, requestId, timeoutS: this.spec.timeout }, "invocation timed out; killing instance");
+  private onTimeout(slot: Slot, requestId: string, traceparent: string | undefined): void {
+    this.log.warn({ pool: this.key, instance: slot.instance.id, requestId, traceId: traceIdOf(traceparent), timeoutS: this.spec.timeout }, "invocation timed out; killing instance");
     this.removeSlot(slot);
     slot.killedForTimeout = true;
     this.stopping.add(slot.instance);

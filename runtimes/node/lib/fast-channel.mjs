@@ -5,7 +5,8 @@
  */
 import { createFrameReader, FrameError, invokeHeader, Outbox, readHeader } from "./frame.mjs";
 import { loadHandler, InitFailure } from "./handler-loader.mjs";
-import { errorJson, functionInfo, parseEvent, resultJson, runHandler } from "./invoke.mjs";
+import { errorJson, functionInfo, parseEvent, resultJson, runHandler, traceNextInvocation } from "./invoke.mjs";
+import { invocationTrace } from "./trace-context.mjs";
 
 /**
  * Serve the fast channel on `socket` until it closes.
@@ -16,6 +17,8 @@ export function serveFastChannel(socket, hooks) {
   let handler = null;
   let info = null;
   let initializing = false;
+  /** Invocations the runner may send at once (the init frame's `concurrency`). */
+  let concurrency = 1;
   const outbox = new Outbox(socket);
   /** Request ids in flight, so a fatal error can answer each of them before the process exits. */
   const inflight = new Set();
@@ -55,6 +58,7 @@ export function serveFastChannel(socket, hooks) {
       process.env.AWS_LAMBDA_FUNCTION_VERSION = String(h.functionVersion);
       process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(h.memorySize);
       process.env.AWS_REGION ??= "us-east-1";
+      concurrency = Number(h.concurrency) || 1;
       try {
         process.chdir(h.taskRoot);
       } catch (err) {
@@ -92,6 +96,7 @@ export function serveFastChannel(socket, hooks) {
         clientContext = undefined;
       }
     }
+    traceNextInvocation(invocationTrace(h.traceparent, undefined, concurrency));
     runHandler(handler, info, event, id, h.deadline, undefined, clientContext, (isError, value) => reply(id, isError, value));
   }
 

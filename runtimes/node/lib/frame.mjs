@@ -175,8 +175,8 @@ const INVOKE_PREFIX = Buffer.from('{"type":"invoke","id":"');
 const DEADLINE_KEY = Buffer.from('","deadline":');
 
 /**
- * The header of an invoke frame in the compact form the runner writes when it has no trace or
- * client context, `{"type":"invoke","id":"<id>","deadline":<ms>}` with an id of plain ASCII, read
+ * The header of an invoke frame in the compact form the runner writes when it has no client
+ * context (with or without a traceparent), `{"type":"invoke","id":"<id>","deadline":<ms>}` with an id of plain ASCII, read
  * without JSON.parse (once per invocation). Anything else returns null and goes through readHeader.
  */
 export function invokeHeader(buf, start, end) {
@@ -195,11 +195,34 @@ export function invokeHeader(buf, start, end) {
   for (let k = 0; k < DEADLINE_KEY.length; k++) if (buf[idEnd + k] !== DEADLINE_KEY[k]) return null;
   let deadline = 0;
   const digitsStart = idEnd + DEADLINE_KEY.length;
-  if (end - 1 - digitsStart > 15) return null; // not an epoch-ms integer JSON.parse would give exactly
-  for (let k = digitsStart; k < end - 1; k++) {
+  const traced = tracedEnd(buf, digitsStart, end);
+  const digitsEnd = traced === -1 ? end - 1 : traced;
+  if (digitsEnd - digitsStart > 15 || digitsEnd === digitsStart) return null; // not an epoch-ms integer JSON.parse would give exactly
+  for (let k = digitsStart; k < digitsEnd; k++) {
     const d = buf[k] - 0x30;
     if (d < 0 || d > 9) return null;
     deadline = deadline * 10 + d;
   }
-  return { type: "invoke", id: buf.toString("latin1", idStart, idEnd), deadline };
+  const h = { type: "invoke", id: buf.toString("latin1", idStart, idEnd), deadline };
+  if (traced !== -1) h.traceparent = buf.toString("latin1", end - 2 - TRACEPARENT_LENGTH, end - 2);
+  return h;
+}
+
+const TRACEPARENT_KEY = Buffer.from(',"traceparent":"');
+const TRACEPARENT_LENGTH = 55;
+
+/**
+ * Where the deadline ends when the header closes with `,"traceparent":"<traceparent>"}` (the form
+ * the runner writes for a traced invocation without client context), or -1. The traceparent must
+ * be 55 characters of lowercase hex and dashes, so it needs no unescaping.
+ */
+function tracedEnd(buf, digitsStart, end) {
+  const keyStart = end - 2 - TRACEPARENT_LENGTH - TRACEPARENT_KEY.length;
+  if (keyStart <= digitsStart || buf[end - 2] !== 0x22 /* " */) return -1;
+  for (let k = 0; k < TRACEPARENT_KEY.length; k++) if (buf[keyStart + k] !== TRACEPARENT_KEY[k]) return -1;
+  for (let k = end - 2 - TRACEPARENT_LENGTH; k < end - 2; k++) {
+    const c = buf[k];
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || c === 0x2d)) return -1;
+  }
+  return keyStart;
 }

@@ -29,6 +29,17 @@ export function functionInfo(env) {
   };
 }
 
+/** The trace context the next runHandler call puts on its `context` (see traceNextInvocation). */
+let nextTrace;
+
+/**
+ * Give the next invocation's `context` its trace context (`traceparent`, `xRayTraceId`, from
+ * ./trace-context.mjs). Called just before runHandler, which reads it once, synchronously.
+ */
+export function traceNextInvocation(trace) {
+  nextTrace = trace;
+}
+
 /** The Lambda `context` object. Fields are own properties so console.log(context) shows them, as on AWS. */
 class Context {
   #deadline;
@@ -44,6 +55,11 @@ class Context {
     this.logStreamName = info.logStreamName;
     this.identity = undefined;
     this.clientContext = clientContext;
+    if (nextTrace !== undefined) {
+      this.traceparent = nextTrace.traceparent;
+      this.xRayTraceId = nextTrace.xRayTraceId;
+      nextTrace = undefined;
+    }
     this.#deadline = deadline;
     this.#finish = finish;
   }

@@ -5,7 +5,8 @@
  */
 import http from "node:http";
 import { InitFailure, loadHandler } from "./handler-loader.mjs";
-import { errorJson, functionInfo, parseEvent, resultJson, runHandler } from "./invoke.mjs";
+import { errorJson, functionInfo, parseEvent, resultJson, runHandler, traceNextInvocation } from "./invoke.mjs";
+import { invocationTrace } from "./trace-context.mjs";
 
 const BASE = "/2018-06-01/runtime";
 
@@ -121,8 +122,7 @@ export async function serveRuntimeApi(apiAddress, env, hooks) {
       const id = String(next.headers["lambda-runtime-aws-request-id"] ?? "");
       const deadline = Number(next.headers["lambda-runtime-deadline-ms"] ?? Date.now() + 3000);
       const arn = next.headers["lambda-runtime-invoked-function-arn"];
-      const trace = next.headers["lambda-runtime-trace-id"];
-      if (trace && concurrency === 1) process.env._X_AMZN_TRACE_ID = String(trace);
+      const trace = invocationTrace(next.headers.traceparent, next.headers["lambda-runtime-trace-id"], concurrency);
       const cc = next.headers["lambda-runtime-client-context"];
       const clientContext = cc ? parseClientContext(cc) : undefined;
       let event;
@@ -134,6 +134,7 @@ export async function serveRuntimeApi(apiAddress, env, hooks) {
       }
       inflight.add(id);
       const outcome = await new Promise((resolve) => {
+        traceNextInvocation(trace);
         runHandler(handler, info, event, id, deadline, arn ? String(arn) : undefined, clientContext, (isError, value) =>
           resolve({ isError, value }),
         );

@@ -64,6 +64,8 @@ export interface ClusterOptions {
   controlPlanes?: number;
   /** Extra environment of every runner. */
   runnerEnv?: Record<string, string>;
+  /** Extra environment of every control plane (read by its config module). */
+  controlPlaneEnv?: Record<string, string>;
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
@@ -97,6 +99,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         HOTSWAP_REDIS_PREFIX: prefix,
         HOTSWAP_CLUSTER_SECRET: secret,
         LOG_LEVEL,
+        ...opts.controlPlaneEnv,
       });
       const server = await startServer(config, createLogger(config.logLevel), { runners: "fleet" });
       controlPlanes.push({ url: server.url, key, server, api: apiClient(server.url, key) });

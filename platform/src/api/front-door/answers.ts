@@ -23,11 +23,11 @@ export function writeAnswer(res: ServerResponse, status: number, headers: Record
   res.end(bytes.toString("latin1"), "latin1");
 }
 
-/** HotSwap's error answer: `{ "error": { "code", "message" } }` with the request id. */
-export function writeError(req: IncomingMessage, res: ServerResponse, requestId: string, err: ApiError): void {
+/** HotSwap's error answer: `{ "error": { "code", "message" } }` with the request id, and any headers already decided. */
+export function writeError(req: IncomingMessage, res: ServerResponse, requestId: string, err: ApiError, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.destroy();
   closeIfUnread(req, res);
-  writeAnswer(res, err.status, { "content-type": "application/json", [HEADER_REQUEST_ID]: requestId }, errorBody(err));
+  writeAnswer(res, err.status, { ...headers, "content-type": "application/json", [HEADER_REQUEST_ID]: requestId }, errorBody(err));
 }
 
 /** Lambda's error answer: `{ Type, message, code }` with x-amzn-ErrorType, the request id, and any headers already decided. */

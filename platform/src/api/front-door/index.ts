@@ -7,6 +7,7 @@
  * Each endpoint runs guarded: an unexpected error is a logged 500, never a throw out of the listener.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Tracer } from "@opentelemetry/api";
 import type { InvocationPipeline } from "../../invocation/pipeline.ts";
 import type { ErrorLog } from "../envelope.ts";
 import { guarded } from "./guard.ts";
@@ -19,6 +20,8 @@ export interface FrontDoorDeps {
   log: ErrorLog;
   /** The Http trigger routes under /fn (triggers/http-gateway.ts): true when it took the request. */
   httpTriggers?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** A server span per request when tracing is on (request-trace.ts); the traceparent is answered either way. */
+  tracer?: Tracer;
 }
 
 const INVOKE_PATH = /^\/api\/v1\/functions\/([^/?#]+)\/invoke(?:\?([^#]*))?(?:#.*)?$/;

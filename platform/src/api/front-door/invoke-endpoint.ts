@@ -5,7 +5,7 @@
  * with the schema's 400, after authentication and authorization, as the API always has.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../../protocol/headers.ts";
+import { HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
 import type { Invocation } from "../../invocation/invocation.ts";
 import { payloadTooLarge } from "../../invocation/event.ts";
 import { apiErrorOf, requestIdFrom } from "../envelope.ts";
@@ -15,15 +15,19 @@ import { qualifierRangeProblem } from "./request-checks.ts";
 import { decodeParam } from "./decode-param.ts";
 import { IncomingRequest } from "./incoming-request.ts";
 import type { FrontDoorDeps } from "./index.ts";
+import { beginRequestTrace, endRequestTrace, traceHeaders, traceInvocation } from "./request-trace.ts";
+import { traceIdOf } from "../../../../shared/tracing/traceparent.ts";
+
+const ROUTE = "/api/v1/functions/{name}/invoke";
 
 /** A function name that needs no decoding or validation: the common case, checked without zod. */
 const PLAIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res: ServerResponse, segment: string, rawQuery: string | undefined): Promise<void> {
   const requestId = requestIdFrom(req.headers[HEADER_REQUEST_ID]);
+  const rt = beginRequestTrace(deps.tracer, req, requestId, ROUTE);
   const request = new IncomingRequest(req, rawQuery, payloadTooLarge);
   const given = request.query("qualifier");
-  const traceparent = req.headers[HEADER_TRACEPARENT];
   const inv: Invocation = {
     requestId,
     credentials: request,
@@ -31,8 +35,8 @@ export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res
     qualifier: given || undefined,
     source: request,
     route: request,
-    traceparent: typeof traceparent === "string" ? traceparent : undefined,
   };
+  traceInvocation(inv, rt, deps.tracer);
   if (!PLAIN_NAME.test(segment) || (given !== undefined && given.length > 128)) {
     inv.name = decodeParam(segment);
     inv.rejection = invokeTargetProblem(inv.name, given);
@@ -43,8 +47,11 @@ export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res
     // cache), so the body listeners attach in the same turn as the request event.
     const outcome = await deps.pipeline.handle(inv);
     const r = invokeResponse(requestId, inv.spec!, outcome!);
-    writeAnswer(res, r.status, r.headers, r.body);
+    writeAnswer(res, r.status, traceHeaders(r.headers, rt, false), r.body);
+    endRequestTrace(rt, r.status, inv, outcome);
   } catch (e) {
-    writeError(req, res, requestId, apiErrorOf(e, requestId, deps.log, { method: "POST", path: req.url! }));
+    const err = apiErrorOf(e, requestId, deps.log, { method: "POST", path: req.url!, traceId: traceIdOf(rt.traceparent) });
+    writeError(req, res, requestId, err, traceHeaders({}, rt, false));
+    endRequestTrace(rt, err.status, inv, undefined, err.code);
   }
 }

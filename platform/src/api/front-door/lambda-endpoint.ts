@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError } from "../../../../protocol/errors.ts";
-import { HEADER_AMZ_INVOCATION_TYPE, HEADER_AMZ_REQUEST_ID, HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../../protocol/headers.ts";
+import { HEADER_AMZ_INVOCATION_TYPE, HEADER_AMZ_REQUEST_ID, HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../../protocol/limits.ts";
 import type { Invocation } from "../../invocation/invocation.ts";
 import { payloadTooLarge } from "../../invocation/event.ts";
@@ -17,6 +17,10 @@ import { decodeParam } from "./decode-param.ts";
 import { clientContextProblem, qualifierRangeProblem } from "./request-checks.ts";
 import { IncomingRequest } from "./incoming-request.ts";
 import type { FrontDoorDeps } from "./index.ts";
+import { beginRequestTrace, endRequestTrace, traceHeaders, traceInvocation } from "./request-trace.ts";
+import { traceIdOf } from "../../../../shared/tracing/traceparent.ts";
+
+const ROUTE = "/2015-03-31/functions/{FunctionName}/invocations";
 
 /**
  * The name arrives percent-encoded (an ARN's colons); it is decoded as a route parameter, then once
@@ -38,6 +42,7 @@ function bodyTooLarge(): ApiError {
 
 export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessage, res: ServerResponse, segment: string, rawQuery: string | undefined): Promise<void> {
   const requestId = requestIdFrom(req.headers[HEADER_REQUEST_ID]);
+  const rt = beginRequestTrace(deps.tracer, req, requestId, ROUTE);
   const request = new IncomingRequest(req, rawQuery, bodyTooLarge);
   let inv: Invocation | undefined;
   let named = false;
@@ -49,6 +54,7 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
       await request.readPayload(); // streamed: read (bounded) now to know its size
     }
     inv = { requestId, credentials: request, name: segment, source: request, route: request };
+    traceInvocation(inv, rt, deps.tracer);
     try {
       const target = parseFunctionName(decodeFunctionName(segment), request.query("Qualifier"));
       inv.name = target.name;
@@ -64,8 +70,6 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
       inv.rejection = new ApiError("ValidationError", `InvocationType "${type}" is not supported; use RequestResponse or DryRun.`);
     }
     inv.dryRun = type === "DryRun";
-    const traceparent = req.headers[HEADER_TRACEPARENT];
-    inv.traceparent = typeof traceparent === "string" ? traceparent : undefined;
     const clientContext = request.header("x-amz-client-context");
     // Checked here, before the runner: what is passed on is known to be base64 of a JSON object.
     const contextProblem = clientContextProblem(clientContext);
@@ -73,12 +77,14 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
     inv.clientContext = clientContext;
     const outcome = await deps.pipeline.handle(inv);
     const r = lambdaResponse(requestId, inv.spec!, outcome);
-    writeAnswer(res, r.status, r.headers, r.body);
+    writeAnswer(res, r.status, traceHeaders(r.headers, rt, true), r.body);
+    endRequestTrace(rt, r.status, inv, outcome);
   } catch (e) {
-    const err = apiErrorOf(e, requestId, deps.log, { method: "POST", path: req.url! });
+    const err = apiErrorOf(e, requestId, deps.log, { method: "POST", path: req.url!, traceId: traceIdOf(rt.traceparent) });
     // Lambda's request id header comes with every answer about an invocation of a named function;
     // refusals of the request itself (size, credentials, permission, the name) go without it.
     const headers: Record<string, string> = inv?.authorized && named ? { [HEADER_AMZ_REQUEST_ID]: requestId } : {};
-    writeLambdaError(req, res, requestId, err, headers);
+    writeLambdaError(req, res, requestId, err, traceHeaders(headers, rt, true));
+    endRequestTrace(rt, err.status, inv, undefined, err.code);
   }
 }

@@ -1,0 +1,54 @@
+/**
+ * The tracer provider of one deployable, built from its TracingSettings: an OTLP/HTTP (JSON)
+ * exporter behind a BatchSpanProcessor, the configured sampler, `service.name` on the resource.
+ * Nothing is registered globally and no context manager is installed: spans are parented
+ * explicitly (the invocation carries its traceparent), so tracing off costs no AsyncLocalStorage,
+ * and a test process can run several platforms with their own exporters. Off means `tracer` is
+ * undefined, and callers skip every span (no no-op span objects either).
+ */
+import type { Tracer } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from "@opentelemetry/sdk-trace-base";
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import type { SamplerName, TracingSettings } from "./settings.ts";
+
+export interface Tracing {
+  /** Undefined when tracing is off. */
+  readonly tracer: Tracer | undefined;
+  /** Export what is buffered now. */
+  flush(): Promise<void>;
+  /** Export what is buffered and stop (at shutdown); never rejects. */
+  shutdown(): Promise<void>;
+}
+
+export const TRACING_OFF: Tracing = { tracer: undefined, flush: async () => {}, shutdown: async () => {} };
+
+/** The sampler an OTEL_TRACES_SAMPLER name stands for. */
+export function samplerOf(name: SamplerName, ratio: number): Sampler {
+  const root = name.endsWith("always_off") ? new AlwaysOffSampler() : name.endsWith("traceidratio") ? new TraceIdRatioBasedSampler(ratio) : new AlwaysOnSampler();
+  return name.startsWith("parentbased_") ? new ParentBasedSampler({ root }) : root;
+}
+
+/** Start exporting spans as `settings` say (TRACING_OFF when disabled). `version` goes on the resource. */
+export function startTracing(settings: TracingSettings, version?: string): Tracing {
+  if (!settings.enabled) return TRACING_OFF;
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName, ...(version ? { [ATTR_SERVICE_VERSION]: version } : {}) }),
+    sampler: samplerOf(settings.sampler, settings.ratio),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl }))],
+  });
+  return {
+    tracer: provider.getTracer("hotswap", version),
+    flush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown().catch(() => {}),
+  };
+}
