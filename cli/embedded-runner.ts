@@ -10,5 +10,5 @@ import { startRunnerNode } from "../runner/src/runner-node.ts";
 
 /** startServer's options for an embedded runner built from `config` once the server's stores are open. */
 export function embeddedRunner(config: RunnerNodeConfig, log: Logger): ServerOptions {
-  return { runners: "embedded", start: ({ codeStore }) => startRunnerNode(config, { codeStore, log }) };
+  return { runners: "embedded", start: ({ codeStore, state }) => startRunnerNode(config, { codeStore, log, state }) };
 }

@@ -54,6 +54,8 @@ export interface RunningServer {
 /** What the control plane gives the embedded runner node it hosts: the code store it opened. */
 export interface EmbeddedRunnerDeps {
   codeStore: CodeStore;
+  /** The embedded runner ships its functions' log records to this store's FUNCTION_LOGS_STREAM. */
+  state: StateStore;
 }
 
 /**
@@ -96,7 +98,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const repos = createRepositories(database.db);
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
 
-    const local = opts.runners === "embedded" ? await opts.start({ codeStore }) : undefined;
+    const local = opts.runners === "embedded" ? await opts.start({ codeStore, state }) : undefined;
     // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).
     if (local) opened.push({ name: "the embedded runner (instances, stems, backend)", close: () => local.close() });
     // What GET /api/v1/runtimes names: the embedded node's backend, or the one configured for the fleet.

@@ -23,11 +23,18 @@ import { CodeCache } from "./code-cache/code-cache.ts";
 import { LocalRunner } from "./local-runner.ts";
 import { createRunnerBackend, createRunnerStems, type RunnerStems } from "./runner-backend.ts";
 import { Sandbox } from "./sandbox/index.ts";
+import type { StateStore } from "../../shared/state/state-store.ts";
+import { LogShipper } from "./logs/log-shipper.ts";
 
 export interface RunnerNodeDeps {
   /** Where code packages come from: the agent's own store, or the control plane's when embedded. */
   codeStore: CodeStore;
   log: Logger;
+  /**
+   * Where the functions' log records are shipped (FUNCTION_LOGS_STREAM): the agent's Redis, or the
+   * control plane's store when embedded. Without it function output is read and dropped.
+   */
+  state?: Pick<StateStore, "xadd">;
 }
 
 /**
@@ -41,12 +48,14 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     config.backend === "process"
       ? await Sandbox.open({ ...config.sandbox, runnerId: config.id, log: log.child({ component: "sandbox" }) })
       : undefined;
-  const backend = await createRunnerBackend(config, log, sandbox);
+  const shipper = deps.state ? new LogShipper({ state: deps.state, log: log.child({ component: "function-logs" }) }) : undefined;
+  const backend = await createRunnerBackend(config, log, sandbox, shipper ? { sink: shipper, limits: config.logs } : undefined);
   if (config.mode === "agent") {
     try {
       await backend.healthCheck();
     } catch (e) {
       await backend.close().catch(() => {});
+      await shipper?.close();
       throw e;
     }
   }
@@ -68,7 +77,7 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     stems,
     log: log.child({ component: "runner" }),
   });
-  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log));
+  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log), shipper);
 }
 
 /**
@@ -112,6 +121,8 @@ export class LocalRunnerNode implements InProcessRunnerNode {
     private readonly backend: ExecutionBackend,
     private readonly stems: RunnerStems | undefined,
     private readonly stopCollecting: () => void = () => {},
+    /** Ships the functions' log records; flushed after the instances are gone. */
+    private readonly shipper?: LogShipper,
   ) {
     this.id = config.id;
   }
@@ -140,10 +151,17 @@ export class LocalRunnerNode implements InProcessRunnerNode {
     return this.local.drain();
   }
 
-  /** Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers). */
-  close(): Promise<void> {
+  /**
+   * Closes the version pools, then the stem pool, then the backend (the docker backend removes its
+   * containers), then ships the function logs still waiting (their last lines included).
+   */
+  async close(): Promise<void> {
     this.stopCollecting();
-    return this.local.close();
+    try {
+      await this.local.close();
+    } finally {
+      await this.shipper?.close();
+    }
   }
 
   freeSlots(spec: FunctionSpec): number {
