@@ -101,7 +101,7 @@ export class LogShipper implements FunctionLogSink {
   async close(deadlineMs = 3000): Promise<void> {
     if (this.closed) return;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs).unref()));
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
     await Promise.race([this.flush().catch(() => {}), deadline]);
     this.closed = true;
     clearTimeout(timer);
