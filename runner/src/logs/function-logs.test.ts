@@ -11,20 +11,20 @@ import assert from "node:assert/strict";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FUNCTION_LOGS_STREAM, FunctionLogBatch, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
-import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
+import type { FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import type { RuntimeId, RuntimeProtocol } from "../../../protocol/runtimes.ts";
 import { FsCodeStore } from "../../../shared/code-store/fs-code-store.ts";
 import { createStateStore } from "../../../shared/state/index.ts";
 import type { StateStore } from "../../../shared/state/state-store.ts";
 import { functionSpec } from "../../../tests/support/function-spec.ts";
 import { TEST_REDIS_URL, serviceSkipReason, uniquePrefix } from "../../../tests/support/services.ts";
-import { waitFor } from "../../../tests/support/wait-for.ts";
 import { zipFixture } from "../../../tests/support/zip.ts";
 import { ProcessBackend } from "../backends/process/process-backend.ts";
 import { CodeCache, removeTree } from "../code-cache/code-cache.ts";
 import { LocalRunner } from "../local-runner.ts";
 import { LogShipper } from "./log-shipper.ts";
+import { assertFramed, assertLogMix, recordsOf, streamReader } from "./function-logs.contract.ts";
 
 const redisSkip = await serviceSkipReason("redis", TEST_REDIS_URL);
 
@@ -55,9 +55,7 @@ async function rig(store: "memory" | "redis"): Promise<Rig> {
     queueSize: 64,
     queueTimeoutMs: 20_000,
   });
-  const g = `reader-${++group}`;
-  await state.createGroup(FUNCTION_LOGS_STREAM, g, "0");
-  const seen: FunctionLogRecord[] = [];
+  const records = await streamReader(state, `reader-${++group}`);
   return {
     runner,
     state,
@@ -65,10 +63,7 @@ async function rig(store: "memory" | "redis"): Promise<Rig> {
       const { sha256 } = await codeStore.put(zipFixture(fixture));
       return functionSpec({ functionName: fixture, version: ++versions, timeout: 10, codeSha256: sha256, ...over });
     },
-    async records() {
-      for (const e of await state.readGroup(FUNCTION_LOGS_STREAM, g, "c")) seen.push(...FunctionLogBatch.parse(JSON.parse(e.fields.records)));
-      return seen;
-    },
+    records,
     async close() {
       await runner.close();
       await shipper.close();
@@ -76,30 +71,6 @@ async function rig(store: "memory" | "redis"): Promise<Rig> {
       await removeTree(root);
     },
   };
-}
-
-/** The records of one request once its REPORT has arrived. */
-async function recordsOf(r: Rig, requestIds: string[]): Promise<Map<string, FunctionLogRecord[]>> {
-  const all = await waitFor(`REPORT for ${requestIds.length} invocations`, () => r.records(), {
-    until: (rs) => requestIds.every((id) => rs.some((x) => x.requestId === id && x.message.startsWith("REPORT "))),
-    timeoutMs: 15_000,
-  });
-  const by = new Map<string, FunctionLogRecord[]>();
-  for (const id of requestIds) by.set(id, all.filter((x) => x.requestId === id));
-  return by;
-}
-
-/** START first, END then REPORT last, each once, with the right version. */
-function assertFramed(rs: FunctionLogRecord[], id: string, spec: FunctionSpec, cold: boolean): void {
-  const platform = rs.filter((x) => x.stream === "platform").map((x) => x.message);
-  assert.equal(rs[0].message, `START RequestId: ${id} Version: ${spec.version}`, `first line of ${id}`);
-  assert.equal(rs.at(-2)!.message, `END RequestId: ${id}`);
-  const report = rs.at(-1)!.message;
-  assert.match(report, new RegExp(`^REPORT RequestId: ${id}\\tDuration: \\d+\\.\\d\\d ms\\tBilled Duration: \\d+ ms\\tMemory Size: ${spec.memorySize} MB\\tMax Memory Used: [1-9]\\d* MB`));
-  assert.equal(/\tInit Duration: \d+\.\d\d ms$/.test(report), cold, `Init Duration on ${id} iff cold (${report})`);
-  assert.equal(platform.filter((m) => m.startsWith("START ")).length, 1);
-  assert.equal(platform.filter((m) => m.startsWith("END ")).length, 1);
-  assert.ok(rs.every((x) => x.functionName === spec.functionName && x.version === spec.version));
 }
 
 const CASES: Array<{ runtime: RuntimeId; protocol: RuntimeProtocol; fixture: string; five: string }> = [
@@ -126,31 +97,7 @@ for (const store of ["memory", "redis"] as const) {
             instanceConcurrency: concurrency,
             maxInstances: 1,
           });
-          const count = concurrency === 1 ? 3 : 8;
-          const ids = Array.from({ length: count }, () => `req-${store}-${++n}`);
-          const invoke = (id: string, i: number) =>
-            r.runner.invoke({ spec, requestId: id, payload: Buffer.from(JSON.stringify({ tag: `t${i}-${id}`, gapMs: concurrency === 1 ? 2 : 15 })) });
-          const outcomes: InvokeOutcome[] = [];
-          if (concurrency === 1) for (const [i, id] of ids.entries()) outcomes.push(await invoke(id, i));
-          else outcomes.push(...(await Promise.all(ids.map(invoke))));
-          for (const o of outcomes) assert.equal(o.kind, "success", JSON.stringify(o));
-          const by = await recordsOf(r, ids);
-          for (const [i, id] of ids.entries()) {
-            const tag = `t${i}-${id}`;
-            const rs = by.get(id)!;
-            assertFramed(rs, id, spec, outcomes[i].coldStart === true);
-            const text = (stream: string) => rs.filter((x) => x.stream === stream).map((x) => x.message);
-            assert.deepEqual(text("stdout"), [`one ${tag}`, `two ${tag}`], `stdout of ${id}`);
-            assert.deepEqual(text("stderr"), [`three ${tag}`, `four ${tag}`, `${c.five} ${tag}`], `stderr of ${id}`);
-          }
-          // No line of these invocations went unattributed or to the wrong one.
-          const all = await r.records();
-          for (const [i, id] of ids.entries()) {
-            const tag = `t${i}-${id}`;
-            const holders = all.filter((x) => x.message.endsWith(` ${tag}`)).map((x) => x.requestId);
-            assert.deepEqual([...new Set(holders)], [id], `lines naming ${tag} belong to ${id} only`);
-            assert.ok(!all.some((x) => x.message.includes("\x1e") || x.message.includes("\x1f")), "no tag is left in a message");
-          }
+          await assertLogMix({ invoke: (req) => r.runner.invoke(req), read: () => r.records(), spec, five: c.five, idPrefix: `req-${store}-${++n}` });
         });
       }
     }
@@ -161,7 +108,7 @@ for (const store of ["memory", "redis"] as const) {
       const id = `req-${store}-${++n}`;
       const o = await r.runner.invoke({ spec, requestId: id, payload: Buffer.from('{"hello":"bash"}') });
       assert.equal(o.kind, "success", JSON.stringify(o));
-      const rs = (await recordsOf(r, [id])).get(id)!;
+      const rs = (await recordsOf(() => r.records(), [id])).get(id)!;
       assertFramed(rs, id, spec, true);
       assert.ok(rs.some((x) => x.stream === "stderr" && x.message === '{"hello":"bash"}'), JSON.stringify(rs));
     });
@@ -179,7 +126,7 @@ for (const store of ["memory", "redis"] as const) {
       assert.equal(failed.kind, "function-error");
       assert.equal(timedOut.kind === "platform-error" && timedOut.code, "TimeoutError");
       assert.equal(crashed.kind === "platform-error" && crashed.code, "InstanceCrashed");
-      const by = await recordsOf(r, ids);
+      const by = await recordsOf(() => r.records(), ids);
       assertFramed(by.get(ids[0])!, ids[0], mix, failed.coldStart);
       assert.ok(by.get(ids[0])!.some((x) => x.message === "one f"));
       const t = by.get(ids[1])!;
