@@ -21,6 +21,8 @@ const OUTPUT_DRAIN_MS = 300;
  * through the Docker daemon's attach stream, later than the result on the channel.
  */
 const LOG_SETTLE_MS = 50;
+/** How long a read of the container's memory peak serves later REPORTs. */
+const PEAK_READ_MS = 100;
 /** Retries of the wait on the container when the Docker API drops it, one second apart. */
 const WAIT_RETRIES = 30;
 
@@ -46,6 +48,7 @@ export class DockerInstance extends ChannelInstance {
   private readonly init: DockerInstanceInit;
   private outputDone: Promise<unknown> = Promise.resolve();
   private started = false;
+  private peak: { at: number; bytes: number | undefined } | undefined;
 
   constructor(init: DockerInstanceInit) {
     // Exit detection goes through the Docker API, so a channel that closes may wait longer to learn why.
@@ -84,9 +87,16 @@ export class DockerInstance extends ChannelInstance {
     return TASK_ROOT;
   }
 
-  /** The container's cgroup peak (or its stats when the cgroup is not visible from here). */
-  protected override maxMemoryUsedBytes(): Promise<number | undefined> {
-    return containerMemoryPeak(this.container);
+  /**
+   * The container's cgroup peak (or its stats when the cgroup is not visible from here), read at
+   * most every PEAK_READ_MS: a busy container's REPORTs share one read.
+   */
+  protected override async maxMemoryUsedBytes(): Promise<number | undefined> {
+    const now = Date.now();
+    if (this.peak !== undefined && now - this.peak.at < PEAK_READ_MS) return this.peak.bytes;
+    const bytes = await containerMemoryPeak(this.container);
+    this.peak = { at: now, bytes };
+    return bytes;
   }
 
   protected override async onMemoryLimitChanged(): Promise<void> {

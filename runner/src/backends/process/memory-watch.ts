@@ -66,14 +66,13 @@ export class MemoryWatch {
   }
 
   /**
-   * Peak RSS of a watched process in bytes: the highest sample, and its RSS now (so a short
-   * invocation between two samples still counts). Undefined when it is not watched.
+   * Peak RSS of a watched process in bytes: the highest sample (read now only when none was taken
+   * yet, so REPORT costs no /proc read on the warm path). Undefined when it is not watched.
    */
   peakBytes(pid: number): number | undefined {
     const w = this.watched.get(pid);
     if (w === undefined) return undefined;
-    const now = readRssBytes(pid);
-    if (now !== undefined && now > w.peakBytes) w.peakBytes = now;
+    if (w.peakBytes === 0) w.peakBytes = readRssBytes(pid) ?? 0;
     return w.peakBytes;
   }
 
