@@ -45,7 +45,8 @@ export const LOG_LINE_CUT_MARKER = " …[line truncated by HotSwap]";
  * invocation with LOG_TAG_START, the request id, LOG_TAG_END, then the text:
  * `\x1e<requestId>\x1f<message>`. ASCII record/unit separators never occur in ordinary text, so
  * the tag is unambiguous and costs two bytes beyond the id. The runner strips the tag and keeps it
- * only when the id is an invocation in flight on that same instance; lines without a (valid) tag
+ * only when the id is an invocation in flight on that same instance (or one of its last that ended
+ * there, for output read after END); lines without a (valid) tag
  * are attributed to the instance's single in-flight invocation, or to none.
  */
 export const LOG_TAG_START = "\x1e";

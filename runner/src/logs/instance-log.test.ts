@@ -32,7 +32,7 @@ function setup(limits = { rateBytes: 1024 * 1024, burstBytes: 2 * 1024 * 1024 })
 
 const view = (rs: FunctionLogRecord[]) => rs.map((r) => `${r.requestId ?? "-"}|${r.stream}|${r.message}`);
 
-test("a tag naming an invocation in flight here is kept; a foreign or stale tag is not trusted", async () => {
+test("a tag naming an invocation in flight here (or just ended here) is kept; a foreign tag is not trusted", async () => {
   const { log, records, out, err, done, tick } = setup();
   const a = log.begin("A", { tail: false });
   const b = log.begin("B", { tail: false });
@@ -40,8 +40,9 @@ test("a tag naming an invocation in flight here is kept; a foreign or stale tag 
   err.write(`${tagLine("B", "err b")}\n`);
   await tick();
   await a.end({ durationMs: 1 });
-  // A is over: its tag no longer counts, and the line goes to the only invocation left (B).
-  out.write(`${tagLine("A", "late a")}\n`);
+  // A is over: its late line (written before its result, read after END) keeps A's id rather
+  // than landing on B; an untagged line goes to the only invocation left (B).
+  out.write(`${tagLine("A", "late a")}\nuntagged\n`);
   await tick();
   await b.end({ durationMs: 1 });
   out.end();
@@ -57,7 +58,8 @@ test("a tag naming an invocation in flight here is kept; a foreign or stale tag 
     "B|stderr|err b",
     "A|platform|END RequestId: A",
     "A|platform|REPORT RequestId: A\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 256 MB\tMax Memory Used: 50 MB",
-    "B|stdout|late a",
+    "A|stdout|late a",
+    "B|stdout|untagged",
     "B|platform|END RequestId: B",
     "B|platform|REPORT RequestId: B\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 256 MB\tMax Memory Used: 50 MB",
   ]);

@@ -2,7 +2,8 @@
  * One instance's function log: reads its stdout and stderr within the flood budget, splits them
  * into capped lines, attributes each line to an invocation and hands FunctionLogRecords to the
  * sink (the shipper). Attribution: a bootstrap's tag (log-tag.ts) counts only when it names an
- * invocation in flight on this very instance, so a function cannot write into other invocations;
+ * invocation in flight on this very instance (or one that just ended here, for output read late),
+ * so a function cannot write into other instances' invocations;
  * an untagged line (custom runtimes, AWS's RIC) goes to the instance's single in-flight
  * invocation, or to none. It also writes the framing lines and keeps tails for `LogType: Tail`.
  */
@@ -47,11 +48,19 @@ interface Running {
   tail: LogTail | undefined;
 }
 
+/**
+ * Request ids that ended on this instance and are still recognised in tags: output a function
+ * wrote before its result but that is read after END (a full pipe, the Docker daemon's delay)
+ * keeps its own request id instead of landing on the next invocation.
+ */
+const RECENT_IDS = 64;
 /** Least time between two truncation markers while an instance keeps flooding. */
 const MARKER_INTERVAL_MS = 1000;
 
 export class InstanceLog implements InstanceLogPort {
   private readonly running = new Map<string, Running>();
+  /** Invocations that ended here, oldest first (at most RECENT_IDS), for late tagged lines. */
+  private readonly ended = new Map<string, Running>();
   private readonly budget: FloodBudget;
   private lastMarkerAt = 0;
   /** Lines read, for a debug count. */
@@ -131,6 +140,8 @@ export class InstanceLog implements InstanceLogPort {
       );
     }
     if (this.running.get(r.requestId) === r) this.running.delete(r.requestId);
+    this.ended.set(r.requestId, { requestId: r.requestId, finishing: true, tail: undefined });
+    if (this.ended.size > RECENT_IDS) this.ended.delete(this.ended.keys().next().value!);
     return r.tail?.text();
   }
 
@@ -141,7 +152,7 @@ export class InstanceLog implements InstanceLogPort {
     const tag = parseTag(text);
     if (tag !== undefined) {
       message = tag.message;
-      owner = this.running.get(tag.requestId);
+      owner = this.running.get(tag.requestId) ?? this.ended.get(tag.requestId);
     }
     if (stream === "stderr") this.opts.onStderr?.(message);
     const spec = this.opts.spec();
