@@ -10,5 +10,5 @@ import { startRunnerNode } from "../runner/src/runner-node.ts";
 
 /** startServer's options for an embedded runner built from `config` once the server's stores are open. */
 export function embeddedRunner(config: RunnerNodeConfig, log: Logger): ServerOptions {
-  return { runners: "embedded", start: ({ codeStore, tracer }) => startRunnerNode(config, { codeStore, log, tracer }) };
+  return { runners: "embedded", start: ({ codeStore, tracer, state }) => startRunnerNode(config, { codeStore, log, tracer, state }) };
 }

@@ -41,6 +41,10 @@ export const HEADER_RUNNER_FREE = "x-hotswap-runner-free";
 export const HEADER_RUNNER_INFLIGHT = "x-hotswap-runner-inflight";
 /** Id of the runner that answered. */
 export const HEADER_RUNNER_ID = "x-hotswap-runner";
+/** Request header ("1"): return the invocation's log tail (InvokeRequest.logTail, Lambda's `LogType: Tail`). */
+export const HEADER_LOG_TAIL = "x-hotswap-log-tail";
+/** Reply header: the outcome's logTail, base64 of its UTF-8 text. */
+export const HEADER_LOG_RESULT = "x-hotswap-log-result";
 
 /** Base64url JSON of a spec: header-safe for any environment values. */
 export function encodeSpec(spec: FunctionSpec): string {
@@ -62,6 +66,7 @@ export function outcomeHeaders(outcome: InvokeOutcome): Record<string, string> {
     h[HEADER_ERROR_CODE] = outcome.code;
     if (outcome.refused) h[HEADER_REFUSED] = "1";
   }
+  if (outcome.logTail !== undefined) h[HEADER_LOG_RESULT] = Buffer.from(outcome.logTail, "utf8").toString("base64");
   return h;
 }
 
@@ -96,6 +101,7 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
   let refused = false;
   let free: number | undefined;
   let inflight: number | undefined;
+  let logTail: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toString("latin1").toLowerCase();
     if (!name.startsWith("x-hotswap-")) continue;
@@ -125,6 +131,9 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
       case HEADER_RUNNER_INFLIGHT:
         inflight = Number(value);
         break;
+      case HEADER_LOG_RESULT:
+        logTail = Buffer.from(value, "base64").toString("utf8");
+        break;
     }
   }
   if (status !== 200 || outcomeKind === undefined) {
@@ -143,6 +152,7 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
   let outcome: InvokeOutcome;
   if (outcomeKind === "success" || outcomeKind === "function-error") {
     outcome = { kind: outcomeKind, payload: body, coldStart: base.coldStart ?? false, start: base.start ?? "warm", durationMs: base.durationMs ?? 0 };
+    if (logTail !== undefined) outcome.logTail = logTail;
   } else {
     outcome = {
       kind: "platform-error",
@@ -152,6 +162,7 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
       ...(base.start !== undefined ? { start: base.start } : {}),
       ...(base.durationMs !== undefined ? { durationMs: base.durationMs } : {}),
       ...(refused ? { refused } : {}),
+      ...(logTail !== undefined ? { logTail } : {}),
     };
   }
   return { outcome, free, inflight };

@@ -40,6 +40,20 @@ export const LOG_TAIL_BYTES = 4096;
 export const LOG_LINE_MAX_BYTES = 16 * 1024;
 export const LOG_LINE_CUT_MARKER = " …[line truncated by HotSwap]";
 
+/**
+ * In-band request tag. HotSwap's own bootstraps start every line a handler writes during an
+ * invocation with LOG_TAG_START, the request id, LOG_TAG_END, then the text:
+ * `\x1e<requestId>\x1f<message>`. ASCII record/unit separators never occur in ordinary text, so
+ * the tag is unambiguous and costs two bytes beyond the id. The runner strips the tag and keeps it
+ * only when the id is an invocation in flight on that same instance (or one of its last that ended
+ * there, for output read after END); lines without a (valid) tag
+ * are attributed to the instance's single in-flight invocation, or to none.
+ */
+export const LOG_TAG_START = "\x1e";
+export const LOG_TAG_END = "\x1f";
+/** Longest request id a tag may carry; a longer "tag" is text. */
+export const LOG_TAG_MAX_ID_LENGTH = 128;
+
 /** Where a runner hands its records; the runner batches and ships them (see runner/src/logs). */
 export interface FunctionLogSink {
   write(records: readonly FunctionLogRecord[]): void;

@@ -67,6 +67,8 @@ export interface EmbeddedRunnerDeps {
   codeStore: CodeStore;
   /** The control plane's tracer when tracing is on: the runner's spans go through the same exporter. */
   tracer?: Tracer;
+  /** The embedded runner ships its functions' log records to this store's FUNCTION_LOGS_STREAM. */
+  state: StateStore;
 }
 
 /**
@@ -115,7 +117,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
 
-    const local = opts.runners === "embedded" ? await opts.start({ codeStore, tracer: tracing.tracer }) : undefined;
+    const local = opts.runners === "embedded" ? await opts.start({ codeStore, tracer: tracing.tracer, state }) : undefined;
     // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).
     if (local) opened.push({ name: "the embedded runner (instances, stems, backend)", close: () => local.close() });
     // What GET /api/v1/runtimes names: the embedded node's backend, or the one configured for the fleet.

@@ -171,3 +171,13 @@ test("names a malformed sandbox uid range or mode", () => {
   );
   assert.throws(() => loadRunnerConfig({ RUNNER_SANDBOX_UID_RANGE: "9000-8000" }, { hostname: "h", mode: "embedded" }), /RUNNER_SANDBOX_UID_RANGE: the range 9000-8000 is empty/);
 });
+
+test("function log flood limits: 1 MiB/s and 2 MiB bursts by default, settable, and a burst below 64 KiB is refused", () => {
+  assert.deepEqual(loadRunnerConfig({}, { hostname: "h", mode: "embedded" }).logs, { rateBytes: 1024 * 1024, burstBytes: 2 * 1024 * 1024 });
+  const set = loadRunnerConfig({ RUNNER_LOG_RATE_BYTES: "4096", RUNNER_LOG_BURST_BYTES: "131072" }, { hostname: "h", mode: "embedded" });
+  assert.deepEqual(set.logs, { rateBytes: 4096, burstBytes: 131072 });
+  assert.throws(
+    () => loadRunnerConfig({ RUNNER_LOG_BURST_BYTES: "1000" }, { hostname: "h", mode: "embedded" }),
+    (e: unknown) => e instanceof RunnerConfigError && e.issues.some((i) => i.startsWith("RUNNER_LOG_BURST_BYTES:")),
+  );
+});

@@ -113,6 +113,10 @@ const NodeSchema = z.object({
   HOTSWAP_IDLE_TIMEOUT: intInRange(300, 1, 86400),
   HOTSWAP_QUEUE_SIZE: intInRange(256, 0, 100000),
   HOTSWAP_QUEUE_TIMEOUT_MS: intInRange(10000, 0, 600000),
+  /** Function log bytes per second each instance may write before output is dropped (with a marker). */
+  RUNNER_LOG_RATE_BYTES: intInRange(1024 * 1024, 1024, 1024 * 1024 * 1024),
+  /** Function log bytes an instance may write at once above that rate. */
+  RUNNER_LOG_BURST_BYTES: intInRange(2 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
 });
 
 /** What only `hotswap runner` reads: how it joins the fleet, where it listens, its own stores and logs. */
@@ -188,6 +192,8 @@ export interface RunnerNodeConfig {
   idleTimeoutMs: number;
   queueSize: number;
   queueTimeoutMs: number;
+  /** Flood limits of each instance's function log (RUNNER_LOG_RATE_BYTES, RUNNER_LOG_BURST_BYTES). */
+  logs: { rateBytes: number; burstBytes: number };
   /** One message per deprecated variable name that was read (or ignored for its RUNNER_* name); print them once at start. */
   deprecations: string[];
   /** OpenTelemetry traces (OTEL_EXPORTER_OTLP_*ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER*, OTEL_SDK_DISABLED). */
@@ -272,6 +278,7 @@ export function loadRunnerConfig(rawEnv: Record<string, string | undefined>, hos
     idleTimeoutMs: c.HOTSWAP_IDLE_TIMEOUT * 1000,
     queueSize: c.HOTSWAP_QUEUE_SIZE,
     queueTimeoutMs: c.HOTSWAP_QUEUE_TIMEOUT_MS,
+    logs: { rateBytes: c.RUNNER_LOG_RATE_BYTES, burstBytes: c.RUNNER_LOG_BURST_BYTES },
     deprecations,
     tracing: tracingSettings(env, RUNNER_SERVICE_NAME).settings,
   };

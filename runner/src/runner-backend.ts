@@ -2,7 +2,7 @@
  * A runner node's execution backend (RUNNER_BACKEND, with every docker option: runner id, Docker
  * host, network, the address containers reach the runner at and the one its listeners bind, the
  * image tag) and its stem pool (RUNNER_STEMS prewarmed generic instances per runtime and memory
- * size), with instance logs going to the node's logger. Both the agent and the embedded runner
+ * size), with the functions' log records going to `logOutput` (the node's shipper). Both the agent and the embedded runner
  * get theirs here, so they cannot drift apart again.
  */
 import type { Logger } from "../../shared/logger.ts";
@@ -12,6 +12,7 @@ import { StemPool } from "./pool/stem-pool.ts";
 import type { StemSource } from "./pool/pool-types.ts";
 import type { RunnerNodeConfig } from "./config.ts";
 import type { Sandbox } from "./sandbox/index.ts";
+import type { FunctionLogOutput } from "./logs/instance-log.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 /** A stem pool as a node uses it: a StemSource for the pools, counts for reports, and close. */
@@ -27,9 +28,8 @@ export interface RunnerStems extends StemSource {
  * server still starts; invocations answer 503 naming Docker until it is back), while the agent's
  * health check opens it and fails the start (runner-node.ts).
  */
-export async function createRunnerBackend(config: RunnerNodeConfig, log: Logger, sandbox?: Sandbox): Promise<ExecutionBackend> {
-  const onLog = (instanceId: string, stream: string, line: string) => log.info({ instance: instanceId, stream }, line);
-  if (config.backend === "process") return new ProcessBackend({ onLog, sandbox });
+export async function createRunnerBackend(config: RunnerNodeConfig, log: Logger, sandbox?: Sandbox, logOutput?: FunctionLogOutput): Promise<ExecutionBackend> {
+  if (config.backend === "process") return new ProcessBackend({ logOutput, sandbox });
   const { DockerBackend } = await import("./backends/docker/index.ts");
   const docker = new DockerBackend({
     runnerId: config.id,
@@ -38,7 +38,7 @@ export async function createRunnerBackend(config: RunnerNodeConfig, log: Logger,
     runtimeApiHost: config.docker.runtimeApiHost,
     listenHost: config.docker.runtimeApiBind,
     imageTag: pkg.version,
-    onLog,
+    logOutput,
   });
   if (config.mode === "embedded") {
     await docker.open().then(

@@ -26,6 +26,8 @@ import { Sandbox } from "./sandbox/index.ts";
 import { TRACING_OFF, startTracing, type Tracing } from "../../shared/tracing/tracing.ts";
 import { PoolTracer } from "./tracing/pool-tracer.ts";
 import type { Tracer } from "@opentelemetry/api";
+import type { StateStore } from "../../shared/state/state-store.ts";
+import { LogShipper } from "./logs/log-shipper.ts";
 
 export interface RunnerNodeDeps {
   /** Where code packages come from: the agent's own store, or the control plane's when embedded. */
@@ -36,6 +38,11 @@ export interface RunnerNodeDeps {
    * exporter, one per process. Without it the node exports on its own (config.tracing).
    */
   tracer?: Tracer;
+  /**
+   * Where the functions' log records are shipped (FUNCTION_LOGS_STREAM): the agent's Redis, or the
+   * control plane's store when embedded. Without it function output is read and dropped.
+   */
+  state?: Pick<StateStore, "xadd">;
 }
 
 /**
@@ -49,12 +56,14 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     config.backend === "process"
       ? await Sandbox.open({ ...config.sandbox, runnerId: config.id, log: log.child({ component: "sandbox" }) })
       : undefined;
-  const backend = await createRunnerBackend(config, log, sandbox);
+  const shipper = deps.state ? new LogShipper({ state: deps.state, log: log.child({ component: "function-logs" }) }) : undefined;
+  const backend = await createRunnerBackend(config, log, sandbox, shipper ? { sink: shipper, limits: config.logs } : undefined);
   if (config.mode === "agent") {
     try {
       await backend.healthCheck();
     } catch (e) {
       await backend.close().catch(() => {});
+      await shipper?.close();
       throw e;
     }
   }
@@ -79,7 +88,7 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     log: log.child({ component: "runner" }),
     tracer: tracer ? new PoolTracer(tracer) : undefined,
   });
-  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log), tracing);
+  return new LocalRunnerNode(config, local, backend, stems, collectCode(config, codeCache, local, log), tracing, shipper);
 }
 
 /**
@@ -125,6 +134,8 @@ export class LocalRunnerNode implements InProcessRunnerNode {
     private readonly stopCollecting: () => void = () => {},
     /** The runner's span exporter (TRACING_OFF when tracing is off); flushed and stopped by close(). */
     readonly tracing: Tracing = TRACING_OFF,
+    /** Ships the functions' log records; flushed after the instances are gone. */
+    private readonly shipper?: LogShipper,
   ) {
     this.id = config.id;
   }
@@ -153,12 +164,16 @@ export class LocalRunnerNode implements InProcessRunnerNode {
     return this.local.drain();
   }
 
-  /** Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers). */
+  /**
+   * Closes the version pools, then the stem pool, then the backend (the docker backend removes its
+   * containers), then ships the function logs still waiting (their last lines included).
+   */
   async close(): Promise<void> {
     this.stopCollecting();
     try {
       await this.local.close();
     } finally {
+      await this.shipper?.close();
       await this.tracing.shutdown();
     }
   }

@@ -9,8 +9,12 @@ import net from "node:net";
 import { serveFastChannel } from "./lib/fast-channel.mjs";
 import { encodeFrame } from "./lib/frame.mjs";
 import { serveRuntimeApi } from "./lib/runtime-api.mjs";
+import { installLogCapture } from "./lib/log-capture.mjs";
 
 const env = process.env;
+
+// Each line a handler writes carries its request id (lib/log-capture.mjs).
+installLogCapture();
 
 // Leave promptly and cleanly when the runner stops the instance.
 process.on("SIGTERM", () => process.exit(0));

@@ -23,6 +23,18 @@ import threading  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 
+
+def _load_log_capture():
+    """log_capture.py beside this file, by path: the bootstrap's directory is not on sys.path."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_hotswap_log_capture", os.path.join(_HERE, "log_capture.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_logs = _load_log_capture()
+
 _PREFIX = struct.Struct(">II")
 # Largest frame accepted, prefix included: the same limit as protocol/frame.ts and the Node bootstrap.
 MAX_FRAME_BYTES = 64 * 1024 * 1024
@@ -166,7 +178,7 @@ def run_handler(fn, info, event, request_id, deadline_ms, arn, client_context):
     """Run one invocation; returns (ok, JSON bytes of the result or of the error)."""
     context = LambdaContext(info, request_id, deadline_ms, arn, client_context)
     try:
-        result = fn(event, context)
+        result = _logs.call(request_id, fn, event, context)
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         _exit(code)
@@ -505,6 +517,8 @@ def main():
             stream.reconfigure(line_buffering=True)
         except (AttributeError, ValueError):
             pass
+    # Each line a handler writes carries its request id (log_capture.py).
+    _logs.install()
     env = os.environ
     # One-time token identifying this instance on a shared TCP listener; never the function's.
     token = env.pop("HOTSWAP_CHANNEL_TOKEN", None)

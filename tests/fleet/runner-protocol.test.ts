@@ -26,11 +26,14 @@ const spec: FunctionSpec = {
 
 let next: (payload: Buffer) => InvokeOutcome = (payload) => ({ kind: "success", payload, coldStart: true, start: "stem", durationMs: 12.5 });
 const seen: Array<{ spec: FunctionSpec; requestId: string; traceparent?: string }> = [];
+/** InvokeRequest.logTail as the target received it, per request id. */
+const logTailAsked = new Map<string, boolean | undefined>();
 const provisions: ProvisionRequest[] = [];
 let ready = true;
 const target: RunnerServerTarget = {
   async invoke(req) {
     seen.push({ spec: req.spec, requestId: req.requestId, traceparent: req.traceparent });
+    logTailAsked.set(req.requestId, req.logTail);
     return next(req.payload);
   },
   freeSlots: () => 2,
@@ -102,4 +105,20 @@ test("passes provisioning commands and runtimes through the typed client", async
   const bad = await client.provision({ spec: { ...spec, version: -1 }, count: 1, touch: false } as ProvisionRequest);
   assert.equal(bad.ok, false);
   assert.deepEqual(await client.runtimes(), { ok: true, value: [{ id: "nodejs20", available: true }] });
+});
+
+test("LogType: Tail crosses the fleet protocol: asked for with a request header, the tail returned base64 in a reply header", async () => {
+  const tail = "START RequestId: req-tail Version: 3\nhéllo ✓ wörld\nEND RequestId: req-tail\nREPORT RequestId: req-tail\tDuration: 1.00 ms\n";
+  next = (payload) => ({ kind: "success", payload, coldStart: false, start: "warm", durationMs: 1, logTail: tail });
+  const asked = await client.invoke(encodeSpec(spec), { spec, requestId: "req-tail", payload: Buffer.from("{}"), logTail: true }, 5000);
+  assert.equal(asked.kind, "answered");
+  if (asked.kind === "answered") assert.equal(asked.outcome.logTail, tail);
+  assert.equal(logTailAsked.get("req-tail"), true);
+  next = () => ({ kind: "platform-error", code: "TimeoutError", message: "Task timed out after 5.00 seconds", coldStart: false, start: "warm", durationMs: 5000, logTail: "Task timed out after 5.00 seconds\n" });
+  const failed = await client.invoke(encodeSpec(spec), { spec, requestId: "req-tail-2", payload: Buffer.from("{}"), logTail: true }, 5000);
+  if (failed.kind === "answered") assert.equal(failed.outcome.logTail, "Task timed out after 5.00 seconds\n");
+  next = (payload) => ({ kind: "success", payload, coldStart: false, start: "warm", durationMs: 1 });
+  const plain = await client.invoke(encodeSpec(spec), { spec, requestId: "req-no-tail", payload: Buffer.from("{}") }, 5000);
+  assert.equal(logTailAsked.get("req-no-tail"), undefined, "no header, no tail asked for");
+  if (plain.kind === "answered") assert.equal("logTail" in plain.outcome, false);
 });

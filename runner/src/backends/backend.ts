@@ -6,6 +6,7 @@
 import type { FunctionSpec, PlatformErrorCode } from "../../../protocol/invoke.ts";
 import type { RuntimeAvailability } from "../../../protocol/runner.ts";
 import type { RuntimeId, RuntimeProtocol } from "../../../protocol/runtimes.ts";
+import type { InstanceLogPort } from "../logs/invocation-log.ts";
 
 export interface StartOptions {
   runtime: RuntimeId;
@@ -75,6 +76,8 @@ export interface Instance {
   /** Resolves once when the instance has exited, for whatever reason. */
   readonly exited: Promise<ExitInfo>;
   readonly alive: boolean;
+  /** The instance's function log (START/END/REPORT, tails); absent on test doubles. */
+  readonly log?: InstanceLogPort;
 }
 
 /** Thrown by start()/specialise() when the handler cannot be loaded (syntax error, missing export...). */

@@ -42,7 +42,7 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
     const codeStore: CodeStore = await createCodeStore(config.codeStore.kind === "fs" ? { kind: "fs", dir: resolve(config.codeStore.dir) } : config.codeStore);
     opened.push(() => codeStore.close());
     // Fails (having closed its backend) when the backend cannot run anything.
-    const node = await startRunnerNode(config, { codeStore, log });
+    const node = await startRunnerNode(config, { codeStore, log, state });
     // From here the node closes its pools, then the stem pool, then the backend.
     opened.push(() => node.close());
 

@@ -16,6 +16,7 @@ import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import {
   HEADER_CLIENT_CONTEXT,
   HEADER_CLUSTER_SECRET,
+  HEADER_LOG_TAIL,
   HEADER_RUNNER_FREE,
   HEADER_RUNNER_ID,
   HEADER_RUNNER_INFLIGHT,
@@ -209,6 +210,7 @@ export class RunnerServer {
         payload,
         traceparent,
         clientContext: h[HEADER_CLIENT_CONTEXT] as string | undefined,
+        ...(h[HEADER_LOG_TAIL] === "1" ? { logTail: true } : {}),
       });
     } catch (e) {
       this.inflight--;

@@ -27,6 +27,7 @@ import type { PoolLog, VersionPoolOptions, VersionPoolStats } from "./pool-types
 import { WaitQueue, type Waiter } from "./wait-queue.ts";
 import { Deadlines } from "./deadlines.ts";
 import { traceIdOf } from "../../../shared/tracing/traceparent.ts";
+import { closeLog } from "./invocation-framing.ts";
 
 export type { InstanceBudget, PoolLog, StemSource, VersionPoolOptions, VersionPoolStats } from "./pool-types.ts";
 
@@ -334,6 +335,8 @@ export class VersionPool {
     const running: Running = { slot, requestId: req.requestId, traceparent: req.traceparent, timedOut: false };
     const due = this.deadlines.add(running, deadlineMs);
     const traced = this.opts.tracer?.running(req, this.spec, start, coldStart, initMs, slot.kind);
+    // START now, so the handler's lines follow it; an instance already going away gets none.
+    const log = slot.instance.alive ? slot.instance.log?.begin(req.requestId, { tail: req.logTail === true }) : undefined;
     const p = slot.instance.invoke({
       requestId: req.requestId,
       payload: req.payload,
@@ -349,23 +352,31 @@ export class VersionPool {
           // The instance was already going away (say, an uncaught exception after its last answer)
           // and never saw this invocation: Lambda would run it on a new instance, and so do we.
           const redelivered = this.redeliver(req);
-          if (redelivered !== undefined) return redelivered;
+          if (redelivered !== undefined) {
+            log?.abandon();
+            return redelivered;
+          }
         }
-        const durationMs = performance.now() - t0 + initMs;
+        const handlerMs = performance.now() - t0;
+        const durationMs = handlerMs + initMs;
+        let outcome: InvokeOutcome;
         if (r.kind === "platform-error" && slot.killedForTimeout) {
           // Only the invocation that ran out of time timed out; others sharing the instance lost it.
-          return running.timedOut
+          outcome = running.timedOut
             ? { kind: "platform-error", code: "TimeoutError", message: timeoutMessage(this.spec), coldStart, start, durationMs }
             : { kind: "platform-error", code: "InstanceCrashed", message: collateralMessage(this.spec), coldStart, start, durationMs };
+        } else {
+          outcome = toOutcome(r, coldStart, start, durationMs);
         }
-        return toOutcome(r, coldStart, start, durationMs);
+        return log === undefined ? outcome : closeLog(log, outcome, handlerMs, coldStart ? initMs : undefined, req.logTail === true);
       },
       (err: unknown) => {
         // The port says invoke never rejects; if an adapter breaks that, fail this invocation only.
         this.deadlines.remove(due);
         this.release(slot);
         const msg = err instanceof Error ? err.message : String(err);
-        return { ...platformError("InternalError", `instance ${slot.instance.id} failed: ${msg}`), coldStart, start };
+        const outcome: InvokeOutcome = { ...platformError("InternalError", `instance ${slot.instance.id} failed: ${msg}`), coldStart, start };
+        return log === undefined ? outcome : closeLog(log, outcome, performance.now() - t0, undefined, req.logTail === true);
       },
     );
     return traced ? outcome.then((o) => (traced.end(o), o)) : outcome;

@@ -7,6 +7,7 @@ import { createFrameReader, FrameError, invokeHeader, Outbox, readHeader } from 
 import { loadHandler, InitFailure } from "./handler-loader.mjs";
 import { errorJson, functionInfo, parseEvent, resultJson, runHandler, traceNextInvocation } from "./invoke.mjs";
 import { invocationTrace } from "./trace-context.mjs";
+import { setLogConcurrency } from "./log-capture.mjs";
 
 /**
  * Serve the fast channel on `socket` until it closes.
@@ -65,6 +66,7 @@ export function serveFastChannel(socket, hooks) {
         throw new InitFailure("Runtime.InvalidTaskRoot", `Cannot use code directory ${h.taskRoot}: ${err.message}`);
       }
       info = functionInfo(process.env);
+      setLogConcurrency(Number(h.concurrency ?? 1));
       handler = await loadHandler(h.taskRoot, h.handler);
       outbox.frame('{"type":"ready"}', "");
     } catch (err) {

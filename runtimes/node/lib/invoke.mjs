@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { beginRequestLog, endRequestLog, inRequestLog } from "./log-capture.mjs";
 
 const ACCOUNT_ID = "000000000000";
 /** Stack lines inside the bootstrap are noise to the function's author. */
@@ -93,9 +94,12 @@ function isThenable(v) {
  */
 export function runHandler(handler, info, event, requestId, deadline, arn, clientContext, done) {
   let finished = false;
+  const log = beginRequestLog(requestId);
   const finish = (isError, value) => {
     if (finished) return;
     finished = true;
+    // The invocation's last lines go out before its result, so they precede its END.
+    endRequestLog(log);
     done(isError, value);
   };
   const context = new Context(info, requestId, deadline, arn, clientContext, finish);
@@ -105,7 +109,7 @@ export function runHandler(handler, info, event, requestId, deadline, arn, clien
   const baseline = plain ? process.getActiveResourcesInfo().length : 0;
   let ret;
   try {
-    ret = handler(event, context, callback);
+    ret = inRequestLog(log, () => handler(event, context, callback));
   } catch (err) {
     finish(true, err);
     return;

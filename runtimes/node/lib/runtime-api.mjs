@@ -7,6 +7,7 @@ import http from "node:http";
 import { InitFailure, loadHandler } from "./handler-loader.mjs";
 import { errorJson, functionInfo, parseEvent, resultJson, runHandler, traceNextInvocation } from "./invoke.mjs";
 import { invocationTrace } from "./trace-context.mjs";
+import { setLogConcurrency } from "./log-capture.mjs";
 
 const BASE = "/2018-06-01/runtime";
 
@@ -58,6 +59,7 @@ export function parseClientContext(header) {
 export async function serveRuntimeApi(apiAddress, env, hooks) {
   const { host, port, prefix } = parseApiAddress(apiAddress);
   const concurrency = Math.max(1, Number(env.HOTSWAP_CONCURRENCY ?? env.AWS_LAMBDA_MAX_CONCURRENCY ?? 1) || 1);
+  setLogConcurrency(concurrency);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency * 2 });
   const call = (method, path, body, headers) => request(agent, host, port, method, prefix + path, body, headers);
   const unreachable = (err) => {

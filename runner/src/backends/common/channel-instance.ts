@@ -14,6 +14,7 @@ import { ChannelClosedError, undelivered, type InstanceChannel } from "../../cha
 import { functionVariables } from "./child-env.ts";
 import { LineTail } from "./log-lines.ts";
 import { HEAP_OOM } from "./node-heap.ts";
+import { InstanceLog, type FunctionLogOutput } from "../../logs/instance-log.ts";
 
 export interface ChannelInstanceInit {
   id: string;
@@ -26,6 +27,10 @@ export interface ChannelInstanceInit {
   defaultStopGraceMs: number;
   /** How long an invocation whose channel closed waits for the exit to learn why. @default 2000 */
   deathWaitMs?: number;
+  /** Where the function's log records go; without it lines only feed the stderr tail and log tails. */
+  logOutput?: FunctionLogOutput;
+  /** How long END waits for output written before the result (see InstanceLogOptions.settleMs). @default 0 */
+  logSettleMs?: number;
 }
 
 export type Signal = "SIGTERM" | "SIGKILL";
@@ -41,6 +46,8 @@ export abstract class ChannelInstance implements Instance {
   protected fast: FastChannel | undefined;
   /** The last lines the instance wrote to stderr; subclasses feed it. */
   protected readonly stderrTail = new LineTail();
+  /** The function's log: subclasses feed it the instance's stdout and stderr (InstanceLog.read). */
+  readonly log: InstanceLog;
   protected exitInfo: ExitInfo | undefined;
   protected killReason: "timeout" | "killed" | "oom" | undefined;
   protected stopping = false;
@@ -55,6 +62,19 @@ export abstract class ChannelInstance implements Instance {
     this.currentSpec = base.spec;
     this.memoryLimitMb = base.spec?.memorySize ?? base.memorySize;
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+    this.log = new InstanceLog({
+      instanceId: base.id,
+      output: base.logOutput,
+      spec: () => this.currentSpec,
+      onStderr: (message) => this.stderrTail.push(message),
+      settleMs: base.logSettleMs ?? 0,
+      maxMemoryUsedBytes: () => this.maxMemoryUsedBytes(),
+    });
+  }
+
+  /** Peak memory of the instance in bytes for REPORT's Max Memory Used; undefined when unknown. */
+  protected maxMemoryUsedBytes(): number | undefined | Promise<number | undefined> {
+    return undefined;
   }
 
   /** Send `signal` to the instance (and everything it started). Must not throw. */

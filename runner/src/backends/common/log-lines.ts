@@ -1,15 +1,13 @@
 /**
- * Splits an instance's stdout/stderr into lines for the log sink, and keeps a bounded tail of
- * stderr so crash and init-failure messages can quote what the process said last.
+ * Splits a helper's output into lines (the code loader's stderr), and keeps a bounded tail of
+ * stderr so crash and init-failure messages can quote what the process said last. Function
+ * output itself goes through runner/src/logs (InstanceLog), which feeds the tail.
  */
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 
 /** Lines longer than this are emitted in pieces so one runaway line cannot grow memory. */
 const MAX_LINE_CHARS = 64 * 1024;
-
-export type LogStream = "stdout" | "stderr";
-export type LogSink = (instanceId: string, stream: LogStream, line: string) => void;
 
 export class LineTail {
   private readonly lines: string[] = [];

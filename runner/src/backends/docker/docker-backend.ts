@@ -17,7 +17,7 @@ import { BackendUnavailableError, InitError, type ExecutionBackend, type Instanc
 import { ChannelListener } from "../../channel/channel-listener.ts";
 import { FastChannel } from "../../channel/fast-channel.ts";
 import { RuntimeApiServer } from "../../channel/runtime-api-server.ts";
-import type { LogSink } from "../common/log-lines.ts";
+import type { FunctionLogOutput } from "../../logs/instance-log.ts";
 import { checkBootstrap } from "../common/provided-bootstrap.ts";
 import { CodeVolume, codeVolumeName, nameSlug } from "./code-volume.ts";
 import { instanceContainer, LABEL } from "./container-spec.ts";
@@ -50,8 +50,8 @@ export interface DockerBackendOptions {
   imageTag?: string;
   /** Image holding the code loader. Default: the nodejs20 image, else the nodejs22 one. */
   loaderImage?: string;
-  /** Receives every stdout/stderr line of every instance. */
-  onLog?: LogSink;
+  /** Where every instance's function-log records go, and the flood limits. Default: records are dropped. */
+  logOutput?: FunctionLogOutput;
   /** Bound on container start plus handler load. Default 10 000 ms. */
   initTimeoutMs?: number;
   /** Grace between SIGTERM and SIGKILL in Instance.stop(). Default 2000 ms. */
@@ -197,7 +197,7 @@ export class DockerBackend implements ExecutionBackend {
       spec: protocol === "fast" ? undefined : spec,
       docker: this.docker,
       container,
-      onLog: this.opts.onLog,
+      logOutput: this.opts.logOutput,
       initTimeoutMs: this.opts.initTimeoutMs ?? 10_000,
       defaultStopGraceMs: this.opts.stopGraceMs ?? 2000,
       stageStem: stemToken ? (s, dir) => prepared.volume.fillStem(stemToken, s, dir) : undefined,

@@ -10,11 +10,19 @@ import type Docker from "dockerode";
 import type { FunctionSpec } from "../../../../protocol/invoke.ts";
 import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
 import { ChannelInstance, type Signal } from "../common/channel-instance.ts";
-import { readLines, type LogSink } from "../common/log-lines.ts";
+import type { FunctionLogOutput } from "../../logs/instance-log.ts";
 import { memoryLimits, TASK_ROOT } from "./container-spec.ts";
+import { containerMemoryPeak } from "./container-memory.ts";
 
 /** How long to wait for output to drain after the exit, so the stderr tail holds the last words. */
 const OUTPUT_DRAIN_MS = 300;
+/**
+ * How long END waits for output written before the result: a container's output reaches the runner
+ * through the Docker daemon's attach stream, later than the result on the channel.
+ */
+const LOG_SETTLE_MS = 50;
+/** How long a read of the container's memory peak serves later REPORTs. */
+const PEAK_READ_MS = 100;
 /** Retries of the wait on the container when the Docker API drops it, one second apart. */
 const WAIT_RETRIES = 30;
 
@@ -26,7 +34,7 @@ export interface DockerInstanceInit {
   spec?: FunctionSpec;
   docker: Docker;
   container: Docker.Container;
-  onLog?: LogSink;
+  logOutput?: FunctionLogOutput;
   initTimeoutMs: number;
   defaultStopGraceMs: number;
   /** Writes a stem's code into its directory (CodeVolume.fillStem); undefined for fresh containers. */
@@ -40,10 +48,11 @@ export class DockerInstance extends ChannelInstance {
   private readonly init: DockerInstanceInit;
   private outputDone: Promise<unknown> = Promise.resolve();
   private started = false;
+  private peak: { at: number; bytes: number | undefined } | undefined;
 
   constructor(init: DockerInstanceInit) {
     // Exit detection goes through the Docker API, so a channel that closes may wait longer to learn why.
-    super({ ...init, deathWaitMs: 5000 });
+    super({ ...init, deathWaitMs: 5000, logSettleMs: LOG_SETTLE_MS });
     this.init = init;
     this.container = init.container;
   }
@@ -61,14 +70,7 @@ export class DockerInstance extends ChannelInstance {
     stream.once("end", end);
     stream.once("close", end);
     stream.on("error", end);
-    const sink = this.init.onLog;
-    this.outputDone = Promise.all([
-      sink ? readLines(out, (line) => sink(this.id, "stdout", line)) : new Promise<void>((r) => out.on("end", r).resume()),
-      readLines(err, (line) => {
-        this.stderrTail.push(line);
-        sink?.(this.id, "stderr", line);
-      }),
-    ]);
+    this.outputDone = Promise.all([this.log.read(out, "stdout"), this.log.read(err, "stderr")]);
     try {
       await this.container.start();
     } catch (e) {
@@ -83,6 +85,18 @@ export class DockerInstance extends ChannelInstance {
   protected override async stageCode(spec: FunctionSpec, codeDir: string): Promise<string> {
     await this.init.stageStem?.(spec, codeDir);
     return TASK_ROOT;
+  }
+
+  /**
+   * The container's cgroup peak (or its stats when the cgroup is not visible from here), read at
+   * most every PEAK_READ_MS: a busy container's REPORTs share one read.
+   */
+  protected override async maxMemoryUsedBytes(): Promise<number | undefined> {
+    const now = Date.now();
+    if (this.peak !== undefined && now - this.peak.at < PEAK_READ_MS) return this.peak.bytes;
+    const bytes = await containerMemoryPeak(this.container);
+    this.peak = { at: now, bytes };
+    return bytes;
   }
 
   protected override async onMemoryLimitChanged(): Promise<void> {

@@ -2,4 +2,4 @@
 export { ProcessBackend, nodeHeapMb, type ProcessBackendOptions } from "./process-backend.ts";
 export { ProcessInstance } from "./process-instance.ts";
 export { discoverRuntime, discoverRuntimes, type DiscoveryOptions, type Interpreter } from "./runtime-discovery.ts";
-export type { LogSink, LogStream } from "../common/log-lines.ts";
+export type { FunctionLogOutput } from "../../logs/instance-log.ts";

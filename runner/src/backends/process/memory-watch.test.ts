@@ -32,3 +32,22 @@ test("leaves a process under its limit alone, and stops watching after unwatch",
   assert.equal(calls, 0);
   watch.close();
 });
+
+test("peakBytes reports the highest RSS sampled, kept across a re-watch, and nothing for an unwatched pid", () => {
+  const watch = new MemoryWatch(60_000);
+  assert.equal(watch.peakBytes(process.pid), undefined);
+  watch.watch(process.pid, 64 * 1024 ** 3, () => {});
+  watch.sample();
+  const first = watch.peakBytes(process.pid)!;
+  assert.ok(first > 10 * 1024 * 1024, `peak ${first}`);
+  // Grow, sample, shrink back: the peak stays at the high-water mark.
+  let big: Buffer | undefined = Buffer.alloc(64 * 1024 * 1024, 1);
+  watch.sample();
+  const grown = watch.peakBytes(process.pid)!;
+  assert.ok(grown >= first + 32 * 1024 * 1024, `peak ${grown} after allocating 64 MB (was ${first})`);
+  assert.equal(big.length, 64 * 1024 * 1024);
+  big = undefined;
+  watch.watch(process.pid, 128 * 1024 ** 3, () => {});
+  assert.ok(watch.peakBytes(process.pid)! >= grown, "a new limit keeps the peak");
+  watch.close();
+});

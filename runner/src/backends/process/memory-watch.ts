@@ -9,6 +9,8 @@ interface Watched {
   pid: number;
   limitBytes: number;
   onExceeded: (rssBytes: number) => void;
+  /** Highest RSS sampled since the watch began (REPORT's Max Memory Used). */
+  peakBytes: number;
 }
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status; undefined if it is gone. */
@@ -33,7 +35,8 @@ export class MemoryWatch {
 
   /** Watch `pid`; `onExceeded` is called once when its RSS exceeds `limitBytes`. Returns an unwatch function. */
   watch(pid: number, limitBytes: number, onExceeded: (rssBytes: number) => void): () => void {
-    this.watched.set(pid, { pid, limitBytes, onExceeded });
+    // A re-watch (new limit after specialisation) keeps the peak seen so far.
+    this.watched.set(pid, { pid, limitBytes, onExceeded, peakBytes: this.watched.get(pid)?.peakBytes ?? 0 });
     if (!this.timer) {
       this.timer = setInterval(() => this.sample(), this.intervalMs);
       this.timer.unref();
@@ -54,11 +57,23 @@ export class MemoryWatch {
     for (const w of [...this.watched.values()]) {
       const rss = readRssBytes(w.pid);
       if (rss === undefined) continue;
+      if (rss > w.peakBytes) w.peakBytes = rss;
       if (rss > w.limitBytes) {
         this.unwatch(w.pid);
         w.onExceeded(rss);
       }
     }
+  }
+
+  /**
+   * Peak RSS of a watched process in bytes: the highest sample (read now only when none was taken
+   * yet, so REPORT costs no /proc read on the warm path). Undefined when it is not watched.
+   */
+  peakBytes(pid: number): number | undefined {
+    const w = this.watched.get(pid);
+    if (w === undefined) return undefined;
+    if (w.peakBytes === 0) w.peakBytes = readRssBytes(pid) ?? 0;
+    return w.peakBytes;
   }
 
   close(): void {

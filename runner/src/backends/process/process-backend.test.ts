@@ -8,6 +8,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { FunctionLogRecord } from "../../../../protocol/function-logs.ts";
 import { BackendUnavailableError, InitError, type Instance } from "../backend.ts";
 import { fixtureDir, fixtureSpec, runBackendContract } from "../backend.contract.ts";
 import { nodeHeapMb, ProcessBackend } from "./process-backend.ts";
@@ -49,12 +50,12 @@ async function invokeJson(inst: Instance, event: unknown): Promise<any> {
 
 describe("process backend specifics", () => {
   let dir: string;
-  const logs: [string, string, string][] = [];
+  const logs: FunctionLogRecord[] = [];
   let backend: ProcessBackend;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "hs-process-backend-"));
-    backend = new ProcessBackend({ onLog: (id, stream, line) => logs.push([id, stream, line]), initTimeoutMs: 3000 });
+    backend = new ProcessBackend({ logOutput: { sink: { write: (records) => logs.push(...records) } }, initTimeoutMs: 3000 });
   });
   after(async () => {
     await backend.close();
@@ -100,11 +101,11 @@ describe("process backend specifics", () => {
     await inst.stop();
   });
 
-  test("sends each stdout and stderr line of the function to onLog", async () => {
+  test("sends each stdout and stderr line of the function to its log output, without the request tag", async () => {
     const inst = await backend.start({ runtime: "nodejs20", protocol: "fast", memorySize: 128, spec: fixtureSpec("node-logs", "nodejs20"), codeDir: fixtureDir("node-logs") });
     await invokeJson(inst, { tag: "t1" });
     await inst.stop();
-    const mine = logs.filter(([id]) => id === inst.id).map(([, stream, line]) => `${stream}:${line}`);
+    const mine = logs.filter((r) => r.instanceId === inst.id).map((r) => `${r.stream}:${r.message}`);
     assert.deepEqual(mine, ["stdout:log line one", "stdout:log line two", "stdout:log line three", "stderr:error line for t1"]);
   });
 

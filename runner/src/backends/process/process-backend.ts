@@ -18,7 +18,7 @@ import { BackendUnavailableError, InitError, type ExecutionBackend, type Instanc
 import { FastChannel } from "../../channel/fast-channel.ts";
 import { RuntimeApiServer } from "../../channel/runtime-api-server.ts";
 import { buildChildEnv } from "../common/child-env.ts";
-import type { LogSink } from "../common/log-lines.ts";
+import type { FunctionLogOutput } from "../../logs/instance-log.ts";
 import { nodeHeapMb } from "../common/node-heap.ts";
 import { checkBootstrap } from "../common/provided-bootstrap.ts";
 import type { InstanceSandbox, Sandbox } from "../../sandbox/index.ts";
@@ -29,8 +29,8 @@ import { discoverRuntimes, type DiscoveryOptions, type Interpreter } from "./run
 const DEFAULT_RUNTIMES_DIR = fileURLToPath(new URL("../../../../runtimes/", import.meta.url));
 
 export interface ProcessBackendOptions extends DiscoveryOptions {
-  /** Receives every stdout/stderr line of every instance. Default: lines are dropped. */
-  onLog?: LogSink;
+  /** Where every instance's function-log records go, and the flood limits. Default: records are dropped. */
+  logOutput?: FunctionLogOutput;
   /** Bound on bootstrap start plus handler load. Default 10 000 ms (Lambda's init budget). */
   initTimeoutMs?: number;
   /** Grace between SIGTERM and SIGKILL in Instance.stop(). Default 2000 ms. */
@@ -206,7 +206,7 @@ export class ProcessBackend implements ExecutionBackend {
       memorySize,
       child,
       spec: protocol === "fast" ? undefined : spec,
-      onLog: this.opts.onLog,
+      logOutput: this.opts.logOutput,
       memoryWatch: this.memoryWatch,
       initTimeoutMs: this.opts.initTimeoutMs ?? 10_000,
       defaultStopGraceMs: this.opts.stopGraceMs ?? 2000,

@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import type { FunctionSpec } from "../../../../protocol/invoke.ts";
 import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
 import { ChannelInstance, type Signal } from "../common/channel-instance.ts";
-import { readLines, type LogSink } from "../common/log-lines.ts";
+import type { FunctionLogOutput } from "../../logs/instance-log.ts";
 import type { InstanceSandbox } from "../../sandbox/index.ts";
 import type { MemoryWatch } from "./memory-watch.ts";
 
@@ -23,7 +23,7 @@ export interface ProcessInstanceInit {
   memorySize: number;
   child: ChildProcess;
   spec?: FunctionSpec;
-  onLog?: LogSink;
+  logOutput?: FunctionLogOutput;
   memoryWatch: MemoryWatch;
   initTimeoutMs: number;
   defaultStopGraceMs: number;
@@ -40,6 +40,8 @@ export class ProcessInstance extends ChannelInstance {
   private readonly memoryWatch: MemoryWatch;
   private readonly sandbox: InstanceSandbox | undefined;
   private unwatch: () => void = () => {};
+  /** Peak RSS seen before the memory watch let go of the pid (exit, OOM). */
+  private lastPeakBytes = 0;
 
   constructor(init: ProcessInstanceInit) {
     super(init);
@@ -49,14 +51,8 @@ export class ProcessInstance extends ChannelInstance {
     this.pid = init.child.pid!;
     this.pgid = this.pid;
 
-    const sink = init.onLog;
-    const stdoutDone = sink
-      ? readLines(this.child.stdout!, (line) => sink(this.id, "stdout", line))
-      : new Promise<void>((resolve) => this.child.stdout!.on("close", resolve).resume());
-    const stderrDone = readLines(this.child.stderr!, (line) => {
-      this.stderrTail.push(line);
-      sink?.(this.id, "stderr", line);
-    });
+    const stdoutDone = this.log.read(this.child.stdout!, "stdout");
+    const stderrDone = this.log.read(this.child.stderr!, "stderr");
     this.child.once("exit", (code, signal) => {
       const drained = Promise.all([stdoutDone, stderrDone]);
       const bounded = new Promise<void>((resolve) => setTimeout(resolve, STDERR_DRAIN_MS).unref());
@@ -94,9 +90,26 @@ export class ProcessInstance extends ChannelInstance {
     this.unwatch();
   }
 
+  /** The memory watch's peak RSS of the instance's process (its children are not counted). */
+  protected override maxMemoryUsedBytes(): number | undefined {
+    const peak = Math.max(this.lastPeakBytes, this.memoryWatch.peakBytes(this.pid) ?? 0);
+    return peak > 0 ? peak : undefined;
+  }
+
+  private keepPeak(): void {
+    this.lastPeakBytes = Math.max(this.lastPeakBytes, this.memoryWatch.peakBytes(this.pid) ?? 0);
+  }
+
   private watchMemory(): void {
     this.unwatch();
-    this.unwatch = this.memoryWatch.watch(this.pid, this.memoryLimitMb * 1024 * 1024, () => this.kill("oom"));
+    const unwatch = this.memoryWatch.watch(this.pid, this.memoryLimitMb * 1024 * 1024, (rss) => {
+      this.lastPeakBytes = Math.max(this.lastPeakBytes, rss);
+      this.kill("oom");
+    });
+    this.unwatch = () => {
+      this.keepPeak();
+      unwatch();
+    };
   }
 
   protected terminate(signal: Signal): void {
