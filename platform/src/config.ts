@@ -40,6 +40,10 @@ const ConfigSchema = z
     HOTSWAP_CLUSTER_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
     /** Prefix of every state-store key and channel, so several clusters can share one Redis. */
     HOTSWAP_REDIS_PREFIX: z.preprocess(emptyToUndefined, z.string().max(128).default("")),
+    /** Days function log lines are kept unless the function sets logRetentionDays. */
+    HOTSWAP_LOG_RETENTION_DAYS: intInRange(7, 1, 3650),
+    /** Bytes of log lines kept per function unless it sets logMaxBytes (oldest dropped first). */
+    HOTSWAP_LOG_MAX_BYTES: intInRange(100 * 1024 * 1024, 65_536, 1_099_511_627_776),
   });
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
@@ -63,6 +67,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** HOTSWAP_CLUSTER_SECRET: needed to route to a runner fleet (`hotswap server` without --embedded-runner). */
   clusterSecret?: string;
+  /** Function log retention defaults (HOTSWAP_LOG_RETENTION_DAYS, HOTSWAP_LOG_MAX_BYTES); a function may override both. */
+  logs: { retentionDays: number; maxBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -104,5 +110,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,
+    logs: { retentionDays: c.HOTSWAP_LOG_RETENTION_DAYS, maxBytes: c.HOTSWAP_LOG_MAX_BYTES },
   };
 }

@@ -22,7 +22,7 @@ import { createCodeStore } from "../../shared/code-store/index.ts";
 import type { CodeStore } from "../../shared/code-store/code-store.ts";
 import { RoutingTable } from "./router/routing-table.ts";
 import { Invoker } from "./router/invoker.ts";
-import { FunctionService } from "./functions/function-service.ts";
+import { FunctionService, functionNotFound } from "./functions/function-service.ts";
 import { VersionService } from "./functions/version-service.ts";
 import { AliasService } from "./functions/alias-service.ts";
 import { createApp } from "./api/app.ts";
@@ -37,6 +37,7 @@ import { CapacityPlanner } from "./fleet/capacity-planner.ts";
 import { processLocalLease } from "../../shared/lease/process-lease.ts";
 import { localPlacementTargets } from "./fleet/local-target.ts";
 import type { Fleet } from "./fleet/index.ts";
+import { startFunctionLogs } from "./logs/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export interface RunningServer {
@@ -95,6 +96,21 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
 
     const repos = createRepositories(database.db);
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
+
+    // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
+    const logNamespace = await clusterNamespace(repos);
+    const functionLogs = await startFunctionLogs({
+      state,
+      repos,
+      namespace: logNamespace,
+      replicaId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      defaults: config.logs,
+      requireFunction: async (name) => {
+        if (!(await repos.functions.get(name))) throw functionNotFound(name);
+      },
+      onError: (e, what) => log.warn({ err: e }, `function logs: ${what} failed`),
+    });
+    opened.push({ name: "the function log ingest", close: () => functionLogs.stop() });
 
     const local = opts.runners === "embedded" ? await opts.start({ codeStore }) : undefined;
     // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).
@@ -161,6 +177,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       versions: new VersionService(repos, functions, codeStore, routing),
       aliases,
       deployments: rollouts.service,
+      logs: functionLogs.service,
       runner,
       health: { database, state, codeStore, runner, runnerList },
       backend: runtimesBackend,
@@ -189,6 +206,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
           // long as their clients keep them, so they go at once (busy ones after the drain).
           const stopped = new Promise<void>((r) => server.close(() => r()));
           server.closeIdleConnections();
+          // Live tails are long requests: end them now with a final event rather than cut them at the end.
+          await functionLogs.closeTails();
           step = "draining in-flight invocations";
           // Another replica can take over in-flight rollouts at once instead of after the lease TTL;
           // neither that nor the drain may hold the shutdown past the grace period.

@@ -20,6 +20,8 @@ import { versionsRoutes } from "./versions/index.ts";
 import { aliasesRoutes } from "./aliases/index.ts";
 import { deploymentsRoutes } from "./deployments/index.ts";
 import { describeInvoke } from "./invoke/index.ts";
+import { logsRoutes } from "./logs/index.ts";
+import type { LogService } from "../logs/log-service.ts";
 import { LAMBDA_PATH_PREFIX } from "../auth/credentials.ts";
 import { authorizeRoutes } from "../auth/middleware.ts";
 import { apiErrorOf, errorBody, lambdaError, requestIdFrom } from "./envelope.ts";
@@ -35,6 +37,8 @@ export interface AppDeps {
   versions: VersionService;
   aliases: AliasService;
   deployments: DeploymentService;
+  /** Function log lines and live tails. */
+  logs: LogService;
   runner: RunnerHandle;
   health: HealthDeps;
   backend: string;
@@ -70,6 +74,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", versionsRoutes(deps.versions));
   app.route("/", aliasesRoutes(deps.aliases));
   app.route("/", deploymentsRoutes(deps.deployments));
+  app.route("/", logsRoutes(deps.logs));
   describeInvoke(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

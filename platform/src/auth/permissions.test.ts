@@ -17,6 +17,7 @@ function app(principal: Principal | null = ADMIN) {
     versions: stub,
     aliases: stub,
     deployments: stub,
+    logs: stub,
     runner: { runtimes: async () => [] } as never,
     health: {} as never,
     backend: "process",

@@ -42,6 +42,8 @@ export interface Invocation {
   route?: RouteRequest;
   traceparent?: string;
   clientContext?: string;
+  /** Return the tail of the invocation's log in the outcome (Lambda's `LogType: Tail`). */
+  logTail?: boolean;
   /** The version chosen by the resolve stage. */
   spec?: FunctionSpec;
 }

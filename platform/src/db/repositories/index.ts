@@ -8,6 +8,7 @@ import { createApiKeysRepository, type ApiKeysRepository } from "./api-keys.ts";
 import { createAuditLogsRepository, type AuditLogsRepository } from "./audit-logs.ts";
 import { createDeploymentsRepository, type DeploymentsRepository } from "./deployments.ts";
 import { createFunctionsRepository, type FunctionsRepository } from "./functions.ts";
+import { createFunctionLogsRepository, type FunctionLogsRepository } from "./function-logs.ts";
 import { createRunnerNodesRepository, type RunnerNodesRepository } from "./runner-nodes.ts";
 import { createTriggersRepository, type TriggersRepository } from "./triggers.ts";
 import { createVersionsRepository, type VersionsRepository } from "./versions.ts";
@@ -22,6 +23,8 @@ export interface Repositories {
   /** Deployments and their events (appendEvent, listEvents). */
   deployments: DeploymentsRepository;
   triggers: TriggersRepository;
+  /** Function log lines (written by the log ingest, read by the logs API, pruned by retention). */
+  functionLogs: FunctionLogsRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -34,6 +37,7 @@ export function createRepositories(db: Db): Repositories {
     runnerNodes: createRunnerNodesRepository(db),
     deployments: createDeploymentsRepository(db),
     triggers: createTriggersRepository(db),
+    functionLogs: createFunctionLogsRepository(db),
   };
 }
 
@@ -42,6 +46,7 @@ export type * from "./api-keys.ts";
 export type * from "./audit-logs.ts";
 export type * from "./deployments.ts";
 export type * from "./functions.ts";
+export type * from "./function-logs.ts";
 export type * from "./runner-nodes.ts";
 export type * from "./triggers.ts";
 export type * from "./versions.ts";
