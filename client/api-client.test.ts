@@ -256,6 +256,7 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.system.health(),
       recording.system.runtimes(),
       recording.invoke("f", {}),
+      recording.logs.functionLogs("f"),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {

@@ -62,6 +62,13 @@ describe("declared permissions", () => {
     assert.match(err.message, /No permission is declared for GET \/api\/v1\/undeclared/);
   });
 
+  it("lets viewers and admins read function logs (logs:read), and declares it for the logs route", () => {
+    assert.equal(routePermission("GET", "/api/v1/functions/{name}/logs"), "logs:read");
+    assert.ok(allows(VIEWER, "logs:read"));
+    assert.ok(allows(ADMIN, "logs:read"));
+    assert.ok(!allows({ ...VIEWER, roles: [] }, "logs:read"), "no role, no logs");
+  });
+
   it("answers 403 Forbidden naming the missing permission to a principal without it", async () => {
     const res = await app(VIEWER).request("/api/v1/functions/x", { method: "DELETE" });
     assert.equal(res.status, 403);

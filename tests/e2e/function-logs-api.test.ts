@@ -1,5 +1,5 @@
 /**
- * The logs route over real parts (PGlite, the in-process state store, the ingest, the live-tail
+ * The logs route (platform/src/api/logs) through the typed client, over real parts (PGlite, the in-process state store, the ingest, the live-tail
  * hub), lines appended to the stream as a runner appends them: pages, cursors, filters, precise
  * 400s, 404; and live tails over a real HTTP socket: backlog then live, Last-Event-ID resume, the
  * slow-client bound, and the end at shutdown.
@@ -9,19 +9,19 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import { createRouter } from "../openapi.ts";
-import { logsRoutes } from "./index.ts";
-import { apiErrorOf, errorBody } from "../envelope.ts";
-import { openDatabase, createRepositories, type Database, type Repositories } from "../../db/index.ts";
-import { MemoryStateStore } from "../../../../shared/state/memory-state-store.ts";
-import { FUNCTION_LOGS_STREAM, type FunctionLogRecord } from "../../../../protocol/function-logs.ts";
-import { functionInput, uniqueName } from "../../db/contract-support.ts";
-import { startFunctionLogs, type FunctionLogs } from "../../logs/index.ts";
-import { functionNotFound } from "../../functions/function-service.ts";
-import { record } from "../../logs/function-logs.contract.ts";
-import { waitFor } from "../../../../tests/support/wait-for.ts";
-import { createApiClient, type ApiClient } from "../../../../client/index.ts";
-import type { LogTailEvent } from "../../../../client/logs.ts";
+import { createRouter } from "../../platform/src/api/openapi.ts";
+import { logsRoutes } from "../../platform/src/api/logs/index.ts";
+import { apiErrorOf, errorBody } from "../../platform/src/api/envelope.ts";
+import { openDatabase, createRepositories, type Database, type Repositories } from "../../platform/src/db/index.ts";
+import { MemoryStateStore } from "../../shared/state/memory-state-store.ts";
+import { FUNCTION_LOGS_STREAM, type FunctionLogRecord } from "../../protocol/function-logs.ts";
+import { functionInput, uniqueName } from "../../platform/src/db/contract-support.ts";
+import { startFunctionLogs, type FunctionLogs } from "../../platform/src/logs/index.ts";
+import { functionNotFound } from "../../platform/src/functions/function-service.ts";
+import { record } from "../../platform/src/logs/function-logs.contract.ts";
+import { waitFor } from "../support/wait-for.ts";
+import { createApiClient, type ApiClient } from "../../client/index.ts";
+import type { LogTailEvent } from "../../client/logs.ts";
 
 let database: Database;
 let repos: Repositories;
