@@ -40,6 +40,11 @@ export const MIN_LOG_MAX_BYTES = 65_536;
 export const MAX_LOG_MAX_BYTES = 1_099_511_627_776;
 const LOG_MAX_BYTES_RANGE = `must be a whole number of bytes from ${MIN_LOG_MAX_BYTES} (64 KiB) to ${MAX_LOG_MAX_BYTES} (1 TiB), or null for the platform default`;
 
+/** A whole number in [min, max], or null; every failure says `range`. */
+function wholeOrNull(min: number, max: number, range: string) {
+  return z.number({ message: range }).int(range).min(min, range).max(max, range).nullable();
+}
+
 const Tags = z.record(z.string().max(128), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, "at most 50 tags");
 
 const functionSettings = {
@@ -58,20 +63,12 @@ const functionSettings = {
     description: "Invocations one instance runs at once (1 = Lambda semantics).",
   }),
   maxInstances: z.number().int().min(1).max(1000).nullable().openapi({ description: "Cap on instances per runner." }),
-  logRetentionDays: z
-    .number({ message: LOG_RETENTION_RANGE })
-    .int(LOG_RETENTION_RANGE)
-    .min(MIN_LOG_RETENTION_DAYS, LOG_RETENTION_RANGE)
-    .max(MAX_LOG_RETENTION_DAYS, LOG_RETENTION_RANGE)
-    .nullable()
-    .openapi({ description: "Days the function's log lines are kept; null = the platform default (HOTSWAP_LOG_RETENTION_DAYS, 7)." }),
-  logMaxBytes: z
-    .number({ message: LOG_MAX_BYTES_RANGE })
-    .int(LOG_MAX_BYTES_RANGE)
-    .min(MIN_LOG_MAX_BYTES, LOG_MAX_BYTES_RANGE)
-    .max(MAX_LOG_MAX_BYTES, LOG_MAX_BYTES_RANGE)
-    .nullable()
-    .openapi({ description: "Cap on the bytes of log lines kept for the function, oldest dropped first; null = the platform default (HOTSWAP_LOG_MAX_BYTES)." }),
+  logRetentionDays: wholeOrNull(MIN_LOG_RETENTION_DAYS, MAX_LOG_RETENTION_DAYS, LOG_RETENTION_RANGE).openapi({
+    description: "Days the function's log lines are kept; null = the platform default (HOTSWAP_LOG_RETENTION_DAYS, 7).",
+  }),
+  logMaxBytes: wholeOrNull(MIN_LOG_MAX_BYTES, MAX_LOG_MAX_BYTES, LOG_MAX_BYTES_RANGE).openapi({
+    description: "Cap on the bytes of log lines kept for the function, oldest dropped first; null = the platform default (HOTSWAP_LOG_MAX_BYTES).",
+  }),
 };
 
 export const CreateFunctionBody = z
