@@ -96,7 +96,6 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
 
     const repos = createRepositories(database.db);
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
-
     // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
     const logNamespace = await clusterNamespace(repos);
     const functionLogs = await startFunctionLogs({

@@ -25,7 +25,7 @@ export interface LogIngestOptions {
   logs: FunctionLogsRepository;
   /** Unique per replica (its holder id): the consumer name in the group. */
   consumer: string;
-  /** Stream entries per read (and so per insert). @default 64 */
+  /** Stream entries per read (and so per insert; a runner batch holds up to 500 lines). @default 16 */
   readCount?: number;
   /** How long a read waits for entries; also the longest stop() waits for a read in progress. @default 500 */
   blockMs?: number;
@@ -59,7 +59,7 @@ export class FunctionLogIngest {
   private wake: (() => void) | undefined;
 
   constructor(private readonly opts: LogIngestOptions) {
-    this.readCount = opts.readCount ?? 64;
+    this.readCount = opts.readCount ?? 16;
     this.blockMs = opts.blockMs ?? 500;
     this.claimIdleMs = opts.claimIdleMs ?? 30_000;
     this.retryMs = opts.retryMs ?? 1000;
