@@ -151,6 +151,35 @@ export function runFunctionLogsContract(label: string, open: () => Promise<Opene
         }
       });
 
+      test("drops an entry the database refuses while it stores the others, and keeps entries pending while the database is down", async () => {
+        const state = new MemoryStateStore();
+        let down = false;
+        const fail = <T>(f: () => Promise<T>) => (down ? Promise.reject(new Error("connection refused")) : f());
+        // The real repository behind a switch that makes the database unreachable.
+        const flaky = { ...repos.functionLogs, insert: (r: FunctionLogRecord[]) => fail(() => repos.functionLogs.insert(r)), page: (q: Parameters<typeof repos.functionLogs.page>[0]) => fail(() => repos.functionLogs.page(q)) };
+        const ingest = new FunctionLogIngest({ state, logs: flaky, consumer: "r", blockMs: 20, claimIdleMs: 200, retryMs: 50 });
+        await ingest.start();
+        try {
+          const fn = uniqueName("lg");
+          await state.xadd(FUNCTION_LOGS_STREAM, { records: JSON.stringify([record(fn, { message: "fine 1" })]) });
+          await state.xadd(FUNCTION_LOGS_STREAM, { records: JSON.stringify([record(fn, { message: "bad time", at: 1e17 })]) });
+          await state.xadd(FUNCTION_LOGS_STREAM, { records: JSON.stringify([record(fn, { message: "fine 2" })]) });
+          await waitFor("two stored, the poison dropped", () => ({ ...ingest.counts }), { until: (c) => c.entries === 2 && c.invalid === 1 });
+          down = true;
+          await state.xadd(FUNCTION_LOGS_STREAM, { records: JSON.stringify([record(fn, { message: "during the outage" })]) });
+          await waitFor("the entry read and left pending", () => state.pendingCount(FUNCTION_LOGS_STREAM, "function-log-writer"), { until: (n) => n === 1 });
+          await new Promise((r) => setTimeout(r, 500)); // claimed and retried while down: still not dropped
+          assert.equal(ingest.counts.invalid, 1);
+          down = false;
+          await waitFor("stored once the database is back", () => ({ ...ingest.counts }), { until: (c) => c.entries === 3, timeoutMs: 15_000 });
+          assert.deepEqual((await repos.functionLogs.page({ functionName: fn, limit: 10 })).map((l) => l.message), ["fine 1", "fine 2", "during the outage"]);
+          assert.equal(await state.pendingCount(FUNCTION_LOGS_STREAM, "function-log-writer"), 0);
+        } finally {
+          await ingest.stop();
+          await state.close();
+        }
+      });
+
       test("stop stores what was already appended before it returns", async () => {
         const state = new MemoryStateStore();
         try {

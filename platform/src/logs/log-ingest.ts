@@ -11,11 +11,8 @@
  */
 import type { StateStore, StreamEntry } from "../../../shared/state/state-store.ts";
 import { FUNCTION_LOGS_LIVE_CHANNEL, FUNCTION_LOGS_STREAM, FunctionLogBatch, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
-import type { FunctionLogsRepository } from "../db/index.ts";
+import type { FunctionLogsRepository, StoredLogLine } from "../db/index.ts";
 import { encodeLiveLines } from "./live-lines.ts";
-
-/** Deliveries after which an entry whose insert keeps failing is dropped. */
-const MAX_DELIVERIES = 5;
 
 /** The consumer group every control-plane replica reads the log stream in. */
 export const FUNCTION_LOG_GROUP = "function-log-writer";
@@ -98,6 +95,8 @@ export class FunctionLogIngest {
       this.lastClaim = Date.now();
       entries = await state.claimStale(FUNCTION_LOGS_STREAM, FUNCTION_LOG_GROUP, consumer, this.claimIdleMs, this.readCount);
       this.counts.claimed += entries.length;
+      // A full claim means more are waiting (catching up after an outage): claim again next pass.
+      if (entries.length === this.readCount) this.lastClaim = 0;
     }
     if (entries.length === 0) entries = await state.readGroup(FUNCTION_LOGS_STREAM, FUNCTION_LOG_GROUP, consumer, { count: this.readCount, blockMs });
     if (entries.length === 0) return 0;
@@ -117,42 +116,65 @@ export class FunctionLogIngest {
   }
 
   /**
-   * Validates, inserts, acks and republishes. False when the insert failed: the entries stay
-   * pending (unacked) and are claimed again after claimIdleMs, so nothing read is lost.
+   * Validates, inserts, acks and republishes. False when the database is down: the entries stay
+   * pending (unacked) and are claimed again after claimIdleMs, so nothing read is lost. When the
+   * database is up but the insert failed, the data is to blame: each entry is tried alone, and
+   * those that still fail are dropped and counted (poison never blocks the stream).
    */
   private async store(entries: StreamEntry[]): Promise<boolean> {
     const { state, logs } = this.opts;
-    const records: FunctionLogRecord[] = [];
+    const batches: { id: string; records: FunctionLogRecord[] }[] = [];
     const invalid: string[] = [];
     for (const e of entries) {
-      const batch = parseBatch(e);
-      if (batch === undefined) invalid.push(e.id);
-      else for (const r of batch) records.push(r);
+      const records = parseBatch(e);
+      if (records === undefined) invalid.push(e.id);
+      else batches.push({ id: e.id, records });
     }
-    if (invalid.length > 0) {
-      this.counts.invalid += invalid.length;
-      this.opts.onError?.(new Error(`${invalid.length} function log stream entr${invalid.length === 1 ? "y is" : "ies are"} not a JSON array of log records (first: ${invalid[0]}); dropped`), "validating function log batches");
-    }
-    let stored;
+    let stored: StoredLogLine[];
     try {
-      stored = await logs.insert(records);
+      stored = await logs.insert(batches.flatMap((b) => b.records));
     } catch (e) {
       this.opts.onError?.(e, "storing function log lines");
-      // An entry that failed this often is more likely poison than bad luck: drop it rather than retry forever.
-      const poison = entries.filter((x) => (x.deliveries ?? 1) >= MAX_DELIVERIES).map((x) => x.id);
-      this.counts.invalid += poison.length;
-      const give = [...invalid, ...poison];
-      if (give.length > 0) await state.ack(FUNCTION_LOGS_STREAM, FUNCTION_LOG_GROUP, give).catch(() => 0);
-      if (!this.stopping) await this.pause(this.retryMs);
-      return false;
+      if (!(await this.databaseUp())) {
+        if (invalid.length > 0) await this.drop(invalid, "not a JSON array of log records");
+        if (!this.stopping) await this.pause(this.retryMs);
+        return false;
+      }
+      stored = [];
+      for (const b of batches) {
+        try {
+          stored.push(...(await logs.insert(b.records)));
+        } catch {
+          invalid.push(b.id);
+        }
+      }
     }
-    await state.ack(FUNCTION_LOGS_STREAM, FUNCTION_LOG_GROUP, entries.map((e) => e.id));
-    this.counts.entries += entries.length - invalid.length;
+    if (invalid.length > 0) await this.drop(invalid, "not storable log records");
+    const good = entries.map((e) => e.id).filter((id) => !invalid.includes(id));
+    if (good.length > 0) await state.ack(FUNCTION_LOGS_STREAM, FUNCTION_LOG_GROUP, good);
+    this.counts.entries += good.length;
     this.counts.lines += stored.length;
     for (const message of encodeLiveLines(stored)) {
       await state.publish(FUNCTION_LOGS_LIVE_CHANNEL, message).catch((e: unknown) => this.opts.onError?.(e, "publishing function log lines to live tails"));
     }
     return true;
+  }
+
+  /** Acks entries that will never be stored, counts them, and says so. */
+  private async drop(ids: string[], why: string): Promise<void> {
+    this.counts.invalid += ids.length;
+    this.opts.onError?.(new Error(`${ids.length} function log stream entr${ids.length === 1 ? "y is" : "ies are"} ${why} (first: ${ids[0]}); dropped`), "validating function log batches");
+    await this.opts.state.ack(FUNCTION_LOGS_STREAM, FUNCTION_LOG_GROUP, ids).catch(() => 0);
+  }
+
+  /** Whether the database answers a trivial read: tells an outage from data it refuses. */
+  private async databaseUp(): Promise<boolean> {
+    try {
+      await this.opts.logs.page({ functionName: "", limit: 1 });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private pause(ms: number): Promise<void> {
