@@ -7,7 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { createRouter } from "../../platform/src/api/openapi.ts";
 import { logsRoutes } from "../../platform/src/api/logs/index.ts";
@@ -209,30 +209,52 @@ describe("GET /api/v1/functions/{name}/logs?follow=true", () => {
     assert.match(text, /^retry: 2000\n\n/);
   });
 
-  test("disconnects a client that stops reading, with a final slow-client event, instead of queueing without bound", async () => {
-    const fn = await newFunction();
+  /** A raw HTTP tail that reads its headers and then stops reading; `serverSide` is the server's end of it. */
+  async function stalledTail(fn: string) {
+    const serverSide = new Promise<Socket>((resolve) => server.once("connection", resolve));
     const socket = connect((server.address() as { port: number }).port, "127.0.0.1");
     await new Promise((r) => socket.once("connect", r));
     socket.write(`GET /api/v1/functions/${fn}/logs?follow=true HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n`);
-    let received = "";
+    const tail = { socket, serverSide: await serverSide, received: "" };
     socket.setEncoding("utf8");
-    socket.on("data", (d: string) => (received += d));
-    await waitFor("the tail's headers", () => received.includes("retry: 2000"));
+    socket.on("data", (d: string) => (tail.received += d));
+    await waitFor("the tail's headers", () => tail.received.includes("retry: 2000"));
     await waitFor("the follower registered", () => logs.live.size === 1);
     socket.pause(); // a client that stops reading
+    return tail;
+  }
+
+  /** Far more than the socket buffers hold, until the follower's queue overflows its 256 KiB bound and it leaves the hub. */
+  async function floodUntilDropped(fn: string): Promise<void> {
     const big = "x".repeat(15_000);
-    // Far more than the socket buffers hold: the follower's queue must overflow its 256 KiB bound.
     for (let b = 0; b < 60 && logs.live.size > 0; b++) {
       await append(Array.from({ length: 20 }, (_, i) => record(fn, { message: `${b}:${i} ${big}` })));
       await stored(fn, (b + 1) * 20);
     }
     await waitFor("the slow follower dropped from the hub", () => logs.live.size === 0, { timeoutMs: 30_000 });
-    const closed = new Promise((r) => socket.once("close", r));
-    socket.resume();
+  }
+
+  test("disconnects a client that stops reading, with a final slow-client event, instead of queueing without bound", async () => {
+    const fn = await newFunction();
+    const tail = await stalledTail(fn);
+    await floodUntilDropped(fn);
+    const closed = new Promise((r) => tail.socket.once("close", r));
+    tail.socket.resume();
     await closed;
-    assert.ok(received.length > 1_000_000, "the client was sent lines before it fell behind");
+    assert.ok(tail.received.length > 1_000_000, "the client was sent lines before it fell behind");
     // The last chunk is the end event (then the chunked encoding's terminator).
-    assert.match(received.slice(-400), /event: end\ndata: \{"reason":"slow-client","message":"The client read too slowly[^\n]*\n\n\r\n(0\r\n\r\n)?$/);
+    assert.match(tail.received.slice(-400), /event: end\ndata: \{"reason":"slow-client","message":"The client read too slowly[^\n]*\n\n\r\n(0\r\n\r\n)?$/);
+  });
+
+  test("cuts the connection of a slow client that does not read even its final event within the grace period", async () => {
+    const fn = await newFunction();
+    const tail = await stalledTail(fn);
+    await floodUntilDropped(fn);
+    const dropped = Date.now();
+    await new Promise((r) => tail.serverSide.once("close", r));
+    const waited = Date.now() - dropped;
+    assert.ok(waited >= 4000 && waited < 15_000, `cut after ${waited} ms (grace 5000 ms)`);
+    tail.socket.destroy();
   });
 });
 

@@ -5,6 +5,7 @@
  * `shutdown` event, so tails end cleanly when the control plane stops.
  */
 import type { StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
+import { ApiError } from "../../../protocol/errors.ts";
 import { FUNCTION_LOGS_LIVE_CHANNEL } from "../../../protocol/function-logs.ts";
 import type { LogLineFilter, StoredLogLine } from "../db/index.ts";
 import { decodeLiveLines } from "./live-lines.ts";
@@ -38,9 +39,9 @@ export class LiveTail {
     return this.followers.size;
   }
 
-  /** A new tail; its `stream` is the SSE body. Throws ServiceUnavailable-worthy errors only when closed. */
+  /** A new tail; its `stream` is the SSE body. ServiceUnavailable once the hub is closed (shutting down). */
   follow(req: FollowRequest): LogFollower {
-    if (this.closed) throw new Error("the live tail is closed: the control plane is shutting down");
+    if (this.closed) throw new ApiError("ServiceUnavailable", "This control plane is shutting down; follow the logs through another replica, or retry in a moment.");
     const follower: LogFollower = new LogFollower(
       { filter: req.filter, backlog: req.backlog, disconnect: req.disconnect, onEnd: () => this.followers.delete(follower) },
       req.afterId,

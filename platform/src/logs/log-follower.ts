@@ -29,7 +29,7 @@ export interface FollowerSource {
    * page ends the backlog.
    */
   backlog(afterId: number | undefined): Promise<StoredLogLine[]>;
-  /** Cuts the client's connection (one that stopped reading). */
+  /** Cuts the client's connection unless its response was written out in full (a client that stopped reading). */
   disconnect(): void;
   /** Called once the follower ended, whatever the reason, so the hub can forget it. */
   onEnd(): void;
@@ -110,10 +110,9 @@ export class LogFollower {
     this.queuedBytes = 0;
     clearInterval(this.heartbeat);
     this.source.onEnd();
-    // A client that is not reading never pulls the final event: cut it after the grace period.
-    this.graceTimer = setTimeout(() => {
-      if (!this.endWritten) this.source.disconnect();
-    }, this.endGraceMs);
+    // A client that is not reading never takes the final event: cut it after the grace period
+    // (the route's disconnect leaves a response that was written out in full alone).
+    this.graceTimer = setTimeout(() => this.source.disconnect(), this.endGraceMs);
     this.graceTimer.unref();
     this.wake?.();
   }
@@ -125,7 +124,7 @@ export class LogFollower {
         this.endWritten = true;
         if (this.endReason) controller.enqueue(encoder.encode(`event: ${LOG_END_EVENT}\ndata: ${JSON.stringify(this.endReason)}\n\n`));
         controller.close();
-        this.finish();
+        this.release();
         return;
       }
       if (this.phase === "backlog") {
@@ -175,8 +174,14 @@ export class LogFollower {
     if (this.sent.size > REMEMBERED_IDS) this.sent.delete(this.sent.values().next().value!);
   }
 
-  /** The client went away or the stream closed: release everything. */
+  /** The client went away: release everything, the grace timer too. */
   private finish(): void {
+    this.release();
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+  }
+
+  /** No more events: leave the hub, drop the queue, stop the heartbeat. */
+  private release(): void {
     if (this.phase !== "ended") {
       this.phase = "ended";
       this.source.onEnd();
@@ -184,7 +189,6 @@ export class LogFollower {
     this.endWritten = true;
     this.queue = [];
     clearInterval(this.heartbeat);
-    if (this.graceTimer) clearTimeout(this.graceTimer);
     this.wake?.();
   }
 }

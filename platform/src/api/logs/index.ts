@@ -37,7 +37,11 @@ export function logsRoutes(service: LogService) {
     const query = c.req.valid("query");
     if (query.follow !== "true") return c.json(await service.page(name, query), 200);
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    const follower = await service.follow(name, query, c.req.header("last-event-id"), () => outgoing?.destroy());
+    // Cut only a response still stuck in the socket: one written out in full is over already.
+    const disconnect = () => {
+      if (outgoing && !outgoing.writableFinished) outgoing.destroy();
+    };
+    const follower = await service.follow(name, query, c.req.header("last-event-id"), disconnect);
     return new Response(follower.stream, {
       status: 200,
       headers: {
