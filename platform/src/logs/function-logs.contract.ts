@@ -53,6 +53,16 @@ export function runFunctionLogsContract(label: string, open: () => Promise<Opene
         assert.deepEqual(await repos.functionLogs.insert([]), []);
       });
 
+      test("keeps every time to the millisecond, and text as written (quotes, newlines' escapes, unicode)", async () => {
+        const fn = uniqueName("lg");
+        const times = [1767225600007, 1767225600999, 1767225600001, 1767225600500, 1];
+        const texts = ['say "hi"', "tab\there \\ back", "ünïcødé ✓ 🚀", "", "x".repeat(16_384)];
+        await repos.functionLogs.insert(times.map((at, i) => record(fn, { at, message: texts[i]! })));
+        const page = await repos.functionLogs.page({ functionName: fn, limit: 10 });
+        assert.deepEqual(page.map((l) => l.at.getTime()), times);
+        assert.deepEqual(page.map((l) => l.message), texts);
+      });
+
       test("page filters by request id, version, since (inclusive) and until (exclusive), pages after an id, and gives the newest", async () => {
         const fn = uniqueName("lg");
         const t0 = Date.UTC(2026, 1, 1);

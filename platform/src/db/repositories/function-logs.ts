@@ -98,23 +98,19 @@ export function createFunctionLogsRepository(db: Db): FunctionLogsRepository {
       const out: StoredLogLine[] = [];
       for (let i = 0; i < records.length; i += INSERT_CHUNK) {
         const chunk = records.slice(i, i + INSERT_CHUNK);
-        const rows = await db
-          .insert(functionLogs)
-          .values(
-            chunk.map((r) => ({
-              functionName: r.functionName,
-              version: r.version,
-              requestId: r.requestId,
-              instanceId: r.instanceId,
-              at: new Date(r.at),
-              stream: r.stream,
-              message: r.message,
-            })),
-          )
-          .returning();
-        // RETURNING follows the VALUES order in practice but is not promised: sort by id, which is.
-        rows.sort((a, b) => a.id - b.id);
-        for (const row of rows) out.push(toStored(row));
+        // One JSON parameter instead of seven a row: Postgres parses and plans a 7,000-parameter
+        // INSERT far slower than it expands a recordset, and the rows come back as ids only.
+        const json = JSON.stringify(chunk.map((r) => [r.functionName, r.version, r.requestId, r.instanceId, r.at, r.stream, r.message]));
+        const result = await db.execute(sql`
+          insert into function_logs (function_name, version, request_id, instance_id, at, stream, message)
+          select r->>0, (r->>1)::int, r->>2, r->>3, to_timestamp((r->>4)::float8 / 1000), r->>5, r->>6
+          from json_array_elements(${json}::json) with ordinality as t(r, n) order by n
+          returning id`);
+        // Ids follow the insert order (one sequence, rows inserted in `n` order); sort, as RETURNING promises no order.
+        const ids = rowsOf<{ id: string | number }>(result).map((r) => Number(r.id)).sort((a, b) => a - b);
+        chunk.forEach((r, k) =>
+          out.push({ id: ids[k]!, functionName: r.functionName, version: r.version, requestId: r.requestId, instanceId: r.instanceId, at: new Date(r.at), stream: r.stream, message: r.message }),
+        );
       }
       return out;
     },
