@@ -24,7 +24,7 @@ export interface LogIngestOptions {
   consumer: string;
   /** Stream entries per read (and so per insert; a runner batch holds up to 500 lines). @default 16 */
   readCount?: number;
-  /** How long a read waits for entries; also the longest stop() waits for a read in progress. @default 500 */
+  /** How long a read waits for entries; also the longest stop() waits for a read in progress. @default 250 */
   blockMs?: number;
   /** Entries pending this long (a replica died holding them) are taken over. @default 30000 */
   claimIdleMs?: number;
@@ -57,7 +57,7 @@ export class FunctionLogIngest {
 
   constructor(private readonly opts: LogIngestOptions) {
     this.readCount = opts.readCount ?? 16;
-    this.blockMs = opts.blockMs ?? 500;
+    this.blockMs = opts.blockMs ?? 250;
     this.claimIdleMs = opts.claimIdleMs ?? 30_000;
     this.retryMs = opts.retryMs ?? 1000;
   }
@@ -73,7 +73,7 @@ export class FunctionLogIngest {
    * Stops reading: the read in progress is stored and acked, then whatever is already in the
    * stream is drained for up to `drainMs` (lines written just before shutdown), then it returns.
    */
-  async stop(drainMs = 2000): Promise<void> {
+  async stop(drainMs = 1000): Promise<void> {
     if (!this.running) return;
     this.stopping = true;
     this.wake?.();
