@@ -263,6 +263,7 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.triggers.get("t"),
       recording.triggers.update("t", {}),
       recording.triggers.delete("t"),
+      recording.logs.functionLogs("f"),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {

@@ -7,6 +7,7 @@ import { aliasesEndpoints } from "./aliases.ts";
 import { deploymentsEndpoints } from "./deployments.ts";
 import { functionsEndpoints } from "./functions.ts";
 import { invokeEndpoint, lambdaEndpoints } from "./invoke.ts";
+import { logsEndpoints } from "./logs.ts";
 import { runnersEndpoints, systemEndpoints } from "./system.ts";
 import { createTransport, type ClientOptions, type Transport } from "./transport.ts";
 import { versionsEndpoints } from "./versions.ts";
@@ -23,6 +24,8 @@ export function buildApiClient(options: ClientOptions) {
     aliases: aliasesEndpoints(transport),
     deployments: deploymentsEndpoints(transport),
     triggers: triggersEndpoints(transport),
+    /** A function's log lines (`functionLogs`) and live tail (`follow`). */
+    logs: logsEndpoints(transport, options),
     runners: runnersEndpoints(transport),
     system: systemEndpoints(transport),
     /** POST /api/v1/functions/{name}/invoke?qualifier=. */

@@ -9,9 +9,13 @@ import {
   HEADER_AMZ_EXECUTED_VERSION,
   HEADER_AMZ_FUNCTION_ERROR,
   HEADER_AMZ_INVOCATION_TYPE,
+  HEADER_AMZ_LOG_RESULT,
+  HEADER_AMZ_LOG_TYPE,
   HEADER_AMZ_REQUEST_ID,
   HEADER_COLD_START,
   HEADER_FUNCTION_ERROR,
+  HEADER_LOG_RESULT,
+  HEADER_LOG_TYPE,
   HEADER_START,
   HEADER_VERSION,
 } from "../protocol/headers.ts";
@@ -28,6 +32,8 @@ export interface InvokeOptions extends CallOptions {
   body?: string | Uint8Array;
   /** Content type of `body`. @default application/json */
   contentType?: string;
+  /** `Tail`: answer the last 4 KB of the invocation's log too (`logResult`). */
+  logType?: "Tail" | "None";
 }
 
 /** What a function answered. */
@@ -46,6 +52,8 @@ export interface Invocation {
   coldStart?: boolean;
   /** How a cold instance started, `stem` or `fresh` (x-hotswap-start; absent when warm). */
   start?: string;
+  /** With logType Tail: the end of the invocation's log (x-hotswap-log-result, decoded). */
+  logResult?: string;
   requestId?: string;
   headers: Headers;
 }
@@ -60,6 +68,8 @@ export interface LambdaInvocation {
   functionError?: string;
   /** X-Amz-Executed-Version. */
   executedVersion?: string;
+  /** With logType Tail: the end of the invocation's log (X-Amz-Log-Result, decoded). */
+  logResult?: string;
   requestId?: string;
   headers: Headers;
 }
@@ -70,11 +80,18 @@ export interface LambdaInvokeOptions extends CallOptions {
   invocationType?: "RequestResponse" | "DryRun";
   /** X-Amz-Client-Context (base64 JSON). */
   clientContext?: string;
+  /** X-Amz-Log-Type: `Tail` answers the last 4 KB of the invocation's log too (`logResult`). */
+  logType?: "Tail" | "None";
 }
 
 function eventBody(event: unknown, opts: InvokeOptions): Call["body"] {
   if (opts.body !== undefined) return { bytes: opts.body, contentType: opts.contentType ?? "application/json" };
   return event === undefined ? undefined : { bytes: JSON.stringify(event), contentType: opts.contentType ?? "application/json" };
+}
+
+/** Base64 to UTF-8 text, without Buffer (this module also runs where only web APIs exist). */
+function decodeBase64(b64: string): string {
+  return new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
 }
 
 function header(a: RawAnswer, name: string): string | undefined {
@@ -90,7 +107,7 @@ export function invokeCall(name: string, event?: unknown, opts: InvokeOptions = 
 export function invokeEndpoint(t: Transport) {
   /** POST /api/v1/functions/{name}/invoke: the event is the body (JSON of `event`, or `opts.body`). */
   return async (name: string, event?: unknown, opts: InvokeOptions = {}): Promise<ApiResult<Invocation>> => {
-    const sent = await t.send(invokeCall(name, event, opts), opts);
+    const sent = await t.send(invokeCall(name, event, opts), opts.logType === undefined ? opts : { ...opts, headers: { ...opts.headers, [HEADER_LOG_TYPE]: opts.logType } });
     if (!sent.ok) return sent;
     const a = sent.answer;
     const functionError = header(a, HEADER_FUNCTION_ERROR);
@@ -103,6 +120,8 @@ export function invokeEndpoint(t: Transport) {
     if (coldStart !== undefined) value.coldStart = coldStart === "true";
     const start = header(a, HEADER_START);
     if (start !== undefined) value.start = start;
+    const logResult = header(a, HEADER_LOG_RESULT);
+    if (logResult !== undefined) value.logResult = decodeBase64(logResult);
     if (a.requestId !== undefined) value.requestId = a.requestId;
     return { ok: true, status: a.status, value, requestId: a.requestId };
   };
@@ -119,6 +138,7 @@ export function lambdaEndpoints(t: Transport) {
       const headers: Record<string, string> = { ...opts.headers };
       if (opts.invocationType !== undefined) headers[HEADER_AMZ_INVOCATION_TYPE] = opts.invocationType;
       if (opts.clientContext !== undefined) headers["x-amz-client-context"] = opts.clientContext;
+      if (opts.logType !== undefined) headers[HEADER_AMZ_LOG_TYPE] = opts.logType;
       const call: Call = {
         method: "POST",
         path: lambdaInvokePath(name),
@@ -148,6 +168,8 @@ export function lambdaEndpoints(t: Transport) {
       if (functionError !== undefined) value.functionError = functionError;
       const executedVersion = header(a, HEADER_AMZ_EXECUTED_VERSION);
       if (executedVersion !== undefined) value.executedVersion = executedVersion;
+      const logResult = header(a, HEADER_AMZ_LOG_RESULT);
+      if (logResult !== undefined) value.logResult = decodeBase64(logResult);
       if (requestId !== undefined) value.requestId = requestId;
       return { ok: true, status: a.status, value, requestId };
     },

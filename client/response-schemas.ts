@@ -6,6 +6,7 @@ import { z } from "@hono/zod-openapi";
 import { AliasList, AliasView } from "../protocol/api/aliases.ts";
 import { DeploymentList, DeploymentSummary, DeploymentView } from "../protocol/api/deployments.ts";
 import { FunctionList, FunctionView } from "../protocol/api/functions.ts";
+import { FunctionLogPage } from "../protocol/api/logs.ts";
 import { RunnerList } from "../protocol/api/runners.ts";
 import { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
@@ -24,6 +25,7 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   DeploymentSummary,
   Deployment: DeploymentView,
   DeploymentList,
+  FunctionLogPage,
   RunnerList,
   RuntimeList,
   Health: HealthView,

@@ -6,6 +6,7 @@
 import type { AliasList, AliasView } from "../protocol/api/aliases.ts";
 import type { DeploymentList, DeploymentSummary, DeploymentView } from "../protocol/api/deployments.ts";
 import type { FunctionList, FunctionView } from "../protocol/api/functions.ts";
+import type { FunctionLogPage } from "../protocol/api/logs.ts";
 import type { RunnerList } from "../protocol/api/runners.ts";
 import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import type { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
@@ -23,6 +24,7 @@ export interface ResponseTypes {
   DeploymentSummary: DeploymentSummary;
   Deployment: DeploymentView;
   DeploymentList: DeploymentList;
+  FunctionLogPage: FunctionLogPage;
   RunnerList: RunnerList;
   RuntimeList: RuntimeList;
   Health: HealthView;

@@ -10,7 +10,7 @@
  * Both halves of the reply live here: outcomeHeaders() writes it, decodeReply() reads it.
  */
 import { z } from "zod";
-import { HEADER_COLD_START, HEADER_START } from "./headers.ts";
+import { HEADER_COLD_START, HEADER_LOG_RESULT, HEADER_START } from "./headers.ts";
 import { FunctionSpec, type InvokeOutcome, type PlatformErrorCode, PlatformErrorCode as PlatformErrorCodeSchema, type StartKind } from "./invoke.ts";
 
 // ---- HTTP ------------------------------------------------------------------------------------
@@ -43,8 +43,8 @@ export const HEADER_RUNNER_INFLIGHT = "x-hotswap-runner-inflight";
 export const HEADER_RUNNER_ID = "x-hotswap-runner";
 /** Request header ("1"): return the invocation's log tail (InvokeRequest.logTail, Lambda's `LogType: Tail`). */
 export const HEADER_LOG_TAIL = "x-hotswap-log-tail";
-/** Reply header: the outcome's logTail, base64 of its UTF-8 text. */
-export const HEADER_LOG_RESULT = "x-hotswap-log-result";
+/** Reply header HEADER_LOG_RESULT (the same name the invoke path answers): the outcome's logTail, base64 of its UTF-8 text. */
+export { HEADER_LOG_RESULT };
 
 /** Base64url JSON of a spec: header-safe for any environment values. */
 export function encodeSpec(spec: FunctionSpec): string {

@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "port", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "port", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -71,4 +71,11 @@ test("HOTSWAP_GATEWAY_PORT sets the HTTP gateway's listener (0: a free port); un
   assert.equal("gatewayPort" in loadConfig({ HOTSWAP_GATEWAY_PORT: "" }), false);
   assert.throws(() => loadConfig({ HOTSWAP_GATEWAY_PORT: "70000" }), /HOTSWAP_GATEWAY_PORT/);
   assert.throws(() => loadConfig({ HOTSWAP_GATEWAY_PORT: "http" }), /HOTSWAP_GATEWAY_PORT/);
+});
+
+test("function log retention: 7 days and 100 MiB by default, set by HOTSWAP_LOG_RETENTION_DAYS and HOTSWAP_LOG_MAX_BYTES", () => {
+  assert.deepEqual(loadConfig({}).logs, { retentionDays: 7, maxBytes: 104_857_600 });
+  assert.deepEqual(loadConfig({ HOTSWAP_LOG_RETENTION_DAYS: "30", HOTSWAP_LOG_MAX_BYTES: "1048576" }).logs, { retentionDays: 30, maxBytes: 1_048_576 });
+  assert.throws(() => loadConfig({ HOTSWAP_LOG_RETENTION_DAYS: "0" }), /HOTSWAP_LOG_RETENTION_DAYS/);
+  assert.throws(() => loadConfig({ HOTSWAP_LOG_MAX_BYTES: "1000" }), /HOTSWAP_LOG_MAX_BYTES/);
 });

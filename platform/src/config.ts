@@ -57,6 +57,10 @@ const ConfigSchema = z
     HOTSWAP_PRICE_CURRENCY: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Z]{3}$/, "must be a 3-letter ISO 4217 code such as USD or EUR").default("USD")),
     /** Port of the HTTP gateway listener serving Http trigger routes at their bare paths; unset: only /fn on PORT. */
     HOTSWAP_GATEWAY_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
+    /** Days function log lines are kept unless the function sets logRetentionDays. */
+    HOTSWAP_LOG_RETENTION_DAYS: intInRange(7, 1, 3650),
+    /** Bytes of log lines kept per function unless it sets logMaxBytes (oldest dropped first). */
+    HOTSWAP_LOG_MAX_BYTES: intInRange(100 * 1024 * 1024, 65_536, 1_099_511_627_776),
   });
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
@@ -86,6 +90,8 @@ export interface Config {
   gatewayPort?: number;
   /** OpenTelemetry traces (OTEL_EXPORTER_OTLP_*ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER*, OTEL_SDK_DISABLED). */
   tracing: TracingSettings;
+  /** Function log retention defaults (HOTSWAP_LOG_RETENTION_DAYS, HOTSWAP_LOG_MAX_BYTES); a function may override both. */
+  logs: { retentionDays: number; maxBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -133,5 +139,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     ...(c.HOTSWAP_GATEWAY_PORT !== undefined ? { gatewayPort: c.HOTSWAP_GATEWAY_PORT } : {}),
     tracing: tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).settings,
+    logs: { retentionDays: c.HOTSWAP_LOG_RETENTION_DAYS, maxBytes: c.HOTSWAP_LOG_MAX_BYTES },
   };
 }

@@ -22,7 +22,7 @@ import { createCodeStore } from "../../shared/code-store/index.ts";
 import type { CodeStore } from "../../shared/code-store/code-store.ts";
 import { RoutingTable } from "./router/routing-table.ts";
 import { Invoker } from "./router/invoker.ts";
-import { FunctionService } from "./functions/function-service.ts";
+import { FunctionService, functionNotFound } from "./functions/function-service.ts";
 import { VersionService } from "./functions/version-service.ts";
 import { AliasService } from "./functions/alias-service.ts";
 import { createApp } from "./api/app.ts";
@@ -43,6 +43,7 @@ import { TriggerStats } from "./triggers/trigger-stats.ts";
 import { TriggerService } from "./triggers/trigger-service.ts";
 import { createHttpGateway, GATEWAY_PATH_PREFIX } from "./triggers/http-gateway.ts";
 import { listenGateway } from "./triggers/gateway-listener.ts";
+import { startFunctionLogs } from "./logs/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { startTracing } from "../../shared/tracing/tracing.ts";
 import type { Tracer } from "@opentelemetry/api";
@@ -116,6 +117,20 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const usage = startUsage(repos, config.usage, log.child({ component: "usage" }));
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
     const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
+    // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
+    const logNamespace = await clusterNamespace(repos);
+    const functionLogs = await startFunctionLogs({
+      state,
+      repos,
+      namespace: logNamespace,
+      replicaId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      defaults: config.logs,
+      requireFunction: async (name) => {
+        if (!(await repos.functions.get(name))) throw functionNotFound(name);
+      },
+      onError: (e, what) => log.warn({ err: e }, `function logs: ${what} failed`),
+    });
+    opened.push({ name: "the function log ingest", close: () => functionLogs.stop() });
 
     const local = opts.runners === "embedded" ? await opts.start({ codeStore, tracer: tracing.tracer, state }) : undefined;
     // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).
@@ -191,6 +206,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       deployments: rollouts.service,
       usage: usage.service((name) => functions.require(name)),
       triggers: new TriggerService(repos, functions, httpRoutes),
+      logs: functionLogs.service,
       runner,
       health: { database, state, codeStore, runner, runnerList },
       backend: runtimesBackend,
@@ -233,6 +249,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
           server.closeIdleConnections();
           const gatewayStopped = new Promise<void>((r) => (gatewayServer ? gatewayServer.close(() => r()) : r()));
           gatewayServer?.closeIdleConnections();
+          // Live tails are long requests: end them now with a final event rather than cut them at the end.
+          await functionLogs.closeTails();
           step = "draining in-flight invocations";
           // Another replica can take over in-flight rollouts at once instead of after the lease TTL;
           // neither that nor the drain may hold the shutdown past the grace period.

@@ -31,6 +31,20 @@ export const Environment = z
   })
   .openapi({ example: { GREETING: "hello" } });
 
+export const MIN_LOG_RETENTION_DAYS = 1;
+export const MAX_LOG_RETENTION_DAYS = 3650;
+const LOG_RETENTION_RANGE = `must be a whole number of days from ${MIN_LOG_RETENTION_DAYS} to ${MAX_LOG_RETENTION_DAYS}, or null for the platform default`;
+/** 64 KiB: room for a few invocations' lines. */
+export const MIN_LOG_MAX_BYTES = 65_536;
+/** 1 TiB. */
+export const MAX_LOG_MAX_BYTES = 1_099_511_627_776;
+const LOG_MAX_BYTES_RANGE = `must be a whole number of bytes from ${MIN_LOG_MAX_BYTES} (64 KiB) to ${MAX_LOG_MAX_BYTES} (1 TiB), or null for the platform default`;
+
+/** A whole number in [min, max], or null; every failure says `range`. */
+function wholeOrNull(min: number, max: number, range: string) {
+  return z.number({ message: range }).int(range).min(min, range).max(max, range).nullable();
+}
+
 const Tags = z.record(z.string().max(128), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, "at most 50 tags");
 
 const functionSettings = {
@@ -49,6 +63,12 @@ const functionSettings = {
     description: "Invocations one instance runs at once (1 = Lambda semantics).",
   }),
   maxInstances: z.number().int().min(1).max(1000).nullable().openapi({ description: "Cap on instances per runner." }),
+  logRetentionDays: wholeOrNull(MIN_LOG_RETENTION_DAYS, MAX_LOG_RETENTION_DAYS, LOG_RETENTION_RANGE).openapi({
+    description: "Days the function's log lines are kept; null = the platform default (HOTSWAP_LOG_RETENTION_DAYS, 7).",
+  }),
+  logMaxBytes: wholeOrNull(MIN_LOG_MAX_BYTES, MAX_LOG_MAX_BYTES, LOG_MAX_BYTES_RANGE).openapi({
+    description: "Cap on the bytes of log lines kept for the function, oldest dropped first; null = the platform default (HOTSWAP_LOG_MAX_BYTES).",
+  }),
 };
 
 export const CreateFunctionBody = z
@@ -69,6 +89,8 @@ export const CreateFunctionBody = z
     keepWarm: capacitySettings.keepWarm.optional(),
     idleTimeout: capacitySettings.idleTimeout.optional(),
     scheduledScaling: capacitySettings.scheduledScaling.default([]),
+    logRetentionDays: functionSettings.logRetentionDays.optional(),
+    logMaxBytes: functionSettings.logMaxBytes.optional(),
   })
   .strict()
   .openapi("CreateFunction");
@@ -93,6 +115,8 @@ export const UpdateFunctionBody = z
     keepWarm: capacitySettings.keepWarm.optional(),
     idleTimeout: capacitySettings.idleTimeout.optional(),
     scheduledScaling: capacitySettings.scheduledScaling.optional(),
+    logRetentionDays: functionSettings.logRetentionDays.optional(),
+    logMaxBytes: functionSettings.logMaxBytes.optional(),
   })
   .strict()
   .openapi("UpdateFunction");
@@ -117,6 +141,9 @@ export const FunctionView = z
     keepWarm: z.object({ schedule: z.string(), instances: z.number(), timezone: z.string().optional() }).nullable(),
     idleTimeout: z.string().nullable(),
     scheduledScaling: z.array(z.object({ schedule: z.string(), duration: z.string(), minInstances: z.number(), timezone: z.string().optional() })),
+    /** Null: the platform default applies. */
+    logRetentionDays: z.number().nullable(),
+    logMaxBytes: z.number().nullable(),
     latestVersion: z.number().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),

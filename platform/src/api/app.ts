@@ -23,6 +23,8 @@ import { usageRoutes } from "./usage/index.ts";
 import { describeInvoke } from "./invoke/index.ts";
 import { triggersRoutes } from "./triggers/index.ts";
 import type { TriggerService } from "../triggers/trigger-service.ts";
+import { logsRoutes } from "./logs/index.ts";
+import type { LogService } from "../logs/log-service.ts";
 import { LAMBDA_PATH_PREFIX } from "../auth/credentials.ts";
 import { authorizeRoutes } from "../auth/middleware.ts";
 import { apiErrorOf, errorBody, lambdaError, requestIdFrom } from "./envelope.ts";
@@ -41,6 +43,8 @@ export interface AppDeps {
   deployments: DeploymentService;
   usage: UsageService;
   triggers: TriggerService;
+  /** Function log lines and live tails. */
+  logs: LogService;
   runner: RunnerHandle;
   health: HealthDeps;
   backend: string;
@@ -78,6 +82,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", deploymentsRoutes(deps.deployments));
   app.route("/", usageRoutes(deps.usage));
   app.route("/", triggersRoutes(deps.triggers));
+  app.route("/", logsRoutes(deps.logs));
   describeInvoke(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

@@ -19,6 +19,7 @@ function app(principal: Principal | null = ADMIN) {
     deployments: stub,
     usage: stub,
     triggers: stub,
+    logs: stub,
     runner: { runtimes: async () => [] } as never,
     health: {} as never,
     backend: "process",
@@ -61,6 +62,13 @@ describe("declared permissions", () => {
     const err = await errorOf(res);
     assert.equal(err.code, "Forbidden");
     assert.match(err.message, /No permission is declared for GET \/api\/v1\/undeclared/);
+  });
+
+  it("lets viewers and admins read function logs (logs:read), and declares it for the logs route", () => {
+    assert.equal(routePermission("GET", "/api/v1/functions/{name}/logs"), "logs:read");
+    assert.ok(allows(VIEWER, "logs:read"));
+    assert.ok(allows(ADMIN, "logs:read"));
+    assert.ok(!allows({ ...VIEWER, roles: [] }, "logs:read"), "no role, no logs");
   });
 
   it("answers 403 Forbidden naming the missing permission to a principal without it", async () => {

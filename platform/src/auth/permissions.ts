@@ -22,6 +22,7 @@ export const PERMISSIONS = [
   "usage:read",
   "triggers:read",
   "triggers:write",
+  "logs:read",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -57,6 +58,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/triggers/{id}": "triggers:read",
   "PUT /api/v1/triggers/{id}": "triggers:write",
   "DELETE /api/v1/triggers/{id}": "triggers:write",
+  "GET /api/v1/functions/{name}/logs": "logs:read",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
 };

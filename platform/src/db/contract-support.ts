@@ -8,12 +8,26 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { count } from "drizzle-orm";
 import { pgSchema, serial } from "drizzle-orm/pg-core";
-import { MIGRATIONS_FOLDER, type Database } from "./database.ts";
+import { MIGRATIONS_FOLDER, openDatabase, type Database } from "./database.ts";
+import { createTestDatabase } from "../../../tests/support/services.ts";
 import type { CreateFunctionInput, PublishInput, Repositories } from "./repositories/index.ts";
 
 export interface OpenedDatabase {
   database: Database;
   cleanup(): Promise<void>;
+}
+
+/** A fresh, migrated database on the test Postgres server, dropped by cleanup. */
+export async function openTestPostgres(): Promise<OpenedDatabase> {
+  const testDb = await createTestDatabase();
+  const database = await openDatabase({ kind: "postgres", url: testDb.url });
+  return {
+    database,
+    async cleanup() {
+      await database.close();
+      await testDb.drop();
+    },
+  };
 }
 
 /** What each part of the suite works with; filled in by the suite's `before`. */

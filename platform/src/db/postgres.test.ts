@@ -14,7 +14,7 @@ import {
 } from "../../../tests/support/services.ts";
 import { openDatabase } from "./database.ts";
 import { runDatabaseContract } from "./database.contract.ts";
-import { functionInput, migrationCount, migrationsApplied, uniqueName } from "./contract-support.ts";
+import { functionInput, migrationCount, migrationsApplied, openTestPostgres, uniqueName } from "./contract-support.ts";
 import { createRepositories } from "./repositories/index.ts";
 
 const skipReason = await serviceSkipReason("postgres", TEST_DATABASE_URL);
@@ -22,17 +22,7 @@ const skipReason = await serviceSkipReason("postgres", TEST_DATABASE_URL);
 if (skipReason) {
   test("database contract: postgres", { skip: skipReason }, () => {});
 } else {
-  runDatabaseContract("postgres", async () => {
-    const testDb = await createTestDatabase();
-    const database = await openDatabase({ kind: "postgres", url: testDb.url });
-    return {
-      database,
-      async cleanup() {
-        await database.close();
-        await testDb.drop();
-      },
-    };
-  });
+  runDatabaseContract("postgres", openTestPostgres);
 
   describe("postgres migrations across replicas", () => {
     let testDb: TestDatabase;

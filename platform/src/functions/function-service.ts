@@ -48,6 +48,8 @@ export function toFunctionView(f: FunctionRecord): FunctionView {
     instanceConcurrency: f.instanceConcurrency,
     maxInstances: f.maxInstances ?? null,
     ...capacityOf(f),
+    logRetentionDays: f.logRetentionDays ?? null,
+    logMaxBytes: f.logMaxBytes ?? null,
     latestVersion: f.latestVersion > 0 ? f.latestVersion : null,
     createdAt: new Date(f.createdAt).toISOString(),
     updatedAt: new Date(f.updatedAt).toISOString(),
@@ -81,6 +83,9 @@ function mergeCapacity(base: CapacitySettings, body: Partial<Record<(typeof CAPA
   for (const k of CAPACITY_KEYS) if (body[k] !== undefined) out[k] = body[k];
   return out as unknown as CapacitySettings;
 }
+
+/** Log lines deleted per statement when a function is deleted. */
+const LOG_DELETE_BATCH = 10_000;
 
 const NO_CAPACITY: CapacitySettings = { reservedConcurrency: null, provisionedConcurrency: 0, keepWarm: null, idleTimeout: null, scheduledScaling: [] };
 
@@ -150,6 +155,8 @@ export class FunctionService {
     // A function's triggers go with it (the HTTP route table drops them on the routing message below).
     await this.repos.triggers.deleteByFunction(name);
     await this.repos.functions.delete(name);
+    // Its log lines go with it, in bounded deletes (a function may hold its whole byte cap).
+    while ((await this.repos.functionLogs.deleteFunction(name, LOG_DELETE_BATCH)) > 0);
     await this.audit(actor, "function.delete", name, toFunctionView(before), null);
     await this.routing.invalidate(name);
   }

@@ -46,6 +46,8 @@ export interface Invocation {
   /** Set by the front door when tracing is on: the pipeline's steps add their spans under it. */
   trace?: InvocationTrace;
   clientContext?: string;
+  /** Return the tail of the invocation's log in the outcome (Lambda's `LogType: Tail`). */
+  logTail?: boolean;
   /** The version chosen by the resolve stage. */
   spec?: FunctionSpec;
 }

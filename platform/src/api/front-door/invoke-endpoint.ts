@@ -5,7 +5,7 @@
  * with the schema's 400, after authentication and authorization, as the API always has.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
+import { HEADER_LOG_RESULT, HEADER_LOG_TYPE, HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
 import type { Invocation } from "../../invocation/invocation.ts";
 import { payloadTooLarge } from "../../invocation/event.ts";
 import { apiErrorOf, requestIdFrom } from "../envelope.ts";
@@ -14,6 +14,7 @@ import { writeAnswer, writeError } from "./answers.ts";
 import { qualifierRangeProblem } from "./request-checks.ts";
 import { decodeParam } from "./decode-param.ts";
 import { IncomingRequest } from "./incoming-request.ts";
+import { logResultOf, logTypeOf } from "./log-type.ts";
 import type { FrontDoorDeps } from "./index.ts";
 import { beginRequestTrace, endRequestTrace, traceHeaders, traceInvocation } from "./request-trace.ts";
 import { traceIdOf } from "../../../../shared/tracing/traceparent.ts";
@@ -42,11 +43,19 @@ export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res
     inv.rejection = invokeTargetProblem(inv.name, given);
   }
   if (given !== undefined && !inv.rejection) inv.rejection = qualifierRangeProblem(given);
+  const logTypeHeader = req.headers[HEADER_LOG_TYPE];
+  if (logTypeHeader !== undefined) {
+    const logType = logTypeOf(String(logTypeHeader), HEADER_LOG_TYPE);
+    if (typeof logType !== "boolean") inv.rejection ??= logType;
+    else inv.logTail = logType;
+  }
   try {
     // Nearly always the chain runs up to the body read in this turn (the API key answers from its
     // cache), so the body listeners attach in the same turn as the request event.
     const outcome = await deps.pipeline.handle(inv);
     const r = invokeResponse(requestId, inv.spec!, outcome!);
+    const logResult = inv.logTail ? logResultOf(outcome) : undefined;
+    if (logResult !== undefined) r.headers[HEADER_LOG_RESULT] = logResult;
     writeAnswer(res, r.status, traceHeaders(r.headers, rt, false), r.body);
     endRequestTrace(rt, r.status, inv, outcome);
   } catch (e) {

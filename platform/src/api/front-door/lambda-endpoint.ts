@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError } from "../../../../protocol/errors.ts";
-import { HEADER_AMZ_INVOCATION_TYPE, HEADER_AMZ_REQUEST_ID, HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
+import { HEADER_AMZ_INVOCATION_TYPE, HEADER_AMZ_LOG_RESULT, HEADER_AMZ_LOG_TYPE, HEADER_AMZ_REQUEST_ID, HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../../protocol/limits.ts";
 import type { Invocation } from "../../invocation/invocation.ts";
 import { payloadTooLarge } from "../../invocation/event.ts";
@@ -16,6 +16,7 @@ import { writeAnswer, writeLambdaError } from "./answers.ts";
 import { decodeParam } from "./decode-param.ts";
 import { clientContextProblem, qualifierRangeProblem } from "./request-checks.ts";
 import { IncomingRequest } from "./incoming-request.ts";
+import { logResultOf, logTypeOf } from "./log-type.ts";
 import type { FrontDoorDeps } from "./index.ts";
 import { beginRequestTrace, endRequestTrace, traceHeaders, traceInvocation } from "./request-trace.ts";
 import { traceIdOf } from "../../../../shared/tracing/traceparent.ts";
@@ -70,6 +71,10 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
       inv.rejection = new ApiError("ValidationError", `InvocationType "${type}" is not supported; use RequestResponse or DryRun.`);
     }
     inv.dryRun = type === "DryRun";
+    const logType = logTypeOf(request.header(HEADER_AMZ_LOG_TYPE), "X-Amz-Log-Type");
+    if (logType instanceof ApiError) {
+      if (named && !inv.rejection) inv.rejection = logType;
+    } else inv.logTail = logType;
     const clientContext = request.header("x-amz-client-context");
     // Checked here, before the runner: what is passed on is known to be base64 of a JSON object.
     const contextProblem = clientContextProblem(clientContext);
@@ -77,6 +82,8 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
     inv.clientContext = clientContext;
     const outcome = await deps.pipeline.handle(inv);
     const r = lambdaResponse(requestId, inv.spec!, outcome);
+    const logResult = inv.logTail ? logResultOf(outcome) : undefined;
+    if (logResult !== undefined) r.headers[HEADER_AMZ_LOG_RESULT] = logResult;
     writeAnswer(res, r.status, traceHeaders(r.headers, rt, true), r.body);
     endRequestTrace(rt, r.status, inv, outcome);
   } catch (e) {

@@ -26,6 +26,10 @@ export interface FunctionRecord {
   provisionedConcurrency: number;
   keepWarm: JsonObject | null;
   scaling: JsonObject | null;
+  /** Days log lines are kept; null = the platform default. */
+  logRetentionDays: number | null;
+  /** Cap on the octets of log lines kept; null = the platform default. */
+  logMaxBytes: number | null;
   /** Highest published version number; 0 before the first publish. */
   latestVersion: number;
   createdAt: Date;
@@ -69,6 +73,8 @@ export function toFunctionRecord(row: typeof functions.$inferSelect): FunctionRe
     provisionedConcurrency: row.provisionedConcurrency,
     keepWarm: row.keepWarm,
     scaling: row.scaling,
+    logRetentionDays: row.logRetentionDays,
+    logMaxBytes: row.logMaxBytes,
     latestVersion: row.latestVersion,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -92,6 +98,8 @@ function configValues(patch: FunctionPatch): FunctionPatch {
     "provisionedConcurrency",
     "keepWarm",
     "scaling",
+    "logRetentionDays",
+    "logMaxBytes",
   ];
   const out: Record<string, unknown> = {};
   for (const k of keys) if (patch[k] !== undefined) out[k] = patch[k];

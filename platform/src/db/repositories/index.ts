@@ -8,6 +8,7 @@ import { createApiKeysRepository, type ApiKeysRepository } from "./api-keys.ts";
 import { createAuditLogsRepository, type AuditLogsRepository } from "./audit-logs.ts";
 import { createDeploymentsRepository, type DeploymentsRepository } from "./deployments.ts";
 import { createFunctionsRepository, type FunctionsRepository } from "./functions.ts";
+import { createFunctionLogsRepository, type FunctionLogsRepository } from "./function-logs.ts";
 import { createRunnerNodesRepository, type RunnerNodesRepository } from "./runner-nodes.ts";
 import { createTriggersRepository, type TriggersRepository } from "./triggers.ts";
 import { createUsageRepository, type UsageRepository } from "./usage.ts";
@@ -25,6 +26,8 @@ export interface Repositories {
   triggers: TriggersRepository;
   /** Usage per function, version and hour (added to by every replica). */
   usage: UsageRepository;
+  /** Function log lines (written by the log ingest, read by the logs API, pruned by retention). */
+  functionLogs: FunctionLogsRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -38,6 +41,7 @@ export function createRepositories(db: Db): Repositories {
     deployments: createDeploymentsRepository(db),
     triggers: createTriggersRepository(db),
     usage: createUsageRepository(db),
+    functionLogs: createFunctionLogsRepository(db),
   };
 }
 
@@ -46,6 +50,7 @@ export type * from "./api-keys.ts";
 export type * from "./audit-logs.ts";
 export type * from "./deployments.ts";
 export type * from "./functions.ts";
+export type * from "./function-logs.ts";
 export type * from "./runner-nodes.ts";
 export type * from "./triggers.ts";
 export type * from "./usage.ts";

@@ -1,0 +1,114 @@
+/**
+ * /api/v1/functions/{name}/logs: a page of a function's log lines, and a live tail (`follow`) as an
+ * async iterator over the Server-Sent Events, which resumes from the last event it saw when asked
+ * to (`lastEventId`). Stopping the iteration (break, return) closes the connection.
+ */
+import type { FunctionLogLine, LogTailEnd } from "../protocol/api/logs.ts";
+import type { CallOptions, ClientOptions, Transport } from "./transport.ts";
+
+/** Filters and paging of a logs query. Times: a Date, epoch milliseconds, or ISO-8601 text. */
+export interface FunctionLogsQueryInput {
+  requestId?: string;
+  version?: number;
+  since?: Date | number | string;
+  until?: Date | number | string;
+  /** Lines per page (1–1000). @default 100 */
+  limit?: number;
+  /** A page's nextCursor (or a live-tail event id): continue after it. */
+  cursor?: string;
+}
+
+/** What a live tail yields: a line with its event id (a cursor), or the server's final event. */
+export type LogTailEvent = { type: "log"; id: string; line: FunctionLogLine } | { type: "end"; end: LogTailEnd };
+
+export interface FollowOptions {
+  /** Resume after this event id (sent as Last-Event-ID). */
+  lastEventId?: string;
+  /** Ends the tail (the iterator returns). */
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+function queryOf(q: FunctionLogsQueryInput): Record<string, string | number | undefined> {
+  const time = (t: Date | number | string | undefined) => (t instanceof Date ? t.toISOString() : t);
+  return { requestId: q.requestId, version: q.version, since: time(q.since), until: time(q.until), limit: q.limit, cursor: q.cursor };
+}
+
+export function logsEndpoints(t: Transport, options: Pick<ClientOptions, "apiKey" | "fetch" | "headers">) {
+  const path = (name: string) => `/api/v1/functions/${encodeURIComponent(name)}/logs`;
+  return {
+    /** GET /api/v1/functions/{name}/logs: lines oldest first and `nextCursor` (null when no more match now). FunctionNotFound (404), ValidationError (400). */
+    functionLogs: (name: string, query: FunctionLogsQueryInput = {}, opts?: CallOptions) =>
+      t.request({ method: "GET", path: path(name), query: queryOf(query) }, "FunctionLogPage", opts),
+
+    /**
+     * GET /api/v1/functions/{name}/logs?follow=true: the newest `limit` matching lines (or, with a
+     * cursor or lastEventId, those after it), then live lines as they are stored. Throws an Error
+     * with the API's code and message when the tail is refused (404, 400, 403).
+     */
+    async *follow(name: string, query: FunctionLogsQueryInput = {}, opts: FollowOptions = {}): AsyncGenerator<LogTailEvent, void, undefined> {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries({ ...queryOf(query), follow: "true" })) if (v !== undefined) params.set(k, String(v));
+      const headers: Record<string, string> = { accept: "text/event-stream", ...options.headers, ...opts.headers };
+      if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+      if (opts.lastEventId !== undefined) headers["last-event-id"] = opts.lastEventId;
+      const abort = new AbortController();
+      const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
+      const res = await (options.fetch ?? fetch)(`${t.baseUrl}${path(name)}?${params}`, { headers, signal });
+      if (res.status !== 200 || !res.body) {
+        const text = await res.text();
+        let error: { code?: string; message?: string } = {};
+        try {
+          error = (JSON.parse(text) as { error?: typeof error }).error ?? {};
+        } catch {
+          // not the API's error document
+        }
+        throw new Error(`following the logs of "${name}" failed (${error.code ?? `HTTP${res.status}`}, HTTP ${res.status}): ${error.message ?? text.slice(0, 300)}`);
+      }
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      try {
+        for (;;) {
+          let read;
+          try {
+            read = await reader.read();
+          } catch (e) {
+            if (signal.aborted) return;
+            throw e;
+          }
+          if (read.done) return;
+          buffer += read.value;
+          let end: number;
+          while ((end = buffer.indexOf("\n\n")) !== -1) {
+            const event = parseEvent(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+            if (event) yield event;
+          }
+        }
+      } finally {
+        abort.abort();
+        reader.releaseLock();
+      }
+    },
+  };
+}
+
+/** One SSE event block; undefined for comments (heartbeats) and the retry hint. */
+function parseEvent(block: string): LogTailEvent | undefined {
+  let type = "message";
+  let id = "";
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon === 0) continue;
+    const field = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") type = value;
+    else if (field === "id") id = value;
+    else if (field === "data") data.push(value);
+  }
+  if (data.length === 0) return undefined;
+  if (type === "log") return { type: "log", id, line: JSON.parse(data.join("\n")) as FunctionLogLine };
+  if (type === "end") return { type: "end", end: JSON.parse(data.join("\n")) as LogTailEnd };
+  return undefined;
+}
