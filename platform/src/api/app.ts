@@ -24,6 +24,7 @@ import { LAMBDA_PATH_PREFIX } from "../auth/credentials.ts";
 import { authorizeRoutes } from "../auth/middleware.ts";
 import { apiErrorOf, errorBody, lambdaError, requestIdFrom } from "./envelope.ts";
 import { systemRoutes, type HealthDeps } from "./system/index.ts";
+import { metricsRoutes, type MetricsSource } from "./metrics/index.ts";
 import type { FunctionService } from "../functions/function-service.ts";
 import type { VersionService } from "../functions/version-service.ts";
 import type { AliasService } from "../functions/alias-service.ts";
@@ -42,6 +43,8 @@ export interface AppDeps {
   auth: MiddlewareHandler<AppEnv>;
   log: { error(obj: object, msg: string): void };
   version: string;
+  /** GET /metrics (Prometheus); not mounted when unset. */
+  metrics?: MetricsSource;
 }
 
 export function createApp(deps: AppDeps) {
@@ -70,6 +73,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", versionsRoutes(deps.versions));
   app.route("/", aliasesRoutes(deps.aliases));
   app.route("/", deploymentsRoutes(deps.deployments));
+  if (deps.metrics) app.route("/", metricsRoutes(deps.metrics));
   describeInvoke(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

@@ -16,6 +16,7 @@ import { DeploymentDriver } from "./driver.ts";
 import { RolloutOrchestrator, wakeChannel, type OrchestratorLog } from "./orchestrator.ts";
 import { RolloutAnalyzer } from "./rollout-analysis.ts";
 import { Transitions } from "./transitions.ts";
+import type { DeploymentMetrics } from "../metrics/deployment-metrics.ts";
 
 export { DeploymentAliasGuard } from "./alias-guard.ts";
 export { DeploymentService } from "./deployment-service.ts";
@@ -43,6 +44,8 @@ export interface RolloutDeps {
   instancesOf?: (functionName: string, version: number) => Promise<number>;
   tickMs?: number;
   leaseTtlMs?: number;
+  /** Counts finished deployments (Prometheus); none when unset. */
+  metrics?: DeploymentMetrics;
 }
 
 export interface Rollouts {
@@ -62,7 +65,7 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
   };
   const driver = new DeploymentDriver({
     repos: deps.repos,
-    transitions: new Transitions(deps.repos, deps.aliases, leadership, now),
+    transitions: new Transitions(deps.repos, deps.aliases, leadership, now, (d, status) => deps.metrics?.finished(d, status)),
     analyzer: new RolloutAnalyzer(metrics),
     invoker: deps.invoker,
     runner: deps.runner,
