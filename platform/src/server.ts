@@ -98,7 +98,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     log.info({ database: database.kind, state: state.kind, codeStore: codeStore.kind }, "stores ready");
 
     const repos = createRepositories(database.db);
-    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
+    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey, metricsKey: config.metricsKey });
 
     const local = opts.runners === "embedded" ? await opts.start({ codeStore }) : undefined;
     // Closes the version pools, then the stem pool, then the backend (the docker backend removes its containers).

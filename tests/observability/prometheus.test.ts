@@ -26,6 +26,7 @@ import { prometheusConfig, SCRAPE_CREDENTIAL_FILES } from "../../infra/component
 import { startPlatform, type TestPlatform } from "../support/platform.ts";
 import { TEST_REDIS_URL, serviceSkipReason } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { deployFunction, invokeFunction, nodeCode } from "../support/deploy.ts";
 import { CODE, createLiveFunction, finished, startDeployment, waitForDeployment } from "../rollouts/support.ts";
 import { dashboardExpressions, ruleExpressions, type Expression } from "./promql-catalog.ts";
@@ -47,9 +48,11 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
   let prom: RunningPrometheus;
   let runnerDir: string;
   const clusterSecret = randomBytes(24).toString("hex");
+  // The viewer key Prometheus scrapes with, as `pulumi up` configures it (HOTSWAP_METRICS_KEY).
+  const metricsKey = generateApiKey().key;
 
   before(async () => {
-    p = await startPlatform("embedded");
+    p = await startPlatform("embedded", { HOTSWAP_METRICS_KEY: metricsKey });
     runnerDir = await mkdtemp(join(tmpdir(), "hs-obs-runner-"));
     const config = loadRunnerConfig(
       {
@@ -77,7 +80,7 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
           ruleFiles: [RULES],
           selfScrape: false,
         }),
-      { [SCRAPE_CREDENTIAL_FILES.controlPlane]: p.key, [SCRAPE_CREDENTIAL_FILES.runners]: clusterSecret },
+      { [SCRAPE_CREDENTIAL_FILES.controlPlane]: metricsKey, [SCRAPE_CREDENTIAL_FILES.runners]: clusterSecret },
     );
   });
 
@@ -90,7 +93,10 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
 
   test("the control plane's /metrics needs an API key with metrics:read, and serves the embedded runner's series too", async () => {
     assert.equal((await fetch(`${p.url}/metrics`)).status, 401);
-    const res = await fetch(`${p.url}/metrics`, { headers: { authorization: `Bearer ${p.key}` } });
+    const viewer = { authorization: `Bearer ${metricsKey}` };
+    const write = await fetch(`${p.url}/api/v1/functions`, { method: "POST", headers: { ...viewer, "content-type": "application/json" }, body: "{}" });
+    assert.equal(write.status, 403, "HOTSWAP_METRICS_KEY is a viewer key: it reads, never writes");
+    const res = await fetch(`${p.url}/metrics`, { headers: viewer });
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
     const text = await res.text();
