@@ -60,6 +60,12 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "port", "secretKey", "shutdownGraceMs", "state"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "metricsKey", "port", "secretKey", "shutdownGraceMs", "state"]);
   assert.equal(c.shutdownGraceMs, 5000);
+});
+
+test("HOTSWAP_METRICS_KEY must be an API key, like HOTSWAP_ADMIN_KEY", () => {
+  const key = `hs_metrics01_${"a".repeat(32)}`;
+  assert.equal(loadConfig({ HOTSWAP_METRICS_KEY: key }).metricsKey, key);
+  assert.throws(() => loadConfig({ HOTSWAP_METRICS_KEY: "viewer" }), /HOTSWAP_METRICS_KEY: must look like hs_<id>_<secret>/);
 });

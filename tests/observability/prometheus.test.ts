@@ -26,6 +26,7 @@ import { prometheusConfig, SCRAPE_CREDENTIAL_FILES } from "../../infra/component
 import { startPlatform, type TestPlatform } from "../support/platform.ts";
 import { TEST_REDIS_URL, serviceSkipReason } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { queryInstant } from "../../platform/src/deployments/prometheus-query.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { deployFunction, invokeFunction, nodeCode } from "../support/deploy.ts";
 import { CODE, createLiveFunction, finished, startDeployment, waitForDeployment } from "../rollouts/support.ts";
@@ -171,6 +172,31 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
     }
   });
 
+  test("the query client passes on Prometheus's error for a bad query and refuses a result that is not one number", async () => {
+    const target = { address: prom.url, timeoutMs: 5000 };
+    const bad = await queryInstant(target, "sum(");
+    assert.equal(bad.ok, false);
+    assert.match(!bad.ok ? bad.error : "", new RegExp(`^Prometheus at ${prom.url} answered HTTP 400: .*parse error`));
+    const many = await queryInstant(target, "up");
+    assert.deepEqual(many, { ok: false, error: "the query returned 2 series; it must return one number (aggregate it, e.g. with sum())" });
+    assert.deepEqual(await queryInstant(target, 'sum(up{job="hotswap-runners"})'), { ok: true, value: 1 });
+    assert.deepEqual(await queryInstant(target, 'up{job="no-such-job"}'), { ok: true, value: null });
+  });
+
+  test("an unreachable Prometheus rolls the deployment back after failAfterErrors consecutive failed intervals", async () => {
+    await createLiveFunction(p, "obs-blind", [CODE.ok("v1"), CODE.ok("v2")]);
+    const id = await startDeployment(p, {
+      functionName: "obs-blind",
+      version: 2,
+      strategy: "Canary",
+      config: { canaryPercentage: 10, canaryDuration: "PT60S" },
+      analysis: { interval: "PT1S", prometheus: { address: "http://127.0.0.1:1", failAfterErrors: 2, metrics: [{ name: "error-rate", query: ERROR_RATE, thresholdMax: 0.1 }] } },
+    });
+    const d = await waitForDeployment(p, id, finished, 15_000);
+    assert.equal(d.status, "RolledBack");
+    assert.match(d.reason, /^Prometheus analysis failed: metric "error-rate": Prometheus at http:\/\/127\.0\.0\.1:1 is unreachable: .+; 2 consecutive failed analysis intervals reached failAfterErrors 2$/);
+  });
+
   test("every dashboard panel, dashboard variable, recording rule and alert expression returns data", async () => {
     const expressions: Expression[] = [...dashboardExpressions(join(REPO, "dashboards")), ...ruleExpressions(RULES)];
     assert.ok(expressions.length >= 15, `found ${expressions.length} expressions`);
@@ -196,7 +222,7 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
       async () => ((await prom.api("/api/v1/alerts")).alerts as any[]).filter((a) => a.state === "firing"),
       { until: (a) => a.some((x) => x.labels.alertname === "HotSwapRolloutRolledBack"), timeoutMs: 10_000, intervalMs: 250 },
     );
-    assert.deepEqual(alerts.map((a) => `${a.labels.alertname}:${a.labels.function}`), ["HotSwapRolloutRolledBack:obs-bad"]);
+    assert.deepEqual(alerts.map((a) => `${a.labels.alertname}:${a.labels.function}`).sort(), ["HotSwapRolloutRolledBack:obs-bad", "HotSwapRolloutRolledBack:obs-blind"]);
     const targets = (await prom.api("/api/v1/targets")).activeTargets as any[];
     assert.deepEqual(targets.map((t) => [t.labels.job, t.health]).sort(), [["hotswap-control-plane", "up"], ["hotswap-runners", "up"]]);
   });
