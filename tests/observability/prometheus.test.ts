@@ -218,9 +218,9 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
     );
     // The rollback above makes the rollback alert fire (it has no `for`); the others must not.
     const alerts = await waitFor(
-      "HotSwapRolloutRolledBack to fire",
+      "HotSwapRolloutRolledBack to fire for both rolled-back functions",
       async () => ((await prom.api("/api/v1/alerts")).alerts as any[]).filter((a) => a.state === "firing"),
-      { until: (a) => a.some((x) => x.labels.alertname === "HotSwapRolloutRolledBack"), timeoutMs: 10_000, intervalMs: 250 },
+      { until: (a) => a.filter((x) => x.labels.alertname === "HotSwapRolloutRolledBack").length >= 2, timeoutMs: 10_000, intervalMs: 250 },
     );
     assert.deepEqual(alerts.map((a) => `${a.labels.alertname}:${a.labels.function}`).sort(), ["HotSwapRolloutRolledBack:obs-bad", "HotSwapRolloutRolledBack:obs-blind"]);
     const targets = (await prom.api("/api/v1/targets")).activeTargets as any[];
