@@ -108,9 +108,10 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
     assert.equal(text.match(/^# TYPE process_resident_memory_bytes /gm)?.length, 1, "process metrics are served once, not per registry");
   });
 
-  test("a fleet runner's /metrics takes the cluster secret as bearer token and nothing else", async () => {
+  test("a fleet runner's /metrics takes the cluster secret (as bearer token, as Prometheus sends it) and nothing else", async () => {
     assert.equal((await fetch(`${runner.url}/metrics`)).status, 401);
     assert.equal((await fetch(`${runner.url}/metrics`, { headers: { authorization: "Bearer not-the-secret" } })).status, 401);
+    assert.equal((await fetch(`${runner.url}/metrics`, { headers: { "x-hotswap-cluster-secret": clusterSecret } })).status, 200, "the control plane's header works too");
     const res = await fetch(`${runner.url}/metrics`, { headers: { authorization: `Bearer ${clusterSecret}` } });
     assert.equal(res.status, 200);
     const text = await res.text();

@@ -113,7 +113,9 @@ export class RunnerServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? "/";
     if (url === RUNNER_PATH_HEALTH && req.method === "GET") return this.health(res);
-    if (url === RUNNER_PATH_METRICS && req.method === "GET" && this.opts.metrics && this.bearerAuthorised(req)) return this.metrics(res, this.opts.metrics);
+    if (url === RUNNER_PATH_METRICS && req.method === "GET" && this.opts.metrics && (this.bearerAuthorised(req) || this.authorised(req))) {
+      return this.metrics(res, this.opts.metrics);
+    }
     if (!this.authorised(req)) {
       req.resume();
       return json(res, 401, { error: { code: "Unauthorized", message: `missing or wrong ${HEADER_CLUSTER_SECRET}: set the same HOTSWAP_CLUSTER_SECRET on the control plane and the runners` } });
