@@ -53,7 +53,8 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
   const metricsKey = generateApiKey().key;
 
   before(async () => {
-    p = await startPlatform("embedded", { HOTSWAP_METRICS_KEY: metricsKey });
+    // One nodejs20 stem of 256 MB: a 256 MB function's cold start specialises it (kind "stem").
+    p = await startPlatform("embedded", { HOTSWAP_METRICS_KEY: metricsKey, RUNNER_STEMS: "1", RUNNER_STEM_RUNTIMES: "nodejs20", RUNNER_STEM_MEMORY_MB: "256" });
     runnerDir = await mkdtemp(join(tmpdir(), "hs-obs-runner-"));
     const config = loadRunnerConfig(
       {
@@ -121,7 +122,7 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
 
   test("traffic shows up in Prometheus: successes, function errors, cold starts, throttles and GB-seconds", async () => {
     await deployFunction(p, { name: "obs-ok", code: nodeCode(CODE.ok()), memorySize: 256 });
-    await deployFunction(p, { name: "obs-fail", code: nodeCode(CODE.broken()) });
+    await deployFunction(p, { name: "obs-fail", code: nodeCode(CODE.broken()), memorySize: 128 });
     await deployFunction(p, { name: "obs-throttled", code: nodeCode(CODE.ok()), reservedConcurrency: 0 });
     for (let i = 0; i < 10; i++) assert.equal((await invokeFunction(p, "obs-ok", { i })).status, 200);
     for (let i = 0; i < 4; i++) assert.equal((await invokeFunction(p, "obs-fail")).status, 500, "a handler error");
@@ -129,10 +130,15 @@ describe("a real Prometheus scraping HotSwap", { skip, timeout: 90_000 }, () => 
     const value = async (expr: string) => Number((await prom.query(expr))[0]?.value[1] ?? NaN);
     await waitFor("the invocations to be scraped", async () => (await value('sum(hotswap_invocations_total{function="obs-ok",outcome="success"})')) === 10, { timeoutMs: 10_000, intervalMs: 250 });
     assert.equal(await value('hotswap_invocations_total{function="obs-fail",version="1",outcome="function_error"}'), 4);
-    assert.equal(await value('hotswap_cold_starts_total{function="obs-ok",kind="fresh"}'), 1);
+    assert.equal(await value('hotswap_cold_starts_total{function="obs-ok",kind="stem"}'), 1, "the 256 MB function took the stem");
+    assert.equal(await value('hotswap_cold_starts_total{function="obs-fail",kind="fresh"}'), 1);
     assert.equal(await value('hotswap_throttles_total{function="obs-throttled"}'), 1);
     assert.equal((await prom.query('hotswap_invocations_total{function="obs-throttled"}')).length, 0, "a throttle is not an invocation");
     assert.equal(await value('hotswap_invocation_duration_seconds_count{function="obs-ok",version="1"}'), 10);
+    await waitFor("the embedded runner's stem and idle instances to be scraped", async () => {
+      const idle = await value('hotswap_runner_instances{job="hotswap-control-plane",pool="embedded",state="idle"}');
+      return idle >= 2 && (await value('hotswap_runner_instances{pool="embedded",state="stem"}')) === 1;
+    }, { timeoutMs: 10_000, intervalMs: 250 });
     const gbs = await value('hotswap_gb_seconds_total{function="obs-ok",version="1"}');
     assert.ok(gbs >= (10 * 0.001 * 256) / 1024, `GB-seconds ${gbs}: at least 1 ms × 256 MB per invocation`);
   });
