@@ -10,7 +10,9 @@
  *   hotswap_throttles_total{function}                      reserved concurrency and runner 429s
  *   hotswap_gb_seconds_total{function,version}             billed ms (rounded up to 1 ms) × memory
  *
- * Throttles are counted apart and not as invocations (as Lambda's Invocations and Errors leave
+ * On the invocation path the counters are plain numbers per version, added to prom-client's at
+ * each scrape; only the duration histogram is observed per invocation (about 1 µs in all, against
+ * 4 µs with three prom-client updates). Throttles are counted apart and not as invocations (as Lambda's Invocations and Errors leave
  * them out): the function never ran. Cardinality is bounded: label values are function names and
  * versions from the registry and fixed enums, never request ids; the series of a function or
  * version that no longer exists are dropped at the next scrape.
@@ -39,10 +41,17 @@ export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** Whether a function (and, when given, one of its versions) still exists; series of gone ones are dropped. */
 export type SeriesLiveness = (functionName: string, version?: number) => boolean;
 
-/** Label sets seen per function version, so a deleted one's series can be removed exactly. */
-interface Seen {
-  fn: string;
-  version: string;
+/**
+ * One function version's series. The counters are kept here as plain numbers and added to
+ * prom-client's at scrape time (a label lookup per series per scrape instead of per invocation);
+ * the label sets seen let a deleted version's series be removed exactly.
+ */
+interface VersionSeries {
+  key: string;
+  labels: { function: string; version: string };
+  /** Invocations by outcome label not yet added to hotswap_invocations_total. */
+  pending: Map<string, number>;
+  pendingGbSeconds: number;
   outcomes: Set<string>;
   billed: boolean;
   timed: boolean;
@@ -54,7 +63,9 @@ export class PrometheusInvocationObserver implements InvocationObserver {
   private readonly coldStarts: Counter<"function" | "kind">;
   private readonly throttles: Counter<"function">;
   private readonly gbSeconds: Counter<"function" | "version">;
-  private readonly seen = new Map<string, Seen>();
+  private readonly seen = new Map<string, VersionSeries>();
+  /** The series of a spec object (the routing table's, rebuilt on reloads), found without building a key. */
+  private readonly bySpec = new WeakMap<FunctionSpec, VersionSeries>();
   /** Functions with cold-start kinds or throttles counted. */
   private readonly seenFunctions = new Map<string, { kinds: Set<string>; throttled: boolean }>();
 
@@ -64,8 +75,12 @@ export class PrometheusInvocationObserver implements InvocationObserver {
       help: "Invocations that reached a runner, by function, version and outcome (success, function_error, or a platform failure such as timeout).",
       labelNames: ["function", "version", "outcome"],
       registers: [registry],
-      // Registered first, so the series of deleted functions are gone from every metric of this scrape.
-      collect: () => this.prune(),
+      // Registered first: the counts since the last scrape are added, and the series of deleted
+      // functions are gone from every metric of this scrape.
+      collect: () => {
+        this.flush();
+        this.prune();
+      },
     });
     this.duration = new Histogram({
       name: "hotswap_invocation_duration_seconds",
@@ -98,24 +113,37 @@ export class PrometheusInvocationObserver implements InvocationObserver {
     const spec = inv.spec!;
     const code = outcome.kind === "platform-error" ? outcome.code : undefined;
     if (code === "TooManyRequests") return this.throttled(spec);
-    const fn = spec.functionName;
-    const version = String(spec.version);
     const outcomeLabel = code !== undefined ? PLATFORM_OUTCOMES[code] : outcome.kind === "success" ? "success" : "function_error";
-    const seen = this.track(fn, version);
-    seen.outcomes.add(outcomeLabel);
-    this.invocations.inc({ function: fn, version, outcome: outcomeLabel });
+    const series = this.series(spec);
+    series.pending.set(outcomeLabel, (series.pending.get(outcomeLabel) ?? 0) + 1);
     // A refusal never ran anything: no duration, no cold start, nothing billed.
     if (outcome.kind === "platform-error" && outcome.refused) return;
-    seen.timed = true;
-    this.duration.observe({ function: fn, version }, (performance.now() - startedAt) / 1000);
+    series.timed = true;
+    this.duration.observe(series.labels, (performance.now() - startedAt) / 1000);
     if (outcome.coldStart) {
       const kind = outcome.start === "stem" ? "stem" : "fresh";
-      this.functionSeen(fn).kinds.add(kind);
-      this.coldStarts.inc({ function: fn, kind });
+      this.functionSeen(spec.functionName).kinds.add(kind);
+      this.coldStarts.inc({ function: spec.functionName, kind });
     }
     if (outcome.durationMs !== undefined) {
-      seen.billed = true;
-      this.gbSeconds.inc({ function: fn, version }, gbSeconds(outcome.durationMs, spec.memorySize));
+      series.billed = true;
+      series.pendingGbSeconds += gbSeconds(outcome.durationMs, spec.memorySize);
+    }
+  }
+
+  /** Add the counts kept since the last scrape to the prom-client counters. */
+  flush(): void {
+    for (const s of this.seen.values()) {
+      for (const [outcome, n] of s.pending) {
+        if (n === 0) continue;
+        s.outcomes.add(outcome);
+        this.invocations.inc({ ...s.labels, outcome }, n);
+        s.pending.set(outcome, 0);
+      }
+      if (s.pendingGbSeconds > 0) {
+        this.gbSeconds.inc(s.labels, s.pendingGbSeconds);
+        s.pendingGbSeconds = 0;
+      }
     }
   }
 
@@ -128,11 +156,11 @@ export class PrometheusInvocationObserver implements InvocationObserver {
   /** Remove the series of functions and versions that no longer exist. */
   prune(): void {
     for (const [key, s] of this.seen) {
-      if (this.exists(s.fn, Number(s.version))) continue;
+      if (this.exists(s.labels.function, Number(s.labels.version))) continue;
       this.seen.delete(key);
-      for (const outcome of s.outcomes) this.invocations.remove({ function: s.fn, version: s.version, outcome });
-      if (s.timed) this.duration.remove({ function: s.fn, version: s.version });
-      if (s.billed) this.gbSeconds.remove({ function: s.fn, version: s.version });
+      for (const outcome of s.outcomes) this.invocations.remove({ ...s.labels, outcome });
+      if (s.timed) this.duration.remove(s.labels);
+      if (s.billed) this.gbSeconds.remove(s.labels);
     }
     for (const [fn, f] of this.seenFunctions) {
       if (this.exists(fn)) continue;
@@ -142,10 +170,17 @@ export class PrometheusInvocationObserver implements InvocationObserver {
     }
   }
 
-  private track(fn: string, version: string): Seen {
-    const key = `${fn}\0${version}`;
-    let s = this.seen.get(key);
-    if (!s) this.seen.set(key, (s = { fn, version, outcomes: new Set(), billed: false, timed: false }));
+  private series(spec: FunctionSpec): VersionSeries {
+    let s = this.bySpec.get(spec);
+    if (s && this.seen.get(s.key) === s) return s;
+    const version = String(spec.version);
+    const key = `${spec.functionName}\0${version}`;
+    s = this.seen.get(key);
+    if (!s) {
+      s = { key, labels: { function: spec.functionName, version }, pending: new Map(), pendingGbSeconds: 0, outcomes: new Set(), billed: false, timed: false };
+      this.seen.set(key, s);
+    }
+    this.bySpec.set(spec, s);
     return s;
   }
 
