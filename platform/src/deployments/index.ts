@@ -12,7 +12,7 @@ import type { Invoker } from "../router/invoker.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import type { StateStore } from "../../../shared/state/state-store.ts";
 import { DeploymentService } from "./deployment-service.ts";
-import { DeploymentDriver } from "./driver.ts";
+import { DeploymentDriver, type DriverDeps } from "./driver.ts";
 import { RolloutOrchestrator, wakeChannel, type OrchestratorLog } from "./orchestrator.ts";
 import { RolloutAnalyzer } from "./rollout-analysis.ts";
 import { Transitions } from "./transitions.ts";
@@ -46,6 +46,8 @@ export interface RolloutDeps {
   leaseTtlMs?: number;
   /** Counts finished deployments (Prometheus); none when unset. */
   metrics?: DeploymentMetrics;
+  /** Runs analysis.prometheus queries. @default queryInstant (fetch) */
+  queryPrometheus?: DriverDeps["queryPrometheus"];
 }
 
 export interface Rollouts {
@@ -78,6 +80,7 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
         return spec ? (deps.runner.status().warm[specKey(spec)] ?? 0) : 0;
       }),
     now,
+    queryPrometheus: deps.queryPrometheus,
   });
   orchestrator = new RolloutOrchestrator(deps.repos, deps.state, driver, {
     namespace: deps.namespace,
