@@ -20,6 +20,8 @@ export const RUNNER_PATH_PROVISION = "/v1/provision";
 export const RUNNER_PATH_STATUS = "/v1/status";
 export const RUNNER_PATH_RUNTIMES = "/v1/runtimes";
 export const RUNNER_PATH_HEALTH = "/health";
+/** Prometheus metrics of a runner; the cluster secret as `Authorization: Bearer <secret>` (or HEADER_CLUSTER_SECRET). */
+export const RUNNER_PATH_METRICS = "/metrics";
 
 /** The shared secret (HOTSWAP_CLUSTER_SECRET) the control plane presents; runners refuse requests without it. */
 export const HEADER_CLUSTER_SECRET = "x-hotswap-cluster-secret";

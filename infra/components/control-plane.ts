@@ -102,6 +102,19 @@ export interface ControlPlaneArgs {
    */
   adminKey?: pulumi.Input<string>;
   /**
+   * A viewer API key (`hs_<id>_<secret>`) the control plane ensures at start (HOTSWAP_METRICS_KEY),
+   * for Prometheus to scrape GET /metrics with. None when unset.
+   * @default undefined
+   * @example platform's generated metrics key
+   */
+  metricsKey?: pulumi.Input<string>;
+  /**
+   * Shared secret between the control plane and runners (HOTSWAP_CLUSTER_SECRET). Generated when unset.
+   * @default a generated 48-character secret
+   * @example new random.RandomPassword("cluster-secret", { length: 48, special: false }).result
+   */
+  clusterSecret?: pulumi.Input<string>;
+  /**
    * Log level.
    * @default "info"
    * @example "debug"
@@ -168,7 +181,7 @@ export class ControlPlane extends pulumi.ComponentResource {
       const id = new random.RandomString(`${name}-admin-key-id`, { length: 12, upper: false, special: false }, { parent: this }).result;
       this.adminKey = pulumi.secret(pulumi.interpolate`hs_${id}_${secret("admin-key-secret", 40)}`);
     }
-    this.clusterSecret = secret("cluster-secret", 48);
+    this.clusterSecret = args.clusterSecret !== undefined ? pulumi.secret(args.clusterSecret) : secret("cluster-secret", 48);
     const secretKey = secret("secret-key", 48);
 
     const secretEnv: Record<string, pulumi.Input<string>> = {
@@ -178,6 +191,7 @@ export class ControlPlane extends pulumi.ComponentResource {
       HOTSWAP_SECRET_KEY: secretKey,
       HOTSWAP_CLUSTER_SECRET: this.clusterSecret,
     };
+    if (args.metricsKey !== undefined) secretEnv.HOTSWAP_METRICS_KEY = args.metricsKey;
     if (args.s3.accessKeyId !== undefined) secretEnv.S3_ACCESS_KEY_ID = args.s3.accessKeyId;
     if (args.s3.secretAccessKey !== undefined) secretEnv.S3_SECRET_ACCESS_KEY = args.s3.secretAccessKey;
 

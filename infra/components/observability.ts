@@ -12,6 +12,7 @@ import { toPrometheusDuration, type Duration, type Size } from "../units.ts";
 import type { WorkloadHost } from "../targets/workload.ts";
 import { REPO_ROOT } from "./images.ts";
 import { ArgsCheck } from "./validate.ts";
+import { prometheusConfig, PROMETHEUS_SECRETS_DIR, SCRAPE_CREDENTIAL_FILES, type ScrapeTargets } from "./prometheus-config.ts";
 
 export const OBSERVABILITY_IMAGES = {
   jaeger: "jaegertracing/all-in-one:1.65.0",
@@ -19,11 +20,14 @@ export const OBSERVABILITY_IMAGES = {
   grafana: "grafana/grafana:11.4.0",
 };
 
-export interface ScrapeTargets {
-  /** The control plane's workload name and metrics port. */
-  controlPlane: { name: string; port: number };
-  /** Every runner pool: its name, its replicas' host names (Docker) and metrics port. */
-  runnerPools: Array<{ name: string; hosts: string[]; port: number }>;
+export { prometheusConfig, type ScrapeTargets } from "./prometheus-config.ts";
+
+/** The bearer credentials Prometheus scrapes with (mounted from a secret, never in prometheus.yml). */
+export interface ScrapeCredentials {
+  /** A viewer API key (the control plane's HOTSWAP_METRICS_KEY): GET /metrics needs metrics:read. */
+  metricsKey: pulumi.Input<string>;
+  /** HOTSWAP_CLUSTER_SECRET: runners serve /metrics to it only. */
+  clusterSecret: pulumi.Input<string>;
 }
 
 export interface ObservabilityArgs {
@@ -39,6 +43,13 @@ export interface ObservabilityArgs {
    * @default (required)
    */
   scrape: ScrapeTargets;
+  /**
+   * How Prometheus authenticates: the control plane's metrics key and the runners' cluster secret,
+   * sent as `Authorization: Bearer` (files under /etc/prometheus/secrets, from a Secret on Kubernetes).
+   * @default (required)
+   * @example { metricsKey: controlPlane.metricsKey, clusterSecret: controlPlane.clusterSecret }
+   */
+  scrapeCredentials: ScrapeCredentials;
   /**
    * How long Prometheus keeps samples.
    * @default "15 days"
@@ -93,6 +104,9 @@ export class Observability extends pulumi.ComponentResource {
     const check = new ArgsCheck("Observability", name);
     if (!args.host) check.fail("host is required");
     if (!args.scrape?.controlPlane) check.fail("scrape.controlPlane is required");
+    if (!args.scrapeCredentials?.metricsKey || !args.scrapeCredentials?.clusterSecret) {
+      check.fail("scrapeCredentials.metricsKey and scrapeCredentials.clusterSecret are required: Prometheus scrapes the control plane with a viewer API key and the runners with the cluster secret");
+    }
     if (args.retention !== undefined) check.duration("retention", args.retention);
     if (args.storage !== undefined) check.size("storage", args.storage);
     for (const [key, port] of Object.entries(args.ports ?? {})) check.int(`ports.${key}`, port, 1, 65535);
@@ -150,6 +164,12 @@ export class Observability extends pulumi.ComponentResource {
       files: [
         { name: "config", mountPath: "/etc/prometheus", files: { "prometheus.yml": this.prometheusConfig } },
         { name: "rules", mountPath: "/etc/prometheus/rules", files: rules },
+        {
+          name: "scrape-credentials",
+          mountPath: PROMETHEUS_SECRETS_DIR,
+          secret: true,
+          files: { [SCRAPE_CREDENTIAL_FILES.controlPlane]: args.scrapeCredentials.metricsKey, [SCRAPE_CREDENTIAL_FILES.runners]: args.scrapeCredentials.clusterSecret },
+        },
       ],
       user: { uid: 65534, gid: 65534 },
       replicas: 1,
@@ -196,52 +216,6 @@ export class Observability extends pulumi.ComponentResource {
       grafanaAdminPassword: this.grafanaAdminPassword,
     });
   }
-}
-
-/**
- * prometheus.yml (JSON, which is YAML). On Kubernetes, pod discovery keeps pods by component and
- * by pool name, so a pool added to the stack is scraped without touching this; on Docker the
- * containers' names are the targets.
- */
-export function prometheusConfig(opts: { scrape: ScrapeTargets; kind: "docker" | "kubernetes"; namespace?: string }): string {
-  const { scrape, kind, namespace } = opts;
-  const pod = (component: string, extra: object[] = []) => ({
-    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [namespace] } }],
-    relabel_configs: [
-      { source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_component"], regex: component, action: "keep" },
-      { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: "http", action: "keep" },
-      ...extra,
-      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
-    ],
-  });
-  const pools = scrape.runnerPools.map((p) => p.name);
-  const config = {
-    global: { scrape_interval: "15s", evaluation_interval: "15s" },
-    rule_files: ["/etc/prometheus/rules/*.yml", "/etc/prometheus/rules/*.yaml"],
-    scrape_configs: [
-      { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
-      kind === "kubernetes"
-        ? { job_name: "hotswap-control-plane", metrics_path: "/metrics", ...pod("control-plane") }
-        : { job_name: "hotswap-control-plane", metrics_path: "/metrics", static_configs: [{ targets: [`${scrape.controlPlane.name}:${scrape.controlPlane.port}`] }] },
-      kind === "kubernetes"
-        ? {
-            job_name: "hotswap-runners",
-            metrics_path: "/metrics",
-            ...pod("runner", [
-              { source_labels: ["__meta_kubernetes_pod_label_hotswap_dev_pool"], regex: pools.length ? `(${pools.join("|")})` : "^$", action: "keep" },
-              { source_labels: ["__meta_kubernetes_pod_label_hotswap_dev_pool"], target_label: "pool" },
-            ]),
-          }
-        : {
-            job_name: "hotswap-runners",
-            metrics_path: "/metrics",
-            static_configs: scrape.runnerPools
-              .filter((p) => p.hosts.length > 0)
-              .map((p) => ({ targets: p.hosts.map((h) => `${h}:${p.port}`), labels: { pool: p.name } })),
-          },
-    ],
-  };
-  return JSON.stringify(config, null, 2) + "\n";
 }
 
 function grafanaDatasources(prometheusHost: string, jaegerHost: string): string {

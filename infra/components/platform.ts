@@ -6,6 +6,7 @@
  * are what function stacks read through a StackReference.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { Cpu, Duration, Size } from "../units.ts";
 import type { LOG_LEVELS, Target } from "../config.ts";
 import type { Taint, WorkloadHost } from "../targets/workload.ts";
@@ -283,10 +284,17 @@ export class Platform extends pulumi.ComponentResource {
     );
     const s3Annotations = this.data.s3RoleArn ? { "eks.amazonaws.com/role-arn": this.data.s3RoleArn } : undefined;
 
+    // Prometheus's credentials exist before both it and the control plane: a viewer key for the
+    // control plane's /metrics (HOTSWAP_METRICS_KEY) and the cluster secret the runners check.
+    const randomSecret = (suffix: string, length: number) => new random.RandomPassword(`${name}-${suffix}`, { length, special: false }, child).result;
+    const metricsKeyId = new random.RandomString(`${name}-metrics-key-id`, { length: 12, upper: false, special: false }, child).result;
+    const metricsKey = pulumi.secret(pulumi.interpolate`hs_${metricsKeyId}_${randomSecret("metrics-key-secret", 40)}`);
+    const clusterSecret = pulumi.secret(randomSecret("cluster-secret", 48));
     this.observability = new Observability(
       `${name}-observability`,
       {
         host,
+        scrapeCredentials: { metricsKey, clusterSecret },
         scrape: {
           controlPlane: { name: "control-plane", port: CONTROL_PLANE_PORT },
           runnerPools: pools.map((p) => ({ name: p.name, hosts: host.replicaHosts(`runner-${p.name}`, p.size ?? 1), port: RUNNER_PORT })),
@@ -315,6 +323,8 @@ export class Platform extends pulumi.ComponentResource {
         s3: this.data.s3,
         otlpEndpoint: this.observability.otlpEndpoint,
         adminKey: args.adminKey,
+        metricsKey,
+        clusterSecret,
         logLevel,
         serviceAccountAnnotations: s3Annotations,
         dependsOn: [this.data, this.observability],

@@ -105,7 +105,7 @@ export class DockerHost implements WorkloadHost {
       : pulumi.all(plainEnv);
 
     const uploads = (spec.files ?? []).flatMap((f) =>
-      Object.entries(f.files).map(([file, content]) => ({ file: `${f.mountPath}/${file}`, content })),
+      Object.entries(f.files).map(([file, content]) => ({ file: `${f.mountPath}/${file}`, content: f.secret ? pulumi.secret(content) : content })),
     );
     const labels: Array<{ label: string; value: pulumi.Input<string> }> = [
       { label: "app.kubernetes.io/part-of", value: "hotswap" },

@@ -111,6 +111,13 @@ export class KubernetesHost implements WorkloadHost {
     const mounts: VolumeMount[] = [];
     for (const f of spec.files ?? []) {
       const configMapName = `${spec.name}-${f.name}`;
+      if (f.secret) {
+        const data = pulumi.secret(f.files) as pulumi.Input<Record<string, pulumi.Input<string>>>;
+        resources.push(new k8s.core.v1.Secret(`${prefix}-${f.name}-secret`, { metadata: metadata(configMapName), type: "Opaque", stringData: data }, opts()));
+        volumes.push({ name: `config-${f.name}`, secret: { secretName: configMapName, defaultMode: 0o440 } });
+        mounts.push({ name: `config-${f.name}`, mountPath: f.mountPath, readOnly: true });
+        continue;
+      }
       resources.push(new k8s.core.v1.ConfigMap(`${prefix}-${f.name}-config-map`, { metadata: metadata(configMapName), data: f.files }, opts()));
       volumes.push({ name: `config-${f.name}`, configMap: { name: configMapName } });
       mounts.push({ name: `config-${f.name}`, mountPath: f.mountPath, readOnly: true });

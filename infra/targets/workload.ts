@@ -67,8 +67,11 @@ export interface WorkloadSpec {
   volume?: { mountPath: string; size: Size };
   /** Writable scratch directories (emptyDir on Kubernetes; the image's own directory on Docker). */
   scratch?: string[];
-  /** Configuration files mounted read-only: a ConfigMap on Kubernetes, uploaded files on Docker. */
-  files?: Array<{ name: string; mountPath: string; files: Record<string, pulumi.Input<string>> }>;
+  /**
+   * Configuration files mounted read-only: a ConfigMap on Kubernetes, uploaded files on Docker.
+   * With `secret`, a Kubernetes Secret (mode 0440) and secret outputs on Docker (credentials).
+   */
+  files?: Array<{ name: string; mountPath: string; files: Record<string, pulumi.Input<string>>; secret?: boolean }>;
   replicas: number;
   resources?: { cpu?: Cpu; memory?: Size };
   /** Run as this uid/gid; volumes are made group-writable for it. */

@@ -10,6 +10,7 @@ import {
   apiKeyAuthenticator,
   authenticate,
   ensureAdminKey,
+  ensureConfiguredKey,
   loadOrCreateSecretKey,
   sigV4Authenticator,
   type ApiKeyStore,
@@ -38,10 +39,12 @@ export interface AuthSetup {
   createdAdminKey?: string;
 }
 
-export async function createAuth(opts: { repos: Repositories; dataDir: string; adminKey?: string; secretKey?: string }): Promise<AuthSetup> {
+export async function createAuth(opts: { repos: Repositories; dataDir: string; adminKey?: string; secretKey?: string; metricsKey?: string }): Promise<AuthSetup> {
   const box = new SecretBox(await loadOrCreateSecretKey({ configured: opts.secretKey, dataDir: opts.dataDir }));
   const store = apiKeyStore(opts.repos);
   const admin = await ensureAdminKey({ store, box, adminKey: opts.adminKey });
+  // The viewer key Prometheus scrapes /metrics with, when the deployment fixes one.
+  if (opts.metricsKey !== undefined) await ensureConfiguredKey({ store, box, key: opts.metricsKey, variable: "HOTSWAP_METRICS_KEY", name: "metrics", role: "viewer" });
   const resolver = new KeyResolver({ store, box });
   const authenticators = [apiKeyAuthenticator(resolver), sigV4Authenticator(resolver)];
   const middleware = authenticate({ authenticators });

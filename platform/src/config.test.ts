@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "port", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -78,4 +78,10 @@ test("function log retention: 7 days and 100 MiB by default, set by HOTSWAP_LOG_
   assert.deepEqual(loadConfig({ HOTSWAP_LOG_RETENTION_DAYS: "30", HOTSWAP_LOG_MAX_BYTES: "1048576" }).logs, { retentionDays: 30, maxBytes: 1_048_576 });
   assert.throws(() => loadConfig({ HOTSWAP_LOG_RETENTION_DAYS: "0" }), /HOTSWAP_LOG_RETENTION_DAYS/);
   assert.throws(() => loadConfig({ HOTSWAP_LOG_MAX_BYTES: "1000" }), /HOTSWAP_LOG_MAX_BYTES/);
+});
+
+test("HOTSWAP_METRICS_KEY must be an API key, like HOTSWAP_ADMIN_KEY", () => {
+  const key = `hs_metrics01_${"a".repeat(32)}`;
+  assert.equal(loadConfig({ HOTSWAP_METRICS_KEY: key }).metricsKey, key);
+  assert.throws(() => loadConfig({ HOTSWAP_METRICS_KEY: "viewer" }), /HOTSWAP_METRICS_KEY: must look like hs_<id>_<secret>/);
 });

@@ -37,6 +37,14 @@ const ConfigSchema = z
         .regex(API_KEY_PATTERN, "must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]")
         .optional(),
     ),
+    /** A viewer API key ensured at start, for Prometheus to scrape GET /metrics with (role viewer has metrics:read). */
+    HOTSWAP_METRICS_KEY: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(API_KEY_PATTERN, "must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]")
+        .optional(),
+    ),
     /** Key that encrypts API key secrets at rest (needed to verify SigV4). Generated into the data dir when unset. */
     HOTSWAP_SECRET_KEY: z.preprocess(emptyToUndefined, z.string().min(32, "must be at least 32 characters").optional()),
     LOG_LEVEL: z.preprocess(
@@ -79,6 +87,8 @@ export interface Config {
     | { kind: "fs"; dir: string };
   adminKey?: string;
   secretKey?: string;
+  /** HOTSWAP_METRICS_KEY: a viewer key ensured at start (Prometheus's bearer token for /metrics). */
+  metricsKey?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** HOTSWAP_SHUTDOWN_GRACE: how long a shutdown waits for in-flight invocations. */
   shutdownGraceMs: number;
@@ -130,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : { kind: "fs", dir: `${dataDir}/code` },
     adminKey: c.HOTSWAP_ADMIN_KEY,
     secretKey: c.HOTSWAP_SECRET_KEY,
+    metricsKey: c.HOTSWAP_METRICS_KEY,
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,

@@ -30,6 +30,10 @@ import { createAuth } from "./auth-setup.ts";
 import { StateMetricsRecorder } from "./metrics/metrics-recorder.ts";
 import { RolloutWindowsObserver } from "./metrics/rollout-windows-observer.ts";
 import { startUsage } from "./usage/index.ts";
+import type { Registry } from "prom-client";
+import { createMetricsRegistry, exposition } from "./metrics/prometheus-registry.ts";
+import { PrometheusInvocationObserver, countThrottles } from "./metrics/prometheus-observer.ts";
+import { PrometheusDeploymentMetrics } from "./metrics/deployment-metrics.ts";
 import { DeploymentAliasGuard, clusterNamespace, startRollouts } from "./deployments/index.ts";
 import type { InProcessRunnerNode } from "../../protocol/runner.ts";
 import { ReservedConcurrencyGate } from "./fleet/reserved-concurrency.ts";
@@ -80,7 +84,7 @@ export interface EmbeddedRunnerDeps {
  *     GET /api/v1/runtimes reports (RUNNER_BACKEND, "process" when unset).
  */
 export type ServerOptions =
-  | { runners: "embedded"; start(deps: EmbeddedRunnerDeps): Promise<InProcessRunnerNode> }
+  | { runners: "embedded"; start(deps: EmbeddedRunnerDeps): Promise<InProcessRunnerNode>; /** The embedded runner's Prometheus registry, served with the control plane's on /metrics. */ metrics?: Registry }
   | { runners: "fleet"; backend?: "process" | "docker" };
 
 export async function startServer(config: Config, log: Logger, opts: ServerOptions): Promise<RunningServer> {
@@ -116,7 +120,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     // Closed after the runners (every outcome observed), before the database (the last flush).
     const usage = startUsage(repos, config.usage, log.child({ component: "usage" }));
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
-    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey });
+    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey, metricsKey: config.metricsKey });
     // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
     const logNamespace = await clusterNamespace(repos);
     const functionLogs = await startFunctionLogs({
@@ -168,8 +172,12 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
     const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
     opened.push(recorder);
+    // Prometheus series; those of deleted functions and versions are dropped at the next scrape.
+    const metricsRegistry = createMetricsRegistry();
+    const liveSeries = (fn: string, version?: number) => (version === undefined ? routing.has(fn) : routing.spec(fn, version) !== undefined);
+    const invocationMetrics = new PrometheusInvocationObserver(metricsRegistry, liveSeries);
     // The pipeline's reserved-concurrency stage takes the gate's slots around the bare runner.
-    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder), usage.observer], runner);
+    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder), usage.observer, invocationMetrics], countThrottles(runner, invocationMetrics));
     const rollouts = await startRollouts({
       repos,
       state,
@@ -181,6 +189,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       namespace,
       holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       log,
+      metrics: new PrometheusDeploymentMetrics(metricsRegistry, () => routing.functionNames()),
       // Rolling moves runner by runner; blue-green prewarms to the instances the old version has now.
       runnerCount: async () => (await runnerList.list({ includeGone: false })).filter((r) => r.healthy).length,
       instancesOf: async (fn, version) => {
@@ -213,6 +222,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       auth: auth.middleware,
       log,
       version: pkg.version,
+      metrics: { scrape: () => exposition(opts.runners === "embedded" && opts.metrics ? [metricsRegistry, opts.metrics] : [metricsRegistry]) },
     });
 
     const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withTracing(tracing.tracer !== undefined);

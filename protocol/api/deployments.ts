@@ -124,9 +124,84 @@ export type BlueGreenConfig = z.infer<typeof BlueGreenConfig>;
 export type RollingConfig = z.infer<typeof RollingConfig>;
 export type ABTestingConfig = z.infer<typeof ABTestingConfig>;
 
+/** The placeholders a metric template's query may use; anything else in `{{ }}` is refused. */
+export const PROMETHEUS_PLACEHOLDERS = ["function", "version", "interval"] as const;
+
+/**
+ * One Flagger-style metric template: a PromQL query with placeholders, judged against the new
+ * version every analysis interval. The query must return one number (a scalar, or a vector of one
+ * sample); no data (an empty vector or NaN, e.g. a rate before any traffic) is not judged.
+ */
+export const PrometheusMetric = z
+  .object({
+    name: z
+      .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
+      .regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, "must start with a letter and have at most 63 letters, digits, _ or -")
+      .openapi({ example: "error-rate" }),
+    query: z
+      .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
+      .min(1, "must not be empty")
+      .max(4000, "must be at most 4000 characters")
+      .superRefine((q, ctx) => {
+        for (const m of q.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+          if (!(PROMETHEUS_PLACEHOLDERS as readonly string[]).includes(m[1]!)) {
+            ctx.addIssue({ code: "custom", message: `has the unknown placeholder {{${m[1]}}}; use {{function}}, {{version}} or {{interval}}` });
+          }
+        }
+      })
+      .openapi({
+        description: "PromQL; {{function}}, {{version}} (the new version) and {{interval}} (the analysis interval as a Prometheus duration, e.g. 30s) are substituted",
+        example:
+          'sum(rate(hotswap_invocations_total{function="{{function}}",version="{{version}}",outcome!="success"}[{{interval}}])) / sum(rate(hotswap_invocations_total{function="{{function}}",version="{{version}}"}[{{interval}}]))',
+      }),
+    thresholdMax: num().optional().openapi({ description: "Roll back when the value is above this" }),
+    thresholdMin: num().optional().openapi({ description: "Roll back when the value is below this" }),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.thresholdMax === undefined && m.thresholdMin === undefined) {
+      ctx.addIssue({ code: "custom", message: `metric "${m.name}" needs thresholdMax, thresholdMin or both`, path: ["thresholdMax"] });
+    } else if (m.thresholdMax !== undefined && m.thresholdMin !== undefined && m.thresholdMin > m.thresholdMax) {
+      ctx.addIssue({ code: "custom", message: `is ${m.thresholdMin}, above thresholdMax ${m.thresholdMax}; no value could pass`, path: ["thresholdMin"] });
+    }
+  })
+  .openapi("PrometheusMetric");
+export type PrometheusMetric = z.infer<typeof PrometheusMetric>;
+
 export const PrometheusAnalysis = z
-  .object({ url: z.string().url(), errorRateQuery: z.string().min(1), latencyQuery: z.string().min(1) })
-  .strict();
+  .object({
+    address: z
+      .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
+      .url("must be a URL such as http://prometheus:9090")
+      .refine((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL")
+      .openapi({ example: "http://prometheus:9090" }),
+    bearerToken: z.string().min(1, "must not be empty").optional().openapi({ description: "Sent as Authorization: Bearer; shown as \"***\" when the deployment is read" }),
+    metrics: z
+      .array(PrometheusMetric)
+      .min(1, "must list at least one metric")
+      .max(10, "must list at most 10 metrics")
+      .superRefine((ms, ctx) => {
+        const seen = new Set<string>();
+        ms.forEach((m, i) => {
+          if (seen.has(m.name)) ctx.addIssue({ code: "custom", message: `repeats the metric name "${m.name}"; names must be unique`, path: [i, "name"] });
+          seen.add(m.name);
+        });
+      }),
+    timeout: duration(100, 60_000, "PT5S").default("PT5S").openapi({ description: "Time limit of one query. Default PT5S" }),
+    failAfterErrors: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(3)
+      .openapi({
+        description:
+          "Consecutive analysis intervals whose queries failed (Prometheus unreachable, an error, a result that is not one number) after which the deployment is rolled back; 0 never rolls back for errors (they are only recorded). Default 3",
+      }),
+  })
+  .strict()
+  .openapi("PrometheusAnalysis");
+export type PrometheusAnalysis = z.infer<typeof PrometheusAnalysis>;
 
 export const AnalysisConfig = z
   .object({
@@ -140,7 +215,9 @@ export const AnalysisConfig = z
       description: "Roll back when the new version's p99 exceeds the old version's by more than this fraction (0.5 = 50 % slower). Off by default",
     }),
     minRequests: z.number().int().min(1).default(20).openapi({ description: "Requests a window needs before it is judged. Default 20" }),
-    prometheus: PrometheusAnalysis.optional().openapi({ description: "Not supported yet: needs the platform's /metrics endpoint" }),
+    prometheus: PrometheusAnalysis.optional().openapi({
+      description: "Metric templates queried from a Prometheus every interval beside the built-in checks; a value beyond a threshold rolls back",
+    }),
   })
   .strict()
   .openapi("AnalysisConfig");

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { container, dockerContainers, isSecret, k8sObject, k8sRaw, podSpec, run, valueOf, REPO_ROOT } from "./support/infra.ts";
+import { container, dockerContainers, isSecret, k8sObject, k8sObjects, k8sRaw, podSpec, run, valueOf, REPO_ROOT } from "./support/infra.ts";
 
 const { Observability } = await import("../../infra/components/observability.ts");
 const { KubernetesEnvironment } = await import("../../infra/targets/kubernetes-environment.ts");
@@ -18,8 +18,25 @@ const scrape = {
     { name: "gpu", hosts: ["runner-gpu"], port: 8081 },
   ],
 };
+const METRICS_KEY = `hs_metrics01_${"m".repeat(40)}`;
+const scrapeCredentials = { metricsKey: METRICS_KEY, clusterSecret: "cluster-secret-value-0123456789" };
 const onKubernetes = (args: Record<string, unknown> = {}) =>
-  run(() => new Observability("obs", { host: new KubernetesEnvironment("env", { namespace: "hs" }).host, scrape, ...args }));
+  run(() => new Observability("obs", { host: new KubernetesEnvironment("env", { namespace: "hs" }).host, scrape, scrapeCredentials, ...args }));
+
+/** Both HotSwap jobs scrape /metrics with a bearer token read from the mounted secret files. */
+function assertScrapeAuth(config: any): void {
+  const job = (name: string) => config.scrape_configs.find((j: any) => j.job_name === name);
+  assert.deepEqual(
+    config.scrape_configs.map((j: any) => j.job_name),
+    ["prometheus", "hotswap-control-plane", "hotswap-runners"],
+  );
+  for (const [name, file] of [["hotswap-control-plane", "control-plane-token"], ["hotswap-runners", "cluster-secret"]]) {
+    assert.equal(job(name).metrics_path, "/metrics", name);
+    assert.deepEqual(job(name).authorization, { type: "Bearer", credentials_file: `/etc/prometheus/secrets/${file}` }, name);
+  }
+  assert.equal(job("hotswap-runners").honor_labels, true, "the runners' own pool label is kept");
+  assert.doesNotMatch(JSON.stringify(config), /cluster-secret-value|hs_metrics01/, "no credential in prometheus.yml");
+}
 
 test("Jaeger ingests OTLP from the control plane and runners only; its UI is open", async () => {
   const { mocks, result } = await onKubernetes();
@@ -45,6 +62,30 @@ test("on Kubernetes, Prometheus discovers control-plane pods and the pods of eve
   assert.equal(poolKeep.regex, "(default|gpu)");
   assert.ok(job("hotswap-runners").relabel_configs.some((r: any) => r.target_label === "pool"));
   assert.deepEqual(config.rule_files, ["/etc/prometheus/rules/*.yml", "/etc/prometheus/rules/*.yaml"]);
+  assertScrapeAuth(config);
+});
+
+test("on Kubernetes, the scrape credentials are a Secret mounted under /etc/prometheus/secrets, not a ConfigMap", async () => {
+  const { mocks } = await onKubernetes();
+  const secret = k8sRaw(mocks, "Secret", "prometheus-scrape-credentials");
+  assert.ok(isSecret(secret.inputs.stringData), "the Secret's data is a secret output");
+  assert.deepEqual(k8sObject(mocks, "Secret", "prometheus-scrape-credentials").stringData, {
+    "control-plane-token": METRICS_KEY,
+    "cluster-secret": "cluster-secret-value-0123456789",
+  });
+  assert.equal(k8sObjects(mocks, "ConfigMap").has("prometheus-scrape-credentials"), false);
+  const set = k8sObject(mocks, "StatefulSet", "prometheus");
+  const volume = podSpec(set).volumes.find((v: any) => v.secret?.secretName === "prometheus-scrape-credentials");
+  assert.equal(volume.secret.defaultMode, 0o440);
+  const mount = container(set, "prometheus").volumeMounts.find((m: any) => m.name === volume.name);
+  assert.deepEqual([mount.mountPath, mount.readOnly], ["/etc/prometheus/secrets", true]);
+});
+
+test("refuses to deploy Prometheus without scrape credentials, with an exact message", async () => {
+  await assert.rejects(run(() => new Observability("obs", { host: new KubernetesEnvironment("env", { namespace: "hs" }).host, scrape } as any)), {
+    message:
+      'Observability "obs": scrapeCredentials.metricsKey and scrapeCredentials.clusterSecret are required: Prometheus scrapes the control plane with a viewer API key and the runners with the cluster secret',
+  });
 });
 
 test("Prometheus may only read pods in its namespace, and keeps its data on a PVC", async () => {
@@ -76,7 +117,7 @@ test("Grafana is off by default, and when on is provisioned with both data sourc
 });
 
 test("on Docker, Prometheus scrapes the containers of every pool by name and the UIs are published on loopback", async () => {
-  const { mocks, result } = await run(() => new Observability("obs", { host: new DockerEnvironment("env", { namePrefix: "hs" }).host, scrape, grafana: true }));
+  const { mocks, result } = await run(() => new Observability("obs", { host: new DockerEnvironment("env", { namePrefix: "hs" }).host, scrape, scrapeCredentials, grafana: true }));
   const config = JSON.parse(result.prometheusConfig);
   const job = (name: string) => config.scrape_configs.find((j: any) => j.job_name === name);
   assert.deepEqual(job("hotswap-control-plane").static_configs, [{ targets: ["control-plane:8080"] }]);
@@ -90,7 +131,13 @@ test("on Docker, Prometheus scrapes the containers of every pool by name and the
   assert.deepEqual(published("hs-prometheus"), ["127.0.0.1:9090->9090"]);
   assert.deepEqual(published("hs-grafana"), ["127.0.0.1:3000->3000"]);
   const uploads = containers.get("hs-prometheus")!.uploads.map((u: any) => u.file);
-  assert.deepEqual(uploads, ["/etc/prometheus/prometheus.yml", "/etc/prometheus/rules/hotswap.rules.yml"]);
+  assert.deepEqual(uploads, [
+    "/etc/prometheus/prometheus.yml",
+    "/etc/prometheus/rules/hotswap.rules.yml",
+    "/etc/prometheus/secrets/control-plane-token",
+    "/etc/prometheus/secrets/cluster-secret",
+  ]);
+  assertScrapeAuth(config);
   assert.equal(await valueOf(result.jaegerUrl), "http://127.0.0.1:16686");
 });
 

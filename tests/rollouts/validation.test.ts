@@ -18,6 +18,8 @@ describe("deployment validation", () => {
   after(() => p?.close());
 
   const base = { functionName: "val", version: 2 };
+  const canary = { canaryPercentage: 10, canaryDuration: "PT1M" };
+  const prom = { address: "http://127.0.0.1:9090", metrics: [{ name: "errors", query: 'sum(rate(hotswap_invocations_total{function="{{function}}"}[{{interval}}]))', thresholdMax: 1 }] };
   const cases: Array<[string, Record<string, unknown>, RegExp, number?]> = [
     ["an unknown strategy", { ...base, strategy: "Big-Bang" }, /body field "strategy": Invalid option: expected one of "Direct"\|"Canary"\|"Linear"\|"BlueGreen"\|"Rolling"\|"ABTesting"/],
     ["a missing strategy", { ...base }, /body field "strategy"/],
@@ -45,11 +47,14 @@ describe("deployment validation", () => {
     ["minRequests of 0", { ...base, strategy: "Direct", analysis: { minRequests: 0 } }, /body field "analysis.minRequests"/],
     ["an analysis interval in words", { ...base, strategy: "Direct", analysis: { interval: "30s" } }, /"analysis.interval": "30s" is not an ISO-8601 duration/],
     ["an unknown analysis field", { ...base, strategy: "Direct", analysis: { maxP50: 3 } }, /Unrecognized key: "maxP50"/],
-    [
-      "Prometheus analysis (not available yet)",
-      { ...base, strategy: "Canary", config: { canaryPercentage: 10, canaryDuration: "PT1M" }, analysis: { prometheus: { url: "http://127.0.0.1:9090", errorRateQuery: "x", latencyQuery: "y" } } },
-      /^"analysis.prometheus" needs the observability issue's \/metrics endpoint; omit it to use built-in metrics$/,
-    ],
+    ["Prometheus analysis in the old shape", { ...base, strategy: "Canary", config: canary, analysis: { prometheus: { url: "http://127.0.0.1:9090", errorRateQuery: "x" } } }, /body field "analysis.prometheus": Unrecognized keys: "url", "errorRateQuery"/],
+    ["a Prometheus address that is not a URL", { ...base, strategy: "Canary", config: canary, analysis: { prometheus: { ...prom, address: "prometheus:9090" } } }, /body field "analysis.prometheus.address": must be (a URL such as http:\/\/prometheus:9090|an http:\/\/ or https:\/\/ URL)/],
+    ["no Prometheus metrics", { ...base, strategy: "Canary", config: canary, analysis: { prometheus: { ...prom, metrics: [] } } }, /body field "analysis.prometheus.metrics": must list at least one metric/],
+    ["a Prometheus metric without a threshold", { ...base, strategy: "Canary", config: canary, analysis: { prometheus: { ...prom, metrics: [{ name: "errors", query: "up" }] } } }, /body field "analysis.prometheus.metrics.0.thresholdMax": metric "errors" needs thresholdMax, thresholdMin or both/],
+    ["a Prometheus thresholdMin above thresholdMax", { ...base, strategy: "Canary", config: canary, analysis: { prometheus: { ...prom, metrics: [{ name: "rps", query: "up", thresholdMin: 5, thresholdMax: 1 }] } } }, /"analysis.prometheus.metrics.0.thresholdMin": is 5, above thresholdMax 1; no value could pass/],
+    ["an unknown placeholder in a Prometheus query", { ...base, strategy: "Canary", config: canary, analysis: { prometheus: { ...prom, metrics: [{ name: "e", query: 'up{fn="{{fn}}"}', thresholdMax: 1 }] } } }, /"analysis.prometheus.metrics.0.query": has the unknown placeholder \{\{fn\}\}; use \{\{function\}\}, \{\{version\}\} or \{\{interval\}\}/],
+    ["two Prometheus metrics with one name", { ...base, strategy: "Canary", config: canary, analysis: { prometheus: { ...prom, metrics: [prom.metrics[0], prom.metrics[0]] } } }, /"analysis.prometheus.metrics.1.name": repeats the metric name "errors"; names must be unique/],
+    ["a bad Prometheus metric name", { ...base, strategy: "Canary", config: canary, analysis: { prometheus: { ...prom, metrics: [{ ...prom.metrics[0], name: "error rate" }] } } }, /"analysis.prometheus.metrics.0.name": must start with a letter/],
     ["a bad onConflict", { ...base, strategy: "Direct", onConflict: "replace" }, /body field "onConflict"/],
     ["a version that does not exist", { ...base, version: 9, strategy: "Direct" }, /Function "val" has no version 9/],
     ["a hook function that does not exist", { ...base, strategy: "Direct", hooks: { preTraffic: { functionName: "ghost" } } }, /body field "hooks.preTraffic": function "ghost" does not exist/],

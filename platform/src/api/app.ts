@@ -29,6 +29,7 @@ import { LAMBDA_PATH_PREFIX } from "../auth/credentials.ts";
 import { authorizeRoutes } from "../auth/middleware.ts";
 import { apiErrorOf, errorBody, lambdaError, requestIdFrom } from "./envelope.ts";
 import { systemRoutes, type HealthDeps } from "./system/index.ts";
+import { metricsRoutes, type MetricsSource } from "./metrics/index.ts";
 import type { FunctionService } from "../functions/function-service.ts";
 import type { VersionService } from "../functions/version-service.ts";
 import type { AliasService } from "../functions/alias-service.ts";
@@ -52,6 +53,8 @@ export interface AppDeps {
   auth: MiddlewareHandler<AppEnv>;
   log: { error(obj: object, msg: string): void };
   version: string;
+  /** GET /metrics (Prometheus); not mounted when unset. */
+  metrics?: MetricsSource;
 }
 
 export function createApp(deps: AppDeps) {
@@ -83,6 +86,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", usageRoutes(deps.usage));
   app.route("/", triggersRoutes(deps.triggers));
   app.route("/", logsRoutes(deps.logs));
+  if (deps.metrics) app.route("/", metricsRoutes(deps.metrics));
   describeInvoke(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { hashSecret, parseApiKey, verifySecret } from "./api-key.ts";
 import { runApiKeyStoreContract } from "./key-store.contract.ts";
-import { ADMIN_ROLE, ensureAdminKey, KeyResolver, newApiKeyRecord, type ApiKeyRecord, type ApiKeyStore } from "./key-store.ts";
+import { ADMIN_ROLE, ensureAdminKey, ensureConfiguredKey, KeyResolver, newApiKeyRecord, type ApiKeyRecord, type ApiKeyStore } from "./key-store.ts";
 import { MemoryApiKeyStore } from "../../../tests/support/memory-key-store.ts";
 import { SecretBox } from "./secret-box.ts";
 
@@ -242,5 +242,28 @@ describe("ensureAdminKey", () => {
 
   it("rejects a malformed configured key", async () => {
     await assert.rejects(ensureAdminKey({ store: new MemoryApiKeyStore(), box, adminKey: "hs_x_short" }), /must look like/);
+  });
+});
+
+describe("ensureConfiguredKey (HOTSWAP_METRICS_KEY)", () => {
+  const metrics = (key: string) => ({ key, variable: "HOTSWAP_METRICS_KEY", name: "metrics", role: "viewer" });
+
+  it("inserts the configured key with its role, once", async () => {
+    const store = new MemoryApiKeyStore();
+    assert.deepEqual(await ensureConfiguredKey({ store, box, ...metrics(`hs_metrics01_${SECRET}`) }), { created: true, id: "metrics01" });
+    assert.equal((await store.get("metrics01"))!.role, "viewer");
+    assert.deepEqual(await ensureConfiguredKey({ store, box, ...metrics(`hs_metrics01_${SECRET}`) }), { created: false, id: "metrics01" });
+  });
+
+  it("refuses an id that an admin key already has, naming the variable", async () => {
+    const store = new MemoryApiKeyStore();
+    await ensureAdminKey({ store, box, adminKey: `hs_admin01_${SECRET}` });
+    await assert.rejects(ensureConfiguredKey({ store, box, ...metrics(`hs_admin01_${SECRET}`) }), {
+      message: 'HOTSWAP_METRICS_KEY: the key with id "admin01" has role "admin", not "viewer". Give the metrics key an id of its own.',
+    });
+  });
+
+  it("names its own variable when the key is malformed", async () => {
+    await assert.rejects(ensureConfiguredKey({ store: new MemoryApiKeyStore(), box, ...metrics("hs_x_short") }), /^Error: HOTSWAP_METRICS_KEY must look like/);
   });
 });

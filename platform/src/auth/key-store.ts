@@ -254,35 +254,41 @@ export type EnsureAdminKeyResult =
  */
 export async function ensureAdminKey(opts: EnsureAdminKeyOptions): Promise<EnsureAdminKeyResult> {
   const { store, box } = opts;
-  if (opts.adminKey !== undefined) {
-    const parsed = parseApiKey(opts.adminKey);
-    if (!parsed) {
-      throw new Error("HOTSWAP_ADMIN_KEY must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]");
-    }
-    const existing = await store.get(parsed.id);
-    if (existing) return checkConfiguredMatches(existing, parsed.secret);
-    try {
-      await store.insert(newApiKeyRecord({ box, id: parsed.id, secret: parsed.secret, name: "admin", role: ADMIN_ROLE }));
-    } catch (e) {
-      // Another replica inserted it between our get and insert.
-      const raced = await store.get(parsed.id);
-      if (raced) return checkConfiguredMatches(raced, parsed.secret);
-      throw e;
-    }
-    return { created: true, id: parsed.id };
-  }
+  if (opts.adminKey !== undefined) return ensureConfiguredKey({ store, box, key: opts.adminKey, variable: "HOTSWAP_ADMIN_KEY", name: "admin", role: ADMIN_ROLE });
   if ((await store.count()) > 0) return { created: false };
   const { id, secret } = generateApiKey();
   await store.insert(newApiKeyRecord({ box, id, secret, name: "admin", role: ADMIN_ROLE }));
   return { created: true, id, key: formatApiKey(id, secret) };
 }
 
-function checkConfiguredMatches(rec: ApiKeyRecord, secret: string): EnsureAdminKeyResult {
+/**
+ * A key fixed by configuration (`variable`, e.g. HOTSWAP_ADMIN_KEY or HOTSWAP_METRICS_KEY): inserted
+ * with `role` when its id is absent; refused when the id exists with another secret or role.
+ */
+export async function ensureConfiguredKey(opts: { store: ApiKeyStore; box: SecretBox; key: string; variable: string; name: string; role: string }): Promise<EnsureAdminKeyResult> {
+  const { store, box, variable } = opts;
+  const parsed = parseApiKey(opts.key);
+  if (!parsed) throw new Error(`${variable} must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]`);
+  const existing = await store.get(parsed.id);
+  if (existing) return checkConfiguredMatches(existing, parsed.secret, opts);
+  try {
+    await store.insert(newApiKeyRecord({ box, id: parsed.id, secret: parsed.secret, name: opts.name, role: opts.role }));
+  } catch (e) {
+    // Another replica inserted it between our get and insert.
+    const raced = await store.get(parsed.id);
+    if (raced) return checkConfiguredMatches(raced, parsed.secret, opts);
+    throw e;
+  }
+  return { created: true, id: parsed.id };
+}
+
+function checkConfiguredMatches(rec: ApiKeyRecord, secret: string, o: { variable: string; name: string; role: string }): EnsureAdminKeyResult {
   if (!verifySecret(secret, rec.secretHash)) {
     throw new Error(
-      `HOTSWAP_ADMIN_KEY: a key with id "${rec.id}" already exists with a different secret. ` +
-        "Use a new id for the new admin key (and revoke the old one), or restore the original HOTSWAP_ADMIN_KEY.",
+      `${o.variable}: a key with id "${rec.id}" already exists with a different secret. ` +
+        `Use a new id for the new ${o.name} key (and revoke the old one), or restore the original ${o.variable}.`,
     );
   }
+  if (rec.role !== o.role) throw new Error(`${o.variable}: the key with id "${rec.id}" has role "${rec.role}", not "${o.role}". Give the ${o.name} key an id of its own.`);
   return { created: false, id: rec.id };
 }

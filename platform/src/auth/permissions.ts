@@ -23,6 +23,7 @@ export const PERMISSIONS = [
   "triggers:read",
   "triggers:write",
   "logs:read",
+  "metrics:read",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -59,6 +60,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "PUT /api/v1/triggers/{id}": "triggers:write",
   "DELETE /api/v1/triggers/{id}": "triggers:write",
   "GET /api/v1/functions/{name}/logs": "logs:read",
+  "GET /metrics": "metrics:read",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
 };

@@ -40,9 +40,6 @@ const ALLOWED: Record<CommandAction, DeploymentStatus[]> = {
   rollback: ACTIVE_DEPLOYMENT_STATUSES,
 };
 
-export const PROMETHEUS_UNSUPPORTED =
-  "\"analysis.prometheus\" needs the observability issue's /metrics endpoint; omit it to use built-in metrics";
-
 export function deploymentNotFound(id: string): ApiError {
   return new ApiError("DeploymentNotFound", `Deployment "${id}" does not exist. List deployments with GET /api/v1/deployments.`);
 }
@@ -74,8 +71,7 @@ export class DeploymentService {
 
   async create(body: CreateDeploymentBody, actor: Actor) {
     const { repos } = this.deps;
-    const { prometheus, ...analysis } = body.analysis;
-    if (prometheus) throw new ApiError("ValidationError", PROMETHEUS_UNSUPPORTED);
+    const analysis = body.analysis;
     const config = parseStrategyConfig(body.strategy, body.config);
     const fn = body.functionName;
     await this.deps.functions.require(fn);

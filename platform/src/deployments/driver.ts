@@ -15,6 +15,10 @@ import { ANALYSED_PHASES, batchRunners, firstTrafficPhase, nextTrafficPhase, pla
 import { intervalMs, type Judgement, type RolloutAnalyzer } from "./rollout-analysis.ts";
 import type { BlueGreenConfig, DeploymentHooks, RollingConfig } from "../../../protocol/api/deployments.ts";
 import { LeadershipLost, type Transitions } from "./transitions.ts";
+import { judgeMetrics, renderQuery, type MetricsVerdict } from "./prometheus-analysis.ts";
+import { queryInstant, type PrometheusTarget, type QueryResult } from "./prometheus-query.ts";
+import { parseDuration } from "../../../protocol/api/durations.ts";
+import type { PrometheusAnalysis } from "../../../protocol/api/deployments.ts";
 
 export interface DriverDeps {
   repos: Repositories;
@@ -28,6 +32,8 @@ export interface DriverDeps {
   /** Live instances of a version across the runners. */
   instancesOf(functionName: string, version: number): Promise<number>;
   now(): number;
+  /** Runs one Prometheus instant query (analysis.prometheus). @default queryInstant (fetch) */
+  queryPrometheus?: (target: PrometheusTarget, query: string) => Promise<QueryResult>;
 }
 
 /** What the leader remembers about a deployment during its term (lost on a leader change, by design). */
@@ -35,6 +41,10 @@ interface Memo {
   reconciled: boolean;
   lastAnalysisEventAt: number;
   holdReported?: string;
+  /** analysis.prometheus: when it last ran, failed intervals in a row, and the phase:step it last passed in. */
+  prometheusAt?: number;
+  prometheusFailures?: number;
+  prometheusPassed?: string;
 }
 
 const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
@@ -172,6 +182,12 @@ export class DeploymentDriver {
       await t.note(d, { type: "analysis", reason: verdictText(sliding), data: judgementData(sliding) });
     }
     if (sliding.verdict.kind === "breach") return t.abort(d, "RolledBack", sliding.verdict.reason, { data: judgementData(sliding) });
+    const prometheus = (d.analysis as { prometheus?: PrometheusAnalysis }).prometheus;
+    if (prometheus && now - (memo.prometheusAt ?? 0) >= intervalMs(d)) {
+      memo.prometheusAt = now;
+      const v = await this.checkPrometheus(d, prometheus, memo);
+      if (v.kind === "breach" || (v.kind === "error" && v.rollBack)) return t.abort(d, "RolledBack", v.reason, { data: { prometheus: v } });
+    }
     if (d.phase === "bake") await this.keepWarm(d);
     if (d.status === "Paused") return undefined;
     const duration = stepDurationMs(d, d.phase);
@@ -192,10 +208,35 @@ export class DeploymentDriver {
       }
       return undefined;
     }
+    if (prometheus && d.phase !== "bake" && memo.prometheusPassed !== `${d.phase}:${d.step}`) {
+      // Nor without the Prometheus metrics having passed once in this step.
+      const key = `prometheus:${d.phase}:${d.step}`;
+      if (memo.holdReported !== key) {
+        memo.holdReported = key;
+        await t.note(d, { type: "hold", reason: `holding ${d.phase}: the Prometheus metrics have not passed with data in this step yet; promote by hand to skip` });
+      }
+      return undefined;
+    }
     const next = nextTrafficPhase(d, d.phase, d.step);
     const evidence = `${d.phase}${d.phase === "linear" || d.phase === "rolling" ? ` step ${d.step}` : ""} passed analysis (${gate.target.requests} requests, error rate ${pct(gate.target.errorRate)}, p99 ${gate.target.p99 ?? "n/a"} ms)`;
     if (next.phase === "done") return t.finish(d, "Succeeded", `${evidence}; rollback window over, all traffic on version ${d.toVersion}`);
     return t.moveTo(d, next.phase, next.step, { reason: `${evidence}; ${describePhase(d, next.phase, next.step)}`, data: judgementData(gate) });
+  }
+
+  /** Query every metric template for the new version and judge the values; records the result as an event. */
+  private async checkPrometheus(d: Deployment, p: PrometheusAnalysis, memo: Memo): Promise<MetricsVerdict> {
+    const query = this.deps.queryPrometheus ?? queryInstant;
+    const target = { address: p.address, bearerToken: p.bearerToken, timeoutMs: parseDuration(p.timeout) ?? 5000 };
+    const values = { function: d.functionName, version: d.toVersion, intervalMs: intervalMs(d) };
+    const results = await Promise.all(p.metrics.map((m) => query(target, renderQuery(m.query, values))));
+    const v = judgeMetrics(p, results, memo.prometheusFailures ?? 0);
+    memo.prometheusFailures = v.kind === "error" ? v.failedIntervals : 0;
+    if (v.kind === "pass") memo.prometheusPassed = `${d.phase}:${d.step}`;
+    const shown = (vals: Record<string, number | null>) => Object.entries(vals).map(([k, x]) => `${k}=${x ?? "no data"}`).join(", ");
+    const reason =
+      v.kind === "pass" ? `Prometheus metrics passed: ${shown(v.values)}` : v.kind === "no-data" ? `Prometheus metrics not judged (no data for ${v.missing.join(", ")}): ${shown(v.values)}` : v.reason;
+    await this.deps.transitions.note(d, { type: "analysis", reason, data: { prometheus: v } });
+    return v;
   }
 
   /** During the blue-green rollback window the old version is kept at its pre-switch warm capacity. */

@@ -12,10 +12,11 @@ import type { Invoker } from "../router/invoker.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import type { StateStore } from "../../../shared/state/state-store.ts";
 import { DeploymentService } from "./deployment-service.ts";
-import { DeploymentDriver } from "./driver.ts";
+import { DeploymentDriver, type DriverDeps } from "./driver.ts";
 import { RolloutOrchestrator, wakeChannel, type OrchestratorLog } from "./orchestrator.ts";
 import { RolloutAnalyzer } from "./rollout-analysis.ts";
 import { Transitions } from "./transitions.ts";
+import type { DeploymentMetrics } from "../metrics/deployment-metrics.ts";
 
 export { DeploymentAliasGuard } from "./alias-guard.ts";
 export { DeploymentService } from "./deployment-service.ts";
@@ -43,6 +44,10 @@ export interface RolloutDeps {
   instancesOf?: (functionName: string, version: number) => Promise<number>;
   tickMs?: number;
   leaseTtlMs?: number;
+  /** Counts finished deployments (Prometheus); none when unset. */
+  metrics?: DeploymentMetrics;
+  /** Runs analysis.prometheus queries. @default queryInstant (fetch) */
+  queryPrometheus?: DriverDeps["queryPrometheus"];
 }
 
 export interface Rollouts {
@@ -62,7 +67,7 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
   };
   const driver = new DeploymentDriver({
     repos: deps.repos,
-    transitions: new Transitions(deps.repos, deps.aliases, leadership, now),
+    transitions: new Transitions(deps.repos, deps.aliases, leadership, now, (d, status) => deps.metrics?.finished(d, status)),
     analyzer: new RolloutAnalyzer(metrics),
     invoker: deps.invoker,
     runner: deps.runner,
@@ -75,6 +80,7 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
         return spec ? (deps.runner.status().warm[specKey(spec)] ?? 0) : 0;
       }),
     now,
+    queryPrometheus: deps.queryPrometheus,
   });
   orchestrator = new RolloutOrchestrator(deps.repos, deps.state, driver, {
     namespace: deps.namespace,

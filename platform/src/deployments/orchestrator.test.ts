@@ -20,6 +20,8 @@ import { DeploymentAliasGuard, startRollouts, type Rollouts } from "./index.ts";
 import { LeadershipLost, Transitions } from "./transitions.ts";
 import { waitFor } from "../../../tests/support/wait-for.ts";
 import { RolloutWindowsObserver } from "../metrics/rollout-windows-observer.ts";
+import { CreateDeploymentBody } from "../../../protocol/api/deployments.ts";
+import type { QueryResult } from "./prometheus-query.ts";
 
 const actor = { id: "test" };
 const quiet = { info() {}, warn() {}, error() {} };
@@ -218,5 +220,42 @@ describe("rollout orchestrator", () => {
     assert.equal(r.deployment.status, "RolledBack");
     assert.equal(follower.orchestrator.isLeader(), false);
     assert.deepEqual((await repos.aliases.get("remote", "live"))?.routingConfig.additionalVersionWeights, {});
+  });
+
+  test("with analysis.prometheus, a step holds until the metrics pass with data, then advances", async () => {
+    // The earlier tests' leaders share the database and would drive this deployment too (with real queries).
+    for (const earlier of started) await earlier.stop();
+    const ns = "hs:prometheus:";
+    const rec = new StateMetricsRecorder(state, { namespace: ns, flushIntervalMs: 20 });
+    const queries: string[] = [];
+    let answer: QueryResult = { ok: true, value: null };
+    const invoker = new Invoker(routing, fakeRunner, [new RolloutWindowsObserver(rec)]);
+    const r = await startRollouts({
+      repos, state, functions, aliases, invoker, runner: fakeRunner, routing, namespace: ns, holder: "P", log: quiet, tickMs: 30, leaseTtlMs: 1000,
+      queryPrometheus: async (_target, query) => (queries.push(query), answer),
+    });
+    try {
+      await fn("prom-hold");
+      const prometheus = { address: "http://prometheus.invalid:9090", metrics: [{ name: "errors", query: 'x{function="{{function}}",version="{{version}}"}[{{interval}}]', thresholdMax: 0.1 }] };
+      const body = CreateDeploymentBody.parse({ ...canary("prom-hold"), analysis: { interval: "PT1S", minRequests: 3, prometheus } });
+      const { deploymentId } = await r.service.create(body, actor);
+      const traffic = setInterval(() => void invoker.invoke("prom-hold", "live", Buffer.from("{}"), { requestId: "" }).catch(() => {}), 10);
+      try {
+        await waitUntil("the canary holds for want of Prometheus data", async () =>
+          (await repos.deployments.listEvents(deploymentId)).some((e) => e.type === "hold" && /Prometheus metrics have not passed with data/.test(e.reason ?? "")),
+        );
+        assert.equal((await repos.deployments.get(deploymentId))!.phase, "canary", "no data: not promoted");
+        assert.equal(queries[0], 'x{function="prom-hold",version="2"}[1s]');
+        answer = { ok: true, value: 0.01 };
+        await waitUntil("the deployment succeeds once the metric passes", async () => (await repos.deployments.get(deploymentId))!.status === "Succeeded");
+        const events = await repos.deployments.listEvents(deploymentId);
+        assert.ok(events.some((e) => e.reason === "Prometheus metrics passed: errors=0.01"));
+      } finally {
+        clearInterval(traffic);
+      }
+    } finally {
+      await r.stop();
+      await rec.close();
+    }
   });
 });

@@ -54,6 +54,8 @@ export class Transitions {
     private readonly aliases: AliasService,
     private readonly leadership: Leadership,
     private readonly now: () => number,
+    /** Told of every deployment that reached a terminal status (the Prometheus deployment counters). */
+    private readonly onFinished: (d: Deployment, status: "Succeeded" | "RolledBack" | "Failed") => void = () => {},
   ) {}
 
   /** Fenced update of the deployment row with its event. */
@@ -119,7 +121,7 @@ export class Transitions {
   /** Terminal status: Succeeded, RolledBack or Failed. */
   async finish(d: Deployment, status: "Succeeded" | "RolledBack" | "Failed", reason: string, patch: DeploymentPatch = {}): Promise<Deployment> {
     const finalWeights = status === "Succeeded" ? { [String(d.toVersion)]: 1 } : weightsOf(aliasBeforeOf(d));
-    return this.write(
+    const finished = await this.write(
       d,
       {
         ...patch,
@@ -135,6 +137,8 @@ export class Transitions {
       },
       { type: "transition", fromStatus: d.status, toStatus: status, weights: finalWeights, reason },
     );
+    this.onFinished(finished, status);
+    return finished;
   }
 
   /**

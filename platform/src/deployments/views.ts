@@ -14,7 +14,7 @@ export function toSummary(d: Deployment): DeploymentSummary {
     toVersion: d.toVersion,
     strategy: d.strategy,
     config: d.config,
-    analysis: d.analysis,
+    analysis: withoutSecrets(d.analysis),
     hooks: d.hooks,
     status: d.status,
     phase: d.phase,
@@ -27,6 +27,13 @@ export function toSummary(d: Deployment): DeploymentSummary {
     updatedAt: iso(d.updatedAt)!,
     finishedAt: iso(d.finishedAt),
   };
+}
+
+/** The analysis settings as shown: a Prometheus bearer token is never given back. */
+function withoutSecrets(analysis: Deployment["analysis"]): Deployment["analysis"] {
+  const p = analysis.prometheus as Record<string, unknown> | undefined;
+  if (!p || p.bearerToken === undefined) return analysis;
+  return { ...analysis, prometheus: { ...p, bearerToken: "***" } };
 }
 
 export function toEventView(e: DeploymentEvent): DeploymentEventView {

@@ -183,6 +183,11 @@ export class RoutingTable {
     await this.state.publish(ROUTING_CHANNEL, name);
   }
 
+  /** The functions this replica has loaded (every function, once start() has run). */
+  functionNames(): IterableIterator<string> {
+    return this.routes.keys();
+  }
+
   has(name: string): boolean {
     return this.routes.has(name);
   }

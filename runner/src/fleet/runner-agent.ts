@@ -18,6 +18,7 @@ import type { RunnerConfig } from "../config.ts";
 import { startRunnerNode, type LocalRunnerNode } from "../runner-node.ts";
 import { HeartbeatPublisher } from "./heartbeat.ts";
 import { RunnerServer } from "./runner-server.ts";
+import { createRunnerRegistry } from "../metrics/runner-metrics.ts";
 import pkg from "../../../package.json" with { type: "json" };
 
 export interface RunningRunner {
@@ -75,11 +76,13 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
       };
     };
 
+    const metrics = createRunnerRegistry(node, { pool: config.pool, processMetrics: true });
     server = new RunnerServer({
       id: config.id,
       secret: config.clusterSecret,
       log,
       tracer: node.tracing.tracer,
+      metrics: async () => ({ contentType: metrics.contentType, text: await metrics.metrics() }),
       target: {
         invoke: (r) => node.invoke(r),
         freeSlots: (spec) => node.freeSlots(spec),

@@ -5,6 +5,7 @@
  *   GET  /v1/status      the runner's current heartbeat
  *   GET  /v1/runtimes    what this runner's backend can run
  *   GET  /health         liveness/readiness for probes (no secret; 503 while draining)
+ *   GET  /metrics        Prometheus metrics; the secret may come as `Authorization: Bearer`, as Prometheus sends it
  * Everything but /health needs the cluster secret, compared as sha256 digests in constant time.
  * Every listener is guarded: an unexpected error is a logged 500 and the runner keeps serving.
  */
@@ -24,6 +25,7 @@ import {
   ProvisionRequest,
   RUNNER_PATH_HEALTH,
   RUNNER_PATH_INVOKE,
+  RUNNER_PATH_METRICS,
   RUNNER_PATH_PROVISION,
   RUNNER_PATH_RUNTIMES,
   RUNNER_PATH_STATUS,
@@ -52,6 +54,8 @@ export interface RunnerServerOptions {
   log: { warn(obj: object, msg: string): void };
   /** A SERVER span per invocation when tracing is on. */
   tracer?: Tracer;
+  /** GET /metrics: one scrape's exposition text; the route answers 404 when unset. */
+  metrics?: () => Promise<{ contentType: string; text: string }>;
 }
 
 /** Decoded specs by header text: the control plane sends the same text for a version, so this hits. */
@@ -114,6 +118,9 @@ export class RunnerServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? "/";
     if (url === RUNNER_PATH_HEALTH && req.method === "GET") return this.health(res);
+    if (url === RUNNER_PATH_METRICS && req.method === "GET" && this.opts.metrics && (this.bearerAuthorised(req) || this.authorised(req))) {
+      return this.metrics(res, this.opts.metrics);
+    }
     if (!this.authorised(req)) {
       req.resume();
       return json(res, 401, { error: { code: "Unauthorized", message: `missing or wrong ${HEADER_CLUSTER_SECRET}: set the same HOTSWAP_CLUSTER_SECRET on the control plane and the runners` } });
@@ -138,6 +145,23 @@ export class RunnerServer {
     // node:http gives header bytes as latin1 text; as bytes again they hash to a fixed-length
     // digest, so no length or encoding of the header can make the comparison throw or leak.
     return timingSafeEqual(sha256(Buffer.from(given, "latin1")), this.secretDigest);
+  }
+
+  /** `Authorization: Bearer <cluster secret>`, the way Prometheus presents credentials. */
+  private bearerAuthorised(req: IncomingMessage): boolean {
+    const auth = req.headers.authorization;
+    if (typeof auth !== "string" || !/^bearer /i.test(auth)) return false;
+    return timingSafeEqual(sha256(Buffer.from(auth.slice(7).trim(), "latin1")), this.secretDigest);
+  }
+
+  private metrics(res: ServerResponse, scrape: NonNullable<RunnerServerOptions["metrics"]>): void {
+    scrape().then(
+      ({ contentType, text }) => {
+        res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
+        res.end(text);
+      },
+      (e: unknown) => this.unexpected(res, e),
+    );
   }
 
   /** The answer to an error nothing expected: logged, a generic 500, and the runner serves on. */
