@@ -4,6 +4,7 @@
  * transport's `validate` option (index.ts's createApiClient sets it, plain.ts's does not).
  */
 import { aliasesEndpoints } from "./aliases.ts";
+import { asyncEndpoints } from "./async.ts";
 import { deploymentsEndpoints } from "./deployments.ts";
 import { functionsEndpoints } from "./functions.ts";
 import { invokeEndpoint, lambdaEndpoints } from "./invoke.ts";
@@ -26,6 +27,8 @@ export function buildApiClient(options: ClientOptions) {
     invoke: invokeEndpoint(transport),
     /** The Lambda-compatible path. */
     lambda: lambdaEndpoints(transport),
+    /** Asynchronous invocation, invocation records and event-invoke configs. */
+    async: asyncEndpoints(transport),
     /** The underlying transport, for an endpoint this client does not cover yet. */
     transport,
   };

@@ -7,6 +7,8 @@ import { AliasList, AliasView } from "../protocol/api/aliases.ts";
 import { DeploymentList, DeploymentSummary, DeploymentView } from "../protocol/api/deployments.ts";
 import { FunctionList, FunctionView } from "../protocol/api/functions.ts";
 import { RunnerList } from "../protocol/api/runners.ts";
+import { AsyncInvokeAccepted, InvocationList, InvocationView } from "../protocol/api/invocations.ts";
+import { EventInvokeConfigView } from "../protocol/api/event-invoke-config.ts";
 import { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 import type { ResponseKey } from "./responses.ts";
@@ -25,6 +27,10 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   RunnerList,
   RuntimeList,
   Health: HealthView,
+  AsyncInvokeAccepted,
+  Invocation: InvocationView,
+  InvocationList,
+  EventInvokeConfig: EventInvokeConfigView,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

@@ -7,6 +7,8 @@ import type { AliasList, AliasView } from "../protocol/api/aliases.ts";
 import type { DeploymentList, DeploymentSummary, DeploymentView } from "../protocol/api/deployments.ts";
 import type { FunctionList, FunctionView } from "../protocol/api/functions.ts";
 import type { RunnerList } from "../protocol/api/runners.ts";
+import type { AsyncInvokeAccepted, InvocationList, InvocationView } from "../protocol/api/invocations.ts";
+import type { EventInvokeConfigView } from "../protocol/api/event-invoke-config.ts";
 import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import type { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 
@@ -24,6 +26,10 @@ export interface ResponseTypes {
   RunnerList: RunnerList;
   RuntimeList: RuntimeList;
   Health: HealthView;
+  AsyncInvokeAccepted: AsyncInvokeAccepted;
+  Invocation: InvocationView;
+  InvocationList: InvocationList;
+  EventInvokeConfig: EventInvokeConfigView;
   /** The OpenAPI document (GET /openapi.json): any JSON object. */
   OpenApiDocument: Record<string, unknown>;
 }

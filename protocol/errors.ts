@@ -20,6 +20,10 @@ export const ERROR_STATUS = {
   AliasNotFound: 404,
   RouteNotFound: 404,
   DeploymentNotFound: 404,
+  /** No asynchronous or trigger-driven invocation has this request id. */
+  InvocationNotFound: 404,
+  /** The function has no event-invoke config (the defaults apply). */
+  EventInvokeConfigNotFound: 404,
   FunctionAlreadyExists: 409,
   Conflict: 409,
   /** Another deployment is active on the alias, or the deployment's status does not allow the request. */

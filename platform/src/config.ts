@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { emptyToUndefined, intInRange, optionalString, optionalUrl, s3Issues } from "../../shared/config/env-schema.ts";
+import { parseDuration } from "../../protocol/api/durations.ts";
 
 export const API_KEY_PATTERN = /^hs_([a-z0-9]{4,32})_([A-Za-z0-9]{32,})$/;
 
@@ -40,7 +41,55 @@ const ConfigSchema = z
     HOTSWAP_CLUSTER_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
     /** Prefix of every state-store key and channel, so several clusters can share one Redis. */
     HOTSWAP_REDIS_PREFIX: z.preprocess(emptyToUndefined, z.string().max(128).default("")),
+    /** Asynchronous invocations one control-plane replica's workers run at once. */
+    HOTSWAP_ASYNC_CONCURRENCY: intInRange(16, 1, 1000),
+    /** Delays before the first and second retry of a failed asynchronous invocation (Lambda: about 1 and 2 minutes). */
+    HOTSWAP_ASYNC_RETRY_DELAYS: durationList("PT1M,PT2M", 2),
+    /** An async event (or its record) untouched this long belongs to a dead worker and is taken over. */
+    HOTSWAP_ASYNC_STALE_AFTER: duration("PT30S", 100),
+    /** The async queue's stream is trimmed (approximately) to this many entries. */
+    HOTSWAP_ASYNC_QUEUE_MAX_LEN: intInRange(1_000_000, 1000, 100_000_000),
+    /** How often the schedule leader looks for due ticks. */
+    HOTSWAP_SCHEDULE_INTERVAL: duration("PT1S", 10),
+    /** A tick later than this is missed (skipped) unless its trigger asks for catch-up. */
+    HOTSWAP_SCHEDULE_MISFIRE_GRACE: duration("PT1M", 0),
   });
+
+/** An ISO-8601 duration (`PT30S`) in milliseconds, at least `minMs`. */
+function duration(def: string, minMs: number) {
+  return z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default(def)
+      .transform((v, ctx) => {
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < minMs) {
+          ctx.addIssue({ code: "custom", message: `must be an ISO-8601 duration of at least ${minMs} ms, e.g. ${def}` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+  );
+}
+
+/** `count` comma-separated ISO-8601 durations, in milliseconds. */
+function durationList(def: string, count: number) {
+  return z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default(def)
+      .transform((v, ctx) => {
+        const ms = v.split(",").map((p) => parseDuration(p.trim()));
+        if (ms.length !== count || ms.some((m) => m === undefined)) {
+          ctx.addIssue({ code: "custom", message: `must be ${count} comma-separated ISO-8601 durations, e.g. ${def}` });
+          return z.NEVER;
+        }
+        return ms as number[];
+      }),
+  );
+}
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
 function crossFieldIssues(env: Record<string, string | undefined>): string[] {
@@ -63,6 +112,24 @@ export interface Config {
   shutdownGraceMs: number;
   /** HOTSWAP_CLUSTER_SECRET: needed to route to a runner fleet (`hotswap server` without --embedded-runner). */
   clusterSecret?: string;
+  /** Asynchronous invocation: workers, retries, takeover of a dead replica's events. */
+  async: {
+    /** HOTSWAP_ASYNC_CONCURRENCY. */
+    concurrency: number;
+    /** HOTSWAP_ASYNC_RETRY_DELAYS: before the first and the second retry. */
+    retryDelaysMs: number[];
+    /** HOTSWAP_ASYNC_STALE_AFTER. */
+    staleAfterMs: number;
+    /** HOTSWAP_ASYNC_QUEUE_MAX_LEN. */
+    queueMaxLen: number;
+  };
+  /** Scheduled triggers. */
+  schedules: {
+    /** HOTSWAP_SCHEDULE_INTERVAL. */
+    intervalMs: number;
+    /** HOTSWAP_SCHEDULE_MISFIRE_GRACE. */
+    misfireGraceMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -104,5 +171,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,
+    async: {
+      concurrency: c.HOTSWAP_ASYNC_CONCURRENCY,
+      retryDelaysMs: c.HOTSWAP_ASYNC_RETRY_DELAYS,
+      staleAfterMs: c.HOTSWAP_ASYNC_STALE_AFTER,
+      queueMaxLen: c.HOTSWAP_ASYNC_QUEUE_MAX_LEN,
+    },
+    schedules: { intervalMs: c.HOTSWAP_SCHEDULE_INTERVAL, misfireGraceMs: c.HOTSWAP_SCHEDULE_MISFIRE_GRACE },
   };
 }

@@ -37,6 +37,11 @@ import { CapacityPlanner } from "./fleet/capacity-planner.ts";
 import { processLocalLease } from "../../shared/lease/process-lease.ts";
 import { localPlacementTargets } from "./fleet/local-target.ts";
 import type { Fleet } from "./fleet/index.ts";
+import { AsyncQueue } from "./async/async-queue.ts";
+import { AsyncWorkers, consumerName } from "./async/async-workers.ts";
+import { Destinations } from "./async/destinations.ts";
+import { ScheduleEngine } from "./schedules/schedule-engine.ts";
+import { LeaderLease } from "../../shared/lease/leader-lease.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export interface RunningServer {
@@ -133,7 +138,34 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
     opened.push(recorder);
     // The pipeline's reserved-concurrency stage takes the gate's slots around the bare runner.
-    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder)], runner);
+    // Asynchronous invocations: queued by the pipeline's enqueue stage, run by this replica's workers.
+    const queue = new AsyncQueue(state, repos.invocations, { namespace, maxLen: config.async.queueMaxLen });
+    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder)], runner, queue);
+    const workers = new AsyncWorkers({
+      state,
+      stream: queue.stream,
+      repos,
+      invoker,
+      destinations: new Destinations(state, invoker),
+      consumer: consumerName(hostname()),
+      concurrency: config.async.concurrency,
+      retryDelaysMs: config.async.retryDelaysMs,
+      staleAfterMs: config.async.staleAfterMs,
+      log: log.child({ component: "async" }),
+    });
+    await workers.start();
+    opened.push({ name: "the async workers", close: () => workers.stop(config.shutdownGraceMs) });
+    const scheduleLog = log.child({ component: "schedules" });
+    const schedules = new ScheduleEngine({
+      repos,
+      invoker,
+      lease: new LeaderLease(state, { duty: "cron", namespace, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, onError: (e) => scheduleLog.warn({ err: e }, "cron lease renewal failed") }),
+      intervalMs: config.schedules.intervalMs,
+      misfireGraceMs: config.schedules.misfireGraceMs,
+      log: scheduleLog,
+    });
+    await schedules.start();
+    opened.push({ name: "the schedule engine", close: () => schedules.stop() });
     const rollouts = await startRollouts({
       repos,
       state,
@@ -167,6 +199,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       auth: auth.middleware,
       log,
       version: pkg.version,
+      asyncRepos: repos,
     });
 
     const frontDoor = createFrontDoor({ pipeline: invoker.pipeline.withAuthenticators(auth.authenticators), log });
@@ -192,7 +225,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
           step = "draining in-flight invocations";
           // Another replica can take over in-flight rollouts at once instead of after the lease TTL;
           // neither that nor the drain may hold the shutdown past the grace period.
-          await Promise.race([Promise.all([rollouts.stop(), runner.drain()]), grace]);
+          await Promise.race([Promise.all([rollouts.stop(), schedules.stop(), workers.stop(config.shutdownGraceMs), runner.drain()]), grace]);
           step = "closing client connections";
           server.closeAllConnections();
           await stopped;

@@ -24,6 +24,9 @@ import { LAMBDA_PATH_PREFIX } from "../auth/credentials.ts";
 import { authorizeRoutes } from "../auth/middleware.ts";
 import { apiErrorOf, errorBody, lambdaError, requestIdFrom } from "./envelope.ts";
 import { systemRoutes, type HealthDeps } from "./system/index.ts";
+import { invocationsRoutes } from "./invocations/index.ts";
+import { eventInvokeConfigRoutes } from "./event-invoke-config/index.ts";
+import type { Repositories } from "../db/repositories/index.ts";
 import type { FunctionService } from "../functions/function-service.ts";
 import type { VersionService } from "../functions/version-service.ts";
 import type { AliasService } from "../functions/alias-service.ts";
@@ -42,6 +45,8 @@ export interface AppDeps {
   auth: MiddlewareHandler<AppEnv>;
   log: { error(obj: object, msg: string): void };
   version: string;
+  /** Invocation records and event-invoke configs (asynchronous invocation); omitted: those routes are not served. */
+  asyncRepos?: Pick<Repositories, "invocations" | "functions" | "eventInvokeConfigs">;
 }
 
 export function createApp(deps: AppDeps) {
@@ -71,6 +76,10 @@ export function createApp(deps: AppDeps) {
   app.route("/", aliasesRoutes(deps.aliases));
   app.route("/", deploymentsRoutes(deps.deployments));
   describeInvoke(app);
+  if (deps.asyncRepos) {
+    app.route("/", invocationsRoutes(deps.asyncRepos));
+    app.route("/", eventInvokeConfigRoutes(deps.asyncRepos));
+  }
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",

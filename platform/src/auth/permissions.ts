@@ -19,6 +19,7 @@ export const PERMISSIONS = [
   "deployments:write",
   "runners:read",
   "system:read",
+  "invocations:read",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -47,6 +48,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/deployments/{id}/rollback": "deployments:write",
   "GET /api/v1/runners": "runners:read",
   "GET /api/v1/runtimes": "system:read",
+  "GET /api/v1/invocations/{requestId}": "invocations:read",
+  "GET /api/v1/functions/{name}/invocations": "invocations:read",
+  "PUT /api/v1/functions/{name}/event-invoke-config": "functions:write",
+  "GET /api/v1/functions/{name}/event-invoke-config": "functions:read",
+  "DELETE /api/v1/functions/{name}/event-invoke-config": "functions:write",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
 };

@@ -3,7 +3,7 @@
  * only here, in the spirit of knative's queue-proxy handler chain:
  *
  *   request id → authenticate → authorize → reject malformed → event → resolve qualifier
- *     → reserved concurrency → observe → runner
+ *     → enqueue (asynchronous invocations stop here) → reserved concurrency → observe → runner
  *
  * Each link is a small class in its own file with its own test. Links are wired once, at
  * construction, so a request allocates no closures, and links that answer synchronously (cached
@@ -15,6 +15,7 @@ import type { Authenticator } from "../auth/authentication.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { AuthenticateStage } from "./authenticate.ts";
 import { AuthorizeStage } from "./authorize.ts";
+import { EnqueueStage, type EventQueue } from "./enqueue.ts";
 import { EventStage } from "./event.ts";
 import type { Invocation, InvocationHandler } from "./invocation.ts";
 import { ObserveStage, type InvocationObserver } from "./observe.ts";
@@ -34,6 +35,8 @@ export interface InvocationPipelineDeps {
   observers?: readonly InvocationObserver[];
   /** Tried in order for invocations that arrive with credentials rather than a principal. */
   authenticators?: readonly Authenticator[];
+  /** The async queue that takes InvocationType Event; without one, such requests are refused. */
+  queue?: EventQueue;
 }
 
 export class InvocationPipeline implements InvocationHandler {
@@ -43,6 +46,7 @@ export class InvocationPipeline implements InvocationHandler {
     let chain: InvocationHandler = new RunnerCall(deps.runner);
     chain = new ObserveStage(chain, deps.observers ?? []);
     if (deps.reservations) chain = new ReservedConcurrencyStage(chain, deps.reservations);
+    chain = new EnqueueStage(chain, deps.queue);
     chain = new ResolveQualifierStage(chain, deps.routing);
     chain = new EventStage(chain);
     chain = new RejectMalformedStage(chain);
@@ -51,7 +55,7 @@ export class InvocationPipeline implements InvocationHandler {
     this.head = new RequestIdStage(chain);
   }
 
-  /** Run an invocation through the whole chain: the runner's outcome, or undefined for a dry run. */
+  /** Run an invocation through the whole chain: the runner's outcome, or undefined for a dry run or a queued (async) one. */
   handle(inv: Invocation): Promise<InvokeOutcome | undefined> {
     return this.head.handle(inv);
   }

@@ -9,7 +9,9 @@ import { createAuditLogsRepository, type AuditLogsRepository } from "./audit-log
 import { createDeploymentsRepository, type DeploymentsRepository } from "./deployments.ts";
 import { createFunctionsRepository, type FunctionsRepository } from "./functions.ts";
 import { createRunnerNodesRepository, type RunnerNodesRepository } from "./runner-nodes.ts";
-import { createTriggersRepository, type TriggersRepository } from "./triggers.ts";
+import { createScheduledTicksRepository, createTriggersRepository, type ScheduledTicksRepository, type TriggersRepository } from "./triggers.ts";
+import { createInvocationsRepository, type InvocationsRepository } from "./invocations.ts";
+import { createEventInvokeConfigsRepository, type EventInvokeConfigsRepository } from "./event-invoke-configs.ts";
 import { createVersionsRepository, type VersionsRepository } from "./versions.ts";
 
 export interface Repositories {
@@ -22,6 +24,12 @@ export interface Repositories {
   /** Deployments and their events (appendEvent, listEvents). */
   deployments: DeploymentsRepository;
   triggers: TriggersRepository;
+  /** Asynchronous and trigger-driven invocation records. */
+  invocations: InvocationsRepository;
+  /** functions.event_invoke_config. */
+  eventInvokeConfigs: EventInvokeConfigsRepository;
+  /** Scheduled triggers' ticks and every trigger's statistics. */
+  scheduledTicks: ScheduledTicksRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -34,6 +42,9 @@ export function createRepositories(db: Db): Repositories {
     runnerNodes: createRunnerNodesRepository(db),
     deployments: createDeploymentsRepository(db),
     triggers: createTriggersRepository(db),
+    invocations: createInvocationsRepository(db),
+    eventInvokeConfigs: createEventInvokeConfigsRepository(db),
+    scheduledTicks: createScheduledTicksRepository(db),
   };
 }
 
@@ -44,4 +55,6 @@ export type * from "./deployments.ts";
 export type * from "./functions.ts";
 export type * from "./runner-nodes.ts";
 export type * from "./triggers.ts";
+export type * from "./invocations.ts";
+export type * from "./event-invoke-configs.ts";
 export type * from "./versions.ts";
