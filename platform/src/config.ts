@@ -57,24 +57,15 @@ const ConfigSchema = z
 
 /** An ISO-8601 duration (`PT30S`) in milliseconds, at least `minMs`. */
 function duration(def: string, minMs: number) {
-  return z.preprocess(
-    emptyToUndefined,
-    z
-      .string()
-      .default(def)
-      .transform((v, ctx) => {
-        const ms = parseDuration(v);
-        if (ms === undefined || ms < minMs) {
-          ctx.addIssue({ code: "custom", message: `must be an ISO-8601 duration of at least ${minMs} ms, e.g. ${def}` });
-          return z.NEVER;
-        }
-        return ms;
-      }),
-  );
+  return durations(def, 1, (ms) => ms >= minMs, `must be an ISO-8601 duration of at least ${minMs} ms, e.g. ${def}`).transform((ms) => ms[0]!);
 }
 
 /** `count` comma-separated ISO-8601 durations, in milliseconds. */
 function durationList(def: string, count: number) {
+  return durations(def, count, () => true, `must be ${count} comma-separated ISO-8601 durations, e.g. ${def}`);
+}
+
+function durations(def: string, count: number, valid: (ms: number) => boolean, message: string) {
   return z.preprocess(
     emptyToUndefined,
     z
@@ -82,8 +73,8 @@ function durationList(def: string, count: number) {
       .default(def)
       .transform((v, ctx) => {
         const ms = v.split(",").map((p) => parseDuration(p.trim()));
-        if (ms.length !== count || ms.some((m) => m === undefined)) {
-          ctx.addIssue({ code: "custom", message: `must be ${count} comma-separated ISO-8601 durations, e.g. ${def}` });
+        if (ms.length !== count || ms.some((m) => m === undefined || !valid(m))) {
+          ctx.addIssue({ code: "custom", message });
           return z.NEVER;
         }
         return ms as number[];

@@ -26,7 +26,7 @@ import type { InvokeResult, Invoker } from "../router/invoker.ts";
 import { destinationRecord, type Destinations } from "./destinations.ts";
 import { OwnedRecord } from "./owned-record.ts";
 import { ASYNC_GROUP, decodeQueuedEvent, type QueuedEvent } from "./queued-event.ts";
-import { afterFailure, eventAgeExceeded, failureOf, failureOfThrown, truncate, type AttemptFailure, type RetryPolicy } from "./retry-policy.ts";
+import { afterFailure, eventAgeExceeded, failureOf, failureOfThrown, parseJson, truncate, type AttemptFailure, type RetryPolicy } from "./retry-policy.ts";
 
 export interface AsyncWorkersOptions {
   state: StateStore;
@@ -283,13 +283,7 @@ export function consumerName(host: string): string {
 }
 
 function parseOrText(outcome: InvokeResult["outcome"]): unknown {
-  if (outcome.kind === "platform-error") return null;
-  const text = outcome.payload.toString("utf8");
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  return outcome.kind === "platform-error" ? null : parseJson(outcome.payload.toString("utf8"));
 }
 
 /** Resolves true after `ms`, false at once when `signal` aborts. */

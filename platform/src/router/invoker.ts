@@ -57,16 +57,7 @@ export class Invoker {
   }
 
   async invoke(name: string, qualifier: string | undefined, payload: Buffer, opts: InvokeOptions): Promise<InvokeResult> {
-    const inv: Invocation = {
-      requestId: opts.requestId,
-      principal: SYSTEM_PRINCIPAL,
-      name,
-      qualifier,
-      payload,
-      route: opts.route,
-      traceparent: opts.traceparent,
-      clientContext: opts.clientContext,
-    };
+    const inv = internalInvocation(name, qualifier, payload, opts);
     const outcome = (await this.pipeline.handle(inv))!;
     return { spec: inv.spec!, outcome };
   }
@@ -76,15 +67,22 @@ export class Invoker {
    * resolved, then queued). Rejects with the chain's ApiError (FunctionNotFound...) when it cannot be.
    */
   async enqueue(name: string, qualifier: string | undefined, payload: Buffer, opts: EnqueueOptions): Promise<void> {
-    const inv: Invocation = {
-      requestId: opts.requestId,
-      principal: SYSTEM_PRINCIPAL,
-      name,
-      qualifier,
-      payload,
-      traceparent: opts.traceparent,
-      async: { source: opts.source, recorded: opts.recorded },
-    };
+    const inv = internalInvocation(name, qualifier, payload, opts);
+    inv.async = { source: opts.source, recorded: opts.recorded };
     await this.pipeline.handle(inv);
   }
+}
+
+/** An invocation of this entry: the platform's principal, the event given. */
+function internalInvocation(name: string, qualifier: string | undefined, payload: Buffer, opts: InvokeOptions): Invocation {
+  return {
+    requestId: opts.requestId,
+    principal: SYSTEM_PRINCIPAL,
+    name,
+    qualifier,
+    payload,
+    route: opts.route,
+    traceparent: opts.traceparent,
+    clientContext: opts.clientContext,
+  };
 }
