@@ -12,6 +12,9 @@ export const MAX_ASYNC_PAYLOAD_BYTES = 256 * 1024;
 /** Results and error messages are kept up to this many bytes (UTF-8) in a record; longer ones end with "…[truncated]". */
 export const MAX_RECORDED_RESULT_BYTES = 4096;
 
+/** A request id as the API hands them out (and as callers may give them in x-request-id). */
+export const RequestIdText = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be a request id: 1-128 of letters, digits, '.', '_', ':' or '-'");
+
 export const InvocationStatus = z.enum(["Queued", "Running", "Retrying", "Succeeded", "Failed", "DeadLettered"]);
 export type InvocationStatus = z.infer<typeof InvocationStatus>;
 export const FINAL_STATUSES: readonly InvocationStatus[] = ["Succeeded", "Failed", "DeadLettered"];
@@ -63,9 +66,9 @@ export type InvocationList = z.infer<typeof InvocationList>;
 
 export const ListInvocationsQuery = z.object({
   status: InvocationStatus.optional(),
-  source: z.string().min(1).max(64).optional().openapi({ description: "`async` or a trigger id" }),
+  source: RequestIdText.optional().openapi({ description: "`async` or a trigger id" }),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(200).optional().openapi({ description: "nextCursor of the previous page" }),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,300}$/, "must be the nextCursor of a previous page").optional().openapi({ description: "nextCursor of the previous page" }),
 });
 export type ListInvocationsQuery = z.infer<typeof ListInvocationsQuery>;
 

@@ -6,7 +6,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { FunctionName } from "../../../../protocol/api/functions.ts";
-import { InvocationList, InvocationView, ListInvocationsQuery } from "../../../../protocol/api/invocations.ts";
+import { InvocationList, InvocationView, ListInvocationsQuery, RequestIdText } from "../../../../protocol/api/invocations.ts";
 import { ApiError } from "../../../../protocol/errors.ts";
 import { allows, authorize } from "../../auth/permissions.ts";
 import { functionNotFound } from "../../functions/function-service.ts";
@@ -14,7 +14,7 @@ import type { InvocationRecord, Repositories } from "../../db/repositories/index
 import { isInvocationCursor } from "../../db/repositories/invocations.ts";
 import { createRouter, errorResponses } from "../openapi.ts";
 
-const RequestIdParam = z.object({ requestId: z.string().min(1).max(200).openapi({ param: { name: "requestId", in: "path" } }) });
+const RequestIdParam = z.object({ requestId: RequestIdText.openapi({ param: { name: "requestId", in: "path" } }) });
 const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 
 const get = createRoute({

@@ -114,7 +114,7 @@ function encodeCursor(r: InvocationRecord): string {
 function decodeCursor(cursor: string): { at: Date; id: string } | undefined {
   const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
   const d = new Date(at ?? "");
-  return id && !Number.isNaN(d.getTime()) ? { at: d, id } : undefined;
+  return id && /^[A-Za-z0-9._:-]{1,128}$/.test(id) && !Number.isNaN(d.getTime()) ? { at: d, id } : undefined;
 }
 
 /** Whether `cursor` is one this repository handed out (the API answers 400 otherwise). */
