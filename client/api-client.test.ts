@@ -264,6 +264,12 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.triggers.update("t", {}),
       recording.triggers.delete("t"),
       recording.logs.functionLogs("f"),
+      recording.async.invoke("f", {}),
+      recording.async.get("r"),
+      recording.async.list("f"),
+      recording.async.putConfig("f", {}),
+      recording.async.getConfig("f"),
+      recording.async.deleteConfig("f"),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {

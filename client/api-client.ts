@@ -4,6 +4,7 @@
  * transport's `validate` option (index.ts's createApiClient sets it, plain.ts's does not).
  */
 import { aliasesEndpoints } from "./aliases.ts";
+import { asyncEndpoints } from "./async.ts";
 import { deploymentsEndpoints } from "./deployments.ts";
 import { functionsEndpoints } from "./functions.ts";
 import { invokeEndpoint, lambdaEndpoints } from "./invoke.ts";
@@ -34,6 +35,8 @@ export function buildApiClient(options: ClientOptions) {
     lambda: lambdaEndpoints(transport),
     /** Usage and cost: `functionUsage(name, query)` and `usage(query)`. */
     ...usageEndpoints(transport),
+    /** Asynchronous invocation, invocation records and event-invoke configs. */
+    async: asyncEndpoints(transport),
     /** The underlying transport, for an endpoint this client does not cover yet. */
     transport,
   };

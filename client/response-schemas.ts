@@ -8,6 +8,8 @@ import { DeploymentList, DeploymentSummary, DeploymentView } from "../protocol/a
 import { FunctionList, FunctionView } from "../protocol/api/functions.ts";
 import { FunctionLogPage } from "../protocol/api/logs.ts";
 import { RunnerList } from "../protocol/api/runners.ts";
+import { AsyncInvokeAccepted, InvocationList, InvocationView } from "../protocol/api/invocations.ts";
+import { EventInvokeConfigView } from "../protocol/api/event-invoke-config.ts";
 import { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
@@ -33,6 +35,10 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   UsageSummary,
   Trigger: TriggerView,
   TriggerList,
+  AsyncInvokeAccepted,
+  Invocation: InvocationView,
+  InvocationList,
+  EventInvokeConfig: EventInvokeConfigView,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

@@ -8,6 +8,8 @@ import type { DeploymentList, DeploymentSummary, DeploymentView } from "../proto
 import type { FunctionList, FunctionView } from "../protocol/api/functions.ts";
 import type { FunctionLogPage } from "../protocol/api/logs.ts";
 import type { RunnerList } from "../protocol/api/runners.ts";
+import type { AsyncInvokeAccepted, InvocationList, InvocationView } from "../protocol/api/invocations.ts";
+import type { EventInvokeConfigView } from "../protocol/api/event-invoke-config.ts";
 import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import type { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import type { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
@@ -32,6 +34,10 @@ export interface ResponseTypes {
   UsageSummary: UsageSummary;
   Trigger: TriggerView;
   TriggerList: TriggerList;
+  AsyncInvokeAccepted: AsyncInvokeAccepted;
+  Invocation: InvocationView;
+  InvocationList: InvocationList;
+  EventInvokeConfig: EventInvokeConfigView;
   /** The OpenAPI document (GET /openapi.json): any JSON object. */
   OpenApiDocument: Record<string, unknown>;
 }

@@ -25,6 +25,10 @@ export const ERROR_STATUS = {
   TriggerNotFound: 404,
   /** An Http trigger route exists for the path, but not for the request's method. */
   MethodNotAllowed: 405,
+  /** No asynchronous or trigger-driven invocation has this request id. */
+  InvocationNotFound: 404,
+  /** The function has no event-invoke config (the defaults apply). */
+  EventInvokeConfigNotFound: 404,
   FunctionAlreadyExists: 409,
   Conflict: 409,
   /** Another deployment is active on the alias, or the deployment's status does not allow the request. */

@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -84,4 +84,21 @@ test("HOTSWAP_METRICS_KEY must be an API key, like HOTSWAP_ADMIN_KEY", () => {
   const key = `hs_metrics01_${"a".repeat(32)}`;
   assert.equal(loadConfig({ HOTSWAP_METRICS_KEY: key }).metricsKey, key);
   assert.throws(() => loadConfig({ HOTSWAP_METRICS_KEY: "viewer" }), /HOTSWAP_METRICS_KEY: must look like hs_<id>_<secret>/);
+});
+
+test("asynchronous invocation and schedule settings: Lambda's defaults, ISO-8601 durations, precise errors", () => {
+  const d = loadConfig({});
+  assert.deepEqual(d.async, { concurrency: 16, retryDelaysMs: [60_000, 120_000], staleAfterMs: 30_000, queueMaxLen: 1_000_000 });
+  assert.deepEqual(d.schedules, { intervalMs: 1000, misfireGraceMs: 60_000 });
+  const fast = loadConfig({ HOTSWAP_ASYNC_RETRY_DELAYS: "PT0.1S, PT0.2S", HOTSWAP_ASYNC_STALE_AFTER: "PT1S", HOTSWAP_SCHEDULE_INTERVAL: "PT0.1S" });
+  assert.deepEqual(fast.async.retryDelaysMs, [100, 200]);
+  assert.equal(fast.async.staleAfterMs, 1000);
+  assert.equal(fast.schedules.intervalMs, 100);
+  assert.throws(() => loadConfig({ HOTSWAP_ASYNC_RETRY_DELAYS: "PT1M", HOTSWAP_ASYNC_STALE_AFTER: "30s" }), (e: ConfigError) => {
+    assert.deepEqual(e.issues, [
+      "HOTSWAP_ASYNC_RETRY_DELAYS: must be 2 comma-separated ISO-8601 durations, e.g. PT1M,PT2M",
+      "HOTSWAP_ASYNC_STALE_AFTER: must be an ISO-8601 duration of at least 100 ms, e.g. PT30S",
+    ]);
+    return true;
+  });
 });

@@ -10,6 +10,7 @@ import { tracingSettings, type TracingSettings } from "../../shared/tracing/sett
 
 /** OTEL_SERVICE_NAME when unset. */
 export const CONTROL_PLANE_SERVICE_NAME = "hotswap-control-plane";
+import { parseDuration } from "../../protocol/api/durations.ts";
 
 export const API_KEY_PATTERN = /^hs_([a-z0-9]{4,32})_([A-Za-z0-9]{32,})$/;
 
@@ -69,7 +70,46 @@ const ConfigSchema = z
     HOTSWAP_LOG_RETENTION_DAYS: intInRange(7, 1, 3650),
     /** Bytes of log lines kept per function unless it sets logMaxBytes (oldest dropped first). */
     HOTSWAP_LOG_MAX_BYTES: intInRange(100 * 1024 * 1024, 65_536, 1_099_511_627_776),
+    /** Asynchronous invocations one control-plane replica's workers run at once. */
+    HOTSWAP_ASYNC_CONCURRENCY: intInRange(16, 1, 1000),
+    /** Delays before the first and second retry of a failed asynchronous invocation (Lambda: about 1 and 2 minutes). */
+    HOTSWAP_ASYNC_RETRY_DELAYS: durationList("PT1M,PT2M", 2),
+    /** An async event (or its record) untouched this long belongs to a dead worker and is taken over. */
+    HOTSWAP_ASYNC_STALE_AFTER: duration("PT30S", 100),
+    /** The async queue's stream is trimmed (approximately) to this many entries. */
+    HOTSWAP_ASYNC_QUEUE_MAX_LEN: intInRange(1_000_000, 1000, 100_000_000),
+    /** How often the schedule leader looks for due ticks. */
+    HOTSWAP_SCHEDULE_INTERVAL: duration("PT1S", 10),
+    /** A tick later than this is missed (skipped) unless its trigger asks for catch-up. */
+    HOTSWAP_SCHEDULE_MISFIRE_GRACE: duration("PT1M", 0),
   });
+
+/** An ISO-8601 duration (`PT30S`) in milliseconds, at least `minMs`. */
+function duration(def: string, minMs: number) {
+  return durations(def, 1, (ms) => ms >= minMs, `must be an ISO-8601 duration of at least ${minMs} ms, e.g. ${def}`).transform((ms) => ms[0]!);
+}
+
+/** `count` comma-separated ISO-8601 durations, in milliseconds. */
+function durationList(def: string, count: number) {
+  return durations(def, count, () => true, `must be ${count} comma-separated ISO-8601 durations, e.g. ${def}`);
+}
+
+function durations(def: string, count: number, valid: (ms: number) => boolean, message: string) {
+  return z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default(def)
+      .transform((v, ctx) => {
+        const ms = v.split(",").map((p) => parseDuration(p.trim()));
+        if (ms.length !== count || ms.some((m) => m === undefined || !valid(m))) {
+          ctx.addIssue({ code: "custom", message });
+          return z.NEVER;
+        }
+        return ms as number[];
+      }),
+  );
+}
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
 function crossFieldIssues(env: Record<string, string | undefined>): string[] {
@@ -102,6 +142,24 @@ export interface Config {
   tracing: TracingSettings;
   /** Function log retention defaults (HOTSWAP_LOG_RETENTION_DAYS, HOTSWAP_LOG_MAX_BYTES); a function may override both. */
   logs: { retentionDays: number; maxBytes: number };
+  /** Asynchronous invocation: workers, retries, takeover of a dead replica's events. */
+  async: {
+    /** HOTSWAP_ASYNC_CONCURRENCY. */
+    concurrency: number;
+    /** HOTSWAP_ASYNC_RETRY_DELAYS: before the first and the second retry. */
+    retryDelaysMs: number[];
+    /** HOTSWAP_ASYNC_STALE_AFTER. */
+    staleAfterMs: number;
+    /** HOTSWAP_ASYNC_QUEUE_MAX_LEN. */
+    queueMaxLen: number;
+  };
+  /** Scheduled triggers. */
+  schedules: {
+    /** HOTSWAP_SCHEDULE_INTERVAL. */
+    intervalMs: number;
+    /** HOTSWAP_SCHEDULE_MISFIRE_GRACE. */
+    misfireGraceMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -151,5 +209,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...(c.HOTSWAP_GATEWAY_PORT !== undefined ? { gatewayPort: c.HOTSWAP_GATEWAY_PORT } : {}),
     tracing: tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).settings,
     logs: { retentionDays: c.HOTSWAP_LOG_RETENTION_DAYS, maxBytes: c.HOTSWAP_LOG_MAX_BYTES },
+    async: {
+      concurrency: c.HOTSWAP_ASYNC_CONCURRENCY,
+      retryDelaysMs: c.HOTSWAP_ASYNC_RETRY_DELAYS,
+      staleAfterMs: c.HOTSWAP_ASYNC_STALE_AFTER,
+      queueMaxLen: c.HOTSWAP_ASYNC_QUEUE_MAX_LEN,
+    },
+    schedules: { intervalMs: c.HOTSWAP_SCHEDULE_INTERVAL, misfireGraceMs: c.HOTSWAP_SCHEDULE_MISFIRE_GRACE },
   };
 }

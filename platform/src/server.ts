@@ -48,6 +48,11 @@ import { TriggerService } from "./triggers/trigger-service.ts";
 import { createHttpGateway, GATEWAY_PATH_PREFIX } from "./triggers/http-gateway.ts";
 import { listenGateway } from "./triggers/gateway-listener.ts";
 import { startFunctionLogs } from "./logs/index.ts";
+import { AsyncQueue } from "./async/async-queue.ts";
+import { AsyncWorkers, consumerName } from "./async/async-workers.ts";
+import { Destinations } from "./async/destinations.ts";
+import { ScheduleEngine } from "./schedules/schedule-engine.ts";
+import { LeaderLease } from "../../shared/lease/leader-lease.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { startTracing } from "../../shared/tracing/tracing.ts";
 import type { Tracer } from "@opentelemetry/api";
@@ -177,7 +182,34 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const liveSeries = (fn: string, version?: number) => (version === undefined ? routing.has(fn) : routing.spec(fn, version) !== undefined);
     const invocationMetrics = new PrometheusInvocationObserver(metricsRegistry, liveSeries);
     // The pipeline's reserved-concurrency stage takes the gate's slots around the bare runner.
-    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder), usage.observer, invocationMetrics], countThrottles(runner, invocationMetrics));
+    // Asynchronous invocations: queued by the pipeline's enqueue stage, run by this replica's workers.
+    const queue = new AsyncQueue(state, repos.invocations, { namespace, maxLen: config.async.queueMaxLen });
+    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder), usage.observer, invocationMetrics], countThrottles(runner, invocationMetrics), queue);
+    const workers = new AsyncWorkers({
+      state,
+      stream: queue.stream,
+      repos,
+      invoker,
+      destinations: new Destinations(state, invoker),
+      consumer: consumerName(hostname()),
+      concurrency: config.async.concurrency,
+      retryDelaysMs: config.async.retryDelaysMs,
+      staleAfterMs: config.async.staleAfterMs,
+      log: log.child({ component: "async" }),
+    });
+    await workers.start();
+    opened.push({ name: "the async workers", close: () => workers.stop(config.shutdownGraceMs) });
+    const scheduleLog = log.child({ component: "schedules" });
+    const schedules = new ScheduleEngine({
+      repos,
+      invoker,
+      lease: new LeaderLease(state, { duty: "cron", namespace, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, onError: (e) => scheduleLog.warn({ err: e }, "cron lease renewal failed") }),
+      intervalMs: config.schedules.intervalMs,
+      misfireGraceMs: config.schedules.misfireGraceMs,
+      log: scheduleLog,
+    });
+    await schedules.start();
+    opened.push({ name: "the schedule engine", close: () => schedules.stop() });
     const rollouts = await startRollouts({
       repos,
       state,
@@ -223,6 +255,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       log,
       version: pkg.version,
       metrics: { scrape: () => exposition(opts.runners === "embedded" && opts.metrics ? [metricsRegistry, opts.metrics] : [metricsRegistry]) },
+      asyncRepos: repos,
     });
 
     const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withTracing(tracing.tracer !== undefined);
@@ -264,7 +297,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
           step = "draining in-flight invocations";
           // Another replica can take over in-flight rollouts at once instead of after the lease TTL;
           // neither that nor the drain may hold the shutdown past the grace period.
-          await Promise.race([Promise.all([rollouts.stop(), runner.drain()]), grace]);
+          await Promise.race([Promise.all([rollouts.stop(), schedules.stop(), workers.stop(config.shutdownGraceMs), runner.drain()]), grace]);
           step = "closing client connections";
           server.closeAllConnections();
           gatewayServer?.closeAllConnections();

@@ -91,9 +91,10 @@ test("Lambda path: refusals of the request carry x-request-id, answers about the
   assert.equal(clash.headers.get("x-amzn-errortype"), "InvalidParameterValueException");
   assert.equal(clash.headers.get("x-amzn-requestid"), null);
 
-  const event = await post("/2015-03-31/functions/ok/invocations", { ...bearer(), "x-amz-invocation-type": "Event" });
+  // Event is supported since issue 16 (asynchronous invocation); an unknown type is still refused.
+  const event = await post("/2015-03-31/functions/ok/invocations", { ...bearer(), "x-amz-invocation-type": "Later" });
   assert.equal(event.status, 400);
-  assert.equal(JSON.parse(event.text).message, 'InvocationType "Event" is not supported; use RequestResponse or DryRun.');
+  assert.equal(JSON.parse(event.text).message, 'InvocationType "Later" is not supported; use RequestResponse, Event, DryRun.');
   assert.equal(event.headers.get("x-amzn-requestid"), "fixed-request-id-1");
   assert.equal(event.headers.get("x-request-id"), "fixed-request-id-1");
 

@@ -30,6 +30,9 @@ import { authorizeRoutes } from "../auth/middleware.ts";
 import { apiErrorOf, errorBody, lambdaError, requestIdFrom } from "./envelope.ts";
 import { systemRoutes, type HealthDeps } from "./system/index.ts";
 import { metricsRoutes, type MetricsSource } from "./metrics/index.ts";
+import { invocationsRoutes } from "./invocations/index.ts";
+import { eventInvokeConfigRoutes } from "./event-invoke-config/index.ts";
+import type { Repositories } from "../db/repositories/index.ts";
 import type { FunctionService } from "../functions/function-service.ts";
 import type { VersionService } from "../functions/version-service.ts";
 import type { AliasService } from "../functions/alias-service.ts";
@@ -55,6 +58,8 @@ export interface AppDeps {
   version: string;
   /** GET /metrics (Prometheus); not mounted when unset. */
   metrics?: MetricsSource;
+  /** Invocation records and event-invoke configs (asynchronous invocation); omitted: those routes are not served. */
+  asyncRepos?: Pick<Repositories, "invocations" | "functions" | "eventInvokeConfigs">;
 }
 
 export function createApp(deps: AppDeps) {
@@ -88,6 +93,10 @@ export function createApp(deps: AppDeps) {
   app.route("/", logsRoutes(deps.logs));
   if (deps.metrics) app.route("/", metricsRoutes(deps.metrics));
   describeInvoke(app);
+  if (deps.asyncRepos) {
+    app.route("/", invocationsRoutes(deps.asyncRepos));
+    app.route("/", eventInvokeConfigRoutes(deps.asyncRepos));
+  }
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",

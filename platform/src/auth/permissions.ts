@@ -24,6 +24,7 @@ export const PERMISSIONS = [
   "triggers:write",
   "logs:read",
   "metrics:read",
+  "invocations:read",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -61,6 +62,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "DELETE /api/v1/triggers/{id}": "triggers:write",
   "GET /api/v1/functions/{name}/logs": "logs:read",
   "GET /metrics": "metrics:read",
+  "GET /api/v1/invocations/{requestId}": "invocations:read",
+  "GET /api/v1/functions/{name}/invocations": "invocations:read",
+  "PUT /api/v1/functions/{name}/event-invoke-config": "functions:write",
+  "GET /api/v1/functions/{name}/event-invoke-config": "functions:read",
+  "DELETE /api/v1/functions/{name}/event-invoke-config": "functions:write",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
 };

@@ -39,6 +39,13 @@ export interface Invocation {
   source?: PayloadSource;
   /** Resolve only, never run (Lambda's DryRun): the event is neither read nor checked. */
   dryRun?: boolean;
+  /**
+   * Queue instead of run (Lambda's InvocationType Event): the event is checked against the 256 KB
+   * asynchronous limit and queued once resolved; `source` is `async` or the trigger's id;
+   * `recorded` when the caller already wrote the Queued record (a scheduled tick does, in the
+   * transaction that decides to fire).
+   */
+  async?: { source: string; recorded?: boolean };
   /** Headers, cookies and query of the request, for aliases with an A/B rule. */
   route?: RouteRequest;
   /** The trace context the runner and the handler receive (the front door's server span when traced). */

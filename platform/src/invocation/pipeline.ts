@@ -3,7 +3,7 @@
  * only here, in the spirit of knative's queue-proxy handler chain:
  *
  *   request id → authenticate → authorize → reject malformed → event → resolve qualifier
- *     → reserved concurrency → observe → runner
+ *     → enqueue (asynchronous invocations stop here) → reserved concurrency → observe → runner
  *
  * With tracing on, authenticate and resolve qualifier are each wrapped in a span (trace-step.ts).
  *
@@ -17,6 +17,7 @@ import type { Authenticator } from "../auth/authentication.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { AuthenticateStage } from "./authenticate.ts";
 import { AuthorizeStage } from "./authorize.ts";
+import { EnqueueStage, type EventQueue } from "./enqueue.ts";
 import { EventStage } from "./event.ts";
 import type { Invocation, InvocationHandler } from "./invocation.ts";
 import { ObserveStage, type InvocationObserver } from "./observe.ts";
@@ -39,6 +40,8 @@ export interface InvocationPipelineDeps {
   authenticators?: readonly Authenticator[];
   /** Compose the step spans (tracing on); invocations the front door traced then get them. */
   traced?: boolean;
+  /** The async queue that takes InvocationType Event; without one, such requests are refused. */
+  queue?: EventQueue;
 }
 
 export class InvocationPipeline implements InvocationHandler {
@@ -48,6 +51,7 @@ export class InvocationPipeline implements InvocationHandler {
     let chain: InvocationHandler = new RunnerCall(deps.runner);
     chain = new ObserveStage(chain, deps.observers ?? []);
     if (deps.reservations) chain = new ReservedConcurrencyStage(chain, deps.reservations);
+    chain = new EnqueueStage(chain, deps.queue);
     if (deps.traced) chain = new TraceStepEnd(chain, describeResolved);
     chain = new ResolveQualifierStage(chain, deps.routing);
     if (deps.traced) chain = new TraceStepStart(chain, "resolve qualifier");
@@ -60,7 +64,7 @@ export class InvocationPipeline implements InvocationHandler {
     this.head = new RequestIdStage(chain);
   }
 
-  /** Run an invocation through the whole chain: the runner's outcome, or undefined for a dry run. */
+  /** Run an invocation through the whole chain: the runner's outcome, or undefined for a dry run or a queued (async) one. */
   handle(inv: Invocation): Promise<InvokeOutcome | undefined> {
     return this.head.handle(inv);
   }

@@ -3,15 +3,16 @@
  * endpoint. It reads the target from the path and query, hands an `Invocation` to the pipeline and
  * writes the outcome (`invokeResponse`). A name or qualifier the API's schema refuses is answered
  * with the schema's 400, after authentication and authorization, as the API always has.
+ * `X-Amz-Invocation-Type: Event` queues the invocation instead (202 with the request id).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HEADER_LOG_RESULT, HEADER_LOG_TYPE, HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
+import { HEADER_AMZ_INVOCATION_TYPE, HEADER_LOG_RESULT, HEADER_LOG_TYPE, HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
 import type { Invocation } from "../../invocation/invocation.ts";
 import { payloadTooLarge } from "../../invocation/event.ts";
 import { apiErrorOf, requestIdFrom } from "../envelope.ts";
 import { invokeResponse, invokeTargetProblem } from "../invoke/index.ts";
 import { writeAnswer, writeError } from "./answers.ts";
-import { qualifierRangeProblem } from "./request-checks.ts";
+import { invocationTypeOf, qualifierRangeProblem } from "./request-checks.ts";
 import { decodeParam } from "./decode-param.ts";
 import { IncomingRequest } from "./incoming-request.ts";
 import { logResultOf, logTypeOf } from "./log-type.ts";
@@ -49,10 +50,17 @@ export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res
     if (typeof logType !== "boolean") inv.rejection ??= logType;
     else inv.logTail = logType;
   }
+  const type = invocationTypeOf(req.headers[HEADER_AMZ_INVOCATION_TYPE], ["RequestResponse", "Event"]);
+  if (typeof type !== "string") inv.rejection ??= type;
+  else if (type === "Event") inv.async = { source: "async" };
   try {
     // Nearly always the chain runs up to the body read in this turn (the API key answers from its
     // cache), so the body listeners attach in the same turn as the request event.
     const outcome = await deps.pipeline.handle(inv);
+    if (inv.async) {
+      writeAnswer(res, 202, { "content-type": "application/json", [HEADER_REQUEST_ID]: requestId }, JSON.stringify({ requestId, status: "Queued" }));
+      return;
+    }
     const r = invokeResponse(requestId, inv.spec!, outcome!);
     const logResult = inv.logTail ? logResultOf(outcome) : undefined;
     if (logResult !== undefined) r.headers[HEADER_LOG_RESULT] = logResult;

@@ -2,7 +2,8 @@
  * POST /2015-03-31/functions/{FunctionName}/invocations?Qualifier=: the Lambda-compatible invoke,
  * through the same pipeline as HotSwap's, answered in Lambda's conventions (api/lambda). Its 6 MB
  * body limit comes first, before authentication, as Lambda's always has; SigV4 and the event then
- * share the one bounded read of the body.
+ * share the one bounded read of the body. InvocationType Event queues the invocation (202, empty
+ * body, as Lambda answers it) once it is checked (256 KB) and resolved.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError } from "../../../../protocol/errors.ts";
@@ -14,7 +15,7 @@ import { apiErrorOf, requestIdFrom } from "../envelope.ts";
 import { lambdaResponse, parseFunctionName } from "../lambda/index.ts";
 import { writeAnswer, writeLambdaError } from "./answers.ts";
 import { decodeParam } from "./decode-param.ts";
-import { clientContextProblem, qualifierRangeProblem } from "./request-checks.ts";
+import { clientContextProblem, invocationTypeOf, qualifierRangeProblem } from "./request-checks.ts";
 import { IncomingRequest } from "./incoming-request.ts";
 import { logResultOf, logTypeOf } from "./log-type.ts";
 import type { FrontDoorDeps } from "./index.ts";
@@ -66,10 +67,10 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
     } catch (e) {
       inv.rejection = e as Error;
     }
-    const type = request.header(HEADER_AMZ_INVOCATION_TYPE) ?? "RequestResponse";
-    if (named && type !== "RequestResponse" && type !== "DryRun") {
-      inv.rejection = new ApiError("ValidationError", `InvocationType "${type}" is not supported; use RequestResponse or DryRun.`);
-    }
+    const type = invocationTypeOf(request.header(HEADER_AMZ_INVOCATION_TYPE), ["RequestResponse", "Event", "DryRun"]);
+    if (typeof type !== "string") {
+      if (named) inv.rejection = type;
+    } else if (type === "Event") inv.async = { source: "async" };
     inv.dryRun = type === "DryRun";
     const logType = logTypeOf(request.header(HEADER_AMZ_LOG_TYPE), "X-Amz-Log-Type");
     if (logType instanceof ApiError) {
@@ -81,6 +82,10 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
     if (contextProblem && !inv.rejection) inv.rejection = contextProblem;
     inv.clientContext = clientContext;
     const outcome = await deps.pipeline.handle(inv);
+    if (inv.async) {
+      writeAnswer(res, 202, { [HEADER_AMZ_REQUEST_ID]: requestId, [HEADER_REQUEST_ID]: requestId }, Buffer.alloc(0));
+      return;
+    }
     const r = lambdaResponse(requestId, inv.spec!, outcome);
     const logResult = inv.logTail ? logResultOf(outcome) : undefined;
     if (logResult !== undefined) r.headers[HEADER_AMZ_LOG_RESULT] = logResult;

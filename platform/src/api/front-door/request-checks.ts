@@ -47,3 +47,13 @@ export function qualifierRangeProblem(qualifier: string | undefined): ApiError |
   if (Number(qualifier) <= MAX_VERSION_NUMBER) return undefined;
   return new ApiError("InvalidQualifier", `Qualifier "${qualifier.length > 20 ? qualifier.slice(0, 20) + "…" : qualifier}" is not a version number from 1 to ${MAX_VERSION_NUMBER}; use a published version, an alias, or $LATEST.`);
 }
+
+/**
+ * The invocation type a request asks for (X-Amz-Invocation-Type, RequestResponse when absent), or
+ * the 400 naming the ones this endpoint accepts.
+ */
+export function invocationTypeOf<T extends string>(header: string | string[] | undefined, accepted: readonly T[]): T | ApiError {
+  const type = Array.isArray(header) ? header.join(",") : (header ?? "RequestResponse");
+  if ((accepted as readonly string[]).includes(type)) return type as T;
+  return new ApiError("ValidationError", `InvocationType "${type.slice(0, 40)}" is not supported; use ${accepted.join(", ")}.`);
+}

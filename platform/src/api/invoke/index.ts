@@ -8,6 +8,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { errorResponses, formatIssues } from "../openapi.ts";
 import { FunctionName } from "../../../../protocol/api/functions.ts";
+import { AsyncInvokeAccepted } from "../../../../protocol/api/invocations.ts";
 import { ApiError } from "../../../../protocol/errors.ts";
 import type { FunctionSpec, InvokeOutcome } from "../../../../protocol/invoke.ts";
 import { HEADER_COLD_START, HEADER_FUNCTION_ERROR, HEADER_REQUEST_ID, HEADER_START, HEADER_VERSION } from "../../../../protocol/headers.ts";
@@ -30,6 +31,7 @@ export const invokeRoute = createRoute({
   request: { params: InvokeParams, query: InvokeQuery },
   responses: {
     200: { description: "The handler's return value (JSON)" },
+    202: { description: "Queued, with X-Amz-Invocation-Type: Event (asynchronous invocation, 256 KB event limit)", content: { "application/json": { schema: AsyncInvokeAccepted } } },
     ...errorResponses(400, 401, 404, 413, 429, 500, 502, 503, 504),
   },
 });

@@ -10,8 +10,10 @@ import { createDeploymentsRepository, type DeploymentsRepository } from "./deplo
 import { createFunctionsRepository, type FunctionsRepository } from "./functions.ts";
 import { createFunctionLogsRepository, type FunctionLogsRepository } from "./function-logs.ts";
 import { createRunnerNodesRepository, type RunnerNodesRepository } from "./runner-nodes.ts";
-import { createTriggersRepository, type TriggersRepository } from "./triggers.ts";
 import { createUsageRepository, type UsageRepository } from "./usage.ts";
+import { createScheduledTicksRepository, createTriggersRepository, type ScheduledTicksRepository, type TriggersRepository } from "./triggers.ts";
+import { createInvocationsRepository, type InvocationsRepository } from "./invocations.ts";
+import { createEventInvokeConfigsRepository, type EventInvokeConfigsRepository } from "./event-invoke-configs.ts";
 import { createVersionsRepository, type VersionsRepository } from "./versions.ts";
 
 export interface Repositories {
@@ -28,6 +30,12 @@ export interface Repositories {
   usage: UsageRepository;
   /** Function log lines (written by the log ingest, read by the logs API, pruned by retention). */
   functionLogs: FunctionLogsRepository;
+  /** Asynchronous and trigger-driven invocation records. */
+  invocations: InvocationsRepository;
+  /** functions.event_invoke_config. */
+  eventInvokeConfigs: EventInvokeConfigsRepository;
+  /** Scheduled triggers' ticks and every trigger's statistics. */
+  scheduledTicks: ScheduledTicksRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -42,6 +50,9 @@ export function createRepositories(db: Db): Repositories {
     triggers: createTriggersRepository(db),
     usage: createUsageRepository(db),
     functionLogs: createFunctionLogsRepository(db),
+    invocations: createInvocationsRepository(db),
+    eventInvokeConfigs: createEventInvokeConfigsRepository(db),
+    scheduledTicks: createScheduledTicksRepository(db),
   };
 }
 
@@ -54,4 +65,6 @@ export type * from "./function-logs.ts";
 export type * from "./runner-nodes.ts";
 export type * from "./triggers.ts";
 export type * from "./usage.ts";
+export type * from "./invocations.ts";
+export type * from "./event-invoke-configs.ts";
 export type * from "./versions.ts";

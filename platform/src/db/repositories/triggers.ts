@@ -1,9 +1,9 @@
 /**
  * Triggers repository: Http, Scheduled, Queue and Stream event sources bound to a function.
  */
-import { and, asc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../database.ts";
-import { triggers, type JsonObject, type TriggerType } from "../schema.ts";
+import { invocations, triggers, type JsonObject, type TriggerType } from "../schema.ts";
 import { isUuid } from "./uuid.ts";
 
 export interface Trigger {
@@ -147,6 +147,119 @@ export function createTriggersRepository(db: Db): TriggersRepository {
           ...(stats.lastError !== undefined ? { lastError: stats.lastError } : {}),
         })
         .where(eq(triggers.id, id));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduled ticks and trigger statistics (the schedule engine and the async workers).
+// Kept apart from the CRUD above: these are the engine's writes, each one statement or transaction.
+// ---------------------------------------------------------------------------------------------
+
+/** What the schedule engine reads of an enabled Scheduled trigger. */
+export interface ScheduledTriggerRow {
+  id: string;
+  functionName: string;
+  qualifier: string;
+  config: JsonObject;
+  createdAt: Date;
+  /** The last tick fired (or skipped), null before the first. */
+  lastFiredTick: Date | null;
+}
+
+/** A tick to fire: the compare-and-set from `prev` to `tick`, and the invocation record it creates. */
+export interface ScheduledTickFiring {
+  triggerId: string;
+  /** The last_fired_tick the decision was made on (null before the first tick). */
+  prev: Date | null;
+  tick: Date;
+  requestId: string;
+  functionName: string;
+  qualifier: string;
+  /** The record's createdAt. */
+  now: Date;
+}
+
+export interface TriggerOutcome {
+  failed: boolean;
+  at: Date;
+  /** The failure, kept as the trigger's last error; a success leaves the last error as it was. */
+  error?: string;
+}
+
+export interface ScheduledTicksRepository {
+  /** Enabled Scheduled triggers, oldest first. */
+  listScheduledForFiring(): Promise<ScheduledTriggerRow[]>;
+  /**
+   * In one transaction: advance last_fired_tick from `prev` to `tick` (only if it still is `prev`
+   * and the trigger is still enabled) and insert the tick's Queued invocation record. False, with
+   * nothing written, when another replica (or an earlier pass) already moved it.
+   */
+  fireScheduledTick(f: ScheduledTickFiring): Promise<boolean>;
+  /** Advance last_fired_tick from `prev` to `tick` without firing (ticks missed beyond the grace). */
+  skipScheduledTicks(triggerId: string, prev: Date | null, tick: Date): Promise<boolean>;
+  /** Count an invocation's final outcome on its trigger (executionCount, failureCount, lastExecutedAt, lastError). */
+  recordTriggerOutcome(triggerId: string, outcome: TriggerOutcome): Promise<void>;
+}
+
+function tickIs(prev: Date | null): SQL {
+  return prev === null ? isNull(triggers.lastFiredTick) : eq(triggers.lastFiredTick, prev);
+}
+
+export function createScheduledTicksRepository(db: Db): ScheduledTicksRepository {
+  return {
+    async listScheduledForFiring() {
+      const rows = await db
+        .select({
+          id: triggers.id,
+          functionName: triggers.functionName,
+          qualifier: triggers.qualifier,
+          config: triggers.config,
+          createdAt: triggers.createdAt,
+          lastFiredTick: triggers.lastFiredTick,
+        })
+        .from(triggers)
+        .where(and(eq(triggers.type, "Scheduled"), eq(triggers.enabled, true)))
+        .orderBy(asc(triggers.createdAt), asc(triggers.id));
+      return rows;
+    },
+
+    fireScheduledTick(f) {
+      return db.transaction(async (tx) => {
+        const moved = await tx
+          .update(triggers)
+          .set({ lastFiredTick: f.tick })
+          .where(and(eq(triggers.id, f.triggerId), eq(triggers.enabled, true), tickIs(f.prev)))
+          .returning({ id: triggers.id });
+        if (moved.length === 0) return false;
+        await tx
+          .insert(invocations)
+          .values({ requestId: f.requestId, functionName: f.functionName, qualifier: f.qualifier, source: f.triggerId, status: "Queued", createdAt: f.now, updatedAt: f.now })
+          .onConflictDoNothing();
+        return true;
+      });
+    },
+
+    async skipScheduledTicks(triggerId, prev, tick) {
+      const moved = await db
+        .update(triggers)
+        .set({ lastFiredTick: tick })
+        .where(and(eq(triggers.id, triggerId), tickIs(prev)))
+        .returning({ id: triggers.id });
+      return moved.length > 0;
+    },
+
+    async recordTriggerOutcome(triggerId, outcome) {
+      if (!isUuid(triggerId)) return;
+      await db
+        .update(triggers)
+        .set({
+          executionCount: sql`${triggers.executionCount} + 1`,
+          failureCount: outcome.failed ? sql`${triggers.failureCount} + 1` : triggers.failureCount,
+          lastExecutedAt: outcome.at,
+          ...(outcome.error !== undefined ? { lastError: outcome.error } : {}),
+        })
+        .where(eq(triggers.id, triggerId));
     },
   };
 }
