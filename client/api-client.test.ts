@@ -217,6 +217,8 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
     assert.equal(ok(await api.runners.list({ includeGone: true })).runners.length, 1);
     const doc = ok(await api.system.openapi());
     assert.ok((doc.paths as Record<string, unknown>)["/api/v1/deployments/{id}/promote"]);
+    const metrics = ok(await api.system.metrics());
+    assert.match(metrics, /^# HELP hotswap_invocations_total /m);
   });
 
   test("has a method for every operation of the API's OpenAPI document", async () => {
@@ -255,6 +257,7 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.runners.list(),
       recording.system.health(),
       recording.system.runtimes(),
+      recording.system.metrics(),
       recording.invoke("f", {}),
       recording.functionUsage("f"),
       recording.usage(),

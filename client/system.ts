@@ -1,5 +1,6 @@
-/** The system endpoints: GET /health, GET /api/v1/runtimes, GET /api/v1/runners and the OpenAPI document. */
-import type { CallOptions, Transport } from "./transport.ts";
+/** The system endpoints: GET /health, GET /api/v1/runtimes, GET /api/v1/runners, GET /metrics and the OpenAPI document. */
+import type { ApiResult } from "./result.ts";
+import { failureOf, type CallOptions, type Transport } from "./transport.ts";
 
 export function systemEndpoints(t: Transport) {
   return {
@@ -12,6 +13,13 @@ export function systemEndpoints(t: Transport) {
     runtimes: (opts?: CallOptions) => t.request({ method: "GET", path: "/api/v1/runtimes" }, "RuntimeList", opts),
     /** GET /openapi.json: the API's OpenAPI 3.1 document. */
     openapi: (opts?: CallOptions) => t.request({ method: "GET", path: "/openapi.json" }, "OpenApiDocument", opts),
+    /** GET /metrics (needs `metrics:read`): the Prometheus text exposition, as Prometheus scrapes it. */
+    metrics: async (opts?: CallOptions): Promise<ApiResult<string>> => {
+      const r = await t.send({ method: "GET", path: "/metrics" }, opts);
+      if (!r.ok) return r;
+      const a = r.answer;
+      return a.status === 200 ? { ok: true, status: 200, value: a.text, requestId: a.requestId } : { ok: false, error: failureOf(a) };
+    },
   };
 }
 

@@ -34,7 +34,7 @@ forEachMode("triggers API", (p) => {
 
     const sched = await createTrigger(p(), { functionName: "crudfn", type: "Scheduled", config: { schedule: "rate(5 minutes)", timezone: "Europe/Berlin", input: { job: "nightly" } }, enabled: false });
     assert.equal(sched.enabled, false);
-    assert.deepEqual(sched.config, { schedule: "rate(5 minutes)", timezone: "Europe/Berlin", input: { job: "nightly" } });
+    assert.deepEqual(sched.config, { schedule: "rate(5 minutes)", timezone: "Europe/Berlin", input: { job: "nightly" }, catchUp: false });
 
     const all = expectOk(await api.triggers.list({ functionName: "crudfn" }), "list").triggers;
     assert.deepEqual(all.map((t) => t.triggerId), [created.triggerId, sched.triggerId]);
@@ -95,12 +95,12 @@ forEachMode("triggers API", (p) => {
       ["Http", { methods: ["GET"], path: "/a", maxBodyBytes: 7 * 1024 * 1024 }, /config\.maxBodyBytes": must be at most 6291456/],
       ["Http", { methods: ["GET"], path: "/a", cors: { allowOrigins: ["*"], allowCredentials: true } }, /config\.cors\.allowOrigins": cannot be "\*" when allowCredentials is true/],
       ["Http", { methods: ["GET"], path: "/a", extra: 1 }, /config/],
-      ["Scheduled", { schedule: "every day" }, /config\.schedule": invalid schedule/],
+      ["Scheduled", { schedule: "every day" }, /config\.schedule": "every day" is not a schedule/],
       ["Scheduled", { schedule: "rate(1 minutes)" }, /rate\(1 minute\)/],
       ["Scheduled", { schedule: "rate(5 weeks)" }, /unit minute\(s\), hour\(s\) or day\(s\)/],
-      ["Scheduled", { schedule: "cron(0 12 * * ?)" }, /cron\(\) takes 6 fields/],
-      ["Scheduled", { schedule: "61 * * * *" }, /config\.schedule": invalid schedule/],
-      ["Scheduled", { schedule: "rate(5 minutes)", timezone: "Mars/Olympus" }, /config\.timezone": must be an IANA time zone/],
+      ["Scheduled", { schedule: "cron(0 12 * * ?)" }, /must have 6 fields \(minutes hours day-of-month month day-of-week year\), got 5/],
+      ["Scheduled", { schedule: "61 * * * *" }, /config\.schedule": "61 \* \* \* \*" is not a valid cron expression: Invalid value for minute: 61/],
+      ["Scheduled", { schedule: "rate(5 minutes)", timezone: "Mars/Olympus" }, /config\.timezone": timezone "Mars\/Olympus" is not an IANA time zone name/],
       ["Scheduled", { schedule: "rate(5 minutes)", catchUp: "yes" }, /config\.catchUp/],
       ["Queue", { source: "kafka", stream: "s" }, /config\.source/],
       ["Queue", { source: "rabbitmq" }, /config\.queue": is required for source "rabbitmq"/],
