@@ -83,7 +83,7 @@ test("the README's five-minute tour works as written", { timeout: 120_000 }, asy
       outputs.push(out);
     }
 
-    const [created, uploaded, invoked, aliased, , sdk, deployed, rolledBack] = outputs;
+    const [created, uploaded, invoked, aliased, , sdk, deployed, rolledBack, logs, http, schedule] = outputs;
     assert.equal(JSON.parse(created!).name, "hello", created);
     assert.match(uploaded!, /"version":1,"codeSha256":"[0-9a-f]{64}"/);
     assert.match(invoked!, /^HTTP\/1\.1 200 OK/);
@@ -106,6 +106,26 @@ test("the README's five-minute tour works as written", { timeout: 120_000 }, asy
     const alias = JSON.parse(run(`curl -s $HS/api/v1/functions/hello/aliases/live -H "Authorization: Bearer $KEY"`));
     assert.equal(alias.version, 1);
     assert.deepEqual(alias.routingConfig, { additionalVersionWeights: { "2": 0.1 } });
+    // Step 8: stored lines (Lambda's framing first), then one invocation's tail.
+    const [page, tail] = [logs!.split("\n")[0]!, logs!.split("\n").slice(1).join("\n")];
+    const lines = (JSON.parse(page) as { lines: Array<{ functionName: string; stream: string; message: string }> }).lines;
+    assert.ok(lines.length > 0 && lines.every((l) => l.functionName === "hello"), page);
+    assert.match(lines[0]!.message, /^START RequestId: \S+ Version: [12]$/);
+    assert.match(tail, /^START RequestId: \S+ Version: [12]$/m);
+    assert.match(tail, /^END RequestId: \S+$/m);
+    assert.match(tail, /^REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\tMax Memory Used: \d+ MB/m);
+    // Step 9: an Http trigger answers at /fn.
+    const [route, served] = http!.trim().split("\n");
+    const trigger = JSON.parse(route!) as { triggerId: string; type: string; functionName: string };
+    assert.match(trigger.triggerId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual([trigger.type, trigger.functionName], ["Http", "hello"]);
+    assert.match(served!, /^\{"message":"(hello|hi) world","requestId":"[^"]+"\}$/);
+    // Step 10: the schedule fired and its run is recorded under the trigger's id.
+    const [scheduled, runs] = schedule!.split("\n").filter((l) => l.trim() !== "");
+    const triggerId = JSON.parse(scheduled!).triggerId as string;
+    const recorded = JSON.parse(runs!) as { invocations: Array<{ source: string; status: string }> };
+    assert.equal(recorded.invocations[0]?.source, triggerId, runs);
+    assert.equal(recorded.invocations[0]?.status, "Succeeded", runs);
   } finally {
     server.child.kill("SIGTERM");
     await server.exited;
