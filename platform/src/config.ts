@@ -38,6 +38,10 @@ const ConfigSchema = z
     HOTSWAP_SHUTDOWN_GRACE: intInRange(30, 0, 3600),
     /** Shared secret presented to `hotswap runner` processes (fleet mode); the runners must have the same. */
     HOTSWAP_CLUSTER_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
+    /** Seconds an unreferenced code zip is kept after its upload (its version row may not be committed yet). */
+    HOTSWAP_CODE_GC_GRACE: intInRange(3600, 0, 30 * 24 * 3600),
+    /** Seconds between passes of the code collector over the code store. */
+    HOTSWAP_CODE_GC_INTERVAL: intInRange(3600, 1, 7 * 24 * 3600),
     /** Prefix of every state-store key and channel, so several clusters can share one Redis. */
     HOTSWAP_REDIS_PREFIX: z.preprocess(emptyToUndefined, z.string().max(128).default("")),
   });
@@ -61,6 +65,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** HOTSWAP_SHUTDOWN_GRACE: how long a shutdown waits for in-flight invocations. */
   shutdownGraceMs: number;
+  /** HOTSWAP_CODE_GC_GRACE / HOTSWAP_CODE_GC_INTERVAL: the code collector (platform/src/functions/code-gc.ts). */
+  codeGc: { graceMs: number; intervalMs: number };
   /** HOTSWAP_CLUSTER_SECRET: needed to route to a runner fleet (`hotswap server` without --embedded-runner). */
   clusterSecret?: string;
 }
@@ -104,5 +110,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,
+    codeGc: { graceMs: c.HOTSWAP_CODE_GC_GRACE * 1000, intervalMs: c.HOTSWAP_CODE_GC_INTERVAL * 1000 },
   };
 }

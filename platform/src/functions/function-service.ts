@@ -84,10 +84,16 @@ function mergeCapacity(base: CapacitySettings, body: Partial<Record<(typeof CAPA
 
 const NO_CAPACITY: CapacitySettings = { reservedConcurrency: null, provisionedConcurrency: 0, keepWarm: null, idleTimeout: null, scheduledScaling: [] };
 
+/** Told which code packages a deleted function's versions used (the code collector, code-gc.ts). */
+export interface CodeReleaser {
+  release(shas: string[]): Promise<unknown>;
+}
+
 export class FunctionService {
   constructor(
     private readonly repos: Repositories,
     private readonly routing: RoutingTable,
+    private readonly code?: CodeReleaser,
   ) {}
 
   async create(body: CreateFunctionBody, actor: Actor) {
@@ -147,9 +153,12 @@ export class FunctionService {
 
   async delete(name: string, actor: Actor) {
     const before = await this.require(name);
+    const code = this.code ? (await this.repos.versions.list(name)).map((v) => v.codeSha256) : [];
     await this.repos.functions.delete(name);
     await this.audit(actor, "function.delete", name, toFunctionView(before), null);
     await this.routing.invalidate(name);
+    // Its versions went with it (cascade): their zips can go too, unless another version shares them.
+    await this.code?.release(code);
   }
 
   private async audit(actor: Actor, action: string, name: string, before: unknown, after: unknown) {
