@@ -396,13 +396,9 @@ class RuntimeApiClient:
     def __init__(self, address):
         import http.client
         self._http = http.client
-        # "host:port", optionally followed by a path prefix every call carries (runtimes/PROTOCOL.md:
-        # HotSwap puts the instance's token there).
-        host_port, slash, prefix = address.partition("/")
-        host, _, port = host_port.rpartition(":")
+        host, _, port = address.rpartition(":")  # "host:port"
         self.host = host.strip("[]")
         self.port = int(port)
-        self.prefix = (slash + prefix).rstrip("/")
         self.conn = None
 
     def call(self, method, path, body=None, headers=None):
@@ -410,7 +406,7 @@ class RuntimeApiClient:
             if self.conn is None:
                 self.conn = self._http.HTTPConnection(self.host, self.port)
             try:
-                self.conn.request(method, self.prefix + path, body=body, headers=headers or {})
+                self.conn.request(method, path, body=body, headers=headers or {})
                 resp = self.conn.getresponse()
                 data = resp.read()
                 return resp.status, resp.headers, data
