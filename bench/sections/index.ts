@@ -3,9 +3,11 @@ import type { BenchSection } from "../section.ts";
 import { processBackend } from "./process-backend.ts";
 import { fleetSection } from "./fleet.ts";
 import { dockerBackend } from "./docker-backend.ts";
+import { sandboxCost } from "./sandbox.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "process", run: processBackend },
   { name: "fleet", run: fleetSection },
   { name: "docker", run: dockerBackend },
+  { name: "sandbox", run: sandboxCost },
 ];
