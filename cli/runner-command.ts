@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import { createLogger } from "../shared/logger.ts";
 import { loadRunnerConfig, RunnerConfigError } from "../runner/src/config.ts";
 import pkg from "../package.json" with { type: "json" };
-import { armShutdownDeadline } from "./shutdown-deadline.ts";
+import { stopOnSignal } from "./shutdown-on-signal.ts";
 
 export const RUNNER_USAGE = `Usage: hotswap runner
 
@@ -55,36 +55,12 @@ export async function runRunnerCommand(args: string[], env: Record<string, strin
     `HotSwap runner ${agent.id} (${pkg.version}) is serving on ${agent.url} (pool ${config.pool}, ${config.backend} backend, started in ${Date.now() - started} ms)\n`,
   );
   const running = agent;
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      signals += 1;
-      if (signals > 1) {
-        process.stderr.write(`hotswap runner: second ${sig}, exiting now\n`);
-        process.exit(130);
-      }
-      log.info({ signal: sig, graceMs: config.shutdownGraceMs }, "signal received");
-      const deadline = armShutdownDeadline({
-        graceMs: config.shutdownGraceMs,
-        step: () => running.drainStep(),
-        report: (open) => {
-          log.error(open, "drain did not finish in time; forcing exit");
-          process.stderr.write(`hotswap runner: drain forced while ${open.step}; still open: ${open.resources.join(", ") || "nothing"}\n`);
-        },
-      });
-      running.drain().then(
-        () => {
-          deadline.disarm();
-          resolve(0);
-        },
-        (e) => {
-          deadline.disarm();
-          log.error({ err: e }, "drain failed");
-          resolve(1);
-        },
-      );
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+  return stopOnSignal({
+    name: "hotswap runner",
+    what: "drain",
+    graceMs: config.shutdownGraceMs,
+    log,
+    stop: () => running.drain(),
+    step: () => running.drainStep(),
   });
 }

@@ -12,7 +12,7 @@ import { ConfigError } from "../platform/src/config.ts";
 import { createLogger } from "../shared/logger.ts";
 import { loadServerSettings, type ServerSettings } from "./server-settings.ts";
 import { embeddedRunner } from "./embedded-runner.ts";
-import { armShutdownDeadline } from "./shutdown-deadline.ts";
+import { stopOnSignal } from "./shutdown-on-signal.ts";
 import pkg from "../package.json" with { type: "json" };
 
 export async function runServerCommand(args: string[], env: Record<string, string | undefined>, usage: string): Promise<number> {
@@ -62,36 +62,12 @@ export async function runServerCommand(args: string[], env: Record<string, strin
   process.stdout.write(`${lines.join("\n")}\n`);
 
   const running = server;
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      signals += 1;
-      if (signals > 1) {
-        process.stderr.write(`hotswap: second ${sig}, exiting now\n`);
-        process.exit(130);
-      }
-      log.info({ signal: sig, graceMs: config.shutdownGraceMs }, "signal received");
-      const deadline = armShutdownDeadline({
-        graceMs: config.shutdownGraceMs,
-        step: () => running.closingStep(),
-        report: (open) => {
-          log.error(open, "shutdown did not finish in time; forcing exit");
-          process.stderr.write(`hotswap: shutdown forced while ${open.step}; still open: ${open.resources.join(", ") || "nothing"}\n`);
-        },
-      });
-      running.close().then(
-        () => {
-          deadline.disarm();
-          resolve(0);
-        },
-        (e) => {
-          deadline.disarm();
-          log.error({ err: e }, "shutdown failed");
-          resolve(1);
-        },
-      );
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+  return stopOnSignal({
+    name: "hotswap",
+    what: "shutdown",
+    graceMs: config.shutdownGraceMs,
+    log,
+    stop: () => running.close(),
+    step: () => running.closingStep(),
   });
 }

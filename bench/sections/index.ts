@@ -4,10 +4,12 @@ import { processBackend } from "./process-backend.ts";
 import { fleetSection } from "./fleet.ts";
 import { dockerBackend } from "./docker-backend.ts";
 import { tracingSection } from "./tracing.ts";
+import { sandboxCost } from "./sandbox.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "process", run: processBackend },
   { name: "fleet", run: fleetSection },
   { name: "docker", run: dockerBackend },
   { name: "tracing", run: tracingSection },
+  { name: "sandbox", run: sandboxCost },
 ];

@@ -56,6 +56,10 @@ const ConfigSchema = z
     HOTSWAP_SHUTDOWN_GRACE: intInRange(30, 0, 3600),
     /** Shared secret presented to `hotswap runner` processes (fleet mode); the runners must have the same. */
     HOTSWAP_CLUSTER_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, "must be at least 16 characters").optional()),
+    /** Seconds an unreferenced code zip is kept after its upload (its version row may not be committed yet). */
+    HOTSWAP_CODE_GC_GRACE: intInRange(3600, 0, 30 * 24 * 3600),
+    /** Seconds between passes of the code collector over the code store. */
+    HOTSWAP_CODE_GC_INTERVAL: intInRange(3600, 1, 7 * 24 * 3600),
     /** Prefix of every state-store key and channel, so several clusters can share one Redis. */
     HOTSWAP_REDIS_PREFIX: z.preprocess(emptyToUndefined, z.string().max(128).default("")),
     /** Milliseconds between writes of the usage aggregate (usage_hourly). */
@@ -132,6 +136,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** HOTSWAP_SHUTDOWN_GRACE: how long a shutdown waits for in-flight invocations. */
   shutdownGraceMs: number;
+  /** HOTSWAP_CODE_GC_GRACE / HOTSWAP_CODE_GC_INTERVAL: the code collector (platform/src/functions/code-gc.ts). */
+  codeGc: { graceMs: number; intervalMs: number };
   /** HOTSWAP_CLUSTER_SECRET: needed to route to a runner fleet (`hotswap server` without --embedded-runner). */
   clusterSecret?: string;
   /** Usage and cost: HOTSWAP_USAGE_FLUSH_MS and the HOTSWAP_PRICE_* settings of the estimate. */
@@ -216,5 +222,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       queueMaxLen: c.HOTSWAP_ASYNC_QUEUE_MAX_LEN,
     },
     schedules: { intervalMs: c.HOTSWAP_SCHEDULE_INTERVAL, misfireGraceMs: c.HOTSWAP_SCHEDULE_MISFIRE_GRACE },
+    codeGc: { graceMs: c.HOTSWAP_CODE_GC_GRACE * 1000, intervalMs: c.HOTSWAP_CODE_GC_INTERVAL * 1000 },
   };
 }

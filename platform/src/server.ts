@@ -40,6 +40,8 @@ import { ReservedConcurrencyGate } from "./fleet/reserved-concurrency.ts";
 import { embeddedRunnersSource } from "./fleet/runner-views.ts";
 import { CapacityPlanner } from "./fleet/capacity-planner.ts";
 import { processLocalLease } from "../../shared/lease/process-lease.ts";
+import { LeaderLease } from "../../shared/lease/leader-lease.ts";
+import { CodeCollector } from "./functions/code-gc.ts";
 import { localPlacementTargets } from "./fleet/local-target.ts";
 import type { Fleet } from "./fleet/index.ts";
 import { HttpRouteTable } from "./triggers/http-route-table.ts";
@@ -52,7 +54,6 @@ import { AsyncQueue } from "./async/async-queue.ts";
 import { AsyncWorkers, consumerName } from "./async/async-workers.ts";
 import { Destinations } from "./async/destinations.ts";
 import { ScheduleEngine } from "./schedules/schedule-engine.ts";
-import { LeaderLease } from "../../shared/lease/leader-lease.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { startTracing } from "../../shared/tracing/tracing.ts";
 import type { Tracer } from "@opentelemetry/api";
@@ -173,7 +174,17 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     opened.push({ close: () => runner.stop() });
     const runnerList = fleet?.runnerList ?? embeddedRunnersSource(local!);
 
-    const functions = new FunctionService(repos, routing);
+    // Zips no version references: one replica sweeps the store; a deleted function's go at once.
+    const codeGc = new CodeCollector({
+      versions: repos.versions,
+      codeStore,
+      lease: new LeaderLease(state, { duty: "code-gc", namespace, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}` }),
+      ...config.codeGc,
+      log: log.child({ component: "code-gc" }),
+    });
+    await codeGc.start();
+    opened.push({ close: () => codeGc.stop() });
+    const functions = new FunctionService(repos, routing, codeGc);
     const aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
     const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
     opened.push(recorder);

@@ -198,6 +198,41 @@ test("drain finishes in-flight work, refuses new work, and stops every instance"
   assert.equal(isRunning(first.pid), false);
 });
 
+test("a Python instance that exits (a handler's sys.exit, SIGTERM) answers the next invocation from a new instance (never InstanceCrashed)", async (t) => {
+  const h = await harness(t);
+  for (const protocol of ["fast", "runtime-api"] as const) {
+    for (const instanceConcurrency of [1, 2]) {
+      const spec = await h.deploy("python-exit", { runtime: "python3.11", handler: "handler.handler", protocol, instanceConcurrency });
+      for (const how of ["sys.exit", "SIGTERM", "SIGTERM to itself"]) {
+        for (let round = 0; round < 3; round++) {
+          const what = `${protocol} x${instanceConcurrency} ${how} round ${round}`;
+          const { pid } = body(await h.invoke(spec, {}));
+          if (how === "sys.exit") {
+            // That call fails as a Node process.exit does: the runtime exited (Lambda's Runtime.ExitError).
+            assert.match(platformError(await h.invoke(spec, { do: "exit" }), "InstanceCrashed"), /exited with code 3 .*Runtime\.ExitError/, what);
+          } else if (how === "SIGTERM to itself") {
+            // From a worker thread, too (x2): Python runs the handler on its main thread, which may be about to block in a read.
+            assert.equal((await h.invoke(spec, { do: "sigterm" })).kind, "platform-error", what);
+          } else {
+            process.kill(pid, "SIGTERM");
+            await waitFor(`${what}: instance ${pid} gone`, () => !isRunning(pid), { intervalMs: 5 });
+          }
+          // Sent at once, while the runner may still be noticing the exit.
+          const next = await h.invoke(spec, {});
+          assert.equal(next.kind, "success", `${what}: the next call is answered, not ${JSON.stringify(next)}`);
+          assert.equal(next.coldStart, true, `${what}: by a new instance`);
+          assert.notEqual(body(next).pid, pid);
+        }
+      }
+      // A thread's uncaught exception does not end a Python process: the same instance answers again.
+      const first = body(await h.invoke(spec, { do: "thread" }));
+      const again = await h.invoke(spec, {});
+      assert.equal(again.coldStart, false);
+      assert.equal(body(again).pid, first.pid);
+    }
+  }
+});
+
 test("stops idle instances after idleTimeoutMs", async (t) => {
   const h = await harness(t, { idleTimeoutMs: 200 });
   const spec = await h.deploy("node-concurrent");

@@ -42,8 +42,19 @@ _ACCOUNT_ID = "000000000000"
 _API = "/2018-06-01/runtime"
 
 
+# Set by the fast channel: tells the runner this instance is going, before it goes (see _exit).
+_announce_exit = None
+
+
 def _exit(code):
-    """Leave now, without waiting for threads stuck in a handler, after flushing the log."""
+    """Leave now, without waiting for threads stuck in a handler, after flushing the log.
+
+    On the fast channel the runner first gets an `exiting` frame (as from the Node bootstrap), so it
+    sends nothing more here and runs the next invocation on a new instance: whatever ends the
+    instance (a handler's sys.exit, SIGTERM, a broken frame), no later call meets a dead one.
+    """
+    if _announce_exit is not None:
+        _announce_exit()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -305,8 +316,21 @@ class FastChannel:
         """Next (header, body), or None when the runner closed the channel."""
         return read_frame(self.rfile)
 
+    def say_exiting(self):
+        """Send `exiting` if the channel is free within a second (a signal may have interrupted a send
+        on this very thread, which then holds the lock); the runner also copes without it."""
+        if self.lock.acquire(timeout=1):
+            try:
+                self.sock.sendall(encode_frame(b'{"type":"exiting"}'))
+            except OSError:
+                pass
+            finally:
+                self.lock.release()
+
 
 def serve_fast(chan, token=None):
+    global _announce_exit
+    _announce_exit = chan.say_exiting
     state = {"fn": None, "info": None}
     hello = {"type": "hello", "runtime": "python", "version": "%d.%d.%d" % sys.version_info[:3], "pid": os.getpid()}
     if token:
@@ -420,13 +444,9 @@ class RuntimeApiClient:
     def __init__(self, address):
         import http.client
         self._http = http.client
-        # "host:port", optionally followed by a path prefix every call carries (runtimes/PROTOCOL.md:
-        # HotSwap puts the instance's token there).
-        host_port, slash, prefix = address.partition("/")
-        host, _, port = host_port.rpartition(":")
+        host, _, port = address.rpartition(":")  # "host:port"
         self.host = host.strip("[]")
         self.port = int(port)
-        self.prefix = (slash + prefix).rstrip("/")
         self.conn = None
 
     def call(self, method, path, body=None, headers=None):
@@ -434,7 +454,7 @@ class RuntimeApiClient:
             if self.conn is None:
                 self.conn = self._http.HTTPConnection(self.host, self.port)
             try:
-                self.conn.request(method, self.prefix + path, body=body, headers=headers or {})
+                self.conn.request(method, path, body=body, headers=headers or {})
                 resp = self.conn.getresponse()
                 data = resp.read()
                 return resp.status, resp.headers, data
@@ -509,9 +529,28 @@ def serve_runtime_api(address):
     loop()
 
 
+def _exit_on_stop_signals():
+    """Exit 0 on SIGTERM or SIGINT, promptly. A Python-level handler alone runs on the main thread
+    between bytecodes: a signal that lands just before the main thread blocks in a read (waiting
+    for the next frame while workers run handlers) would wait for that frame. The interpreter's C
+    handler also writes the signal's number to the wakeup fd at once; a thread waits on it."""
+    stop = (signal.SIGTERM, signal.SIGINT)
+    for sig in stop:
+        signal.signal(sig, lambda *_: _exit(0))
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+
+    def watch():
+        while True:
+            if os.read(r, 1)[0] in stop:
+                _exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
-    signal.signal(signal.SIGTERM, lambda *_: _exit(0))
-    signal.signal(signal.SIGINT, lambda *_: _exit(0))
+    _exit_on_stop_signals()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.reconfigure(line_buffering=True)
@@ -552,4 +591,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception:  # a bug in the bootstrap's own loop: report it, tell the runner (see _exit), leave
+        traceback.print_exc()
+        _exit(1)

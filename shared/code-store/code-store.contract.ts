@@ -12,6 +12,8 @@ export interface CodeStoreHarness {
   store: CodeStore;
   /** Replace the stored object of `sha256` with `bytes` behind the store's back (disk or bucket). */
   corrupt(sha256: string, bytes: Buffer): Promise<void>;
+  /** Put something that is not a code object where the store keeps them (a temp file, a foreign key): list must skip it. */
+  plantForeign(): Promise<void>;
   /** Close the store and remove what the harness created. */
   cleanup(): Promise<void>;
 }
@@ -117,6 +119,48 @@ export function runCodeStoreContract(label: string, make: () => Promise<CodeStor
       assert.ok(got);
       assert.equal(got.length, data.length);
       assert.ok(got.equals(data));
+    });
+
+    it("stat gives the size and modification time of a stored object, and null for a missing one", async () => {
+      const before = Date.now();
+      const data = randomBytes(777);
+      const { sha256 } = await h.store.put(data);
+      const st = await h.store.stat(sha256.toUpperCase());
+      assert.ok(st);
+      assert.equal(st.sha256, sha256);
+      assert.equal(st.size, 777);
+      assert.ok(st.modifiedAt instanceof Date);
+      // S3 reports whole seconds.
+      assert.ok(Math.abs(st.modifiedAt.getTime() - before) < 5_000, `modifiedAt ${st.modifiedAt.toISOString()} vs ${new Date(before).toISOString()}`);
+      assert.equal(await h.store.stat(sha(randomBytes(8))), null);
+      await assert.rejects(h.store.stat("nope"), TypeError);
+    });
+
+    it("list yields every stored object once with its size, and no deleted one", async () => {
+      const kept = await Promise.all([randomBytes(11), randomBytes(22), randomBytes(33)].map((b) => h.store.put(b)));
+      const gone = await h.store.put(randomBytes(44));
+      await h.store.delete(gone.sha256);
+      await h.plantForeign();
+      const listed = new Map<string, number>();
+      for await (const o of h.store.list()) {
+        assert.match(o.sha256, /^[0-9a-f]{64}$/);
+        assert.ok(o.modifiedAt instanceof Date && !Number.isNaN(o.modifiedAt.getTime()));
+        assert.ok(!listed.has(o.sha256), `listed ${o.sha256} twice`);
+        listed.set(o.sha256, o.size);
+      }
+      for (const k of kept) assert.equal(listed.get(k.sha256), k.size);
+      assert.equal(listed.has(gone.sha256), false);
+    });
+
+    it("a second put of the same bytes refreshes the object's modification time", async () => {
+      const data = randomBytes(555);
+      const { sha256 } = await h.store.put(data);
+      const first = (await h.store.stat(sha256))!.modifiedAt;
+      await new Promise((r) => setTimeout(r, 1_100)); // S3 times have one-second resolution
+      await h.store.put(data);
+      const second = (await h.store.stat(sha256))!.modifiedAt;
+      assert.ok(second.getTime() > first.getTime(), `${second.toISOString()} after ${first.toISOString()}`);
+      assert.deepEqual(await h.store.get(sha256), data);
     });
 
     it("ping resolves when the store is reachable", async () => {

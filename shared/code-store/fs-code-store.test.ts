@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -19,6 +19,12 @@ runCodeStoreContract("fs", async () => {
   return {
     store,
     corrupt: (sha256, bytes) => writeFile(join(dir, "code", sha256.slice(0, 2), `${sha256}.zip`), bytes),
+    plantForeign: async () => {
+      await mkdir(join(dir, "code", "ab"), { recursive: true });
+      await writeFile(join(dir, "code", "ab", `${"ab".repeat(32)}.zip.1.x.tmp`), "partial");
+      await writeFile(join(dir, "code", "ab", `${"cd".repeat(32)}.zip`), "wrong shard");
+      await writeFile(join(dir, "code", "README"), "not code");
+    },
     cleanup: async () => {
       await store.close();
       await rm(dir, { recursive: true, force: true });

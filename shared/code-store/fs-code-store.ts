@@ -5,11 +5,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { access, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { CodeStore, StoredCode } from "./code-store.ts";
+import type { CodeObject, CodeStore, StoredCode } from "./code-store.ts";
 import { checkSha256, CodeCorruptError, objectName, sha256Hex } from "./code-integrity.ts";
+
+const OBJECT_FILE = /^([0-9a-f]{64})\.zip$/;
 
 export class FsCodeStore implements CodeStore {
   readonly kind = "fs" as const;
@@ -33,7 +35,12 @@ export class FsCodeStore implements CodeStore {
     const existing = await stat(file).catch(() => undefined);
     if (existing?.isFile() && existing.size === data.length) {
       const current = await readFile(file).catch(() => undefined);
-      if (current && sha256Hex(current) === sha256) return stored;
+      if (current && sha256Hex(current) === sha256) {
+        // Refresh its age: the collector spares young objects, and this one is about to be referenced.
+        const now = new Date();
+        await utimes(file, now, now);
+        return stored;
+      }
     }
 
     await mkdir(dirname(file), { recursive: true });
@@ -72,6 +79,30 @@ export class FsCodeStore implements CodeStore {
   async has(sha256: string): Promise<boolean> {
     const s = await stat(this.path(checkSha256(sha256))).catch(() => undefined);
     return s?.isFile() ?? false;
+  }
+
+  async stat(sha256: string): Promise<CodeObject | null> {
+    const sha = checkSha256(sha256);
+    const s = await stat(this.path(sha)).catch(() => undefined);
+    return s?.isFile() ? { sha256: sha, size: s.size, modifiedAt: s.mtime } : null;
+  }
+
+  async *list(): AsyncIterable<CodeObject> {
+    const shards = await readdir(this.dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return [];
+      throw e;
+    });
+    for (const shard of shards) {
+      if (!shard.isDirectory() || !/^[0-9a-f]{2}$/.test(shard.name)) continue;
+      const names = await readdir(join(this.dir, shard.name)).catch(() => [] as string[]);
+      for (const name of names) {
+        const sha = OBJECT_FILE.exec(name)?.[1];
+        if (!sha || sha.slice(0, 2) !== shard.name) continue;
+        // Gone since readdir (a concurrent delete): skip it.
+        const s = await stat(join(this.dir, shard.name, name)).catch(() => undefined);
+        if (s?.isFile()) yield { sha256: sha, size: s.size, modifiedAt: s.mtime };
+      }
+    }
   }
 
   async delete(sha256: string): Promise<void> {

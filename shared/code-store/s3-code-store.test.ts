@@ -33,6 +33,10 @@ runCodeStoreContract("s3", async () => {
     corrupt: async (sha256, bytes) => {
       await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `code/${sha256.slice(0, 2)}/${sha256}.zip`, Body: bytes }));
     },
+    plantForeign: async () => {
+      await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `other/${"ab".repeat(32)}.zip`, Body: "outside the prefix" }));
+      await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `code/ab/notes.txt`, Body: "not code" }));
+    },
     cleanup: async () => {
       raw.destroy();
       await store.close();

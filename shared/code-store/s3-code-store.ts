@@ -1,7 +1,7 @@
 /**
  * Code store adapter on the S3 protocol (MinIO in deployments, s3rver in tests, AWS S3):
- * objects at `<prefix><sha[0:2]>/<sha>.zip`. Content addressing makes puts idempotent, so an
- * object that already exists is not uploaded again. Errors name S3 and the endpoint, never credentials.
+ * objects at `<prefix><sha[0:2]>/<sha>.zip`. Content addressing makes puts idempotent (the same
+ * key, the same bytes). Errors name S3 and the endpoint, never credentials.
  */
 import { createHash } from "node:crypto";
 import {
@@ -10,10 +10,11 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import type { CodeStore, StoredCode } from "./code-store.ts";
+import type { CodeObject, CodeStore, StoredCode } from "./code-store.ts";
 import { checkSha256, CodeCorruptError, objectName, sha256Hex } from "./code-integrity.ts";
 
 export interface S3CodeStoreOptions {
@@ -36,6 +37,8 @@ const CONNECTION_TIMEOUT_MS = 2_000;
 const SOCKET_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 300_000;
 const MAX_ATTEMPTS = 3;
+/** A code object's key below the prefix: `<sha[0:2]>/<sha>.zip`. */
+const OBJECT_KEY = /^[0-9a-f]{2}\/([0-9a-f]{64})\.zip$/;
 
 export class S3CodeStore implements CodeStore {
   readonly kind = "s3" as const;
@@ -99,12 +102,9 @@ export class S3CodeStore implements CodeStore {
     const sha256 = sha256Hex(data);
     const key = this.key(sha256);
     const stored = { sha256, size: data.length, location: this.location(key) };
-    try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      if (head.ContentLength === data.length) return stored;
-    } catch (e) {
-      if (!isNotFound(e)) throw this.failure(`checking ${key}`, e);
-    }
+    // Uploaded again even when the object exists: that is what refreshes its LastModified, which the
+    // collector's grace period counts from (a self-copy would too on AWS and MinIO, but not on every
+    // S3 server), and it also repairs a damaged copy. Publishing identical bytes is rare enough.
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -150,6 +150,35 @@ export class S3CodeStore implements CodeStore {
       if (isNotFound(e)) return false;
       throw this.failure(`checking ${key}`, e);
     }
+  }
+
+  async stat(sha256: string): Promise<CodeObject | null> {
+    const sha = checkSha256(sha256);
+    const key = this.key(sha);
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { sha256: sha, size: head.ContentLength ?? 0, modifiedAt: head.LastModified ?? new Date(0) };
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw this.failure(`checking ${key}`, e);
+    }
+  }
+
+  async *list(): AsyncIterable<CodeObject> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }));
+      } catch (e) {
+        throw this.failure(`listing ${this.prefix}`, e);
+      }
+      for (const o of page.Contents ?? []) {
+        const sha = o.Key ? OBJECT_KEY.exec(o.Key.slice(this.prefix.length))?.[1] : undefined;
+        if (sha) yield { sha256: sha, size: o.Size ?? 0, modifiedAt: o.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   async delete(sha256: string): Promise<void> {

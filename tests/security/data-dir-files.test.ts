@@ -2,8 +2,8 @@
  * Finding 7 (files): `hotswap server` creates its data dir 0700 (and tightens one an older version
  * left open) and runs with umask 077, so nothing it writes there (secret.key, the PGlite database)
  * is readable by another user or by a sandboxed function. PGlite restores its files with the modes
- * of its template (0666) whatever the umask: the 0700 directory is what keeps them private, so
- * the test checks that another user really cannot open them.
+ * of its template (0666) whatever the umask, so opening the database takes group and other bits
+ * off them: no file under the data dir has any, and another user really cannot open them.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -60,6 +60,12 @@ for (const preexisting of [false, true]) {
     assert.equal((await lstat(join(dataDir, "secret.key"))).mode & 0o777, 0o600);
     const files = await filesBelow(dataDir);
     assert.ok(files.some((f) => f.includes("pglite")), "PGlite's files are there");
+    const open: string[] = [];
+    for (const f of files) {
+      const mode = (await lstat(f)).mode & 0o777;
+      if ((mode & 0o077) !== 0) open.push(`${f.slice(dataDir.length + 1)} ${mode.toString(8)}`);
+    }
+    assert.deepEqual(open.slice(0, 10), [], `${open.length} of ${files.length} files have group or other permission bits`);
     if (process.getuid?.() === 0) assert.deepEqual(readableBy(200_000 - 1, files), [], "another user opens none of the data dir's files");
   });
 }

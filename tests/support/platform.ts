@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from "../../platform/src/server.ts";
 import { loadServerSettings } from "../../cli/server-settings.ts";
 import { embeddedRunner } from "../../cli/embedded-runner.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
+import { createTransport, type Call } from "../../client/transport.ts";
 import { TEST_REDIS_URL, createTestDatabase, serviceSkipReason, startS3Server, TEST_DATABASE_URL } from "./services.ts";
 
 export type Mode = "embedded" | "servers";
@@ -20,6 +21,8 @@ export interface TestPlatform {
   url: string;
   key: string;
   server: RunningServer;
+  /** The environment the server was configured from (its stores are loadConfig(env)'s); set by startPlatform. */
+  env?: Record<string, string>;
   /** JSON request with the admin key. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   close(): Promise<void>;
@@ -32,27 +35,31 @@ export interface ApiResponse {
   text: string;
 }
 
-/** A JSON-speaking client for the API at `url`, authenticated with `key`. Bodies: object → JSON, string or bytes as given. */
+/**
+ * A JSON-speaking client for the API at `url`, authenticated with `key` (unless the call passes its
+ * own authorization header). Bodies: object → JSON, string or bytes as given. It rides on the API
+ * client's transport (client/transport.ts), so tests send what the typed client sends; this only
+ * keeps the loose (method, path, body) shape tests use to reach odd corners of the API.
+ */
 export function apiClient(url: string, key: string): TestPlatform["api"] {
-  return async (method, path, body, headers = {}) => {
-    const init: RequestInit = { method, headers: { authorization: `Bearer ${key}`, ...headers } };
-    if (body !== undefined) {
-      if (Buffer.isBuffer(body) || body instanceof Uint8Array) init.body = body as Uint8Array<ArrayBuffer>;
-      else if (typeof body === "string") init.body = body;
-      else {
-        init.body = JSON.stringify(body);
-        (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-      }
+  const keyed = createTransport({ baseUrl: url, apiKey: key, timeoutMs: 120_000 });
+  const bare = createTransport({ baseUrl: url, timeoutMs: 120_000 });
+  return async (method, path, body, given = {}) => {
+    const headers = Object.fromEntries(Object.entries(given).map(([k, v]) => [k.toLowerCase(), v]));
+    const contentType = headers["content-type"];
+    delete headers["content-type"];
+    let callBody: Call["body"];
+    if (Buffer.isBuffer(body) || body instanceof Uint8Array || typeof body === "string") {
+      // What fetch would have sent without a content type: text/plain for strings.
+      callBody = { bytes: body, contentType: contentType ?? (typeof body === "string" ? "text/plain;charset=UTF-8" : "application/octet-stream") };
+    } else if (body !== undefined) {
+      callBody = contentType ? { bytes: JSON.stringify(body), contentType } : { json: body };
     }
-    const res = await fetch(url + path, init);
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, json, text };
+    const transport = "authorization" in headers ? bare : keyed;
+    const sent = await transport.send({ method: method as Call["method"], path, body: callBody }, { headers });
+    if (!sent.ok) throw new Error(`${method} ${path}: ${sent.error.code}: ${sent.error.message}`);
+    const { status, headers: resHeaders, json, text } = sent.answer;
+    return { status, headers: resHeaders, json, text };
   };
 }
 
@@ -87,7 +94,8 @@ export async function startPlatform(mode: Mode, env: Record<string, string> = {}
     });
   }
   // As `hotswap server --embedded-runner` composes it: the control plane hosting a runner node.
-  const { control: config, runner } = loadServerSettings({ ...base, ...env }, { hostname: hostname() });
+  const serverEnv = { ...base, ...env };
+  const { control: config, runner } = loadServerSettings(serverEnv, { hostname: hostname() });
   const log = createLogger(config.logLevel);
   const server = await startServer(config, log, embeddedRunner(runner, log));
   const url = server.url;
@@ -95,6 +103,7 @@ export async function startPlatform(mode: Mode, env: Record<string, string> = {}
     url,
     key,
     server,
+    env: serverEnv,
     api: apiClient(url, key),
     async close() {
       await server.close();

@@ -4,7 +4,7 @@
  * Both adapters pass database.contract.ts.
  */
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
@@ -109,6 +109,7 @@ async function openPglite(dir: string): Promise<Database> {
     await client.close().catch(() => {});
     throw new Error(`database: cannot open PGlite at ${dir}: ${(e as Error).message}`, { cause: e });
   }
+  if (!inMemory) await keepPrivate(dir);
   const db: Db = pglite;
   return {
     kind: "pglite",
@@ -118,6 +119,22 @@ async function openPglite(dir: string): Promise<Database> {
       if (!client.closed) await client.close();
     },
   };
+}
+
+/**
+ * Take group and other permission bits off every file and directory below `dir`. PGlite writes the
+ * files it restores from its template with mode 0666 whatever the umask (and an older version's
+ * data dir may hold such files); the 0700 data dir already closes them, this keeps them closed
+ * should the directory ever be opened up.
+ */
+async function keepPrivate(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isSymbolicLink()) continue;
+    const { mode } = await lstat(p);
+    if ((mode & 0o077) !== 0) await chmod(p, mode & 0o7700);
+    if (e.isDirectory()) await keepPrivate(p);
+  }
 }
 
 async function pingDb(db: Db): Promise<void> {

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { openDatabase, createRepositories, type Database, type Repositories } from "../db/index.ts";
+import type { Repositories } from "../db/index.ts";
+import { openEmbeddedStores, type EmbeddedStores } from "../../../tests/support/embedded-stores.ts";
 import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
 import type { Lease, StateStore } from "../../../shared/state/state-store.ts";
 import { RoutingTable } from "../router/routing-table.ts";
@@ -50,7 +51,7 @@ async function waitUntil(what: string, pred: () => Promise<boolean> | boolean, m
 }
 
 describe("rollout orchestrator", () => {
-  let database: Database;
+  let stores: EmbeddedStores;
   let repos: Repositories;
   let state: MemoryStateStore;
   let routing: RoutingTable;
@@ -61,11 +62,8 @@ describe("rollout orchestrator", () => {
   const namespace = "hs:test:";
 
   before(async () => {
-    database = await openDatabase({ kind: "pglite", dir: "memory://" });
-    repos = createRepositories(database.db);
-    state = new MemoryStateStore();
-    routing = new RoutingTable(repos, state);
-    await routing.start();
+    stores = await openEmbeddedStores();
+    ({ repos, state, routing } = stores);
     functions = new FunctionService(repos, routing);
     aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
     recorder = new StateMetricsRecorder(state, { namespace, flushIntervalMs: 20 });
@@ -73,9 +71,7 @@ describe("rollout orchestrator", () => {
   after(async () => {
     for (const r of started) await r.stop();
     await recorder.close();
-    await routing.stop();
-    await state.close();
-    await database.close();
+    await stores.close();
   });
 
   async function fn(name: string): Promise<void> {

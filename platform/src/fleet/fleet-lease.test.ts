@@ -5,32 +5,21 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { openDatabase, createRepositories, type Database, type Repositories } from "../db/index.ts";
-import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
-import { RoutingTable } from "../router/routing-table.ts";
+import { openEmbeddedStores, type EmbeddedStores } from "../../../tests/support/embedded-stores.ts";
 import { startFleet, type Fleet } from "./index.ts";
 
 const quiet = { info() {}, warn() {} };
-let database: Database;
-let repos: Repositories;
-let state: MemoryStateStore;
-let routing: RoutingTable;
+let stores: EmbeddedStores;
 
 before(async () => {
-  database = await openDatabase({ kind: "pglite", dir: "memory://" });
-  repos = createRepositories(database.db);
-  state = new MemoryStateStore();
-  routing = new RoutingTable(repos, state);
-  await routing.start();
+  stores = await openEmbeddedStores();
 });
 after(async () => {
-  await routing.stop();
-  await state.close();
-  await database.close();
+  await stores.close();
 });
 
 test("replicas of a cluster share the capacity lease hs:<cluster>:capacity:leader; another cluster leads on its own", async () => {
-  const fleet = (holder: string, namespace: string) => startFleet({ state, repos, routing, secret: "s".repeat(32), holder, namespace, log: quiet });
+  const fleet = (holder: string, namespace: string) => startFleet({ state: stores.state, repos: stores.repos, routing: stores.routing, secret: "s".repeat(32), holder, namespace, log: quiet });
   const started: Fleet[] = [];
   try {
     started.push(await fleet("a", "hs:one:"), await fleet("b", "hs:one:"), await fleet("c", "hs:two:"));

@@ -6,28 +6,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
-import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
 import { functionSpec } from "../../../tests/support/function-spec.ts";
+import { heldRunner } from "../../../tests/support/held-runner.ts";
 import { ReservedConcurrencyGate } from "./reserved-concurrency.ts";
 
 const spec = (reservedConcurrency?: number): FunctionSpec =>
   functionSpec({ functionName: "capped", codeSha256: "c".repeat(64), ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }) });
-
-/** A runner whose invocations finish when release() is called. */
-function heldRunner() {
-  const waiting: Array<() => void> = [];
-  const runner = {
-    invoke: (_req: InvokeRequest) =>
-      new Promise<InvokeOutcome>((resolve) => waiting.push(() => resolve({ kind: "success", payload: Buffer.from("{}"), coldStart: false, start: "warm", durationMs: 1 }))),
-    runtimes: async () => [],
-    status: () => ({ id: "x", backend: "process" as const, state: "ready" as const, inflight: 0, instances: 0, warm: {} }),
-    prewarm: async () => 0,
-    healthCheck: async () => {},
-    drain: async () => {},
-  } satisfies RunnerHandle;
-  return { runner, releaseAll: () => waiting.splice(0).forEach((f) => f()) };
-}
 
 const req = (s: FunctionSpec): InvokeRequest => ({ spec: s, requestId: "r", payload: Buffer.from("{}") });
 

@@ -89,10 +89,16 @@ const LOG_DELETE_BATCH = 10_000;
 
 const NO_CAPACITY: CapacitySettings = { reservedConcurrency: null, provisionedConcurrency: 0, keepWarm: null, idleTimeout: null, scheduledScaling: [] };
 
+/** Told which code packages a deleted function's versions used (the code collector, code-gc.ts). */
+export interface CodeReleaser {
+  release(shas: string[]): Promise<unknown>;
+}
+
 export class FunctionService {
   constructor(
     private readonly repos: Repositories,
     private readonly routing: RoutingTable,
+    private readonly code?: CodeReleaser,
   ) {}
 
   async create(body: CreateFunctionBody, actor: Actor) {
@@ -154,11 +160,14 @@ export class FunctionService {
     const before = await this.require(name);
     // A function's triggers go with it (the HTTP route table drops them on the routing message below).
     await this.repos.triggers.deleteByFunction(name);
+    const code = this.code ? (await this.repos.versions.list(name)).map((v) => v.codeSha256) : [];
     await this.repos.functions.delete(name);
     // Its log lines go with it, in bounded deletes (a function may hold its whole byte cap).
     while ((await this.repos.functionLogs.deleteFunction(name, LOG_DELETE_BATCH)) > 0);
     await this.audit(actor, "function.delete", name, toFunctionView(before), null);
     await this.routing.invalidate(name);
+    // Its versions went with it (cascade): their zips can go too, unless another version shares them.
+    await this.code?.release(code);
   }
 
   private async audit(actor: Actor, action: string, name: string, before: unknown, after: unknown) {

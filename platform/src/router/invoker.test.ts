@@ -1,27 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
-import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { ReservedConcurrencyGate } from "../fleet/reserved-concurrency.ts";
 import type { InvocationSample } from "../metrics/metrics-recorder.ts";
 import { RolloutWindowsObserver } from "../metrics/rollout-windows-observer.ts";
 import { specOf, SUCCESS } from "../../../tests/support/invocation.ts";
+import { heldRunner } from "../../../tests/support/held-runner.ts";
 import type { RoutingTable } from "./routing-table.ts";
 import { Invoker } from "./invoker.ts";
-
-function heldRunner() {
-  const waiting: Array<() => void> = [];
-  const sent: InvokeRequest[] = [];
-  const runner = {
-    invoke: (req: InvokeRequest) => new Promise<InvokeOutcome>((resolve) => (sent.push(req), waiting.push(() => resolve(SUCCESS)))),
-    runtimes: async () => [],
-    status: () => ({ id: "x", backend: "process" as const, state: "ready" as const, inflight: 0, instances: 0, warm: {} }),
-    prewarm: async () => 0,
-    healthCheck: async () => {},
-    drain: async () => {},
-  } satisfies RunnerHandle;
-  return { runner, sent, releaseAll: () => waiting.splice(0).forEach((f) => f()) };
-}
 
 const routing = (reservedConcurrency?: number) =>
   ({ resolve: (name: string) => ({ spec: specOf({ functionName: name, ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }) }) }) }) as unknown as RoutingTable;

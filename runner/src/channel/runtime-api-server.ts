@@ -4,9 +4,9 @@
  * takes /response, /error and /init/error, and presents the same InstanceChannel as the fast
  * channel. Several concurrent /next callers each get their own invocation.
  *
- * With `token`, every call must carry the instance's secret as its first path segment
- * (AWS_LAMBDA_RUNTIME_API = `host:port/<token>`); anything else gets a bare 403 and never touches
- * the queue, so another local process can neither read an invocation nor forge its answer.
+ * With `allowedUid` (the sandboxed process backend) or `allowedPeers` (Docker), a caller that is
+ * not the instance gets a bare 403 and never touches the queue, so another local process can
+ * neither read an invocation nor forge its answer.
  * No request can throw out of the listener: unexpected errors are logged and answered 500.
  */
 import http from "node:http";
@@ -14,7 +14,6 @@ import type { AddressInfo } from "node:net";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import { clientContextHeader } from "./client-context-header.ts";
-import { newRuntimeApiToken, stripToken } from "./runtime-api-token.ts";
 import { peerUid } from "./peer-uid.ts";
 import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
 import { xrayTraceId } from "../../../shared/tracing/traceparent.ts";
@@ -37,13 +36,6 @@ export interface RuntimeApiServerOptions {
    * arrive before it resolves wait for it, others get 403. Unset: any peer (a loopback-only server).
    */
   allowedPeers?: Promise<string[]>;
-  /**
-   * Require a per-instance secret path prefix on every call (a random 128-bit token); the
-   * address to give the instance is then `apiAddress`. The backends do not use it: AWS's Node.js
-   * runtime interface client and Rust's lambda_runtime drop a path in AWS_LAMBDA_RUNTIME_API, so
-   * the process backend authenticates by the caller's uid (`allowedUid`) and Docker by address.
-   */
-  token?: boolean;
   /**
    * Answer only connections whose client socket belongs to this uid (the sandboxed instance's own,
    * read from the kernel's socket tables): another local process gets 403. For loopback servers.
@@ -105,8 +97,6 @@ export class RuntimeApiServer implements InstanceChannel {
   readonly ready: Promise<void>;
   /** `host:port` the server listens on. */
   address = "";
-  /** The per-instance secret, when the server requires one. */
-  readonly token: string | undefined;
 
   private readonly server: http.Server;
   private readonly checkedSockets = new WeakMap<object, boolean>();
@@ -124,7 +114,6 @@ export class RuntimeApiServer implements InstanceChannel {
   private constructor(private readonly opts: RuntimeApiServerOptions) {
     this.ready = this.readyD.promise;
     this.maxPayload = opts.maxPayloadBytes ?? MAX_SYNC_PAYLOAD_BYTES;
-    this.token = opts.token ? newRuntimeApiToken() : undefined;
     // keepAliveTimeout 0: a runtime may sit idle between invocations for minutes; closing its
     // keep-alive socket under it would race with its next /next.
     this.server = http.createServer({ keepAliveTimeout: 0, requestTimeout: 0, noDelay: true }, (req, res) => this.guarded(req, res, () => this.route(req, res)));
@@ -146,11 +135,6 @@ export class RuntimeApiServer implements InstanceChannel {
     const shown = opts.advertiseHost ?? (host === "0.0.0.0" ? "127.0.0.1" : host);
     s.address = `${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
     return s;
-  }
-
-  /** What to put in AWS_LAMBDA_RUNTIME_API: `host:port`, then `/<token>` when one is required. */
-  get apiAddress(): string {
-    return this.token ? `${this.address}/${this.token}` : this.address;
   }
 
   get inflight(): number {
@@ -272,18 +256,7 @@ export class RuntimeApiServer implements InstanceChannel {
   }
 
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
-    let url = req.url ?? "";
-    if (this.token !== undefined) {
-      const rest = stripToken(url, this.token);
-      if (rest === undefined) {
-        // Says nothing about why: not whether a token was expected, nor what the instance is doing.
-        req.resume();
-        res.writeHead(403, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(FORBIDDEN) });
-        res.end(FORBIDDEN);
-        return;
-      }
-      url = rest;
-    }
+    const url = req.url ?? "";
     if (this.opts.allowedUid !== undefined && !this.fromAllowedUid(req)) {
       req.resume();
       res.writeHead(403, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(FORBIDDEN) });

@@ -27,17 +27,10 @@ function request(agent, host, port, method, path, body, headers) {
   });
 }
 
-/**
- * Split AWS_LAMBDA_RUNTIME_API: `host:port`, optionally followed by a path prefix (HotSwap puts
- * the instance's secret there: `127.0.0.1:9001/<token>`). Clients that concatenate
- * `http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/...` get the same paths.
- */
-export function parseApiAddress(apiAddress) {
-  const slash = apiAddress.indexOf("/");
-  const hostPort = slash < 0 ? apiAddress : apiAddress.slice(0, slash);
-  const prefix = slash < 0 ? "" : apiAddress.slice(slash).replace(/\/+$/, "");
-  const colon = hostPort.lastIndexOf(":");
-  return { host: hostPort.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(hostPort.slice(colon + 1)), prefix };
+/** Split AWS_LAMBDA_RUNTIME_API, `host:port` (the host may be a bracketed IPv6 address). */
+function parseApiAddress(apiAddress) {
+  const colon = apiAddress.lastIndexOf(":");
+  return { host: apiAddress.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(apiAddress.slice(colon + 1)) };
 }
 
 /**
@@ -53,15 +46,15 @@ export function parseClientContext(header) {
 }
 
 /**
- * Run the Runtime API protocol against `apiAddress` ("host:port" or "host:port/prefix") until the process is stopped.
+ * Run the Runtime API protocol against `apiAddress` ("host:port") until the process is stopped.
  * @param {{onFatal: (fn: (err: unknown, kind: string) => void) => void}} hooks
  */
 export async function serveRuntimeApi(apiAddress, env, hooks) {
-  const { host, port, prefix } = parseApiAddress(apiAddress);
+  const { host, port } = parseApiAddress(apiAddress);
   const concurrency = Math.max(1, Number(env.HOTSWAP_CONCURRENCY ?? env.AWS_LAMBDA_MAX_CONCURRENCY ?? 1) || 1);
   setLogConcurrency(concurrency);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency * 2 });
-  const call = (method, path, body, headers) => request(agent, host, port, method, prefix + path, body, headers);
+  const call = (method, path, body, headers) => request(agent, host, port, method, path, body, headers);
   const unreachable = (err) => {
     process.stderr.write(`hotswap bootstrap: the Runtime API at ${apiAddress} is unreachable (${err?.message ?? err}); exiting\n`);
     process.exit(1);

@@ -168,7 +168,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 export const fleetSkipReason = serversSkipReason;
 
 
-function spawnRunner(id: string, env: Record<string, string>, secret: string): Promise<RunnerProc> {
+/** Start `hotswap runner` with `env`; resolves once it serves. */
+export function spawnRunner(id: string, env: Record<string, string>, secret: string): Promise<RunnerProc> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "runner"], {
       cwd: ROOT,

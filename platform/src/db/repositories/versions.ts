@@ -45,6 +45,10 @@ export interface VersionsRepository {
   get(functionName: string, version: number): Promise<Version | null>;
   /** The highest-numbered version, or null when none was published. */
   latest(functionName: string): Promise<Version | null>;
+  /** Every code sha256 some version references (of any function): what the code collector must keep. */
+  referencedCode(): Promise<Set<string>>;
+  /** Whether any version (of any function) references this code sha256. */
+  referencesCode(sha256: string): Promise<boolean>;
 }
 
 export function toVersion(row: typeof functionVersions.$inferSelect): Version {
@@ -129,6 +133,16 @@ export function createVersionsRepository(db: Db): VersionsRepository {
         .orderBy(desc(functionVersions.version))
         .limit(1);
       return row ? toVersion(row) : null;
+    },
+
+    async referencedCode() {
+      const rows = await db.selectDistinct({ sha: functionVersions.codeSha256 }).from(functionVersions);
+      return new Set(rows.map((r) => r.sha));
+    },
+
+    async referencesCode(sha256) {
+      const rows = await db.select({ id: functionVersions.id }).from(functionVersions).where(eq(functionVersions.codeSha256, sha256)).limit(1);
+      return rows.length > 0;
     },
   };
 }
