@@ -13,7 +13,7 @@ import { createApiClient } from "../../client/index.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { spawnServer, stopAll, type ServerProcess } from "../support/cli.ts";
 import { apiClient, type TestPlatform } from "../support/platform.ts";
-import { TEST_DATABASE_URL, TEST_REDIS_URL, createTestDatabase, serviceSkipReason, startS3Server, uniquePrefix } from "../support/services.ts";
+import { TEST_DATABASE_URL, TEST_REDIS_URL, createTestDatabase, serviceSkipReason, startS3Server, sharedServersEnv, uniquePrefix } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { zipFiles } from "../support/zip.ts";
 import { deployInline } from "./support.ts";
@@ -41,18 +41,7 @@ test("a control plane killed mid-flight loses no asynchronous event; the survivo
     const dataDir = await mkdtemp(join(tmpdir(), "hs-crash-cp-"));
     dirs.push(dataDir);
     const s = spawnServer({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      HOTSWAP_DATA_DIR: dataDir,
-      HOTSWAP_ADMIN_KEY: key,
-      HOTSWAP_SECRET_KEY: "k".repeat(40),
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      HOTSWAP_REDIS_PREFIX: prefix,
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      ...sharedServersEnv({ dataDir, adminKey: key, databaseUrl: db.url, redisPrefix: prefix, s3 }),
       RUNNER_ID: `crash-${servers.length}`,
       HOTSWAP_ASYNC_STALE_AFTER: "PT1S",
       HOTSWAP_ASYNC_RETRY_DELAYS: "PT0.1S,PT0.2S",

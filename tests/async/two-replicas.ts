@@ -12,7 +12,7 @@ import { openDatabase, createRepositories, type Database, type Db, type Reposito
 import { startServer } from "../../platform/src/server.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { apiClient, type TestPlatform } from "../support/platform.ts";
-import { TEST_REDIS_URL, createTestDatabase, startS3Server, uniquePrefix } from "../support/services.ts";
+import { createTestDatabase, startS3Server, sharedServersEnv, uniquePrefix } from "../support/services.ts";
 
 export interface Replicas {
   /** The replicas started so far, in order; a closed one stays in the list. */
@@ -41,19 +41,7 @@ export async function startReplicas(env: Record<string, string>): Promise<Replic
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const { control, runner } = loadServerSettings(
       {
-        PORT: "0",
-        HOST: "127.0.0.1",
-        HOTSWAP_DATA_DIR: dataDir,
-        HOTSWAP_ADMIN_KEY: key,
-        HOTSWAP_SECRET_KEY: "k".repeat(40),
-        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-        DATABASE_URL: db.url,
-        REDIS_URL: TEST_REDIS_URL,
-        HOTSWAP_REDIS_PREFIX: prefix,
-        S3_ENDPOINT: s3.endpoint,
-        S3_BUCKET: s3.bucket,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        ...sharedServersEnv({ dataDir, adminKey: key, databaseUrl: db.url, redisPrefix: prefix, s3 }),
         ...env,
       },
       { hostname: hostname() },

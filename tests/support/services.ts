@@ -135,3 +135,34 @@ export async function startS3Server(
     },
   };
 }
+
+/** What a test control plane that shares the real servers with others needs to know. */
+export interface SharedServersEnvOptions {
+  dataDir: string;
+  adminKey: string;
+  databaseUrl: string;
+  /** Scopes its Redis keys (several test clusters share one Redis). */
+  redisPrefix?: string;
+  s3?: S3TestServer;
+}
+
+/**
+ * The environment of a control plane on the real servers (Postgres, Redis, and S3 when given),
+ * listening on a free loopback port: one place for what every multi-replica test sets.
+ */
+export function sharedServersEnv(o: SharedServersEnvOptions): Record<string, string> {
+  return {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    HOTSWAP_DATA_DIR: o.dataDir,
+    HOTSWAP_ADMIN_KEY: o.adminKey,
+    HOTSWAP_SECRET_KEY: "k".repeat(40),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    ...(o.redisPrefix !== undefined ? { HOTSWAP_REDIS_PREFIX: o.redisPrefix } : {}),
+    ...(o.s3
+      ? { S3_ENDPOINT: o.s3.endpoint, S3_BUCKET: o.s3.bucket, S3_ACCESS_KEY_ID: o.s3.accessKeyId, S3_SECRET_ACCESS_KEY: o.s3.secretAccessKey }
+      : {}),
+  };
+}

@@ -21,7 +21,7 @@ import { createLogger } from "../../shared/logger.ts";
 import { eventually } from "../fleet/support/cluster.ts";
 import { apiOf, expectOk } from "../support/deploy.ts";
 import { it, serversSkipReason, SkipError } from "../support/platform.ts";
-import { createTestDatabase, startS3Server, TEST_REDIS_URL, uniquePrefix } from "../support/services.ts";
+import { createTestDatabase, startS3Server, sharedServersEnv, uniquePrefix } from "../support/services.ts";
 import { createTrigger, deployEcho, send } from "./support.ts";
 
 interface Replica {
@@ -50,21 +50,7 @@ describe("Http triggers across two control-plane replicas", { timeout: 240_000 }
       const dataDir = await mkdtemp(join(tmpdir(), `hs-trig-${i}-`));
       cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
       const { control, runner } = loadServerSettings(
-        {
-          PORT: "0",
-          HOST: "127.0.0.1",
-          HOTSWAP_DATA_DIR: dataDir,
-          HOTSWAP_ADMIN_KEY: key,
-          HOTSWAP_SECRET_KEY: "k".repeat(40),
-          DATABASE_URL: db.url,
-          REDIS_URL: TEST_REDIS_URL,
-          HOTSWAP_REDIS_PREFIX: prefix,
-          S3_ENDPOINT: s3.endpoint,
-          S3_BUCKET: s3.bucket,
-          S3_ACCESS_KEY_ID: s3.accessKeyId,
-          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-          LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-        },
+        sharedServersEnv({ dataDir, adminKey: key, databaseUrl: db.url, redisPrefix: prefix, s3 }),
         { hostname: hostname() },
       );
       const log = createLogger(control.logLevel);

@@ -17,7 +17,7 @@ import { createLogger } from "../../../shared/logger.ts";
 import { startServer, type RunningServer } from "../../../platform/src/server.ts";
 import { generateApiKey } from "../../../platform/src/auth/api-key.ts";
 import { HEADER_CLUSTER_SECRET } from "../../../protocol/fleet.ts";
-import { TEST_REDIS_URL, createTestDatabase, uniquePrefix } from "../../support/services.ts";
+import { TEST_REDIS_URL, createTestDatabase, sharedServersEnv, uniquePrefix } from "../../support/services.ts";
 import { apiClient, serversSkipReason, type ApiResponse } from "../../support/platform.ts";
 import { waitFor } from "../../support/wait-for.ts";
 
@@ -89,14 +89,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   try {
     for (let i = 0; i < (opts.controlPlanes ?? 1); i++) {
       const config = loadConfig({
-        PORT: "0",
-        HOST: "127.0.0.1",
-        HOTSWAP_DATA_DIR: dataDir,
-        HOTSWAP_ADMIN_KEY: key,
-        HOTSWAP_SECRET_KEY: "k".repeat(40),
-        DATABASE_URL: db.url,
-        REDIS_URL: TEST_REDIS_URL,
-        HOTSWAP_REDIS_PREFIX: prefix,
+        ...sharedServersEnv({ dataDir, adminKey: key, databaseUrl: db.url, redisPrefix: prefix }),
         HOTSWAP_CLUSTER_SECRET: secret,
         LOG_LEVEL,
         ...opts.controlPlaneEnv,
