@@ -38,6 +38,8 @@ export const ERROR_STATUS = {
   /** Another Http trigger already claims the method and path. */
   RouteConflict: 409,
   PayloadTooLarge: 413,
+  /** The request line and headers together are larger than the server reads (16 KiB). */
+  RequestHeaderFieldsTooLarge: 431,
   UnsupportedMediaType: 415,
   TooManyRequests: 429,
   FunctionError: 500,

@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { answerClientErrors } from "./api/client-error.ts";
 import { getRequestListener } from "@hono/node-server";
 import { createFrontDoor } from "./api/front-door/index.ts";
 import type { Config } from "./config.ts";
@@ -349,6 +350,7 @@ function listen(
   const server = createServer((req, res) => {
     if (!frontDoor(req, res)) void hono(req, res);
   });
+  answerClientErrors(server);
   return new Promise((resolvePromise, reject) => {
     server.once("error", reject);
     server.listen(port, hostname, () => resolvePromise(server));

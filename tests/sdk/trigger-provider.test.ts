@@ -111,7 +111,9 @@ describe("hotswap.Trigger provider against an embedded control plane", () => {
     const t = await live(id);
     assert.equal(t.type, "Scheduled");
     assert.equal(t.qualifier, "live");
-    assert.deepEqual(t.config, { schedule: "cron(0 3 * * ? *)", timezone: "Europe/Berlin" });
+    assert.deepEqual(t.config, { schedule: "cron(0 3 * * ? *)", timezone: "Europe/Berlin", catchUp: false });
+    // The defaults the platform filled in are not drift: the unchanged stack diffs as no change.
+    assert.deepEqual(await provider.diff!(id, outs, ins), { changes: false, replaces: [], deleteBeforeReplace: true });
     await provider.delete!(id, outs);
   });
 

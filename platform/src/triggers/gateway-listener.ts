@@ -3,10 +3,12 @@
  * on the control plane's host, apart from the API so a public API backend need not expose /api.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { answerClientErrors } from "../api/client-error.ts";
 
 /** Listen on host:port with the gateway handler (which takes every request). */
 export function listenGateway(handler: (req: IncomingMessage, res: ServerResponse) => boolean, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => void handler(req, res));
+  answerClientErrors(server);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve(server));
