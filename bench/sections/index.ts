@@ -5,6 +5,7 @@ import { fleetSection } from "./fleet.ts";
 import { dockerBackend } from "./docker-backend.ts";
 import { tracingSection } from "./tracing.ts";
 import { sandboxCost } from "./sandbox.ts";
+import { loggingCost } from "./logging.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "process", run: processBackend },
@@ -12,4 +13,5 @@ export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "docker", run: dockerBackend },
   { name: "tracing", run: tracingSection },
   { name: "sandbox", run: sandboxCost },
+  { name: "logging", run: loggingCost },
 ];
