@@ -13,6 +13,12 @@ import type { FunctionLogOutput } from "../../logs/instance-log.ts";
 import type { InstanceSandbox } from "../../sandbox/index.ts";
 import type { MemoryWatch } from "./memory-watch.ts";
 
+/**
+ * How long END waits for output written before the result. Output and result cross different
+ * pipes, so one event-loop turn is not always enough under load (a line read after END was seen in
+ * CI); a few milliseconds of timer cost the caller nothing, as END is written behind the answer.
+ */
+const LOG_SETTLE_MS = 5;
 /** How long to wait for stderr to drain after exit, so the tail holds the final message. */
 const STDERR_DRAIN_MS = 300;
 
@@ -44,7 +50,7 @@ export class ProcessInstance extends ChannelInstance {
   private lastPeakBytes = 0;
 
   constructor(init: ProcessInstanceInit) {
-    super(init);
+    super({ ...init, logSettleMs: LOG_SETTLE_MS });
     this.child = init.child;
     this.memoryWatch = init.memoryWatch;
     this.sandbox = init.sandbox;
