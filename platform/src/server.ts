@@ -196,7 +196,14 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     // The pipeline's reserved-concurrency stage takes the gate's slots around the bare runner.
     // Asynchronous invocations: queued by the pipeline's enqueue stage, run by this replica's workers.
     const queue = new AsyncQueue(state, repos.invocations, { namespace, maxLen: config.async.queueMaxLen });
-    const invoker = new Invoker(routing, runner.runner, [new RolloutWindowsObserver(recorder), usage.observer, invocationMetrics], countThrottles(runner, invocationMetrics), queue);
+    const invoker = new Invoker(
+      routing,
+      runner.runner,
+      [new RolloutWindowsObserver(recorder), usage.observer, invocationMetrics],
+      countThrottles(runner, invocationMetrics),
+      queue,
+      (e) => log.error({ err: e }, "an invocation observer failed; the invocation's answer is unaffected"),
+    );
     const workers = new AsyncWorkers({
       state,
       stream: queue.stream,

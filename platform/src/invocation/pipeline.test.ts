@@ -89,3 +89,15 @@ test("withAuthenticators keeps the chain and swaps who may come in", async () =>
   const none = p.withAuthenticators([]);
   await assert.rejects(async () => none.handle(invocationOf({ credentials, payload: Buffer.from("{}") })), (e: unknown) => isApiError(e) && e.code === "Unauthorized");
 });
+
+test("an observer that throws is reported through onObserverError and the caller still gets the outcome", async () => {
+  const reported: unknown[] = [];
+  const p = new InvocationPipeline({
+    routing: { resolve: (name) => ({ spec: specOf({ functionName: name }) }) as never },
+    observers: [{ observe: () => { throw new Error("observer broke"); } }],
+    onObserverError: (e) => reported.push(e),
+    runner: { invoke: async () => SUCCESS },
+  });
+  assert.equal(await p.handle(invocationOf({ principal: ADMIN, payload: Buffer.from("{}") })), SUCCESS);
+  assert.equal((reported[0] as Error).message, "observer broke");
+});

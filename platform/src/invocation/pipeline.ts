@@ -36,6 +36,8 @@ export interface InvocationPipelineDeps {
   reservations?: ConcurrencyReservations;
   /** What sees each outcome (rollout windows, Prometheus, usage, traces), in order. */
   observers?: readonly InvocationObserver[];
+  /** Told of an observer that threw (the stage contains it; the caller's answer is unchanged). */
+  onObserverError?: (err: unknown) => void;
   /** Tried in order for invocations that arrive with credentials rather than a principal. */
   authenticators?: readonly Authenticator[];
   /** Compose the step spans (tracing on); invocations the front door traced then get them. */
@@ -49,7 +51,7 @@ export class InvocationPipeline implements InvocationHandler {
 
   constructor(private readonly deps: InvocationPipelineDeps) {
     let chain: InvocationHandler = new RunnerCall(deps.runner);
-    chain = new ObserveStage(chain, deps.observers ?? []);
+    chain = new ObserveStage(chain, deps.observers ?? [], deps.onObserverError);
     if (deps.reservations) chain = new ReservedConcurrencyStage(chain, deps.reservations);
     chain = new EnqueueStage(chain, deps.queue);
     if (deps.traced) chain = new TraceStepEnd(chain, describeResolved);

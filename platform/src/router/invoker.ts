@@ -52,8 +52,15 @@ export class Invoker {
    * or every invocation would be counted twice. `queue` takes asynchronous invocations (this entry's
    * `enqueue`, and the front door's InvocationType Event).
    */
-  constructor(routing: RoutingTable, runner: RunnerHandle, observers: readonly InvocationObserver[] = [], reservations?: ConcurrencyReservations, queue?: EventQueue) {
-    this.pipeline = new InvocationPipeline({ routing, runner, reservations, observers, queue });
+  constructor(
+    routing: RoutingTable,
+    runner: RunnerHandle,
+    observers: readonly InvocationObserver[] = [],
+    reservations?: ConcurrencyReservations,
+    queue?: EventQueue,
+    onObserverError?: (err: unknown) => void,
+  ) {
+    this.pipeline = new InvocationPipeline({ routing, runner, reservations, observers, queue, onObserverError });
   }
 
   async invoke(name: string, qualifier: string | undefined, payload: Buffer, opts: InvokeOptions): Promise<InvokeResult> {
