@@ -100,3 +100,20 @@ export function assertHandlerSaw(seen: any, traceId: string, parentSpanId: strin
   const xray = `Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)};Parent=${parentSpanId};Sampled=${sampled ? 1 : 0}`;
   assert.deepEqual(seen, { xray, traceparent: tp, ctxTraceparent: tp, ctxXray: xray });
 }
+
+/**
+ * The spans a cold invocation makes on its runner, checked as a tree under `parent` (the front
+ * door's span when embedded, the runner's server span in a fleet): acquire instance → cold start,
+ * and the invocation beside them, which ran cold and succeeded.
+ */
+export function coldInvocationSpans(spans: ReceivedSpan[], parent: ReceivedSpan): { acquire: ReceivedSpan; coldStart: ReceivedSpan; invocation: ReceivedSpan } {
+  const acquire = only(spans, "acquire instance");
+  const coldStart = only(spans, "cold start");
+  const invocation = only(spans, "invocation");
+  assertChild(acquire, parent);
+  assertChild(coldStart, acquire);
+  assertChild(invocation, parent);
+  assert.equal(invocation.attributes["hotswap.outcome"], "success");
+  assert.equal(invocation.attributes["faas.coldstart"], true);
+  return { acquire, coldStart, invocation };
+}
