@@ -1,6 +1,6 @@
 /**
  * `npm test`: the test setup and runner.
- * 1. Makes sure the real services exist: Postgres and Redis (started by scripts/ci/ensure-services.sh
+ * 1. Makes sure the real services exist: Postgres, Redis, RabbitMQ and NATS (started by scripts/ci/ensure-services.sh
  *    when down) and an S3-protocol server (s3rver, started here for the run).
  * 2. Runs every `*.test.ts` under platform/, runner/, tests/, infra/ and scripts/ with node's test runner.
  * Under CI=true a service that cannot be started fails the run; it never turns into skipped tests.
@@ -12,7 +12,7 @@ import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ensureTemplate } from "../platform/src/db/pglite-template.ts";
-import { IS_CI, TEST_DATABASE_URL, TEST_REDIS_URL, isReachable, startS3Server } from "../tests/support/services.ts";
+import { IS_CI, TEST_SERVICES, isReachable, startS3Server } from "../tests/support/services.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ROOTS = ["protocol", "shared", "platform", "runner", "cli", "client", "tests", "infra", "scripts", "runtimes"];
@@ -38,16 +38,18 @@ function log(msg: string): void {
   process.stderr.write(`[test-setup] ${msg}\n`);
 }
 
-async function ensureServices(): Promise<void> {
+async function unreachable(): Promise<string[]> {
   const down: string[] = [];
-  if (!(await isReachable(TEST_DATABASE_URL))) down.push("postgres");
-  if (!(await isReachable(TEST_REDIS_URL))) down.push("redis");
+  for (const [name, { url }] of Object.entries(TEST_SERVICES)) if (!(await isReachable(url))) down.push(`${name} (${url})`);
+  return down;
+}
+
+async function ensureServices(): Promise<void> {
+  const down = await unreachable();
   if (down.length === 0) return;
   log(`${down.join(" and ")} not reachable; starting with scripts/ci/ensure-services.sh`);
   const r = spawnSync("bash", [join(ROOT, "scripts/ci/ensure-services.sh")], { stdio: "inherit" });
-  const still: string[] = [];
-  if (!(await isReachable(TEST_DATABASE_URL))) still.push(`postgres (${TEST_DATABASE_URL})`);
-  if (!(await isReachable(TEST_REDIS_URL))) still.push(`redis (${TEST_REDIS_URL})`);
+  const still = await unreachable();
   if (still.length > 0) {
     const msg = `could not start ${still.join(", ")} (ensure-services exit ${r.status})`;
     if (IS_CI) throw new Error(msg);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes Postgres (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer on this machine, idempotently
-# (DESIGN.md §11). Installs Debian's postgresql / redis-server when absent, starts them when down,
-# and waits until pg_isready and redis-cli ping answer. Exits non-zero naming what failed.
+# Makes Postgres (127.0.0.1:5432), Redis (127.0.0.1:6379), RabbitMQ (127.0.0.1:5672, guest/guest) and
+# NATS with JetStream (127.0.0.1:4222) answer on this machine, idempotently (DESIGN.md §11). Installs
+# Debian's packages when absent, starts each service when down, and waits until it answers. Exits
+# non-zero naming what failed.
 #
 # Env: HOTSWAP_SERVICES_WAIT seconds to wait for each service (default 30).
 set -uo pipefail
@@ -77,6 +78,37 @@ ensure_redis() {
   say "redis answers on 127.0.0.1:6379"
 }
 
+# ---- TCP services (RabbitMQ, NATS) ---------------------------------------------------------------
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+ensure_rabbitmq() {
+  if port_open 5672; then
+    say "rabbitmq answers on 127.0.0.1:5672"
+    return 0
+  fi
+  command -v rabbitmq-server >/dev/null 2>&1 || apt_install rabbitmq-server
+  say "starting rabbitmq"
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  # RabbitMQ (Erlang) takes several seconds to open its listener.
+  wait_until $((WAIT * 3)) port_open 5672 || die "rabbitmq did not listen on 127.0.0.1:5672 within $((WAIT * 3))s (log: /var/log/rabbitmq/)"
+  say "rabbitmq answers on 127.0.0.1:5672"
+}
+
+ensure_nats() {
+  if port_open 4222; then
+    say "nats answers on 127.0.0.1:4222"
+    return 0
+  fi
+  command -v nats-server >/dev/null 2>&1 || apt_install nats-server
+  mkdir -p /var/lib/nats-server || die "cannot create /var/lib/nats-server"
+  say "starting nats-server with JetStream"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log ||
+    die "nats-server did not start (log: /var/log/nats-server.log)"
+  wait_until "$WAIT" port_open 4222 || die "nats did not listen on 127.0.0.1:4222 within ${WAIT}s (log: /var/log/nats-server.log)"
+  say "nats answers on 127.0.0.1:4222"
+}
+
 # ---- Tools the tests call ------------------------------------------------------------------------
 # promtool (from Debian's prometheus package) checks dashboards/alerts/*.rules.yml.
 ensure_tools() {
@@ -90,4 +122,6 @@ ensure_tools() {
 
 ensure_postgres
 ensure_redis
+ensure_rabbitmq
+ensure_nats
 ensure_tools

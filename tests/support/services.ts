@@ -1,5 +1,5 @@
 /**
- * Real services for tests: Postgres, Redis and an S3-protocol server.
+ * Real services for tests: Postgres, Redis, RabbitMQ, NATS (JetStream) and an S3-protocol server.
  * Each helper returns a connection (or a skip reason when the service is down and CI is not set).
  * Under CI=true a missing service is an error, never a skip: `scripts/test.ts` and `.ci/run` start them.
  */
@@ -14,11 +14,27 @@ export const IS_CI = env.CI === "true" || env.CI === "1";
 
 export const TEST_DATABASE_URL = env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const TEST_REDIS_URL = env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+export const TEST_AMQP_URL = env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+export const TEST_NATS_URL = env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+
+/** Each real service the tests use, with its URL and the command that starts it on these machines. */
+export const TEST_SERVICES = {
+  postgres: { url: TEST_DATABASE_URL, start: "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start" },
+  redis: { url: TEST_REDIS_URL, start: "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ''" },
+  rabbitmq: { url: TEST_AMQP_URL, start: "rabbitmq-server -detached" },
+  nats: {
+    url: TEST_NATS_URL,
+    start: "start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server",
+  },
+} as const;
+export type TestServiceName = keyof typeof TEST_SERVICES;
+
+const DEFAULT_PORTS: Record<string, number> = { "postgres:": 5432, "postgresql:": 5432, "redis:": 6379, "amqp:": 5672, "nats:": 4222 };
 
 /** Resolve when host:port accepts a TCP connection within timeoutMs. */
 export function isReachable(url: string, timeoutMs = 1500): Promise<boolean> {
   const u = new URL(url);
-  const port = Number(u.port || (u.protocol.startsWith("postgres") ? 5432 : u.protocol.startsWith("redis") ? 6379 : 80));
+  const port = Number(u.port || DEFAULT_PORTS[u.protocol] || 80);
   return new Promise((resolve) => {
     const sock = net.connect({ host: u.hostname, port });
     const done = (ok: boolean) => {
@@ -35,13 +51,9 @@ export function isReachable(url: string, timeoutMs = 1500): Promise<boolean> {
  * Returns undefined when the service is usable, else the reason to skip.
  * Throws under CI so a missing service fails the run instead of skipping.
  */
-export async function serviceSkipReason(name: "postgres" | "redis", url: string): Promise<string | undefined> {
+export async function serviceSkipReason(name: TestServiceName, url: string = TEST_SERVICES[name].url): Promise<string | undefined> {
   if (await isReachable(url)) return undefined;
-  const how =
-    name === "postgres"
-      ? "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-      : "start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ''";
-  const reason = `${name} is not reachable at ${url}; ${how}`;
+  const reason = `${name} is not reachable at ${url}; start it with: ${TEST_SERVICES[name].start}`;
   if (IS_CI) throw new Error(`CI=true and ${reason}`);
   return reason;
 }
