@@ -87,6 +87,13 @@ export const functions = pgTable("functions", {
    * maximumEventAgeInSeconds, destinationConfig); null = the defaults.
    */
   eventInvokeConfig: jsonb("event_invoke_config").$type<JsonObject>(),
+  /**
+   * Secret environment values, sealed (AES-GCM under HOTSWAP_SECRET_KEY, with the key id so keys
+   * can rotate): name → sealed value. Never returned by the API; delivered in the environment.
+   */
+  secrets: jsonb("secrets").$type<Record<string, string>>().notNull().default({}),
+  /** Per-function invoke rate limit ({rps, burst}); null means the server default. */
+  rateLimit: jsonb("rate_limit").$type<JsonObject>(),
   /** Highest published version; incremented atomically by a publish. 0 = none yet. */
   latestVersion: integer("latest_version").notNull().default(0),
   createdAt: createdAt(),
@@ -113,6 +120,8 @@ export const functionVersions = pgTable(
     memorySize: integer("memory_size").notNull(),
     timeout: integer("timeout").notNull(),
     environment: jsonb("environment").$type<Record<string, string>>().notNull().default({}),
+    /** The function's sealed secrets at publish time (see functions.secrets). */
+    secrets: jsonb("secrets").$type<Record<string, string>>().notNull().default({}),
     protocol: text("protocol").$type<RuntimeProtocol>().notNull(),
     instanceConcurrency: integer("instance_concurrency").notNull(),
     createdAt: createdAt(),
@@ -139,6 +148,8 @@ export const functionAliases = pgTable(
       .notNull()
       .default({ additionalVersionWeights: {} }),
     description: text("description").notNull().default(""),
+    /** A protected alias changes only through a deployment approved by another principal. */
+    protected: boolean("protected").notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -184,6 +195,11 @@ export const deployments = pgTable(
     fenceToken: bigint("fence_token", { mode: "number" }).notNull().default(0),
     reason: text("reason"),
     createdBy: text("created_by"),
+    /**
+     * Approval of a deployment to a protected alias: {requiredBy?, expiresAt, approvedBy?,
+     * approvedAt?, rejectedBy?, rejectedAt?, reason?}; null when no approval is needed.
+     */
+    approval: jsonb("approval").$type<JsonObject>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
@@ -266,7 +282,15 @@ export const apiKeys = pgTable("api_keys", {
   // SigV4 verification needs the secret itself, so it is stored encrypted, not only hashed.
   secretEnc: text("secret_enc").notNull(),
   role: text("role").notNull().default("admin"),
+  /** Function-name patterns (`orders-*`) the key is limited to; null means every function. */
+  functions: jsonb("functions").$type<string[]>(),
+  /** May approve deployments to protected aliases (admins always may). */
+  canApprove: boolean("can_approve").notNull().default(false),
+  /** Per-key request rate limit ({rps, burst}); null means the server default. */
+  rateLimit: jsonb("rate_limit").$type<JsonObject>(),
+  createdBy: text("created_by"),
   createdAt: createdAt(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }),
   lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
   revokedAt: timestamp("revoked_at", { withTimezone: true }),
 });
@@ -284,7 +308,12 @@ export const auditLogs = pgTable(
     after: jsonb("after").$type<unknown>(),
     requestId: text("request_id"),
   },
-  (t) => [index("audit_logs_resource_idx").on(t.resourceType, t.resourceId, t.id)],
+  (t) => [
+    index("audit_logs_resource_idx").on(t.resourceType, t.resourceId, t.id),
+    // The audit API filters by actor and by time, newest first.
+    index("audit_logs_actor_idx").on(t.actor, t.id),
+    index("audit_logs_at_idx").on(t.at),
+  ],
 );
 
 /**
