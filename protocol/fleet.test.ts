@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { InvokeOutcome } from "./invoke.ts";
-import { decodeReply, HEADER_RUNNER_FREE, HEADER_RUNNER_ID, HEADER_RUNNER_INFLIGHT, outcomeHeaders } from "./fleet.ts";
+import { decodeReply, HEADER_RUNNER_FREE, HEADER_RUNNER_ID, HEADER_RUNNER_INFLIGHT, outcomeBody, outcomeHeaders } from "./fleet.ts";
 
 /** The reply as it reaches the control plane: undici's flat [name, value, …] list of buffers. */
 function wire(outcome: InvokeOutcome, extra: Record<string, string | number> = {}): { raw: Buffer[]; body: Buffer } {
@@ -13,8 +13,7 @@ function wire(outcome: InvokeOutcome, extra: Record<string, string | number> = {
   const raw: Buffer[] = [];
   // Header names may arrive in any case; the decoder must not care.
   for (const [name, value] of Object.entries(headers)) raw.push(Buffer.from(name.toUpperCase(), "latin1"), Buffer.from(String(value), "latin1"));
-  const body = outcome.kind === "platform-error" ? Buffer.from(outcome.message, "utf8") : outcome.payload;
-  return { raw, body };
+  return { raw, body: outcomeBody(outcome) };
 }
 
 test("every outcome kind decodes to the outcome the runner encoded, with its placement data", () => {
@@ -25,6 +24,16 @@ test("every outcome kind decodes to the outcome the runner encoded, with its pla
     { kind: "platform-error", code: "ServiceUnavailable", message: "runner is draining", refused: true },
     { kind: "platform-error", code: "TimeoutError", message: "Task timed out after 5.00 seconds", coldStart: false, start: "warm", durationMs: 5000 },
     { kind: "platform-error", code: "InternalError", message: "crashed: exit code 134 (ümlaut)" },
+    // An init error travels with the runtime's own document, byte for byte.
+    {
+      kind: "platform-error",
+      code: "InitError",
+      message: "Error: Cannot find module 'x'\nRequire stack:\n- /var/task/index.js",
+      errorDocument: Buffer.from(JSON.stringify({ errorType: "Runtime.ImportModuleError", errorMessage: "Error: Cannot find module 'x'\nRequire stack:\n- /var/task/index.js", trace: ["a"] })),
+      coldStart: true,
+      start: "fresh",
+      durationMs: 40,
+    },
   ];
   for (const outcome of outcomes) {
     const { raw, body } = wire(outcome, { [HEADER_RUNNER_FREE]: 3, [HEADER_RUNNER_INFLIGHT]: 7, [HEADER_RUNNER_ID]: "r-1" });

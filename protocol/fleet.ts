@@ -9,6 +9,7 @@
  * payload (or the platform error message) as the body, so neither side parses a JSON envelope.
  * Both halves of the reply live here: outcomeHeaders() writes it, decodeReply() reads it.
  */
+import { errorFields } from "./error-document.ts";
 import { z } from "zod";
 import { HEADER_COLD_START, HEADER_LOG_RESULT, HEADER_START } from "./headers.ts";
 import { FunctionSpec, type InvokeOutcome, type PlatformErrorCode, PlatformErrorCode as PlatformErrorCodeSchema, type StartKind } from "./invoke.ts";
@@ -29,10 +30,14 @@ export const HEADER_CLUSTER_SECRET = "x-hotswap-cluster-secret";
 export const HEADER_SPEC = "x-hotswap-spec";
 /** Lambda client context (base64 JSON), forwarded as given. */
 export const HEADER_CLIENT_CONTEXT = "x-hotswap-client-context";
+/** InvokeRequest.qualifier: the alias, version or $LATEST the caller invoked through. */
+export const HEADER_QUALIFIER = "x-hotswap-qualifier";
 /** `success`, `function-error` or `platform-error`. */
 export const HEADER_OUTCOME = "x-hotswap-outcome";
-/** The PlatformErrorCode of a platform-error outcome; the body is its message. */
+/** The PlatformErrorCode of a platform-error outcome; the body is its message (or its error document, see below). */
 export const HEADER_ERROR_CODE = "x-hotswap-error-code";
+/** Present ("1") on a platform-error whose body is its error document (an InitError) rather than its message. */
+export const HEADER_ERROR_DOCUMENT = "x-hotswap-error-document";
 /** Milliseconds spent inside the instance. */
 export const HEADER_DURATION = "x-hotswap-duration-ms";
 /** Present ("1") when the runner did not run the invocation: the control plane may send it elsewhere. */
@@ -58,6 +63,12 @@ export function decodeSpec(header: string): FunctionSpec {
   return FunctionSpec.parse(JSON.parse(Buffer.from(header, "base64url").toString("utf8")));
 }
 
+/** The body of a runner's reply: the payload, a platform error's document when it has one, else its message. */
+export function outcomeBody(outcome: InvokeOutcome): Buffer {
+  if (outcome.kind !== "platform-error") return outcome.payload;
+  return outcome.errorDocument ?? Buffer.from(outcome.message, "utf8");
+}
+
 /** Outcome headers of a runner's reply, as strings (the runner sets them; the control plane reads them). */
 export function outcomeHeaders(outcome: InvokeOutcome): Record<string, string> {
   const h: Record<string, string> = { [HEADER_OUTCOME]: outcome.kind };
@@ -67,6 +78,7 @@ export function outcomeHeaders(outcome: InvokeOutcome): Record<string, string> {
   if (outcome.kind === "platform-error") {
     h[HEADER_ERROR_CODE] = outcome.code;
     if (outcome.refused) h[HEADER_REFUSED] = "1";
+    if (outcome.errorDocument) h[HEADER_ERROR_DOCUMENT] = "1";
   }
   if (outcome.logTail !== undefined) h[HEADER_LOG_RESULT] = Buffer.from(outcome.logTail, "utf8").toString("base64");
   return h;
@@ -104,6 +116,7 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
   let free: number | undefined;
   let inflight: number | undefined;
   let logTail: string | undefined;
+  let hasDocument = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toString("latin1").toLowerCase();
     if (!name.startsWith("x-hotswap-")) continue;
@@ -126,6 +139,9 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
         break;
       case HEADER_REFUSED:
         refused = true;
+        break;
+      case HEADER_ERROR_DOCUMENT:
+        hasDocument = true;
         break;
       case HEADER_RUNNER_FREE:
         free = Number(value);
@@ -159,7 +175,8 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
     outcome = {
       kind: "platform-error",
       code: isPlatformErrorCode(code) ? code : "InternalError",
-      message: body.toString("utf8"),
+      message: hasDocument ? errorFields(body).errorMessage : body.toString("utf8"),
+      ...(hasDocument ? { errorDocument: body } : {}),
       ...(base.coldStart !== undefined ? { coldStart: base.coldStart } : {}),
       ...(base.start !== undefined ? { start: base.start } : {}),
       ...(base.durationMs !== undefined ? { durationMs: base.durationMs } : {}),

@@ -29,6 +29,14 @@ export const FunctionSpec = z.object({
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 
+/** The account and region in every ARN HotSwap hands a function (it has neither). */
+export const FUNCTION_ARN_PREFIX = "arn:aws:lambda:us-east-1:000000000000:function:";
+
+/** Lambda's invokedFunctionArn: `…:function:NAME`, or `…:function:NAME:QUALIFIER` when invoked through one. */
+export function invokedFunctionArn(functionName: string, qualifier?: string): string {
+  return qualifier ? `${FUNCTION_ARN_PREFIX}${functionName}:${qualifier}` : FUNCTION_ARN_PREFIX + functionName;
+}
+
 /** Key of a function version inside a runner: name@version#sha. */
 export function specKey(spec: Pick<FunctionSpec, "functionName" | "version" | "codeSha256">): string {
   return `${spec.functionName}@${spec.version}#${spec.codeSha256.slice(0, 12)}`;
@@ -44,6 +52,12 @@ export interface InvokeRequest {
   traceparent?: string;
   /** Client context (base64 JSON) as in Lambda's X-Amz-Client-Context. */
   clientContext?: string;
+  /**
+   * What the caller invoked through: an alias (the default `live` included), a version number or
+   * $LATEST; absent for an unqualified invoke of a function without `live`. It ends the handler's
+   * invokedFunctionArn (invokedFunctionArn()).
+   */
+  qualifier?: string;
   /** Return the last LOG_TAIL_BYTES of this invocation's log in the outcome (Lambda's `LogType: Tail`). */
   logTail?: boolean;
 }
@@ -75,7 +89,7 @@ interface OutcomeBase {
 
 export type InvokeOutcome =
   | (OutcomeBase & { kind: "success"; payload: Buffer })
-  /** The handler threw or returned an error. payload is JSON `{errorType, errorMessage, stackTrace}`. */
+  /** The handler threw or returned an error. payload is the runtime's error document (protocol/error-document.ts). */
   | (OutcomeBase & { kind: "function-error"; payload: Buffer })
   | (Partial<OutcomeBase> & {
       kind: "platform-error";
@@ -86,4 +100,6 @@ export type InvokeOutcome =
        * another instance), so another runner may take it without any risk of running it twice.
        */
       refused?: boolean;
+      /** InitError only: the runtime's error document (JSON), which the Lambda path answers as is. */
+      errorDocument?: Buffer;
     });

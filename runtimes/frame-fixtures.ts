@@ -172,12 +172,14 @@ export function buildFrameFixtures(): Built {
   );
   const invokeCompactTraced = frame(`{"type":"invoke","id":"req-4","deadline":${DEADLINE},"traceparent":"${traceparent}"}`, '{"n":4}', "invoke");
   const invokeEmpty = frame(`{"type":"invoke","id":"req.3:a_b-c","deadline":0}`, "", "invoke");
+  const invokeQualified = frame(`{"type":"invoke","id":"req-5","qualifier":"live","deadline":${DEADLINE},"traceparent":"${traceparent}"}`, '{"n":5}', "invoke");
+  // Error documents in AWS's Node.js runtime's shape (`trace`); the runner keeps them as sent.
   const initErrorBody = JSON.stringify({
     errorType: "Runtime.ImportModuleError",
-    errorMessage: "Cannot find module 'missing'",
-    stackTrace: ["at load (index.js:1:1)"],
+    errorMessage: "Error: Cannot find module 'missing'",
+    trace: ["Runtime.ImportModuleError: Error: Cannot find module 'missing'", "    at load (index.js:1:1)"],
   });
-  const functionError = JSON.stringify({ errorType: "Error", errorMessage: "boom", stackTrace: ["Error: boom", "    at handler (index.js:2:9)"] });
+  const functionError = JSON.stringify({ errorType: "Error", errorMessage: "boom", trace: ["Error: boom", "    at handler (index.js:2:9)"] });
   const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
   // ---- runner → instance
@@ -196,6 +198,12 @@ export function buildFrameFixtures(): Built {
     frames: [invokeCompactTraced],
   });
   add({ name: "invoke-empty-body", from: "runner", about: "compact invoke header, empty body", frames: [invokeEmpty] });
+  add({
+    name: "invoke-compact-qualified",
+    from: "runner",
+    about: "compact invoke header with the qualifier invoked through (an alias) and a traceparent",
+    frames: [invokeQualified],
+  });
   add({
     name: "batch-invokes",
     from: "runner",

@@ -262,3 +262,19 @@ test("after an uncaught exception or unhandled rejection, the very next invocati
     }
   }
 });
+
+test("instances started to hold provisioned concurrency say so in AWS_LAMBDA_INITIALIZATION_TYPE; on-demand ones too", async (t) => {
+  const h = await harness(t);
+  const env = async (spec: FunctionSpec) => {
+    const o = await h.invoke(spec, {});
+    assert.equal(o.kind, "success", JSON.stringify(o));
+    return JSON.parse((o as { payload: Buffer }).payload.toString()).env;
+  };
+  const held = await h.deploy("node-lambda-facts");
+  assert.equal(await h.runner.provision(held, 1, { holdMs: 60_000 }), 1);
+  assert.equal((await env(held)).AWS_LAMBDA_INITIALIZATION_TYPE, "provisioned-concurrency");
+  const onDemand = await h.deploy("node-lambda-facts");
+  const facts = await env(onDemand);
+  assert.equal(facts.AWS_LAMBDA_INITIALIZATION_TYPE, "on-demand");
+  assert.equal(facts.AWS_LAMBDA_LOG_GROUP_NAME, "/aws/lambda/node-lambda-facts");
+});

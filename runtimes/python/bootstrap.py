@@ -70,7 +70,8 @@ class InitFailure(Exception):
         self.stack = stack or []
 
     def payload(self):
-        return {"errorType": self.error_type, "errorMessage": str(self), "stackTrace": self.stack}
+        # The document AWS's Python runtime posts for an init error (requestId is empty at init).
+        return {"errorMessage": str(self), "errorType": self.error_type, "requestId": "", "stackTrace": self.stack}
 
 
 def _user_frames(tb):
@@ -87,6 +88,9 @@ def load_handler(task_root, handler):
         raise InitFailure("Runtime.MalformedHandlerName",
                           "Bad handler '%s': expected <module>.<function>, for example 'handler.handler'" % handler)
     modname = modname.replace("/", ".")
+    if modname.split(".")[0] in sys.builtin_module_names:
+        # Importing it would give Python's own module (`sys`, `time`...), never the function's file.
+        raise InitFailure("Runtime.BuiltInModuleConflict", "Cannot use built-in module %s as a handler module" % modname)
     if task_root not in sys.path:
         sys.path.insert(0, task_root)
     try:
@@ -98,14 +102,18 @@ def load_handler(task_root, handler):
         raise InitFailure("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (modname, e),
                           _user_frames(e.__traceback__))
     except Exception as e:
-        raise InitFailure(type(e).__name__, "Error in module '%s' while loading: %s" % (modname, e),
-                          _user_frames(e.__traceback__))
+        # Top-level code threw: AWS reports the error's own type and message.
+        raise InitFailure(type(e).__name__, str(e), _user_frames(e.__traceback__))
     fn = getattr(module, fname, None)
     if fn is None:
         raise InitFailure("Runtime.HandlerNotFound", "Handler '%s' missing on module '%s'" % (fname, modname))
     if not callable(fn):
         raise InitFailure("Runtime.HandlerNotFound", "Handler '%s' on module '%s' is not callable" % (fname, modname))
     return fn
+
+
+# Python 3.12 and later answer non-ASCII text as it is ("£1.00"); earlier runtimes escape it, as on AWS.
+_ENSURE_ASCII = sys.version_info < (3, 12)
 
 
 class FunctionInfo:
@@ -116,10 +124,14 @@ class FunctionInfo:
         self.version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         self.memory = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         region = env.get("AWS_REGION", "us-east-1")
-        self.arn = "arn:aws:lambda:%s:%s:function:%s:%s" % (region, _ACCOUNT_ID, self.name, self.version)
+        # Unqualified; an invocation through an alias or a version adds ":<qualifier>" (see qualified_arn).
+        self.arn = "arn:aws:lambda:%s:%s:function:%s" % (region, _ACCOUNT_ID, self.name)
         self.log_group = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/" + self.name)
         self.log_stream = env.get("AWS_LAMBDA_LOG_STREAM_NAME",
                                   time.strftime("%Y/%m/%d/", time.gmtime()) + "[%s]%s" % (self.version, os.urandom(16).hex()))
+
+    def qualified_arn(self, qualifier):
+        return "%s:%s" % (self.arn, qualifier) if qualifier else None
 
 
 # The trace context of the invocation running on this thread (see _enter_trace).
@@ -154,8 +166,37 @@ def _enter_trace(traceparent, xray, concurrency):
                 os.environ.pop(k, None)
 
 
+class _Fields(object):
+    """An object whose fields are read from a dict, missing ones None (AWS's make_obj_from_dict)."""
+    __slots__ = ()
+
+    def __init__(self, d=None):
+        d = d if isinstance(d, dict) else {}
+        for f in self.__slots__:
+            setattr(self, f, d.get(f))
+
+    def __repr__(self):
+        return "%s([%s])" % (type(self).__name__, ",".join("%s=%s" % (f, getattr(self, f)) for f in self.__slots__))
+
+
+class CognitoIdentity(_Fields):
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+
+class Client(_Fields):
+    __slots__ = ("installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name")
+
+
+class ClientContext(_Fields):
+    __slots__ = ("custom", "env", "client")
+
+    def __init__(self, d):
+        super().__init__(d)
+        self.client = Client(self.client) if self.client is not None else None
+
+
 class LambdaContext:
-    """The `context` argument, with the attributes and method AWS's Python runtime provides."""
+    """The `context` argument, with the attributes and methods AWS's Python runtime provides."""
 
     __slots__ = ("aws_request_id", "function_name", "function_version", "invoked_function_arn",
                  "memory_limit_in_mb", "log_group_name", "log_stream_name", "identity", "client_context",
@@ -169,14 +210,18 @@ class LambdaContext:
         self.memory_limit_in_mb = info.memory
         self.log_group_name = info.log_group
         self.log_stream_name = info.log_stream
-        self.identity = None
-        self.client_context = client_context
+        self.identity = CognitoIdentity()
+        self.client_context = ClientContext(client_context) if isinstance(client_context, dict) else None
         self._deadline_ms = deadline_ms
         self.traceparent = getattr(_trace, "traceparent", None)
         self.xray_trace_id = getattr(_trace, "xray", None)
 
     def get_remaining_time_in_millis(self):
         return max(0, int(self._deadline_ms - time.time() * 1000))
+
+    def log(self, msg):
+        """Write to the function's log, as AWS's context.log (no newline added)."""
+        sys.stdout.write(str(msg))
 
 
 def _json_default(o):
@@ -197,8 +242,10 @@ def run_handler(fn, info, event, request_id, deadline_ms, arn, client_context):
         payload = {"errorMessage": str(e), "errorType": type(e).__name__, "requestId": request_id,
                    "stackTrace": _user_frames(e.__traceback__)}
         return False, json.dumps(payload, default=str).encode()
+    if isinstance(result, (bytes, bytearray)):
+        return True, bytes(result)  # returned as it is, as AWS's runtime does
     try:
-        return True, json.dumps(result, default=_json_default).encode()
+        return True, json.dumps(result, default=_json_default, ensure_ascii=_ENSURE_ASCII).encode()
     except (TypeError, ValueError, OverflowError, RecursionError) as e:
         payload = {"errorMessage": "Unable to marshal response: %s" % e, "errorType": "Runtime.MarshalError",
                    "requestId": request_id, "stackTrace": []}
@@ -350,8 +397,9 @@ def serve_fast(chan, token=None):
             chan.send(reply_header(b"error", request_id), e.payload())
             return
         _enter_trace(header.get("traceparent"), None, state.get("concurrency", 1))
-        ok, out = run_handler(state["fn"], state["info"], event, request_id, header.get("deadline", 0), None,
-                              _decode_client_context(header.get("clientContext")))
+        info = state["info"]
+        ok, out = run_handler(state["fn"], info, event, request_id, header.get("deadline", 0),
+                              info.qualified_arn(header.get("qualifier")), _decode_client_context(header.get("clientContext")))
         chan.send(reply_header(b"result" if ok else b"error", request_id), out)
 
     work = None  # a queue when the function runs several invocations at once
@@ -395,7 +443,7 @@ def serve_fast(chan, token=None):
             chan.send(b'{"type":"initError"}', json.dumps(f.payload()).encode())
             _exit(1)
         except BaseException as e:  # noqa: BLE001 - anything at all must become an initError
-            f = InitFailure("Runtime.InitError", str(e), _user_frames(e.__traceback__))
+            f = InitFailure(type(e).__name__, str(e), _user_frames(e.__traceback__))
             chan.send(b'{"type":"initError"}', json.dumps(f.payload()).encode())
             _exit(1)
         concurrency = int(h.get("concurrency") or 1)

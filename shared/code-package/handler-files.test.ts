@@ -30,11 +30,11 @@ function invalidHandler(fn: () => unknown, message: RegExp | string): void {
 
 describe("handlerFiles", () => {
   it("maps node handlers to module.{js,mjs,cjs}, with directories and nested exports", () => {
-    assert.deepEqual(handlerFiles("nodejs20", "index.handler"), ["index.js", "index.mjs", "index.cjs"]);
-    assert.deepEqual(handlerFiles("nodejs22", "src/app.main"), ["src/app.js", "src/app.mjs", "src/app.cjs"]);
-    assert.deepEqual(handlerFiles("nodejs20", "index.handlers.get"), ["index.js", "index.mjs", "index.cjs"]);
-    assert.deepEqual(handlerFiles("nodejs20", "my.dir/app.h"), ["my.dir/app.js", "my.dir/app.mjs", "my.dir/app.cjs"]);
-    assert.deepEqual(handlerFiles("nodejs20", "./lib/app.h"), ["lib/app.js", "lib/app.mjs", "lib/app.cjs"]);
+    assert.deepEqual(handlerFiles("nodejs20", "index.handler"), ["index.js", "index.mjs", "index.cjs", "index"]);
+    assert.deepEqual(handlerFiles("nodejs22", "src/app.main"), ["src/app.js", "src/app.mjs", "src/app.cjs", "src/app"]);
+    assert.deepEqual(handlerFiles("nodejs20", "index.handlers.get"), ["index.js", "index.mjs", "index.cjs", "index"]);
+    assert.deepEqual(handlerFiles("nodejs20", "my.dir/app.h"), ["my.dir/app.js", "my.dir/app.mjs", "my.dir/app.cjs", "my.dir/app"]);
+    assert.deepEqual(handlerFiles("nodejs20", "./lib/app.h"), ["lib/app.js", "lib/app.mjs", "lib/app.cjs", "lib/app"]);
   });
 
   it("maps python handlers to the module's .py file or package", () => {
@@ -72,7 +72,7 @@ describe("assertHandlerPresent", () => {
   it("names the files looked for, the handler and the top-level files", () => {
     invalidHandler(
       () => assertHandlerPresent(manifest(["index.js", "package.json"]), "nodejs20", "src/app.main"),
-      'Handler "src/app.main" needs src/app.js, src/app.mjs or src/app.cjs in the zip; none was found. Top-level files: index.js, package.json',
+      'Handler "src/app.main" needs src/app.js, src/app.mjs, src/app.cjs or src/app in the zip; none was found. Top-level files: index.js, package.json',
     );
     invalidHandler(
       () => assertHandlerPresent(manifest(["app.py", "lib/", "lib/x.py"]), "python3.12", "pkg.mod.func"),

@@ -1,7 +1,8 @@
 /**
  * Which file a function's handler points to, per runtime family, and the upload-time check that the
  * zip holds it. The rules mirror Lambda's:
- *   node     `dir/module.export` → dir/module.js | .mjs | .cjs (the export may be nested: `index.a.b`)
+ *   node     `dir/module.export` → dir/module.js | .mjs | .cjs | dir/module, a file without extension
+ *            loaded as CommonJS (the export may be nested: `index.a.b`)
  *   python   `pkg.mod.func`      → pkg/mod.py | pkg/mod/__init__.py (`/` is accepted in the module path too)
  *   provided a `bootstrap` file at the root; the handler string is only passed on to it.
  */
@@ -25,7 +26,7 @@ export function handlerFiles(runtime: RuntimeId, handler: string): string[] {
       throw malformed(runtime, handler, `"file.export", for example "index.handler" (the export handler of index.js)`);
     }
     const module = insideCode(runtime, handler, handler.slice(0, slash + 1) + base.slice(0, dot));
-    return NODE_EXTENSIONS.map((ext) => module + ext);
+    return [...NODE_EXTENSIONS.map((ext) => module + ext), module];
   }
   const dot = handler.lastIndexOf(".");
   const segments = handler.slice(0, Math.max(dot, 0)).replace(/\//g, ".").split(".");

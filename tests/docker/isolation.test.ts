@@ -24,6 +24,8 @@ const PLATFORM_VARS = new Set([
   "PATH", "LANG", "TZ", "HOME", "AWS_REGION", "AWS_DEFAULT_REGION", "LAMBDA_TASK_ROOT", "_HANDLER",
   "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
   "HOTSWAP_CONCURRENCY", "AWS_LAMBDA_MAX_CONCURRENCY", "HOTSWAP_CHANNEL_TCP", "HOTSWAP_CHANNEL_TOKEN", "AWS_LAMBDA_RUNTIME_API",
+  // Lambda's descriptive variables (runner/src/backends/common/child-env.ts instanceFacts).
+  "AWS_EXECUTION_ENV", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE", "LAMBDA_RUNTIME_DIR",
 ]);
 
 const skip = await dockerSkipReason();
@@ -128,6 +130,8 @@ describe("docker isolation", { skip }, () => {
     for (const k of env.keys()) {
       assert.ok(PLATFORM_VARS.has(k) || imageEnv.has(k) || k === "FOO" || k === "GREETING", `unexpected variable ${k}`);
     }
+    assert.equal(env.get("AWS_EXECUTION_ENV"), "AWS_Lambda_nodejs20.x");
+    assert.equal(env.get("LAMBDA_RUNTIME_DIR"), "/opt/hotswap");
     const seen = (await probe(inst)).env;
     assert.equal(seen.FOO, "bar");
     assert.equal(seen[HOST_SECRET], undefined);

@@ -10,6 +10,7 @@ import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers
 import {
   HEADER_CLIENT_CONTEXT,
   HEADER_CLUSTER_SECRET,
+  HEADER_QUALIFIER,
   HEADER_LOG_TAIL,
   HEADER_SPEC,
   ProvisionResult,
@@ -76,6 +77,7 @@ export class RunnerClient {
     if (span !== undefined) headers[HEADER_TRACEPARENT] = traceparentOf(span);
     else if (req.traceparent !== undefined) headers[HEADER_TRACEPARENT] = req.traceparent;
     if (req.clientContext !== undefined) headers[HEADER_CLIENT_CONTEXT] = req.clientContext;
+    if (req.qualifier !== undefined) headers[HEADER_QUALIFIER] = req.qualifier;
     if (req.logTail === true) headers[HEADER_LOG_TAIL] = "1";
     return new Promise((resolve) => {
       const handler = new InvokeHandler(span === undefined ? resolve : (r) => (endHopSpan(span, r), resolve(r)));

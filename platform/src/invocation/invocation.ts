@@ -57,6 +57,8 @@ export interface Invocation {
   logTail?: boolean;
   /** The version chosen by the resolve stage. */
   spec?: FunctionSpec;
+  /** Set by the resolve stage: the alias, version or $LATEST the caller reached it through (InvokeRequest.qualifier). */
+  invokedQualifier?: string;
 }
 
 /**

@@ -15,7 +15,10 @@ export class ResolveQualifierStage implements InvocationHandler {
   ) {}
 
   handle(inv: Invocation) {
-    inv.spec = this.routing.resolve(inv.name, inv.qualifier, inv.route).spec;
+    const target = this.routing.resolve(inv.name, inv.qualifier, inv.route);
+    inv.spec = target.spec;
+    // Lambda's invokedFunctionArn ends with what was invoked: the alias (also the default `live`), else the qualifier given.
+    inv.invokedQualifier = target.alias ?? inv.qualifier;
     return inv.dryRun ? DRY_RUN : this.next.handle(inv);
   }
 }

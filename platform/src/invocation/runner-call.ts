@@ -15,6 +15,7 @@ export class RunnerCall implements InvocationHandler {
       payload: inv.payload!,
       traceparent: inv.traceparent,
       clientContext: inv.clientContext,
+      qualifier: inv.invokedQualifier,
       logTail: inv.logTail,
     });
   }

@@ -96,13 +96,15 @@ export function runBackendContract(label: string, makeBackend: () => Promise<Exe
       return JSON.parse((r as { payload: Buffer }).payload.toString());
     }
 
-    function functionError(r: InstanceResult): { errorType: string; errorMessage: string; stackTrace: string[] } {
+    /** The error document's fields, whatever the runtime called its stack (`trace` for Node, `stackTrace`). */
+    function functionError(r: InstanceResult): { errorType: string; errorMessage: string; stackTrace: string[]; keys: string[]; requestId?: string } {
       assert.equal(r.kind, "function-error", JSON.stringify(r));
       const e = JSON.parse((r as { payload: Buffer }).payload.toString());
       assert.equal(typeof e.errorType, "string");
       assert.equal(typeof e.errorMessage, "string");
-      assert.ok(Array.isArray(e.stackTrace), "stackTrace is an array");
-      return e;
+      const stackTrace = e.trace ?? e.stackTrace;
+      assert.ok(Array.isArray(stackTrace), "trace/stackTrace is an array");
+      return { ...e, stackTrace, keys: Object.keys(e) };
     }
 
     function platformError(r: InstanceResult, code: string): string {
@@ -169,16 +171,18 @@ export function runBackendContract(label: string, makeBackend: () => Promise<Exe
           assert.equal(ok(await invoke(nested, {})).nested, true);
         });
 
-        test("returns a thrown error as a function error with errorType, errorMessage and stackTrace", async (t) => {
+        test("returns a thrown error as Node's error document (errorType, errorMessage, trace)", async (t) => {
           if (!can(t, "nodejs20")) return;
           const inst = await start("node-throws", "nodejs20", { protocol });
           const e = functionError(await invoke(inst, { id: 7 }));
+          assert.deepEqual(e.keys, ["errorType", "errorMessage", "trace"], "the document AWS's Node.js runtime posts");
           assert.equal(e.errorType, "ValidationError");
           assert.equal(e.errorMessage, 'bad input: {"id":7}');
           assert.ok(e.stackTrace.some((l) => l.includes("index.js")), "the stack names the function's file");
           assert.ok(inst.alive, "a function error leaves the instance usable");
           const str = await start("node-throws", "nodejs20", { protocol, handler: "index.throwString" });
-          assert.deepEqual(functionError(await invoke(str, {})), { errorType: "string", errorMessage: "a plain string", stackTrace: [] });
+          const plain = functionError(await invoke(str, {}));
+          assert.deepEqual([plain.errorType, plain.errorMessage, plain.stackTrace], ["string", "a plain string", []]);
         });
 
         test("answers the invocation when the code throws outside the handler, then the instance exits", async (t) => {
@@ -271,9 +275,12 @@ export function runBackendContract(label: string, makeBackend: () => Promise<Exe
 
           test("returns a raised exception as a function error with the class name and a stack", async (t) => {
             if (!can(t, runtime)) return;
-            const e = functionError(await invoke(await start("python-throws", runtime, { protocol }), { a: 1 }));
+            const inst = await start("python-throws", runtime, { protocol });
+            const e = functionError(await inst.invoke({ requestId: "req-python-throws", payload: Buffer.from('{"a":1}'), deadlineMs: Date.now() + 3000 }));
             assert.equal(e.errorType, "ValidationError");
             assert.equal(e.errorMessage, "bad input: {'a': 1}");
+            assert.deepEqual(e.keys, ["errorMessage", "errorType", "requestId", "stackTrace"], "the document AWS's Python runtime posts");
+            assert.equal(e.requestId, "req-python-throws", "Python's document names the request");
             assert.ok(e.stackTrace.some((l) => l.includes("handler.py")));
           });
 

@@ -3,10 +3,14 @@
  * and `docker` (containers). Both pass backend.contract.ts, so the pool above them never
  * needs to know which one it drives.
  */
+import { errorFields } from "../../../protocol/error-document.ts";
 import type { FunctionSpec, PlatformErrorCode } from "../../../protocol/invoke.ts";
 import type { RuntimeAvailability } from "../../../protocol/runner.ts";
 import type { RuntimeId, RuntimeProtocol } from "../../../protocol/runtimes.ts";
 import type { InstanceLogPort } from "../logs/invocation-log.ts";
+import type { InitializationType } from "./common/child-env.ts";
+
+export type { InitializationType };
 
 export interface StartOptions {
   runtime: RuntimeId;
@@ -20,6 +24,13 @@ export interface StartOptions {
   spec?: FunctionSpec;
   /** Read-only directory holding the extracted code of `spec` (the future LAMBDA_TASK_ROOT). */
   codeDir?: string;
+  /** AWS_LAMBDA_INITIALIZATION_TYPE of the instance. @default "on-demand" */
+  initializationType?: InitializationType;
+}
+
+export interface SpecialiseOptions {
+  /** AWS_LAMBDA_INITIALIZATION_TYPE of the instance. @default "on-demand" */
+  initializationType?: InitializationType;
 }
 
 export interface InstanceInvokeRequest {
@@ -34,11 +45,13 @@ export interface InstanceInvokeRequest {
   deadlineMs: number;
   traceparent?: string;
   clientContext?: string;
+  /** InvokeRequest.qualifier: what the caller invoked through, for the handler's invokedFunctionArn. */
+  qualifier?: string;
 }
 
 export type InstanceResult =
   | { kind: "success"; payload: Buffer }
-  /** payload: JSON `{errorType, errorMessage, stackTrace}` */
+  /** payload: the runtime's error document, as it posted it (protocol/error-document.ts) */
   | { kind: "function-error"; payload: Buffer }
   /**
    * `undelivered`: the instance never received the invocation (it was already going away), so
@@ -63,7 +76,7 @@ export interface Instance {
   /** The loaded version, or undefined for a stem that has not been specialised. */
   readonly spec: FunctionSpec | undefined;
   /** Load code into a stem instance. Rejects with InitError (see InitError class) if the handler fails to load. */
-  specialise(spec: FunctionSpec, codeDir: string): Promise<void>;
+  specialise(spec: FunctionSpec, codeDir: string, opts?: SpecialiseOptions): Promise<void>;
   /**
    * Run one invocation. Never rejects: failures come back as `platform-error`
    * (the instance died mid-invocation: OutOfMemory or InstanceCrashed; TimeoutError after kill("timeout")).
@@ -82,13 +95,24 @@ export interface Instance {
 
 /** Thrown by start()/specialise() when the handler cannot be loaded (syntax error, missing export...). */
 export class InitError extends Error {
+  /** The error document as the runtime reported it (JSON), answered as is on the Lambda path. */
+  readonly document: Buffer;
+
   constructor(
     message: string,
     readonly errorType: string = "Runtime.InitError",
     readonly stackTrace: string[] = [],
+    document?: Buffer,
   ) {
     super(message);
     this.name = "InitError";
+    this.document = document ?? Buffer.from(JSON.stringify({ errorType, errorMessage: message, stackTrace }));
+  }
+
+  /** The InitError a runtime's init error document describes. */
+  static fromDocument(document: Buffer): InitError {
+    const f = errorFields(document, "Runtime.InitError");
+    return new InitError(f.errorMessage || "the handler failed to load", f.errorType, f.stackTrace, document);
   }
 }
 

@@ -4,6 +4,7 @@
  * Sends init/invoke frames, correlates result/error frames by request id, and fails every
  * pending invocation when the stream ends.
  */
+import { errorDocument } from "../../../protocol/error-document.ts";
 import type { Duplex } from "node:stream";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
@@ -56,13 +57,7 @@ function deferred<T>(): Deferred<T> {
 }
 
 function initErrorFrom(body: Buffer): InitError {
-  try {
-    const e = JSON.parse(body.toString("utf8")) as { errorType?: string; errorMessage?: string; stackTrace?: unknown };
-    const stack = Array.isArray(e.stackTrace) ? e.stackTrace.map(String) : [];
-    return new InitError(String(e.errorMessage ?? "the handler failed to load"), String(e.errorType ?? "Runtime.InitError"), stack);
-  } catch {
-    return new InitError(body.toString("utf8").slice(0, 2000) || "the handler failed to load");
-  }
+  return InitError.fromDocument(errorDocument(body, "Runtime.InitError"));
 }
 
 export class FastChannel implements InstanceChannel {
@@ -132,7 +127,9 @@ export class FastChannel implements InstanceChannel {
       return Promise.resolve({ kind: "platform-error", code: "InternalError", message: `request id ${id} is already in flight on this instance` });
     }
     // Hand-built header: the hot path skips JSON.stringify of an object.
-    let header = `{"type":"invoke","id":${JSON.stringify(id)},"deadline":${Math.floor(req.deadlineMs)}`;
+    let header = `{"type":"invoke","id":${JSON.stringify(id)}`;
+    if (req.qualifier) header += `,"qualifier":${JSON.stringify(req.qualifier)}`;
+    header += `,"deadline":${Math.floor(req.deadlineMs)}`;
     if (req.traceparent) header += `,"traceparent":${JSON.stringify(req.traceparent)}`;
     if (req.clientContext) header += `,"clientContext":${JSON.stringify(req.clientContext)}`;
     header += "}";

@@ -97,8 +97,9 @@ test("FastChannel writes init and invoke frames exactly as stored, a turn's invo
       payload: goldenBody(f),
       traceparent: f.header.traceparent as string | undefined,
       clientContext: f.header.clientContext as string | undefined,
+      qualifier: f.header.qualifier as string | undefined,
     });
-  for (const name of ["invoke-compact", "invoke-compact-traced", "invoke-traced", "invoke-empty-body"]) {
+  for (const name of ["invoke-compact", "invoke-compact-traced", "invoke-traced", "invoke-empty-body", "invoke-compact-qualified"]) {
     const one = channel();
     invoke(one.ch, byName(name).frames[0]!);
     await turn();
@@ -125,7 +126,7 @@ test("FastChannel reads the instance's golden frames into what they mean", async
   const failed = channel();
   const initFailed = failed.ch.init({ taskRoot: "/var/task", handler: "index.handler", functionName: "f", functionVersion: "1", memorySize: 128, timeout: 3, env: {}, concurrency: 1 });
   failed.feed(bytes(byName("init-error")));
-  await assert.rejects(initFailed, (e: unknown) => e instanceof InitError && e.message === "Cannot find module 'missing'" && e.errorType === "Runtime.ImportModuleError");
+  await assert.rejects(initFailed, (e: unknown) => e instanceof InitError && e.message === "Error: Cannot find module 'missing'" && e.errorType === "Runtime.ImportModuleError");
 
   // Replies resolve the invocation with the same id; an empty result body reads as JSON null.
   for (const name of ["result-compact", "error-compact", "result-empty-body", "result-escaped-id", "result-spaced", "result-large-body", "batch-replies", "split-reads"]) {

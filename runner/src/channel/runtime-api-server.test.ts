@@ -8,7 +8,7 @@ import { RuntimeApiServer, xrayTraceId } from "./runtime-api-server.ts";
 const NEXT = "/2018-06-01/runtime/invocation/next";
 
 async function withServer(fn: (s: RuntimeApiServer, base: string) => Promise<void>, opts = {}): Promise<void> {
-  const s = await RuntimeApiServer.start({ invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:f:1", ...opts });
+  const s = await RuntimeApiServer.start({ functionName: "f", ...opts });
   try {
     await fn(s, `http://${s.address}`);
   } finally {
@@ -38,12 +38,13 @@ test("becomes ready at the first /next and hands it the invocation with Lambda's
       deadlineMs: 1700000000123,
       traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
       clientContext: Buffer.from('{"custom":{"a":1}}').toString("base64"),
+      qualifier: "live",
     });
     const res = await next;
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("lambda-runtime-aws-request-id"), "req-1");
     assert.equal(res.headers.get("lambda-runtime-deadline-ms"), "1700000000123");
-    assert.equal(res.headers.get("lambda-runtime-invoked-function-arn"), "arn:aws:lambda:us-east-1:000000000000:function:f:1");
+    assert.equal(res.headers.get("lambda-runtime-invoked-function-arn"), "arn:aws:lambda:us-east-1:000000000000:function:f:live");
     assert.equal(res.headers.get("lambda-runtime-trace-id"), "Root=1-0af76519-16cd43dd8448eb211c80319c;Parent=b7ad6b7169203331;Sampled=1");
     assert.equal(res.headers.get("lambda-runtime-client-context"), '{"custom":{"a":1}}');
     assert.deepEqual(await res.json(), { hello: "world" });
@@ -72,7 +73,7 @@ test("queues invocations until a runtime asks, and gives concurrent /next caller
   });
 });
 
-test("turns /error into a function error, filling errorType from Lambda-Runtime-Function-Error-Type", async () => {
+test("keeps a posted JSON error document byte for byte; a non-JSON body gets errorType from Lambda-Runtime-Function-Error-Type", async () => {
   await withServer(async (s, base) => {
     const r1 = s.invoke({ requestId: "e1", payload: Buffer.from("{}"), deadlineMs: 0 });
     await fetch(base + NEXT);
@@ -84,12 +85,17 @@ test("turns /error into a function error, filling errorType from Lambda-Runtime-
     assert.equal(res.status, 202);
     const e1 = await r1;
     assert.equal(e1.kind, "function-error");
-    assert.deepEqual(JSON.parse(payloadOf(e1)), { errorType: "Runtime.Custom", errorMessage: "it broke", stackTrace: ["line 1"] });
+    assert.equal(payloadOf(e1), JSON.stringify({ errorMessage: "it broke", stackTrace: ["line 1"] }));
 
     const r2 = s.invoke({ requestId: "e2", payload: Buffer.from("{}"), deadlineMs: 0 });
     await fetch(base + NEXT);
     await fetch(`${base}/2018-06-01/runtime/invocation/e2/error`, { method: "POST", body: "plain text failure" });
     assert.deepEqual(JSON.parse(payloadOf(await r2)), { errorType: "Runtime.Unknown", errorMessage: "plain text failure", stackTrace: [] });
+
+    const r3 = s.invoke({ requestId: "e3", payload: Buffer.from("{}"), deadlineMs: 0 });
+    await fetch(base + NEXT);
+    await fetch(`${base}/2018-06-01/runtime/invocation/e3/error`, { method: "POST", headers: { "Lambda-Runtime-Function-Error-Type": "Runtime.Custom" }, body: "not json" });
+    assert.deepEqual(JSON.parse(payloadOf(await r3)), { errorType: "Runtime.Custom", errorMessage: "not json", stackTrace: [] });
   });
 });
 

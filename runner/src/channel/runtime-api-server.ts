@@ -11,6 +11,8 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { errorDocument } from "../../../protocol/error-document.ts";
+import { invokedFunctionArn } from "../../../protocol/invoke.ts";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import { clientContextHeader } from "./client-context-header.ts";
@@ -27,8 +29,8 @@ export interface RuntimeApiServerOptions {
   port?: number;
   /** Host written into AWS_LAMBDA_RUNTIME_API when it differs from the bind address. */
   advertiseHost?: string;
-  /** ARN sent as Lambda-Runtime-Invoked-Function-Arn. */
-  invokedFunctionArn?: string;
+  /** The function whose ARN (with each invocation's qualifier) is sent as Lambda-Runtime-Invoked-Function-Arn. */
+  functionName?: string;
   /** Largest response accepted; default 6 MB, as Lambda. */
   maxPayloadBytes?: number;
   /**
@@ -70,27 +72,6 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   const text = JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
   res.end(text);
-}
-
-/** Normalise whatever a runtime posted as an error into `{errorType, errorMessage, stackTrace}`. */
-function errorBody(body: Buffer, headerType: string | undefined): Buffer {
-  let parsed: unknown;
-  try {
-    parsed = body.length ? JSON.parse(body.toString("utf8")) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  const o = (parsed && typeof parsed === "object" ? parsed : {}) as Record<string, unknown>;
-  const trace = Array.isArray(o.stackTrace) ? o.stackTrace : Array.isArray(o.trace) ? o.trace : [];
-  const message =
-    typeof o.errorMessage === "string" ? o.errorMessage : parsed === undefined ? body.toString("utf8").slice(0, 64 * 1024) : JSON.stringify(parsed);
-  return Buffer.from(
-    JSON.stringify({
-      errorType: typeof o.errorType === "string" ? o.errorType : headerType || "Runtime.Unknown",
-      errorMessage: message,
-      stackTrace: trace.map(String),
-    }),
-  );
 }
 
 export class RuntimeApiServer implements InstanceChannel {
@@ -215,7 +196,7 @@ export class RuntimeApiServer implements InstanceChannel {
       "Lambda-Runtime-Aws-Request-Id": req.requestId,
       "Lambda-Runtime-Deadline-Ms": String(Math.floor(req.deadlineMs)),
     };
-    if (this.opts.invokedFunctionArn) headers["Lambda-Runtime-Invoked-Function-Arn"] = this.opts.invokedFunctionArn;
+    if (this.opts.functionName) headers["Lambda-Runtime-Invoked-Function-Arn"] = invokedFunctionArn(this.opts.functionName, req.qualifier);
     if (req.traceparent) {
       headers["Lambda-Runtime-Trace-Id"] = xrayTraceId(req.traceparent) ?? req.traceparent;
       headers.traceparent = req.traceparent;
@@ -324,7 +305,7 @@ export class RuntimeApiServer implements InstanceChannel {
         });
       }
       if (kind === "response") inv.resolve({ kind: "success", payload: body });
-      else inv.resolve({ kind: "function-error", payload: errorBody(body, req.headers["lambda-runtime-function-error-type"] as string | undefined) });
+      else inv.resolve({ kind: "function-error", payload: errorDocument(body, req.headers["lambda-runtime-function-error-type"] as string | undefined) });
       sendJson(res, 202, { status: "OK" });
     }));
   }
@@ -352,8 +333,8 @@ export class RuntimeApiServer implements InstanceChannel {
     if (this.isReady) {
       return sendJson(res, 403, { errorType: "InvalidStateTransition", errorMessage: "init/error after the first /next" });
     }
-    const e = JSON.parse(errorBody(body, req.headers["lambda-runtime-function-error-type"] as string | undefined).toString("utf8"));
-    this.readyD.reject(new InitError(e.errorMessage || "the runtime reported an initialization error", e.errorType, e.stackTrace));
+    const headerType = req.headers["lambda-runtime-function-error-type"] as string | undefined;
+    this.readyD.reject(InitError.fromDocument(errorDocument(body, headerType || "Runtime.InitError")));
     sendJson(res, 202, { status: "OK" });
   }
 

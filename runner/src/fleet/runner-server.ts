@@ -16,6 +16,7 @@ import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import {
   HEADER_CLIENT_CONTEXT,
+  HEADER_QUALIFIER,
   HEADER_CLUSTER_SECRET,
   HEADER_LOG_TAIL,
   HEADER_RUNNER_FREE,
@@ -30,6 +31,7 @@ import {
   RUNNER_PATH_RUNTIMES,
   RUNNER_PATH_STATUS,
   decodeSpec,
+  outcomeBody,
   outcomeHeaders,
   type RunnerHeartbeat,
 } from "../../../protocol/fleet.ts";
@@ -234,6 +236,7 @@ export class RunnerServer {
         payload,
         traceparent,
         clientContext: h[HEADER_CLIENT_CONTEXT] as string | undefined,
+        qualifier: h[HEADER_QUALIFIER] as string | undefined,
         ...(h[HEADER_LOG_TAIL] === "1" ? { logTail: true } : {}),
       });
     } catch (e) {
@@ -262,7 +265,7 @@ export class RunnerServer {
 
   /** The outcome as the fleet protocol's headers and the payload, in one write. */
   private answer(spec: FunctionSpec, outcome: Awaited<ReturnType<RunnerServerTarget["invoke"]>>, res: ServerResponse): void {
-    const body = outcome.kind === "platform-error" ? Buffer.from(outcome.message, "utf8") : outcome.payload;
+    const body = outcomeBody(outcome);
     const headers: Record<string, string | number> = outcomeHeaders(outcome);
     headers[HEADER_RUNNER_FREE] = this.opts.target.freeSlots(spec);
     headers[HEADER_RUNNER_INFLIGHT] = this.inflight;

@@ -4,7 +4,7 @@
  * Both need the version's code directory first.
  */
 import type { FunctionSpec } from "../../../protocol/invoke.ts";
-import type { ExecutionBackend, Instance } from "../backends/backend.ts";
+import type { ExecutionBackend, InitializationType, Instance } from "../backends/backend.ts";
 import type { StemSource } from "./pool-types.ts";
 
 export interface LaunchDeps {
@@ -19,12 +19,12 @@ export interface Launched {
 }
 
 /** Rejects with the backend's InitError / BackendUnavailableError, or the code cache's error. */
-export async function launchInstance(spec: FunctionSpec, deps: LaunchDeps): Promise<Launched> {
+export async function launchInstance(spec: FunctionSpec, deps: LaunchDeps, initializationType: InitializationType = "on-demand"): Promise<Launched> {
   const codeDir = await deps.codeDir(spec.codeSha256);
   const stem = deps.stems?.take(spec);
   if (stem !== undefined) {
     try {
-      await stem.specialise(spec, codeDir);
+      await stem.specialise(spec, codeDir, { initializationType });
     } catch (err) {
       stem.kill("killed"); // a stem that failed to load the code is spent
       throw err;
@@ -37,6 +37,7 @@ export async function launchInstance(spec: FunctionSpec, deps: LaunchDeps): Prom
     memorySize: spec.memorySize,
     spec,
     codeDir,
+    initializationType,
   });
   return { instance, kind: "fresh" };
 }

@@ -30,7 +30,7 @@ export function collateralMessage(spec: FunctionSpec): string {
 
 /** A failed start (backend.start, stem specialisation, code download) as an outcome. */
 export function startFailure(err: unknown, spec: FunctionSpec): PlatformErrorOutcome {
-  if (err instanceof InitError) return platformError("InitError", err.message);
+  if (err instanceof InitError) return { ...platformError("InitError", err.message), errorDocument: err.document };
   if (err instanceof BackendUnavailableError) return platformError(err.code, err.message);
   const msg = err instanceof Error ? err.message : String(err);
   return platformError("InternalError", `could not start an instance of ${describe(spec)}: ${msg}`);

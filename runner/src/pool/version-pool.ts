@@ -8,7 +8,7 @@
  */
 import type { FunctionSpec, InvokeOutcome, InvokeRequest, StartKind } from "../../../protocol/invoke.ts";
 import { specKey } from "../../../protocol/invoke.ts";
-import { InitError, type ExitInfo, type Instance } from "../backends/backend.ts";
+import { InitError, type ExitInfo, type InitializationType, type Instance } from "../backends/backend.ts";
 import { launchInstance } from "./launch-instance.ts";
 import {
   CLOSED_MESSAGE,
@@ -136,7 +136,9 @@ export class VersionPool {
       const now = Date.now();
       for (const s of this.slots) if (s.inflight === 0) s.idleSince = now;
     }
-    while (this.slots.length + this.starting < target && this.freshInitError() === undefined && this.reserveStart()) this.startInstance();
+    // Instances a hold (provisioned concurrency, a scheduled minimum) starts ahead of demand say so.
+    const initType = (this.opts.floor?.() ?? 0) > 0 ? "provisioned-concurrency" : "on-demand";
+    while (this.slots.length + this.starting < target && this.freshInitError() === undefined && this.reserveStart()) this.startInstance(initType);
     await Promise.all([...this.pendingStarts]);
     return this.slots.length;
   }
@@ -343,6 +345,7 @@ export class VersionPool {
       deadlineMs,
       traceparent: traced?.traceparent ?? req.traceparent,
       clientContext: req.clientContext,
+      qualifier: req.qualifier,
     });
     const outcome: Promise<InvokeOutcome> = p.then(
       (r) => {
@@ -420,10 +423,10 @@ export class VersionPool {
 
   // ---- instance lifecycle -----------------------------------------------------------------
 
-  private startInstance(): void {
+  private startInstance(initType: InitializationType = "on-demand"): void {
     this.starting++;
     const t0 = performance.now();
-    const p: Promise<unknown> = launchInstance(this.spec, this.opts).then(
+    const p: Promise<unknown> = launchInstance(this.spec, this.opts, initType).then(
       (r) => this.onStarted(r.instance, r.kind, performance.now() - t0),
       (err: unknown) => this.onStartFailed(err),
     );

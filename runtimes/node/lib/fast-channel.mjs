@@ -5,7 +5,7 @@
  */
 import { createFrameReader, FrameError, invokeHeader, Outbox, readHeader } from "./frame.mjs";
 import { loadHandler, InitFailure } from "./handler-loader.mjs";
-import { errorJson, functionInfo, parseEvent, resultJson, runHandler, traceNextInvocation } from "./invoke.mjs";
+import { errorJson, functionInfo, parseEvent, resultJson, runHandler, runtimeError, traceNextInvocation } from "./invoke.mjs";
 import { invocationTrace } from "./trace-context.mjs";
 import { setLogConcurrency } from "./log-capture.mjs";
 
@@ -80,14 +80,14 @@ export function serveFastChannel(socket, hooks) {
     const id = h.id;
     inflight.add(id);
     if (!handler) {
-      reply(id, true, { name: "Runtime.NotInitialized", message: "invoke received before a successful init" });
+      reply(id, true, runtimeError("Runtime.NotInitialized", "invoke received before a successful init"));
       return;
     }
     let event;
     try {
       event = parseEvent(buf.toString("utf8", start, end));
     } catch (err) {
-      reply(id, true, { name: "Runtime.UnmarshalError", message: `The event is not valid JSON: ${err.message}` });
+      reply(id, true, runtimeError("Runtime.UnmarshalError", `The event is not valid JSON: ${err.message}`));
       return;
     }
     let clientContext;
@@ -99,7 +99,8 @@ export function serveFastChannel(socket, hooks) {
       }
     }
     traceNextInvocation(invocationTrace(h.traceparent, undefined, concurrency));
-    runHandler(handler, info, event, id, h.deadline, undefined, clientContext, (isError, value) => reply(id, isError, value));
+    const arn = h.qualifier ? `${info.invokedFunctionArn}:${h.qualifier}` : undefined;
+    runHandler(handler, info, event, id, h.deadline, arn, clientContext, (isError, value) => reply(id, isError, value));
   }
 
   function onFrame(buf, hStart, hEnd, bEnd) {
@@ -129,13 +130,13 @@ export function serveFastChannel(socket, hooks) {
 
   hooks.onFatal((err, kind) => {
     if (initializing) {
-      sendInitError(new InitFailure(kind === "rejection" ? "Runtime.UnhandledPromiseRejection" : "Runtime.InitError", String(err?.message ?? err)));
+      sendInitError(kind === "rejection" ? new InitFailure("Runtime.UnhandledPromiseRejection", String(err)) : new InitFailure(err?.name || "Error", String(err?.message ?? err)));
       return;
     }
     // First say so: the runner then sends nothing more here and runs the next call on a new instance.
     outbox.frame('{"type":"exiting"}', "");
     for (const id of [...inflight]) {
-      reply(id, true, kind === "rejection" ? { name: "Runtime.UnhandledPromiseRejection", message: String(err?.stack ?? err) } : err);
+      reply(id, true, kind === "rejection" ? runtimeError("Runtime.UnhandledPromiseRejection", String(err)) : err);
     }
     exitAfterFlush(1);
   });

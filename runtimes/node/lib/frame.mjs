@@ -173,11 +173,21 @@ export function readHeader(buf, start, end) {
 
 const INVOKE_PREFIX = Buffer.from('{"type":"invoke","id":"');
 const DEADLINE_KEY = Buffer.from('","deadline":');
+const QUALIFIER_KEY = Buffer.from('","qualifier":"');
+
+/** Whether buf[at, end) starts with key. */
+function startsWith(buf, at, end, key) {
+  if (at + key.length > end) return false;
+  for (let k = 0; k < key.length; k++) if (buf[at + k] !== key[k]) return false;
+  return true;
+}
 
 /**
  * The header of an invoke frame in the compact form the runner writes when it has no client
- * context (with or without a traceparent), `{"type":"invoke","id":"<id>","deadline":<ms>}` with an id of plain ASCII, read
- * without JSON.parse (once per invocation). Anything else returns null and goes through readHeader.
+ * context (with or without a qualifier and a traceparent),
+ * `{"type":"invoke","id":"<id>"[,"qualifier":"<q>"],"deadline":<ms>[,"traceparent":"<tp>"]}` with an
+ * id and qualifier of plain ASCII, read without JSON.parse (once per invocation). Anything else
+ * returns null and goes through readHeader.
  */
 export function invokeHeader(buf, start, end) {
   const n = INVOKE_PREFIX.length;
@@ -191,10 +201,22 @@ export function invokeHeader(buf, start, end) {
     if (c === 0x5c /* \ */ || c < 0x20 || c > 0x7e) return null;
   }
   const idEnd = i;
-  if (end - idEnd < DEADLINE_KEY.length + 2) return null;
-  for (let k = 0; k < DEADLINE_KEY.length; k++) if (buf[idEnd + k] !== DEADLINE_KEY[k]) return null;
+  let qualifier;
+  if (startsWith(buf, idEnd, end, QUALIFIER_KEY)) {
+    // `","qualifier":"<q>` between the id and the deadline: printable ASCII without `"` or `\`.
+    const qStart = idEnd + QUALIFIER_KEY.length;
+    for (i = qStart; i < end; i++) {
+      const c = buf[i];
+      if (c === 0x22 /* " */) break;
+      if (c === 0x5c /* \ */ || c < 0x20 || c > 0x7e) return null;
+    }
+    qualifier = buf.toString("latin1", qStart, i);
+  }
+  const keyAt = i;
+  if (end - keyAt < DEADLINE_KEY.length + 2) return null;
+  if (!startsWith(buf, keyAt, end, DEADLINE_KEY)) return null;
   let deadline = 0;
-  const digitsStart = idEnd + DEADLINE_KEY.length;
+  const digitsStart = keyAt + DEADLINE_KEY.length;
   const traced = tracedEnd(buf, digitsStart, end);
   const digitsEnd = traced === -1 ? end - 1 : traced;
   if (digitsEnd - digitsStart > 15 || digitsEnd === digitsStart) return null; // not an epoch-ms integer JSON.parse would give exactly
@@ -204,6 +226,7 @@ export function invokeHeader(buf, start, end) {
     deadline = deadline * 10 + d;
   }
   const h = { type: "invoke", id: buf.toString("latin1", idStart, idEnd), deadline };
+  if (qualifier !== undefined) h.qualifier = qualifier;
   if (traced !== -1) h.traceparent = buf.toString("latin1", end - 2 - TRACEPARENT_LENGTH, end - 2);
   return h;
 }

@@ -9,21 +9,24 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-/** A handler that cannot be loaded. Serialised as the `initError` body / Runtime API init error. */
+/**
+ * A handler that cannot be loaded. Serialised as the `initError` body / Runtime API init error, in
+ * the document AWS's Node.js runtime posts: `{errorType, errorMessage, trace}`.
+ */
 export class InitFailure extends Error {
   /**
    * @param {string} errorType e.g. Runtime.ImportModuleError
    * @param {string} message what went wrong and where
-   * @param {string[]} [stackTrace]
+   * @param {string[]} [trace] stack lines
    */
-  constructor(errorType, message, stackTrace = []) {
+  constructor(errorType, message, trace) {
     super(message);
     this.errorType = errorType;
-    this.stackTrace = stackTrace;
+    this.trace = trace ?? [`${errorType}: ${message}`];
   }
 
   toPayload() {
-    return { errorType: this.errorType, errorMessage: this.message, stackTrace: this.stackTrace };
+    return { errorType: this.errorType, errorMessage: this.message, trace: this.trace };
   }
 }
 
@@ -71,24 +74,26 @@ function isFile(p) {
   }
 }
 
-/** Turn a load-time exception into the AWS-style init error the user will see. */
-function classifyLoadError(err, modulePath) {
+/**
+ * Turn a load-time exception into the init error AWS's Node.js runtime reports: a syntax error is
+ * Runtime.UserCodeSyntaxError and a missing module Runtime.ImportModuleError, both with the
+ * original error as their message ("SyntaxError: …", "Error: Cannot find module …"); anything
+ * else thrown by the module's top-level code keeps its own type and message.
+ */
+function classifyLoadError(err) {
   if (err instanceof InitFailure) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   const stack = typeof e.stack === "string" ? e.stack.split("\n") : [];
-  if (e.name === "SyntaxError") {
-    // V8 puts "file:line" on the first stack line of a compile error; keep it, it is the fix.
-    const where = /^(?:file:\/\/)?(\/[^\n]*:\d+)$/.exec(stack[0] ?? "");
-    const location = where ? ` (${where[1]})` : "";
-    return new InitFailure("Runtime.UserCodeSyntaxError", `SyntaxError: ${e.message}${location}`, stack);
-  }
+  if (e instanceof SyntaxError || e.name === "SyntaxError") return wrapped("Runtime.UserCodeSyntaxError", e, stack);
   const code = /** @type {any} */ (e).code;
-  if (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") {
-    const first = e.message.split("\n")[0];
-    return new InitFailure("Runtime.ImportModuleError", `Error loading module '${modulePath}': ${first}`, stack);
-  }
-  // Top-level code threw: report the user's own error type, as AWS does.
-  return new InitFailure(e.name || "Error", `Error in module '${modulePath}' while loading: ${e.message}`, stack);
+  if (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") return wrapped("Runtime.ImportModuleError", e, stack);
+  return new InitFailure(e.name || "Error", e.message, stack);
+}
+
+/** A Runtime.* error around the original one, as `new ImportModuleError(e)` in AWS's runtime. */
+function wrapped(errorType, e, stack) {
+  const message = String(e);
+  return new InitFailure(errorType, message, [`${errorType}: ${message}`, ...stack.slice(1)]);
 }
 
 /**
@@ -132,7 +137,7 @@ export async function loadHandler(taskRoot, handlerString) {
         } catch {
           throw new InitFailure(
             "Runtime.ImportModuleError",
-            `Cannot find module '${modulePath}' for handler "${handlerString}": looked for ${modulePath}.js, ${modulePath}.mjs and ${modulePath}.cjs in ${root}`,
+            `Error: Cannot find module '${modulePath}'\nLooked for ${modulePath}.js, ${modulePath}.mjs and ${modulePath}.cjs in ${root} (handler "${handlerString}")`,
           );
         }
       }
@@ -141,16 +146,12 @@ export async function loadHandler(taskRoot, handlerString) {
         : require(resolved);
     }
   } catch (err) {
-    throw classifyLoadError(err, modulePath);
+    throw classifyLoadError(err);
   }
   let fn = mod;
   for (const key of exportPath.split(".")) fn = fn == null ? undefined : fn[key];
-  const name = `${modulePath}.${exportPath}`;
-  if (fn === undefined) {
-    throw new InitFailure("Runtime.HandlerNotFound", `${name} is undefined or not exported`);
-  }
-  if (typeof fn !== "function") {
-    throw new InitFailure("Runtime.HandlerNotFound", `${name} is not a function (it is ${fn === null ? "null" : typeof fn})`);
-  }
+  // AWS's wording, with the handler string as configured.
+  if (!fn) throw new InitFailure("Runtime.HandlerNotFound", `${handlerString} is undefined or not exported`);
+  if (typeof fn !== "function") throw new InitFailure("Runtime.HandlerNotFound", `${handlerString} is not a function`);
   return fn;
 }

@@ -26,7 +26,8 @@ export function functionInfo(env) {
     memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? "128",
     logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${name}`,
     logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? `${day}/[${version}]${randomBytes(16).toString("hex")}`,
-    invokedFunctionArn: `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}:${version}`,
+    // Unqualified; an invocation through an alias or a version adds ":<qualifier>".
+    invokedFunctionArn: `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}`,
   };
 }
 
@@ -75,7 +76,8 @@ class Context {
     this.#finish(false, result);
   }
   fail(err) {
-    this.#finish(true, err ?? new Error("context.fail() was called"));
+    // AWS's runtime reports a bare context.fail() as the string "handled".
+    this.#finish(true, err ?? "handled");
   }
 }
 
@@ -87,10 +89,9 @@ function isThenable(v) {
  * Run the handler once and call `done(isError, value)` exactly once.
  * - A returned promise settles the invocation.
  * - Otherwise the callback (or context.done/succeed/fail) settles it.
- * - A plain function that returns a value and takes no callback settles with that value
- *   (AWS ignores it; returning it is friendlier and harms no Lambda-compatible handler).
- * - A plain function that returns nothing and never calls back settles with null once the
- *   work it started is finished, approximating AWS's "wait for the empty event loop".
+ * - A plain (non-async) function that neither returns a promise nor calls back settles with null
+ *   once the work it started is finished, approximating AWS's "wait for the empty event loop";
+ *   a value it returns is ignored, as on AWS.
  */
 export function runHandler(handler, info, event, requestId, deadline, arn, clientContext, done) {
   let finished = false;
@@ -119,35 +120,48 @@ export function runHandler(handler, info, event, requestId, deadline, arn, clien
     ret.then((v) => finish(false, v), (e) => finish(true, e ?? new Error(String(e))));
     return;
   }
-  if (ret !== undefined && handler.length < 3) {
-    finish(false, ret);
-    return;
-  }
+  // The poll timer is not unref'd: over the Runtime API nothing else may hold the process open
+  // while it waits. Its own Timeout counts among the active resources while the callback runs.
   const poll = () => {
     if (finished) return;
-    if (process.getActiveResourcesInfo().length <= baseline) finish(false, null);
-    else setTimeout(poll, 2).unref();
+    if (process.getActiveResourcesInfo().length - 1 <= baseline) finish(false, null);
+    else setTimeout(poll, 2);
   };
-  setTimeout(poll, 0).unref();
+  setTimeout(poll, 0);
 }
 
-/** `{errorType, errorMessage, stackTrace}` for anything a handler may throw or pass to a callback. */
+/**
+ * The error document AWS's Node.js runtime posts, `{errorType, errorMessage, trace}`, for anything
+ * a handler may throw or pass to a callback: an Error keeps its name, message and stack (without
+ * the bootstrap's own frames); anything else is described by its type and its string form
+ * (`throw {code: 42}` is `object` / `[object Object]`, `callback("x")` is `string` / `x`).
+ */
 export function errorPayload(err) {
-  if (err instanceof Error || (err !== null && typeof err === "object" && typeof err.message === "string")) {
-    const stack = typeof err.stack === "string" ? err.stack.split("\n").filter(isUserFrame) : [];
-    return { errorType: String(err.name || "Error"), errorMessage: String(err.message), stackTrace: stack };
-  }
-  let message;
-  if (typeof err === "object" && err !== null) {
-    try {
-      message = JSON.stringify(err);
-    } catch {
-      message = String(err);
+  try {
+    if (isErrorLike(err)) {
+      return { errorType: err.name, errorMessage: err.message, trace: err.stack.split("\n").filter(isUserFrame) };
     }
-  } else {
-    message = String(err);
+    return { errorType: typeof err, errorMessage: String(err), trace: [] };
+  } catch {
+    return {
+      errorType: "handled",
+      errorMessage: "callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack",
+    };
   }
-  return { errorType: err === null ? "null" : typeof err, errorMessage: message, stackTrace: [] };
+}
+
+/** AWS's test for an error: a native one, or an object with string name, message and stack. */
+function isErrorLike(v) {
+  if (v instanceof Error && typeof v.stack === "string") return true;
+  return v !== null && typeof v === "object" && typeof v.name === "string" && v.name !== "" && typeof v.message === "string" && typeof v.stack === "string";
+}
+
+/** An error the runtime itself reports (an unhandled rejection, a bad event), with no stack of its own. */
+export function runtimeError(errorType, message) {
+  const e = new Error(message);
+  e.name = errorType;
+  e.stack = `${errorType}: ${message}`;
+  return e;
 }
 
 /** JSON text of an error payload (never throws). */
@@ -155,13 +169,13 @@ export function errorJson(err) {
   try {
     return JSON.stringify(errorPayload(err));
   } catch {
-    return '{"errorType":"Error","errorMessage":"the handler failed with an error that cannot be described","stackTrace":[]}';
+    return '{"errorType":"Error","errorMessage":"the handler failed with an error that cannot be described","trace":[]}';
   }
 }
 
 /**
  * JSON text of a handler's result, or `undefined` when it cannot be serialised
- * (circular structure, BigInt); the caller then reports Runtime.MarshalError.
+ * (circular structure, BigInt); the caller then reports `error` (AWS's "Unable to stringify response body").
  * @returns {{ok: true, json: string} | {ok: false, error: string}}
  */
 export function resultJson(value) {
@@ -169,14 +183,8 @@ export function resultJson(value) {
     const json = JSON.stringify(value);
     return { ok: true, json: json === undefined ? "null" : json };
   } catch (err) {
-    return {
-      ok: false,
-      error: JSON.stringify({
-        errorType: "Runtime.MarshalError",
-        errorMessage: `Unable to serialise the handler's result to JSON: ${err instanceof Error ? err.message : String(err)}`,
-        stackTrace: [],
-      }),
-    };
+    // AWS's runtime fails such an invocation with this plain Error.
+    return { ok: false, error: JSON.stringify({ errorType: "Error", errorMessage: "Unable to stringify response body", trace: [] }) };
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import { InitFailure, loadHandler } from "./handler-loader.mjs";
-import { errorJson, functionInfo, parseEvent, resultJson, runHandler, traceNextInvocation } from "./invoke.mjs";
+import { errorJson, functionInfo, parseEvent, resultJson, runHandler, runtimeError, traceNextInvocation } from "./invoke.mjs";
 import { invocationTrace } from "./trace-context.mjs";
 import { setLogConcurrency } from "./log-capture.mjs";
 
@@ -97,11 +97,11 @@ export async function serveRuntimeApi(apiAddress, env, hooks) {
       return post(id, "error", body, "Unhandled");
     }
     const r = resultJson(value);
-    return r.ok ? post(id, "response", r.json) : post(id, "error", r.error, "Runtime.MarshalError");
+    return r.ok ? post(id, "response", r.json) : post(id, "error", r.error, "Error");
   };
 
   hooks.onFatal((err, kind) => {
-    const value = kind === "rejection" ? { name: "Runtime.UnhandledPromiseRejection", message: String(err?.stack ?? err) } : err;
+    const value = kind === "rejection" ? runtimeError("Runtime.UnhandledPromiseRejection", String(err)) : err;
     const pending = [...inflight].map((id) => settle(id, true, value).catch(() => {}));
     Promise.all(pending).finally(() => process.exit(1));
     setTimeout(() => process.exit(1), 500).unref();
@@ -124,7 +124,7 @@ export async function serveRuntimeApi(apiAddress, env, hooks) {
       try {
         event = parseEvent(next.body);
       } catch (err) {
-        await settle(id, true, { name: "Runtime.UnmarshalError", message: `The event is not valid JSON: ${err.message}` });
+        await settle(id, true, runtimeError("Runtime.UnmarshalError", `The event is not valid JSON: ${err.message}`));
         continue;
       }
       inflight.add(id);

@@ -5,6 +5,7 @@
  * 500 and x-hotswap-function-error for a handler error; platform failures as JSON errors carrying
  * both `error` and errorType/errorMessage.
  */
+import { errorFields, hotswapErrorBody } from "../../../../protocol/error-document.ts";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { errorResponses, formatIssues } from "../openapi.ts";
 import { FunctionName } from "../../../../protocol/api/functions.ts";
@@ -69,7 +70,9 @@ export function invokeResponse(requestId: string, spec: FunctionSpec, outcome: I
   if (outcome.coldStart !== undefined) headers[HEADER_COLD_START] = String(outcome.coldStart);
   if (outcome.kind === "platform-error") {
     const err = new ApiError(outcome.code, outcome.message);
-    const body = Buffer.from(JSON.stringify({ ...err.toJSON(), errorType: outcome.code, errorMessage: outcome.message }));
+    // An init error names the runtime's own type (Runtime.ImportModuleError, Runtime.HandlerNotFound...) and keeps its stack.
+    const doc = outcome.errorDocument ? errorFields(outcome.errorDocument, outcome.code) : { errorType: outcome.code, errorMessage: outcome.message };
+    const body = Buffer.from(JSON.stringify({ ...err.toJSON(), ...doc }));
     return { status: err.status, headers, body };
   }
   // How the instance started, on cold starts only (fresh or stem): a warm answer says so with
@@ -77,7 +80,7 @@ export function invokeResponse(requestId: string, spec: FunctionSpec, outcome: I
   if (outcome.start !== "warm") headers[HEADER_START] = outcome.start;
   if (outcome.kind === "function-error") {
     headers[HEADER_FUNCTION_ERROR] = "Unhandled";
-    return { status: 500, headers, body: outcome.payload };
+    return { status: 500, headers, body: hotswapErrorBody(outcome.payload) };
   }
   return { status: 200, headers, body: outcome.payload };
 }

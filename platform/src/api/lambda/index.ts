@@ -57,6 +57,8 @@ export function lambdaResponse(requestId: string, spec: FunctionSpec, outcome: I
   const asFunctionError = AS_FUNCTION_ERROR[outcome.code];
   if (asFunctionError) {
     headers[HEADER_AMZ_FUNCTION_ERROR] = "Unhandled";
+    // An init error is answered with the document the runtime reported (Runtime.ImportModuleError, a TypeError thrown at init...).
+    if (outcome.errorDocument) return { status: 200, headers, body: outcome.errorDocument };
     return { status: 200, headers, body: JSON.stringify({ errorType: asFunctionError, errorMessage: outcome.message, stackTrace: [] }) };
   }
   const err = lambdaError(new ApiError(outcome.code, outcome.message));

@@ -7,11 +7,11 @@
  */
 import type { FunctionSpec } from "../../../../protocol/invoke.ts";
 import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
-import type { ExitInfo, ExitReason, Instance, InstanceInvokeRequest, InstanceResult } from "../backend.ts";
+import type { ExitInfo, ExitReason, Instance, InstanceInvokeRequest, InstanceResult, SpecialiseOptions } from "../backend.ts";
 import { InitError } from "../backend.ts";
 import type { FastChannel, InitMessage } from "../../channel/fast-channel.ts";
 import { ChannelClosedError, undelivered, type InstanceChannel } from "../../channel/instance-channel.ts";
-import { functionVariables } from "./child-env.ts";
+import { functionVariables, instanceFacts } from "./child-env.ts";
 import { LineTail } from "./log-lines.ts";
 import { HEAP_OOM } from "./node-heap.ts";
 import { InstanceLog, type FunctionLogOutput } from "../../logs/instance-log.ts";
@@ -25,6 +25,8 @@ export interface ChannelInstanceInit {
   spec?: FunctionSpec;
   initTimeoutMs: number;
   defaultStopGraceMs: number;
+  /** LAMBDA_RUNTIME_DIR: where the runtime's bootstrap lives, as the instance sees it. */
+  runtimeDir?: string;
   /** How long an invocation whose channel closed waits for the exit to learn why. @default 2000 */
   deathWaitMs?: number;
   /** Where the function's log records go; without it lines only feed the stderr tail and log tails. */
@@ -148,7 +150,7 @@ export abstract class ChannelInstance implements Instance {
     }
   }
 
-  async specialise(spec: FunctionSpec, codeDir: string): Promise<void> {
+  async specialise(spec: FunctionSpec, codeDir: string, opts: SpecialiseOptions = {}): Promise<void> {
     if (!this.fast) throw new Error("only fast-channel instances can be specialised; start runtime-api instances with a spec");
     if (this.currentSpec) throw new Error(`instance ${this.id} already runs ${spec.functionName}`);
     if (!this.alive) throw new InitError(`instance ${this.id} is no longer running`, "Runtime.ExitError");
@@ -161,7 +163,7 @@ export abstract class ChannelInstance implements Instance {
       functionVersion: String(spec.version),
       memorySize: spec.memorySize,
       timeout: spec.timeout,
-      env: functionVariables(spec),
+      env: { ...functionVariables(spec), ...instanceFacts(spec, opts.initializationType, this.base.runtimeDir) },
       concurrency: spec.instanceConcurrency,
     };
     if (spec.memorySize !== this.memoryLimitMb) {

@@ -3,8 +3,10 @@
  * variables and the function's own environment. The runner's variables (DATABASE_URL, secrets,
  * credentials) never reach function code.
  */
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { FunctionSpec } from "../../../../protocol/invoke.ts";
+import { runtimeFamily, type RuntimeId } from "../../../../protocol/runtimes.ts";
 
 export const DEFAULT_CHILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 export const DEFAULT_REGION = "us-east-1";
@@ -17,6 +19,11 @@ const RESERVED = new Set([
   "AWS_LAMBDA_FUNCTION_VERSION",
   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
   "AWS_LAMBDA_RUNTIME_API",
+  "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_LOG_GROUP_NAME",
+  "AWS_LAMBDA_LOG_STREAM_NAME",
+  "AWS_LAMBDA_INITIALIZATION_TYPE",
+  "LAMBDA_RUNTIME_DIR",
   "HOTSWAP_CHANNEL_FD",
   "HOTSWAP_CHANNEL_SOCKET",
   "HOTSWAP_CHANNEL_TCP",
@@ -24,6 +31,9 @@ const RESERVED = new Set([
   "HOTSWAP_CONCURRENCY",
   "AWS_LAMBDA_MAX_CONCURRENCY",
 ]);
+
+/** Lambda's AWS_LAMBDA_INITIALIZATION_TYPE: provisioned instances are started ahead of demand. */
+export type InitializationType = "on-demand" | "provisioned-concurrency";
 
 export interface ChildEnvInput {
   /** Directory of the interpreter, put first on PATH so scripts find the same node/python. */
@@ -33,19 +43,50 @@ export interface ChildEnvInput {
   memorySize: number;
   spec?: FunctionSpec;
   codeDir?: string;
+  initializationType?: InitializationType;
+  /** Where the runtime's bootstrap lives (LAMBDA_RUNTIME_DIR; /var/runtime on AWS). */
+  runtimeDir?: string;
   /** Protocol-specific variables: HOTSWAP_CHANNEL_FD, HOTSWAP_CHANNEL_TCP/TOKEN or AWS_LAMBDA_RUNTIME_API. */
   channel: Record<string, string>;
 }
 
-/** Lambda's variables for a spec (also sent in the fast channel's init for stems). */
-export function lambdaVariables(spec: FunctionSpec, codeDir: string): Record<string, string> {
+/** Lambda's variables for a spec (the descriptive ones are also sent in the fast channel's init for stems). */
+export function lambdaVariables(spec: FunctionSpec, codeDir: string, initType: InitializationType = "on-demand", runtimeDir?: string): Record<string, string> {
   return {
     LAMBDA_TASK_ROOT: codeDir,
     _HANDLER: spec.handler,
     AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
     AWS_LAMBDA_FUNCTION_VERSION: String(spec.version),
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
+    ...instanceFacts(spec, initType, runtimeDir),
   };
+}
+
+/** `AWS_Lambda_nodejs20.x`, `AWS_Lambda_python3.12`; AWS sets none for custom (`provided`) runtimes. */
+export function executionEnv(runtime: RuntimeId): string | undefined {
+  const family = runtimeFamily(runtime);
+  if (family === "node") return `AWS_Lambda_${runtime}.x`;
+  if (family === "python") return `AWS_Lambda_${runtime}`;
+  return undefined;
+}
+
+/**
+ * What Lambda tells an instance about itself: its execution environment, its log group and
+ * stream (`/aws/lambda/NAME`, `YYYY/MM/DD/[VERSION]<32 hex>`, one stream per instance as on AWS),
+ * how it was started, and where the runtime lives.
+ */
+export function instanceFacts(spec: FunctionSpec, initType: InitializationType = "on-demand", runtimeDir?: string): Record<string, string> {
+  const d = new Date();
+  const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, "0")}/${String(d.getUTCDate()).padStart(2, "0")}`;
+  const facts: Record<string, string> = {
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[${spec.version}]${randomBytes(16).toString("hex")}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: initType,
+  };
+  const execEnv = executionEnv(spec.runtime);
+  if (execEnv) facts.AWS_EXECUTION_ENV = execEnv;
+  if (runtimeDir) facts.LAMBDA_RUNTIME_DIR = runtimeDir;
+  return facts;
 }
 
 /** The function's own variables minus the reserved names. */
@@ -66,7 +107,7 @@ export function buildChildEnv(input: ChildEnvInput): Record<string, string> {
     AWS_DEFAULT_REGION: DEFAULT_REGION,
   };
   if (input.spec && input.codeDir) {
-    Object.assign(env, functionVariables(input.spec), lambdaVariables(input.spec, input.codeDir));
+    Object.assign(env, functionVariables(input.spec), lambdaVariables(input.spec, input.codeDir, input.initializationType, input.runtimeDir));
     const concurrency = String(input.spec.instanceConcurrency);
     env.HOTSWAP_CONCURRENCY = concurrency;
     env.AWS_LAMBDA_MAX_CONCURRENCY = concurrency;

@@ -9,7 +9,7 @@
 import type Docker from "dockerode";
 import type { FunctionSpec } from "../../../../protocol/invoke.ts";
 import { runtimeFamily, type RuntimeId } from "../../../../protocol/runtimes.ts";
-import { buildChildEnv } from "../common/child-env.ts";
+import { buildChildEnv, type InitializationType } from "../common/child-env.ts";
 import { nodeHeapMb } from "../common/node-heap.ts";
 
 /** Where function code appears in every container, as in Lambda. */
@@ -55,6 +55,12 @@ export interface InstanceContainerInput {
   /** HOTSWAP_CHANNEL_TCP/TOKEN or AWS_LAMBDA_RUNTIME_API. */
   channel: Record<string, string>;
   isolation: Isolation;
+  initializationType?: InitializationType;
+}
+
+/** LAMBDA_RUNTIME_DIR inside a container: where the image keeps the bootstrap. */
+export function runtimeDirFor(runtime: RuntimeId): string {
+  return runtimeFamily(runtime) === "provided" ? TASK_ROOT : "/opt/hotswap";
 }
 
 /** CPU shares for a memory size, never below Docker's minimum of 2. */
@@ -99,7 +105,14 @@ export function lockedDown(): Pick<Docker.HostConfig, "ReadonlyRootfs" | "Securi
 
 export function instanceContainer(input: InstanceContainerInput): Docker.ContainerCreateOptions {
   const { spec, isolation } = input;
-  const env = buildChildEnv({ memorySize: input.memorySize, spec, codeDir: TASK_ROOT, channel: input.channel });
+  const env = buildChildEnv({
+    memorySize: input.memorySize,
+    spec,
+    codeDir: TASK_ROOT,
+    channel: input.channel,
+    initializationType: input.initializationType,
+    runtimeDir: runtimeDirFor(input.runtime),
+  });
   return {
     name: input.name,
     Image: input.image,

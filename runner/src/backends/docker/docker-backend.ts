@@ -20,7 +20,7 @@ import { RuntimeApiServer } from "../../channel/runtime-api-server.ts";
 import type { FunctionLogOutput } from "../../logs/instance-log.ts";
 import { checkBootstrap } from "../common/provided-bootstrap.ts";
 import { CodeVolume, codeVolumeName, nameSlug } from "./code-volume.ts";
-import { instanceContainer, LABEL } from "./container-spec.ts";
+import { instanceContainer, LABEL, runtimeDirFor } from "./container-spec.ts";
 import { dockerEndpoint, dockerUnavailable, isUnreachable, rethrowDocker, statusOf } from "./docker-connection.ts";
 import { DockerInstance } from "./docker-instance.ts";
 import { containerAddresses, peerList, resolveNetworking, type Networking } from "./networking.ts";
@@ -157,7 +157,7 @@ export class DockerBackend implements ExecutionBackend {
       server = await RuntimeApiServer.start({
         host: prepared.listenHost,
         advertiseHost: prepared.advertiseHost,
-        invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${spec!.functionName}:${spec!.version}`,
+        functionName: spec!.functionName,
         allowedPeers: peers?.promise,
       });
       channel.AWS_LAMBDA_RUNTIME_API = server.address;
@@ -181,6 +181,7 @@ export class DockerBackend implements ExecutionBackend {
           codeSource,
           channel,
           isolation: prepared.isolation,
+          initializationType: opts.initializationType,
         }),
       );
     } catch (err) {
@@ -200,6 +201,7 @@ export class DockerBackend implements ExecutionBackend {
       logOutput: this.opts.logOutput,
       initTimeoutMs: this.opts.initTimeoutMs ?? 10_000,
       defaultStopGraceMs: this.opts.stopGraceMs ?? 2000,
+      runtimeDir: runtimeDirFor(runtime),
       stageStem: stemToken ? (s, dir) => prepared.volume.fillStem(stemToken, s, dir) : undefined,
       onGone: (i) => this.onGone(i, release, stemToken ? () => prepared.volume.removeStem(stemToken) : undefined),
     });
@@ -233,7 +235,7 @@ export class DockerBackend implements ExecutionBackend {
       return fast.hello;
     });
     await instance.untilReady(connected, "waiting for the bootstrap to connect and say hello");
-    if (spec) await instance.specialise(spec, codeDir!);
+    if (spec) await instance.specialise(spec, codeDir!, { initializationType: opts.initializationType });
     return instance;
   }
 

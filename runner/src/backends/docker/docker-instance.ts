@@ -36,6 +36,8 @@ export interface DockerInstanceInit {
   container: Docker.Container;
   logOutput?: FunctionLogOutput;
   initTimeoutMs: number;
+  /** LAMBDA_RUNTIME_DIR as the instance sees it. */
+  runtimeDir?: string;
   defaultStopGraceMs: number;
   /** Writes a stem's code into its directory (CodeVolume.fillStem); undefined for fresh containers. */
   stageStem?: (spec: FunctionSpec, codeDir: string) => Promise<void>;

@@ -77,7 +77,10 @@ describe("process backend specifics", () => {
     try {
       const inst = await backend.start({ runtime: "nodejs20", protocol: "fast", memorySize: 128, spec: fixtureSpec("node-env", "nodejs20"), codeDir: fixtureDir("node-env") });
       const env = await invokeJson(inst, {});
-      const allowed = new Set(["PATH", "LANG", "TZ", "HOME", "AWS_REGION", "AWS_DEFAULT_REGION", "LAMBDA_TASK_ROOT", "_HANDLER", "FOO", "HOTSWAP_CONCURRENCY"]);
+      const allowed = new Set([
+        ...["PATH", "LANG", "TZ", "HOME", "AWS_REGION", "AWS_DEFAULT_REGION", "LAMBDA_TASK_ROOT", "_HANDLER", "FOO", "HOTSWAP_CONCURRENCY"],
+        ...["AWS_EXECUTION_ENV", "LAMBDA_RUNTIME_DIR"],
+      ]);
       const unexpected = Object.keys(env).filter((k) => !allowed.has(k) && !k.startsWith("AWS_LAMBDA_"));
       assert.deepEqual(unexpected, []);
       assert.equal(env.DATABASE_URL, undefined);
@@ -85,6 +88,8 @@ describe("process backend specifics", () => {
       assert.equal(env.TZ, "UTC");
       assert.equal(env.HOME, "/tmp");
       assert.equal(env.LAMBDA_TASK_ROOT, fixtureDir("node-env"));
+      assert.equal(env.AWS_EXECUTION_ENV, "AWS_Lambda_nodejs20.x");
+      assert.match(env.LAMBDA_RUNTIME_DIR, /runtimes\/node$/, "the directory of the Node bootstrap");
       await inst.stop();
     } finally {
       delete process.env.DATABASE_URL;

@@ -153,7 +153,7 @@ export class ProcessBackend implements ExecutionBackend {
     const channelEnv: Record<string, string> = {};
     if (protocol === "runtime-api") {
       server = await RuntimeApiServer.start({
-        invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${spec!.functionName}:${spec!.version}`,
+        functionName: spec!.functionName,
         // Sandboxed, the instance is the only process running as its uid: answer no one else.
         ...(box ? { allowedUid: box.user.uid } : {}),
       });
@@ -161,7 +161,17 @@ export class ProcessBackend implements ExecutionBackend {
     } else {
       channelEnv.HOTSWAP_CHANNEL_FD = "3";
     }
-    const env = buildChildEnv({ interpreterDir, basePath: this.opts.childPath, memorySize, spec, codeDir: taskRoot, channel: channelEnv });
+    const runtimeDir = family === "provided" ? taskRoot : path.join(this.runtimesDir, family);
+    const env = buildChildEnv({
+      interpreterDir,
+      basePath: this.opts.childPath,
+      memorySize,
+      spec,
+      codeDir: taskRoot,
+      channel: channelEnv,
+      initializationType: opts.initializationType,
+      runtimeDir,
+    });
 
     const gated = box?.cgroup !== undefined && protocol !== "fast";
     let child: ChildProcess;
@@ -210,6 +220,7 @@ export class ProcessBackend implements ExecutionBackend {
       memoryWatch: this.memoryWatch,
       initTimeoutMs: this.opts.initTimeoutMs ?? 10_000,
       defaultStopGraceMs: this.opts.stopGraceMs ?? 2000,
+      runtimeDir,
       sandbox: box,
     });
     const fast = server ? undefined : new FastChannel(child.stdio[3] as unknown as Duplex, { closedResult: () => instance.deathResult() });
@@ -228,7 +239,7 @@ export class ProcessBackend implements ExecutionBackend {
       return instance;
     }
     await instance.untilReady(fast!.hello, "waiting for the bootstrap's hello");
-    if (spec) await instance.specialise(spec, codeDir!);
+    if (spec) await instance.specialise(spec, codeDir!, { initializationType: opts.initializationType });
     return instance;
   }
 

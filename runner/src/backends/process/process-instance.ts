@@ -32,6 +32,8 @@ export interface ProcessInstanceInit {
   logOutput?: FunctionLogOutput;
   memoryWatch: MemoryWatch;
   initTimeoutMs: number;
+  /** LAMBDA_RUNTIME_DIR as the instance sees it. */
+  runtimeDir?: string;
   defaultStopGraceMs: number;
   /** The instance's uid, temp dir and cgroup, when the backend is sandboxed. */
   sandbox?: InstanceSandbox;
