@@ -216,6 +216,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       staleAfterMs: config.async.staleAfterMs,
       log: log.child({ component: "async" }),
     });
+    const recovered = await queue.recover();
+    if (recovered > 0) log.info({ events: recovered }, "unfinished asynchronous events put back on the embedded queue");
     await workers.start();
     opened.push({ name: "the async workers", close: () => workers.stop(config.shutdownGraceMs) });
     const scheduleLog = log.child({ component: "schedules" });
