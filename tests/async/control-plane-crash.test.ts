@@ -17,14 +17,7 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL, createTestDatabase, serviceSkipReaso
 import { waitFor } from "../support/wait-for.ts";
 import { zipFiles } from "../support/zip.ts";
 import { deployInline } from "./support.ts";
-
-/** Sleeps a little and leaves a mark per run in RUNS_DIR, so runs can be counted from outside. */
-const MARKS_RUNS = `const fs = require("fs"); const path = require("path");
-exports.handler = async (event, context) => {
-  fs.writeFileSync(path.join(process.env.RUNS_DIR, context.awsRequestId + "." + Date.now() + "." + Math.random().toString(36).slice(2)), "");
-  await new Promise((r) => setTimeout(r, 400));
-  return { n: event.n };
-};`;
+import { MARKS_RUNS, runsPerEvent } from "./runs-marks.ts";
 
 test("a control plane killed mid-flight loses no asynchronous event; the survivor finishes them all", { timeout: 180_000 }, async (t) => {
   const skip = (await serviceSkipReason("postgres", TEST_DATABASE_URL)) ?? (await serviceSkipReason("redis", TEST_REDIS_URL));
@@ -90,8 +83,7 @@ test("a control plane killed mid-flight loses no asynchronous event; the survivo
     assert.deepEqual(finals.filter((f) => f.status !== "Succeeded").map((f) => [f.requestId, f.status, f.error]), [], "every event succeeded");
     assert.deepEqual(finals.map((f) => JSON.parse(f.result!).n), Array.from({ length: 40 }, (_, n) => n));
     const marks = await readdir(runs);
-    const perEvent = new Map<string, number>();
-    for (const m of marks) perEvent.set(m.split(".")[0]!, (perEvent.get(m.split(".")[0]!) ?? 0) + 1);
+    const perEvent = await runsPerEvent(runs);
     assert.deepEqual([...perEvent.keys()].sort(), [...ids].sort(), "every event ran");
     const twice = [...perEvent.values()].filter((c) => c > 1).length;
     const recorded = finals.reduce((s, f) => s + f.duplicates, 0);
