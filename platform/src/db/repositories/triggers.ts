@@ -45,7 +45,16 @@ export interface TriggersRepository {
   deleteByFunction(functionName: string): Promise<string[]>;
   /** Add a batch of executions to a trigger's counters in one statement; a missing trigger is ignored. */
   addStats(id: string, stats: TriggerStatsDelta): Promise<void>;
+  /**
+   * Run `fn` on this repository bound to one transaction that holds the cluster-wide Http route lock
+   * (a transaction-scoped advisory lock), so checking a route for conflicts and writing it is atomic
+   * against every other create or update of an Http trigger, on any replica.
+   */
+  withRouteLock<T>(fn: (locked: TriggersRepository) => Promise<T>): Promise<T>;
 }
+
+/** The advisory lock key of Http routes ("HSRT"). */
+const HTTP_ROUTE_LOCK = 0x48535254;
 
 export interface TriggerPatch {
   qualifier?: string;
@@ -81,6 +90,13 @@ function toTrigger(row: typeof triggers.$inferSelect): Trigger {
 
 export function createTriggersRepository(db: Db): TriggersRepository {
   return {
+    withRouteLock(fn) {
+      return db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(${HTTP_ROUTE_LOCK})`);
+        return fn(createTriggersRepository(tx));
+      });
+    },
+
     async create(input) {
       const [row] = await db
         .insert(triggers)
