@@ -194,7 +194,8 @@ export class AsyncWorkers {
       }
       if (this.stopped) return "stopped";
       if (eventAgeExceeded(policy, ev.enqueuedAt, Date.now())) return this.finish(ev, owned, config, "EventAgeExceeded", undefined, undefined);
-      if (!(await owned.write({ status: "Running" }))) return "lost";
+      // take() already made a Queued record Running (one write less per event); a retry marks it again.
+      if (owned.record.status !== "Running" && !(await owned.write({ status: "Running" }))) return "lost";
       const at = new Date();
       let result: InvokeResult | undefined;
       let failure: AttemptFailure | undefined;
