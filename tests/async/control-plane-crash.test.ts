@@ -16,7 +16,7 @@ import { apiClient, type TestPlatform } from "../support/platform.ts";
 import { TEST_DATABASE_URL, TEST_REDIS_URL, createTestDatabase, serviceSkipReason, startS3Server, sharedServersEnv, uniquePrefix } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { zipFiles } from "../support/zip.ts";
-import { deployInline } from "./support.ts";
+import { allFinal, deployInline } from "./support.ts";
 import { MARKS_RUNS, runsPerEvent } from "./runs-marks.ts";
 
 test("a control plane killed mid-flight loses no asynchronous event; the survivor finishes them all", { timeout: 180_000 }, async (t) => {
@@ -66,19 +66,7 @@ test("a control plane killed mid-flight loses no asynchronous event; the survivo
     await waitFor("events running", async () => (await readdir(runs)).length >= 6, { timeoutMs: 30_000 });
     servers[0]!.child.kill("SIGKILL");
     await servers[0]!.exited;
-    const finals = await waitFor(
-      "every event to finish on the survivor",
-      async () => {
-        const out = [];
-        for (const id of ids) {
-          const r = await apiB.async.get(id);
-          if (!r.ok || !["Succeeded", "Failed", "DeadLettered"].includes(r.value.status)) return undefined;
-          out.push(r.value);
-        }
-        return out;
-      },
-      { timeoutMs: 90_000, intervalMs: 250 },
-    );
+    const finals = await allFinal(apiB, ids, 90_000);
     assert.equal(finals.length, 40);
     assert.deepEqual(finals.filter((f) => f.status !== "Succeeded").map((f) => [f.requestId, f.status, f.error]), [], "every event succeeded");
     assert.deepEqual(finals.map((f) => JSON.parse(f.result!).n), Array.from({ length: 40 }, (_, n) => n));

@@ -12,12 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApiClient } from "../../client/index.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
-import { FINAL_STATUSES, type InvocationView } from "../../protocol/api/invocations.ts";
 import { spawnServer, stopAll, waitForOutput, type ServerProcess } from "../support/cli.ts";
 import { apiClient, type TestPlatform } from "../support/platform.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { zipFiles } from "../support/zip.ts";
-import { deployInline, FAST_ASYNC_ENV } from "./support.ts";
+import { allFinal, deployInline, FAST_ASYNC_ENV } from "./support.ts";
 import { MARKS_RUNS, runsPerEvent } from "./runs-marks.ts";
 
 const EVENTS = 30;
@@ -54,19 +53,7 @@ test("an embedded server killed with events queued and running loses none: resta
 
     const second = await start();
     const api2 = createApiClient({ baseUrl: second.url, apiKey: key });
-    const finals = await waitFor(
-      "every accepted event to finish after the restart",
-      async () => {
-        const out: InvocationView[] = [];
-        for (const id of ids) {
-          const r = await api2.async.get(id);
-          if (!r.ok || !FINAL_STATUSES.includes(r.value.status)) return undefined;
-          out.push(r.value);
-        }
-        return out;
-      },
-      { timeoutMs: 120_000, intervalMs: 250 },
-    );
+    const finals = await allFinal(api2, ids, 120_000);
     assert.deepEqual(finals.filter((f) => f.status !== "Succeeded").map((f) => [f.requestId, f.status, f.error]), [], "every event succeeded");
     assert.deepEqual(finals.map((f) => JSON.parse(f.result!).n), Array.from({ length: EVENTS }, (_, n) => n));
     const perEvent = await runsPerEvent(runs);

@@ -11,12 +11,11 @@ import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
-import { FINAL_STATUSES, type InvocationView } from "../../protocol/api/invocations.ts";
 import { apiOf, deployFunction, expectOk, nodeCode } from "../support/deploy.ts";
 import { it, SkipError } from "../support/platform.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { fleetSkipReason, startCluster, type Cluster } from "../fleet/support/cluster.ts";
-import { FAST_ASYNC_ENV } from "./support.ts";
+import { allFinal, FAST_ASYNC_ENV } from "./support.ts";
 import { MARKS_RUNS, runsPerEvent } from "./runs-marks.ts";
 
 const EVENTS = 40;
@@ -63,19 +62,7 @@ describe("asynchronous invocations when a runner is killed", { timeout: 300_000 
     await victim.r.exited;
     const startedBefore = (await readdir(runs)).length;
 
-    const finals = await waitFor(
-      "every event to finish",
-      async () => {
-        const out: InvocationView[] = [];
-        for (const id of ids) {
-          const r = await api.async.get(id);
-          if (!r.ok || !FINAL_STATUSES.includes(r.value.status)) return undefined;
-          out.push(r.value);
-        }
-        return out;
-      },
-      { timeoutMs: 120_000, intervalMs: 250 },
-    );
+    const finals = await allFinal(api, ids, 120_000);
     const byStatus = (s: string) => finals.filter((f) => f.status === s);
     assert.deepEqual(finals.filter((f) => f.status !== "Succeeded" && f.status !== "DeadLettered").map((f) => [f.requestId, f.status, f.error]), [], "none Failed (lost)");
     for (const f of byStatus("Succeeded")) assert.equal(JSON.parse(f.result!).n, ids.indexOf(f.requestId));
