@@ -12,6 +12,8 @@ import { BODY, deployWarmVariant, load, percentile, startPlatform, type BenchPla
 import { zipFiles } from "../../tests/support/zip.ts";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** Two decimals, three below 0.1 (so a small ratio does not print as 0.00). */
+const ratio = (x: number) => x.toFixed(x < 0.1 ? 3 : 2);
 const HANDLER = 'exports.handler = async (event) => ({ ok: true, n: event.n ?? null });\n';
 const EVENT = { "x-amz-invocation-type": "Event" };
 /** Events per second for the latency figure: light enough that no queue builds up. */
@@ -52,7 +54,7 @@ export async function asyncSection(ctx: BenchContext): Promise<BenchTable[]> {
       head: ["target", "req/s (median)", "× bare (median)", "each round", "p50 ms", "p99 ms", "errors"],
       rows: sides.map((s, i) => {
         const r = rounds[i]!;
-        return [s.label, String(Math.round(median(r.rps))), median(r.ratios).toFixed(2), r.ratios.map((x) => x.toFixed(2)).join(" "), String(median(r.p50)), String(median(r.p99)), String(r.errors)];
+        return [s.label, String(Math.round(median(r.rps))), ratio(median(r.ratios)), r.ratios.map(ratio).join(" "), String(median(r.p50)), String(median(r.p99)), String(r.errors)];
       }),
     };
     throughput.rows.push(["backlog of an async round drained in (s, each round)", "", "", drains.map((d) => d.toFixed(1)).join(" "), "", "", ""]);

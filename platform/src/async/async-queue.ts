@@ -1,7 +1,7 @@
 /**
  * The producer side of the async queue, the invocation pipeline's EventQueue: once the chain has
  * authenticated, authorized, checked and resolved an asynchronous invocation, this writes its
- * Queued record (the request id is the idempotency key: a request id seen before is a duplicate,
+ * Queued record (concurrent enqueues share one insert: queued-records.ts; the request id is the idempotency key: a request id seen before is a duplicate,
  * counted and not queued again) and appends the event to the stream. The caller's 202 waits for
  * both, so an accepted event is on the queue: in Redis when REDIS_URL is set; with the embedded
  * (in-memory) state store the record itself keeps the event until it is final, and `recover()`
@@ -13,6 +13,7 @@ import type { InvocationsRepository } from "../db/repositories/invocations.ts";
 import type { EventQueue } from "../invocation/enqueue.ts";
 import type { Invocation } from "../invocation/invocation.ts";
 import { asyncStreamName, decodeQueuedEvent, encodeQueuedEvent } from "./queued-event.ts";
+import { QueuedRecords } from "./queued-records.ts";
 
 export interface AsyncQueueOptions {
   /** The cluster's key prefix, `hs:<cluster id>:`. */
@@ -25,6 +26,8 @@ export class AsyncQueue implements EventQueue {
   readonly stream: string;
   /** The stream lives in this process's memory: the records keep the events (see recover). */
   private readonly embedded: boolean;
+  /** Concurrent enqueues share one record insert. */
+  private readonly records: QueuedRecords;
 
   constructor(
     private readonly state: StateStore,
@@ -33,6 +36,7 @@ export class AsyncQueue implements EventQueue {
   ) {
     this.stream = asyncStreamName(opts.namespace);
     this.embedded = state.kind === "memory";
+    this.records = new QueuedRecords(invocations);
   }
 
   async enqueue(inv: Invocation & { async: NonNullable<Invocation["async"]> }): Promise<void> {
@@ -50,7 +54,7 @@ export class AsyncQueue implements EventQueue {
     let created = false;
     if (inv.async.recorded !== true) {
       const event = this.embedded ? JSON.stringify(fields) : undefined;
-      created = await this.invocations.createQueued({ requestId: inv.requestId, functionName: inv.name, qualifier: inv.qualifier, source: inv.async.source, createdAt: now, event });
+      created = await this.records.create({ requestId: inv.requestId, functionName: inv.name, qualifier: inv.qualifier, source: inv.async.source, createdAt: now, event });
       // The same request id again: a client's retry is counted and not queued again; a resumed one
       // (a scheduled tick fired again after a crash) is queued again while its record is still
       // Queued, since the earlier enqueue may have died before its event reached the stream. The

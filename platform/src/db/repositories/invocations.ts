@@ -74,6 +74,8 @@ export interface InvocationListFilter {
 export interface InvocationsRepository {
   /** Insert a Queued record; false when the request id already has one (nothing changed). */
   createQueued(input: NewInvocation): Promise<boolean>;
+  /** Insert several Queued records in one statement; the request ids that were new (the others had one). */
+  createQueuedMany(inputs: readonly NewInvocation[]): Promise<Set<string>>;
   get(requestId: string): Promise<InvocationRecord | null>;
   /** Newest first, by function; nextCursor when there may be more. */
   list(functionName: string, filter: InvocationListFilter): Promise<{ records: InvocationRecord[]; nextCursor?: string }>;
@@ -139,21 +141,28 @@ export function isInvocationCursor(cursor: string): boolean {
 export function createInvocationsRepository(db: Db): InvocationsRepository {
   return {
     async createQueued(input) {
+      return (await this.createQueuedMany([input])).has(input.requestId);
+    },
+
+    async createQueuedMany(inputs) {
+      if (inputs.length === 0) return new Set();
       const rows = await db
         .insert(invocations)
-        .values({
-          requestId: input.requestId,
-          functionName: input.functionName,
-          qualifier: input.qualifier ?? null,
-          source: input.source,
-          status: "Queued",
-          createdAt: input.createdAt,
-          updatedAt: input.createdAt,
-          result: input.event ?? null,
-        })
+        .values(
+          inputs.map((input) => ({
+            requestId: input.requestId,
+            functionName: input.functionName,
+            qualifier: input.qualifier ?? null,
+            source: input.source,
+            status: "Queued" as const,
+            createdAt: input.createdAt,
+            updatedAt: input.createdAt,
+            result: input.event ?? null,
+          })),
+        )
         .onConflictDoNothing()
         .returning({ id: invocations.requestId });
-      return rows.length > 0;
+      return new Set(rows.map((r) => r.id));
     },
 
     async get(requestId) {
