@@ -3,8 +3,10 @@
  * on the real Postgres and Redis; asynchronous invocations are queued and running on both runners
  * when one is killed with SIGKILL. Every event ends Succeeded, or DeadLettered in its on-failure
  * destination (a function that marks what it receives); none is lost. The runs that were in flight
- * on the dead runner fail with RunnerLost and are retried on the survivor: the test counts those
- * duplicate runs (from the handler's own marks) and prints them next to what the records say.
+ * on the dead runner fail with RunnerLost: half the events (function "work") are retried on the
+ * survivor, and the test counts those duplicate runs (from the handler's own marks) and prints them
+ * next to what the records say; the other half ("once", maximumRetryAttempts 0) go to the
+ * destination instead.
  */
 import assert from "node:assert/strict";
 import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
@@ -46,12 +48,14 @@ describe("asynchronous invocations when a runner is killed", { timeout: 300_000 
     dirs.push(runs, dlq);
     for (const d of [runs, dlq]) await chmod(d, 0o777); // sandboxed instances run as their own uid
     await deployFunction(c.cp, { name: "sink", environment: { DLQ_DIR: dlq }, code: nodeCode(DLQ_SINK) });
-    await deployFunction(c.cp, { name: "work", environment: { RUNS_DIR: runs }, code: nodeCode(MARKS_RUNS) });
     const api = apiOf(c.cp);
-    expectOk(await api.async.putConfig("work", { maximumRetryAttempts: 2, destinationConfig: { onFailure: { destination: "function:sink" } } }), "event-invoke-config");
-
+    // "work" retries (Lambda's default 2); "once" has no retry, so a run lost with the runner goes to the destination.
+    for (const [name, maximumRetryAttempts] of [["work", 2], ["once", 0]] as const) {
+      await deployFunction(c.cp, { name, environment: { RUNS_DIR: runs }, code: nodeCode(MARKS_RUNS) });
+      expectOk(await api.async.putConfig(name, { maximumRetryAttempts, destinationConfig: { onFailure: { destination: "function:sink" } } }), "event-invoke-config");
+    }
     const ids: string[] = [];
-    for (let n = 0; n < EVENTS; n++) ids.push(expectOk(await api.async.invoke("work", { n }), `queueing event ${n}`).requestId);
+    for (let n = 0; n < EVENTS; n++) ids.push(expectOk(await api.async.invoke(n % 2 ? "once" : "work", { n }), `queueing event ${n}`).requestId);
     // The victim: a runner with invocations in flight right now.
     const victim = await waitFor("a runner with asynchronous invocations in flight", async () => {
       const loads = await Promise.all(c.runners.map(async (r) => ({ r, n: (await r.status()).load.inflight as number })));
@@ -72,6 +76,8 @@ describe("asynchronous invocations when a runner is killed", { timeout: 300_000 
       return got.length >= byStatus("DeadLettered").length ? got : undefined;
     }));
     for (const f of byStatus("DeadLettered")) {
+      assert.equal(f.functionName, "once", "an event with retries left is retried, not dead-lettered");
+      assert.equal(f.error?.errorType, "RunnerLost");
       assert.equal(f.destination, "function:sink");
       assert.ok(delivered.has(f.requestId), `${f.requestId} is in the on-failure destination`);
     }
