@@ -35,6 +35,7 @@ import type { Registry } from "prom-client";
 import { createMetricsRegistry, exposition } from "./metrics/prometheus-registry.ts";
 import { PrometheusInvocationObserver, countThrottles } from "./metrics/prometheus-observer.ts";
 import { PrometheusDeploymentMetrics } from "./metrics/deployment-metrics.ts";
+import { AsyncQueueMetrics } from "./metrics/async-queue-metrics.ts";
 import { DeploymentAliasGuard, clusterNamespace, startRollouts } from "./deployments/index.ts";
 import type { InProcessRunnerNode } from "../../protocol/runner.ts";
 import { ReservedConcurrencyGate } from "./fleet/reserved-concurrency.ts";
@@ -204,6 +205,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       queue,
       (e) => log.error({ err: e }, "an invocation observer failed; the invocation's answer is unaffected"),
     );
+    const asyncMetrics = new AsyncQueueMetrics(metricsRegistry, { invocations: repos.invocations, state, stream: queue.stream, onError: (e) => log.warn({ err: e }, "reading the async queue's depth for /metrics failed") });
     const workers = new AsyncWorkers({
       state,
       stream: queue.stream,
@@ -215,7 +217,10 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       retryDelaysMs: config.async.retryDelaysMs,
       staleAfterMs: config.async.staleAfterMs,
       log: log.child({ component: "async" }),
+      onDuplicate: (reason) => asyncMetrics.duplicate(reason),
     });
+    const recovered = await queue.recover();
+    if (recovered > 0) log.info({ events: recovered }, "unfinished asynchronous events put back on the embedded queue");
     await workers.start();
     opened.push({ name: "the async workers", close: () => workers.stop(config.shutdownGraceMs) });
     const scheduleLog = log.child({ component: "schedules" });

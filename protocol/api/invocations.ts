@@ -50,7 +50,10 @@ export const InvocationView = z
     result: z.string().nullable().openapi({ description: `The handler's result, truncated to ${MAX_RECORDED_RESULT_BYTES} bytes` }),
     error: InvocationError.nullable(),
     destination: z.string().nullable(),
-    duplicates: z.number().int(),
+    duplicates: z.number().int().openapi({
+      description:
+        "At-least-once duplicates: the request id queued again or delivered again after it finished (not run again), and possible repeated runs around a crash (taken over from a dead replica while Running; an attempt lost with its runner)",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
     startedAt: z.string().nullable(),

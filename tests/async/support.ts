@@ -53,3 +53,20 @@ export async function finalRecordsOf(api: ApiClient, fn: string, n: number, time
     { timeoutMs, intervalMs: 50 },
   );
 }
+
+/** The records of `ids`, in order, once every one is final (none lost: a missing one keeps it waiting). */
+export async function allFinal(api: ApiClient, ids: readonly string[], timeoutMs: number): Promise<InvocationView[]> {
+  return waitFor(
+    `all ${ids.length} events to finish`,
+    async () => {
+      const out: InvocationView[] = [];
+      for (const id of ids) {
+        const r = await api.async.get(id);
+        if (!r.ok || !FINAL.has(r.value.status)) return undefined;
+        out.push(r.value);
+      }
+      return out;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}

@@ -12,8 +12,13 @@
  *   record tells the new owner how many attempts were made and when the next is due;
  * - a redelivered event whose record is already final is acked without running and counted in the
  *   record's `duplicates`.
- * Where a duplicate run can still happen: a replica that dies (or stalls past `staleAfterMs`) after
- * the handler ran and before the outcome was written; its event then runs again on another replica.
+ * Where a duplicate run can still happen, each counted in the record's `duplicates` and reported to
+ * `onDuplicate` (the hotswap_async_duplicates_total counter):
+ * - `taken-over`: a replica died (or stalled past `staleAfterMs`) while its event was Running, maybe
+ *   after the handler ran and before the outcome was written; the event runs again elsewhere;
+ * - `runner-lost`: the runner died during an attempt (RunnerLost), which is retried like any failure
+ *   although the handler may have done its work;
+ * - `redelivered`: an entry delivered again after its record was final (acked without running).
  * A destination can likewise receive a record twice if the replica dies between sending it and
  * recording the outcome.
  */
@@ -42,7 +47,11 @@ export interface AsyncWorkersOptions {
   log: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
   /** How long one blocking read waits for new entries. @default 500 */
   blockMs?: number;
+  /** A possible duplicate run (see the module comment), already counted in the record. */
+  onDuplicate?(reason: DuplicateReason): void;
 }
+
+export type DuplicateReason = "taken-over" | "runner-lost" | "redelivered";
 
 /** What one processed entry came to (for tests and logs). */
 export type EntryResult = "finished" | "duplicate" | "busy" | "lost" | "stopped" | "dropped";
@@ -158,10 +167,13 @@ export class AsyncWorkers {
     }
     if (taken.kind === "final") {
       await this.o.repos.invocations.countDuplicate(ev.requestId);
+      this.o.onDuplicate?.("redelivered");
       await this.ack(entry);
       return "duplicate";
     }
     if (taken.kind !== "taken") return "busy"; // another live worker owns it: leave it pending
+    // Running and started before this take: a dead owner's attempt (take counted it in the record).
+    if (taken.record.status === "Running" && taken.record.startedAt?.getTime() !== now.getTime()) this.o.onDuplicate?.("taken-over");
     const owned = new OwnedRecord(this.o.repos.invocations, taken.record);
     this.inflight.set(entry.id, owned);
     const result = await this.run(ev, owned);
@@ -182,7 +194,8 @@ export class AsyncWorkers {
       }
       if (this.stopped) return "stopped";
       if (eventAgeExceeded(policy, ev.enqueuedAt, Date.now())) return this.finish(ev, owned, config, "EventAgeExceeded", undefined, undefined);
-      if (!(await owned.write({ status: "Running" }))) return "lost";
+      // take() already made a Queued record Running (one write less per event); a retry marks it again.
+      if (owned.record.status !== "Running" && !(await owned.write({ status: "Running" }))) return "lost";
       const at = new Date();
       let result: InvokeResult | undefined;
       let failure: AttemptFailure | undefined;
@@ -200,6 +213,11 @@ export class AsyncWorkers {
       const next = afterFailure([...attempts, attempt], failure, policy, ev.enqueuedAt, Date.now());
       if (next.kind === "finish") return this.finish(ev, owned, config, next.condition, [...attempts, attempt], result, failure);
       attempt.retryAt = new Date(next.at).toISOString();
+      if (failure.error.errorType === "RunnerLost") {
+        // The runner died mid-attempt: the handler may have done its work, and runs again.
+        await this.o.repos.invocations.countDuplicate(ev.requestId);
+        this.o.onDuplicate?.("runner-lost");
+      }
       const version = result?.spec.version;
       if (!(await owned.write({ status: "Retrying", attempts: [...attempts, attempt], error: failure.error, ...(version !== undefined ? { version } : {}) }))) return "lost";
     }

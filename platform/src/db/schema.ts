@@ -382,13 +382,20 @@ export const invocations = pgTable(
     status: text("status").$type<InvocationStatus>().notNull(),
     /** `[{ at, durationMs?, error?: { errorType, errorMessage } }]`, oldest first. */
     attempts: jsonb("attempts").$type<JsonObject[]>().notNull().default([]),
-    /** The handler's result (truncated) when it succeeded. */
+    /**
+     * The handler's result (truncated) when it succeeded. Until the record is final, the embedded
+     * async queue keeps the queued event here (so it survives a restart); the API shows no result then.
+     */
     result: text("result"),
     /** `{ errorType, errorMessage }` of the last failure. */
     error: jsonb("error").$type<JsonObject>(),
     /** Where a failed event went (dead-letter or on-failure destination), when it went somewhere. */
     destination: text("destination"),
-    /** Times the same request id was delivered again after it had already finished (at-least-once duplicates). */
+    /**
+     * At-least-once duplicates: the request id queued or delivered again after it finished (not run
+     * again), and possible repeated runs (taken over while Running from a dead replica; an attempt
+     * lost with its runner).
+     */
     duplicates: integer("duplicates").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -42,10 +42,11 @@ export interface Invocation {
   /**
    * Queue instead of run (Lambda's InvocationType Event): the event is checked against the 256 KB
    * asynchronous limit and queued once resolved; `source` is `async` or the trigger's id;
-   * `recorded` when the caller already wrote the Queued record (a scheduled tick does, in the
-   * transaction that decides to fire).
+   * `recorded` when the caller already wrote the Queued record; `resume` when the same request id
+   * may have been enqueued before by a process that died (a scheduled tick): queued again while its
+   * record is still Queued.
    */
-  async?: { source: string; recorded?: boolean };
+  async?: { source: string; recorded?: boolean; resume?: boolean };
   /** Headers, cookies and query of the request, for aliases with an A/B rule. */
   route?: RouteRequest;
   /** The trace context the runner and the handler receive (the front door's server span when traced). */

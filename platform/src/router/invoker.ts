@@ -31,8 +31,10 @@ export interface EnqueueOptions {
   requestId: string;
   /** `async` or the trigger's id. */
   source: string;
-  /** The caller already wrote the Queued record (a scheduled tick). */
+  /** The caller already wrote the Queued record. */
   recorded?: boolean;
+  /** Queue again if the request id's record is still Queued (an enqueue that may have died half-way). */
+  resume?: boolean;
   traceparent?: string;
 }
 
@@ -75,7 +77,7 @@ export class Invoker {
    */
   async enqueue(name: string, qualifier: string | undefined, payload: Buffer, opts: EnqueueOptions): Promise<void> {
     const inv = internalInvocation(name, qualifier, payload, opts);
-    inv.async = { source: opts.source, recorded: opts.recorded };
+    inv.async = { source: opts.source, recorded: opts.recorded, resume: opts.resume };
     await this.pipeline.handle(inv);
   }
 }

@@ -1,14 +1,16 @@
 /**
- * Fires Scheduled triggers, exactly once per tick across every control-plane replica: only the
- * holder of the `cron` leader lease looks for due ticks, and each tick is fired by a compare-and-set
- * of the trigger's last_fired_tick (from the value the decision was made on to the tick) in the
- * same transaction that writes the tick's Queued invocation record. A deposed leader that has not
- * noticed yet loses that race and fires nothing; its successor continues from last_fired_tick, so a
- * leader change neither skips nor doubles a tick (ticks due during the change fire late, within the
- * misfire grace). Firing then queues the EventBridge Scheduled Event on the async queue (source =
- * the trigger's id), through the invocation pipeline; the async workers run it and count the outcome
- * on the trigger. If the leader dies between the transaction and the queueing, that tick's record
- * stays Queued and the tick does not run (at most once in that window).
+ * Fires Scheduled triggers, exactly once per tick across every control-plane replica and across a
+ * crash: only the holder of the `cron` leader lease looks for due ticks. Each tick has a request
+ * id derived from the trigger and the tick (the idempotency key); it is first queued (its Queued
+ * record and its event on the async queue, through the invocation pipeline, source = the trigger's
+ * id), and only then is the trigger's last_fired_tick advanced by a compare-and-set from the value
+ * the decision was made on. A leader that dies in between leaves last_fired_tick behind, so its
+ * successor fires the same tick again under the same request id: the enqueue puts the event on the
+ * queue again only while its record is still Queued (the dead leader may have written the record
+ * and not the event), and the workers' take runs a request id once; the extra entry is counted as a
+ * duplicate on the record. A deposed leader that has not noticed yet queues the same request id
+ * (deduplicated) and loses the compare-and-set. So a leader change or a crash neither skips nor
+ * doubles a tick (ticks due during the change fire late, within the misfire grace).
  */
 import { ScheduledTriggerConfig } from "../../../protocol/api/triggers-scheduled.ts";
 import { parseSchedule, type Schedule } from "../../../protocol/schedule-expression.ts";
@@ -83,17 +85,16 @@ export class ScheduleEngine {
       prev = due.skipTo;
     }
     for (const tick of due.fire) {
+      if (!this.o.lease.isLeader()) return;
       const requestId = tickRequestId(row.id, tick);
-      const now = new Date();
-      const fired = await this.o.repos.scheduledTicks.fireScheduledTick({ triggerId: row.id, prev, tick, requestId, functionName: row.functionName, qualifier: row.qualifier, now });
-      if (!fired) return; // another leader moved it: it continues from there
-      prev = tick;
       const event = Buffer.from(JSON.stringify(scheduledEvent(row.id, tick, p.config.input)));
       try {
-        await this.o.invoker.enqueue(row.functionName, row.qualifier, event, { requestId, source: row.id, recorded: true });
+        await this.o.invoker.enqueue(row.functionName, row.qualifier, event, { requestId, source: row.id, resume: true });
       } catch (e) {
         await this.failTick(row, requestId, e);
       }
+      if (!(await this.o.repos.scheduledTicks.fireScheduledTick({ triggerId: row.id, prev, tick }))) return; // another leader moved it: it continues from there
+      prev = tick;
     }
   }
 
@@ -101,8 +102,9 @@ export class ScheduleEngine {
   private async failTick(row: ScheduledTriggerRow, requestId: string, e: unknown): Promise<void> {
     const error = { errorType: (e as { code?: string }).code ?? "InternalError", errorMessage: String((e as Error).message ?? e).slice(0, 1000) };
     const now = new Date();
+    await this.o.repos.invocations.createQueued({ requestId, functionName: row.functionName, qualifier: row.qualifier, source: row.id, createdAt: now });
     const taken = await this.o.repos.invocations.take(requestId, now, now);
-    if (taken.kind === "taken") await new OwnedRecord(this.o.repos.invocations, taken.record).write({ status: "Failed", error, finishedAt: new Date() });
+    if (taken.kind === "taken") await new OwnedRecord(this.o.repos.invocations, taken.record).write({ status: "Failed", error, result: null, finishedAt: new Date() });
     await this.o.repos.scheduledTicks.recordTriggerOutcome(row.id, { failed: true, at: now, error: `${error.errorType}: ${error.errorMessage}` });
   }
 

@@ -2,7 +2,7 @@
  * Triggers: create, read, update, delete, with the checks a schema alone cannot make: the function
  * exists, a given qualifier resolves, the config fits the type (precise 400s naming each field),
  * `auth: "jwt"` is refused until JWT authentication exists, two Http triggers never claim the same
- * method and path, and Queue/Stream triggers are refused (501) rather than stored while nothing
+ * method and path (checked and written under one lock, so concurrent writes on any replica too), and Queue/Stream triggers are refused (501) rather than stored while nothing
  * consumes them. Every write is audited and broadcast so every replica's route table follows.
  */
 import { ApiError } from "../../../protocol/errors.ts";
@@ -80,8 +80,15 @@ export class TriggerService {
     await this.functions.require(body.functionName);
     const config = parseTriggerConfig(body.type, body.config);
     if (body.qualifier !== undefined) await this.assertQualifier(body.functionName, body.qualifier);
-    if (body.type === "Http") await this.assertRouteFree(config as unknown as HttpTriggerConfig);
-    const created = await this.repos.triggers.create({ functionName: body.functionName, type: body.type, qualifier: body.qualifier ?? "$LATEST", config, enabled: body.enabled });
+    const input = { functionName: body.functionName, type: body.type, qualifier: body.qualifier ?? "$LATEST", config, enabled: body.enabled };
+    // An Http route is checked and written under the route lock, so two concurrent creates cannot both claim it.
+    const created =
+      body.type === "Http"
+        ? await this.repos.triggers.withRouteLock(async (locked) => {
+            await this.assertRouteFree(config as unknown as HttpTriggerConfig, undefined, locked);
+            return locked.create(input);
+          })
+        : await this.repos.triggers.create(input);
     const view = toTriggerView(created);
     await this.audit(actor, "trigger.create", created.id, null, view);
     await this.changes.invalidate(created.type);
@@ -106,8 +113,14 @@ export class TriggerService {
     }
     const config = body.config !== undefined ? parseTriggerConfig(before.type, body.config) : undefined;
     if (body.qualifier !== undefined) await this.assertQualifier(before.functionName, body.qualifier);
-    if (config && before.type === "Http") await this.assertRouteFree(config as unknown as HttpTriggerConfig, id);
-    const updated = await this.repos.triggers.update(id, { qualifier: body.qualifier, config, enabled: body.enabled });
+    const patch = { qualifier: body.qualifier, config, enabled: body.enabled };
+    const updated =
+      config && before.type === "Http"
+        ? await this.repos.triggers.withRouteLock(async (locked) => {
+            await this.assertRouteFree(config as unknown as HttpTriggerConfig, id, locked);
+            return locked.update(id, patch);
+          })
+        : await this.repos.triggers.update(id, patch);
     if (!updated) throw triggerNotFound(id);
     const view = toTriggerView(updated);
     await this.audit(actor, "trigger.update", id, toTriggerView(before), view);
@@ -140,9 +153,9 @@ export class TriggerService {
   }
 
   /** 409 RouteConflict when another Http trigger claims one of the methods on a path of the same shape. */
-  private async assertRouteFree(config: HttpTriggerConfig, self?: string): Promise<void> {
+  private async assertRouteFree(config: HttpTriggerConfig, self: string | undefined, triggers: Repositories["triggers"]): Promise<void> {
     const shape = routeShape(config.path);
-    for (const other of await this.repos.triggers.list({ type: "Http" })) {
+    for (const other of await triggers.list({ type: "Http" })) {
       if (other.id === self) continue;
       const o = other.config as unknown as Partial<HttpTriggerConfig>;
       if (typeof o.path !== "string" || !Array.isArray(o.methods)) continue;

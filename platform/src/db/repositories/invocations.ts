@@ -5,9 +5,13 @@
  * succeeds on a Queued record, or on one whose owner stopped touching it), then every write it
  * makes is fenced by the `updatedAt` stamp it last wrote, so a worker that lost the record (it was
  * taken over after a stall) changes nothing.
+ *
+ * With the embedded async queue (no Redis) a record also keeps its queued event until it is final,
+ * in the `result` column (which holds the handler's result only once Succeeded): the queue lives in
+ * the process's memory, so `unfinishedEvents` is what puts the events back after a crash.
  */
-import { and, desc, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
-import type { InvocationAttempt, InvocationError, InvocationStatus } from "../../../../protocol/api/invocations.ts";
+import { and, asc, count, desc, eq, inArray, isNotNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { FINAL_STATUSES, type InvocationAttempt, type InvocationError, type InvocationStatus } from "../../../../protocol/api/invocations.ts";
 import type { Db } from "../database.ts";
 import { invocations, type JsonObject } from "../schema.ts";
 
@@ -36,6 +40,8 @@ export interface NewInvocation {
   source: string;
   /** Also the first stamp (updatedAt); ms precision, so cursors compare exactly. */
   createdAt: Date;
+  /** The queued event (its encoded stream fields), kept until the record is final: set by the embedded queue. */
+  event?: string;
 }
 
 /** What a worker may change on a record it owns. */
@@ -68,6 +74,8 @@ export interface InvocationListFilter {
 export interface InvocationsRepository {
   /** Insert a Queued record; false when the request id already has one (nothing changed). */
   createQueued(input: NewInvocation): Promise<boolean>;
+  /** Insert several Queued records in one statement; the request ids that were new (the others had one). */
+  createQueuedMany(inputs: readonly NewInvocation[]): Promise<Set<string>>;
   get(requestId: string): Promise<InvocationRecord | null>;
   /** Newest first, by function; nextCursor when there may be more. */
   list(functionName: string, filter: InvocationListFilter): Promise<{ records: InvocationRecord[]; nextCursor?: string }>;
@@ -82,7 +90,14 @@ export interface InvocationsRepository {
   update(requestId: string, stamp: Date, next: Date, patch: InvocationPatch): Promise<boolean>;
   /** Count a redelivery of an event whose record was already final. */
   countDuplicate(requestId: string): Promise<void>;
+  /** The events kept with records that are not final yet (NewInvocation.event), oldest first. */
+  unfinishedEvents(): Promise<Array<{ requestId: string; event: string }>>;
+  /** How many records are Queued, Running and Retrying (across the cluster). */
+  countUnfinished(): Promise<Record<UnfinishedStatus, number>>;
 }
+
+export const UNFINISHED_STATUSES = ["Queued", "Running", "Retrying"] as const satisfies readonly InvocationStatus[];
+export type UnfinishedStatus = (typeof UNFINISHED_STATUSES)[number];
 
 type Row = typeof invocations.$inferSelect;
 
@@ -95,7 +110,8 @@ function toRecord(row: Row): InvocationRecord {
     source: row.source,
     status: row.status,
     attempts: row.attempts as unknown as InvocationAttempt[],
-    result: row.result,
+    // Until a record is final its result column may hold the queued event (embedded queue).
+    result: FINAL_STATUSES.includes(row.status) ? row.result : null,
     error: row.error as InvocationError | null,
     destination: row.destination,
     duplicates: row.duplicates,
@@ -125,20 +141,28 @@ export function isInvocationCursor(cursor: string): boolean {
 export function createInvocationsRepository(db: Db): InvocationsRepository {
   return {
     async createQueued(input) {
+      return (await this.createQueuedMany([input])).has(input.requestId);
+    },
+
+    async createQueuedMany(inputs) {
+      if (inputs.length === 0) return new Set();
       const rows = await db
         .insert(invocations)
-        .values({
-          requestId: input.requestId,
-          functionName: input.functionName,
-          qualifier: input.qualifier ?? null,
-          source: input.source,
-          status: "Queued",
-          createdAt: input.createdAt,
-          updatedAt: input.createdAt,
-        })
+        .values(
+          inputs.map((input) => ({
+            requestId: input.requestId,
+            functionName: input.functionName,
+            qualifier: input.qualifier ?? null,
+            source: input.source,
+            status: "Queued" as const,
+            createdAt: input.createdAt,
+            updatedAt: input.createdAt,
+            result: input.event ?? null,
+          })),
+        )
         .onConflictDoNothing()
         .returning({ id: invocations.requestId });
-      return rows.length > 0;
+      return new Set(rows.map((r) => r.id));
     },
 
     async get(requestId) {
@@ -172,6 +196,8 @@ export function createInvocationsRepository(db: Db): InvocationsRepository {
         .set({
           status: sql`CASE WHEN ${invocations.status} = 'Queued' THEN 'Running' ELSE ${invocations.status} END`,
           startedAt: sql`COALESCE(${invocations.startedAt}, ${stamp.toISOString()}::timestamptz)`,
+          // Taken over while Running: its dead owner may have run the handler already (a possible duplicate).
+          duplicates: sql`${invocations.duplicates} + CASE WHEN ${invocations.status} = 'Running' THEN 1 ELSE 0 END`,
           updatedAt: stamp,
         })
         .where(
@@ -211,6 +237,26 @@ export function createInvocationsRepository(db: Db): InvocationsRepository {
         .update(invocations)
         .set({ duplicates: sql`${invocations.duplicates} + 1` })
         .where(eq(invocations.requestId, requestId));
+    },
+
+    async unfinishedEvents() {
+      const rows = await db
+        .select({ requestId: invocations.requestId, event: invocations.result })
+        .from(invocations)
+        .where(and(inArray(invocations.status, [...UNFINISHED_STATUSES]), isNotNull(invocations.result)))
+        .orderBy(asc(invocations.createdAt));
+      return rows.map((r) => ({ requestId: r.requestId, event: r.event! }));
+    },
+
+    async countUnfinished() {
+      const rows = await db
+        .select({ status: invocations.status, n: count() })
+        .from(invocations)
+        .where(inArray(invocations.status, [...UNFINISHED_STATUSES]))
+        .groupBy(invocations.status);
+      const out = { Queued: 0, Running: 0, Retrying: 0 };
+      for (const r of rows) out[r.status as UnfinishedStatus] = Number(r.n);
+      return out;
     },
   };
 }

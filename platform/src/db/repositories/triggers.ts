@@ -3,7 +3,7 @@
  */
 import { and, asc, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../database.ts";
-import { invocations, triggers, type JsonObject, type TriggerType } from "../schema.ts";
+import { triggers, type JsonObject, type TriggerType } from "../schema.ts";
 import { isUuid } from "./uuid.ts";
 
 export interface Trigger {
@@ -45,7 +45,16 @@ export interface TriggersRepository {
   deleteByFunction(functionName: string): Promise<string[]>;
   /** Add a batch of executions to a trigger's counters in one statement; a missing trigger is ignored. */
   addStats(id: string, stats: TriggerStatsDelta): Promise<void>;
+  /**
+   * Run `fn` on this repository bound to one transaction that holds the cluster-wide Http route lock
+   * (a transaction-scoped advisory lock), so checking a route for conflicts and writing it is atomic
+   * against every other create or update of an Http trigger, on any replica.
+   */
+  withRouteLock<T>(fn: (locked: TriggersRepository) => Promise<T>): Promise<T>;
 }
+
+/** The advisory lock key of Http routes ("HSRT"). */
+const HTTP_ROUTE_LOCK = 0x48535254;
 
 export interface TriggerPatch {
   qualifier?: string;
@@ -81,6 +90,13 @@ function toTrigger(row: typeof triggers.$inferSelect): Trigger {
 
 export function createTriggersRepository(db: Db): TriggersRepository {
   return {
+    withRouteLock(fn) {
+      return db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(${HTTP_ROUTE_LOCK})`);
+        return fn(createTriggersRepository(tx));
+      });
+    },
+
     async create(input) {
       const [row] = await db
         .insert(triggers)
@@ -167,17 +183,12 @@ export interface ScheduledTriggerRow {
   lastFiredTick: Date | null;
 }
 
-/** A tick to fire: the compare-and-set from `prev` to `tick`, and the invocation record it creates. */
+/** A tick fired (already queued): the compare-and-set of last_fired_tick from `prev` to `tick`. */
 export interface ScheduledTickFiring {
   triggerId: string;
   /** The last_fired_tick the decision was made on (null before the first tick). */
   prev: Date | null;
   tick: Date;
-  requestId: string;
-  functionName: string;
-  qualifier: string;
-  /** The record's createdAt. */
-  now: Date;
 }
 
 export interface TriggerOutcome {
@@ -191,9 +202,9 @@ export interface ScheduledTicksRepository {
   /** Enabled Scheduled triggers, oldest first. */
   listScheduledForFiring(): Promise<ScheduledTriggerRow[]>;
   /**
-   * In one transaction: advance last_fired_tick from `prev` to `tick` (only if it still is `prev`
-   * and the trigger is still enabled) and insert the tick's Queued invocation record. False, with
-   * nothing written, when another replica (or an earlier pass) already moved it.
+   * Advance last_fired_tick from `prev` to `tick` (only if it still is `prev` and the trigger is
+   * still enabled), once the tick is queued. False, with nothing written, when another replica (or
+   * an earlier pass) already moved it.
    */
   fireScheduledTick(f: ScheduledTickFiring): Promise<boolean>;
   /** Advance last_fired_tick from `prev` to `tick` without firing (ticks missed beyond the grace). */
@@ -224,20 +235,13 @@ export function createScheduledTicksRepository(db: Db): ScheduledTicksRepository
       return rows;
     },
 
-    fireScheduledTick(f) {
-      return db.transaction(async (tx) => {
-        const moved = await tx
-          .update(triggers)
-          .set({ lastFiredTick: f.tick })
-          .where(and(eq(triggers.id, f.triggerId), eq(triggers.enabled, true), tickIs(f.prev)))
-          .returning({ id: triggers.id });
-        if (moved.length === 0) return false;
-        await tx
-          .insert(invocations)
-          .values({ requestId: f.requestId, functionName: f.functionName, qualifier: f.qualifier, source: f.triggerId, status: "Queued", createdAt: f.now, updatedAt: f.now })
-          .onConflictDoNothing();
-        return true;
-      });
+    async fireScheduledTick(f) {
+      const moved = await db
+        .update(triggers)
+        .set({ lastFiredTick: f.tick })
+        .where(and(eq(triggers.id, f.triggerId), eq(triggers.enabled, true), tickIs(f.prev)))
+        .returning({ id: triggers.id });
+      return moved.length > 0;
     },
 
     async skipScheduledTicks(triggerId, prev, tick) {
