@@ -17,7 +17,7 @@
 import type { Lease, StateStore } from "../state/state-store.ts";
 
 /** The cluster-wide duties a leader lease guards. Each is held independently of the others. */
-export type LeaderDuty = "rollouts" | "capacity" | "cron" | "async-retries" | "code-gc";
+export type LeaderDuty = "rollouts" | "capacity" | "cron" | "async-retries" | "code-gc" | "streams";
 
 /**
  * The lease's name in the state store. `namespace` is the cluster's key prefix, `hs:<cluster id>:`
