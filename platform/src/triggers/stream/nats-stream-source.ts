@@ -58,9 +58,9 @@ export class NatsStreamSource implements StreamSource {
       await this.kv.create(this.key, sc.encode(String(last))).catch(() => undefined);
       stored = (await this.stored())?.seq ?? last;
     }
-    if (stored !== undefined) Object.assign(opts, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: stored + 1 });
-    else if (c.startingPosition === "AT_TIMESTAMP") Object.assign(opts, { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(c.startingPositionTimestamp!).toISOString() });
-    else Object.assign(opts, { deliver_policy: DeliverPolicy.All });
+    // TRIM_HORIZON is sequence 1 (the server starts at the first message still stored).
+    if (stored === undefined && c.startingPosition === "AT_TIMESTAMP") opts.opt_start_time = new Date(c.startingPositionTimestamp!).toISOString();
+    else Object.assign(opts, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: (stored ?? 0) + 1 });
     this.consumer = await this.js.consumers.get(c.stream, opts);
   }
 
