@@ -33,7 +33,7 @@ export async function invokeBatch(deps: BatchInvokerDeps, target: StreamTarget, 
   const at = new Date();
   await deps.repos.invocations.createQueued({ requestId, functionName: target.functionName, qualifier: target.qualifier, source: target.triggerId, createdAt: at });
   const taken = await deps.repos.invocations.take(requestId, at, at);
-  const owned = taken.kind === "taken" ? new OwnedRecord(deps.repos.invocations as Repositories["invocations"], taken.record) : undefined;
+  const owned = taken.kind === "taken" ? new OwnedRecord(deps.repos.invocations, taken.record) : undefined;
   let result: InvokeResult | undefined;
   let failure: AttemptFailure | undefined;
   try {

@@ -40,6 +40,8 @@ export class StreamEngine {
   private passing: Promise<void> | undefined;
   private again = false;
   private readonly running = new Map<string, Running>();
+  /** Triggers already warned about (invalid config, broker not configured), by their config key: warned once, not every pass. */
+  private readonly warned = new Map<string, string>();
   private stopped = false;
 
   constructor(private readonly o: StreamEngineOptions) {}
@@ -89,7 +91,7 @@ export class StreamEngine {
       if (!t.enabled) continue;
       const parsed = StreamTriggerConfig.safeParse(t.config);
       if (!parsed.success) {
-        this.o.log.warn({ trigger: t.id }, "Stream trigger has an invalid config; it is not consumed");
+        this.warnOnce(t.id, JSON.stringify(t.config), "Stream trigger has an invalid config; it is not consumed");
         continue;
       }
       const config = parsed.data;
@@ -100,7 +102,10 @@ export class StreamEngine {
           const source = streamSourceFor(this.o.connections, t.id, config);
           if (!source) return undefined;
           return new StreamConsumer({
-            ...this.o,
+            repos: this.o.repos,
+            invoker: this.o.invoker,
+            stats: this.o.stats,
+            log: this.o.log,
             target: { triggerId: t.id, functionName: t.functionName, qualifier: t.qualifier },
             config,
             source,
@@ -119,10 +124,19 @@ export class StreamEngine {
     for (const [id, w] of wanted) {
       if (this.running.has(id) || this.stopped || !this.o.lease.isLeader()) continue;
       const consumer = w.start();
-      if (!consumer) continue;
+      if (!consumer) {
+        this.warnOnce(id, w.key, "Stream trigger's broker is not configured on this replica (HOTSWAP_STREAM_REDIS_URL / REDIS_URL, HOTSWAP_NATS_URL); it is not consumed");
+        continue;
+      }
       this.running.set(id, { key: w.key, consumer });
       consumer.start();
     }
+  }
+
+  private warnOnce(triggerId: string, key: string, msg: string): void {
+    if (this.warned.get(triggerId) === key) return;
+    this.warned.set(triggerId, key);
+    this.o.log.warn({ trigger: triggerId }, msg);
   }
 
   private async stopAll(): Promise<void> {
