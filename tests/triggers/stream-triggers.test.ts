@@ -15,34 +15,9 @@ import { startPlatform, type TestPlatform } from "../support/platform.ts";
 import { apiOf, deployFunction, expectOk, nodeCode } from "../support/deploy.ts";
 import { TEST_NATS_URL, TEST_REDIS_URL, serviceSkipReason } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { createTrigger } from "./support.ts";
+import { createTrigger, streamItems, STREAM_HANDLER } from "./support.ts";
 import { redisCheckpointKey } from "../../platform/src/triggers/stream/redis-stream-source.ts";
 import { CHECKPOINT_BUCKET, natsCheckpointKey, PARTITION_KEY_HEADER } from "../../platform/src/triggers/stream/nats-stream-source.ts";
-
-/** Answers the records it got; throws on a record whose data is "poison". */
-const STREAM_HANDLER = `
-exports.handler = async (event) => {
-  const items = event.Records.map((r) => ({
-    seq: r.kinesis.sequenceNumber,
-    key: r.kinesis.partitionKey,
-    data: Buffer.from(r.kinesis.data, "base64").toString("utf8"),
-    eventID: r.eventID,
-    eventSource: r.eventSource,
-    eventName: r.eventName,
-  }));
-  const poison = items.find((i) => i.data === "poison");
-  if (poison) throw new Error("poison record " + poison.seq);
-  return { items };
-};`;
-
-interface Item {
-  seq: string;
-  key: string;
-  data: string;
-  eventID: string;
-  eventSource: string;
-  eventName: string;
-}
 
 const sc = StringCodec();
 
@@ -68,14 +43,7 @@ describe("Stream triggers end to end", () => {
     await nc?.close();
   });
 
-  /** Items the function answered for trigger `id`, in invocation order. */
-  async function processed(id: string): Promise<Item[]> {
-    const list = expectOk(await apiOf(p).async.list("streamfn", { source: id, limit: 100 }), "invocations");
-    return list.invocations
-      .filter((r) => r.status === "Succeeded")
-      .reverse()
-      .flatMap((r) => (JSON.parse(r.result!) as { items: Item[] }).items);
-  }
+  const processed = (id: string) => streamItems(p, "streamfn", id);
 
   it("Redis: in order per key, the poison record bisected out to onFailure, statistics and records, disable and resume", { timeout: 120_000 }, async (t) => {
     if (skip) return t.skip(skip);

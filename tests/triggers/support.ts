@@ -61,3 +61,42 @@ export function send(url: string, opts: { method?: string; headers?: Record<stri
     req.end(opts.body);
   });
 }
+
+/** Answers the records it got (after DELAY_MS of its environment); throws on a record whose data is "poison". */
+export const STREAM_HANDLER = `
+exports.handler = async (event) => {
+  const items = event.Records.map((r) => ({
+    seq: r.kinesis.sequenceNumber,
+    key: r.kinesis.partitionKey,
+    data: Buffer.from(r.kinesis.data, "base64").toString("utf8"),
+    eventID: r.eventID,
+    eventSource: r.eventSource,
+    eventName: r.eventName,
+  }));
+  const poison = items.find((i) => i.data === "poison");
+  if (poison) throw new Error("poison record " + poison.seq);
+  await new Promise((r) => setTimeout(r, Number(process.env.DELAY_MS || 0)));
+  return { items };
+};`;
+
+/** One record as STREAM_HANDLER reports it. */
+export interface StreamItem {
+  seq: string;
+  key: string;
+  data: string;
+  eventID: string;
+  eventSource: string;
+  eventName: string;
+}
+
+/** The records STREAM_HANDLER answered for trigger `triggerId` (its Succeeded invocations), oldest first. */
+export async function streamItems(target: ApiTarget, functionName: string, triggerId: string): Promise<StreamItem[]> {
+  const items: StreamItem[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = expectOk(await apiOf(target).async.list(functionName, { source: triggerId, status: "Succeeded", limit: 100, cursor }), "invocations");
+    for (const r of page.invocations) items.unshift(...(JSON.parse(r.result!) as { items: StreamItem[] }).items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
