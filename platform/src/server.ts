@@ -262,11 +262,12 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     opened.push({ name: "trigger statistics", close: () => triggerStats.close() });
     // Stream triggers: the `streams` lease holder consumes them, checkpoints live in the brokers.
     const streamLog = log.child({ component: "streams" });
+    const streamConnections = { ...config.streams, stateKeyPrefix: config.state.kind === "redis" ? config.state.keyPrefix : undefined };
     const streams: StreamEngine = new StreamEngine({
       repos,
       invoker,
       stats: triggerStats,
-      connections: config.streams,
+      connections: streamConnections,
       lease: new LeaderLease(state, {
         duty: "streams",
         namespace,
@@ -293,7 +294,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
             if (type === "Stream") void streams.poke();
           },
         },
-        config.streams,
+        streamConnections,
       ),
       logs: functionLogs.service,
       runner,

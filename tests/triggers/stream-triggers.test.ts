@@ -93,6 +93,28 @@ describe("Stream triggers end to end", () => {
     assert.equal(again.filter((i) => i.data === "a1").length, 1, "records before the checkpoint were not processed again");
   });
 
+  it("refuses names of the platform's own Redis keys and NATS subjects with 400, on create and update", { timeout: 60_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ source: "redis", stream: "hotswap:function-logs" }, /config.stream "hotswap:function-logs" is reserved for the platform's own data/],
+      [{ source: "redis", stream: "clicks", onFailure: { stream: "hs:cluster:async" } }, /config.onFailure.stream "hs:cluster:async" is reserved/],
+      [{ source: "nats", stream: "ORDERS", subject: "$JS.API.>" }, /config.subject "\$JS.API.>" is reserved/],
+      [{ source: "nats", stream: "ORDERS", onFailure: { subject: "$KV.hotswap-stream-checkpoints.x" } }, /config.onFailure.subject .* is reserved/],
+      [{ source: "nats", stream: "KV_hotswap-stream-checkpoints" }, /the stream of the checkpoint bucket/],
+    ];
+    for (const [config, message] of cases) {
+      const r = await apiOf(p).triggers.create({ functionName: "streamfn", type: "Stream", config });
+      assert.equal(r.ok, false, JSON.stringify(config));
+      assert.equal(!r.ok && r.error.status, 400);
+      assert.equal(!r.ok && r.error.code, "ValidationError");
+      assert.match(!r.ok ? r.error.message : "", message);
+    }
+    const fine = await createTrigger(p, { functionName: "streamfn", type: "Stream", config: { source: "redis", stream: "hstest:unused" }, enabled: false });
+    const moved = await apiOf(p).triggers.update(fine.triggerId, { config: { source: "redis", stream: "hotswap:function-logs" } });
+    assert.equal(!moved.ok && moved.error.code, "ValidationError");
+    expectOk(await apiOf(p).triggers.delete(fine.triggerId), "delete", 204);
+  });
+
   it("NATS: the subject filter, the partition key header, in order per key, the poison record to the onFailure subject", { timeout: 120_000 }, async (t) => {
     if (skip) return t.skip(skip);
     const id = randomBytes(5).toString("hex");

@@ -3,7 +3,7 @@
  * exists, a given qualifier resolves, the config fits the type (precise 400s naming each field),
  * `auth: "jwt"` is refused until JWT authentication exists, two Http triggers never claim the same
  * method and path, a Stream trigger's source has a connection setting on this control plane (400
- * naming the variable), and Queue triggers are refused (501) rather than stored while nothing
+ * naming the variable) and its names stay out of the platform's own keys and subjects, and Queue triggers are refused (501) rather than stored while nothing
  * consumes them. Every write is audited and broadcast so every replica's route table follows.
  */
 import { ApiError } from "../../../protocol/errors.ts";
@@ -21,7 +21,7 @@ import {
 import { formatIssues } from "../api/openapi.ts";
 import type { JsonObject, Repositories, Trigger } from "../db/index.ts";
 import type { Actor, FunctionService } from "../functions/function-service.ts";
-import { assertSourceConfigured, type StreamConnections } from "./stream/stream-sources.ts";
+import { assertStreamTrigger, type StreamConnections } from "./stream/stream-sources.ts";
 
 export function toTriggerView(t: Trigger): TriggerView {
   return {
@@ -84,7 +84,7 @@ export class TriggerService {
   async create(body: CreateTriggerBody, actor: Actor): Promise<TriggerView> {
     await this.functions.require(body.functionName);
     const config = parseTriggerConfig(body.type, body.config);
-    if (body.type === "Stream") assertSourceConfigured(this.streams, (config as unknown as StreamTriggerConfig).source);
+    if (body.type === "Stream") assertStreamTrigger(this.streams, config as unknown as StreamTriggerConfig);
     if (body.qualifier !== undefined) await this.assertQualifier(body.functionName, body.qualifier);
     if (body.type === "Http") await this.assertRouteFree(config as unknown as HttpTriggerConfig);
     const created = await this.repos.triggers.create({ functionName: body.functionName, type: body.type, qualifier: body.qualifier ?? "$LATEST", config, enabled: body.enabled });
@@ -111,7 +111,7 @@ export class TriggerService {
       throw new ApiError("ValidationError", `A trigger's type cannot change (it is ${before.type}); delete it and create a ${body.type} trigger.`);
     }
     const config = body.config !== undefined ? parseTriggerConfig(before.type, body.config) : undefined;
-    if (config && before.type === "Stream") assertSourceConfigured(this.streams, (config as unknown as StreamTriggerConfig).source);
+    if (config && before.type === "Stream") assertStreamTrigger(this.streams, config as unknown as StreamTriggerConfig);
     if (body.qualifier !== undefined) await this.assertQualifier(before.functionName, body.qualifier);
     if (config && before.type === "Http") await this.assertRouteFree(config as unknown as HttpTriggerConfig, id);
     const updated = await this.repos.triggers.update(id, { qualifier: body.qualifier, config, enabled: body.enabled });
