@@ -1,6 +1,7 @@
 /**
  * The leader lease: one control-plane replica at a time performs a cluster-wide duty (driving
- * rollouts, placing capacity; next firing cron triggers and retrying async invocations). Every duty
+ * rollouts, placing capacity; next firing cron triggers and retrying async invocations; consuming
+ * Stream triggers). Every duty
  * uses this one class on the StateStore's lease primitives, so they all behave alike:
  *
  * - named per duty and cluster: `hs:<cluster>:<duty>:leader` (the cluster namespace comes from the

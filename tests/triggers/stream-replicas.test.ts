@@ -7,26 +7,19 @@
  *   Needs Postgres and Redis (see tests/support/services.ts).
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
-import { loadServerSettings } from "../../cli/server-settings.ts";
-import { embeddedRunner } from "../../cli/embedded-runner.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
-import { startServer, type RunningServer } from "../../platform/src/server.ts";
 import { redisCheckpointKey } from "../../platform/src/triggers/stream/redis-stream-source.ts";
-import { createLogger } from "../../shared/logger.ts";
 import { deployFunction, nodeCode } from "../support/deploy.ts";
 import { serversSkipReason } from "../support/platform.ts";
-import { createTestDatabase, startS3Server, sharedServersEnv, TEST_REDIS_URL, uniquePrefix } from "../support/services.ts";
+import { TEST_REDIS_URL } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { createTrigger, streamItems, STREAM_HANDLER } from "./support.ts";
+import { createTrigger, startReplicas, streamItems, STREAM_HANDLER, type Replica } from "./support.ts";
 
 describe("Stream triggers across two control-plane replicas", { timeout: 240_000 }, () => {
-  const replicas: Array<{ url: string; key: string; server: RunningServer }> = [];
+  const replicas: Replica[] = [];
   const cleanups: Array<() => Promise<unknown>> = [];
   let skip: string | undefined;
   let redis: Redis | undefined;
@@ -35,19 +28,7 @@ describe("Stream triggers across two control-plane replicas", { timeout: 240_000
   before(async () => {
     skip = await serversSkipReason();
     if (skip) return;
-    const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
-    const s3 = await startS3Server();
-    cleanups.push(() => s3.close());
-    const prefix = uniquePrefix("streams");
-    for (let i = 0; i < 2; i++) {
-      const dataDir = await mkdtemp(join(tmpdir(), `hs-streams-${i}-`));
-      cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-      const { control, runner } = loadServerSettings(sharedServersEnv({ dataDir, adminKey: key, databaseUrl: db.url, redisPrefix: prefix, s3 }), { hostname: hostname() });
-      const log = createLogger(control.logLevel);
-      const server = await startServer(control, log, embeddedRunner(runner, log));
-      replicas.push({ url: server.url, key, server });
-    }
+    replicas.push(...(await startReplicas(2, key, "streams", cleanups)).replicas);
     redis = new Redis(TEST_REDIS_URL);
   });
   after(async () => {
@@ -58,7 +39,7 @@ describe("Stream triggers across two control-plane replicas", { timeout: 240_000
 
   it("hands the consumer over at the checkpoint when the leader shuts down", { timeout: 180_000 }, async (t) => {
     if (skip) return t.skip(skip);
-    const [a, b] = replicas as [(typeof replicas)[0], (typeof replicas)[0]];
+    const [a, b] = replicas as [Replica, Replica];
     await deployFunction(a, { name: "streamfn", code: nodeCode(STREAM_HANDLER), environment: { DELAY_MS: "150" } });
     const stream = `hstest:stream-replicas:${randomBytes(5).toString("hex")}`;
     const ids: string[] = [];
