@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   InvalidQualifier: 400,
   /** An Http trigger's auth mode that is not available yet (jwt). */
   UnsupportedAuth: 400,
+  /** A Stream trigger whose source (Redis, NATS) this control plane has no connection setting for. */
+  EventSourceNotConfigured: 400,
   Unauthorized: 401,
   InvalidSignature: 403,
   Forbidden: 403,

@@ -14,7 +14,7 @@
 export { Provider, type ProviderArgs, type ResourceOptions } from "./provider.ts";
 export { Function, type FunctionArgs } from "./function.ts";
 export { Alias, type AliasArgs, type AnalysisArgs, type RolloutArgs } from "./alias.ts";
-export { Trigger, type TriggerArgs, type HttpTriggerArgs, type ScheduledTriggerArgs } from "./trigger.ts";
+export { Trigger, type TriggerArgs, type HttpTriggerArgs, type ScheduledTriggerArgs, type StreamTriggerArgs } from "./trigger.ts";
 export type { RolloutStrategy } from "./alias-inputs.ts";
 export type { Runtime } from "./function-inputs.ts";
 export type { CodeSource } from "./code-package.ts";

@@ -1,18 +1,20 @@
 /**
  * `hotswap.Trigger`: what makes a function run besides a direct invoke. An `Http` route (the
  * function as an API backend, answering under /fn on the control plane and on its gateway port)
- * or a `Scheduled` event (EventBridge's rate() and cron(), or a standard cron in a time zone).
- * Queue and Stream triggers come later.
+ * a `Scheduled` event (EventBridge's rate() and cron(), or a standard cron in a time zone), or a
+ * `Stream` (records of a Redis stream or a NATS JetStream stream, in order per partition key).
+ * Queue triggers come later.
  *
  * ```ts
  * new hotswap.Trigger("orders-api", { function: fn, qualifier: live.name, type: "Http",
  *   config: { methods: ["GET"], path: "/orders/{id}", auth: "none" } });
  * new hotswap.Trigger("nightly", { function: fn, type: "Scheduled", config: { schedule: "cron(0 3 * * ? *)" } });
+ * new hotswap.Trigger("clicks", { function: fn, type: "Stream", config: { source: "redis", stream: "clicks", batchSize: 50 } });
  * ```
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { HttpTriggerConfig } from "../../protocol/api/triggers.ts";
+import type { HttpTriggerConfig, StreamTriggerConfig } from "../../protocol/api/triggers.ts";
 import type { ScheduledTriggerConfig } from "../../protocol/api/triggers-scheduled.ts";
 import { Function as HotswapFunction } from "./function.ts";
 import { splitOptions, type ResourceOptions } from "./provider.ts";
@@ -24,6 +26,8 @@ export const TRIGGER_TYPE = "pulumi-nodejs:dynamic/hotswap:Trigger";
 export type HttpTriggerArgs = z.input<typeof HttpTriggerConfig>;
 /** A schedule: `schedule` (rate(5 minutes), cron(0 12 * * ? *), or a 5/6-field cron), `timezone`, `input`, `catchUp`. */
 export type ScheduledTriggerArgs = z.input<typeof ScheduledTriggerConfig>;
+/** A stream: `source` ("redis" or "nats"), `stream`, `subject` (NATS filter), `startingPosition`, `batchSize`, `parallelizationFactor`, `bisectBatchOnFunctionError`, `maximumRetryAttempts`, `onFailure`. */
+export type StreamTriggerArgs = z.input<typeof StreamTriggerConfig>;
 
 interface TriggerArgsBase {
   /**
@@ -56,6 +60,11 @@ export type TriggerArgs =
       type: "Scheduled";
       /** @example { schedule: "rate(5 minutes)" } */
       config: pulumi.Input<ScheduledTriggerArgs>;
+    })
+  | (TriggerArgsBase & {
+      type: "Stream";
+      /** @example { source: "nats", stream: "ORDERS", subject: "orders.created", startingPosition: "TRIM_HORIZON" } */
+      config: pulumi.Input<StreamTriggerArgs>;
     });
 
 export class Trigger extends pulumi.dynamic.Resource {

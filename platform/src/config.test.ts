@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -107,4 +107,15 @@ test("code collection: an hour's grace and interval by default, both in seconds"
   assert.deepEqual(loadConfig({}).codeGc, { graceMs: 3_600_000, intervalMs: 3_600_000 });
   assert.deepEqual(loadConfig({ HOTSWAP_CODE_GC_GRACE: "0", HOTSWAP_CODE_GC_INTERVAL: "60" }).codeGc, { graceMs: 0, intervalMs: 60_000 });
   assert.throws(() => loadConfig({ HOTSWAP_CODE_GC_INTERVAL: "0" }), /HOTSWAP_CODE_GC_INTERVAL/);
+});
+
+test("Stream trigger brokers: HOTSWAP_STREAM_REDIS_URL, else REDIS_URL; HOTSWAP_NATS_URL a nats:// URL; unset: none", () => {
+  assert.deepEqual(loadConfig({}).streams, {});
+  assert.deepEqual(loadConfig({ REDIS_URL: "redis://127.0.0.1:6379" }).streams, { redisUrl: "redis://127.0.0.1:6379" });
+  assert.deepEqual(loadConfig({ REDIS_URL: "redis://a:6379", HOTSWAP_STREAM_REDIS_URL: "redis://b:6380", HOTSWAP_NATS_URL: "nats://127.0.0.1:4222" }).streams, {
+    redisUrl: "redis://b:6380",
+    natsUrl: "nats://127.0.0.1:4222",
+  });
+  assert.throws(() => loadConfig({ HOTSWAP_NATS_URL: "http://127.0.0.1:4222" }), /HOTSWAP_NATS_URL/);
+  assert.throws(() => loadConfig({ HOTSWAP_STREAM_REDIS_URL: "nats://x:1" }), /HOTSWAP_STREAM_REDIS_URL/);
 });

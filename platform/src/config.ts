@@ -86,6 +86,10 @@ const ConfigSchema = z
     HOTSWAP_SCHEDULE_INTERVAL: duration("PT1S", 10),
     /** A tick later than this is missed (skipped) unless its trigger asks for catch-up. */
     HOTSWAP_SCHEDULE_MISFIRE_GRACE: duration("PT1M", 0),
+    /** NATS server (JetStream) that Stream triggers with source "nats" read; unset: such triggers are refused. */
+    HOTSWAP_NATS_URL: optionalUrl(["nats:"]),
+    /** Redis that Stream triggers with source "redis" read; unset: REDIS_URL. */
+    HOTSWAP_STREAM_REDIS_URL: optionalUrl(["redis:", "rediss:"]),
   });
 
 /** An ISO-8601 duration (`PT30S`) in milliseconds, at least `minMs`. */
@@ -166,6 +170,8 @@ export interface Config {
     /** HOTSWAP_SCHEDULE_MISFIRE_GRACE. */
     misfireGraceMs: number;
   };
+  /** Stream triggers' brokers: HOTSWAP_STREAM_REDIS_URL (else REDIS_URL) and HOTSWAP_NATS_URL; unset ones refuse such triggers. */
+  streams: { redisUrl?: string; natsUrl?: string };
 }
 
 export class ConfigError extends Error {
@@ -223,5 +229,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     schedules: { intervalMs: c.HOTSWAP_SCHEDULE_INTERVAL, misfireGraceMs: c.HOTSWAP_SCHEDULE_MISFIRE_GRACE },
     codeGc: { graceMs: c.HOTSWAP_CODE_GC_GRACE * 1000, intervalMs: c.HOTSWAP_CODE_GC_INTERVAL * 1000 },
+    streams: {
+      ...((c.HOTSWAP_STREAM_REDIS_URL ?? c.REDIS_URL) ? { redisUrl: c.HOTSWAP_STREAM_REDIS_URL ?? c.REDIS_URL } : {}),
+      ...(c.HOTSWAP_NATS_URL ? { natsUrl: c.HOTSWAP_NATS_URL } : {}),
+    },
   };
 }

@@ -56,6 +56,7 @@ import { AsyncQueue } from "./async/async-queue.ts";
 import { AsyncWorkers, consumerName } from "./async/async-workers.ts";
 import { Destinations } from "./async/destinations.ts";
 import { ScheduleEngine } from "./schedules/schedule-engine.ts";
+import { StreamEngine } from "./triggers/stream/stream-engine.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { startTracing } from "../../shared/tracing/tracing.ts";
 import type { Tracer } from "@opentelemetry/api";
@@ -264,13 +265,42 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const triggerStats = new TriggerStats(repos.triggers, { onError: (e) => log.warn({ err: e }, "trigger statistics flush failed") });
     triggerStats.start();
     opened.push({ name: "trigger statistics", close: () => triggerStats.close() });
+    // Stream triggers: the `streams` lease holder consumes them, checkpoints live in the brokers.
+    const streamLog = log.child({ component: "streams" });
+    const streamConnections = { ...config.streams, stateKeyPrefix: config.state.kind === "redis" ? config.state.keyPrefix : undefined };
+    const streams: StreamEngine = new StreamEngine({
+      repos,
+      invoker,
+      stats: triggerStats,
+      connections: streamConnections,
+      lease: new LeaderLease(state, {
+        duty: "streams",
+        namespace,
+        holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        onLost: () => void streams.poke(),
+        onError: (e) => streamLog.warn({ err: e }, "streams lease renewal failed"),
+      }),
+      log: streamLog,
+    });
+    await streams.start();
+    opened.push({ name: "the stream trigger consumers", close: () => streams.stop() });
     const app = createApp({
       functions,
       versions: new VersionService(repos, functions, codeStore, routing),
       aliases,
       deployments: rollouts.service,
       usage: usage.service((name) => functions.require(name)),
-      triggers: new TriggerService(repos, functions, httpRoutes),
+      triggers: new TriggerService(
+        repos,
+        functions,
+        {
+          invalidate: async (type) => {
+            await httpRoutes.invalidate(type);
+            if (type === "Stream") void streams.poke();
+          },
+        },
+        streamConnections,
+      ),
       logs: functionLogs.service,
       runner,
       health: { database, state, codeStore, runner, runnerList },
@@ -321,7 +351,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
           step = "draining in-flight invocations";
           // Another replica can take over in-flight rollouts at once instead of after the lease TTL;
           // neither that nor the drain may hold the shutdown past the grace period.
-          await Promise.race([Promise.all([rollouts.stop(), schedules.stop(), workers.stop(config.shutdownGraceMs), runner.drain()]), grace]);
+          await Promise.race([Promise.all([rollouts.stop(), schedules.stop(), streams.stop(), workers.stop(config.shutdownGraceMs), runner.drain()]), grace]);
           step = "closing client connections";
           server.closeAllConnections();
           gatewayServer?.closeAllConnections();

@@ -111,7 +111,7 @@ export const HttpTriggerConfig = z
 export type HttpTriggerConfig = z.infer<typeof HttpTriggerConfig>;
 
 // ---------------------------------------------------------------------------------------------
-// Queue and Stream (validated; their consumers are not built yet)
+// Queue (validated; its consumers are not built yet) and Stream (platform/src/triggers/stream/)
 // ---------------------------------------------------------------------------------------------
 
 const Name = z.string().min(1).max(256);
@@ -151,8 +151,15 @@ export const StreamTriggerConfig = z
     startingPositionTimestamp: z.string().datetime().optional(),
     batchSize: z.number().int().min(1).max(10_000).default(100),
     bisectBatchOnFunctionError: z.boolean().default(false),
-    maximumRetryAttempts: z.number().int().min(-1).max(10_000).default(-1),
+    maximumRetryAttempts: z.number().int().min(-1).max(10_000).default(-1).openapi({ description: "Retries of a failing batch before it goes to onFailure (or is dropped); -1 retries for as long as the record is in the stream" }),
     onFailure: Destination.optional(),
+    parallelizationFactor: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(1)
+      .openapi({ description: "Batches of one shard processed at once; records are spread over them by a hash of the partition key, so each key stays in order" }),
   })
   .strict()
   .superRefine((c, ctx) => {

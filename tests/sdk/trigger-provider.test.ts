@@ -32,7 +32,7 @@ describe("hotswap.Trigger provider against an embedded control plane", () => {
   }
   const live = async (id: string) => (await p.api("GET", `/api/v1/triggers/${id}`)).json;
 
-  test("check fills defaults and refuses what the platform would (Queue/Stream, bad names and shapes)", async () => {
+  test("check fills defaults and refuses what the platform would (Queue, bad names and shapes)", async () => {
     const ok = await inputs();
     assert.equal(ok.qualifier, "$LATEST");
     assert.equal(ok.enabled, true);
@@ -41,6 +41,11 @@ describe("hotswap.Trigger provider against an embedded control plane", () => {
     assert.match(bad.failures![2]!.reason, /Queue triggers are not available yet/);
     const http = await provider.check!({}, { endpoint: p.url, apiKey: p.key, functionName: "api", type: "Http", config: { methods: [], path: "items" } });
     assert.deepEqual(http.failures!.map((f) => f.property), ["config.path", "config.methods"]);
+    const stream = await provider.check!({}, { endpoint: p.url, apiKey: p.key, functionName: "api", type: "Stream", config: { source: "kafka", stream: "" } });
+    assert.deepEqual(stream.failures!.map((f) => f.property), ["config.source", "config.stream"]);
+    assert.match(stream.failures![0]!.reason, /config.source must be "redis" or "nats", got "kafka"/);
+    const fine = await provider.check!({}, { endpoint: p.url, apiKey: p.key, functionName: "api", type: "Stream", config: { source: "nats", stream: "ORDERS" } });
+    assert.deepEqual(fine.failures ?? [], []);
   });
 
   test("create serves the route; an unchanged stack diffs as no change; function or type changes replace", async () => {

@@ -7,28 +7,14 @@
  *   Needs Postgres and Redis (see tests/support/services.ts).
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe } from "node:test";
 import { createApiClient } from "../../client/index.ts";
-import { loadServerSettings } from "../../cli/server-settings.ts";
-import { embeddedRunner } from "../../cli/embedded-runner.ts";
 import { generateApiKey, hashSecret } from "../../platform/src/auth/api-key.ts";
 import { createRepositories, openDatabase, type Database, type Repositories } from "../../platform/src/db/index.ts";
-import { startServer, type RunningServer } from "../../platform/src/server.ts";
-import { createLogger } from "../../shared/logger.ts";
 import { eventually } from "../fleet/support/cluster.ts";
 import { apiOf, expectOk } from "../support/deploy.ts";
 import { it, serversSkipReason, SkipError } from "../support/platform.ts";
-import { createTestDatabase, startS3Server, sharedServersEnv, uniquePrefix } from "../support/services.ts";
-import { createTrigger, deployEcho, send } from "./support.ts";
-
-interface Replica {
-  url: string;
-  key: string;
-  server: RunningServer;
-}
+import { createTrigger, deployEcho, send, startReplicas, type Replica } from "./support.ts";
 
 describe("Http triggers across two control-plane replicas", { timeout: 240_000 }, () => {
   const replicas: Replica[] = [];
@@ -41,23 +27,9 @@ describe("Http triggers across two control-plane replicas", { timeout: 240_000 }
   before(async () => {
     skip = await serversSkipReason();
     if (skip) return;
-    const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
-    const s3 = await startS3Server();
-    cleanups.push(() => s3.close());
-    const prefix = uniquePrefix("trig");
-    for (let i = 0; i < 2; i++) {
-      const dataDir = await mkdtemp(join(tmpdir(), `hs-trig-${i}-`));
-      cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-      const { control, runner } = loadServerSettings(
-        sharedServersEnv({ dataDir, adminKey: key, databaseUrl: db.url, redisPrefix: prefix, s3 }),
-        { hostname: hostname() },
-      );
-      const log = createLogger(control.logLevel);
-      const server = await startServer(control, log, embeddedRunner(runner, log));
-      replicas.push({ url: server.url, key, server });
-    }
-    database = await openDatabase({ kind: "postgres", url: db.url });
+    const started = await startReplicas(2, key, "trig", cleanups);
+    replicas.push(...started.replicas);
+    database = await openDatabase({ kind: "postgres", url: started.databaseUrl });
     repos = createRepositories(database.db);
   });
   after(async () => {

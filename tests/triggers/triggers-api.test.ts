@@ -1,7 +1,8 @@
 /**
  * End-to-end: /api/v1/triggers through the typed client on the embedded adapters and on Postgres,
  * Redis and S3: CRUD, defaults, every 400 (each config type, unsupported auth, a qualifier that
- * does not resolve, immutable fields), 404, the 409 route conflict and the 501 for Queue/Stream,
+ * does not resolve, immutable fields), 404, the 409 route conflict, the 501 for Queue, the 400 for a
+ * Stream trigger whose broker is not configured,
  * the audit trail, and a function's deletion taking its triggers along.
  */
 import assert from "node:assert/strict";
@@ -15,7 +16,7 @@ function failed<T>(r: ApiResult<T>) {
   return r.error;
 }
 
-forEachMode("triggers API", (p) => {
+forEachMode("triggers API", (p, mode) => {
   it("creates an Http trigger with defaults (qualifier $LATEST, auth key, 6 MB body limit), reads, lists, updates and deletes it", async () => {
     const api = apiOf(p());
     await deployEcho(p(), "crudfn");
@@ -123,7 +124,7 @@ forEachMode("triggers API", (p) => {
     assert.match(badType.message, /body field "type"/);
   });
 
-  it("refuses auth jwt with 400 UnsupportedAuth, and Queue/Stream with 501 TriggerTypeNotAvailable (never stored)", async () => {
+  it("refuses auth jwt with 400 UnsupportedAuth and Queue with 501 TriggerTypeNotAvailable (never stored); a Stream trigger needs its broker configured", async () => {
     const api = apiOf(p());
     await deployEcho(p(), "latefn");
     const jwt = failed(await api.triggers.create({ functionName: "latefn", type: "Http", config: { methods: ["GET"], path: "/jwt", auth: "jwt" } }));
@@ -134,10 +135,31 @@ forEachMode("triggers API", (p) => {
     assert.equal(queue.status, 501);
     assert.equal(queue.code, "TriggerTypeNotAvailable");
     assert.match(queue.message, /Queue triggers are not available yet: their consumers are not built/);
-    const stream = failed(await api.triggers.create({ functionName: "latefn", type: "Stream", config: { source: "nats", stream: "events", startingPosition: "TRIM_HORIZON" } }));
-    assert.equal(stream.status, 501);
-    assert.match(stream.message, /Stream triggers are not available yet/);
+    // Neither mode sets HOTSWAP_NATS_URL.
+    const nats = failed(await api.triggers.create({ functionName: "latefn", type: "Stream", config: { source: "nats", stream: "events", startingPosition: "TRIM_HORIZON" } }));
+    assert.equal(nats.status, 400);
+    assert.equal(nats.code, "EventSourceNotConfigured");
+    assert.match(nats.message, /set HOTSWAP_NATS_URL on the control plane/);
     assert.deepEqual(expectOk(await api.triggers.list({ functionName: "latefn" }), "list").triggers, []);
+    // Redis: the servers mode has REDIS_URL (Stream triggers read that Redis), the embedded mode none.
+    const body = { functionName: "latefn", type: "Stream" as const, config: { source: "redis", stream: "events" }, enabled: false };
+    if (mode === "embedded") {
+      const redis = failed(await api.triggers.create(body));
+      assert.equal(redis.code, "EventSourceNotConfigured");
+      assert.match(redis.message, /set HOTSWAP_STREAM_REDIS_URL \(or REDIS_URL\)/);
+    } else {
+      const created = await createTrigger(p(), body);
+      assert.deepEqual(created.config, {
+        source: "redis",
+        stream: "events",
+        startingPosition: "LATEST",
+        batchSize: 100,
+        bisectBatchOnFunctionError: false,
+        maximumRetryAttempts: -1,
+        parallelizationFactor: 1,
+      });
+      expectOk(await api.triggers.delete(created.triggerId), "delete", 204);
+    }
   });
 
   it("answers 409 RouteConflict with the conflicting trigger's id when two Http triggers claim a method and path", async () => {

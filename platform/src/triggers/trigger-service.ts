@@ -2,7 +2,10 @@
  * Triggers: create, read, update, delete, with the checks a schema alone cannot make: the function
  * exists, a given qualifier resolves, the config fits the type (precise 400s naming each field),
  * `auth: "jwt"` is refused until JWT authentication exists, two Http triggers never claim the same
- * method and path (checked and written under one lock, so concurrent writes on any replica too), and Queue/Stream triggers are refused (501) rather than stored while nothing
+ * method and path (checked and written under one lock, so concurrent writes on any replica too), a
+ * Stream trigger's source has a connection setting on this control plane (400 naming the variable)
+ * and its names stay out of the platform's own keys and subjects, and Queue triggers are refused
+ * (501) rather than stored while nothing
  * consumes them. Every write is audited and broadcast so every replica's route table follows.
  */
 import { ApiError } from "../../../protocol/errors.ts";
@@ -11,6 +14,7 @@ import {
   TRIGGER_CONFIG_SCHEMAS,
   type CreateTriggerBody,
   type HttpTriggerConfig,
+  type StreamTriggerConfig,
   type TriggerListQuery,
   type TriggerType,
   type TriggerView,
@@ -19,6 +23,7 @@ import {
 import { formatIssues } from "../api/openapi.ts";
 import type { JsonObject, Repositories, Trigger } from "../db/index.ts";
 import type { Actor, FunctionService } from "../functions/function-service.ts";
+import { assertStreamTrigger, type StreamConnections } from "./stream/stream-sources.ts";
 
 export function toTriggerView(t: Trigger): TriggerView {
   return {
@@ -42,7 +47,7 @@ export function triggerNotFound(id: string): ApiError {
 }
 
 /** Types whose consumers exist; the others are validated, then refused with 501. */
-const AVAILABLE: ReadonlySet<TriggerType> = new Set(["Http", "Scheduled"]);
+const AVAILABLE: ReadonlySet<TriggerType> = new Set(["Http", "Scheduled", "Stream"]);
 
 /** The config parsed (defaults applied) for its type; throws 400 naming each bad field. Pure. */
 export function parseTriggerConfig(type: TriggerType, config: unknown): JsonObject {
@@ -74,11 +79,14 @@ export class TriggerService {
     private readonly repos: Repositories,
     private readonly functions: Pick<FunctionService, "require">,
     private readonly changes: TriggerChanges,
+    /** The brokers Stream triggers can read here (config.streams). */
+    private readonly streams: StreamConnections = {},
   ) {}
 
   async create(body: CreateTriggerBody, actor: Actor): Promise<TriggerView> {
     await this.functions.require(body.functionName);
     const config = parseTriggerConfig(body.type, body.config);
+    if (body.type === "Stream") assertStreamTrigger(this.streams, config as unknown as StreamTriggerConfig);
     if (body.qualifier !== undefined) await this.assertQualifier(body.functionName, body.qualifier);
     const input = { functionName: body.functionName, type: body.type, qualifier: body.qualifier ?? "$LATEST", config, enabled: body.enabled };
     // An Http route is checked and written under the route lock, so two concurrent creates cannot both claim it.
@@ -112,6 +120,7 @@ export class TriggerService {
       throw new ApiError("ValidationError", `A trigger's type cannot change (it is ${before.type}); delete it and create a ${body.type} trigger.`);
     }
     const config = body.config !== undefined ? parseTriggerConfig(before.type, body.config) : undefined;
+    if (config && before.type === "Stream") assertStreamTrigger(this.streams, config as unknown as StreamTriggerConfig);
     if (body.qualifier !== undefined) await this.assertQualifier(before.functionName, body.qualifier);
     const patch = { qualifier: body.qualifier, config, enabled: body.enabled };
     const updated =
