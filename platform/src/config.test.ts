@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -107,4 +107,12 @@ test("code collection: an hour's grace and interval by default, both in seconds"
   assert.deepEqual(loadConfig({}).codeGc, { graceMs: 3_600_000, intervalMs: 3_600_000 });
   assert.deepEqual(loadConfig({ HOTSWAP_CODE_GC_GRACE: "0", HOTSWAP_CODE_GC_INTERVAL: "60" }).codeGc, { graceMs: 0, intervalMs: 60_000 });
   assert.throws(() => loadConfig({ HOTSWAP_CODE_GC_INTERVAL: "0" }), /HOTSWAP_CODE_GC_INTERVAL/);
+});
+
+test("HOTSWAP_PREVIOUS_SECRET_KEYS lists keys that still open sealed values; it needs HOTSWAP_SECRET_KEY and 32+ characters each", () => {
+  assert.deepEqual(loadConfig({}).previousSecretKeys, []);
+  const c = loadConfig({ HOTSWAP_SECRET_KEY: "n".repeat(32), HOTSWAP_PREVIOUS_SECRET_KEYS: `${"a".repeat(32)}, ${"b".repeat(40)}` });
+  assert.deepEqual(c.previousSecretKeys, ["a".repeat(32), "b".repeat(40)]);
+  assert.throws(() => loadConfig({ HOTSWAP_PREVIOUS_SECRET_KEYS: "a".repeat(32) }), /HOTSWAP_PREVIOUS_SECRET_KEYS: needs HOTSWAP_SECRET_KEY/);
+  assert.throws(() => loadConfig({ HOTSWAP_SECRET_KEY: "n".repeat(32), HOTSWAP_PREVIOUS_SECRET_KEYS: "short" }), /HOTSWAP_PREVIOUS_SECRET_KEYS.*at least 32/);
 });
