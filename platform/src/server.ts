@@ -275,6 +275,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       version: pkg.version,
       metrics: { scrape: () => exposition(opts.runners === "embedded" && opts.metrics ? [metricsRegistry, opts.metrics] : [metricsRegistry]) },
       asyncRepos: repos,
+      audit: repos,
+      secrets: { repos, box: auth.secretBox },
     });
 
     const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withTracing(tracing.tracer !== undefined);
