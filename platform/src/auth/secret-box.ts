@@ -83,7 +83,7 @@ export class SecretBox {
       const key = this.#keys.get(parts[1]);
       if (key === undefined) {
         throw new Error(
-          `Cannot decrypt sealed secret: it was sealed under key id "${parts[1]}", which this server does not hold (its keys: ${this.keyIds.join(", ")}). ` +
+          `Cannot decrypt sealed secret: it was sealed under key id "${parts[1]}", which this server does not hold (its keys: ${this.keyIds.join(", ")}; HOTSWAP_SECRET_KEY changed?). ` +
             "Give the previous key in HOTSWAP_PREVIOUS_SECRET_KEYS (or as a further line of secret.key) until every value is re-sealed.",
         );
       }
