@@ -4,7 +4,8 @@
  * are compare-and-set: a value changed since it was read (a concurrent update seals under the
  * current key itself) is left alone rather than overwritten.
  */
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, ne, sql, type SQL } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../database.ts";
 import { apiKeys, functions, functionVersions } from "../schema.ts";
 
@@ -39,6 +40,16 @@ export interface SealedSecretsRepository {
 
 const EMPTY = sql`'{}'::jsonb`;
 
+/** The jsonb column still holds exactly `value`. */
+function sameJson(column: AnyPgColumn, value: Record<string, string>): SQL {
+  return sql`${column} = ${JSON.stringify(value)}::jsonb`;
+}
+
+/** True when the compare-and-set update touched its row. */
+async function changed(rows: Promise<unknown[]>): Promise<boolean> {
+  return (await rows).length > 0;
+}
+
 export function createSealedSecretsRepository(db: Db): SealedSecretsRepository {
   return {
     async functions() {
@@ -57,30 +68,15 @@ export function createSealedSecretsRepository(db: Db): SealedSecretsRepository {
     },
 
     async replaceFunction(name, expected, secrets) {
-      const rows = await db
-        .update(functions)
-        .set({ secrets })
-        .where(and(eq(functions.name, name), sql`${functions.secrets} = ${JSON.stringify(expected)}::jsonb`))
-        .returning({ name: functions.name });
-      return rows.length > 0;
+      return changed(db.update(functions).set({ secrets }).where(and(eq(functions.name, name), sameJson(functions.secrets, expected))).returning({ id: functions.id }));
     },
 
     async replaceVersion(id, expected, secrets) {
-      const rows = await db
-        .update(functionVersions)
-        .set({ secrets })
-        .where(and(eq(functionVersions.id, id), sql`${functionVersions.secrets} = ${JSON.stringify(expected)}::jsonb`))
-        .returning({ id: functionVersions.id });
-      return rows.length > 0;
+      return changed(db.update(functionVersions).set({ secrets }).where(and(eq(functionVersions.id, id), sameJson(functionVersions.secrets, expected))).returning({ id: functionVersions.id }));
     },
 
     async replaceApiKey(id, expected, secretEnc) {
-      const rows = await db
-        .update(apiKeys)
-        .set({ secretEnc })
-        .where(and(eq(apiKeys.id, id), eq(apiKeys.secretEnc, expected)))
-        .returning({ id: apiKeys.id });
-      return rows.length > 0;
+      return changed(db.update(apiKeys).set({ secretEnc }).where(and(eq(apiKeys.id, id), eq(apiKeys.secretEnc, expected))).returning({ id: apiKeys.id }));
     },
   };
 }
