@@ -56,6 +56,7 @@ describe("function secrets [servers]", () => {
   it("delivers secrets in the environment, shows them as *** everywhere, snapshots them in versions and keeps them on a *** update", async () => {
     platform();
     const name = "secret-fn";
+    const tourStart = new Date(Date.now() - 1000).toISOString();
     const created = expectOk(await api.functions.create({ name, runtime: "nodejs20", handler: "index.handler", environment: { GREETING: "hi" }, secrets: { DB_PASSWORD } }), "create", 201);
     assert.deepEqual(created.secrets, { DB_PASSWORD: "***" });
     assert.deepEqual(created.environment, { GREETING: "hi" });
@@ -101,6 +102,16 @@ describe("function secrets [servers]", () => {
     expectOk(await api.functions.update(name, { secrets: { DB_PASSWORD: "***", API_TOKEN: "***", ROTATED } }), "add a third secret");
     expectOk(await api.functions.delete(name), "delete");
 
+    // Every management write of the tour left an audit row (read with the unrecorded client, after the grep's answers were taken).
+    const actions = new Set<string>();
+    for (let cursor: string | undefined, i = 0; i < 20; i++) {
+      const page = expectOk(await apiOf(platform()).audit.list({ from: tourStart, limit: 500, cursor }), "audit");
+      for (const e of page.entries) actions.add(e.action);
+      if (!(cursor = page.nextCursor)) break;
+    }
+    for (const a of ["function.create", "function.update", "version.publish", "alias.create", "deployment.create", "event-invoke-config.put", "trigger.create", "secrets.rotate", "function.delete"]) {
+      assert.ok(actions.has(a), `no audit row for ${a} (have ${[...actions].join(", ")})`);
+    }
     assert.ok(bodies.length >= 20, `recorded ${bodies.length} answers`);
     const everything = bodies.join("\n");
     assert.ok(everything.includes('"DB_PASSWORD":"***"'), "the masked secret is in the answers");
