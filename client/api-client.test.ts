@@ -273,6 +273,8 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.async.putConfig("f", {}),
       recording.async.getConfig("f"),
       recording.async.deleteConfig("f"),
+      recording.audit.list(),
+      recording.secrets.rotate(),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {

@@ -14,6 +14,7 @@ import { createTransport, type ClientOptions, type Transport } from "./transport
 import { versionsEndpoints } from "./versions.ts";
 import { usageEndpoints } from "./usage.ts";
 import { triggersEndpoints } from "./triggers.ts";
+import { auditEndpoints, secretsEndpoints } from "./audit.ts";
 
 export function buildApiClient(options: ClientOptions) {
   const transport: Transport = createTransport(options);
@@ -37,6 +38,10 @@ export function buildApiClient(options: ClientOptions) {
     ...usageEndpoints(transport),
     /** Asynchronous invocation, invocation records and event-invoke configs. */
     async: asyncEndpoints(transport),
+    /** The audit trail of management writes (admin only). */
+    audit: auditEndpoints(transport),
+    /** Re-seal every stored secret under the server's current key (admin only). */
+    secrets: secretsEndpoints(transport),
     /** The underlying transport, for an endpoint this client does not cover yet. */
     transport,
   };

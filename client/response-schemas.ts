@@ -14,6 +14,8 @@ import { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 import { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
+import { AuditPage } from "../protocol/api/audit.ts";
+import { SecretRotation } from "../protocol/api/secrets.ts";
 import type { ResponseKey } from "./responses.ts";
 
 export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
@@ -39,6 +41,8 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   Invocation: InvocationView,
   InvocationList,
   EventInvokeConfig: EventInvokeConfigView,
+  AuditPage,
+  SecretRotation,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

@@ -14,6 +14,8 @@ import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import type { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import type { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 import type { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
+import type { AuditPage } from "../protocol/api/audit.ts";
+import type { SecretRotation } from "../protocol/api/secrets.ts";
 
 export interface ResponseTypes {
   Function: FunctionView;
@@ -38,6 +40,8 @@ export interface ResponseTypes {
   Invocation: InvocationView;
   InvocationList: InvocationList;
   EventInvokeConfig: EventInvokeConfigView;
+  AuditPage: AuditPage;
+  SecretRotation: SecretRotation;
   /** The OpenAPI document (GET /openapi.json): any JSON object. */
   OpenApiDocument: Record<string, unknown>;
 }

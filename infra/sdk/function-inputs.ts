@@ -12,7 +12,7 @@ import type { UpdateFunctionInput } from "../../protocol/api/functions.ts";
 /** Function-level capacity settings: PUT changes them without a new version. */
 export type CapacityBody = Required<Pick<UpdateFunctionInput, "reservedConcurrency" | "provisionedConcurrency">>;
 /** The configuration fields the provider sends on create and update. */
-export type FunctionConfigBody = CapacityBody & Required<Pick<UpdateFunctionInput, "runtime" | "handler" | "memorySize" | "timeout" | "environment" | "description" | "tags" | "instanceConcurrency">> & Pick<UpdateFunctionInput, "protocol" | "maxInstances">;
+export type FunctionConfigBody = CapacityBody & Required<Pick<UpdateFunctionInput, "runtime" | "handler" | "memorySize" | "timeout" | "environment" | "secrets" | "description" | "tags" | "instanceConcurrency">> & Pick<UpdateFunctionInput, "protocol" | "maxInstances">;
 
 export const RUNTIMES = ["nodejs20", "nodejs22", "python3.11", "python3.12", "provided"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -30,6 +30,8 @@ export interface FunctionInputs extends ConnectionInputs {
   memorySize: number;
   timeoutSeconds: number;
   environment: Record<string, string>;
+  /** Secret environment variables (a Pulumi secret in the state; "***" per name in the API's answers). */
+  secrets: Record<string, string>;
   description: string;
   tags: Record<string, string>;
   protocol: string;
@@ -47,7 +49,7 @@ export interface FunctionOutputs extends FunctionInputs {
 }
 
 /** Configuration the API stores: a change to any of these publishes a new version. */
-export const CONFIG_KEYS = ["runtime", "handler", "memorySize", "timeoutSeconds", "environment", "description", "tags", "protocol", "instanceConcurrency", "maxInstances"] as const;
+export const CONFIG_KEYS = ["runtime", "handler", "memorySize", "timeoutSeconds", "environment", "secrets", "description", "tags", "protocol", "instanceConcurrency", "maxInstances"] as const;
 /** Function-level capacity settings the API stores: a change updates the function, but publishes no version. */
 export const CAPACITY_KEYS = ["reservedConcurrency", "provisionedConcurrency"] as const;
 /** Inputs kept in the stack only (the API does not take them): a change updates the state, nothing else. */
@@ -78,6 +80,7 @@ export function checkFunctionInputs(news: Record<string, any>): { inputs: Functi
     memory: news.memory ?? "256 MB",
     timeout: news.timeout ?? "30 seconds",
     environment: news.environment ?? {},
+    secrets: news.secrets ?? {},
     description: news.description ?? "",
     tags: news.tags ?? {},
     instanceConcurrency: news.instanceConcurrency ?? 1,
@@ -118,6 +121,10 @@ export function checkFunctionInputs(news: Record<string, any>): { inputs: Functi
   } else inputs.timeoutSeconds = inputs.timeout;
 
   checkEnvironment(inputs.environment, fail);
+  checkEnvironment(inputs.secrets, fail, "secrets");
+  if (!isUnknown(inputs.environment) && !isUnknown(inputs.secrets) && inputs.environment && inputs.secrets) {
+    for (const k of Object.keys(inputs.secrets)) if (Object.hasOwn(inputs.environment, k)) fail(`secrets.${k}`, `"${k}" is in both environment and secrets; a variable is one or the other`);
+  }
   checkTags(inputs.tags, fail);
   if (!isUnknown(inputs.description) && (typeof inputs.description !== "string" || inputs.description.length > 256)) {
     fail("description", `description must be a string of at most 256 characters`);
@@ -161,19 +168,21 @@ export function checkFunctionInputs(news: Record<string, any>): { inputs: Functi
   return { inputs: inputs as FunctionInputs, failures };
 }
 
-function checkEnvironment(env: unknown, fail: (property: string, reason: string) => void): void {
+/** `field` is "environment" or "secrets": both are maps of variable names to strings. Secret values never appear in a message. */
+function checkEnvironment(env: unknown, fail: (property: string, reason: string) => void, field = "environment"): void {
   if (isUnknown(env)) return;
+  const what = field === "secrets" ? "secret" : "environment variable";
   if (!env || typeof env !== "object" || Array.isArray(env)) {
-    fail("environment", "environment must be a map of variable names to string values");
+    fail(field, `${field} must be a map of variable names to string values`);
     return;
   }
   for (const [k, v] of Object.entries(env)) {
-    if (!ENV_NAME.test(k)) fail(`environment.${k}`, `environment variable "${k}" is not a valid name ([A-Za-z_][A-Za-z0-9_]*)`);
-    else if (RESERVED_ENV.test(k)) fail(`environment.${k}`, `environment variable "${k}" is reserved by the platform; choose another name`);
-    if (typeof v !== "string" && !isUnknown(v)) fail(`environment.${k}`, `environment variable "${k}" must be a string (got ${typeof v}); write numbers and booleans as strings`);
+    if (!ENV_NAME.test(k)) fail(`${field}.${k}`, `${what} "${k}" is not a valid name ([A-Za-z_][A-Za-z0-9_]*)`);
+    else if (RESERVED_ENV.test(k)) fail(`${field}.${k}`, `${what} "${k}" is reserved by the platform; choose another name`);
+    if (typeof v !== "string" && !isUnknown(v)) fail(`${field}.${k}`, `${what} "${k}" must be a string (got ${typeof v}); write numbers and booleans as strings`);
   }
   const size = new TextEncoder().encode(JSON.stringify(env)).length;
-  if (size > MAX_ENV_BYTES) fail("environment", `environment is ${size} bytes as JSON; the limit is ${MAX_ENV_BYTES} bytes (as in Lambda)`);
+  if (size > MAX_ENV_BYTES) fail(field, `${field} is ${size} bytes as JSON; the limit is ${MAX_ENV_BYTES} bytes (as in Lambda)`);
 }
 
 function checkTags(tags: unknown, fail: (property: string, reason: string) => void): void {
@@ -204,6 +213,7 @@ export function configBody(inputs: FunctionInputs): FunctionConfigBody {
     memorySize: inputs.memorySize,
     timeout: inputs.timeoutSeconds,
     environment: inputs.environment,
+    secrets: inputs.secrets ?? {},
     description: inputs.description,
     tags: inputs.tags,
     // One of PROTOCOLS: checkFunctionInputs refused anything else.

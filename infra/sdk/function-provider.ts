@@ -140,6 +140,8 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
       timeout: parseDuration(props.timeout) === f.timeout * 1000 ? props.timeout : `${f.timeout} seconds`,
       timeoutSeconds: f.timeout,
       environment: f.environment,
+      // The API shows "***" per secret: keep the state's values while the names match, else the masks (a diff then re-sends them).
+      secrets: sameNames(props.secrets ?? {}, f.secrets) ? (props.secrets ?? {}) : f.secrets,
       description: f.description,
       tags: f.tags,
       protocol: f.protocol,
@@ -167,3 +169,9 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
     if (!deleted.ok && deleted.error.status !== 404) throw apiError(`Deleting function "${name}"`, deleted.error);
   },
 };
+
+function sameNames(a: Record<string, string>, b: Record<string, string>): boolean {
+  const x = Object.keys(a).sort();
+  const y = Object.keys(b).sort();
+  return x.length === y.length && x.every((k, i) => k === y[i]);
+}

@@ -53,6 +53,14 @@ export interface FunctionArgs {
    * @default {}
    */
   environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Secret environment variables: delivered to the handler like `environment`, but sealed at rest by
+   * the platform, shown as "***" by its API, and kept as a Pulumi secret in the stack's state
+   * (`pulumi.secret(...)` or config secrets work as they are). Changing one publishes a new version.
+   * @default {}
+   * @example { DB_PASSWORD: config.requireSecret("dbPassword") }
+   */
+  secrets?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** @default "" */
   description?: pulumi.Input<string>;
   /** @default {} */
@@ -135,6 +143,8 @@ class HotswapFunction extends pulumi.dynamic.Resource {
         memory: args.memory,
         timeout: args.timeout,
         environment: args.environment,
+        // Always a Pulumi secret in the state, whether or not the caller wrapped it.
+        secrets: args.secrets === undefined ? undefined : pulumi.secret(args.secrets),
         description: args.description,
         tags: args.tags,
         protocol: args.protocol,

@@ -1,7 +1,9 @@
 /**
  * Wires authentication to the database: the ApiKeyStore adapter over the api_keys repository,
- * the server's secret box, the first-start admin key, and the ordered authenticators (API key, then
- * SigV4) that both the Hono middleware and the invoke front door run.
+ * the server's secret box (its keyring also seals function secrets), the first-start admin key,
+ * and the ordered authenticators (API key, then SigV4) that both the Hono middleware and the
+ * invoke front door run. A generated admin key is created only by `bootstrapAdminKey`, which the
+ * server calls once it is serving: a start that fails earlier leaves no key nobody has seen.
  */
 import type { MiddlewareHandler } from "hono";
 import {
@@ -11,7 +13,7 @@ import {
   authenticate,
   ensureAdminKey,
   ensureConfiguredKey,
-  loadOrCreateSecretKey,
+  loadSecretKeyring,
   sigV4Authenticator,
   type ApiKeyStore,
   type Authenticator,
@@ -35,14 +37,20 @@ export interface AuthSetup {
   authenticators: readonly Authenticator[];
   middleware: MiddlewareHandler<AppEnv>;
   resolver: KeyResolver;
-  /** The generated admin key, only on the start that created it. */
-  createdAdminKey?: string;
+  /** The server's keyring: API key secrets and function secrets are sealed with it. */
+  secretBox: SecretBox;
+  /**
+   * Generate the admin key when no key exists yet (and none is configured): call it once the
+   * server is serving, and print what it returns (undefined: nothing was created).
+   */
+  bootstrapAdminKey(): Promise<string | undefined>;
 }
 
-export async function createAuth(opts: { repos: Repositories; dataDir: string; adminKey?: string; secretKey?: string; metricsKey?: string }): Promise<AuthSetup> {
-  const box = new SecretBox(await loadOrCreateSecretKey({ configured: opts.secretKey, dataDir: opts.dataDir }));
+export async function createAuth(opts: { repos: Repositories; dataDir: string; adminKey?: string; secretKey?: string; previousSecretKeys?: string[]; metricsKey?: string }): Promise<AuthSetup> {
+  const box = new SecretBox(await loadSecretKeyring({ configured: opts.secretKey, previous: opts.previousSecretKeys, dataDir: opts.dataDir }));
   const store = apiKeyStore(opts.repos);
-  const admin = await ensureAdminKey({ store, box, adminKey: opts.adminKey });
+  // A configured admin key is never printed, so it can be stored before the server serves.
+  if (opts.adminKey !== undefined) await ensureAdminKey({ store, box, adminKey: opts.adminKey });
   // The viewer key Prometheus scrapes /metrics with, when the deployment fixes one.
   if (opts.metricsKey !== undefined) await ensureConfiguredKey({ store, box, key: opts.metricsKey, variable: "HOTSWAP_METRICS_KEY", name: "metrics", role: "viewer" });
   const resolver = new KeyResolver({ store, box });
@@ -52,6 +60,11 @@ export async function createAuth(opts: { repos: Repositories; dataDir: string; a
     authenticators,
     middleware: middleware as unknown as MiddlewareHandler<AppEnv>,
     resolver,
-    createdAdminKey: admin.created ? admin.key : undefined,
+    secretBox: box,
+    bootstrapAdminKey: async () => {
+      if (opts.adminKey !== undefined) return undefined;
+      const admin = await ensureAdminKey({ store, box });
+      return admin.created ? admin.key : undefined;
+    },
   };
 }

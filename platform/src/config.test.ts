@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -118,4 +118,12 @@ test("Stream trigger brokers: HOTSWAP_STREAM_REDIS_URL, else REDIS_URL; HOTSWAP_
   });
   assert.throws(() => loadConfig({ HOTSWAP_NATS_URL: "http://127.0.0.1:4222" }), /HOTSWAP_NATS_URL/);
   assert.throws(() => loadConfig({ HOTSWAP_STREAM_REDIS_URL: "nats://x:1" }), /HOTSWAP_STREAM_REDIS_URL/);
+});
+
+test("HOTSWAP_PREVIOUS_SECRET_KEYS lists keys that still open sealed values; it needs HOTSWAP_SECRET_KEY and 32+ characters each", () => {
+  assert.deepEqual(loadConfig({}).previousSecretKeys, []);
+  const c = loadConfig({ HOTSWAP_SECRET_KEY: "n".repeat(32), HOTSWAP_PREVIOUS_SECRET_KEYS: `${"a".repeat(32)}, ${"b".repeat(40)}` });
+  assert.deepEqual(c.previousSecretKeys, ["a".repeat(32), "b".repeat(40)]);
+  assert.throws(() => loadConfig({ HOTSWAP_PREVIOUS_SECRET_KEYS: "a".repeat(32) }), /HOTSWAP_PREVIOUS_SECRET_KEYS: needs HOTSWAP_SECRET_KEY/);
+  assert.throws(() => loadConfig({ HOTSWAP_SECRET_KEY: "n".repeat(32), HOTSWAP_PREVIOUS_SECRET_KEYS: "short" }), /HOTSWAP_PREVIOUS_SECRET_KEYS.*at least 32/);
 });

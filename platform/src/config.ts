@@ -48,6 +48,15 @@ const ConfigSchema = z
     ),
     /** Key that encrypts API key secrets at rest (needed to verify SigV4). Generated into the data dir when unset. */
     HOTSWAP_SECRET_KEY: z.preprocess(emptyToUndefined, z.string().min(32, "must be at least 32 characters").optional()),
+    /** Earlier HOTSWAP_SECRET_KEY values, comma-separated: still opened (never used to seal) until every value is re-sealed. */
+    HOTSWAP_PREVIOUS_SECRET_KEYS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .transform((s) => s.split(",").map((k) => k.trim()).filter((k) => k !== ""))
+        .pipe(z.array(z.string().min(32, "every key must be at least 32 characters")))
+        .default([]),
+    ),
     LOG_LEVEL: z.preprocess(
       emptyToUndefined,
       z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -121,7 +130,7 @@ function durations(def: string, count: number, valid: (ms: number) => boolean, m
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
 function crossFieldIssues(env: Record<string, string | undefined>): string[] {
-  return [...s3Issues(env), ...tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).issues];
+  return [...s3Issues(env), ...tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).issues, ...previousKeyIssues(env)];
 }
 
 export interface Config {
@@ -135,6 +144,8 @@ export interface Config {
     | { kind: "fs"; dir: string };
   adminKey?: string;
   secretKey?: string;
+  /** HOTSWAP_PREVIOUS_SECRET_KEYS: keys that only open sealed values (key rotation); empty when unset. */
+  previousSecretKeys: string[];
   /** HOTSWAP_METRICS_KEY: a viewer key ensured at start (Prometheus's bearer token for /metrics). */
   metricsKey?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -174,6 +185,12 @@ export interface Config {
   streams: { redisUrl?: string; natsUrl?: string };
 }
 
+/** Previous keys only make sense beside a configured current key (a key file lists its previous keys itself). */
+function previousKeyIssues(env: Record<string, string | undefined>): string[] {
+  if (!env.HOTSWAP_PREVIOUS_SECRET_KEYS?.trim() || env.HOTSWAP_SECRET_KEY?.trim()) return [];
+  return ["HOTSWAP_PREVIOUS_SECRET_KEYS: needs HOTSWAP_SECRET_KEY (the current key) beside it; without HOTSWAP_SECRET_KEY the keys live in <data dir>/secret.key, one per line"];
+}
+
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
     super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
@@ -210,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : { kind: "fs", dir: `${dataDir}/code` },
     adminKey: c.HOTSWAP_ADMIN_KEY,
     secretKey: c.HOTSWAP_SECRET_KEY,
+    previousSecretKeys: c.HOTSWAP_PREVIOUS_SECRET_KEYS,
     metricsKey: c.HOTSWAP_METRICS_KEY,
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,

@@ -129,7 +129,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     // Closed after the runners (every outcome observed), before the database (the last flush).
     const usage = startUsage(repos, config.usage, log.child({ component: "usage" }));
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
-    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey, metricsKey: config.metricsKey });
+    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey, previousSecretKeys: config.previousSecretKeys, metricsKey: config.metricsKey });
     // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
     const logNamespace = await clusterNamespace(repos);
     const functionLogs = await startFunctionLogs({
@@ -151,7 +151,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     // What GET /api/v1/runtimes names: the embedded node's backend, or the one configured for the fleet.
     const runtimesBackend = opts.runners === "embedded" ? local!.report().backend : (opts.backend ?? "process");
 
-    const routing = new RoutingTable(repos, state, { onError: (e) => log.warn({ err: e }, "routing refresh failed") });
+    const routing = new RoutingTable(repos, state, { onError: (e) => log.warn({ err: e }, "routing refresh failed"), secrets: auth.secretBox });
     await routing.start();
     opened.push({ close: () => routing.stop() });
 
@@ -187,7 +187,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     });
     await codeGc.start();
     opened.push({ close: () => codeGc.stop() });
-    const functions = new FunctionService(repos, routing, codeGc);
+    const functions = new FunctionService(repos, routing, codeGc, auth.secretBox);
     const aliases = new AliasService(repos, functions, routing, new DeploymentAliasGuard(repos));
     const recorder = new StateMetricsRecorder(state, { namespace, onError: (e) => log.warn({ err: e }, "metrics flush failed") });
     opened.push(recorder);
@@ -310,6 +310,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       version: pkg.version,
       metrics: { scrape: () => exposition(opts.runners === "embedded" && opts.metrics ? [metricsRegistry, opts.metrics] : [metricsRegistry]) },
       asyncRepos: repos,
+      audit: repos,
+      secrets: { repos, box: auth.secretBox },
     });
 
     const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withTracing(tracing.tracer !== undefined);
@@ -327,13 +329,19 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
           })
         : undefined;
     const gatewayPort = gatewayServer ? (gatewayServer.address() as { port: number }).port : undefined;
+    // Only now, serving, is a generated admin key created: a start that failed before never made one nobody saw.
+    const createdAdminKey = await auth.bootstrapAdminKey().catch((e: unknown) => {
+      server.close();
+      gatewayServer?.close();
+      throw e;
+    });
 
     let closing: Promise<void> | undefined;
     return {
       url,
       port,
       ...(gatewayPort !== undefined ? { gatewayPort, gatewayUrl: `http://${hostPart}:${gatewayPort}` } : {}),
-      createdAdminKey: auth.createdAdminKey,
+      createdAdminKey,
       app,
       closingStep: () => step,
       close: () =>

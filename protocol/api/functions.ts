@@ -19,17 +19,37 @@ export const FunctionName = z
   .openapi({ example: "hello" });
 export type FunctionName = z.infer<typeof FunctionName>;
 
+/** The names rule environment and secrets share: valid variable names the platform does not own. */
+function checkVariableNames(vars: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const k of Object.keys(vars)) {
+    if (!ENV_NAME.test(k)) ctx.addIssue({ code: "custom", path: [k], message: "is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)" });
+    else if (RESERVED_ENV.test(k)) ctx.addIssue({ code: "custom", path: [k], message: "is reserved by the platform; choose another name" });
+  }
+  const size = Buffer.byteLength(JSON.stringify(vars));
+  if (size > MAX_ENV_BYTES) ctx.addIssue({ code: "custom", message: `is ${size} bytes; the limit is ${MAX_ENV_BYTES} bytes (as in Lambda)` });
+}
+
 export const Environment = z
   .record(z.string(), z.string())
-  .superRefine((env, ctx) => {
-    for (const k of Object.keys(env)) {
-      if (!ENV_NAME.test(k)) ctx.addIssue({ code: "custom", path: [k], message: "is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)" });
-      else if (RESERVED_ENV.test(k)) ctx.addIssue({ code: "custom", path: [k], message: "is reserved by the platform; choose another name" });
-    }
-    const size = Buffer.byteLength(JSON.stringify(env));
-    if (size > MAX_ENV_BYTES) ctx.addIssue({ code: "custom", message: `is ${size} bytes; the limit is ${MAX_ENV_BYTES} bytes (as in Lambda)` });
-  })
+  .superRefine(checkVariableNames)
   .openapi({ example: { GREETING: "hello" } });
+
+/** What the API shows in place of every secret value. */
+export const SECRET_MASK = "***";
+
+/**
+ * Environment variables whose values are secret: sealed at rest, delivered to the function in its
+ * environment, shown as "***" by every answer. On update, a value of "***" keeps the stored one (so
+ * a view can be sent back unchanged); the names given replace the whole set, like `environment`.
+ */
+export const Secrets = z
+  .record(z.string(), z.string())
+  .superRefine(checkVariableNames)
+  .openapi({ example: { DB_PASSWORD: "s3cret" }, description: 'Secret environment variables: never returned (shown as "***"), never logged.' });
+
+/** Secret names, each mapped to the mask: how answers show a function's secrets. */
+export const MaskedSecrets = z.record(z.string(), z.literal(SECRET_MASK));
+export type MaskedSecrets = z.infer<typeof MaskedSecrets>;
 
 export const MIN_LOG_RETENTION_DAYS = 1;
 export const MAX_LOG_RETENTION_DAYS = 3650;
@@ -54,6 +74,7 @@ const functionSettings = {
   memorySize: z.number().int().min(MIN_MEMORY_MB).max(MAX_MEMORY_MB).openapi({ example: 256 }),
   timeout: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).openapi({ example: 30, description: "Seconds" }),
   environment: Environment,
+  secrets: Secrets,
   description: z.string().max(256),
   tags: Tags,
   protocol: z.enum(["fast", "runtime-api"]).openapi({
@@ -79,6 +100,7 @@ export const CreateFunctionBody = z
     memorySize: functionSettings.memorySize.default(256),
     timeout: functionSettings.timeout.default(30),
     environment: functionSettings.environment.default({}),
+    secrets: functionSettings.secrets.default({}),
     description: functionSettings.description.default(""),
     tags: functionSettings.tags.default({}),
     protocol: functionSettings.protocol.optional(),
@@ -105,6 +127,7 @@ export const UpdateFunctionBody = z
     memorySize: functionSettings.memorySize.optional(),
     timeout: functionSettings.timeout.optional(),
     environment: functionSettings.environment.optional(),
+    secrets: functionSettings.secrets.optional(),
     description: functionSettings.description.optional(),
     tags: functionSettings.tags.optional(),
     protocol: functionSettings.protocol.optional(),
@@ -131,6 +154,8 @@ export const FunctionView = z
     memorySize: z.number(),
     timeout: z.number(),
     environment: z.record(z.string(), z.string()),
+    /** Secret names, each shown as "***". */
+    secrets: MaskedSecrets,
     description: z.string(),
     tags: z.record(z.string(), z.string()),
     protocol: z.string(),

@@ -3,6 +3,7 @@
  * application/zip, needs none), what a publish answers, and the version view.
  */
 import { z } from "@hono/zod-openapi";
+import { MaskedSecrets } from "./functions.ts";
 
 /** The largest version number: versions are stored as 32-bit integers, as Lambda's are. */
 export const MAX_VERSION_NUMBER = 2_147_483_647;
@@ -44,6 +45,8 @@ export const VersionView = z
     memorySize: z.number(),
     timeout: z.number(),
     environment: z.record(z.string(), z.string()),
+    /** The function's secret names at publish time, each shown as "***". */
+    secrets: MaskedSecrets,
     protocol: z.string(),
     instanceConcurrency: z.number(),
     createdAt: z.string(),

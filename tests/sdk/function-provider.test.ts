@@ -42,6 +42,25 @@ describe("hotswap.Function provider against an embedded control plane", () => {
     assert.deepEqual(await invoke("created"), { marker: "v1", echo: { hi: 1 }, memory: "512" });
   });
 
+  test("secrets reach the function, the API shows ***, read keeps the stack's values, and a changed secret publishes a new version", async () => {
+    const code = await codeDir({ "index.js": "exports.handler = async () => ({ pw: process.env.DB_PASSWORD });", "package.json": '{"type":"commonjs"}' });
+    const inputs = await functionInputs(p, "secretive", code, { secrets: { DB_PASSWORD: "first-pw" } });
+    const { outs } = await provider.create(inputs);
+    assert.deepEqual(await invoke("secretive"), { pw: "first-pw" });
+    assert.deepEqual((await p.api("GET", "/api/v1/functions/secretive")).json.secrets, { DB_PASSWORD: "***" });
+    const read = await provider.read!("secretive", outs);
+    assert.deepEqual(read.props.secrets, { DB_PASSWORD: "first-pw" }, "the masked answer does not overwrite the stack's value");
+    const same = await functionInputs(p, "secretive", code, { secrets: { DB_PASSWORD: "first-pw" } });
+    assert.equal((await provider.diff!("secretive", outs, same)).changes, false);
+    const changed = await functionInputs(p, "secretive", code, { secrets: { DB_PASSWORD: "second-pw" } });
+    assert.equal((await provider.diff!("secretive", outs, changed)).changes, true);
+    const updated = await provider.update!("secretive", outs, changed);
+    assert.equal(updated.outs.latestVersion, 2);
+    assert.deepEqual(await invoke("secretive"), { pw: "second-pw" });
+    const { failures } = (await import("../../infra/sdk/function-inputs.ts")).checkFunctionInputs({ ...changed, environment: { DB_PASSWORD: "x" } });
+    assert.match(failures.map((f) => f.reason).join("; "), /"DB_PASSWORD" is in both environment and secrets/);
+  });
+
   test("an unchanged stack diffs as no change, even from a fresh checkout of the same files", async () => {
     const files = nodeHandler("same");
     const inputs = await functionInputs(p, "unchanged", await codeDir(files));

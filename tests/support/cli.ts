@@ -24,6 +24,21 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   return { child, output: () => out, exited };
 }
 
+/** Run a one-shot `hotswap <args>` command (admin, secrets...) to its end: its exit code and everything it printed. */
+export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  return { code, stdout, stderr };
+}
+
 /** The first match of `re` in what the server printed; fails after `ms` with everything it printed. */
 export async function waitForOutput(server: ServerProcess, re: RegExp, ms: number): Promise<RegExpMatchArray> {
   return waitFor(`${re} in the server's output`, () => server.output().match(re), { timeoutMs: ms, intervalMs: 50, show: () => `\n${server.output()}` });

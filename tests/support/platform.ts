@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { DestinationStream } from "pino";
 import { createLogger } from "../../shared/logger.ts";
 import { startServer, type RunningServer } from "../../platform/src/server.ts";
 import { loadServerSettings } from "../../cli/server-settings.ts";
@@ -68,7 +69,12 @@ export async function serversSkipReason(): Promise<string | undefined> {
   return (await serviceSkipReason("postgres", TEST_DATABASE_URL)) ?? (await serviceSkipReason("redis", TEST_REDIS_URL));
 }
 
-export async function startPlatform(mode: Mode, env: Record<string, string> = {}): Promise<TestPlatform> {
+/** `log`: where the server's pino lines go (tests that read them); stdout when unset. */
+export interface StartOptions {
+  log?: DestinationStream;
+}
+
+export async function startPlatform(mode: Mode, env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), `hs-e2e-${mode}-`));
   const { key } = generateApiKey();
   const cleanups: Array<() => Promise<void>> = [() => rm(dataDir, { recursive: true, force: true })];
@@ -96,7 +102,7 @@ export async function startPlatform(mode: Mode, env: Record<string, string> = {}
   // As `hotswap server --embedded-runner` composes it: the control plane hosting a runner node.
   const serverEnv = { ...base, ...env };
   const { control: config, runner } = loadServerSettings(serverEnv, { hostname: hostname() });
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, opts.log);
   const server = await startServer(config, log, embeddedRunner(runner, log));
   const url = server.url;
   return {

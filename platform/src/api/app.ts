@@ -32,6 +32,8 @@ import { systemRoutes, type HealthDeps } from "./system/index.ts";
 import { metricsRoutes, type MetricsSource } from "./metrics/index.ts";
 import { invocationsRoutes } from "./invocations/index.ts";
 import { eventInvokeConfigRoutes } from "./event-invoke-config/index.ts";
+import { auditRoutes } from "./audit/index.ts";
+import { secretsAdminRoutes, type SecretsAdminDeps } from "./secrets/index.ts";
 import type { Repositories } from "../db/repositories/index.ts";
 import type { FunctionService } from "../functions/function-service.ts";
 import type { VersionService } from "../functions/version-service.ts";
@@ -59,7 +61,11 @@ export interface AppDeps {
   /** GET /metrics (Prometheus); not mounted when unset. */
   metrics?: MetricsSource;
   /** Invocation records and event-invoke configs (asynchronous invocation); omitted: those routes are not served. */
-  asyncRepos?: Pick<Repositories, "invocations" | "functions" | "eventInvokeConfigs">;
+  asyncRepos?: Pick<Repositories, "invocations" | "functions" | "eventInvokeConfigs" | "auditLogs">;
+  /** GET /api/v1/audit; not mounted when unset. */
+  audit?: Pick<Repositories, "auditLogs">;
+  /** POST /api/v1/admin/secrets/rotate; not mounted when unset. */
+  secrets?: SecretsAdminDeps;
 }
 
 export function createApp(deps: AppDeps) {
@@ -97,6 +103,8 @@ export function createApp(deps: AppDeps) {
     app.route("/", invocationsRoutes(deps.asyncRepos));
     app.route("/", eventInvokeConfigRoutes(deps.asyncRepos));
   }
+  if (deps.audit) app.route("/", auditRoutes(deps.audit));
+  if (deps.secrets) app.route("/", secretsAdminRoutes(deps.secrets));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",

@@ -26,6 +26,8 @@ function app(principal: Principal | null = ADMIN) {
     auth: authenticate({ authenticators: [() => principal] }) as never,
     log: { error: () => {} },
     version: "test",
+    audit: stub,
+    secrets: stub,
   };
   return createApp(deps);
 }
@@ -117,4 +119,16 @@ describe("roles", () => {
     assert.equal(routePermission("post", "/api/v1/functions/{name}/invoke"), "functions:invoke");
     assert.equal(routePermission("GET", "/api/v1/nothing"), undefined);
   });
+});
+
+it("the audit trail and secret rotation are admin-only: a viewer gets every other read, not audit:read", () => {
+  const viewer = { subject: "key:v", method: "bearer" as const, roles: ["viewer" as const] };
+  const admin = { subject: "key:a", method: "bearer" as const, roles: ["admin" as const] };
+  assert.equal(allows(viewer, "audit:read"), false);
+  assert.equal(allows(viewer, "secrets:write"), false);
+  assert.equal(allows(viewer, "functions:read"), true);
+  assert.equal(allows(admin, "audit:read"), true);
+  assert.equal(allows(admin, "secrets:write"), true);
+  assert.equal(routePermission("GET", "/api/v1/audit"), "audit:read");
+  assert.equal(routePermission("POST", "/api/v1/admin/secrets/rotate"), "secrets:write");
 });

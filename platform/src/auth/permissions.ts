@@ -25,6 +25,8 @@ export const PERMISSIONS = [
   "logs:read",
   "metrics:read",
   "invocations:read",
+  "audit:read",
+  "secrets:write",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -67,11 +69,15 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "PUT /api/v1/functions/{name}/event-invoke-config": "functions:write",
   "GET /api/v1/functions/{name}/event-invoke-config": "functions:read",
   "DELETE /api/v1/functions/{name}/event-invoke-config": "functions:write",
+  "GET /api/v1/audit": "audit:read",
+  "POST /api/v1/admin/secrets/rotate": "secrets:write",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
 };
 
-const READ: Permission[] = PERMISSIONS.filter((p) => p.endsWith(":read"));
+/** Read permissions a viewer does NOT get: the audit trail is admin-only. */
+const ADMIN_ONLY_READS: ReadonlySet<Permission> = new Set<Permission>(["audit:read"]);
+const READ: Permission[] = PERMISSIONS.filter((p) => p.endsWith(":read") && !ADMIN_ONLY_READS.has(p));
 
 /** What each role may do. admin has everything; a role not listed here has nothing. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

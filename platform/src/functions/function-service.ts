@@ -8,6 +8,8 @@ import type { CreateFunctionBody, FunctionView, UpdateFunctionBody } from "../..
 import type { Repositories, FunctionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { capacityOf, type CapacitySettings, type ScalingColumn } from "../fleet/capacity-settings.ts";
+import type { SecretBox } from "../auth/secret-box.ts";
+import { assertSecretsFit, maskSecrets, sealSecrets } from "./function-secrets.ts";
 
 export interface Actor {
   id: string;
@@ -42,6 +44,7 @@ export function toFunctionView(f: FunctionRecord): FunctionView {
     memorySize: f.memorySize,
     timeout: f.timeout,
     environment: f.environment,
+    secrets: maskSecrets(f.secrets),
     description: f.description,
     tags: f.tags,
     protocol: f.protocol,
@@ -99,17 +102,21 @@ export class FunctionService {
     private readonly repos: Repositories,
     private readonly routing: RoutingTable,
     private readonly code?: CodeReleaser,
+    /** Seals the functions' secrets (the server's keyring); needed only when a function has some. */
+    private readonly box?: SecretBox,
   ) {}
 
   async create(body: CreateFunctionBody, actor: Actor) {
     const runtime = assertRuntime(body.runtime);
     const protocol = body.protocol ?? defaultProtocol(runtime);
     assertProtocol(runtime, protocol);
+    assertSecretsFit(body.environment, body.secrets);
     let created: FunctionRecord;
     try {
       const { idleTimeout: _i, scheduledScaling: _s, ...settings } = body;
       created = await this.repos.functions.create({
         ...settings,
+        secrets: sealSecrets(this.box, body.name, body.secrets),
         runtime,
         protocol,
         maxInstances: body.maxInstances ?? null,
@@ -147,9 +154,11 @@ export class FunctionService {
     const protocol =
       patch.protocol ?? (patch.runtime !== undefined && !supportsProtocol(runtime, before.protocol as RuntimeProtocol) ? defaultProtocol(runtime) : (before.protocol as RuntimeProtocol));
     assertProtocol(runtime, protocol);
-    const { idleTimeout: _i, scheduledScaling: _s, ...settings } = patch;
+    const { idleTimeout: _i, scheduledScaling: _s, secrets: givenSecrets, ...settings } = patch;
     const capacity = CAPACITY_KEYS.some((k) => patch[k] !== undefined) ? capacityColumns(mergeCapacity(capacityOf(before), patch)) : {};
-    const updated = await this.repos.functions.update(name, { ...settings, ...capacity, runtime, protocol });
+    assertSecretsFit(patch.environment ?? before.environment, givenSecrets ?? maskSecrets(before.secrets));
+    const secrets = givenSecrets !== undefined ? { secrets: sealSecrets(this.box, name, givenSecrets, before.secrets) } : {};
+    const updated = await this.repos.functions.update(name, { ...settings, ...capacity, ...secrets, runtime, protocol });
     if (!updated) throw functionNotFound(name);
     await this.audit(actor, "function.update", name, toFunctionView(before), toFunctionView(updated));
     await this.routing.invalidate(name);

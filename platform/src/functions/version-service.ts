@@ -11,6 +11,7 @@ import { inspectZip, assertHandlerPresent } from "../../../shared/code-package/i
 import type { Repositories, Version as VersionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";
+import { maskSecrets } from "./function-secrets.ts";
 
 export function toVersionView(v: VersionRecord): VersionView {
   return {
@@ -24,6 +25,7 @@ export function toVersionView(v: VersionRecord): VersionView {
     memorySize: v.memorySize,
     timeout: v.timeout,
     environment: v.environment,
+    secrets: maskSecrets(v.secrets),
     protocol: v.protocol,
     instanceConcurrency: v.instanceConcurrency,
     createdAt: new Date(v.createdAt).toISOString(),

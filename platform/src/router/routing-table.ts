@@ -14,6 +14,8 @@ import type { StateStore, Unsubscribe } from "../../../shared/state/state-store.
 import type { Repositories, FunctionRecord, Version as VersionRecord, Alias as AliasRecord } from "../db/index.ts";
 import type { AbTestRule } from "../db/schema.ts";
 import { specCapacityFields } from "../fleet/capacity-settings.ts";
+import type { SecretBox } from "../auth/secret-box.ts";
+import { openSecrets } from "../functions/function-secrets.ts";
 
 export const ROUTING_CHANNEL = "hotswap:routing";
 
@@ -63,6 +65,8 @@ interface FunctionRoute {
   versions: Map<number, FunctionSpec>;
   latest: number | undefined;
   aliases: Map<string, AliasRoute>;
+  /** Versions whose secrets this replica cannot open (a key missing from its ring), with why. */
+  sealedOff?: Map<number, string>;
 }
 
 export interface ResolvedTarget {
@@ -71,7 +75,13 @@ export interface ResolvedTarget {
   alias?: string;
 }
 
-export function buildSpec(fn: FunctionRecord, v: VersionRecord): FunctionSpec {
+/**
+ * The runner's spec of a version. Its secrets are opened here and join its environment: the spec
+ * goes to a runner (in-process, or over the fleet protocol to a `hotswap runner`, which is trusted)
+ * and never into an answer or a log line.
+ */
+export function buildSpec(fn: FunctionRecord, v: VersionRecord, box?: SecretBox): FunctionSpec {
+  const secrets = openSecrets(box, fn.name, v.secrets ?? {});
   return {
     functionName: fn.name,
     version: v.version,
@@ -79,7 +89,7 @@ export function buildSpec(fn: FunctionRecord, v: VersionRecord): FunctionSpec {
     handler: v.handler,
     memorySize: v.memorySize,
     timeout: v.timeout,
-    environment: v.environment,
+    environment: Object.keys(secrets).length > 0 ? { ...v.environment, ...secrets } : v.environment,
     codeSha256: v.codeSha256,
     protocol: v.protocol as RuntimeProtocol,
     instanceConcurrency: v.instanceConcurrency,
@@ -107,6 +117,12 @@ export function pickAliasVersion(route: AliasRoute, r: number = Math.random()): 
   return route.version;
 }
 
+/** A version whose secrets cannot be opened answers why, not "not found". */
+function assertNotSealedOff(route: FunctionRoute, version: number): void {
+  const why = route.sealedOff?.get(version);
+  if (why !== undefined) throw new ApiError("ServiceUnavailable", `Version ${version} of function "${route.fn.name}" cannot run on this control plane: ${why}`);
+}
+
 export class RoutingTable {
   private readonly routes = new Map<string, FunctionRoute>();
   private readonly generation = new Map<string, number>();
@@ -118,7 +134,8 @@ export class RoutingTable {
   constructor(
     private readonly repos: Repositories,
     private readonly state: StateStore,
-    private readonly opts: { refreshIntervalMs?: number; onError?: (e: unknown) => void } = {},
+    /** `secrets`: the server's keyring, which opens the versions' secrets into their specs. */
+    private readonly opts: { refreshIntervalMs?: number; onError?: (e: unknown) => void; secrets?: SecretBox } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -169,12 +186,19 @@ export class RoutingTable {
       return;
     }
     const specs = new Map<number, FunctionSpec>();
+    const sealedOff = new Map<number, string>();
     let latest: number | undefined;
     for (const v of versions) {
-      specs.set(v.version, buildSpec(fn, v));
       if (latest === undefined || v.version > latest) latest = v.version;
+      try {
+        specs.set(v.version, buildSpec(fn, v, this.opts.secrets));
+      } catch (e) {
+        // Its secrets cannot be opened (a key missing from the ring): that version cannot run, the others can.
+        sealedOff.set(v.version, (e as Error).message);
+        this.opts.onError?.(new Error(`function "${name}" version ${v.version} cannot run: ${(e as Error).message}`));
+      }
     }
-    this.routes.set(name, { fn, versions: specs, latest, aliases: new Map(aliases.map((a) => [a.name, buildAlias(a)])) });
+    this.routes.set(name, { fn, versions: specs, latest, aliases: new Map(aliases.map((a) => [a.name, buildAlias(a)])), ...(sealedOff.size > 0 ? { sealedOff } : {}) });
   }
 
   /** Apply a change locally at once, then tell every other replica. */
@@ -209,6 +233,7 @@ export class RoutingTable {
     if (/^[0-9]+$/.test(qualifier)) {
       const spec = route.versions.get(Number(qualifier));
       if (!spec) {
+        assertNotSealedOff(route, Number(qualifier));
         throw new ApiError("VersionNotFound", `Function "${name}" has no version ${qualifier}. List versions with GET /api/v1/functions/${name}/versions.`);
       }
       return { spec };
@@ -224,6 +249,7 @@ export class RoutingTable {
       const n = route.fn.name;
       throw new ApiError("VersionNotFound", `Function "${n}" has no published version yet. Publish one with POST /api/v1/functions/${n}/versions.`);
     }
+    assertNotSealedOff(route, route.latest);
     return { spec: route.versions.get(route.latest)! };
   }
 
@@ -237,6 +263,7 @@ export class RoutingTable {
     const version = a.ab ? pickAbVersion(a.version, a.ab, req) : pickAliasVersion(a);
     const spec = route.versions.get(version);
     if (!spec) {
+      assertNotSealedOff(route, version);
       // The alias points at a version this replica has not loaded yet; a reload is on its way.
       throw new ApiError("ServiceUnavailable", `Alias "${alias}" points at version ${version}, which is still being loaded. Retry.`);
     }

@@ -12,6 +12,7 @@ import type { Repositories } from "../../db/repositories/index.ts";
 import type { StoredEventInvokeConfig } from "../../db/repositories/event-invoke-configs.ts";
 import { functionNotFound } from "../../functions/function-service.ts";
 import { createRouter, errorResponses } from "../openapi.ts";
+import { actorOf } from "../actor.ts";
 
 const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 const PATH = "/api/v1/functions/{name}/event-invoke-config";
@@ -50,12 +51,18 @@ function notConfigured(name: string): ApiError {
   return new ApiError("EventInvokeConfigNotFound", `Function "${name}" has no event-invoke config (asynchronous invocations use the defaults: 2 retries, 6 hours, no destinations). Set one with PUT /api/v1/functions/${name}/event-invoke-config.`);
 }
 
-export function eventInvokeConfigRoutes(repos: Pick<Repositories, "eventInvokeConfigs">) {
+export function eventInvokeConfigRoutes(repos: Pick<Repositories, "eventInvokeConfigs" | "auditLogs">) {
   const app = createRouter();
+  const audit = async (c: Parameters<typeof actorOf>[0], action: string, name: string, before: unknown, after: unknown) => {
+    const actor = actorOf(c);
+    await repos.auditLogs.append({ actor: actor.id, action, resourceType: "event-invoke-config", resourceId: name, before, after, requestId: actor.requestId ?? null });
+  };
   app.openapi(put, async (c) => {
     const { name } = c.req.valid("param");
     const stored: StoredEventInvokeConfig = { ...withDefaults(c.req.valid("json")), lastModified: new Date().toISOString() };
+    const previous = await repos.eventInvokeConfigs.get(name);
     if (!(await repos.eventInvokeConfigs.put(name, stored))) throw functionNotFound(name);
+    await audit(c, "event-invoke-config.put", name, previous.found && previous.config ? view(name, previous.config) : null, view(name, stored));
     return c.json(view(name, stored), 200);
   });
   app.openapi(get, async (c) => {
@@ -71,6 +78,7 @@ export function eventInvokeConfigRoutes(repos: Pick<Repositories, "eventInvokeCo
     if (!found.found) throw functionNotFound(name);
     if (!found.config) throw notConfigured(name);
     await repos.eventInvokeConfigs.clear(name);
+    await audit(c, "event-invoke-config.delete", name, view(name, found.config), null);
     return c.body(null, 204);
   });
   return app;

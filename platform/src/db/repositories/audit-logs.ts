@@ -1,9 +1,11 @@
 /**
  * Audit log repository: an append-only record of who changed what, with before/after snapshots.
+ * Secrets are masked on the way in and on the way out (audit/redact.ts).
  */
-import { and, desc, eq, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, like, lt, lte, type SQL } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { auditLogs } from "../schema.ts";
+import { redactSecrets } from "../../audit/redact.ts";
 
 export interface AuditLog {
   id: number;
@@ -30,6 +32,17 @@ export interface AuditLogInput {
 export interface AuditLogQuery {
   resourceType?: string;
   resourceId?: string;
+  actor?: string;
+  /** Exact action, e.g. `function.update`. */
+  action?: string;
+  /** Actions starting with this, e.g. `function.` */
+  actionPrefix?: string;
+  /** Entries at or after this time. */
+  from?: Date;
+  /** Entries at or before this time. */
+  to?: Date;
+  /** Only entries older than this id (the previous page's last id). */
+  beforeId?: number;
   /** Default 100. */
   limit?: number;
 }
@@ -48,8 +61,8 @@ function toAuditLog(row: typeof auditLogs.$inferSelect): AuditLog {
     action: row.action,
     resourceType: row.resourceType,
     resourceId: row.resourceId,
-    before: row.before ?? null,
-    after: row.after ?? null,
+    before: redactSecrets(row.before ?? null),
+    after: redactSecrets(row.after ?? null),
     requestId: row.requestId,
   };
 }
@@ -64,8 +77,8 @@ export function createAuditLogsRepository(db: Db): AuditLogsRepository {
           action: entry.action,
           resourceType: entry.resourceType,
           resourceId: entry.resourceId,
-          before: entry.before ?? null,
-          after: entry.after ?? null,
+          before: redactSecrets(entry.before ?? null),
+          after: redactSecrets(entry.after ?? null),
           requestId: entry.requestId ?? null,
         })
         .returning();
@@ -76,6 +89,12 @@ export function createAuditLogsRepository(db: Db): AuditLogsRepository {
       const where: SQL[] = [];
       if (query.resourceType !== undefined) where.push(eq(auditLogs.resourceType, query.resourceType));
       if (query.resourceId !== undefined) where.push(eq(auditLogs.resourceId, query.resourceId));
+      if (query.actor !== undefined) where.push(eq(auditLogs.actor, query.actor));
+      if (query.action !== undefined) where.push(eq(auditLogs.action, query.action));
+      if (query.actionPrefix !== undefined) where.push(like(auditLogs.action, `${query.actionPrefix.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`));
+      if (query.from !== undefined) where.push(gte(auditLogs.at, query.from));
+      if (query.to !== undefined) where.push(lte(auditLogs.at, query.to));
+      if (query.beforeId !== undefined) where.push(lt(auditLogs.id, query.beforeId));
       const rows = await db
         .select()
         .from(auditLogs)

@@ -17,6 +17,8 @@ export interface FunctionRecord {
   /** Seconds. */
   timeout: number;
   environment: Record<string, string>;
+  /** Secret environment values, sealed (function-secrets.ts): name → sealed value. */
+  secrets: Record<string, string>;
   description: string;
   tags: Record<string, string>;
   protocol: RuntimeProtocol;
@@ -64,6 +66,7 @@ export function toFunctionRecord(row: typeof functions.$inferSelect): FunctionRe
     memorySize: row.memorySize,
     timeout: row.timeout,
     environment: row.environment,
+    secrets: row.secrets,
     description: row.description,
     tags: row.tags,
     protocol: row.protocol,
@@ -89,6 +92,7 @@ function configValues(patch: FunctionPatch): FunctionPatch {
     "memorySize",
     "timeout",
     "environment",
+    "secrets",
     "description",
     "tags",
     "protocol",

@@ -15,6 +15,7 @@ import { createScheduledTicksRepository, createTriggersRepository, type Schedule
 import { createInvocationsRepository, type InvocationsRepository } from "./invocations.ts";
 import { createEventInvokeConfigsRepository, type EventInvokeConfigsRepository } from "./event-invoke-configs.ts";
 import { createVersionsRepository, type VersionsRepository } from "./versions.ts";
+import { createSealedSecretsRepository, type SealedSecretsRepository } from "./sealed-secrets.ts";
 
 export interface Repositories {
   functions: FunctionsRepository;
@@ -36,6 +37,8 @@ export interface Repositories {
   eventInvokeConfigs: EventInvokeConfigsRepository;
   /** Scheduled triggers' ticks and every trigger's statistics. */
   scheduledTicks: ScheduledTicksRepository;
+  /** Every sealed value (function and version secrets, API key secrets), for a key rotation's re-seal. */
+  sealedSecrets: SealedSecretsRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -53,6 +56,7 @@ export function createRepositories(db: Db): Repositories {
     invocations: createInvocationsRepository(db),
     eventInvokeConfigs: createEventInvokeConfigsRepository(db),
     scheduledTicks: createScheduledTicksRepository(db),
+    sealedSecrets: createSealedSecretsRepository(db),
   };
 }
 
@@ -68,3 +72,4 @@ export type * from "./usage.ts";
 export type * from "./invocations.ts";
 export type * from "./event-invoke-configs.ts";
 export type * from "./versions.ts";
+export type * from "./sealed-secrets.ts";

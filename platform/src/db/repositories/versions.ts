@@ -22,6 +22,8 @@ export interface Version {
   memorySize: number;
   timeout: number;
   environment: Record<string, string>;
+  /** The function's sealed secrets at publish time (copied sealed, never opened here). */
+  secrets: Record<string, string>;
   protocol: RuntimeProtocol;
   instanceConcurrency: number;
   createdAt: Date;
@@ -66,6 +68,7 @@ export function toVersion(row: typeof functionVersions.$inferSelect): Version {
     memorySize: row.memorySize,
     timeout: row.timeout,
     environment: row.environment,
+    secrets: row.secrets,
     protocol: row.protocol,
     instanceConcurrency: row.instanceConcurrency,
     createdAt: row.createdAt,
@@ -100,6 +103,7 @@ export function createVersionsRepository(db: Db): VersionsRepository {
             memorySize: fn.memorySize,
             timeout: fn.timeout,
             environment: fn.environment,
+            secrets: fn.secrets,
             protocol: fn.protocol,
             instanceConcurrency: fn.instanceConcurrency,
           })
