@@ -108,3 +108,10 @@ test("code collection: an hour's grace and interval by default, both in seconds"
   assert.deepEqual(loadConfig({ HOTSWAP_CODE_GC_GRACE: "0", HOTSWAP_CODE_GC_INTERVAL: "60" }).codeGc, { graceMs: 0, intervalMs: 60_000 });
   assert.throws(() => loadConfig({ HOTSWAP_CODE_GC_INTERVAL: "0" }), /HOTSWAP_CODE_GC_INTERVAL/);
 });
+
+test("HOTSWAP_APPROVAL_TIMEOUT: a day by default, an ISO-8601 duration of at least a second", () => {
+  assert.equal(loadConfig({}).approvalTimeoutMs, 86_400_000);
+  assert.equal(loadConfig({ HOTSWAP_APPROVAL_TIMEOUT: "PT2H" }).approvalTimeoutMs, 7_200_000);
+  assert.throws(() => loadConfig({ HOTSWAP_APPROVAL_TIMEOUT: "24h" }), /HOTSWAP_APPROVAL_TIMEOUT: must be an ISO-8601 duration of at least 1000 ms, e.g. PT24H/);
+  assert.throws(() => loadConfig({ HOTSWAP_APPROVAL_TIMEOUT: "PT0.5S" }), /HOTSWAP_APPROVAL_TIMEOUT/);
+});

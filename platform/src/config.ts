@@ -86,6 +86,8 @@ const ConfigSchema = z
     HOTSWAP_SCHEDULE_INTERVAL: duration("PT1S", 10),
     /** A tick later than this is missed (skipped) unless its trigger asks for catch-up. */
     HOTSWAP_SCHEDULE_MISFIRE_GRACE: duration("PT1M", 0),
+    /** How long a deployment to a protected alias waits for approval before it fails. */
+    HOTSWAP_APPROVAL_TIMEOUT: duration("PT24H", 1000),
   });
 
 /** An ISO-8601 duration (`PT30S`) in milliseconds, at least `minMs`. */
@@ -166,6 +168,8 @@ export interface Config {
     /** HOTSWAP_SCHEDULE_MISFIRE_GRACE. */
     misfireGraceMs: number;
   };
+  /** HOTSWAP_APPROVAL_TIMEOUT: a deployment to a protected alias fails when nobody approved it within this. */
+  approvalTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -222,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       queueMaxLen: c.HOTSWAP_ASYNC_QUEUE_MAX_LEN,
     },
     schedules: { intervalMs: c.HOTSWAP_SCHEDULE_INTERVAL, misfireGraceMs: c.HOTSWAP_SCHEDULE_MISFIRE_GRACE },
+    approvalTimeoutMs: c.HOTSWAP_APPROVAL_TIMEOUT,
     codeGc: { graceMs: c.HOTSWAP_CODE_GC_GRACE * 1000, intervalMs: c.HOTSWAP_CODE_GC_INTERVAL * 1000 },
   };
 }

@@ -12,6 +12,8 @@ import { capacityOf, type CapacitySettings, type ScalingColumn } from "../fleet/
 export interface Actor {
   id: string;
   requestId?: string;
+  /** The caller holds deployments:approve: it may approve deployments and change an alias's protection. */
+  canApprove?: boolean;
 }
 
 export function assertRuntime(runtime: string): RuntimeId {
