@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "approvalTimeoutMs", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
