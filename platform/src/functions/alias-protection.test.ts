@@ -18,7 +18,7 @@ test("creating an alias is allowed, protected or not, by anyone who may write al
 test("a protected alias refuses version and weight changes, even from an approver, but takes a new description", () => {
   assert.throws(() => assertDirectWrite("fn", "live", alias(), state(2, { "2": 0.1 }), undefined, approver), code("AliasProtected"));
   assert.throws(() => assertDirectWrite("fn", "live", alias(), state(1, {}), undefined, approver), code("AliasProtected"));
-  assert.throws(() => assertDirectWrite("fn", "live", alias(), state(1, { "2": 0.1 }), false, approver), code("AliasProtected"), "unprotecting and moving are two requests");
+  assert.throws(() => assertDirectWrite("fn", "live", alias(), state(2), false, approver), code("AliasProtected"), "unprotecting and moving are two requests");
   assert.doesNotThrow(() => assertDirectWrite("fn", "live", alias(), state(1, { "2": 0.1 }, "new words"), undefined, deployer));
   assert.doesNotThrow(() => assertDirectWrite("fn", "live", alias({ protected: false }), state(5), undefined, deployer));
 });
