@@ -85,7 +85,8 @@ export const aliasProvider: pulumi.dynamic.ResourceProvider = {
     const live = await apiOf(conn).aliases.get(news.functionName, news.name);
     if (!live.ok) throw live.error.status === 404 ? missingAlias(conn, news) : apiError(`Reading ${label(news)}`, live.error);
     let current = live.value;
-    const wantProtected = news.protected === true;
+    // Unset `protected` leaves the alias's protection alone (an operator may have set it by hand).
+    const wantProtected = news.protected ?? current.protected ?? false;
     const liveWeights = current.routingConfig?.additionalVersionWeights ?? {};
     const atTarget =
       current.version === news.version && sameValue(liveWeights, news.weights) && current.description === news.description && (current.protected ?? false) === wantProtected;

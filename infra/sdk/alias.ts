@@ -125,8 +125,9 @@ export interface AliasArgs {
    * set) that a principal other than this stack's key approves (an admin, or a deployer key with
    * canApprove). `pulumi up` waits in PendingApproval, printing who must approve and how, and fails
    * if the deployment is rejected or the approval expires. Changing this on an existing alias needs
-   * a key that may approve. Weights cannot be changed on a protected alias.
-   * @default false
+   * a key that may approve. Weights cannot be changed on a protected alias. Unset, the stack leaves
+   * the alias's protection as it finds it (a new alias is unprotected).
+   * @default unset (unprotected on create)
    */
   protected?: pulumi.Input<boolean>;
   /**

@@ -98,4 +98,22 @@ describe("hotswap.Alias on a protected alias [servers]", { timeout: 180_000 }, (
     assert.match(unprotect.error.message, /protected: false failed \(Forbidden, HTTP 403\): Unprotecting alias "live" of function "guarded" needs permission "deployments:approve"/);
     assert.equal(expectOk(await approver.api.aliases.get("guarded", "live"), "alias").protected, true);
   });
+
+  it("a stack that leaves protected unset follows an alias protected by hand: its version change waits for approval", async () => {
+    const pl = platform();
+    let fn = (await functionProvider.create(await functionInputs(pl, "handheld", await codeDir(nodeHandler("v1"))))).outs;
+    const alias = (await aliasProvider.create(await aliasInputs(requester, "handheld", "live", 1))).outs as AliasOutputs;
+    expectOk(await approver.api.aliases.put("handheld", "live", { version: 1, protected: true }), "protecting by hand", 200);
+    const read = await aliasProvider.read!("handheld:live", alias);
+    assert.equal((read.props as AliasOutputs).protected, true, "refresh reads the protection");
+    fn = (await functionProvider.update!("handheld", fn, await functionInputs(pl, "handheld", await codeDir(nodeHandler("v2"))))).outs;
+    const updating = captureLogs(() => aliasProvider.update!("handheld:live", alias, { ...alias, version: 2 }));
+    const id = await pendingDeployment("handheld");
+    expectOk(await approver.api.deployments.approve(id), "approving", 200);
+    const logged = await updating;
+    assert.ifError(logged.error);
+    assert.equal((logged.result!.outs as AliasOutputs).version, 2);
+    const live = expectOk(await approver.api.aliases.get("handheld", "live"), "alias");
+    assert.deepEqual([live.version, live.protected], [2, true], "moved through the approved deployment, still protected");
+  });
 });
