@@ -1,4 +1,4 @@
-/** /api/v1/deployments: start a rollout, list and read deployments, and pause/resume/promote/rollback them. */
+/** /api/v1/deployments: start a rollout, list and read deployments, pause/resume/promote/rollback them, and approve or reject them. */
 import type { CreateDeploymentInput, DeploymentCommandName, DeploymentListQuery } from "../protocol/api/deployments.ts";
 import type { CallOptions, Transport } from "./transport.ts";
 
@@ -27,5 +27,14 @@ export function deploymentsEndpoints(t: Transport) {
     promote: (id: string, opts?: CallOptions & { reason?: string }) => command(id, "promote", opts),
     /** Restore the alias exactly as it was before the deployment. */
     rollback: (id: string, opts?: CallOptions & { reason?: string }) => command(id, "rollback", opts),
+    /**
+     * POST /api/v1/deployments/{id}/approve: 200 with the deployment, now Pending (the rollout leader
+     * starts it). Forbidden (403) for the requester itself or without deployments:approve;
+     * DeploymentConflict (409, with `status`) when it does not wait for approval or the request expired.
+     */
+    approve: (id: string, opts?: CallOptions) => t.request({ method: "POST", path: `${path(id)}/approve` }, "DeploymentSummary", opts),
+    /** POST /api/v1/deployments/{id}/reject {reason}: 200 when it is Failed, 202 while the leader has not failed it yet; errors as approve. */
+    reject: (id: string, reason: string, opts?: CallOptions) =>
+      t.request({ method: "POST", path: `${path(id)}/reject`, body: { json: { reason } } }, "DeploymentSummary", opts),
   };
 }

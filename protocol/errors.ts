@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   DeploymentConflict: 409,
   /** The alias is owned by an active deployment; change it through the deployment. */
   AliasLocked: 409,
+  /** The alias is protected: its traffic changes only through an approved deployment. */
+  AliasProtected: 409,
   /** Another Http trigger already claims the method and path. */
   RouteConflict: 409,
   PayloadTooLarge: 413,

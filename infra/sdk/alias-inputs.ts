@@ -54,6 +54,8 @@ export interface AliasInputs extends ConnectionInputs {
   version: number;
   weights: Record<string, number>;
   description: string;
+  /** Traffic changes only through deployments approved by another principal. Unset: false. */
+  protected?: boolean;
   rollout?: RolloutInputs;
 }
 
@@ -76,6 +78,8 @@ const ANALYSIS_FIELDS = ["interval", "maxErrorRate", "maxP99", "maxErrorRateIncr
 const COMMON_FIELDS = ["strategy", "analysis", "timeout", "onConflict"];
 
 export const DEFAULT_ROLLOUT_TIMEOUT = "1 hour";
+/** How a protected alias without `rollout` changes version: a Direct deployment, which waits for approval. */
+export const APPROVED_DIRECT: RolloutInputs = { strategy: "direct" };
 const DEFAULTS = { canaryPercentage: 10, canaryDuration: "5 minutes", stepPercentage: 10, stepInterval: "1 minute", batchInterval: "1 minute" };
 
 const DAY_MS = 86_400_000;
@@ -105,6 +109,9 @@ export function checkAliasInputs(news: Record<string, any>): { inputs: AliasInpu
   }
   if (!isUnknown(inputs.description) && (typeof inputs.description !== "string" || inputs.description.length > 256)) {
     fail("description", "description must be a string of at most 256 characters");
+  }
+  if (inputs.protected !== undefined && !isUnknown(inputs.protected) && typeof inputs.protected !== "boolean") {
+    fail("protected", `protected must be true or false${got(inputs.protected)}`);
   }
   checkWeights(inputs.weights, inputs.version, fail);
   if (inputs.rollout !== undefined && inputs.rollout !== null && !isUnknown(inputs.rollout)) {
@@ -271,16 +278,16 @@ export interface AliasChanges {
   stateOnly: string[];
 }
 
-/** What differs: function or name replace the alias; version, weights and description change it; the rest is stack-only. */
+/** What differs: function or name replace the alias; version, weights, description and protection change it; the rest is stack-only. */
 export function aliasChanges(olds: Record<string, any>, news: Record<string, any>): AliasChanges {
   const differs = (k: string) => isUnknown(news[k]) || !sameValue(olds[k] ?? defaultOf(k), news[k] ?? defaultOf(k));
   return {
     replace: ["functionName", "name"].filter(differs),
-    live: ["version", "weights", "description"].filter(differs),
+    live: ["version", "weights", "description", "protected"].filter(differs),
     stateOnly: ["endpoint", "apiKey", "rollout"].filter(differs),
   };
 }
 
 function defaultOf(key: string): unknown {
-  return key === "weights" ? {} : key === "description" ? "" : undefined;
+  return key === "weights" ? {} : key === "description" ? "" : key === "protected" ? false : undefined;
 }

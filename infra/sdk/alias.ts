@@ -2,7 +2,8 @@
  * `hotswap.Alias`: a named pointer to a function version. Without `rollout`, a change moves the
  * alias at once (optionally with weighted extra versions). With `rollout`, a new version goes out
  * through the platform's rollouts (canary, linear, blue-green, rolling): `pulumi up` waits for the
- * deployment, reports its progress, and fails with the reason if it is rolled back.
+ * deployment, reports its progress, and fails with the reason if it is rolled back. A `protected`
+ * alias changes version only through a deployment another principal approves.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { aliasProvider } from "./alias-provider.ts";
@@ -120,6 +121,16 @@ export interface AliasArgs {
   /** @default "" */
   description?: pulumi.Input<string>;
   /**
+   * Protect the alias: its version changes only through a deployment (Direct unless `rollout` is
+   * set) that a principal other than this stack's key approves (an admin, or a deployer key with
+   * canApprove). `pulumi up` waits in PendingApproval, printing who must approve and how, and fails
+   * if the deployment is rejected or the approval expires. Changing this on an existing alias needs
+   * a key that may approve. Weights cannot be changed on a protected alias. Unset, the stack leaves
+   * the alias's protection as it finds it (a new alias is unprotected).
+   * @default unset (unprotected on create)
+   */
+  protected?: pulumi.Input<boolean>;
+  /**
    * Roll out version changes progressively instead of moving the alias at once. The alias's first
    * version is always set directly (there is no version to move traffic from).
    * @example { strategy: "canary", percentage: 10, duration: "5 minutes", analysis: { maxErrorRate: 0.05, maxP99: "500 ms" } }
@@ -134,6 +145,8 @@ export class Alias extends pulumi.dynamic.Resource {
   /** The version the alias points at, as of the last successful update or refresh. */
   declare readonly version: pulumi.Output<number>;
   declare readonly weights: pulumi.Output<Record<string, number>>;
+  /** Whether the alias's traffic changes only through approved deployments. */
+  declare readonly protected: pulumi.Output<boolean | undefined>;
   /** ARN-like id of the alias (the function's ARN with the alias as qualifier). */
   declare readonly arn: pulumi.Output<string>;
   /** The last deployment this resource started, if any (GET /api/v1/deployments/{id}). */
@@ -156,6 +169,7 @@ export class Alias extends pulumi.dynamic.Resource {
         version: args.version,
         weights: args.weights,
         description: args.description,
+        protected: args.protected,
         rollout: args.rollout,
         arn: undefined,
         deploymentId: undefined,

@@ -1,7 +1,9 @@
 /**
  * Drives one rollout for the Alias provider: starts a deployment through the rollouts API, waits
  * for it to finish while reporting progress and events through Pulumi's log, and turns a
- * `RolledBack` or `Failed` ending into an error that carries the platform's reason.
+ * `RolledBack` or `Failed` ending into an error that carries the platform's reason. A deployment
+ * to a protected alias first waits in `PendingApproval`: that is reported once (warning) with who
+ * must approve and the requests that approve or reject it; a rejection or an expiry fails the update.
  *
  * Runs inside the dynamic provider: serializable, no module imports.
  */
@@ -46,6 +48,28 @@ function eventLine(inputs: AliasInputs, e: DeploymentEventView): string {
   return `${label(inputs)}: ${e.type ?? "event"}${transition}${weightsText(e.weights ?? undefined)}${reason}`;
 }
 
+/** The one report while a deployment waits for approval: who must approve, until when, and how. */
+export function approvalNotice(inputs: AliasInputs, endpoint: string, d: DeploymentView): string {
+  const a = d.approval;
+  const url = `${endpoint.replace(/\/+$/, "")}/api/v1/deployments/${d.deploymentId}`;
+  return (
+    `${label(inputs)}: alias "${inputs.name}" is protected, so deployment ${d.deploymentId} (version ${d.fromVersion ?? "-"} → ${inputs.version}) waits for approval` +
+    `${a ? ` until ${a.expiresAt}` : ""}. It must be approved by ${a?.approvers ?? "a principal holding deployments:approve other than the requester"}` +
+    `${a?.requestedBy ? ` (requested by ${a.requestedBy})` : ""}. To approve: curl -X POST -H "Authorization: Bearer <approver key>" ${url}/approve` +
+    ` — to reject: curl -X POST -H "Authorization: Bearer <approver key>" -H "content-type: application/json" -d '{"reason":"..."}' ${url}/reject`
+  );
+}
+
+/** The error of a deployment that ended without approval (rejected or expired); undefined otherwise. */
+function unapprovedError(inputs: AliasInputs, d: DeploymentView, fromVersion: number): Error | undefined {
+  const a = d.approval;
+  if (d.status !== "Failed" || !a || a.approvedBy) return undefined;
+  const what = a.rejectedBy ? `was rejected by ${a.rejectedBy}${a.reason ? `: ${a.reason}` : ""}` : `was not approved in time (the approval request expired at ${a.expiresAt})`;
+  return new Error(
+    `${label(inputs)}: the deployment of version ${inputs.version} (${d.deploymentId}) ${what}. The alias stays on version ${fromVersion}, and so does the stack; run \`pulumi up\` again to request a new approval.`,
+  );
+}
+
 /** The platform's reason for the final status: the deployment's own, else that of the last event that gave one. */
 export function finalReason(d: DeploymentView): string {
   if (d.reason) return d.reason;
@@ -86,6 +110,7 @@ export async function runRollout(conn: Connection, inputs: AliasInputs, fromVers
   let lastLine = "";
   const printed = new Set<string>();
   let failingSince: number | undefined;
+  let announced = false;
   for (;;) {
     const r = await apiOf(conn).deployments.get(id);
     if (!r.ok) {
@@ -113,7 +138,13 @@ export async function runRollout(conn: Connection, inputs: AliasInputs, fromVers
         lastLine = line;
         await report(inputs, line);
       }
+      if (d.status === "PendingApproval" && !announced) {
+        announced = true;
+        await report(inputs, approvalNotice(inputs, conn.endpoint, d), "warn");
+      }
       if (d.status === "Succeeded") return { deploymentId: id, deployment: d };
+      const unapproved = unapprovedError(inputs, d, fromVersion);
+      if (unapproved) throw unapproved;
       if (FINAL.includes(d.status)) {
         const verb = d.status === "RolledBack" ? "was rolled back" : "failed";
         throw new Error(

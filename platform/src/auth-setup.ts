@@ -25,7 +25,7 @@ export function apiKeyStore(repos: Repositories): ApiKeyStore {
   return {
     get: (id) => repos.apiKeys.get(id),
     insert: async (rec) => {
-      await repos.apiKeys.insert({ id: rec.id, name: rec.name, secretHash: rec.secretHash, secretEnc: rec.secretEnc, role: rec.role });
+      await repos.apiKeys.insert({ id: rec.id, name: rec.name, secretHash: rec.secretHash, secretEnc: rec.secretEnc, role: rec.role, canApprove: rec.canApprove });
     },
     count: () => repos.apiKeys.count(),
     touch: (id) => repos.apiKeys.touch(id),

@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "approvalTimeoutMs", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -126,4 +126,11 @@ test("HOTSWAP_PREVIOUS_SECRET_KEYS lists keys that still open sealed values; it 
   assert.deepEqual(c.previousSecretKeys, ["a".repeat(32), "b".repeat(40)]);
   assert.throws(() => loadConfig({ HOTSWAP_PREVIOUS_SECRET_KEYS: "a".repeat(32) }), /HOTSWAP_PREVIOUS_SECRET_KEYS: needs HOTSWAP_SECRET_KEY/);
   assert.throws(() => loadConfig({ HOTSWAP_SECRET_KEY: "n".repeat(32), HOTSWAP_PREVIOUS_SECRET_KEYS: "short" }), /HOTSWAP_PREVIOUS_SECRET_KEYS.*at least 32/);
+});
+
+test("HOTSWAP_APPROVAL_TIMEOUT: a day by default, an ISO-8601 duration of at least a second", () => {
+  assert.equal(loadConfig({}).approvalTimeoutMs, 86_400_000);
+  assert.equal(loadConfig({ HOTSWAP_APPROVAL_TIMEOUT: "PT2H" }).approvalTimeoutMs, 7_200_000);
+  assert.throws(() => loadConfig({ HOTSWAP_APPROVAL_TIMEOUT: "24h" }), /HOTSWAP_APPROVAL_TIMEOUT: must be an ISO-8601 duration of at least 1000 ms, e.g. PT24H/);
+  assert.throws(() => loadConfig({ HOTSWAP_APPROVAL_TIMEOUT: "PT0.5S" }), /HOTSWAP_APPROVAL_TIMEOUT/);
 });

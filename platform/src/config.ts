@@ -99,6 +99,8 @@ const ConfigSchema = z
     HOTSWAP_NATS_URL: optionalUrl(["nats:"]),
     /** Redis that Stream triggers with source "redis" read; unset: REDIS_URL. */
     HOTSWAP_STREAM_REDIS_URL: optionalUrl(["redis:", "rediss:"]),
+    /** How long a deployment to a protected alias waits for approval before it fails. */
+    HOTSWAP_APPROVAL_TIMEOUT: duration("PT24H", 1000),
   });
 
 /** An ISO-8601 duration (`PT30S`) in milliseconds, at least `minMs`. */
@@ -183,6 +185,8 @@ export interface Config {
   };
   /** Stream triggers' brokers: HOTSWAP_STREAM_REDIS_URL (else REDIS_URL) and HOTSWAP_NATS_URL; unset ones refuse such triggers. */
   streams: { redisUrl?: string; natsUrl?: string };
+  /** HOTSWAP_APPROVAL_TIMEOUT: a deployment to a protected alias fails when nobody approved it within this. */
+  approvalTimeoutMs: number;
 }
 
 /** Previous keys only make sense beside a configured current key (a key file lists its previous keys itself). */
@@ -246,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       queueMaxLen: c.HOTSWAP_ASYNC_QUEUE_MAX_LEN,
     },
     schedules: { intervalMs: c.HOTSWAP_SCHEDULE_INTERVAL, misfireGraceMs: c.HOTSWAP_SCHEDULE_MISFIRE_GRACE },
+    approvalTimeoutMs: c.HOTSWAP_APPROVAL_TIMEOUT,
     codeGc: { graceMs: c.HOTSWAP_CODE_GC_GRACE * 1000, intervalMs: c.HOTSWAP_CODE_GC_INTERVAL * 1000 },
     streams: {
       ...((c.HOTSWAP_STREAM_REDIS_URL ?? c.REDIS_URL) ? { redisUrl: c.HOTSWAP_STREAM_REDIS_URL ?? c.REDIS_URL } : {}),

@@ -27,6 +27,10 @@ export const PutAliasBody = z
     version: VersionNumber,
     routingConfig: RoutingConfig.optional(),
     description: z.string().max(256).default(""),
+    protected: z.boolean().optional().openapi({
+      description:
+        "A protected alias's traffic (version, weights) changes only through a deployment approved by another principal. Omitted: false on create, unchanged on update. Changing it on an existing alias needs deployments:approve",
+    }),
   })
   .strict()
   .openapi("PutAlias");
@@ -58,6 +62,7 @@ export const AliasView = z
       abTest: AbTestRule.optional(),
     }),
     description: z.string(),
+    protected: z.boolean(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -15,7 +15,8 @@ export const STRATEGIES = ["Direct", "Canary", "Linear", "BlueGreen", "Rolling",
 export const DeploymentStrategy = z.enum(STRATEGIES).openapi({ example: "Canary" });
 export type DeploymentStrategy = z.infer<typeof DeploymentStrategy>;
 
-export const STATUSES = ["Pending", "InProgress", "Paused", "Succeeded", "RolledBack", "Failed"] as const;
+/** PendingApproval: a deployment to a protected alias waits for another principal's approval before it starts. */
+export const STATUSES = ["PendingApproval", "Pending", "InProgress", "Paused", "Succeeded", "RolledBack", "Failed"] as const;
 export const DeploymentStatus = z.enum(STATUSES);
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
 
@@ -281,6 +282,33 @@ export const CommandBody = z
   .openapi("DeploymentCommand");
 export type CommandBody = z.infer<typeof CommandBody>;
 
+/** POST /api/v1/deployments/{id}/reject: why (required, so the requester learns it). */
+export const RejectBody = z
+  .object({ reason: z.string().trim().min(1, "is required: say why the deployment is rejected").max(500) })
+  .strict()
+  .openapi("DeploymentReject");
+export type RejectBody = z.infer<typeof RejectBody>;
+
+/**
+ * The approval a deployment to a protected alias needs: who asked, until when it may be approved,
+ * and who approved or rejected it (and why). Null on deployments to unprotected aliases.
+ */
+export const DeploymentApproval = z
+  .object({
+    requestedBy: z.string().nullable().openapi({ description: "The requester; it may not approve its own deployment" }),
+    requestedAt: z.string(),
+    expiresAt: z.string().openapi({ description: "Unapproved by then, the deployment fails (HOTSWAP_APPROVAL_TIMEOUT after the request)" }),
+    approvers: z.string().openapi({ description: "Who may approve or reject, in words" }),
+    approvedBy: z.string().optional(),
+    approvedAt: z.string().optional(),
+    rejectedBy: z.string().optional(),
+    rejectedAt: z.string().optional(),
+    reason: z.string().optional().openapi({ description: "The rejection's reason" }),
+    expiredAt: z.string().optional(),
+  })
+  .openapi("DeploymentApproval");
+export type DeploymentApproval = z.infer<typeof DeploymentApproval>;
+
 const Weights = z.record(z.string(), z.number()).openapi({ example: { "1": 0.9, "2": 0.1 } });
 
 export const VersionWindowStats = z
@@ -324,6 +352,7 @@ export const DeploymentSummary = z
     currentWeights: Weights,
     reason: z.string().nullable(),
     pendingCommand: z.string().nullable(),
+    approval: DeploymentApproval.nullable(),
     createdBy: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -6,6 +6,7 @@ import { runApiKeyStoreContract } from "./key-store.contract.ts";
 import { ADMIN_ROLE, ensureAdminKey, ensureConfiguredKey, KeyResolver, newApiKeyRecord, type ApiKeyRecord, type ApiKeyStore } from "./key-store.ts";
 import { MemoryApiKeyStore } from "../../../tests/support/memory-key-store.ts";
 import { SecretBox } from "./secret-box.ts";
+import { bearerKeyPrincipal, keyPrincipal } from "./principal.ts";
 
 const SECRET = "Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Zy1Z";
 const box = new SecretBox(randomBytes(32));
@@ -265,5 +266,18 @@ describe("ensureConfiguredKey (HOTSWAP_METRICS_KEY)", () => {
 
   it("names its own variable when the key is malformed", async () => {
     await assert.rejects(ensureConfiguredKey({ store: new MemoryApiKeyStore(), box, ...metrics("hs_x_short") }), /^Error: HOTSWAP_METRICS_KEY must look like/);
+  });
+});
+
+describe("canApprove", () => {
+  it("reaches the principal from the key record (Bearer and SigV4 alike), and is absent when the key has none", async () => {
+    const store = await storeWith({ id: "appr1234", role: "deployer", canApprove: true }, { id: "plain123", role: "deployer" });
+    const resolver = new KeyResolver({ store, box });
+    const approver = (await resolver.verify("appr1234", SECRET))!;
+    assert.equal(approver.canApprove, true);
+    assert.equal(bearerKeyPrincipal(approver).canApprove, true);
+    assert.equal(keyPrincipal(approver, "sigv4").canApprove, true);
+    const plain = (await resolver.get("plain123"))!;
+    assert.equal("canApprove" in keyPrincipal(plain, "bearer"), false);
   });
 });

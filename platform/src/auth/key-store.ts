@@ -17,6 +17,8 @@ export interface ApiKeyRecord {
   /** `box.encrypt(secret, id)`: `v1:<iv>:<tag>:<ct>`. */
   secretEnc: string;
   role: string;
+  /** May approve deployments to protected aliases (api_keys.can_approve). */
+  canApprove?: boolean;
   /** Set when the key is revoked; a revoked key never authenticates. */
   revokedAt: Date | null;
 }
@@ -50,6 +52,7 @@ export interface ResolvedKey {
   id: string;
   role: string;
   secretHash: string;
+  canApprove?: boolean;
 }
 
 export interface KeyResolverOptions {
@@ -223,7 +226,7 @@ export class KeyResolver {
     if (!rec || rec.revokedAt !== null) return { expiresAt: now + this.#negativeTtlMs, key: null };
     return {
       expiresAt: now + this.#ttlMs,
-      key: { id: rec.id, role: rec.role, secretHash: rec.secretHash },
+      key: { id: rec.id, role: rec.role, secretHash: rec.secretHash, ...(rec.canApprove ? { canApprove: true } : {}) },
       secretEnc: rec.secretEnc,
     };
   }

@@ -132,3 +132,25 @@ it("the audit trail and secret rotation are admin-only: a viewer gets every othe
   assert.equal(routePermission("GET", "/api/v1/audit"), "audit:read");
   assert.equal(routePermission("POST", "/api/v1/admin/secrets/rotate"), "secrets:write");
 });
+
+describe("deployments:approve", () => {
+  const DEPLOYER: Principal = { subject: "key:dep1", keyId: "dep1", method: "bearer", roles: ["deployer"] };
+
+  it("admins hold it; a deployer only with canApprove; a viewer never, even with canApprove", () => {
+    assert.ok(allows(ADMIN, "deployments:approve"));
+    assert.ok(!allows(DEPLOYER, "deployments:approve"));
+    assert.ok(allows(DEPLOYER, "deployments:write"), "the deployer still deploys");
+    assert.ok(allows({ ...DEPLOYER, canApprove: true }, "deployments:approve"));
+    assert.ok(!allows({ ...VIEWER, canApprove: true }, "deployments:approve"), "approving starts a rollout: a viewer may not");
+    assert.ok(!allows({ ...ADMIN, roles: [], canApprove: true }, "deployments:approve"));
+  });
+
+  it("declares it for approve and reject, and says how to get it when it is missing", () => {
+    assert.equal(routePermission("POST", "/api/v1/deployments/{id}/approve"), "deployments:approve");
+    assert.equal(routePermission("POST", "/api/v1/deployments/{id}/reject"), "deployments:approve");
+    assert.throws(
+      () => authorize(DEPLOYER, "deployments:approve"),
+      (e: unknown) => isApiError(e) && e.status === 403 && /needs permission "deployments:approve"; API key "dep1" has role "deployer"\. .*canApprove/.test(e.message),
+    );
+  });
+});

@@ -27,6 +27,8 @@ export const PERMISSIONS = [
   "invocations:read",
   "audit:read",
   "secrets:write",
+  // Approve or reject deployments to protected aliases, and change an alias's protection (see grantsApprove).
+  "deployments:approve",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -53,6 +55,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/deployments/{id}/resume": "deployments:write",
   "POST /api/v1/deployments/{id}/promote": "deployments:write",
   "POST /api/v1/deployments/{id}/rollback": "deployments:write",
+  "POST /api/v1/deployments/{id}/approve": "deployments:approve",
+  "POST /api/v1/deployments/{id}/reject": "deployments:approve",
   "GET /api/v1/runners": "runners:read",
   "GET /api/v1/runtimes": "system:read",
   "GET /api/v1/functions/{name}/usage": "usage:read",
@@ -82,6 +86,8 @@ const READ: Permission[] = PERMISSIONS.filter((p) => p.endsWith(":read") && !ADM
 /** What each role may do. admin has everything; a role not listed here has nothing. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set(PERMISSIONS),
+  // Until the roles work lands its table: everything but approving (a deployer approves only with canApprove).
+  deployer: new Set(PERMISSIONS.filter((p) => p !== "deployments:approve")),
   viewer: new Set(READ),
 };
 
@@ -98,8 +104,19 @@ export function openApiPath(honoPath: string): string {
 /** True when one of the principal's roles grants `permission` and its function scope (if any) covers `fn`. */
 export function allows(principal: Principal, permission: Permission, fn?: string): boolean {
   if (fn !== undefined && principal.functions !== undefined && !principal.functions.includes(fn)) return false;
+  if (permission === "deployments:approve") return grantsApprove(principal);
   for (const role of principal.roles) if (ROLE_PERMISSIONS[role]?.has(permission)) return true;
   return false;
+}
+
+/**
+ * `deployments:approve` is decided here alone, whatever a role's set says: admins hold it, and a
+ * principal flagged canApprove (a key's can_approve, a JWT's `approver` role) whose role may write
+ * deployments. A viewer flagged canApprove still may not: approving starts a rollout.
+ */
+function grantsApprove(principal: Principal): boolean {
+  if (principal.roles.includes("admin")) return true;
+  return principal.canApprove === true && principal.roles.some((r) => ROLE_PERMISSIONS[r]?.has("deployments:write"));
 }
 
 /** Throws 403 Forbidden naming the missing permission unless the principal has it (for `fn`, when given). */
@@ -108,7 +125,8 @@ export function authorize(principal: Principal, permission: Permission, fn?: str
   const who = principal.keyId ? `API key "${principal.keyId}"` : `"${principal.subject}"`;
   const roles = principal.roles.length ? `role ${principal.roles.map((r) => `"${r}"`).join(", ")}` : "no role";
   const scope = fn !== undefined && principal.functions !== undefined && !principal.functions.includes(fn) ? ` on function "${fn}"` : "";
-  throw new ApiError("Forbidden", `This operation needs permission "${permission}"${scope}; ${who} has ${roles}. Use a key whose role grants it.`);
+  const how = permission === "deployments:approve" ? "Admins hold it; a deployer needs a key with canApprove (or a JWT with role approver)." : "Use a key whose role grants it.";
+  throw new ApiError("Forbidden", `This operation needs permission "${permission}"${scope}; ${who} has ${roles}. ${how}`);
 }
 
 /** A route that declares no permission: refused rather than allowed, so a forgotten entry fails closed. */

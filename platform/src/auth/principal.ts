@@ -6,7 +6,7 @@
 import type { ResolvedKey } from "./key-store.ts";
 
 /** A role a principal holds; `permissions.ts` maps each to its permission set. */
-export type Role = "admin" | "viewer";
+export type Role = "admin" | "deployer" | "viewer";
 
 /** How the principal proved who it is; `internal` is the platform itself (deployment hooks, triggers). */
 export type AuthMethod = "bearer" | "sigv4" | "jwt" | "internal";
@@ -20,11 +20,14 @@ export interface Principal {
   roles: Role[];
   /** Functions this principal may touch; absent means every function. */
   functions?: string[];
+  /** May approve deployments to protected aliases when its role may write deployments (admins may anyway). */
+  canApprove?: boolean;
 }
 
 /** The principal for a verified API key. An unknown stored role grants nothing (fail closed). */
-export function keyPrincipal(key: Pick<ResolvedKey, "id" | "role">, method: AuthMethod): Principal {
-  return Object.freeze({ subject: `key:${key.id}`, keyId: key.id, method, roles: Object.freeze(isRole(key.role) ? [key.role] : []) as Role[] });
+export function keyPrincipal(key: Pick<ResolvedKey, "id" | "role" | "canApprove">, method: AuthMethod): Principal {
+  const roles = Object.freeze(isRole(key.role) ? [key.role] : []) as Role[];
+  return Object.freeze({ subject: `key:${key.id}`, keyId: key.id, method, roles, ...(key.canApprove ? { canApprove: true } : {}) });
 }
 
 const bearerPrincipals = new WeakMap<object, Principal>();
@@ -33,14 +36,14 @@ const bearerPrincipals = new WeakMap<object, Principal>();
  * keyPrincipal for Bearer, built once per cached key record rather than per request (the invoke
  * hot path): principals are frozen, so one can be shared by every request with that key.
  */
-export function bearerKeyPrincipal(key: Pick<ResolvedKey, "id" | "role">): Principal {
+export function bearerKeyPrincipal(key: Pick<ResolvedKey, "id" | "role" | "canApprove">): Principal {
   let p = bearerPrincipals.get(key);
   if (p === undefined) bearerPrincipals.set(key, (p = keyPrincipal(key, "bearer")));
   return p;
 }
 
 function isRole(s: string): s is Role {
-  return s === "admin" || s === "viewer";
+  return s === "admin" || s === "deployer" || s === "viewer";
 }
 
 /**

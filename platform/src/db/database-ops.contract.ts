@@ -57,9 +57,17 @@ function describeApiKeys(ctx: ContractContext): void {
       const listed = (await ctx.repos.apiKeys.list()).filter((k) => ids.includes(k.id));
       assert.deepEqual(listed.map((k) => k.id).sort(), [...ids].sort());
       for (const k of listed) {
-        assert.deepEqual(Object.keys(k).sort(), ["createdAt", "id", "lastUsedAt", "name", "revokedAt", "role"]);
+        assert.deepEqual(Object.keys(k).sort(), ["canApprove", "createdAt", "id", "lastUsedAt", "name", "revokedAt", "role"]);
         assert.equal(k.role, "reader");
       }
+    });
+
+    test("canApprove is false unless inserted true, and reads back", async () => {
+      const [plain, approver] = [uniqueName("AK"), uniqueName("AK")];
+      await ctx.repos.apiKeys.insert(key(plain, "deployer"));
+      await ctx.repos.apiKeys.insert({ ...key(approver, "deployer"), canApprove: true });
+      assert.equal((await ctx.repos.apiKeys.get(plain))?.canApprove, false);
+      assert.equal((await ctx.repos.apiKeys.get(approver))?.canApprove, true);
     });
 
     test("revoke sets revokedAt once; touch sets lastUsedAt", async () => {

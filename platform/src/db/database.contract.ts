@@ -360,6 +360,16 @@ function describeAliases(ctx: ContractContext): void {
       assert.deepEqual(cleared?.alias.routingConfig, { additionalVersionWeights: {} });
     });
 
+    test("protected is false on create unless given, kept when omitted, and changed when given", async () => {
+      const fn = await setup();
+      assert.equal((await ctx.repos.aliases.upsert(fn, "plain", { version: 1 }))?.alias.protected, false);
+      assert.equal((await ctx.repos.aliases.upsert(fn, "live", { version: 1, protected: true }))?.alias.protected, true);
+      const kept = await ctx.repos.aliases.upsert(fn, "live", { version: 2 });
+      assert.deepEqual([kept?.before?.protected, kept?.alias.protected], [true, true]);
+      assert.equal((await ctx.repos.aliases.upsert(fn, "live", { version: 2, protected: false }))?.alias.protected, false);
+      assert.equal((await ctx.repos.aliases.get(fn, "live"))?.protected, false);
+    });
+
     test("upsert returns null for an unknown function", async () => {
       assert.equal(await ctx.repos.aliases.upsert(uniqueName("missing"), "live", { version: 1 }), null);
     });

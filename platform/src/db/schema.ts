@@ -51,7 +51,7 @@ export interface DeploymentCommand {
 /** Free-form JSON object column; later issues narrow these types where they own the shape. */
 export type JsonObject = Record<string, unknown>;
 
-export type DeploymentStatus = "Pending" | "InProgress" | "Paused" | "Succeeded" | "RolledBack" | "Failed";
+export type DeploymentStatus = "PendingApproval" | "Pending" | "InProgress" | "Paused" | "Succeeded" | "RolledBack" | "Failed";
 export type DeploymentStrategy = "Direct" | "Canary" | "Linear" | "BlueGreen" | "Rolling" | "ABTesting";
 export type TriggerType = "Http" | "Scheduled" | "Queue" | "Stream";
 /** Lifecycle of an asynchronous or trigger-driven invocation. */

@@ -16,6 +16,14 @@ export class DeploymentAliasGuard implements AliasGuard {
   async assertWritable(functionName: string, alias: string, actor: Actor): Promise<void> {
     const [owner] = await this.repos.deployments.list({ functionName, alias, status: ACTIVE_DEPLOYMENT_STATUSES, limit: 1 });
     if (!owner || actor.id === deploymentActor(owner.id).id) return;
+    if (owner.status === "PendingApproval") {
+      throw new ApiError(
+        "AliasLocked",
+        `Alias "${alias}" of function "${functionName}" is owned by deployment ${owner.id} (${owner.strategy} to version ${owner.toVersion}), which waits for approval. ` +
+          `Approve it (POST /api/v1/deployments/${owner.id}/approve), reject it (POST /api/v1/deployments/${owner.id}/reject) or withdraw it (POST /api/v1/deployments/${owner.id}/rollback) first.`,
+        { deploymentId: owner.id },
+      );
+    }
     throw new ApiError(
       "AliasLocked",
       `Alias "${alias}" of function "${functionName}" is owned by deployment ${owner.id} (${owner.strategy} to version ${owner.toVersion}, ${owner.status}) until it finishes. ` +

@@ -4,9 +4,11 @@
  * pause/resume/promote/rollback commands. Commands are not applied here: they are queued on the
  * deployment row for the rollout leader (the single writer of rollout state, on whichever replica
  * holds the lease), which is woken at once; the call waits briefly to report the outcome.
+ * A deployment to a protected alias is created PendingApproval; approve and reject record the
+ * decision (approve moves it to Pending for the leader to start; the leader fails a rejected one).
  */
 import { ApiError } from "../../../protocol/errors.ts";
-import type { Deployment, Repositories } from "../db/index.ts";
+import type { Deployment, DeploymentEventInput, DeploymentPatch, Repositories } from "../db/index.ts";
 import { ACTIVE_DEPLOYMENT_STATUSES } from "../db/repositories/deployments.ts";
 import type { DeploymentCommand, DeploymentStatus, JsonObject } from "../db/schema.ts";
 import { functionNotFound, type Actor, type FunctionService } from "../functions/function-service.ts";
@@ -19,6 +21,7 @@ import { toSummary, toView } from "./views.ts";
 import { deploymentActor } from "./transitions.ts";
 import { aliasBeforeOf, weightsOf } from "./plan.ts";
 import type { AliasState } from "../functions/alias-service.ts";
+import { approvalOf, approvalRequest, assertDecidable, DEFAULT_APPROVAL_TIMEOUT_MS } from "./approval.ts";
 
 export type CommandAction = DeploymentCommand["action"];
 
@@ -31,12 +34,15 @@ export interface DeploymentServiceDeps {
   now?: () => number;
   /** How long a command call waits for the leader to apply it before answering 202. @default 10000 */
   commandWaitMs?: number;
+  /** HOTSWAP_APPROVAL_TIMEOUT: how long a deployment to a protected alias may wait for approval. @default 24 h */
+  approvalTimeoutMs?: number;
 }
 
 const ALLOWED: Record<CommandAction, DeploymentStatus[]> = {
   pause: ["Pending", "InProgress"],
   resume: ["Paused"],
-  promote: ACTIVE_DEPLOYMENT_STATUSES,
+  // Never PendingApproval: promoting would skip the approval. Rolling back withdraws it.
+  promote: ["Pending", "InProgress", "Paused"],
   rollback: ACTIVE_DEPLOYMENT_STATUSES,
 };
 
@@ -96,6 +102,8 @@ export class DeploymentService {
       phase: "pending",
       currentWeights: weightsOf(current),
       createdBy: actor.id,
+      // Used when the alias, read under the lock, is protected: the deployment then waits for approval.
+      approvalIfProtected: approvalRequest(actor.id, this.now(), this.deps.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS),
     };
     let result = await repos.deployments.createExclusive(input);
     if ("conflict" in result && body.onConflict === "cancel") {
@@ -113,12 +121,14 @@ export class DeploymentService {
       );
     }
     const d = result.created;
+    const approval = d.status === "PendingApproval" ? approvalOf(d) : null;
+    const waits = approval ? `; alias "${d.alias}" is protected: it waits until ${approval.expiresAt} for approval by ${approval.approvers}` : "";
     await repos.deployments.appendEvent(d.id, {
       type: "created",
-      toStatus: "Pending",
+      toStatus: d.status,
       weights: weightsOf(aliasBeforeOf(d)),
-      reason: `created by ${actor.id}: ${d.strategy} from version ${d.fromVersion ?? "(none)"} to ${d.toVersion}`,
-      data: { aliasBefore: d.aliasBefore },
+      reason: `created by ${actor.id}: ${d.strategy} from version ${d.fromVersion ?? "(none)"} to ${d.toVersion}${waits}`,
+      data: { aliasBefore: d.aliasBefore, ...(approval ? { approval } : {}) },
     });
     await repos.auditLogs.append({
       actor: actor.id,
@@ -188,9 +198,73 @@ export class DeploymentService {
     return { applied: true, deployment: toSummary(settled) };
   }
 
+  /**
+   * Approve a deployment waiting for approval: it becomes Pending and the leader starts it. Only a
+   * principal holding deployments:approve other than the requester may (assertDecidable).
+   */
+  async approve(id: string, actor: Actor) {
+    const d = await this.require(id);
+    const a = assertDecidable(d, "approve", actor, this.now());
+    const approval = { ...a, approvedBy: actor.id, approvedAt: new Date(this.now()).toISOString() };
+    const approved = await this.decide(d, { status: "Pending", approval }, {
+      type: "approved",
+      fromStatus: "PendingApproval",
+      toStatus: "Pending",
+      reason: `approved by ${actor.id} (requested by ${a.requestedBy})`,
+      data: { approval },
+    });
+    await this.auditDecision("deployment.approve", d, approved, actor);
+    await this.deps.wake();
+    return toSummary(approved);
+  }
+
+  /**
+   * Reject a deployment waiting for approval: the decision is recorded here and the leader fails the
+   * deployment (alias untouched); waits briefly for that like a command. `applied` false: not yet.
+   */
+  async reject(id: string, reason: string, actor: Actor) {
+    const d = await this.require(id);
+    const a = assertDecidable(d, "reject", actor, this.now());
+    const approval = { ...a, rejectedBy: actor.id, rejectedAt: new Date(this.now()).toISOString(), reason };
+    const rejected = await this.decide(d, { approval }, { type: "rejected", reason: `rejected by ${actor.id}: ${reason}`, data: { approval } });
+    await this.auditDecision("deployment.reject", d, rejected, actor);
+    await this.deps.wake();
+    const settled = await this.waitFor(id, (x) => x.status !== "PendingApproval");
+    return settled ? { applied: true, deployment: toSummary(settled) } : { applied: false, deployment: toSummary(await this.require(id)) };
+  }
+
+  /** Write a decision while the deployment still waits for one; 409 naming its status when it moved meanwhile. */
+  private async decide(d: Deployment, patch: DeploymentPatch, event: DeploymentEventInput): Promise<Deployment> {
+    const written = await this.deps.repos.deployments.update(d.id, patch, event, { status: ["PendingApproval"], noCommand: true });
+    if (written) return written;
+    const now = await this.require(d.id);
+    throw new ApiError("DeploymentConflict", `Deployment ${d.id} changed meanwhile: it is ${now.status}${now.command ? ` with a ${now.command.action} request waiting` : ""}.`, {
+      status: now.status,
+    });
+  }
+
+  private async auditDecision(action: string, before: Deployment, after: Deployment, actor: Actor): Promise<void> {
+    await this.deps.repos.auditLogs.append({
+      actor: actor.id,
+      action,
+      resourceType: "deployment",
+      resourceId: before.id,
+      before: toSummary(before),
+      after: toSummary(after),
+      requestId: actor.requestId ?? null,
+    });
+  }
+
   private assertAllowed(d: Deployment, action: CommandAction): void {
     if (!ACTIVE_DEPLOYMENT_STATUSES.includes(d.status)) {
       throw new ApiError("DeploymentConflict", `Deployment ${d.id} already finished (${d.status}${d.reason ? `: ${d.reason}` : ""}); there is nothing to ${action}.`);
+    }
+    if (d.status === "PendingApproval" && !ALLOWED[action].includes(d.status)) {
+      throw new ApiError(
+        "DeploymentConflict",
+        `Cannot ${action} deployment ${d.id}: it waits for approval (until ${approvalOf(d)?.expiresAt ?? "its approval expires"}). ` +
+          `Have it approved (POST /api/v1/deployments/${d.id}/approve) or withdraw it (POST /api/v1/deployments/${d.id}/rollback).`,
+      );
     }
     if (!ALLOWED[action].includes(d.status)) {
       throw new ApiError("DeploymentConflict", `Cannot ${action} deployment ${d.id}: it is ${d.status}; ${action} applies to ${ALLOWED[action].join(" or ")} deployments.`);

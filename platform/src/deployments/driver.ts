@@ -1,5 +1,6 @@
 /**
  * Drives one deployment one step at a time from its persisted state: apply a waiting command,
+ * fail one whose approval was rejected or expired (a PendingApproval one is never started),
  * start a Pending deployment, run hooks, prewarm and smoke-test (blue-green), judge analysis and
  * advance or roll back. The leader calls step() on every tick; a step that moved the deployment
  * returns it so the leader can step again at once, otherwise the next tick continues.
@@ -14,7 +15,9 @@ import { runHook, smokeInvoke } from "./hooks.ts";
 import { ANALYSED_PHASES, batchRunners, firstTrafficPhase, nextTrafficPhase, planOf, stepDurationMs, type Phase } from "./plan.ts";
 import { intervalMs, type Judgement, type RolloutAnalyzer } from "./rollout-analysis.ts";
 import type { BlueGreenConfig, DeploymentHooks, RollingConfig } from "../../../protocol/api/deployments.ts";
-import { LeadershipLost, type Transitions } from "./transitions.ts";
+import { deploymentActor, LeadershipLost, type Transitions } from "./transitions.ts";
+import { approvalOf, expiryReason, isExpired, rejectionReason } from "./approval.ts";
+import { toSummary } from "./views.ts";
 import { judgeMetrics, renderQuery, type MetricsVerdict } from "./prometheus-analysis.ts";
 import { queryInstant, type PrometheusTarget, type QueryResult } from "./prometheus-query.ts";
 import { parseDuration } from "../../../protocol/api/durations.ts";
@@ -64,6 +67,7 @@ export class DeploymentDriver {
   async step(d: Deployment): Promise<Deployment | undefined> {
     try {
       if (d.command) return await this.applyCommand(d);
+      if (d.status === "PendingApproval") return await this.awaitApproval(d);
       if (d.status === "Pending") return await this.begin(d);
       const memo = this.memo(d.id);
       if (!memo.reconciled) {
@@ -96,6 +100,32 @@ export class DeploymentDriver {
 
   private hooks(d: Deployment): DeploymentHooks {
     return d.hooks as DeploymentHooks;
+  }
+
+  /**
+   * A deployment waiting for approval is never started here: approve (the API) moves it to Pending.
+   * A rejected one, or one whose approval expired, fails with the alias untouched; the expiry is
+   * audited as the deployment's own act (the rejection was audited by the API as the rejecter's).
+   */
+  private async awaitApproval(d: Deployment): Promise<Deployment | undefined> {
+    const a = approvalOf(d);
+    const now = this.deps.now();
+    if (a?.rejectedBy) return (await this.deps.transitions.failUnapproved(d, rejectionReason(a))) ?? undefined;
+    if (a && !isExpired(a, now)) return undefined;
+    const reason = a ? expiryReason(a) : "waited for approval without an approval record; the alias was not changed";
+    const approval = a ? { ...a, expiredAt: new Date(now).toISOString() } : null;
+    const failed = await this.deps.transitions.failUnapproved(d, reason, { approval });
+    if (!failed) return undefined;
+    await this.deps.repos.auditLogs.append({
+      actor: deploymentActor(d.id).id,
+      action: "deployment.expire",
+      resourceType: "deployment",
+      resourceId: d.id,
+      before: toSummary(d),
+      after: toSummary(failed),
+      requestId: null,
+    });
+    return failed;
   }
 
   private async begin(d: Deployment): Promise<Deployment> {

@@ -48,6 +48,8 @@ export interface RolloutDeps {
   metrics?: DeploymentMetrics;
   /** Runs analysis.prometheus queries. @default queryInstant (fetch) */
   queryPrometheus?: DriverDeps["queryPrometheus"];
+  /** HOTSWAP_APPROVAL_TIMEOUT. @default 24 h */
+  approvalTimeoutMs?: number;
 }
 
 export interface Rollouts {
@@ -93,6 +95,7 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
     repos: deps.repos,
     functions: deps.functions,
     metrics,
+    approvalTimeoutMs: deps.approvalTimeoutMs,
     wake: async () => {
       orchestrator!.wake();
       await deps.state.publish(wakeChannel(deps.namespace), "wake");

@@ -160,7 +160,8 @@ export class RolloutOrchestrator implements Leadership {
         return;
       }
       const active = await this.repos.deployments.list({ status: ACTIVE_DEPLOYMENT_STATUSES, limit: 1000 });
-      this.idle = active.length === 0 && this.driving.size === 0;
+      // Deployments waiting for approval need no fast ticks: approving wakes the leader, and expiry is coarse.
+      this.idle = active.every((d) => d.status === "PendingApproval") && this.driving.size === 0;
       for (const d of active) {
         if (this.driving.has(d.id)) continue;
         const run = this.drive(d.id, d).finally(() => this.driving.delete(d.id));

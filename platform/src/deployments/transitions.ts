@@ -60,12 +60,22 @@ export class Transitions {
 
   /** Fenced update of the deployment row with its event. */
   async write(d: Deployment, patch: DeploymentPatch, event?: DeploymentEventInput): Promise<Deployment> {
+    return (await this.writeIf(d, patch, event))!;
+  }
+
+  /**
+   * write() that, given `expect`, applies only while the deployment's status is one of those: null
+   * (nothing written) when the API moved it meanwhile (an approval), so the caller steps it again.
+   */
+  private async writeIf(d: Deployment, patch: DeploymentPatch, event?: DeploymentEventInput, expect?: DeploymentStatus[]): Promise<Deployment | null> {
     const token = this.leadership.token();
-    const updated = await this.repos.deployments.update(d.id, patch, event, { fenceToken: token });
-    if (!updated) {
-      throw new LeadershipLost(`deployment ${d.id} was written by a newer leader (this leader's fencing token ${token} is stale) or deleted`);
+    const updated = await this.repos.deployments.update(d.id, patch, event, { fenceToken: token, ...(expect ? { status: expect } : {}) });
+    if (updated) return updated;
+    if (expect) {
+      const now = await this.repos.deployments.get(d.id);
+      if (now && !expect.includes(now.status)) return null;
     }
-    return updated;
+    throw new LeadershipLost(`deployment ${d.id} was written by a newer leader (this leader's fencing token ${token} is stale) or deleted`);
   }
 
   /**
@@ -120,8 +130,20 @@ export class Transitions {
 
   /** Terminal status: Succeeded, RolledBack or Failed. */
   async finish(d: Deployment, status: "Succeeded" | "RolledBack" | "Failed", reason: string, patch: DeploymentPatch = {}): Promise<Deployment> {
+    return (await this.finishIf(d, status, reason, patch))!;
+  }
+
+  /**
+   * Fail a deployment that waited for approval in vain (rejected or expired); its alias was never
+   * touched. Null when it was approved meanwhile.
+   */
+  async failUnapproved(d: Deployment, reason: string, patch: DeploymentPatch = {}): Promise<Deployment | null> {
+    return this.finishIf(d, "Failed", reason, patch, ["PendingApproval"]);
+  }
+
+  private async finishIf(d: Deployment, status: "Succeeded" | "RolledBack" | "Failed", reason: string, patch: DeploymentPatch, expect?: DeploymentStatus[]): Promise<Deployment | null> {
     const finalWeights = status === "Succeeded" ? { [String(d.toVersion)]: 1 } : weightsOf(aliasBeforeOf(d));
-    const finished = await this.write(
+    const finished = await this.writeIf(
       d,
       {
         ...patch,
@@ -136,8 +158,9 @@ export class Transitions {
         command: null,
       },
       { type: "transition", fromStatus: d.status, toStatus: status, weights: finalWeights, reason },
+      expect,
     );
-    this.onFinished(finished, status);
+    if (finished) this.onFinished(finished, status);
     return finished;
   }
 

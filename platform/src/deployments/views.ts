@@ -1,7 +1,7 @@
 /** How deployments and their events look on the wire (see DeploymentSummary / DeploymentView). */
 import type { AuditLog, Deployment, DeploymentEvent } from "../db/index.ts";
 import type { WindowStats } from "../metrics/metrics-reader.ts";
-import type { DeploymentEventView, DeploymentSummary, DeploymentView } from "../../../protocol/api/deployments.ts";
+import type { DeploymentApproval, DeploymentEventView, DeploymentSummary, DeploymentView } from "../../../protocol/api/deployments.ts";
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -22,6 +22,7 @@ export function toSummary(d: Deployment): DeploymentSummary {
     currentWeights: d.currentWeights,
     reason: d.reason,
     pendingCommand: d.command?.action ?? null,
+    approval: (d.approval as DeploymentApproval | null) ?? null,
     createdBy: d.createdBy,
     createdAt: iso(d.createdAt)!,
     updatedAt: iso(d.updatedAt)!,

@@ -2,6 +2,8 @@
  * Aliases: named pointers to a primary version plus weighted extra versions.
  * Every change is audited with its before and after, and invalidates the routing table.
  * While a deployment owns an alias, the guard refuses every other writer (409 AliasLocked).
+ * A protected alias's traffic (version, weights) changes only through an approved deployment:
+ * direct writes that would move it get 409 AliasProtected (see alias-protection.ts for the rules).
  */
 import { ApiError } from "../../../protocol/errors.ts";
 import type { Repositories, Alias as AliasRecord, RoutingConfig } from "../db/index.ts";
@@ -9,6 +11,7 @@ import type { RoutingTable } from "../router/routing-table.ts";
 import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";
 import type { AliasView, PutAliasBody } from "../../../protocol/api/aliases.ts";
 import { versionNotFound } from "./version-service.ts";
+import { assertDeletable, assertDirectWrite, protectionAction } from "./alias-protection.ts";
 
 export function toAliasView(a: AliasRecord): AliasView {
   return {
@@ -20,6 +23,7 @@ export function toAliasView(a: AliasRecord): AliasView {
       ...(a.routingConfig?.abTest ? { abTest: a.routingConfig.abTest } : {}),
     },
     description: a.description ?? "",
+    protected: a.protected ?? false,
     createdAt: new Date(a.createdAt).toISOString(),
     updatedAt: new Date(a.updatedAt).toISOString(),
   };
@@ -96,18 +100,20 @@ export class AliasService {
     if (!versions.has(body.version)) throw versionNotFound(name, body.version, 400);
     const weights = body.routingConfig?.additionalVersionWeights ?? {};
     validateRoutingConfig(body.version, weights, versions);
-    return this.write(name, alias, { version: body.version, routingConfig: { additionalVersionWeights: weights }, description: body.description }, actor);
+    const state = { version: body.version, routingConfig: { additionalVersionWeights: weights }, description: body.description };
+    assertDirectWrite(name, alias, await this.repos.aliases.get(name, alias), state, body.protected, actor);
+    return this.write(name, alias, state, actor, body.protected);
   }
 
-  private async write(name: string, alias: string, state: AliasState, actor: Actor) {
-    const upserted = await this.repos.aliases.upsert(name, alias, state);
+  private async write(name: string, alias: string, state: AliasState, actor: Actor, protect?: boolean) {
+    const upserted = await this.repos.aliases.upsert(name, alias, { ...state, protected: protect });
     if (!upserted) throw functionNotFound(name);
     const { alias: saved, before } = upserted;
     // Both before returning; together, so traffic moves (a rollback takes effect) one round trip sooner.
     await Promise.all([
       this.repos.auditLogs.append({
         actor: actor.id,
-        action: before ? "alias.update" : "alias.create",
+        action: before ? protectionAction(before.protected, saved.protected) : "alias.create",
         resourceType: "alias",
         resourceId: `${name}:${alias}`,
         before: before ? toAliasView(before) : null,
@@ -136,6 +142,7 @@ export class AliasService {
     await this.guard?.assertWritable(name, alias, actor);
     const a = await this.repos.aliases.get(name, alias);
     if (!a) throw aliasNotFound(name, alias);
+    assertDeletable(name, alias, a);
     await this.repos.aliases.delete(name, alias);
     await this.repos.auditLogs.append({
       actor: actor.id,

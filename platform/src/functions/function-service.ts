@@ -14,6 +14,8 @@ import { assertSecretsFit, maskSecrets, sealSecrets } from "./function-secrets.t
 export interface Actor {
   id: string;
   requestId?: string;
+  /** The caller holds deployments:approve: it may approve deployments and change an alias's protection. */
+  canApprove?: boolean;
 }
 
 export function assertRuntime(runtime: string): RuntimeId {

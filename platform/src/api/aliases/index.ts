@@ -14,9 +14,10 @@ const put = createRoute({
   method: "put",
   path: "/api/v1/functions/{name}/aliases/{alias}",
   tags: ["aliases"],
-  summary: "Create or update an alias (primary version plus optional weighted extra versions)",
+  summary:
+    "Create or update an alias (primary version plus optional weighted extra versions). A protected alias's traffic changes only through an approved deployment (409 AliasProtected); changing `protected` needs deployments:approve (403)",
   request: { params: AliasParam, body: { required: true, content: { "application/json": { schema: PutAliasBody } } } },
-  responses: { 200: aliasJson("Updated"), 201: aliasJson("Created"), ...errorResponses(400, 401, 404, 409) },
+  responses: { 200: aliasJson("Updated"), 201: aliasJson("Created"), ...errorResponses(400, 401, 403, 404, 409) },
 });
 const get = createRoute({
   method: "get",

@@ -1,8 +1,8 @@
-/** /api/v1/deployments: progressive rollouts of a version to an alias, and their commands. */
+/** /api/v1/deployments: progressive rollouts of a version to an alias, their commands, and approvals. */
 import { createRouter } from "../openapi.ts";
 import { actorOf } from "../actor.ts";
 import type { DeploymentService } from "../../deployments/deployment-service.ts";
-import { commandRoutes, create, get, list } from "./routes.ts";
+import { approve, commandRoutes, create, get, list, reject } from "./routes.ts";
 
 export function deploymentsRoutes(service: DeploymentService) {
   const app = createRouter();
@@ -17,5 +17,10 @@ export function deploymentsRoutes(service: DeploymentService) {
       return c.json(r.deployment, r.applied ? 200 : 202);
     });
   }
+  app.openapi(approve, async (c) => c.json(await service.approve(c.req.valid("param").id, actorOf(c)), 200));
+  app.openapi(reject, async (c) => {
+    const r = await service.reject(c.req.valid("param").id, c.req.valid("json").reason, actorOf(c));
+    return c.json(r.deployment, r.applied ? 200 : 202);
+  });
   return app;
 }

@@ -9,6 +9,7 @@ import {
   DeploymentListQuery,
   DeploymentSummary,
   DeploymentView,
+  RejectBody,
   type DeploymentCommandName,
 } from "../../../../protocol/api/deployments.ts";
 
@@ -68,3 +69,29 @@ export const commandRoutes = DEPLOYMENT_COMMANDS.map((action) => ({
     },
   }),
 }));
+
+export const approve = createRoute({
+  method: "post",
+  path: "/api/v1/deployments/{id}/approve",
+  tags: ["deployments"],
+  summary:
+    "Approve a deployment to a protected alias (PendingApproval → Pending; the rollout leader starts it). Needs deployments:approve, and the requester may not approve its own",
+  request: { params: IdParam },
+  responses: {
+    200: json(DeploymentSummary, "Approved: Pending, the rollout leader starts it at once"),
+    ...errorResponses(401, 403, 404, 409),
+  },
+});
+
+export const reject = createRoute({
+  method: "post",
+  path: "/api/v1/deployments/{id}/reject",
+  tags: ["deployments"],
+  summary: "Reject a deployment to a protected alias, with a reason: it fails and the alias stays as it is. Needs deployments:approve; not by the requester",
+  request: { params: IdParam, body: { required: true, content: { "application/json": { schema: RejectBody } } } },
+  responses: {
+    200: json(DeploymentSummary, "Rejected: the deployment is Failed"),
+    202: json(DeploymentSummary, "Rejected: the rollout leader has not failed it yet"),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});

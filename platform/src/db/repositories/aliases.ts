@@ -14,6 +14,8 @@ export interface Alias {
   version: number;
   routingConfig: RoutingConfig;
   description: string;
+  /** Traffic changes only through an approved deployment. */
+  protected: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -24,6 +26,8 @@ export interface AliasInput {
   routingConfig?: RoutingConfig;
   /** Omitted: "" on create, unchanged on update. */
   description?: string;
+  /** Omitted: false on create, unchanged on update. */
+  protected?: boolean;
 }
 
 export interface AliasUpsert {
@@ -52,6 +56,7 @@ export function toAlias(row: typeof functionAliases.$inferSelect): Alias {
     version: row.version,
     routingConfig: row.routingConfig,
     description: row.description,
+    protected: row.protected,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -82,6 +87,7 @@ export function createAliasesRepository(db: Db): AliasesRepository {
             version: input.version,
             routingConfig: input.routingConfig ?? { additionalVersionWeights: {} },
             description: input.description ?? "",
+            protected: input.protected ?? false,
           })
           .onConflictDoUpdate({
             target: [functionAliases.functionId, functionAliases.name],
@@ -89,6 +95,7 @@ export function createAliasesRepository(db: Db): AliasesRepository {
               version: input.version,
               ...(input.routingConfig !== undefined && { routingConfig: input.routingConfig }),
               ...(input.description !== undefined && { description: input.description }),
+              ...(input.protected !== undefined && { protected: input.protected }),
               updatedAt: sql`now()`,
             },
           })

@@ -14,6 +14,8 @@ export interface ApiKey {
   secretHash: string;
   secretEnc: string;
   role: string;
+  /** May approve deployments to protected aliases (with a role that may write deployments). */
+  canApprove: boolean;
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
@@ -29,6 +31,8 @@ export interface InsertApiKeyInput {
   secretEnc: string;
   /** Default "admin". */
   role?: string;
+  /** Default false. */
+  canApprove?: boolean;
 }
 
 export interface ApiKeysRepository {
@@ -53,6 +57,7 @@ function toApiKey(row: typeof apiKeys.$inferSelect): ApiKey {
     secretHash: row.secretHash,
     secretEnc: row.secretEnc,
     role: row.role,
+    canApprove: row.canApprove,
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
@@ -64,6 +69,7 @@ const summaryColumns = {
   id: apiKeys.id,
   name: apiKeys.name,
   role: apiKeys.role,
+  canApprove: apiKeys.canApprove,
   createdAt: apiKeys.createdAt,
   lastUsedAt: apiKeys.lastUsedAt,
   revokedAt: apiKeys.revokedAt,
@@ -81,6 +87,7 @@ export function createApiKeysRepository(db: Db): ApiKeysRepository {
             secretHash: input.secretHash,
             secretEnc: input.secretEnc,
             ...(input.role !== undefined && { role: input.role }),
+            ...(input.canApprove !== undefined && { canApprove: input.canApprove }),
           })
           .returning(),
       );

@@ -19,8 +19,8 @@ import {
   type JsonObject,
 } from "../schema.ts";
 
-/** Statuses of a deployment that still owns its alias. */
-export const ACTIVE_DEPLOYMENT_STATUSES: DeploymentStatus[] = ["Pending", "InProgress", "Paused"];
+/** Statuses of a deployment that still owns its alias (one waiting for approval does too). */
+export const ACTIVE_DEPLOYMENT_STATUSES: DeploymentStatus[] = ["PendingApproval", "Pending", "InProgress", "Paused"];
 import { isUuid } from "./uuid.ts";
 import { FOREIGN_KEY_VIOLATION, sqlState } from "../errors.ts";
 
@@ -48,6 +48,8 @@ export interface Deployment {
   fenceToken: number;
   reason: string | null;
   createdBy: string | null;
+  /** The approval a deployment to a protected alias needs (protocol DeploymentApproval); null when none. */
+  approval: JsonObject | null;
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;
@@ -70,6 +72,11 @@ export interface CreateDeploymentInput {
   hooks?: JsonObject;
   reason?: string | null;
   createdBy?: string | null;
+  /**
+   * createExclusive: when the alias (read under the lock) is protected, the deployment is created
+   * in status PendingApproval with this approval record instead of `status`.
+   */
+  approvalIfProtected?: JsonObject;
 }
 
 export type DeploymentPatch = Partial<
@@ -89,6 +96,7 @@ export type DeploymentPatch = Partial<
     | "pausedAt"
     | "plan"
     | "command"
+    | "approval"
   >
 >;
 
@@ -177,6 +185,7 @@ function toDeployment(row: typeof deployments.$inferSelect): Deployment {
     fenceToken: row.fenceToken,
     reason: row.reason,
     createdBy: row.createdBy,
+    approval: row.approval,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     finishedAt: row.finishedAt,
@@ -264,9 +273,10 @@ export function createDeploymentsRepository(db: Db): DeploymentsRepository {
         const aliasBefore = alias
           ? { version: alias.version, routingConfig: alias.routingConfig, description: alias.description }
           : null;
+        const gated = alias?.protected && input.approvalIfProtected ? { status: "PendingApproval" as const, approval: input.approvalIfProtected } : {};
         const [row] = await tx
           .insert(deployments)
-          .values(insertValues({ ...input, fromVersion: alias?.version ?? null, aliasBefore }))
+          .values({ ...insertValues({ ...input, fromVersion: alias?.version ?? null, aliasBefore }), ...gated })
           .returning();
         return { created: toDeployment(row) };
       });
