@@ -18,6 +18,8 @@ import {
 } from "./auth/index.ts";
 import type { Repositories } from "./db/index.ts";
 import type { AppEnv } from "./api/context.ts";
+import { AuthFailureLimiter } from "./limits/auth-failure-limiter.ts";
+import type { TokenRate } from "../../shared/state/state-store.ts";
 
 export function apiKeyStore(repos: Repositories): ApiKeyStore {
   return {
@@ -39,14 +41,16 @@ export interface AuthSetup {
   createdAdminKey?: string;
 }
 
-export async function createAuth(opts: { repos: Repositories; dataDir: string; adminKey?: string; secretKey?: string; metricsKey?: string }): Promise<AuthSetup> {
+export async function createAuth(opts: { repos: Repositories; dataDir: string; adminKey?: string; secretKey?: string; metricsKey?: string; authFailures?: TokenRate }): Promise<AuthSetup> {
   const box = new SecretBox(await loadOrCreateSecretKey({ configured: opts.secretKey, dataDir: opts.dataDir }));
   const store = apiKeyStore(opts.repos);
   const admin = await ensureAdminKey({ store, box, adminKey: opts.adminKey });
   // The viewer key Prometheus scrapes /metrics with, when the deployment fixes one.
   if (opts.metricsKey !== undefined) await ensureConfiguredKey({ store, box, key: opts.metricsKey, variable: "HOTSWAP_METRICS_KEY", name: "metrics", role: "viewer" });
   const resolver = new KeyResolver({ store, box });
-  const authenticators = [apiKeyAuthenticator(resolver), sigV4Authenticator(resolver)];
+  const own = [apiKeyAuthenticator(resolver), sigV4Authenticator(resolver)];
+  // Failed authentications per source address: a spent address is refused before any key lookup.
+  const authenticators = opts.authFailures ? new AuthFailureLimiter({ rate: opts.authFailures }).guard(own) : own;
   const middleware = authenticate({ authenticators });
   return {
     authenticators,

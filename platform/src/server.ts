@@ -28,6 +28,10 @@ import { VersionService } from "./functions/version-service.ts";
 import { AliasService } from "./functions/alias-service.ts";
 import { createApp } from "./api/app.ts";
 import { createAuth } from "./auth-setup.ts";
+import { RequestLimits } from "./limits/request-limits.ts";
+import { keyRateLimit } from "./limits/limits-middleware.ts";
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "./api/context.ts";
 import { StateMetricsRecorder } from "./metrics/metrics-recorder.ts";
 import { RolloutWindowsObserver } from "./metrics/rollout-windows-observer.ts";
 import { startUsage } from "./usage/index.ts";
@@ -127,7 +131,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     // Closed after the runners (every outcome observed), before the database (the last flush).
     const usage = startUsage(repos, config.usage, log.child({ component: "usage" }));
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
-    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey, metricsKey: config.metricsKey });
+    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey, metricsKey: config.metricsKey, authFailures: config.rateLimits.authFailures });
     // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
     const logNamespace = await clusterNamespace(repos);
     const functionLogs = await startFunctionLogs({
@@ -155,6 +159,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
 
     // Metric windows and the leader leases are scoped to this database, so environments can share a Redis.
     const namespace = await clusterNamespace(repos);
+    // Rate limits per key and per function, in buckets every replica shares through the state store.
+    const limits = new RequestLimits({ state, namespace, defaults: config.rateLimits, onError: (e) => log.warn({ err: e }, "rate limit check failed; the request was let through") });
     let fleet: Fleet | undefined;
     if (fleetMode) {
       const { startFleet } = await import("./fleet/index.ts"); // only fleet mode loads the HTTP client
@@ -271,13 +277,14 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       health: { database, state, codeStore, runner, runnerList },
       backend: runtimesBackend,
       auth: auth.middleware,
+      rateLimit: keyRateLimit(limits) as unknown as MiddlewareHandler<AppEnv>,
       log,
       version: pkg.version,
       metrics: { scrape: () => exposition(opts.runners === "embedded" && opts.metrics ? [metricsRegistry, opts.metrics] : [metricsRegistry]) },
       asyncRepos: repos,
     });
 
-    const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withTracing(tracing.tracer !== undefined);
+    const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withLimits(limits).withTracing(tracing.tracer !== undefined);
     const gateway = { routes: httpRoutes, pipeline, stats: triggerStats, log };
     const frontDoor = createFrontDoor({ pipeline, log, httpTriggers: createHttpGateway(gateway, GATEWAY_PATH_PREFIX), tracer: tracing.tracer });
     const server = await listen(app.fetch, frontDoor, config.host, config.port);
