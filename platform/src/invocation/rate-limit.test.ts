@@ -25,12 +25,12 @@ async function refusal(p: Promise<unknown>): Promise<ApiError> {
   return e;
 }
 
-test("without a limit the key stage hands on the next link's own promise (no await of its own)", () => {
+test("without a limit the key stage hands on the next link's own promise (no await of its own)", async () => {
   const next = recordingNext();
   const inv = invocationOf({ principal: key() });
   const answer = new KeyRateLimitStage(next, limits()).handle(inv);
   assert.equal(next.seen.length, 1, "the next link ran in the same turn");
-  return answer;
+  await answer;
 });
 
 test("a key's own limit answers 429 TooManyRequests past its burst, naming the limit, with Retry-After in whole seconds", async () => {
