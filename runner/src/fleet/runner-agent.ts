@@ -96,7 +96,7 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
     opened.push(() => server!.close());
     address = config.advertiseUrl ?? `http://${advertiseHost(bound.host)}:${bound.port}`;
 
-    const publisher = new HeartbeatPublisher(state, heartbeat, config.heartbeatMs, log);
+    const publisher = new HeartbeatPublisher(state, heartbeat, config.heartbeatMs, log, config.clusterSecret);
     await publisher.start();
     log.info({ id: config.id, address, pool: config.pool, backend: config.backend }, "runner registered");
 
