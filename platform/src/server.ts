@@ -10,7 +10,8 @@ import { chmod, mkdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { CertificateReloader, createListener, readTlsPair, type TlsPair } from "./tls/tls-listener.ts";
 import { answerClientErrors } from "./api/client-error.ts";
 import { getRequestListener } from "@hono/node-server";
 import { createFrontDoor } from "./api/front-door/index.ts";
@@ -287,30 +288,41 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withLimits(limits).withTracing(tracing.tracer !== undefined);
     const gateway = { routes: httpRoutes, pipeline, stats: triggerStats, log };
     const frontDoor = createFrontDoor({ pipeline, log, httpTriggers: createHttpGateway(gateway, GATEWAY_PATH_PREFIX), tracer: tracing.tracer });
-    const server = await listen(app.fetch, frontDoor, config.host, config.port);
+    // HTTPS when HOTSWAP_TLS_CERT/KEY are set: read (and checked) before anything listens.
+    const tls = config.tls ? await readTlsPair(config.tls) : undefined;
+    const server = await listen(app.fetch, frontDoor, config.host, config.port, tls);
     const port = (server.address() as { port: number }).port;
     const hostPart = config.host.includes(":") ? `[${config.host}]` : config.host;
-    const url = `http://${hostPart}:${port}`;
+    const scheme = tls ? "https" : "http";
+    const url = `${scheme}://${hostPart}:${port}`;
     const gatewayServer =
       config.gatewayPort !== undefined
-        ? await listenGateway(createHttpGateway(gateway, ""), config.host, config.gatewayPort).catch((e: unknown) => {
+        ? await listenGateway(createHttpGateway(gateway, ""), config.host, config.gatewayPort, tls).catch((e: unknown) => {
             server.close(); // the API listener is up already: do not leave it behind a failed start
             throw e;
           })
         : undefined;
     const gatewayPort = gatewayServer ? (gatewayServer.address() as { port: number }).port : undefined;
+    // SIGHUP reads the certificate again into both listeners (new connections; open ones carry on).
+    const reloader = config.tls ? new CertificateReloader(config.tls, log) : undefined;
+    if (reloader) {
+      reloader.add(server);
+      if (gatewayServer) reloader.add(gatewayServer);
+      reloader.start();
+    }
 
     let closing: Promise<void> | undefined;
     return {
       url,
       port,
-      ...(gatewayPort !== undefined ? { gatewayPort, gatewayUrl: `http://${hostPart}:${gatewayPort}` } : {}),
+      ...(gatewayPort !== undefined ? { gatewayPort, gatewayUrl: `${scheme}://${hostPart}:${gatewayPort}` } : {}),
       createdAdminKey: auth.createdAdminKey,
       app,
       closingStep: () => step,
       close: () =>
         (closing ??= (async () => {
           log.info("shutting down: no new requests, draining in-flight invocations");
+          reloader?.stop();
           const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
           // Stop listening now; idle keep-alive connections would hold server.close() open for as
           // long as their clients keep them, so they go at once (busy ones after the drain).
@@ -359,9 +371,10 @@ function listen(
   frontDoor: (req: IncomingMessage, res: ServerResponse) => boolean,
   hostname: string,
   port: number,
+  tls: TlsPair | undefined,
 ): Promise<Server> {
   const hono = getRequestListener(fetch);
-  const server = createServer((req, res) => {
+  const server = createListener(tls, (req, res) => {
     if (!frontDoor(req, res)) void hono(req, res);
   });
   answerClientErrors(server);
