@@ -6,7 +6,7 @@
  * the rollout orchestrator (leader lease), serves the API, and shuts down gracefully (hand the
  * rollout lease over, stop accepting, drain in-flight invocations, flush metrics, close the stores).
  */
-import { chmod, mkdir, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
@@ -165,7 +165,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     let fleet: Fleet | undefined;
     if (fleetMode) {
       const { startFleet } = await import("./fleet/index.ts"); // only fleet mode loads the HTTP client
-      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }), tracer: tracing.tracer });
+      const runnerCa = config.runnerTlsCa ? await readFile(config.runnerTlsCa) : undefined;
+      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, runnerCa, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }), tracer: tracing.tracer });
       opened.push({ close: () => fleet!.stop() });
     } else {
       // Provisioned concurrency, scheduled minimums and keep-warm, on the embedded runner (this process's alone, hence a process-local lease).

@@ -177,7 +177,7 @@ export function spawnRunner(id: string, env: Record<string, string>, secret: str
     }, 30_000);
     child.stdout!.on("data", (d: Buffer) => {
       out += d;
-      const m = /is serving on (http:\/\/\S+)/.exec(out);
+      const m = /is serving on (https?:\/\/\S+)/.exec(out);
       if (!m) return;
       clearTimeout(timer);
       const url = m[1]!;
