@@ -15,6 +15,11 @@ import { it, SkipError } from "../support/platform.ts";
 import { makeTestCa, type TestCa } from "../support/tls-certs.ts";
 import { fleetSkipReason, startCluster, type Cluster } from "./support/cluster.ts";
 import { deployWhoami, invoke } from "./support/functions.ts";
+import { Redis } from "ioredis";
+import { setTimeout as sleep } from "node:timers/promises";
+import { HEARTBEAT_CHANNEL, runnerKey } from "../../protocol/fleet.ts";
+import { TEST_REDIS_URL } from "../support/services.ts";
+import { heartbeatJson } from "../support/heartbeat.ts";
 
 describe("runner fleet over TLS", { timeout: 180_000 }, () => {
   let cluster: Cluster | undefined;
@@ -61,5 +66,27 @@ describe("runner fleet over TLS", { timeout: 180_000 }, () => {
     assert.match(untrusted, /self-signed|self signed|unable to verify/i);
     const trusted = await new Promise<number>((resolve, reject) => httpsGet(`${address}/health`, { ca: ca.ca }, (r) => (r.resume(), resolve(r.statusCode!))).on("error", reject));
     assert.equal(trusted, 200);
+  });
+
+  it("ignores a heartbeat written to Redis without the cluster secret: the forged runner is never listed nor sent work", async () => {
+    const real = (await c().cp.api("GET", "/api/v1/runners")).json.runners[0];
+    const forged = heartbeatJson({ id: "forged", bootId: "forged-boot", address: "http://127.0.0.1:9" });
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      // What a writer with Redis access but no secret can do: the runner record and the channel, unsigned.
+      await redis.hset(`${c().redisPrefix}${runnerKey("forged")}`, { hb: forged });
+      await redis.publish(`${c().redisPrefix}${HEARTBEAT_CHANNEL}`, forged);
+      // And a beat "from" the real runner that points it elsewhere.
+      await redis.publish(`${c().redisPrefix}${HEARTBEAT_CHANNEL}`, heartbeatJson({ id: real.id, bootId: "another-boot", address: "http://127.0.0.1:9", seq: 1_000_000 }));
+      // The real runner's next signed beats keep arriving; after two of them, nothing forged took hold.
+      await sleep(2500);
+      const runners = (await c().cp.api("GET", "/api/v1/runners")).json.runners as Array<{ id: string; address: string }>;
+      assert.deepEqual(runners.map((r) => r.id), [real.id]);
+      assert.equal(runners[0]!.address, real.address);
+      const inv = await invoke(c().cp, "tls-whoami");
+      assert.equal(inv.status, 200, inv.text);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

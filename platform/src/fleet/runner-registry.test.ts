@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { HEARTBEAT_CHANNEL, type RunnerHeartbeat } from "../../../protocol/fleet.ts";
+import { HEARTBEAT_CHANNEL } from "../../../protocol/fleet.ts";
+import { heartbeatJson } from "../../../tests/support/heartbeat.ts";
 import { openHeartbeat, signHeartbeat } from "../../../protocol/heartbeat-signature.ts";
 import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
 import { waitFor } from "../../../tests/support/wait-for.ts";
@@ -10,27 +11,7 @@ const SECRET = "cluster-secret-for-tests-0123";
 const state = new MemoryStateStore();
 after(() => state.close());
 
-function beat(over: Partial<RunnerHeartbeat> = {}): string {
-  const hb: RunnerHeartbeat = {
-    id: "r1",
-    bootId: "boot-1",
-    pool: "default",
-    labels: {},
-    address: "http://127.0.0.1:9001",
-    backend: "process",
-    state: "ready",
-    capacity: { memoryMb: 1024, maxInstances: 8 },
-    load: { inflight: 0, instances: 0, memoryMb: 0 },
-    versions: [],
-    stems: {},
-    startedAt: Date.now(),
-    at: Date.now(),
-    seq: 1,
-    intervalMs: 1000,
-    ...over,
-  };
-  return JSON.stringify(hb);
-}
+const beat = heartbeatJson;
 
 test("a heartbeat opens only under the secret it was signed with, and not once its JSON is changed", () => {
   const json = beat();
