@@ -65,6 +65,8 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 /** Error returned by the API as `{ "error": { "code", "message" } }`. The message says what to do. */
 export class ApiError extends Error {
   readonly status: number;
+  /** Response headers the answer carries besides the body (`Retry-After` on a rate limit's 429). */
+  headers?: Record<string, string>;
   constructor(
     readonly code: ErrorCode,
     message: string,

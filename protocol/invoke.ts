@@ -26,6 +26,8 @@ export const FunctionSpec = z.object({
   idleTimeout: z.number().positive().optional(),
   /** Cap on concurrent invocations of the function across the fleet (429 beyond); enforced by the control plane. */
   reservedConcurrency: z.number().int().nonnegative().optional(),
+  /** The function's own invocation rate limit (requests per second with a burst); enforced by the control plane. */
+  rateLimit: z.object({ rps: z.number().positive(), burst: z.number().int().positive() }).optional(),
 });
 export type FunctionSpec = z.infer<typeof FunctionSpec>;
 

@@ -15,6 +15,8 @@ import type { S3ConnectionInput } from "./data-services.ts";
 export const CONTROL_PLANE_PORT = 8080;
 /** Kubernetes Service port (the pods listen on 8080). */
 export const CONTROL_PLANE_SERVICE_PORT = 80;
+/** Where the `tls` Secret is mounted in the control-plane pods. */
+export const TLS_MOUNT_PATH = "/etc/hotswap/tls";
 
 export interface ControlPlaneArgs {
   /**
@@ -115,6 +117,14 @@ export interface ControlPlaneArgs {
    */
   clusterSecret?: pulumi.Input<string>;
   /**
+   * Kubernetes: serve the API over HTTPS with the certificate in an existing `kubernetes.io/tls`
+   * Secret (keys `tls.crt` and `tls.key`, e.g. made by cert-manager), mounted read-only at
+   * /etc/hotswap/tls and named by HOTSWAP_TLS_CERT/KEY. Send the pods SIGHUP after renewing it.
+   * @default undefined (plain HTTP)
+   * @example { secretName: "hotswap-api-tls" }
+   */
+  tls?: { secretName: pulumi.Input<string> };
+  /**
    * Log level.
    * @default "info"
    * @example "debug"
@@ -157,6 +167,7 @@ export class ControlPlane extends pulumi.ComponentResource {
     if (args.hostPort !== undefined) check.int("hostPort", args.hostPort, 1, 65535);
     if (args.serviceType !== undefined) check.oneOf("serviceType", args.serviceType, ["ClusterIP", "NodePort", "LoadBalancer"]);
     if (args.logLevel !== undefined) check.oneOf("logLevel", args.logLevel, LOG_LEVELS);
+    if (args.tls && args.host.kind !== "kubernetes") check.fail("tls (a certificate Secret) is available on the kubernetes target only");
     if (typeof args.adminKey === "string" && !ADMIN_KEY_PATTERN.test(args.adminKey)) {
       check.fail("adminKey must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]");
     }
@@ -195,7 +206,8 @@ export class ControlPlane extends pulumi.ComponentResource {
     if (args.s3.accessKeyId !== undefined) secretEnv.S3_ACCESS_KEY_ID = args.s3.accessKeyId;
     if (args.s3.secretAccessKey !== undefined) secretEnv.S3_SECRET_ACCESS_KEY = args.s3.secretAccessKey;
 
-    const health = { path: "/health", port: CONTROL_PLANE_PORT };
+    const tlsEnv: Record<string, string> = args.tls ? { HOTSWAP_TLS_CERT: `${TLS_MOUNT_PATH}/tls.crt`, HOTSWAP_TLS_KEY: `${TLS_MOUNT_PATH}/tls.key` } : {};
+    const health = { path: "/health", port: CONTROL_PLANE_PORT, ...(args.tls ? { scheme: "HTTPS" as const } : {}) };
     const deployed = host.deploy(this, `${name}-server`, {
       name: "control-plane",
       component: "control-plane",
@@ -216,8 +228,10 @@ export class ControlPlane extends pulumi.ComponentResource {
         LOG_LEVEL: logLevel,
         OTEL_EXPORTER_OTLP_ENDPOINT: args.otlpEndpoint,
         OTEL_SERVICE_NAME: "hotswap-control-plane",
+        ...tlsEnv,
       },
       secretEnv,
+      ...(args.tls ? { secretMounts: [{ name: "tls", secretName: args.tls.secretName, mountPath: TLS_MOUNT_PATH }] } : {}),
       ports: [{ name: "http", port: CONTROL_PLANE_PORT }],
       readiness: { http: health, periodSeconds: 5, failureThreshold: 2 },
       liveness: { http: health, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 3 },
@@ -235,10 +249,11 @@ export class ControlPlane extends pulumi.ComponentResource {
       dependsOn: args.dependsOn,
     });
 
+    const scheme = args.tls ? "https" : "http";
     this.internalUrl = pulumi.output(
-      host.kind === "docker" ? `http://${deployed.host}:${CONTROL_PLANE_PORT}` : `http://${deployed.host}.${host.namespace}.svc.cluster.local`,
+      host.kind === "docker" ? `http://${deployed.host}:${CONTROL_PLANE_PORT}` : `${scheme}://${deployed.host}.${host.namespace}.svc.cluster.local`,
     );
-    this.endpoint = deployed.publicHost ? deployed.publicHost.apply((h) => `http://${h}`) : this.internalUrl;
+    this.endpoint = deployed.publicHost ? deployed.publicHost.apply((h) => `${scheme}://${h}`) : this.internalUrl;
     this.registerOutputs({ internalUrl: this.internalUrl, endpoint: this.endpoint, adminKey: this.adminKey, clusterSecret: this.clusterSecret });
   }
 }

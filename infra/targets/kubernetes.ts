@@ -122,6 +122,10 @@ export class KubernetesHost implements WorkloadHost {
       volumes.push({ name: `config-${f.name}`, configMap: { name: configMapName } });
       mounts.push({ name: `config-${f.name}`, mountPath: f.mountPath, readOnly: true });
     }
+    for (const m of spec.secretMounts ?? []) {
+      volumes.push({ name: `secret-${m.name}`, secret: { secretName: m.secretName, defaultMode: 0o440 } });
+      mounts.push({ name: `secret-${m.name}`, mountPath: m.mountPath, readOnly: true });
+    }
     (spec.scratch ?? []).forEach((path, i) => {
       volumes.push({ name: `scratch-${i}`, emptyDir: {} });
       mounts.push({ name: `scratch-${i}`, mountPath: path });
@@ -312,7 +316,7 @@ export class KubernetesHost implements WorkloadHost {
 function toProbe(p: Probe | undefined): k8sInput.core.v1.Probe | undefined {
   if (!p) return undefined;
   return {
-    httpGet: p.http ? { path: p.http.path, port: p.http.port } : undefined,
+    httpGet: p.http ? { path: p.http.path, port: p.http.port, ...(p.http.scheme ? { scheme: p.http.scheme } : {}) } : undefined,
     tcpSocket: p.tcp ? { port: p.tcp.port } : undefined,
     exec: p.exec ? { command: p.exec } : undefined,
     initialDelaySeconds: p.initialDelaySeconds,

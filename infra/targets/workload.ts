@@ -12,7 +12,8 @@ import type { Cpu, Size } from "../units.ts";
 export type WorkloadRole = "data" | "control-plane" | "runner" | "observability";
 
 export interface Probe {
-  http?: { path: string; port: number };
+  /** `scheme` HTTPS for a workload that serves TLS (the kubelet does not verify the certificate). */
+  http?: { path: string; port: number; scheme?: "HTTP" | "HTTPS" };
   tcp?: { port: number };
   exec?: string[];
   initialDelaySeconds?: number;
@@ -72,6 +73,11 @@ export interface WorkloadSpec {
    * With `secret`, a Kubernetes Secret (mode 0440) and secret outputs on Docker (credentials).
    */
   files?: Array<{ name: string; mountPath: string; files: Record<string, pulumi.Input<string>>; secret?: boolean }>;
+  /**
+   * Kubernetes only: Secrets that exist already (made by cert-manager or by hand), mounted read-only
+   * (mode 0440) at `mountPath`, e.g. a `kubernetes.io/tls` Secret's `tls.crt` and `tls.key`.
+   */
+  secretMounts?: Array<{ name: string; secretName: pulumi.Input<string>; mountPath: string }>;
   replicas: number;
   resources?: { cpu?: Cpu; memory?: Size };
   /** Run as this uid/gid; volumes are made group-writable for it. */

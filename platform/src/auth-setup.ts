@@ -20,6 +20,8 @@ import {
 } from "./auth/index.ts";
 import type { Repositories } from "./db/index.ts";
 import type { AppEnv } from "./api/context.ts";
+import { AuthFailureLimiter } from "./limits/auth-failure-limiter.ts";
+import type { TokenRate } from "../../shared/state/state-store.ts";
 
 export function apiKeyStore(repos: Repositories): ApiKeyStore {
   return {
@@ -46,7 +48,15 @@ export interface AuthSetup {
   bootstrapAdminKey(): Promise<string | undefined>;
 }
 
-export async function createAuth(opts: { repos: Repositories; dataDir: string; adminKey?: string; secretKey?: string; previousSecretKeys?: string[]; metricsKey?: string }): Promise<AuthSetup> {
+export async function createAuth(opts: {
+  repos: Repositories;
+  dataDir: string;
+  adminKey?: string;
+  secretKey?: string;
+  previousSecretKeys?: string[];
+  metricsKey?: string;
+  authFailures?: TokenRate;
+}): Promise<AuthSetup> {
   const box = new SecretBox(await loadSecretKeyring({ configured: opts.secretKey, previous: opts.previousSecretKeys, dataDir: opts.dataDir }));
   const store = apiKeyStore(opts.repos);
   // A configured admin key is never printed, so it can be stored before the server serves.
@@ -54,7 +64,9 @@ export async function createAuth(opts: { repos: Repositories; dataDir: string; a
   // The viewer key Prometheus scrapes /metrics with, when the deployment fixes one.
   if (opts.metricsKey !== undefined) await ensureConfiguredKey({ store, box, key: opts.metricsKey, variable: "HOTSWAP_METRICS_KEY", name: "metrics", role: "viewer" });
   const resolver = new KeyResolver({ store, box });
-  const authenticators = [apiKeyAuthenticator(resolver), sigV4Authenticator(resolver)];
+  const own = [apiKeyAuthenticator(resolver), sigV4Authenticator(resolver)];
+  // Failed authentications per source address: a spent address is refused before any key lookup.
+  const authenticators = opts.authFailures ? new AuthFailureLimiter({ rate: opts.authFailures }).guard(own) : own;
   const middleware = authenticate({ authenticators });
   return {
     authenticators,

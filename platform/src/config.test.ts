@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "approvalTimeoutMs", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "approvalTimeoutMs", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "rateLimits", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -133,4 +133,26 @@ test("HOTSWAP_APPROVAL_TIMEOUT: a day by default, an ISO-8601 duration of at lea
   assert.equal(loadConfig({ HOTSWAP_APPROVAL_TIMEOUT: "PT2H" }).approvalTimeoutMs, 7_200_000);
   assert.throws(() => loadConfig({ HOTSWAP_APPROVAL_TIMEOUT: "24h" }), /HOTSWAP_APPROVAL_TIMEOUT: must be an ISO-8601 duration of at least 1000 ms, e.g. PT24H/);
   assert.throws(() => loadConfig({ HOTSWAP_APPROVAL_TIMEOUT: "PT0.5S" }), /HOTSWAP_APPROVAL_TIMEOUT/);
+});
+
+test("rate limits: key and function defaults are off, auth failures 1/s with a burst of 20; a burst defaults to twice the rate", () => {
+  assert.deepEqual(loadConfig({}).rateLimits, { authFailures: { rps: 1, burst: 20 } });
+  const c = loadConfig({
+    HOTSWAP_RATE_LIMIT_KEY_RPS: "50",
+    HOTSWAP_RATE_LIMIT_FUNCTION_RPS: "0.5",
+    HOTSWAP_RATE_LIMIT_FUNCTION_BURST: "3",
+    HOTSWAP_RATE_LIMIT_AUTH_FAILURE_RPS: "0",
+  });
+  assert.deepEqual(c.rateLimits, { key: { rps: 50, burst: 100 }, function: { rps: 0.5, burst: 3 } });
+  assert.throws(
+    () => loadConfig({ HOTSWAP_RATE_LIMIT_KEY_RPS: "-1", HOTSWAP_RATE_LIMIT_KEY_BURST: "1.5" }),
+    (e: Error) => /HOTSWAP_RATE_LIMIT_KEY_RPS/.test(e.message) && /HOTSWAP_RATE_LIMIT_KEY_BURST/.test(e.message),
+  );
+});
+
+test("TLS: HOTSWAP_TLS_CERT and HOTSWAP_TLS_KEY together serve HTTPS; one alone is refused by name", () => {
+  assert.equal(loadConfig({}).tls, undefined);
+  assert.deepEqual(loadConfig({ HOTSWAP_TLS_CERT: "/c.pem", HOTSWAP_TLS_KEY: "/k.pem", HOTSWAP_RUNNER_TLS_CA: "/ca.pem" }).tls, { certFile: "/c.pem", keyFile: "/k.pem" });
+  assert.equal(loadConfig({ HOTSWAP_RUNNER_TLS_CA: "/ca.pem" }).runnerTlsCa, "/ca.pem");
+  assert.throws(() => loadConfig({ HOTSWAP_TLS_CERT: "/c.pem" }), /HOTSWAP_TLS_KEY: HOTSWAP_TLS_CERT and HOTSWAP_TLS_KEY must be set together/);
 });

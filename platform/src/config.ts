@@ -5,7 +5,7 @@
  * module; `hotswap server` loads both (cli/server-settings.ts). No other module reads process.env.
  */
 import { z } from "zod";
-import { emptyToUndefined, intInRange, optionalString, optionalUrl, s3Issues } from "../../shared/config/env-schema.ts";
+import { emptyToUndefined, intInRange, isSet, optionalString, optionalUrl, s3Issues } from "../../shared/config/env-schema.ts";
 import { tracingSettings, type TracingSettings } from "../../shared/tracing/settings.ts";
 
 /** OTEL_SERVICE_NAME when unset. */
@@ -101,7 +101,36 @@ const ConfigSchema = z
     HOTSWAP_STREAM_REDIS_URL: optionalUrl(["redis:", "rediss:"]),
     /** How long a deployment to a protected alias waits for approval before it fails. */
     HOTSWAP_APPROVAL_TIMEOUT: duration("PT24H", 1000),
+    /** Requests per second per API key (or JWT subject) unless the key sets its own; 0: no default limit. */
+    HOTSWAP_RATE_LIMIT_KEY_RPS: rate(0),
+    HOTSWAP_RATE_LIMIT_KEY_BURST: burst(),
+    /** Invocations per second per function unless the function sets its own; 0: no default limit. */
+    HOTSWAP_RATE_LIMIT_FUNCTION_RPS: rate(0),
+    HOTSWAP_RATE_LIMIT_FUNCTION_BURST: burst(),
+    /** Failed authentications per second per source address (then 429 before any key lookup); 0: unlimited. */
+    HOTSWAP_RATE_LIMIT_AUTH_FAILURE_RPS: rate(1),
+    HOTSWAP_RATE_LIMIT_AUTH_FAILURE_BURST: burst(),
+    /** PEM files: with both, the API port and the gateway port serve HTTPS (reloaded on SIGHUP). */
+    HOTSWAP_TLS_CERT: optionalString,
+    HOTSWAP_TLS_KEY: optionalString,
+    /** PEM file of the CA that signed the runners' certificates (runners serving HTTPS). */
+    HOTSWAP_RUNNER_TLS_CA: optionalString,
   });
+
+/** A rate in requests per second; 0 turns the limit off. */
+function rate(def: number) {
+  return z.preprocess(emptyToUndefined, z.coerce.number({ message: "must be a number of requests per second, e.g. 50 (0: off)" }).finite().min(0).max(1_000_000).default(def));
+}
+
+/** A burst (bucket size); unset: twice the rate, at least 1. */
+function burst() {
+  return z.preprocess(emptyToUndefined, z.coerce.number({ message: "must be a whole number of requests, e.g. 100" }).int().min(1).max(1_000_000).optional());
+}
+
+/** The limit for an _RPS/_BURST pair; undefined when the rate is 0 (off). */
+function tokenRate(rps: number, burst: number | undefined): { rps: number; burst: number } | undefined {
+  return rps > 0 ? { rps, burst: burst ?? Math.max(1, Math.ceil(rps * 2)) } : undefined;
+}
 
 /** An ISO-8601 duration (`PT30S`) in milliseconds, at least `minMs`. */
 function duration(def: string, minMs: number) {
@@ -132,7 +161,11 @@ function durations(def: string, count: number, valid: (ms: number) => boolean, m
 
 /** Rules that span several variables; checked on the raw values so they are reported together with field errors. */
 function crossFieldIssues(env: Record<string, string | undefined>): string[] {
-  return [...s3Issues(env), ...tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).issues, ...previousKeyIssues(env)];
+  const issues = [...s3Issues(env), ...tracingSettings(env, CONTROL_PLANE_SERVICE_NAME).issues, ...previousKeyIssues(env)];
+  if (isSet(env, "HOTSWAP_TLS_CERT") !== isSet(env, "HOTSWAP_TLS_KEY")) {
+    issues.push(`${isSet(env, "HOTSWAP_TLS_CERT") ? "HOTSWAP_TLS_KEY" : "HOTSWAP_TLS_CERT"}: HOTSWAP_TLS_CERT and HOTSWAP_TLS_KEY must be set together`);
+  }
+  return issues;
 }
 
 export interface Config {
@@ -187,6 +220,12 @@ export interface Config {
   streams: { redisUrl?: string; natsUrl?: string };
   /** HOTSWAP_APPROVAL_TIMEOUT: a deployment to a protected alias fails when nobody approved it within this. */
   approvalTimeoutMs: number;
+  /** HOTSWAP_RATE_LIMIT_*: server defaults (absent: no limit); a key or function may set its own. */
+  rateLimits: { key?: { rps: number; burst: number }; function?: { rps: number; burst: number }; authFailures?: { rps: number; burst: number } };
+  /** HOTSWAP_TLS_CERT / HOTSWAP_TLS_KEY: serve HTTPS with these PEM files. */
+  tls?: { certFile: string; keyFile: string };
+  /** HOTSWAP_RUNNER_TLS_CA: PEM file of the CA the control plane trusts for runners' HTTPS. */
+  runnerTlsCa?: string;
 }
 
 /** Previous keys only make sense beside a configured current key (a key file lists its previous keys itself). */
@@ -256,5 +295,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ...((c.HOTSWAP_STREAM_REDIS_URL ?? c.REDIS_URL) ? { redisUrl: c.HOTSWAP_STREAM_REDIS_URL ?? c.REDIS_URL } : {}),
       ...(c.HOTSWAP_NATS_URL ? { natsUrl: c.HOTSWAP_NATS_URL } : {}),
     },
+    rateLimits: rateLimitsOf(c),
+    ...(c.HOTSWAP_TLS_CERT && c.HOTSWAP_TLS_KEY ? { tls: { certFile: c.HOTSWAP_TLS_CERT, keyFile: c.HOTSWAP_TLS_KEY } } : {}),
+    ...(c.HOTSWAP_RUNNER_TLS_CA ? { runnerTlsCa: c.HOTSWAP_RUNNER_TLS_CA } : {}),
   };
+}
+
+function rateLimitsOf(c: z.infer<typeof ConfigSchema>): Config["rateLimits"] {
+  const key = tokenRate(c.HOTSWAP_RATE_LIMIT_KEY_RPS, c.HOTSWAP_RATE_LIMIT_KEY_BURST);
+  const fn = tokenRate(c.HOTSWAP_RATE_LIMIT_FUNCTION_RPS, c.HOTSWAP_RATE_LIMIT_FUNCTION_BURST);
+  const authFailures = tokenRate(c.HOTSWAP_RATE_LIMIT_AUTH_FAILURE_RPS, c.HOTSWAP_RATE_LIMIT_AUTH_FAILURE_BURST ?? 20);
+  return { ...(key ? { key } : {}), ...(fn ? { function: fn } : {}), ...(authFailures ? { authFailures } : {}) };
 }

@@ -6,11 +6,12 @@
  * the rollout orchestrator (leader lease), serves the API, and shuts down gracefully (hand the
  * rollout lease over, stop accepting, drain in-flight invocations, flush metrics, close the stores).
  */
-import { chmod, mkdir, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { CertificateReloader, createListener, readTlsPair, type TlsPair } from "./tls/tls-listener.ts";
 import { answerClientErrors } from "./api/client-error.ts";
 import { getRequestListener } from "@hono/node-server";
 import { createFrontDoor } from "./api/front-door/index.ts";
@@ -28,6 +29,10 @@ import { VersionService } from "./functions/version-service.ts";
 import { AliasService } from "./functions/alias-service.ts";
 import { createApp } from "./api/app.ts";
 import { createAuth } from "./auth-setup.ts";
+import { RequestLimits } from "./limits/request-limits.ts";
+import { keyRateLimit } from "./limits/limits-middleware.ts";
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "./api/context.ts";
 import { StateMetricsRecorder } from "./metrics/metrics-recorder.ts";
 import { RolloutWindowsObserver } from "./metrics/rollout-windows-observer.ts";
 import { startUsage } from "./usage/index.ts";
@@ -129,7 +134,15 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     // Closed after the runners (every outcome observed), before the database (the last flush).
     const usage = startUsage(repos, config.usage, log.child({ component: "usage" }));
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
-    const auth = await createAuth({ repos, dataDir, adminKey: config.adminKey, secretKey: config.secretKey, previousSecretKeys: config.previousSecretKeys, metricsKey: config.metricsKey });
+    const auth = await createAuth({
+      repos,
+      dataDir,
+      adminKey: config.adminKey,
+      secretKey: config.secretKey,
+      previousSecretKeys: config.previousSecretKeys,
+      metricsKey: config.metricsKey,
+      authFailures: config.rateLimits.authFailures,
+    });
     // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
     const logNamespace = await clusterNamespace(repos);
     const functionLogs = await startFunctionLogs({
@@ -157,10 +170,13 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
 
     // Metric windows and the leader leases are scoped to this database, so environments can share a Redis.
     const namespace = await clusterNamespace(repos);
+    // Rate limits per key and per function, in buckets every replica shares through the state store.
+    const limits = new RequestLimits({ state, namespace, defaults: config.rateLimits, onError: (e) => log.warn({ err: e }, "rate limit check failed; the request was let through") });
     let fleet: Fleet | undefined;
     if (fleetMode) {
       const { startFleet } = await import("./fleet/index.ts"); // only fleet mode loads the HTTP client
-      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }), tracer: tracing.tracer });
+      const runnerCa = config.runnerTlsCa ? await readFile(config.runnerTlsCa) : undefined;
+      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, runnerCa, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }), tracer: tracing.tracer });
       opened.push({ close: () => fleet!.stop() });
     } else {
       // Provisioned concurrency, scheduled minimums and keep-warm, on the embedded runner (this process's alone, hence a process-local lease).
@@ -307,6 +323,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       health: { database, state, codeStore, runner, runnerList },
       backend: runtimesBackend,
       auth: auth.middleware,
+      rateLimit: keyRateLimit(limits) as unknown as MiddlewareHandler<AppEnv>,
       log,
       version: pkg.version,
       metrics: { scrape: () => exposition(opts.runners === "embedded" && opts.metrics ? [metricsRegistry, opts.metrics] : [metricsRegistry]) },
@@ -315,16 +332,19 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       secrets: { repos, box: auth.secretBox },
     });
 
-    const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withTracing(tracing.tracer !== undefined);
+    const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withLimits(limits).withTracing(tracing.tracer !== undefined);
     const gateway = { routes: httpRoutes, pipeline, stats: triggerStats, log };
     const frontDoor = createFrontDoor({ pipeline, log, httpTriggers: createHttpGateway(gateway, GATEWAY_PATH_PREFIX), tracer: tracing.tracer });
-    const server = await listen(app.fetch, frontDoor, config.host, config.port);
+    // HTTPS when HOTSWAP_TLS_CERT/KEY are set: read (and checked) before anything listens.
+    const tls = config.tls ? await readTlsPair(config.tls) : undefined;
+    const server = await listen(app.fetch, frontDoor, config.host, config.port, tls);
     const port = (server.address() as { port: number }).port;
     const hostPart = config.host.includes(":") ? `[${config.host}]` : config.host;
-    const url = `http://${hostPart}:${port}`;
+    const scheme = tls ? "https" : "http";
+    const url = `${scheme}://${hostPart}:${port}`;
     const gatewayServer =
       config.gatewayPort !== undefined
-        ? await listenGateway(createHttpGateway(gateway, ""), config.host, config.gatewayPort).catch((e: unknown) => {
+        ? await listenGateway(createHttpGateway(gateway, ""), config.host, config.gatewayPort, tls).catch((e: unknown) => {
             server.close(); // the API listener is up already: do not leave it behind a failed start
             throw e;
           })
@@ -336,18 +356,26 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       gatewayServer?.close();
       throw e;
     });
+    // SIGHUP reads the certificate again into both listeners (new connections; open ones carry on).
+    const reloader = config.tls ? new CertificateReloader(config.tls, log) : undefined;
+    if (reloader) {
+      reloader.add(server);
+      if (gatewayServer) reloader.add(gatewayServer);
+      reloader.start();
+    }
 
     let closing: Promise<void> | undefined;
     return {
       url,
       port,
-      ...(gatewayPort !== undefined ? { gatewayPort, gatewayUrl: `http://${hostPart}:${gatewayPort}` } : {}),
+      ...(gatewayPort !== undefined ? { gatewayPort, gatewayUrl: `${scheme}://${hostPart}:${gatewayPort}` } : {}),
       createdAdminKey,
       app,
       closingStep: () => step,
       close: () =>
         (closing ??= (async () => {
           log.info("shutting down: no new requests, draining in-flight invocations");
+          reloader?.stop();
           const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
           // Stop listening now; idle keep-alive connections would hold server.close() open for as
           // long as their clients keep them, so they go at once (busy ones after the drain).
@@ -396,9 +424,10 @@ function listen(
   frontDoor: (req: IncomingMessage, res: ServerResponse) => boolean,
   hostname: string,
   port: number,
+  tls: TlsPair | undefined,
 ): Promise<Server> {
   const hono = getRequestListener(fetch);
-  const server = createServer((req, res) => {
+  const server = createListener(tls, (req, res) => {
     if (!frontDoor(req, res)) void hono(req, res);
   });
   answerClientErrors(server);

@@ -7,6 +7,7 @@
 import { z } from "@hono/zod-openapi";
 import { FUNCTION_NAME_PATTERN, MAX_INSTANCE_CONCURRENCY, MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS, MIN_MEMORY_MB } from "../limits.ts";
 import { capacitySettings } from "./capacity.ts";
+import { RateLimit } from "./rate-limit.ts";
 
 /** Variables the platform sets itself; a function may not override them. */
 const RESERVED_ENV = /^(AWS_LAMBDA_.*|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|AWS_REGION|HOTSWAP_.*)$/;
@@ -113,6 +114,7 @@ export const CreateFunctionBody = z
     scheduledScaling: capacitySettings.scheduledScaling.default([]),
     logRetentionDays: functionSettings.logRetentionDays.optional(),
     logMaxBytes: functionSettings.logMaxBytes.optional(),
+    rateLimit: RateLimit.nullable().optional(),
   })
   .strict()
   .openapi("CreateFunction");
@@ -140,6 +142,7 @@ export const UpdateFunctionBody = z
     scheduledScaling: capacitySettings.scheduledScaling.optional(),
     logRetentionDays: functionSettings.logRetentionDays.optional(),
     logMaxBytes: functionSettings.logMaxBytes.optional(),
+    rateLimit: RateLimit.nullable().optional(),
   })
   .strict()
   .openapi("UpdateFunction");
@@ -169,6 +172,8 @@ export const FunctionView = z
     /** Null: the platform default applies. */
     logRetentionDays: z.number().nullable(),
     logMaxBytes: z.number().nullable(),
+    /** Invocations per second with a burst, across the cluster; null: the server default (HOTSWAP_RATE_LIMIT_FUNCTION_*). */
+    rateLimit: z.object({ rps: z.number(), burst: z.number() }).nullable(),
     latestVersion: z.number().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -132,6 +132,9 @@ const AgentSchema = NodeSchema.extend({
   /** URL the control plane reaches this runner at; derived from RUNNER_LISTEN when unset. */
   RUNNER_ADVERTISE_URL: optionalUrl(["http:", "https:"]),
   RUNNER_HEARTBEAT_MS: intInRange(1000, 100, 60_000),
+  /** PEM files: with both, the runner serves HTTPS to the control planes (which trust HOTSWAP_RUNNER_TLS_CA). */
+  HOTSWAP_RUNNER_TLS_CERT: optionalString,
+  HOTSWAP_RUNNER_TLS_KEY: optionalString,
   S3_ENDPOINT: optionalUrl(["http:", "https:"]),
   S3_BUCKET: optionalString,
   S3_ACCESS_KEY_ID: optionalString,
@@ -166,6 +169,9 @@ function agentIssues(env: Record<string, string | undefined>): string[] {
     issues.push("HOTSWAP_CLUSTER_SECRET: is required: the shared secret the control plane presents to runners (set the same value on both, at least 16 characters)");
   }
   issues.push(...s3Issues(env));
+  if (set("HOTSWAP_RUNNER_TLS_CERT") !== set("HOTSWAP_RUNNER_TLS_KEY")) {
+    issues.push(`${set("HOTSWAP_RUNNER_TLS_CERT") ? "HOTSWAP_RUNNER_TLS_KEY" : "HOTSWAP_RUNNER_TLS_CERT"}: HOTSWAP_RUNNER_TLS_CERT and HOTSWAP_RUNNER_TLS_KEY must be set together`);
+  }
   return issues;
 }
 
@@ -211,6 +217,8 @@ export interface RunnerConfig extends RunnerNodeConfig {
   listen: { host: string; port: number };
   /** Set when RUNNER_ADVERTISE_URL is; otherwise the agent derives it from the bound address. */
   advertiseUrl?: string;
+  /** HOTSWAP_RUNNER_TLS_CERT / HOTSWAP_RUNNER_TLS_KEY: serve the runner API over HTTPS. */
+  tls?: { certFile: string; keyFile: string };
   heartbeatMs: number;
   codeStore:
     | { kind: "s3"; endpoint: string; bucket: string; region: string; accessKeyId?: string; secretAccessKey?: string }
@@ -294,6 +302,7 @@ export function loadRunnerConfig(rawEnv: Record<string, string | undefined>, hos
     clusterSecret: a.HOTSWAP_CLUSTER_SECRET!,
     listen: parseListen(a.RUNNER_LISTEN),
     advertiseUrl: a.RUNNER_ADVERTISE_URL?.replace(/\/+$/, ""),
+    ...(a.HOTSWAP_RUNNER_TLS_CERT && a.HOTSWAP_RUNNER_TLS_KEY ? { tls: { certFile: a.HOTSWAP_RUNNER_TLS_CERT, keyFile: a.HOTSWAP_RUNNER_TLS_KEY } } : {}),
     heartbeatMs: a.RUNNER_HEARTBEAT_MS,
     codeStore:
       a.S3_ENDPOINT && a.S3_BUCKET

@@ -7,6 +7,7 @@
 import { MemoryStream, noGroupError } from "./memory-streams.ts";
 import type { Lease, ReadGroupOptions, SetOptions, StateStore, StreamEntry, Unsubscribe } from "./state-store.ts";
 import { checkBlockMs, checkCount, checkFields, checkIncrement, checkTtl } from "./state-validation.ts";
+import { bucketTtlMs, checkTokenRate, takeToken, type BucketState, type TokenRate, type TokenTake } from "./token-bucket.ts";
 
 type Value =
   | { type: "string"; value: string }
@@ -127,6 +128,21 @@ export class MemoryStateStore implements StateStore {
     if (!slot) return {};
     if (slot.data.type !== "hash") throw new Error(WRONGTYPE);
     return Object.fromEntries(slot.data.value);
+  }
+
+  async takeToken(key: string, rate: TokenRate): Promise<TokenTake> {
+    this.assertOpen();
+    checkTokenRate(rate);
+    const ttlMs = bucketTtlMs(rate);
+    // Stored as Redis stores it (hash { t, at }), so a key holding something else fails the same way.
+    const hash = this.hashFor(key, ttlMs);
+    const t = hash.get("t");
+    const prior: BucketState | undefined = t === undefined ? undefined : { tokens: Number(t), at: Number(hash.get("at")) };
+    const { state, take } = takeToken(prior, rate, Date.now());
+    hash.set("t", String(state.tokens));
+    hash.set("at", String(state.at));
+    this.keys.get(key)!.expiresAt = this.expiry(ttlMs);
+    return take;
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {

@@ -1,6 +1,6 @@
 /**
  * Lua scripts for the operations Redis has no single command for: counters whose TTL is set only when
- * the key is created, and leases with fencing tokens. Each runs atomically on the server, so two
+ * the key is created, leases with fencing tokens, and rate-limit token buckets. Each runs atomically on the server, so two
  * control-plane replicas can never both believe they hold a lease.
  */
 import type { Redis } from "ioredis";
@@ -43,6 +43,34 @@ local value = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
 if existed == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return value`;
 
+/**
+ * token-bucket.ts's takeToken, atomically: hash { t: tokens, at: ms } refilled by the server's
+ * clock (TIME, so replicas with skewed clocks agree). Returns { allowed 1|0, retryAfterMs }.
+ * ARGV: rps, burst, ttlMs.
+ */
+const TOKEN_BUCKET_TAKE = `
+local rps = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local cur = redis.call('HMGET', KEYS[1], 't', 'at')
+local tokens = burst
+if cur[1] then
+  local elapsed = math.max(0, now - tonumber(cur[2]))
+  tokens = math.min(burst, tonumber(cur[1]) + elapsed * rps / 1000)
+end
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.max(1, math.ceil((1 - tokens) * 1000 / rps))
+end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return { allowed, wait }`;
+
 type Arg = string | number;
 
 /** The scripts as typed methods (ioredis's defineCommand adds them untyped; it uses EVALSHA with an EVAL fallback). */
@@ -52,6 +80,7 @@ export interface StateScripts {
   leaseRelease(leaseKey: string, holder: string, token: string): Promise<number>;
   incrWithTtl(key: string, by: number, ttlMs: number): Promise<number>;
   hincrbyWithTtl(key: string, field: string, by: number, ttlMs: number): Promise<number>;
+  tokenBucketTake(key: string, rps: number, burst: number, ttlMs: number): Promise<[allowed: number, retryAfterMs: number]>;
 }
 
 export function defineStateScripts(redis: Redis): StateScripts {
@@ -61,14 +90,17 @@ export function defineStateScripts(redis: Redis): StateScripts {
     hsLeaseRelease: { numberOfKeys: 1, lua: LEASE_RELEASE },
     hsIncrWithTtl: { numberOfKeys: 1, lua: INCR_WITH_TTL },
     hsHincrbyWithTtl: { numberOfKeys: 1, lua: HINCRBY_WITH_TTL },
+    hsTokenBucketTake: { numberOfKeys: 1, lua: TOKEN_BUCKET_TAKE },
   };
   for (const [name, def] of Object.entries(scripts)) redis.defineCommand(name, def);
   const r = redis as unknown as Record<keyof typeof scripts, (...args: Arg[]) => Promise<number>>;
+  const pair = redis as unknown as { hsTokenBucketTake(...args: Arg[]): Promise<[number, number]> };
   return {
     leaseAcquire: (leaseKey, fenceKey, holder, ttlMs) => r.hsLeaseAcquire(leaseKey, fenceKey, holder, ttlMs),
     leaseRenew: (leaseKey, holder, token, ttlMs) => r.hsLeaseRenew(leaseKey, holder, token, ttlMs),
     leaseRelease: (leaseKey, holder, token) => r.hsLeaseRelease(leaseKey, holder, token),
     incrWithTtl: (key, by, ttlMs) => r.hsIncrWithTtl(key, by, ttlMs),
     hincrbyWithTtl: (key, field, by, ttlMs) => r.hsHincrbyWithTtl(key, field, by, ttlMs),
+    tokenBucketTake: (key, rps, burst, ttlMs) => pair.hsTokenBucketTake(key, rps, burst, ttlMs),
   };
 }

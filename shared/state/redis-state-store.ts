@@ -18,6 +18,7 @@ import { defineStateScripts, type StateScripts } from "./redis-scripts.ts";
 import { RedisSubscriptions } from "./redis-subscriptions.ts";
 import type { Lease, ReadGroupOptions, SetOptions, StateStore, StreamEntry, Unsubscribe } from "./state-store.ts";
 import { checkBlockMs, checkCount, checkFields, checkIncrement, checkTtl } from "./state-validation.ts";
+import { bucketTtlMs, checkTokenRate, type TokenRate, type TokenTake } from "./token-bucket.ts";
 
 export interface RedisStateStoreOptions {
   /** @example "redis://:password@redis:6379/0" */
@@ -107,6 +108,12 @@ export class RedisStateStore implements StateStore {
 
   hgetall(key: string): Promise<Record<string, string>> {
     return this.run(() => this.cmd.hgetall(this.k(key)));
+  }
+
+  async takeToken(key: string, rate: TokenRate): Promise<TokenTake> {
+    checkTokenRate(rate);
+    const [allowed, retryAfterMs] = await this.run(() => this.scripts.tokenBucketTake(this.k(key), rate.rps, rate.burst, bucketTtlMs(rate)));
+    return { allowed: allowed === 1, retryAfterMs };
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {

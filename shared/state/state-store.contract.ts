@@ -174,6 +174,44 @@ export function runStateStoreContract(
         }));
     });
 
+    describe("token buckets", () => {
+      test("takeToken allows a full burst at once, then refuses with the time until the next token", () =>
+        withStore(async (s) => {
+          const rate = { rps: 2, burst: 3 };
+          for (let i = 0; i < 3; i++) assert.deepEqual(await s.takeToken("b", rate), { allowed: true, retryAfterMs: 0 });
+          const refused = await s.takeToken("b", rate);
+          assert.equal(refused.allowed, false);
+          // One token takes 500 ms at 2 rps; some of it may have passed since the burst.
+          assert.ok(refused.retryAfterMs > 0 && refused.retryAfterMs <= 500, `retryAfterMs ${refused.retryAfterMs}`);
+        }));
+
+      test("takeToken refills at rps: a refused bucket allows again once retryAfterMs has passed", () =>
+        withStore(async (s) => {
+          const rate = { rps: 20, burst: 1 };
+          assert.equal((await s.takeToken("b", rate)).allowed, true);
+          const refused = await s.takeToken("b", rate);
+          assert.equal(refused.allowed, false);
+          await delay(refused.retryAfterMs + 5);
+          assert.equal((await s.takeToken("b", rate)).allowed, true);
+        }));
+
+      test("takeToken keeps buckets apart by key and expires an untouched bucket once it would be full", () =>
+        withStore(async (s) => {
+          const rate = { rps: 1, burst: 1 };
+          assert.equal((await s.takeToken("a", rate)).allowed, true);
+          assert.equal((await s.takeToken("a", rate)).allowed, false);
+          assert.equal((await s.takeToken("other", rate)).allowed, true);
+          const ttl = await s.ttl("a");
+          assert.ok(ttl > 1000 && ttl <= 2000, `ttl ${ttl}`);
+        }));
+
+      test("takeToken refuses a rate that is not positive and a burst that is not a positive integer", () =>
+        withStore(async (s) => {
+          await assert.rejects(s.takeToken("b", { rps: 0, burst: 1 }), /rps must be a positive number/);
+          await assert.rejects(s.takeToken("b", { rps: 1, burst: 0.5 }), /burst must be a positive integer/);
+        }));
+    });
+
     describe("leases", () => {
       test("a free lease is acquired; a second holder is refused while it is held", () =>
         withStore(async (s) => {

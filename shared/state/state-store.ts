@@ -4,6 +4,7 @@
  * Holds routing-table versions and pub/sub invalidation, heartbeats, metric windows,
  * rate-limit counters, leases, and the async queue (streams with consumer groups).
  */
+import type { TokenRate, TokenTake } from "./token-bucket.ts";
 
 export interface SetOptions {
   /** Expire the key after this many milliseconds. */
@@ -35,6 +36,8 @@ export interface ReadGroupOptions {
 
 export type Unsubscribe = () => Promise<void>;
 
+export type { TokenRate, TokenTake };
+
 export interface StateStore {
   readonly kind: "redis" | "memory";
 
@@ -55,6 +58,13 @@ export interface StateStore {
   /** hset: ttlMs, if given, (re)sets the key's expiry on every call (heartbeat records stay alive while refreshed). */
   hset(key: string, fields: Record<string, string>, opts?: { ttlMs?: number }): Promise<void>;
   hgetall(key: string): Promise<Record<string, string>>;
+
+  /**
+   * Rate-limit counter: take one token from the bucket `key` (created full, `rate.burst` tokens,
+   * refilled at `rate.rps` a second). Atomic across every client of the store (one Lua script on
+   * Redis, timed by the Redis server's clock); an untouched bucket expires once it would be full.
+   */
+  takeToken(key: string, rate: TokenRate): Promise<TokenTake>;
 
   /**
    * Acquire `name` for `holder` if free or expired (or already held by holder). Null when someone else holds it.

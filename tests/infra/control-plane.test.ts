@@ -120,3 +120,25 @@ test("refuses two replicas on Docker and a malformed admin key, with exact messa
   });
   await assert.rejects(onKubernetes({ replicas: 0 }), { message: 'ControlPlane "cp": replicas must be an integer ≥ 1' });
 });
+
+test("tls mounts an existing certificate Secret read-only, points HOTSWAP_TLS_CERT/KEY at it and probes over HTTPS", async () => {
+  const { mocks, result } = await onKubernetes({ tls: { secretName: "hotswap-api-tls" } });
+  const deployment = k8sObject(mocks, "Deployment", "control-plane");
+  const server = container(deployment, "control-plane");
+  const env = envOf(server);
+  assert.equal(env.HOTSWAP_TLS_CERT, "/etc/hotswap/tls/tls.crt");
+  assert.equal(env.HOTSWAP_TLS_KEY, "/etc/hotswap/tls/tls.key");
+  const volume = podSpec(deployment).volumes.find((v: any) => v.name === "secret-tls");
+  assert.deepEqual(volume, { name: "secret-tls", secret: { secretName: "hotswap-api-tls", defaultMode: 0o440 } });
+  assert.deepEqual(server.volumeMounts.find((m: any) => m.name === "secret-tls"), { name: "secret-tls", mountPath: "/etc/hotswap/tls", readOnly: true });
+  assert.deepEqual(server.readinessProbe.httpGet, { path: "/health", port: 8080, scheme: "HTTPS" });
+  assert.deepEqual(server.livenessProbe.httpGet, { path: "/health", port: 8080, scheme: "HTTPS" });
+  assert.match(await valueOf(result.internalUrl), /^https:\/\/control-plane\.hs\.svc\.cluster\.local$/);
+});
+
+test("tls is refused on the docker target, which has no certificate Secret to mount", async () => {
+  await assert.rejects(
+    run(() => new ControlPlane("cp", { host: new DockerEnvironment("env").host, ...wiring, tls: { secretName: "x" } })),
+    /tls \(a certificate Secret\) is available on the kubernetes target only/,
+  );
+});

@@ -53,3 +53,18 @@ export async function stopAll(servers: ServerProcess[]): Promise<void> {
     }
   }
 }
+
+/** Spawn `hotswap server --embedded-runner` and wait until it prints the URL it serves on; fails with its output if it exits first. */
+export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess & { url: string }> {
+  const server = spawnServer(env);
+  const m = await waitFor(
+    "the server to print its URL",
+    () => {
+      const found = /serving on (https?:\/\/\S+)/.exec(server.output());
+      if (!found && server.child.exitCode !== null) throw new Error(`the server exited before serving:\n${server.output()}`);
+      return found;
+    },
+    { timeoutMs, intervalMs: 25, retryErrors: false, show: () => `its output:\n${server.output()}` },
+  );
+  return Object.assign(server, { url: m[1]! });
+}

@@ -56,6 +56,8 @@ export interface AppDeps {
   backend: string;
   /** Authentication middleware; it lets /health, /openapi.json and /docs through. */
   auth: MiddlewareHandler<AppEnv>;
+  /** The per-key rate limit (limits/limits-middleware.ts), after authentication; omitted: none. */
+  rateLimit?: MiddlewareHandler<AppEnv>;
   log: { error(obj: object, msg: string): void };
   version: string;
   /** GET /metrics (Prometheus); not mounted when unset. */
@@ -87,6 +89,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use("*", deps.auth);
+  if (deps.rateLimit) app.use("*", deps.rateLimit);
   app.use("*", authorizeRoutes() as unknown as MiddlewareHandler<AppEnv>);
 
   app.route("/", systemRoutes({ ...deps.health, runtimes: () => deps.runner.runtimes(), backend: deps.backend }));
@@ -139,10 +142,10 @@ export function createApp(deps: AppDeps) {
 }
 
 function jsonError(c: Context, err: ApiError): Response {
-  return c.body(errorBody(err), err.status as 400, { "content-type": "application/json" });
+  return c.body(errorBody(err), err.status as 400, { ...err.headers, "content-type": "application/json" });
 }
 
 function lambdaErrorResponse(c: Context, err: ApiError): Response {
   const l = lambdaError(err);
-  return c.body(l.body, l.status as 400, { "content-type": "application/json", "x-amzn-errortype": l.type });
+  return c.body(l.body, l.status as 400, { ...err.headers, "content-type": "application/json", "x-amzn-errortype": l.type });
 }

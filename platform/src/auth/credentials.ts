@@ -12,6 +12,8 @@ export interface CredentialRequest {
   readonly rawPath: string;
   /** Query string as received, without `?`. */
   readonly rawQuery: string;
+  /** The client's address (the TCP peer), for per-address limits; absent when unknown (in-process requests). */
+  readonly remoteAddress?: string;
   /** Header value by lower-case name. */
   header(name: string): string | undefined;
   /** Header value by name, `null` when absent: the shape SigV4 verification reads. */

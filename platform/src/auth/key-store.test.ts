@@ -166,6 +166,25 @@ describe("KeyResolver", () => {
     assert.equal(store.gets, 4);
   });
 
+  it("keeps real keys cached while a flood of unknown key ids comes and goes", async () => {
+    const store = await storeWith({ id: "aaaa1111" }, { id: "bbbb2222" });
+    const resolver = new KeyResolver({ store, box, maxEntries: 2 });
+    await resolver.get("aaaa1111");
+    await resolver.get("bbbb2222");
+    for (let i = 0; i < 50; i++) assert.equal(await resolver.get(`bad${String(i).padStart(5, "0")}`), null);
+    const before = store.gets;
+    assert.ok(await resolver.get("aaaa1111"));
+    assert.ok(await resolver.get("bbbb2222"));
+    assert.equal(store.gets, before, "the real keys were still cached");
+  });
+
+  it("carries a key's own rate limit into the resolved key", async () => {
+    const store = await storeWith({ id: "abcd1234", rateLimit: { rps: 5, burst: 10 } }, { id: "efgh5678" });
+    const resolver = new KeyResolver({ store, box });
+    assert.deepEqual((await resolver.get("abcd1234"))?.rateLimit, { rps: 5, burst: 10 });
+    assert.equal((await resolver.get("efgh5678"))?.rateLimit, undefined);
+  });
+
   it("forwards markUsed to store.touch at most once per interval, ignoring failures", async () => {
     const store = await storeWith({ id: "abcd1234" });
     const t = clock();

@@ -5,6 +5,7 @@
  */
 import { formatApiKey, generateApiKey, hashSecret, parseApiKey, verifySecret } from "./api-key.ts";
 import type { SecretBox } from "./secret-box.ts";
+import type { RateLimit } from "../../../protocol/api/rate-limit.ts";
 
 /** One stored API key. The secret is kept only as a hash (Bearer) and sealed (SigV4). */
 export interface ApiKeyRecord {
@@ -21,6 +22,8 @@ export interface ApiKeyRecord {
   canApprove?: boolean;
   /** Set when the key is revoked; a revoked key never authenticates. */
   revokedAt: Date | null;
+  /** The key's own request rate limit; null or absent: the server default. */
+  rateLimit?: RateLimit | null;
 }
 
 /** The storage port auth needs. `insert` rejects a duplicate id. */
@@ -53,6 +56,7 @@ export interface ResolvedKey {
   role: string;
   secretHash: string;
   canApprove?: boolean;
+  rateLimit?: RateLimit;
 }
 
 export interface KeyResolverOptions {
@@ -91,6 +95,11 @@ export class KeyResolver {
   readonly #touchIntervalMs: number;
   readonly #now: () => number;
   readonly #cache = new Map<string, CacheEntry>();
+  /**
+   * "No such key" answers, bounded apart from #cache: a flood of made-up key ids evicts only other
+   * made-up ids, never a real key's record (the per-address failure limiter bounds the lookups).
+   */
+  readonly #unknown = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<CacheEntry>>();
   readonly #lastTouched = new Map<string, number>();
   /**
@@ -157,7 +166,7 @@ export class KeyResolver {
 
   /** verify() from the cache alone: undefined when the key's record is not cached (or has expired). */
   verifyCached(id: string, secret: string): ResolvedKey | null | undefined {
-    const cached = this.#cache.get(id);
+    const cached = this.#cache.get(id) ?? this.#unknown.get(id);
     return cached !== undefined && cached.expiresAt > this.#now() ? this.#check(cached, secret) : undefined;
   }
 
@@ -176,6 +185,7 @@ export class KeyResolver {
   invalidate(id: string): void {
     this.#generation++;
     this.#cache.delete(id); // its tokens in #byToken no longer match the cached record: refused from now on
+    this.#unknown.delete(id);
     this.#inflight.delete(id);
   }
 
@@ -183,6 +193,7 @@ export class KeyResolver {
   clear(): void {
     this.#generation++;
     this.#cache.clear();
+    this.#unknown.clear();
     this.#byToken.clear();
     this.#inflight.clear();
   }
@@ -200,7 +211,7 @@ export class KeyResolver {
   }
 
   async #entry(id: string): Promise<CacheEntry> {
-    const cached = this.#cache.get(id);
+    const cached = this.#cache.get(id) ?? this.#unknown.get(id);
     if (cached && cached.expiresAt > this.#now()) return cached;
     const pending = this.#inflight.get(id);
     if (pending) return pending;
@@ -226,15 +237,23 @@ export class KeyResolver {
     if (!rec || rec.revokedAt !== null) return { expiresAt: now + this.#negativeTtlMs, key: null };
     return {
       expiresAt: now + this.#ttlMs,
-      key: { id: rec.id, role: rec.role, secretHash: rec.secretHash, ...(rec.canApprove ? { canApprove: true } : {}) },
+      key: {
+        id: rec.id,
+        role: rec.role,
+        secretHash: rec.secretHash,
+        ...(rec.canApprove ? { canApprove: true } : {}),
+        ...(rec.rateLimit ? { rateLimit: rec.rateLimit } : {}),
+      },
       secretEnc: rec.secretEnc,
     };
   }
 
   #remember(id: string, entry: CacheEntry): void {
     this.#cache.delete(id);
-    this.#cache.set(id, entry);
-    while (this.#cache.size > this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#unknown.delete(id);
+    const map = entry.key === null ? this.#unknown : this.#cache;
+    map.set(id, entry);
+    while (map.size > this.#maxEntries) map.delete(map.keys().next().value!);
   }
 }
 

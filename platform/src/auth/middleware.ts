@@ -73,6 +73,11 @@ class HonoCredentials implements CredentialRequest {
     this.rawQuery = raw.query;
   }
 
+  /** The TCP peer, from @hono/node-server's bindings (absent under app.request() in tests). */
+  get remoteAddress(): string | undefined {
+    return (this.c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+  }
+
   header(name: string): string | undefined {
     return this.c.req.header(name);
   }

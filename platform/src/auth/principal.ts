@@ -3,6 +3,7 @@
  * next) and every authorization decision reads. Roles and function scopes are here so the identity
  * work can fill them in without changing a call site; today every key is `admin` with no scope.
  */
+import type { RateLimit } from "../../../protocol/api/rate-limit.ts";
 import type { ResolvedKey } from "./key-store.ts";
 
 /** A role a principal holds; `permissions.ts` maps each to its permission set. */
@@ -22,12 +23,20 @@ export interface Principal {
   functions?: string[];
   /** May approve deployments to protected aliases when its role may write deployments (admins may anyway). */
   canApprove?: boolean;
+  /** Its own request rate limit (the key's `rateLimit`); absent: the server default applies. */
+  rateLimit?: RateLimit;
 }
 
 /** The principal for a verified API key. An unknown stored role grants nothing (fail closed). */
-export function keyPrincipal(key: Pick<ResolvedKey, "id" | "role" | "canApprove">, method: AuthMethod): Principal {
-  const roles = Object.freeze(isRole(key.role) ? [key.role] : []) as Role[];
-  return Object.freeze({ subject: `key:${key.id}`, keyId: key.id, method, roles, ...(key.canApprove ? { canApprove: true } : {}) });
+export function keyPrincipal(key: Pick<ResolvedKey, "id" | "role" | "canApprove" | "rateLimit">, method: AuthMethod): Principal {
+  return Object.freeze({
+    subject: `key:${key.id}`,
+    keyId: key.id,
+    method,
+    roles: Object.freeze(isRole(key.role) ? [key.role] : []) as Role[],
+    ...(key.canApprove ? { canApprove: true } : {}),
+    ...(key.rateLimit ? { rateLimit: key.rateLimit } : {}),
+  });
 }
 
 const bearerPrincipals = new WeakMap<object, Principal>();

@@ -32,6 +32,8 @@ export interface FleetDeps {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Traces the hop to each runner (a CLIENT span) when tracing is on. */
   tracer?: Tracer;
+  /** PEM of the CA the runners' HTTPS certificates are signed by (HOTSWAP_RUNNER_TLS_CA). */
+  runnerCa?: Buffer;
 }
 
 export interface Fleet {
@@ -50,7 +52,7 @@ export async function startFleet(deps: FleetDeps): Promise<Fleet> {
   let mirror: RunnerNodesMirror | undefined;
   const registry = new RunnerRegistry(state, {
     secret: deps.secret,
-    clientOptions: { tracer: deps.tracer },
+    clientOptions: { tracer: deps.tracer, ...(deps.runnerCa ? { ca: deps.runnerCa } : {}) },
     log,
     onError: (e) => log.warn({ err: e }, "runner registry"),
     onChange: () => {

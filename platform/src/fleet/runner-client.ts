@@ -41,6 +41,8 @@ export interface RunnerClientOptions {
   connectTimeoutMs?: number;
   /** When tracing is on: a CLIENT span per forward, whose traceparent the runner receives. */
   tracer?: Tracer;
+  /** PEM of the CA that signed the runners' certificates (HOTSWAP_RUNNER_TLS_CA), for https:// runners. */
+  ca?: Buffer;
 }
 
 export class RunnerClient {
@@ -60,7 +62,7 @@ export class RunnerClient {
       // one the runner is closing, which would look like a failure after delivery.
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 30_000,
-      connect: { timeout: opts.connectTimeoutMs ?? 2000, noDelay: true },
+      connect: { timeout: opts.connectTimeoutMs ?? 2000, noDelay: true, ...(opts.ca ? { ca: opts.ca } : {}) },
     });
   }
 

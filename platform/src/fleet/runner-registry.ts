@@ -14,6 +14,7 @@ import {
   runnerKey,
   type RunnerHeartbeat as Heartbeat,
 } from "../../../protocol/fleet.ts";
+import { openHeartbeat } from "../../../protocol/heartbeat-signature.ts";
 import { RunnerClient, type RunnerClientOptions } from "./runner-client.ts";
 import { pickRunner, type PlacementView } from "./placement.ts";
 
@@ -156,6 +157,7 @@ export class RunnerRegistry {
   private unsubscribe: Unsubscribe | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private departures: Departure[] = [];
+  private readonly warnedAt = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(
@@ -225,6 +227,14 @@ export class RunnerRegistry {
     this.rebuild();
   }
 
+  /** Warn of an untrusted heartbeat, at most once a minute per reason: a forger must not flood the log. */
+  private warnUntrusted(reason: string): void {
+    const now = this.now();
+    if ((this.warnedAt.get(reason) ?? -Infinity) > now - 60_000) return;
+    this.warnedAt.set(reason, now);
+    this.opts.log?.warn({ reason }, "ignoring a heartbeat that is not signed with the cluster secret");
+  }
+
   /** A reply proves the runner is reachable again. */
   clearSuspect(entry: RunnerEntry): void {
     if (entry.suspect === undefined) return;
@@ -232,10 +242,15 @@ export class RunnerRegistry {
     this.rebuild();
   }
 
-  private onMessage(text: string): void {
+  private onMessage(message: string): void {
+    const opened = openHeartbeat(message, this.opts.secret);
+    if (!opened.ok) {
+      this.warnUntrusted(opened.reason);
+      return;
+    }
     let hb: Heartbeat;
     try {
-      hb = RunnerHeartbeat.parse(JSON.parse(text));
+      hb = RunnerHeartbeat.parse(JSON.parse(opened.json));
     } catch (e) {
       this.opts.onError?.(new Error(`ignoring a malformed heartbeat: ${(e as Error).message}`));
       return;

@@ -55,6 +55,7 @@ export function toFunctionView(f: FunctionRecord): FunctionView {
     ...capacityOf(f),
     logRetentionDays: f.logRetentionDays ?? null,
     logMaxBytes: f.logMaxBytes ?? null,
+    rateLimit: f.rateLimit ?? null,
     latestVersion: f.latestVersion > 0 ? f.latestVersion : null,
     createdAt: new Date(f.createdAt).toISOString(),
     updatedAt: new Date(f.updatedAt).toISOString(),

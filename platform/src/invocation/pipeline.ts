@@ -2,8 +2,9 @@
  * The invocation pipeline: the one chain every way into a function goes through, composed here and
  * only here, in the spirit of knative's queue-proxy handler chain:
  *
- *   request id → authenticate → authorize → reject malformed → event → resolve qualifier
- *     → enqueue (asynchronous invocations stop here) → reserved concurrency → observe → runner
+ *   request id → authenticate → authorize → key rate limit → reject malformed → event
+ *     → resolve qualifier → function rate limit → enqueue (asynchronous invocations stop here)
+ *     → reserved concurrency → observe → runner
  *
  * With tracing on, authenticate and resolve qualifier are each wrapped in a span (trace-step.ts).
  *
@@ -26,6 +27,8 @@ import { RequestIdStage } from "./request-id.ts";
 import { ReservedConcurrencyStage, type ConcurrencyReservations } from "./reserved-concurrency.ts";
 import { ResolveQualifierStage } from "./resolve-qualifier.ts";
 import { RunnerCall } from "./runner-call.ts";
+import { FunctionRateLimitStage, KeyRateLimitStage } from "./rate-limit.ts";
+import type { RequestLimits } from "../limits/request-limits.ts";
 import { TraceStepEnd, TraceStepStart } from "./trace-step.ts";
 
 export interface InvocationPipelineDeps {
@@ -44,6 +47,8 @@ export interface InvocationPipelineDeps {
   traced?: boolean;
   /** The async queue that takes InvocationType Event; without one, such requests are refused. */
   queue?: EventQueue;
+  /** Rate limits per key and per function; omit for none (the platform's own entry). */
+  limits?: RequestLimits;
 }
 
 export class InvocationPipeline implements InvocationHandler {
@@ -54,11 +59,13 @@ export class InvocationPipeline implements InvocationHandler {
     chain = new ObserveStage(chain, deps.observers ?? [], deps.onObserverError);
     if (deps.reservations) chain = new ReservedConcurrencyStage(chain, deps.reservations);
     chain = new EnqueueStage(chain, deps.queue);
+    if (deps.limits) chain = new FunctionRateLimitStage(chain, deps.limits);
     if (deps.traced) chain = new TraceStepEnd(chain, describeResolved);
     chain = new ResolveQualifierStage(chain, deps.routing);
     if (deps.traced) chain = new TraceStepStart(chain, "resolve qualifier");
     chain = new EventStage(chain);
     chain = new RejectMalformedStage(chain);
+    if (deps.limits) chain = new KeyRateLimitStage(chain, deps.limits);
     chain = new AuthorizeStage(chain);
     if (deps.traced) chain = new TraceStepEnd(chain);
     chain = new AuthenticateStage(chain, deps.authenticators ?? []);
@@ -74,6 +81,11 @@ export class InvocationPipeline implements InvocationHandler {
   /** The same chain with another list of authenticators (the front door's, from auth-setup). */
   withAuthenticators(authenticators: readonly Authenticator[]): InvocationPipeline {
     return new InvocationPipeline({ ...this.deps, authenticators });
+  }
+
+  /** The same chain with rate limits per key and per function (the front door's, from server.ts). */
+  withLimits(limits: RequestLimits): InvocationPipeline {
+    return new InvocationPipeline({ ...this.deps, limits });
   }
 
   /** The same chain with the step spans composed when `traced` (tracing is on). */

@@ -96,6 +96,8 @@ export function buildSpec(fn: FunctionRecord, v: VersionRecord, box?: SecretBox)
     ...(fn.maxInstances ? { maxInstances: fn.maxInstances } : {}),
     // Function-level capacity settings (idle timeout, reserved concurrency) that every version follows.
     ...specCapacityFields(fn),
+    // The function's invocation rate limit, so the rate-limit stage reads it from the table, not the database.
+    ...(fn.rateLimit ? { rateLimit: fn.rateLimit } : {}),
   };
 }
 

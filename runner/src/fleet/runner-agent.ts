@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { networkInterfaces } from "node:os";
 import { resolve } from "node:path";
+import { readFile } from "node:fs/promises";
 import type { Logger } from "../../../shared/logger.ts";
 import { createStateStore } from "../../../shared/state/index.ts";
 import type { StateStore } from "../../../shared/state/state-store.ts";
@@ -83,6 +84,7 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
       log,
       tracer: node.tracing.tracer,
       metrics: async () => ({ contentType: metrics.contentType, text: await metrics.metrics() }),
+      ...(config.tls ? { tls: { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } } : {}),
       target: {
         invoke: (r) => node.invoke(r),
         freeSlots: (spec) => node.freeSlots(spec),
@@ -94,9 +96,9 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
     });
     const bound = await server.listen(config.listen.host, config.listen.port);
     opened.push(() => server!.close());
-    address = config.advertiseUrl ?? `http://${advertiseHost(bound.host)}:${bound.port}`;
+    address = config.advertiseUrl ?? `${config.tls ? "https" : "http"}://${advertiseHost(bound.host)}:${bound.port}`;
 
-    const publisher = new HeartbeatPublisher(state, heartbeat, config.heartbeatMs, log);
+    const publisher = new HeartbeatPublisher(state, heartbeat, config.heartbeatMs, log, config.clusterSecret);
     await publisher.start();
     log.info({ id: config.id, address, pool: config.pool, backend: config.backend }, "runner registered");
 

@@ -10,6 +10,7 @@
  * Every listener is guarded: an unexpected error is a logged 500 and the runner keeps serving.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
@@ -58,6 +59,8 @@ export interface RunnerServerOptions {
   tracer?: Tracer;
   /** GET /metrics: one scrape's exposition text; the route answers 404 when unset. */
   metrics?: () => Promise<{ contentType: string; text: string }>;
+  /** Serve HTTPS with this PEM certificate and key (HOTSWAP_RUNNER_TLS_CERT/KEY). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** Decoded specs by header text: the control plane sends the same text for a version, so this hits. */
@@ -74,13 +77,15 @@ export class RunnerServer {
 
   constructor(private readonly opts: RunnerServerOptions) {
     this.secretDigest = sha256(Buffer.from(opts.secret, "utf8"));
-    this.server = createServer({ keepAlive: true }, (req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
       try {
         this.handle(req, res);
       } catch (e) {
         this.unexpected(res, e);
       }
-    });
+    };
+    // node's https.Server is an http.Server that speaks TLS.
+    this.server = opts.tls ? (createHttpsServer({ keepAlive: true, ...opts.tls }, listener) as unknown as Server) : createServer({ keepAlive: true }, listener);
     // Longer than the control plane's pool keeps idle sockets, so a reused socket is never one
     // the runner is closing at that moment (which would look like a failure after delivery).
     this.server.keepAliveTimeout = 65_000;

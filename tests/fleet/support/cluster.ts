@@ -48,6 +48,8 @@ export interface RunnerProc {
 export interface Cluster {
   key: string;
   secret: string;
+  /** HOTSWAP_REDIS_PREFIX of every process of the cluster (to write to its Redis keys as an outsider would). */
+  redisPrefix: string;
   controlPlanes: ControlPlane[];
   cp: ControlPlane;
   runners: RunnerProc[];
@@ -125,6 +127,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const cluster: Cluster = {
       key,
       secret,
+      redisPrefix: prefix,
       controlPlanes,
       cp: controlPlanes[0],
       runners,
@@ -177,7 +180,7 @@ export function spawnRunner(id: string, env: Record<string, string>, secret: str
     }, 30_000);
     child.stdout!.on("data", (d: Buffer) => {
       out += d;
-      const m = /is serving on (http:\/\/\S+)/.exec(out);
+      const m = /is serving on (https?:\/\/\S+)/.exec(out);
       if (!m) return;
       clearTimeout(timer);
       const url = m[1]!;

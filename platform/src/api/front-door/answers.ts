@@ -27,7 +27,7 @@ export function writeAnswer(res: ServerResponse, status: number, headers: Record
 export function writeError(req: IncomingMessage, res: ServerResponse, requestId: string, err: ApiError, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.destroy();
   closeIfUnread(req, res);
-  writeAnswer(res, err.status, { ...headers, "content-type": "application/json", [HEADER_REQUEST_ID]: requestId }, errorBody(err));
+  writeAnswer(res, err.status, { ...headers, ...err.headers, "content-type": "application/json", [HEADER_REQUEST_ID]: requestId }, errorBody(err));
 }
 
 /** Lambda's error answer: `{ Type, message, code }` with x-amzn-ErrorType, the request id, and any headers already decided. */
@@ -35,7 +35,7 @@ export function writeLambdaError(req: IncomingMessage, res: ServerResponse, requ
   if (res.headersSent) return void res.destroy();
   closeIfUnread(req, res);
   const l = lambdaError(err);
-  writeAnswer(res, l.status, { ...headers, [HEADER_REQUEST_ID]: requestId, "content-type": "application/json", "x-amzn-errortype": l.type }, l.body);
+  writeAnswer(res, l.status, { ...headers, ...err.headers, [HEADER_REQUEST_ID]: requestId, "content-type": "application/json", "x-amzn-errortype": l.type }, l.body);
 }
 
 function closeIfUnread(req: IncomingMessage, res: ServerResponse): void {

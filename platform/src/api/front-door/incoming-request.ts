@@ -36,6 +36,10 @@ export class IncomingRequest implements CredentialRequest, RouteRequest, Payload
     return q === -1 ? url : url.slice(0, q);
   }
 
+  get remoteAddress(): string | undefined {
+    return this.req.socket.remoteAddress;
+  }
+
   get method(): string {
     return this.req.method!;
   }

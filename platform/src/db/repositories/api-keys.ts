@@ -19,6 +19,8 @@ export interface ApiKey {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** The key's own request rate limit ({rps, burst}); null: the server default. */
+  rateLimit?: { rps: number; burst: number } | null;
 }
 
 /** An API key without its secret material, as listed. */
@@ -61,6 +63,7 @@ function toApiKey(row: typeof apiKeys.$inferSelect): ApiKey {
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
+    rateLimit: (row.rateLimit as ApiKey["rateLimit"]) ?? null,
   };
 }
 

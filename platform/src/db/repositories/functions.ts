@@ -32,6 +32,8 @@ export interface FunctionRecord {
   logRetentionDays: number | null;
   /** Cap on the octets of log lines kept; null = the platform default. */
   logMaxBytes: number | null;
+  /** Invocations per second with a burst; null = the server default. */
+  rateLimit: { rps: number; burst: number } | null;
   /** Highest published version number; 0 before the first publish. */
   latestVersion: number;
   createdAt: Date;
@@ -78,6 +80,7 @@ export function toFunctionRecord(row: typeof functions.$inferSelect): FunctionRe
     scaling: row.scaling,
     logRetentionDays: row.logRetentionDays,
     logMaxBytes: row.logMaxBytes,
+    rateLimit: (row.rateLimit as FunctionRecord["rateLimit"]) ?? null,
     latestVersion: row.latestVersion,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -104,6 +107,7 @@ function configValues(patch: FunctionPatch): FunctionPatch {
     "scaling",
     "logRetentionDays",
     "logMaxBytes",
+    "rateLimit",
   ];
   const out: Record<string, unknown> = {};
   for (const k of keys) if (patch[k] !== undefined) out[k] = patch[k];
