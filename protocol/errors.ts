@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   InvalidQualifier: 400,
   /** An Http trigger's auth mode that is not available yet (jwt). */
   UnsupportedAuth: 400,
+  /** A Queue trigger on a broker this server has no connection for (HOTSWAP_AMQP_URL...). */
+  QueueSourceNotConfigured: 400,
   Unauthorized: 401,
   InvalidSignature: 403,
   Forbidden: 403,
@@ -52,7 +54,7 @@ export const ERROR_STATUS = {
   RuntimeUnavailable: 503,
   ServiceUnavailable: 503,
   TimeoutError: 504,
-  /** A trigger type whose consumers are not built yet (Queue, Stream). */
+  /** A trigger type whose consumers are not built yet (Stream). */
   TriggerTypeNotAvailable: 501,
 } as const;
 

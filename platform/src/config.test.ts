@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "queues", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -107,4 +107,14 @@ test("code collection: an hour's grace and interval by default, both in seconds"
   assert.deepEqual(loadConfig({}).codeGc, { graceMs: 3_600_000, intervalMs: 3_600_000 });
   assert.deepEqual(loadConfig({ HOTSWAP_CODE_GC_GRACE: "0", HOTSWAP_CODE_GC_INTERVAL: "60" }).codeGc, { graceMs: 0, intervalMs: 60_000 });
   assert.throws(() => loadConfig({ HOTSWAP_CODE_GC_INTERVAL: "0" }), /HOTSWAP_CODE_GC_INTERVAL/);
+});
+
+test("queue trigger settings: broker URLs (Redis falls back to REDIS_URL), retry delay and stale threshold as ISO-8601 durations", () => {
+  assert.deepEqual(loadConfig({}).queues, { retryDelayMs: 1000, staleAfterMs: 30_000 });
+  assert.equal(loadConfig({ REDIS_URL: "redis://a:6379" }).queues.redisUrl, "redis://a:6379");
+  const q = loadConfig({ REDIS_URL: "redis://a:6379", HOTSWAP_QUEUE_REDIS_URL: "redis://b:6379", HOTSWAP_AMQP_URL: "amqp://guest:guest@h:5672", HOTSWAP_NATS_URL: "nats://h:4222", HOTSWAP_QUEUE_RETRY_DELAY: "PT0.05S", HOTSWAP_QUEUE_STALE_AFTER: "PT2S" }).queues;
+  assert.deepEqual(q, { redisUrl: "redis://b:6379", amqpUrl: "amqp://guest:guest@h:5672", natsUrl: "nats://h:4222", retryDelayMs: 50, staleAfterMs: 2000 });
+  assert.throws(() => loadConfig({ HOTSWAP_AMQP_URL: "http://h" }), /HOTSWAP_AMQP_URL/);
+  assert.throws(() => loadConfig({ HOTSWAP_NATS_URL: "redis://h" }), /HOTSWAP_NATS_URL/);
+  assert.throws(() => loadConfig({ HOTSWAP_QUEUE_STALE_AFTER: "PT0.01S" }), /HOTSWAP_QUEUE_STALE_AFTER: must be an ISO-8601 duration of at least 100 ms/);
 });

@@ -86,6 +86,16 @@ const ConfigSchema = z
     HOTSWAP_SCHEDULE_INTERVAL: duration("PT1S", 10),
     /** A tick later than this is missed (skipped) unless its trigger asks for catch-up. */
     HOTSWAP_SCHEDULE_MISFIRE_GRACE: duration("PT1M", 0),
+    /** Queue triggers with source "redis" read this Redis (else REDIS_URL). */
+    HOTSWAP_QUEUE_REDIS_URL: optionalUrl(["redis:", "rediss:"]),
+    /** Queue triggers with source "rabbitmq" connect here. */
+    HOTSWAP_AMQP_URL: optionalUrl(["amqp:", "amqps:"]),
+    /** Queue triggers with source "nats" (JetStream) connect here. */
+    HOTSWAP_NATS_URL: optionalUrl(["nats:", "tls:"]),
+    /** A failed queue message's first retry waits this long; each further retry doubles it (up to 15 minutes). */
+    HOTSWAP_QUEUE_RETRY_DELAY: duration("PT1S", 10),
+    /** A queue message held this long by a silent consumer (a dead replica) is delivered again. */
+    HOTSWAP_QUEUE_STALE_AFTER: duration("PT30S", 100),
   });
 
 /** An ISO-8601 duration (`PT30S`) in milliseconds, at least `minMs`. */
@@ -166,6 +176,19 @@ export interface Config {
     /** HOTSWAP_SCHEDULE_MISFIRE_GRACE. */
     misfireGraceMs: number;
   };
+  /** Queue triggers: broker connections (unset: that source is refused) and redelivery timing. */
+  queues: {
+    /** HOTSWAP_QUEUE_REDIS_URL, else REDIS_URL. */
+    redisUrl?: string;
+    /** HOTSWAP_AMQP_URL. */
+    amqpUrl?: string;
+    /** HOTSWAP_NATS_URL. */
+    natsUrl?: string;
+    /** HOTSWAP_QUEUE_RETRY_DELAY. */
+    retryDelayMs: number;
+    /** HOTSWAP_QUEUE_STALE_AFTER. */
+    staleAfterMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -222,6 +245,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       queueMaxLen: c.HOTSWAP_ASYNC_QUEUE_MAX_LEN,
     },
     schedules: { intervalMs: c.HOTSWAP_SCHEDULE_INTERVAL, misfireGraceMs: c.HOTSWAP_SCHEDULE_MISFIRE_GRACE },
+    queues: {
+      ...(c.HOTSWAP_QUEUE_REDIS_URL || c.REDIS_URL ? { redisUrl: c.HOTSWAP_QUEUE_REDIS_URL ?? c.REDIS_URL } : {}),
+      ...(c.HOTSWAP_AMQP_URL ? { amqpUrl: c.HOTSWAP_AMQP_URL } : {}),
+      ...(c.HOTSWAP_NATS_URL ? { natsUrl: c.HOTSWAP_NATS_URL } : {}),
+      retryDelayMs: c.HOTSWAP_QUEUE_RETRY_DELAY,
+      staleAfterMs: c.HOTSWAP_QUEUE_STALE_AFTER,
+    },
     codeGc: { graceMs: c.HOTSWAP_CODE_GC_GRACE * 1000, intervalMs: c.HOTSWAP_CODE_GC_INTERVAL * 1000 },
   };
 }
