@@ -7,8 +7,8 @@ export function triggersEndpoints(t: Transport) {
   return {
     /**
      * POST /api/v1/triggers: 201 with the trigger (`triggerId`). FunctionNotFound (404);
-     * ValidationError / InvalidQualifier / UnsupportedAuth (400); RouteConflict (409, details.conflictingTriggerId);
-     * TriggerTypeNotAvailable (501) for Queue and Stream.
+     * ValidationError / InvalidQualifier / UnsupportedAuth (400); QueueSourceNotConfigured (400: a Queue trigger on a
+     * broker the server has no URL for); RouteConflict (409, details.conflictingTriggerId); TriggerTypeNotAvailable (501) for Stream.
      */
     create: (body: CreateTriggerInput, opts?: CallOptions) => t.request({ method: "POST", path: path(), body: { json: body } }, "Trigger", opts),
     /** GET /api/v1/triggers?functionName=&type=. */

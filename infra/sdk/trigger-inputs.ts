@@ -9,8 +9,8 @@
 import { FUNCTION_NAME_PATTERN } from "../../protocol/limits.ts";
 import { checkConnection, isUnknown, sameValue, type CheckFailure, type ConnectionInputs } from "./provider-common.ts";
 
-/** The trigger types a stack can create now (Queue and Stream consumers are not built yet). */
-export const STACK_TRIGGER_TYPES = ["Http", "Scheduled"] as const;
+/** The trigger types a stack can create now (Stream consumers are not built yet). */
+export const STACK_TRIGGER_TYPES = ["Http", "Scheduled", "Queue"] as const;
 export type StackTriggerType = (typeof STACK_TRIGGER_TYPES)[number];
 
 export interface TriggerInputs extends ConnectionInputs {
@@ -39,10 +39,10 @@ export function checkTriggerInputs(news: Record<string, any>): { inputs: Record<
     failures.push({ property: "function", reason: `function must be a hotswap.Function or a function name (1-64 of letters, digits, '-' or '_'), got ${JSON.stringify(fn ?? null)}` });
   }
   const type = news.type;
-  if (type === "Queue" || type === "Stream") {
-    failures.push({ property: "type", reason: `${type} triggers are not available yet: their consumers are not built, so the platform refuses them (501 TriggerTypeNotAvailable). Use "Http" or "Scheduled".` });
+  if (type === "Stream") {
+    failures.push({ property: "type", reason: `${type} triggers are not available yet: their consumers are not built, so the platform refuses them (501 TriggerTypeNotAvailable). Use "Http", "Scheduled" or "Queue".` });
   } else if (!isUnknown(type) && !(STACK_TRIGGER_TYPES as readonly string[]).includes(type)) {
-    failures.push({ property: "type", reason: `type must be "Http" or "Scheduled", got ${JSON.stringify(type ?? null)}` });
+    failures.push({ property: "type", reason: `type must be "Http", "Scheduled" or "Queue", got ${JSON.stringify(type ?? null)}` });
   }
   const q = inputs.qualifier;
   if (!isUnknown(q) && (typeof q !== "string" || q.length < 1 || q.length > 128)) {
@@ -58,6 +58,8 @@ export function checkTriggerInputs(news: Record<string, any>): { inputs: Record<
       if (!isUnknown(config.methods) && (!Array.isArray(config.methods) || config.methods.length === 0)) failures.push({ property: "config.methods", reason: 'config.methods must list at least one method, e.g. ["GET"] or ["ANY"]' });
     } else if (type === "Scheduled") {
       if (!isUnknown(config.schedule) && typeof config.schedule !== "string") failures.push({ property: "config.schedule", reason: 'config.schedule must be a schedule expression, e.g. "rate(5 minutes)" or "cron(0 12 * * ? *)"' });
+    } else if (type === "Queue") {
+      if (!isUnknown(config.source) && !["redis", "rabbitmq", "nats"].includes(config.source)) failures.push({ property: "config.source", reason: `config.source must be "redis", "rabbitmq" or "nats", got ${JSON.stringify(config.source ?? null)}` });
     }
   }
   return { inputs, failures };

@@ -1,19 +1,23 @@
 /**
  * `hotswap.Trigger`: what makes a function run besides a direct invoke. An `Http` route (the
  * function as an API backend, answering under /fn on the control plane and on its gateway port)
- * or a `Scheduled` event (EventBridge's rate() and cron(), or a standard cron in a time zone).
- * Queue and Stream triggers come later.
+ * or a `Scheduled` event (EventBridge's rate() and cron(), or a standard cron in a time zone),
+ * or a `Queue` (an event source mapping on a Redis stream, a RabbitMQ queue or a JetStream stream).
+ * Stream triggers come later.
  *
  * ```ts
  * new hotswap.Trigger("orders-api", { function: fn, qualifier: live.name, type: "Http",
  *   config: { methods: ["GET"], path: "/orders/{id}", auth: "none" } });
  * new hotswap.Trigger("nightly", { function: fn, type: "Scheduled", config: { schedule: "cron(0 3 * * ? *)" } });
+ * new hotswap.Trigger("orders-queue", { function: fn, type: "Queue",
+ *   config: { source: "rabbitmq", queue: "orders", batchSize: 10, deadLetter: { queue: "orders-dlq" } } });
  * ```
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { HttpTriggerConfig } from "../../protocol/api/triggers.ts";
 import type { ScheduledTriggerConfig } from "../../protocol/api/triggers-scheduled.ts";
+import type { QueueTriggerConfig } from "../../protocol/api/triggers.ts";
 import { Function as HotswapFunction } from "./function.ts";
 import { splitOptions, type ResourceOptions } from "./provider.ts";
 import { triggerProvider } from "./trigger-provider.ts";
@@ -24,6 +28,8 @@ export const TRIGGER_TYPE = "pulumi-nodejs:dynamic/hotswap:Trigger";
 export type HttpTriggerArgs = z.input<typeof HttpTriggerConfig>;
 /** A schedule: `schedule` (rate(5 minutes), cron(0 12 * * ? *), or a 5/6-field cron), `timezone`, `input`, `catchUp`. */
 export type ScheduledTriggerArgs = z.input<typeof ScheduledTriggerConfig>;
+/** A queue: `source` ("redis", "rabbitmq", "nats"), `stream` / `queue`, `batchSize`, `maximumBatchingWindowInSeconds`, `maxConcurrency`, `maxReceiveCount`, `deadLetter`. */
+export type QueueTriggerArgs = z.input<typeof QueueTriggerConfig>;
 
 interface TriggerArgsBase {
   /**
@@ -56,6 +62,11 @@ export type TriggerArgs =
       type: "Scheduled";
       /** @example { schedule: "rate(5 minutes)" } */
       config: pulumi.Input<ScheduledTriggerArgs>;
+    })
+  | (TriggerArgsBase & {
+      type: "Queue";
+      /** @example { source: "redis", stream: "orders", batchSize: 10, maxReceiveCount: 3, deadLetter: { stream: "orders-dlq" } } */
+      config: pulumi.Input<QueueTriggerArgs>;
     });
 
 export class Trigger extends pulumi.dynamic.Resource {

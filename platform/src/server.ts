@@ -55,6 +55,9 @@ import { AsyncQueue } from "./async/async-queue.ts";
 import { AsyncWorkers, consumerName } from "./async/async-workers.ts";
 import { Destinations } from "./async/destinations.ts";
 import { ScheduleEngine } from "./schedules/schedule-engine.ts";
+import { QueueSources } from "./triggers/queue/queue-sources.ts";
+import { QueueConsumers } from "./triggers/queue/queue-consumers.ts";
+import { batchInvoker } from "./triggers/queue/queue-invocation.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { startTracing } from "../../shared/tracing/tracing.ts";
 import type { Tracer } from "@opentelemetry/api";
@@ -259,13 +262,33 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const triggerStats = new TriggerStats(repos.triggers, { onError: (e) => log.warn({ err: e }, "trigger statistics flush failed") });
     triggerStats.start();
     opened.push({ name: "trigger statistics", close: () => triggerStats.close() });
+    // Queue triggers: every replica consumes every enabled one (consumer groups share the work).
+    const queueLog = log.child({ component: "queue-triggers" });
+    const queueSources = new QueueSources(config.queues);
+    const queueConsumers = new QueueConsumers({
+      repos,
+      state,
+      sources: queueSources,
+      invokeBatch: batchInvoker({ invoker, invocations: repos.invocations, stats: triggerStats, log: queueLog }),
+      retryDelayMs: config.queues.retryDelayMs,
+      graceMs: config.shutdownGraceMs,
+      log: queueLog,
+    });
+    await queueConsumers.start();
+    opened.push({ name: "the queue trigger consumers", close: () => queueConsumers.stop() });
+    const triggerChanges = {
+      async invalidate(type: string) {
+        await httpRoutes.invalidate(type);
+        if (type === "Queue") await queueConsumers.reload();
+      },
+    };
     const app = createApp({
       functions,
       versions: new VersionService(repos, functions, codeStore, routing),
       aliases,
       deployments: rollouts.service,
       usage: usage.service((name) => functions.require(name)),
-      triggers: new TriggerService(repos, functions, httpRoutes),
+      triggers: new TriggerService(repos, functions, triggerChanges, queueSources),
       logs: functionLogs.service,
       runner,
       health: { database, state, codeStore, runner, runnerList },
@@ -316,7 +339,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
           step = "draining in-flight invocations";
           // Another replica can take over in-flight rollouts at once instead of after the lease TTL;
           // neither that nor the drain may hold the shutdown past the grace period.
-          await Promise.race([Promise.all([rollouts.stop(), schedules.stop(), workers.stop(config.shutdownGraceMs), runner.drain()]), grace]);
+          await Promise.race([Promise.all([rollouts.stop(), schedules.stop(), workers.stop(config.shutdownGraceMs), queueConsumers.stop(), runner.drain()]), grace]);
           step = "closing client connections";
           server.closeAllConnections();
           gatewayServer?.closeAllConnections();

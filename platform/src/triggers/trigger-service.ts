@@ -2,8 +2,8 @@
  * Triggers: create, read, update, delete, with the checks a schema alone cannot make: the function
  * exists, a given qualifier resolves, the config fits the type (precise 400s naming each field),
  * `auth: "jwt"` is refused until JWT authentication exists, two Http triggers never claim the same
- * method and path, and Queue/Stream triggers are refused (501) rather than stored while nothing
- * consumes them. Every write is audited and broadcast so every replica's route table follows.
+ * method and path, a Queue trigger names a broker this server is configured for, and Stream
+ * triggers are refused (501) rather than stored while nothing consumes them. Every write is audited and broadcast so every replica's route table follows.
  */
 import { ApiError } from "../../../protocol/errors.ts";
 import {
@@ -11,6 +11,7 @@ import {
   TRIGGER_CONFIG_SCHEMAS,
   type CreateTriggerBody,
   type HttpTriggerConfig,
+  type QueueTriggerConfig,
   type TriggerListQuery,
   type TriggerType,
   type TriggerView,
@@ -19,6 +20,7 @@ import {
 import { formatIssues } from "../api/openapi.ts";
 import type { JsonObject, Repositories, Trigger } from "../db/index.ts";
 import type { Actor, FunctionService } from "../functions/function-service.ts";
+import type { QueueSources } from "./queue/queue-sources.ts";
 
 export function toTriggerView(t: Trigger): TriggerView {
   return {
@@ -42,7 +44,7 @@ export function triggerNotFound(id: string): ApiError {
 }
 
 /** Types whose consumers exist; the others are validated, then refused with 501. */
-const AVAILABLE: ReadonlySet<TriggerType> = new Set(["Http", "Scheduled"]);
+const AVAILABLE: ReadonlySet<TriggerType> = new Set(["Http", "Scheduled", "Queue"]);
 
 /** The config parsed (defaults applied) for its type; throws 400 naming each bad field. Pure. */
 export function parseTriggerConfig(type: TriggerType, config: unknown): JsonObject {
@@ -74,11 +76,14 @@ export class TriggerService {
     private readonly repos: Repositories,
     private readonly functions: Pick<FunctionService, "require">,
     private readonly changes: TriggerChanges,
+    /** The brokers Queue triggers may use; unset: every source is accepted (unit tests). */
+    private readonly queueSources?: Pick<QueueSources, "assertConfigured">,
   ) {}
 
   async create(body: CreateTriggerBody, actor: Actor): Promise<TriggerView> {
     await this.functions.require(body.functionName);
     const config = parseTriggerConfig(body.type, body.config);
+    if (body.type === "Queue") this.queueSources?.assertConfigured((config as unknown as QueueTriggerConfig).source);
     if (body.qualifier !== undefined) await this.assertQualifier(body.functionName, body.qualifier);
     if (body.type === "Http") await this.assertRouteFree(config as unknown as HttpTriggerConfig);
     const created = await this.repos.triggers.create({ functionName: body.functionName, type: body.type, qualifier: body.qualifier ?? "$LATEST", config, enabled: body.enabled });
@@ -105,6 +110,7 @@ export class TriggerService {
       throw new ApiError("ValidationError", `A trigger's type cannot change (it is ${before.type}); delete it and create a ${body.type} trigger.`);
     }
     const config = body.config !== undefined ? parseTriggerConfig(before.type, body.config) : undefined;
+    if (config && before.type === "Queue") this.queueSources?.assertConfigured((config as unknown as QueueTriggerConfig).source);
     if (body.qualifier !== undefined) await this.assertQualifier(before.functionName, body.qualifier);
     if (config && before.type === "Http") await this.assertRouteFree(config as unknown as HttpTriggerConfig, id);
     const updated = await this.repos.triggers.update(id, { qualifier: body.qualifier, config, enabled: body.enabled });
