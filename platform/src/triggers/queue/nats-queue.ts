@@ -5,7 +5,9 @@
  * Success acks (ackAck, confirmed by the server); a retry naks with the delay; dead-lettering
  * publishes to the dead-letter stream's subject (`deadLetter.subject`, else the stream's name) and
  * then acks. Held messages are marked in progress (`working()`) every third of the stale threshold,
- * which is the consumer's ack wait: messages of a dead replica come back after it. Missing streams
+ * which is the consumer's ack wait: messages of a dead replica come back after it, counted (a
+ * message naked by a closing connection would come back uncounted, so close() naks only messages
+ * it never handed out). Missing streams
  * are created, capturing `subject` (else the stream's name).
  */
 import { AckPolicy, DeliverPolicy, connect, headers, nanos, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
@@ -121,8 +123,10 @@ class NatsQueue implements QueueReceiver {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.stopConsuming?.();
-    // Not yet handed out, or never settled: back to the stream at once for the other consumers.
-    for (const m of this.held.values()) m.nak();
+    // Never handed out: back to the stream at once for the other consumers (not counted as a
+    // receive). Handed out and unsettled (a batch cut by the grace period): redelivered after the
+    // ack wait, counted, as after a crash.
+    for (const m of this.buffer.drain()) (m.handle as JsMsg).nak();
     this.held.clear();
     await this.nc.drain().catch(() => this.nc.close());
   }

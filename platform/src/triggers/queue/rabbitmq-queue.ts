@@ -7,7 +7,7 @@
  * an unacked message the broker requeues arrives `redelivered` (or, on a quorum queue, with
  * `x-delivery-count`) and is counted once more. Missing queues are declared durable.
  */
-import { randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import type { QueueTriggerConfig } from "../../../../protocol/api/triggers.ts";
 import { MessageBuffer } from "./message-buffer.ts";
@@ -124,7 +124,7 @@ function toMessage(msg: ConsumeMessage): QueueMessage {
   for (const [k, v] of Object.entries(h)) if (!k.startsWith("x-hotswap-") && k !== "x-delivery-count") attributes[k] = typeof v === "string" ? v : JSON.stringify(v);
   if (msg.properties.contentType) attributes["content-type"] = String(msg.properties.contentType);
   return {
-    messageId: msg.properties.messageId ? String(msg.properties.messageId) : randomUUID(),
+    messageId: msg.properties.messageId ? String(msg.properties.messageId) : contentId(msg),
     body: msg.content.toString("utf8"),
     receiveCount,
     // AMQP timestamps are seconds.
@@ -132,6 +132,16 @@ function toMessage(msg: ConsumeMessage): QueueMessage {
     messageAttributes: attributes,
     handle: msg,
   };
+}
+
+/**
+ * The id of a message published without a messageId: a digest of its content, timestamp and
+ * headers, so a redelivery keeps it (identical messages published in the same second share it;
+ * publishers should set messageId).
+ */
+function contentId(msg: ConsumeMessage): string {
+  const { [RECEIVE_COUNT_HEADER]: _, "x-delivery-count": __, ...headers } = msg.properties.headers ?? {};
+  return createHash("sha256").update(msg.content).update(`|${msg.properties.timestamp ?? ""}|${msg.properties.correlationId ?? ""}|${JSON.stringify(headers)}`).digest("hex").slice(0, 32);
 }
 
 function definedProperties(msg: ConsumeMessage): Record<string, unknown> {
