@@ -140,4 +140,7 @@ export const natsBroker: QueueBroker = {
   },
 };
 
+/** A platform's settings for queue tests: both broker URLs (Redis comes from REDIS_URL), fast retries and takeover. */
+export const FAST_QUEUE_ENV = { HOTSWAP_QUEUE_RETRY_DELAY: "PT0.05S", HOTSWAP_QUEUE_STALE_AFTER: "PT2S", HOTSWAP_AMQP_URL: TEST_AMQP_URL, HOTSWAP_NATS_URL: TEST_NATS_URL };
+
 export const QUEUE_BROKERS = { redis: redisBroker, rabbitmq: rabbitBroker, nats: natsBroker } as const;
