@@ -6,6 +6,7 @@ import { dockerBackend } from "./docker-backend.ts";
 import { tracingSection } from "./tracing.ts";
 import { sandboxCost } from "./sandbox.ts";
 import { loggingCost } from "./logging.ts";
+import { queueSection } from "./queue.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "process", run: processBackend },
@@ -14,4 +15,5 @@ export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "tracing", run: tracingSection },
   { name: "sandbox", run: sandboxCost },
   { name: "logging", run: loggingCost },
+  { name: "queue", run: queueSection },
 ];
