@@ -12,6 +12,7 @@
  */
 import { AckPolicy, DeliverPolicy, connect, headers, nanos, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
 import type { QueueTriggerConfig } from "../../../../protocol/api/triggers.ts";
+import { DelayedWork } from "./delayed-work.ts";
 import { MessageBuffer } from "./message-buffer.ts";
 import type { QueueMessage, QueueReceiver } from "./queue-source.ts";
 
@@ -67,7 +68,7 @@ async function ensureStream(jsm: JetStreamManager, name: string, subject: string
 class NatsQueue implements QueueReceiver {
   private readonly buffer = new MessageBuffer<QueueMessage>();
   private readonly held = new Map<string, JsMsg>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly work = new DelayedWork();
   private stopConsuming: (() => void) | undefined;
 
   constructor(
@@ -88,10 +89,9 @@ class NatsQueue implements QueueReceiver {
     });
     this.stopConsuming = () => messages.stop();
     void messages.closed().then((err) => err && this.buffer.fail(err instanceof Error ? err : new Error(String(err))));
-    this.timer = setInterval(() => {
+    this.work.every(Math.max(50, Math.floor(this.o.staleAfterMs / 3)), async () => {
       for (const m of this.held.values()) m.working();
-    }, Math.max(50, Math.floor(this.o.staleAfterMs / 3)));
-    this.timer.unref();
+    });
   }
 
   receive(max: number, waitMs: number, signal: AbortSignal): Promise<QueueMessage[]> {
@@ -121,7 +121,7 @@ class NatsQueue implements QueueReceiver {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.work.cancel();
     this.stopConsuming?.();
     // Never handed out: back to the stream at once for the other consumers (not counted as a
     // receive). Handed out and unsettled (a batch cut by the grace period): redelivered after the

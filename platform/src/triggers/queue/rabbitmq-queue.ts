@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import type { QueueTriggerConfig } from "../../../../protocol/api/triggers.ts";
+import { DelayedWork } from "./delayed-work.ts";
 import { MessageBuffer } from "./message-buffer.ts";
 import type { QueueMessage, QueueReceiver } from "./queue-source.ts";
 
@@ -54,8 +55,7 @@ async function ensureQueue(conn: ChannelModel, queue: string): Promise<void> {
 
 class RabbitQueue implements QueueReceiver {
   private readonly buffer = new MessageBuffer<QueueMessage>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closed = false;
+  private readonly work = new DelayedWork();
 
   constructor(
     private readonly conn: ChannelModel,
@@ -81,12 +81,7 @@ class RabbitQueue implements QueueReceiver {
   }
 
   async retry(m: QueueMessage, delayMs: number): Promise<void> {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (this.closed) return;
-      void this.republish(this.o.config.queue!, m, {}).catch(() => undefined); // unacked: the broker redelivers it
-    }, delayMs);
-    this.timers.add(t);
+    this.work.after(delayMs, () => this.republish(this.o.config.queue!, m, {})); // if that fails it stays unacked: the broker redelivers it
   }
 
   async deadLetter(m: QueueMessage, why: string): Promise<void> {
@@ -94,8 +89,7 @@ class RabbitQueue implements QueueReceiver {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    this.work.cancel();
     await this.conn.close().catch(() => undefined); // unacked messages go back to the queue
   }
 

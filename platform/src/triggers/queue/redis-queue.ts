@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import type { QueueTriggerConfig } from "../../../../protocol/api/triggers.ts";
 import { blockingConnectionOptions, commandConnectionOptions } from "../../../../shared/state/redis-connection.ts";
+import { DelayedWork } from "./delayed-work.ts";
 import type { QueueMessage, QueueReceiver } from "./queue-source.ts";
 
 export interface RedisQueueOptions {
@@ -52,8 +53,7 @@ class RedisQueue implements QueueReceiver {
   private readonly held = new Map<string, number>();
   /** Messages due again (retries, claims), handed out before new ones. */
   private ready: QueueMessage[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closed = false;
+  private readonly work = new DelayedWork();
 
   constructor(
     private readonly reader: Redis,
@@ -70,8 +70,8 @@ class RedisQueue implements QueueReceiver {
     } catch (e) {
       if (!String((e as Error).message).includes("BUSYGROUP")) throw e;
     }
-    this.every(Math.max(50, Math.floor(this.o.staleAfterMs / 3)), () => this.touch());
-    this.every(Math.max(50, Math.floor(this.o.staleAfterMs / 2)), () => this.claimStale());
+    this.work.every(Math.max(50, Math.floor(this.o.staleAfterMs / 3)), () => this.touch());
+    this.work.every(Math.max(50, Math.floor(this.o.staleAfterMs / 2)), () => this.claimStale());
   }
 
   async receive(max: number, waitMs: number, signal: AbortSignal): Promise<QueueMessage[]> {
@@ -88,12 +88,7 @@ class RedisQueue implements QueueReceiver {
   }
 
   async retry(m: QueueMessage, delayMs: number): Promise<void> {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (this.closed) return;
-      void this.redeliver(m).catch(() => undefined); // still pending: claimed as stale later
-    }, delayMs);
-    this.timers.add(t);
+    this.work.after(delayMs, () => this.redeliver(m)); // if that fails it stays pending: claimed as stale later
   }
 
   async deadLetter(m: QueueMessage, why: string): Promise<void> {
@@ -105,9 +100,7 @@ class RedisQueue implements QueueReceiver {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.work.cancel();
     this.reader.disconnect();
     await this.cmd.quit().catch(() => this.cmd.disconnect());
   }
@@ -145,14 +138,8 @@ class RedisQueue implements QueueReceiver {
   private async claimStale(): Promise<void> {
     const pending = (await this.cmd.call("xpending", this.stream, this.group, "IDLE", this.o.staleAfterMs, "-", "+", 100)) as [string, string, number, number][];
     const counts = new Map(pending.filter(([id]) => !this.held.has(id)).map(([id, , , n]) => [id, Number(n)]));
-    if (counts.size === 0 || this.closed) return;
+    if (counts.size === 0 || this.work.isCancelled) return;
     const claimed = (await this.cmd.call("xclaim", this.stream, this.group, this.consumer, this.o.staleAfterMs, ...counts.keys())) as (Entry | null)[];
     for (const e of claimed) if (e) this.ready.push(this.take([this.message(e, (counts.get(e[0]) ?? 0) + 1)])[0]!);
-  }
-
-  private every(ms: number, fn: () => Promise<void>): void {
-    const t = setInterval(() => void fn().catch(() => undefined), ms);
-    t.unref();
-    this.timers.add(t as unknown as NodeJS.Timeout);
   }
 }
