@@ -102,6 +102,14 @@ class RedisQueue implements QueueReceiver {
   async close(): Promise<void> {
     this.work.cancel();
     this.reader.disconnect();
+    // Leave no empty consumer behind in the group (each receiver has its own name). One that still
+    // has pending entries stays: deleting it would drop them from the group's pending list.
+    try {
+      const mine = (await this.cmd.call("xpending", this.stream, this.group, "-", "+", 1, this.consumer)) as unknown[];
+      if (mine.length === 0) await this.cmd.call("xgroup", "DELCONSUMER", this.stream, this.group, this.consumer);
+    } catch {
+      // the broker is gone: the consumer stays, empty or with entries others will claim
+    }
     await this.cmd.quit().catch(() => this.cmd.disconnect());
   }
 
