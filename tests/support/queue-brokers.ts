@@ -40,7 +40,7 @@ export const redisBroker: QueueBroker = {
     return Number(summary[0]);
   },
   async remove(config) {
-    await redis().del(config.stream!, config.deadLetter!.stream!);
+    await redis().del(config.stream!, ...(config.deadLetter?.stream ? [config.deadLetter.stream] : []));
   },
   async close() {
     admin?.disconnect();
@@ -85,7 +85,7 @@ export const rabbitBroker: QueueBroker = {
   async remove(config) {
     const c = await channel();
     await c.deleteQueue(config.queue!);
-    await c.deleteQueue(config.deadLetter!.queue!);
+    if (config.deadLetter?.queue) await c.deleteQueue(config.deadLetter.queue);
   },
   async close() {
     await conn?.close().catch(() => undefined);
@@ -132,7 +132,7 @@ export const natsBroker: QueueBroker = {
   },
   async remove(config) {
     const jsm = await (await nats()).jetstreamManager();
-    for (const s of [config.stream!, config.deadLetter!.stream!]) await jsm.streams.delete(s).catch(() => undefined);
+    for (const s of [config.stream!, config.deadLetter?.stream].filter((x) => x !== undefined)) await jsm.streams.delete(s).catch(() => undefined);
   },
   async close() {
     await nc?.close();
