@@ -87,7 +87,7 @@ export class QueueConsumer {
         if (batch.length > 0) this.dispatch(receiver, batch);
       } catch (e) {
         if (signal.aborted) break;
-        if (!this.down) this.o.log.warn({ err: e, trigger: this.o.trigger.id, source: this.o.trigger.config.source }, "queue broker unreachable; reconnecting with backoff (logged once until it is back)");
+        if (!this.down) this.o.log.warn({ err: e, trigger: this.o.trigger.id, source: this.o.trigger.config.source }, "queue broker unreachable, or it refused the trigger's queue; retrying with backoff (logged once until it works again)");
         this.down = true;
         await this.closeReceiver();
         await sleep(Math.min(500 * 2 ** Math.min(failures++, 6), MAX_RECONNECT_DELAY_MS), signal);
