@@ -8,9 +8,9 @@ export function triggersEndpoints(t: Transport) {
     /**
      * POST /api/v1/triggers: 201 with the trigger (`triggerId`). FunctionNotFound (404);
      * ValidationError / InvalidQualifier / UnsupportedAuth (400); EventSourceNotConfigured (400) for a
-     * Stream trigger whose broker the control plane has no URL for (HOTSWAP_STREAM_REDIS_URL or
-     * REDIS_URL, HOTSWAP_NATS_URL); RouteConflict (409, details.conflictingTriggerId);
-     * TriggerTypeNotAvailable (501) for Queue.
+     * Queue or Stream trigger whose broker the control plane has no URL for (HOTSWAP_QUEUE_REDIS_URL,
+     * HOTSWAP_STREAM_REDIS_URL or REDIS_URL, HOTSWAP_AMQP_URL, HOTSWAP_NATS_URL); RouteConflict (409,
+     * details.conflictingTriggerId).
      */
     create: (body: CreateTriggerInput, opts?: CallOptions) => t.request({ method: "POST", path: path(), body: { json: body } }, "Trigger", opts),
     /** GET /api/v1/triggers?functionName=&type=. */

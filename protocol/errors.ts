@@ -14,7 +14,7 @@ export const ERROR_STATUS = {
   InvalidQualifier: 400,
   /** An Http trigger's auth mode that is not available yet (jwt). */
   UnsupportedAuth: 400,
-  /** A Stream trigger whose source (Redis, NATS) this control plane has no connection setting for. */
+  /** A Queue or Stream trigger whose broker (Redis, RabbitMQ, NATS) this control plane has no connection setting for. */
   EventSourceNotConfigured: 400,
   Unauthorized: 401,
   InvalidSignature: 403,
@@ -56,8 +56,6 @@ export const ERROR_STATUS = {
   RuntimeUnavailable: 503,
   ServiceUnavailable: 503,
   TimeoutError: 504,
-  /** A trigger type whose consumers are not built yet (Queue, Stream). */
-  TriggerTypeNotAvailable: 501,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -7,6 +7,7 @@ import { tracingSection } from "./tracing.ts";
 import { sandboxCost } from "./sandbox.ts";
 import { loggingCost } from "./logging.ts";
 import { asyncSection } from "./async.ts";
+import { queueSection } from "./queue.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "process", run: processBackend },
@@ -16,4 +17,5 @@ export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "sandbox", run: sandboxCost },
   { name: "logging", run: loggingCost },
   { name: "async", run: asyncSection },
+  { name: "queue", run: queueSection },
 ];

@@ -9,8 +9,8 @@
 import { FUNCTION_NAME_PATTERN } from "../../protocol/limits.ts";
 import { checkConnection, isUnknown, sameValue, type CheckFailure, type ConnectionInputs } from "./provider-common.ts";
 
-/** The trigger types a stack can create now (Queue consumers are not built yet). */
-export const STACK_TRIGGER_TYPES = ["Http", "Scheduled", "Stream"] as const;
+/** The trigger types a stack can create. */
+export const STACK_TRIGGER_TYPES = ["Http", "Scheduled", "Queue", "Stream"] as const;
 export type StackTriggerType = (typeof STACK_TRIGGER_TYPES)[number];
 
 export interface TriggerInputs extends ConnectionInputs {
@@ -39,10 +39,8 @@ export function checkTriggerInputs(news: Record<string, any>): { inputs: Record<
     failures.push({ property: "function", reason: `function must be a hotswap.Function or a function name (1-64 of letters, digits, '-' or '_'), got ${JSON.stringify(fn ?? null)}` });
   }
   const type = news.type;
-  if (type === "Queue") {
-    failures.push({ property: "type", reason: `${type} triggers are not available yet: their consumers are not built, so the platform refuses them (501 TriggerTypeNotAvailable). Use "Http", "Scheduled" or "Stream".` });
-  } else if (!isUnknown(type) && !(STACK_TRIGGER_TYPES as readonly string[]).includes(type)) {
-    failures.push({ property: "type", reason: `type must be "Http", "Scheduled" or "Stream", got ${JSON.stringify(type ?? null)}` });
+  if (!isUnknown(type) && !(STACK_TRIGGER_TYPES as readonly string[]).includes(type)) {
+    failures.push({ property: "type", reason: `type must be "Http", "Scheduled", "Queue" or "Stream", got ${JSON.stringify(type ?? null)}` });
   }
   const q = inputs.qualifier;
   if (!isUnknown(q) && (typeof q !== "string" || q.length < 1 || q.length > 128)) {
@@ -61,6 +59,8 @@ export function checkTriggerInputs(news: Record<string, any>): { inputs: Record<
     } else if (type === "Stream") {
       if (!isUnknown(config.source) && config.source !== "redis" && config.source !== "nats") failures.push({ property: "config.source", reason: `config.source must be "redis" or "nats", got ${JSON.stringify(config.source ?? null)}` });
       if (!isUnknown(config.stream) && (typeof config.stream !== "string" || config.stream === "")) failures.push({ property: "config.stream", reason: 'config.stream must name the stream, e.g. "orders"' });
+    } else if (type === "Queue") {
+      if (!isUnknown(config.source) && !["redis", "rabbitmq", "nats"].includes(config.source)) failures.push({ property: "config.source", reason: `config.source must be "redis", "rabbitmq" or "nats", got ${JSON.stringify(config.source ?? null)}` });
     }
   }
   return { inputs, failures };

@@ -1,20 +1,22 @@
 /**
  * `hotswap.Trigger`: what makes a function run besides a direct invoke. An `Http` route (the
  * function as an API backend, answering under /fn on the control plane and on its gateway port)
- * a `Scheduled` event (EventBridge's rate() and cron(), or a standard cron in a time zone), or a
+ * a `Scheduled` event (EventBridge's rate() and cron(), or a standard cron in a time zone), a
+ * `Queue` (an event source mapping on a Redis stream, a RabbitMQ queue or a JetStream stream), or a
  * `Stream` (records of a Redis stream or a NATS JetStream stream, in order per partition key).
- * Queue triggers come later.
  *
  * ```ts
  * new hotswap.Trigger("orders-api", { function: fn, qualifier: live.name, type: "Http",
  *   config: { methods: ["GET"], path: "/orders/{id}", auth: "none" } });
  * new hotswap.Trigger("nightly", { function: fn, type: "Scheduled", config: { schedule: "cron(0 3 * * ? *)" } });
  * new hotswap.Trigger("clicks", { function: fn, type: "Stream", config: { source: "redis", stream: "clicks", batchSize: 50 } });
+ * new hotswap.Trigger("orders-queue", { function: fn, type: "Queue",
+ *   config: { source: "rabbitmq", queue: "orders", batchSize: 10, deadLetter: { queue: "orders-dlq" } } });
  * ```
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { HttpTriggerConfig, StreamTriggerConfig } from "../../protocol/api/triggers.ts";
+import type { HttpTriggerConfig, QueueTriggerConfig, StreamTriggerConfig } from "../../protocol/api/triggers.ts";
 import type { ScheduledTriggerConfig } from "../../protocol/api/triggers-scheduled.ts";
 import { Function as HotswapFunction } from "./function.ts";
 import { splitOptions, type ResourceOptions } from "./provider.ts";
@@ -28,6 +30,8 @@ export type HttpTriggerArgs = z.input<typeof HttpTriggerConfig>;
 export type ScheduledTriggerArgs = z.input<typeof ScheduledTriggerConfig>;
 /** A stream: `source` ("redis" or "nats"), `stream`, `subject` (NATS filter), `startingPosition`, `batchSize`, `parallelizationFactor`, `bisectBatchOnFunctionError`, `maximumRetryAttempts`, `onFailure`. */
 export type StreamTriggerArgs = z.input<typeof StreamTriggerConfig>;
+/** A queue: `source` ("redis", "rabbitmq", "nats"), `stream` / `queue`, `batchSize`, `maximumBatchingWindowInSeconds`, `maxConcurrency`, `maxReceiveCount`, `deadLetter`. */
+export type QueueTriggerArgs = z.input<typeof QueueTriggerConfig>;
 
 interface TriggerArgsBase {
   /**
@@ -60,6 +64,11 @@ export type TriggerArgs =
       type: "Scheduled";
       /** @example { schedule: "rate(5 minutes)" } */
       config: pulumi.Input<ScheduledTriggerArgs>;
+    })
+  | (TriggerArgsBase & {
+      type: "Queue";
+      /** @example { source: "redis", stream: "orders", batchSize: 10, maxReceiveCount: 3, deadLetter: { stream: "orders-dlq" } } */
+      config: pulumi.Input<QueueTriggerArgs>;
     })
   | (TriggerArgsBase & {
       type: "Stream";

@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "approvalTimeoutMs", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "rateLimits", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "approvalTimeoutMs", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "queues", "rateLimits", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -155,4 +155,14 @@ test("TLS: HOTSWAP_TLS_CERT and HOTSWAP_TLS_KEY together serve HTTPS; one alone 
   assert.deepEqual(loadConfig({ HOTSWAP_TLS_CERT: "/c.pem", HOTSWAP_TLS_KEY: "/k.pem", HOTSWAP_RUNNER_TLS_CA: "/ca.pem" }).tls, { certFile: "/c.pem", keyFile: "/k.pem" });
   assert.equal(loadConfig({ HOTSWAP_RUNNER_TLS_CA: "/ca.pem" }).runnerTlsCa, "/ca.pem");
   assert.throws(() => loadConfig({ HOTSWAP_TLS_CERT: "/c.pem" }), /HOTSWAP_TLS_KEY: HOTSWAP_TLS_CERT and HOTSWAP_TLS_KEY must be set together/);
+});
+
+test("queue trigger settings: broker URLs (Redis falls back to REDIS_URL), retry delay and stale threshold as ISO-8601 durations", () => {
+  assert.deepEqual(loadConfig({}).queues, { retryDelayMs: 1000, staleAfterMs: 30_000 });
+  assert.equal(loadConfig({ REDIS_URL: "redis://a:6379" }).queues.redisUrl, "redis://a:6379");
+  const q = loadConfig({ REDIS_URL: "redis://a:6379", HOTSWAP_QUEUE_REDIS_URL: "redis://b:6379", HOTSWAP_AMQP_URL: "amqp://guest:guest@h:5672", HOTSWAP_NATS_URL: "nats://h:4222", HOTSWAP_QUEUE_RETRY_DELAY: "PT0.05S", HOTSWAP_QUEUE_STALE_AFTER: "PT2S" }).queues;
+  assert.deepEqual(q, { redisUrl: "redis://b:6379", amqpUrl: "amqp://guest:guest@h:5672", natsUrl: "nats://h:4222", retryDelayMs: 50, staleAfterMs: 2000 });
+  assert.throws(() => loadConfig({ HOTSWAP_AMQP_URL: "http://h" }), /HOTSWAP_AMQP_URL/);
+  assert.throws(() => loadConfig({ HOTSWAP_NATS_URL: "redis://h" }), /HOTSWAP_NATS_URL/);
+  assert.throws(() => loadConfig({ HOTSWAP_QUEUE_STALE_AFTER: "PT0.01S" }), /HOTSWAP_QUEUE_STALE_AFTER: must be an ISO-8601 duration of at least 100 ms/);
 });

@@ -95,8 +95,6 @@ const ConfigSchema = z
     HOTSWAP_SCHEDULE_INTERVAL: duration("PT1S", 10),
     /** A tick later than this is missed (skipped) unless its trigger asks for catch-up. */
     HOTSWAP_SCHEDULE_MISFIRE_GRACE: duration("PT1M", 0),
-    /** NATS server (JetStream) that Stream triggers with source "nats" read; unset: such triggers are refused. */
-    HOTSWAP_NATS_URL: optionalUrl(["nats:"]),
     /** Redis that Stream triggers with source "redis" read; unset: REDIS_URL. */
     HOTSWAP_STREAM_REDIS_URL: optionalUrl(["redis:", "rediss:"]),
     /** How long a deployment to a protected alias waits for approval before it fails. */
@@ -115,6 +113,16 @@ const ConfigSchema = z
     HOTSWAP_TLS_KEY: optionalString,
     /** PEM file of the CA that signed the runners' certificates (runners serving HTTPS). */
     HOTSWAP_RUNNER_TLS_CA: optionalString,
+    /** Queue triggers with source "redis" read this Redis (else REDIS_URL). */
+    HOTSWAP_QUEUE_REDIS_URL: optionalUrl(["redis:", "rediss:"]),
+    /** Queue triggers with source "rabbitmq" connect here. */
+    HOTSWAP_AMQP_URL: optionalUrl(["amqp:", "amqps:"]),
+    /** NATS server (JetStream) that Queue and Stream triggers with source "nats" use; unset: such triggers are refused. */
+    HOTSWAP_NATS_URL: optionalUrl(["nats:", "tls:"]),
+    /** A failed queue message's first retry waits this long; each further retry doubles it (up to 15 minutes). */
+    HOTSWAP_QUEUE_RETRY_DELAY: duration("PT1S", 10),
+    /** A queue message held this long by a silent consumer (a dead replica) is delivered again. */
+    HOTSWAP_QUEUE_STALE_AFTER: duration("PT30S", 100),
   });
 
 /** A rate in requests per second; 0 turns the limit off. */
@@ -226,6 +234,19 @@ export interface Config {
   tls?: { certFile: string; keyFile: string };
   /** HOTSWAP_RUNNER_TLS_CA: PEM file of the CA the control plane trusts for runners' HTTPS. */
   runnerTlsCa?: string;
+  /** Queue triggers: broker connections (unset: that source is refused) and redelivery timing. */
+  queues: {
+    /** HOTSWAP_QUEUE_REDIS_URL, else REDIS_URL. */
+    redisUrl?: string;
+    /** HOTSWAP_AMQP_URL. */
+    amqpUrl?: string;
+    /** HOTSWAP_NATS_URL. */
+    natsUrl?: string;
+    /** HOTSWAP_QUEUE_RETRY_DELAY. */
+    retryDelayMs: number;
+    /** HOTSWAP_QUEUE_STALE_AFTER. */
+    staleAfterMs: number;
+  };
 }
 
 /** Previous keys only make sense beside a configured current key (a key file lists its previous keys itself). */
@@ -290,6 +311,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     schedules: { intervalMs: c.HOTSWAP_SCHEDULE_INTERVAL, misfireGraceMs: c.HOTSWAP_SCHEDULE_MISFIRE_GRACE },
     approvalTimeoutMs: c.HOTSWAP_APPROVAL_TIMEOUT,
+    queues: {
+      ...(c.HOTSWAP_QUEUE_REDIS_URL || c.REDIS_URL ? { redisUrl: c.HOTSWAP_QUEUE_REDIS_URL ?? c.REDIS_URL } : {}),
+      ...(c.HOTSWAP_AMQP_URL ? { amqpUrl: c.HOTSWAP_AMQP_URL } : {}),
+      ...(c.HOTSWAP_NATS_URL ? { natsUrl: c.HOTSWAP_NATS_URL } : {}),
+      retryDelayMs: c.HOTSWAP_QUEUE_RETRY_DELAY,
+      staleAfterMs: c.HOTSWAP_QUEUE_STALE_AFTER,
+    },
     codeGc: { graceMs: c.HOTSWAP_CODE_GC_GRACE * 1000, intervalMs: c.HOTSWAP_CODE_GC_INTERVAL * 1000 },
     streams: {
       ...((c.HOTSWAP_STREAM_REDIS_URL ?? c.REDIS_URL) ? { redisUrl: c.HOTSWAP_STREAM_REDIS_URL ?? c.REDIS_URL } : {}),

@@ -62,6 +62,9 @@ import { AsyncWorkers, consumerName } from "./async/async-workers.ts";
 import { Destinations } from "./async/destinations.ts";
 import { ScheduleEngine } from "./schedules/schedule-engine.ts";
 import { StreamEngine } from "./triggers/stream/stream-engine.ts";
+import { QueueSources } from "./triggers/queue/queue-sources.ts";
+import { QueueConsumers } from "./triggers/queue/queue-consumers.ts";
+import { batchInvoker } from "./triggers/queue/queue-invocation.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { startTracing } from "../../shared/tracing/tracing.ts";
 import type { Tracer } from "@opentelemetry/api";
@@ -301,23 +304,34 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     });
     await streams.start();
     opened.push({ name: "the stream trigger consumers", close: () => streams.stop() });
+    // Queue triggers: every replica consumes every enabled one (consumer groups share the work).
+    const queueLog = log.child({ component: "queue-triggers" });
+    const queueSources = new QueueSources(config.queues);
+    const queueConsumers = new QueueConsumers({
+      repos,
+      state,
+      sources: queueSources,
+      invokeBatch: batchInvoker({ invoker, invocations: repos.invocations, stats: triggerStats, log: queueLog }),
+      retryDelayMs: config.queues.retryDelayMs,
+      graceMs: config.shutdownGraceMs,
+      log: queueLog,
+    });
+    await queueConsumers.start();
+    opened.push({ name: "the queue trigger consumers", close: () => queueConsumers.stop() });
+    const triggerChanges = {
+      async invalidate(type: string) {
+        await httpRoutes.invalidate(type);
+        if (type === "Queue") await queueConsumers.reload();
+        if (type === "Stream") void streams.poke();
+      },
+    };
     const app = createApp({
       functions,
       versions: new VersionService(repos, functions, codeStore, routing),
       aliases,
       deployments: rollouts.service,
       usage: usage.service((name) => functions.require(name)),
-      triggers: new TriggerService(
-        repos,
-        functions,
-        {
-          invalidate: async (type) => {
-            await httpRoutes.invalidate(type);
-            if (type === "Stream") void streams.poke();
-          },
-        },
-        streamConnections,
-      ),
+      triggers: new TriggerService(repos, functions, triggerChanges, streamConnections, queueSources),
       logs: functionLogs.service,
       runner,
       health: { database, state, codeStore, runner, runnerList },
@@ -388,7 +402,10 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
           step = "draining in-flight invocations";
           // Another replica can take over in-flight rollouts at once instead of after the lease TTL;
           // neither that nor the drain may hold the shutdown past the grace period.
-          await Promise.race([Promise.all([rollouts.stop(), schedules.stop(), streams.stop(), workers.stop(config.shutdownGraceMs), runner.drain()]), grace]);
+          await Promise.race([
+            Promise.all([rollouts.stop(), schedules.stop(), streams.stop(), workers.stop(config.shutdownGraceMs), queueConsumers.stop(), runner.drain()]),
+            grace,
+          ]);
           step = "closing client connections";
           server.closeAllConnections();
           gatewayServer?.closeAllConnections();

@@ -32,13 +32,17 @@ describe("hotswap.Trigger provider against an embedded control plane", () => {
   }
   const live = async (id: string) => (await p.api("GET", `/api/v1/triggers/${id}`)).json;
 
-  test("check fills defaults and refuses what the platform would (Queue, bad names and shapes)", async () => {
+  test("check fills defaults and refuses what the platform would (unknown types, bad names and shapes); Queue and Stream pass", async () => {
     const ok = await inputs();
     assert.equal(ok.qualifier, "$LATEST");
     assert.equal(ok.enabled, true);
-    const bad = await provider.check!({}, { endpoint: "nope", apiKey: FAKE_KEY, functionName: "bad name", type: "Queue", config: [] });
+    const bad = await provider.check!({}, { endpoint: "nope", apiKey: FAKE_KEY, functionName: "bad name", type: "Kafka", config: [] });
     assert.deepEqual(bad.failures!.map((f) => f.property), ["endpoint", "function", "type", "config"]);
-    assert.match(bad.failures![2]!.reason, /Queue triggers are not available yet/);
+    assert.match(bad.failures![2]!.reason, /type must be "Http", "Scheduled", "Queue" or "Stream", got "Kafka"/);
+    const queue = await provider.check!({}, { endpoint: p.url, apiKey: p.key, functionName: "api", type: "Queue", config: { source: "redis", stream: "orders" } });
+    assert.deepEqual(queue.failures, []);
+    const kafka = await provider.check!({}, { endpoint: p.url, apiKey: p.key, functionName: "api", type: "Queue", config: { source: "kafka", stream: "orders" } });
+    assert.deepEqual(kafka.failures!.map((f) => f.property), ["config.source"]);
     const http = await provider.check!({}, { endpoint: p.url, apiKey: p.key, functionName: "api", type: "Http", config: { methods: [], path: "items" } });
     assert.deepEqual(http.failures!.map((f) => f.property), ["config.path", "config.methods"]);
     const stream = await provider.check!({}, { endpoint: p.url, apiKey: p.key, functionName: "api", type: "Stream", config: { source: "kafka", stream: "" } });

@@ -1,8 +1,8 @@
 /**
  * End-to-end: /api/v1/triggers through the typed client on the embedded adapters and on Postgres,
  * Redis and S3: CRUD, defaults, every 400 (each config type, unsupported auth, a qualifier that
- * does not resolve, immutable fields), 404, the 409 route conflict, the 501 for Queue, the 400 for a
- * Stream trigger whose broker is not configured,
+ * does not resolve, immutable fields), 404, the 409 route conflict, Queue and Stream triggers
+ * accepted (201) where their broker is configured and refused (400) where it is not,
  * the audit trail, and a function's deletion taking its triggers along.
  */
 import assert from "node:assert/strict";
@@ -124,17 +124,13 @@ forEachMode("triggers API", (p, mode) => {
     assert.match(badType.message, /body field "type"/);
   });
 
-  it("refuses auth jwt with 400 UnsupportedAuth and Queue with 501 TriggerTypeNotAvailable (never stored); a Stream trigger needs its broker configured", async () => {
+  it("refuses auth jwt with 400 UnsupportedAuth (never stored); a Stream trigger needs its broker configured", async () => {
     const api = apiOf(p());
     await deployEcho(p(), "latefn");
     const jwt = failed(await api.triggers.create({ functionName: "latefn", type: "Http", config: { methods: ["GET"], path: "/jwt", auth: "jwt" } }));
     assert.equal(jwt.status, 400);
     assert.equal(jwt.code, "UnsupportedAuth");
     assert.match(jwt.message, /"jwt" is not available yet/);
-    const queue = failed(await api.triggers.create({ functionName: "latefn", type: "Queue", config: { source: "redis", stream: "orders", batchSize: 10 } }));
-    assert.equal(queue.status, 501);
-    assert.equal(queue.code, "TriggerTypeNotAvailable");
-    assert.match(queue.message, /Queue triggers are not available yet: their consumers are not built/);
     // Neither mode sets HOTSWAP_NATS_URL.
     const nats = failed(await api.triggers.create({ functionName: "latefn", type: "Stream", config: { source: "nats", stream: "events", startingPosition: "TRIM_HORIZON" } }));
     assert.equal(nats.status, 400);
@@ -160,6 +156,25 @@ forEachMode("triggers API", (p, mode) => {
       });
       expectOk(await api.triggers.delete(created.triggerId), "delete", 204);
     }
+  });
+
+  it("creates a Queue trigger (201, defaults filled in) when its broker is configured, else 400 EventSourceNotConfigured", async () => {
+    const api = apiOf(p());
+    await deployEcho(p(), "queuefn");
+    const body = { functionName: "queuefn", type: "Queue" as const, config: { source: "redis", stream: `hstest-orders-${mode}`, batchSize: 10 }, enabled: false };
+    if (mode === "embedded") {
+      const refused = failed(await api.triggers.create(body));
+      assert.equal(refused.status, 400);
+      assert.equal(refused.code, "EventSourceNotConfigured");
+      assert.match(refused.message, /set HOTSWAP_QUEUE_REDIS_URL \(or REDIS_URL\)/);
+      return;
+    }
+    const created = await createTrigger(p(), body);
+    assert.equal(created.type, "Queue");
+    assert.deepEqual(created.config, { source: "redis", stream: `hstest-orders-${mode}`, batchSize: 10, maximumBatchingWindowInSeconds: 0, maxConcurrency: 2, maxReceiveCount: 3 });
+    const rabbit = failed(await api.triggers.update(created.triggerId, { config: { source: "rabbitmq", queue: "orders" } }));
+    assert.equal(rabbit.code, "EventSourceNotConfigured", "an update to an unconfigured source is refused too");
+    expectOk(await api.triggers.delete(created.triggerId), "delete");
   });
 
   it("answers 409 RouteConflict with the conflicting trigger's id when two Http triggers claim a method and path", async () => {

@@ -305,7 +305,7 @@ function parseOrText(outcome: InvokeResult["outcome"]): unknown {
 }
 
 /** Resolves true after `ms`, false at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const t = setTimeout(() => {

@@ -3,10 +3,9 @@
  * exists, a given qualifier resolves, the config fits the type (precise 400s naming each field),
  * `auth: "jwt"` is refused until JWT authentication exists, two Http triggers never claim the same
  * method and path (checked and written under one lock, so concurrent writes on any replica too), a
- * Stream trigger's source has a connection setting on this control plane (400 naming the variable)
- * and its names stay out of the platform's own keys and subjects, and Queue triggers are refused
- * (501) rather than stored while nothing
- * consumes them. Every write is audited and broadcast so every replica's route table follows.
+ * Queue or Stream trigger's broker has a connection setting on this control plane (400 naming the
+ * variable) and a Stream trigger's names stay out of the platform's own keys and subjects. Every
+ * write is audited and broadcast so every replica's route table and consumers follow.
  */
 import { ApiError } from "../../../protocol/errors.ts";
 import {
@@ -15,6 +14,7 @@ import {
   type CreateTriggerBody,
   type HttpTriggerConfig,
   type StreamTriggerConfig,
+  type QueueTriggerConfig,
   type TriggerListQuery,
   type TriggerType,
   type TriggerView,
@@ -24,6 +24,7 @@ import { formatIssues } from "../api/openapi.ts";
 import type { JsonObject, Repositories, Trigger } from "../db/index.ts";
 import type { Actor, FunctionService } from "../functions/function-service.ts";
 import { assertStreamTrigger, type StreamConnections } from "./stream/stream-sources.ts";
+import type { QueueSources } from "./queue/queue-sources.ts";
 
 export function toTriggerView(t: Trigger): TriggerView {
   return {
@@ -46,9 +47,6 @@ export function triggerNotFound(id: string): ApiError {
   return new ApiError("TriggerNotFound", `Trigger "${id}" does not exist. List triggers with GET /api/v1/triggers.`);
 }
 
-/** Types whose consumers exist; the others are validated, then refused with 501. */
-const AVAILABLE: ReadonlySet<TriggerType> = new Set(["Http", "Scheduled", "Stream"]);
-
 /** The config parsed (defaults applied) for its type; throws 400 naming each bad field. Pure. */
 export function parseTriggerConfig(type: TriggerType, config: unknown): JsonObject {
   const parsed = TRIGGER_CONFIG_SCHEMAS[type].safeParse(config);
@@ -59,12 +57,6 @@ export function parseTriggerConfig(type: TriggerType, config: unknown): JsonObje
   const out = parsed.data as JsonObject;
   if (type === "Http" && (out as unknown as HttpTriggerConfig).auth === "jwt") {
     throw new ApiError("UnsupportedAuth", 'Http trigger auth "jwt" is not available yet (JWT authentication is not built); use "key" (an API key with functions:invoke) or "none" (public).');
-  }
-  if (!AVAILABLE.has(type)) {
-    throw new ApiError(
-      "TriggerTypeNotAvailable",
-      `${type} triggers are not available yet: their consumers are not built, so such a trigger would never fire. Its config is valid; create it once ${type} consumers ship.`,
-    );
   }
   return out;
 }
@@ -81,12 +73,15 @@ export class TriggerService {
     private readonly changes: TriggerChanges,
     /** The brokers Stream triggers can read here (config.streams). */
     private readonly streams: StreamConnections = {},
+    /** The brokers Queue triggers may use; unset: every source is accepted (unit tests). */
+    private readonly queueSources?: Pick<QueueSources, "assertConfigured">,
   ) {}
 
   async create(body: CreateTriggerBody, actor: Actor): Promise<TriggerView> {
     await this.functions.require(body.functionName);
     const config = parseTriggerConfig(body.type, body.config);
     if (body.type === "Stream") assertStreamTrigger(this.streams, config as unknown as StreamTriggerConfig);
+    if (body.type === "Queue") this.queueSources?.assertConfigured((config as unknown as QueueTriggerConfig).source);
     if (body.qualifier !== undefined) await this.assertQualifier(body.functionName, body.qualifier);
     const input = { functionName: body.functionName, type: body.type, qualifier: body.qualifier ?? "$LATEST", config, enabled: body.enabled };
     // An Http route is checked and written under the route lock, so two concurrent creates cannot both claim it.
@@ -121,6 +116,7 @@ export class TriggerService {
     }
     const config = body.config !== undefined ? parseTriggerConfig(before.type, body.config) : undefined;
     if (config && before.type === "Stream") assertStreamTrigger(this.streams, config as unknown as StreamTriggerConfig);
+    if (config && before.type === "Queue") this.queueSources?.assertConfigured((config as unknown as QueueTriggerConfig).source);
     if (body.qualifier !== undefined) await this.assertQualifier(before.functionName, body.qualifier);
     const patch = { qualifier: body.qualifier, config, enabled: body.enabled };
     const updated =
