@@ -35,6 +35,8 @@ export interface AuthSetup {
   authenticators: readonly Authenticator[];
   middleware: MiddlewareHandler<AppEnv>;
   resolver: KeyResolver;
+  /** The server's secret box (seals API key secrets and deployments' Prometheus bearer tokens). */
+  box: SecretBox;
   /** The generated admin key, only on the start that created it. */
   createdAdminKey?: string;
 }
@@ -52,6 +54,7 @@ export async function createAuth(opts: { repos: Repositories; dataDir: string; a
     authenticators,
     middleware: middleware as unknown as MiddlewareHandler<AppEnv>,
     resolver,
+    box,
     createdAdminKey: admin.created ? admin.key : undefined,
   };
 }

@@ -241,6 +241,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       log,
       metrics: new PrometheusDeploymentMetrics(metricsRegistry, () => routing.functionNames()),
+      box: auth.box,
       // Rolling moves runner by runner; blue-green prewarms to the instances the old version has now.
       runnerCount: async () => (await runnerList.list({ includeGone: false })).filter((r) => r.healthy).length,
       instancesOf: async (fn, version) => {

@@ -19,6 +19,7 @@ import { toSummary, toView } from "./views.ts";
 import { deploymentActor } from "./transitions.ts";
 import { aliasBeforeOf, weightsOf } from "./plan.ts";
 import type { AliasState } from "../functions/alias-service.ts";
+import { sealAnalysisToken, type TokenBox } from "./prometheus-token.ts";
 
 export type CommandAction = DeploymentCommand["action"];
 
@@ -31,6 +32,8 @@ export interface DeploymentServiceDeps {
   now?: () => number;
   /** How long a command call waits for the leader to apply it before answering 202. @default 10000 */
   commandWaitMs?: number;
+  /** Seals analysis.prometheus.bearerToken before it is stored (prometheus-token.ts). */
+  box?: TokenBox;
 }
 
 const ALLOWED: Record<CommandAction, DeploymentStatus[]> = {
@@ -71,7 +74,7 @@ export class DeploymentService {
 
   async create(body: CreateDeploymentBody, actor: Actor) {
     const { repos } = this.deps;
-    const analysis = body.analysis;
+    const analysis = this.deps.box ? sealAnalysisToken(body.analysis, body.functionName, this.deps.box) : body.analysis;
     const config = parseStrategyConfig(body.strategy, body.config);
     const fn = body.functionName;
     await this.deps.functions.require(fn);

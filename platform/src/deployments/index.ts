@@ -17,6 +17,7 @@ import { RolloutOrchestrator, wakeChannel, type OrchestratorLog } from "./orches
 import { RolloutAnalyzer } from "./rollout-analysis.ts";
 import { Transitions } from "./transitions.ts";
 import type { DeploymentMetrics } from "../metrics/deployment-metrics.ts";
+import type { TokenBox } from "./prometheus-token.ts";
 
 export { DeploymentAliasGuard } from "./alias-guard.ts";
 export { DeploymentService } from "./deployment-service.ts";
@@ -48,6 +49,8 @@ export interface RolloutDeps {
   metrics?: DeploymentMetrics;
   /** Runs analysis.prometheus queries. @default queryInstant (fetch) */
   queryPrometheus?: DriverDeps["queryPrometheus"];
+  /** Seals the analysis.prometheus bearer token at create and opens it for the query; stored in plain text without one. */
+  box?: TokenBox;
 }
 
 export interface Rollouts {
@@ -81,6 +84,7 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
       }),
     now,
     queryPrometheus: deps.queryPrometheus,
+    box: deps.box,
   });
   orchestrator = new RolloutOrchestrator(deps.repos, deps.state, driver, {
     namespace: deps.namespace,
@@ -93,6 +97,7 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
     repos: deps.repos,
     functions: deps.functions,
     metrics,
+    box: deps.box,
     wake: async () => {
       orchestrator!.wake();
       await deps.state.publish(wakeChannel(deps.namespace), "wake");
