@@ -119,6 +119,24 @@ export function runFunctionLogsContract(label: string, open: () => Promise<Opene
       });
     });
 
+    /** Appends an entry that a replica's ingest (`consumer`) reads and never acks: it stopped. */
+    async function readByDeadReplica(state: MemoryStateStore, consumer: string, fields: Record<string, string>): Promise<void> {
+      const dead = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer });
+      await dead.start();
+      await dead.stop(0);
+      await state.xadd(FUNCTION_LOGS_STREAM, fields);
+      assert.equal((await state.readGroup(FUNCTION_LOGS_STREAM, "function-log-writer", consumer)).length, 1);
+    }
+
+    /** Another replica's ingest, once it has claimed that one entry and acked it. */
+    async function claimedBySurvivor(state: MemoryStateStore, consumer: string): Promise<FunctionLogIngest> {
+      const survivor = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer, claimIdleMs: 50, blockMs: 20 });
+      await survivor.start();
+      await waitFor("the entry claimed and acked", () => survivor.counts, { until: (c) => c.claimed === 1 && c.entries === 1, timeoutMs: 10_000 });
+      await survivor.stop();
+      return survivor;
+    }
+
     describe("ingest", () => {
       test("stores appended batches in the database, acks them, counts a bad entry without stopping, and republishes the stored lines", async () => {
         const state = new MemoryStateStore();
@@ -203,18 +221,11 @@ export function runFunctionLogsContract(label: string, open: () => Promise<Opene
         const state = new MemoryStateStore();
         try {
           const fn = uniqueName("lg");
-          const dead = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer: "dead-after-commit" });
-          await dead.start();
-          await dead.stop(0);
           const rows = rowsOf([record(fn, { requestId: "r1", message: "START" }), record(fn, { requestId: "r1", message: "END" }), record(fn, { requestId: "r2", message: "alone" })]);
-          await state.xadd(FUNCTION_LOGS_STREAM, { rows: JSON.stringify(rows) });
-          assert.equal((await state.readGroup(FUNCTION_LOGS_STREAM, "function-log-writer", "dead-after-commit")).length, 1);
+          await readByDeadReplica(state, "dead-after-commit", { rows: JSON.stringify(rows) });
           // It committed the rows, then died before the ack.
           await repos.functionLogs.insert(rows.map(([functionName, version, requestId, instanceId, at, stream, message]) => ({ functionName, version, requestId, instanceId, at, stream, message })));
-          const survivor = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer: "survivor-2", claimIdleMs: 50, blockMs: 20 });
-          await survivor.start();
-          await waitFor("the entry claimed and acked", () => survivor.counts, { until: (c) => c.claimed === 1 && c.entries === 1, timeoutMs: 10_000 });
-          await survivor.stop();
+          const survivor = await claimedBySurvivor(state, "survivor-2");
           assert.equal(survivor.counts.duplicates, 2);
           assert.equal(survivor.counts.rows, 0);
           assert.equal((await repos.functionLogs.page({ functionName: fn, limit: 10 })).length, 2, "each row once");
@@ -228,16 +239,9 @@ export function runFunctionLogsContract(label: string, open: () => Promise<Opene
         const state = new MemoryStateStore();
         try {
           const fn = uniqueName("lg");
-          const dead = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer: "dead" });
-          await dead.start();
-          await dead.stop(0);
-          await state.xadd(FUNCTION_LOGS_STREAM, { records: JSON.stringify([record(fn, { message: "orphan" })]) });
           // The dead replica read it (pending under its name) and died before storing it.
-          assert.equal((await state.readGroup(FUNCTION_LOGS_STREAM, "function-log-writer", "dead")).length, 1);
-          const survivor = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer: "survivor", claimIdleMs: 50, blockMs: 20 });
-          await survivor.start();
-          await waitFor("the orphaned entry claimed and stored", () => survivor.counts, { until: (c) => c.claimed === 1 && c.entries === 1, timeoutMs: 10_000 });
-          await survivor.stop();
+          await readByDeadReplica(state, "dead", { records: JSON.stringify([record(fn, { message: "orphan" })]) });
+          await claimedBySurvivor(state, "survivor");
           assert.deepEqual((await repos.functionLogs.page({ functionName: fn, limit: 10 })).map((l) => l.message), ["orphan"]);
           assert.equal(await state.pendingCount(FUNCTION_LOGS_STREAM, "function-log-writer"), 0);
         } finally {
