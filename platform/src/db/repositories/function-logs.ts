@@ -181,7 +181,7 @@ export function createFunctionLogsRepository(db: Db): FunctionLogsRepository {
           where exists (
             select 1 from function_logs f
             where f.function_name = r->>0 and (f.request_id = r->>2 or (f.request_id is null and r->>2 is null))
-              and f.version = (r->>1)::int and f.instance_id = r->>3 and f.at = to_timestamp((r->>4)::float8 / 1000)
+              and f.version = (r->>1)::int and f.instance_id = r->>3 and f.at = to_timestamp((r->>4)::float8 / 1000)::timestamptz(3)
               and f.stream = r->>5 and f.message = r->>6)`);
         for (const { k } of rowsOf<{ k: number }>(result)) found.add(i + Number(k));
       }
