@@ -24,10 +24,10 @@ export const FunctionLogRecord = z.object({
 });
 export type FunctionLogRecord = z.infer<typeof FunctionLogRecord>;
 
-/** A batch of records as one stream entry: field `records` holds the JSON array. */
+/** A batch of records as one stream entry in field `records` (runners before packing; they now write `rows`, see function-log-rows.ts). */
 export const FunctionLogBatch = z.array(FunctionLogRecord);
 
-/** State-store stream runners append batches to (`xadd`, field `records`), trimmed to a bounded length. */
+/** State-store stream runners append batches to (`xadd`, field `rows`), trimmed to a bounded length. */
 export const FUNCTION_LOGS_STREAM = "hotswap:function-logs";
 /** Entries kept in the stream when no consumer keeps up (approximate trim). */
 export const FUNCTION_LOGS_STREAM_MAX_LEN = 10_000;

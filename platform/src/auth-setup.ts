@@ -39,7 +39,7 @@ export interface AuthSetup {
   authenticators: readonly Authenticator[];
   middleware: MiddlewareHandler<AppEnv>;
   resolver: KeyResolver;
-  /** The server's keyring: API key secrets and function secrets are sealed with it. */
+  /** The server's keyring: API key secrets, function secrets and deployments' Prometheus bearer tokens are sealed with it. */
   secretBox: SecretBox;
   /**
    * Generate the admin key when no key exists yet (and none is configured): call it once the

@@ -267,6 +267,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       log,
       metrics: new PrometheusDeploymentMetrics(metricsRegistry, () => routing.functionNames()),
       approvalTimeoutMs: config.approvalTimeoutMs,
+      box: auth.secretBox,
       // Rolling moves runner by runner; blue-green prewarms to the instances the old version has now.
       runnerCount: async () => (await runnerList.list({ includeGone: false })).filter((r) => r.healthy).length,
       instancesOf: async (fn, version) => {

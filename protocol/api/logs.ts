@@ -26,28 +26,39 @@ const LogTime = z
   })
   .openapi({ type: "string", example: "2026-01-31T12:00:00Z" });
 
-const CURSOR = /^c[0-9]{1,18}$/;
+const CURSOR = /^c([0-9]{1,18})(?:\.([0-9]{1,6}))?$/;
 
-/** The cursor of the position just after the line with this id. */
-export function logCursor(id: number): string {
-  return Buffer.from(`c${id}`).toString("base64url");
+/**
+ * A position in a function's log: after the row `id`, or after line `line` (0-based) of that row
+ * when it holds several lines (a pack, see protocol/function-log-rows.ts).
+ */
+export interface LogPosition {
+  id: number;
+  line?: number;
 }
 
-/** The line id a cursor names, or undefined when it is not a cursor this API gave out. */
-export function logCursorId(cursor: string): number | undefined {
+/** The cursor of the position just after this line. */
+export function logCursor(id: number, line?: number): string {
+  return Buffer.from(line === undefined ? `c${id}` : `c${id}.${line}`).toString("base64url");
+}
+
+/** The position a cursor names, or undefined when it is not a cursor this API gave out. */
+export function logCursorPosition(cursor: string): LogPosition | undefined {
   const text = /^[A-Za-z0-9_-]{1,40}$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("latin1") : "";
-  return CURSOR.test(text) ? Number(text.slice(1)) : undefined;
+  const m = CURSOR.exec(text);
+  if (!m) return undefined;
+  return m[2] === undefined ? { id: Number(m[1]) } : { id: Number(m[1]), line: Number(m[2]) };
 }
 
 const LogCursor = z
   .string()
   .transform((v, ctx) => {
-    const id = logCursorId(v);
-    if (id === undefined) {
+    const position = logCursorPosition(v);
+    if (position === undefined) {
       ctx.addIssue({ code: "custom", message: "is not a cursor this API gave out; pass a nextCursor (or an SSE event id) unchanged" });
       return z.NEVER;
     }
-    return id;
+    return position;
   })
   .openapi({ type: "string", description: "Opaque: a nextCursor, or the id of a live-tail event" });
 

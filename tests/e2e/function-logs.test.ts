@@ -16,7 +16,8 @@ import { createApiClient, type ApiClient } from "../../client/index.ts";
 import type { LogTailEvent } from "../../client/logs.ts";
 import { FUNCTION_LOGS_LIVE_CHANNEL, FUNCTION_LOGS_STREAM, type FunctionLogRecord } from "../../protocol/function-logs.ts";
 import { logCursor } from "../../protocol/api/logs.ts";
-import { encodeLiveLines, toLogLine } from "../../platform/src/logs/live-lines.ts";
+import { encodeLiveRows } from "../../platform/src/logs/live-rows.ts";
+import { linesOf, toLogLine } from "../../platform/src/logs/log-lines.ts";
 import { createStateStore, type StateStore } from "../../shared/state/index.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { startServer, type RunningServer } from "../../platform/src/server.ts";
@@ -107,9 +108,9 @@ describe("function logs across two control-plane replicas (shared Postgres and R
     await waitFor("the live lines on the follower", () => events.length >= 42);
     // What any other replica's ingest publishes reaches this replica's follower through Redis pub/sub.
     const elsewhere = { id: 9_000_000_000, functionName: fn, version: 1, requestId: null, instanceId: "inst-9", at: new Date(), stream: "stdout" as const, message: "stored by another replica" };
-    await redis!.publish(FUNCTION_LOGS_LIVE_CHANNEL, encodeLiveLines([elsewhere])[0]!);
+    await redis!.publish(FUNCTION_LOGS_LIVE_CHANNEL, encodeLiveRows([elsewhere])[0]!);
     await tail;
-    assert.deepEqual(events.at(-1), { type: "log", id: logCursor(9_000_000_000), line: toLogLine(elsewhere) });
+    assert.deepEqual(events.at(-1), { type: "log", id: logCursor(9_000_000_000), line: toLogLine(linesOf(elsewhere)[0]!) });
     events.pop();
     const got = events.flatMap((e) => (e.type === "log" ? [e.line.message] : []));
     assert.deepEqual(got.slice(0, 2), ["before 1", "before 2"], "the backlog first");

@@ -318,7 +318,8 @@ export const auditLogs = pgTable(
 
 /**
  * Function log lines: what a function wrote (stdout, stderr) and the platform's framing lines
- * (START, END, REPORT, truncation markers; stream `platform`), one row per line. Written in batches
+ * (START, END, REPORT, truncation markers; stream `platform`), one row per line or per invocation's
+ * lines in a runner's batch (stream `pack`). Written in batches
  * off the invocation path; pruned by age (per-function retention) and by bytes (per-function cap).
  * `id` orders lines and is the cursor of the logs API.
  */
@@ -332,7 +333,8 @@ export const functionLogs = pgTable(
     requestId: text("request_id"),
     instanceId: text("instance_id").notNull(),
     at: timestamp("at", { withTimezone: true, precision: 3 }).notNull(),
-    stream: text("stream").$type<"stdout" | "stderr" | "platform">().notNull(),
+    /** `pack`: several lines of one invocation in `message` (protocol/function-log-rows.ts). */
+    stream: text("stream").$type<"stdout" | "stderr" | "platform" | "pack">().notNull(),
     message: text("message").notNull(),
   },
   (t) => [

@@ -22,6 +22,7 @@ import { deploymentActor } from "./transitions.ts";
 import { aliasBeforeOf, weightsOf } from "./plan.ts";
 import type { AliasState } from "../functions/alias-service.ts";
 import { approvalOf, approvalRequest, assertDecidable, DEFAULT_APPROVAL_TIMEOUT_MS } from "./approval.ts";
+import { sealAnalysisToken, type TokenBox } from "./prometheus-token.ts";
 
 export type CommandAction = DeploymentCommand["action"];
 
@@ -36,6 +37,8 @@ export interface DeploymentServiceDeps {
   commandWaitMs?: number;
   /** HOTSWAP_APPROVAL_TIMEOUT: how long a deployment to a protected alias may wait for approval. @default 24 h */
   approvalTimeoutMs?: number;
+  /** Seals analysis.prometheus.bearerToken before it is stored (prometheus-token.ts). */
+  box?: TokenBox;
 }
 
 const ALLOWED: Record<CommandAction, DeploymentStatus[]> = {
@@ -77,7 +80,7 @@ export class DeploymentService {
 
   async create(body: CreateDeploymentBody, actor: Actor) {
     const { repos } = this.deps;
-    const analysis = body.analysis;
+    const analysis = this.deps.box ? sealAnalysisToken(body.analysis, body.functionName, this.deps.box) : body.analysis;
     const config = parseStrategyConfig(body.strategy, body.config);
     const fn = body.functionName;
     await this.deps.functions.require(fn);

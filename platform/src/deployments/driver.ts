@@ -20,8 +20,8 @@ import { approvalOf, expiryReason, isExpired, rejectionReason } from "./approval
 import { toSummary } from "./views.ts";
 import { judgeMetrics, renderQuery, type MetricsVerdict } from "./prometheus-analysis.ts";
 import { queryInstant, type PrometheusTarget, type QueryResult } from "./prometheus-query.ts";
+import { openAnalysisToken, type StoredPrometheusAnalysis, type TokenBox } from "./prometheus-token.ts";
 import { parseDuration } from "../../../protocol/api/durations.ts";
-import type { PrometheusAnalysis } from "../../../protocol/api/deployments.ts";
 
 export interface DriverDeps {
   repos: Repositories;
@@ -37,6 +37,8 @@ export interface DriverDeps {
   now(): number;
   /** Runs one Prometheus instant query (analysis.prometheus). @default queryInstant (fetch) */
   queryPrometheus?: (target: PrometheusTarget, query: string) => Promise<QueryResult>;
+  /** Opens the sealed analysis.prometheus bearer token (see prometheus-token.ts). */
+  box?: TokenBox;
 }
 
 /** What the leader remembers about a deployment during its term (lost on a leader change, by design). */
@@ -212,7 +214,7 @@ export class DeploymentDriver {
       await t.note(d, { type: "analysis", reason: verdictText(sliding), data: judgementData(sliding) });
     }
     if (sliding.verdict.kind === "breach") return t.abort(d, "RolledBack", sliding.verdict.reason, { data: judgementData(sliding) });
-    const prometheus = (d.analysis as { prometheus?: PrometheusAnalysis }).prometheus;
+    const prometheus = (d.analysis as { prometheus?: StoredPrometheusAnalysis }).prometheus;
     if (prometheus && now - (memo.prometheusAt ?? 0) >= intervalMs(d)) {
       memo.prometheusAt = now;
       const v = await this.checkPrometheus(d, prometheus, memo);
@@ -254,11 +256,19 @@ export class DeploymentDriver {
   }
 
   /** Query every metric template for the new version and judge the values; records the result as an event. */
-  private async checkPrometheus(d: Deployment, p: PrometheusAnalysis, memo: Memo): Promise<MetricsVerdict> {
+  private async checkPrometheus(d: Deployment, p: StoredPrometheusAnalysis, memo: Memo): Promise<MetricsVerdict> {
     const query = this.deps.queryPrometheus ?? queryInstant;
-    const target = { address: p.address, bearerToken: p.bearerToken, timeoutMs: parseDuration(p.timeout) ?? 5000 };
+    let bearerToken: string | undefined;
+    let unopened: string | undefined;
+    try {
+      bearerToken = openAnalysisToken(p, d.functionName, this.deps.box);
+    } catch (e) {
+      unopened = `the bearer token cannot be used: ${(e as Error).message}`;
+    }
+    const target = { address: p.address, bearerToken, timeoutMs: parseDuration(p.timeout) ?? 5000 };
     const values = { function: d.functionName, version: d.toVersion, intervalMs: intervalMs(d) };
-    const results = await Promise.all(p.metrics.map((m) => query(target, renderQuery(m.query, values))));
+    // A token that does not open fails the interval like an unreachable Prometheus (failAfterErrors decides).
+    const results = unopened !== undefined ? p.metrics.map((): QueryResult => ({ ok: false, error: unopened })) : await Promise.all(p.metrics.map((m) => query(target, renderQuery(m.query, values))));
     const v = judgeMetrics(p, results, memo.prometheusFailures ?? 0);
     memo.prometheusFailures = v.kind === "error" ? v.failedIntervals : 0;
     if (v.kind === "pass") memo.prometheusPassed = `${d.phase}:${d.step}`;

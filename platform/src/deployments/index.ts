@@ -17,6 +17,7 @@ import { RolloutOrchestrator, wakeChannel, type OrchestratorLog } from "./orches
 import { RolloutAnalyzer } from "./rollout-analysis.ts";
 import { Transitions } from "./transitions.ts";
 import type { DeploymentMetrics } from "../metrics/deployment-metrics.ts";
+import type { TokenBox } from "./prometheus-token.ts";
 
 export { DeploymentAliasGuard } from "./alias-guard.ts";
 export { DeploymentService } from "./deployment-service.ts";
@@ -50,6 +51,8 @@ export interface RolloutDeps {
   queryPrometheus?: DriverDeps["queryPrometheus"];
   /** HOTSWAP_APPROVAL_TIMEOUT. @default 24 h */
   approvalTimeoutMs?: number;
+  /** Seals the analysis.prometheus bearer token at create and opens it for the query; stored in plain text without one. */
+  box?: TokenBox;
 }
 
 export interface Rollouts {
@@ -83,6 +86,7 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
       }),
     now,
     queryPrometheus: deps.queryPrometheus,
+    box: deps.box,
   });
   orchestrator = new RolloutOrchestrator(deps.repos, deps.state, driver, {
     namespace: deps.namespace,
@@ -96,6 +100,7 @@ export async function startRollouts(deps: RolloutDeps): Promise<Rollouts> {
     functions: deps.functions,
     metrics,
     approvalTimeoutMs: deps.approvalTimeoutMs,
+    box: deps.box,
     wake: async () => {
       orchestrator!.wake();
       await deps.state.publish(wakeChannel(deps.namespace), "wake");

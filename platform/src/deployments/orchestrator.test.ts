@@ -22,7 +22,9 @@ import { LeadershipLost, Transitions } from "./transitions.ts";
 import { waitFor } from "../../../tests/support/wait-for.ts";
 import { RolloutWindowsObserver } from "../metrics/rollout-windows-observer.ts";
 import { CreateDeploymentBody } from "../../../protocol/api/deployments.ts";
-import type { QueryResult } from "./prometheus-query.ts";
+import type { PrometheusTarget, QueryResult } from "./prometheus-query.ts";
+import { randomBytes } from "node:crypto";
+import { SecretBox } from "../auth/secret-box.ts";
 
 const actor = { id: "test" };
 const quiet = { info() {}, warn() {}, error() {} };
@@ -218,23 +220,32 @@ describe("rollout orchestrator", () => {
     assert.deepEqual((await repos.aliases.get("remote", "live"))?.routingConfig.additionalVersionWeights, {});
   });
 
-  test("with analysis.prometheus, a step holds until the metrics pass with data, then advances", async () => {
+  test("with analysis.prometheus, a step holds until the metrics pass with data, then advances; the bearer token is stored sealed and sent in the clear", async () => {
     // The earlier tests' leaders share the database and would drive this deployment too (with real queries).
     for (const earlier of started) await earlier.stop();
     const ns = "hs:prometheus:";
     const rec = new StateMetricsRecorder(state, { namespace: ns, flushIntervalMs: 20 });
     const queries: string[] = [];
+    const targets: PrometheusTarget[] = [];
     let answer: QueryResult = { ok: true, value: null };
     const invoker = new Invoker(routing, fakeRunner, [new RolloutWindowsObserver(rec)]);
     const r = await startRollouts({
       repos, state, functions, aliases, invoker, runner: fakeRunner, routing, namespace: ns, holder: "P", log: quiet, tickMs: 30, leaseTtlMs: 1000,
-      queryPrometheus: async (_target, query) => (queries.push(query), answer),
+      queryPrometheus: async (target, query) => (targets.push(target), queries.push(query), answer),
+      box: new SecretBox(randomBytes(32)),
     });
     try {
       await fn("prom-hold");
-      const prometheus = { address: "http://prometheus.invalid:9090", metrics: [{ name: "errors", query: 'x{function="{{function}}",version="{{version}}"}[{{interval}}]', thresholdMax: 0.1 }] };
+      const token = "prom-bearer-secret-42";
+      const prometheus = { address: "http://prometheus.invalid:9090", bearerToken: token, metrics: [{ name: "errors", query: 'x{function="{{function}}",version="{{version}}"}[{{interval}}]', thresholdMax: 0.1 }] };
       const body = CreateDeploymentBody.parse({ ...canary("prom-hold"), analysis: { interval: "PT1S", minRequests: 3, prometheus } });
       const { deploymentId } = await r.service.create(body, actor);
+      const stored = JSON.stringify((await repos.deployments.get(deploymentId))!.analysis);
+      assert.ok(!stored.includes(token), `the token is not stored in the clear: ${stored}`);
+      assert.match(stored, /"bearerTokenSealed":"v1:/);
+      const shown = JSON.stringify(await r.service.get(deploymentId));
+      assert.ok(!shown.includes(token) && !shown.includes("bearerTokenSealed"), "neither the token nor its sealed form is shown");
+      assert.match(shown, /"bearerToken":"\*\*\*"/);
       const traffic = setInterval(() => void invoker.invoke("prom-hold", "live", Buffer.from("{}"), { requestId: "" }).catch(() => {}), 10);
       try {
         await waitUntil("the canary holds for want of Prometheus data", async () =>
@@ -242,6 +253,7 @@ describe("rollout orchestrator", () => {
         );
         assert.equal((await repos.deployments.get(deploymentId))!.phase, "canary", "no data: not promoted");
         assert.equal(queries[0], 'x{function="prom-hold",version="2"}[1s]');
+        assert.equal(targets[0]!.bearerToken, token, "the query sends the opened token");
         answer = { ok: true, value: 0.01 };
         await waitUntil("the deployment succeeds once the metric passes", async () => (await repos.deployments.get(deploymentId))!.status === "Succeeded");
         const events = await repos.deployments.listEvents(deploymentId);

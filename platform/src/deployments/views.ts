@@ -2,6 +2,7 @@
 import type { AuditLog, Deployment, DeploymentEvent } from "../db/index.ts";
 import type { WindowStats } from "../metrics/metrics-reader.ts";
 import type { DeploymentApproval, DeploymentEventView, DeploymentSummary, DeploymentView } from "../../../protocol/api/deployments.ts";
+import { maskAnalysisToken } from "./prometheus-token.ts";
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -14,7 +15,7 @@ export function toSummary(d: Deployment): DeploymentSummary {
     toVersion: d.toVersion,
     strategy: d.strategy,
     config: d.config,
-    analysis: withoutSecrets(d.analysis),
+    analysis: maskAnalysisToken(d.analysis) as Deployment["analysis"],
     hooks: d.hooks,
     status: d.status,
     phase: d.phase,
@@ -28,13 +29,6 @@ export function toSummary(d: Deployment): DeploymentSummary {
     updatedAt: iso(d.updatedAt)!,
     finishedAt: iso(d.finishedAt),
   };
-}
-
-/** The analysis settings as shown: a Prometheus bearer token is never given back. */
-function withoutSecrets(analysis: Deployment["analysis"]): Deployment["analysis"] {
-  const p = analysis.prometheus as Record<string, unknown> | undefined;
-  if (!p || p.bearerToken === undefined) return analysis;
-  return { ...analysis, prometheus: { ...p, bearerToken: "***" } };
 }
 
 export function toEventView(e: DeploymentEvent): DeploymentEventView {

@@ -10,9 +10,13 @@ import { createRepositories, type Repositories } from "../db/index.ts";
 import { functionInput, uniqueName, type OpenedDatabase } from "../db/contract-support.ts";
 import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
 import { FUNCTION_LOGS_LIVE_CHANNEL, FUNCTION_LOGS_STREAM, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import { rowsOf } from "../../../protocol/function-log-rows.ts";
+import { FunctionLogsQuery } from "../../../protocol/api/logs.ts";
+import { LiveTail } from "./live-tail.ts";
+import { LogService } from "./log-service.ts";
 import { FunctionLogIngest } from "./log-ingest.ts";
 import { LogRetention } from "./log-retention.ts";
-import { decodeLiveLines } from "./live-lines.ts";
+import { decodeLiveRows } from "./live-rows.ts";
 import { waitFor } from "../../../tests/support/wait-for.ts";
 
 const DAY = 86_400_000;
@@ -115,6 +119,24 @@ export function runFunctionLogsContract(label: string, open: () => Promise<Opene
       });
     });
 
+    /** Appends an entry that a replica's ingest (`consumer`) reads and never acks: it stopped. */
+    async function readByDeadReplica(state: MemoryStateStore, consumer: string, fields: Record<string, string>): Promise<void> {
+      const dead = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer });
+      await dead.start();
+      await dead.stop(0);
+      await state.xadd(FUNCTION_LOGS_STREAM, fields);
+      assert.equal((await state.readGroup(FUNCTION_LOGS_STREAM, "function-log-writer", consumer)).length, 1);
+    }
+
+    /** Another replica's ingest, once it has claimed that one entry and acked it. */
+    async function claimedBySurvivor(state: MemoryStateStore, consumer: string): Promise<FunctionLogIngest> {
+      const survivor = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer, claimIdleMs: 50, blockMs: 20 });
+      await survivor.start();
+      await waitFor("the entry claimed and acked", () => survivor.counts, { until: (c) => c.claimed === 1 && c.entries === 1, timeoutMs: 10_000 });
+      await survivor.stop();
+      return survivor;
+    }
+
     describe("ingest", () => {
       test("stores appended batches in the database, acks them, counts a bad entry without stopping, and republishes the stored lines", async () => {
         const state = new MemoryStateStore();
@@ -132,10 +154,83 @@ export function runFunctionLogsContract(label: string, open: () => Promise<Opene
           const lines = await repos.functionLogs.page({ functionName: fn, limit: 10 });
           assert.deepEqual(lines.map((l) => l.message), ["one", "two", "nul\uFFFDbyte"]);
           assert.equal(await state.pendingCount(FUNCTION_LOGS_STREAM, "function-log-writer"), 0, "every entry acked, the bad ones too");
-          await waitFor("three lines republished", () => live.flatMap(decodeLiveLines).length === 3);
-          assert.deepEqual(live.flatMap(decodeLiveLines).map((l) => l.id), lines.map((l) => l.id), "live lines carry the stored ids");
+          await waitFor("three lines republished", () => live.flatMap(decodeLiveRows).length === 3);
+          assert.deepEqual(live.flatMap(decodeLiveRows).map((l) => l.id), lines.map((l) => l.id), "live lines carry the stored ids");
         } finally {
           await ingest.stop();
+          await state.close();
+        }
+      });
+
+      test("packed rows: one row per invocation, read back as lines with cursors inside packs and time filters per line", async () => {
+        const state = new MemoryStateStore();
+        const live: string[] = [];
+        await state.subscribe(FUNCTION_LOGS_LIVE_CHANNEL, (m) => live.push(m));
+        const ingest = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer: "packs", blockMs: 50 });
+        await ingest.start();
+        const hub = new LiveTail(state);
+        await hub.start();
+        try {
+          const fn = uniqueName("lg");
+          const t0 = Date.UTC(2026, 2, 1);
+          const line = (requestId: string | null, dt: number, message: string, stream: FunctionLogRecord["stream"] = "platform") => record(fn, { requestId, at: t0 + dt, message, stream });
+          const written = [
+            line("a", 0, "START a"),
+            line("b", 1, "START b"),
+            line("a", 10, "out a", "stdout"),
+            line(null, 20, "stray"),
+            line("a", 30, "END a"),
+            line("b", 40, "END b"),
+            line("a", 50, "REPORT a"),
+          ];
+          await state.xadd(FUNCTION_LOGS_STREAM, { rows: JSON.stringify(rowsOf(written)) });
+          await waitFor("one entry stored", () => ingest.counts, { until: (c) => c.entries === 1 });
+          assert.equal(ingest.counts.rows, 3, "three rows: a, b, the stray line");
+          assert.deepEqual((await repos.functionLogs.page({ functionName: fn, limit: 10 })).map((r) => r.stream), ["pack", "pack", "platform"]);
+          const service = new LogService(repos.functionLogs, async () => {}, hub);
+          const query = (q: Record<string, string>) => FunctionLogsQuery.parse(q);
+          const all = await service.page(fn, query({}));
+          assert.deepEqual(all.lines.map((l) => l.message), ["START a", "out a", "END a", "REPORT a", "START b", "END b", "stray"], "each invocation's lines together, in order");
+          assert.deepEqual(all.lines.map((l) => Date.parse(l.at) - t0), [0, 10, 30, 50, 1, 40, 20], "each line keeps its own time");
+          assert.equal(all.lines[1]!.stream, "stdout");
+          // Pages of two: cursors fall inside packs and resume on the next line.
+          const seen: string[] = [];
+          let cursor: string | null = null;
+          do {
+            const p: Awaited<ReturnType<LogService["page"]>> = await service.page(fn, query(cursor ? { limit: "2", cursor } : { limit: "2" }));
+            assert.ok(p.lines.length <= 2);
+            seen.push(...p.lines.map((l) => l.message));
+            cursor = p.nextCursor;
+          } while (cursor);
+          assert.deepEqual(seen, all.lines.map((l) => l.message));
+          const msgs = async (q: Record<string, string>) => (await service.page(fn, query(q))).lines.map((l) => l.message);
+          assert.deepEqual(await msgs({ requestId: "a" }), ["START a", "out a", "END a", "REPORT a"]);
+          assert.deepEqual(await msgs({ since: String(t0 + 30) }), ["END a", "REPORT a", "END b"], "since applies per line, also to lines of a pack that began earlier");
+          assert.deepEqual(await msgs({ since: String(t0 + 10), until: String(t0 + 40) }), ["out a", "END a", "stray"]);
+          // Live: the stored rows are republished with their ids and expand to the same lines.
+          await waitFor("republished", () => live.length >= 1);
+          assert.equal(live.flatMap(decodeLiveRows).length, 3);
+        } finally {
+          await ingest.stop();
+          await hub.close();
+          await state.close();
+        }
+      });
+
+      test("a claimed entry whose rows its dead consumer stored but never acked is not stored twice", async () => {
+        const state = new MemoryStateStore();
+        try {
+          const fn = uniqueName("lg");
+          const rows = rowsOf([record(fn, { requestId: "r1", message: "START" }), record(fn, { requestId: "r1", message: "END" }), record(fn, { requestId: "r2", message: "alone" })]);
+          await readByDeadReplica(state, "dead-after-commit", { rows: JSON.stringify(rows) });
+          // It committed the rows, then died before the ack.
+          await repos.functionLogs.insert(rows.map(([functionName, version, requestId, instanceId, at, stream, message]) => ({ functionName, version, requestId, instanceId, at, stream, message })));
+          const survivor = await claimedBySurvivor(state, "survivor-2");
+          assert.equal(survivor.counts.duplicates, 2);
+          assert.equal(survivor.counts.rows, 0);
+          assert.equal((await repos.functionLogs.page({ functionName: fn, limit: 10 })).length, 2, "each row once");
+          assert.equal(await state.pendingCount(FUNCTION_LOGS_STREAM, "function-log-writer"), 0);
+        } finally {
           await state.close();
         }
       });
@@ -144,16 +239,9 @@ export function runFunctionLogsContract(label: string, open: () => Promise<Opene
         const state = new MemoryStateStore();
         try {
           const fn = uniqueName("lg");
-          const dead = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer: "dead" });
-          await dead.start();
-          await dead.stop(0);
-          await state.xadd(FUNCTION_LOGS_STREAM, { records: JSON.stringify([record(fn, { message: "orphan" })]) });
           // The dead replica read it (pending under its name) and died before storing it.
-          assert.equal((await state.readGroup(FUNCTION_LOGS_STREAM, "function-log-writer", "dead")).length, 1);
-          const survivor = new FunctionLogIngest({ state, logs: repos.functionLogs, consumer: "survivor", claimIdleMs: 50, blockMs: 20 });
-          await survivor.start();
-          await waitFor("the orphaned entry claimed and stored", () => survivor.counts, { until: (c) => c.claimed === 1 && c.entries === 1, timeoutMs: 10_000 });
-          await survivor.stop();
+          await readByDeadReplica(state, "dead", { records: JSON.stringify([record(fn, { message: "orphan" })]) });
+          await claimedBySurvivor(state, "survivor");
           assert.deepEqual((await repos.functionLogs.page({ functionName: fn, limit: 10 })).map((l) => l.message), ["orphan"]);
           assert.equal(await state.pendingCount(FUNCTION_LOGS_STREAM, "function-log-writer"), 0);
         } finally {

@@ -1,21 +1,23 @@
 /**
  * The replica's live-tail hub: one subscription to FUNCTION_LOGS_LIVE_CHANNEL (where the ingest of
- * every replica republishes what it stored), fanned out to the followers connected here. A
- * message is decoded only when someone follows. Closing the hub ends every follower with a final
+ * every replica republishes the rows it stored), fanned out as lines to the followers connected
+ * here. A message is decoded only when someone follows. Closing the hub ends every follower with a final
  * `shutdown` event, so tails end cleanly when the control plane stops.
  */
 import type { StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
 import { ApiError } from "../../../protocol/errors.ts";
 import { FUNCTION_LOGS_LIVE_CHANNEL } from "../../../protocol/function-logs.ts";
-import type { LogLineFilter, StoredLogLine } from "../db/index.ts";
-import { decodeLiveLines } from "./live-lines.ts";
+import type { LogPosition } from "../../../protocol/api/logs.ts";
+import type { LogLineFilter } from "../db/index.ts";
+import { decodeLiveRows } from "./live-rows.ts";
+import { linesOf, type LogLine } from "./log-lines.ts";
 import { LogFollower, type FollowerLimits } from "./log-follower.ts";
 
 export interface FollowRequest {
   filter: LogLineFilter;
   /** Resume after this line (a cursor or Last-Event-ID); undefined: start with the newest lines. */
-  afterId: number | undefined;
-  backlog(afterId: number | undefined): Promise<StoredLogLine[]>;
+  after: LogPosition | undefined;
+  backlog(after: LogPosition | undefined): Promise<LogLine[]>;
   /** Cuts the client's connection. */
   disconnect(): void;
 }
@@ -44,7 +46,7 @@ export class LiveTail {
     if (this.closed) throw new ApiError("ServiceUnavailable", "This control plane is shutting down; follow the logs through another replica, or retry in a moment.");
     const follower: LogFollower = new LogFollower(
       { filter: req.filter, backlog: req.backlog, disconnect: req.disconnect, onEnd: () => this.followers.delete(follower) },
-      req.afterId,
+      req.after,
       this.limits,
     );
     this.followers.add(follower);
@@ -61,6 +63,6 @@ export class LiveTail {
 
   private deliver(message: string): void {
     if (this.followers.size === 0) return;
-    for (const line of decodeLiveLines(message)) for (const f of this.followers) f.offer(line);
+    for (const row of decodeLiveRows(message)) for (const line of linesOf(row)) for (const f of this.followers) f.offer(line);
   }
 }

@@ -7,9 +7,9 @@
  * `end` event (or, if the client does not read even that within `endGraceMs`, loses its
  * connection). Lines the backlog already sent are not sent again when they also arrive live.
  */
-import { LOG_END_EVENT, LOG_EVENT, logCursor, type LogTailEnd } from "../../../protocol/api/logs.ts";
-import type { LogLineFilter, StoredLogLine } from "../db/index.ts";
-import { toLogLine, type LiveLine } from "./live-lines.ts";
+import { LOG_END_EVENT, LOG_EVENT, type LogPosition, type LogTailEnd } from "../../../protocol/api/logs.ts";
+import type { LogLineFilter } from "../db/index.ts";
+import { cursorOf, lineMatches, toLogLine, type LogLine } from "./log-lines.ts";
 
 export interface FollowerLimits {
   /** Live lines a follower may hold unsent. @default 1000 */
@@ -25,17 +25,17 @@ export interface FollowerLimits {
 export interface FollowerSource {
   filter: LogLineFilter;
   /**
-   * The next backlog page after `afterId` (undefined: the first page, the newest lines). An empty
+   * The next backlog page after `after` (undefined: the first page, the newest lines). An empty
    * page ends the backlog.
    */
-  backlog(afterId: number | undefined): Promise<StoredLogLine[]>;
+  backlog(after: LogPosition | undefined): Promise<LogLine[]>;
   /** Cuts the client's connection unless its response was written out in full (a client that stopped reading). */
   disconnect(): void;
   /** Called once the follower ended, whatever the reason, so the hub can forget it. */
   onEnd(): void;
 }
 
-/** Ids remembered from the backlog to skip when the same lines arrive live. */
+/** Cursors remembered from the backlog to skip when the same lines arrive live. */
 const REMEMBERED_IDS = 10_000;
 /** Events joined into one chunk, at most about this many bytes. */
 const CHUNK_BYTES = 64 * 1024;
@@ -47,11 +47,11 @@ export class LogFollower {
   private readonly maxLines: number;
   private readonly maxBytes: number;
   private readonly endGraceMs: number;
-  private queue: LiveLine[] = [];
+  private queue: LogLine[] = [];
   private queuedBytes = 0;
   private phase: "backlog" | "live" | "ended" = "backlog";
-  private afterId: number | undefined;
-  private readonly sent = new Set<number>();
+  private after: LogPosition | undefined;
+  private readonly sent = new Set<string>();
   private heartbeatDue = false;
   private readonly heartbeat: NodeJS.Timeout;
   private endReason: LogTailEnd | undefined;
@@ -61,13 +61,13 @@ export class LogFollower {
 
   constructor(
     private readonly source: FollowerSource,
-    startAfterId: number | undefined,
+    startAfter: LogPosition | undefined,
     limits: FollowerLimits = {},
   ) {
     this.maxLines = limits.maxQueuedLines ?? 1000;
     this.maxBytes = limits.maxQueuedBytes ?? 1024 * 1024;
     this.endGraceMs = limits.endGraceMs ?? 10_000;
-    this.afterId = startAfterId;
+    this.after = startAfter;
     this.heartbeat = setInterval(() => {
       this.heartbeatDue = true;
       this.wake?.();
@@ -90,8 +90,8 @@ export class LogFollower {
   }
 
   /** A live line from the hub: queued when it matches; overflowing the bound ends the follower. */
-  offer(line: LiveLine): void {
-    if (this.phase === "ended" || !matches(this.source.filter, line)) return;
+  offer(line: LogLine): void {
+    if (this.phase === "ended" || !lineMatches(this.source.filter, line)) return;
     this.queue.push(line);
     this.queuedBytes += line.message.length + 200;
     if (this.queue.length > this.maxLines || this.queuedBytes > this.maxBytes) {
@@ -128,9 +128,9 @@ export class LogFollower {
         return;
       }
       if (this.phase === "backlog") {
-        let page: StoredLogLine[];
+        let page: LogLine[];
         try {
-          page = await this.source.backlog(this.afterId);
+          page = await this.source.backlog(this.after);
         } catch (e) {
           this.finish(); // the stream errors and the connection is cut; the client resumes with Last-Event-ID
           throw e;
@@ -140,8 +140,8 @@ export class LogFollower {
           this.phase = "live";
           continue;
         }
-        this.afterId = page[page.length - 1]!.id;
-        for (const l of page) this.remember(l.id);
+        this.after = page[page.length - 1]!.position;
+        for (const l of page) this.remember(cursorOf(l));
         controller.enqueue(encoder.encode(page.map(eventOf).join("")));
         return;
       }
@@ -150,7 +150,7 @@ export class LogFollower {
         while (this.queue.length > 0 && text.length < CHUNK_BYTES) {
           const l = this.queue.shift()!;
           this.queuedBytes -= l.message.length + 200;
-          if (this.sent.has(l.id)) continue;
+          if (this.sent.has(cursorOf(l))) continue;
           text += eventOf(l);
         }
         if (text) {
@@ -169,8 +169,8 @@ export class LogFollower {
     }
   }
 
-  private remember(id: number): void {
-    this.sent.add(id);
+  private remember(cursor: string): void {
+    this.sent.add(cursor);
     if (this.sent.size > REMEMBERED_IDS) this.sent.delete(this.sent.values().next().value!);
   }
 
@@ -193,16 +193,6 @@ export class LogFollower {
   }
 }
 
-function eventOf(l: StoredLogLine | LiveLine): string {
-  return `id: ${logCursor(l.id)}\nevent: ${LOG_EVENT}\ndata: ${JSON.stringify(toLogLine(l))}\n\n`;
-}
-
-/** Whether a live line passes the tail's filters (`until` is refused with follow). */
-export function matches(f: LogLineFilter, l: LiveLine): boolean {
-  return (
-    l.functionName === f.functionName &&
-    (f.requestId === undefined || l.requestId === f.requestId) &&
-    (f.version === undefined || l.version === f.version) &&
-    (f.since === undefined || l.at >= f.since.getTime())
-  );
+function eventOf(l: LogLine): string {
+  return `id: ${cursorOf(l)}\nevent: ${LOG_EVENT}\ndata: ${JSON.stringify(toLogLine(l))}\n\n`;
 }

@@ -12,7 +12,7 @@ import { FUNCTION_LOGS_LIVE_CHANNEL, FUNCTION_LOGS_STREAM, FUNCTION_LOGS_STREAM_
 import { serviceSkipReason, TEST_REDIS_URL, uniquePrefix } from "../../../tests/support/services.ts";
 import { waitFor } from "../../../tests/support/wait-for.ts";
 import { FunctionLogIngest, FUNCTION_LOG_GROUP } from "./log-ingest.ts";
-import { decodeLiveLines } from "./live-lines.ts";
+import { decodeLiveRows } from "./live-rows.ts";
 import { record } from "./function-logs.contract.ts";
 
 let database: Database;
@@ -45,7 +45,7 @@ for (const kind of ["memory", "redis"] as const) {
     test("two replicas store every appended batch once between them, count bad entries, and both see every stored line live", async () => {
       const fn = uniqueName("ing");
       const live: [number[], number[]] = [[], []];
-      for (const i of [0, 1] as const) await stores[i].subscribe(FUNCTION_LOGS_LIVE_CHANNEL, (m) => live[i].push(...decodeLiveLines(m).filter((l) => l.functionName === fn).map((l) => l.id)));
+      for (const i of [0, 1] as const) await stores[i].subscribe(FUNCTION_LOGS_LIVE_CHANNEL, (m) => live[i].push(...decodeLiveRows(m).filter((l) => l.functionName === fn).map((l) => l.id)));
       const replicas = stores.map((state, i) => new FunctionLogIngest({ state, logs: repos.functionLogs, consumer: `replica-${i}`, readCount: 4, blockMs: 100 }));
       for (const r of replicas) await r.start();
       try {

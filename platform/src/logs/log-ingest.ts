@@ -3,16 +3,20 @@
  * (FUNCTION_LOGS_STREAM) as one consumer of a shared consumer group, so each batch is stored once
  * whichever replica reads it. A read of a few entries becomes one multi-row insert (off the
  * invocation path: runners only append to the stream); the entries are acked once the rows are
- * committed, and the stored lines, with their ids, are republished on FUNCTION_LOGS_LIVE_CHANNEL
- * for the live tails of every replica. Entries a dead replica read but never acked are claimed
- * after `claimIdleMs`. Delivery is at least once: a replica that dies between commit and ack has
- * its entries stored again by another one. A malformed entry is acked and counted, never retried.
- * Memory is bounded by `readCount` entries (each a runner's bounded batch) per replica.
+ * committed, and the stored rows, with their ids, are republished on FUNCTION_LOGS_LIVE_CHANNEL
+ * for the live tails of every replica. An entry holds rows (field `rows`: one per invocation in
+ * the runner's batch, see protocol/function-log-rows.ts), or one row per line (field `records`,
+ * as runners before packing wrote). Entries a dead replica read but never acked are claimed after
+ * `claimIdleMs`; the rows of a claimed entry that are already stored (the replica died between
+ * commit and ack) are skipped, so a redelivered batch is not stored twice. A malformed entry is
+ * acked and counted, never retried. Memory is bounded by `readCount` entries (each a runner's
+ * bounded batch) per replica.
  */
 import type { StateStore, StreamEntry } from "../../../shared/state/state-store.ts";
-import { FUNCTION_LOGS_LIVE_CHANNEL, FUNCTION_LOGS_STREAM, FunctionLogBatch, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
-import type { FunctionLogsRepository, StoredLogLine } from "../db/index.ts";
-import { encodeLiveLines } from "./live-lines.ts";
+import { FUNCTION_LOGS_LIVE_CHANNEL, FUNCTION_LOGS_STREAM, FunctionLogBatch, FunctionLogStream } from "../../../protocol/function-logs.ts";
+import { LOG_PACK_STREAM, type FunctionLogRow } from "../../../protocol/function-log-rows.ts";
+import type { FunctionLogsRepository, StoredLogRow } from "../db/index.ts";
+import { encodeLiveRows } from "./live-rows.ts";
 
 /** The consumer group every control-plane replica reads the log stream in. */
 export const FUNCTION_LOG_GROUP = "function-log-writer";
@@ -36,8 +40,10 @@ export interface LogIngestOptions {
 export interface LogIngestCounts {
   /** Stream entries stored and acked. */
   entries: number;
-  /** Lines inserted. */
-  lines: number;
+  /** Rows inserted (a row holds one line, or one invocation's lines in a runner batch). */
+  rows: number;
+  /** Rows of claimed entries found already stored, not stored again. */
+  duplicates: number;
   /** Entries acked without storing: not a JSON array of FunctionLogRecord. */
   invalid: number;
   /** Entries taken over from another consumer. */
@@ -45,7 +51,7 @@ export interface LogIngestCounts {
 }
 
 export class FunctionLogIngest {
-  readonly counts: LogIngestCounts = { entries: 0, lines: 0, invalid: 0, claimed: 0 };
+  readonly counts: LogIngestCounts = { entries: 0, rows: 0, invalid: 0, claimed: 0, duplicates: 0 };
   private readonly readCount: number;
   private readonly blockMs: number;
   private readonly claimIdleMs: number;
@@ -91,16 +97,18 @@ export class FunctionLogIngest {
   async poll(blockMs = this.blockMs): Promise<number> {
     const { state, consumer } = this.opts;
     let entries: StreamEntry[] = [];
+    let claimed = false;
     if (Date.now() - this.lastClaim >= Math.min(this.claimIdleMs, 5000)) {
       this.lastClaim = Date.now();
       entries = await state.claimStale(FUNCTION_LOGS_STREAM, FUNCTION_LOG_GROUP, consumer, this.claimIdleMs, this.readCount);
       this.counts.claimed += entries.length;
+      claimed = entries.length > 0;
       // A full claim means more are waiting (catching up after an outage): claim again next pass.
       if (entries.length === this.readCount) this.lastClaim = 0;
     }
     if (entries.length === 0) entries = await state.readGroup(FUNCTION_LOGS_STREAM, FUNCTION_LOG_GROUP, consumer, { count: this.readCount, blockMs });
     if (entries.length === 0) return 0;
-    return (await this.store(entries)) ? entries.length : 0;
+    return (await this.store(entries, claimed)) ? entries.length : 0;
   }
 
   private async loop(): Promise<void> {
@@ -119,19 +127,21 @@ export class FunctionLogIngest {
    * Validates, inserts, acks and republishes. False when the database is down: the entries stay
    * pending (unacked) and are claimed again after claimIdleMs, so nothing read is lost. When the
    * database is up but the insert failed, the data is to blame: each entry is tried alone, and
-   * those that still fail are dropped and counted (poison never blocks the stream).
+   * those that still fail are dropped and counted (poison never blocks the stream). `redelivered`:
+   * the entries were claimed from another consumer, which may have stored them before dying.
    */
-  private async store(entries: StreamEntry[]): Promise<boolean> {
+  private async store(entries: StreamEntry[], redelivered = false): Promise<boolean> {
     const { state, logs } = this.opts;
-    const batches: { id: string; records: FunctionLogRecord[] }[] = [];
+    const batches: { id: string; records: FunctionLogRow[] }[] = [];
     const invalid: string[] = [];
     for (const e of entries) {
-      const records = parseBatch(e);
+      const records = parseEntry(e);
       if (records === undefined) invalid.push(e.id);
       else batches.push({ id: e.id, records });
     }
-    let stored: StoredLogLine[];
+    let stored: StoredLogRow[];
     try {
+      if (redelivered) await this.skipStored(batches);
       stored = await logs.insert(batches.flatMap((b) => b.records));
     } catch (e) {
       this.opts.onError?.(e, "storing function log lines");
@@ -153,11 +163,20 @@ export class FunctionLogIngest {
     const good = entries.map((e) => e.id).filter((id) => !invalid.includes(id));
     if (good.length > 0) await state.ack(FUNCTION_LOGS_STREAM, FUNCTION_LOG_GROUP, good);
     this.counts.entries += good.length;
-    this.counts.lines += stored.length;
-    for (const message of encodeLiveLines(stored)) {
-      await state.publish(FUNCTION_LOGS_LIVE_CHANNEL, message).catch((e: unknown) => this.opts.onError?.(e, "publishing function log lines to live tails"));
+    this.counts.rows += stored.length;
+    for (const message of encodeLiveRows(stored)) {
+      await state.publish(FUNCTION_LOGS_LIVE_CHANNEL, message).catch((e: unknown) => this.opts.onError?.(e, "publishing function log rows to live tails"));
     }
     return true;
+  }
+
+  /** Removes from the batches the rows that are stored already (identical in every field). */
+  private async skipStored(batches: { records: FunctionLogRow[] }[]): Promise<void> {
+    const found = await this.opts.logs.existing(batches.flatMap((b) => b.records));
+    if (found.size === 0) return;
+    this.counts.duplicates += found.size;
+    let k = 0;
+    for (const b of batches) b.records = b.records.filter(() => !found.has(k++));
   }
 
   /** Acks entries that will never be stored, counts them, and says so. */
@@ -189,19 +208,55 @@ export class FunctionLogIngest {
   }
 }
 
-/** The records of an entry, or undefined when it is not a `records` field holding a FunctionLogBatch. */
-function parseBatch(e: StreamEntry): FunctionLogRecord[] | undefined {
-  const text = e.fields.records;
-  if (typeof text !== "string") return undefined;
-  let json: unknown;
+const STREAMS = new Set<string>([...FunctionLogStream.options, LOG_PACK_STREAM]);
+
+/**
+ * The rows of an entry: its `rows` field (a JSON array of FunctionLogRowTuple), or its `records`
+ * field (a FunctionLogBatch, one row a line); undefined when it holds neither. Checked by hand,
+ * not by a schema: this runs for every row stored.
+ */
+function parseEntry(e: StreamEntry): FunctionLogRow[] | undefined {
+  const { rows, records } = e.fields;
+  const json = parseJson(rows ?? records);
+  if (!Array.isArray(json)) return undefined;
+  let out: FunctionLogRow[];
+  if (rows !== undefined) {
+    out = [];
+    for (const t of json) {
+      if (!isRowTuple(t)) return undefined;
+      out.push({ functionName: t[0], version: t[1], requestId: t[2], instanceId: t[3], at: t[4], stream: t[5], message: t[6] });
+    }
+  } else {
+    const parsed = FunctionLogBatch.safeParse(json);
+    if (!parsed.success) return undefined;
+    out = parsed.data;
+  }
+  // Postgres text cannot hold NUL; a function may well print one.
+  for (const r of out) if (r.message.includes("\0")) r.message = r.message.replaceAll("\0", "\uFFFD");
+  return out;
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
-  const parsed = FunctionLogBatch.safeParse(json);
-  if (!parsed.success) return undefined;
-  // Postgres text cannot hold NUL; a function may well print one.
-  for (const r of parsed.data) if (r.message.includes("\0")) r.message = r.message.replaceAll("\0", "\uFFFD");
-  return parsed.data;
+}
+
+function isRowTuple(t: unknown): t is [string, number, string | null, string, number, FunctionLogRow["stream"], string] {
+  return (
+    Array.isArray(t) &&
+    t.length === 7 &&
+    typeof t[0] === "string" &&
+    Number.isInteger(t[1]) &&
+    t[1] > 0 &&
+    (t[2] === null || typeof t[2] === "string") &&
+    typeof t[3] === "string" &&
+    typeof t[4] === "number" &&
+    Number.isFinite(t[4]) &&
+    STREAMS.has(t[5]) &&
+    typeof t[6] === "string"
+  );
 }

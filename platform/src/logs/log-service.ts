@@ -1,14 +1,15 @@
 /**
- * What the logs API does: a page of a function's lines (filters, id cursor, limit) and a live tail
- * (the backlog then live lines) over the hub. The function must exist (FunctionNotFound otherwise);
- * the wording of user mistakes the schema cannot catch lives here.
+ * What the logs API does: a page of a function's lines (filters, cursor, limit) and a live tail
+ * (the backlog then live lines) over the hub. Rows are read from the database and expanded into
+ * lines (log-lines.ts). The function must exist (FunctionNotFound otherwise); the wording of user
+ * mistakes the schema cannot catch lives here.
  */
 import { ApiError } from "../../../protocol/errors.ts";
-import { DEFAULT_LOG_PAGE, logCursor, logCursorId, type FunctionLogPage, type FunctionLogsQuery } from "../../../protocol/api/logs.ts";
+import { DEFAULT_LOG_PAGE, logCursorPosition, type FunctionLogPage, type FunctionLogsQuery, type LogPosition } from "../../../protocol/api/logs.ts";
 import type { FunctionLogsRepository, LogLineFilter } from "../db/index.ts";
 import type { LiveTail } from "./live-tail.ts";
 import type { LogFollower } from "./log-follower.ts";
-import { toLogLine } from "./live-lines.ts";
+import { cursorOf, isAfter, lineMatches, linesOf, rowFilter, rowsAfter, toLogLine, type LogLine } from "./log-lines.ts";
 
 /** Lines per backlog page of a live tail after its first. */
 const FOLLOW_PAGE = 500;
@@ -26,10 +27,10 @@ export class LogService {
     const filter = filterOf(name, q);
     await this.requireFunction(name);
     const limit = q.limit ?? DEFAULT_LOG_PAGE;
-    const rows = await this.logs.page({ ...filter, afterId: q.cursor, limit: limit + 1 });
-    const more = rows.length > limit;
-    if (more) rows.length = limit;
-    return { lines: rows.map(toLogLine), nextCursor: more ? logCursor(rows[rows.length - 1]!.id) : null };
+    const lines = await this.linesAfter(filter, q.cursor, limit + 1);
+    const more = lines.length > limit;
+    if (more) lines.length = limit;
+    return { lines: lines.map(toLogLine), nextCursor: more ? cursorOf(lines[lines.length - 1]!) : null };
   }
 
   /**
@@ -40,35 +41,59 @@ export class LogService {
     if (q.until !== undefined) {
       throw new ApiError("ValidationError", 'query field "until": cannot be combined with follow=true (a live tail has no end); leave out until, or page without follow.');
     }
-    let afterId = q.cursor;
+    let after = q.cursor;
     if (lastEventId !== undefined && lastEventId !== "") {
-      afterId = logCursorId(lastEventId);
-      if (afterId === undefined) throw new ApiError("ValidationError", "header Last-Event-ID: is not an event id of this API's live tail; reconnect without it, or pass the id of the last event received.");
+      after = logCursorPosition(lastEventId);
+      if (after === undefined) throw new ApiError("ValidationError", "header Last-Event-ID: is not an event id of this API's live tail; reconnect without it, or pass the id of the last event received.");
     }
     const filter = filterOf(name, q);
     await this.requireFunction(name);
     const first = q.limit ?? DEFAULT_LOG_PAGE;
-    const resumed = afterId !== undefined;
+    const resumed = after !== undefined;
     let started = false;
     return this.live.follow({
       filter,
-      afterId,
+      after,
       disconnect,
-      backlog: async (after) => {
+      backlog: async (from) => {
         if (!started && !resumed) {
           started = true;
-          return this.logs.page({ ...filter, limit: first, newest: true });
+          return this.newest(filter, first);
         }
         started = true;
         // After the newest page (or an empty one), only lines that arrived since: never the older ones.
-        return this.logs.page({ ...filter, afterId: after ?? (await this.newestId(filter)), limit: FOLLOW_PAGE });
+        return this.linesAfter(filter, from ?? (await this.newestRow(filter)), FOLLOW_PAGE);
       },
     });
   }
 
-  private async newestId(filter: LogLineFilter): Promise<number> {
-    const [last] = await this.logs.page({ ...filter, limit: 1, newest: true });
-    return last?.id ?? 0;
+  /** Up to `want` matching lines after `after` (from the start when undefined), oldest first. */
+  private async linesAfter(filter: LogLineFilter, after: LogPosition | undefined, want: number): Promise<LogLine[]> {
+    const rows = rowFilter(filter);
+    const out: LogLine[] = [];
+    let afterId = after === undefined ? undefined : rowsAfter(after);
+    for (;;) {
+      // Every row holds at least one line, so `want` rows is enough unless filters drop lines of packs.
+      const limit = want - out.length;
+      const page = await this.logs.page({ ...rows, afterId, limit });
+      for (const row of page) {
+        for (const l of linesOf(row)) if ((after === undefined || isAfter(l.position, after)) && lineMatches(filter, l)) out.push(l);
+      }
+      if (page.length < limit || out.length >= want) return out.slice(0, want);
+      afterId = page[page.length - 1]!.id;
+    }
+  }
+
+  /** The newest `want` matching lines, oldest first. */
+  private async newest(filter: LogLineFilter, want: number): Promise<LogLine[]> {
+    const page = await this.logs.page({ ...rowFilter(filter), limit: want, newest: true });
+    return page.flatMap((row) => linesOf(row).filter((l) => lineMatches(filter, l))).slice(-want);
+  }
+
+  /** The position after the newest matching row (the start of a log with none). */
+  private async newestRow(filter: LogLineFilter): Promise<LogPosition> {
+    const [last] = await this.logs.page({ ...rowFilter(filter), limit: 1, newest: true });
+    return { id: last?.id ?? 0 };
   }
 }
 

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HEADER_REQUEST_ID } from "../../../protocol/headers.ts";
 import { decodeReply, encodeSpec, HEADER_CLUSTER_SECRET, HEADER_LOG_RESULT, HEADER_LOG_TAIL, HEADER_SPEC, RUNNER_PATH_INVOKE } from "../../../protocol/fleet.ts";
-import { FUNCTION_LOGS_STREAM, FunctionLogBatch, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import { FUNCTION_LOGS_STREAM, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import { recordsOfRows } from "../../../protocol/function-log-rows.ts";
 import { FsCodeStore } from "../../../shared/code-store/fs-code-store.ts";
 import { createLogger } from "../../../shared/logger.ts";
 import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
@@ -70,7 +71,7 @@ test("the fleet protocol returns the invocation's log tail when asked, and the n
   // close() flushed the shipper: both invocations' lines, each framed, are in the stream.
   await state.createGroup(FUNCTION_LOGS_STREAM, "check", "0");
   const records: FunctionLogRecord[] = [];
-  for (const e of await state.readGroup(FUNCTION_LOGS_STREAM, "check", "c")) records.push(...FunctionLogBatch.parse(JSON.parse(e.fields.records)));
+  for (const e of await state.readGroup(FUNCTION_LOGS_STREAM, "check", "c")) records.push(...recordsOfRows(JSON.parse(e.fields.rows!)));
   for (const id of ["req-with-tail", "req-without-tail"]) {
     const mine = records.filter((r) => r.requestId === id).map((r) => r.message);
     assert.equal(mine.length, 8, `${id}: ${JSON.stringify(mine)}`);

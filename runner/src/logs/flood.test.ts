@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FUNCTION_LOGS_STREAM, FunctionLogBatch, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import { FUNCTION_LOGS_STREAM, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import { recordsOfRows } from "../../../protocol/function-log-rows.ts";
 import { FsCodeStore } from "../../../shared/code-store/fs-code-store.ts";
 import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
 import { functionSpec } from "../../../tests/support/function-spec.ts";
@@ -85,7 +86,7 @@ test("a 2 s log flood is cut behind a marker and does not slow a neighbour or gr
     await shipper.flush();
     await state.createGroup(FUNCTION_LOGS_STREAM, "check", "0");
     const records: FunctionLogRecord[] = [];
-    for (const e of await state.readGroup(FUNCTION_LOGS_STREAM, "check", "c")) records.push(...FunctionLogBatch.parse(JSON.parse(e.fields.records)));
+    for (const e of await state.readGroup(FUNCTION_LOGS_STREAM, "check", "c")) records.push(...recordsOfRows(JSON.parse(e.fields.rows!)));
     const mine = records.filter((r) => r.functionName === "flooder");
     const kept = mine.filter((r) => r.stream === "stdout").reduce((n, r) => n + Buffer.byteLength(r.message) + 1, 0);
     const markers = mine.filter((r) => r.stream === "platform" && / bytes of log output dropped: the function wrote more than 1 MiB\/s/.test(r.message));

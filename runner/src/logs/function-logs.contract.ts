@@ -5,7 +5,8 @@
  * the node-log-mix / python-log-mix fixtures carrying its own invocation's request id and stream.
  */
 import assert from "node:assert/strict";
-import { FUNCTION_LOGS_STREAM, FunctionLogBatch, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import { FUNCTION_LOGS_STREAM, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import { recordsOfRows } from "../../../protocol/function-log-rows.ts";
 import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
 import type { StateStore } from "../../../shared/state/state-store.ts";
 import { waitFor } from "../../../tests/support/wait-for.ts";
@@ -15,7 +16,7 @@ export async function streamReader(state: StateStore, group: string): Promise<()
   await state.createGroup(FUNCTION_LOGS_STREAM, group, "0");
   const seen: FunctionLogRecord[] = [];
   return async () => {
-    for (const e of await state.readGroup(FUNCTION_LOGS_STREAM, group, "c")) seen.push(...FunctionLogBatch.parse(JSON.parse(e.fields.records)));
+    for (const e of await state.readGroup(FUNCTION_LOGS_STREAM, group, "c")) seen.push(...recordsOfRows(JSON.parse(e.fields.rows!)));
     return seen;
   };
 }

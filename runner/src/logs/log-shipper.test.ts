@@ -4,7 +4,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FUNCTION_LOGS_STREAM, FunctionLogBatch, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import { FUNCTION_LOGS_STREAM, type FunctionLogRecord } from "../../../protocol/function-logs.ts";
+import { recordsOfRows, type FunctionLogRowTuple } from "../../../protocol/function-log-rows.ts";
 import { MemoryStateStore } from "../../../shared/state/memory-state-store.ts";
 import type { StateStore } from "../../../shared/state/state-store.ts";
 import { LogShipper } from "./log-shipper.ts";
@@ -15,10 +16,16 @@ function record(i: number, message = `line ${i}`): FunctionLogRecord {
   return { functionName: "fn", version: 1, requestId: "r", instanceId: "i", at: 1_700_000_000_000 + i, stream: "stdout", message };
 }
 
-async function readAll(state: StateStore): Promise<FunctionLogRecord[][]> {
+/** Each stream entry's rows, as the tuples shipped. */
+async function readRows(state: StateStore): Promise<FunctionLogRowTuple[][]> {
   await state.createGroup(FUNCTION_LOGS_STREAM, "test", "0");
   const entries = await state.readGroup(FUNCTION_LOGS_STREAM, "test", "c");
-  return entries.map((e) => FunctionLogBatch.parse(JSON.parse(e.fields.records)));
+  return entries.map((e) => JSON.parse(e.fields.rows!) as FunctionLogRowTuple[]);
+}
+
+/** Each stream entry's records. */
+async function readAll(state: StateStore): Promise<FunctionLogRecord[][]> {
+  return (await readRows(state)).map(recordsOfRows);
 }
 
 test("ships full batches at once and the rest after flushMs, in order", async () => {
@@ -32,6 +39,41 @@ test("ships full batches at once and the rest after flushMs, in order", async ()
   const batches = await readAll(state);
   assert.deepEqual(batches.map((b) => b.length), [203]);
   await shipper.close();
+  await state.close();
+});
+
+test("one row per invocation and instance in a batch: a pack keeps each line's stream and time, in order", async () => {
+  const state = new MemoryStateStore();
+  const shipper = new LogShipper({ state, log: quiet, flushMs: 60_000 });
+  const t = 1_700_000_000_000;
+  const of = (requestId: string | null, at: number, stream: FunctionLogRecord["stream"], message: string, instanceId = "i"): FunctionLogRecord => ({ functionName: "fn", version: 1, requestId, instanceId, at, stream, message });
+  const written = [
+    of("a", t, "platform", "START RequestId: a Version: 1"),
+    of("b", t + 1, "platform", "START RequestId: b Version: 1"),
+    of("a", t + 2, "stdout", "hello from a"),
+    of(null, t + 3, "stderr", "no invocation"),
+    of("a", t + 7, "stderr", "  spaced  text "),
+    of("a", t + 8, "platform", "a notice\nover two lines"),
+    of("b", t + 8, "platform", "END RequestId: b"),
+    of("a", t + 9, "stdout", "same request, other instance", "j"),
+  ];
+  shipper.write(written);
+  await shipper.close();
+  const [rows] = await readRows(state);
+  assert.deepEqual(rows!.map((r) => [r[2], r[3], r[5]]), [["a", "i", "pack"], ["b", "i", "pack"], [null, "i", "stderr"], ["a", "j", "stdout"]], "grouped by request and instance, in order of first line");
+  assert.equal(rows![0]![6], 'p0 START RequestId: a Version: 1\no2 hello from a\ne7   spaced  text \nP8 "a notice\\nover two lines"');
+  const back = recordsOfRows(rows!);
+  const key = (r: FunctionLogRecord) => `${r.requestId} ${r.instanceId} ${r.at}`;
+  assert.deepEqual([...back].sort((x, y) => key(x).localeCompare(key(y))), [...written].sort((x, y) => key(x).localeCompare(key(y))), "every line comes back as written");
+  await state.close();
+});
+
+test("a batch never spans LOG_PACK_SPAN_MS: a later record starts a new one", async () => {
+  const state = new MemoryStateStore();
+  const shipper = new LogShipper({ state, log: quiet, flushMs: 60_000 });
+  shipper.write([record(0), record(999), record(1000), record(1500)]);
+  await shipper.close();
+  assert.deepEqual((await readAll(state)).map((b) => b.map((r) => r.at - record(0).at)), [[0, 999], [1000, 1500]]);
   await state.close();
 });
 

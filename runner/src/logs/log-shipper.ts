@@ -1,12 +1,15 @@
 /**
  * Ships function-log records to the state store, off the invocation path: records collect into a
- * batch that is appended to FUNCTION_LOGS_STREAM (one `xadd`, field `records`) when it reaches
- * `batchRecords` or `flushMs` after its first record, one append in flight at a time. Memory stays
+ * batch that is appended to FUNCTION_LOGS_STREAM (one `xadd`, field `rows`: each invocation's lines
+ * in the batch as one row, see protocol/function-log-rows.ts) when it reaches `batchRecords` or
+ * `flushMs` after its first record (or a record comes LOG_PACK_SPAN_MS after it), one append in
+ * flight at a time. Memory stays
  * bounded when the store is slow or down: past `maxQueuedBytes` the oldest batches are dropped,
  * counted, and reported once per `reportMs`. close() ships what is left, within a deadline.
  */
 import { FUNCTION_LOGS_STREAM, FUNCTION_LOGS_STREAM_MAX_LEN, type FunctionLogRecord, type FunctionLogSink } from "../../../protocol/function-logs.ts";
 import type { StateStore } from "../../../shared/state/state-store.ts";
+import { LOG_PACK_SPAN_MS, rowsOf } from "../../../protocol/function-log-rows.ts";
 
 export interface LogShipperLog {
   debug(obj: object, msg: string): void;
@@ -66,6 +69,8 @@ export class LogShipper implements FunctionLogSink {
   write(records: readonly FunctionLogRecord[]): void {
     if (this.closed) return;
     for (const r of records) {
+      // A pack spans less than LOG_PACK_SPAN_MS (readers widen `since` by it), however late the timer.
+      if (this.current.records.length > 0 && r.at - this.current.records[0]!.at >= LOG_PACK_SPAN_MS) this.seal();
       this.current.records.push(r);
       const bytes = r.message.length + RECORD_OVERHEAD_BYTES;
       this.current.bytes += bytes;
@@ -137,7 +142,7 @@ export class LogShipper implements FunctionLogSink {
     const batch = this.queue[0];
     if (batch === undefined || this.closed || this.sending) return;
     this.sending = this.opts.state
-      .xadd(FUNCTION_LOGS_STREAM, { records: JSON.stringify(batch.records) }, { maxLen: FUNCTION_LOGS_STREAM_MAX_LEN })
+      .xadd(FUNCTION_LOGS_STREAM, { rows: JSON.stringify(rowsOf(batch.records)) }, { maxLen: FUNCTION_LOGS_STREAM_MAX_LEN })
       .then(
         () => {
           if (this.queue[0] === batch) this.queue.shift();

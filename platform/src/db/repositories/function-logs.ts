@@ -1,23 +1,25 @@
 /**
- * Function logs repository: the `function_logs` rows. Batched multi-row inserts (the ingest's
- * write), pages by function with filters in id order (the logs API and live tail backlog), and
+ * Function logs repository: the `function_logs` rows, each one line or a pack of one invocation's
+ * lines (protocol/function-log-rows.ts; filters here apply to rows, the log service expands packs).
+ * Batched multi-row inserts (the ingest's write, and the check for rows a redelivered batch
+ * already stored), pages by function with filters in id order (the logs API and live tail backlog), and
  * the deletes retention needs: by age, by a per-function byte cap (oldest first), and all of a
  * function's lines. Line ids order the log and are the API's cursors.
  */
 import { and, asc, desc, eq, gt, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { functionLogs } from "../schema.ts";
-import type { FunctionLogRecord, FunctionLogStream } from "../../../../protocol/function-logs.ts";
+import type { FunctionLogRow, StoredLogStream } from "../../../../protocol/function-log-rows.ts";
 
-/** A stored line: the record as the runner made it, with the id the database gave it. */
-export interface StoredLogLine {
+/** A stored row: as the runner shipped it, with the id the database gave it. */
+export interface StoredLogRow {
   id: number;
   functionName: string;
   version: number;
   requestId: string | null;
   instanceId: string;
   at: Date;
-  stream: FunctionLogStream;
+  stream: StoredLogStream;
   message: string;
 }
 
@@ -40,10 +42,12 @@ export interface LogPageQuery extends LogLineFilter {
 }
 
 export interface FunctionLogsRepository {
-  /** Inserts the records in multi-row statements, in order; returns them with their ids. */
-  insert(records: readonly FunctionLogRecord[]): Promise<StoredLogLine[]>;
-  /** Matching lines in id order (oldest first). */
-  page(q: LogPageQuery): Promise<StoredLogLine[]>;
+  /** Inserts the rows in multi-row statements, in order; returns them with their ids. */
+  insert(rows: readonly FunctionLogRow[]): Promise<StoredLogRow[]>;
+  /** Which of the rows (their indexes) are stored already, identical in every field but the id: a redelivered batch's. */
+  existing(rows: readonly FunctionLogRow[]): Promise<Set<number>>;
+  /** Matching rows in id order (oldest first). */
+  page(q: LogPageQuery): Promise<StoredLogRow[]>;
   /** Deletes the function's lines written before `cutoff`, at most `batch` of them; returns how many. */
   deleteOlderThan(functionName: string, cutoff: Date, batch: number): Promise<number>;
   /** Deletes the function's oldest lines until the bytes of its messages (octets) are at most `maxBytes`; returns how many. */
@@ -59,7 +63,7 @@ export interface FunctionLogsRepository {
 /** Rows per INSERT: 7 parameters a row stays well under Postgres' 65,535 parameter limit. */
 const INSERT_CHUNK = 1000;
 
-function toStored(row: typeof functionLogs.$inferSelect): StoredLogLine {
+function toStored(row: typeof functionLogs.$inferSelect): StoredLogRow {
   return {
     id: row.id,
     functionName: row.functionName,
@@ -92,27 +96,96 @@ function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }
 
+/** The rows as one JSON parameter: one instead of seven a row (Postgres parses and plans a 7,000-parameter statement far slower than it expands a recordset). */
+function rowsJson(rows: readonly FunctionLogRow[]): string {
+  return JSON.stringify(rows.map((r) => [r.functionName, r.version, r.requestId, r.instanceId, r.at, r.stream, r.message]));
+}
+
+/** The ids of an `array_agg(id)::text` ("{1,2,3}"), ascending. */
+function idList(text: string | undefined): number[] {
+  if (!text || text.length <= 2) return [];
+  return text.slice(1, -1).split(",").map(Number).sort((a, b) => a - b);
+}
+
+/** The rows as COPY text: tab-separated columns (id first), `\N` for null, backslash escapes. */
+function copyText(rows: readonly FunctionLogRow[], ids: readonly number[]): string {
+  const esc = (t: string) => (/[\\\t\n\r]/.test(t) ? t.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : t);
+  let text = "";
+  rows.forEach((r, k) => {
+    text += `${ids[k]}\t${esc(r.functionName)}\t${r.version}\t${r.requestId === null ? "\\N" : esc(r.requestId)}\t${esc(r.instanceId)}\t${new Date(r.at).toISOString()}\t${r.stream}\t${esc(r.message)}\n`;
+  });
+  return text;
+}
+
+const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+/** The embedded database's client when `db` runs on PGlite (it takes COPY input as a Blob), else undefined. */
+function pgliteOf(db: Db): PgliteCopy | undefined {
+  const client = (db as unknown as { $client?: Partial<PgliteCopy> & { dumpDataDir?: unknown } }).$client;
+  return client && typeof client.query === "function" && typeof client.dumpDataDir === "function" ? (client as PgliteCopy) : undefined;
+}
+
+interface PgliteCopy {
+  query(text: string, params: unknown[], opts: { blob: Blob }): Promise<unknown>;
+}
+
 export function createFunctionLogsRepository(db: Db): FunctionLogsRepository {
+  const pglite = pgliteOf(db);
+
+  /**
+   * PGlite: ids drawn from the sequence in one statement, then the rows in one COPY with those ids
+   * (in the embedded database's WebAssembly, COPY costs about half of expanding a JSON recordset).
+   */
+  async function copyRows(client: PgliteCopy, rows: readonly FunctionLogRow[]): Promise<number[]> {
+    const drawn = await db.execute(sql`select array_agg(nextval('function_logs_id_seq'))::text as ids from generate_series(1, ${rows.length})`);
+    const ids = idList(rowsOf<{ ids: string | null }>(drawn)[0]?.ids ?? undefined);
+    await client.query(
+      "copy function_logs (id, function_name, version, request_id, instance_id, at, stream, message) from '/dev/blob'",
+      [],
+      { blob: new Blob([copyText(rows, ids)]) },
+    );
+    return ids;
+  }
+
+  /** Postgres: one INSERT from a JSON recordset; the ids come back as one array, not a result row each. */
+  async function insertRows(rows: readonly FunctionLogRow[]): Promise<number[]> {
+    const result = await db.execute(sql`
+      with inserted as (
+        insert into function_logs (function_name, version, request_id, instance_id, at, stream, message)
+        select r->>0, (r->>1)::int, r->>2, r->>3, to_timestamp((r->>4)::float8 / 1000), r->>5, r->>6
+        from json_array_elements(${rowsJson(rows)}::json) with ordinality as t(r, n) order by n
+        returning id)
+      select array_agg(id)::text as ids from inserted`);
+    // Ids follow the insert order (one sequence, rows inserted in `n` order).
+    return idList(rowsOf<{ ids: string | null }>(result)[0]?.ids ?? undefined);
+  }
+
   return {
     async insert(records) {
-      const out: StoredLogLine[] = [];
+      const out: StoredLogRow[] = [];
       for (let i = 0; i < records.length; i += INSERT_CHUNK) {
         const chunk = records.slice(i, i + INSERT_CHUNK);
-        // One JSON parameter instead of seven a row: Postgres parses and plans a 7,000-parameter
-        // INSERT far slower than it expands a recordset, and the rows come back as ids only.
-        const json = JSON.stringify(chunk.map((r) => [r.functionName, r.version, r.requestId, r.instanceId, r.at, r.stream, r.message]));
-        const result = await db.execute(sql`
-          insert into function_logs (function_name, version, request_id, instance_id, at, stream, message)
-          select r->>0, (r->>1)::int, r->>2, r->>3, to_timestamp((r->>4)::float8 / 1000), r->>5, r->>6
-          from json_array_elements(${json}::json) with ordinality as t(r, n) order by n
-          returning id`);
-        // Ids follow the insert order (one sequence, rows inserted in `n` order); sort, as RETURNING promises no order.
-        const ids = rowsOf<{ id: string | number }>(result).map((r) => Number(r.id)).sort((a, b) => a - b);
+        const ids = pglite ? await copyRows(pglite, chunk) : await insertRows(chunk);
         chunk.forEach((r, k) =>
           out.push({ id: ids[k]!, functionName: r.functionName, version: r.version, requestId: r.requestId, instanceId: r.instanceId, at: new Date(r.at), stream: r.stream, message: r.message }),
         );
       }
       return out;
+    },
+
+    async existing(rows) {
+      const found = new Set<number>();
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const result = await db.execute(sql`
+          select (n - 1)::int as k from json_array_elements(${rowsJson(rows.slice(i, i + INSERT_CHUNK))}::json) with ordinality as t(r, n)
+          where exists (
+            select 1 from function_logs f
+            where f.function_name = r->>0 and (f.request_id = r->>2 or (f.request_id is null and r->>2 is null))
+              and f.version = (r->>1)::int and f.instance_id = r->>3 and f.at = to_timestamp((r->>4)::float8 / 1000)::timestamptz(3)
+              and f.stream = r->>5 and f.message = r->>6)`);
+        for (const { k } of rowsOf<{ k: number }>(result)) found.add(i + Number(k));
+      }
+      return found;
     },
 
     async page(q) {
