@@ -8,7 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import { AliasName } from "./aliases.ts";
 import { FunctionName } from "./functions.ts";
-import { VersionNumber } from "./versions.ts";
+import { VersionRef } from "./versions.ts";
 import { formatMs, parseDuration } from "./durations.ts";
 
 export const STRATEGIES = ["Direct", "Canary", "Linear", "BlueGreen", "Rolling", "ABTesting"] as const;
@@ -241,7 +241,7 @@ export type DeploymentHooks = z.infer<typeof DeploymentHooks>;
 export const CreateDeploymentBody = z
   .object({
     functionName: FunctionName,
-    version: VersionNumber.openapi({ example: 2 }),
+    version: VersionRef.openapi({ example: 2, description: 'The version to roll out: a number, or "v2" / "2"' }),
     alias: AliasName.default("live"),
     strategy: DeploymentStrategy,
     config: z

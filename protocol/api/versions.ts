@@ -3,7 +3,7 @@
  * application/zip, needs none), what a publish answers, and the version view.
  */
 import { z } from "@hono/zod-openapi";
-import { MaskedSecrets } from "./functions.ts";
+import { Environment, MaskedSecrets } from "./functions.ts";
 
 /** The largest version number: versions are stored as 32-bit integers, as Lambda's are. */
 export const MAX_VERSION_NUMBER = 2_147_483_647;
@@ -11,6 +11,15 @@ const VERSION_RANGE = `must be a version number from 1 to ${MAX_VERSION_NUMBER}`
 
 /** A version number as a JSON body gives it. */
 export const VersionNumber = z.number({ message: VERSION_RANGE }).int(VERSION_RANGE).positive(VERSION_RANGE).max(MAX_VERSION_NUMBER, VERSION_RANGE);
+
+/**
+ * A version number in a JSON body, also as other tools write it: `2`, `"2"` or `"v2"` (the seeds'
+ * Quick Start deploys `"version": "v2"`).
+ */
+export const VersionRef = z.preprocess(
+  (v) => (typeof v === "string" && /^v?[1-9][0-9]{0,9}$/i.test(v.trim()) ? Number(v.trim().replace(/^v/i, "")) : v),
+  VersionNumber,
+);
 
 /** A version number as a path parameter gives it (digits only, so "1e3" or "0x10" is no version). */
 export const VersionNumberParam = z
@@ -23,6 +32,9 @@ export const PublishVersionBody = z
   .object({
     code: z.string().min(1).openapi({ description: "The zip archive, base64-encoded" }),
     description: z.string().max(256).default(""),
+    environment: Environment.optional().openapi({
+      description: "Variables for this version only, laid over the function's environment in the version's snapshot",
+    }),
   })
   .strict()
   .openapi("PublishVersion");

@@ -3,7 +3,7 @@
  * (runtime ids, runtime/protocol pairs), as does the audit trail and routing-table invalidation.
  */
 import { ApiError } from "../../../protocol/errors.ts";
-import { RUNTIME_IDS, RuntimeId, defaultProtocol, supportsProtocol, type RuntimeProtocol } from "../../../protocol/runtimes.ts";
+import { RUNTIME_IDS, RuntimeId, canonicalRuntime, defaultProtocol, nearestRuntime, supportsProtocol, type RuntimeProtocol } from "../../../protocol/runtimes.ts";
 import type { CreateFunctionBody, FunctionView, UpdateFunctionBody } from "../../../protocol/api/functions.ts";
 import type { Repositories, FunctionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
@@ -18,14 +18,21 @@ export interface Actor {
   canApprove?: boolean;
 }
 
+/**
+ * The runtime id a create or update names: one of ours, or another tool's name for it (`Node20`,
+ * `nodejs20.x`, `Python311`; stored as `nodejs20`, `python3.11`). Anything else is refused with
+ * the list and the nearest match.
+ */
 export function assertRuntime(runtime: string): RuntimeId {
-  const parsed = RuntimeId.safeParse(runtime);
-  if (!parsed.success) {
-    throw new ApiError("UnknownRuntime", `Runtime "${runtime}" is not supported. Valid runtimes: ${RUNTIME_IDS.join(", ")}.`, {
+  const id = canonicalRuntime(runtime);
+  if (id === undefined) {
+    const nearest = nearestRuntime(runtime);
+    throw new ApiError("UnknownRuntime", `Runtime "${runtime}" is not supported. Valid runtimes: ${RUNTIME_IDS.join(", ")}; the nearest is "${nearest}".`, {
       validRuntimes: [...RUNTIME_IDS],
+      nearest,
     });
   }
-  return parsed.data;
+  return id;
 }
 
 function assertProtocol(runtime: RuntimeId, protocol: RuntimeProtocol): void {

@@ -2,6 +2,8 @@
  * Versions: publish immutable, numbered code versions. Validates the zip (corruption, zip-slip,
  * size limits) and the handler file before anything is stored.
  */
+import { SECRET_MASK } from "../../../protocol/api/functions.ts";
+import { assertSecretsFit } from "./function-secrets.ts";
 import { ApiError } from "../../../protocol/errors.ts";
 import { MAX_ZIPPED_CODE_BYTES } from "../../../protocol/limits.ts";
 import type { RuntimeId } from "../../../protocol/runtimes.ts";
@@ -49,8 +51,13 @@ export class VersionService {
     private readonly routing: RoutingTable,
   ) {}
 
-  async publish(name: string, zip: Buffer, description: string, actor: Actor): Promise<PublishedVersion> {
+  /**
+   * Store the zip and snapshot the function's configuration as its next version. `environment`
+   * (the JSON publish body's) is laid over the function's environment for this version only.
+   */
+  async publish(name: string, zip: Buffer, description: string, actor: Actor, environment?: Record<string, string>): Promise<PublishedVersion> {
     const fn = await this.functions.require(name);
+    if (environment) assertSecretsFit({ ...fn.environment, ...environment }, Object.fromEntries(Object.keys(fn.secrets).map((k) => [k, SECRET_MASK])));
     if (zip.length === 0) {
       throw new ApiError("InvalidZip", "The code is empty. Upload a zip archive of your function, e.g. made with `zip -r function.zip .`.");
     }
@@ -65,6 +72,7 @@ export class VersionService {
       codeSize: stored.size,
       codeLocation: stored.location,
       description,
+      ...(environment ? { environment } : {}),
     });
     if (!version) throw functionNotFound(name);
     await this.repos.auditLogs.append({

@@ -80,6 +80,7 @@ export function versionsRoutes(service: VersionService) {
       const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
       let zip: Buffer;
       let description = "";
+      let environment: Record<string, string> | undefined;
       if (type === "application/zip" || type === "application/octet-stream" || type === "application/x-zip-compressed") {
         zip = Buffer.from(await c.req.arrayBuffer());
         description = c.req.query("description") ?? "";
@@ -91,13 +92,14 @@ export function versionsRoutes(service: VersionService) {
         }
         zip = Buffer.from(body.code, "base64");
         description = body.description;
+        environment = body.environment;
       } else {
         throw new ApiError(
           "UnsupportedMediaType",
           `Content-Type "${type || "(none)"}" is not accepted. Send the raw zip as application/zip, or JSON {"code": "<base64 zip>"} as application/json.`,
         );
       }
-      return c.json(await service.publish(name, zip, description, actorOf(c)), 201);
+      return c.json(await service.publish(name, zip, description, actorOf(c), environment), 201);
     },
   );
   app.openapi(list, async (c) => c.json({ versions: await service.list(c.req.valid("param").name) }, 200));

@@ -34,6 +34,8 @@ export interface PublishInput {
   codeSize: number;
   codeLocation: string;
   description?: string;
+  /** Variables for this version only, laid over the function's environment in the snapshot. */
+  environment?: Record<string, string>;
 }
 
 export interface VersionsRepository {
@@ -102,7 +104,7 @@ export function createVersionsRepository(db: Db): VersionsRepository {
             handler: fn.handler,
             memorySize: fn.memorySize,
             timeout: fn.timeout,
-            environment: fn.environment,
+            environment: input.environment ? { ...fn.environment, ...input.environment } : fn.environment,
             secrets: fn.secrets,
             protocol: fn.protocol,
             instanceConcurrency: fn.instanceConcurrency,
