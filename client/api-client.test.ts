@@ -254,6 +254,8 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.deployments.resume("d"),
       recording.deployments.promote("d"),
       recording.deployments.rollback("d"),
+      recording.deployments.approve("d"),
+      recording.deployments.reject("d", "not now"),
       recording.runners.list(),
       recording.system.health(),
       recording.system.runtimes(),

@@ -242,7 +242,7 @@ describe("rollout orchestrator", () => {
       const { deploymentId } = await r.service.create(body, actor);
       const stored = JSON.stringify((await repos.deployments.get(deploymentId))!.analysis);
       assert.ok(!stored.includes(token), `the token is not stored in the clear: ${stored}`);
-      assert.match(stored, /"bearerTokenSealed":"v1:/);
+      assert.match(stored, /"bearerTokenSealed":"v2:/);
       const shown = JSON.stringify(await r.service.get(deploymentId));
       assert.ok(!shown.includes(token) && !shown.includes("bearerTokenSealed"), "neither the token nor its sealed form is shown");
       assert.match(shown, /"bearerToken":"\*\*\*"/);
