@@ -1,7 +1,8 @@
 /**
  * Wires authentication to the database: the ApiKeyStore adapter over the api_keys repository,
- * the server's secret box, the first-start admin key, and the ordered authenticators (API key, then
- * SigV4) that both the Hono middleware and the invoke front door run.
+ * the server's secret box, the first-start admin key, the ordered authenticators (API key, JWT,
+ * SigV4) that both the Hono middleware and the invoke front door run, and key management with its
+ * cross-replica cache invalidation.
  */
 import type { MiddlewareHandler } from "hono";
 import {
@@ -9,6 +10,10 @@ import {
   SecretBox,
   apiKeyAuthenticator,
   authenticate,
+  jwtAuthenticator,
+  JwtVerifier,
+  KeyInvalidation,
+  type JwtSettings,
   ensureAdminKey,
   ensureConfiguredKey,
   loadOrCreateSecretKey,
@@ -18,6 +23,8 @@ import {
 } from "./auth/index.ts";
 import type { Repositories } from "./db/index.ts";
 import type { AppEnv } from "./api/context.ts";
+import type { StateStore } from "../../shared/state/state-store.ts";
+import { KeyService } from "./keys/key-service.ts";
 
 export function apiKeyStore(repos: Repositories): ApiKeyStore {
   return {
@@ -35,23 +42,44 @@ export interface AuthSetup {
   authenticators: readonly Authenticator[];
   middleware: MiddlewareHandler<AppEnv>;
   resolver: KeyResolver;
+  /** JWT verification (also used by Http triggers with `auth: "jwt"`). */
+  jwt: JwtVerifier;
+  /** API key management (/api/v1/keys). */
+  keys: KeyService;
   /** The generated admin key, only on the start that created it. */
   createdAdminKey?: string;
+  /** Stop listening for other replicas' key changes. */
+  stop(): Promise<void>;
 }
 
-export async function createAuth(opts: { repos: Repositories; dataDir: string; adminKey?: string; secretKey?: string; metricsKey?: string }): Promise<AuthSetup> {
+export async function createAuth(opts: {
+  repos: Repositories;
+  state: StateStore;
+  dataDir: string;
+  adminKey?: string;
+  secretKey?: string;
+  metricsKey?: string;
+  jwt?: JwtSettings;
+}): Promise<AuthSetup> {
   const box = new SecretBox(await loadOrCreateSecretKey({ configured: opts.secretKey, dataDir: opts.dataDir }));
   const store = apiKeyStore(opts.repos);
   const admin = await ensureAdminKey({ store, box, adminKey: opts.adminKey });
   // The viewer key Prometheus scrapes /metrics with, when the deployment fixes one.
   if (opts.metricsKey !== undefined) await ensureConfiguredKey({ store, box, key: opts.metricsKey, variable: "HOTSWAP_METRICS_KEY", name: "metrics", role: "viewer" });
   const resolver = new KeyResolver({ store, box });
-  const authenticators = [apiKeyAuthenticator(resolver), sigV4Authenticator(resolver)];
+  const invalidation = new KeyInvalidation(resolver, opts.state);
+  await invalidation.start();
+  const jwt = new JwtVerifier(opts.jwt);
+  // API keys first: the invoke hot path's cached key is one map lookup, before the JWT check's.
+  const authenticators = [apiKeyAuthenticator(resolver), jwtAuthenticator(jwt), sigV4Authenticator(resolver)];
   const middleware = authenticate({ authenticators });
   return {
     authenticators,
     middleware: middleware as unknown as MiddlewareHandler<AppEnv>,
     resolver,
+    jwt,
+    keys: new KeyService(opts.repos, box, invalidation),
     createdAdminKey: admin.created ? admin.key : undefined,
+    stop: () => invalidation.stop(),
   };
 }

@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "jwt", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -107,4 +107,17 @@ test("code collection: an hour's grace and interval by default, both in seconds"
   assert.deepEqual(loadConfig({}).codeGc, { graceMs: 3_600_000, intervalMs: 3_600_000 });
   assert.deepEqual(loadConfig({ HOTSWAP_CODE_GC_GRACE: "0", HOTSWAP_CODE_GC_INTERVAL: "60" }).codeGc, { graceMs: 0, intervalMs: 60_000 });
   assert.throws(() => loadConfig({ HOTSWAP_CODE_GC_INTERVAL: "0" }), /HOTSWAP_CODE_GC_INTERVAL/);
+});
+
+test("HOTSWAP_JWT_* configure JWT bearer tokens; unset, jwt is undefined", () => {
+  assert.equal(loadConfig({}).jwt, undefined);
+  const c = loadConfig({ HOTSWAP_JWT_SECRET: "s".repeat(32), HOTSWAP_JWT_ISSUER: "https://issuer", HOTSWAP_JWT_AUDIENCE: "hotswap", HOTSWAP_JWT_CLOCK_SKEW: "5" });
+  assert.deepEqual(c.jwt, { secret: "s".repeat(32), issuer: "https://issuer", audience: "hotswap", rolesClaim: "roles", clockSkewSeconds: 5 });
+  assert.deepEqual(loadConfig({ HOTSWAP_JWT_JWKS_URL: "https://idp.example/jwks", HOTSWAP_JWT_ROLES_CLAIM: "realm_access.roles" }).jwt, {
+    jwksUrl: "https://idp.example/jwks",
+    rolesClaim: "realm_access.roles",
+    clockSkewSeconds: 30,
+  });
+  assert.throws(() => loadConfig({ HOTSWAP_JWT_SECRET: "short" }), /HOTSWAP_JWT_SECRET: must be at least 32 bytes/);
+  assert.throws(() => loadConfig({ HOTSWAP_JWT_JWKS_URL: "ftp://x" }), /HOTSWAP_JWT_JWKS_URL/);
 });

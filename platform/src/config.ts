@@ -11,6 +11,7 @@ import { tracingSettings, type TracingSettings } from "../../shared/tracing/sett
 /** OTEL_SERVICE_NAME when unset. */
 export const CONTROL_PLANE_SERVICE_NAME = "hotswap-control-plane";
 import { parseDuration } from "../../protocol/api/durations.ts";
+import type { JwtSettings } from "./auth/jwt-verifier.ts";
 
 export const API_KEY_PATTERN = /^hs_([a-z0-9]{4,32})_([A-Za-z0-9]{32,})$/;
 
@@ -86,6 +87,13 @@ const ConfigSchema = z
     HOTSWAP_SCHEDULE_INTERVAL: duration("PT1S", 10),
     /** A tick later than this is missed (skipped) unless its trigger asks for catch-up. */
     HOTSWAP_SCHEDULE_MISFIRE_GRACE: duration("PT1M", 0),
+    /** JWT bearer tokens (platform/src/auth/jwt-verifier.ts): HS256 secret, iss/aud checks, JWKS for RS256/ES256, roles claim, clock skew. */
+    HOTSWAP_JWT_SECRET: z.preprocess(emptyToUndefined, z.string().refine((s) => Buffer.byteLength(s, "utf8") >= 32, "must be at least 32 bytes (HS256 needs a key as long as its hash)").optional()),
+    HOTSWAP_JWT_ISSUER: optionalString,
+    HOTSWAP_JWT_AUDIENCE: optionalString,
+    HOTSWAP_JWT_JWKS_URL: optionalUrl(["http:", "https:"]),
+    HOTSWAP_JWT_ROLES_CLAIM: z.preprocess(emptyToUndefined, z.string().max(256).default("roles")),
+    HOTSWAP_JWT_CLOCK_SKEW: intInRange(30, 0, 3600),
   });
 
 /** An ISO-8601 duration (`PT30S`) in milliseconds, at least `minMs`. */
@@ -159,6 +167,8 @@ export interface Config {
     /** HOTSWAP_ASYNC_QUEUE_MAX_LEN. */
     queueMaxLen: number;
   };
+  /** JWT bearer tokens (HOTSWAP_JWT_*); undefined when neither HOTSWAP_JWT_SECRET nor HOTSWAP_JWT_JWKS_URL is set. */
+  jwt: JwtSettings | undefined;
   /** Scheduled triggers. */
   schedules: {
     /** HOTSWAP_SCHEDULE_INTERVAL. */
@@ -223,5 +233,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     schedules: { intervalMs: c.HOTSWAP_SCHEDULE_INTERVAL, misfireGraceMs: c.HOTSWAP_SCHEDULE_MISFIRE_GRACE },
     codeGc: { graceMs: c.HOTSWAP_CODE_GC_GRACE * 1000, intervalMs: c.HOTSWAP_CODE_GC_INTERVAL * 1000 },
+    jwt:
+      c.HOTSWAP_JWT_SECRET !== undefined || c.HOTSWAP_JWT_JWKS_URL !== undefined
+        ? {
+            ...(c.HOTSWAP_JWT_SECRET !== undefined ? { secret: c.HOTSWAP_JWT_SECRET } : {}),
+            ...(c.HOTSWAP_JWT_JWKS_URL !== undefined ? { jwksUrl: c.HOTSWAP_JWT_JWKS_URL } : {}),
+            ...(c.HOTSWAP_JWT_ISSUER !== undefined ? { issuer: c.HOTSWAP_JWT_ISSUER } : {}),
+            ...(c.HOTSWAP_JWT_AUDIENCE !== undefined ? { audience: c.HOTSWAP_JWT_AUDIENCE } : {}),
+            rolesClaim: c.HOTSWAP_JWT_ROLES_CLAIM,
+            clockSkewSeconds: c.HOTSWAP_JWT_CLOCK_SKEW,
+          }
+        : undefined,
   };
 }

@@ -39,6 +39,8 @@ import type { AliasService } from "../functions/alias-service.ts";
 import type { DeploymentService } from "../deployments/deployment-service.ts";
 import type { UsageService } from "../usage/usage-service.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
+import { keysRoutes } from "./keys/index.ts";
+import type { KeyService } from "../keys/key-service.ts";
 
 export interface AppDeps {
   functions: FunctionService;
@@ -60,6 +62,8 @@ export interface AppDeps {
   metrics?: MetricsSource;
   /** Invocation records and event-invoke configs (asynchronous invocation); omitted: those routes are not served. */
   asyncRepos?: Pick<Repositories, "invocations" | "functions" | "eventInvokeConfigs">;
+  /** API key management (/api/v1/keys); omitted: those routes are not served. */
+  keys?: KeyService;
 }
 
 export function createApp(deps: AppDeps) {
@@ -97,11 +101,12 @@ export function createApp(deps: AppDeps) {
     app.route("/", invocationsRoutes(deps.asyncRepos));
     app.route("/", eventInvokeConfigRoutes(deps.asyncRepos));
   }
+  if (deps.keys) app.route("/", keysRoutes(deps.keys));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",
     scheme: "bearer",
-    description: "Authorization: Bearer hs_<id>_<secret>",
+    description: "Authorization: Bearer hs_<id>_<secret> (an API key) or Bearer <JWT> when the server accepts JWTs",
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
