@@ -14,6 +14,7 @@ import { createTransport, type ClientOptions, type Transport } from "./transport
 import { versionsEndpoints } from "./versions.ts";
 import { usageEndpoints } from "./usage.ts";
 import { triggersEndpoints } from "./triggers.ts";
+import { keysEndpoints } from "./keys.ts";
 
 export function buildApiClient(options: ClientOptions) {
   const transport: Transport = createTransport(options);
@@ -37,6 +38,8 @@ export function buildApiClient(options: ClientOptions) {
     ...usageEndpoints(transport),
     /** Asynchronous invocation, invocation records and event-invoke configs. */
     async: asyncEndpoints(transport),
+    /** API key management (admins). */
+    keys: keysEndpoints(transport),
     /** The underlying transport, for an endpoint this client does not cover yet. */
     transport,
   };

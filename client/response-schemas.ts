@@ -14,6 +14,7 @@ import { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 import { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
+import { KeyList, KeyView, KeyWithSecret } from "../protocol/api/keys.ts";
 import type { ResponseKey } from "./responses.ts";
 
 export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
@@ -39,6 +40,9 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   Invocation: InvocationView,
   InvocationList,
   EventInvokeConfig: EventInvokeConfigView,
+  Key: KeyView,
+  KeyList,
+  KeyWithSecret,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

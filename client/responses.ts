@@ -14,6 +14,7 @@ import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
 import type { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import type { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 import type { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
+import type { KeyList, KeyView, KeyWithSecret } from "../protocol/api/keys.ts";
 
 export interface ResponseTypes {
   Function: FunctionView;
@@ -38,6 +39,9 @@ export interface ResponseTypes {
   Invocation: InvocationView;
   InvocationList: InvocationList;
   EventInvokeConfig: EventInvokeConfigView;
+  Key: KeyView;
+  KeyList: KeyList;
+  KeyWithSecret: KeyWithSecret;
   /** The OpenAPI document (GET /openapi.json): any JSON object. */
   OpenApiDocument: Record<string, unknown>;
 }

@@ -266,7 +266,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       aliases,
       deployments: rollouts.service,
       usage: usage.service((name) => functions.require(name)),
-      triggers: new TriggerService(repos, functions, httpRoutes),
+      triggers: new TriggerService(repos, functions, httpRoutes, { acceptsJwt: auth.jwt.configured }),
       logs: functionLogs.service,
       runner,
       health: { database, state, codeStore, runner, runnerList },
@@ -280,7 +280,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     });
 
     const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withTracing(tracing.tracer !== undefined);
-    const gateway = { routes: httpRoutes, pipeline, stats: triggerStats, log };
+    const gateway = { routes: httpRoutes, pipeline, stats: triggerStats, log, jwt: auth.jwt };
     const frontDoor = createFrontDoor({ pipeline, log, httpTriggers: createHttpGateway(gateway, GATEWAY_PATH_PREFIX), tracer: tracing.tracer });
     const server = await listen(app.fetch, frontDoor, config.host, config.port);
     const port = (server.address() as { port: number }).port;

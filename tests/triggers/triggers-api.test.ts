@@ -129,7 +129,7 @@ forEachMode("triggers API", (p) => {
     const jwt = failed(await api.triggers.create({ functionName: "latefn", type: "Http", config: { methods: ["GET"], path: "/jwt", auth: "jwt" } }));
     assert.equal(jwt.status, 400);
     assert.equal(jwt.code, "UnsupportedAuth");
-    assert.match(jwt.message, /"jwt" is not available yet/);
+    assert.match(jwt.message, /"jwt" needs the server to accept JWTs: set HOTSWAP_JWT_SECRET/);
     const queue = failed(await api.triggers.create({ functionName: "latefn", type: "Queue", config: { source: "redis", stream: "orders", batchSize: 10 } }));
     assert.equal(queue.status, 501);
     assert.equal(queue.code, "TriggerTypeNotAvailable");

@@ -1,7 +1,7 @@
 /**
  * Triggers: create, read, update, delete, with the checks a schema alone cannot make: the function
  * exists, a given qualifier resolves, the config fits the type (precise 400s naming each field),
- * `auth: "jwt"` is refused until JWT authentication exists, two Http triggers never claim the same
+ * `auth: "jwt"` is refused when the server has no JWT settings, two Http triggers never claim the same
  * method and path, and Queue/Stream triggers are refused (501) rather than stored while nothing
  * consumes them. Every write is audited and broadcast so every replica's route table follows.
  */
@@ -45,15 +45,18 @@ export function triggerNotFound(id: string): ApiError {
 const AVAILABLE: ReadonlySet<TriggerType> = new Set(["Http", "Scheduled"]);
 
 /** The config parsed (defaults applied) for its type; throws 400 naming each bad field. Pure. */
-export function parseTriggerConfig(type: TriggerType, config: unknown): JsonObject {
+export function parseTriggerConfig(type: TriggerType, config: unknown, acceptsJwt = false): JsonObject {
   const parsed = TRIGGER_CONFIG_SCHEMAS[type].safeParse(config);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ ...i, path: ["config", ...i.path] }));
     throw new ApiError("ValidationError", `Invalid ${type} trigger config: ${formatIssues(issues, "body")}`);
   }
   const out = parsed.data as JsonObject;
-  if (type === "Http" && (out as unknown as HttpTriggerConfig).auth === "jwt") {
-    throw new ApiError("UnsupportedAuth", 'Http trigger auth "jwt" is not available yet (JWT authentication is not built); use "key" (an API key with functions:invoke) or "none" (public).');
+  if (type === "Http" && (out as unknown as HttpTriggerConfig).auth === "jwt" && !acceptsJwt) {
+    throw new ApiError(
+      "UnsupportedAuth",
+      'Http trigger auth "jwt" needs the server to accept JWTs: set HOTSWAP_JWT_SECRET (HS256) or HOTSWAP_JWT_JWKS_URL (RS256/ES256). Or use "key" (an API key with functions:invoke) or "none" (public).',
+    );
   }
   if (!AVAILABLE.has(type)) {
     throw new ApiError(
@@ -74,11 +77,13 @@ export class TriggerService {
     private readonly repos: Repositories,
     private readonly functions: Pick<FunctionService, "require">,
     private readonly changes: TriggerChanges,
+    /** Whether the server verifies JWTs, so Http routes may use `auth: "jwt"`. */
+    private readonly opts: { acceptsJwt?: boolean } = {},
   ) {}
 
   async create(body: CreateTriggerBody, actor: Actor): Promise<TriggerView> {
     await this.functions.require(body.functionName);
-    const config = parseTriggerConfig(body.type, body.config);
+    const config = parseTriggerConfig(body.type, body.config, this.opts.acceptsJwt);
     if (body.qualifier !== undefined) await this.assertQualifier(body.functionName, body.qualifier);
     if (body.type === "Http") await this.assertRouteFree(config as unknown as HttpTriggerConfig);
     const created = await this.repos.triggers.create({ functionName: body.functionName, type: body.type, qualifier: body.qualifier ?? "$LATEST", config, enabled: body.enabled });
@@ -104,7 +109,7 @@ export class TriggerService {
     if (body.type !== undefined && body.type !== before.type) {
       throw new ApiError("ValidationError", `A trigger's type cannot change (it is ${before.type}); delete it and create a ${body.type} trigger.`);
     }
-    const config = body.config !== undefined ? parseTriggerConfig(before.type, body.config) : undefined;
+    const config = body.config !== undefined ? parseTriggerConfig(before.type, body.config, this.opts.acceptsJwt) : undefined;
     if (body.qualifier !== undefined) await this.assertQualifier(before.functionName, body.qualifier);
     if (config && before.type === "Http") await this.assertRouteFree(config as unknown as HttpTriggerConfig, id);
     const updated = await this.repos.triggers.update(id, { qualifier: body.qualifier, config, enabled: body.enabled });
