@@ -123,7 +123,7 @@ forEachMode("triggers API", (p) => {
     assert.match(badType.message, /body field "type"/);
   });
 
-  it("refuses auth jwt with 400 UnsupportedAuth, and Queue/Stream with 501 TriggerTypeNotAvailable (never stored)", async () => {
+  it("refuses auth jwt with 400 UnsupportedAuth on a server without JWT settings, and Queue/Stream with 501 TriggerTypeNotAvailable (never stored)", async () => {
     const api = apiOf(p());
     await deployEcho(p(), "latefn");
     const jwt = failed(await api.triggers.create({ functionName: "latefn", type: "Http", config: { methods: ["GET"], path: "/jwt", auth: "jwt" } }));

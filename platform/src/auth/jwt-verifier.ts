@@ -53,13 +53,17 @@ export class JwtVerifier {
   readonly #maxEntries: number;
   readonly #now: () => number;
 
-  constructor(settings: JwtSettings | undefined, opts: { maxEntries?: number; now?: () => number } = {}) {
+  /**
+   * `jwksCooldownMs`: the least time between two JWKS fetches (a token with an unknown `kid` fetches
+   * the set again after it, so a provider's new key is picked up). @default 30_000
+   */
+  constructor(settings: JwtSettings | undefined, opts: { maxEntries?: number; now?: () => number; jwksCooldownMs?: number } = {}) {
     this.#settings = settings;
     this.#maxEntries = opts.maxEntries ?? 10_000;
     this.#now = opts.now ?? Date.now;
     if (settings?.secret !== undefined) this.#secret = new TextEncoder().encode(settings.secret);
     // jose refetches on an unknown `kid` (after a cooldown) and every cacheMaxAge: key rotation.
-    if (settings?.jwksUrl !== undefined) this.#jwks = createRemoteJWKSet(new URL(settings.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5_000 });
+    if (settings?.jwksUrl !== undefined) this.#jwks = createRemoteJWKSet(new URL(settings.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: opts.jwksCooldownMs ?? 30_000, timeoutDuration: 5_000 });
   }
 
   /** False when neither a secret nor a JWKS URL is configured: every JWT is refused with JwtNotConfigured. */
