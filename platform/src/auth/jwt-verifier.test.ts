@@ -118,7 +118,7 @@ describe("JWT verification through a JWKS endpoint (RS256, ES256, key rotation)"
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  const sign = async (alg: "RS256" | "ES256", kid: string, key: CryptoKey, claims: JWTPayload) =>
+  const sign = async (alg: "RS256" | "ES256", kid: string, key: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"], claims: JWTPayload) =>
     new SignJWT(claims).setProtectedHeader({ alg, kid }).setIssuedAt().setExpirationTime("1h").sign(key);
 
   it("verifies RS256 and ES256 tokens by kid, picks up a rotated-in key, and refuses a key it does not publish", async () => {
