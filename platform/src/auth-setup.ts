@@ -59,6 +59,7 @@ export async function createAuth(opts: {
   adminKey?: string;
   secretKey?: string;
   metricsKey?: string;
+  deployerKey?: string;
   jwt?: JwtSettings;
 }): Promise<AuthSetup> {
   const box = new SecretBox(await loadOrCreateSecretKey({ configured: opts.secretKey, dataDir: opts.dataDir }));
@@ -66,6 +67,8 @@ export async function createAuth(opts: {
   const admin = await ensureAdminKey({ store, box, adminKey: opts.adminKey });
   // The viewer key Prometheus scrapes /metrics with, when the deployment fixes one.
   if (opts.metricsKey !== undefined) await ensureConfiguredKey({ store, box, key: opts.metricsKey, variable: "HOTSWAP_METRICS_KEY", name: "metrics", role: "viewer" });
+  // The deployer key `pulumi up` gives function stacks, when the deployment fixes one.
+  if (opts.deployerKey !== undefined) await ensureConfiguredKey({ store, box, key: opts.deployerKey, variable: "HOTSWAP_DEPLOYER_KEY", name: "deployer", role: "deployer" });
   const resolver = new KeyResolver({ store, box });
   const invalidation = new KeyInvalidation(resolver, opts.state);
   await invalidation.start();

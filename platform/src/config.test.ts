@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "jwt", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "deployerKey", "host", "jwt", "logLevel", "logs", "metricsKey", "port", "schedules", "secretKey", "shutdownGraceMs", "state", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -120,4 +120,11 @@ test("HOTSWAP_JWT_* configure JWT bearer tokens; unset, jwt is undefined", () =>
   });
   assert.throws(() => loadConfig({ HOTSWAP_JWT_SECRET: "short" }), /HOTSWAP_JWT_SECRET: must be at least 32 bytes/);
   assert.throws(() => loadConfig({ HOTSWAP_JWT_JWKS_URL: "ftp://x" }), /HOTSWAP_JWT_JWKS_URL/);
+});
+
+test("HOTSWAP_DEPLOYER_KEY must be an API key, like HOTSWAP_ADMIN_KEY", () => {
+  const key = `hs_deploy01_${"D".repeat(40)}`;
+  assert.equal(loadConfig({ HOTSWAP_DEPLOYER_KEY: key }).deployerKey, key);
+  assert.equal(loadConfig({}).deployerKey, undefined);
+  assert.throws(() => loadConfig({ HOTSWAP_DEPLOYER_KEY: "deployer" }), /HOTSWAP_DEPLOYER_KEY: must look like hs_<id>_<secret>/);
 });

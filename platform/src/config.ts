@@ -47,6 +47,14 @@ const ConfigSchema = z
         .regex(API_KEY_PATTERN, "must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]")
         .optional(),
     ),
+    /** A deployer API key ensured at start (what `pulumi up` hands function stacks instead of the admin key). */
+    HOTSWAP_DEPLOYER_KEY: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(API_KEY_PATTERN, "must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]")
+        .optional(),
+    ),
     /** Key that encrypts API key secrets at rest (needed to verify SigV4). Generated into the data dir when unset. */
     HOTSWAP_SECRET_KEY: z.preprocess(emptyToUndefined, z.string().min(32, "must be at least 32 characters").optional()),
     LOG_LEVEL: z.preprocess(
@@ -141,6 +149,8 @@ export interface Config {
   secretKey?: string;
   /** HOTSWAP_METRICS_KEY: a viewer key ensured at start (Prometheus's bearer token for /metrics). */
   metricsKey?: string;
+  /** HOTSWAP_DEPLOYER_KEY: a deployer key ensured at start (the platform stack's `deployerKey` output). */
+  deployerKey: string | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** HOTSWAP_SHUTDOWN_GRACE: how long a shutdown waits for in-flight invocations. */
   shutdownGraceMs: number;
@@ -215,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminKey: c.HOTSWAP_ADMIN_KEY,
     secretKey: c.HOTSWAP_SECRET_KEY,
     metricsKey: c.HOTSWAP_METRICS_KEY,
+    deployerKey: c.HOTSWAP_DEPLOYER_KEY,
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,

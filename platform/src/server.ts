@@ -127,7 +127,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     // Closed after the runners (every outcome observed), before the database (the last flush).
     const usage = startUsage(repos, config.usage, log.child({ component: "usage" }));
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
-    const auth = await createAuth({ repos, state, dataDir, adminKey: config.adminKey, secretKey: config.secretKey, metricsKey: config.metricsKey, jwt: config.jwt });
+    const auth = await createAuth({ repos, state, dataDir, adminKey: config.adminKey, secretKey: config.secretKey, metricsKey: config.metricsKey, deployerKey: config.deployerKey, jwt: config.jwt });
     opened.push({ name: "the key invalidation subscription", close: () => auth.stop() });
     // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
     const logNamespace = await clusterNamespace(repos);
