@@ -16,6 +16,8 @@ import { apiOf, deployFunction, expectOk, nodeCode } from "../support/deploy.ts"
 import { it, serversSkipReason, SkipError, startPlatform, type TestPlatform } from "../support/platform.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { createTrigger, ECHO_SOURCE, send } from "../triggers/support.ts";
+import { functionProvider } from "../../infra/sdk/function-provider.ts";
+import { codeDir, functionInputs, nodeHandler } from "../sdk/support/sdk.ts";
 
 const JWT_SECRET = "identity-test-secret-of-32-bytes-or-more";
 const AUDIENCE = "hotswap-test";
@@ -209,5 +211,16 @@ describe("identity: keys, roles, scopes, JWT", () => {
     assert.equal((await send(`${p.url}/fn/me`)).status, 401);
     const expired = await send(`${p.url}/fn/me`, { headers: { authorization: `Bearer ${await hs256({ sub: "x", aud: AUDIENCE }, Math.floor(Date.now() / 1000) - 3600)}` } });
     assert.deepEqual([expired.status, expired.json.error.code], [401, "TokenExpired"]);
+  });
+
+  it("the Pulumi SDK's providers work with a deployer JWT (hotswap.Provider token) and are refused with a viewer one", async () => {
+    need();
+    const token = await hs256({ sub: "pulumi-ci", aud: AUDIENCE, roles: ["deployer"], functions: ["orders-*"] });
+    const inputs = await functionInputs({ url: p.url, key: token }, "orders-sdk", await codeDir(nodeHandler("from-sdk")));
+    const { id } = await functionProvider.create(inputs);
+    assert.equal(id, "orders-sdk");
+    expectOk(await admin.functions.get("orders-sdk"), "created through the SDK with a token");
+    const viewer = await hs256({ sub: "pulumi-ro", aud: AUDIENCE, roles: ["viewer"] });
+    await assert.rejects(functionProvider.create(await functionInputs({ url: p.url, key: viewer }, "orders-sdk2", await codeDir(nodeHandler("x")))), /Forbidden/);
   });
 });
