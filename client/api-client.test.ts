@@ -273,6 +273,11 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.async.putConfig("f", {}),
       recording.async.getConfig("f"),
       recording.async.deleteConfig("f"),
+      recording.keys.create({ name: "k", role: "viewer" }),
+      recording.keys.list(),
+      recording.keys.get("k"),
+      recording.keys.revoke("k"),
+      recording.keys.rotate("k"),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {

@@ -209,14 +209,3 @@ describe("function scopes", () => {
     assert.ok(!allows({ ...SCOPED, functions: [] }, "functions:read", "billing"), "an empty scope covers nothing");
   });
 });
-
-describe("the README's route × role table", () => {
-  it("is exactly what scripts/route-table.ts renders from ROUTE_PERMISSIONS and ROLE_PERMISSIONS", async () => {
-    const { readFile } = await import("node:fs/promises");
-    const { renderRouteTable, TABLE_END, TABLE_START } = await import("../../../scripts/route-table.ts");
-    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
-    const block = readme.slice(readme.indexOf(TABLE_START) + TABLE_START.length, readme.indexOf(TABLE_END)).trim();
-    assert.equal(block, renderRouteTable(), "README.md's route table is stale: run node --import tsx scripts/route-table.ts");
-    for (const route of Object.keys(ROUTE_PERMISSIONS)) assert.ok(block.includes(`\`${route}\``), route);
-  });
-});
