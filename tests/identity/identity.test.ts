@@ -121,6 +121,12 @@ describe("identity: keys, roles, scopes, JWT", () => {
     assert.ok(!expectOk(await d.triggers.list(), "triggers").triggers.some((x) => x.triggerId === t.triggerId));
     assert.equal(failed(await d.triggers.get(t.triggerId)).status, 403);
     assert.equal(failed(await d.triggers.delete(t.triggerId)).status, 403);
+    // Destinations are invoked by the platform: naming an out-of-scope function is refused too.
+    const auth = { authorization: `Bearer ${k.key}` };
+    const toBilling = await p.api("PUT", "/api/v1/functions/orders-1/event-invoke-config", { destinationConfig: { onFailure: { destination: "function:billing" } } }, auth);
+    assert.equal(toBilling.status, 403, toBilling.text);
+    assert.match(toBilling.json.error.message, /"functions:invoke" on function "billing"/);
+    assert.equal((await p.api("PUT", "/api/v1/functions/orders-1/event-invoke-config", { destinationConfig: { onFailure: { destination: "function:orders-1" } } }, auth)).status, 200);
     // Keys are admin business.
     const keys = failed(await d.keys.list());
     assert.equal(keys.status, 403);
