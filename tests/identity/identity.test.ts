@@ -97,6 +97,18 @@ describe("identity: keys, roles, scopes, JWT", () => {
     }
   });
 
+  it("an admin key scoped to some functions can only mint keys inside its scope", async () => {
+    need();
+    const scopedAdmin = client(expectOk(await admin.keys.create({ name: "orders-admin", role: "admin", functions: ["orders-*"] }), "create", 201).key);
+    const wide = failed(await scopedAdmin.keys.create({ name: "escape", role: "deployer" }));
+    assert.equal(wide.status, 403);
+    assert.match(wide.message, /A key for every function reaches outside your scope/);
+    assert.equal(failed(await scopedAdmin.keys.create({ name: "escape", role: "deployer", functions: ["*"] })).status, 403);
+    assert.equal(failed(await scopedAdmin.keys.create({ name: "escape", role: "deployer", functions: ["billing"] })).status, 403);
+    const inside = expectOk(await scopedAdmin.keys.create({ name: "narrow", role: "invoker", functions: ["orders-1", "orders-*"] }), "inside the scope", 201);
+    assert.deepEqual(inside.functions, ["orders-1", "orders-*"]);
+  });
+
   it("a scoped deployer works inside its scope and gets 403 naming the scope outside it, lists hide the rest", async () => {
     need();
     const k = expectOk(await admin.keys.create({ name: "orders-deployer", role: "deployer", functions: ["orders-*"] }), "create", 201);
