@@ -277,6 +277,11 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.async.deleteConfig("f"),
       recording.audit.list(),
       recording.secrets.rotate(),
+      recording.keys.create({ name: "k", role: "viewer" }),
+      recording.keys.list(),
+      recording.keys.get("k"),
+      recording.keys.revoke("k"),
+      recording.keys.rotate("k"),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {

@@ -15,6 +15,7 @@ import { versionsEndpoints } from "./versions.ts";
 import { usageEndpoints } from "./usage.ts";
 import { triggersEndpoints } from "./triggers.ts";
 import { auditEndpoints, secretsEndpoints } from "./audit.ts";
+import { keysEndpoints } from "./keys.ts";
 
 export function buildApiClient(options: ClientOptions) {
   const transport: Transport = createTransport(options);
@@ -42,6 +43,8 @@ export function buildApiClient(options: ClientOptions) {
     audit: auditEndpoints(transport),
     /** Re-seal every stored secret under the server's current key (admin only). */
     secrets: secretsEndpoints(transport),
+    /** API key management (admins). */
+    keys: keysEndpoints(transport),
     /** The underlying transport, for an endpoint this client does not cover yet. */
     transport,
   };

@@ -34,7 +34,7 @@ function queryOf(q: FunctionLogsQueryInput): Record<string, string | number | un
   return { requestId: q.requestId, version: q.version, since: time(q.since), until: time(q.until), limit: q.limit, cursor: q.cursor };
 }
 
-export function logsEndpoints(t: Transport, options: Pick<ClientOptions, "apiKey" | "fetch" | "headers">) {
+export function logsEndpoints(t: Transport, options: Pick<ClientOptions, "apiKey" | "token" | "fetch" | "headers">) {
   const path = (name: string) => `/api/v1/functions/${encodeURIComponent(name)}/logs`;
   return {
     /** GET /api/v1/functions/{name}/logs: lines oldest first and `nextCursor` (null when no more match now). FunctionNotFound (404), ValidationError (400). */
@@ -50,7 +50,8 @@ export function logsEndpoints(t: Transport, options: Pick<ClientOptions, "apiKey
       const params = new URLSearchParams();
       for (const [k, v] of Object.entries({ ...queryOf(query), follow: "true" })) if (v !== undefined) params.set(k, String(v));
       const headers: Record<string, string> = { accept: "text/event-stream", ...options.headers, ...opts.headers };
-      if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+      const bearer = options.apiKey ?? options.token;
+      if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
       if (opts.lastEventId !== undefined) headers["last-event-id"] = opts.lastEventId;
       const abort = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;

@@ -16,6 +16,7 @@ import { PublishedVersion, VersionList, VersionView } from "../protocol/api/vers
 import { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
 import { AuditPage } from "../protocol/api/audit.ts";
 import { SecretRotation } from "../protocol/api/secrets.ts";
+import { KeyList, KeyView, KeyWithSecret } from "../protocol/api/keys.ts";
 import type { ResponseKey } from "./responses.ts";
 
 export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
@@ -43,6 +44,9 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   EventInvokeConfig: EventInvokeConfigView,
   AuditPage,
   SecretRotation,
+  Key: KeyView,
+  KeyList,
+  KeyWithSecret,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

@@ -16,6 +16,7 @@ import type { PublishedVersion, VersionList, VersionView } from "../protocol/api
 import type { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
 import type { AuditPage } from "../protocol/api/audit.ts";
 import type { SecretRotation } from "../protocol/api/secrets.ts";
+import type { KeyList, KeyView, KeyWithSecret } from "../protocol/api/keys.ts";
 
 export interface ResponseTypes {
   Function: FunctionView;
@@ -42,6 +43,9 @@ export interface ResponseTypes {
   EventInvokeConfig: EventInvokeConfigView;
   AuditPage: AuditPage;
   SecretRotation: SecretRotation;
+  Key: KeyView;
+  KeyList: KeyList;
+  KeyWithSecret: KeyWithSecret;
   /** The OpenAPI document (GET /openapi.json): any JSON object. */
   OpenApiDocument: Record<string, unknown>;
 }

@@ -14,6 +14,8 @@ export interface ClientOptions {
   baseUrl: string;
   /** An API key `hs_<id>_<secret>`, sent as `Authorization: Bearer`. Unset: no Authorization header. */
   apiKey?: string;
+  /** A JWT, sent as `Authorization: Bearer` when no apiKey is given (servers with HOTSWAP_JWT_* set). */
+  token?: string;
   /** The fetch to use (tests, proxies, instrumentation). @default globalThis.fetch */
   fetch?: typeof fetch;
   /** How long a call may wait for its answer, unless the call says otherwise. @default 30000 */
@@ -79,7 +81,8 @@ export function createTransport(options: ClientOptions): Transport {
     const params = Object.entries(call.query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined);
     if (params.length > 0) url += "?" + new URLSearchParams(params.map(([k, v]): [string, string] => [k, String(v)])).toString();
     const headers: Record<string, string> = { accept: "application/json", ...options.headers, ...opts.headers };
-    if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+    const bearer = options.apiKey ?? options.token;
+    if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
     let body: string | Uint8Array | undefined;
     if (call.body && "json" in call.body) {
       headers["content-type"] = "application/json";

@@ -1,7 +1,7 @@
 /**
  * Pulumi entry point (Pulumi.yaml `main: infra/`): validate the stack's `hotswap:*` config, declare
  * the platform, export its outputs. `pulumi stack output apiEndpoint` and
- * `pulumi stack output adminKey --show-secrets` read these.
+ * `pulumi stack output adminKey --show-secrets` (or `deployerKey`, what function stacks should use) read these.
  */
 import pkg from "../package.json" with { type: "json" };
 import { loadStackConfig } from "./config.ts";
@@ -13,6 +13,7 @@ export const target = outputs.target;
 export const apiEndpoint = outputs.apiEndpoint;
 export const consoleUrl = outputs.consoleUrl;
 export const adminKey = outputs.adminKey;
+export const deployerKey = outputs.deployerKey;
 export const namespace = outputs.namespace;
 export const jaegerUrl = outputs.jaegerUrl;
 export const prometheusUrl = outputs.prometheusUrl;

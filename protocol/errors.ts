@@ -12,11 +12,21 @@ export const ERROR_STATUS = {
   InvalidHandler: 400,
   InvalidRoutingConfig: 400,
   InvalidQualifier: 400,
-  /** An Http trigger's auth mode that is not available yet (jwt). */
+  /** An Http trigger's auth mode this server cannot serve (jwt without JWT settings). */
   UnsupportedAuth: 400,
   /** A Queue or Stream trigger whose broker (Redis, RabbitMQ, NATS) this control plane has no connection setting for. */
   EventSourceNotConfigured: 400,
   Unauthorized: 401,
+  /** A JWT whose `exp` (plus the allowed clock skew) has passed. */
+  TokenExpired: 401,
+  /** A JWT whose signature does not verify (wrong key, tampered token, no matching JWKS key). */
+  InvalidTokenSignature: 401,
+  /** A JWT whose claims do not check out: issuer, audience, not-before, subject, roles or functions. */
+  InvalidTokenClaim: 401,
+  /** A Bearer token shaped like a JWT that cannot be decoded, or uses an algorithm not accepted. */
+  MalformedToken: 401,
+  /** A JWT was sent, but the server has no JWT settings (HOTSWAP_JWT_SECRET or HOTSWAP_JWT_JWKS_URL). */
+  JwtNotConfigured: 401,
   InvalidSignature: 403,
   Forbidden: 403,
   FunctionNotFound: 404,
@@ -25,6 +35,8 @@ export const ERROR_STATUS = {
   RouteNotFound: 404,
   DeploymentNotFound: 404,
   TriggerNotFound: 404,
+  /** No API key has this id. */
+  KeyNotFound: 404,
   /** An Http trigger route exists for the path, but not for the request's method. */
   MethodNotAllowed: 405,
   /** No asynchronous or trigger-driven invocation has this request id. */
@@ -55,6 +67,8 @@ export const ERROR_STATUS = {
   RunnerLost: 502,
   RuntimeUnavailable: 503,
   ServiceUnavailable: 503,
+  /** The JWKS endpoint (HOTSWAP_JWT_JWKS_URL) could not be reached or answered no valid key set. */
+  JwksUnavailable: 503,
   TimeoutError: 504,
 } as const;
 

@@ -111,6 +111,13 @@ export interface ControlPlaneArgs {
    */
   metricsKey?: pulumi.Input<string>;
   /**
+   * A deployer API key (`hs_<id>_<secret>`) the control plane ensures at start (HOTSWAP_DEPLOYER_KEY):
+   * what function stacks use instead of the admin key. Generated when unset.
+   * @default a generated key
+   * @example config.requireSecret("deployerKey")
+   */
+  deployerKey?: pulumi.Input<string>;
+  /**
    * Shared secret between the control plane and runners (HOTSWAP_CLUSTER_SECRET). Generated when unset.
    * @default a generated 48-character secret
    * @example new random.RandomPassword("cluster-secret", { length: 48, special: false }).result
@@ -151,6 +158,8 @@ export class ControlPlane extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<string>;
   /** Admin API key (secret). */
   readonly adminKey: pulumi.Output<string>;
+  /** Deployer API key (secret): functions, versions, aliases, deployments, triggers and invoke; no keys. */
+  readonly deployerKey: pulumi.Output<string>;
   /** Shared secret between the control plane and runners (secret). */
   readonly clusterSecret: pulumi.Output<string>;
 
@@ -170,6 +179,9 @@ export class ControlPlane extends pulumi.ComponentResource {
     if (args.tls && args.host.kind !== "kubernetes") check.fail("tls (a certificate Secret) is available on the kubernetes target only");
     if (typeof args.adminKey === "string" && !ADMIN_KEY_PATTERN.test(args.adminKey)) {
       check.fail("adminKey must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]");
+    }
+    if (typeof args.deployerKey === "string" && !ADMIN_KEY_PATTERN.test(args.deployerKey)) {
+      check.fail("deployerKey must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]");
     }
     const replicas = args.replicas ?? (args.host.kind === "docker" ? 1 : 2);
     if (args.autoscaling) {
@@ -192,6 +204,12 @@ export class ControlPlane extends pulumi.ComponentResource {
       const id = new random.RandomString(`${name}-admin-key-id`, { length: 12, upper: false, special: false }, { parent: this }).result;
       this.adminKey = pulumi.secret(pulumi.interpolate`hs_${id}_${secret("admin-key-secret", 40)}`);
     }
+    if (args.deployerKey !== undefined) {
+      this.deployerKey = pulumi.secret(args.deployerKey);
+    } else {
+      const id = new random.RandomString(`${name}-deployer-key-id`, { length: 12, upper: false, special: false }, { parent: this }).result;
+      this.deployerKey = pulumi.secret(pulumi.interpolate`hs_${id}_${secret("deployer-key-secret", 40)}`);
+    }
     this.clusterSecret = args.clusterSecret !== undefined ? pulumi.secret(args.clusterSecret) : secret("cluster-secret", 48);
     const secretKey = secret("secret-key", 48);
 
@@ -199,6 +217,7 @@ export class ControlPlane extends pulumi.ComponentResource {
       DATABASE_URL: args.databaseUrl,
       REDIS_URL: args.redisUrl,
       HOTSWAP_ADMIN_KEY: this.adminKey,
+      HOTSWAP_DEPLOYER_KEY: this.deployerKey,
       HOTSWAP_SECRET_KEY: secretKey,
       HOTSWAP_CLUSTER_SECRET: this.clusterSecret,
     };
@@ -254,6 +273,6 @@ export class ControlPlane extends pulumi.ComponentResource {
       host.kind === "docker" ? `http://${deployed.host}:${CONTROL_PLANE_PORT}` : `${scheme}://${deployed.host}.${host.namespace}.svc.cluster.local`,
     );
     this.endpoint = deployed.publicHost ? deployed.publicHost.apply((h) => `${scheme}://${h}`) : this.internalUrl;
-    this.registerOutputs({ internalUrl: this.internalUrl, endpoint: this.endpoint, adminKey: this.adminKey, clusterSecret: this.clusterSecret });
+    this.registerOutputs({ internalUrl: this.internalUrl, endpoint: this.endpoint, adminKey: this.adminKey, deployerKey: this.deployerKey, clusterSecret: this.clusterSecret });
   }
 }

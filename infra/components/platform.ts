@@ -2,7 +2,7 @@
  * Platform: one HotSwap environment on one target. It picks the target's environment (a Docker
  * network; a Kubernetes namespace; on aws a VPC, an EKS cluster and a namespace on it), builds the
  * images, then composes DataServices, Observability, the ControlPlane and one RunnerPool per pool,
- * wiring every connection string and secret between them. Its outputs (`apiEndpoint`, `adminKey`)
+ * wiring every connection string and secret between them. Its outputs (`apiEndpoint`, `adminKey`, `deployerKey`)
  * are what function stacks read through a StackReference.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -182,6 +182,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly apiEndpoint: pulumi.Output<string>;
   /** Admin API key (secret). */
   readonly adminKey: pulumi.Output<string>;
+  /** A deployer API key (secret) for function stacks: everything but key management. */
+  readonly deployerKey: pulumi.Output<string>;
   readonly host: WorkloadHost;
   readonly images: PlatformImages;
   readonly data: DataServices;
@@ -364,6 +366,7 @@ export class Platform extends pulumi.ComponentResource {
 
     this.apiEndpoint = this.controlPlane.endpoint;
     this.adminKey = this.controlPlane.adminKey;
+    this.deployerKey = this.controlPlane.deployerKey;
     this.registerOutputs(this.outputs());
   }
 
@@ -374,6 +377,7 @@ export class Platform extends pulumi.ComponentResource {
       apiEndpoint: this.apiEndpoint,
       consoleUrl: this.apiEndpoint.apply((u) => `${u}/`),
       adminKey: pulumi.secret(this.adminKey),
+      deployerKey: pulumi.secret(this.deployerKey),
       namespace: this.host.namespace,
       jaegerUrl: this.observability.jaegerUrl,
       prometheusUrl: this.observability.prometheusUrl,

@@ -18,6 +18,7 @@ export interface CheckFailure {
 /** Inputs every HotSwap resource carries. */
 export interface ConnectionInputs {
   endpoint: string;
+  /** The Bearer credential: an API key or a JWT (a Provider's `apiKey` or `token`). */
   apiKey: string;
   /** The resource's own URN, computed by the program, so progress logs can name the resource. */
   resourceUrn?: string;
@@ -36,8 +37,10 @@ export function connectionOf(inputs: ConnectionInputs): Connection {
 }
 
 const API_KEY = /^hs_[a-z0-9]{4,32}_[A-Za-z0-9]{32,}$/;
+/** A compact JWS: what a Provider's `token` carries in the `apiKey` input. */
+const JWT = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-/** Checks `endpoint` and `apiKey`. Never quotes the key: it is a secret. */
+/** Checks `endpoint` and `apiKey` (an API key or a JWT). Never quotes the credential: it is a secret. */
 export function checkConnection(inputs: Partial<ConnectionInputs>, failures: CheckFailure[]): void {
   const { endpoint, apiKey } = inputs;
   if (!isUnknown(endpoint)) {
@@ -57,10 +60,11 @@ export function checkConnection(inputs: Partial<ConnectionInputs>, failures: Che
       });
     }
   }
-  if (!isUnknown(apiKey) && (typeof apiKey !== "string" || !API_KEY.test(apiKey))) {
+  if (!isUnknown(apiKey) && (typeof apiKey !== "string" || !(API_KEY.test(apiKey) || JWT.test(apiKey)))) {
     failures.push({
       property: "apiKey",
-      reason: "apiKey must be a HotSwap API key of the form hs_<id>_<secret> (id: 4-32 of [a-z0-9], secret: 32+ letters and digits). Set it on a hotswap.Provider or with `pulumi config set --secret hotswap:apiKey <key>`.",
+      reason:
+        "apiKey must be a HotSwap API key of the form hs_<id>_<secret> (id: 4-32 of [a-z0-9], secret: 32+ letters and digits), or a token a JWT (header.payload.signature). Set it on a hotswap.Provider (apiKey or token) or with `pulumi config set --secret hotswap:apiKey <key>`.",
     });
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Wires authentication to the database: the ApiKeyStore adapter over the api_keys repository,
  * the server's secret box (its keyring also seals function secrets), the first-start admin key,
- * and the ordered authenticators (API key, then SigV4) that both the Hono middleware and the
- * invoke front door run. A generated admin key is created only by `bootstrapAdminKey`, which the
- * server calls once it is serving: a start that fails earlier leaves no key nobody has seen.
+ * the ordered authenticators (API key, JWT, SigV4) that both the Hono middleware and the invoke
+ * front door run, and key management with its cross-replica cache invalidation. A generated admin
+ * key is created only by `bootstrapAdminKey`, which the server calls once it is serving: a start
+ * that fails earlier leaves no key nobody has seen.
  */
 import type { MiddlewareHandler } from "hono";
 import {
@@ -11,6 +12,10 @@ import {
   SecretBox,
   apiKeyAuthenticator,
   authenticate,
+  jwtAuthenticator,
+  JwtVerifier,
+  KeyInvalidation,
+  type JwtSettings,
   ensureAdminKey,
   ensureConfiguredKey,
   loadSecretKeyring,
@@ -21,7 +26,8 @@ import {
 import type { Repositories } from "./db/index.ts";
 import type { AppEnv } from "./api/context.ts";
 import { AuthFailureLimiter } from "./limits/auth-failure-limiter.ts";
-import type { TokenRate } from "../../shared/state/state-store.ts";
+import type { StateStore, TokenRate } from "../../shared/state/state-store.ts";
+import { KeyService } from "./keys/key-service.ts";
 
 export function apiKeyStore(repos: Repositories): ApiKeyStore {
   return {
@@ -46,15 +52,24 @@ export interface AuthSetup {
    * server is serving, and print what it returns (undefined: nothing was created).
    */
   bootstrapAdminKey(): Promise<string | undefined>;
+  /** JWT verification (also used by Http triggers with `auth: "jwt"`). */
+  jwt: JwtVerifier;
+  /** API key management (/api/v1/keys). */
+  keys: KeyService;
+  /** Stop listening for other replicas' key changes. */
+  stop(): Promise<void>;
 }
 
 export async function createAuth(opts: {
   repos: Repositories;
+  state: StateStore;
   dataDir: string;
   adminKey?: string;
   secretKey?: string;
   previousSecretKeys?: string[];
   metricsKey?: string;
+  deployerKey?: string;
+  jwt?: JwtSettings;
   authFailures?: TokenRate;
 }): Promise<AuthSetup> {
   const box = new SecretBox(await loadSecretKeyring({ configured: opts.secretKey, previous: opts.previousSecretKeys, dataDir: opts.dataDir }));
@@ -63,8 +78,14 @@ export async function createAuth(opts: {
   if (opts.adminKey !== undefined) await ensureAdminKey({ store, box, adminKey: opts.adminKey });
   // The viewer key Prometheus scrapes /metrics with, when the deployment fixes one.
   if (opts.metricsKey !== undefined) await ensureConfiguredKey({ store, box, key: opts.metricsKey, variable: "HOTSWAP_METRICS_KEY", name: "metrics", role: "viewer" });
+  // The deployer key `pulumi up` gives function stacks, when the deployment fixes one.
+  if (opts.deployerKey !== undefined) await ensureConfiguredKey({ store, box, key: opts.deployerKey, variable: "HOTSWAP_DEPLOYER_KEY", name: "deployer", role: "deployer" });
   const resolver = new KeyResolver({ store, box });
-  const own = [apiKeyAuthenticator(resolver), sigV4Authenticator(resolver)];
+  const invalidation = new KeyInvalidation(resolver, opts.state);
+  await invalidation.start();
+  const jwt = new JwtVerifier(opts.jwt);
+  // API keys first: the invoke hot path's cached key is one map lookup, before the JWT check's.
+  const own = [apiKeyAuthenticator(resolver), jwtAuthenticator(jwt), sigV4Authenticator(resolver)];
   // Failed authentications per source address: a spent address is refused before any key lookup.
   const authenticators = opts.authFailures ? new AuthFailureLimiter({ rate: opts.authFailures }).guard(own) : own;
   const middleware = authenticate({ authenticators });
@@ -78,5 +99,8 @@ export async function createAuth(opts: {
       const admin = await ensureAdminKey({ store, box });
       return admin.created ? admin.key : undefined;
     },
+    jwt,
+    keys: new KeyService(opts.repos, box, invalidation),
+    stop: () => invalidation.stop(),
   };
 }

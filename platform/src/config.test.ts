@@ -60,7 +60,7 @@ test("accepts a well-formed admin key", () => {
 
 test("keeps only control-plane settings: runner settings are not read here", () => {
   const c = loadConfig({ RUNNER_BACKEND: "docker", RUNNER_STEMS: "3", HOTSWAP_SHUTDOWN_GRACE: "5" });
-  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "approvalTimeoutMs", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "host", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "queues", "rateLimits", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
+  assert.deepEqual(Object.keys(c).sort(), ["adminKey", "approvalTimeoutMs", "async", "clusterSecret", "codeGc", "codeStore", "dataDir", "database", "deployerKey", "host", "jwt", "logLevel", "logs", "metricsKey", "port", "previousSecretKeys", "queues", "rateLimits", "schedules", "secretKey", "shutdownGraceMs", "state", "streams", "tracing", "usage"]);
   assert.equal(c.shutdownGraceMs, 5000);
 });
 
@@ -165,4 +165,24 @@ test("queue trigger settings: broker URLs (Redis falls back to REDIS_URL), retry
   assert.throws(() => loadConfig({ HOTSWAP_AMQP_URL: "http://h" }), /HOTSWAP_AMQP_URL/);
   assert.throws(() => loadConfig({ HOTSWAP_NATS_URL: "redis://h" }), /HOTSWAP_NATS_URL/);
   assert.throws(() => loadConfig({ HOTSWAP_QUEUE_STALE_AFTER: "PT0.01S" }), /HOTSWAP_QUEUE_STALE_AFTER: must be an ISO-8601 duration of at least 100 ms/);
+});
+
+test("HOTSWAP_JWT_* configure JWT bearer tokens; unset, jwt is undefined", () => {
+  assert.equal(loadConfig({}).jwt, undefined);
+  const c = loadConfig({ HOTSWAP_JWT_SECRET: "s".repeat(32), HOTSWAP_JWT_ISSUER: "https://issuer", HOTSWAP_JWT_AUDIENCE: "hotswap", HOTSWAP_JWT_CLOCK_SKEW: "5" });
+  assert.deepEqual(c.jwt, { secret: "s".repeat(32), issuer: "https://issuer", audience: "hotswap", rolesClaim: "roles", clockSkewSeconds: 5 });
+  assert.deepEqual(loadConfig({ HOTSWAP_JWT_JWKS_URL: "https://idp.example/jwks", HOTSWAP_JWT_ROLES_CLAIM: "realm_access.roles" }).jwt, {
+    jwksUrl: "https://idp.example/jwks",
+    rolesClaim: "realm_access.roles",
+    clockSkewSeconds: 30,
+  });
+  assert.throws(() => loadConfig({ HOTSWAP_JWT_SECRET: "short" }), /HOTSWAP_JWT_SECRET: must be at least 32 bytes/);
+  assert.throws(() => loadConfig({ HOTSWAP_JWT_JWKS_URL: "ftp://x" }), /HOTSWAP_JWT_JWKS_URL/);
+});
+
+test("HOTSWAP_DEPLOYER_KEY must be an API key, like HOTSWAP_ADMIN_KEY", () => {
+  const key = `hs_deploy01_${"D".repeat(40)}`;
+  assert.equal(loadConfig({ HOTSWAP_DEPLOYER_KEY: key }).deployerKey, key);
+  assert.equal(loadConfig({}).deployerKey, undefined);
+  assert.throws(() => loadConfig({ HOTSWAP_DEPLOYER_KEY: "deployer" }), /HOTSWAP_DEPLOYER_KEY: must look like hs_<id>_<secret>/);
 });

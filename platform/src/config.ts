@@ -11,6 +11,7 @@ import { tracingSettings, type TracingSettings } from "../../shared/tracing/sett
 /** OTEL_SERVICE_NAME when unset. */
 export const CONTROL_PLANE_SERVICE_NAME = "hotswap-control-plane";
 import { parseDuration } from "../../protocol/api/durations.ts";
+import type { JwtSettings } from "./auth/jwt-verifier.ts";
 
 export const API_KEY_PATTERN = /^hs_([a-z0-9]{4,32})_([A-Za-z0-9]{32,})$/;
 
@@ -40,6 +41,14 @@ const ConfigSchema = z
     ),
     /** A viewer API key ensured at start, for Prometheus to scrape GET /metrics with (role viewer has metrics:read). */
     HOTSWAP_METRICS_KEY: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(API_KEY_PATTERN, "must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]")
+        .optional(),
+    ),
+    /** A deployer API key ensured at start (what `pulumi up` hands function stacks instead of the admin key). */
+    HOTSWAP_DEPLOYER_KEY: z.preprocess(
       emptyToUndefined,
       z
         .string()
@@ -123,6 +132,13 @@ const ConfigSchema = z
     HOTSWAP_QUEUE_RETRY_DELAY: duration("PT1S", 10),
     /** A queue message held this long by a silent consumer (a dead replica) is delivered again. */
     HOTSWAP_QUEUE_STALE_AFTER: duration("PT30S", 100),
+    /** JWT bearer tokens (platform/src/auth/jwt-verifier.ts): HS256 secret, iss/aud checks, JWKS for RS256/ES256, roles claim, clock skew. */
+    HOTSWAP_JWT_SECRET: z.preprocess(emptyToUndefined, z.string().refine((s) => Buffer.byteLength(s, "utf8") >= 32, "must be at least 32 bytes (HS256 needs a key as long as its hash)").optional()),
+    HOTSWAP_JWT_ISSUER: optionalString,
+    HOTSWAP_JWT_AUDIENCE: optionalString,
+    HOTSWAP_JWT_JWKS_URL: optionalUrl(["http:", "https:"]),
+    HOTSWAP_JWT_ROLES_CLAIM: z.preprocess(emptyToUndefined, z.string().max(256).default("roles")),
+    HOTSWAP_JWT_CLOCK_SKEW: intInRange(30, 0, 3600),
   });
 
 /** A rate in requests per second; 0 turns the limit off. */
@@ -191,6 +207,8 @@ export interface Config {
   previousSecretKeys: string[];
   /** HOTSWAP_METRICS_KEY: a viewer key ensured at start (Prometheus's bearer token for /metrics). */
   metricsKey?: string;
+  /** HOTSWAP_DEPLOYER_KEY: a deployer key ensured at start (the platform stack's `deployerKey` output). */
+  deployerKey: string | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** HOTSWAP_SHUTDOWN_GRACE: how long a shutdown waits for in-flight invocations. */
   shutdownGraceMs: number;
@@ -217,6 +235,8 @@ export interface Config {
     /** HOTSWAP_ASYNC_QUEUE_MAX_LEN. */
     queueMaxLen: number;
   };
+  /** JWT bearer tokens (HOTSWAP_JWT_*); undefined when neither HOTSWAP_JWT_SECRET nor HOTSWAP_JWT_JWKS_URL is set. */
+  jwt: JwtSettings | undefined;
   /** Scheduled triggers. */
   schedules: {
     /** HOTSWAP_SCHEDULE_INTERVAL. */
@@ -293,6 +313,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secretKey: c.HOTSWAP_SECRET_KEY,
     previousSecretKeys: c.HOTSWAP_PREVIOUS_SECRET_KEYS,
     metricsKey: c.HOTSWAP_METRICS_KEY,
+    deployerKey: c.HOTSWAP_DEPLOYER_KEY,
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.HOTSWAP_SHUTDOWN_GRACE * 1000,
     clusterSecret: c.HOTSWAP_CLUSTER_SECRET,
@@ -326,6 +347,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimits: rateLimitsOf(c),
     ...(c.HOTSWAP_TLS_CERT && c.HOTSWAP_TLS_KEY ? { tls: { certFile: c.HOTSWAP_TLS_CERT, keyFile: c.HOTSWAP_TLS_KEY } } : {}),
     ...(c.HOTSWAP_RUNNER_TLS_CA ? { runnerTlsCa: c.HOTSWAP_RUNNER_TLS_CA } : {}),
+    jwt:
+      c.HOTSWAP_JWT_SECRET !== undefined || c.HOTSWAP_JWT_JWKS_URL !== undefined
+        ? {
+            ...(c.HOTSWAP_JWT_SECRET !== undefined ? { secret: c.HOTSWAP_JWT_SECRET } : {}),
+            ...(c.HOTSWAP_JWT_JWKS_URL !== undefined ? { jwksUrl: c.HOTSWAP_JWT_JWKS_URL } : {}),
+            ...(c.HOTSWAP_JWT_ISSUER !== undefined ? { issuer: c.HOTSWAP_JWT_ISSUER } : {}),
+            ...(c.HOTSWAP_JWT_AUDIENCE !== undefined ? { audience: c.HOTSWAP_JWT_AUDIENCE } : {}),
+            rolesClaim: c.HOTSWAP_JWT_ROLES_CLAIM,
+            clockSkewSeconds: c.HOTSWAP_JWT_CLOCK_SKEW,
+          }
+        : undefined,
   };
 }
 

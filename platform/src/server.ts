@@ -139,13 +139,17 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
     const auth = await createAuth({
       repos,
+      state,
       dataDir,
       adminKey: config.adminKey,
       secretKey: config.secretKey,
       previousSecretKeys: config.previousSecretKeys,
       metricsKey: config.metricsKey,
+      deployerKey: config.deployerKey,
+      jwt: config.jwt,
       authFailures: config.rateLimits.authFailures,
     });
+    opened.push({ name: "the key invalidation subscription", close: () => auth.stop() });
     // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
     const logNamespace = await clusterNamespace(repos);
     const functionLogs = await startFunctionLogs({
@@ -332,7 +336,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       aliases,
       deployments: rollouts.service,
       usage: usage.service((name) => functions.require(name)),
-      triggers: new TriggerService(repos, functions, triggerChanges, streamConnections, queueSources),
+      triggers: new TriggerService(repos, functions, triggerChanges, streamConnections, queueSources, { acceptsJwt: auth.jwt.configured }),
       logs: functionLogs.service,
       runner,
       health: { database, state, codeStore, runner, runnerList },
@@ -345,10 +349,11 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       asyncRepos: repos,
       audit: repos,
       secrets: { repos, box: auth.secretBox },
+      keys: auth.keys,
     });
 
     const pipeline = invoker.pipeline.withAuthenticators(auth.authenticators).withLimits(limits).withTracing(tracing.tracer !== undefined);
-    const gateway = { routes: httpRoutes, pipeline, stats: triggerStats, log };
+    const gateway = { routes: httpRoutes, pipeline, stats: triggerStats, log, jwt: auth.jwt };
     const frontDoor = createFrontDoor({ pipeline, log, httpTriggers: createHttpGateway(gateway, GATEWAY_PATH_PREFIX), tracer: tracing.tracer });
     // HTTPS when HOTSWAP_TLS_CERT/KEY are set: read (and checked) before anything listens.
     const tls = config.tls ? await readTlsPair(config.tls) : undefined;

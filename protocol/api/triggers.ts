@@ -102,7 +102,7 @@ export const HttpTriggerConfig = z
         }
       })
       .openapi({ example: "/orders/{id}" }),
-    auth: z.enum(["none", "key", "jwt"]).default("key").openapi({ description: "none: public; key: an API key with functions:invoke; jwt: not available yet" }),
+    auth: z.enum(["none", "key", "jwt"]).default("key").openapi({ description: "none: public; key: an API key (or token) with functions:invoke; jwt: any JWT valid under the server's HOTSWAP_JWT_* settings, its claims passed to the function in requestContext.authorizer.jwt" }),
     cors: HttpCors.optional(),
     maxBodyBytes: z.number().int().min(0).max(MAX_ROUTE_BODY_BYTES, `must be at most ${MAX_ROUTE_BODY_BYTES} (6 MB)`).default(MAX_ROUTE_BODY_BYTES),
   })

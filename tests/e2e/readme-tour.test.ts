@@ -2,7 +2,8 @@
  * The README's five-minute tour, run as written against `hotswap server` on embedded parts (what
  * `npm start` runs): its shell blocks in bash with curl and zip, its AWS SDK script with node. The
  * only stand-ins are what a reader fills in: the URL and key from the server's output instead of the
- * example `export` lines, a scratch directory instead of /tmp/hello, the deployment id that step 6
+ * example `export` lines (and the deployer key step 0 printed for its `export KEY=`), a scratch
+ * directory instead of /tmp/hello, the deployment id that step 6
  * printed for `<deploymentId>`, and a node_modules link instead of `npm i @aws-sdk/client-lambda`.
  * A README that drifts from the product fails here.
  */
@@ -78,12 +79,20 @@ test("the README's five-minute tour works as written", { timeout: 120_000 }, asy
         if (cmd.includes("<deploymentId>")) assert.ok(deploymentId, `no deployment id printed before: ${cmd}`);
         const o = run(cmd.replaceAll("<deploymentId>", deploymentId ?? ""));
         deploymentId ??= o.match(/"deploymentId":"([0-9a-f-]{36})"/)?.[1];
+        // Step 0 prints the deployer key the reader then exports as KEY for the rest of the tour.
+        const minted = o.match(/"key":"(hs_[a-z0-9]+_[A-Za-z0-9]+)"/)?.[1];
+        if (minted) env.KEY = minted;
         out += o.endsWith("\n") ? o : `${o}\n`;
       }
       outputs.push(out);
     }
 
-    const [created, uploaded, invoked, aliased, , sdk, deployed, rolledBack, logs, http, schedule] = outputs;
+    const [keyed, created, uploaded, invoked, aliased, , sdk, deployed, rolledBack, logs, http, schedule] = outputs;
+    // Step 0: a deployer key, which every later step used (it cannot manage keys; the admin key can).
+    const deployerKey = JSON.parse(keyed!.split("\n")[0]!) as { role: string; key: string };
+    assert.equal(deployerKey.role, "deployer");
+    assert.equal(env.KEY, deployerKey.key, "the steps after step 0 ran with the deployer key");
+    assert.match(run(`curl -s -o /dev/null -w '%{http_code}' $HS/api/v1/keys -H "Authorization: Bearer $KEY"`), /^403$/);
     assert.equal(JSON.parse(created!).name, "hello", created);
     assert.match(uploaded!, /"version":1,"codeSha256":"[0-9a-f]{64}"/);
     assert.match(invoked!, /^HTTP\/1\.1 200 OK/);

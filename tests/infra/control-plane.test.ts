@@ -89,7 +89,7 @@ test("autoscaling false leaves the replica count alone", async () => {
 
 test("uses a given admin key instead of generating one, and keeps it secret", async () => {
   const key = `hs_ops1_${"A".repeat(40)}`;
-  const { mocks, result } = await onKubernetes({ adminKey: key });
+  const { mocks, result } = await onKubernetes({ adminKey: key, deployerKey: `hs_dep1_${"D".repeat(40)}` });
   assert.equal(mocks.ofType("random:index/randomString:RandomString").length, 0);
   assert.equal(await valueOf(result.adminKey), key);
   assert.ok(await pulumi.isSecret(result.adminKey));
@@ -141,4 +141,18 @@ test("tls is refused on the docker target, which has no certificate Secret to mo
     run(() => new ControlPlane("cp", { host: new DockerEnvironment("env").host, ...wiring, tls: { secretName: "x" } })),
     /tls \(a certificate Secret\) is available on the kubernetes target only/,
   );
+});
+
+test("generates a deployer key of its own, ensured by the control plane (HOTSWAP_DEPLOYER_KEY) and output as a secret", async () => {
+  const { mocks, result } = await onKubernetes();
+  const env = envOf(container(k8sObject(mocks, "Deployment", "control-plane"), "control-plane"));
+  assert.equal(env.HOTSWAP_DEPLOYER_KEY, "secret:control-plane-env/HOTSWAP_DEPLOYER_KEY", "the deployer key comes from the Secret");
+  const data = unsecret<Record<string, string>>(k8sRaw(mocks, "Secret", "control-plane-env").inputs.stringData);
+  assert.match(data.HOTSWAP_DEPLOYER_KEY!, /^hs_[a-z0-9]{12}_[A-Za-z0-9]{40}$/);
+  assert.notEqual(data.HOTSWAP_DEPLOYER_KEY!.split("_")[1], data.HOTSWAP_ADMIN_KEY!.split("_")[1], "an id of its own");
+  assert.equal(await valueOf(result.deployerKey), data.HOTSWAP_DEPLOYER_KEY);
+  assert.ok(await pulumi.isSecret(result.deployerKey), "the deployer key output is secret");
+  const given = `hs_deploy01_${"D".repeat(40)}`;
+  assert.equal(await valueOf((await onKubernetes({ deployerKey: given })).result.deployerKey), given);
+  await assert.rejects(onKubernetes({ deployerKey: "deployer" }), { message: /deployerKey must look like hs_<id>_<secret>/ });
 });

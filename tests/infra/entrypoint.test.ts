@@ -32,12 +32,15 @@ async function loadEntryPoint(stack: string, config: Record<string, string>, ins
   }
 }
 
-test("the entry point exports apiEndpoint and a secret adminKey for StackReferences", async () => {
+test("the entry point exports apiEndpoint and secret adminKey and deployerKey for StackReferences", async () => {
   const { module, mocks } = await loadEntryPoint("dev", stackConfig("dev"), "dev");
   assert.equal(await valueOf(module.target!), "docker");
   assert.equal(await valueOf(module.apiEndpoint!), "http://127.0.0.1:8080");
   assert.match(String(await valueOf(module.adminKey!)), /^hs_[a-z0-9]{12}_[A-Za-z0-9]{40}$/);
   assert.ok(await pulumi.isSecret(module.adminKey as pulumi.Output<unknown>));
+  assert.match(String(await valueOf(module.deployerKey!)), /^hs_[a-z0-9]{12}_[A-Za-z0-9]{40}$/);
+  assert.notEqual(await valueOf(module.deployerKey!), await valueOf(module.adminKey!), "the deployer key is not the admin key");
+  assert.ok(await pulumi.isSecret(module.deployerKey as pulumi.Output<unknown>), "the deployerKey output is secret");
   assert.equal(await valueOf(module.prometheusUrl!), "http://127.0.0.1:9090");
   assert.equal(await valueOf(module.grafanaUrl!), "http://127.0.0.1:3000");
   assert.ok(mocks.resources.some((r) => r.type === "hotswap:index:Platform"));

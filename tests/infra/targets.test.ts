@@ -73,6 +73,8 @@ test("docker: every service runs on the stack's network, wired to the others", a
   assert.equal(await valueOf(result.apiEndpoint), "http://127.0.0.1:8080");
   assert.equal(await valueOf(result.adminKey), cp.HOTSWAP_ADMIN_KEY);
   assert.ok(await pulumi.isSecret(result.outputs().adminKey as pulumi.Output<string>), "the adminKey stack output is secret");
+  assert.equal(await valueOf(result.deployerKey), cp.HOTSWAP_DEPLOYER_KEY, "the control plane ensures the deployer key the stack outputs");
+  assert.ok(await pulumi.isSecret(result.outputs().deployerKey as pulumi.Output<string>), "the deployerKey stack output is secret");
 });
 
 test("docker: only the API and the UIs are published, and only on loopback", async () => {

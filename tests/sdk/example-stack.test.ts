@@ -73,7 +73,7 @@ describe("the example stack examples/stacks/hello", () => {
     assert.equal(byName("hotswap").type, "hotswap:index:Provider");
     for (const r of run.resources.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic/hotswap:"))) {
       assert.equal(r.inputs.endpoint, PLATFORM_OUTPUTS.apiEndpoint, r.name);
-      assert.equal(r.inputs.apiKey, PLATFORM_OUTPUTS.adminKey, r.name);
+      assert.equal(r.inputs.apiKey, PLATFORM_OUTPUTS.deployerKey, r.name);
       assert.ok(r.secretInputs.includes("apiKey"), `${r.name}: the admin key stays secret`);
     }
   });

@@ -112,10 +112,24 @@ test("a program with no provider and no stack config is told both ways to connec
   );
 });
 
+test("a hotswap.Provider with a JWT (token) hands it to its resources as their secret credential", async () => {
+  const dir = await codeDir(nodeHandler("mocked"));
+  const token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl";
+  const { mocks } = await runProgram(() => {
+    const provider = new hotswap.Provider("platform", { endpoint: ENDPOINT, token: pulumi.secret(token) });
+    return { fn: new hotswap.Function("with-token", { runtime: "nodejs20", handler: "index.handler", code: dir }, { provider }) };
+  });
+  const [raw] = mocks.ofType("pulumi-nodejs:dynamic/hotswap:Function");
+  assert.ok(isSecret(raw!.inputs.apiKey), "the token is a secret input");
+  assert.equal(mocks.hotswap("Function").get("with-token")!.apiKey, token);
+});
+
 test("wrong options and plain-string mistakes are refused when the program runs", async () => {
   const config = { config: { "hotswap:endpoint": ENDPOINT, "hotswap:apiKey": FAKE_KEY } };
   await assert.rejects(runProgram(() => new hotswap.Provider("bad", { endpoint: "hotswap.example.com", apiKey: FAKE_KEY })), /^Error: hotswap\.Provider "bad": endpoint must be the control plane's base URL/);
   await assert.rejects(runProgram(() => new hotswap.Provider("bad", { endpoint: ENDPOINT, apiKey: "oops" })), /hotswap\.Provider "bad": apiKey must be a HotSwap API key/);
+  await assert.rejects(runProgram(() => new hotswap.Provider("bad", { endpoint: ENDPOINT })), /hotswap\.Provider "bad": apiKey or token is required/);
+  await assert.rejects(runProgram(() => new hotswap.Provider("bad", { endpoint: ENDPOINT, apiKey: FAKE_KEY, token: "eyJhbGciOiJIUzI1NiJ9.e30.c2ln" })), /hotswap\.Provider "bad": give apiKey or token, not both/);
   await assert.rejects(
     runProgram(() => new hotswap.Function("no-code", { runtime: "nodejs20", handler: "index.handler" } as never), config),
     /hotswap\.Function "no-code": code is required: a directory path, a \.zip path, or a pulumi\.asset\.FileArchive/,

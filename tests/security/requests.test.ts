@@ -30,7 +30,8 @@ const NODE_ECHO = {
 const PYTHON_ECHO = {
   "handler.py": [
     "def handler(event, context):",
-    "    return {'clientContext': context.client_context, 'n': 'array' if isinstance(event, list) else event.get('n')}",
+    "    cc = context.client_context  # an object, as on AWS: its custom part is what the caller sent",
+    "    return {'clientContext': None if cc is None else {'custom': cc.custom}, 'n': 'array' if isinstance(event, list) else event.get('n')}",
     "",
   ].join("\n"),
 };

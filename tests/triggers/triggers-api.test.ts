@@ -124,13 +124,13 @@ forEachMode("triggers API", (p, mode) => {
     assert.match(badType.message, /body field "type"/);
   });
 
-  it("refuses auth jwt with 400 UnsupportedAuth (never stored); a Stream trigger needs its broker configured", async () => {
+  it("refuses auth jwt with 400 UnsupportedAuth on a server without JWT settings (never stored); a Stream trigger needs its broker configured", async () => {
     const api = apiOf(p());
     await deployEcho(p(), "latefn");
     const jwt = failed(await api.triggers.create({ functionName: "latefn", type: "Http", config: { methods: ["GET"], path: "/jwt", auth: "jwt" } }));
     assert.equal(jwt.status, 400);
     assert.equal(jwt.code, "UnsupportedAuth");
-    assert.match(jwt.message, /"jwt" is not available yet/);
+    assert.match(jwt.message, /"jwt" needs the server to accept JWTs: set HOTSWAP_JWT_SECRET/);
     // Neither mode sets HOTSWAP_NATS_URL.
     const nats = failed(await api.triggers.create({ functionName: "latefn", type: "Stream", config: { source: "nats", stream: "events", startingPosition: "TRIM_HORIZON" } }));
     assert.equal(nats.status, 400);

@@ -9,11 +9,11 @@ import * as hotswap from "hotswap/pulumi";
 
 const config = new pulumi.Config();
 
-// The platform stack exports the API's URL and the admin key (a secret).
+// The platform stack exports the API's URL and a deployer key (a secret; the admin key is for managing keys).
 const platform = new pulumi.StackReference("platform", { name: config.get("platformStack") ?? "organization/hotswap/dev" });
 const provider = new hotswap.Provider("hotswap", {
   endpoint: platform.requireOutput("apiEndpoint") as pulumi.Output<string>,
-  apiKey: platform.requireOutput("adminKey") as pulumi.Output<string>,
+  apiKey: platform.requireOutput("deployerKey") as pulumi.Output<string>,
 });
 
 // Any change to the code or to these settings publishes a new immutable version.

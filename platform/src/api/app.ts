@@ -41,6 +41,8 @@ import type { AliasService } from "../functions/alias-service.ts";
 import type { DeploymentService } from "../deployments/deployment-service.ts";
 import type { UsageService } from "../usage/usage-service.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
+import { keysRoutes } from "./keys/index.ts";
+import type { KeyService } from "../keys/key-service.ts";
 
 export interface AppDeps {
   functions: FunctionService;
@@ -68,6 +70,8 @@ export interface AppDeps {
   audit?: Pick<Repositories, "auditLogs">;
   /** POST /api/v1/admin/secrets/rotate; not mounted when unset. */
   secrets?: SecretsAdminDeps;
+  /** API key management (/api/v1/keys); omitted: those routes are not served. */
+  keys?: KeyService;
 }
 
 export function createApp(deps: AppDeps) {
@@ -108,11 +112,12 @@ export function createApp(deps: AppDeps) {
   }
   if (deps.audit) app.route("/", auditRoutes(deps.audit));
   if (deps.secrets) app.route("/", secretsAdminRoutes(deps.secrets));
+  if (deps.keys) app.route("/", keysRoutes(deps.keys));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",
     scheme: "bearer",
-    description: "Authorization: Bearer hs_<id>_<secret>",
+    description: "Authorization: Bearer hs_<id>_<secret> (an API key) or Bearer <JWT> when the server accepts JWTs",
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -18,12 +18,16 @@ export interface ApiKeyRecord {
   /** `box.encrypt(secret, id)`: `v1:<iv>:<tag>:<ct>`. */
   secretEnc: string;
   role: string;
-  /** May approve deployments to protected aliases (api_keys.can_approve). */
-  canApprove?: boolean;
   /** Set when the key is revoked; a revoked key never authenticates. */
   revokedAt: Date | null;
   /** The key's own request rate limit; null or absent: the server default. */
   rateLimit?: RateLimit | null;
+  /** Function-name patterns the key is limited to; null or absent: every function. */
+  functions?: string[] | null;
+  /** May approve deployments to protected aliases. */
+  canApprove?: boolean;
+  /** After this instant the key no longer authenticates; null or absent: never expires. */
+  expiresAt?: Date | null;
 }
 
 /** The storage port auth needs. `insert` rejects a duplicate id. */
@@ -55,6 +59,8 @@ export interface ResolvedKey {
   id: string;
   role: string;
   secretHash: string;
+  /** Function-name patterns; undefined: every function. */
+  functions?: string[];
   canApprove?: boolean;
   rateLimit?: RateLimit;
 }
@@ -84,7 +90,7 @@ interface CacheEntry {
 /**
  * In-memory cache in front of an `ApiKeyStore`. Revoked and unknown keys resolve to null.
  * Call `invalidate(id)` after revoking (or creating) a key so this replica sees it at once;
- * other replicas see it within `ttlMs`.
+ * other replicas hear of it through the state store (key-invalidation.ts), at worst within `ttlMs`.
  */
 export class KeyResolver {
   readonly #store: ApiKeyStore;
@@ -234,18 +240,14 @@ export class KeyResolver {
   async #load(id: string): Promise<CacheEntry> {
     const rec = await this.#store.get(id);
     const now = this.#now();
-    if (!rec || rec.revokedAt !== null) return { expiresAt: now + this.#negativeTtlMs, key: null };
-    return {
-      expiresAt: now + this.#ttlMs,
-      key: {
-        id: rec.id,
-        role: rec.role,
-        secretHash: rec.secretHash,
-        ...(rec.canApprove ? { canApprove: true } : {}),
-        ...(rec.rateLimit ? { rateLimit: rec.rateLimit } : {}),
-      },
-      secretEnc: rec.secretEnc,
-    };
+    const expires = rec?.expiresAt ? rec.expiresAt.getTime() : Infinity;
+    if (!rec || rec.revokedAt !== null || expires <= now) return { expiresAt: now + this.#negativeTtlMs, key: null };
+    const key: ResolvedKey = { id: rec.id, role: rec.role, secretHash: rec.secretHash };
+    if (rec.functions) key.functions = rec.functions;
+    if (rec.canApprove) key.canApprove = true;
+    if (rec.rateLimit) key.rateLimit = rec.rateLimit;
+    // An expiring key is trusted from the cache only until it expires: refused at that instant.
+    return { expiresAt: Math.min(now + this.#ttlMs, expires), key, secretEnc: rec.secretEnc };
   }
 
   #remember(id: string, entry: CacheEntry): void {

@@ -9,7 +9,7 @@ import { ApiError } from "../../../protocol/errors.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import { authenticateNow, type Authenticator } from "./authentication.ts";
 import { isPublicPath, PUBLIC_PATHS, type CredentialRequest } from "./credentials.ts";
-import { authorize, openApiPath, routePermission, undeclaredRoute } from "./permissions.ts";
+import { authorize, authorizeUnscoped, openApiPath, routePermission, undeclaredRoute } from "./permissions.ts";
 import type { Principal } from "./principal.ts";
 
 /** Hono context variables set by `authenticate`: `c.get("principal")`. */
@@ -37,7 +37,9 @@ export function authenticate(opts: AuthenticateOptions): MiddlewareHandler<AuthE
 /**
  * Middleware (after `authenticate`) that lets a request reach its route only when the principal
  * has the permission that route declares. A route declaring none is refused with 403; a request
- * matching no route goes on to the 404.
+ * matching no route goes on to the 404. For a function-scoped principal, a route naming a function
+ * in its path (`{name}`) must name one inside the scope; routes that name it elsewhere (a trigger,
+ * a deployment, a list) check or filter in their handlers, and whole-platform views are refused.
  */
 export function authorizeRoutes(opts: { publicPaths?: readonly string[] } = {}): MiddlewareHandler<AuthEnv> {
   const publicPaths = opts.publicPaths ?? PUBLIC_PATHS;
@@ -50,9 +52,21 @@ export function authorizeRoutes(opts: { publicPaths?: readonly string[] } = {}):
     if (!permission) throw undeclaredRoute(route.method, path);
     const principal = c.get("principal");
     if (!principal) throw new ApiError("Unauthorized", "Missing credentials.");
-    authorize(principal, permission);
+    if (principal.functions === undefined) authorize(principal, permission);
+    else {
+      authorize(principal, permission, functionInPath(path, c.req.path));
+      authorizeUnscoped(principal, `${route.method} ${path}`);
+    }
     return next();
   };
+}
+
+/** The `{name}` segment of `path` (a request path matching the OpenAPI `template`), decoded; undefined when the template has none. */
+export function functionInPath(template: string, path: string): string | undefined {
+  const at = template.split("/").indexOf("{name}");
+  if (at === -1) return undefined;
+  const segment = path.split("/")[at];
+  return segment === undefined ? undefined : segment;
 }
 
 /**

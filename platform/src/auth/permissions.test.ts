@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import { isApiError } from "../../../protocol/errors.ts";
 import { createApp, type AppDeps } from "../api/app.ts";
 import { authenticate } from "./middleware.ts";
-import { allows, authorize, openApiPath, PERMISSIONS, ROUTE_PERMISSIONS, routePermission } from "./permissions.ts";
-import type { Principal } from "./principal.ts";
+import { allows, authorize, openApiPath, PERMISSIONS, ROLE_PERMISSIONS, ROUTE_PERMISSIONS, routePermission, UNSCOPED_ROUTES } from "./permissions.ts";
+import { ROLES, type Principal } from "./principal.ts";
 
 const ADMIN: Principal = { subject: "key:admin1", keyId: "admin1", method: "bearer", roles: ["admin"] };
 const VIEWER: Principal = { subject: "key:view1", keyId: "view1", method: "bearer", roles: ["viewer"] };
@@ -21,13 +21,16 @@ function app(principal: Principal | null = ADMIN) {
     triggers: stub,
     logs: stub,
     runner: { runtimes: async () => [] } as never,
-    health: {} as never,
+    health: { runnerList: stub } as never,
     backend: "process",
     auth: authenticate({ authenticators: [() => principal] }) as never,
     log: { error: () => {} },
     version: "test",
     audit: stub,
     secrets: stub,
+    asyncRepos: stub,
+    keys: stub,
+    metrics: stub,
   };
   return createApp(deps);
 }
@@ -152,5 +155,93 @@ describe("deployments:approve", () => {
       () => authorize(DEPLOYER, "deployments:approve"),
       (e: unknown) => isApiError(e) && e.status === 403 && /needs permission "deployments:approve"; API key "dep1" has role "deployer"\. .*canApprove/.test(e.message),
     );
+  });
+});
+
+/** Every route of /openapi.json as `METHOD /path`, plus the Lambda invoke path the front door serves. */
+async function everyRoute(): Promise<string[]> {
+  const doc = (await (await app().request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+  const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  return [...routes.filter((r) => r !== "GET /health"), "POST /2015-03-31/functions/{name}/invocations"];
+}
+
+/** Routes the front door serves (the Hono app only documents them): the pipeline's authorize stage checks them. */
+const FRONT_DOOR = new Set(["POST /api/v1/functions/{name}/invoke", "POST /2015-03-31/functions/{name}/invocations"]);
+
+/** Ask the real app as `principal`; for front-door routes, the same `authorize` the pipeline runs. Returns 403's message or "allowed". */
+async function outcome(principal: Principal, route: string, fn = "orders-1"): Promise<string> {
+  const [method, template] = route.split(" ") as [string, string];
+  const path = template.replace("{name}", fn).replace(/\{[^}]+\}/g, "abcd1234");
+  if (FRONT_DOOR.has(route)) {
+    try {
+      authorize(principal, routePermission(method, template)!, fn);
+      return "allowed";
+    } catch (e) {
+      return isApiError(e) && e.status === 403 ? e.message : `threw ${String(e)}`;
+    }
+  }
+  const res = await app(principal).request(path, { method, headers: { "content-type": "application/json" }, body: method === "GET" || method === "DELETE" ? undefined : "{}" });
+  if (res.status === 401) return "401";
+  if (res.status !== 403) return "allowed";
+  const err = await errorOf(res);
+  return err.code === "Forbidden" ? err.message : `403 ${err.code}`;
+}
+
+describe("every role on every route", () => {
+  it("allows a route exactly when the role grants its permission, else 403 Forbidden naming the permission", async () => {
+    const routes = await everyRoute();
+    assert.ok(routes.length > 40, `walked ${routes.length} routes`);
+    assert.ok(routes.includes("POST /api/v1/keys") && routes.includes("POST /api/v1/keys/{id}/rotate"), "the key routes are described");
+    const wrong: string[] = [];
+    for (const role of ROLES) {
+      const principal: Principal = { subject: `key:${role}1`, keyId: `${role}1`, method: "bearer", roles: [role] };
+      for (const route of routes) {
+        const permission = ROUTE_PERMISSIONS[route]!;
+        const expected = ROLE_PERMISSIONS[role].has(permission);
+        const got = await outcome(principal, route);
+        if (expected && got !== "allowed") wrong.push(`${role} ${route}: expected allowed, got ${got}`);
+        if (!expected && !got.includes(`needs permission "${permission}"`)) wrong.push(`${role} ${route}: expected 403 naming ${permission}, got ${got}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it("grants deployer everything but keys, invoker only invoke, viewer only reads, and only admin the keys", () => {
+    const deployer = ROLE_PERMISSIONS.deployer;
+    for (const p of PERMISSIONS) assert.equal(deployer.has(p), !p.startsWith("keys:"), `deployer ${p}`);
+    assert.deepEqual([...ROLE_PERMISSIONS.invoker], ["functions:invoke"]);
+    for (const p of ROLE_PERMISSIONS.viewer) assert.ok(p.endsWith(":read") && p !== "keys:read", `viewer ${p}`);
+    for (const role of ROLES) assert.equal(ROLE_PERMISSIONS[role].has("keys:write"), role === "admin");
+  });
+});
+
+describe("function scopes", () => {
+  const SCOPED: Principal = { subject: "key:scoped1", keyId: "scoped1", method: "bearer", roles: ["admin"], functions: ["orders-*", "billing"] };
+
+  it("every route naming a function in its path answers 403 outside the scope and passes inside it", async () => {
+    const named = (await everyRoute()).filter((r) => r.includes("{name}"));
+    assert.ok(named.length > 15, `walked ${named.length} function routes`);
+    const wrong: string[] = [];
+    for (const route of named) {
+      const outside = await outcome(SCOPED, route, "payments");
+      if (!outside.includes('on function "payments", which is outside the scope')) wrong.push(`${route} outside: ${outside}`);
+      for (const inside of ["orders-eu", "billing"]) {
+        const got = await outcome(SCOPED, route, inside);
+        if (got !== "allowed") wrong.push(`${route} ${inside}: ${got}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it("refuses whole-platform views to a scoped principal, naming its scope", async () => {
+    for (const route of UNSCOPED_ROUTES) assert.match(await outcome(SCOPED, route), /shows every function, and API key "scoped1" is scoped to functions \["orders-\*","billing"\]/);
+    assert.equal(await outcome({ ...SCOPED, functions: undefined }, "GET /api/v1/runners"), "allowed");
+  });
+
+  it("matches patterns as whole names: * is any run, everything else literal", () => {
+    assert.ok(allows(SCOPED, "functions:read", "orders-"));
+    assert.ok(!allows(SCOPED, "functions:read", "billing2"));
+    assert.ok(!allows(SCOPED, "functions:read", "xorders-1"));
+    assert.ok(!allows({ ...SCOPED, functions: [] }, "functions:read", "billing"), "an empty scope covers nothing");
   });
 });

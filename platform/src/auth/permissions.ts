@@ -5,6 +5,7 @@
  * table is refused at run time, and a test walks /openapi.json so one cannot be added unnoticed.
  */
 import { ApiError } from "../../../protocol/errors.ts";
+import { inFunctionScope } from "./function-scope.ts";
 import type { Principal, Role } from "./principal.ts";
 
 export const PERMISSIONS = [
@@ -29,6 +30,8 @@ export const PERMISSIONS = [
   "secrets:write",
   // Approve or reject deployments to protected aliases, and change an alias's protection (see grantsApprove).
   "deployments:approve",
+  "keys:read",
+  "keys:write",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -75,21 +78,33 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "DELETE /api/v1/functions/{name}/event-invoke-config": "functions:write",
   "GET /api/v1/audit": "audit:read",
   "POST /api/v1/admin/secrets/rotate": "secrets:write",
+  "POST /api/v1/keys": "keys:write",
+  "GET /api/v1/keys": "keys:read",
+  "GET /api/v1/keys/{id}": "keys:read",
+  "DELETE /api/v1/keys/{id}": "keys:write",
+  "POST /api/v1/keys/{id}/rotate": "keys:write",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
 };
 
-/** Read permissions a viewer does NOT get: the audit trail is admin-only. */
-const ADMIN_ONLY_READS: ReadonlySet<Permission> = new Set<Permission>(["audit:read"]);
-const READ: Permission[] = PERMISSIONS.filter((p) => p.endsWith(":read") && !ADMIN_ONLY_READS.has(p));
+/** Permissions only admins hold: API keys are the keys to everything else; the audit trail and secret rotation. */
+const ADMIN_ONLY: readonly Permission[] = ["keys:read", "keys:write", "audit:read", "secrets:write"];
+const READ: Permission[] = PERMISSIONS.filter((p) => p.endsWith(":read") && !ADMIN_ONLY.includes(p));
+const DEPLOY: Permission[] = ["functions:write", "functions:invoke", "versions:write", "aliases:write", "deployments:write", "triggers:write"];
 
 /** What each role may do. admin has everything; a role not listed here has nothing. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set(PERMISSIONS),
-  // Until the roles work lands its table: everything but approving (a deployer approves only with canApprove).
-  deployer: new Set(PERMISSIONS.filter((p) => p !== "deployments:approve")),
+  deployer: new Set([...READ, ...DEPLOY]),
+  invoker: new Set<Permission>(["functions:invoke"]),
   viewer: new Set(READ),
 };
+
+/**
+ * Routes that show the whole platform at once (every function's series, every runner's warm
+ * instances): a principal scoped to some functions is refused them rather than shown the rest.
+ */
+export const UNSCOPED_ROUTES: ReadonlySet<string> = new Set(["GET /metrics", "GET /api/v1/runners"]);
 
 /** The permission a route declares, by method and OpenAPI-style path; undefined when it declares none. */
 export function routePermission(method: string, openApiPath: string): Permission | undefined {
@@ -103,7 +118,7 @@ export function openApiPath(honoPath: string): string {
 
 /** True when one of the principal's roles grants `permission` and its function scope (if any) covers `fn`. */
 export function allows(principal: Principal, permission: Permission, fn?: string): boolean {
-  if (fn !== undefined && principal.functions !== undefined && !principal.functions.includes(fn)) return false;
+  if (fn !== undefined && !inFunctionScope(principal.functions, fn)) return false;
   if (permission === "deployments:approve") return grantsApprove(principal);
   for (const role of principal.roles) if (ROLE_PERMISSIONS[role]?.has(permission)) return true;
   return false;
@@ -124,9 +139,27 @@ export function authorize(principal: Principal, permission: Permission, fn?: str
   if (allows(principal, permission, fn)) return;
   const who = principal.keyId ? `API key "${principal.keyId}"` : `"${principal.subject}"`;
   const roles = principal.roles.length ? `role ${principal.roles.map((r) => `"${r}"`).join(", ")}` : "no role";
-  const scope = fn !== undefined && principal.functions !== undefined && !principal.functions.includes(fn) ? ` on function "${fn}"` : "";
+  if (fn !== undefined && !inFunctionScope(principal.functions, fn)) {
+    throw new ApiError(
+      "Forbidden",
+      `This operation needs permission "${permission}" on function "${fn}", which is outside the scope of ${who} (functions ${JSON.stringify(principal.functions)}). Use a key or token whose scope covers "${fn}".`,
+    );
+  }
   const how = permission === "deployments:approve" ? "Admins hold it; a deployer needs a key with canApprove (or a JWT with role approver)." : "Use a key whose role grants it.";
-  throw new ApiError("Forbidden", `This operation needs permission "${permission}"${scope}; ${who} has ${roles}. ${how}`);
+  throw new ApiError("Forbidden", `This operation needs permission "${permission}"; ${who} has ${roles}. ${how}`);
+}
+
+/** Throws 403 when a function-scoped principal asks for a view of every function (UNSCOPED_ROUTES). */
+export function authorizeUnscoped(principal: Principal, route: string): void {
+  if (principal.functions === undefined || !UNSCOPED_ROUTES.has(route)) return;
+  const who = principal.keyId ? `API key "${principal.keyId}"` : `"${principal.subject}"`;
+  throw new ApiError("Forbidden", `${route} shows every function, and ${who} is scoped to functions ${JSON.stringify(principal.functions)}. Use a key or token without a function scope.`);
+}
+
+/** The names among `names` the principal's function scope covers (all of them when it has none). */
+export function visibleFunctions<T>(principal: Principal | undefined, items: T[], nameOf: (item: T) => string): T[] {
+  if (principal?.functions === undefined) return items;
+  return items.filter((item) => inFunctionScope(principal.functions, nameOf(item)));
 }
 
 /** A route that declares no permission: refused rather than allowed, so a forgotten entry fails closed. */

@@ -322,6 +322,11 @@ export class DeploymentService {
     }
   }
 
+  /** The function a deployment belongs to (DeploymentNotFound otherwise): what a function scope is checked against. */
+  async functionOf(id: string): Promise<string> {
+    return (await this.require(id)).functionName;
+  }
+
   private async require(id: string): Promise<Deployment> {
     const d = await this.deps.repos.deployments.get(id);
     if (!d) throw deploymentNotFound(id);

@@ -22,6 +22,13 @@ export interface GatewayRequest {
   now: Date;
   routeKey: string;
   pathParameters: Record<string, string>;
+  /** The verified JWT's claims, on `auth: "jwt"` routes. */
+  jwtClaims?: Record<string, unknown>;
+}
+
+/** What API Gateway's JWT authorizer hands the function: the claims as strings, and the token's scopes. */
+export interface JwtAuthorizer {
+  jwt: { claims: Record<string, string>; scopes: string[] | null };
 }
 
 /** API Gateway v2's event (the fields the gateway sets; `stageVariables` is never set). */
@@ -45,6 +52,7 @@ export interface GatewayEventV2 {
     stage: "$default";
     time: string;
     timeEpoch: number;
+    authorizer?: JwtAuthorizer;
   };
   body?: string;
   isBase64Encoded: boolean;
@@ -100,6 +108,20 @@ function queryParameters(rawQuery: string): Record<string, string> | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/**
+ * The JWT authorizer context as API Gateway builds it: every claim as a string (arrays as
+ * `[a b]`, objects as JSON), scopes from the space-separated `scope` claim (or `scp`), else null.
+ */
+export function jwtAuthorizer(claims: Record<string, unknown>): JwtAuthorizer {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(claims)) {
+    out[k] = typeof v === "string" ? v : Array.isArray(v) ? `[${v.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(" ")}]` : typeof v === "object" ? JSON.stringify(v) : String(v);
+  }
+  const raw = claims.scope ?? claims.scp;
+  const scopes = typeof raw === "string" ? raw.split(" ").filter((s) => s !== "") : Array.isArray(raw) ? raw.map(String) : null;
+  return { jwt: { claims: out, scopes } };
+}
+
 /** Build the payload format 2.0 event of a request. */
 export function buildGatewayEvent(r: GatewayRequest): GatewayEventV2 {
   const headers: Record<string, string> = {};
@@ -135,6 +157,7 @@ export function buildGatewayEvent(r: GatewayRequest): GatewayEventV2 {
       stage: "$default",
       time: gatewayTime(r.now),
       timeEpoch: r.now.getTime(),
+      ...(r.jwtClaims ? { authorizer: jwtAuthorizer(r.jwtClaims) } : {}),
     },
     isBase64Encoded: false,
   };

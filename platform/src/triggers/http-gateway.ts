@@ -5,7 +5,8 @@
  * the route's settings, and everything else becomes an `Invocation` for the one invocation
  * pipeline: `auth: "key"` routes carry the request's credentials (authenticate + authorize
  * `functions:invoke` on the function, as the front door does), `auth: "none"` routes the trigger's
- * internal principal. The event (payload format 2.0) is built only once authorization passed, from
+ * internal principal, `auth: "jwt"` routes the trigger's principal once the Bearer JWT verified
+ * under the server's settings (API Gateway's JWT authorizer: the claims go to the function). The event (payload format 2.0) is built only once authorization passed, from
  * a body bounded by the route's limit (413). The outcome is mapped back as API Gateway does, and
  * counted in the trigger's batched statistics.
  */
@@ -24,6 +25,8 @@ import { buildGatewayEvent } from "./gateway-event.ts";
 import { gatewayAnswer } from "./gateway-result.ts";
 import type { HttpRouteTable } from "./http-route-table.ts";
 import type { TriggerStats } from "./trigger-stats.ts";
+import { bearerJwt } from "../auth/jwt-authenticator.ts";
+import type { JwtVerifier } from "../auth/jwt-verifier.ts";
 
 /** Where Http trigger routes answer on the API port. */
 export const GATEWAY_PATH_PREFIX = "/fn";
@@ -34,6 +37,8 @@ export interface HttpGatewayDeps {
   pipeline: InvocationHandler;
   stats: Pick<TriggerStats, "record">;
   log: ErrorLog;
+  /** Verifies the Bearer JWT of `auth: "jwt"` routes; absent: those routes answer 401 JwtNotConfigured. */
+  jwt?: Pick<JwtVerifier, "verify" | "configured">;
 }
 
 /**
@@ -79,6 +84,15 @@ async function serveRoute(deps: HttpGatewayDeps, req: IncomingMessage, res: Serv
   const tooLarge = (size?: number) => new ApiError("PayloadTooLarge", `The request body${size === undefined ? "" : ` is ${size} bytes and`} exceeds this route's ${limit} byte limit (maxBodyBytes of trigger ${route.triggerId}).`);
   if (declared !== undefined && Number(declared) > limit) return writeError(req, res, requestId, tooLarge(Number(declared)));
 
+  let jwtClaims: Record<string, unknown> | undefined;
+  if (route.config.auth === "jwt") {
+    try {
+      jwtClaims = await verifyRouteJwt(deps, req.headers.authorization);
+    } catch (e) {
+      for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
+      return writeError(req, res, requestId, apiErrorOf(e, requestId, deps.log, { method, path: req.url ?? rawPath }));
+    }
+  }
   const request = new IncomingRequest(req, rawQuery, payloadTooLarge);
   const now = new Date();
   const inv: Invocation = {
@@ -102,12 +116,13 @@ async function serveRoute(deps: HttpGatewayDeps, req: IncomingMessage, res: Serv
           now,
           routeKey: route.routeKey,
           pathParameters,
+          ...(jwtClaims ? { jwtClaims } : {}),
         });
         return Buffer.from(JSON.stringify(event));
       },
     },
   };
-  if (route.config.auth === "none") inv.principal = route.principal;
+  if (route.config.auth !== "key") inv.principal = route.principal;
   else inv.credentials = request;
   try {
     const outcome = (await deps.pipeline.handle(inv))!;
@@ -122,6 +137,14 @@ async function serveRoute(deps: HttpGatewayDeps, req: IncomingMessage, res: Serv
     for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
     writeError(req, res, requestId, err);
   }
+}
+
+/** The claims of the request's Bearer JWT, verified; throws the 401 saying what is wrong. */
+async function verifyRouteJwt(deps: HttpGatewayDeps, header: string | undefined): Promise<Record<string, unknown>> {
+  if (!deps.jwt?.configured) throw new ApiError("JwtNotConfigured", 'This route needs a JWT (auth "jwt"), but the server has no JWT settings: set HOTSWAP_JWT_SECRET or HOTSWAP_JWT_JWKS_URL.');
+  const token = bearerJwt(header);
+  if (token === undefined) throw new ApiError("Unauthorized", 'This route needs a JWT: send "Authorization: Bearer <token>" with a token from the configured issuer.');
+  return (await deps.jwt.verify(token)).claims;
 }
 
 function sourceIpOf(req: IncomingMessage): string {

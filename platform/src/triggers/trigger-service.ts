@@ -1,7 +1,7 @@
 /**
  * Triggers: create, read, update, delete, with the checks a schema alone cannot make: the function
  * exists, a given qualifier resolves, the config fits the type (precise 400s naming each field),
- * `auth: "jwt"` is refused until JWT authentication exists, two Http triggers never claim the same
+ * `auth: "jwt"` is refused when the server has no JWT settings, two Http triggers never claim the same
  * method and path (checked and written under one lock, so concurrent writes on any replica too), a
  * Queue or Stream trigger's broker has a connection setting on this control plane (400 naming the
  * variable) and a Stream trigger's names stay out of the platform's own keys and subjects. Every
@@ -48,15 +48,18 @@ export function triggerNotFound(id: string): ApiError {
 }
 
 /** The config parsed (defaults applied) for its type; throws 400 naming each bad field. Pure. */
-export function parseTriggerConfig(type: TriggerType, config: unknown): JsonObject {
+export function parseTriggerConfig(type: TriggerType, config: unknown, acceptsJwt = false): JsonObject {
   const parsed = TRIGGER_CONFIG_SCHEMAS[type].safeParse(config);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ ...i, path: ["config", ...i.path] }));
     throw new ApiError("ValidationError", `Invalid ${type} trigger config: ${formatIssues(issues, "body")}`);
   }
   const out = parsed.data as JsonObject;
-  if (type === "Http" && (out as unknown as HttpTriggerConfig).auth === "jwt") {
-    throw new ApiError("UnsupportedAuth", 'Http trigger auth "jwt" is not available yet (JWT authentication is not built); use "key" (an API key with functions:invoke) or "none" (public).');
+  if (type === "Http" && (out as unknown as HttpTriggerConfig).auth === "jwt" && !acceptsJwt) {
+    throw new ApiError(
+      "UnsupportedAuth",
+      'Http trigger auth "jwt" needs the server to accept JWTs: set HOTSWAP_JWT_SECRET (HS256) or HOTSWAP_JWT_JWKS_URL (RS256/ES256). Or use "key" (an API key with functions:invoke) or "none" (public).',
+    );
   }
   return out;
 }
@@ -75,11 +78,13 @@ export class TriggerService {
     private readonly streams: StreamConnections = {},
     /** The brokers Queue triggers may use; unset: every source is accepted (unit tests). */
     private readonly queueSources?: Pick<QueueSources, "assertConfigured">,
+    /** Whether the server verifies JWTs, so Http routes may use `auth: "jwt"`. */
+    private readonly opts: { acceptsJwt?: boolean } = {},
   ) {}
 
   async create(body: CreateTriggerBody, actor: Actor): Promise<TriggerView> {
     await this.functions.require(body.functionName);
-    const config = parseTriggerConfig(body.type, body.config);
+    const config = parseTriggerConfig(body.type, body.config, this.opts.acceptsJwt);
     if (body.type === "Stream") assertStreamTrigger(this.streams, config as unknown as StreamTriggerConfig);
     if (body.type === "Queue") this.queueSources?.assertConfigured((config as unknown as QueueTriggerConfig).source);
     if (body.qualifier !== undefined) await this.assertQualifier(body.functionName, body.qualifier);
@@ -114,7 +119,7 @@ export class TriggerService {
     if (body.type !== undefined && body.type !== before.type) {
       throw new ApiError("ValidationError", `A trigger's type cannot change (it is ${before.type}); delete it and create a ${body.type} trigger.`);
     }
-    const config = body.config !== undefined ? parseTriggerConfig(before.type, body.config) : undefined;
+    const config = body.config !== undefined ? parseTriggerConfig(before.type, body.config, this.opts.acceptsJwt) : undefined;
     if (config && before.type === "Stream") assertStreamTrigger(this.streams, config as unknown as StreamTriggerConfig);
     if (config && before.type === "Queue") this.queueSources?.assertConfigured((config as unknown as QueueTriggerConfig).source);
     if (body.qualifier !== undefined) await this.assertQualifier(before.functionName, body.qualifier);

@@ -1,7 +1,7 @@
 /**
  * Runs SDK programs under `pulumi.runtime.setMocks`: records every resource's inputs (secrets kept
  * wrapped, see `isSecret`) and answers like the HotSwap providers would (a function gets version 1,
- * an ARN), and like a platform stack for a StackReference (apiEndpoint, adminKey).
+ * an ARN), and like a platform stack for a StackReference (apiEndpoint, adminKey, deployerKey).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RecordingMocks, isSecret, unsecret, valueOf, type RecordedResource } from "../../../infra/render/mocks.ts";
@@ -11,6 +11,7 @@ export { isSecret, unsecret, valueOf, type RecordedResource };
 export const PLATFORM_OUTPUTS = {
   apiEndpoint: "https://hotswap.example.com",
   adminKey: "hs_admin01_abcdefghijklmnopqrstuvwxyzABCDEF012345",
+  deployerKey: "hs_deploy01_abcdefghijklmnopqrstuvwxyzABCDEF012345",
 };
 
 export class SdkMocks extends RecordingMocks {
@@ -19,7 +20,7 @@ export class SdkMocks extends RecordingMocks {
     const inputs = unsecret<Record<string, any>>(args.inputs);
     switch (args.type) {
       case "pulumi:pulumi:StackReference":
-        return { id: inputs.name, state: { name: inputs.name, outputs: PLATFORM_OUTPUTS, secretOutputNames: ["adminKey"] } };
+        return { id: inputs.name, state: { name: inputs.name, outputs: PLATFORM_OUTPUTS, secretOutputNames: ["adminKey", "deployerKey"] } };
       case "pulumi-nodejs:dynamic/hotswap:Function":
         return { id: inputs.name, state: { ...args.inputs, latestVersion: 1, arn: `arn:aws:lambda:us-east-1:000000000000:function:${inputs.name}` } };
       case "pulumi-nodejs:dynamic/hotswap:Alias":

@@ -5,7 +5,7 @@
  * fields take the defaults), as Lambda's Put does; DELETE goes back to the defaults.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { EventInvokeConfigView, PutEventInvokeConfigBody, withDefaults } from "../../../../protocol/api/event-invoke-config.ts";
+import { EventInvokeConfigView, parseDestination, PutEventInvokeConfigBody, withDefaults } from "../../../../protocol/api/event-invoke-config.ts";
 import { FunctionName } from "../../../../protocol/api/functions.ts";
 import { ApiError } from "../../../../protocol/errors.ts";
 import type { Repositories } from "../../db/repositories/index.ts";
@@ -13,6 +13,7 @@ import type { StoredEventInvokeConfig } from "../../db/repositories/event-invoke
 import { functionNotFound } from "../../functions/function-service.ts";
 import { createRouter, errorResponses } from "../openapi.ts";
 import { actorOf } from "../actor.ts";
+import { requireFunctionScope } from "../scope.ts";
 
 const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 const PATH = "/api/v1/functions/{name}/event-invoke-config";
@@ -59,6 +60,11 @@ export function eventInvokeConfigRoutes(repos: Pick<Repositories, "eventInvokeCo
   };
   app.openapi(put, async (c) => {
     const { name } = c.req.valid("param");
+    // Destinations are invoked by the platform: a scoped caller may only name functions in its scope.
+    for (const d of Object.values(c.req.valid("json").destinationConfig ?? {})) {
+      const target = d ? parseDestination(d.destination) : undefined;
+      if (target && typeof target !== "string" && target.kind === "function") requireFunctionScope(c, "functions:invoke", target.name);
+    }
     const stored: StoredEventInvokeConfig = { ...withDefaults(c.req.valid("json")), lastModified: new Date().toISOString() };
     const previous = await repos.eventInvokeConfigs.get(name);
     if (!(await repos.eventInvokeConfigs.put(name, stored))) throw functionNotFound(name);

@@ -4,6 +4,7 @@ import { createRouter, errorResponses } from "../openapi.ts";
 import { CreateFunctionBody, FunctionList, FunctionName, FunctionView, UpdateFunctionBody } from "../../../../protocol/api/functions.ts";
 import type { FunctionService } from "../../functions/function-service.ts";
 import { actorOf } from "../actor.ts";
+import { inScope, requireFunctionScope } from "../scope.ts";
 
 const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -53,8 +54,11 @@ const deleteFn = createRoute({
 
 export function functionsRoutes(service: FunctionService) {
   const app = createRouter();
-  app.openapi(createFn, async (c) => c.json(await service.create(c.req.valid("json"), actorOf(c)), 201));
-  app.openapi(listFns, async (c) => c.json({ functions: await service.list() }, 200));
+  app.openapi(createFn, async (c) => {
+    requireFunctionScope(c, "functions:write", c.req.valid("json").name);
+    return c.json(await service.create(c.req.valid("json"), actorOf(c)), 201);
+  });
+  app.openapi(listFns, async (c) => c.json({ functions: inScope(c, await service.list(), (f) => f.name) }, 200));
   app.openapi(getFn, async (c) => c.json(await service.get(c.req.valid("param").name), 200));
   app.openapi(updateFn, async (c) => c.json(await service.update(c.req.valid("param").name, c.req.valid("json"), actorOf(c)), 200));
   app.openapi(deleteFn, async (c) => {

@@ -2,6 +2,7 @@
 import { createRouter } from "../openapi.ts";
 import type { UsageService } from "../../usage/usage-service.ts";
 import { functionUsage, usageSummary } from "./routes.ts";
+import { inScope } from "../scope.ts";
 
 export function usageRoutes(service: UsageService) {
   const app = createRouter();
@@ -9,6 +10,9 @@ export function usageRoutes(service: UsageService) {
     const { version, ...range } = c.req.valid("query");
     return c.json(await service.functionUsage(c.req.valid("param").name, { ...range, version }), 200);
   });
-  app.openapi(usageSummary, async (c) => c.json(await service.summary(c.req.valid("query")), 200));
+  app.openapi(usageSummary, async (c) => {
+    const summary = await service.summary(c.req.valid("query"));
+    return c.json({ ...summary, functions: inScope(c, summary.functions, (f) => f.functionName) }, 200);
+  });
   return app;
 }

@@ -14,13 +14,17 @@ export interface ApiKey {
   secretHash: string;
   secretEnc: string;
   role: string;
-  /** May approve deployments to protected aliases (with a role that may write deployments). */
+  /** Function-name patterns the key is limited to; null: every function. */
+  functions: string[] | null;
   canApprove: boolean;
+  /** `{ rps, burst }`; null: the server default. */
+  rateLimit: { rps: number; burst: number } | null;
+  /** The principal that created the key (`key:<id>`, `jwt:<sub>`); null for bootstrap keys. */
+  createdBy: string | null;
   createdAt: Date;
+  expiresAt: Date | null;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
-  /** The key's own request rate limit ({rps, burst}); null: the server default. */
-  rateLimit?: { rps: number; burst: number } | null;
 }
 
 /** An API key without its secret material, as listed. */
@@ -33,8 +37,11 @@ export interface InsertApiKeyInput {
   secretEnc: string;
   /** Default "admin". */
   role?: string;
-  /** Default false. */
+  functions?: string[] | null;
   canApprove?: boolean;
+  rateLimit?: { rps: number; burst: number } | null;
+  createdBy?: string | null;
+  expiresAt?: Date | null;
 }
 
 export interface ApiKeysRepository {
@@ -48,6 +55,8 @@ export interface ApiKeysRepository {
   count(): Promise<number>;
   /** Marks the key revoked; false when it does not exist or was already revoked. */
   revoke(id: string): Promise<boolean>;
+  /** Replaces the secret of an active key; false when it does not exist or is revoked. */
+  rotate(id: string, secret: { secretHash: string; secretEnc: string }): Promise<boolean>;
   /** Records that the key was just used. */
   touch(id: string): Promise<void>;
 }
@@ -59,11 +68,14 @@ function toApiKey(row: typeof apiKeys.$inferSelect): ApiKey {
     secretHash: row.secretHash,
     secretEnc: row.secretEnc,
     role: row.role,
+    functions: row.functions ?? null,
     canApprove: row.canApprove,
+    rateLimit: (row.rateLimit as ApiKey["rateLimit"]) ?? null,
+    createdBy: row.createdBy,
     createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
-    rateLimit: (row.rateLimit as ApiKey["rateLimit"]) ?? null,
   };
 }
 
@@ -72,7 +84,11 @@ const summaryColumns = {
   id: apiKeys.id,
   name: apiKeys.name,
   role: apiKeys.role,
+  functions: apiKeys.functions,
   canApprove: apiKeys.canApprove,
+  rateLimit: apiKeys.rateLimit,
+  createdBy: apiKeys.createdBy,
+  expiresAt: apiKeys.expiresAt,
   createdAt: apiKeys.createdAt,
   lastUsedAt: apiKeys.lastUsedAt,
   revokedAt: apiKeys.revokedAt,
@@ -90,7 +106,11 @@ export function createApiKeysRepository(db: Db): ApiKeysRepository {
             secretHash: input.secretHash,
             secretEnc: input.secretEnc,
             ...(input.role !== undefined && { role: input.role }),
-            ...(input.canApprove !== undefined && { canApprove: input.canApprove }),
+            functions: input.functions ?? null,
+            canApprove: input.canApprove ?? false,
+            rateLimit: input.rateLimit ?? null,
+            createdBy: input.createdBy ?? null,
+            expiresAt: input.expiresAt ?? null,
           })
           .returning(),
       );
@@ -104,7 +124,7 @@ export function createApiKeysRepository(db: Db): ApiKeysRepository {
 
     async list() {
       const rows = await db.select(summaryColumns).from(apiKeys).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
-      return rows.map((r) => ({ ...r }));
+      return rows.map((r) => ({ ...r, functions: r.functions ?? null, rateLimit: (r.rateLimit as ApiKey["rateLimit"]) ?? null }));
     },
 
     async count() {
@@ -116,6 +136,15 @@ export function createApiKeysRepository(db: Db): ApiKeysRepository {
       const rows = await db
         .update(apiKeys)
         .set({ revokedAt: sql`now()` })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning({ id: apiKeys.id });
+      return rows.length > 0;
+    },
+
+    async rotate(id, secret) {
+      const rows = await db
+        .update(apiKeys)
+        .set({ secretHash: secret.secretHash, secretEnc: secret.secretEnc })
         .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
         .returning({ id: apiKeys.id });
       return rows.length > 0;

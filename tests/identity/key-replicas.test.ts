@@ -1,0 +1,81 @@
+/**
+ * Two `hotswap server` replicas on one Postgres and one Redis: a key revoked or rotated through one
+ * replica is refused by the other, which had it cached, long before the cache's 30 s TTL could
+ * have expired it (the change travels through Redis pub/sub), and a key created on one works on
+ * the other at once.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createApiClient, type ApiClient } from "../../client/index.ts";
+import { generateApiKey } from "../../platform/src/auth/api-key.ts";
+import { expectOk } from "../support/deploy.ts";
+import { spawnServer, stopAll, waitForOutput, type ServerProcess } from "../support/cli.ts";
+import { createTestDatabase, serviceSkipReason, TEST_DATABASE_URL, TEST_REDIS_URL, uniquePrefix, type TestDatabase } from "../support/services.ts";
+import { waitFor } from "../support/wait-for.ts";
+
+/** Well under the key cache's 30 s TTL: a refusal within it came from the broadcast, not from expiry. */
+const PROPAGATION_BOUND_MS = 5_000;
+
+describe("key changes across two replicas (Postgres + Redis)", () => {
+  let skip: string | undefined;
+  let db: TestDatabase | undefined;
+  const servers: ServerProcess[] = [];
+  const dirs: string[] = [];
+  let a: ApiClient;
+  let urlB: string;
+  const { key: adminKey } = generateApiKey();
+
+  before(async () => {
+    skip = (await serviceSkipReason("postgres", TEST_DATABASE_URL)) ?? (await serviceSkipReason("redis", TEST_REDIS_URL));
+    if (skip) return;
+    db = await createTestDatabase();
+    const shared = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, HOTSWAP_REDIS_PREFIX: uniquePrefix("keys"), HOTSWAP_ADMIN_KEY: adminKey, HOTSWAP_SECRET_KEY: "k".repeat(40), PORT: "0" };
+    const urls: string[] = [];
+    // One after the other: both apply the same migrations to the one database.
+    for (const name of ["a", "b"]) {
+      const dir = await mkdtemp(join(tmpdir(), `hs-keys-${name}-`));
+      dirs.push(dir);
+      const server = spawnServer({ ...shared, HOTSWAP_DATA_DIR: dir });
+      servers.push(server);
+      urls.push((await waitForOutput(server, /serving on (http:\/\/\S+)/, 90_000))[1]!);
+    }
+    a = createApiClient({ baseUrl: urls[0]!, apiKey: adminKey, timeoutMs: 30_000 });
+    urlB = urls[1]!;
+  });
+  after(async () => {
+    await stopAll(servers);
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+    await db?.drop();
+  });
+
+  const onB = (key: string) => createApiClient({ baseUrl: urlB, apiKey: key, timeoutMs: 30_000 });
+
+  it("a key created on A works on B at once; revoked on A, B refuses it within the broadcast bound", { timeout: 180_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const k = expectOk(await a.keys.create({ name: "replicated", role: "viewer" }), "create on A", 201);
+    expectOk(await onB(k.key).functions.list(), "B accepts the new key (and caches it)");
+    expectOk(await onB(k.key).functions.list(), "again, from B's cache");
+    const revokedAt = Date.now();
+    expectOk(await a.keys.revoke(k.id), "revoke on A");
+    await waitFor("B to refuse the revoked key", async () => {
+      const r = await onB(k.key).functions.list();
+      return !r.ok && r.error.status === 401;
+    }, { timeoutMs: PROPAGATION_BOUND_MS, intervalMs: 25 });
+    t.diagnostic(`B refused the revoked key ${Date.now() - revokedAt} ms after the revoke answered`);
+  });
+
+  it("rotated on A, B refuses the old secret and accepts the new one", { timeout: 180_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const k = expectOk(await a.keys.create({ name: "rotated", role: "viewer" }), "create on A", 201);
+    expectOk(await onB(k.key).functions.list(), "B caches the key");
+    const rotated = expectOk(await a.keys.rotate(k.id), "rotate on A");
+    await waitFor("B to accept the new secret", async () => (await onB(rotated.key).functions.list()).ok, { timeoutMs: PROPAGATION_BOUND_MS, intervalMs: 25 });
+    await waitFor("B to refuse the old secret", async () => {
+      const r = await onB(k.key).functions.list();
+      return !r.ok && r.error.status === 401;
+    }, { timeoutMs: PROPAGATION_BOUND_MS, intervalMs: 25 });
+  });
+});
