@@ -206,11 +206,13 @@ describe("every role on every route", () => {
     assert.deepEqual(wrong, []);
   });
 
-  it("grants deployer everything but keys, invoker only invoke, viewer only reads, and only admin the keys", () => {
+  it("grants deployer everything but the admin-only permissions and approving, invoker only invoke, viewer only reads, and only admin the keys", () => {
     const deployer = ROLE_PERMISSIONS.deployer;
-    for (const p of PERMISSIONS) assert.equal(deployer.has(p), !p.startsWith("keys:"), `deployer ${p}`);
+    // Admin only: keys, the audit trail and secret rotation. Approving is decided per principal (canApprove), not by role.
+    const notDeployer = new Set(["keys:read", "keys:write", "audit:read", "secrets:write", "deployments:approve"]);
+    for (const p of PERMISSIONS) assert.equal(deployer.has(p), !notDeployer.has(p), `deployer ${p}`);
     assert.deepEqual([...ROLE_PERMISSIONS.invoker], ["functions:invoke"]);
-    for (const p of ROLE_PERMISSIONS.viewer) assert.ok(p.endsWith(":read") && p !== "keys:read", `viewer ${p}`);
+    for (const p of ROLE_PERMISSIONS.viewer) assert.ok(p.endsWith(":read") && p !== "keys:read" && p !== "audit:read", `viewer ${p}`);
     for (const role of ROLES) assert.equal(ROLE_PERMISSIONS[role].has("keys:write"), role === "admin");
   });
 });
