@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApiClient } from "../../client/index.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
-import { spawnServer, stopAll, type ServerProcess } from "../support/cli.ts";
+import { startServer, stopAll, type ServerProcess } from "../support/cli.ts";
 import { apiClient, type TestPlatform } from "../support/platform.ts";
 import { TEST_DATABASE_URL, TEST_REDIS_URL, createTestDatabase, serviceSkipReason, startS3Server, sharedServersEnv, uniquePrefix } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -33,7 +33,7 @@ test("a control plane killed mid-flight loses no asynchronous event; the survivo
   const start = async (): Promise<TestPlatform> => {
     const dataDir = await mkdtemp(join(tmpdir(), "hs-crash-cp-"));
     dirs.push(dataDir);
-    const s = spawnServer({
+    const s = await startServer({
       ...sharedServersEnv({ dataDir, adminKey: key, databaseUrl: db.url, redisPrefix: prefix, s3 }),
       RUNNER_ID: `crash-${servers.length}`,
       HOTSWAP_ASYNC_STALE_AFTER: "PT1S",
@@ -41,11 +41,7 @@ test("a control plane killed mid-flight loses no asynchronous event; the survivo
       HOTSWAP_ASYNC_CONCURRENCY: "8",
     });
     servers.push(s);
-    const m = await waitFor("the control plane to print its URL", () => {
-      if (s.child.exitCode !== null) throw new Error(`control plane exited:\n${s.output()}`);
-      return /serving on (http:\/\/\S+)/.exec(s.output());
-    }, { timeoutMs: 60_000, intervalMs: 50, retryErrors: false, show: () => s.output() });
-    return { url: m[1]!, key, server: undefined as never, close: async () => {}, api: apiClient(m[1]!, key) };
+    return { url: s.url, key, server: undefined as never, close: async () => {}, api: apiClient(s.url, key) };
   };
   try {
     const a = await start();
