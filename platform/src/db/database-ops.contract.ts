@@ -57,7 +57,7 @@ function describeApiKeys(ctx: ContractContext): void {
       const listed = (await ctx.repos.apiKeys.list()).filter((k) => ids.includes(k.id));
       assert.deepEqual(listed.map((k) => k.id).sort(), [...ids].sort());
       for (const k of listed) {
-        assert.deepEqual(Object.keys(k).sort(), ["canApprove", "createdAt", "id", "lastUsedAt", "name", "revokedAt", "role"]);
+        assert.deepEqual(Object.keys(k).sort(), ["canApprove", "createdAt", "createdBy", "expiresAt", "functions", "id", "lastUsedAt", "name", "rateLimit", "revokedAt", "role"]);
         assert.equal(k.role, "reader");
       }
     });

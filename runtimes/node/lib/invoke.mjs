@@ -81,6 +81,18 @@ class Context {
   }
 }
 
+/**
+ * What keeps the event loop busy, for the "empty event loop" approximation: the active resources
+ * but socket writes in progress (WriteWrap), which finish on their own. The reply of the previous
+ * invocation may still be being written when the next one starts; counting it in the baseline
+ * would let the count drop below it while the handler's own timer is still pending.
+ */
+function pendingWork() {
+  let n = 0;
+  for (const r of process.getActiveResourcesInfo()) if (r !== "WriteWrap") n++;
+  return n;
+}
+
 function isThenable(v) {
   return v !== null && (typeof v === "object" || typeof v === "function") && typeof v.then === "function";
 }
@@ -107,7 +119,7 @@ export function runHandler(handler, info, event, requestId, deadline, arn, clien
   const callback = (err, value) => (err != null ? finish(true, err) : finish(false, value));
   const plain = handler.constructor.name !== "AsyncFunction";
   // Resources alive before the call; only needed for the legacy no-return handlers.
-  const baseline = plain ? process.getActiveResourcesInfo().length : 0;
+  const baseline = plain ? pendingWork() : 0;
   let ret;
   try {
     ret = inRequestLog(log, () => handler(event, context, callback));
@@ -124,7 +136,7 @@ export function runHandler(handler, info, event, requestId, deadline, arn, clien
   // while it waits. Its own Timeout counts among the active resources while the callback runs.
   const poll = () => {
     if (finished) return;
-    if (process.getActiveResourcesInfo().length - 1 <= baseline) finish(false, null);
+    if (pendingWork() - 1 <= baseline) finish(false, null);
     else setTimeout(poll, 2);
   };
   setTimeout(poll, 0);
