@@ -83,7 +83,10 @@ describe("asynchronous invocations when a runner is killed", { timeout: 300_000 
     }
 
     const perEvent = await runsPerEvent(runs);
-    assert.deepEqual([...perEvent.keys()].sort(), [...ids].sort(), "every event ran");
+    // Every event ran, except one lost with the runner before its handler started and then
+    // dead-lettered (its function allows no retry): RunnerLost, and its record is at the destination.
+    const lostUnrun = new Set(byStatus("DeadLettered").map((f) => f.requestId).filter((id) => !perEvent.has(id)));
+    assert.deepEqual([...perEvent.keys(), ...lostUnrun].sort(), [...ids].sort(), "every event ran, or was lost with the runner and dead-lettered");
     const again = finals.filter((f) => perEvent.get(f.requestId)! > 1);
     const lostAttempts = finals.flatMap((f) => f.attempts.filter((a) => a.error?.errorType === "RunnerLost").map(() => f.requestId));
     const totalRuns = [...perEvent.values()].reduce((a, b) => a + b, 0);

@@ -93,6 +93,8 @@ function pendingWork() {
   return n;
 }
 
+function noop() {}
+
 function isThenable(v) {
   return v !== null && (typeof v === "object" || typeof v === "function") && typeof v.then === "function";
 }
@@ -108,9 +110,11 @@ function isThenable(v) {
 export function runHandler(handler, info, event, requestId, deadline, arn, clientContext, done) {
   let finished = false;
   const log = beginRequestLog(requestId);
+  let hold;
   const finish = (isError, value) => {
     if (finished) return;
     finished = true;
+    if (hold !== undefined) clearInterval(hold);
     // The invocation's last lines go out before its result, so they precede its END.
     endRequestLog(log);
     done(isError, value);
@@ -118,6 +122,10 @@ export function runHandler(handler, info, event, requestId, deadline, arn, clien
   const context = new Context(info, requestId, deadline, arn, clientContext, finish);
   const callback = (err, value) => (err != null ? finish(true, err) : finish(false, value));
   const plain = handler.constructor.name !== "AsyncFunction";
+  // A plain handler may settle only when its work is done ("the empty event loop"), so something
+  // must keep the process alive meanwhile: over the Runtime API nothing else does. This interval
+  // is counted in the baseline below, and cleared when the invocation settles.
+  if (plain) hold = setInterval(noop, 0x7fffffff);
   // Resources alive before the call; only needed for the legacy no-return handlers.
   const baseline = plain ? pendingWork() : 0;
   let ret;
@@ -132,14 +140,13 @@ export function runHandler(handler, info, event, requestId, deadline, arn, clien
     ret.then((v) => finish(false, v), (e) => finish(true, e ?? new Error(String(e))));
     return;
   }
-  // The poll timer is not unref'd: over the Runtime API nothing else may hold the process open
-  // while it waits. Its own Timeout counts among the active resources while the callback runs.
+  // The poll timer is unref'd, so it is not among the active resources it counts.
   const poll = () => {
     if (finished) return;
-    if (pendingWork() - 1 <= baseline) finish(false, null);
-    else setTimeout(poll, 2);
+    if (pendingWork() <= baseline) finish(false, null);
+    else setTimeout(poll, 2).unref();
   };
-  setTimeout(poll, 0);
+  setTimeout(poll, 0).unref();
 }
 
 /**
