@@ -1,12 +1,17 @@
 /**
  * Shared pieces of the HTTP API: the router factory (every body validated by zod, failures turned
- * into ValidationError with the offending fields named), the error schema, and error responses.
+ * into ValidationError with the offending fields named), the error schema, error responses, and the
+ * `{name}` path parameter every function route shares.
  */
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, type ErrorCode } from "../../../protocol/errors.ts";
 import type { AppEnv } from "./context.ts";
 import { ErrorResponse } from "../../../protocol/api/errors.ts";
+import { FunctionName } from "../../../protocol/api/functions.ts";
+
+/** The `{name}` path parameter of every route under /api/v1/functions/{name}. */
+export const FunctionNameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 
 /** Describe a set of error statuses for a route's `responses`. */
 export function errorResponses(...statuses: number[]) {

@@ -1,12 +1,10 @@
 /** /api/v1/functions/{name}/aliases: weighted aliases over immutable versions. */
-import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, errorResponses } from "../openapi.ts";
+import { createRoute } from "@hono/zod-openapi";
+import { createRouter, errorResponses, FunctionNameParam as NameParam } from "../openapi.ts";
 import { AliasList, AliasName, AliasView, PutAliasBody } from "../../../../protocol/api/aliases.ts";
-import { FunctionName } from "../../../../protocol/api/functions.ts";
 import type { AliasService } from "../../functions/alias-service.ts";
 import { actorOf } from "../actor.ts";
 
-const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 const AliasParam = NameParam.extend({ alias: AliasName.openapi({ param: { name: "alias", in: "path" } }) });
 const aliasJson = (description: string) => ({ description, content: { "application/json": { schema: AliasView } } });
 

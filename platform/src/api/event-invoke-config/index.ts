@@ -4,18 +4,16 @@
  * default 21600) and destinationConfig.onSuccess / onFailure. PUT replaces the whole config (left-out
  * fields take the defaults), as Lambda's Put does; DELETE goes back to the defaults.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { EventInvokeConfigView, parseDestination, PutEventInvokeConfigBody, withDefaults } from "../../../../protocol/api/event-invoke-config.ts";
-import { FunctionName } from "../../../../protocol/api/functions.ts";
 import { ApiError } from "../../../../protocol/errors.ts";
 import type { Repositories } from "../../db/repositories/index.ts";
 import type { StoredEventInvokeConfig } from "../../db/repositories/event-invoke-configs.ts";
 import { functionNotFound } from "../../functions/function-service.ts";
-import { createRouter, errorResponses } from "../openapi.ts";
+import { createRouter, errorResponses, FunctionNameParam as NameParam } from "../openapi.ts";
 import { actorOf } from "../actor.ts";
 import { requireFunctionScope } from "../scope.ts";
 
-const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 const PATH = "/api/v1/functions/{name}/event-invoke-config";
 const configJson = (description: string) => ({ description, content: { "application/json": { schema: EventInvokeConfigView } } });
 

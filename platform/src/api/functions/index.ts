@@ -1,12 +1,11 @@
 /** /api/v1/functions: create, list, read, update, delete. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, errorResponses } from "../openapi.ts";
-import { CreateFunctionBody, FunctionList, FunctionName, FunctionView, UpdateFunctionBody } from "../../../../protocol/api/functions.ts";
+import { createRouter, errorResponses, FunctionNameParam as NameParam } from "../openapi.ts";
+import { CreateFunctionBody, FunctionList, FunctionView, UpdateFunctionBody } from "../../../../protocol/api/functions.ts";
 import type { FunctionService } from "../../functions/function-service.ts";
 import { actorOf } from "../actor.ts";
 import { inScope, requireFunctionScope } from "../scope.ts";
 
-const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { "application/json": { schema } },

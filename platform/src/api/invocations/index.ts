@@ -5,17 +5,15 @@
  * records; another function's record answers 404 as if it did not exist.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { FunctionName } from "../../../../protocol/api/functions.ts";
 import { InvocationList, InvocationView, ListInvocationsQuery, RequestIdText } from "../../../../protocol/api/invocations.ts";
 import { ApiError } from "../../../../protocol/errors.ts";
 import { allows, authorize } from "../../auth/permissions.ts";
 import { functionNotFound } from "../../functions/function-service.ts";
 import type { InvocationRecord, Repositories } from "../../db/repositories/index.ts";
 import { isInvocationCursor } from "../../db/repositories/invocations.ts";
-import { createRouter, errorResponses } from "../openapi.ts";
+import { createRouter, errorResponses, FunctionNameParam as NameParam } from "../openapi.ts";
 
 const RequestIdParam = z.object({ requestId: RequestIdText.openapi({ param: { name: "requestId", in: "path" } }) });
-const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 
 const get = createRoute({
   method: "get",

@@ -7,15 +7,14 @@
  */
 import { errorFields, hotswapErrorBody } from "../../../../protocol/error-document.ts";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { errorResponses, formatIssues } from "../openapi.ts";
-import { FunctionName } from "../../../../protocol/api/functions.ts";
+import { errorResponses, formatIssues, FunctionNameParam } from "../openapi.ts";
 import { AsyncInvokeAccepted } from "../../../../protocol/api/invocations.ts";
 import { ApiError } from "../../../../protocol/errors.ts";
 import type { FunctionSpec, InvokeOutcome } from "../../../../protocol/invoke.ts";
 import { HEADER_COLD_START, HEADER_FUNCTION_ERROR, HEADER_REQUEST_ID, HEADER_START, HEADER_VERSION } from "../../../../protocol/headers.ts";
 import type { AppEnv } from "../context.ts";
 
-export const InvokeParams = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
+export const InvokeParams = FunctionNameParam;
 export const InvokeQuery = z.object({
   qualifier: z
     .string()

@@ -5,12 +5,10 @@
  */
 import type { ServerResponse } from "node:http";
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, errorResponses } from "../openapi.ts";
-import { FunctionName } from "../../../../protocol/api/functions.ts";
+import { createRouter, errorResponses, FunctionNameParam as NameParam } from "../openapi.ts";
 import { FunctionLogPage, FunctionLogsQuery } from "../../../../protocol/api/logs.ts";
 import type { LogService } from "../../logs/log-service.ts";
 
-const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 
 const logsRoute = createRoute({
   method: "get",

@@ -1,10 +1,8 @@
 /** Route definitions (zod-openapi) of the usage API. Handlers are in index.ts. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../openapi.ts";
-import { FunctionName } from "../../../../protocol/api/functions.ts";
+import { errorResponses, FunctionNameParam as NameParam } from "../openapi.ts";
 import { FunctionUsage, FunctionUsageQuery, UsageQuery, UsageSummary } from "../../../../protocol/api/usage.ts";
 
-const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 
 export const functionUsage = createRoute({

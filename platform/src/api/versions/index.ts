@@ -4,15 +4,13 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { createRouter, errorResponses } from "../openapi.ts";
-import { FunctionName } from "../../../../protocol/api/functions.ts";
+import { createRouter, errorResponses, FunctionNameParam as NameParam } from "../openapi.ts";
 import { PublishVersionBody, PublishedVersion, VersionList, VersionNumberParam, VersionView } from "../../../../protocol/api/versions.ts";
 import type { VersionService } from "../../functions/version-service.ts";
 import { ApiError } from "../../../../protocol/errors.ts";
 import { MAX_ZIPPED_CODE_BYTES } from "../../../../protocol/limits.ts";
 import { actorOf } from "../actor.ts";
 
-const NameParam = z.object({ name: FunctionName.openapi({ param: { name: "name", in: "path" } }) });
 const VersionParam = NameParam.extend({
   version: VersionNumberParam.openapi({ param: { name: "version", in: "path" }, example: "1" }),
 });
