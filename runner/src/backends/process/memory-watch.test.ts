@@ -51,3 +51,16 @@ test("peakBytes reports the highest RSS sampled, kept across a re-watch, and not
   assert.ok(watch.peakBytes(process.pid)! >= grown, "a new limit keeps the peak");
   watch.close();
 });
+
+test("a process that exits before the first timer tick still has a peak (sampled when the watch begins)", async () => {
+  const { spawn } = await import("node:child_process");
+  const watch = new MemoryWatch(60_000);
+  const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 200)"], { stdio: "ignore" });
+  await new Promise((resolve) => child.once("spawn", resolve));
+  watch.watch(child.pid!, 64 * 1024 ** 3, () => {});
+  child.kill("SIGKILL");
+  await new Promise((resolve) => child.once("exit", resolve));
+  assert.equal(readRssBytes(child.pid!), undefined, "the process is gone");
+  assert.ok(watch.peakBytes(child.pid!)! > 0, "the peak from the first sample is kept");
+  watch.close();
+});

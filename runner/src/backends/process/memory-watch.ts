@@ -36,7 +36,9 @@ export class MemoryWatch {
   /** Watch `pid`; `onExceeded` is called once when its RSS exceeds `limitBytes`. Returns an unwatch function. */
   watch(pid: number, limitBytes: number, onExceeded: (rssBytes: number) => void): () => void {
     // A re-watch (new limit after specialisation) keeps the peak seen so far.
-    this.watched.set(pid, { pid, limitBytes, onExceeded, peakBytes: this.watched.get(pid)?.peakBytes ?? 0 });
+    // A first sample now: a process that dies before the timer's first tick still has a peak.
+    const peakBytes = Math.max(this.watched.get(pid)?.peakBytes ?? 0, readRssBytes(pid) ?? 0);
+    this.watched.set(pid, { pid, limitBytes, onExceeded, peakBytes });
     if (!this.timer) {
       this.timer = setInterval(() => this.sample(), this.intervalMs);
       this.timer.unref();
