@@ -42,6 +42,7 @@ import type { DeploymentService } from "../deployments/deployment-service.ts";
 import type { UsageService } from "../usage/usage-service.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { keysRoutes } from "./keys/index.ts";
+import { whoamiRoutes } from "./whoami/index.ts";
 import type { KeyService } from "../keys/key-service.ts";
 
 export interface AppDeps {
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps) {
   app.use("*", authorizeRoutes() as unknown as MiddlewareHandler<AppEnv>);
 
   app.route("/", systemRoutes({ ...deps.health, runtimes: () => deps.runner.runtimes(), backend: deps.backend }));
+  app.route("/", whoamiRoutes());
   app.route("/", functionsRoutes(deps.functions));
   app.route("/", versionsRoutes(deps.versions));
   app.route("/", aliasesRoutes(deps.aliases));

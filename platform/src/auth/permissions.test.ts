@@ -206,12 +206,13 @@ describe("every role on every route", () => {
     assert.deepEqual(wrong, []);
   });
 
-  it("grants deployer everything but the admin-only permissions and approving, invoker only invoke, viewer only reads, and only admin the keys", () => {
+  it("grants deployer everything but the admin-only permissions and approving, invoker only invoke (and whoami), viewer only reads, and only admin the keys", () => {
     const deployer = ROLE_PERMISSIONS.deployer;
     // Admin only: keys, the audit trail and secret rotation. Approving is decided per principal (canApprove), not by role.
     const notDeployer = new Set(["keys:read", "keys:write", "audit:read", "secrets:write", "deployments:approve"]);
     for (const p of PERMISSIONS) assert.equal(deployer.has(p), !notDeployer.has(p), `deployer ${p}`);
-    assert.deepEqual([...ROLE_PERMISSIONS.invoker], ["functions:invoke"]);
+    assert.deepEqual([...ROLE_PERMISSIONS.invoker], ["functions:invoke", "session:read"]);
+    for (const role of ROLES) assert.ok(ROLE_PERMISSIONS[role].has("session:read"), `${role} may read who it is`);
     for (const p of ROLE_PERMISSIONS.viewer) assert.ok(p.endsWith(":read") && p !== "keys:read" && p !== "audit:read", `viewer ${p}`);
     for (const role of ROLES) assert.equal(ROLE_PERMISSIONS[role].has("keys:write"), role === "admin");
   });
