@@ -24,8 +24,9 @@ export function FunctionsPage() {
           .split(",")
           .filter(Boolean)
           .map(async (n) => {
-            const r = await api.aliases.get(n, "live");
-            out[n] = r.ok ? r.value : null;
+            // The list, not GET .../aliases/live: a function without one would answer 404, an error in the browser's console.
+            const r = await api.aliases.list(n);
+            out[n] = r.ok ? (r.value.aliases.find((a) => a.name === "live") ?? null) : null;
           }),
       );
     }
