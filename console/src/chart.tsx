@@ -12,7 +12,7 @@ const W = 600;
 const H = 180;
 const PAD = { left: 44, right: 8, top: 10, bottom: 22 };
 
-export function LineChart(props: { title: string; series: Series[]; unit?: string; xLabel?: (x: number) => string; yMax?: number }) {
+export function LineChart(props: { title: string; series: Series[]; unit?: string; xLabel?: (x: number) => string; yMax?: number; step?: boolean }) {
   const all = props.series.flatMap((s) => s.points);
   const fmtX = props.xLabel ?? ((x: number) => new Date(x).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
   const unit = props.unit ?? "";
@@ -34,7 +34,7 @@ export function LineChart(props: { title: string; series: Series[]; unit?: strin
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.title}: ${summary}`} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.title}: ${summary}`}>
         <line class="axis" x1={PAD.left} y1={H - PAD.bottom} x2={W - PAD.right} y2={H - PAD.bottom} />
         <line class="axis" x1={PAD.left} y1={PAD.top} x2={PAD.left} y2={H - PAD.bottom} />
         <text class="tick" x={PAD.left - 4} y={PAD.top + 8} text-anchor="end">
@@ -52,7 +52,7 @@ export function LineChart(props: { title: string; series: Series[]; unit?: strin
         </text>
         {props.series.map((s, i) => (
           <g key={s.name} class={`series s${i}`}>
-            <polyline points={s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")} />
+            <polyline points={(props.step ? stepped(s.points) : s.points).map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")} />
             {s.points.map(([x, y]) => (
               <circle cx={sx(x)} cy={sy(y)} r={2.5} />
             ))}
@@ -68,6 +68,16 @@ export function LineChart(props: { title: string; series: Series[]; unit?: strin
       </ul>
     </figure>
   );
+}
+
+/** A value that holds until the next point (traffic weights): a horizontal then a vertical segment per change. */
+function stepped(points: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  points.forEach(([x, y], i) => {
+    if (i > 0) out.push([x, points[i - 1]![1]]);
+    out.push([x, y]);
+  });
+  return out;
 }
 
 function round(n: number): number {

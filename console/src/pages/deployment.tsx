@@ -94,7 +94,7 @@ function View({ d, onCommand }: { d: DeploymentView; onCommand: () => void }) {
         <ErrorNote error={failure} />
       </Section>
       <Section title="Traffic on the new version">
-        <LineChart title={`Share of traffic on v${d.toVersion} (%)`} unit="%" yMax={100} series={[{ name: `v${d.toVersion}`, points: weightPoints }]} />
+        <LineChart title={`Share of traffic on v${d.toVersion} (%)`} unit="%" yMax={100} step series={[{ name: `v${d.toVersion}`, points: weightPoints }]} />
       </Section>
       <Section title="Analysis windows">
         <p class="meta">
