@@ -69,7 +69,7 @@ describe("web console", { skip: chromiumSkipReason() }, () => {
     await w.page.getByRole("button", { name: "Sign in" }).click();
     await w.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Functions" }).waitFor();
     for (const page of ["Deployments", "Triggers", "Runners", "Keys", "Audit"]) await w.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: page }).waitFor();
-    const stored = await w.page.evaluate(() => sessionStorage.getItem("hotswap.console.credential"));
+    const stored = await w.page.evaluate<string | null>(`sessionStorage.getItem("hotswap.console.credential")`);
     assert.ok(stored?.includes(p.key), "the credential is kept in sessionStorage");
   });
 
@@ -86,11 +86,10 @@ describe("web console", { skip: chromiumSkipReason() }, () => {
     await w.page.getByRole("link", { name: "Versions" }).click();
     for (const version of [1, 2]) {
       const bytes = [...handler(version)];
-      const dataTransfer = await w.page.evaluateHandle((b) => {
-        const dt = new DataTransfer();
-        dt.items.add(new File([new Uint8Array(b)], "code.zip", { type: "application/zip" }));
-        return dt;
-      }, bytes);
+      // A real drop: a DataTransfer holding the zip as a File, built in the page (browser code, as text: this file is type-checked for Node).
+      const dataTransfer = await w.page.evaluateHandle(
+        `(() => { const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array(${JSON.stringify(bytes)})], "code.zip", { type: "application/zip" })); return dt; })()`,
+      );
       await w.page.dispatchEvent("#dropzone", "drop", { dataTransfer });
       await w.page.getByRole("status").filter({ hasText: `Published version ${version}` }).waitFor();
     }
@@ -190,7 +189,7 @@ describe("web console", { skip: chromiumSkipReason() }, () => {
       await phone.page.getByLabel("API key or JWT").fill(await jwt("vera", ["viewer"]));
       await phone.page.getByRole("button", { name: "Sign in" }).click();
       await phone.page.getByRole("link", { name: FN }).waitFor();
-      const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await phone.page.evaluate<number>(`document.documentElement.scrollWidth - window.innerWidth`);
       assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
       await phone.screenshot("functions-390px");
       await phone.page.getByText("vera (viewer)").waitFor();
@@ -217,6 +216,6 @@ describe("web console", { skip: chromiumSkipReason() }, () => {
   step("signs out and forgets the credential", async () => {
     await w.page.getByRole("button", { name: "Sign out" }).click();
     await w.page.getByLabel("API key or JWT").waitFor();
-    assert.equal(await w.page.evaluate(() => sessionStorage.getItem("hotswap.console.credential")), null);
+    assert.equal(await w.page.evaluate<string | null>(`sessionStorage.getItem("hotswap.console.credential")`), null);
   });
 });
