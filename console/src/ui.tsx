@@ -103,6 +103,33 @@ export function weightsText(weights: Record<string, number>): string {
     .join(" · ");
 }
 
+/** A table with column headers, scrolling sideways on narrow screens, and a row saying `empty` when `count` is 0. */
+export function DataTable(props: { columns: string[]; count: number; empty: ComponentChildren; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.children}
+          {props.count === 0 && (
+            <tr>
+              <td colSpan={props.columns.length}>{props.empty}</td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** A button that asks for a second press before a destructive action. */
 export function ConfirmButton(props: { label: string; confirm: string; onConfirm: () => void; disabled?: boolean }) {
   const [armed, setArmed] = useState(false);

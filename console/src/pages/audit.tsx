@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import type { AuditEntry } from "../../../protocol/api/audit.ts";
 import { useSession } from "../session.ts";
-import { ErrorNote, Section, when } from "../ui.tsx";
+import { ErrorNote, Section, when, DataTable } from "../ui.tsx";
 import { useEffect } from "preact/hooks";
 
 export function AuditPage() {
@@ -46,18 +46,7 @@ export function AuditPage() {
           <button type="submit">Filter</button>
         </form>
         <ErrorNote error={failure} />
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Resource</th>
-                <th scope="col">Request</th>
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable columns={["When", "Actor", "Action", "Resource", "Request"]} count={entries.length} empty="No entries.">
               {entries.map((e) => (
                 <tr key={e.id}>
                   <td>{when(e.at)}</td>
@@ -71,14 +60,8 @@ export function AuditPage() {
                   </td>
                 </tr>
               ))}
-              {entries.length === 0 && (
-                <tr>
-                  <td colSpan={5}>No entries.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+              
+            </DataTable>
         {cursor && (
           <button type="button" onClick={() => load(cursor)}>
             Older entries

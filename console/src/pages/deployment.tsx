@@ -8,7 +8,7 @@ import type { DeploymentView } from "../../../protocol/api/deployments.ts";
 import { useSession } from "../session.ts";
 import { href } from "../router.ts";
 import { LineChart } from "../chart.tsx";
-import { ErrorNote, Loading, Section, percent, useResult, weightsText, when } from "../ui.tsx";
+import { ErrorNote, Loading, Section, percent, useResult, weightsText, when, DataTable } from "../ui.tsx";
 
 const ACTIVE = new Set(["PendingApproval", "Pending", "InProgress", "Paused"]);
 
@@ -104,18 +104,7 @@ function View({ d, onCommand }: { d: DeploymentView; onCommand: () => void }) {
             .map(([v, s]) => `v${v} ${s.requests} req, errors ${s.errorRate === null ? "—" : percent(s.errorRate)}, p99 ${s.p99 ?? "—"} ms`)
             .join("; ") || "no traffic"}
         </p>
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Window end</th>
-                <th scope="col">Requests</th>
-                <th scope="col">Error rate</th>
-                <th scope="col">p99 (ms)</th>
-                <th scope="col">Verdict</th>
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable columns={["Window end", "Requests", "Error rate", "p99 (ms)", "Verdict"]} count={windows.length} empty="No window judged yet.">
               {windows.map((e, i) => {
                 const data = e.data as { window?: { to: string }; target: { requests: number; errorRate: number | null; p99: number | null }; verdict?: string };
                 const over = (v: number | null, max?: number) => (v !== null && max !== undefined && v > max ? "breach" : undefined);
@@ -129,14 +118,8 @@ function View({ d, onCommand }: { d: DeploymentView; onCommand: () => void }) {
                   </tr>
                 );
               })}
-              {windows.length === 0 && (
-                <tr>
-                  <td colSpan={5}>No window judged yet.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+              
+            </DataTable>
       </Section>
       <Section title="Events">
         <ol class="events" aria-live="polite">

@@ -4,7 +4,7 @@ import type { DeploymentStrategy } from "../../../protocol/api/deployments.ts";
 import { parseDuration } from "../../../protocol/api/durations.ts";
 import { useSession } from "../session.ts";
 import { href, navigate } from "../router.ts";
-import { ErrorNote, Field, Loading, Section, described, useResult, weightsText, when } from "../ui.tsx";
+import { ErrorNote, Field, Loading, Section, described, useResult, weightsText, when, DataTable } from "../ui.tsx";
 
 export function DeploymentsPage() {
   const { api, can } = useSession();
@@ -20,21 +20,7 @@ export function DeploymentsPage() {
         </div>
         <Loading loaded={list} />
         {list.value && (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Deployment</th>
-                  <th scope="col">Function</th>
-                  <th scope="col">Alias</th>
-                  <th scope="col">Versions</th>
-                  <th scope="col">Strategy</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Traffic</th>
-                  <th scope="col">Started</th>
-                </tr>
-              </thead>
-              <tbody>
+          <DataTable columns={["Deployment", "Function", "Alias", "Versions", "Strategy", "Status", "Traffic", "Started"]} count={list.value.deployments.length} empty="No deployments.">
                 {list.value.deployments.map((d) => (
                   <tr key={d.deploymentId}>
                     <td>
@@ -53,14 +39,8 @@ export function DeploymentsPage() {
                     <td>{when(d.createdAt)}</td>
                   </tr>
                 ))}
-                {list.value.deployments.length === 0 && (
-                  <tr>
-                    <td colSpan={8}>No deployments.</td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+                
+              </DataTable>
         )}
       </Section>
       {can("deployments:write") && <StartDeployment />}

@@ -2,7 +2,7 @@
 import { useRef, useState } from "preact/hooks";
 import type { AliasView } from "../../../protocol/api/aliases.ts";
 import { useSession } from "../session.ts";
-import { ErrorNote, Field, Loading, Section, bytes, described, useResult, weightsText, when } from "../ui.tsx";
+import { ErrorNote, Field, Loading, Section, bytes, described, useResult, weightsText, when, DataTable } from "../ui.tsx";
 import { aliasWeights } from "./functions.tsx";
 
 export function Versions({ name, onPublished }: { name: string; onPublished: () => void }) {
@@ -56,18 +56,7 @@ export function Versions({ name, onPublished }: { name: string; onPublished: () 
       <ErrorNote error={failure} />
       <Loading loaded={versions} />
       {versions.value && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Size</th>
-                <th scope="col">SHA-256</th>
-                <th scope="col">Published</th>
-                <th scope="col">Description</th>
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable columns={["Version", "Size", "SHA-256", "Published", "Description"]} count={versions.value.versions.length} empty="No versions yet: publish a zip.">
               {[...versions.value.versions].reverse().map((v) => (
                 <tr key={v.version}>
                   <td>{v.version}</td>
@@ -79,14 +68,8 @@ export function Versions({ name, onPublished }: { name: string; onPublished: () 
                   <td>{v.description}</td>
                 </tr>
               ))}
-              {versions.value.versions.length === 0 && (
-                <tr>
-                  <td colSpan={5}>No versions yet: publish a zip.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+              
+            </DataTable>
       )}
     </Section>
   );
@@ -100,17 +83,7 @@ export function Aliases({ name }: { name: string }) {
       <Section title="Aliases">
         <Loading loaded={aliases} />
         {aliases.value && (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Alias</th>
-                  <th scope="col">Traffic</th>
-                  <th scope="col">Protected</th>
-                  <th scope="col">Updated</th>
-                </tr>
-              </thead>
-              <tbody>
+          <DataTable columns={["Alias", "Traffic", "Protected", "Updated"]} count={aliases.value.aliases.length} empty="No aliases yet.">
                 {aliases.value.aliases.map((a) => (
                   <tr key={a.name}>
                     <td>{a.name}</td>
@@ -119,14 +92,8 @@ export function Aliases({ name }: { name: string }) {
                     <td>{when(a.updatedAt)}</td>
                   </tr>
                 ))}
-                {aliases.value.aliases.length === 0 && (
-                  <tr>
-                    <td colSpan={4}>No aliases yet.</td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+                
+              </DataTable>
         )}
       </Section>
       {can("aliases:write") && <AliasEditor name={name} existing={aliases.value?.aliases ?? []} onSaved={aliases.reload} />}

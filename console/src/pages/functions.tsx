@@ -7,7 +7,7 @@ import type { UsageSummary } from "../../../protocol/api/usage.ts";
 import type { AliasView } from "../../../protocol/api/aliases.ts";
 import { useSession } from "../session.ts";
 import { href, navigate } from "../router.ts";
-import { ErrorNote, Field, Loading, Section, described, useResult, weightsText } from "../ui.tsx";
+import { ErrorNote, Field, Loading, Section, described, useResult, weightsText, DataTable } from "../ui.tsx";
 
 export function FunctionsPage() {
   const { api, can } = useSession();
@@ -44,19 +44,7 @@ export function FunctionsPage() {
         </div>
         <Loading loaded={list} />
         {list.value && (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Runtime</th>
-                  <th scope="col">Latest</th>
-                  <th scope="col">live</th>
-                  <th scope="col">Invocations (1 h)</th>
-                  <th scope="col">Errors (1 h)</th>
-                </tr>
-              </thead>
-              <tbody>
+          <DataTable columns={["Name", "Runtime", "Latest", "live", "Invocations (1 h)", "Errors (1 h)"]} count={shown.length} empty={query ? "No function matches." : "No functions yet."}>
                 {shown.map((f) => {
                   const a = live.value?.[f.name];
                   const u = perFn.get(f.name);
@@ -73,14 +61,8 @@ export function FunctionsPage() {
                     </tr>
                   );
                 })}
-                {shown.length === 0 && (
-                  <tr>
-                    <td colSpan={6}>{query ? "No function matches." : "No functions yet."}</td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+                
+              </DataTable>
         )}
       </Section>
       {can("functions:write") && <CreateFunction />}

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import type { KeyWithSecret } from "../../../protocol/api/keys.ts";
 import { useSession } from "../session.ts";
-import { ConfirmButton, ErrorNote, Field, Loading, Section, described, useResult, when } from "../ui.tsx";
+import { ConfirmButton, ErrorNote, Field, Loading, Section, described, useResult, when, DataTable } from "../ui.tsx";
 
 const ROLES = ["viewer", "invoker", "deployer", "admin"] as const;
 
@@ -22,21 +22,7 @@ export function KeysPage() {
         <Loading loaded={list} />
         <ErrorNote error={failure} />
         {list.value && (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Id</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Functions</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">State</th>
-                  {can("keys:write") && <th scope="col">Actions</th>}
-                </tr>
-              </thead>
-              <tbody>
+          <DataTable columns={["Id", "Name", "Role", "Functions", "Created", "Last used", "State", ...(can("keys:write") ? ["Actions"] : [])]} count={list.value.keys.length} empty="None.">
                 {list.value.keys.map((k) => (
                   <tr key={k.id}>
                     <td>
@@ -54,9 +40,7 @@ export function KeysPage() {
                     {can("keys:write") && <td>{!k.revokedAt && <ConfirmButton label="Revoke" confirm="Confirm revoke" onConfirm={() => revoke(k.id)} />}</td>}
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
+              </DataTable>
         )}
       </Section>
       {can("keys:write") && <CreateKey onCreated={list.reload} />}

@@ -1,6 +1,6 @@
 /** Runners: health, capacity, load and warm instances per function version, refreshed every 3 s. */
 import { useSession } from "../session.ts";
-import { Loading, Section, useResult, when } from "../ui.tsx";
+import { Loading, Section, useResult, when, DataTable } from "../ui.tsx";
 
 export function RunnersPage() {
   const { api } = useSession();
@@ -11,20 +11,7 @@ export function RunnersPage() {
       <Section title="Live runners">
         <Loading loaded={list} />
         {list.value && (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Runner</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Backend</th>
-                  <th scope="col">Capacity</th>
-                  <th scope="col">Load</th>
-                  <th scope="col">Warm instances</th>
-                  <th scope="col">Heartbeat</th>
-                </tr>
-              </thead>
-              <tbody>
+          <DataTable columns={["Runner", "Status", "Backend", "Capacity", "Load", "Warm instances", "Heartbeat"]} count={list.value.runners.length} empty="No live runners.">
                 {list.value.runners.map((r) => (
                   <tr key={r.id}>
                     <td>
@@ -54,14 +41,8 @@ export function RunnersPage() {
                     <td>{r.heartbeatAgeMs === null ? "—" : `${Math.round(r.heartbeatAgeMs / 1000)} s ago`}<br /><small>{when(r.lastHeartbeatAt)}</small></td>
                   </tr>
                 ))}
-                {list.value.runners.length === 0 && (
-                  <tr>
-                    <td colSpan={7}>No live runners.</td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+                
+              </DataTable>
         )}
       </Section>
     </>

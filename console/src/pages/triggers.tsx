@@ -1,7 +1,7 @@
 /** Triggers: the list, and create (type, function, config as JSON) and delete for principals that may write them. */
 import { useState } from "preact/hooks";
 import { useSession } from "../session.ts";
-import { ConfirmButton, ErrorNote, Field, Loading, Section, described, useResult, when } from "../ui.tsx";
+import { ConfirmButton, ErrorNote, Field, Loading, Section, described, useResult, when, DataTable } from "../ui.tsx";
 import type { CreateTriggerInput } from "../../../protocol/api/triggers.ts";
 
 const TYPES = ["Http", "Scheduled", "Queue", "Stream"];
@@ -28,20 +28,7 @@ export function TriggersPage() {
         <Loading loaded={list} />
         <ErrorNote error={failure} />
         {list.value && (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Type</th>
-                  <th scope="col">Function</th>
-                  <th scope="col">Qualifier</th>
-                  <th scope="col">Config</th>
-                  <th scope="col">Enabled</th>
-                  <th scope="col">Created</th>
-                  {can("triggers:write") && <th scope="col">Actions</th>}
-                </tr>
-              </thead>
-              <tbody>
+          <DataTable columns={["Type", "Function", "Qualifier", "Config", "Enabled", "Created", ...(can("triggers:write") ? ["Actions"] : [])]} count={list.value.triggers.length} empty="No triggers.">
                 {list.value.triggers.map((t) => (
                   <tr key={t.triggerId}>
                     <td>{t.type}</td>
@@ -59,14 +46,8 @@ export function TriggersPage() {
                     )}
                   </tr>
                 ))}
-                {list.value.triggers.length === 0 && (
-                  <tr>
-                    <td colSpan={7}>No triggers.</td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+                
+              </DataTable>
         )}
       </Section>
       {can("triggers:write") && <CreateTrigger onCreated={list.reload} />}
