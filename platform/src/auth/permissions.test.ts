@@ -4,6 +4,7 @@ import { isApiError } from "../../../protocol/errors.ts";
 import { createApp, type AppDeps } from "../api/app.ts";
 import { authenticate } from "./middleware.ts";
 import { allows, authorize, openApiPath, PERMISSIONS, ROLE_PERMISSIONS, ROUTE_PERMISSIONS, routePermission, UNSCOPED_ROUTES } from "./permissions.ts";
+import { CONSOLE_ROUTE_PATHS } from "../console/console-assets.ts";
 import { ROLES, type Principal } from "./principal.ts";
 
 const ADMIN: Principal = { subject: "key:admin1", keyId: "admin1", method: "bearer", roles: ["admin"] };
@@ -53,7 +54,8 @@ describe("declared permissions", () => {
 
   it("every route the app serves finds its permission at run time (Hono's :param paths map onto the table)", () => {
     const served = app()
-      .routes.filter((r) => r.method !== "ALL" && !["/health", "/openapi.json", "/docs"].includes(r.path))
+      // Public: /health and the API's description, and the console's page and assets (served before authentication).
+      .routes.filter((r) => r.method !== "ALL" && !["/health", "/openapi.json", "/docs", ...CONSOLE_ROUTE_PATHS].includes(r.path))
       .map((r) => `${r.method} ${openApiPath(r.path)}`);
     assert.ok(served.length > 20, `found ${served.length}`);
     assert.deepEqual(served.filter((r) => !(r in ROUTE_PERMISSIONS)), []);

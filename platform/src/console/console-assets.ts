@@ -53,6 +53,9 @@ export interface ConsoleAssetsOptions {
   dir?: string;
 }
 
+/** The console's public routes (Hono paths): no credentials, no permission; the API's permission table does not list them. */
+export const CONSOLE_ROUTE_PATHS: readonly string[] = ["/", "/console/assets/:file"];
+
 /** A Hono router for `/` and `/console/assets/*`; mount it before authentication. */
 export function consoleRoutes(opts: ConsoleAssetsOptions = {}): Hono {
   const dir = opts.dir ?? DEFAULT_CONSOLE_DIR;
@@ -65,7 +68,7 @@ export function consoleRoutes(opts: ConsoleAssetsOptions = {}): Hono {
       { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
     );
 
-  app.get("/", async (c) => {
+  app.get(CONSOLE_ROUTE_PATHS[0]!, async (c) => {
     let html: Buffer;
     try {
       html = await readFile(join(dir, "index.html"));
@@ -75,7 +78,7 @@ export function consoleRoutes(opts: ConsoleAssetsOptions = {}): Hono {
     return c.body(new Uint8Array(html), 200, { ...SECURITY_HEADERS, "content-type": CONTENT_TYPES[".html"]!, "cache-control": "no-cache" });
   });
 
-  app.get("/console/assets/:file", async (c) => {
+  app.get(CONSOLE_ROUTE_PATHS[1]!, async (c) => {
     const file = c.req.param("file");
     const missing = () =>
       c.body(JSON.stringify({ error: { code: "RouteNotFound", message: `No console asset "${file}". Reload the console at / to get the current bundle.` } }), 404, {
