@@ -8,7 +8,7 @@ import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CONSOLE_CSP, consoleRoutes } from "./console-assets.ts";
+import { CONSOLE_CSP, CONSOLE_ROUTE_PATHS, consoleRoutes } from "./console-assets.ts";
 
 describe("console assets", () => {
   let dir: string;
@@ -22,6 +22,10 @@ describe("console assets", () => {
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("serves exactly the routes it declares public", () => {
+    assert.deepEqual(consoleRoutes({ dir }).routes.map((r) => r.path), [...CONSOLE_ROUTE_PATHS]);
   });
 
   it("answers / with index.html, revalidated, under the strict CSP", async () => {

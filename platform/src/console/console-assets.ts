@@ -68,7 +68,7 @@ export function consoleRoutes(opts: ConsoleAssetsOptions = {}): Hono {
       { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
     );
 
-  app.get(CONSOLE_ROUTE_PATHS[0]!, async (c) => {
+  app.get("/", async (c) => {
     let html: Buffer;
     try {
       html = await readFile(join(dir, "index.html"));
@@ -78,7 +78,7 @@ export function consoleRoutes(opts: ConsoleAssetsOptions = {}): Hono {
     return c.body(new Uint8Array(html), 200, { ...SECURITY_HEADERS, "content-type": CONTENT_TYPES[".html"]!, "cache-control": "no-cache" });
   });
 
-  app.get(CONSOLE_ROUTE_PATHS[1]!, async (c) => {
+  app.get("/console/assets/:file", async (c) => {
     const file = c.req.param("file");
     const missing = () =>
       c.body(JSON.stringify({ error: { code: "RouteNotFound", message: `No console asset "${file}". Reload the console at / to get the current bundle.` } }), 404, {
