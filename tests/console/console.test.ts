@@ -187,7 +187,7 @@ describe("web console", { skip: chromiumSkipReason() }, () => {
     try {
       await phone.page.goto(p.url + "/");
       await phone.page.getByLabel("API key or JWT").fill(await jwt("vera", ["viewer"]));
-      await phone.page.getByRole("button", { name: "Sign in" }).click();
+      await phone.page.keyboard.press("Enter"); // the form submits from the keyboard
       await phone.page.getByRole("link", { name: FN }).waitFor();
       const overflow = await phone.page.evaluate<number>(`document.documentElement.scrollWidth - window.innerWidth`);
       assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
