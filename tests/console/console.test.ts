@@ -191,6 +191,10 @@ describe("web console", { skip: chromiumSkipReason() }, () => {
       await phone.page.getByRole("link", { name: FN }).waitFor();
       const overflow = await phone.page.evaluate<number>(`document.documentElement.scrollWidth - window.innerWidth`);
       assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+      // The list's live alias and usage columns: v1 takes all traffic; the invocations so far are counted.
+      const cells = phone.page.getByRole("row").filter({ hasText: FN }).getByRole("cell");
+      assert.equal((await cells.nth(3).textContent())?.trim(), "v1 100%");
+      assert.match((await cells.nth(4).textContent()) ?? "", /^[1-9]\d*$/);
       await phone.screenshot("functions-390px");
       await phone.page.getByText("vera (viewer)").waitFor();
       const nav = phone.page.getByRole("navigation", { name: "Main" });

@@ -1,6 +1,6 @@
 /**
  * Functions: the list (search; runtime, latest version, the `live` alias, invocations and errors
- * over the last hour from the usage API) and the create form.
+ * since the start of the previous UTC hour, from the usage API) and the create form.
  */
 import { useState } from "preact/hooks";
 import type { UsageSummary } from "../../../protocol/api/usage.ts";
@@ -13,7 +13,10 @@ export function FunctionsPage() {
   const { api, can } = useSession();
   const [query, setQuery] = useState("");
   const list = useResult(() => api.functions.list(), []);
-  const hourAgo = new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, "Z");
+  // Usage comes in whole UTC hours: from the start of the hour an hour ago, so the last full hour is always in.
+  const since = new Date(Math.floor((Date.now() - 3600_000) / 3600_000) * 3600_000);
+  const hourAgo = since.toISOString().replace(/\.\d+Z$/, "Z");
+  const sinceText = since.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const usage = useResult<UsageSummary | undefined>(async () => (can("usage:read") ? api.usage({ from: hourAgo, granularity: "hour" }) : { ok: true as const, status: 200, value: undefined }), []);
   const names = (list.value?.functions ?? []).map((f) => f.name).join(",");
   const live = useResult(async () => {
@@ -44,7 +47,7 @@ export function FunctionsPage() {
         </div>
         <Loading loaded={list} />
         {list.value && (
-          <DataTable columns={["Name", "Runtime", "Latest", "live", "Invocations (1 h)", "Errors (1 h)"]} count={shown.length} empty={query ? "No function matches." : "No functions yet."}>
+          <DataTable columns={["Name", "Runtime", "Latest", "live", `Invocations since ${sinceText}`, `Errors since ${sinceText}`]} count={shown.length} empty={query ? "No function matches." : "No functions yet."}>
                 {shown.map((f) => {
                   const a = live.value?.[f.name];
                   const u = perFn.get(f.name);
