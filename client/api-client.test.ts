@@ -260,6 +260,7 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.system.health(),
       recording.system.runtimes(),
       recording.system.metrics(),
+      recording.system.whoami(),
       recording.invoke("f", {}),
       recording.functionUsage("f"),
       recording.usage(),

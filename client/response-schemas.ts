@@ -11,6 +11,7 @@ import { RunnerList } from "../protocol/api/runners.ts";
 import { AsyncInvokeAccepted, InvocationList, InvocationView } from "../protocol/api/invocations.ts";
 import { EventInvokeConfigView } from "../protocol/api/event-invoke-config.ts";
 import { HealthView, RuntimeList } from "../protocol/api/system.ts";
+import { WhoAmI } from "../protocol/api/whoami.ts";
 import { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 import { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
@@ -34,6 +35,7 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   RunnerList,
   RuntimeList,
   Health: HealthView,
+  WhoAmI,
   FunctionUsage,
   UsageSummary,
   Trigger: TriggerView,

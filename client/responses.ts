@@ -11,6 +11,7 @@ import type { RunnerList } from "../protocol/api/runners.ts";
 import type { AsyncInvokeAccepted, InvocationList, InvocationView } from "../protocol/api/invocations.ts";
 import type { EventInvokeConfigView } from "../protocol/api/event-invoke-config.ts";
 import type { HealthView, RuntimeList } from "../protocol/api/system.ts";
+import type { WhoAmI } from "../protocol/api/whoami.ts";
 import type { TriggerList, TriggerView } from "../protocol/api/triggers.ts";
 import type { PublishedVersion, VersionList, VersionView } from "../protocol/api/versions.ts";
 import type { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
@@ -33,6 +34,7 @@ export interface ResponseTypes {
   RunnerList: RunnerList;
   RuntimeList: RuntimeList;
   Health: HealthView;
+  WhoAmI: WhoAmI;
   FunctionUsage: FunctionUsage;
   UsageSummary: UsageSummary;
   Trigger: TriggerView;

@@ -1,4 +1,4 @@
-/** The system endpoints: GET /health, GET /api/v1/runtimes, GET /api/v1/runners, GET /metrics and the OpenAPI document. */
+/** The system endpoints: GET /health, GET /api/v1/runtimes, GET /api/v1/whoami, GET /api/v1/runners, GET /metrics and the OpenAPI document. */
 import type { ApiResult } from "./result.ts";
 import { failureOf, type CallOptions, type Transport } from "./transport.ts";
 
@@ -11,6 +11,8 @@ export function systemEndpoints(t: Transport) {
     health: (opts?: CallOptions) => t.request({ method: "GET", path: "/health" }, "Health", { ...opts, alsoOk: [503] }),
     /** GET /api/v1/runtimes: the backend and each runtime's availability on it. */
     runtimes: (opts?: CallOptions) => t.request({ method: "GET", path: "/api/v1/runtimes" }, "RuntimeList", opts),
+    /** GET /api/v1/whoami: the caller's subject, roles, function scope and the permissions it holds. */
+    whoami: (opts?: CallOptions) => t.request({ method: "GET", path: "/api/v1/whoami" }, "WhoAmI", opts),
     /** GET /openapi.json: the API's OpenAPI 3.1 document. */
     openapi: (opts?: CallOptions) => t.request({ method: "GET", path: "/openapi.json" }, "OpenApiDocument", opts),
     /** GET /metrics (needs `metrics:read`): the Prometheus text exposition, as Prometheus scrapes it. */

@@ -9,7 +9,7 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 test("no module imports across the layers' dependency direction", () => {
   const files = readLayers(ROOT);
   // Sanity: the walk found each layer's modules, so an empty scan cannot pass.
-  for (const name of ["protocol", "shared", "platform", "runner", "cli"]) {
+  for (const name of ["protocol", "shared", "platform", "runner", "cli", "console"]) {
     assert.ok([...files.keys()].some((f) => layerOf(f)?.name === name), `no source files found for layer ${name}`);
   }
   const violations = findViolations(files);
@@ -47,6 +47,23 @@ test("allowed directions, packages, package.json and test support pass", () => {
     ["infra/sdk/provider.ts", `import { HotSwapClient } from "../../client/index.ts";`],
   ]);
   assert.deepEqual(findViolations(files), []);
+});
+
+test("the console may import the client and protocol, never the platform, the runner or shared", () => {
+  const ok = new Map([["console/src/session.ts", `import { createPlainApiClient } from "../../client/plain.ts";\nimport type { WhoAmI } from "../../protocol/api/whoami.ts";\nimport { h } from "preact";`]]);
+  assert.deepEqual(findViolations(ok), []);
+  const bad = new Map([
+    ["console/src/pages/x.tsx", `import { allows } from "../../../platform/src/auth/permissions.ts";`],
+    ["console/src/y.ts", `import { x } from "../../runner/src/runner-node.ts";\nimport { createLogger } from "../../shared/logger.ts";`],
+  ]);
+  assert.deepEqual(
+    findViolations(bad).map((x) => [x.file, x.reaches]),
+    [
+      ["console/src/pages/x.tsx", "platform"],
+      ["console/src/y.ts", "runner"],
+      ["console/src/y.ts", "shared"],
+    ],
+  );
 });
 
 test("a non-test module may not import test support", () => {

@@ -1,7 +1,7 @@
 /**
  * The dependency direction of the tree, as data, and the check that finds imports breaking it:
  *
- *   protocol ← shared ← {platform, runner, client} ← {cli, infra SDK}
+ *   protocol ← shared ← {platform, runner, client} ← {cli, infra SDK, console}
  *
  * protocol/ (wire types, headers, error codes, frame and fleet codecs) imports nothing of ours;
  * shared/ (state, code store, code package, lease, logger, config helpers) only protocol/; the
@@ -27,6 +27,7 @@ export const LAYERS: readonly Layer[] = [
   { name: "runner", dir: "runner", mayImport: ["protocol", "shared", "runner"] },
   { name: "client", dir: "client", mayImport: ["protocol", "shared", "client"] },
   { name: "infra-sdk", dir: "infra/sdk", mayImport: ["protocol", "shared", "client", "infra-sdk"] },
+  { name: "console", dir: "console", mayImport: ["protocol", "client", "console"] },
   { name: "cli", dir: "cli", mayImport: ["protocol", "shared", "platform", "runner", "client", "cli"] },
 ];
 
@@ -42,7 +43,7 @@ export interface Violation {
   rule: string;
 }
 
-const SOURCE = /\.(ts|mts|mjs|js)$/;
+const SOURCE = /\.(ts|tsx|mts|mjs|js)$/;
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])([^"']+)\1/g;
 
 export function isTestFile(file: string): boolean {
@@ -98,7 +99,7 @@ export function readLayers(root: string, layers: readonly Layer[] = LAYERS): Map
       return;
     }
     for (const name of names) {
-      if (name === "node_modules" || name === "fixtures" || name.startsWith(".")) continue;
+      if (name === "node_modules" || name === "fixtures" || name === "dist" || name.startsWith(".")) continue;
       const p = join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
       else if (SOURCE.test(name)) files.set(relative(root, p), readFileSync(p, "utf8"));

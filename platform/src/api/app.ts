@@ -2,7 +2,7 @@
  * The control plane's HTTP application: request ids, authentication, the permission every route
  * declares, every resource's routes, the OpenAPI document at /openapi.json and Swagger UI at
  * /docs, and the one error handler that turns every failure into `{ "error": { "code", "message" } }`
- * (Lambda's format under the Lambda prefix). Request ids and error bodies come from the envelope
+ * (Lambda's format under the Lambda prefix), and the web console's bundle at / (no credentials). Request ids and error bodies come from the envelope
  * module the front door uses too. Invocations themselves are answered by the front door
  * (api/front-door); the invoke route is only described here.
  */
@@ -42,6 +42,8 @@ import type { DeploymentService } from "../deployments/deployment-service.ts";
 import type { UsageService } from "../usage/usage-service.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { keysRoutes } from "./keys/index.ts";
+import { whoamiRoutes } from "./whoami/index.ts";
+import { consoleRoutes, type ConsoleAssetsOptions } from "../console/console-assets.ts";
 import type { KeyService } from "../keys/key-service.ts";
 
 export interface AppDeps {
@@ -72,6 +74,8 @@ export interface AppDeps {
   secrets?: SecretsAdminDeps;
   /** API key management (/api/v1/keys); omitted: those routes are not served. */
   keys?: KeyService;
+  /** The web console at / (console/console-assets.ts); omitted: the default bundle directory. */
+  console?: ConsoleAssetsOptions;
 }
 
 export function createApp(deps: AppDeps) {
@@ -92,11 +96,15 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  // The web console's page and assets are public (it signs in against the API like any client),
+  // so they are answered before authentication.
+  app.route("/", consoleRoutes(deps.console));
   app.use("*", deps.auth);
   if (deps.rateLimit) app.use("*", deps.rateLimit);
   app.use("*", authorizeRoutes() as unknown as MiddlewareHandler<AppEnv>);
 
   app.route("/", systemRoutes({ ...deps.health, runtimes: () => deps.runner.runtimes(), backend: deps.backend }));
+  app.route("/", whoamiRoutes());
   app.route("/", functionsRoutes(deps.functions));
   app.route("/", versionsRoutes(deps.versions));
   app.route("/", aliasesRoutes(deps.aliases));

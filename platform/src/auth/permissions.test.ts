@@ -4,6 +4,7 @@ import { isApiError } from "../../../protocol/errors.ts";
 import { createApp, type AppDeps } from "../api/app.ts";
 import { authenticate } from "./middleware.ts";
 import { allows, authorize, openApiPath, PERMISSIONS, ROLE_PERMISSIONS, ROUTE_PERMISSIONS, routePermission, UNSCOPED_ROUTES } from "./permissions.ts";
+import { CONSOLE_ROUTE_PATHS } from "../console/console-assets.ts";
 import { ROLES, type Principal } from "./principal.ts";
 
 const ADMIN: Principal = { subject: "key:admin1", keyId: "admin1", method: "bearer", roles: ["admin"] };
@@ -53,7 +54,8 @@ describe("declared permissions", () => {
 
   it("every route the app serves finds its permission at run time (Hono's :param paths map onto the table)", () => {
     const served = app()
-      .routes.filter((r) => r.method !== "ALL" && !["/health", "/openapi.json", "/docs"].includes(r.path))
+      // Public: /health and the API's description, and the console's page and assets (served before authentication).
+      .routes.filter((r) => r.method !== "ALL" && !["/health", "/openapi.json", "/docs", ...CONSOLE_ROUTE_PATHS].includes(r.path))
       .map((r) => `${r.method} ${openApiPath(r.path)}`);
     assert.ok(served.length > 20, `found ${served.length}`);
     assert.deepEqual(served.filter((r) => !(r in ROUTE_PERMISSIONS)), []);
@@ -206,12 +208,13 @@ describe("every role on every route", () => {
     assert.deepEqual(wrong, []);
   });
 
-  it("grants deployer everything but the admin-only permissions and approving, invoker only invoke, viewer only reads, and only admin the keys", () => {
+  it("grants deployer everything but the admin-only permissions and approving, invoker only invoke (and whoami), viewer only reads, and only admin the keys", () => {
     const deployer = ROLE_PERMISSIONS.deployer;
     // Admin only: keys, the audit trail and secret rotation. Approving is decided per principal (canApprove), not by role.
     const notDeployer = new Set(["keys:read", "keys:write", "audit:read", "secrets:write", "deployments:approve"]);
     for (const p of PERMISSIONS) assert.equal(deployer.has(p), !notDeployer.has(p), `deployer ${p}`);
-    assert.deepEqual([...ROLE_PERMISSIONS.invoker], ["functions:invoke"]);
+    assert.deepEqual([...ROLE_PERMISSIONS.invoker], ["functions:invoke", "session:read"]);
+    for (const role of ROLES) assert.ok(ROLE_PERMISSIONS[role].has("session:read"), `${role} may read who it is`);
     for (const p of ROLE_PERMISSIONS.viewer) assert.ok(p.endsWith(":read") && p !== "keys:read" && p !== "audit:read", `viewer ${p}`);
     for (const role of ROLES) assert.equal(ROLE_PERMISSIONS[role].has("keys:write"), role === "admin");
   });

@@ -32,6 +32,8 @@ export const PERMISSIONS = [
   "deployments:approve",
   "keys:read",
   "keys:write",
+  // GET /api/v1/whoami: every role holds it, so any authenticated principal can read who it is.
+  "session:read",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -61,6 +63,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/deployments/{id}/approve": "deployments:approve",
   "POST /api/v1/deployments/{id}/reject": "deployments:approve",
   "GET /api/v1/runners": "runners:read",
+  "GET /api/v1/whoami": "session:read",
   "GET /api/v1/runtimes": "system:read",
   "GET /api/v1/functions/{name}/usage": "usage:read",
   "GET /api/v1/usage": "usage:read",
@@ -96,7 +99,7 @@ const DEPLOY: Permission[] = ["functions:write", "functions:invoke", "versions:w
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set(PERMISSIONS),
   deployer: new Set([...READ, ...DEPLOY]),
-  invoker: new Set<Permission>(["functions:invoke"]),
+  invoker: new Set<Permission>(["functions:invoke", "session:read"]),
   viewer: new Set(READ),
 };
 
