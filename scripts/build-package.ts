@@ -1,0 +1,103 @@
+/**
+ * `npm run build` (and `prepack`, so `npm pack` always ships fresh output): compiles what the
+ * installed `hotswap` package runs into dist/, for plain `node` without tsx.
+ *
+ * - dist/<same paths as the repository>/*.js + .d.ts: every module of the CLI and what it composes
+ *   (cli/, client/, infra/sdk/, platform/src/, protocol/, runner/src/, shared/) as ES modules, by tsc
+ *   with tsconfig.build.json (`rewriteRelativeImportExtensions` turns `./x.ts` into `./x.js`). tsc
+ *   runs with --noCheck: `npm run typecheck` is the type check; this is emit only.
+ * - dist/cjs/pulumi.cjs (+ pulumi.d.cts): the `hotswap/pulumi` entry as one CommonJS file (esbuild),
+ *   for stacks that `require` it (`pulumi new typescript` projects compile to CommonJS, and Node 20
+ *   cannot require an ES module). One file, so that Pulumi's closure serializer captures the
+ *   providers' helpers by value, as it does for the ES modules, instead of emitting a `require` of a
+ *   package path the dynamic-provider host may not resolve.
+ * - Both are ES2020 syntax: Pulumi's closure serializer parses the providers' code with the TypeScript
+ *   it finds, and in a JavaScript project without `typescript` that is its vendored 3.8, which
+ *   rejects later syntax (`??=`, static blocks). `useDefineForClassFields` keeps ES2022 class-field
+ *   semantics at that target.
+ * - the files those modules read at run time next to them, at the same relative paths
+ *   (platform/migrations, runtimes/*): everything under the compiled roots that is not TypeScript,
+ *   a test or a fixture.
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DIST = join(ROOT, "dist");
+
+/** Directories whose non-TypeScript files compiled code reads at run time (import.meta.url-relative). */
+const ASSET_ROOTS = ["platform/migrations", "runtimes"];
+const SKIPPED_DIRS = new Set(["node_modules", "__pycache__", "fixtures", "tests", "support"]);
+const isSkippedFile = (name: string) => name.endsWith(".ts") || name.startsWith("test_") || name.endsWith(".md");
+
+function log(msg: string): void {
+  process.stderr.write(`[build] ${msg}\n`);
+}
+
+function compileModules(): void {
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  const r = spawnSync(process.execPath, [tsc, "-p", join(ROOT, "tsconfig.build.json"), "--noCheck"], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${r.status})`);
+}
+
+/** tsc keeps `.ts` specifiers in declarations; consumers resolve `./x.js` to `./x.d.ts` with any moduleResolution. */
+function rewriteDeclarationSpecifiers(dir: string): number {
+  let count = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) count += rewriteDeclarationSpecifiers(p);
+    else if (entry.name.endsWith(".d.ts")) {
+      const text = readFileSync(p, "utf8");
+      const rewritten = text.replace(/((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g, "$1$2.js$3");
+      if (rewritten !== text) {
+        writeFileSync(p, rewritten);
+        count++;
+      }
+    }
+  }
+  return count;
+}
+
+async function bundleCommonJsEntry(): Promise<void> {
+  await build({
+    entryPoints: [join(ROOT, "infra/sdk/index.ts")],
+    outfile: join(DIST, "cjs/pulumi.cjs"),
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: ["node20", "es2020"],
+    packages: "external",
+    logLevel: "warning",
+    banner: { js: "// hotswap/pulumi, CommonJS build (scripts/build-package.ts). The ES module build is dist/infra/sdk/index.js." },
+  });
+  // The declarations of the ES build describe the same exports; a .d.cts re-export gives `require` consumers
+  // (moduleResolution node16/nodenext) CommonJS-typed declarations.
+  writeFileSync(join(DIST, "cjs/pulumi.d.cts"), 'export * from "../infra/sdk/index.js";\n');
+}
+
+function copyAssets(dir: string): number {
+  let count = 0;
+  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+    const rel = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!SKIPPED_DIRS.has(entry.name)) count += copyAssets(rel);
+    } else if (entry.isFile() && !isSkippedFile(entry.name)) {
+      cpSync(join(ROOT, rel), join(DIST, rel));
+      count++;
+    }
+  }
+  return count;
+}
+
+const t0 = performance.now();
+rmSync(DIST, { recursive: true, force: true });
+compileModules();
+const rewritten = rewriteDeclarationSpecifiers(DIST);
+await bundleCommonJsEntry();
+let assets = 0;
+for (const dir of ASSET_ROOTS) assets += copyAssets(dir);
+log(`dist/ built in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${rewritten} declaration files rewritten to .js specifiers, ${assets} run-time files copied (${relative(ROOT, DIST)}/)`);
