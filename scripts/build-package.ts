@@ -19,11 +19,11 @@
  *   rejects later syntax (`??=`, static blocks). `useDefineForClassFields` (tsconfig.build.json)
  *   keeps ES2022 class-field semantics at that target.
  * - the files those modules read at run time next to them, at the same relative paths
- *   (platform/migrations, runtimes/*): everything under those directories that is not TypeScript,
- *   a test or a fixture.
+ *   (platform/migrations, runtimes/*, the web console's bundle console/dist when the repository has
+ *   one, built first): everything under those directories that is not TypeScript, a test or a fixture.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,8 +33,10 @@ import ts from "typescript";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DIST = join(ROOT, "dist");
 
-/** Directories whose non-TypeScript files compiled code reads at run time (import.meta.url-relative). */
-const ASSET_ROOTS = ["platform/migrations", "runtimes"];
+/** Directories whose non-TypeScript files compiled code reads at run time (import.meta.url-relative); absent ones are skipped. */
+const ASSET_ROOTS = ["platform/migrations", "runtimes", "console/dist"];
+/** Repository build steps whose output is among those files, run first where the repository has them. */
+const ASSET_BUILDS = [["scripts/build-console.ts", "--if-stale"]];
 const SKIPPED_DIRS = new Set(["node_modules", "__pycache__", "fixtures", "tests", "support"]);
 const isSkippedFile = (name: string) => name.endsWith(".ts") || name.startsWith("test_") || name.endsWith(".md");
 
@@ -122,7 +124,16 @@ async function bundleCommonJsEntry(): Promise<void> {
   writeFileSync(join(DIST, "cjs/pulumi.d.cts"), 'export * from "../infra/sdk/index.js";\n');
 }
 
+function buildAssets(): void {
+  for (const [script, ...args] of ASSET_BUILDS) {
+    if (!existsSync(join(ROOT, script!))) continue;
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, script!), ...args], { cwd: ROOT, stdio: "inherit" });
+    if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status})`);
+  }
+}
+
 function copyAssets(dir: string): number {
+  if (!existsSync(join(ROOT, dir))) return 0;
   let count = 0;
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
     const rel = join(dir, entry.name);
@@ -143,6 +154,7 @@ await compileModules(files);
 emitDeclarations();
 const rewritten = rewriteDeclarationSpecifiers(DIST);
 await bundleCommonJsEntry();
+buildAssets();
 let assets = 0;
 for (const dir of ASSET_ROOTS) assets += copyAssets(dir);
 log(`dist/ built in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${files.length} modules, ${rewritten} declaration files rewritten to .js specifiers, ${assets} run-time files copied (${relative(ROOT, DIST)}/)`);

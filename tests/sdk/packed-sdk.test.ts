@@ -16,7 +16,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -143,6 +144,8 @@ describe("the packed hotswap package in a fresh stack project, with plain node",
       "package/dist/cjs/pulumi.d.cts",
       "package/dist/platform/migrations/0000_init.sql",
       "package/dist/runtimes/node/bootstrap.mjs",
+      // The web console's bundle, served from there by the compiled control plane, wherever the repository builds one.
+      ...(existsSync(join(REPO, "scripts/build-console.ts")) ? ["package/dist/console/dist/index.html"] : []),
     ]) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
