@@ -8,8 +8,9 @@
  * ```
  *
  * The resources are Pulumi dynamic resources: their providers are serialized into the stack and run
- * by Pulumi's dynamic-provider host. The SDK is TypeScript source, run by tsx in the stack's program
- * (Pulumi.yaml `runtime.options: { typescript: false, nodeargs: "--import tsx" }`); see README.md.
+ * by Pulumi's dynamic-provider host. The package ships it compiled (scripts/build-package.ts): ES
+ * modules and declarations for `import`, one CommonJS file for `require` (`pulumi new typescript`
+ * projects); see README.md.
  */
 export { Provider, type ProviderArgs, type ResourceOptions } from "./provider.ts";
 export { Function, type FunctionArgs } from "./function.ts";
