@@ -9,6 +9,7 @@ import { loggingCost } from "./logging.ts";
 import { asyncSection } from "./async.ts";
 import { queueSection } from "./queue.ts";
 import { rubySection } from "./ruby.ts";
+import { densitySection } from "./density.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "process", run: processBackend },
@@ -20,4 +21,5 @@ export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "async", run: asyncSection },
   { name: "queue", run: queueSection },
   { name: "ruby", run: rubySection },
+  { name: "density", run: densitySection },
 ];

@@ -294,6 +294,16 @@ function describeVersions(ctx: ContractContext): void {
       assert.deepEqual(await ctx.repos.versions.latest(name), published[2]);
     });
 
+    test("listAll returns every function's versions, by function name then version", async () => {
+      const [a, b] = [uniqueName("fn"), uniqueName("fn")].sort();
+      await ctx.repos.functions.create(functionInput(b));
+      await ctx.repos.functions.create(functionInput(a));
+      const pb = [await ctx.repos.versions.publish(b, code(1)), await ctx.repos.versions.publish(b, code(2))];
+      const pa = [await ctx.repos.versions.publish(a, code(3))];
+      const mine = (await ctx.repos.versions.listAll()).filter((v) => v.functionName === a || v.functionName === b);
+      assert.deepEqual(mine, [...pa, ...pb]);
+    });
+
     test("10 concurrent publishes yield exactly versions 1..10", async () => {
       const name = uniqueName("fn");
       const other = uniqueName("fn");

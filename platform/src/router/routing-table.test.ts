@@ -53,3 +53,47 @@ test("a reload overtaken by a newer one resolves only after the newer one applie
   await second;
   assert.equal(table.has("f"), true);
 });
+
+test("a full refresh and a single reload that overlap: the later read wins either way, and neither waits forever", async () => {
+  // Reads answered by hand, in the opposite order to the one they were made in.
+  const lists: Array<(fns: FunctionRecord[]) => void> = [];
+  const gets: Array<(fn: FunctionRecord) => void> = [];
+  const versionsOf = (n: number) => Array.from({ length: n }, (_, i) => ({ functionName: "f", version: i + 1, runtime: "nodejs20", handler: "i.h", memorySize: 128, timeout: 3, environment: {}, secrets: {}, codeSha256: "x", protocol: "fast", instanceConcurrency: 1 }));
+  let versionCount = 1;
+  const repos = {
+    catalogDigests: { catalog: async () => "d", perFunction: async () => new Map([["f", "h"]]) },
+    functions: { list: () => new Promise<FunctionRecord[]>((r) => lists.push(r)), get: () => new Promise<FunctionRecord>((r) => gets.push(r)) },
+    versions: { listAll: async () => versionsOf(versionCount), list: async () => versionsOf(versionCount) },
+    aliases: { listAll: async () => [], list: async () => [] },
+  } as unknown as Repositories;
+  const table = new RoutingTable(repos, {} as StateStore);
+  const fn = { name: "f", secrets: {} } as unknown as FunctionRecord;
+  const ticks = async () => {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  };
+
+  // 1. The refresh reads first (one version), a reload later (two); the reload's answer comes first.
+  const refresh = table.refreshAll();
+  await ticks();
+  versionCount = 2;
+  const reload = table.reload("f");
+  await ticks();
+  gets[0]!(fn);
+  await reload;
+  lists[0]!([fn]);
+  await refresh;
+  assert.equal(table.resolve("f", "$LATEST").spec.version, 2, "the refresh's older read did not overwrite the reload's");
+
+  // 2. A reload reads first (two versions), the refresh later (three); the refresh's answer comes first.
+  const early = table.reload("f");
+  await ticks();
+  versionCount = 3;
+  const late = table.refreshAll();
+  await ticks();
+  lists[1]!([fn]);
+  await late;
+  versionCount = 2;
+  gets[1]!(fn);
+  await early;
+  assert.equal(table.resolve("f", "$LATEST").spec.version, 3, "the reload's older read did not overwrite the refresh's");
+});

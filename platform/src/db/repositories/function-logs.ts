@@ -10,6 +10,7 @@ import { and, asc, desc, eq, gt, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { functionLogs } from "../schema.ts";
 import type { FunctionLogRow, StoredLogStream } from "../../../../protocol/function-log-rows.ts";
+import { affected, rowsOf } from "../raw-rows.ts";
 
 /** A stored row: as the runner shipped it, with the id the database gave it. */
 export interface StoredLogRow {
@@ -83,17 +84,6 @@ function filterOf(q: LogLineFilter): SQL[] {
   if (q.since !== undefined) where.push(gte(functionLogs.at, q.since));
   if (q.until !== undefined) where.push(lt(functionLogs.at, q.until));
   return where;
-}
-
-/** Rows a statement reports as affected, from either driver (postgres.js: `count`; PGlite: `affectedRows`). */
-function affected(result: unknown): number {
-  const r = result as { count?: number; affectedRows?: number; length?: number };
-  return Number(r.count ?? r.affectedRows ?? 0);
-}
-
-/** Rows a raw select returns, from either driver (postgres.js: an array; PGlite: `rows`). */
-function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }
 
 /** The rows as one JSON parameter: one instead of seven a row (Postgres parses and plans a 7,000-parameter statement far slower than it expands a recordset). */

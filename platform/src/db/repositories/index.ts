@@ -4,6 +4,7 @@
  */
 import type { Db } from "../database.ts";
 import { createAliasesRepository, type AliasesRepository } from "./aliases.ts";
+import { createCatalogDigestsRepository, type CatalogDigestsRepository } from "./catalog-digests.ts";
 import { createApiKeysRepository, type ApiKeysRepository } from "./api-keys.ts";
 import { createAuditLogsRepository, type AuditLogsRepository } from "./audit-logs.ts";
 import { createDeploymentsRepository, type DeploymentsRepository } from "./deployments.ts";
@@ -39,6 +40,8 @@ export interface Repositories {
   scheduledTicks: ScheduledTicksRepository;
   /** Every sealed value (function and version secrets, API key secrets), for a key rotation's re-seal. */
   sealedSecrets: SealedSecretsRepository;
+  /** Digests of functions, versions and aliases: has the catalog changed since the routing table read it? */
+  catalogDigests: CatalogDigestsRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -57,6 +60,7 @@ export function createRepositories(db: Db): Repositories {
     eventInvokeConfigs: createEventInvokeConfigsRepository(db),
     scheduledTicks: createScheduledTicksRepository(db),
     sealedSecrets: createSealedSecretsRepository(db),
+    catalogDigests: createCatalogDigestsRepository(db),
   };
 }
 

@@ -46,6 +46,8 @@ export interface VersionsRepository {
   publish(functionName: string, input: PublishInput): Promise<Version | null>;
   /** Versions of the function, oldest first. */
   list(functionName: string): Promise<Version[]>;
+  /** Every version of every function, by function name then version (the routing table's full refresh). */
+  listAll(): Promise<Version[]>;
   get(functionName: string, version: number): Promise<Version | null>;
   /** The highest-numbered version, or null when none was published. */
   latest(functionName: string): Promise<Version | null>;
@@ -120,6 +122,11 @@ export function createVersionsRepository(db: Db): VersionsRepository {
         .from(functionVersions)
         .where(eq(functionVersions.functionName, functionName))
         .orderBy(asc(functionVersions.version));
+      return rows.map(toVersion);
+    },
+
+    async listAll() {
+      const rows = await db.select().from(functionVersions).orderBy(asc(functionVersions.functionName), asc(functionVersions.version));
       return rows.map(toVersion);
     },
 
