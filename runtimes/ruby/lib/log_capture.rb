@@ -103,6 +103,15 @@ module HotSwap
         @raw.external_encoding
       end
 
+      # Anything else an IO has (syswrite, winsize...) is the real stream's, untagged.
+      def method_missing(name, *args, &block)
+        @raw.respond_to?(name) ? @raw.public_send(name, *args, &block) : super
+      end
+
+      def respond_to_missing?(name, include_private = false)
+        @raw.respond_to?(name, include_private) || super
+      end
+
       # Writes what the invocation left unfinished on this stream.
       def finish(log)
         rest = log.pending[@slot]
