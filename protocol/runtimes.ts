@@ -4,28 +4,30 @@
  */
 import { z } from "zod";
 
-export const RUNTIME_IDS = ["nodejs20", "nodejs22", "python3.11", "python3.12", "provided"] as const;
+export const RUNTIME_IDS = ["nodejs20", "nodejs22", "python3.11", "python3.12", "ruby3.1", "provided"] as const;
 export const RuntimeId = z.enum(RUNTIME_IDS);
 export type RuntimeId = z.infer<typeof RuntimeId>;
 
-export type RuntimeFamily = "node" | "python" | "provided";
+export type RuntimeFamily = "node" | "python" | "ruby" | "provided";
 
 export function runtimeFamily(id: RuntimeId): RuntimeFamily {
   if (id.startsWith("nodejs")) return "node";
   if (id.startsWith("python")) return "python";
+  if (id.startsWith("ruby")) return "ruby";
   return "provided";
 }
 
-/** Major/minor language version of a runtime id, e.g. "20" for nodejs20, "3.12" for python3.12. */
+/** Major/minor language version of a runtime id, e.g. "20" for nodejs20, "3.12" for python3.12, "3.1" for ruby3.1. */
 export function runtimeLanguageVersion(id: RuntimeId): string | undefined {
   if (id.startsWith("nodejs")) return id.slice("nodejs".length);
   if (id.startsWith("python")) return id.slice("python".length);
+  if (id.startsWith("ruby")) return id.slice("ruby".length);
   return undefined;
 }
 
 /**
  * The runtime id another tool's name means: Lambda's (`nodejs20.x`, `python3.12`, `provided.al2023`)
- * and the seeds' (`Node20`, `Python311`, `Provided`), any case; undefined when it names none of ours.
+ * and the seeds' (`Node20`, `Python311`, `Ruby31`, `Provided`), any case; undefined when it names none of ours.
  */
 export function canonicalRuntime(name: string): RuntimeId | undefined {
   const n = name.trim().toLowerCase();
@@ -33,13 +35,14 @@ export function canonicalRuntime(name: string): RuntimeId | undefined {
   let m: RegExpExecArray | null;
   if ((m = /^node(?:js)?-?(\d+)(?:\.x)?$/.exec(n))) id = `nodejs${m[1]}`;
   else if ((m = /^python-?(\d)\.?(\d+)$/.exec(n))) id = `python${m[1]}.${m[2]}`;
+  else if ((m = /^ruby-?(\d)\.?(\d+)$/.exec(n))) id = `ruby${m[1]}.${m[2]}`;
   else if (/^provided(?:\.al2|\.al2023)?$/.test(n)) id = "provided";
   return (RUNTIME_IDS as readonly string[]).includes(id) ? (id as RuntimeId) : undefined;
 }
 
 /** The runtime id closest to a name no runtime has (edit distance on the normalised name), for "did you mean". */
 export function nearestRuntime(name: string): RuntimeId {
-  const n = name.trim().toLowerCase().replace(/^node(?:js)?-?/, "nodejs").replace(/^python-?(\d)\.?/, "python$1.");
+  const n = name.trim().toLowerCase().replace(/^node(?:js)?-?/, "nodejs").replace(/^python-?(\d)\.?/, "python$1.").replace(/^ruby-?(\d)\.?/, "ruby$1.");
   let best: RuntimeId = RUNTIME_IDS[0];
   let bestDistance = Infinity;
   for (const id of RUNTIME_IDS) {

@@ -2,7 +2,7 @@
  * `npm run images [-- --offline] [--only nodejs20,python3.12] [--force]`
  *
  * Builds the runtime images hotswap/runtime-<id>:<package version> (and :latest) for nodejs20,
- * nodejs22, python3.11, python3.12 and provided from runtimes/<lang>/Dockerfile. With --offline
+ * nodejs22, python3.11, python3.12, ruby3.1 and provided from runtimes/<lang>/Dockerfile. With --offline
  * (no registry reachable, as in CI) it first builds local stand-ins for the official base images
  * (scripts/images/base-images.ts) and passes them as BASE_IMAGE. Images whose inputs did not change
  * are reused, so a rerun takes seconds. Progress goes to stderr; a summary table to stdout.

@@ -8,6 +8,7 @@ import { sandboxCost } from "./sandbox.ts";
 import { loggingCost } from "./logging.ts";
 import { asyncSection } from "./async.ts";
 import { queueSection } from "./queue.ts";
+import { rubySection } from "./ruby.ts";
 import { densitySection } from "./density.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
@@ -19,5 +20,6 @@ export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "logging", run: loggingCost },
   { name: "async", run: asyncSection },
   { name: "queue", run: queueSection },
+  { name: "ruby", run: rubySection },
   { name: "density", run: densitySection },
 ];

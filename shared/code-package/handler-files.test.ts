@@ -103,3 +103,16 @@ describe("assertHandlerPresent", () => {
     invalidHandler(() => assertHandlerPresent(manifest(many), "nodejs20", "index.handler"), /f19\.txt and 5 more$/);
   });
 });
+
+describe("handlerFiles for ruby", () => {
+  it("maps file.method and file.Module::Class.method to the .rb file, subfolders included", () => {
+    assert.deepEqual(handlerFiles("ruby3.1", "function.handler"), ["function.rb"]);
+    assert.deepEqual(handlerFiles("ruby3.1", "lib/app/handlers.App::Handlers.process"), ["lib/app/handlers.rb"]);
+  });
+
+  it("refuses a handler that is not FILE.METHOD or FILE.CLASS.METHOD, or leaves the code", () => {
+    for (const bad of ["function", "a.b.c.d", "function.", ".handler", "../up.handler", "/abs.handler"]) {
+      assert.throws(() => handlerFiles("ruby3.1", bad), (e: unknown) => e instanceof ApiError && e.code === "InvalidHandler", bad);
+    }
+  });
+});

@@ -4,6 +4,7 @@
  *   node     `dir/module.export` → dir/module.js | .mjs | .cjs | dir/module, a file without extension
  *            loaded as CommonJS (the export may be nested: `index.a.b`)
  *   python   `pkg.mod.func`      → pkg/mod.py | pkg/mod/__init__.py (`/` is accepted in the module path too)
+ *   ruby     `dir/file.method` or `dir/file.Module::Class.method` → dir/file.rb
  *   provided a `bootstrap` file at the root; the handler string is only passed on to it.
  */
 import { ApiError } from "../../protocol/errors.ts";
@@ -18,6 +19,13 @@ const MAX_LISTED_TOP_LEVEL = 20;
 export function handlerFiles(runtime: RuntimeId, handler: string): string[] {
   const family = runtimeFamily(runtime);
   if (family === "provided") return ["bootstrap"];
+  if (family === "ruby") {
+    const parts = handler.split(".");
+    if ((parts.length !== 2 && parts.length !== 3) || parts.some((p) => p === "")) {
+      throw malformed(runtime, handler, `"file.method" or "file.Module::Class.method", for example "function.handler" (def handler(event:, context:) in function.rb)`);
+    }
+    return [`${insideCode(runtime, handler, parts[0])}.rb`];
+  }
   if (family === "node") {
     const slash = handler.lastIndexOf("/");
     const base = handler.slice(slash + 1);

@@ -56,7 +56,7 @@ it("runs the seeds' Quick Start as written: Node20, JSON versions with base64 co
 });
 
 it("accepts the seeds' and Lambda's runtime names; refuses one it does not have with the list and the nearest match", async () => {
-  for (const [given, stored] of [["Python311", "python3.11"], ["python3.12", "python3.12"], ["nodejs20.x", "nodejs20"], ["provided.al2023", "provided"]] as const) {
+  for (const [given, stored] of [["Python311", "python3.11"], ["python3.12", "python3.12"], ["nodejs20.x", "nodejs20"], ["provided.al2023", "provided"], ["Ruby31", "ruby3.1"]] as const) {
     const r = await p.api("POST", "/api/v1/functions", { name: `rt-${stored.replace(/\./g, "")}-${given.length}`, runtime: given, handler: "handler.handler", ...(stored === "provided" ? { protocol: "runtime-api" } : {}) });
     assert.equal(r.status, 201, `${given}: ${r.text}`);
     assert.equal(r.json.runtime, stored, given);
@@ -64,7 +64,7 @@ it("accepts the seeds' and Lambda's runtime names; refuses one it does not have 
   const old = await p.api("POST", "/api/v1/functions", { name: "too-old", runtime: "Python39", handler: "handler.handler" });
   assert.equal(old.status, 400);
   assert.equal(old.json.error.code, "UnknownRuntime");
-  assert.match(old.json.error.message, /Runtime "Python39" is not supported\. Valid runtimes: nodejs20, nodejs22, python3\.11, python3\.12, provided; the nearest is "python3\.1[12]"\./);
+  assert.match(old.json.error.message, /Runtime "Python39" is not supported\. Valid runtimes: nodejs20, nodejs22, python3\.11, python3\.12, ruby3\.1, provided; the nearest is "python3\.1[12]"\./);
   assert.ok(old.json.error.validRuntimes.includes("python3.11"));
   assert.match(old.json.error.nearest, /^python3\.1[12]$/);
   const bad = await p.api("POST", "/api/v1/deployments", { functionName: "hello-world", version: "version two", strategy: "Direct" });

@@ -1,5 +1,5 @@
 /**
- * The five runtime images, as `npm run images [-- --offline]` leaves them: non-root user, /var/task,
+ * The six runtime images, as `npm run images [-- --offline]` leaves them: non-root user, /var/task,
  * LAMBDA_TASK_ROOT, the right interpreter, the bootstrap as entrypoint. Invoking a function through
  * them is the docker backend's contract suite, not this file.
  *
@@ -32,6 +32,7 @@ const IMAGES: Expected[] = [
   { id: "nodejs22", interpreter: "node", version: /^v22\.\d+\.\d+$/, entrypoint: ["node", "/opt/hotswap/bootstrap.mjs"], files: ["/opt/hotswap/bootstrap.mjs"] },
   { id: "python3.11", interpreter: "python3", version: /^Python 3\.11\.\d+$/, entrypoint: ["python3", "/opt/hotswap/bootstrap.py"], files: ["/opt/hotswap/bootstrap.py"] },
   { id: "python3.12", interpreter: "python3", version: /^Python 3\.12\.\d+$/, entrypoint: ["python3", "/opt/hotswap/bootstrap.py"], files: ["/opt/hotswap/bootstrap.py"] },
+  { id: "ruby3.1", interpreter: "ruby", version: /^ruby 3\.1\.\d+p\d+ /, entrypoint: ["ruby", "/opt/hotswap/bootstrap.rb"], files: ["/opt/hotswap/bootstrap.rb", "/opt/hotswap/lib/frame.rb", "/opt/hotswap/lib/fast_channel.rb"] },
   { id: "provided", interpreter: "bash", version: /^GNU bash, version 5\./, entrypoint: ["/var/task/bootstrap"], files: ["/usr/bin/curl", "/etc/ssl/certs/ca-certificates.crt"] },
 ];
 

@@ -99,6 +99,7 @@ test("docker: builds the control-plane, runner and runtime images into the local
     "hotswap/runtime-provided:0.1.0",
     "hotswap/runtime-python3.11:0.1.0",
     "hotswap/runtime-python3.12:0.1.0",
+    "hotswap/runtime-ruby3.1:0.1.0",
   ]);
   for (const i of built) {
     assert.equal(i.load, true);
@@ -111,6 +112,7 @@ test("docker: builds the control-plane, runner and runtime images into the local
   assert.equal(cp.network, "none", "the platform images build without network");
   assert.equal(byTag.get("hotswap/runtime-nodejs22:0.1.0")!.buildArgs.BASE_IMAGE, "node:22-bookworm-slim");
   assert.match(byTag.get("hotswap/runtime-python3.12:0.1.0")!.context.location, /runtimes\/python$/);
+  assert.match(byTag.get("hotswap/runtime-ruby3.1:0.1.0")!.context.location, /runtimes\/ruby$/);
 
   const offline = images((await runStack("dev", { "hotswap:images": { bases: "offline" } })).mocks);
   const bases = Object.fromEntries(offline.map((i) => [i.tags[0], i.buildArgs.BASE_IMAGE]));
@@ -118,6 +120,7 @@ test("docker: builds the control-plane, runner and runtime images into the local
   assert.equal(bases["hotswap/runtime-nodejs22:0.1.0"], "hotswap/base-node:22");
   assert.equal(bases["hotswap/runtime-python3.11:0.1.0"], "hotswap/base-python:3.11");
   assert.equal(bases["hotswap/runtime-provided:0.1.0"], "hotswap/base-debian:bookworm");
+  assert.equal(bases["hotswap/runtime-ruby3.1:0.1.0"], "hotswap/base-ruby:3.1");
 });
 
 test("kubernetes: a namespace holding StatefulSets for state and Deployments for the rest", async () => {

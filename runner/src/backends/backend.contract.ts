@@ -3,7 +3,7 @@
  * `runBackendContract("process", async () => new ProcessBackend())`. It only hands the backend
  * code directories (tests/fixtures/functions/*) and specs, never paths inside an instance.
  * Runtimes the backend reports unavailable are skipped with the reason, except under CI=true,
- * where nodejs20, python3.11, python3.12 and provided must all be available.
+ * where nodejs20, python3.11, python3.12, ruby3.1 and provided must all be available.
  */
 import { after, afterEach, before, describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -17,7 +17,7 @@ import { InitError, type ExecutionBackend, type Instance, type InstanceResult } 
 
 const FIXTURES = fileURLToPath(new URL("../../../tests/fixtures/functions/", import.meta.url));
 const IS_CI = process.env.CI === "true" || process.env.CI === "1";
-const REQUIRED_IN_CI: RuntimeId[] = ["nodejs20", "python3.11", "python3.12", "provided"];
+const REQUIRED_IN_CI: RuntimeId[] = ["nodejs20", "python3.11", "python3.12", "ruby3.1", "provided"];
 const PROTOCOLS: RuntimeProtocol[] = ["fast", "runtime-api"];
 const PYTHONS: RuntimeId[] = ["python3.11", "python3.12"];
 /** A runner variable that must never reach function code. */
@@ -29,13 +29,13 @@ export function fixtureDir(name: string): string {
 
 /**
  * A spec for one of the fixture functions in tests/fixtures/functions, with the handler its files
- * export for `runtime` (index.js, handler.py, function.sh) and the runtime's own protocol.
+ * export for `runtime` (index.js, handler.py, function.rb, function.sh) and the runtime's own protocol.
  */
 export function fixtureSpec(fixture: string, runtime: RuntimeId, over: Partial<FunctionSpec> = {}): FunctionSpec {
   return functionSpec({
     functionName: fixture,
     runtime,
-    handler: runtime.startsWith("python") ? "handler.handler" : runtime === "provided" ? "function.handler" : "index.handler",
+    handler: runtime.startsWith("python") ? "handler.handler" : runtime === "provided" || runtime.startsWith("ruby") ? "function.handler" : "index.handler",
     environment: { FOO: "bar" },
     codeSha256: "0".repeat(64),
     protocol: defaultProtocol(runtime),
@@ -304,6 +304,89 @@ export function runBackendContract(label: string, makeBackend: () => Promise<Exe
       }
     }
 
+    for (const protocol of PROTOCOLS) {
+      describe(`ruby3.1 over ${protocol}`, () => {
+        const ruby: RuntimeId = "ruby3.1";
+
+        test("runs def handler(event:, context:) with Lambda's Ruby context, and Module::Class.method handlers", async (t) => {
+          if (!can(t, ruby)) return;
+          const inst = await start("ruby-echo", ruby, { protocol });
+          const deadlineMs = Date.now() + 3000;
+          const body = ok(await inst.invoke({ requestId: "rb-1", payload: Buffer.from('{"k":[1,"é"]}'), deadlineMs }));
+          assert.deepEqual(body.echo, { k: [1, "é"] });
+          assert.equal(body.requestId, "rb-1");
+          assert.ok(body.remaining > 0 && body.remaining <= 3000, `remaining ${body.remaining}`);
+          assert.equal(body.foo, "bar");
+          assert.equal(body.context.functionName, "ruby-echo");
+          assert.equal(body.context.functionVersion, "1");
+          assert.equal(body.context.memoryLimitInMB, "128", "a String, as on AWS");
+          assert.match(body.context.invokedFunctionArn, /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:ruby-echo/);
+          assert.equal(body.context.logGroupName, "/aws/lambda/ruby-echo");
+          assert.match(body.context.logStreamName, /^\d{4}\/\d{2}\/\d{2}\/\[1\][0-9a-f]{32}$/);
+          assert.equal(body.context.deadlineMs, deadlineMs);
+          assert.equal(body.context.identity, null);
+          assert.equal(body.context.clientContext, null);
+          assert.equal(body.executionEnv, "AWS_Lambda_ruby3.1");
+          assert.deepEqual(ok(await invoke(inst, { n: 2 })).echo, { n: 2 }, "a second invocation on the same instance");
+          const nested = await start("ruby-echo", ruby, { protocol, handler: "lib/app/handlers.App::Handlers.process" });
+          const n = ok(await nested.invoke({ requestId: "rb-2", payload: Buffer.from("[1]"), deadlineMs }));
+          assert.deepEqual(n, { nested: true, klass: "App::Handlers", requestId: "rb-2", echo: [1] });
+        });
+
+        test("returns a raised exception as Lambda's Ruby error document (Function<Class>, the function's stack)", async (t) => {
+          if (!can(t, ruby)) return;
+          const inst = await start("ruby-throws", ruby, { protocol });
+          const e = functionError(await invoke(inst, { a: 1 }));
+          assert.deepEqual(e.keys, ["errorMessage", "errorType", "stackTrace"], "the document AWS's Ruby runtime posts");
+          assert.equal(e.errorType, "Function<ValidationError>");
+          assert.equal(e.errorMessage, 'bad input: {"a"=>1}');
+          assert.match(e.stackTrace[0] ?? "", /function\.rb:5:in `check'$/);
+          assert.match(e.stackTrace[1] ?? "", /function\.rb:9:in `handler'$/);
+          assert.equal(e.stackTrace.length, 2, `only the function's frames, none of the bootstrap's:\n${e.stackTrace.join("\n")}`);
+          assert.ok(inst.alive, "a function error leaves the instance usable");
+          assert.equal(functionError(await invoke(inst, { a: 2 })).errorMessage, 'bad input: {"a"=>2}');
+        });
+
+        test("start() rejects with InitError of Lambda's Init<...> types", async (t) => {
+          if (!can(t, ruby)) return;
+          const syntax = await initError(start("ruby-syntax-error", ruby, { protocol }));
+          assert.equal(syntax.errorType, "Init<SyntaxError>");
+          assert.match(syntax.message, /function\.rb/);
+          const raised = await initError(start("ruby-init-raises", ruby, { protocol }));
+          assert.equal(raised.errorType, "Init<ArgumentError>");
+          assert.equal(raised.message, "missing configuration: TABLE_NAME");
+          const noFile = await initError(start("ruby-echo", ruby, { protocol, handler: "nothere.handler" }));
+          assert.equal(noFile.errorType, "Init<LoadError>");
+          assert.match(noFile.message, /cannot load such file -- .*nothere/);
+          const noMethod = await initError(start("ruby-echo", ruby, { protocol, handler: "function.nope" }));
+          assert.equal(noMethod.errorType, "Init<NoMethodError>");
+          assert.match(noMethod.message, /undefined method `nope'/);
+          const noClass = await initError(start("ruby-echo", ruby, { protocol, handler: "function.Missing::Klass.process" }));
+          assert.equal(noClass.errorType, "Init<NameError>");
+          assert.match(noClass.message, /uninitialized constant Missing/);
+          const malformed = await initError(start("ruby-echo", ruby, { protocol, handler: "function" }));
+          assert.equal(malformed.errorType, "Init<ArgumentError>");
+          assert.match(malformed.message, /FILENAME\.METHOD/);
+        });
+
+        test("runs instanceConcurrency invocations at once in threads", async (t) => {
+          if (!can(t, ruby)) return;
+          const inst = await start("ruby-sleep", ruby, { protocol, instanceConcurrency: 3 });
+          const results = (await Promise.all([1, 2, 3].map(() => invoke(inst, { ms: 300 })))).map(ok);
+          assert.equal(Math.max(...results.map((r) => r.maxConcurrent)), 3);
+        });
+
+        test("kill(\"timeout\") answers the in-flight invocation with TimeoutError", async (t) => {
+          if (!can(t, ruby)) return;
+          const inst = await start("ruby-sleep", ruby, { protocol, timeout: 1 });
+          const pending = invoke(inst, { ms: 10_000 });
+          inst.kill("timeout");
+          assert.equal(platformError(await pending, "TimeoutError"), "Task timed out after 1.00 seconds");
+          assert.equal((await inst.exited).reason, "timeout");
+        });
+      });
+    }
+
     describe("provided", () => {
       test("runs a bash custom runtime that uses curl against the Runtime API", async (t) => {
         if (!can(t, "provided")) return;
@@ -371,14 +454,14 @@ export function runBackendContract(label: string, makeBackend: () => Promise<Exe
         assert.equal((await inst.exited).reason, "timeout");
       });
 
-      for (const runtime of ["nodejs20", ...PYTHONS] as RuntimeId[]) {
+      for (const runtime of ["nodejs20", ...PYTHONS, "ruby3.1"] as RuntimeId[]) {
         test(`${runtime}: a stem starts without code and serves a function once specialised`, async (t) => {
           if (!can(t, runtime)) return;
           const stem = await backend.start({ runtime, protocol: "fast", memorySize: 128 });
           started.push(stem);
           assert.equal(stem.spec, undefined);
           assert.ok(stem.alive);
-          const fixture = runtime === "nodejs20" ? "node-cjs" : "python-echo";
+          const fixture = runtime === "nodejs20" ? "node-cjs" : runtime === "ruby3.1" ? "ruby-echo" : "python-echo";
           const spec = fixtureSpec(fixture, runtime);
           await stem.specialise(spec, fixtureDir(fixture));
           assert.equal(specOf(stem)?.functionName, fixture);

@@ -50,7 +50,7 @@ export interface LogMixRun {
   read(): Promise<FunctionLogRecord[]>;
   /** A node-log-mix or python-log-mix version with the instanceConcurrency under test (and maxInstances 1). */
   spec: FunctionSpec;
-  /** How the fixture's fifth line starts: "five" (Node console.warn) or "INFO five" (Python logging). */
+  /** How the fixture's fifth line starts: "five" (Node console.warn) or "INFO five" (Python logging, Ruby Logger). */
   five: string;
   /** Makes request ids unique across runs. */
   idPrefix: string;

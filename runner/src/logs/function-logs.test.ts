@@ -1,5 +1,5 @@
 /**
- * Function logs end to end on the process backend: real Node and Python bootstraps on the fast
+ * Function logs end to end on the process backend: real Node, Python and Ruby bootstraps on the fast
  * channel and the Runtime API, one and four invocations per instance with interleaved logging,
  * a real LocalRunner and LogShipper, and the records read back from a real state-store stream
  * (the in-memory store and Redis). Each line must carry its own invocation's request id and
@@ -78,7 +78,10 @@ const CASES: Array<{ runtime: RuntimeId; protocol: RuntimeProtocol; fixture: str
   { runtime: "nodejs20", protocol: "runtime-api", fixture: "node-log-mix", five: "five" },
   { runtime: "python3.12", protocol: "fast", fixture: "python-log-mix", five: "INFO five" },
   { runtime: "python3.12", protocol: "runtime-api", fixture: "python-log-mix", five: "INFO five" },
+  { runtime: "ruby3.1", protocol: "fast", fixture: "ruby-log-mix", five: "INFO five" },
+  { runtime: "ruby3.1", protocol: "runtime-api", fixture: "ruby-log-mix", five: "INFO five" },
 ];
+const HANDLERS: Partial<Record<RuntimeId, string>> = { "python3.12": "handler.handler", "ruby3.1": "function.handler" };
 
 for (const store of ["memory", "redis"] as const) {
   describe(`function logs through the ${store} state store`, { skip: store === "redis" ? redisSkip : undefined }, () => {
@@ -93,7 +96,7 @@ for (const store of ["memory", "redis"] as const) {
           const spec = await r.deploy(c.fixture, {
             runtime: c.runtime,
             protocol: c.protocol,
-            handler: c.runtime.startsWith("python") ? "handler.handler" : "index.handler",
+            handler: HANDLERS[c.runtime] ?? "index.handler",
             instanceConcurrency: concurrency,
             maxInstances: 1,
           });

@@ -80,6 +80,8 @@ export function entrypointFor(runtime: RuntimeId, memorySize: number): string[] 
       return ["node", `--max-old-space-size=${nodeHeapMb(memorySize)}`, "/opt/hotswap/bootstrap.mjs"];
     case "python":
       return ["python3", "-B", "/opt/hotswap/bootstrap.py"];
+    case "ruby":
+      return ["ruby", "/opt/hotswap/bootstrap.rb"];
     default:
       return [`${TASK_ROOT}/bootstrap`];
   }

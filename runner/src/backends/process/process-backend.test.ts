@@ -18,6 +18,8 @@ import { waitFor } from "../../../../tests/support/wait-for.ts";
 
 runBackendContract("process", async () => new ProcessBackend());
 
+const IS_CI = process.env.CI === "true" || process.env.CI === "1";
+
 /** Pids of every process in a process group (scanning /proc). */
 function groupMembers(pgid: number): number[] {
   const out: number[] = [];
@@ -222,6 +224,22 @@ describe("runtime discovery", () => {
     if (process.version.startsWith("v22.")) return assert.equal(r.available, true);
     assert.equal(r.available, false);
     assert.ok(r.reason?.includes(`is ${process.version}`), r.reason);
+  });
+
+  test("ruby3.1: skips a ruby of another version and finds Debian's ruby, asking each for its real path and version", async () => {
+    const other = join(dir, "ruby");
+    await writeFile(other, "#!/bin/sh\nprintf '/opt/ruby27/bin/ruby\\n2.7.8\\n'\n");
+    await chmod(other, 0o755);
+    const r = await discoverRuntime("ruby3.1", { searchPath: dir });
+    if (!r.available) {
+      assert.ok(!IS_CI, `CI=true requires ruby3.1: ${r.reason}`);
+      assert.match(r.reason ?? "", new RegExp(`${other} is 2\\.7\\.8`));
+      return assert.match(r.reason ?? "", /apt-get install ruby/);
+    }
+    assert.notEqual(r.using, "/opt/ruby27/bin/ruby");
+    assert.match(r.version ?? "", /^3\.1\./);
+    const configured = await discoverRuntime("ruby3.1", { searchPath: "", interpreters: { "ruby3.1": other } });
+    assert.equal(configured.using, r.using, "a configured ruby of the wrong version is passed over too");
   });
 
   test("resolves the node that runs the runner for its own major version", async () => {

@@ -1,6 +1,6 @@
 /**
- * Execution backend that runs instances as child processes on this host: HotSwap's node and
- * python bootstraps over the fast channel (a socketpair on fd 3) or the Lambda Runtime API, and
+ * Execution backend that runs instances as child processes on this host: HotSwap's node,
+ * python and ruby bootstraps over the fast channel (a socketpair on fd 3) or the Lambda Runtime API, and
  * `provided` custom runtimes (the zip's own `bootstrap`) over the Runtime API. Each instance gets a
  * scrubbed environment, a memory limit (V8 heap flag plus an RSS watch) and its own process group;
  * with a sandbox (runner/src/sandbox/) also its own uid, temp dir and cgroup.
@@ -37,7 +37,7 @@ export interface ProcessBackendOptions extends DiscoveryOptions {
   stopGraceMs?: number;
   /** How often the RSS of each instance is sampled. Default 100 ms. */
   memoryWatchIntervalMs?: number;
-  /** Where the bootstraps live (`node/bootstrap.mjs`, `python/bootstrap.py`). Default: the repo's runtimes/. */
+  /** Where the bootstraps live (`node/bootstrap.mjs`, `python/bootstrap.py`, `ruby/bootstrap.rb`). Default: the repo's runtimes/. */
   runtimesDir?: string;
   /** PATH given to instances after the interpreter's own directory. Default: the standard system dirs. */
   childPath?: string;
@@ -80,7 +80,7 @@ export class ProcessBackend implements ExecutionBackend {
   }
 
   async healthCheck(): Promise<void> {
-    for (const file of ["node/bootstrap.mjs", "python/bootstrap.py"]) {
+    for (const file of ["node/bootstrap.mjs", "python/bootstrap.py", "ruby/bootstrap.rb"]) {
       try {
         accessSync(path.join(this.runtimesDir, file), constants.R_OK);
       } catch {
@@ -148,7 +148,9 @@ export class ProcessBackend implements ExecutionBackend {
       args =
         family === "node"
           ? [`--max-old-space-size=${nodeHeapMb(memorySize)}`, path.join(this.runtimesDir, "node", "bootstrap.mjs")]
-          : ["-B", path.join(this.runtimesDir, "python", "bootstrap.py")];
+          : family === "ruby"
+            ? [path.join(this.runtimesDir, "ruby", "bootstrap.rb")]
+            : ["-B", path.join(this.runtimesDir, "python", "bootstrap.py")];
     }
     const channelEnv: Record<string, string> = {};
     if (protocol === "runtime-api") {

@@ -30,6 +30,7 @@ export interface Interpreter {
 }
 
 const PROBE_TIMEOUT_MS = 5000;
+const LANGUAGE_NAMES = { node: "Node.js", python: "Python", ruby: "Ruby" } as const;
 
 function isExecutable(p: string): boolean {
   try {
@@ -50,11 +51,14 @@ function onPath(name: string, searchPath: string): string | undefined {
 }
 
 /** Run a candidate and ask it for its real path and version; undefined when it does not run. */
-function probe(bin: string, family: "node" | "python", runAs?: DiscoveryOptions["runAs"]): Promise<Interpreter | undefined> {
-  const args =
-    family === "node"
-      ? ["-e", "process.stdout.write(process.execPath + '\\n' + process.version + '\\n')"]
-      : ["-c", "import sys, platform; sys.stdout.write(sys.executable + '\\n' + platform.python_version() + '\\n')"];
+const PROBE_ARGS: Record<"node" | "python" | "ruby", string[]> = {
+  node: ["-e", "process.stdout.write(process.execPath + '\\n' + process.version + '\\n')"],
+  python: ["-c", "import sys, platform; sys.stdout.write(sys.executable + '\\n' + platform.python_version() + '\\n')"],
+  ruby: ["-e", "STDOUT.write(RbConfig.ruby + \"\\n\" + RUBY_VERSION + \"\\n\")"],
+};
+
+function probe(bin: string, family: "node" | "python" | "ruby", runAs?: DiscoveryOptions["runAs"]): Promise<Interpreter | undefined> {
+  const args = PROBE_ARGS[family];
   return new Promise((resolve) => {
     const as = runAs ? { uid: runAs.uid, gid: runAs.gid, cwd: "/" } : {};
     execFile(bin, args, { timeout: PROBE_TIMEOUT_MS, encoding: "utf8", ...as }, (err, stdout) => {
@@ -85,6 +89,13 @@ function candidates(id: RuntimeId, opts: DiscoveryOptions): { bin: string; label
     out.push({ bin: exec, label: `${exec} (the runner's node)` });
     const plain = onPath("node", searchPath);
     if (plain) out.push({ bin: plain, label: plain });
+  } else if (runtimeFamily(id) === "ruby") {
+    // Debian installs ruby3.1 with ruby as its alternative; each is probed for its real version.
+    for (const name of [`ruby${ver}`, "ruby"]) {
+      const p = onPath(name, searchPath);
+      if (p) out.push({ bin: p, label: p });
+    }
+    for (const p of [`/usr/bin/ruby${ver}`, "/usr/bin/ruby", "/usr/local/bin/ruby"]) if (isExecutable(p)) out.push({ bin: p, label: p });
   } else {
     const versioned = onPath(`python${ver}`, searchPath);
     if (versioned) out.push({ bin: versioned, label: versioned });
@@ -111,6 +122,7 @@ function candidates(id: RuntimeId, opts: DiscoveryOptions): { bin: string; label
 
 function installHint(id: RuntimeId): string {
   const ver = runtimeLanguageVersion(id);
+  if (runtimeFamily(id) === "ruby") return `install Ruby ${ver} (on Debian bookworm: apt-get install ruby) so that ruby${ver} or ruby runs, or configure its path (interpreters["${id}"])`;
   return runtimeFamily(id) === "node"
     ? `install Node.js ${ver} and put it on PATH as node${ver}, or configure its path (interpreters.${id})`
     : `install Python ${ver} (e.g. apt-get install python${ver} or pyenv install ${ver}) so that python${ver} runs, or configure its path (interpreters["${id}"])`;
@@ -132,7 +144,7 @@ export async function discoverRuntime(id: RuntimeId, opts: DiscoveryOptions = {}
     }
     tried.push(found ? `${c.label} is ${found.version}` : `${c.label} does not run${opts.runAs ? " as a sandbox user (is every directory on its path searchable by others?)" : ""}`);
   }
-  const what = family === "node" ? `Node.js ${runtimeLanguageVersion(id)}` : `Python ${runtimeLanguageVersion(id)}`;
+  const what = `${LANGUAGE_NAMES[family]} ${runtimeLanguageVersion(id)}`;
   const detail = tried.length ? ` (${tried.join("; ")})` : "";
   return { id, available: false, reason: `no ${what} interpreter found${detail}; ${installHint(id)}` };
 }

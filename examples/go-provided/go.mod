@@ -1,0 +1,3 @@
+module example.com/go-provided
+
+go 1.19
