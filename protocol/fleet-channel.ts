@@ -33,9 +33,17 @@ export interface ChannelInvokeFields {
   logTail?: boolean;
 }
 
-/** Header text of an `invoke` frame (JSON.stringify leaves the absent fields out). */
+/**
+ * Header text of an `invoke` frame. Built as text (one per invocation): only the string fields go
+ * through JSON.stringify, for their escaping; absent fields are left out.
+ */
 export function invokeFrameHeader(id: number, sid: number, f: ChannelInvokeFields): string {
-  return JSON.stringify({ type: "invoke", id, sid, rid: f.requestId, tp: f.traceparent, cc: f.clientContext, q: f.qualifier, lt: f.logTail === true ? 1 : undefined });
+  let h = `{"type":"invoke","id":${id},"sid":${sid},"rid":${JSON.stringify(f.requestId)}`;
+  if (f.traceparent !== undefined) h += `,"tp":${JSON.stringify(f.traceparent)}`;
+  if (f.clientContext !== undefined) h += `,"cc":${JSON.stringify(f.clientContext)}`;
+  if (f.qualifier !== undefined) h += `,"q":${JSON.stringify(f.qualifier)}`;
+  if (f.logTail === true) h += `,"lt":1`;
+  return h + "}";
 }
 
 /** The invocation fields of a received `invoke` frame, or a message saying what is wrong with it. */
@@ -55,23 +63,19 @@ export function readSpecBody(body: Buffer): FunctionSpec {
   return FunctionSpec.parse(JSON.parse(body.toString("utf8")));
 }
 
-/** Header text of a `reply` frame for `outcome` with the runner's placement data. */
+/** Header text of a `reply` frame for `outcome` with the runner's placement data, built as text like invokeFrameHeader(). */
 export function replyFrameHeader(id: number, outcome: InvokeOutcome, free: number, inflight: number): string {
-  const platform = outcome.kind === "platform-error" ? outcome : undefined;
-  return JSON.stringify({
-    type: "reply",
-    id,
-    o: outcome.kind,
-    cs: outcome.coldStart,
-    st: outcome.start,
-    d: outcome.durationMs,
-    ec: platform?.code,
-    ref: platform?.refused ? 1 : undefined,
-    doc: platform?.errorDocument ? 1 : undefined,
-    lt: outcome.logTail,
-    free,
-    inf: inflight,
-  });
+  let h = `{"type":"reply","id":${id},"o":"${outcome.kind}","free":${free},"inf":${inflight}`;
+  if (outcome.coldStart !== undefined) h += `,"cs":${outcome.coldStart}`;
+  if (outcome.start !== undefined) h += `,"st":"${outcome.start}"`;
+  if (outcome.durationMs !== undefined && Number.isFinite(outcome.durationMs)) h += `,"d":${outcome.durationMs}`;
+  if (outcome.kind === "platform-error") {
+    h += `,"ec":${JSON.stringify(outcome.code)}`;
+    if (outcome.refused) h += `,"ref":1`;
+    if (outcome.errorDocument) h += `,"doc":1`;
+  }
+  if (outcome.logTail !== undefined) h += `,"lt":${JSON.stringify(outcome.logTail)}`;
+  return h + "}";
 }
 
 /** A received `reply` frame as the control plane reads it: the inverse of replyFrameHeader() and outcomeBody(). */

@@ -22,10 +22,14 @@ import { zipDir } from "../../tests/support/zip.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-const CLI = ["--import", "tsx", "cli/main.ts"];
+/** BENCH_CPU_PROF_DIR: write a V8 CPU profile of the control plane and of each runner process there (node --cpu-prof). */
+const PROFILE = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+const CLI = [...PROFILE, "--import", "tsx", "cli/main.ts"];
 
-interface FleetBench {
+export interface FleetBench {
   url: string;
+  /** The control plane's process id (for CPU readings). */
+  pid: number;
   auth: Record<string, string>;
   api(method: string, path: string, body?: unknown, type?: string): Promise<any>;
   startRunner(env: Record<string, string>): Promise<Proc & { url: string }>;
@@ -125,7 +129,7 @@ async function coldStarts(f: FleetBench, runner: { url: string }, name: string, 
   return times.sort((a, b) => a - b);
 }
 
-async function startFleet(): Promise<FleetBench> {
+export async function startFleet(): Promise<FleetBench> {
   const dataDir = await mkdtemp(join(tmpdir(), "hs-bench-fleet-"));
   const { key } = generateApiKey();
   const secret = randomBytes(24).toString("hex");
@@ -138,6 +142,7 @@ async function startFleet(): Promise<FleetBench> {
   const api = apiClient(url, auth);
   return {
     url,
+    pid: cp.child.pid!,
     auth,
     api,
     async startRunner(env) {
