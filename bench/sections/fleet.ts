@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { connect } from "node:net";
 import { spawnSync } from "node:child_process";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { BODY, ROOT, THROUGHPUT_HEAD, apiClient, percentile, sequentialLatency, startProcess, throughputRow, type Proc } from "../support.ts";
+import { BODY, PROFILE_FLAGS, ROOT, THROUGHPUT_HEAD, apiClient, percentile, sequentialLatency, startProcess, throughputRow, type Proc } from "../support.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { HEADER_CLUSTER_SECRET } from "../../protocol/fleet.ts";
 import { waitFor } from "../../tests/support/wait-for.ts";
@@ -22,9 +22,7 @@ import { zipDir } from "../../tests/support/zip.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-/** BENCH_CPU_PROF_DIR: write a V8 CPU profile of the control plane and of each runner process there (node --cpu-prof). */
-const PROFILE = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-const CLI = [...PROFILE, "--import", "tsx", "cli/main.ts"];
+const CLI = [...PROFILE_FLAGS, "--import", "tsx", "cli/main.ts"];
 
 export interface FleetBench {
   url: string;
