@@ -10,6 +10,7 @@
 import { load, pairedLoad, startProcess, ROOT } from "./support.ts";
 import type { BenchTable } from "./section.ts";
 import { SECTIONS } from "./sections/index.ts";
+import { spawnSync } from "node:child_process";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -38,12 +39,23 @@ async function main() {
       head: ["target", "req/s", "p50 ms", "p99 ms", "errors"],
       rows: [["bare Node HTTP server, same handler in-process", String(Math.round(baseline.rps)), String(baseline.p50), String(baseline.p99), String(baseline.errors)]],
     });
+    progress("process start: node -e 0 and python3 -c pass (the floor of a cold start without a stem)");
+    tables.push(processStartTable());
     for (const s of SECTIONS) {
       if (only.length && !only.includes(s.name)) continue;
       progress(`section ${s.name}`);
       const paired = (url: string, headers: Record<string, string>) => pairedLoad(bareUrl, url, headers, CONNECTIONS, DURATION, ROUNDS);
       tables.push(...(await s.run({ baseline, bareUrl, durationS: DURATION, rounds: ROUNDS, paired, connections: CONNECTIONS, root: ROOT, progress })));
     }
+    tables.push({
+      title: "Not measured by this benchmark",
+      head: ["figure", "why"],
+      rows: [
+        ["OpenFaaS of-watchdog (http mode) → the same Node server", "needs OpenFaaS built from source (Go modules from the internet); not measurable offline, so no number is quoted"],
+        ["OpenFaaS gateway → provider → of-watchdog → Node", "same: not measurable offline"],
+        ["density (1,000 functions / 200 warm instances on one runner; 10,000 functions on a control plane)", "no bench section yet"],
+      ],
+    });
   } finally {
     await bare.stop();
   }
@@ -52,6 +64,27 @@ async function main() {
       `× bare = median of ${ROUNDS} back-to-back bare/target pairs)\n\n`,
   );
   process.stdout.write(tables.map(render).join("\n\n") + "\n");
+}
+
+/** p50 and p90 wall time to start and exit an empty interpreter, 15 times each. */
+function processStartTable(): BenchTable {
+  const rows: string[][] = [];
+  for (const [label, cmd, args] of [
+    ["node -e 0", process.execPath, ["-e", "0"]],
+    ["python3 -c pass", "python3", ["-c", "pass"]],
+  ] as const) {
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t0 = performance.now();
+      const r = spawnSync(cmd, args, { stdio: "ignore" });
+      if (r.error) break;
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const at = (p: number) => (times.length ? times[Math.min(times.length - 1, Math.floor(p * times.length))]!.toFixed(1) : "-");
+    rows.push([label, at(0.5), at(0.9), times.length ? "" : `${cmd} is not installed`]);
+  }
+  return { title: "Process start (a cold start without a stem is at least this)", head: ["command", "p50 ms", "p90 ms", "note"], rows };
 }
 
 main().catch((e) => {

@@ -8,6 +8,8 @@ import { generateApiKey } from "../platform/src/auth/api-key.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 export const BODY = JSON.stringify({ n: 1 });
+/** BENCH_CPU_PROF_DIR: node flags that write a V8 CPU profile of each platform and runner process the bench starts into it. */
+export const PROFILE_FLAGS = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
 
 export interface Proc {
   child: ChildProcess;
@@ -201,7 +203,7 @@ export async function startPlatform(env: Record<string, string> = {}, cli = "cli
   const dataDir = await mkdtemp(join(tmpdir(), "hs-bench-"));
   const { key } = generateApiKey();
   const proc = await startProcess(
-    ["--import", "tsx", cli, "server", "--embedded-runner"],
+    [...PROFILE_FLAGS, "--import", "tsx", cli, "server", "--embedded-runner"],
     { PORT: "0", HOTSWAP_DATA_DIR: dataDir, HOTSWAP_ADMIN_KEY: key, LOG_LEVEL: "warn", ...env },
     /serving on (http:\/\/\S+)/,
   );

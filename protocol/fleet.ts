@@ -162,29 +162,53 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
       inflight,
     };
   }
-  const base = {
-    coldStart: cold === undefined ? undefined : cold === "true",
-    start: start as StartKind | undefined,
-    durationMs: duration === undefined ? undefined : Number(duration),
-  };
-  let outcome: InvokeOutcome;
-  if (outcomeKind === "success" || outcomeKind === "function-error") {
-    outcome = { kind: outcomeKind, payload: body, coldStart: base.coldStart ?? false, start: base.start ?? "warm", durationMs: base.durationMs ?? 0 };
-    if (logTail !== undefined) outcome.logTail = logTail;
-  } else {
-    outcome = {
-      kind: "platform-error",
-      code: isPlatformErrorCode(code) ? code : "InternalError",
-      message: hasDocument ? errorFields(body).errorMessage : body.toString("utf8"),
-      ...(hasDocument ? { errorDocument: body } : {}),
-      ...(base.coldStart !== undefined ? { coldStart: base.coldStart } : {}),
-      ...(base.start !== undefined ? { start: base.start } : {}),
-      ...(base.durationMs !== undefined ? { durationMs: base.durationMs } : {}),
-      ...(refused ? { refused } : {}),
-      ...(logTail !== undefined ? { logTail } : {}),
-    };
-  }
+  const outcome = outcomeOf(
+    {
+      kind: outcomeKind,
+      code,
+      coldStart: cold === undefined ? undefined : cold === "true",
+      start: start as StartKind | undefined,
+      durationMs: duration === undefined ? undefined : Number(duration),
+      refused,
+      hasDocument,
+      logTail,
+    },
+    body,
+  );
   return { outcome, free, inflight };
+}
+
+/** A runner's outcome as either transport carries it (HTTP reply headers, a fleet-channel reply frame), decoded. */
+export interface OutcomeFields {
+  kind: string;
+  code: string | undefined;
+  coldStart: boolean | undefined;
+  start: StartKind | undefined;
+  durationMs: number | undefined;
+  refused: boolean;
+  /** The body is the platform error's document rather than its message. */
+  hasDocument: boolean;
+  logTail: string | undefined;
+}
+
+/** The outcome a runner's reply describes, its body being outcomeBody() of it. */
+export function outcomeOf(f: OutcomeFields, body: Buffer): InvokeOutcome {
+  if (f.kind === "success" || f.kind === "function-error") {
+    const outcome: InvokeOutcome = { kind: f.kind, payload: body, coldStart: f.coldStart ?? false, start: f.start ?? "warm", durationMs: f.durationMs ?? 0 };
+    if (f.logTail !== undefined) outcome.logTail = f.logTail;
+    return outcome;
+  }
+  return {
+    kind: "platform-error",
+    code: isPlatformErrorCode(f.code) ? f.code : "InternalError",
+    message: f.hasDocument ? errorFields(body).errorMessage : body.toString("utf8"),
+    ...(f.hasDocument ? { errorDocument: body } : {}),
+    ...(f.coldStart !== undefined ? { coldStart: f.coldStart } : {}),
+    ...(f.start !== undefined ? { start: f.start } : {}),
+    ...(f.durationMs !== undefined ? { durationMs: f.durationMs } : {}),
+    ...(f.refused ? { refused: f.refused } : {}),
+    ...(f.logTail !== undefined ? { logTail: f.logTail } : {}),
+  };
 }
 
 // ---- provisioning ----------------------------------------------------------------------------
@@ -266,6 +290,8 @@ export const RunnerHeartbeat = z.object({
   /** The control-plane URL the runner was configured with (HOTSWAP_CONTROL_PLANE_URL), if any. */
   controlPlaneUrl: z.string().optional(),
   version: z.string().optional(),
+  /** The runner takes the fleet channel (protocol/fleet-channel.ts) at its address; absent: HTTP requests only. */
+  channel: z.boolean().optional(),
 });
 export type RunnerHeartbeat = z.infer<typeof RunnerHeartbeat>;
 

@@ -1,9 +1,10 @@
 /**
  * The runner fleet: `hotswap server` (fleet mode) forwarding to a `hotswap runner` process.
  *  - distributed warm throughput (control plane → runner process → runtime), as a ratio to the bare
- *    Node server of this run (fast channel, instanceConcurrency 1 and 16);
- *  - cold start p50/p99, fresh versus stem, on the process backend and (when Docker and the runtime
- *    images are there) the docker backend.
+ *    Node server of this run (fast channel, instanceConcurrency 1 and 16, over the fleet channel;
+ *    ic 16 again with one HTTP request per invocation, RUNNER_FLEET_CHANNEL=off, for comparison);
+ *  - cold start p50/p90/p99, fresh versus stem, for Node and Python on the process backend and for
+ *    Node on the docker backend (when Docker and the runtime images are there).
  * Needs Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379); the database is the embedded one.
  * One runner at a time, so the figures are not a contest between processes on a small machine.
  */
@@ -14,18 +15,25 @@ import { join } from "node:path";
 import { connect } from "node:net";
 import { spawnSync } from "node:child_process";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { BODY, ROOT, THROUGHPUT_HEAD, apiClient, percentile, sequentialLatency, startProcess, throughputRow, type Proc } from "../support.ts";
+import { BODY, PROFILE_FLAGS, ROOT, THROUGHPUT_HEAD, apiClient, percentile, sequentialLatency, startProcess, throughputRow, type Proc } from "../support.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { HEADER_CLUSTER_SECRET } from "../../protocol/fleet.ts";
 import { waitFor } from "../../tests/support/wait-for.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 import pkg from "../../package.json" with { type: "json" };
 
+/** Runtimes whose cold starts are measured, with the benchmark handler's name in each. */
+const RUNTIMES: Array<[string, string]> = [
+  ["nodejs20", "index.handler"],
+  ["python3.11", "handler.handler"],
+];
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-const CLI = ["--import", "tsx", "cli/main.ts"];
+const CLI = [...PROFILE_FLAGS, "--import", "tsx", "cli/main.ts"];
 
-interface FleetBench {
+export interface FleetBench {
   url: string;
+  /** The control plane's process id (for CPU readings). */
+  pid: number;
   auth: Record<string, string>;
   api(method: string, path: string, body?: unknown, type?: string): Promise<any>;
   startRunner(env: Record<string, string>): Promise<Proc & { url: string }>;
@@ -43,7 +51,7 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
   const fleet = await startFleet();
   const zip = zipDir(join(ROOT, "bench/handler"));
   try {
-    // ---- warm throughput through one runner process ----
+    // ---- warm throughput through one runner process: the fleet channel (the default), then one HTTP request per invocation ----
     let runner = await fleet.startRunner({ RUNNER_STEMS: "0" });
     const throughput: string[][] = [];
     for (const v of [
@@ -54,7 +62,7 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
       await fleet.api("POST", `/api/v1/functions/${v.name}/versions`, zip, "application/zip");
       ctx.progress(`fleet: warm throughput ${v.name}`);
       const r = await ctx.paired(`${fleet.url}/api/v1/functions/${v.name}/invoke`, fleet.auth);
-      throughput.push(throughputRow(`control plane → runner process → runtime (fast channel)`, v.ic, r));
+      throughput.push(throughputRow(`control plane → runner process → runtime (fleet channel, fast channel)`, v.ic, r));
     }
     ctx.progress("fleet: added latency, sequential requests on one connection");
     const n = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2000);
@@ -66,31 +74,41 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
       ["control plane → runner process → runtime", q(fleetLat, 50), q(fleetLat, 99), (percentile(fleetLat, 50) - percentile(bareLat, 50)).toFixed(3), (percentile(fleetLat, 99) - percentile(bareLat, 99)).toFixed(3)],
     ];
     await fleet.stopRunner(runner);
+    ctx.progress("fleet: warm throughput fleet-ic16 with one HTTP request per invocation (RUNNER_FLEET_CHANNEL=off)");
+    runner = await fleet.startRunner({ RUNNER_STEMS: "0", RUNNER_FLEET_CHANNEL: "off" });
+    try {
+      const r = await ctx.paired(`${fleet.url}/api/v1/functions/fleet-ic16/invoke`, fleet.auth);
+      throughput.push(throughputRow(`control plane → runner process → runtime (HTTP request per invocation, fast channel)`, 16, r));
+    } finally {
+      await fleet.stopRunner(runner);
+    }
 
     // ---- cold starts, fresh versus stem, per backend ----
     const cold: string[][] = [];
     const backends: Array<{ backend: "process" | "docker"; skip?: string }> = [{ backend: "process" }, { backend: "docker", skip: dockerSkipReason() }];
     for (const { backend, skip } of backends) {
       if (skip) {
-        cold.push([backend, "fresh", "-", "-", `skipped: ${skip}`], [backend, "stem", "-", "-", `skipped: ${skip}`]);
+        cold.push([backend, "nodejs20", "fresh", "-", "-", "-", `skipped: ${skip}`], [backend, "nodejs20", "stem", "-", "-", "-", `skipped: ${skip}`]);
         continue;
       }
-      for (const start of ["fresh", "stem"] as const) {
-        ctx.progress(`fleet: cold starts on ${backend}, ${start}, ${coldSamples} samples`);
-        runner = await fleet.startRunner({
-          RUNNER_BACKEND: backend,
-          RUNNER_STEMS: start === "stem" ? "1" : "0",
-          RUNNER_STEM_RUNTIMES: "nodejs20",
-          // Host networking, as the docker section and the tests use: a dockerd without a bridge works too.
-          ...(backend === "docker" ? { RUNNER_DOCKER_NETWORK: "host" } : {}),
-        });
-        try {
-          const name = `cold-${backend}-${start}`;
-          await fleet.api("POST", "/api/v1/functions", { name, runtime: "nodejs20", handler: "index.handler", maxInstances: 1 });
-          const times = await coldStarts(fleet, runner, name, zip, coldSamples, start);
-          cold.push([backend, start, percentile(times, 50).toFixed(1), percentile(times, 99).toFixed(1), ""]);
-        } finally {
-          await fleet.stopRunner(runner);
+      for (const [runtime, handler] of backend === "process" ? RUNTIMES : RUNTIMES.slice(0, 1)) {
+        for (const start of ["fresh", "stem"] as const) {
+          ctx.progress(`fleet: cold starts on ${backend}, ${runtime}, ${start}, ${coldSamples} samples`);
+          runner = await fleet.startRunner({
+            RUNNER_BACKEND: backend,
+            RUNNER_STEMS: start === "stem" ? "1" : "0",
+            RUNNER_STEM_RUNTIMES: runtime,
+            // Host networking, as the docker section and the tests use: a dockerd without a bridge works too.
+            ...(backend === "docker" ? { RUNNER_DOCKER_NETWORK: "host" } : {}),
+          });
+          try {
+            const name = `cold-${backend}-${runtime.replace(/\W/g, "")}-${start}`;
+            await fleet.api("POST", "/api/v1/functions", { name, runtime, handler, maxInstances: 1 });
+            const times = await coldStarts(fleet, runner, name, runtime, zip, coldSamples, start);
+            cold.push([backend, runtime, start, percentile(times, 50).toFixed(1), percentile(times, 90).toFixed(1), percentile(times, 99).toFixed(1), ""]);
+          } finally {
+            await fleet.stopRunner(runner);
+          }
         }
       }
     }
@@ -101,7 +119,7 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
         rows: throughput,
       },
       { title: `Runner fleet: latency, sequential requests on one keep-alive connection (n=${n})`, head: ["target", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms"], rows: latency },
-      { title: `Runner fleet: cold start through the control plane, fresh vs stem (new version per sample, n=${coldSamples})`, head: ["backend", "start", "p50 ms", "p99 ms", "note"], rows: cold },
+      { title: `Runner fleet: cold start through the control plane, fresh vs stem (new version per sample, n=${coldSamples})`, head: ["backend", "runtime", "start", "p50 ms", "p90 ms", "p99 ms", "note"], rows: cold },
     ];
   } finally {
     await fleet.stop();
@@ -109,10 +127,10 @@ export async function fleetSection(ctx: BenchContext): Promise<BenchTable[]> {
 }
 
 /** n cold starts of new versions of `name`; for stems, each waits until the runner has a stem ready and checks one served it. */
-async function coldStarts(f: FleetBench, runner: { url: string }, name: string, zip: Buffer, n: number, start: "fresh" | "stem"): Promise<number[]> {
+async function coldStarts(f: FleetBench, runner: { url: string }, name: string, runtime: string, zip: Buffer, n: number, start: "fresh" | "stem"): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (start === "stem") await waitFor("a nodejs20 stem on the runner", async () => ((await f.runnerStatus(runner)).stems.nodejs20 ?? 0) >= 1, { timeoutMs: 60_000 });
+    if (start === "stem") await waitFor(`a ${runtime} stem on the runner`, async () => ((await f.runnerStatus(runner)).stems[runtime] ?? 0) >= 1, { timeoutMs: 60_000 });
     const { version } = await f.api("POST", `/api/v1/functions/${name}/versions`, zip, "application/zip");
     const t0 = performance.now();
     const res = await fetch(`${f.url}/api/v1/functions/${name}/invoke?qualifier=${version}`, { method: "POST", headers: f.auth, body: BODY });
@@ -125,7 +143,7 @@ async function coldStarts(f: FleetBench, runner: { url: string }, name: string, 
   return times.sort((a, b) => a - b);
 }
 
-async function startFleet(): Promise<FleetBench> {
+export async function startFleet(): Promise<FleetBench> {
   const dataDir = await mkdtemp(join(tmpdir(), "hs-bench-fleet-"));
   const { key } = generateApiKey();
   const secret = randomBytes(24).toString("hex");
@@ -138,6 +156,7 @@ async function startFleet(): Promise<FleetBench> {
   const api = apiClient(url, auth);
   return {
     url,
+    pid: cp.child.pid!,
     auth,
     api,
     async startRunner(env) {

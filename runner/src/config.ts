@@ -135,6 +135,8 @@ const AgentSchema = NodeSchema.extend({
   /** PEM files: with both, the runner serves HTTPS to the control planes (which trust HOTSWAP_RUNNER_TLS_CA). */
   HOTSWAP_RUNNER_TLS_CERT: optionalString,
   HOTSWAP_RUNNER_TLS_KEY: optionalString,
+  /** "on": control planes may forward invocations over the multiplexed fleet channel; "off": HTTP requests only. */
+  RUNNER_FLEET_CHANNEL: z.preprocess(emptyToUndefined, z.enum(["on", "off"]).default("on")),
   S3_ENDPOINT: optionalUrl(["http:", "https:"]),
   S3_BUCKET: optionalString,
   S3_ACCESS_KEY_ID: optionalString,
@@ -219,6 +221,8 @@ export interface RunnerConfig extends RunnerNodeConfig {
   advertiseUrl?: string;
   /** HOTSWAP_RUNNER_TLS_CERT / HOTSWAP_RUNNER_TLS_KEY: serve the runner API over HTTPS. */
   tls?: { certFile: string; keyFile: string };
+  /** RUNNER_FLEET_CHANNEL: offer the fleet channel (protocol/fleet-channel.ts) in heartbeats. */
+  fleetChannel: boolean;
   heartbeatMs: number;
   codeStore:
     | { kind: "s3"; endpoint: string; bucket: string; region: string; accessKeyId?: string; secretAccessKey?: string }
@@ -303,6 +307,7 @@ export function loadRunnerConfig(rawEnv: Record<string, string | undefined>, hos
     listen: parseListen(a.RUNNER_LISTEN),
     advertiseUrl: a.RUNNER_ADVERTISE_URL?.replace(/\/+$/, ""),
     ...(a.HOTSWAP_RUNNER_TLS_CERT && a.HOTSWAP_RUNNER_TLS_KEY ? { tls: { certFile: a.HOTSWAP_RUNNER_TLS_CERT, keyFile: a.HOTSWAP_RUNNER_TLS_KEY } } : {}),
+    fleetChannel: a.RUNNER_FLEET_CHANNEL === "on",
     heartbeatMs: a.RUNNER_HEARTBEAT_MS,
     codeStore:
       a.S3_ENDPOINT && a.S3_BUCKET

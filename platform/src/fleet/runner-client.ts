@@ -1,5 +1,6 @@
 /**
- * Typed client of one runner's HTTP API, over an undici keep-alive pool. One method per endpoint.
+ * Typed client of one runner's HTTP API, over an undici keep-alive pool. One method per endpoint;
+ * invocations go over the fleet channel instead when the runner takes it (runner-channel-client.ts).
  * invoke() never rejects: it says whether a failure happened before the request was written to
  * the socket (safe to send elsewhere) or after (the runner may have run it), which is what the
  * retry rule needs. It drives undici's dispatcher directly: the hot path has no stream objects.
@@ -23,6 +24,7 @@ import {
 import type { RuntimeAvailability } from "../../../protocol/runner.ts";
 import { traceparentOf, type Tracer } from "../../../shared/tracing/spans.ts";
 import { endHopSpan, startHopSpan } from "../tracing/hop-span.ts";
+import { RunnerChannelClient } from "./runner-channel-client.ts";
 
 export type ForwardResult =
   /** The runner answered. `free`/`inflight` are its placement data right after the invocation. */
@@ -43,11 +45,14 @@ export interface RunnerClientOptions {
   tracer?: Tracer;
   /** PEM of the CA that signed the runners' certificates (HOTSWAP_RUNNER_TLS_CA), for https:// runners. */
   ca?: Buffer;
+  /** Forward invocations over the fleet channel (the runner's heartbeat says it takes it). @default false */
+  channel?: boolean;
 }
 
 export class RunnerClient {
   private readonly pool: Pool;
   private readonly tracer: Tracer | undefined;
+  private readonly channel: RunnerChannelClient | undefined;
 
   constructor(
     readonly address: string,
@@ -55,6 +60,7 @@ export class RunnerClient {
     opts: RunnerClientOptions = {},
   ) {
     this.tracer = opts.tracer;
+    if (opts.channel === true) this.channel = new RunnerChannelClient(address, secret, { connectTimeoutMs: opts.connectTimeoutMs ?? 2000, ...(opts.ca ? { ca: opts.ca } : {}) });
     this.pool = new Pool(address, {
       connections: opts.connections ?? 128,
       pipelining: 1,
@@ -66,26 +72,37 @@ export class RunnerClient {
     });
   }
 
-  /** Forward one invocation. `specHeader` is encodeSpec(req.spec), cached by the caller. */
+  /**
+   * Forward one invocation: over the fleet channel when this runner takes it, else as
+   * `POST /v1/invoke`. `specHeader` is encodeSpec(req.spec), cached by the caller (HTTP only).
+   */
   invoke(specHeader: string, req: InvokeRequest, timeoutMs: number): Promise<ForwardResult> {
+    // Traced only within a trace: the platform's own invocations without a traceparent start none here.
+    const span = this.tracer !== undefined && req.traceparent !== undefined ? startHopSpan(this.tracer, req, this.address) : undefined;
+    const traceparent = span !== undefined ? traceparentOf(span) : req.traceparent;
+    const channel = this.channel;
+    const forwarded =
+      channel !== undefined && channel.usable()
+        ? channel.invoke(req, traceparent, timeoutMs, () => this.invokeOverHttp(specHeader, req, traceparent, timeoutMs))
+        : this.invokeOverHttp(specHeader, req, traceparent, timeoutMs);
+    return span === undefined ? forwarded : forwarded.then((r) => (endHopSpan(span, r), r));
+  }
+
+  private invokeOverHttp(specHeader: string, req: InvokeRequest, traceparent: string | undefined, timeoutMs: number): Promise<ForwardResult> {
     const headers: Record<string, string> = {
       [HEADER_CLUSTER_SECRET]: this.secret,
       [HEADER_SPEC]: specHeader,
       [HEADER_REQUEST_ID]: req.requestId,
       "content-type": "application/json",
     };
-    // Traced only within a trace: the platform's own invocations without a traceparent start none here.
-    const span = this.tracer !== undefined && req.traceparent !== undefined ? startHopSpan(this.tracer, req, this.address) : undefined;
-    if (span !== undefined) headers[HEADER_TRACEPARENT] = traceparentOf(span);
-    else if (req.traceparent !== undefined) headers[HEADER_TRACEPARENT] = req.traceparent;
+    if (traceparent !== undefined) headers[HEADER_TRACEPARENT] = traceparent;
     if (req.clientContext !== undefined) headers[HEADER_CLIENT_CONTEXT] = req.clientContext;
     if (req.qualifier !== undefined) headers[HEADER_QUALIFIER] = req.qualifier;
     if (req.logTail === true) headers[HEADER_LOG_TAIL] = "1";
     return new Promise((resolve) => {
-      const handler = new InvokeHandler(span === undefined ? resolve : (r) => (endHopSpan(span, r), resolve(r)));
       this.pool.dispatch(
         { path: RUNNER_PATH_INVOKE, method: "POST", headers, body: req.payload, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
-        handler,
+        new InvokeHandler(resolve),
       );
     });
   }
@@ -99,6 +116,7 @@ export class RunnerClient {
   }
 
   close(): Promise<void> {
+    this.channel?.close();
     return this.pool.destroy();
   }
 

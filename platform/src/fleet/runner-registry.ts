@@ -51,7 +51,7 @@ export class RunnerEntry {
   constructor(hb: Heartbeat, secret: string, now: number, clientOptions?: RunnerClientOptions) {
     this.hb = hb;
     this.lastSeen = now;
-    this.client = new RunnerClient(hb.address, secret, clientOptions);
+    this.client = new RunnerClient(hb.address, secret, { ...clientOptions, channel: hb.channel === true && clientOptions?.channel !== false });
     this.applySlots(hb);
   }
 

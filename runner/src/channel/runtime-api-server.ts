@@ -48,10 +48,30 @@ export interface RuntimeApiServerOptions {
 }
 
 const FORBIDDEN = JSON.stringify({ errorType: "Forbidden", errorMessage: "Forbidden" });
+/** The answer to every accepted /response and /error, written from one buffer and one header list. */
+const ACCEPTED_BODY = Buffer.from(JSON.stringify({ status: "OK" }));
+const ACCEPTED_HEADERS = ["Content-Type", "application/json", "Content-Length", String(ACCEPTED_BODY.length)];
+const NEXT_PATH = "invocation/next";
+/** Waiting /next calls at which the ones whose callers left are dropped (more live ones than this are rare). */
+const WAITING_PRUNE_AT = 64;
+const INVOCATION_PREFIX = "invocation/";
 
 interface Invocation {
   req: InstanceInvokeRequest;
   resolve: (r: InstanceResult) => void;
+}
+
+/**
+ * `invocation/<id>/response` or `invocation/<id>/error` as [path, id, kind] (the shape a regex
+ * match has), read without a regex: it runs once per invocation.
+ */
+function invocationPath(path: string): [string, string, "response" | "error"] | null {
+  if (!path.startsWith(INVOCATION_PREFIX)) return null;
+  const slash = path.indexOf("/", INVOCATION_PREFIX.length);
+  if (slash <= INVOCATION_PREFIX.length || path.indexOf("/", slash + 1) >= 0) return null;
+  const kind = path.slice(slash + 1);
+  if (kind !== "response" && kind !== "error") return null;
+  return [path, path.slice(INVOCATION_PREFIX.length, slash), kind];
 }
 
 /** X-Ray trace header from a W3C traceparent (shared with the control plane's Lambda path). */
@@ -84,6 +104,8 @@ export class RuntimeApiServer implements InstanceChannel {
   private readonly readyD = deferred<void>();
   private readonly queued: Invocation[] = [];
   private readonly waiting: http.ServerResponse[] = [];
+  /** `waiting` is pruned when it reaches this length (twice the live ones at the last pruning). */
+  private pruneAt = WAITING_PRUNE_AT;
   private readonly delivered = new Map<string, Invocation>();
   private readonly maxPayload: number;
   private failure: InstanceResult | undefined;
@@ -163,6 +185,14 @@ export class RuntimeApiServer implements InstanceChannel {
     });
   }
 
+  /** Drop the long polls whose callers went away. */
+  private pruneWaiting(): void {
+    let kept = 0;
+    for (const res of this.waiting) if (!res.destroyed && !res.writableEnded) this.waiting[kept++] = res;
+    this.waiting.length = kept;
+    this.pruneAt = Math.max(WAITING_PRUNE_AT, kept * 2);
+  }
+
   private takeWaiter(): http.ServerResponse | undefined {
     while (this.waiting.length > 0) {
       const res = this.waiting.shift()!;
@@ -190,21 +220,23 @@ export class RuntimeApiServer implements InstanceChannel {
   private writeInvocation(inv: Invocation, res: http.ServerResponse): void {
     const { req } = inv;
     this.delivered.set(req.requestId, inv);
-    const headers: http.OutgoingHttpHeaders = {
-      "Content-Type": "application/json",
-      "Content-Length": req.payload.length,
-      "Lambda-Runtime-Aws-Request-Id": req.requestId,
-      "Lambda-Runtime-Deadline-Ms": String(Math.floor(req.deadlineMs)),
-    };
-    if (this.opts.functionName) headers["Lambda-Runtime-Invoked-Function-Arn"] = invokedFunctionArn(this.opts.functionName, req.qualifier);
-    if (req.traceparent) {
-      headers["Lambda-Runtime-Trace-Id"] = xrayTraceId(req.traceparent) ?? req.traceparent;
-      headers.traceparent = req.traceparent;
-    }
+    // A flat name/value list: node writes it as it is, without enumerating an object's keys.
+    const headers: string[] = [
+      "Content-Type",
+      "application/json",
+      "Content-Length",
+      String(req.payload.length),
+      "Lambda-Runtime-Aws-Request-Id",
+      req.requestId,
+      "Lambda-Runtime-Deadline-Ms",
+      String(Math.floor(req.deadlineMs)),
+    ];
+    if (this.opts.functionName) headers.push("Lambda-Runtime-Invoked-Function-Arn", invokedFunctionArn(this.opts.functionName, req.qualifier));
+    if (req.traceparent) headers.push("Lambda-Runtime-Trace-Id", xrayTraceId(req.traceparent) ?? req.traceparent, "traceparent", req.traceparent);
     if (req.clientContext) {
       // Lambda passes the client context to the runtime decoded (JSON), not base64.
       const value = clientContextHeader(req.clientContext);
-      if (value !== undefined) headers["Lambda-Runtime-Client-Context"] = value;
+      if (value !== undefined) headers.push("Lambda-Runtime-Client-Context", value);
       else this.logError(`client context of ${req.requestId} dropped`, new Error("it holds characters no header can carry"));
     }
     res.writeHead(200, headers);
@@ -275,12 +307,13 @@ export class RuntimeApiServer implements InstanceChannel {
 
   private routeFromPeer(req: http.IncomingMessage, res: http.ServerResponse, url: string): void {
     if (!url.startsWith(PREFIX)) return sendJson(res, 404, { errorType: "NotFound", errorMessage: `no such path ${url}` });
-    const path = url.slice(PREFIX.length).split("?")[0];
-    if (path === "invocation/next") {
+    const q = url.indexOf("?", PREFIX.length);
+    const path = q < 0 ? url.slice(PREFIX.length) : url.slice(PREFIX.length, q);
+    if (path === NEXT_PATH) {
       if (req.method !== "GET") return sendJson(res, 405, { errorType: "MethodNotAllowed", errorMessage: "use GET" });
       return this.next(req, res);
     }
-    const m = /^invocation\/([^/]+)\/(response|error)$/.exec(path);
+    const m = invocationPath(path);
     if (!m && path !== "init/error") return sendJson(res, 404, { errorType: "NotFound", errorMessage: `no such path ${url}` });
     if (req.method !== "POST") return sendJson(res, 405, { errorType: "MethodNotAllowed", errorMessage: "use POST" });
     if (!m) return this.readBody(req, res, (body) => this.guarded(req, res, () => this.initError(req, res, body)));
@@ -306,7 +339,8 @@ export class RuntimeApiServer implements InstanceChannel {
       }
       if (kind === "response") inv.resolve({ kind: "success", payload: body });
       else inv.resolve({ kind: "function-error", payload: errorDocument(body, req.headers["lambda-runtime-function-error-type"] as string | undefined) });
-      sendJson(res, 202, { status: "OK" });
+      res.writeHead(202, ACCEPTED_HEADERS);
+      res.end(ACCEPTED_BODY);
     }));
   }
 
@@ -322,11 +356,10 @@ export class RuntimeApiServer implements InstanceChannel {
     }
     const inv = this.queued.shift();
     if (inv) return this.deliver(inv, res);
+    // A /next whose caller goes away stays in `waiting` until takeWaiter() skips it (it checks
+    // `destroyed`) or the list is pruned here; close() destroys what is left. No listener per long poll.
+    if (this.waiting.length >= this.pruneAt) this.pruneWaiting();
     this.waiting.push(res);
-    res.on("close", () => {
-      const i = this.waiting.indexOf(res);
-      if (i >= 0) this.waiting.splice(i, 1);
-    });
   }
 
   private initError(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {

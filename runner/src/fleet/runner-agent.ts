@@ -74,6 +74,7 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
         intervalMs: config.heartbeatMs,
         controlPlaneUrl: config.controlPlaneUrl,
         version: pkg.version,
+        ...(config.fleetChannel ? { channel: true } : {}),
       };
     };
 

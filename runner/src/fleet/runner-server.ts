@@ -6,13 +6,17 @@
  *   GET  /v1/runtimes    what this runner's backend can run
  *   GET  /health         liveness/readiness for probes (no secret; 503 while draining)
  *   GET  /metrics        Prometheus metrics; the secret may come as `Authorization: Bearer`, as Prometheus sends it
+ *   GET  /v1/channel     upgrade to the fleet channel: invocations multiplexed on one connection (runner-channel.ts)
  * Everything but /health needs the cluster secret, compared as sha256 digests in constant time.
  * Every listener is guarded: an unexpected error is a logged 500 and the runner keeps serving.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { FunctionSpec } from "../../../protocol/invoke.ts";
+import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
+import { FLEET_CHANNEL_PROTOCOL, RUNNER_PATH_CHANNEL, type ChannelInvokeFields } from "../../../protocol/fleet-channel.ts";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import {
@@ -39,6 +43,7 @@ import {
 import type { RunnerNode } from "../../../protocol/runner.ts";
 import { endWithOutcome, traceparentOf, type Tracer } from "../../../shared/tracing/spans.ts";
 import { startRunnerInvokeSpan } from "../tracing/server-span.ts";
+import { RunnerChannelSession } from "./runner-channel.ts";
 
 /**
  * What the server drives: the runner node (the same RunnerNode interface the embedded runner is
@@ -73,9 +78,13 @@ export class RunnerServer {
   /** sha256 of the cluster secret: digests have one length whatever a caller sends. */
   private readonly secretDigest: Buffer;
   private readonly specs = new Map<string, FunctionSpec>();
+  private readonly channels = new Set<RunnerChannelSession>();
   private inflight = 0;
 
+  readonly log: RunnerServerOptions["log"];
+
   constructor(private readonly opts: RunnerServerOptions) {
+    this.log = opts.log;
     this.secretDigest = sha256(Buffer.from(opts.secret, "utf8"));
     const listener = (req: IncomingMessage, res: ServerResponse) => {
       try {
@@ -91,6 +100,19 @@ export class RunnerServer {
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 66_000;
     this.server.requestTimeout = 0;
+    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        this.upgrade(req, socket, head);
+      } catch (e) {
+        this.opts.log.warn({ err: e }, "unexpected error in a channel upgrade");
+        socket.destroy();
+      }
+    });
+  }
+
+  /** Free invocation slots of `spec`'s version right now (placement data for a reply). */
+  freeSlots(spec: FunctionSpec): number {
+    return this.opts.target.freeSlots(spec);
   }
 
   /** Invocations running through this server now. */
@@ -109,17 +131,40 @@ export class RunnerServer {
     });
   }
 
-  /** Stop accepting connections and close idle ones; in-flight requests finish. */
+  /** Stop accepting connections and close idle ones; in-flight requests finish, channels after theirs. */
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
+      for (const s of this.channels) s.close();
     });
   }
 
   /** Drop every connection now (after the drain). */
   closeAllConnections(): void {
     this.server.closeAllConnections();
+    for (const s of this.channels) s.destroy();
+  }
+
+  /** `GET /v1/channel` with `Upgrade: hotswap-fleet/1`: the control plane's fleet channel (protocol/fleet-channel.ts). */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (status: string, message: string) => {
+      socket.on("error", () => {});
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
+    };
+    if (req.url !== RUNNER_PATH_CHANNEL || req.headers.upgrade?.toLowerCase() !== FLEET_CHANNEL_PROTOCOL) {
+      return refuse("404 Not Found", `no upgrade to ${String(req.headers.upgrade)} at ${req.url}: the fleet channel is ${FLEET_CHANNEL_PROTOCOL} at ${RUNNER_PATH_CHANNEL}`);
+    }
+    if (!this.authorised(req)) {
+      return refuse("401 Unauthorized", `missing or wrong ${HEADER_CLUSTER_SECRET}: set the same HOTSWAP_CLUSTER_SECRET on the control plane and the runners`);
+    }
+    if (!this.server.listening) return refuse("503 Service Unavailable", "the runner is closing");
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${FLEET_CHANNEL_PROTOCOL}\r\nconnection: Upgrade\r\n\r\n`);
+    if ("setNoDelay" in socket) (socket as Socket).setNoDelay(true);
+    if ("setKeepAlive" in socket) (socket as Socket).setKeepAlive(true, 10_000);
+    const session = new RunnerChannelSession(socket, this, (s) => this.channels.delete(s));
+    this.channels.add(session);
+    if (head.length > 0) session.feed(head);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -228,21 +273,42 @@ export class RunnerServer {
 
   private run(spec: FunctionSpec, req: IncomingMessage, payload: Buffer, res: ServerResponse): void {
     const h = req.headers;
+    const fields: ChannelInvokeFields = {
+      requestId: (h[HEADER_REQUEST_ID] as string | undefined) ?? "",
+      traceparent: h[HEADER_TRACEPARENT] as string | undefined,
+      clientContext: h[HEADER_CLIENT_CONTEXT] as string | undefined,
+      qualifier: h[HEADER_QUALIFIER] as string | undefined,
+      ...(h[HEADER_LOG_TAIL] === "1" ? { logTail: true } : {}),
+    };
+    this.runInvocation(spec, fields, payload, (outcome) => {
+      try {
+        this.answer(spec, outcome, res);
+      } catch (e) {
+        this.unexpected(res, e);
+      }
+    }, (e) => this.unexpected(res, e));
+  }
+
+  /**
+   * Run one invocation, whichever transport brought it (HTTP or the fleet channel): the in-flight
+   * count, the SERVER span, then `done` with the outcome. `failed` only when the target broke its
+   * contract (it never rejects); a synchronous throw propagates to the caller.
+   */
+  runInvocation(spec: FunctionSpec, fields: ChannelInvokeFields, payload: Buffer, done: (outcome: InvokeOutcome) => void, failed: (e: unknown) => void): void {
     this.inflight++;
-    const requestId = (h[HEADER_REQUEST_ID] as string | undefined) ?? "";
-    let traceparent = h[HEADER_TRACEPARENT] as string | undefined;
-    const span = this.opts.tracer ? startRunnerInvokeSpan(this.opts.tracer, traceparent, spec, requestId, this.opts.id) : undefined;
+    let traceparent = fields.traceparent;
+    const span = this.opts.tracer ? startRunnerInvokeSpan(this.opts.tracer, traceparent, spec, fields.requestId, this.opts.id) : undefined;
     if (span) traceparent = traceparentOf(span);
-    let running: ReturnType<RunnerServerTarget["invoke"]>;
+    let running: Promise<InvokeOutcome>;
     try {
       running = this.opts.target.invoke({
         spec,
-        requestId,
+        requestId: fields.requestId,
         payload,
         traceparent,
-        clientContext: h[HEADER_CLIENT_CONTEXT] as string | undefined,
-        qualifier: h[HEADER_QUALIFIER] as string | undefined,
-        ...(h[HEADER_LOG_TAIL] === "1" ? { logTail: true } : {}),
+        clientContext: fields.clientContext,
+        qualifier: fields.qualifier,
+        ...(fields.logTail === true ? { logTail: true } : {}),
       });
     } catch (e) {
       this.inflight--;
@@ -253,17 +319,13 @@ export class RunnerServer {
       (outcome) => {
         this.inflight--;
         if (span) endWithOutcome(span, outcome);
-        try {
-          this.answer(spec, outcome, res);
-        } catch (e) {
-          this.unexpected(res, e);
-        }
+        done(outcome);
       },
       (e: unknown) => {
         // invoke() never rejects by contract; answer anyway so the caller is never left hanging.
         this.inflight--;
         span?.end();
-        this.unexpected(res, e);
+        failed(e);
       },
     );
   }
