@@ -53,7 +53,6 @@ async function main() {
       rows: [
         ["OpenFaaS of-watchdog (http mode) → the same Node server", "needs OpenFaaS built from source (Go modules from the internet); not measurable offline, so no number is quoted"],
         ["OpenFaaS gateway → provider → of-watchdog → Node", "same: not measurable offline"],
-        ["density (1,000 functions / 200 warm instances on one runner; 10,000 functions on a control plane)", "no bench section yet"],
       ],
     });
   } finally {
