@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { zipSync } from "fflate";
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import type { RuntimeProtocol } from "../../protocol/runtimes.ts";
 import { deployFunction, nodeCode, type Code } from "../support/deploy.ts";
@@ -25,7 +26,9 @@ const STREAMING_HANDLER = `
 const http = require("node:http");
 /** Wait until the test answers GET <url> (it does once it saw the first chunk). */
 const signal = (url) => new Promise((resolve, reject) => http.get(url, (res) => { res.resume(); res.on("end", resolve); }).on("error", reject));
-exports.handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+exports.handler = awslambda.streamifyResponse(async (input, responseStream, context) => {
+  // Through an Http trigger the test's event is the request body of an API Gateway event.
+  const event = typeof input.body === "string" ? JSON.parse(input.isBase64Encoded ? Buffer.from(input.body, "base64").toString() : input.body) : input;
   if (event.http) {
     responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { "content-type": "text/plain", "x-custom": "yes" }, cookies: ["a=1"] });
   } else {
@@ -278,7 +281,9 @@ describe("an Http trigger on a streaming handler", () => {
 describe("a provided custom runtime streaming through the Runtime API", () => {
   let name: string;
   before(async () => {
-    name = await deploy({ files: { bootstrap: PROVIDED_BOOTSTRAP } }, "runtime-api", { runtime: "provided", handler: "bootstrap" });
+    // An executable bootstrap, as Lambda requires of a custom runtime.
+    const zip = zipSync({ bootstrap: [new TextEncoder().encode(PROVIDED_BOOTSTRAP), { os: 3, attrs: ((0o100000 | 0o755) << 16) >>> 0 }] });
+    name = await deploy(zip, "runtime-api", { runtime: "provided", handler: "bootstrap" });
   });
 
   it("streams its chunked /response to InvokeWithResponseStream", async () => {
