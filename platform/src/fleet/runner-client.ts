@@ -5,7 +5,8 @@
  * retry rule needs. It drives undici's dispatcher directly: the hot path has no stream objects.
  */
 import { Pool, type Dispatcher } from "undici";
-import type { InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
+import type { InvokeOutcome, InvokeRequest, ResponseStreamSink } from "../../../protocol/invoke.ts";
+import { HEADER_REPLY_FORMAT, HEADER_STREAM, REPLY_FRAMES, StreamedReplyReader } from "../../../protocol/fleet-stream.ts";
 import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
 import {
   HEADER_CLIENT_CONTEXT,
@@ -81,8 +82,9 @@ export class RunnerClient {
     if (req.clientContext !== undefined) headers[HEADER_CLIENT_CONTEXT] = req.clientContext;
     if (req.qualifier !== undefined) headers[HEADER_QUALIFIER] = req.qualifier;
     if (req.logTail === true) headers[HEADER_LOG_TAIL] = "1";
+    if (req.stream !== undefined) headers[HEADER_STREAM] = "1";
     return new Promise((resolve) => {
-      const handler = new InvokeHandler(span === undefined ? resolve : (r) => (endHopSpan(span, r), resolve(r)));
+      const handler = new InvokeHandler(span === undefined ? resolve : (r) => (endHopSpan(span, r), resolve(r)), req.stream);
       this.pool.dispatch(
         { path: RUNNER_PATH_INVOKE, method: "POST", headers, body: req.payload, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
         handler,
@@ -131,8 +133,13 @@ class InvokeHandler implements Dispatcher.DispatchHandler {
   private rawHeaders: Buffer[] | undefined;
   private readonly chunks: Buffer[] = [];
   private settled = false;
+  /** Set when the runner answered with a streamed reply (protocol/fleet-stream.ts). */
+  private streamed: StreamedReplyReader | undefined;
 
-  constructor(private readonly done: (r: ForwardResult) => void) {}
+  constructor(
+    private readonly done: (r: ForwardResult) => void,
+    private readonly sink?: ResponseStreamSink,
+  ) {}
 
   onConnect(): void {}
 
@@ -149,17 +156,31 @@ class InvokeHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, headers: Buffer[]): boolean {
     this.status = statusCode;
     this.rawHeaders = headers;
+    if (this.sink !== undefined && statusCode === 200 && isStreamedReply(headers)) this.streamed = new StreamedReplyReader(this.sink);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    this.chunks.push(chunk);
+    if (this.streamed === undefined) this.chunks.push(chunk);
+    else {
+      try {
+        this.streamed.push(chunk);
+      } catch (err) {
+        this.onError(err as Error);
+        return false;
+      }
+    }
     return true;
   }
 
   onComplete(): void {
     if (this.settled) return;
     this.settled = true;
+    if (this.streamed !== undefined) {
+      const reply = this.streamed.finish();
+      this.done({ kind: "answered", outcome: reply.outcome, free: reply.free, inflight: reply.inflight });
+      return;
+    }
     const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
     const reply = decodeReply(this.status, this.rawHeaders ?? [], body);
     this.done({ kind: "answered", outcome: reply.outcome, free: reply.free, inflight: reply.inflight });
@@ -170,4 +191,12 @@ class InvokeHandler implements Dispatcher.DispatchHandler {
     this.settled = true;
     this.done({ kind: this.written ? "lost" : "not-delivered", error: err });
   }
+}
+
+/** Whether a reply's raw headers (name, value, …) say it is a streamed one. */
+function isStreamedReply(raw: Buffer[]): boolean {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toString("latin1").toLowerCase() === HEADER_REPLY_FORMAT) return raw[i + 1]!.toString("latin1") === REPLY_FRAMES;
+  }
+  return false;
 }

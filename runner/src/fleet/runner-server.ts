@@ -13,6 +13,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from "node:https";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FunctionSpec } from "../../../protocol/invoke.ts";
+import { HEADER_STREAM } from "../../../protocol/fleet-stream.ts";
+import { StreamedReply } from "./streamed-reply.ts";
 import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import {
@@ -228,6 +230,8 @@ export class RunnerServer {
 
   private run(spec: FunctionSpec, req: IncomingMessage, payload: Buffer, res: ServerResponse): void {
     const h = req.headers;
+    // Response streaming: a handler's bytes go out as they come when the control plane takes them.
+    const streamed = h[HEADER_STREAM] === "1" ? new StreamedReply(res) : undefined;
     this.inflight++;
     const requestId = (h[HEADER_REQUEST_ID] as string | undefined) ?? "";
     let traceparent = h[HEADER_TRACEPARENT] as string | undefined;
@@ -243,6 +247,7 @@ export class RunnerServer {
         clientContext: h[HEADER_CLIENT_CONTEXT] as string | undefined,
         qualifier: h[HEADER_QUALIFIER] as string | undefined,
         ...(h[HEADER_LOG_TAIL] === "1" ? { logTail: true } : {}),
+        ...(streamed !== undefined ? { stream: streamed } : {}),
       });
     } catch (e) {
       this.inflight--;
@@ -254,7 +259,7 @@ export class RunnerServer {
         this.inflight--;
         if (span) endWithOutcome(span, outcome);
         try {
-          this.answer(spec, outcome, res);
+          this.answer(spec, outcome, res, streamed);
         } catch (e) {
           this.unexpected(res, e);
         }
@@ -269,12 +274,13 @@ export class RunnerServer {
   }
 
   /** The outcome as the fleet protocol's headers and the payload, in one write. */
-  private answer(spec: FunctionSpec, outcome: Awaited<ReturnType<RunnerServerTarget["invoke"]>>, res: ServerResponse): void {
+  private answer(spec: FunctionSpec, outcome: Awaited<ReturnType<RunnerServerTarget["invoke"]>>, res: ServerResponse, streamed?: StreamedReply): void {
     const body = outcomeBody(outcome);
     const headers: Record<string, string | number> = outcomeHeaders(outcome);
     headers[HEADER_RUNNER_FREE] = this.opts.target.freeSlots(spec);
     headers[HEADER_RUNNER_INFLIGHT] = this.inflight;
     headers[HEADER_RUNNER_ID] = this.opts.id;
+    if (streamed?.begun) return streamed.end(headers, body);
     headers["content-length"] = body.length;
     res.writeHead(200, headers);
     res.end(body);
