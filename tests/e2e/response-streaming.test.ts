@@ -15,7 +15,7 @@ import { createServer, request as httpRequest, type Server, type ServerResponse 
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { zipSync } from "fflate";
-import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient, type InvokeWithResponseStreamCommandOutput } from "@aws-sdk/client-lambda";
 import type { RuntimeProtocol } from "../../protocol/runtimes.ts";
 import { deployFunction, nodeCode, type Code } from "../support/deploy.ts";
 import { startPlatform, type TestPlatform } from "../support/platform.ts";
@@ -137,6 +137,19 @@ function invokeRaw(path: string, event: unknown, headers: Record<string, string>
   });
 }
 
+type Completion = { ErrorCode?: string; ErrorDetails?: string; LogResult?: string };
+
+/** Every event of an InvokeWithResponseStream answer: the chunks as text, and InvokeComplete. */
+async function readEvents(out: InvokeWithResponseStreamCommandOutput): Promise<{ chunks: string[]; text: string; complete: Completion | undefined }> {
+  const chunks: string[] = [];
+  let complete: Completion | undefined;
+  for await (const e of out.EventStream!) {
+    if (e.PayloadChunk) chunks.push(new TextDecoder().decode(e.PayloadChunk.Payload));
+    if (e.InvokeComplete) complete = e.InvokeComplete;
+  }
+  return { chunks, text: chunks.join(""), complete };
+}
+
 /** Wait until `pred` holds, polling (bounded). */
 async function until(pred: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -182,12 +195,7 @@ for (const protocol of ["fast", "runtime-api"] as const) {
 
     it("ends InvokeWithResponseStream with the handler's error after what it wrote, and the log tail", async () => {
       const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: name, Payload: JSON.stringify({ fail: true }), LogType: "Tail" }));
-      let text = "";
-      let complete: { ErrorCode?: string; ErrorDetails?: string; LogResult?: string } | undefined;
-      for await (const e of out.EventStream!) {
-        if (e.PayloadChunk) text += new TextDecoder().decode(e.PayloadChunk.Payload);
-        if (e.InvokeComplete) complete = e.InvokeComplete;
-      }
+      const { text, complete } = await readEvents(out);
       assert.equal(text, "first;second;");
       assert.equal(complete?.ErrorCode, "Error");
       assert.equal(complete?.ErrorDetails, "boom mid-stream");
@@ -224,12 +232,7 @@ describe("streaming limits and observation", () => {
   it("ends the stream with Sandbox.Timedout when the handler times out mid-stream", async () => {
     const name = await deploy(nodeCode(STREAMING_HANDLER), "fast", { timeout: 1 });
     const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: name, Payload: JSON.stringify({ hang: true }) }));
-    let text = "";
-    let complete: { ErrorCode?: string; ErrorDetails?: string } | undefined;
-    for await (const e of out.EventStream!) {
-      if (e.PayloadChunk) text += new TextDecoder().decode(e.PayloadChunk.Payload);
-      if (e.InvokeComplete) complete = e.InvokeComplete;
-    }
+    const { text, complete } = await readEvents(out);
     assert.equal(text, "first;second;");
     assert.equal(complete?.ErrorCode, "Sandbox.Timedout");
     assert.match(complete?.ErrorDetails ?? "", /Task timed out after 1.00 seconds/);
@@ -238,8 +241,7 @@ describe("streaming limits and observation", () => {
   it("gives a non-streaming handler's answer as one chunk through InvokeWithResponseStream", async () => {
     const name = await deploy(nodeCode(`exports.handler = async (e) => ({ plain: e.n });`), "fast");
     const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: name, Payload: JSON.stringify({ n: 7 }) }));
-    const chunks: string[] = [];
-    for await (const e of out.EventStream!) if (e.PayloadChunk) chunks.push(new TextDecoder().decode(e.PayloadChunk.Payload));
+    const { chunks } = await readEvents(out);
     assert.deepEqual(chunks, ['{"plain":7}']);
   });
 
@@ -288,24 +290,14 @@ describe("a provided custom runtime streaming through the Runtime API", () => {
 
   it("streams its chunked /response to InvokeWithResponseStream", async () => {
     const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: name, Payload: "{}" }));
-    const chunks: string[] = [];
-    let complete: unknown;
-    for await (const e of out.EventStream!) {
-      if (e.PayloadChunk) chunks.push(new TextDecoder().decode(e.PayloadChunk.Payload));
-      if (e.InvokeComplete) complete = e.InvokeComplete;
-    }
+    const { chunks, complete } = await readEvents(out);
     assert.equal(chunks.join(""), "custom-1;custom-2;");
     assert.deepEqual(complete, {});
   });
 
   it("reports the error its trailers carry", async () => {
     const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: name, Payload: JSON.stringify({ fail: true }) }));
-    let text = "";
-    let complete: { ErrorCode?: string; ErrorDetails?: string } | undefined;
-    for await (const e of out.EventStream!) {
-      if (e.PayloadChunk) text += new TextDecoder().decode(e.PayloadChunk.Payload);
-      if (e.InvokeComplete) complete = e.InvokeComplete;
-    }
+    const { text, complete } = await readEvents(out);
     assert.equal(text, "custom-1;custom-2;");
     assert.equal(complete?.ErrorCode, "Custom.Failure");
     assert.equal(complete?.ErrorDetails, "custom runtime failed");
