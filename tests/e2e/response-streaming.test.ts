@@ -11,38 +11,15 @@
  * and recorded once it ends (function logs, usage).
  */
 import assert from "node:assert/strict";
-import { createServer, request as httpRequest, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { zipSync } from "fflate";
-import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient, type InvokeWithResponseStreamCommandOutput } from "@aws-sdk/client-lambda";
+import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import type { RuntimeProtocol } from "../../protocol/runtimes.ts";
 import { deployFunction, nodeCode, type Code } from "../support/deploy.ts";
 import { startPlatform, type TestPlatform } from "../support/platform.ts";
 import { waitFor } from "../support/wait-for.ts";
-
-/** A streaming handler: what it does depends on the event. */
-const STREAMING_HANDLER = `
-const http = require("node:http");
-/** Wait until the test answers GET <url> (it does once it saw the first chunk). */
-const signal = (url) => new Promise((resolve, reject) => http.get(url, (res) => { res.resume(); res.on("end", resolve); }).on("error", reject));
-exports.handler = awslambda.streamifyResponse(async (input, responseStream, context) => {
-  // Through an Http trigger the test's event is the request body of an API Gateway event.
-  const event = typeof input.body === "string" ? JSON.parse(input.isBase64Encoded ? Buffer.from(input.body, "base64").toString() : input.body) : input;
-  if (event.http) {
-    responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { "content-type": "text/plain", "x-custom": "yes" }, cookies: ["a=1"] });
-  } else {
-    responseStream.setContentType("text/plain");
-  }
-  console.log("streaming for " + context.awsRequestId);
-  responseStream.write("first;");
-  if (event.signal) await signal(event.signal);
-  responseStream.write("second;");
-  if (event.fail) throw new Error("boom mid-stream");
-  if (event.hang) await new Promise(() => {});
-  responseStream.end("third");
-});
-`;
+import { startSignalServer, type SignalServer } from "../support/signal-server.ts";
+import { invokeRaw, readEvents } from "../support/streamed-invoke.ts";
 
 /** A Lambda custom runtime (`provided`): a Node script speaking the Runtime API by hand, streaming its response with trailers. */
 const PROVIDED_BOOTSTRAP = `#!/usr/bin/env node
@@ -71,44 +48,22 @@ const next = () => new Promise((resolve, reject) => http.get({ host, port, agent
 
 let p: TestPlatform;
 let lambda: LambdaClient;
-let signals: Server;
-/** GET /<name> on the signal server resolves when the test releases <name>. */
-const waiting = new Map<string, { res?: ServerResponse; arrived: () => void; arrivedP: Promise<void> }>();
-
-function slot(name: string) {
-  let s = waiting.get(name);
-  if (!s) {
-    let arrived!: () => void;
-    const arrivedP = new Promise<void>((r) => (arrived = r));
-    s = { arrived, arrivedP };
-    waiting.set(name, s);
-  }
-  return s;
-}
-
-function release(name: string): void {
-  slot(name).res?.end("go");
-}
+let signals: SignalServer;
 
 before(async () => {
   p = await startPlatform("embedded");
   const [, id, secret] = /^hs_([a-z0-9]+)_(.+)$/.exec(p.key)!;
   lambda = new LambdaClient({ endpoint: p.url, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: `hs_${id}`, secretAccessKey: secret! } });
-  signals = createServer((req, res) => {
-    const s = slot(req.url!.slice(1));
-    s.res = res;
-    s.arrived();
-  });
-  await new Promise<void>((r) => signals.listen(0, "127.0.0.1", r));
+  signals = await startSignalServer();
 });
 after(async () => {
-  for (const s of waiting.values()) s.res?.end();
-  signals?.close();
+  await signals?.close();
   lambda?.destroy();
   await p?.close();
 });
 
-const signalUrl = (name: string) => `http://127.0.0.1:${(signals.address() as AddressInfo).port}/${name}`;
+const signalUrl = (name: string) => signals.url(name);
+const release = (name: string) => signals.release(name);
 
 let seq = 0;
 async function deploy(code: Code, protocol: RuntimeProtocol, extra: Record<string, unknown> = {}): Promise<string> {
@@ -117,56 +72,14 @@ async function deploy(code: Code, protocol: RuntimeProtocol, extra: Record<strin
   return name;
 }
 
-/** POST the HotSwap invoke path, resolving at the response head; `chunks` collects the body as it arrives. */
-function invokeRaw(path: string, event: unknown, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; chunks: string[]; done: Promise<Record<string, string | undefined>> }>((resolve, reject) => {
-    const url = new URL(path, p.url);
-    const body = JSON.stringify(event);
-    const req = httpRequest(url, { method: "POST", headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json", ...headers } }, (res) => {
-      const chunks: string[] = [];
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => chunks.push(c));
-      const done = new Promise<Record<string, string | undefined>>((r, j) => {
-        res.on("end", () => r(res.trailers));
-        res.on("error", j);
-      });
-      resolve({ status: res.statusCode!, headers: res.headers, chunks, done });
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-type Completion = { ErrorCode?: string; ErrorDetails?: string; LogResult?: string };
-
-/** Every event of an InvokeWithResponseStream answer: the chunks as text, and InvokeComplete. */
-async function readEvents(out: InvokeWithResponseStreamCommandOutput): Promise<{ chunks: string[]; text: string; complete: Completion | undefined }> {
-  const chunks: string[] = [];
-  let complete: Completion | undefined;
-  for await (const e of out.EventStream!) {
-    if (e.PayloadChunk) chunks.push(new TextDecoder().decode(e.PayloadChunk.Payload));
-    if (e.InvokeComplete) complete = e.InvokeComplete;
-  }
-  return { chunks, text: chunks.join(""), complete };
-}
-
-/** Wait until `pred` holds, polling (bounded). */
-async function until(pred: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 for (const protocol of ["fast", "runtime-api"] as const) {
   describe(`a Node streaming handler over ${protocol}`, () => {
     let name: string;
     before(async () => {
-      name = await deploy(nodeCode(STREAMING_HANDLER), protocol);
+      name = await deploy({ fixture: "node-streaming" }, protocol);
     });
 
-    it("answers a buffered Lambda Invoke with what it wrote, in its content type", async () => {
+    it("answers a buffered Lambda Invoke with what it wrote", async () => {
       const out = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: "{}" }));
       assert.equal(out.StatusCode, 200);
       assert.equal(out.FunctionError, undefined);
@@ -183,7 +96,7 @@ for (const protocol of ["fast", "runtime-api"] as const) {
       const first = await iterator.next();
       assert.equal(new TextDecoder().decode(first.value?.PayloadChunk?.Payload), "first;");
       // The handler is still waiting for this signal: the chunk came while it ran.
-      await slot(sig).arrivedP;
+      await signals.arrived(sig);
       release(sig);
       for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
         if (r.value.PayloadChunk) events.push({ chunk: new TextDecoder().decode(r.value.PayloadChunk.Payload) });
@@ -204,13 +117,13 @@ for (const protocol of ["fast", "runtime-api"] as const) {
 
     it("streams HotSwap's invoke path chunked, headers and first bytes before the handler ends", async () => {
       const sig = `hotswap-${protocol}`;
-      const r = await invokeRaw(`/api/v1/functions/${name}/invoke`, { signal: signalUrl(sig) });
+      const r = await invokeRaw(p, `/api/v1/functions/${name}/invoke`, { signal: signalUrl(sig) });
       assert.equal(r.status, 200);
       assert.equal(r.headers["content-type"], "text/plain");
       assert.equal(r.headers["transfer-encoding"], "chunked");
       assert.equal(r.headers["x-hotswap-version"], "1");
-      await until(() => r.chunks.join("") === "first;", "the first chunk");
-      await slot(sig).arrivedP;
+      await waitFor("the first chunk", () => r.chunks.join("") === "first;");
+      await signals.arrived(sig);
       release(sig);
       const trailers = await r.done;
       assert.equal(r.chunks.join(""), "first;second;third");
@@ -218,7 +131,7 @@ for (const protocol of ["fast", "runtime-api"] as const) {
     });
 
     it("ends HotSwap's chunked answer with error trailers when the handler fails mid-stream", async () => {
-      const r = await invokeRaw(`/api/v1/functions/${name}/invoke`, { fail: true });
+      const r = await invokeRaw(p, `/api/v1/functions/${name}/invoke`, { fail: true });
       assert.equal(r.status, 200);
       const trailers = await r.done;
       assert.equal(r.chunks.join(""), "first;second;");
@@ -230,7 +143,7 @@ for (const protocol of ["fast", "runtime-api"] as const) {
 
 describe("streaming limits and observation", () => {
   it("ends the stream with Sandbox.Timedout when the handler times out mid-stream", async () => {
-    const name = await deploy(nodeCode(STREAMING_HANDLER), "fast", { timeout: 1 });
+    const name = await deploy({ fixture: "node-streaming" }, "fast", { timeout: 1 });
     const out = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: name, Payload: JSON.stringify({ hang: true }) }));
     const { text, complete } = await readEvents(out);
     assert.equal(text, "first;second;");
@@ -246,8 +159,8 @@ describe("streaming limits and observation", () => {
   });
 
   it("records a streamed invocation in the function's logs once it ends", async () => {
-    const name = await deploy(nodeCode(STREAMING_HANDLER), "fast");
-    const r = await invokeRaw(`/api/v1/functions/${name}/invoke`, {});
+    const name = await deploy({ fixture: "node-streaming" }, "fast");
+    const r = await invokeRaw(p, `/api/v1/functions/${name}/invoke`, {});
     await r.done;
     const requestId = String(r.headers["x-request-id"]);
     const lines = await waitFor(
@@ -261,19 +174,19 @@ describe("streaming limits and observation", () => {
 
 describe("an Http trigger on a streaming handler", () => {
   it("streams with the HttpResponseStream's status, headers and cookies", async () => {
-    const name = await deploy(nodeCode(STREAMING_HANDLER), "fast");
+    const name = await deploy({ fixture: "node-streaming" }, "fast");
     const created = await p.api("POST", "/api/v1/triggers", { functionName: name, type: "Http", config: { methods: ["POST"], path: `/streamed/${name}`, auth: "none" } });
     assert.equal(created.status, 201, created.text);
     const sig = "http-trigger";
     // The gateway hands the function the request as an API Gateway event; the body is our event.
-    const r = await invokeRaw(`/fn/streamed/${name}`, { http: true, signal: signalUrl(sig) });
+    const r = await invokeRaw(p, `/fn/streamed/${name}`, { http: true, signal: signalUrl(sig) });
     assert.equal(r.status, 201);
     assert.equal(r.headers["content-type"], "text/plain");
     assert.equal(r.headers["x-custom"], "yes");
     assert.deepEqual(r.headers["set-cookie"], ["a=1"]);
     assert.equal(r.headers["transfer-encoding"], "chunked");
-    await until(() => r.chunks.join("") === "first;", "the first chunk");
-    await slot(sig).arrivedP;
+    await waitFor("the first chunk", () => r.chunks.join("") === "first;");
+    await signals.arrived(sig);
     release(sig);
     await r.done;
     assert.equal(r.chunks.join(""), "first;second;third");
