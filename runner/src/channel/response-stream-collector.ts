@@ -13,13 +13,19 @@ const EMPTY = Buffer.alloc(0);
 export class ResponseStreamCollector {
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
+  /** The caller's sink, until it throws: then the rest of the stream is dropped, the invocation runs on. */
+  private sink: ResponseStreamSink | undefined;
+  /** Whether the bytes go to a sink (else they are buffered into the result). */
+  private readonly streaming: boolean;
 
   constructor(
     readonly contentType: string,
-    private readonly sink: ResponseStreamSink | undefined,
+    sink: ResponseStreamSink | undefined,
     private readonly limit: number,
   ) {
-    sink?.begin(contentType);
+    this.sink = sink;
+    this.streaming = sink !== undefined;
+    this.deliver(() => sink?.begin(contentType));
   }
 
   /** Take the next bytes; returns the failure to answer when they pass the limit. */
@@ -27,17 +33,26 @@ export class ResponseStreamCollector {
     if (chunk.length === 0) return undefined;
     this.bytes += chunk.length;
     if (this.bytes > this.limit) return { ...responseTooLarge(this.bytes, this.limit), streamed: { contentType: this.contentType } } as InstanceResult;
-    if (this.sink !== undefined) this.sink.write(chunk);
-    // Copied: a frame body is a view into the decoder's buffer, valid during its callback only.
+    if (this.streaming) this.deliver(() => this.sink?.write(chunk));
+    // Copied: a frame body is a view into a larger received buffer, which it would keep alive.
     else this.chunks.push(Buffer.from(chunk));
     return undefined;
+  }
+
+  /** A sink that throws (its client gone, say) must not take the instance's channel down with it. */
+  private deliver(call: () => void): void {
+    try {
+      call();
+    } catch {
+      this.sink = undefined;
+    }
   }
 
   /** The stream ended: `errorDocument` when the handler failed part-way, else a success. */
   end(errorDocument?: Buffer): InstanceResult {
     const streamed = { contentType: this.contentType };
     if (errorDocument !== undefined) return { kind: "function-error", payload: errorDocument, streamed };
-    const payload = this.sink !== undefined ? EMPTY : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const payload = this.streaming ? EMPTY : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     return { kind: "success", payload, streamed };
   }
 }
