@@ -56,7 +56,7 @@ export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res
   else if (type === "Event") inv.async = { source: "async" };
   // A streaming handler's bytes leave as they are written (chunked), headers with the first ones.
   const chunked = new ChunkedAnswer(res, () => traceHeaders({ [HEADER_REQUEST_ID]: requestId, [HEADER_VERSION]: String(inv.spec!.version) }, rt, false));
-  inv.stream = chunked;
+  if (!inv.async) inv.stream = chunked;
   try {
     // Nearly always the chain runs up to the body read in this turn (the API key answers from its
     // cache), so the body listeners attach in the same turn as the request event.
