@@ -128,6 +128,14 @@ for (const protocol of ["fast", "runtime-api"] as const) {
       const trailers = await r.done;
       assert.equal(r.chunks.join(""), "first;second;third");
       assert.equal(trailers["x-hotswap-function-error"], undefined);
+      assert.equal(trailers["x-hotswap-cold-start"], "false", "known only at the end: a trailer");
+    });
+
+    it("sends the log tail asked for with x-hotswap-log-type: Tail as a trailer", async () => {
+      const r = await invokeRaw(p, `/api/v1/functions/${name}/invoke`, {}, { "x-hotswap-log-type": "Tail" });
+      const trailers = await r.done;
+      assert.equal(r.chunks.join(""), "first;second;third");
+      assert.match(Buffer.from(trailers["x-hotswap-log-result"] ?? "", "base64").toString("utf8"), /streaming for /);
     });
 
     it("ends HotSwap's chunked answer with error trailers when the handler fails mid-stream", async () => {

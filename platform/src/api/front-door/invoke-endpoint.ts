@@ -66,7 +66,7 @@ export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res
       return;
     }
     if (chunked.begun) {
-      chunked.end(outcome!);
+      chunked.end(outcome!, inv.logTail ? logResultOf(outcome) : undefined);
       endRequestTrace(rt, 200, inv, outcome);
       return;
     }
