@@ -11,10 +11,11 @@
  *   {"type":"invoke","id":N,"sid":N,"rid":…,   body: the event bytes
  *     "tp"?,"cc"?,"q"?,"lt"?:1}
  * runner → control plane:
- *   {"type":"reply","id":N,"o":kind,…}         body: outcomeBody() — the payload, or the error's document/message
+ *   {"type":"reply","id":N,"o":kind,…}         body: outcomeBody() — the payload, or the error's document/message;
+ *                                              "sct": the content type of a response the handler streamed (collected whole)
  *   {"type":"goaway"}                          the runner is closing: send new invocations over a new connection
- * Replies are matched by `id`, in any order. A streamed reply can be added as `chunk` frames with
- * the same id ahead of its `reply`.
+ * Replies are matched by `id`, in any order. An invocation whose caller reads the response as a
+ * stream goes over HTTP (protocol/fleet-stream.ts), not this channel.
  */
 import { FunctionSpec, type InvokeOutcome, type StartKind } from "./invoke.ts";
 import { outcomeOf } from "./fleet.ts";
@@ -75,6 +76,7 @@ export function replyFrameHeader(id: number, outcome: InvokeOutcome, free: numbe
     if (outcome.errorDocument) h += `,"doc":1`;
   }
   if (outcome.logTail !== undefined) h += `,"lt":${JSON.stringify(outcome.logTail)}`;
+  if (outcome.kind !== "platform-error" && outcome.streamed !== undefined) h += `,"sct":${JSON.stringify(outcome.streamed.contentType)}`;
   return h + "}";
 }
 
@@ -92,6 +94,7 @@ export function readReplyFrame(h: FrameHeader, body: Buffer): { id: number; outc
       refused: h.ref === 1,
       hasDocument: h.doc === 1,
       logTail: typeof h.lt === "string" ? h.lt : undefined,
+      streamed: typeof h.sct === "string" ? h.sct : undefined,
     },
     body,
   );

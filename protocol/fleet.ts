@@ -50,6 +50,8 @@ export const HEADER_RUNNER_INFLIGHT = "x-hotswap-runner-inflight";
 export const HEADER_RUNNER_ID = "x-hotswap-runner";
 /** Request header ("1"): return the invocation's log tail (InvokeRequest.logTail, Lambda's `LogType: Tail`). */
 export const HEADER_LOG_TAIL = "x-hotswap-log-tail";
+/** Reply header: the handler streamed its response, in this content type (InvokeOutcome.streamed). */
+export const HEADER_STREAMED = "x-hotswap-streamed";
 /** Reply header HEADER_LOG_RESULT (the same name the invoke path answers): the outcome's logTail, base64 of its UTF-8 text. */
 export { HEADER_LOG_RESULT };
 
@@ -81,6 +83,7 @@ export function outcomeHeaders(outcome: InvokeOutcome): Record<string, string> {
     if (outcome.errorDocument) h[HEADER_ERROR_DOCUMENT] = "1";
   }
   if (outcome.logTail !== undefined) h[HEADER_LOG_RESULT] = Buffer.from(outcome.logTail, "utf8").toString("base64");
+  if (outcome.streamed !== undefined) h[HEADER_STREAMED] = encodeURIComponent(outcome.streamed.contentType);
   return h;
 }
 
@@ -117,6 +120,7 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
   let inflight: number | undefined;
   let logTail: string | undefined;
   let hasDocument = false;
+  let streamed: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toString("latin1").toLowerCase();
     if (!name.startsWith("x-hotswap-")) continue;
@@ -152,6 +156,9 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
       case HEADER_LOG_RESULT:
         logTail = Buffer.from(value, "base64").toString("utf8");
         break;
+      case HEADER_STREAMED:
+        streamed = decodeURIComponent(value);
+        break;
     }
   }
   if (status !== 200 || outcomeKind === undefined) {
@@ -172,6 +179,7 @@ export function decodeReply(status: number, raw: Buffer[], body: Buffer): Runner
       refused,
       hasDocument,
       logTail,
+      streamed,
     },
     body,
   );
@@ -189,6 +197,8 @@ export interface OutcomeFields {
   /** The body is the platform error's document rather than its message. */
   hasDocument: boolean;
   logTail: string | undefined;
+  /** The handler streamed its response, in this content type (collected whole for a buffered caller). */
+  streamed?: string;
 }
 
 /** The outcome a runner's reply describes, its body being outcomeBody() of it. */
@@ -196,6 +206,7 @@ export function outcomeOf(f: OutcomeFields, body: Buffer): InvokeOutcome {
   if (f.kind === "success" || f.kind === "function-error") {
     const outcome: InvokeOutcome = { kind: f.kind, payload: body, coldStart: f.coldStart ?? false, start: f.start ?? "warm", durationMs: f.durationMs ?? 0 };
     if (f.logTail !== undefined) outcome.logTail = f.logTail;
+    if (f.streamed !== undefined) outcome.streamed = { contentType: f.streamed };
     return outcome;
   }
   return {

@@ -62,6 +62,20 @@ export interface InvokeRequest {
   qualifier?: string;
   /** Return the last LOG_TAIL_BYTES of this invocation's log in the outcome (Lambda's `LogType: Tail`). */
   logTail?: boolean;
+  /**
+   * Where a streaming handler's bytes go as it writes them (Lambda response streaming,
+   * `awslambda.streamifyResponse`). Absent: the runner buffers them and the outcome's payload holds
+   * them all. A handler that does not stream never touches it.
+   */
+  stream?: ResponseStreamSink;
+}
+
+/** Receives a streamed response while the handler runs (protocol/response-stream.ts has the helpers). */
+export interface ResponseStreamSink {
+  /** Called once, before any write, when the handler's response turns out to be a stream. */
+  begin(contentType: string): void;
+  /** The handler's bytes, in the order it wrote them. */
+  write(chunk: Buffer): void;
 }
 
 /** Platform failure codes a runner can report; each maps to an ApiError code. */
@@ -87,6 +101,12 @@ interface OutcomeBase {
   durationMs: number;
   /** When the request asked for it: the last LOG_TAIL_BYTES of the invocation's log lines (UTF-8 text). */
   logTail?: string;
+  /**
+   * Set when the handler streamed its response: the stream's content type. With a sink in the
+   * request the bytes went to it and a success's payload is empty; without one the payload holds
+   * them all. A function error then ended the stream part-way (what was written stays written).
+   */
+  streamed?: { contentType: string };
 }
 
 export type InvokeOutcome =

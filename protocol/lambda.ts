@@ -7,3 +7,16 @@ export const LAMBDA_PATH_PREFIX = "/2015-03-31/";
 export function lambdaInvokePath(name: string): string {
   return `${LAMBDA_PATH_PREFIX}functions/${encodeURIComponent(name)}/invocations`;
 }
+
+/** Prefix of InvokeWithResponseStream (API version 2021-11-15), the other Lambda-compatible path. */
+export const LAMBDA_STREAM_PATH_PREFIX = "/2021-11-15/";
+
+/** Whether `path` is on the Lambda-compatible API (either API version): SigV4 is accepted there. */
+export function isLambdaPath(path: string): boolean {
+  return path.startsWith(LAMBDA_PATH_PREFIX) || path.startsWith(LAMBDA_STREAM_PATH_PREFIX);
+}
+
+/** Lambda's InvokeWithResponseStream: `POST /2021-11-15/functions/{name}/response-streaming-invocations`. */
+export function lambdaStreamInvokePath(name: string): string {
+  return `${LAMBDA_STREAM_PATH_PREFIX}functions/${encodeURIComponent(name)}/response-streaming-invocations`;
+}

@@ -1,5 +1,7 @@
 /** Platform-wide limits, aligned with AWS Lambda where Lambda has one. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Lambda's (soft) limit on a streamed response: 20 MiB; a buffered invoke keeps the 6 MB one. */
+export const MAX_STREAMED_RESPONSE_BYTES = 20 * 1024 * 1024;
 export const MAX_ZIPPED_CODE_BYTES = 50 * 1024 * 1024;
 export const MAX_UNZIPPED_CODE_BYTES = 250 * 1024 * 1024;
 export const MIN_MEMORY_MB = 128;

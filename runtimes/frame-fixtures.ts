@@ -269,6 +269,28 @@ export function buildFrameFixtures(): Built {
     ],
   });
   add({
+    name: "streamed-response",
+    from: "instance",
+    about: "a streaming handler's response: the first chunk carries the content type (an HTTP integration response), then its bytes (the JSON prelude, 8 NUL bytes, the body) as written, and an empty result ends it",
+    frames: [
+      frame('{"type":"chunk","id":"st1","contentType":"application/vnd.awslambda.http-integration-response"}'),
+      frame('{"type":"chunk","id":"st1"}', Buffer.concat([Buffer.from('{"statusCode":201,"headers":{"x-custom":"yes"}}'), Buffer.alloc(8)])),
+      frame('{"type":"chunk","id":"st1"}', "first;"),
+      frame('{"type":"chunk","id":"st1"}', "second"),
+      frame('{"type":"result","id":"st1"}', "", "reply"),
+    ],
+  });
+  add({
+    name: "streamed-error",
+    from: "instance",
+    about: "a streaming handler that failed part-way: its chunks, then the error that ends the stream",
+    frames: [
+      frame('{"type":"chunk","id":"st2","contentType":"text/plain"}'),
+      frame('{"type":"chunk","id":"st2"}', "partial;"),
+      frame('{"type":"error","id":"st2"}', functionError, "reply"),
+    ],
+  });
+  add({
     name: "split-reads",
     from: "instance",
     about: "two frames delivered in reads that cut the first prefix, the first header, the first body and the second prefix",

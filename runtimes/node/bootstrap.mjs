@@ -10,11 +10,14 @@ import { serveFastChannel } from "./lib/fast-channel.mjs";
 import { encodeFrame } from "./lib/frame.mjs";
 import { serveRuntimeApi } from "./lib/runtime-api.mjs";
 import { installLogCapture } from "./lib/log-capture.mjs";
+import { installAwsLambdaGlobal } from "./lib/response-stream.mjs";
 
 const env = process.env;
 
 // Each line a handler writes carries its request id (lib/log-capture.mjs).
 installLogCapture();
+// Lambda's global: function modules call awslambda.streamifyResponse while they load.
+installAwsLambdaGlobal();
 
 // Leave promptly and cleanly when the runner stops the instance.
 process.on("SIGTERM", () => process.exit(0));

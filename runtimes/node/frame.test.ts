@@ -25,7 +25,7 @@ interface NodeCodec {
   readHeader(buf: Buffer, start: number, end: number): Record<string, unknown>;
   invokeHeader(buf: Buffer, start: number, end: number): Record<string, unknown> | null;
   encodeFrame(header: string | object, body?: string | Buffer): Buffer;
-  Outbox: new (sink: { write(b: Buffer): void; cork(): void; uncork(): void }) => { frame(header: string, body: string): void; flush(): void };
+  Outbox: new (sink: { write(b: Buffer): void; cork(): void; uncork(): void }) => { frame(header: string, body: string): void; frameBytes(header: string, body: Buffer): void; flush(): void };
 }
 const { MAX_FRAME_BYTES, FrameError, createFrameReader, readHeader, invokeHeader, encodeFrame, Outbox } = codec as NodeCodec;
 
@@ -97,6 +97,20 @@ test("the Outbox sends a tick's replies as the stored bytes: small ones in one w
     await new Promise((r) => process.nextTick(r));
     assert.ok(Buffer.concat(writes).equals(bytes(byName(name))), name);
     assert.equal(writes.length, name === "result-large-body" ? 2 : 1, `${name}: writes`);
+  }
+});
+
+test("the Outbox sends a streamed response's chunk frames (binary bodies) as the stored bytes", async () => {
+  for (const name of ["streamed-response", "streamed-error"]) {
+    const writes: Buffer[] = [];
+    const outbox = new Outbox({ write: (b) => void writes.push(Buffer.from(b)), cork() {}, uncork() {} });
+    // As the bootstrap writes them: the content type frame and replies as text, the handler's bytes as bytes.
+    for (const f of byName(name).frames) {
+      if (f.header.type === "chunk" && !("contentType" in f.header)) outbox.frameBytes(f.headerText, goldenBody(f));
+      else outbox.frame(f.headerText, goldenBody(f).toString("utf8"));
+    }
+    await new Promise((r) => process.nextTick(r));
+    assert.ok(Buffer.concat(writes).equals(bytes(byName(name))), name);
   }
 });
 

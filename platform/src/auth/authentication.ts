@@ -9,6 +9,7 @@
  */
 import { ApiError } from "../../../protocol/errors.ts";
 import { LAMBDA_PATH_PREFIX, type CredentialRequest } from "./credentials.ts";
+import { isLambdaPath } from "../../../protocol/lambda.ts";
 import type { Principal } from "./principal.ts";
 import { isSigV4Authorization } from "./sigv4.ts";
 
@@ -44,7 +45,7 @@ async function authenticateRest(authenticators: readonly Authenticator[], from: 
 /** The 401 when no authenticator recognised the credentials, saying how to authenticate on that path. */
 export function noCredentials(req: CredentialRequest): ApiError {
   const header = req.header("authorization");
-  const lambdaPath = req.path.startsWith(LAMBDA_PATH_PREFIX);
+  const lambdaPath = isLambdaPath(req.path);
   if (isSigV4Authorization(header) && !lambdaPath) {
     return new ApiError("Unauthorized", `AWS SigV4 is accepted only on the Lambda-compatible API (${LAMBDA_PATH_PREFIX}...). ${BEARER_HINT}`);
   }

@@ -44,7 +44,7 @@ describe("declared permissions", () => {
   it("every route in /openapi.json and the Lambda invoke path declares a permission", async () => {
     const doc = (await (await app().request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-    routes.push("POST /2015-03-31/functions/{name}/invocations");
+    routes.push("POST /2015-03-31/functions/{name}/invocations", "POST /2021-11-15/functions/{name}/response-streaming-invocations");
     assert.ok(routes.includes("POST /api/v1/functions/{name}/invoke"), "the invoke endpoint is described");
     assert.ok(routes.length > 20, `walked ${routes.length} routes`);
     const undeclared = routes.filter((r) => r !== "GET /health" && !(r in ROUTE_PERMISSIONS));
@@ -160,15 +160,15 @@ describe("deployments:approve", () => {
   });
 });
 
-/** Every route of /openapi.json as `METHOD /path`, plus the Lambda invoke path the front door serves. */
+/** Every route of /openapi.json as `METHOD /path`, plus the Lambda invoke paths the front door serves. */
 async function everyRoute(): Promise<string[]> {
   const doc = (await (await app().request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
   const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-  return [...routes.filter((r) => r !== "GET /health"), "POST /2015-03-31/functions/{name}/invocations"];
+  return [...routes.filter((r) => r !== "GET /health"), "POST /2015-03-31/functions/{name}/invocations", "POST /2021-11-15/functions/{name}/response-streaming-invocations"];
 }
 
 /** Routes the front door serves (the Hono app only documents them): the pipeline's authorize stage checks them. */
-const FRONT_DOOR = new Set(["POST /api/v1/functions/{name}/invoke", "POST /2015-03-31/functions/{name}/invocations"]);
+const FRONT_DOOR = new Set(["POST /api/v1/functions/{name}/invoke", "POST /2015-03-31/functions/{name}/invocations", "POST /2021-11-15/functions/{name}/response-streaming-invocations"]);
 
 /** Ask the real app as `principal`; for front-door routes, the same `authorize` the pipeline runs. Returns 403's message or "allowed". */
 async function outcome(principal: Principal, route: string, fn = "orders-1"): Promise<string> {

@@ -88,6 +88,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/keys/{id}/rotate": "keys:write",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
+  "POST /2021-11-15/functions/{name}/response-streaming-invocations": "functions:invoke",
 };
 
 /** Permissions only admins hold: API keys are the keys to everything else; the audit trail and secret rotation. */

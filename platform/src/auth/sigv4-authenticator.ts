@@ -6,27 +6,27 @@
 import { ApiError } from "../../../protocol/errors.ts";
 import { keyIdFromAccessKeyId } from "./api-key.ts";
 import type { Authenticator } from "./authentication.ts";
-import { LAMBDA_PATH_PREFIX } from "./credentials.ts";
+import { isLambdaPath } from "../../../protocol/lambda.ts";
 import type { KeyResolver } from "./key-store.ts";
 import { keyPrincipal } from "./principal.ts";
 import { isSigV4Authorization, verifySigV4 } from "./sigv4.ts";
 
 export interface SigV4AuthenticatorOptions {
-  /** Only requests under this prefix are considered. @default LAMBDA_PATH_PREFIX */
+  /** Only requests under this prefix are considered. @default both Lambda API versions (isLambdaPath) */
   pathPrefix?: string;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }
 
 export function sigV4Authenticator(resolver: KeyResolver, opts: SigV4AuthenticatorOptions = {}): Authenticator {
-  const prefix = opts.pathPrefix ?? LAMBDA_PATH_PREFIX;
+  const prefix = opts.pathPrefix;
   const now = opts.now ?? Date.now;
   const secretOf = async (accessKeyId: string) => {
     const id = keyIdFromAccessKeyId(accessKeyId);
     return id === null ? null : resolver.secret(id);
   };
   return (req) => {
-    if (!req.path.startsWith(prefix) || !isSigV4Authorization(req.header("authorization"))) return null;
+    if (!(prefix === undefined ? isLambdaPath(req.path) : req.path.startsWith(prefix)) || !isSigV4Authorization(req.header("authorization"))) return null;
     return verify(req);
   };
   async function verify(req: Parameters<Authenticator>[0]) {

@@ -6,7 +6,8 @@
  * retry rule needs. It drives undici's dispatcher directly: the hot path has no stream objects.
  */
 import { Pool, type Dispatcher } from "undici";
-import type { InvokeOutcome, InvokeRequest } from "../../../protocol/invoke.ts";
+import type { InvokeOutcome, InvokeRequest, ResponseStreamSink } from "../../../protocol/invoke.ts";
+import { HEADER_REPLY_FORMAT, HEADER_STREAM, REPLY_FRAMES, StreamedReplyReader } from "../../../protocol/fleet-stream.ts";
 import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
 import {
   HEADER_CLIENT_CONTEXT,
@@ -73,16 +74,17 @@ export class RunnerClient {
   }
 
   /**
-   * Forward one invocation: over the fleet channel when this runner takes it, else as
-   * `POST /v1/invoke`. `specHeader` is encodeSpec(req.spec), cached by the caller (HTTP only).
+   * Forward one invocation: over the fleet channel when this runner takes it (and the caller does
+   * not read the response as a stream), else as `POST /v1/invoke`. `specHeader` is encodeSpec(req.spec), cached by the caller (HTTP only).
    */
   invoke(specHeader: string, req: InvokeRequest, timeoutMs: number): Promise<ForwardResult> {
     // Traced only within a trace: the platform's own invocations without a traceparent start none here.
     const span = this.tracer !== undefined && req.traceparent !== undefined ? startHopSpan(this.tracer, req, this.address) : undefined;
     const traceparent = span !== undefined ? traceparentOf(span) : req.traceparent;
     const channel = this.channel;
+    // A caller reading the response as a stream goes over HTTP: the channel carries whole replies.
     const forwarded =
-      channel !== undefined && channel.usable()
+      channel !== undefined && req.stream === undefined && channel.usable()
         ? channel.invoke(req, traceparent, timeoutMs, () => this.invokeOverHttp(specHeader, req, traceparent, timeoutMs))
         : this.invokeOverHttp(specHeader, req, traceparent, timeoutMs);
     return span === undefined ? forwarded : forwarded.then((r) => (endHopSpan(span, r), r));
@@ -99,10 +101,11 @@ export class RunnerClient {
     if (req.clientContext !== undefined) headers[HEADER_CLIENT_CONTEXT] = req.clientContext;
     if (req.qualifier !== undefined) headers[HEADER_QUALIFIER] = req.qualifier;
     if (req.logTail === true) headers[HEADER_LOG_TAIL] = "1";
+    if (req.stream !== undefined) headers[HEADER_STREAM] = "1";
     return new Promise((resolve) => {
       this.pool.dispatch(
         { path: RUNNER_PATH_INVOKE, method: "POST", headers, body: req.payload, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
-        new InvokeHandler(resolve),
+        new InvokeHandler(resolve, req.stream),
       );
     });
   }
@@ -149,8 +152,13 @@ class InvokeHandler implements Dispatcher.DispatchHandler {
   private rawHeaders: Buffer[] | undefined;
   private readonly chunks: Buffer[] = [];
   private settled = false;
+  /** Set when the runner answered with a streamed reply (protocol/fleet-stream.ts). */
+  private streamed: StreamedReplyReader | undefined;
 
-  constructor(private readonly done: (r: ForwardResult) => void) {}
+  constructor(
+    private readonly done: (r: ForwardResult) => void,
+    private readonly sink?: ResponseStreamSink,
+  ) {}
 
   onConnect(): void {}
 
@@ -167,17 +175,31 @@ class InvokeHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, headers: Buffer[]): boolean {
     this.status = statusCode;
     this.rawHeaders = headers;
+    if (this.sink !== undefined && statusCode === 200 && isStreamedReply(headers)) this.streamed = new StreamedReplyReader(this.sink);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    this.chunks.push(chunk);
+    if (this.streamed === undefined) this.chunks.push(chunk);
+    else {
+      try {
+        this.streamed.push(chunk);
+      } catch (err) {
+        this.onError(err as Error);
+        return false;
+      }
+    }
     return true;
   }
 
   onComplete(): void {
     if (this.settled) return;
     this.settled = true;
+    if (this.streamed !== undefined) {
+      const reply = this.streamed.finish();
+      this.done({ kind: "answered", outcome: reply.outcome, free: reply.free, inflight: reply.inflight });
+      return;
+    }
     const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
     const reply = decodeReply(this.status, this.rawHeaders ?? [], body);
     this.done({ kind: "answered", outcome: reply.outcome, free: reply.free, inflight: reply.inflight });
@@ -188,4 +210,12 @@ class InvokeHandler implements Dispatcher.DispatchHandler {
     this.settled = true;
     this.done({ kind: this.written ? "lost" : "not-delivered", error: err });
   }
+}
+
+/** Whether a reply's raw headers (name, value, …) say it is a streamed one. */
+function isStreamedReply(raw: Buffer[]): boolean {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toString("latin1").toLowerCase() === HEADER_REPLY_FORMAT) return raw[i + 1]!.toString("latin1") === REPLY_FRAMES;
+  }
+  return false;
 }

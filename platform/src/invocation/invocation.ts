@@ -4,7 +4,7 @@
  * Nothing here is HTTP: an HTTP entry supplies credentials and a payload source; an internal
  * entry supplies a principal and the payload. Stages fill in the rest as the chain runs.
  */
-import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
+import type { FunctionSpec, InvokeOutcome, ResponseStreamSink } from "../../../protocol/invoke.ts";
 import type { CredentialRequest } from "../auth/credentials.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { RouteRequest } from "../router/routing-table.ts";
@@ -56,6 +56,12 @@ export interface Invocation {
   clientContext?: string;
   /** Return the tail of the invocation's log in the outcome (Lambda's `LogType: Tail`). */
   logTail?: boolean;
+  /**
+   * Where a streaming handler's bytes go while it runs (the entry's chunked or event-stream
+   * answer); absent, they are buffered into the outcome. The outcome still comes at the end, so
+   * every stage (observe included) sees the invocation once it is over.
+   */
+  stream?: ResponseStreamSink;
   /** The version chosen by the resolve stage. */
   spec?: FunctionSpec;
   /** Set by the resolve stage: the alias, version or $LATEST the caller reached it through (InvokeRequest.qualifier). */

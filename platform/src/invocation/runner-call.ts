@@ -17,6 +17,7 @@ export class RunnerCall implements InvocationHandler {
       clientContext: inv.clientContext,
       qualifier: inv.invokedQualifier,
       logTail: inv.logTail,
+      stream: inv.stream,
     });
   }
 }

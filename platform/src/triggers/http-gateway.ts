@@ -8,7 +8,7 @@
  * internal principal, `auth: "jwt"` routes the trigger's principal once the Bearer JWT verified
  * under the server's settings (API Gateway's JWT authorizer: the claims go to the function). The event (payload format 2.0) is built only once authorization passed, from
  * a body bounded by the route's limit (413). The outcome is mapped back as API Gateway does, and
- * counted in the trigger's batched statistics.
+ * counted in the trigger's batched statistics. A streaming handler's response is streamed (gateway-stream.ts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError } from "../../../protocol/errors.ts";
@@ -23,6 +23,7 @@ import { payloadTooLarge } from "../invocation/event.ts";
 import type { Invocation, InvocationHandler } from "../invocation/invocation.ts";
 import { buildGatewayEvent } from "./gateway-event.ts";
 import { gatewayAnswer } from "./gateway-result.ts";
+import { GatewayStream } from "./gateway-stream.ts";
 import type { HttpRouteTable } from "./http-route-table.ts";
 import type { TriggerStats } from "./trigger-stats.ts";
 import { bearerJwt } from "../auth/jwt-authenticator.ts";
@@ -124,8 +125,15 @@ async function serveRoute(deps: HttpGatewayDeps, req: IncomingMessage, res: Serv
   };
   if (route.config.auth !== "key") inv.principal = route.principal;
   else inv.credentials = request;
+  // A streaming handler's response leaves as it is written, as from a Lambda function URL.
+  const stream = new GatewayStream(res, { ...cors, [HEADER_REQUEST_ID]: requestId, "apigw-requestid": requestId }, method === "HEAD");
+  inv.stream = stream;
   try {
     const outcome = (await deps.pipeline.handle(inv))!;
+    if (stream.begun) {
+      deps.stats.record(route.triggerId, stream.end(outcome), now);
+      return;
+    }
     const answer = gatewayAnswer(outcome);
     deps.stats.record(route.triggerId, answer.failure, now);
     const headers: Record<string, string | string[]> = { ...answer.headers, ...cors, [HEADER_REQUEST_ID]: requestId, "apigw-requestid": requestId };

@@ -4,7 +4,7 @@
  * needs to know which one it drives.
  */
 import { errorFields } from "../../../protocol/error-document.ts";
-import type { FunctionSpec, PlatformErrorCode } from "../../../protocol/invoke.ts";
+import type { FunctionSpec, PlatformErrorCode, ResponseStreamSink } from "../../../protocol/invoke.ts";
 import type { RuntimeAvailability } from "../../../protocol/runner.ts";
 import type { RuntimeId, RuntimeProtocol } from "../../../protocol/runtimes.ts";
 import type { InstanceLogPort } from "../logs/invocation-log.ts";
@@ -47,12 +47,15 @@ export interface InstanceInvokeRequest {
   clientContext?: string;
   /** InvokeRequest.qualifier: what the caller invoked through, for the handler's invokedFunctionArn. */
   qualifier?: string;
+  /** InvokeRequest.stream: where a streaming handler's bytes go; absent, the channel buffers them. */
+  stream?: ResponseStreamSink;
 }
 
 export type InstanceResult =
-  | { kind: "success"; payload: Buffer }
+  /** `streamed`: the handler streamed its response (InvokeOutcome.streamed). */
+  | { kind: "success"; payload: Buffer; streamed?: { contentType: string } }
   /** payload: the runtime's error document, as it posted it (protocol/error-document.ts) */
-  | { kind: "function-error"; payload: Buffer }
+  | { kind: "function-error"; payload: Buffer; streamed?: { contentType: string } }
   /**
    * `undelivered`: the instance never received the invocation (it was already going away), so
    * the handler did not run and the pool may run it on another instance.

@@ -7,7 +7,8 @@
 import { errorDocument } from "../../../protocol/error-document.ts";
 import type { Duplex } from "node:stream";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
+import { MAX_STREAMED_RESPONSE_BYTES, MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
+import { ResponseStreamCollector } from "./response-stream-collector.ts";
 import { FrameBatch, FrameDecoder, FrameError, type Frame } from "../../../protocol/frame.ts";
 import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, undelivered, type InstanceChannel } from "./instance-channel.ts";
 
@@ -71,6 +72,10 @@ export class FastChannel implements InstanceChannel {
   private readonly readyD = deferred<void>();
   private readonly closedD = deferred<void>();
   private readonly pending = new Map<string, (r: InstanceResult) => void>();
+  /** Sinks of the pending invocations that asked to stream (InstanceInvokeRequest.stream). */
+  private readonly sinks = new Map<string, NonNullable<InstanceInvokeRequest["stream"]>>();
+  /** The streamed responses in progress, by request id (`chunk` frames received). */
+  private readonly streams = new Map<string, ResponseStreamCollector>();
   private readonly decoder: FrameDecoder;
   private readonly maxResultBytes: number;
   private initSent = false;
@@ -134,14 +139,17 @@ export class FastChannel implements InstanceChannel {
     if (req.clientContext) header += `,"clientContext":${JSON.stringify(req.clientContext)}`;
     header += "}";
     const result = new Promise<InstanceResult>((resolve) => this.pending.set(id, resolve));
+    if (req.stream !== undefined) this.sinks.set(id, req.stream);
     this.write(header, req.payload);
     return result;
   }
 
   fail(result: InstanceResult): void {
     this.failure ??= result;
-    for (const resolve of this.pending.values()) resolve(result);
+    for (const [id, resolve] of this.pending) resolve(result);
     this.pending.clear();
+    this.sinks.clear();
+    this.streams.clear();
   }
 
   async close(): Promise<void> {
@@ -181,10 +189,21 @@ export class FastChannel implements InstanceChannel {
         const resolve = this.pending.get(id);
         if (!resolve) return; // answered already (killed, failed): late replies are dropped
         this.pending.delete(id);
+        this.sinks.delete(id);
+        const stream = this.streams.get(id);
+        if (stream !== undefined) {
+          this.streams.delete(id);
+          if (header.type === "error") resolve(stream.end(body.length ? body : Buffer.from('{"errorType":"Error","errorMessage":"the stream failed"}')));
+          else resolve(stream.write(body) ?? stream.end()); // a body here is the stream's last bytes
+          return;
+        }
         if (body.length > this.maxResultBytes) resolve(responseTooLarge(body.length, this.maxResultBytes));
         else resolve({ kind: header.type === "result" ? "success" : "function-error", payload: body.length ? body : Buffer.from("null") });
         return;
       }
+      case "chunk":
+        this.onChunk(header, body);
+        return;
       case "hello":
         this.helloD.resolve({ runtime: String(header.runtime), version: String(header.version), pid: Number(header.pid) });
         return;
@@ -200,6 +219,28 @@ export class FastChannel implements InstanceChannel {
         return;
       default:
       // Unknown messages are ignored so a newer bootstrap can add some.
+    }
+  }
+
+  /** A piece of a streamed response: to the invocation's sink, or buffered for a plain invoke. */
+  private onChunk(header: Frame["header"], body: Buffer): void {
+    const id = header.id as string;
+    const resolve = this.pending.get(id);
+    if (!resolve) return;
+    let stream = this.streams.get(id);
+    if (stream === undefined) {
+      const contentType = typeof header.contentType === "string" ? header.contentType : "application/octet-stream";
+      const sink = this.sinks.get(id);
+      stream = new ResponseStreamCollector(contentType, sink, sink ? MAX_STREAMED_RESPONSE_BYTES : this.maxResultBytes);
+      this.streams.set(id, stream);
+    }
+    const tooLarge = stream.write(body);
+    if (tooLarge !== undefined) {
+      // Past the limit the response is cut: the invocation fails now, the rest is dropped.
+      this.pending.delete(id);
+      this.sinks.delete(id);
+      this.streams.delete(id);
+      resolve(tooLarge);
     }
   }
 

@@ -145,6 +145,37 @@ test("FastChannel reads the instance's golden frames into what they mean", async
   }
 });
 
+test("FastChannel reads a golden streamed response into the sink, or buffers it for a plain invoke", async () => {
+  const response = byName("streamed-response");
+  const chunks = response.frames.filter((f) => f.header.type === "chunk").map((f) => goldenBody(f));
+  const whole = Buffer.concat(chunks);
+  const contentType = response.frames[0]!.header.contentType as string;
+  // With a sink: begin with the content type, the bytes in order, an empty payload at the end.
+  const got: { begin?: string; bytes: Buffer[] } = { bytes: [] };
+  const sinkRun = channel();
+  const streamed = sinkRun.ch.invoke({
+    requestId: "st1",
+    deadlineMs: Date.now() + 5000,
+    payload: Buffer.from("{}"),
+    stream: { begin: (ct) => (got.begin = ct), write: (b) => void got.bytes.push(Buffer.from(b)) },
+  });
+  sinkRun.feed(bytes(response));
+  assert.deepEqual(await streamed, { kind: "success", payload: Buffer.alloc(0), streamed: { contentType } });
+  assert.equal(got.begin, contentType);
+  assert.ok(Buffer.concat(got.bytes).equals(whole));
+  // Without one (a buffered invoke): the whole response as the payload.
+  const plain = channel();
+  const buffered = plain.ch.invoke({ requestId: "st1", deadlineMs: Date.now() + 5000, payload: Buffer.from("{}") });
+  plain.feed(bytes(response));
+  assert.deepEqual(await buffered, { kind: "success", payload: whole, streamed: { contentType } });
+  // A failure part-way: the error document, what was written staying written.
+  const failing = byName("streamed-error");
+  const errRun = channel();
+  const failed = errRun.ch.invoke({ requestId: "st2", deadlineMs: Date.now() + 5000, payload: Buffer.from("{}") });
+  errRun.feed(bytes(failing));
+  assert.deepEqual(await failed, { kind: "function-error", payload: goldenBody(failing.frames.at(-1)!), streamed: { contentType: "text/plain" } });
+});
+
 test("FastChannel drops the channel on every invalid golden case with the manifest's error, failing what is pending", async () => {
   for (const c of manifest.cases.filter((k) => k.error)) {
     const { ch, socket, feed } = channel();

@@ -2,7 +2,9 @@
  * A per-instance AWS Lambda Runtime API server (version 2018-06-01): any Lambda custom runtime,
  * down to a bash script using curl, can run on HotSwap through it. It serves /next as a long poll,
  * takes /response, /error and /init/error, and presents the same InstanceChannel as the fast
- * channel. Several concurrent /next callers each get their own invocation.
+ * channel. A `/response` sent with `Lambda-Runtime-Function-Response-Mode: streaming` (chunked) is
+ * passed on as it arrives (response streaming), its failure told by the trailers
+ * `Lambda-Runtime-Function-Error-Type` and `Lambda-Runtime-Function-Error-Body` (base64 JSON). Several concurrent /next callers each get their own invocation.
  *
  * With `allowedUid` (the sandboxed process backend) or `allowedPeers` (Docker), a caller that is
  * not the instance gets a bare 403 and never touches the queue, so another local process can
@@ -14,7 +16,9 @@ import type { AddressInfo } from "node:net";
 import { errorDocument } from "../../../protocol/error-document.ts";
 import { invokedFunctionArn } from "../../../protocol/invoke.ts";
 import { InitError, type InstanceInvokeRequest, type InstanceResult } from "../backends/backend.ts";
-import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
+import { MAX_STREAMED_RESPONSE_BYTES, MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
+import { DEFAULT_STREAM_CONTENT_TYPE, HEADER_RESPONSE_MODE, TRAILER_ERROR_BODY, TRAILER_ERROR_TYPE } from "../../../protocol/response-stream.ts";
+import { ResponseStreamCollector } from "./response-stream-collector.ts";
 import { clientContextHeader } from "./client-context-header.ts";
 import { peerUid } from "./peer-uid.ts";
 import { CHANNEL_CLOSED_RESULT, ChannelClosedError, responseTooLarge, type InstanceChannel } from "./instance-channel.ts";
@@ -324,6 +328,7 @@ export class RuntimeApiServer implements InstanceChannel {
       return sendJson(res, 400, { errorType: "InvalidRequestID", errorMessage: "malformed request id" });
     }
     const kind = m[2];
+    if (kind === "response" && req.headers[HEADER_RESPONSE_MODE] === "streaming") return this.streamResponse(req, res, id);
     this.readBody(req, res, (body, tooLarge) => this.guarded(req, res, () => {
       const inv = this.delivered.get(id);
       if (!inv) {
@@ -342,6 +347,47 @@ export class RuntimeApiServer implements InstanceChannel {
       res.writeHead(202, ACCEPTED_HEADERS);
       res.end(ACCEPTED_BODY);
     }));
+  }
+
+  /**
+   * A streamed `/response`: each piece goes to the invocation's sink (or is buffered) as it
+   * arrives; the invocation stays delivered until the body ends, so an instance that dies
+   * mid-stream fails it as any other.
+   */
+  private streamResponse(req: http.IncomingMessage, res: http.ServerResponse, id: string): void {
+    const inv = this.delivered.get(id);
+    if (!inv) {
+      req.resume();
+      return sendJson(res, 400, { errorType: "InvalidRequestID", errorMessage: `request id ${id} is unknown or already answered` });
+    }
+    const contentType = req.headers["content-type"] || DEFAULT_STREAM_CONTENT_TYPE;
+    const sink = inv.req.stream;
+    const stream = new ResponseStreamCollector(contentType, sink, sink ? MAX_STREAMED_RESPONSE_BYTES : this.maxPayload);
+    let tooLarge = false;
+    const current = () => this.delivered.get(id) === inv;
+    req.on("data", (c: Buffer) => {
+      if (tooLarge || !current()) return;
+      const failed = stream.write(c);
+      if (failed !== undefined) {
+        tooLarge = true;
+        this.delivered.delete(id);
+        inv.resolve(failed);
+      }
+    });
+    req.on("end", () =>
+      this.guarded(req, res, () => {
+        if (tooLarge) return sendJson(res, 413, { errorType: "RequestEntityTooLarge", errorMessage: `Exceeded maximum allowed response size.` });
+        if (!current()) return sendJson(res, 400, { errorType: "InvalidRequestID", errorMessage: `request id ${id} is unknown or already answered` });
+        this.delivered.delete(id);
+        const errorType = req.trailers[TRAILER_ERROR_TYPE];
+        if (errorType) {
+          const body = req.trailers[TRAILER_ERROR_BODY];
+          inv.resolve(stream.end(errorDocument(body ? Buffer.from(body, "base64") : Buffer.alloc(0), errorType)));
+        } else inv.resolve(stream.end());
+        sendJson(res, 202, { status: "OK" });
+      }),
+    );
+    req.on("error", () => res.destroy());
   }
 
   private next(req: http.IncomingMessage, res: http.ServerResponse): void {

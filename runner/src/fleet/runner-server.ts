@@ -13,10 +13,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
+import type { FunctionSpec, InvokeOutcome, ResponseStreamSink } from "../../../protocol/invoke.ts";
 import { FLEET_CHANNEL_PROTOCOL, RUNNER_PATH_CHANNEL, type ChannelInvokeFields } from "../../../protocol/fleet-channel.ts";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { HEADER_STREAM } from "../../../protocol/fleet-stream.ts";
+import { StreamedReply } from "./streamed-reply.ts";
 import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from "../../../protocol/headers.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import {
@@ -280,21 +282,24 @@ export class RunnerServer {
       qualifier: h[HEADER_QUALIFIER] as string | undefined,
       ...(h[HEADER_LOG_TAIL] === "1" ? { logTail: true } : {}),
     };
+    // Response streaming: a handler's bytes go out as they come when the control plane takes them.
+    const streamed = h[HEADER_STREAM] === "1" ? new StreamedReply(res) : undefined;
     this.runInvocation(spec, fields, payload, (outcome) => {
       try {
-        this.answer(spec, outcome, res);
+        this.answer(spec, outcome, res, streamed);
       } catch (e) {
         this.unexpected(res, e);
       }
-    }, (e) => this.unexpected(res, e));
+    }, (e) => this.unexpected(res, e), streamed);
   }
 
   /**
    * Run one invocation, whichever transport brought it (HTTP or the fleet channel): the in-flight
    * count, the SERVER span, then `done` with the outcome. `failed` only when the target broke its
-   * contract (it never rejects); a synchronous throw propagates to the caller.
+   * contract (it never rejects); a synchronous throw propagates to the caller. `stream` receives a
+   * streamed response as the handler writes it (HTTP only).
    */
-  runInvocation(spec: FunctionSpec, fields: ChannelInvokeFields, payload: Buffer, done: (outcome: InvokeOutcome) => void, failed: (e: unknown) => void): void {
+  runInvocation(spec: FunctionSpec, fields: ChannelInvokeFields, payload: Buffer, done: (outcome: InvokeOutcome) => void, failed: (e: unknown) => void, stream?: ResponseStreamSink): void {
     this.inflight++;
     let traceparent = fields.traceparent;
     const span = this.opts.tracer ? startRunnerInvokeSpan(this.opts.tracer, traceparent, spec, fields.requestId, this.opts.id) : undefined;
@@ -309,6 +314,7 @@ export class RunnerServer {
         clientContext: fields.clientContext,
         qualifier: fields.qualifier,
         ...(fields.logTail === true ? { logTail: true } : {}),
+        ...(stream !== undefined ? { stream } : {}),
       });
     } catch (e) {
       this.inflight--;
@@ -331,12 +337,13 @@ export class RunnerServer {
   }
 
   /** The outcome as the fleet protocol's headers and the payload, in one write. */
-  private answer(spec: FunctionSpec, outcome: Awaited<ReturnType<RunnerServerTarget["invoke"]>>, res: ServerResponse): void {
+  private answer(spec: FunctionSpec, outcome: Awaited<ReturnType<RunnerServerTarget["invoke"]>>, res: ServerResponse, streamed?: StreamedReply): void {
     const body = outcomeBody(outcome);
     const headers: Record<string, string | number> = outcomeHeaders(outcome);
     headers[HEADER_RUNNER_FREE] = this.opts.target.freeSlots(spec);
     headers[HEADER_RUNNER_INFLIGHT] = this.inflight;
     headers[HEADER_RUNNER_ID] = this.opts.id;
+    if (streamed?.begun) return streamed.end(headers, body);
     headers["content-length"] = body.length;
     res.writeHead(200, headers);
     res.end(body);

@@ -15,7 +15,9 @@ export function platformError(code: PlatformErrorCode, message: string): Platfor
 /** The instance's result as an outcome; platform errors keep whatever start info we have. */
 export function toOutcome(r: InstanceResult, coldStart: boolean, start: StartKind, durationMs: number): InvokeOutcome {
   if (r.kind === "platform-error") return { kind: "platform-error", code: r.code, message: r.message, coldStart, start, durationMs };
-  return { kind: r.kind, payload: r.payload, coldStart, start, durationMs };
+  const outcome: InvokeOutcome = { kind: r.kind, payload: r.payload, coldStart, start, durationMs };
+  if (r.streamed !== undefined) outcome.streamed = r.streamed;
+  return outcome;
 }
 
 /** Lambda's wording, so clients that match on it keep working. */

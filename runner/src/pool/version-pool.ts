@@ -346,6 +346,7 @@ export class VersionPool {
       traceparent: traced?.traceparent ?? req.traceparent,
       clientContext: req.clientContext,
       qualifier: req.qualifier,
+      stream: req.stream,
     });
     const outcome: Promise<InvokeOutcome> = p.then(
       (r) => {

@@ -23,10 +23,17 @@ export function serveFastChannel(socket, hooks) {
   const outbox = new Outbox(socket);
   /** Request ids in flight, so a fatal error can answer each of them before the process exits. */
   const inflight = new Set();
+  /** Request ids whose handler began a streamed response (`chunk` frames sent). */
+  const streaming = new Set();
 
   const reply = (id, isError, value) => {
     if (!inflight.delete(id)) return;
     const idJson = JSON.stringify(id);
+    if (streaming.delete(id) && !isError) {
+      // The bytes went out as chunks: an empty result ends the stream.
+      outbox.frame(`{"type":"result","id":${idJson}}`, "");
+      return;
+    }
     if (isError) {
       outbox.frame(`{"type":"error","id":${idJson}}`, errorJson(value));
       return;
@@ -100,7 +107,22 @@ export function serveFastChannel(socket, hooks) {
     }
     traceNextInvocation(invocationTrace(h.traceparent, undefined, concurrency));
     const arn = h.qualifier ? `${info.invokedFunctionArn}:${h.qualifier}` : undefined;
-    runHandler(handler, info, event, id, h.deadline, arn, clientContext, (isError, value) => reply(id, isError, value));
+    runHandler(handler, info, event, id, h.deadline, arn, clientContext, (isError, value) => reply(id, isError, value), chunkTransport);
+  }
+
+  /** Where a streaming handler's bytes go: `chunk` frames, the first carrying the content type. */
+  function chunkTransport(id) {
+    const header = `{"type":"chunk","id":${JSON.stringify(id)}}`;
+    return {
+      begin(contentType) {
+        if (!inflight.has(id)) return;
+        streaming.add(id);
+        outbox.frame(`{"type":"chunk","id":${JSON.stringify(id)},"contentType":${JSON.stringify(contentType)}}`, "");
+      },
+      write(bytes) {
+        if (inflight.has(id)) outbox.frameBytes(header, bytes);
+      },
+    };
   }
 
   function onFrame(buf, hStart, hEnd, bEnd) {

@@ -103,6 +103,19 @@ export class Outbox {
     this.staged = at + PREFIX_BYTES + hl + bl;
   }
 
+  /** Queue one frame with a binary body (a streamed response's bytes); `header` is JSON text. */
+  frameBytes(header, body) {
+    if (this.frames++ === 0) process.nextTick(this.flush);
+    this.seal();
+    const hl = Buffer.byteLength(header);
+    const head = Buffer.allocUnsafe(PREFIX_BYTES + hl);
+    head.writeUInt32BE(hl, 0);
+    head.writeUInt32BE(body.length, 4);
+    head.write(header, PREFIX_BYTES, hl, "utf8");
+    // Copied: the writer owns its buffer again once write() returns.
+    this.parts.push(head, Buffer.from(body));
+  }
+
   /** Copy the staged bytes not yet in parts into a buffer of their own (the stage is reused). */
   seal() {
     if (this.staged > this.sealed) this.parts.push(Buffer.from(this.stage.subarray(this.sealed, this.staged)));

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { beginRequestLog, endRequestLog, inRequestLog } from "./log-capture.mjs";
+import { isStreamingHandler, runStreamingHandler } from "./response-stream.mjs";
 
 const ACCOUNT_ID = "000000000000";
 /** Stack lines inside the bootstrap are noise to the function's author. */
@@ -106,8 +107,11 @@ function isThenable(v) {
  * - A plain (non-async) function that neither returns a promise nor calls back settles with null
  *   once the work it started is finished, approximating AWS's "wait for the empty event loop";
  *   a value it returns is ignored, as on AWS.
+ * - A streaming handler (awslambda.streamifyResponse) gets `(event, responseStream, context)`; its
+ *   bytes go to the transport `openStream(requestId)` gives (see response-stream.mjs), and it
+ *   settles with `undefined` once its stream ends, or with its error.
  */
-export function runHandler(handler, info, event, requestId, deadline, arn, clientContext, done) {
+export function runHandler(handler, info, event, requestId, deadline, arn, clientContext, done, openStream) {
   let finished = false;
   const log = beginRequestLog(requestId);
   let hold;
@@ -120,6 +124,11 @@ export function runHandler(handler, info, event, requestId, deadline, arn, clien
     done(isError, value);
   };
   const context = new Context(info, requestId, deadline, arn, clientContext, finish);
+  if (openStream !== undefined && isStreamingHandler(handler)) {
+    const transport = openStream(requestId);
+    inRequestLog(log, () => runStreamingHandler(handler, event, context, transport, finish));
+    return;
+  }
   const callback = (err, value) => (err != null ? finish(true, err) : finish(false, value));
   const plain = handler.constructor.name !== "AsyncFunction";
   // A plain handler may settle only when its work is done ("the empty event loop"), so something

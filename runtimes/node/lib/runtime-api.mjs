@@ -1,7 +1,9 @@
 /**
  * Instance side of the AWS Lambda Runtime API: the classic /next → handler → /response loop,
  * with keep-alive connections and, when HOTSWAP_CONCURRENCY=N, N loops at once
- * (as Lambda Managed Instances run concurrent /next callers).
+ * (as Lambda Managed Instances run concurrent /next callers). A streaming handler's response is
+ * one chunked `/response` in streaming mode, written as the handler writes, a failure part-way
+ * told by the error trailers (as AWS's runtime interface client does).
  */
 import http from "node:http";
 import { InitFailure, loadHandler } from "./handler-loader.mjs";
@@ -90,8 +92,49 @@ export async function serveRuntimeApi(apiAddress, env, hooks) {
     return call("POST", `${BASE}/invocation/${encodeURIComponent(id)}/${kind}`, body, headers);
   };
 
+  /** The streamed `/response` requests in progress, by request id. */
+  const streams = new Map();
+  const openStream = (id) => ({
+    begin(contentType) {
+      const headers = {
+        "Content-Type": contentType,
+        "Transfer-Encoding": "chunked",
+        "Lambda-Runtime-Function-Response-Mode": "streaming",
+        Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+      };
+      let req;
+      const done = new Promise((resolve, reject) => {
+        req = http.request({ agent, host, port, method: "POST", path: `${BASE}/invocation/${encodeURIComponent(id)}/response`, headers }, (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
+          res.on("error", reject);
+        });
+        req.on("error", reject);
+      });
+      req.setNoDelay(true);
+      req.flushHeaders();
+      streams.set(id, { req, done });
+    },
+    write(bytes) {
+      streams.get(id)?.req.write(bytes);
+    },
+  });
+
   const settle = (id, isError, value) => {
     inflight.delete(id);
+    const stream = streams.get(id);
+    if (stream !== undefined) {
+      streams.delete(id);
+      if (isError) {
+        const body = errorJson(value);
+        stream.req.addTrailers({
+          "Lambda-Runtime-Function-Error-Type": JSON.parse(body).errorType,
+          "Lambda-Runtime-Function-Error-Body": Buffer.from(body).toString("base64"),
+        });
+      }
+      stream.req.end();
+      return stream.done;
+    }
     if (isError) {
       const body = errorJson(value);
       return post(id, "error", body, "Unhandled");
@@ -132,7 +175,7 @@ export async function serveRuntimeApi(apiAddress, env, hooks) {
         traceNextInvocation(trace);
         runHandler(handler, info, event, id, deadline, arn ? String(arn) : undefined, clientContext, (isError, value) =>
           resolve({ isError, value }),
-        );
+        openStream);
       });
       const res = await settle(id, outcome.isError, outcome.value);
       if (res.status >= 500) {

@@ -1,6 +1,6 @@
 /**
  * The front door: one node:http handler in front of Hono that answers every invocation over HTTP,
- * HotSwap's invoke path and the Lambda-compatible one, through the invocation pipeline. On this
+ * HotSwap's invoke path and the Lambda-compatible ones (Invoke, InvokeWithResponseStream), through the invocation pipeline. On this
  * path the web-standard Request/Response adaptation, routing and validation would cost more than
  * the whole hop to the instance (measured: a bare http server driving the same runner reaches
  * ~0.7× a bare handler server, a Hono route ~0.3×). Everything else goes to the Hono app.
@@ -26,6 +26,7 @@ export interface FrontDoorDeps {
 
 const INVOKE_PATH = /^\/api\/v1\/functions\/([^/?#]+)\/invoke(?:\?([^#]*))?(?:#.*)?$/;
 const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?#]+)\/invocations(?:\?([^#]*))?(?:#.*)?$/;
+const LAMBDA_STREAM_PATH = /^\/2021-11-15\/functions\/([^/?#]+)\/response-streaming-invocations(?:\?([^#]*))?(?:#.*)?$/;
 
 /** Returns a request handler that answers invocations and returns false for everything else. */
 export function createFrontDoor(deps: FrontDoorDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
@@ -42,6 +43,12 @@ export function createFrontDoor(deps: FrontDoorDeps): (req: IncomingMessage, res
     if (m) {
       const segment = m[1]!, query = m[2];
       guarded(req, res, deps.log, "lambda", () => serveLambdaInvoke(deps, req, res, segment, query));
+      return true;
+    }
+    m = LAMBDA_STREAM_PATH.exec(req.url);
+    if (m) {
+      const segment = m[1]!, query = m[2];
+      guarded(req, res, deps.log, "lambda", () => serveLambdaInvoke(deps, req, res, segment, query, "stream"));
       return true;
     }
     return false;

@@ -6,7 +6,8 @@
  * `X-Amz-Invocation-Type: Event` queues the invocation instead (202 with the request id).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HEADER_AMZ_INVOCATION_TYPE, HEADER_LOG_RESULT, HEADER_LOG_TYPE, HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
+import { HEADER_AMZ_INVOCATION_TYPE, HEADER_LOG_RESULT, HEADER_LOG_TYPE, HEADER_REQUEST_ID, HEADER_VERSION } from "../../../../protocol/headers.ts";
+import { ChunkedAnswer } from "./chunked-answer.ts";
 import type { Invocation } from "../../invocation/invocation.ts";
 import { payloadTooLarge } from "../../invocation/event.ts";
 import { apiErrorOf, requestIdFrom } from "../envelope.ts";
@@ -53,12 +54,20 @@ export async function serveInvoke(deps: FrontDoorDeps, req: IncomingMessage, res
   const type = invocationTypeOf(req.headers[HEADER_AMZ_INVOCATION_TYPE], ["RequestResponse", "Event"]);
   if (typeof type !== "string") inv.rejection ??= type;
   else if (type === "Event") inv.async = { source: "async" };
+  // A streaming handler's bytes leave as they are written (chunked), headers with the first ones.
+  const chunked = new ChunkedAnswer(res, () => traceHeaders({ [HEADER_REQUEST_ID]: requestId, [HEADER_VERSION]: String(inv.spec!.version) }, rt, false));
+  if (!inv.async) inv.stream = chunked;
   try {
     // Nearly always the chain runs up to the body read in this turn (the API key answers from its
     // cache), so the body listeners attach in the same turn as the request event.
     const outcome = await deps.pipeline.handle(inv);
     if (inv.async) {
       writeAnswer(res, 202, { "content-type": "application/json", [HEADER_REQUEST_ID]: requestId }, JSON.stringify({ requestId, status: "Queued" }));
+      return;
+    }
+    if (chunked.begun) {
+      chunked.end(outcome!, inv.logTail ? logResultOf(outcome) : undefined);
+      endRequestTrace(rt, 200, inv, outcome);
       return;
     }
     const r = invokeResponse(requestId, inv.spec!, outcome!);

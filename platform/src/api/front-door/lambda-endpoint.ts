@@ -4,15 +4,18 @@
  * body limit comes first, before authentication, as Lambda's always has; SigV4 and the event then
  * share the one bounded read of the body. InvocationType Event queues the invocation (202, empty
  * body, as Lambda answers it) once it is checked (256 KB) and resolved.
+ * The same code serves InvokeWithResponseStream, POST /2021-11-15/functions/{FunctionName}/response-streaming-invocations
+ * (`mode` "stream"): RequestResponse or DryRun, answered as an event stream (api/lambda/event-stream-answer.ts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError } from "../../../../protocol/errors.ts";
-import { HEADER_AMZ_INVOCATION_TYPE, HEADER_AMZ_LOG_RESULT, HEADER_AMZ_LOG_TYPE, HEADER_AMZ_REQUEST_ID, HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
+import { HEADER_AMZ_EXECUTED_VERSION, HEADER_AMZ_INVOCATION_TYPE, HEADER_AMZ_LOG_RESULT, HEADER_AMZ_LOG_TYPE, HEADER_AMZ_REQUEST_ID, HEADER_REQUEST_ID } from "../../../../protocol/headers.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../../protocol/limits.ts";
 import type { Invocation } from "../../invocation/invocation.ts";
 import { payloadTooLarge } from "../../invocation/event.ts";
 import { apiErrorOf, requestIdFrom } from "../envelope.ts";
 import { lambdaResponse, parseFunctionName } from "../lambda/index.ts";
+import { EventStreamAnswer } from "../lambda/event-stream-answer.ts";
 import { writeAnswer, writeLambdaError } from "./answers.ts";
 import { decodeParam } from "./decode-param.ts";
 import { clientContextProblem, invocationTypeOf, qualifierRangeProblem } from "./request-checks.ts";
@@ -23,6 +26,10 @@ import { beginRequestTrace, endRequestTrace, traceHeaders, traceInvocation } fro
 import { traceIdOf } from "../../../../shared/tracing/traceparent.ts";
 
 const ROUTE = "/2015-03-31/functions/{FunctionName}/invocations";
+const STREAM_ROUTE = "/2021-11-15/functions/{FunctionName}/response-streaming-invocations";
+
+/** `buffered`: Invoke; `stream`: InvokeWithResponseStream. */
+export type LambdaInvokeMode = "buffered" | "stream";
 
 /**
  * The name arrives percent-encoded (an ARN's colons); it is decoded as a route parameter, then once
@@ -42,9 +49,9 @@ function bodyTooLarge(): ApiError {
   return payloadTooLarge();
 }
 
-export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessage, res: ServerResponse, segment: string, rawQuery: string | undefined): Promise<void> {
+export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessage, res: ServerResponse, segment: string, rawQuery: string | undefined, mode: LambdaInvokeMode = "buffered"): Promise<void> {
   const requestId = requestIdFrom(req.headers[HEADER_REQUEST_ID]);
-  const rt = beginRequestTrace(deps.tracer, req, requestId, ROUTE);
+  const rt = beginRequestTrace(deps.tracer, req, requestId, mode === "stream" ? STREAM_ROUTE : ROUTE);
   const request = new IncomingRequest(req, rawQuery, bodyTooLarge);
   let inv: Invocation | undefined;
   let named = false;
@@ -67,7 +74,7 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
     } catch (e) {
       inv.rejection = e as Error;
     }
-    const type = invocationTypeOf(request.header(HEADER_AMZ_INVOCATION_TYPE), ["RequestResponse", "Event", "DryRun"]);
+    const type = invocationTypeOf(request.header(HEADER_AMZ_INVOCATION_TYPE), mode === "stream" ? ["RequestResponse", "DryRun"] : ["RequestResponse", "Event", "DryRun"]);
     if (typeof type !== "string") {
       if (named) inv.rejection = type;
     } else if (type === "Event") inv.async = { source: "async" };
@@ -81,7 +88,19 @@ export async function serveLambdaInvoke(deps: FrontDoorDeps, req: IncomingMessag
     const contextProblem = clientContextProblem(clientContext);
     if (contextProblem && !inv.rejection) inv.rejection = contextProblem;
     inv.clientContext = clientContext;
+    let events: EventStreamAnswer | undefined;
+    if (mode === "stream") {
+      const target = inv;
+      events = new EventStreamAnswer(res, () => traceHeaders({ [HEADER_AMZ_REQUEST_ID]: requestId, [HEADER_AMZ_EXECUTED_VERSION]: String(target.spec!.version) }, rt, true));
+      inv.stream = events;
+    }
     const outcome = await deps.pipeline.handle(inv);
+    if (events !== undefined && outcome !== undefined && (events.begun || outcome.kind !== "platform-error" || lambdaResponse(requestId, inv.spec!, outcome).status === 200)) {
+      // Streamed, or an outcome Lambda reports inside the stream (a handler error, a timeout...).
+      events.complete(outcome, inv.logTail ? logResultOf(outcome) : undefined);
+      endRequestTrace(rt, 200, inv, outcome);
+      return;
+    }
     if (inv.async) {
       writeAnswer(res, 202, { [HEADER_AMZ_REQUEST_ID]: requestId, [HEADER_REQUEST_ID]: requestId }, Buffer.alloc(0));
       return;

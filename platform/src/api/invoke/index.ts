@@ -3,7 +3,8 @@
  * the OpenAPI document and answered only by the front door (api/front-door), its one
  * implementation. Also owns the endpoint's HTTP answer to an outcome: 200 with the handler's JSON;
  * 500 and x-hotswap-function-error for a handler error; platform failures as JSON errors carrying
- * both `error` and errorType/errorMessage.
+ * both `error` and errorType/errorMessage. A streaming handler's answer is written as it comes
+ * instead (api/front-door/chunked-answer.ts).
  */
 import { errorFields, hotswapErrorBody } from "../../../../protocol/error-document.ts";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
@@ -30,7 +31,7 @@ export const invokeRoute = createRoute({
   summary: "Invoke a function synchronously; the body is the event",
   request: { params: InvokeParams, query: InvokeQuery },
   responses: {
-    200: { description: "The handler's return value (JSON)" },
+    200: { description: "The handler's return value (JSON); for a streaming handler (awslambda.streamifyResponse) its bytes, chunked as it writes them, in its content type, a failure part-way told by the trailers x-hotswap-function-error and x-hotswap-error-message" },
     202: { description: "Queued, with X-Amz-Invocation-Type: Event (asynchronous invocation, 256 KB event limit)", content: { "application/json": { schema: AsyncInvokeAccepted } } },
     ...errorResponses(400, 401, 404, 413, 429, 500, 502, 503, 504),
   },

@@ -11,7 +11,7 @@ import { HEADER_AMZ_EXECUTED_VERSION, HEADER_AMZ_FUNCTION_ERROR, HEADER_AMZ_REQU
 import { lambdaError } from "../envelope.ts";
 
 /** Platform failures that Lambda reports as an unhandled function error (200 + X-Amz-Function-Error). */
-const AS_FUNCTION_ERROR: Partial<Record<PlatformErrorCode, string>> = {
+export const AS_FUNCTION_ERROR: Partial<Record<PlatformErrorCode, string>> = {
   TimeoutError: "Sandbox.Timedout",
   OutOfMemory: "Runtime.OutOfMemory",
   InitError: "Runtime.InitError",
@@ -49,7 +49,11 @@ export function lambdaResponse(requestId: string, spec: FunctionSpec, outcome: I
   if (outcome === undefined) return { status: 204, headers };
   if (outcome.coldStart !== undefined) headers[HEADER_COLD_START] = String(outcome.coldStart);
   headers["content-type"] = "application/json";
-  if (outcome.kind === "success") return { status: 200, headers, body: outcome.payload };
+  if (outcome.kind === "success") {
+    // A streaming handler invoked plainly: its bytes, with the content type it set.
+    if (outcome.streamed) headers["content-type"] = outcome.streamed.contentType;
+    return { status: 200, headers, body: outcome.payload };
+  }
   if (outcome.kind === "function-error") {
     headers[HEADER_AMZ_FUNCTION_ERROR] = "Unhandled";
     return { status: 200, headers, body: outcome.payload };
