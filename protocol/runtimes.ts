@@ -4,15 +4,16 @@
  */
 import { z } from "zod";
 
-export const RUNTIME_IDS = ["nodejs20", "nodejs22", "python3.11", "python3.12", "provided"] as const;
+export const RUNTIME_IDS = ["nodejs20", "nodejs22", "python3.11", "python3.12", "java17", "provided"] as const;
 export const RuntimeId = z.enum(RUNTIME_IDS);
 export type RuntimeId = z.infer<typeof RuntimeId>;
 
-export type RuntimeFamily = "node" | "python" | "provided";
+export type RuntimeFamily = "node" | "python" | "java" | "provided";
 
 export function runtimeFamily(id: RuntimeId): RuntimeFamily {
   if (id.startsWith("nodejs")) return "node";
   if (id.startsWith("python")) return "python";
+  if (id.startsWith("java")) return "java";
   return "provided";
 }
 
@@ -20,6 +21,7 @@ export function runtimeFamily(id: RuntimeId): RuntimeFamily {
 export function runtimeLanguageVersion(id: RuntimeId): string | undefined {
   if (id.startsWith("nodejs")) return id.slice("nodejs".length);
   if (id.startsWith("python")) return id.slice("python".length);
+  if (id.startsWith("java")) return id.slice("java".length);
   return undefined;
 }
 
@@ -33,6 +35,7 @@ export function canonicalRuntime(name: string): RuntimeId | undefined {
   let m: RegExpExecArray | null;
   if ((m = /^node(?:js)?-?(\d+)(?:\.x)?$/.exec(n))) id = `nodejs${m[1]}`;
   else if ((m = /^python-?(\d)\.?(\d+)$/.exec(n))) id = `python${m[1]}.${m[2]}`;
+  else if ((m = /^java-?(\d+)(?:\.x)?$/.exec(n))) id = `java${m[1]}`;
   else if (/^provided(?:\.al2|\.al2023)?$/.test(n)) id = "provided";
   return (RUNTIME_IDS as readonly string[]).includes(id) ? (id as RuntimeId) : undefined;
 }

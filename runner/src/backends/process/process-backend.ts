@@ -20,6 +20,7 @@ import { RuntimeApiServer } from "../../channel/runtime-api-server.ts";
 import { buildChildEnv } from "../common/child-env.ts";
 import type { FunctionLogOutput } from "../../logs/instance-log.ts";
 import { nodeHeapMb } from "../common/node-heap.ts";
+import { javaArgs } from "../common/java-options.ts";
 import { checkBootstrap } from "../common/provided-bootstrap.ts";
 import type { InstanceSandbox, Sandbox } from "../../sandbox/index.ts";
 import { MemoryWatch } from "./memory-watch.ts";
@@ -148,7 +149,9 @@ export class ProcessBackend implements ExecutionBackend {
       args =
         family === "node"
           ? [`--max-old-space-size=${nodeHeapMb(memorySize)}`, path.join(this.runtimesDir, "node", "bootstrap.mjs")]
-          : ["-B", path.join(this.runtimesDir, "python", "bootstrap.py")];
+          : family === "java"
+            ? javaArgs(memorySize, interp.classpath!)
+            : ["-B", path.join(this.runtimesDir, "python", "bootstrap.py")];
     }
     const channelEnv: Record<string, string> = {};
     if (protocol === "runtime-api") {
@@ -254,8 +257,8 @@ export class ProcessBackend implements ExecutionBackend {
   private discover() {
     // Sandboxed, an interpreter counts only if a sandbox user can run it (one under /root cannot).
     this.discovery ??= this.opts.sandbox
-      ? this.opts.sandbox.asSandboxUser((runAs) => discoverRuntimes({ ...this.opts, runAs }))
-      : discoverRuntimes(this.opts);
+      ? this.opts.sandbox.asSandboxUser((runAs) => discoverRuntimes({ runtimesDir: this.runtimesDir, ...this.opts, runAs }))
+      : discoverRuntimes({ runtimesDir: this.runtimesDir, ...this.opts });
     return this.discovery;
   }
 }
