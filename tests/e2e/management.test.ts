@@ -79,7 +79,7 @@ forEachMode("management API", (p) => {
     const res = failed(await apiOf(p()).functions.create({ name: "badrt", runtime: "cobol85", handler: "index.handler" }));
     assert.equal(res.status, 400);
     assert.equal(res.code, "UnknownRuntime");
-    for (const id of ["nodejs20", "nodejs22", "python3.11", "python3.12", "provided"]) assert.match(res.message, new RegExp(id.replace(".", "\\.")));
+    for (const id of ["nodejs20", "nodejs22", "python3.11", "python3.12", "java17", "provided"]) assert.match(res.message, new RegExp(id.replace(".", "\\.")));
   });
 
   it("names the invalid field, and rejects malformed JSON and unknown fields", async () => {
