@@ -8,6 +8,7 @@ import { sandboxCost } from "./sandbox.ts";
 import { loggingCost } from "./logging.ts";
 import { asyncSection } from "./async.ts";
 import { queueSection } from "./queue.ts";
+import { javaSection } from "./java.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "process", run: processBackend },
@@ -18,4 +19,5 @@ export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "logging", run: loggingCost },
   { name: "async", run: asyncSection },
   { name: "queue", run: queueSection },
+  { name: "java", run: javaSection },
 ];

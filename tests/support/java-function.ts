@@ -43,7 +43,15 @@ function filesUnder(dir: string): string[] {
 
 /** The code directory of a compiled Java fixture: example/*.class at the root and lib/handlers.jar. */
 export async function javaFunctionDir(fixture = "java-handlers"): Promise<string> {
-  const src = path.join(FIXTURES, fixture, "src");
+  return compileJavaFunction(path.join(FIXTURES, fixture, "src"), fixture);
+}
+
+/**
+ * Compile every .java under `src` (packages as directories) into a code directory: the classes of
+ * package `example` named in IN_JAR go into lib/handlers.jar, every other class stays loose.
+ */
+export async function compileJavaFunction(src: string, name: string): Promise<string> {
+  const fixture = name;
   const bootstrap = await ensureJavaBootstrap(BOOTSTRAP_SRC, "javac");
   const h = createHash("sha256").update(bootstrap);
   for (const f of filesUnder(src)) h.update(path.relative(src, f)).update(readFileSync(f));
@@ -56,11 +64,10 @@ export async function javaFunctionDir(fixture = "java-handlers"): Promise<string
   mkdirSync(classes, { recursive: true });
   execFileSync("javac", ["--release", "17", "-nowarn", "-cp", bootstrap, "-d", classes, ...filesUnder(src).filter((f) => f.endsWith(".java"))], { stdio: "pipe" });
   mkdirSync(path.join(out, "lib"), { recursive: true });
-  const jarred = readdirSync(path.join(classes, "example")).filter((f) => IN_JAR.some((c) => f === `${c}.class` || f.startsWith(`${c}$`)));
-  execFileSync("jar", ["cf", path.join(out, "lib", "handlers.jar"), ...jarred.flatMap((f) => ["-C", classes, `example/${f}`])], { stdio: "pipe" });
-  for (const f of readdirSync(path.join(classes, "example")).filter((f) => !jarred.includes(f))) {
-    cpSync(path.join(classes, "example", f), path.join(out, "example", f));
-  }
+  const compiled = filesUnder(classes).map((f) => path.relative(classes, f));
+  const jarred = compiled.filter((f) => IN_JAR.some((c) => f === `example/${c}.class` || f.startsWith(`example/${c}$`)));
+  if (jarred.length) execFileSync("jar", ["cf", path.join(out, "lib", "handlers.jar"), ...jarred.flatMap((f) => ["-C", classes, f])], { stdio: "pipe" });
+  for (const f of compiled.filter((f) => !jarred.includes(f))) cpSync(path.join(classes, f), path.join(out, f));
   try {
     renameSync(out, code);
   } catch (err) {

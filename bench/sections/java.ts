@@ -1,0 +1,47 @@
+/**
+ * java17 on the process backend: warm throughput of the benchmark handler in Java (bench/handler-java,
+ * a RequestHandler compiled with javac here) against the bare Node baseline, and client-observed cold
+ * starts with and without a prewarmed stem (a JVM already started, waiting for its function).
+ * Skipped with the reason when there is no javac 17.
+ */
+import { join } from "node:path";
+import type { BenchContext, BenchTable } from "../section.ts";
+import { ROOT, THROUGHPUT_HEAD, coldStarts, percentile, startPlatform, throughputRow } from "../support.ts";
+import { compileJavaFunction, javaMissing } from "../../tests/support/java-function.ts";
+import { zipDir } from "../../tests/support/zip.ts";
+
+export async function javaSection(ctx: BenchContext): Promise<BenchTable[]> {
+  const missing = javaMissing();
+  if (missing) {
+    ctx.progress(`java17 skipped: ${missing}`);
+    return [];
+  }
+  const coldSamples = Number(process.env.BENCH_COLD_SAMPLES ?? 20);
+  const zip = zipDir(await compileJavaFunction(join(ROOT, "bench/handler-java/src"), "bench-handler"));
+  const throughput: string[][] = [];
+  const cold: string[][] = [];
+  for (const stems of [0, 1]) {
+    ctx.progress(`starting the HotSwap control plane (process backend, ${stems} java17 stem${stems === 1 ? "" : "s"})`);
+    const p = await startPlatform({ RUNNER_STEMS: String(stems), RUNNER_STEM_RUNTIMES: "java17" });
+    try {
+      if (stems === 0) {
+        await p.api("POST", "/api/v1/functions", { name: "java-warm", runtime: "java17", handler: "bench.Handler::handleRequest", maxInstances: 4 });
+        await p.api("POST", "/api/v1/functions/java-warm/versions", zip, "application/zip");
+        ctx.progress("warm throughput: java17, fast channel, ic 1");
+        const r = await ctx.paired(`${p.url}/api/v1/functions/java-warm/invoke`, p.auth);
+        throughput.push(throughputRow("process backend, java17, fast channel", 1, r));
+      }
+      const name = `java-cold-${stems}`;
+      ctx.progress(`cold starts: java17 with ${stems} stem(s), ${coldSamples} samples`);
+      await p.api("POST", "/api/v1/functions", { name, runtime: "java17", handler: "bench.Handler::handleRequest", maxInstances: 1 });
+      const times = await coldStarts(p, name, zip, coldSamples);
+      cold.push([`process, java17, fast channel, ${stems ? "from a prewarmed stem" : "no stems"}`, percentile(times, 50).toFixed(1), percentile(times, 99).toFixed(1)]);
+    } finally {
+      await p.stop();
+    }
+  }
+  return [
+    { title: "java17 warm throughput (ratio to the bare Node server)", head: THROUGHPUT_HEAD, rows: throughput },
+    { title: `java17 cold start, client-observed (new version per sample, n=${coldSamples})`, head: ["backend, runtime, protocol", "p50 ms", "p99 ms"], rows: cold },
+  ];
+}
