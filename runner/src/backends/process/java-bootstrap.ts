@@ -7,10 +7,11 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { chmod, mkdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { isExecutable } from "./executable.ts";
 
 const PROBE_TIMEOUT_MS = 10_000;
 const JAVAC_TIMEOUT_MS = 120_000;
@@ -22,15 +23,6 @@ export interface JavaInstall {
   version: string;
   /** javac of the same JDK, or one on PATH, when there is one. */
   javac?: string;
-}
-
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Candidate java binaries, most preferred first. */

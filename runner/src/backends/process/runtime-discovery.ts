@@ -4,10 +4,11 @@
  * of the wrong major is skipped rather than trusted. The result says what to install otherwise.
  */
 import { execFile } from "node:child_process";
-import { accessSync, constants, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { RuntimeAvailability } from "../../../../protocol/runner.ts";
 import { fileURLToPath } from "node:url";
+import { isExecutable } from "./executable.ts";
 import { ensureJavaBootstrap, javaCandidates, probeJava } from "./java-bootstrap.ts";
 import { RUNTIME_IDS, runtimeFamily, runtimeLanguageVersion, type RuntimeId } from "../../../../protocol/runtimes.ts";
 
@@ -38,15 +39,6 @@ export interface Interpreter {
 }
 
 const PROBE_TIMEOUT_MS = 5000;
-
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function onPath(name: string, searchPath: string): string | undefined {
   for (const dir of searchPath.split(path.delimiter)) {
