@@ -236,6 +236,7 @@ final class FunctionHandler {
     /** Runs one invocation; never throws for anything the function does (Errors included). */
     Outcome run(byte[] event, Context ctx) {
         Object result;
+        LogCapture.begin(ctx.getAwsRequestId());
         try {
             result = call.run(event, ctx);
         } catch (EventError | Mapper.MappingException e) {
@@ -246,6 +247,8 @@ final class FunctionHandler {
         } catch (Throwable t) {
             if (t instanceof OutOfMemoryError) throw (OutOfMemoryError) t;
             return new Outcome(false, Failure.of(t).json());
+        } finally {
+            LogCapture.end();
         }
         if (streams) return new Outcome(true, (byte[]) result);
         try {

@@ -6,10 +6,7 @@
  */
 package dev.hotswap.bootstrap;
 
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,8 +21,7 @@ public final class Main {
     private static volatile int concurrency = 1;
 
     public static void main(String[] args) {
-        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
+        LogCapture.install();
         exitOnStopSignals();
         // A handler's System.exit still tells the runner first.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
