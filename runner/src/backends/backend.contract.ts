@@ -3,7 +3,7 @@
  * `runBackendContract("process", async () => new ProcessBackend())`. It only hands the backend
  * code directories (tests/fixtures/functions/*) and specs, never paths inside an instance.
  * Runtimes the backend reports unavailable are skipped with the reason, except under CI=true,
- * where nodejs20, python3.11, python3.12 and provided must all be available.
+ * where nodejs20, python3.11, python3.12, java17 and provided must all be available.
  */
 import { after, afterEach, before, describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -18,7 +18,7 @@ import { InitError, type ExecutionBackend, type Instance, type InstanceResult } 
 
 const FIXTURES = fileURLToPath(new URL("../../../tests/fixtures/functions/", import.meta.url));
 const IS_CI = process.env.CI === "true" || process.env.CI === "1";
-const REQUIRED_IN_CI: RuntimeId[] = ["nodejs20", "python3.11", "python3.12", "provided"];
+const REQUIRED_IN_CI: RuntimeId[] = ["nodejs20", "python3.11", "python3.12", "java17", "provided"];
 const PROTOCOLS: RuntimeProtocol[] = ["fast", "runtime-api"];
 const PYTHONS: RuntimeId[] = ["python3.11", "python3.12"];
 /** A runner variable that must never reach function code. */
