@@ -7,16 +7,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { javaArgs } from "../../runner/src/backends/common/java-options.ts";
-import { ensureJavaBootstrap } from "../../runner/src/backends/process/java-bootstrap.ts";
 import { javaMissing } from "../../tests/support/java-function.ts";
+import { bootstrapClasses, runJavaTestClass } from "./java-test-class.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const FIXTURES = path.join(HERE, "..", "fixtures", "frames");
@@ -24,28 +22,14 @@ const missing = javaMissing();
 const manifest = JSON.parse(readFileSync(path.join(FIXTURES, "frames.json"), "utf8")) as { cases: { name: string; file: string; error?: string }[] };
 
 test("the Java bootstrap decodes, encodes and refuses the golden frames as the manifest says (FramesTest.java)", { skip: missing }, async () => {
-  const classes = await ensureJavaBootstrap(path.join(HERE, "src"), "javac");
-  const out = await mkdtemp(path.join(tmpdir(), "hotswap-java-frames-"));
-  try {
-    execFileSync("javac", ["--release", "17", "-nowarn", "-cp", classes, "-d", out, path.join(HERE, "test", "dev", "hotswap", "bootstrap", "FramesTest.java")], { stdio: "pipe" });
-    let stdout = "";
-    try {
-      stdout = execFileSync("java", ["-cp", `${classes}${path.delimiter}${out}`, "dev.hotswap.bootstrap.FramesTest", FIXTURES], { encoding: "utf8", timeout: 120_000 });
-    } catch (err) {
-      assert.fail(`FramesTest failed:\n${(err as { stdout?: string }).stdout ?? ""}${(err as { stderr?: string }).stderr ?? ""}`);
-    }
-    const m = /^OK (\d+) checks$/m.exec(stdout);
-    assert.ok(m, stdout);
-    assert.ok(Number(m[1]) > 1000, `every case, delivery and frame was checked (${m[1]} checks)`);
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  const checks = await runJavaTestClass("FramesTest", [FIXTURES]);
+  assert.ok(checks > 1000, `every case, delivery and frame was checked (${checks} checks)`);
 });
 
 for (const name of ["oversize-by-one", "header-not-json"]) {
   test(`the bootstrap process says hello on fd 3, then refuses the golden ${name} frame with the reason and exit code 1`, { skip: missing }, async () => {
     const c = manifest.cases.find((x) => x.name === name)!;
-    const classes = await ensureJavaBootstrap(path.join(HERE, "src"), "javac");
+    const classes = await bootstrapClasses();
     const child = spawn("java", javaArgs(128, classes), {
       env: { PATH: process.env.PATH ?? "", HOTSWAP_CHANNEL_FD: "3" },
       stdio: ["ignore", "ignore", "pipe", "pipe"],

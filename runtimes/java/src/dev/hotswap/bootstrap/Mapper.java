@@ -350,11 +350,10 @@ public final class Mapper {
                     }
                     return out;
                 }
-                for (Field f : c.getFields()) {
-                    if (!Modifier.isStatic(f.getModifiers())) out.put(f.getName(), toPlain(f.get(v), path, depth + 1));
-                }
-                for (Map.Entry<String, Method> g : getters(c).entrySet()) {
-                    if (!out.containsKey(g.getKey())) out.put(g.getKey(), toPlain(g.getValue().invoke(v), path, depth + 1));
+                for (Map.Entry<String, java.lang.reflect.AccessibleObject> p : properties(c).entrySet()) {
+                    java.lang.reflect.AccessibleObject a = p.getValue();
+                    Object value = a instanceof Method ? ((Method) a).invoke(v) : ((Field) a).get(v);
+                    out.put(p.getKey(), toPlain(value, path, depth + 1));
                 }
             } catch (ReflectiveOperationException | RuntimeException e) {
                 if (e instanceof MappingException) throw (MappingException) e;
@@ -366,26 +365,34 @@ public final class Mapper {
         }
     }
 
-    private static final Map<Class<?>, Map<String, Method>> GETTERS = new ConcurrentHashMap<>();
+    private static final Map<Class<?>, Map<String, java.lang.reflect.AccessibleObject>> PROPERTIES = new ConcurrentHashMap<>();
 
-    /** Bean getters by property name: in the order the class declares its fields, then the rest by name. */
-    private static Map<String, Method> getters(Class<?> c) {
-        return GETTERS.computeIfAbsent(c, k -> {
-            Map<String, Method> found = new TreeMap<>();
+    /**
+     * Readable properties by name, getters preferred to public fields of the same name: in the order
+     * the class (superclasses first) declares its fields, then the rest by name, as Jackson writes them.
+     */
+    private static Map<String, java.lang.reflect.AccessibleObject> properties(Class<?> c) {
+        return PROPERTIES.computeIfAbsent(c, k -> {
+            Map<String, java.lang.reflect.AccessibleObject> found = new TreeMap<>();
+            for (Field f : k.getFields()) {
+                if (Modifier.isStatic(f.getModifiers())) continue;
+                f.setAccessible(true);
+                found.put(f.getName(), f);
+            }
             for (Method m : k.getMethods()) {
                 String prop = propertyOf(m);
-                if (prop != null && !found.containsKey(prop)) {
+                if (prop != null && !(found.get(prop) instanceof Method)) {
                     m.setAccessible(true);
                     found.put(prop, m);
                 }
             }
             List<Class<?>> chain = new ArrayList<>();
             for (Class<?> x = k; x != null && x != Object.class; x = x.getSuperclass()) chain.add(0, x);
-            Map<String, Method> ordered = new LinkedHashMap<>();
+            Map<String, java.lang.reflect.AccessibleObject> ordered = new LinkedHashMap<>();
             for (Class<?> x : chain) {
                 for (Field f : x.getDeclaredFields()) {
-                    Method m = found.remove(f.getName());
-                    if (m != null) ordered.put(f.getName(), m);
+                    java.lang.reflect.AccessibleObject a = found.remove(f.getName());
+                    if (a != null) ordered.put(f.getName(), a);
                 }
             }
             ordered.putAll(found);
