@@ -61,10 +61,10 @@ export async function javaSection(ctx: BenchContext): Promise<BenchTable[]> {
       await p.api("POST", "/api/v1/functions", { name, runtime: "java17", handler: "bench.Handler::handleRequest", maxInstances: 1 });
       if (stems === 0) {
         const times = await coldStarts(p, name, zip, coldSamples);
-        cold.push(["process, java17, fast channel, no stems", percentile(times, 50).toFixed(1), percentile(times, 99).toFixed(1), "-"]);
+        cold.push(["process, java17, fast channel, no stems", percentile(times, 50).toFixed(1), percentile(times, 99).toFixed(1)]);
       } else {
         const { times, onStem } = await stemColdStarts(p, name, zip, coldSamples);
-        cold.push([`process, java17, fast channel, stems on (${onStem}/${coldSamples} on a stem)`, percentile(times, 50).toFixed(1), percentile(times, 99).toFixed(1), "-"]);
+        cold.push([`process, java17, fast channel, stems on (${onStem}/${coldSamples} on a stem)`, percentile(times, 50).toFixed(1), percentile(times, 99).toFixed(1)]);
       }
     } finally {
       await p.stop();
@@ -72,6 +72,6 @@ export async function javaSection(ctx: BenchContext): Promise<BenchTable[]> {
   }
   return [
     { title: "java17 warm throughput (ratio to the bare Node server)", head: THROUGHPUT_HEAD, rows: throughput },
-    { title: `java17 cold start, client-observed (new version per sample, n=${coldSamples})`, head: ["backend, runtime, protocol", "p50 ms", "p99 ms", "note"], rows: cold },
+    { title: `java17 cold start, client-observed (new version per sample, n=${coldSamples})`, head: ["backend, runtime, protocol", "p50 ms", "p99 ms"], rows: cold },
   ];
 }
