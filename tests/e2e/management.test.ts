@@ -181,7 +181,7 @@ forEachMode("management API", (p) => {
     const res = expectOk(await apiOf(p()).system.runtimes(), "list runtimes", 200);
     assert.equal(res.backend, "process");
     const ids = res.runtimes.map((r) => r.id);
-    assert.deepEqual(ids.sort(), ["nodejs20", "nodejs22", "provided", "python3.11", "python3.12"]);
+    assert.deepEqual(ids.sort(), ["java17", "nodejs20", "nodejs22", "provided", "python3.11", "python3.12"]);
     const node20 = res.runtimes.find((r) => r.id === "nodejs20")!;
     assert.equal(node20.available, true);
     assert.ok(node20.using, "says which interpreter it would use");
