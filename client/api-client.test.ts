@@ -62,7 +62,7 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
     assert.deepEqual([dup.status, dup.code], [409, "FunctionAlreadyExists"]);
     const rt = failure(await api.functions.create({ name: "badrt", runtime: "cobol85", handler: "index.handler" }));
     assert.deepEqual([rt.status, rt.code], [400, "UnknownRuntime"]);
-    assert.deepEqual(rt.details?.validRuntimes, ["nodejs20", "nodejs22", "python3.11", "python3.12", "ruby3.1", "provided"]);
+    assert.deepEqual(rt.details?.validRuntimes, ["nodejs20", "nodejs22", "python3.11", "python3.12", "java17", "ruby3.1", "provided"]);
     const bad = failure(await api.functions.create({ name: "bad name!", runtime: "nodejs20", handler: "index.handler", memorySize: 5 }));
     assert.deepEqual([bad.status, bad.code], [400, "ValidationError"]);
     assert.match(bad.message, /"memorySize"/);

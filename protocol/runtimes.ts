@@ -4,16 +4,17 @@
  */
 import { z } from "zod";
 
-export const RUNTIME_IDS = ["nodejs20", "nodejs22", "python3.11", "python3.12", "ruby3.1", "provided"] as const;
+export const RUNTIME_IDS = ["nodejs20", "nodejs22", "python3.11", "python3.12", "java17", "ruby3.1", "provided"] as const;
 export const RuntimeId = z.enum(RUNTIME_IDS);
 export type RuntimeId = z.infer<typeof RuntimeId>;
 
-export type RuntimeFamily = "node" | "python" | "ruby" | "provided";
+export type RuntimeFamily = "node" | "python" | "java" | "ruby" | "provided";
 
 export function runtimeFamily(id: RuntimeId): RuntimeFamily {
   if (id.startsWith("nodejs")) return "node";
   if (id.startsWith("python")) return "python";
   if (id.startsWith("ruby")) return "ruby";
+  if (id.startsWith("java")) return "java";
   return "provided";
 }
 
@@ -22,6 +23,7 @@ export function runtimeLanguageVersion(id: RuntimeId): string | undefined {
   if (id.startsWith("nodejs")) return id.slice("nodejs".length);
   if (id.startsWith("python")) return id.slice("python".length);
   if (id.startsWith("ruby")) return id.slice("ruby".length);
+  if (id.startsWith("java")) return id.slice("java".length);
   return undefined;
 }
 
@@ -36,6 +38,7 @@ export function canonicalRuntime(name: string): RuntimeId | undefined {
   if ((m = /^node(?:js)?-?(\d+)(?:\.x)?$/.exec(n))) id = `nodejs${m[1]}`;
   else if ((m = /^python-?(\d)\.?(\d+)$/.exec(n))) id = `python${m[1]}.${m[2]}`;
   else if ((m = /^ruby-?(\d)\.?(\d+)$/.exec(n))) id = `ruby${m[1]}.${m[2]}`;
+  else if ((m = /^java-?(\d+)(?:\.x)?$/.exec(n))) id = `java${m[1]}`;
   else if (/^provided(?:\.al2|\.al2023)?$/.test(n)) id = "provided";
   return (RUNTIME_IDS as readonly string[]).includes(id) ? (id as RuntimeId) : undefined;
 }

@@ -10,6 +10,7 @@ import { asyncSection } from "./async.ts";
 import { queueSection } from "./queue.ts";
 import { rubySection } from "./ruby.ts";
 import { densitySection } from "./density.ts";
+import { javaSection } from "./java.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "process", run: processBackend },
@@ -22,4 +23,5 @@ export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "queue", run: queueSection },
   { name: "ruby", run: rubySection },
   { name: "density", run: densitySection },
+  { name: "java", run: javaSection },
 ];

@@ -14,7 +14,7 @@ export type CapacityBody = Required<Pick<UpdateFunctionInput, "reservedConcurren
 /** The configuration fields the provider sends on create and update. */
 export type FunctionConfigBody = CapacityBody & Required<Pick<UpdateFunctionInput, "runtime" | "handler" | "memorySize" | "timeout" | "environment" | "secrets" | "description" | "tags" | "instanceConcurrency">> & Pick<UpdateFunctionInput, "protocol" | "maxInstances">;
 
-export const RUNTIMES = ["nodejs20", "nodejs22", "python3.11", "python3.12", "ruby3.1", "provided"] as const;
+export const RUNTIMES = ["nodejs20", "nodejs22", "python3.11", "python3.12", "java17", "ruby3.1", "provided"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 export const PROTOCOLS = ["fast", "runtime-api"] as const;
 

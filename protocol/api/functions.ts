@@ -79,7 +79,7 @@ const functionSettings = {
   description: z.string().max(256),
   tags: Tags,
   protocol: z.enum(["fast", "runtime-api"]).openapi({
-    description: "How the runner talks to instances. Defaults to fast for nodejs*/python*, runtime-api for provided.",
+    description: "How the runner talks to instances. Defaults to fast for nodejs*/python*/java*, runtime-api for provided.",
   }),
   instanceConcurrency: z.number().int().min(1).max(MAX_INSTANCE_CONCURRENCY).openapi({
     description: "Invocations one instance runs at once (1 = Lambda semantics).",

@@ -81,7 +81,7 @@ const NodeSchema = z.object({
   RUNNER_MAX_INSTANCES_PER_VERSION: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(10000).optional()),
   /** Prewarmed stem instances kept per runtime and memory size (0 turns the stem pool off). */
   RUNNER_STEMS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(64).optional()),
-  /** Runtimes to keep stems of; default every node and python runtime the backend can run. */
+  /** Runtimes to keep stems of; default every node, python and java runtime the backend can run. */
   RUNNER_STEM_RUNTIMES: z.preprocess(emptyToUndefined, z.string().superRefine(refineWith(parseStemRuntimes)).optional()),
   /** Memory sizes (MB) to keep stems of: a stem serves functions of its own memory size. */
   RUNNER_STEM_MEMORY_MB: z.preprocess(emptyToUndefined, z.string().default("256").superRefine(refineWith(parseMemorySizes))),

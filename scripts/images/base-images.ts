@@ -7,6 +7,7 @@
  *   hotswap/base-python:3.12      base-debian + the host's Python 3.12 under /usr/local
  *   hotswap/base-node:20|22       base-debian + a node binary at /usr/local/bin/node
  *   hotswap/base-ruby:3.1         debootstrap minbase + Debian's ruby (3.1), for ruby:3.1-slim-bookworm
+ *   hotswap/base-java:17          debootstrap minbase + Debian's openjdk-17-jdk-headless (javac builds the bootstrap)
  * Each image carries a content hash of its inputs and is rebuilt only when they change.
  */
 import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
@@ -22,7 +23,7 @@ import { ensureRootfsTarball, rootfsKey, type RootfsSpec } from "./rootfs.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-export type BaseId = "debian" | "python3.11" | "python3.12" | "node20" | "node22" | "ruby3.1";
+export type BaseId = "debian" | "python3.11" | "python3.12" | "node20" | "node22" | "ruby3.1" | "java17";
 
 export const BASE_REFS: Record<BaseId, string> = {
   debian: "hotswap/base-debian:bookworm",
@@ -31,6 +32,7 @@ export const BASE_REFS: Record<BaseId, string> = {
   node20: "hotswap/base-node:20",
   node22: "hotswap/base-node:22",
   "ruby3.1": "hotswap/base-ruby:3.1",
+  java17: "hotswap/base-java:17",
 };
 
 /** Dependencies first: this is also the build order. */
@@ -41,20 +43,23 @@ const NEEDS: Record<BaseId, BaseId[]> = {
   node22: ["debian"],
   "python3.12": ["debian"],
   "ruby3.1": [],
+  java17: [],
 };
 
-type ImportedId = "debian" | "python3.11" | "ruby3.1";
+type ImportedId = "debian" | "python3.11" | "ruby3.1" | "java17";
 
 const ROOTFS: Record<ImportedId, RootfsSpec> = {
   debian: { name: "base", suite: "bookworm", include: ["bash", "ca-certificates", "curl", "netbase"] },
   "python3.11": { name: "python3", suite: "bookworm", include: ["ca-certificates", "netbase", "python3", "python-is-python3"] },
   "ruby3.1": { name: "ruby", suite: "bookworm", include: ["ca-certificates", "netbase", "ruby"] },
+  java17: { name: "java17", suite: "bookworm", include: ["ca-certificates", "netbase", "openjdk-17-jdk-headless"] },
 };
 
 const IMPORT_CHANGES: Record<ImportedId, string[]> = {
   debian: ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "ENV LANG=C.UTF-8", 'CMD ["bash"]'],
   "python3.11": ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "ENV LANG=C.UTF-8", 'CMD ["python3"]'],
   "ruby3.1": ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "ENV LANG=C.UTF-8", 'CMD ["irb"]'],
+  java17: ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "ENV LANG=C.UTF-8", 'CMD ["jshell"]'],
 };
 
 export interface BaseOptions {
@@ -88,7 +93,7 @@ export async function ensureBaseImages(wanted: BaseId[], opts: BaseOptions): Pro
   // by side was measured slower than in sequence.
   const outcomes: ImageOutcome[] = [];
   for (const id of baseClosure(wanted)) {
-    if (id === "debian" || id === "python3.11" || id === "ruby3.1") outcomes.push(await ensureImported(id, opts));
+    if (id === "debian" || id === "python3.11" || id === "ruby3.1" || id === "java17") outcomes.push(await ensureImported(id, opts));
     else if (id === "node20" || id === "node22") outcomes.push(await ensureNode(id === "node20" ? 20 : 22, opts));
     else outcomes.push(await ensurePython312(opts));
   }

@@ -60,6 +60,30 @@ describe("handlerFiles", () => {
   });
 });
 
+describe("java17 handlers", () => {
+  it("map Class::method and Class to the class file, nested classes included", () => {
+    assert.deepEqual(handlerFiles("java17", "com.example.Handler::handleRequest"), ["com/example/Handler.class"]);
+    assert.deepEqual(handlerFiles("java17", "Handler"), ["Handler.class"]);
+    assert.deepEqual(handlerFiles("java17", "a.b$Inner::run"), ["a/b$Inner.class"]);
+  });
+
+  it("reject handlers that are not a class name with an optional method", () => {
+    for (const bad of ["", "com.example.Handler::", "::handle", "com..Handler", "com/example/Handler", "a.B::c::d", "a.B::1x", "../x.Y"]) {
+      invalidHandler(() => handlerFiles("java17", bad), /is not valid for runtime java17: use "package.Class::method" or "package.Class"/);
+    }
+  });
+
+  it("pass with the class at the root or any jar under lib/ (a jar's contents are not read), and say what to zip otherwise", () => {
+    assertHandlerPresent(manifest(["example/", "example/Hello.class"]), "java17", "example.Hello::handleRequest");
+    assertHandlerPresent(manifest(["lib/", "lib/app.jar"]), "java17", "example.Hello");
+    assertHandlerPresent(manifest(["app.jar"]), "java17", "example.Hello");
+    invalidHandler(
+      () => assertHandlerPresent(manifest(["example/Other.class", "lib/readme.txt", "lib/sub/x.jar"]), "java17", "example.Hello"),
+      /^Handler "example\.Hello" needs example\/Hello\.class in the zip, or a jar under lib\/ that holds it .*Top-level files: example\/, lib\/$/,
+    );
+  });
+});
+
 describe("assertHandlerPresent", () => {
   it("passes when any candidate file is in the zip", async () => {
     assertHandlerPresent(manifest(["index.mjs"]), "nodejs20", "index.handler");

@@ -5,6 +5,8 @@
  *            loaded as CommonJS (the export may be nested: `index.a.b`)
  *   python   `pkg.mod.func`      → pkg/mod.py | pkg/mod/__init__.py (`/` is accepted in the module path too)
  *   ruby     `dir/file.method` or `dir/file.Module::Class.method` → dir/file.rb
+ *   java     `pkg.Class::method` or `pkg.Class` → pkg/Class.class at the root, or any lib/*.jar (or
+ *            root *.jar) that may hold it (a jar's contents are not read at upload)
  *   provided a `bootstrap` file at the root; the handler string is only passed on to it.
  */
 import { ApiError } from "../../protocol/errors.ts";
@@ -36,6 +38,7 @@ export function handlerFiles(runtime: RuntimeId, handler: string): string[] {
     const module = insideCode(runtime, handler, handler.slice(0, slash + 1) + base.slice(0, dot));
     return [...NODE_EXTENSIONS.map((ext) => module + ext), module];
   }
+  if (family === "java") return [javaClassFile(runtime, handler)];
   const dot = handler.lastIndexOf(".");
   const segments = handler.slice(0, Math.max(dot, 0)).replace(/\//g, ".").split(".");
   if (dot <= 0 || dot === handler.length - 1 || segments.some((s) => s === "")) {
@@ -54,11 +57,14 @@ export function assertHandlerPresent(manifest: ZipManifest, runtime: RuntimeId, 
   const candidates = handlerFiles(runtime, handler);
   const files = new Set(manifest.entries.filter((e) => !e.isDirectory).map((e) => e.path));
   if (candidates.some((c) => files.has(c))) return;
+  if (runtimeFamily(runtime) === "java" && [...files].some((f) => /^(lib\/)?[^/]+\.jar$/.test(f))) return;
 
   const needs =
     runtimeFamily(runtime) === "provided"
       ? `an executable file named bootstrap at the root of the zip (runtime ${runtime} runs it)`
-      : `${orList(candidates)} in the zip`;
+      : runtimeFamily(runtime) === "java"
+        ? `${candidates[0]} in the zip, or a jar under lib/ that holds it (javac -d out ... && cd out && zip -r ../function.zip .)`
+        : `${orList(candidates)} in the zip`;
   let message = `Handler ${JSON.stringify(handler)} needs ${needs}; none was found. ${describeTopLevel(manifest)}`;
   const wrapper = wrappingFolder(manifest, candidates, files);
   if (wrapper) {
@@ -67,6 +73,18 @@ export function assertHandlerPresent(manifest: ZipManifest, runtime: RuntimeId, 
       `(cd ${wrapper} && zip -r ../function.zip .)`;
   }
   throw new ApiError("InvalidHandler", message, { handler, lookedFor: candidates });
+}
+
+const JAVA_CLASS = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+const JAVA_METHOD = /^[A-Za-z_$][\w$]*$/;
+
+/** `com.example.Handler::handleRequest` → com/example/Handler.class (a nested class's file is Outer$Inner.class). */
+function javaClassFile(runtime: RuntimeId, handler: string): string {
+  const [cls, method, ...rest] = handler.split("::");
+  if (!JAVA_CLASS.test(cls ?? "") || rest.length > 0 || (method !== undefined && !JAVA_METHOD.test(method))) {
+    throw malformed(runtime, handler, `"package.Class::method" or "package.Class", for example "example.Handler::handleRequest"`);
+  }
+  return `${cls!.replace(/\./g, "/")}.class`;
 }
 
 function malformed(runtime: RuntimeId, handler: string, shape: string): ApiError {

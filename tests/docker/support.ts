@@ -21,7 +21,7 @@ export async function dockerSkipReason(): Promise<string | undefined> {
   try {
     await docker.ping();
     const missing: string[] = [];
-    for (const id of ["nodejs20", "nodejs22", "python3.11", "python3.12", "ruby3.1", "provided"]) {
+    for (const id of ["nodejs20", "nodejs22", "python3.11", "python3.12", "java17", "ruby3.1", "provided"]) {
       const ref = `hotswap/runtime-${id}:${IMAGE_TAG}`;
       await docker
         .getImage(ref)

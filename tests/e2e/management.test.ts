@@ -79,7 +79,7 @@ forEachMode("management API", (p) => {
     const res = failed(await apiOf(p()).functions.create({ name: "badrt", runtime: "cobol85", handler: "index.handler" }));
     assert.equal(res.status, 400);
     assert.equal(res.code, "UnknownRuntime");
-    for (const id of ["nodejs20", "nodejs22", "python3.11", "python3.12", "ruby3.1", "provided"]) assert.match(res.message, new RegExp(id.replace(".", "\\.")));
+    for (const id of ["nodejs20", "nodejs22", "python3.11", "python3.12", "java17", "ruby3.1", "provided"]) assert.match(res.message, new RegExp(id.replace(".", "\\.")));
   });
 
   it("names the invalid field, and rejects malformed JSON and unknown fields", async () => {
@@ -181,7 +181,7 @@ forEachMode("management API", (p) => {
     const res = expectOk(await apiOf(p()).system.runtimes(), "list runtimes", 200);
     assert.equal(res.backend, "process");
     const ids = res.runtimes.map((r) => r.id);
-    assert.deepEqual(ids.sort(), ["nodejs20", "nodejs22", "provided", "python3.11", "python3.12", "ruby3.1"]);
+    assert.deepEqual(ids.sort(), ["java17", "nodejs20", "nodejs22", "provided", "python3.11", "python3.12", "ruby3.1"]);
     const node20 = res.runtimes.find((r) => r.id === "nodejs20")!;
     assert.equal(node20.available, true);
     assert.ok(node20.using, "says which interpreter it would use");

@@ -15,22 +15,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { spawnServer, waitForOutput } from "../support/cli.ts";
+import { sectionBlocks } from "../support/readme-blocks.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
-
-interface Block {
-  lang: string;
-  code: string;
-}
-
-/** The fenced code blocks of the README section titled `title`, in order. */
-function sectionBlocks(readme: string, title: string): Block[] {
-  const start = readme.indexOf(`\n## ${title}\n`);
-  assert.ok(start >= 0, `README has no "## ${title}" section`);
-  const end = readme.indexOf("\n## ", start + 1);
-  const section = readme.slice(start, end < 0 ? undefined : end);
-  return [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1]!, code: m[2]! }));
-}
 
 /** A shell block as separate commands (backslash continuations joined, comment lines dropped). */
 function commands(code: string): string[] {

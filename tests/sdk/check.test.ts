@@ -64,7 +64,7 @@ test("function check fills the defaults and converts memory and timeout", async 
 test("function check refuses invalid args, naming the property and what is allowed", async () => {
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [
     [{ name: "my.function" }, "name", /^name must be 1-64 letters, digits, '-' or '_' \(got "my\.function"\)\. It defaults to the resource name/],
-    [{ runtime: "node18" }, "runtime", /^runtime must be one of "nodejs20", "nodejs22", "python3\.11", "python3\.12", "ruby3\.1", "provided" \(got "node18"\)$/],
+    [{ runtime: "node18" }, "runtime", /^runtime must be one of "nodejs20", "nodejs22", "python3\.11", "python3\.12", "java17", "ruby3\.1", "provided" \(got "node18"\)$/],
     [{ handler: "index" }, "handler", /^handler must be "<file>\.<export>" for Node\.js, like "index\.handler"/],
     [{ runtime: "python3.12", handler: "handler" }, "handler", /^handler must be "<module>\.<function>" for Python/],
     [{ memory: "64 MB" }, "memory", /^memory must be a size like "256 MB" or "1 GB", from 128 MB to 10240 MB \(got "64 MB"\)$/],

@@ -3,7 +3,7 @@
  * `runBackendContract("process", async () => new ProcessBackend())`. It only hands the backend
  * code directories (tests/fixtures/functions/*) and specs, never paths inside an instance.
  * Runtimes the backend reports unavailable are skipped with the reason, except under CI=true,
- * where nodejs20, python3.11, python3.12, ruby3.1 and provided must all be available.
+ * where nodejs20, python3.11, python3.12, java17, ruby3.1 and provided must all be available.
  */
 import { after, afterEach, before, describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -13,11 +13,12 @@ import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import type { RuntimeAvailability } from "../../../protocol/runner.ts";
 import { defaultProtocol, RUNTIME_IDS, type RuntimeId, type RuntimeProtocol } from "../../../protocol/runtimes.ts";
 import { functionSpec } from "../../../tests/support/function-spec.ts";
+import { javaFunctionDir } from "../../../tests/support/java-function.ts";
 import { InitError, type ExecutionBackend, type Instance, type InstanceResult } from "./backend.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../../tests/fixtures/functions/", import.meta.url));
 const IS_CI = process.env.CI === "true" || process.env.CI === "1";
-const REQUIRED_IN_CI: RuntimeId[] = ["nodejs20", "python3.11", "python3.12", "ruby3.1", "provided"];
+const REQUIRED_IN_CI: RuntimeId[] = ["nodejs20", "python3.11", "python3.12", "java17", "ruby3.1", "provided"];
 const PROTOCOLS: RuntimeProtocol[] = ["fast", "runtime-api"];
 const PYTHONS: RuntimeId[] = ["python3.11", "python3.12"];
 /** A runner variable that must never reach function code. */
@@ -385,7 +386,116 @@ export function runBackendContract(label: string, makeBackend: () => Promise<Exe
           assert.equal((await inst.exited).reason, "timeout");
         });
       });
+      describe(`java17 over ${protocol}`, () => {
+        let code = "";
+        async function startJava(handler: string, over: Partial<FunctionSpec> = {}): Promise<Instance> {
+          code ||= await javaFunctionDir();
+          const spec = fixtureSpec("java-handlers", "java17", { handler, protocol, ...over });
+          const inst = await backend.start({ runtime: "java17", protocol, memorySize: spec.memorySize, spec, codeDir: code });
+          started.push(inst);
+          return inst;
+        }
+
+        test("runs a RequestHandler<Order, Receipt> from lib/*.jar: POJO and records in, POJO out", async (t) => {
+          if (!can(t, "java17")) return;
+          const inst = await startJava("example.PojoHandler::handleRequest");
+          const event = { ID: "o-1", quantity: 2, items: [{ sku: "a", price: 1.5 }, { sku: "b", price: 2 }], tags: { k: "v" }, express: true, extra: [1] };
+          const r = ok(await inst.invoke({ requestId: "java-1", payload: Buffer.from(JSON.stringify(event)), deadlineMs: Date.now() + 3000 }));
+          assert.deepEqual(r, { orderId: "o-1/java-1/bar", total: 7, missing: null, skus: ["a", "b"], express: true });
+        });
+
+        test("runs a RequestStreamHandler and plain Class::method handlers (Map and context in, boxed number in and out)", async (t) => {
+          if (!can(t, "java17")) return;
+          const upper = await startJava("example.Upper");
+          const u = await upper.invoke({ requestId: "java-2", payload: Buffer.from('{"say":"hello"}'), deadlineMs: Date.now() + 3000 });
+          assert.equal(u.kind, "success");
+          assert.equal((u as { payload: Buffer }).payload.toString(), '{"SAY":"HELLO"}');
+          const facts = await startJava("example.Facts::describe", { memorySize: 256 });
+          const f = ok(await facts.invoke({ requestId: "java-3", payload: Buffer.from('{"k":[1,2.5,"x",null]}'), deadlineMs: Date.now() + 3000 }));
+          assert.deepEqual(f.echo, { k: [1, 2.5, "x", null] });
+          assert.equal(f.requestId, "java-3");
+          assert.equal(f.functionName, "java-handlers");
+          assert.equal(f.memoryLimitInMB, 256);
+          assert.ok(f.remaining > 0 && f.remaining <= 3000, String(f.remaining));
+          assert.equal(f.foo, "bar");
+          assert.equal(f.handlerVar, "example.Facts::describe");
+          assert.equal(f.executionEnv, "AWS_Lambda_java17");
+          assert.equal(f.channelVisible, false, "the channel's variables are gone before function code runs");
+          assert.equal(f.hostSecret, null, "the runner's environment never reaches the function");
+          assert.ok(f.maxHeapMb > 150 && f.maxHeapMb <= 218, `heap ${f.maxHeapMb} MB is about 85 % of 256 MB`);
+          const twice = await startJava("example.Facts::twice");
+          assert.equal(ok(await invoke(twice, 21)), 42);
+        });
+
+        test("returns a thrown exception with its class as errorType, its frames and its cause", async (t) => {
+          if (!can(t, "java17")) return;
+          const inst = await startJava("example.Thrower::handleRequest");
+          const e = functionError(await invoke(inst, { a: 7 }));
+          assert.equal(e.errorType, "java.lang.IllegalStateException");
+          assert.equal(e.errorMessage, "bad input: 7");
+          assert.equal(e.stackTrace[0], "example.Thrower.validate(Thrower.java:15)");
+          assert.ok(!e.stackTrace.some((l) => l.includes("dev.hotswap")), "no bootstrap frames");
+          assert.equal((e as unknown as { cause: { errorType: string } }).cause.errorType, "java.lang.NumberFormatException");
+          const bad = functionError(await (await startJava("example.PojoHandler")).invoke({ requestId: "j", payload: Buffer.from('{"quantity":"many"}'), deadlineMs: Date.now() + 3000 }));
+          assert.equal(bad.errorType, "java.lang.RuntimeException");
+          assert.equal(bad.errorMessage, "An error occurred during JSON parsing");
+        });
+
+        test("start() rejects with InitError for a missing class, a missing method and a throwing constructor", async (t) => {
+          if (!can(t, "java17")) return;
+          const missing = await initError(startJava("example.Nope::handleRequest"));
+          assert.equal(missing.errorType, "java.lang.ClassNotFoundException");
+          assert.equal(missing.message, "Class not found: example.Nope");
+          const method = await initError(startJava("example.Facts::nope"));
+          assert.equal(method.message, "No public method named nope with appropriate method signature found on class example.Facts");
+          const ctor = await initError(startJava("example.InitThrows::handleRequest"));
+          assert.equal(ctor.errorType, "java.lang.IllegalArgumentException");
+          assert.equal(ctor.message, "Error loading class example.InitThrows: missing configuration TABLE_NAME");
+        });
+
+        test("kill(\"timeout\") answers the in-flight invocation with TimeoutError; concurrent invocations overlap", async (t) => {
+          if (!can(t, "java17")) return;
+          const inst = await startJava("example.Sleeper", { instanceConcurrency: 3 });
+          const t0 = Date.now();
+          const results = (await Promise.all([1, 2, 3].map(() => invoke(inst, { ms: 400 })))).map(ok);
+          assert.ok(results.every((r) => r.slept >= 400));
+          assert.ok(Date.now() - t0 < 1100, `three 400 ms invocations overlapped (took ${Date.now() - t0} ms)`);
+          const pending = invoke(inst, { ms: 10_000 });
+          inst.kill("timeout");
+          assert.equal(platformError(await pending, "TimeoutError"), "Task timed out after 3.00 seconds");
+          assert.equal((await inst.exited).reason, "timeout");
+        });
+      });
     }
+
+    describe("java17 stems and memory", () => {
+      test("a stem starts without code and serves a function once specialised", async (t) => {
+        if (!can(t, "java17")) return;
+        const code = await javaFunctionDir();
+        const stem = await backend.start({ runtime: "java17", protocol: "fast", memorySize: 128 });
+        started.push(stem);
+        assert.equal(stem.spec, undefined);
+        const spec = fixtureSpec("java-handlers", "java17", { handler: "example.Facts::describe" });
+        await stem.specialise(spec, code);
+        const body = ok(await invoke(stem, { stem: true }));
+        assert.deepEqual(body.echo, { stem: true });
+        assert.equal(body.foo, "bar", "the environment sent at init is the function's");
+        assert.equal(body.channelVisible, false);
+      });
+
+      test("heap exhaustion answers java.lang.OutOfMemoryError and the instance goes", async (t) => {
+        if (!can(t, "java17")) return;
+        const code = await javaFunctionDir();
+        const spec = fixtureSpec("java-handlers", "java17", { handler: "example.Hog" });
+        const inst = await backend.start({ runtime: "java17", protocol: "fast", memorySize: 128, spec, codeDir: code });
+        started.push(inst);
+        const r = await invoke(inst, {}, 10);
+        if (r.kind === "function-error") assert.equal(functionError(r).errorType, "java.lang.OutOfMemoryError");
+        else platformError(r, "OutOfMemory"); // the RSS watch may stop it first
+        await inst.exited;
+        assert.equal(inst.alive, false);
+      });
+    });
 
     describe("provided", () => {
       test("runs a bash custom runtime that uses curl against the Runtime API", async (t) => {

@@ -19,6 +19,7 @@ import { createStateStore } from "../../../shared/state/index.ts";
 import type { StateStore } from "../../../shared/state/state-store.ts";
 import { functionSpec } from "../../../tests/support/function-spec.ts";
 import { TEST_REDIS_URL, serviceSkipReason, uniquePrefix } from "../../../tests/support/services.ts";
+import { javaFunctionZip, javaMissing } from "../../../tests/support/java-function.ts";
 import { zipFixture } from "../../../tests/support/zip.ts";
 import { ProcessBackend } from "../backends/process/process-backend.ts";
 import { CodeCache, removeTree } from "../code-cache/code-cache.ts";
@@ -60,7 +61,7 @@ async function rig(store: "memory" | "redis"): Promise<Rig> {
     runner,
     state,
     async deploy(fixture, over) {
-      const { sha256 } = await codeStore.put(zipFixture(fixture));
+      const { sha256 } = await codeStore.put(fixture === "java-handlers" ? await javaFunctionZip() : zipFixture(fixture));
       return functionSpec({ functionName: fixture, version: ++versions, timeout: 10, codeSha256: sha256, ...over });
     },
     records,
@@ -80,8 +81,9 @@ const CASES: Array<{ runtime: RuntimeId; protocol: RuntimeProtocol; fixture: str
   { runtime: "python3.12", protocol: "runtime-api", fixture: "python-log-mix", five: "INFO five" },
   { runtime: "ruby3.1", protocol: "fast", fixture: "ruby-log-mix", five: "INFO five" },
   { runtime: "ruby3.1", protocol: "runtime-api", fixture: "ruby-log-mix", five: "INFO five" },
+  ...(javaMissing() ? [] : (["fast", "runtime-api"] as const).map((protocol) => ({ runtime: "java17" as const, protocol, fixture: "java-handlers", five: "five" }))),
 ];
-const HANDLERS: Partial<Record<RuntimeId, string>> = { "python3.12": "handler.handler", "ruby3.1": "function.handler" };
+const HANDLERS: Record<string, string> = { "java-handlers": "example.LogMix", "ruby-log-mix": "function.handler" };
 
 for (const store of ["memory", "redis"] as const) {
   describe(`function logs through the ${store} state store`, { skip: store === "redis" ? redisSkip : undefined }, () => {
@@ -96,7 +98,7 @@ for (const store of ["memory", "redis"] as const) {
           const spec = await r.deploy(c.fixture, {
             runtime: c.runtime,
             protocol: c.protocol,
-            handler: HANDLERS[c.runtime] ?? "index.handler",
+            handler: HANDLERS[c.fixture] ?? (c.runtime.startsWith("python") ? "handler.handler" : "index.handler"),
             instanceConcurrency: concurrency,
             maxInstances: 1,
           });

@@ -19,7 +19,7 @@ export interface StemPoolOptions {
   /** Stems kept ready per runtime and memory size. 0 keeps none. */
   size: number;
   /**
-   * Runtimes to keep stems of. Default: every node and python runtime the backend reports
+   * Runtimes to keep stems of. Default: every node, python and java runtime the backend reports
    * available (`provided` has no stems: its bootstrap is the function's own).
    */
   runtimes?: RuntimeId[];

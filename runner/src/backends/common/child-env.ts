@@ -62,11 +62,11 @@ export function lambdaVariables(spec: FunctionSpec, codeDir: string, initType: I
   };
 }
 
-/** `AWS_Lambda_nodejs20.x`, `AWS_Lambda_python3.12`, `AWS_Lambda_ruby3.1`; AWS sets none for custom (`provided`) runtimes. */
+/** `AWS_Lambda_nodejs20.x`, `AWS_Lambda_python3.12`, `AWS_Lambda_java17`, `AWS_Lambda_ruby3.1`; AWS sets none for custom (`provided`) runtimes. */
 export function executionEnv(runtime: RuntimeId): string | undefined {
   const family = runtimeFamily(runtime);
   if (family === "node") return `AWS_Lambda_${runtime}.x`;
-  if (family === "python" || family === "ruby") return `AWS_Lambda_${runtime}`;
+  if (family === "python" || family === "java" || family === "ruby") return `AWS_Lambda_${runtime}`;
   return undefined;
 }
 

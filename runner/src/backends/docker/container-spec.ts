@@ -11,6 +11,7 @@ import type { FunctionSpec } from "../../../../protocol/invoke.ts";
 import { runtimeFamily, type RuntimeId } from "../../../../protocol/runtimes.ts";
 import { buildChildEnv, type InitializationType } from "../common/child-env.ts";
 import { nodeHeapMb } from "../common/node-heap.ts";
+import { javaArgs } from "../common/java-options.ts";
 
 /** Where function code appears in every container, as in Lambda. */
 export const TASK_ROOT = "/var/task";
@@ -82,6 +83,8 @@ export function entrypointFor(runtime: RuntimeId, memorySize: number): string[] 
       return ["python3", "-B", "/opt/hotswap/bootstrap.py"];
     case "ruby":
       return ["ruby", "/opt/hotswap/bootstrap.rb"];
+    case "java":
+      return ["java", ...javaArgs(memorySize, "/opt/hotswap/classes")];
     default:
       return [`${TASK_ROOT}/bootstrap`];
   }

@@ -15,6 +15,7 @@ import { nodeHeapMb, ProcessBackend } from "./process-backend.ts";
 import type { ProcessInstance } from "./process-instance.ts";
 import { discoverRuntime } from "./runtime-discovery.ts";
 import { waitFor } from "../../../../tests/support/wait-for.ts";
+import { javaMissing } from "../../../../tests/support/java-function.ts";
 
 runBackendContract("process", async () => new ProcessBackend());
 
@@ -240,6 +241,19 @@ describe("runtime discovery", () => {
     assert.match(r.version ?? "", /^3\.1\./);
     const configured = await discoverRuntime("ruby3.1", { searchPath: "", interpreters: { "ruby3.1": other } });
     assert.equal(configured.using, r.using, "a configured ruby of the wrong version is passed over too");
+  });
+
+  test("java17: skips a java that does not run, finds a Java 17 and compiles the bootstrap into an empty cache", { skip: javaMissing() }, async () => {
+    const broken = join(dir, "java");
+    await writeFile(broken, "#!/bin/sh\nexit 1\n");
+    await chmod(broken, 0o755);
+    const cache = join(dir, "java-cache");
+    const r = await discoverRuntime("java17", { searchPath: `${dir}:${process.env.PATH}`, javaCacheDir: cache });
+    assert.equal(r.available, true, r.reason);
+    assert.notEqual(r.using, broken);
+    assert.match(r.version ?? "", /^17\./);
+    assert.ok(r.interpreter?.classpath?.startsWith(`${cache}/`), r.interpreter?.classpath);
+    assert.ok(readdirSync(join(r.interpreter!.classpath!, "com", "amazonaws", "services", "lambda", "runtime")).includes("RequestHandler.class"));
   });
 
   test("resolves the node that runs the runner for its own major version", async () => {

@@ -20,6 +20,7 @@ import { RuntimeApiServer } from "../../channel/runtime-api-server.ts";
 import { buildChildEnv } from "../common/child-env.ts";
 import type { FunctionLogOutput } from "../../logs/instance-log.ts";
 import { nodeHeapMb } from "../common/node-heap.ts";
+import { javaArgs } from "../common/java-options.ts";
 import { checkBootstrap } from "../common/provided-bootstrap.ts";
 import type { InstanceSandbox, Sandbox } from "../../sandbox/index.ts";
 import { MemoryWatch } from "./memory-watch.ts";
@@ -150,6 +151,8 @@ export class ProcessBackend implements ExecutionBackend {
           ? [`--max-old-space-size=${nodeHeapMb(memorySize)}`, path.join(this.runtimesDir, "node", "bootstrap.mjs")]
           : family === "ruby"
             ? [path.join(this.runtimesDir, "ruby", "bootstrap.rb")]
+          : family === "java"
+            ? javaArgs(memorySize, interp.classpath!)
             : ["-B", path.join(this.runtimesDir, "python", "bootstrap.py")];
     }
     const channelEnv: Record<string, string> = {};
@@ -256,8 +259,8 @@ export class ProcessBackend implements ExecutionBackend {
   private discover() {
     // Sandboxed, an interpreter counts only if a sandbox user can run it (one under /root cannot).
     this.discovery ??= this.opts.sandbox
-      ? this.opts.sandbox.asSandboxUser((runAs) => discoverRuntimes({ ...this.opts, runAs }))
-      : discoverRuntimes(this.opts);
+      ? this.opts.sandbox.asSandboxUser((runAs) => discoverRuntimes({ runtimesDir: this.runtimesDir, ...this.opts, runAs }))
+      : discoverRuntimes({ runtimesDir: this.runtimesDir, ...this.opts });
     return this.discovery;
   }
 }

@@ -4,9 +4,12 @@
  * of the wrong major is skipped rather than trusted. The result says what to install otherwise.
  */
 import { execFile } from "node:child_process";
-import { accessSync, constants, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { RuntimeAvailability } from "../../../../protocol/runner.ts";
+import { fileURLToPath } from "node:url";
+import { isExecutable } from "./executable.ts";
+import { ensureJavaBootstrap, javaCandidates, probeJava } from "./java-bootstrap.ts";
 import { RUNTIME_IDS, runtimeFamily, runtimeLanguageVersion, type RuntimeId } from "../../../../protocol/runtimes.ts";
 
 export interface DiscoveryOptions {
@@ -18,6 +21,10 @@ export interface DiscoveryOptions {
   pyenvRoot?: string;
   /** The runner's node, a candidate for nodejs<its major>. Default process.execPath. */
   execPath?: string;
+  /** Where the compiled Java bootstrap is cached; default defaultJavaCacheDir(). */
+  javaCacheDir?: string;
+  /** Where the bootstraps' sources live; default the repo's runtimes/. */
+  runtimesDir?: string;
   /** Probe as this user (the sandbox's): an interpreter it cannot run is not available. */
   runAs?: { uid: number; gid: number };
 }
@@ -27,19 +34,12 @@ export interface Interpreter {
   path: string;
   /** e.g. "v20.20.2" or "3.12.1" */
   version: string;
+  /** java: the compiled bootstrap's class directory. */
+  classpath?: string;
 }
 
 const PROBE_TIMEOUT_MS = 5000;
 const LANGUAGE_NAMES = { node: "Node.js", python: "Python", ruby: "Ruby" } as const;
-
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function onPath(name: string, searchPath: string): string | undefined {
   for (const dir of searchPath.split(path.delimiter)) {
@@ -136,6 +136,7 @@ export async function discoverRuntime(id: RuntimeId, opts: DiscoveryOptions = {}
       ? { id, available: true, using: "the zip's own bootstrap executable" }
       : { id, available: false, reason: "provided runtimes need a POSIX host to execute the zip's bootstrap" };
   }
+  if (family === "java") return discoverJava(id, opts);
   const tried: string[] = [];
   for (const c of candidates(id, opts)) {
     const found = await probe(c.bin, family, opts.runAs);
@@ -152,4 +153,27 @@ export async function discoverRuntime(id: RuntimeId, opts: DiscoveryOptions = {}
 /** Discover every runtime id, probing in parallel. */
 export async function discoverRuntimes(opts: DiscoveryOptions = {}): Promise<(RuntimeAvailability & { interpreter?: Interpreter })[]> {
   return Promise.all(RUNTIME_IDS.map((id) => discoverRuntime(id, opts)));
+}
+
+/** java17: a Java of that major and the bootstrap compiled for it (compiled here once when javac is present). */
+async function discoverJava(id: RuntimeId, opts: DiscoveryOptions): Promise<RuntimeAvailability & { interpreter?: Interpreter }> {
+  const searchPath = opts.searchPath ?? process.env.PATH ?? "";
+  const want = runtimeLanguageVersion(id)!;
+  const tried: string[] = [];
+  for (const bin of javaCandidates(searchPath, opts.interpreters?.[id])) {
+    const found = await probeJava(bin, searchPath, opts.runAs);
+    if (!found || !(found.version === want || found.version.startsWith(`${want}.`))) {
+      tried.push(found ? `${bin} is Java ${found.version}` : `${bin} does not run`);
+      continue;
+    }
+    const runtimesDir = opts.runtimesDir ?? fileURLToPath(new URL("../../../../runtimes/", import.meta.url));
+    try {
+      const classpath = await ensureJavaBootstrap(path.join(runtimesDir, "java", "src"), found.javac, opts.javaCacheDir);
+      return { id, available: true, using: found.java, version: found.version, interpreter: { path: found.java, version: found.version, classpath } };
+    } catch (err) {
+      return { id, available: false, reason: (err as Error).message };
+    }
+  }
+  const detail = tried.length ? ` (${tried.join("; ")})` : "";
+  return { id, available: false, reason: `no Java ${want} found${detail}; install openjdk-${want}-jdk-headless (apt-get install -y openjdk-${want}-jdk-headless), or configure its path (interpreters.${id})` };
 }
