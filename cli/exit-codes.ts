@@ -11,7 +11,7 @@ export const EXIT = {
   error: 1,
   /** The command line is wrong: unknown command or option, missing or malformed argument. */
   usage: 2,
-  /** What the command names does not exist (HTTP 404). */
+  /** What the command names does not exist (HTTP 404, or an API code ending in NotFound). */
   notFound: 3,
   /** No credentials, or the API refused them (HTTP 401) or the action (HTTP 403). */
   auth: 4,
@@ -44,7 +44,8 @@ export class CliError extends Error {
 
 /** The exit code an API failure maps to. */
 export function exitCodeOf(failure: ApiFailure): number {
-  if (failure.status === 404) return EXIT.notFound;
+  // VersionNotFound comes as a 400 where the missing version is a field of the request body.
+  if (failure.status === 404 || /NotFound$/.test(failure.code)) return EXIT.notFound;
   if (failure.status === 401 || failure.status === 403) return EXIT.auth;
   return EXIT.error;
 }

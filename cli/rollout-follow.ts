@@ -44,14 +44,16 @@ export async function followDeployment(api: ApiClient, id: string, opts: FollowO
   const tty = stderr.isTTY === true;
   let last = "";
   let seenEvents = 0;
+  let lastEvent = "";
   for (;;) {
     const d = must(await api.deployments.get(id), `reading deployment ${id}`);
     for (const e of d.events.slice(seenEvents)) {
-      if (e.reason) {
-        if (tty) stderr.write("\r\x1b[2K");
-        stderr.write(`  ${e.at}  ${e.type}: ${e.reason}\n`);
-        last = "";
-      }
+      const text = e.reason ? `${e.type}: ${e.reason}` : "";
+      // A held step reports itself every tick: show each distinct event once in a row.
+      if (text === "" || text === lastEvent) continue;
+      lastEvent = text;
+      stderr.write(tty ? `\r\x1b[2K  ${text}\n` : `  ${text}\n`);
+      if (tty) last = "";
     }
     seenEvents = d.events.length;
     const line = progressLine(d);
