@@ -61,7 +61,7 @@ describe("hotswap functions, versions and aliases", () => {
     assert.match(gone.stderr, /hotswap: reading function "cli-fn" failed: FunctionNotFound \(HTTP 404\): .*cli-fn.* \[request [\w-]+\]/);
   });
 
-  test("API refusals print the API's code and message: UnknownRuntime exits 1, a duplicate exits 1 with FunctionAlreadyExists", { timeout: 60_000 }, async () => {
+  test("API refusals print the API's code and message: UnknownRuntime exits 1, a duplicate exits 1 with FunctionAlreadyExists", { timeout: 180_000 }, async () => {
     const bad = await hotswap(["functions", "create", "cli-bad", "--runtime", "cobol85", "--handler", "index.handler"], env);
     assert.equal(bad.code, 1, shown(bad));
     assert.match(bad.stderr, /creating function "cli-bad" failed: UnknownRuntime \(HTTP 400\): .*cobol85/);

@@ -27,7 +27,7 @@ describe("hotswap help, usage errors, login and logout", () => {
     await home?.cleanup();
   });
 
-  test("--help lists every command group and documents the exit codes; subcommand help lists its options", { timeout: 60_000 }, async () => {
+  test("--help lists every command group and documents the exit codes; subcommand help lists its options", { timeout: 180_000 }, async () => {
     const help = await hotswap(["--help"], {});
     assert.equal(help.code, 0, shown(help));
     for (const cmd of ["server", "runner", "admin", "secrets", "version", "login", "logout", "functions", "versions", "aliases", "deploy", "invoke", "logs", "rollouts", "triggers", "runners", "keys"]) {
@@ -43,7 +43,7 @@ describe("hotswap help, usage errors, login and logout", () => {
     assert.match(none.stdout, /Usage: hotswap/);
   });
 
-  test("usage errors exit 2 and say what is wrong", { timeout: 60_000 }, async () => {
+  test("usage errors exit 2 and say what is wrong", { timeout: 180_000 }, async () => {
     const unknown = await hotswap(["functoins", "ls"], {});
     assert.equal(unknown.code, 2, shown(unknown));
     assert.match(unknown.stderr, /unknown command 'functoins'/);
@@ -58,7 +58,7 @@ describe("hotswap help, usage errors, login and logout", () => {
     assert.match(version.stdout, /^hotswap \d+\.\d+\.\d+/);
   });
 
-  test("login refuses a wrong key (exit 4, nothing stored), stores a good one 0600, and later commands use it", { timeout: 60_000 }, async () => {
+  test("login refuses a wrong key (exit 4, nothing stored), stores a good one 0600, and later commands use it", { timeout: 180_000 }, async () => {
     const env = { XDG_CONFIG_HOME: home.dir };
     const file = join(home.dir, "hotswap", "credentials.json");
     const notSignedIn = await hotswap(["functions", "ls"], env);
@@ -100,7 +100,7 @@ describe("hotswap help, usage errors, login and logout", () => {
     assert.equal((await hotswap(["functions", "ls"], env)).code, 4);
   });
 
-  test("login --token stores a JWT, and its role's limits come back as exit 4 with the API's code", { timeout: 60_000 }, async () => {
+  test("login --token stores a JWT, and its role's limits come back as exit 4 with the API's code", { timeout: 180_000 }, async () => {
     const env = { XDG_CONFIG_HOME: home.dir };
     const viewer = await new SignJWT({ sub: "cli-viewer", aud: AUDIENCE, roles: "viewer" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(new TextEncoder().encode(JWT_SECRET));
     const login = await hotswap(["login", "--url", p.url, "--token", viewer], env);
