@@ -20,6 +20,7 @@ export function registerOperatorCommands(program: Command): void {
   program
     .command("runner")
     .description("run a runner agent: it registers through Redis, heartbeats, and executes the invocations control planes route to it")
+    .addHelpText("after", "\nSettings come from the environment: HOTSWAP_CLUSTER_SECRET, REDIS_URL, RUNNER_ID, RUNNER_POOL, RUNNER_LABELS,\nRUNNER_MEMORY_MB, RUNNER_MAX_INSTANCES, RUNNER_BACKEND, RUNNER_LISTEN, ... (see the README's runner configuration table).")
     .action(async () => {
       const { runRunnerCommand } = await import("../runner-command.ts");
       process.exitCode = await runRunnerCommand([], process.env);
