@@ -16,11 +16,18 @@ interface InvokeCliOptions {
   log?: boolean;
 }
 
+/** The event's text from --data, --file or stdin (--file -), checked to be JSON; undefined when none is given. */
 async function eventBody(o: InvokeCliOptions): Promise<string | undefined> {
   if (o.data !== undefined && o.file !== undefined) throw new CliError("give the event with --data or --file, not both.", EXIT.usage);
-  const text = o.data ?? (o.file === undefined ? undefined : o.file === "-" ? await readStdin() : await readFile(o.file, "utf8").catch((e: Error) => {
-    throw new CliError(`cannot read ${o.file}: ${e.message}`, EXIT.usage);
-  }));
+  let text = o.data;
+  if (o.file === "-") text = await readStdin();
+  else if (o.file !== undefined) {
+    try {
+      text = await readFile(o.file, "utf8");
+    } catch (e) {
+      throw new CliError(`cannot read ${o.file}: ${(e as Error).message}`, EXIT.usage);
+    }
+  }
   if (text === undefined) return undefined;
   try {
     JSON.parse(text);

@@ -84,7 +84,8 @@ export function registerRolloutCommands(program: Command): void {
       .action(
         clientAction(async ({ api, out }, id: string, o: { reason?: string }) => {
           const d = must(await api.deployments.command(id, name, { reason: o.reason }), `${name} of deployment ${id}`);
-          out.result(d, () => (isFinished(d) || d.pendingCommand === null ? `Deployment ${d.deploymentId}: ${progressLine(d)}` : `Deployment ${d.deploymentId}: ${name} queued (the rollout leader applies it shortly).`));
+          const queued = d.pendingCommand !== null && !isFinished(d);
+          out.result(d, () => `Deployment ${d.deploymentId}: ${queued ? `${name} queued (the rollout leader applies it shortly)` : progressLine(d)}`);
         }),
       );
   steer("pause", "hold the current weights (automatic rollback stays armed)");
