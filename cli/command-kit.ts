@@ -25,9 +25,20 @@ export function clientAction<A extends unknown[]>(handler: (ctx: CommandContext,
     const command = args[args.length - 1] as Command;
     const globals = command.optsWithGlobals() as { json?: boolean };
     const env = process.env;
-    const creds = await resolveCredentials(env);
-    const api = createApiClient({ baseUrl: creds.url, apiKey: creds.apiKey, token: creds.token, timeoutMs: 60_000 });
-    const code = await handler({ api, out: createPrinter(globals.json === true), env }, ...(args.slice(0, -1) as A));
+    // Built on first use, so a command's own usage checks come before "not signed in".
+    let api: ApiClient | undefined;
+    const ctx: CommandContext = {
+      get api() {
+        if (api === undefined) {
+          const creds = resolveCredentials(env);
+          api = createApiClient({ baseUrl: creds.url, apiKey: creds.apiKey, token: creds.token, timeoutMs: 60_000 });
+        }
+        return api;
+      },
+      out: createPrinter(globals.json === true),
+      env,
+    };
+    const code = await handler(ctx, ...(args.slice(0, -1) as A));
     process.exitCode = code ?? EXIT.ok;
   };
 }

@@ -85,9 +85,10 @@ export function registerDeployCommand(program: Command): void {
     .option("--no-wait", "start the rollout and return without following it")
     .addHelpText("after", "\nExamples:\n  hotswap deploy ./hello --name hello --runtime nodejs20 --handler index.handler --alias live\n  hotswap deploy ./hello --name hello --alias live --strategy canary --percentage 10 --duration 5m")
     .action(
-      clientAction(async ({ api, out }, dir: string, o: DeployOptions) => {
+      clientAction(async (ctx, dir: string, o: DeployOptions) => {
         if (o.strategy !== undefined && o.strategy !== "direct" && o.alias === undefined) throw new CliError("--strategy needs --alias (the alias the rollout moves).", EXIT.usage);
         const pkg = await zipDirectory(dir);
+        const { api, out } = ctx; // after the usage checks: only now are credentials needed
         out.info(`Packaged ${pkg.fileCount} file(s) from ${dir}: ${pkg.zip.length} bytes, sha256 ${pkg.sha256}.`);
         const fn = await ensureFunction(api, out, o);
         const published = must(await api.versions.publish(o.name, pkg.zip, { description: o.versionDescription }), `publishing a version of "${o.name}"`);

@@ -55,8 +55,9 @@ export function registerFunctionCommands(program: Command): void {
 
   addFunctionSettingOptions(functions.command("create <name>").description("create a function (then publish code with `hotswap deploy`)"))
     .action(
-      clientAction(async ({ api, out }, name: string, o: FunctionSettingOptions) => {
+      clientAction(async (ctx, name: string, o: FunctionSettingOptions) => {
         if (o.runtime === undefined || o.handler === undefined) throw new CliError("functions create needs --runtime and --handler.", EXIT.usage);
+        const { api, out } = ctx; // after the usage checks: only now are credentials needed
         const f = must(await api.functions.create({ name, ...functionSettingsOf(o), runtime: o.runtime, handler: o.handler }), `creating function "${name}"`);
         out.result(f, () => `Created function ${f.name}.\n${describeFunction(f)}`);
       }),
@@ -64,9 +65,10 @@ export function registerFunctionCommands(program: Command): void {
 
   addFunctionSettingOptions(functions.command("update <name>").description("change a function's configuration (it takes effect in the next version)"))
     .action(
-      clientAction(async ({ api, out }, name: string, o: FunctionSettingOptions) => {
+      clientAction(async (ctx, name: string, o: FunctionSettingOptions) => {
         const body = functionSettingsOf(o);
         if (Object.keys(body).length === 0) throw new CliError("functions update needs at least one of --runtime, --handler, --memory, --timeout, --env, --description.", EXIT.usage);
+        const { api, out } = ctx; // after the usage checks: only now are credentials needed
         const f = must(await api.functions.update(name, body), `updating function "${name}"`);
         out.result(f, () => `Updated function ${f.name}.\n${describeFunction(f)}`);
       }),

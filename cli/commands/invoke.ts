@@ -53,8 +53,9 @@ export function registerInvokeCommand(program: Command): void {
     .option("--async", "queue the event (202) and print the request id instead of waiting for the answer")
     .option("--log", "also print the end of the invocation's log (stderr)")
     .action(
-      clientAction(async ({ api, out }, fn: string, o: InvokeCliOptions) => {
+      clientAction(async (ctx, fn: string, o: InvokeCliOptions) => {
         const body = await eventBody(o);
+        const { api, out } = ctx; // after the usage checks: only now are credentials needed
         const common = { qualifier: o.qualifier, ...(body !== undefined ? { body } : {}) };
         if (o.async) {
           const accepted = must(await api.async.invoke(fn, undefined, common), `queueing an invocation of "${fn}"`);

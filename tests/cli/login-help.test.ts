@@ -53,6 +53,9 @@ describe("hotswap help, usage errors, login and logout", () => {
     const badNumber = await hotswap(["functions", "create", "x", "--runtime", "nodejs20", "--handler", "i.h", "--memory", "lots"], { HOTSWAP_URL: p.url, HOTSWAP_API_KEY: p.key });
     assert.equal(badNumber.code, 2, shown(badNumber));
     assert.match(badNumber.stderr, /--memory <mb>' argument 'lots' is invalid. must be a whole number/);
+    const beforeSignIn = await hotswap(["invoke", "fn", "--data", "{}", "--file", "event.json"], {});
+    assert.equal(beforeSignIn.code, 2, `a usage error is reported before "not signed in"\n${shown(beforeSignIn)}`);
+    assert.match(beforeSignIn.stderr, /give the event with --data or --file, not both/);
     const version = await hotswap(["version"], {});
     assert.equal(version.code, 0);
     assert.match(version.stdout, /^hotswap \d+\.\d+\.\d+/);
