@@ -1,71 +1,92 @@
 /**
- * The `hotswap` command line, dispatching to one module per command:
- *   hotswap server [--embedded-runner]   control plane (npm start runs this with the embedded runner; server-command.ts)
- *   hotswap runner                       a runner agent of the fleet (runner-command.ts)
- *   hotswap admin reset-key              revoke lost admin keys, print a new one (admin-command.ts)
- *   hotswap secrets rotate-key           re-seal every secret under a new key (secrets-command.ts)
- *   hotswap version
+ * The `hotswap` command line, built with commander; one module per command group under commands/:
+ *   operator.ts   server [--embedded-runner], runner, admin reset-key, secrets rotate-key, version
+ *   login.ts      login, logout (credentials.ts stores them)
+ *   functions.ts, versions.ts, aliases.ts, deploy.ts, invoke.ts, logs.ts, rollouts.ts, triggers.ts,
+ *   runners.ts, keys.ts: client commands over the typed API client (client/), via command-kit.ts
  * cli/ is the one composition of platform/ and runner/ (embedded-runner.ts); they never import each other.
- * Exit codes: 0 ok, 1 invalid configuration or start-up failure, 2 usage error.
+ * Exit codes: exit-codes.ts (documented in `hotswap --help`).
  */
+import { Command, CommanderError } from "commander";
 import pkg from "../package.json" with { type: "json" };
+import { CliError, EXIT, EXIT_CODES_HELP } from "./exit-codes.ts";
+import { registerOperatorCommands } from "./commands/operator.ts";
+import { registerLoginCommands } from "./commands/login.ts";
+import { registerFunctionCommands } from "./commands/functions.ts";
+import { registerVersionCommands } from "./commands/versions.ts";
+import { registerAliasCommands } from "./commands/aliases.ts";
+import { registerDeployCommand } from "./commands/deploy.ts";
+import { registerInvokeCommand } from "./commands/invoke.ts";
+import { registerLogsCommand } from "./commands/logs.ts";
+import { registerRolloutCommands } from "./commands/rollouts.ts";
+import { registerTriggerCommands } from "./commands/triggers.ts";
+import { registerRunnerCommands } from "./commands/runners.ts";
+import { registerKeyCommands } from "./commands/keys.ts";
 
-const USAGE = `Usage: hotswap <command> [options]
+const ENVIRONMENT_HELP = `Client commands call the API at the URL stored by \`hotswap login\` (in $XDG_CONFIG_HOME/hotswap or
+~/.config/hotswap); HOTSWAP_URL, HOTSWAP_API_KEY and HOTSWAP_TOKEN override it. Add --json to any of them
+for the API's own objects as JSON. Operator commands (server, runner, admin, secrets) read their
+configuration from the environment; see the README's configuration tables.`;
 
-Commands:
-  server [--embedded-runner]   Run the control plane. With --embedded-runner (what npm start
-                               uses) it executes functions in this process's children; without
-                               it, it routes invocations to the fleet of \`hotswap runner\`
-                               processes registered in Redis (REDIS_URL is required).
-  runner                       Run a runner agent: it registers through Redis, heartbeats, and
-                               executes the invocations the control planes route to it.
-  admin reset-key [--key-id <id>]
-                               Offline recovery of a lost admin key: revoke the active admin
-                               keys (or <id>) and print a new one.
-  secrets rotate-key           Re-seal every stored secret under a new key (see the README).
-  version                      Print the version.
+function buildProgram(): Command {
+  const program = new Command("hotswap")
+    .description(`HotSwap ${pkg.version}: a self-hosted serverless function platform`)
+    .version(`hotswap ${pkg.version}`, "--version", "print the version")
+    .option("--json", "print the API's objects as JSON (client commands)")
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText("after", `\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}`)
+    .showSuggestionAfterError();
+  program.commandsGroup("Operator commands:");
+  registerOperatorCommands(program);
+  program.commandsGroup("Client commands:");
+  registerLoginCommands(program);
+  registerFunctionCommands(program);
+  registerVersionCommands(program);
+  registerAliasCommands(program);
+  registerDeployCommand(program);
+  registerInvokeCommand(program);
+  registerLogsCommand(program);
+  registerRolloutCommands(program);
+  registerTriggerCommands(program);
+  registerRunnerCommands(program);
+  registerKeyCommands(program);
+  // Every command (and subcommand) throws instead of exiting, so main() owns the exit code.
+  const override = (c: Command) => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
+  return program;
+}
 
-Configuration comes from the environment; see the README's configuration tables.`;
-
+/** Runs the command line; the process's exit code. */
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case "server": {
-      const { runServerCommand } = await import("./server-command.ts");
-      return runServerCommand(rest, process.env, USAGE);
-    }
-    case "runner": {
-      const { runRunnerCommand } = await import("./runner-command.ts");
-      return runRunnerCommand(rest, process.env);
-    }
-    case "admin": {
-      const { runAdminCommand } = await import("./admin-command.ts");
-      return runAdminCommand(rest, process.env);
-    }
-    case "secrets": {
-      const { runSecretsCommand } = await import("./secrets-command.ts");
-      return runSecretsCommand(rest, process.env);
-    }
-    case "version":
-    case "--version":
-      process.stdout.write(`hotswap ${pkg.version}\n`);
-      return 0;
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`hotswap: unknown command "${command}"\n\n${USAGE}\n`);
-      return 2;
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
+    return EXIT.usage;
   }
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`hotswap: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof CommanderError) {
+      // Commander printed the help or the error already.
+      return ["commander.helpDisplayed", "commander.version"].includes(e.code) ? EXIT.ok : EXIT.usage;
+    }
+    throw e;
+  }
+  return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
     process.stderr.write(`hotswap: ${(e as Error).stack ?? e}\n`);
-    process.exit(1);
+    process.exit(EXIT.error);
   },
 );

@@ -26,3 +26,4 @@ export { failureError, unwrap } from "./result.ts";
 export type { Call, CallOptions, ClientOptions, RawAnswer, Transport } from "./transport.ts";
 export { invokeCall, type Invocation, type InvokeOptions, type LambdaInvocation, type LambdaInvokeOptions } from "./invoke.ts";
 export type { ResponseKey, ResponseTypes } from "./responses.ts";
+export { LogTailRefused } from "./logs.ts";

@@ -4,7 +4,19 @@
  * to (`lastEventId`). Stopping the iteration (break, return) closes the connection.
  */
 import type { FunctionLogLine, LogTailEnd } from "../protocol/api/logs.ts";
+import type { ApiFailure } from "./result.ts";
 import type { CallOptions, ClientOptions, Transport } from "./transport.ts";
+
+/** What `follow` throws when the API refuses the tail (404, 400, 403): the API's failure, in `failure`. */
+export class LogTailRefused extends Error {
+  constructor(
+    message: string,
+    readonly failure: ApiFailure,
+  ) {
+    super(message);
+    this.name = "LogTailRefused";
+  }
+}
 
 /** Filters and paging of a logs query. Times: a Date, epoch milliseconds, or ISO-8601 text. */
 export interface FunctionLogsQueryInput {
@@ -64,7 +76,10 @@ export function logsEndpoints(t: Transport, options: Pick<ClientOptions, "apiKey
         } catch {
           // not the API's error document
         }
-        throw new Error(`following the logs of "${name}" failed (${error.code ?? `HTTP${res.status}`}, HTTP ${res.status}): ${error.message ?? text.slice(0, 300)}`);
+        const failure: ApiFailure = { status: res.status, code: error.code ?? `HTTP${res.status}`, message: error.message ?? text.slice(0, 300) };
+        const requestId = res.headers.get("x-request-id");
+        if (requestId !== null) failure.requestId = requestId;
+        throw new LogTailRefused(`following the logs of "${name}" failed (${failure.code}, HTTP ${res.status}): ${failure.message}`, failure);
       }
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";

@@ -7,23 +7,19 @@
  * Runs in the program (not in the providers), so it may import modules normally.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { zipSync, unzipSync, type Zippable } from "fflate";
+import { unzipSync } from "fflate";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, realpath, rename, stat, writeFile, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { MAX_ZIPPED_CODE_BYTES } from "../../protocol/limits.ts";
 import { codeCacheFile } from "./code-cache.ts";
+import { deterministicZip, type PackageFile } from "../../shared/code-package/deterministic-zip.ts";
 
 /** What a function's code can be given as. */
 export type CodeSource = string | pulumi.asset.Archive;
 
-export interface PackageFile {
-  /** Path inside the zip, with "/" separators and no leading "./". */
-  path: string;
-  data: Uint8Array;
-  executable: boolean;
-}
+export type { PackageFile };
 
 export interface CodePackage {
   zip: Uint8Array;
@@ -40,20 +36,7 @@ export class CodePackageError extends pulumi.RunError {
   }
 }
 
-/** DOS time can't go below 1980; local-time fields, so the encoded bytes are the same in every time zone. */
-const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
-const COMPRESSION_LEVEL = 6;
-
-/** Builds the deterministic zip from the same sorted file list, whatever produced it. */
-export function deterministicZip(files: readonly PackageFile[]): Uint8Array {
-  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const entries: Zippable = {};
-  for (const f of sorted) {
-    const mode = f.executable ? 0o755 : 0o644;
-    entries[f.path] = [f.data, { level: COMPRESSION_LEVEL, mtime: FIXED_MTIME, os: 3, attrs: ((0o100000 | mode) << 16) >>> 0 }];
-  }
-  return zipSync(entries);
-}
+export { deterministicZip };
 
 export function sha256Hex(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
