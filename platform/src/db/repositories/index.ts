@@ -15,6 +15,7 @@ import { createScheduledTicksRepository, createTriggersRepository, type Schedule
 import { createInvocationsRepository, type InvocationsRepository } from "./invocations.ts";
 import { createEventInvokeConfigsRepository, type EventInvokeConfigsRepository } from "./event-invoke-configs.ts";
 import { createVersionsRepository, type VersionsRepository } from "./versions.ts";
+import { createLayersRepository, type LayersRepository } from "./layers.ts";
 import { createSealedSecretsRepository, type SealedSecretsRepository } from "./sealed-secrets.ts";
 
 export interface Repositories {
@@ -39,6 +40,8 @@ export interface Repositories {
   scheduledTicks: ScheduledTicksRepository;
   /** Every sealed value (function and version secrets, API key secrets), for a key rotation's re-seal. */
   sealedSecrets: SealedSecretsRepository;
+  /** Layers and their versions. */
+  layers: LayersRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -57,6 +60,7 @@ export function createRepositories(db: Db): Repositories {
     eventInvokeConfigs: createEventInvokeConfigsRepository(db),
     scheduledTicks: createScheduledTicksRepository(db),
     sealedSecrets: createSealedSecretsRepository(db),
+    layers: createLayersRepository(db),
   };
 }
 
@@ -73,3 +77,4 @@ export type * from "./invocations.ts";
 export type * from "./event-invoke-configs.ts";
 export type * from "./versions.ts";
 export type * from "./sealed-secrets.ts";
+export type * from "./layers.ts";
