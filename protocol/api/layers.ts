@@ -4,7 +4,15 @@
  * function's `layers` setting holds.
  */
 import { z } from "@hono/zod-openapi";
-import { VersionNumber, VersionNumberParam } from "./versions.ts";
+
+/** Layer version numbers, as function version numbers, are 32-bit (versions.ts is not imported: functions.ts imports this module). */
+const MAX_LAYER_VERSION = 2_147_483_647;
+const LAYER_VERSION_RANGE = `must be a layer version number from 1 to ${MAX_LAYER_VERSION}`;
+const LayerVersionNumberParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/, LAYER_VERSION_RANGE)
+  .transform(Number)
+  .pipe(z.number().int().max(MAX_LAYER_VERSION, LAYER_VERSION_RANGE));
 
 /** Most layers a function may use, as in Lambda. */
 export const MAX_LAYERS_PER_FUNCTION = 5;
@@ -17,7 +25,7 @@ export const LayerName = z
   .openapi({ example: "shared-deps" });
 
 /** `name:N`, or Lambda's layer version ARN `arn:aws:lambda:<region>:<account>:layer:name:N` (only name and N are kept). */
-const LAYER_REF = /^(?:arn:aws:lambda:[a-z0-9-]*:[0-9]*:layer:)?([a-zA-Z0-9-_]{1,64}):([1-9][0-9]{0,9})$/;
+const LAYER_REF = /^(?:arn:aws:lambda:[a-z0-9-]*:[0-9]*:layer:)?([a-zA-Z0-9-_]{1,64}):([1-9][0-9]{0,8})$/;
 
 /** A layer version reference, as a function's configuration gives it: normalised to `name:N`. */
 export const LayerRef = z
@@ -43,7 +51,7 @@ export function parseLayerRef(ref: string): { name: string; version: number } {
 
 export const LayerNameParam = z.object({ name: LayerName.openapi({ param: { name: "name", in: "path" } }) });
 export const LayerVersionParam = LayerNameParam.extend({
-  version: VersionNumberParam.openapi({ param: { name: "version", in: "path" }, example: "1" }),
+  version: LayerVersionNumberParam.openapi({ param: { name: "version", in: "path" }, example: "1" }),
 });
 
 export const PublishLayerVersionBody = z
@@ -64,7 +72,7 @@ export type PublishLayerVersionBody = z.infer<typeof PublishLayerVersionBody>;
 export const LayerVersionView = z
   .object({
     layerName: z.string(),
-    version: VersionNumber,
+    version: z.number(),
     codeSha256: z.string(),
     /** Bytes of the zip. */
     codeSize: z.number(),

@@ -42,6 +42,8 @@ import type { DeploymentService } from "../deployments/deployment-service.ts";
 import type { UsageService } from "../usage/usage-service.ts";
 import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { keysRoutes } from "./keys/index.ts";
+import { layersRoutes } from "./layers/index.ts";
+import type { LayerService } from "../layers/layer-service.ts";
 import type { KeyService } from "../keys/key-service.ts";
 
 export interface AppDeps {
@@ -72,6 +74,8 @@ export interface AppDeps {
   secrets?: SecretsAdminDeps;
   /** API key management (/api/v1/keys); omitted: those routes are not served. */
   keys?: KeyService;
+  /** Layers (/api/v1/layers); omitted: those routes are not served. */
+  layers?: LayerService;
 }
 
 export function createApp(deps: AppDeps) {
@@ -113,6 +117,7 @@ export function createApp(deps: AppDeps) {
   if (deps.audit) app.route("/", auditRoutes(deps.audit));
   if (deps.secrets) app.route("/", secretsAdminRoutes(deps.secrets));
   if (deps.keys) app.route("/", keysRoutes(deps.keys));
+  if (deps.layers) app.route("/", layersRoutes(deps.layers));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",

@@ -72,6 +72,7 @@ export function runLayersContract(ctx: ContractContext): void {
       assert.equal(await ctx.repos.layers.delete(name, 2), false);
       assert.equal(await ctx.repos.layers.delete(name, 9), false);
       assert.equal(await ctx.repos.layers.get(name, 2), null);
+      assert.equal((await ctx.repos.layers.get(name, 2, { includeDeleted: true }))?.version, 2, "a deleted version can still be resolved for functions using it");
       assert.deepEqual(
         (await ctx.repos.layers.list(name)).map((v) => v.version),
         [1],

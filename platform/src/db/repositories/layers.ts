@@ -26,8 +26,11 @@ export type PublishLayerInput = Omit<LayerVersion, "layerName" | "version" | "cr
 export interface LayersRepository {
   /** Create the layer when it is new, allocate its next version number and store the version. */
   publish(layerName: string, input: PublishLayerInput): Promise<LayerVersion>;
-  /** A version not deleted, or null. */
-  get(layerName: string, version: number): Promise<LayerVersion | null>;
+  /**
+   * A version not deleted, or null. `includeDeleted`: a deleted one too (a function configured
+   * with it may still publish versions that run it, as in Lambda).
+   */
+  get(layerName: string, version: number, opts?: { includeDeleted?: boolean }): Promise<LayerVersion | null>;
   /** The layer's versions not deleted, newest first. */
   list(layerName: string): Promise<LayerVersion[]>;
   /** Every layer with a version not deleted, by name, each with its newest such version. */
@@ -80,11 +83,11 @@ export function createLayersRepository(db: Db): LayersRepository {
       });
     },
 
-    async get(layerName, version) {
+    async get(layerName, version, opts) {
       const [row] = await db
         .select()
         .from(layerVersions)
-        .where(and(eq(layerVersions.layerName, layerName), eq(layerVersions.version, version), live));
+        .where(and(eq(layerVersions.layerName, layerName), eq(layerVersions.version, version), opts?.includeDeleted ? undefined : live));
       return row ? toLayerVersion(row) : null;
     },
 
