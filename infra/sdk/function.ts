@@ -93,6 +93,13 @@ export interface FunctionArgs {
    * @default unset (0: none)
    */
   provisionedConcurrency?: pulumi.Input<number>;
+  /**
+   * Layer versions ("name:N", e.g. a `hotswap.Layer`'s `ref`), merged at /opt in this order (a
+   * later layer's files win); at most 5. Changing them publishes a new version.
+   * @default []
+   * @example [deps.ref]
+   */
+  layers?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 class HotswapFunction extends pulumi.dynamic.Resource {
@@ -152,6 +159,7 @@ class HotswapFunction extends pulumi.dynamic.Resource {
         maxInstances: args.maxInstances,
         reservedConcurrency: args.reservedConcurrency,
         provisionedConcurrency: args.provisionedConcurrency,
+        layers: args.layers,
         codeSha256: pkg.sha256,
         codeSize: pkg.size,
         // Outputs the provider computes.
