@@ -9,7 +9,7 @@
  * for the rules this file follows.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { LAYER_NAME_PATTERN } from "../../protocol/api/layers.ts";
+import { LAYER_NAME_PATTERN } from "../../protocol/limits.ts";
 import { apiError, apiOf } from "./connection.ts";
 import { readCachedCode } from "./code-cache.ts";
 import { checkConnection, connectionOf, isUnknown, sameValue, type CheckFailure, type ConnectionInputs } from "./provider-common.ts";

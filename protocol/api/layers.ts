@@ -4,6 +4,7 @@
  * function's `layers` setting holds.
  */
 import { z } from "@hono/zod-openapi";
+import { LAYER_NAME_PATTERN } from "../limits.ts";
 
 /** Layer version numbers, as function version numbers, are 32-bit (versions.ts is not imported: functions.ts imports this module). */
 const MAX_LAYER_VERSION = 2_147_483_647;
@@ -17,7 +18,7 @@ const LayerVersionNumberParam = z
 /** Most layers a function may use, as in Lambda. */
 export const MAX_LAYERS_PER_FUNCTION = 5;
 
-export const LAYER_NAME_PATTERN = /^[a-zA-Z0-9-_]{1,64}$/;
+export { LAYER_NAME_PATTERN };
 
 export const LayerName = z
   .string()

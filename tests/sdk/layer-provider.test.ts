@@ -11,6 +11,9 @@ import { startPlatform, type TestPlatform } from "../support/platform.ts";
 import { layerProvider as provider, type LayerInputs, type LayerOutputs } from "../../infra/sdk/layer-provider.ts";
 import { functionProvider } from "../../infra/sdk/function-provider.ts";
 import { FAKE_KEY, codeDir, functionInputs, packageCode, removeCodeDirs } from "./support/sdk.ts";
+import { ProviderHost, serializeProvider } from "./support/provider-host.ts";
+
+const LAYER_URN = "urn:pulumi:test::hello::pulumi-nodejs:dynamic/hotswap:Layer::hosted";
 
 const greetLayer = (word: string) => ({ "nodejs/node_modules/greet/index.js": `module.exports = () => ${JSON.stringify(word)};\n` });
 const HANDLER = { "index.js": "exports.handler = async () => require('greet')();\n" };
@@ -92,5 +95,26 @@ describe("hotswap.Layer provider against an embedded control plane", () => {
   test("the platform's refusal comes back as the error", async () => {
     const bad = await layerInputs("reserved", { "hotswap/bootstrap.mjs": "x" });
     await assert.rejects(provider.create(bad), /InvalidZip.*\/opt\/hotswap|\/opt\/hotswap/);
+  });
+
+  test("runs in Pulumi's dynamic-provider host: check, create, diff, read, delete", async () => {
+    const host = await ProviderHost.start();
+    try {
+      const pkg = await packageCode(await codeDir(greetLayer("hosted")));
+      const news = { __provider: await serializeProvider(provider), endpoint: p.url, apiKey: p.key, resourceUrn: LAYER_URN, layerName: "hosted", codeSha256: pkg.sha256, codeSize: pkg.size };
+      const checked = await host.check(LAYER_URN, {}, news);
+      assert.deepEqual(checked.failures, []);
+      const created = await host.create(LAYER_URN, checked.inputs);
+      assert.equal(created.id, "hosted:1");
+      assert.equal((await p.api("GET", "/api/v1/layers/hosted/versions/1")).json.codeSha256, pkg.sha256);
+      const again = await host.check(LAYER_URN, checked.inputs, news);
+      assert.deepEqual(await host.diff(LAYER_URN, created.id, created.outs, again.inputs), { changes: "none", replaces: [] });
+      const read = await host.read(LAYER_URN, created.id, created.outs);
+      assert.equal(read.id, created.id);
+      await host.delete(LAYER_URN, created.id, created.outs);
+      assert.equal((await p.api("GET", "/api/v1/layers/hosted/versions/1")).status, 404);
+    } finally {
+      await host.stop();
+    }
   });
 });
