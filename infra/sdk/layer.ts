@@ -11,9 +11,7 @@
  * ```
  */
 import * as pulumi from "@pulumi/pulumi";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { buildCodePackage, cacheCodePackage, type CodeSource } from "./code-package.ts";
+import { checkCodeArg, packagedCode, type CodeSource } from "./code-package.ts";
 import { layerProvider } from "./layer-provider.ts";
 import type { Runtime } from "./function-inputs.ts";
 import { splitOptions, type ResourceOptions } from "./provider.ts";
@@ -54,23 +52,9 @@ export class Layer extends pulumi.dynamic.Resource {
   declare readonly unzippedSize: pulumi.Output<number>;
 
   constructor(name: string, args: LayerArgs, opts?: ResourceOptions) {
-    if (!args || args.code === undefined) {
-      throw new pulumi.RunError(`hotswap.Layer "${name}": code is required: a directory path, a .zip path, or a pulumi.asset.FileArchive / AssetArchive.`);
-    }
-    if (typeof args.code === "string" && !existsSync(resolve(args.code))) {
-      throw new pulumi.RunError(`hotswap.Layer "${name}": code path "${args.code}" does not exist (resolved to ${resolve(args.code)}); pass the layer's directory or .zip, relative to the project directory.`);
-    }
+    checkCodeArg("hotswap.Layer", name, "layer", args?.code);
     const { connection, pulumiOpts } = splitOptions("hotswap.Layer", name, opts);
-    const holder: { self?: pulumi.Resource } = {};
-    const pkg = pulumi.output(args.code).apply(async (code) => {
-      try {
-        const built = await buildCodePackage(code as CodeSource);
-        await cacheCodePackage(built);
-        return { sha256: built.sha256, size: built.size };
-      } catch (e) {
-        throw new pulumi.ResourceError(`hotswap.Layer "${name}": ${(e as Error).message}`, holder.self, true);
-      }
-    });
+    const { pkg, holder } = packagedCode("hotswap.Layer", name, args.code);
     super(
       layerProvider,
       name,
