@@ -283,6 +283,11 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.keys.get("k"),
       recording.keys.revoke("k"),
       recording.keys.rotate("k"),
+      recording.layers.publish("l", zip),
+      recording.layers.list(),
+      recording.layers.versions("l"),
+      recording.layers.get("l", 1),
+      recording.layers.delete("l", 1),
     ]);
     const template = (path: string) => path.replace(/\{[^}]+\}/g, "[^/]+");
     const missing = operations.filter((op) => {

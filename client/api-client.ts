@@ -16,6 +16,7 @@ import { usageEndpoints } from "./usage.ts";
 import { triggersEndpoints } from "./triggers.ts";
 import { auditEndpoints, secretsEndpoints } from "./audit.ts";
 import { keysEndpoints } from "./keys.ts";
+import { layersEndpoints } from "./layers.ts";
 
 export function buildApiClient(options: ClientOptions) {
   const transport: Transport = createTransport(options);
@@ -45,6 +46,8 @@ export function buildApiClient(options: ClientOptions) {
     secrets: secretsEndpoints(transport),
     /** API key management (admins). */
     keys: keysEndpoints(transport),
+    /** Lambda-style layers: publish, list, versions, get, delete. */
+    layers: layersEndpoints(transport),
     /** The underlying transport, for an endpoint this client does not cover yet. */
     transport,
   };

@@ -18,6 +18,7 @@ import { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
 import { AuditPage } from "../protocol/api/audit.ts";
 import { SecretRotation } from "../protocol/api/secrets.ts";
 import { KeyList, KeyView, KeyWithSecret } from "../protocol/api/keys.ts";
+import { LayerList, LayerVersionList, LayerVersionView } from "../protocol/api/layers.ts";
 import type { ResponseKey } from "./responses.ts";
 
 export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
@@ -49,6 +50,9 @@ export const RESPONSE_SCHEMAS: Record<ResponseKey, z.ZodType> = {
   Key: KeyView,
   KeyList,
   KeyWithSecret,
+  LayerVersion: LayerVersionView,
+  LayerList,
+  LayerVersionList,
   OpenApiDocument: z.record(z.string(), z.unknown()),
 };
 

@@ -18,6 +18,7 @@ import type { FunctionUsage, UsageSummary } from "../protocol/api/usage.ts";
 import type { AuditPage } from "../protocol/api/audit.ts";
 import type { SecretRotation } from "../protocol/api/secrets.ts";
 import type { KeyList, KeyView, KeyWithSecret } from "../protocol/api/keys.ts";
+import type { LayerList, LayerVersionList, LayerVersionView } from "../protocol/api/layers.ts";
 
 export interface ResponseTypes {
   Function: FunctionView;
@@ -48,6 +49,9 @@ export interface ResponseTypes {
   Key: KeyView;
   KeyList: KeyList;
   KeyWithSecret: KeyWithSecret;
+  LayerVersion: LayerVersionView;
+  LayerList: LayerList;
+  LayerVersionList: LayerVersionList;
   /** The OpenAPI document (GET /openapi.json): any JSON object. */
   OpenApiDocument: Record<string, unknown>;
 }

@@ -12,6 +12,12 @@ export const ERROR_STATUS = {
   InvalidHandler: 400,
   InvalidRoutingConfig: 400,
   InvalidQualifier: 400,
+  /** A function names more layers than MAX_LAYERS_PER_FUNCTION (5). */
+  TooManyLayers: 400,
+  /** A function's layers, unzipped, plus its code exceed 250 MB. */
+  LayersTooLarge: 400,
+  /** A layer version's compatibleRuntimes does not list the function's runtime. */
+  IncompatibleLayerRuntime: 400,
   /** An Http trigger's auth mode this server cannot serve (jwt without JWT settings). */
   UnsupportedAuth: 400,
   /** A Queue or Stream trigger whose broker (Redis, RabbitMQ, NATS) this control plane has no connection setting for. */
@@ -35,6 +41,10 @@ export const ERROR_STATUS = {
   RouteNotFound: 404,
   DeploymentNotFound: 404,
   TriggerNotFound: 404,
+  /** No layer has this name (or all its versions were deleted). */
+  LayerNotFound: 404,
+  /** The layer has no such version (never published, or deleted). */
+  LayerVersionNotFound: 404,
   /** No API key has this id. */
   KeyNotFound: 404,
   /** An Http trigger route exists for the path, but not for the request's method. */

@@ -5,6 +5,14 @@
 import { z } from "zod";
 import { RuntimeId, RuntimeProtocol } from "./runtimes.ts";
 
+/** One layer version a function version runs with: its code is fetched by sha like function code. */
+export const LayerSpec = z.object({
+  name: z.string(),
+  version: z.number().int().positive(),
+  codeSha256: z.string().regex(/^[a-f0-9]{64}$/),
+});
+export type LayerSpec = z.infer<typeof LayerSpec>;
+
 /** Everything a runner needs to run one immutable function version. */
 export const FunctionSpec = z.object({
   functionName: z.string(),
@@ -18,6 +26,11 @@ export const FunctionSpec = z.object({
   environment: z.record(z.string(), z.string()),
   codeSha256: z.string().regex(/^[a-f0-9]{64}$/),
   protocol: RuntimeProtocol,
+  /**
+   * The layer versions this version was published with, in merge order (a later layer's files
+   * win): extracted read-only and merged at /opt (docker) or a per-version directory (process).
+   */
+  layers: z.array(LayerSpec).max(5).optional(),
   /** Invocations one instance runs at once (1 = Lambda semantics). */
   instanceConcurrency: z.number().int().positive(),
   /** Cap on instances of this version on one runner. */

@@ -9,4 +9,5 @@ export const MAX_MEMORY_MB = 10240;
 export const MAX_TIMEOUT_SECONDS = 900;
 export const MAX_INSTANCE_CONCURRENCY = 1000;
 export const FUNCTION_NAME_PATTERN = /^[a-zA-Z0-9-_]{1,64}$/;
+export const LAYER_NAME_PATTERN = /^[a-zA-Z0-9-_]{1,64}$/;
 export const ALIAS_NAME_PATTERN = /^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/;

@@ -11,6 +11,7 @@ import { unzipSync } from "fflate";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, realpath, rename, stat, writeFile, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { MAX_ZIPPED_CODE_BYTES } from "../../protocol/limits.ts";
 import { codeCacheFile } from "./code-cache.ts";
@@ -198,4 +199,35 @@ function zipModes(zip: Uint8Array): Map<string, number> {
     p += 46 + nameLen + extraLen + commentLen;
   }
   return modes;
+}
+
+/**
+ * Refuses a resource's missing code arg, or a plain path that does not exist, when the program
+ * runs (`kind` "hotswap.Function" or "hotswap.Layer", `what` "function" or "layer").
+ */
+export function checkCodeArg(kind: string, name: string, what: string, code: pulumi.Input<CodeSource> | undefined): asserts code is pulumi.Input<CodeSource> {
+  if (code === undefined) {
+    throw new pulumi.RunError(`${kind} "${name}": code is required: a directory path, a .zip path, or a pulumi.asset.FileArchive / AssetArchive.`);
+  }
+  if (typeof code === "string" && !existsSync(resolve(code))) {
+    throw new pulumi.RunError(`${kind} "${name}": code path "${code}" does not exist (resolved to ${resolve(code)}); pass the ${what}'s directory or .zip, relative to the project directory.`);
+  }
+}
+
+/**
+ * The code, zipped, hashed and cached in the program (where the files are) for the provider.
+ * `holder.self` is set by the caller once the resource exists, so a packaging error names it.
+ */
+export function packagedCode(kind: string, name: string, code: pulumi.Input<CodeSource>) {
+  const holder: { self?: pulumi.Resource } = {};
+  const pkg = pulumi.output(code).apply(async (c) => {
+    try {
+      const built = await buildCodePackage(c as CodeSource);
+      await cacheCodePackage(built);
+      return { sha256: built.sha256, size: built.size };
+    } catch (e) {
+      throw new pulumi.ResourceError(`${kind} "${name}": ${(e as Error).message}`, holder.self, true);
+    }
+  });
+  return { pkg, holder };
 }

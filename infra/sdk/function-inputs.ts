@@ -12,7 +12,7 @@ import type { UpdateFunctionInput } from "../../protocol/api/functions.ts";
 /** Function-level capacity settings: PUT changes them without a new version. */
 export type CapacityBody = Required<Pick<UpdateFunctionInput, "reservedConcurrency" | "provisionedConcurrency">>;
 /** The configuration fields the provider sends on create and update. */
-export type FunctionConfigBody = CapacityBody & Required<Pick<UpdateFunctionInput, "runtime" | "handler" | "memorySize" | "timeout" | "environment" | "secrets" | "description" | "tags" | "instanceConcurrency">> & Pick<UpdateFunctionInput, "protocol" | "maxInstances">;
+export type FunctionConfigBody = CapacityBody & Required<Pick<UpdateFunctionInput, "runtime" | "handler" | "memorySize" | "timeout" | "environment" | "secrets" | "description" | "tags" | "instanceConcurrency">> & Pick<UpdateFunctionInput, "protocol" | "maxInstances" | "layers">;
 
 export const RUNTIMES = ["nodejs20", "nodejs22", "python3.11", "python3.12", "java17", "ruby3.1", "provided"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -39,6 +39,8 @@ export interface FunctionInputs extends ConnectionInputs {
   maxInstances: number | null;
   reservedConcurrency?: number;
   provisionedConcurrency?: number;
+  /** Layer versions ("name:N"), merged at /opt in this order. */
+  layers: string[];
   codeSha256: string;
   codeSize: number;
 }
@@ -49,7 +51,7 @@ export interface FunctionOutputs extends FunctionInputs {
 }
 
 /** Configuration the API stores: a change to any of these publishes a new version. */
-export const CONFIG_KEYS = ["runtime", "handler", "memorySize", "timeoutSeconds", "environment", "secrets", "description", "tags", "protocol", "instanceConcurrency", "maxInstances"] as const;
+export const CONFIG_KEYS = ["runtime", "handler", "memorySize", "timeoutSeconds", "environment", "secrets", "description", "tags", "protocol", "instanceConcurrency", "maxInstances", "layers"] as const;
 /** Function-level capacity settings the API stores: a change updates the function, but publishes no version. */
 export const CAPACITY_KEYS = ["reservedConcurrency", "provisionedConcurrency"] as const;
 /** Inputs kept in the stack only (the API does not take them): a change updates the state, nothing else. */
@@ -85,6 +87,7 @@ export function checkFunctionInputs(news: Record<string, any>): { inputs: Functi
     tags: news.tags ?? {},
     instanceConcurrency: news.instanceConcurrency ?? 1,
     maxInstances: news.maxInstances ?? null,
+    layers: news.layers ?? [],
   };
   checkConnection(inputs, failures);
 
@@ -159,6 +162,16 @@ export function checkFunctionInputs(news: Record<string, any>): { inputs: Functi
     }
   }
 
+  if (!isUnknown(inputs.layers)) {
+    if (!Array.isArray(inputs.layers)) fail("layers", 'layers must be a list of layer versions ("name:N"), e.g. [deps.ref]');
+    else {
+      if (inputs.layers.length > 5) fail("layers", `layers has ${inputs.layers.length} entries; a function may use at most 5 (as in Lambda)`);
+      for (const l of inputs.layers) {
+        if (!isUnknown(l) && (typeof l !== "string" || !/^[a-zA-Z0-9-_]{1,64}:[1-9][0-9]{0,8}$/.test(l))) fail("layers", `layer ${JSON.stringify(l)} is not "name:N", e.g. "deps:3" (a hotswap.Layer's ref)`);
+      }
+    }
+  }
+
   if (!isUnknown(inputs.codeSha256) && (typeof inputs.codeSha256 !== "string" || !SHA256.test(inputs.codeSha256))) {
     fail("codeSha256", "codeSha256 must be the package's sha256 (64 hex digits); hotswap.Function sets it from the `code` arg");
   }
@@ -220,6 +233,7 @@ export function configBody(inputs: FunctionInputs): FunctionConfigBody {
     protocol: inputs.protocol as FunctionConfigBody["protocol"],
     instanceConcurrency: inputs.instanceConcurrency,
     maxInstances: inputs.maxInstances,
+    layers: inputs.layers ?? [],
   };
 }
 
@@ -234,7 +248,9 @@ export interface FunctionChanges {
 
 /** What differs between the old state and the new inputs. Readable spellings ("0.25 GB" for "256 MB") don't count. */
 export function functionChanges(olds: Record<string, any>, news: Record<string, any>): FunctionChanges {
-  const differs = (k: string) => isUnknown(news[k]) || !sameValue(olds[k], news[k]);
+  // State written before `layers` existed has none: the same as [].
+  const old = (k: string) => (k === "layers" ? (olds[k] ?? []) : olds[k]);
+  const differs = (k: string) => isUnknown(news[k]) || !sameValue(old(k), news[k]);
   return {
     replace: differs("name"),
     config: CONFIG_KEYS.filter(differs),

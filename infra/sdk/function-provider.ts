@@ -149,6 +149,7 @@ export const functionProvider: pulumi.dynamic.ResourceProvider = {
       maxInstances: f.maxInstances,
       reservedConcurrency: f.reservedConcurrency ?? undefined,
       provisionedConcurrency: f.provisionedConcurrency,
+      layers: f.layers,
       arn: functionArn(name),
       latestVersion: f.latestVersion ?? 0,
       codeSha256,

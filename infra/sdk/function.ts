@@ -4,9 +4,7 @@
  * `latestVersion` is the one to point an alias at.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { buildCodePackage, cacheCodePackage, type CodeSource } from "./code-package.ts";
+import { checkCodeArg, packagedCode, type CodeSource } from "./code-package.ts";
 import { functionProvider } from "./function-provider.ts";
 import type { Runtime } from "./function-inputs.ts";
 import { splitOptions, type ResourceOptions } from "./provider.ts";
@@ -93,6 +91,13 @@ export interface FunctionArgs {
    * @default unset (0: none)
    */
   provisionedConcurrency?: pulumi.Input<number>;
+  /**
+   * Layer versions ("name:N", e.g. a `hotswap.Layer`'s `ref`), merged at /opt in this order (a
+   * later layer's files win); at most 5. Changing them publishes a new version.
+   * @default []
+   * @example [deps.ref]
+   */
+  layers?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 class HotswapFunction extends pulumi.dynamic.Resource {
@@ -112,25 +117,11 @@ class HotswapFunction extends pulumi.dynamic.Resource {
   declare readonly timeoutSeconds: pulumi.Output<number>;
 
   constructor(name: string, args: FunctionArgs, opts?: ResourceOptions) {
-    if (!args || args.code === undefined) {
-      throw new pulumi.RunError(`hotswap.Function "${name}": code is required: a directory path, a .zip path, or a pulumi.asset.FileArchive / AssetArchive.`);
-    }
-    // A plain path is checked now, so the mistake is reported before anything is registered.
-    if (typeof args.code === "string" && !existsSync(resolve(args.code))) {
-      throw new pulumi.RunError(`hotswap.Function "${name}": code path "${args.code}" does not exist (resolved to ${resolve(args.code)}); pass the function's directory or .zip, relative to the project directory.`);
-    }
+    // A plain path is checked now, so the mistake is reported before anything is registered; the
+    // code is zipped in the program (where the files are) and handed to the provider through the cache.
+    checkCodeArg("hotswap.Function", name, "function", args?.code);
     const { connection, pulumiOpts } = splitOptions("hotswap.Function", name, opts);
-    const holder: { self?: pulumi.Resource } = {};
-    // Zip in the program (where the files are) and hand the bytes to the provider through the cache.
-    const pkg = pulumi.output(args.code).apply(async (code) => {
-      try {
-        const built = await buildCodePackage(code as CodeSource);
-        await cacheCodePackage(built);
-        return { sha256: built.sha256, size: built.size };
-      } catch (e) {
-        throw new pulumi.ResourceError(`hotswap.Function "${name}": ${(e as Error).message}`, holder.self, true);
-      }
-    });
+    const { pkg, holder } = packagedCode("hotswap.Function", name, args.code);
     super(
       functionProvider,
       name,
@@ -152,6 +143,7 @@ class HotswapFunction extends pulumi.dynamic.Resource {
         maxInstances: args.maxInstances,
         reservedConcurrency: args.reservedConcurrency,
         provisionedConcurrency: args.provisionedConcurrency,
+        layers: args.layers,
         codeSha256: pkg.sha256,
         codeSize: pkg.size,
         // Outputs the provider computes.

@@ -1,5 +1,5 @@
 /**
- * `hotswap/pulumi`: HotSwap functions, aliases and triggers as Pulumi resources.
+ * `hotswap/pulumi`: HotSwap functions, aliases, triggers and layers as Pulumi resources.
  *
  * ```ts
  * import * as hotswap from "hotswap/pulumi";
@@ -15,6 +15,7 @@
 export { Provider, type ProviderArgs, type ResourceOptions } from "./provider.ts";
 export { Function, type FunctionArgs } from "./function.ts";
 export { Alias, type AliasArgs, type AnalysisArgs, type RolloutArgs } from "./alias.ts";
+export { Layer, type LayerArgs } from "./layer.ts";
 export { Trigger, type TriggerArgs, type HttpTriggerArgs, type ScheduledTriggerArgs, type StreamTriggerArgs } from "./trigger.ts";
 export type { RolloutStrategy } from "./alias-inputs.ts";
 export type { Runtime } from "./function-inputs.ts";

@@ -25,6 +25,7 @@ import type { CodeStore } from "../../shared/code-store/code-store.ts";
 import { RoutingTable } from "./router/routing-table.ts";
 import { Invoker } from "./router/invoker.ts";
 import { FunctionService, functionNotFound } from "./functions/function-service.ts";
+import { LayerService } from "./layers/layer-service.ts";
 import { VersionService } from "./functions/version-service.ts";
 import { AliasService } from "./functions/alias-service.ts";
 import { createApp } from "./api/app.ts";
@@ -348,6 +349,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       metrics: { scrape: () => exposition(opts.runners === "embedded" && opts.metrics ? [metricsRegistry, opts.metrics] : [metricsRegistry]) },
       asyncRepos: repos,
       audit: repos,
+      layers: new LayerService(repos, codeStore),
       secrets: { repos, box: auth.secretBox },
       keys: auth.keys,
     });

@@ -8,6 +8,7 @@ import { z } from "@hono/zod-openapi";
 import { FUNCTION_NAME_PATTERN, MAX_INSTANCE_CONCURRENCY, MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS, MIN_MEMORY_MB } from "../limits.ts";
 import { capacitySettings } from "./capacity.ts";
 import { RateLimit } from "./rate-limit.ts";
+import { LayerRefs } from "./layers.ts";
 
 /** Variables the platform sets itself; a function may not override them. */
 const RESERVED_ENV = /^(AWS_LAMBDA_.*|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|AWS_REGION|HOTSWAP_.*)$/;
@@ -115,6 +116,7 @@ export const CreateFunctionBody = z
     logRetentionDays: functionSettings.logRetentionDays.optional(),
     logMaxBytes: functionSettings.logMaxBytes.optional(),
     rateLimit: RateLimit.nullable().optional(),
+    layers: LayerRefs.default([]),
   })
   .strict()
   .openapi("CreateFunction");
@@ -143,6 +145,7 @@ export const UpdateFunctionBody = z
     logRetentionDays: functionSettings.logRetentionDays.optional(),
     logMaxBytes: functionSettings.logMaxBytes.optional(),
     rateLimit: RateLimit.nullable().optional(),
+    layers: LayerRefs.optional(),
   })
   .strict()
   .openapi("UpdateFunction");
@@ -174,6 +177,8 @@ export const FunctionView = z
     logMaxBytes: z.number().nullable(),
     /** Invocations per second with a burst, across the cluster; null: the server default (HOTSWAP_RATE_LIMIT_FUNCTION_*). */
     rateLimit: z.object({ rps: z.number(), burst: z.number() }).nullable(),
+    /** Layer versions ("name:N") the next published version runs with, in merge order. */
+    layers: z.array(z.string()),
     latestVersion: z.number().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),

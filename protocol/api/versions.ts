@@ -61,6 +61,8 @@ export const VersionView = z
     secrets: MaskedSecrets,
     protocol: z.string(),
     instanceConcurrency: z.number(),
+    /** The layer versions it runs with, resolved when it was published, in merge order. */
+    layers: z.array(z.object({ name: z.string(), version: z.number(), codeSha256: z.string() })),
     createdAt: z.string(),
   })
   .openapi("Version");

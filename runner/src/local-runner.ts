@@ -8,7 +8,7 @@ import type { FunctionSpec, InvokeOutcome, InvokeRequest } from "../../protocol/
 import { specKey } from "../../protocol/invoke.ts";
 import type { RunnerHandle, RunnerStatus, RuntimeAvailability } from "../../protocol/runner.ts";
 import type { ExecutionBackend } from "./backends/backend.ts";
-import type { CodeCache } from "./code-cache/code-cache.ts";
+import { layerSetKey, type CodeCache } from "./code-cache/code-cache.ts";
 import { CLOSED_MESSAGE, DRAINING_MESSAGE, platformError } from "./pool/outcomes.ts";
 import { VersionPool, type PoolLog, type StemSource, type VersionPoolStats } from "./pool/version-pool.ts";
 import { RunnerBudget, type RunnerCapacity } from "./fleet/runner-budget.ts";
@@ -18,7 +18,8 @@ export interface LocalRunnerOptions {
   /** Runner id reported in status(). */
   id: string;
   backend: ExecutionBackend;
-  codeCache: Pick<CodeCache, "ensure">;
+  /** Code trees; `ensureLayers` is needed for versions with layers (test doubles may leave it out). */
+  codeCache: Pick<CodeCache, "ensure"> & Partial<Pick<CodeCache, "ensureLayers">>;
   /** An instance idle this long is stopped. */
   idleTimeoutMs: number;
   /** Instances per function version at most; a function's maxInstances may set less, never more. */
@@ -147,6 +148,18 @@ export class LocalRunner implements RunnerHandle {
     return [...this.pools.values()].map((p) => ({ ...p.stats(), functionName: p.functionName, version: p.version }));
   }
 
+  /** Layer trees live versions run from (each layer's sha and the merged tree's key): the code cache's gc keeps them. */
+  liveLayerTrees(): Set<string> {
+    const live = new Set<string>();
+    for (const p of this.pools.values()) {
+      const shas = p.layerShas;
+      if (shas.length === 0) continue;
+      for (const sha of shas) live.add(sha);
+      live.add(layerSetKey(shas));
+    }
+    return live;
+  }
+
   /** Throws with a message naming the dependency (interpreter, Docker) when the backend cannot run anything. */
   healthCheck(): Promise<void> {
     return this.opts.backend.healthCheck();
@@ -189,6 +202,7 @@ export class LocalRunner implements RunnerHandle {
         spec,
         backend: o.backend,
         codeDir: (sha) => o.codeCache.ensure(sha),
+        ...(o.codeCache.ensureLayers ? { layersDir: (shas: string[]) => o.codeCache.ensureLayers!(shas) } : {}),
         maxInstances: o.maxInstancesPerVersion,
         queueSize: o.queueSize,
         queueTimeoutMs: o.queueTimeoutMs,

@@ -98,8 +98,9 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
 function collectCode(config: RunnerNodeConfig, cache: CodeCache, local: LocalRunner, log: Logger): () => void {
   const sweep = () => {
     const live = local.versionStats().map((v) => v.key.slice(v.key.lastIndexOf("#") + 1));
+    const layers = local.liveLayerTrees();
     cache
-      .gc({ isLive: (sha) => live.some((prefix) => sha.startsWith(prefix)), maxIdleMs: config.codeCacheMaxIdleMs })
+      .gc({ isLive: (sha) => layers.has(sha) || live.some((prefix) => sha.startsWith(prefix)), maxIdleMs: config.codeCacheMaxIdleMs })
       .then(
         (removed) => removed.length > 0 && log.info({ removed: removed.length }, "removed idle code trees"),
         (e: Error) => log.warn({ err: e.message }, "code cache collection failed"),

@@ -152,3 +152,24 @@ test("a code path that does not exist is refused when the program runs", async (
     /^Error: hotswap\.Function "broken": code path "\/nonexistent\/hotswap-sdk-test" does not exist \(resolved to \/nonexistent\/hotswap-sdk-test\); pass the function's directory or \.zip/,
   );
 });
+
+test("a Layer carries its name, runtimes and the code's hash; a Function carries its layers in order", async () => {
+  const dir = await codeDir({ "nodejs/node_modules/greet/index.js": "module.exports = () => 'hi';\n" });
+  const fnDir = await codeDir(nodeHandler("layered"));
+  const { mocks } = await runProgram(() => {
+    const provider = new hotswap.Provider("platform", { endpoint: ENDPOINT, apiKey: pulumi.secret(FAKE_KEY) });
+    const layer = new hotswap.Layer("deps", { code: dir, compatibleRuntimes: ["nodejs20", "nodejs22"], description: "shared deps" }, { provider });
+    const fn = new hotswap.Function("layered", { runtime: "nodejs20", handler: "index.handler", code: fnDir, layers: ["tools:2", "deps:3"] }, { provider });
+    return { layer, fn };
+  });
+  const [raw] = mocks.ofType("pulumi-nodejs:dynamic/hotswap:Layer");
+  assert.ok(raw, "one Layer registered");
+  const inputs = mocks.hotswap("Layer").get("deps")!;
+  const pkg = await buildCodePackage(dir);
+  assert.equal(inputs.layerName, "deps", "the name defaults to the resource name");
+  assert.deepEqual(inputs.compatibleRuntimes, ["nodejs20", "nodejs22"]);
+  assert.equal(inputs.description, "shared deps");
+  assert.equal(inputs.codeSha256, pkg.sha256);
+  assert.equal(inputs.resourceUrn, "urn:pulumi:test::sdk-test::pulumi-nodejs:dynamic/hotswap:Layer::deps");
+  assert.deepEqual(mocks.hotswap("Function").get("layered")!.layers, ["tools:2", "deps:3"]);
+});

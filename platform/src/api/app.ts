@@ -44,6 +44,8 @@ import type { RunnerHandle } from "../../../protocol/runner.ts";
 import { keysRoutes } from "./keys/index.ts";
 import { whoamiRoutes } from "./whoami/index.ts";
 import { consoleRoutes, type ConsoleAssetsOptions } from "../console/console-assets.ts";
+import { layersRoutes } from "./layers/index.ts";
+import type { LayerService } from "../layers/layer-service.ts";
 import type { KeyService } from "../keys/key-service.ts";
 
 export interface AppDeps {
@@ -76,6 +78,8 @@ export interface AppDeps {
   keys?: KeyService;
   /** The web console at / (console/console-assets.ts); omitted: the default bundle directory. */
   console?: ConsoleAssetsOptions;
+  /** Layers (/api/v1/layers); omitted: those routes are not served. */
+  layers?: LayerService;
 }
 
 export function createApp(deps: AppDeps) {
@@ -121,6 +125,7 @@ export function createApp(deps: AppDeps) {
   if (deps.audit) app.route("/", auditRoutes(deps.audit));
   if (deps.secrets) app.route("/", secretsAdminRoutes(deps.secrets));
   if (deps.keys) app.route("/", keysRoutes(deps.keys));
+  if (deps.layers) app.route("/", layersRoutes(deps.layers));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",

@@ -34,6 +34,8 @@ export const PERMISSIONS = [
   "keys:write",
   // GET /api/v1/whoami: every role holds it, so any authenticated principal can read who it is.
   "session:read",
+  "layers:read",
+  "layers:write",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -86,6 +88,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/keys/{id}": "keys:read",
   "DELETE /api/v1/keys/{id}": "keys:write",
   "POST /api/v1/keys/{id}/rotate": "keys:write",
+  "POST /api/v1/layers/{name}/versions": "layers:write",
+  "GET /api/v1/layers": "layers:read",
+  "GET /api/v1/layers/{name}/versions": "layers:read",
+  "GET /api/v1/layers/{name}/versions/{version}": "layers:read",
+  "DELETE /api/v1/layers/{name}/versions/{version}": "layers:write",
   // The Lambda-compatible invoke (served by the front door, not described in /openapi.json).
   "POST /2015-03-31/functions/{name}/invocations": "functions:invoke",
   "POST /2021-11-15/functions/{name}/response-streaming-invocations": "functions:invoke",
@@ -94,7 +101,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
 /** Permissions only admins hold: API keys are the keys to everything else; the audit trail and secret rotation. */
 const ADMIN_ONLY: readonly Permission[] = ["keys:read", "keys:write", "audit:read", "secrets:write"];
 const READ: Permission[] = PERMISSIONS.filter((p) => p.endsWith(":read") && !ADMIN_ONLY.includes(p));
-const DEPLOY: Permission[] = ["functions:write", "functions:invoke", "versions:write", "aliases:write", "deployments:write", "triggers:write"];
+const DEPLOY: Permission[] = ["functions:write", "functions:invoke", "versions:write", "aliases:write", "deployments:write", "triggers:write", "layers:write"];
 
 /** What each role may do. admin has everything; a role not listed here has nothing. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

@@ -11,6 +11,7 @@ import { DuplicateError } from "./errors.ts";
 import { createRepositories } from "./repositories/index.ts";
 import { functionAliases, functions, functionVersions } from "./schema.ts";
 import { runOperationsContract } from "./database-ops.contract.ts";
+import { runLayersContract } from "./layers.contract.ts";
 import { functionInput, publishInput, uniqueName, type ContractContext, type OpenedDatabase } from "./contract-support.ts";
 
 export type { OpenedDatabase } from "./contract-support.ts";
@@ -38,6 +39,7 @@ export function runDatabaseContract(label: string, open: () => Promise<OpenedDat
     describeVersions(ctx);
     describeAliases(ctx);
     runOperationsContract(ctx);
+    runLayersContract(ctx);
   });
 }
 

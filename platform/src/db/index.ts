@@ -8,5 +8,5 @@ export { openDatabase, MIGRATIONS_FOLDER, type Database, type DatabaseConfig, ty
 export { DuplicateError, isDuplicateError } from "./errors.ts";
 export { createRepositories, type Repositories } from "./repositories/index.ts";
 export type * from "./repositories/index.ts";
-export type { DeploymentStatus, DeploymentStrategy, JsonObject, RoutingConfig, TriggerType } from "./schema.ts";
+export type { DeploymentStatus, DeploymentStrategy, JsonObject, RoutingConfig, TriggerType, VersionLayer } from "./schema.ts";
 export * as schema from "./schema.ts";

@@ -48,6 +48,13 @@ export interface DeploymentCommand {
   at: string;
 }
 
+/** A layer version as a function version snapshots it. */
+export interface VersionLayer {
+  name: string;
+  version: number;
+  codeSha256: string;
+}
+
 /** Free-form JSON object column; later issues narrow these types where they own the shape. */
 export type JsonObject = Record<string, unknown>;
 
@@ -96,6 +103,8 @@ export const functions = pgTable("functions", {
   rateLimit: jsonb("rate_limit").$type<JsonObject>(),
   /** Highest published version; incremented atomically by a publish. 0 = none yet. */
   latestVersion: integer("latest_version").notNull().default(0),
+  /** Layer versions ("name:N") the next published version runs with, in merge order. */
+  layers: jsonb("layers").$type<string[]>().notNull().default([]),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -124,6 +133,8 @@ export const functionVersions = pgTable(
     secrets: jsonb("secrets").$type<Record<string, string>>().notNull().default({}),
     protocol: text("protocol").$type<RuntimeProtocol>().notNull(),
     instanceConcurrency: integer("instance_concurrency").notNull(),
+    /** The layer versions resolved at publish time (name, version, code sha), in merge order. */
+    layers: jsonb("layers").$type<VersionLayer[]>().notNull().default([]),
     createdAt: createdAt(),
   },
   (t) => [
@@ -131,6 +142,43 @@ export const functionVersions = pgTable(
     // Versions are looked up by function name (API paths, routing table), not by id.
     index("function_versions_function_name_version_idx").on(t.functionName, t.version),
   ],
+);
+
+/**
+ * A Lambda-style layer: a name and the counter its versions are numbered from. The counter never
+ * goes back, so a deleted version's number is never given again (as in Lambda).
+ */
+export const layers = pgTable("layers", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull().unique("layers_name_unique"),
+  /** Highest published version; incremented atomically by a publish. */
+  latestVersion: integer("latest_version").notNull().default(0),
+  createdAt: createdAt(),
+});
+
+/**
+ * An immutable layer version: a zip in the code store. Deleting one only sets deleted_at: function
+ * versions published with it keep running it (Lambda's rule), and its code stays while they exist.
+ */
+export const layerVersions = pgTable(
+  "layer_versions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    layerId: uuid("layer_id")
+      .notNull()
+      .references(() => layers.id, { onDelete: "cascade" }),
+    layerName: text("layer_name").notNull(),
+    version: integer("version").notNull(),
+    codeSha256: text("code_sha256").notNull(),
+    codeSize: integer("code_size").notNull(),
+    unzippedSize: bigint("unzipped_size", { mode: "number" }).notNull(),
+    codeLocation: text("code_location").notNull(),
+    compatibleRuntimes: jsonb("compatible_runtimes").$type<RuntimeId[]>().notNull().default([]),
+    description: text("description").notNull().default(""),
+    createdAt: createdAt(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  },
+  (t) => [unique("layer_versions_layer_id_version_unique").on(t.layerId, t.version), index("layer_versions_layer_name_version_idx").on(t.layerName, t.version)],
 );
 
 export const functionAliases = pgTable(

@@ -6,6 +6,7 @@ import { ApiError } from "../../../protocol/errors.ts";
 import { RUNTIME_IDS, RuntimeId, canonicalRuntime, defaultProtocol, nearestRuntime, supportsProtocol, type RuntimeProtocol } from "../../../protocol/runtimes.ts";
 import type { CreateFunctionBody, FunctionView, UpdateFunctionBody } from "../../../protocol/api/functions.ts";
 import type { Repositories, FunctionRecord } from "../db/index.ts";
+import { resolveLayers } from "../layers/layer-refs.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { capacityOf, type CapacitySettings, type ScalingColumn } from "../fleet/capacity-settings.ts";
 import type { SecretBox } from "../auth/secret-box.ts";
@@ -63,6 +64,7 @@ export function toFunctionView(f: FunctionRecord): FunctionView {
     logRetentionDays: f.logRetentionDays ?? null,
     logMaxBytes: f.logMaxBytes ?? null,
     rateLimit: f.rateLimit ?? null,
+    layers: f.layers ?? [],
     latestVersion: f.latestVersion > 0 ? f.latestVersion : null,
     createdAt: new Date(f.createdAt).toISOString(),
     updatedAt: new Date(f.updatedAt).toISOString(),
@@ -121,6 +123,7 @@ export class FunctionService {
     const protocol = body.protocol ?? defaultProtocol(runtime);
     assertProtocol(runtime, protocol);
     assertSecretsFit(body.environment, body.secrets);
+    if (body.layers.length > 0) await resolveLayers(this.repos.layers, body.layers, runtime);
     let created: FunctionRecord;
     try {
       const { idleTimeout: _i, scheduledScaling: _s, ...settings } = body;
@@ -168,6 +171,11 @@ export class FunctionService {
     const capacity = CAPACITY_KEYS.some((k) => patch[k] !== undefined) ? capacityColumns(mergeCapacity(capacityOf(before), patch)) : {};
     assertSecretsFit(patch.environment ?? before.environment, givenSecrets ?? maskSecrets(before.secrets));
     const secrets = givenSecrets !== undefined ? { secrets: sealSecrets(this.box, name, givenSecrets, before.secrets) } : {};
+    // New layers must be live versions; a runtime change re-checks the kept ones (deleted ones included, as they still run).
+    const layers = patch.layers ?? before.layers;
+    if (layers.length > 0 && (patch.layers !== undefined || runtime !== before.runtime)) {
+      await resolveLayers(this.repos.layers, layers, runtime, { includeDeleted: patch.layers === undefined });
+    }
     const updated = await this.repos.functions.update(name, { ...settings, ...capacity, ...secrets, runtime, protocol });
     if (!updated) throw functionNotFound(name);
     await this.audit(actor, "function.update", name, toFunctionView(before), toFunctionView(updated));

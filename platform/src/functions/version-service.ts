@@ -14,6 +14,7 @@ import type { Repositories, Version as VersionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
 import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";
 import { maskSecrets } from "./function-secrets.ts";
+import { assertFits, resolveLayers } from "../layers/layer-refs.ts";
 
 export function toVersionView(v: VersionRecord): VersionView {
   return {
@@ -30,6 +31,7 @@ export function toVersionView(v: VersionRecord): VersionView {
     secrets: maskSecrets(v.secrets),
     protocol: v.protocol,
     instanceConcurrency: v.instanceConcurrency,
+    layers: v.layers,
     createdAt: new Date(v.createdAt).toISOString(),
   };
 }
@@ -66,6 +68,9 @@ export class VersionService {
     }
     const manifest = await inspectZip(zip);
     assertHandlerPresent(manifest, fn.runtime as RuntimeId, fn.handler);
+    // The function's layers as configured; a version deleted since still runs (Lambda's rule).
+    const layers = await resolveLayers(this.repos.layers, fn.layers, fn.runtime as RuntimeId, { includeDeleted: true });
+    assertFits(layers.unzippedBytes, manifest.totalUncompressed);
     const stored = await this.codeStore.put(zip);
     const version = await this.repos.versions.publish(name, {
       codeSha256: stored.sha256,
@@ -73,6 +78,7 @@ export class VersionService {
       codeLocation: stored.location,
       description,
       ...(environment ? { environment } : {}),
+      layers: layers.layers,
     });
     if (!version) throw functionNotFound(name);
     await this.repos.auditLogs.append({

@@ -96,6 +96,7 @@ export function buildSpec(fn: FunctionRecord, v: VersionRecord, box?: SecretBox)
     codeSha256: v.codeSha256,
     protocol: v.protocol as RuntimeProtocol,
     instanceConcurrency: v.instanceConcurrency,
+    ...(v.layers?.length ? { layers: v.layers } : {}),
     ...(fn.maxInstances ? { maxInstances: fn.maxInstances } : {}),
     // Function-level capacity settings (idle timeout, reserved concurrency) that every version follows.
     ...specCapacityFields(fn),

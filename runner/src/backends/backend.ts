@@ -24,6 +24,11 @@ export interface StartOptions {
   spec?: FunctionSpec;
   /** Read-only directory holding the extracted code of `spec` (the future LAMBDA_TASK_ROOT). */
   codeDir?: string;
+  /**
+   * Read-only merged tree of `spec.layers` (runner/src/code-cache): what Lambda shows at /opt.
+   * Docker binds it there; the process backend points the instance at it (HOTSWAP_LAYERS_DIR).
+   */
+  layersDir?: string;
   /** AWS_LAMBDA_INITIALIZATION_TYPE of the instance. @default "on-demand" */
   initializationType?: InitializationType;
 }

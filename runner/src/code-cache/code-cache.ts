@@ -7,8 +7,14 @@
  * store. Trees appear atomically (extract into a temp dir, then rename). Every load checks the
  * tree against its manifest (code-manifest.ts) and extracts it again when it was changed; trees
  * no live version uses are removed by gc() once idle.
+ *
+ * Layers: each layer version's zip is a package like any other (cached by its sha), and the
+ * layers of a version are merged into one more read-only tree, `<dir>/<layer-set key>/`, keyed
+ * by the ordered layer shas (layerSetKey), with later layers overriding earlier ones file by file
+ * (hard links to the layer trees, so a merge costs no copy). That tree is what appears at /opt.
  */
-import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { chmod, copyFile, link, lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { extractZip } from "../../../shared/code-package/index.ts";
 import type { CodeStore } from "../../../shared/code-store/code-store.ts";
@@ -68,12 +74,34 @@ export class CodeCache {
    * downloaded the first time, extracted again when the tree was changed since.
    */
   ensure(sha256: string): Promise<string> {
-    const known = this.pending.get(sha256);
+    return this.shared(sha256, () => this.load(sha256, (tmp) => this.fillFromStore(sha256, tmp)));
+  }
+
+  /**
+   * The read-only tree of `layerShas` merged in order (a later layer's file replaces an earlier
+   * one's at the same path), checked against its manifest like a package. Its name is
+   * layerSetKey(layerShas).
+   */
+  ensureLayers(layerShas: readonly string[]): Promise<string> {
+    if (layerShas.length === 0) throw new Error("ensureLayers(): no layers given");
+    for (const sha of layerShas) assertSha(sha);
+    const key = layerSetKey(layerShas);
+    return this.shared(key, () =>
+      this.load(key, async (tmp) => {
+        const trees = await Promise.all(layerShas.map((sha) => this.ensure(sha)));
+        for (const tree of trees) await mergeTree(tree, tmp);
+      }),
+    );
+  }
+
+  /** Concurrent callers for one key share one load. */
+  private shared(key: string, load: () => Promise<string>): Promise<string> {
+    const known = this.pending.get(key);
     if (known !== undefined) return known;
-    const p = this.load(sha256).finally(() => {
-      if (this.pending.get(sha256) === p) this.pending.delete(sha256);
+    const p = load().finally(() => {
+      if (this.pending.get(key) === p) this.pending.delete(key);
     });
-    this.pending.set(sha256, p);
+    this.pending.set(key, p);
     return p;
   }
 
@@ -129,7 +157,7 @@ export class CodeCache {
     return join(this.dir, `${sha256}.manifest.json`);
   }
 
-  private async load(sha256: string): Promise<string> {
+  private async load(sha256: string, fill: (tmp: string) => Promise<void>): Promise<string> {
     assertSha(sha256);
     const final = join(this.dir, sha256);
     const snapshot = this.trusted.get(sha256);
@@ -153,21 +181,25 @@ export class CodeCache {
       this.opts.onTampered?.(sha256, checked.problem);
       await this.discard(sha256);
     }
-    await this.extract(sha256, final);
+    await this.extract(sha256, final, fill);
     return final;
   }
 
-  private async extract(sha256: string, final: string): Promise<void> {
+  private async fillFromStore(sha256: string, tmp: string): Promise<void> {
+    const zip = await this.store.get(sha256);
+    if (zip === null) throw new CodeNotFoundError(sha256);
+    await extractZip(zip, tmp);
+  }
+
+  private async extract(sha256: string, final: string, fill: (tmp: string) => Promise<void>): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     // Only the runner lists or opens the cache: a sandboxed instance reads its own code through a
     // view the sandbox links for it (runner/src/sandbox/code-view.ts), never another function's.
     await chmod(this.dir, 0o700);
     await writeScopeBoundary(this.dir);
-    const zip = await this.store.get(sha256);
-    if (zip === null) throw new CodeNotFoundError(sha256);
     const tmp = await mkdtemp(join(this.dir, `.extract-${sha256.slice(0, 12)}-`));
     try {
-      await extractZip(zip, tmp);
+      await fill(tmp);
       await makeReadOnly(tmp);
       const manifest = await buildManifest(tmp);
       try {
@@ -199,6 +231,38 @@ export class CodeCache {
   private async touch(sha256: string): Promise<void> {
     const now = new Date();
     await utimes(this.manifestPath(sha256), now, now).catch(() => {});
+  }
+}
+
+/** The name of the merged tree of these layer shas, in this order: a sha256, so it lives beside the packages. */
+export function layerSetKey(layerShas: readonly string[]): string {
+  return createHash("sha256").update(`hotswap-layers\n${layerShas.join("\n")}`).digest("hex");
+}
+
+/**
+ * Lay the tree `from` over `to`: files (hard links) and symlinks replace whatever `to` holds at
+ * their path; directories merge. Lambda's rule for layers at /opt.
+ */
+async function mergeTree(from: string, to: string): Promise<void> {
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    const src = join(from, entry.name);
+    const dst = join(to, entry.name);
+    const there = await lstat(dst).catch(() => undefined);
+    if (entry.isDirectory()) {
+      if (there && !there.isDirectory()) await rm(dst, { force: true });
+      if (!there || !there.isDirectory()) await mkdir(dst, { mode: 0o755 });
+      await mergeTree(src, dst);
+      continue;
+    }
+    if (there) await removeTree(dst);
+    if (entry.isSymbolicLink()) await symlink(await readlink(src), dst);
+    else if (entry.isFile()) {
+      await link(src, dst).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EXDEV") throw e;
+        await copyFile(src, dst);
+        await chmod(dst, (await stat(src)).mode & 0o555);
+      });
+    }
   }
 }
 

@@ -43,6 +43,8 @@ export interface VersionPoolOptions {
   backend: ExecutionBackend;
   /** Resolves the read-only code directory of a code sha256 (CodeCache.ensure). */
   codeDir(sha256: string): Promise<string>;
+  /** The merged read-only tree of a version's layer shas, in order (CodeCache.ensureLayers). */
+  layersDir?(layerShas: string[]): Promise<string>;
   /** Instances of this version at most (RUNNER_MAX_INSTANCES_PER_VERSION); a spec's maxInstances may only lower it. */
   maxInstances: number;
   /** Invocations that may wait at the cap before TooManyRequests. */

@@ -115,6 +115,11 @@ export class VersionPool {
     return this.spec.version;
   }
 
+  /** The layer code shas of this version, in merge order (empty without layers). */
+  get layerShas(): string[] {
+    return (this.spec.layers ?? []).map((l) => l.codeSha256);
+  }
+
   /** Run one invocation on a warm instance, a new one, or after waiting in the queue. Never rejects. */
   invoke(req: InvokeRequest): Promise<InvokeOutcome> {
     if (this.state !== "open") return Promise.resolve(this.refusal());

@@ -158,6 +158,7 @@ export class InstanceSandbox {
   private released: Promise<void> | undefined;
 
   private viewOf: string | undefined;
+  private layersOf: string | undefined;
 
   constructor(
     readonly user: SandboxUser,
@@ -175,6 +176,19 @@ export class InstanceSandbox {
     createCodeView(codeDir, this.viewDir, this.user.gid);
     this.viewOf = codeDir;
     return this.viewDir;
+  }
+
+  /**
+   * The instance's own view of its merged layer tree (made once), beside its code view and
+   * read-only like it: what Lambda shows at /opt.
+   */
+  stageLayers(layersDir: string): string {
+    const dest = `${this.viewDir}.opt`;
+    if (this.layersOf === layersDir) return dest;
+    if (this.layersOf !== undefined) throw new Error(`instance already has the layers of ${this.layersOf}`);
+    createCodeView(layersDir, dest, this.user.gid);
+    this.layersOf = layersDir;
+    return dest;
   }
 
   /** Variables that point the instance at its private temp dir. */
@@ -212,6 +226,7 @@ export class InstanceSandbox {
       await this.claims.release(this.user.uid, { sweep: !emptied });
       rmSync(this.tmpDir, { recursive: true, force: true });
       rmSync(this.viewDir, { recursive: true, force: true });
+      rmSync(`${this.viewDir}.opt`, { recursive: true, force: true });
     })();
     return this.released;
   }

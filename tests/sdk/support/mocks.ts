@@ -30,8 +30,8 @@ export class SdkMocks extends RecordingMocks {
     }
   }
 
-  /** Recorded HotSwap resources of one kind ("Function", "Alias"), inputs unwrapped, by resource name. */
-  hotswap(kind: "Function" | "Alias"): Map<string, Record<string, any>> {
+  /** Recorded HotSwap resources of one kind ("Function", "Alias", "Layer"), inputs unwrapped, by resource name. */
+  hotswap(kind: "Function" | "Alias" | "Layer"): Map<string, Record<string, any>> {
     return new Map(this.ofType(`pulumi-nodejs:dynamic/hotswap:${kind}`).map((r) => [r.name, unsecret<Record<string, any>>(r.inputs)]));
   }
 }

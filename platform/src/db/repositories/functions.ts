@@ -34,6 +34,8 @@ export interface FunctionRecord {
   logMaxBytes: number | null;
   /** Invocations per second with a burst; null = the server default. */
   rateLimit: { rps: number; burst: number } | null;
+  /** Layer versions ("name:N") the next published version runs with, in merge order. */
+  layers: string[];
   /** Highest published version number; 0 before the first publish. */
   latestVersion: number;
   createdAt: Date;
@@ -81,6 +83,7 @@ export function toFunctionRecord(row: typeof functions.$inferSelect): FunctionRe
     logRetentionDays: row.logRetentionDays,
     logMaxBytes: row.logMaxBytes,
     rateLimit: (row.rateLimit as FunctionRecord["rateLimit"]) ?? null,
+    layers: row.layers,
     latestVersion: row.latestVersion,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -108,6 +111,7 @@ function configValues(patch: FunctionPatch): FunctionPatch {
     "logRetentionDays",
     "logMaxBytes",
     "rateLimit",
+    "layers",
   ];
   const out: Record<string, unknown> = {};
   for (const k of keys) if (patch[k] !== undefined) out[k] = patch[k];

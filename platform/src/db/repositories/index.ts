@@ -16,6 +16,7 @@ import { createScheduledTicksRepository, createTriggersRepository, type Schedule
 import { createInvocationsRepository, type InvocationsRepository } from "./invocations.ts";
 import { createEventInvokeConfigsRepository, type EventInvokeConfigsRepository } from "./event-invoke-configs.ts";
 import { createVersionsRepository, type VersionsRepository } from "./versions.ts";
+import { createLayersRepository, type LayersRepository } from "./layers.ts";
 import { createSealedSecretsRepository, type SealedSecretsRepository } from "./sealed-secrets.ts";
 
 export interface Repositories {
@@ -42,6 +43,8 @@ export interface Repositories {
   sealedSecrets: SealedSecretsRepository;
   /** Digests of functions, versions and aliases: has the catalog changed since the routing table read it? */
   catalogDigests: CatalogDigestsRepository;
+  /** Layers and their versions. */
+  layers: LayersRepository;
 }
 
 export function createRepositories(db: Db): Repositories {
@@ -61,6 +64,7 @@ export function createRepositories(db: Db): Repositories {
     scheduledTicks: createScheduledTicksRepository(db),
     sealedSecrets: createSealedSecretsRepository(db),
     catalogDigests: createCatalogDigestsRepository(db),
+    layers: createLayersRepository(db),
   };
 }
 
@@ -77,3 +81,4 @@ export type * from "./invocations.ts";
 export type * from "./event-invoke-configs.ts";
 export type * from "./versions.ts";
 export type * from "./sealed-secrets.ts";
+export type * from "./layers.ts";

@@ -3,9 +3,9 @@
  * Version numbers are allocated by incrementing functions.latest_version under the row lock,
  * so concurrent publishes of one function get 1, 2, 3… with no gaps or duplicates.
  */
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../database.ts";
-import { functions, functionVersions } from "../schema.ts";
+import { functions, functionVersions, layerVersions, type VersionLayer } from "../schema.ts";
 import type { RuntimeId, RuntimeProtocol } from "../../../../protocol/runtimes.ts";
 
 export interface Version {
@@ -26,6 +26,8 @@ export interface Version {
   secrets: Record<string, string>;
   protocol: RuntimeProtocol;
   instanceConcurrency: number;
+  /** The layer versions it runs with, resolved at publish time, in merge order. */
+  layers: VersionLayer[];
   createdAt: Date;
 }
 
@@ -36,6 +38,8 @@ export interface PublishInput {
   description?: string;
   /** Variables for this version only, laid over the function's environment in the snapshot. */
   environment?: Record<string, string>;
+  /** The function's layers, resolved to code shas by the caller. @default [] */
+  layers?: VersionLayer[];
 }
 
 export interface VersionsRepository {
@@ -51,9 +55,12 @@ export interface VersionsRepository {
   get(functionName: string, version: number): Promise<Version | null>;
   /** The highest-numbered version, or null when none was published. */
   latest(functionName: string): Promise<Version | null>;
-  /** Every code sha256 some version references (of any function): what the code collector must keep. */
+  /**
+   * Every code sha256 something references: a function version's code or one of its layers, or a
+   * layer version not deleted. What the code collector must keep.
+   */
   referencedCode(): Promise<Set<string>>;
-  /** Whether any version (of any function) references this code sha256. */
+  /** Whether anything referencedCode() counts references this code sha256. */
   referencesCode(sha256: string): Promise<boolean>;
 }
 
@@ -75,6 +82,7 @@ export function toVersion(row: typeof functionVersions.$inferSelect): Version {
     secrets: row.secrets,
     protocol: row.protocol,
     instanceConcurrency: row.instanceConcurrency,
+    layers: row.layers,
     createdAt: row.createdAt,
   };
 }
@@ -110,6 +118,7 @@ export function createVersionsRepository(db: Db): VersionsRepository {
             secrets: fn.secrets,
             protocol: fn.protocol,
             instanceConcurrency: fn.instanceConcurrency,
+            layers: input.layers ?? [],
           })
           .returning();
         return toVersion(row);
@@ -150,12 +159,26 @@ export function createVersionsRepository(db: Db): VersionsRepository {
 
     async referencedCode() {
       const rows = await db.selectDistinct({ sha: functionVersions.codeSha256 }).from(functionVersions);
-      return new Set(rows.map((r) => r.sha));
+      const snapshots = await db.selectDistinct({ layers: functionVersions.layers }).from(functionVersions).where(sql`${functionVersions.layers} <> '[]'::jsonb`);
+      const layerRows = await db.selectDistinct({ sha: layerVersions.codeSha256 }).from(layerVersions).where(isNull(layerVersions.deletedAt));
+      return new Set([...rows.map((r) => r.sha), ...snapshots.flatMap((r) => r.layers.map((l) => l.codeSha256)), ...layerRows.map((r) => r.sha)]);
     },
 
     async referencesCode(sha256) {
       const rows = await db.select({ id: functionVersions.id }).from(functionVersions).where(eq(functionVersions.codeSha256, sha256)).limit(1);
-      return rows.length > 0;
+      if (rows.length > 0) return true;
+      const inSnapshot = await db
+        .select({ id: functionVersions.id })
+        .from(functionVersions)
+        .where(sql`${functionVersions.layers} @> ${JSON.stringify([{ codeSha256: sha256 }])}::jsonb`)
+        .limit(1);
+      if (inSnapshot.length > 0) return true;
+      const layerRows = await db
+        .select({ id: layerVersions.id })
+        .from(layerVersions)
+        .where(and(eq(layerVersions.codeSha256, sha256), isNull(layerVersions.deletedAt)))
+        .limit(1);
+      return layerRows.length > 0;
     },
   };
 }

@@ -43,3 +43,21 @@ test("a stem gets only the base and its channel", () => {
   const env = buildChildEnv({ memorySize: 128, channel: { HOTSWAP_CHANNEL_FD: "3" } });
   assert.deepEqual(Object.keys(env).sort(), ["AWS_DEFAULT_REGION", "AWS_REGION", "HOME", "HOTSWAP_CHANNEL_FD", "LANG", "PATH", "TZ"]);
 });
+
+test("layers: Lambda's search paths into the layers dir, /opt/bin last on PATH; the function's own environment may override them", () => {
+  const node = buildChildEnv({ memorySize: 256, spec: fixtureSpec("f", "nodejs20", { memorySize: 256 }), codeDir: "/code", layersDir: "/opt", channel: {} });
+  assert.equal(node.HOTSWAP_LAYERS_DIR, "/opt");
+  assert.equal(node.NODE_PATH, "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules");
+  assert.ok(node.PATH.endsWith(":/opt/bin"), node.PATH);
+  assert.equal(node.LD_LIBRARY_PATH, "/opt/lib");
+  assert.equal(node.PYTHONPATH, undefined);
+  const py = buildChildEnv({ memorySize: 256, spec: fixtureSpec("f", "python3.12", { memorySize: 256, environment: { LD_LIBRARY_PATH: "/mine" } }), codeDir: "/code", layersDir: "/l", channel: {} });
+  assert.equal(py.PYTHONPATH, "/l/python/lib/python3.12/site-packages:/l/python");
+  assert.equal(py.NODE_PATH, undefined);
+  assert.equal(py.LD_LIBRARY_PATH, "/mine", "not reserved, as on Lambda");
+  const none = buildChildEnv({ memorySize: 256, spec: fixtureSpec("f", "nodejs20", { memorySize: 256 }), codeDir: "/code", channel: {} });
+  assert.equal(none.HOTSWAP_LAYERS_DIR, undefined);
+  assert.equal(none.NODE_PATH, undefined);
+  const spoof = buildChildEnv({ memorySize: 256, spec: fixtureSpec("f", "nodejs20", { memorySize: 256, environment: { HOTSWAP_LAYERS_DIR: "/evil" } }), codeDir: "/code", layersDir: "/opt", channel: {} });
+  assert.equal(spoof.HOTSWAP_LAYERS_DIR, "/opt", "reserved");
+});

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { FunctionSpec } from "../../../../protocol/invoke.ts";
-import { runtimeFamily, type RuntimeId } from "../../../../protocol/runtimes.ts";
+import { runtimeFamily, runtimeLanguageVersion, type RuntimeId } from "../../../../protocol/runtimes.ts";
 
 export const DEFAULT_CHILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 export const DEFAULT_REGION = "us-east-1";
@@ -30,6 +30,7 @@ const RESERVED = new Set([
   "HOTSWAP_CHANNEL_TOKEN",
   "HOTSWAP_CONCURRENCY",
   "AWS_LAMBDA_MAX_CONCURRENCY",
+  "HOTSWAP_LAYERS_DIR",
 ]);
 
 /** Lambda's AWS_LAMBDA_INITIALIZATION_TYPE: provisioned instances are started ahead of demand. */
@@ -44,6 +45,8 @@ export interface ChildEnvInput {
   spec?: FunctionSpec;
   codeDir?: string;
   initializationType?: InitializationType;
+  /** Where the instance sees its merged layers: /opt in a container, the layer tree's path for a process. */
+  layersDir?: string;
   /** Where the runtime's bootstrap lives (LAMBDA_RUNTIME_DIR; /var/runtime on AWS). */
   runtimeDir?: string;
   /** Protocol-specific variables: HOTSWAP_CHANNEL_FD, HOTSWAP_CHANNEL_TCP/TOKEN or AWS_LAMBDA_RUNTIME_API. */
@@ -96,6 +99,26 @@ export function functionVariables(spec: FunctionSpec): Record<string, string> {
   return out;
 }
 
+/**
+ * What Lambda's runtimes put on their search paths for /opt, with `opt` where the layers are:
+ * Node's NODE_PATH (`nodejs/node20/node_modules`, then `nodejs/node_modules`), Python's path
+ * (`python/lib/python3.x/site-packages`, then `python`, after the task root), `bin` at the end of
+ * PATH, `lib` on LD_LIBRARY_PATH. The function's own environment may still override these, as on
+ * Lambda, where they are not reserved.
+ */
+export function layerVariables(runtime: RuntimeId, opt: string, basePath: string): Record<string, string> {
+  const family = runtimeFamily(runtime);
+  const version = runtimeLanguageVersion(runtime);
+  const vars: Record<string, string> = {
+    HOTSWAP_LAYERS_DIR: opt,
+    PATH: `${basePath}${path.delimiter}${opt}/bin`,
+    LD_LIBRARY_PATH: `${opt}/lib`,
+  };
+  if (family === "node") vars.NODE_PATH = [`${opt}/nodejs/node${version}/node_modules`, `${opt}/nodejs/node_modules`].join(path.delimiter);
+  if (family === "python") vars.PYTHONPATH = [`${opt}/python/lib/python${version}/site-packages`, `${opt}/python`].join(path.delimiter);
+  return vars;
+}
+
 export function buildChildEnv(input: ChildEnvInput): Record<string, string> {
   const basePath = input.basePath ?? DEFAULT_CHILD_PATH;
   const env: Record<string, string> = {
@@ -107,6 +130,7 @@ export function buildChildEnv(input: ChildEnvInput): Record<string, string> {
     AWS_DEFAULT_REGION: DEFAULT_REGION,
   };
   if (input.spec && input.codeDir) {
+    if (input.layersDir !== undefined) Object.assign(env, layerVariables(input.spec.runtime, input.layersDir, env.PATH!));
     Object.assign(env, functionVariables(input.spec), lambdaVariables(input.spec, input.codeDir, input.initializationType, input.runtimeDir));
     const concurrency = String(input.spec.instanceConcurrency);
     env.HOTSWAP_CONCURRENCY = concurrency;

@@ -153,10 +153,15 @@ export class CodeVolume {
 
   /** Daemon-side path of the code of `spec` in `codeDir`, uploaded on first use. */
   versionSource(spec: FunctionSpec, codeDir: string): Promise<string> {
-    const key = createHash("sha256").update(`${spec.codeSha256}\0${path.resolve(codeDir)}`).digest("hex").slice(0, 32);
+    return this.treeSource(spec.codeSha256, codeDir);
+  }
+
+  /** Daemon-side path of the read-only tree `dir` (identified by `sha`: a code sha or a layer set key), uploaded on first use. */
+  treeSource(sha: string, dir: string): Promise<string> {
+    const key = createHash("sha256").update(`${sha}\0${path.resolve(dir)}`).digest("hex").slice(0, 32);
     let p = this.versions.get(key);
     if (!p) {
-      p = this.upload(codeDir, `v/${key}`).then(() => this.hostPath(`v/${key}`));
+      p = this.upload(dir, `v/${key}`).then(() => this.hostPath(`v/${key}`));
       this.versions.set(key, p);
       p.catch(() => this.versions.delete(key));
     }

@@ -90,3 +90,18 @@ test("only connection failures count as Docker being unreachable, not errors the
   assert.equal(isUnreachable(Object.assign(new Error("(HTTP code 404) no such image"), { statusCode: 404 })), false);
   assert.equal(isUnreachable(new Error("something else")), false);
 });
+
+test("layers: one read-only bind per top-level entry at /opt/<entry>, never over /opt/hotswap; the environment points at /opt", () => {
+  const c = instanceContainer(input({ layers: { source: "/vol/v/layers", entries: ["bin", "hotswap", "nodejs", "python"] } }));
+  assert.deepEqual(c.HostConfig!.Binds, [
+    "/var/lib/docker/volumes/hotswap-code-r1/_data/v/abc:/var/task:ro",
+    "/vol/v/layers/bin:/opt/bin:ro",
+    "/vol/v/layers/nodejs:/opt/nodejs:ro",
+    "/vol/v/layers/python:/opt/python:ro",
+  ]);
+  assert.ok(c.Env!.includes("HOTSWAP_LAYERS_DIR=/opt"));
+  assert.ok(c.Env!.includes("NODE_PATH=/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules"));
+  const plain = instanceContainer(input());
+  assert.deepEqual(plain.HostConfig!.Binds, ["/var/lib/docker/volumes/hotswap-code-r1/_data/v/abc:/var/task:ro"]);
+  assert.ok(!plain.Env!.some((e) => e.startsWith("HOTSWAP_LAYERS_DIR=")));
+});

@@ -15,6 +15,16 @@ import { javaArgs } from "../common/java-options.ts";
 
 /** Where function code appears in every container, as in Lambda. */
 export const TASK_ROOT = "/var/task";
+/** Where Lambda puts layers. */
+export const LAYERS_ROOT = "/opt";
+/** The image's own directory under /opt (bootstrap, code loader): never bound over. */
+const RUNTIME_ENTRY = "hotswap";
+
+/** One read-only bind per top-level entry of the merged layers, at /opt/<entry>. */
+export function layerBinds(layers: InstanceContainerInput["layers"]): string[] {
+  if (!layers) return [];
+  return layers.entries.filter((e) => e !== RUNTIME_ENTRY && !e.includes("/") && !e.includes(":")).map((e) => `${layers.source}/${e}:${LAYERS_ROOT}/${e}:ro`);
+}
 /** The images' non-root user (runtimes/*\/Dockerfile). */
 export const FUNCTION_USER = "10001:10001";
 /** Lambda gives one vCPU at 1769 MB; shares scale the same way (1024 shares = one default container). */
@@ -53,6 +63,11 @@ export interface InstanceContainerInput {
   spec?: FunctionSpec;
   /** Daemon-side path bound read-only at /var/task. */
   codeSource: string;
+  /**
+   * The version's merged layers: the daemon-side path of the tree and its top-level entries, each
+   * bound read-only at /opt/<entry> (not the whole of /opt: the image keeps its runtime in /opt/hotswap).
+   */
+  layers?: { source: string; entries: string[] };
   /** HOTSWAP_CHANNEL_TCP/TOKEN or AWS_LAMBDA_RUNTIME_API. */
   channel: Record<string, string>;
   isolation: Isolation;
@@ -114,6 +129,7 @@ export function instanceContainer(input: InstanceContainerInput): Docker.Contain
     memorySize: input.memorySize,
     spec,
     codeDir: TASK_ROOT,
+    ...(input.layers ? { layersDir: LAYERS_ROOT } : {}),
     channel: input.channel,
     initializationType: input.initializationType,
     runtimeDir: runtimeDirFor(input.runtime),
@@ -136,7 +152,7 @@ export function instanceContainer(input: InstanceContainerInput): Docker.Contain
       ...lockedDown(),
       ...memoryLimits(input.memorySize),
       PidsLimit: isolation.pidsLimit,
-      Binds: [`${input.codeSource}:${TASK_ROOT}:ro`],
+      Binds: [`${input.codeSource}:${TASK_ROOT}:ro`, ...layerBinds(input.layers)],
       Tmpfs: { "/tmp": `rw,nosuid,nodev,size=${isolation.tmpSizeMb}m,mode=1777` },
       NetworkMode: isolation.network,
       ExtraHosts: isolation.extraHosts.length ? isolation.extraHosts : undefined,

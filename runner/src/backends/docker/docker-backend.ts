@@ -9,7 +9,8 @@
  * (ServiceUnavailable, a 503 naming Docker) and the runner keeps running.
  */
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
+import { readdir } from "node:fs/promises";
+import { basename, join } from "node:path";
 import Docker from "dockerode";
 import type { RuntimeAvailability } from "../../../../protocol/runner.ts";
 import { RUNTIME_IDS, runtimeFamily, supportsProtocol, type RuntimeId } from "../../../../protocol/runtimes.ts";
@@ -143,6 +144,7 @@ export class DockerBackend implements ExecutionBackend {
     const id = `ctr-${randomBytes(6).toString("hex")}`;
     const stemToken = spec ? undefined : randomBytes(16).toString("hex");
     const codeSource = spec ? await prepared.volume.versionSource(spec, codeDir!) : prepared.volume.stemSource(stemToken!);
+    const layers = spec && opts.layersDir !== undefined ? await this.layerMounts(prepared.volume, opts.layersDir) : undefined;
 
     const expected = protocol === "fast" ? prepared.listener.expect() : undefined;
     let server: RuntimeApiServer | undefined;
@@ -179,6 +181,7 @@ export class DockerBackend implements ExecutionBackend {
           memorySize,
           spec,
           codeSource,
+          layers,
           channel,
           isolation: prepared.isolation,
           initializationType: opts.initializationType,
@@ -237,6 +240,13 @@ export class DockerBackend implements ExecutionBackend {
     await instance.untilReady(connected, "waiting for the bootstrap to connect and say hello");
     if (spec) await instance.specialise(spec, codeDir!, { initializationType: opts.initializationType });
     return instance;
+  }
+
+  /** The merged layer tree uploaded to the code volume (once per tree), with its top-level entries to bind under /opt. */
+  private async layerMounts(volume: CodeVolume, layersDir: string): Promise<{ source: string; entries: string[] }> {
+    const source = await volume.treeSource(basename(layersDir), layersDir);
+    const entries = (await readdir(layersDir)).sort();
+    return { source, entries };
   }
 
   async close(): Promise<void> {

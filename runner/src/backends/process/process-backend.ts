@@ -122,9 +122,13 @@ export class ProcessBackend implements ExecutionBackend {
     let box: InstanceSandbox | undefined;
     // What the instance sees as its code: sandboxed, a view of the cached tree only its gid can open.
     let taskRoot = codeDir;
+    // Its layers (Lambda's /opt): a process has no /opt of its own, so the instance is pointed at
+    // the merged tree (sandboxed, its own read-only view of it) through HOTSWAP_LAYERS_DIR and the search paths.
+    let layersDir = spec ? opts.layersDir : undefined;
     try {
       box = await this.opts.sandbox?.prepare(id, memorySize);
       if (box && spec) taskRoot = box.stageCode(codeDir!);
+      if (box && layersDir !== undefined) layersDir = box.stageLayers(layersDir);
     } catch (err) {
       await box?.release();
       throw new BackendUnavailableError(`cannot prepare the sandbox of an instance: ${(err as Error).message}`);
@@ -173,6 +177,7 @@ export class ProcessBackend implements ExecutionBackend {
       memorySize,
       spec,
       codeDir: taskRoot,
+      layersDir,
       channel: channelEnv,
       initializationType: opts.initializationType,
       runtimeDir,
