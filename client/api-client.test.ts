@@ -250,6 +250,7 @@ describe("API client against an embedded control plane", { timeout: 120_000 }, (
       recording.deployments.create({ functionName: "f", version: 1, strategy: "Direct" }),
       recording.deployments.list(),
       recording.deployments.get("d"),
+      recording.deployments.follow("d").next(),
       recording.deployments.pause("d"),
       recording.deployments.resume("d"),
       recording.deployments.promote("d"),

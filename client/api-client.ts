@@ -26,7 +26,7 @@ export function buildApiClient(options: ClientOptions) {
     functions: functionsEndpoints(transport),
     versions: versionsEndpoints(transport),
     aliases: aliasesEndpoints(transport),
-    deployments: deploymentsEndpoints(transport),
+    deployments: deploymentsEndpoints(transport, options),
     triggers: triggersEndpoints(transport),
     /** A function's log lines (`functionLogs`) and live tail (`follow`). */
     logs: logsEndpoints(transport, options),

@@ -1,8 +1,12 @@
 /** /api/v1/deployments: start a rollout, list and read deployments, pause/resume/promote/rollback them, and approve or reject them. */
-import type { CreateDeploymentInput, DeploymentCommandName, DeploymentListQuery } from "../protocol/api/deployments.ts";
-import type { CallOptions, Transport } from "./transport.ts";
+import { DEPLOYMENT_END_EVENT, DEPLOYMENT_EVENT, type CreateDeploymentInput, type DeploymentCommandName, type DeploymentListQuery, type DeploymentView } from "../protocol/api/deployments.ts";
+import { readEventStream } from "./sse.ts";
+import type { CallOptions, ClientOptions, Transport } from "./transport.ts";
 
-export function deploymentsEndpoints(t: Transport) {
+/** What following a deployment yields: its whole view (at once and on every change), then `end` once it finished. */
+export type DeploymentStreamEvent = { type: "deployment"; view: DeploymentView } | { type: "end"; status: string };
+
+export function deploymentsEndpoints(t: Transport, options: Pick<ClientOptions, "apiKey" | "token" | "fetch" | "headers"> = {}) {
   const path = (id: string) => `/api/v1/deployments/${encodeURIComponent(id)}`;
   /**
    * POST /api/v1/deployments/{id}/{command}: status 200 when the rollout leader applied it, 202 when
@@ -18,6 +22,27 @@ export function deploymentsEndpoints(t: Transport) {
       t.request({ method: "GET", path: "/api/v1/deployments", query: { functionName: query.functionName, alias: query.alias, status: query.status } }, "DeploymentList", opts),
     /** GET /api/v1/deployments/{id}: status, phase, weights, per-version metrics and events. DeploymentNotFound (404). */
     get: (id: string, opts?: CallOptions) => t.request({ method: "GET", path: path(id) }, "Deployment", opts),
+    /**
+     * GET /api/v1/deployments/{id}/events: the deployment live, as an async iterator (Server-Sent
+     * Events): its view at once and on every change, then `end` once it has finished. Throws
+     * EventStreamRefused with the API's failure (DeploymentNotFound 404, Forbidden 403).
+     */
+    async *follow(id: string, opts: { signal?: AbortSignal; headers?: Record<string, string> } = {}): AsyncGenerator<DeploymentStreamEvent, void, undefined> {
+      const headers: Record<string, string> = { ...options.headers, ...opts.headers };
+      const bearer = options.apiKey ?? options.token;
+      if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
+      const events = readEventStream({
+        url: `${t.baseUrl}${path(id)}/events`,
+        headers,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        what: `following deployment ${id}`,
+      });
+      for await (const e of events) {
+        if (e.type === DEPLOYMENT_EVENT) yield { type: "deployment", view: JSON.parse(e.data) as DeploymentView };
+        else if (e.type === DEPLOYMENT_END_EVENT) yield { type: "end", status: (JSON.parse(e.data) as { status: string }).status };
+      }
+    },
     command,
     /** Hold the current weights (automatic rollback stays armed). */
     pause: (id: string, opts?: CallOptions & { reason?: string }) => command(id, "pause", opts),

@@ -27,3 +27,5 @@ export type { Call, CallOptions, ClientOptions, RawAnswer, Transport } from "./t
 export { invokeCall, type Invocation, type InvokeOptions, type LambdaInvocation, type LambdaInvokeOptions } from "./invoke.ts";
 export type { ResponseKey, ResponseTypes } from "./responses.ts";
 export { LogTailRefused } from "./logs.ts";
+export { EventStreamRefused } from "./sse.ts";
+export type { DeploymentStreamEvent } from "./deployments.ts";

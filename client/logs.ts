@@ -5,15 +5,13 @@
  */
 import type { FunctionLogLine, LogTailEnd } from "../protocol/api/logs.ts";
 import type { ApiFailure } from "./result.ts";
+import { EventStreamRefused, readEventStream } from "./sse.ts";
 import type { CallOptions, ClientOptions, Transport } from "./transport.ts";
 
 /** What `follow` throws when the API refuses the tail (404, 400, 403): the API's failure, in `failure`. */
-export class LogTailRefused extends Error {
-  constructor(
-    message: string,
-    readonly failure: ApiFailure,
-  ) {
-    super(message);
+export class LogTailRefused extends EventStreamRefused {
+  constructor(message: string, failure: ApiFailure) {
+    super(message, failure);
     this.name = "LogTailRefused";
   }
 }
@@ -61,70 +59,22 @@ export function logsEndpoints(t: Transport, options: Pick<ClientOptions, "apiKey
     async *follow(name: string, query: FunctionLogsQueryInput = {}, opts: FollowOptions = {}): AsyncGenerator<LogTailEvent, void, undefined> {
       const params = new URLSearchParams();
       for (const [k, v] of Object.entries({ ...queryOf(query), follow: "true" })) if (v !== undefined) params.set(k, String(v));
-      const headers: Record<string, string> = { accept: "text/event-stream", ...options.headers, ...opts.headers };
+      const headers: Record<string, string> = { ...options.headers, ...opts.headers };
       const bearer = options.apiKey ?? options.token;
       if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
       if (opts.lastEventId !== undefined) headers["last-event-id"] = opts.lastEventId;
-      const abort = new AbortController();
-      const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
-      const res = await (options.fetch ?? fetch)(`${t.baseUrl}${path(name)}?${params}`, { headers, signal });
-      if (res.status !== 200 || !res.body) {
-        const text = await res.text();
-        let error: { code?: string; message?: string } = {};
-        try {
-          error = (JSON.parse(text) as { error?: typeof error }).error ?? {};
-        } catch {
-          // not the API's error document
-        }
-        const failure: ApiFailure = { status: res.status, code: error.code ?? `HTTP${res.status}`, message: error.message ?? text.slice(0, 300) };
-        const requestId = res.headers.get("x-request-id");
-        if (requestId !== null) failure.requestId = requestId;
-        throw new LogTailRefused(`following the logs of "${name}" failed (${failure.code}, HTTP ${res.status}): ${failure.message}`, failure);
-      }
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      try {
-        for (;;) {
-          let read;
-          try {
-            read = await reader.read();
-          } catch (e) {
-            if (signal.aborted) return;
-            throw e;
-          }
-          if (read.done) return;
-          buffer += read.value;
-          let end: number;
-          while ((end = buffer.indexOf("\n\n")) !== -1) {
-            const event = parseEvent(buffer.slice(0, end));
-            buffer = buffer.slice(end + 2);
-            if (event) yield event;
-          }
-        }
-      } finally {
-        abort.abort();
-        reader.releaseLock();
+      const events = readEventStream({
+        url: `${t.baseUrl}${path(name)}?${params}`,
+        headers,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        what: `following the logs of "${name}"`,
+        refused: LogTailRefused,
+      });
+      for await (const e of events) {
+        if (e.type === "log") yield { type: "log", id: e.id, line: JSON.parse(e.data) as FunctionLogLine };
+        else if (e.type === "end") yield { type: "end", end: JSON.parse(e.data) as LogTailEnd };
       }
     },
   };
-}
-
-/** One SSE event block; undefined for comments (heartbeats) and the retry hint. */
-function parseEvent(block: string): LogTailEvent | undefined {
-  let type = "message";
-  let id = "";
-  const data: string[] = [];
-  for (const line of block.split("\n")) {
-    const colon = line.indexOf(":");
-    if (colon === 0) continue;
-    const field = colon === -1 ? line : line.slice(0, colon);
-    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-    if (field === "event") type = value;
-    else if (field === "id") id = value;
-    else if (field === "data") data.push(value);
-  }
-  if (data.length === 0) return undefined;
-  if (type === "log") return { type: "log", id, line: JSON.parse(data.join("\n")) as FunctionLogLine };
-  if (type === "end") return { type: "end", end: JSON.parse(data.join("\n")) as LogTailEnd };
-  return undefined;
 }

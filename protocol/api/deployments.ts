@@ -379,3 +379,8 @@ export const DeploymentView = DeploymentSummary.extend({
   events: z.array(DeploymentEventView),
 }).openapi("Deployment");
 export type DeploymentView = z.infer<typeof DeploymentView>;
+
+/** GET /api/v1/deployments/{id}/events: the SSE event carrying the whole view, sent at once and on every change. */
+export const DEPLOYMENT_EVENT = "deployment";
+/** The last SSE event, once the deployment has finished: `{status}`. */
+export const DEPLOYMENT_END_EVENT = "end";

@@ -1,29 +1,42 @@
 /**
- * One deployment, live (polled every second while it is active): traffic weights over time, each
+ * One deployment, live (followed over Server-Sent Events, GET /api/v1/deployments/{id}/events): traffic weights over time, each
  * analysis window's error rate and p99 against the thresholds, the events, and the commands the
  * principal may give (pause, resume, promote, rollback, approve).
  */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { DeploymentView } from "../../../protocol/api/deployments.ts";
+import { EventStreamRefused } from "../../../client/sse.ts";
+import type { ApiFailure } from "../../../client/result.ts";
 import { useSession } from "../session.ts";
 import { href } from "../router.ts";
 import { LineChart } from "../chart.tsx";
-import { ErrorNote, Loading, Section, percent, useResult, weightsText, when, DataTable } from "../ui.tsx";
+import { ErrorNote, Loading, Section, percent, weightsText, when, DataTable, type Loaded } from "../ui.tsx";
 
 const ACTIVE = new Set(["PendingApproval", "Pending", "InProgress", "Paused"]);
 
-export function DeploymentPage({ id }: { id: string }) {
+/** The deployment's view as the API pushes it: at once, then on every change until it has finished. */
+function useLiveDeployment(id: string): Loaded<DeploymentView> {
   const { api } = useSession();
-  const [done, setDone] = useState(false);
-  const d = useResult(
-    async () => {
-      const r = await api.deployments.get(id);
-      if (r.ok && !ACTIVE.has(r.value.status)) setDone(true);
-      return r;
-    },
-    [id],
-    done ? undefined : 1000,
-  );
+  const [state, setState] = useState<{ value?: DeploymentView; error?: ApiFailure; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const stop = new AbortController();
+    void (async () => {
+      try {
+        for await (const e of api.deployments.follow(id, { signal: stop.signal })) if (e.type === "deployment") setState({ value: e.view, loading: false });
+      } catch (err) {
+        if (stop.signal.aborted) return;
+        const failure: ApiFailure = err instanceof EventStreamRefused ? err.failure : { status: 0, code: "Unreachable", message: (err as Error).message };
+        setState((s) => ({ value: s.value, error: failure, loading: false }));
+      }
+    })();
+    return () => stop.abort();
+  }, [id, tick]);
+  return { ...state, reload: () => setTick((t) => t + 1) };
+}
+
+export function DeploymentPage({ id }: { id: string }) {
+  const d = useLiveDeployment(id);
   return (
     <>
       <p class="crumbs">

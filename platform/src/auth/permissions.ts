@@ -58,6 +58,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/deployments": "deployments:write",
   "GET /api/v1/deployments": "deployments:read",
   "GET /api/v1/deployments/{id}": "deployments:read",
+  "GET /api/v1/deployments/{id}/events": "deployments:read",
   "POST /api/v1/deployments/{id}/pause": "deployments:write",
   "POST /api/v1/deployments/{id}/resume": "deployments:write",
   "POST /api/v1/deployments/{id}/promote": "deployments:write",

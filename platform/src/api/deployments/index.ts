@@ -3,7 +3,8 @@ import { createRouter } from "../openapi.ts";
 import { actorOf } from "../actor.ts";
 import { inScope, isScoped, requireFunctionScope } from "../scope.ts";
 import type { DeploymentService } from "../../deployments/deployment-service.ts";
-import { approve, commandRoutes, create, get, list, reject } from "./routes.ts";
+import { deploymentStream } from "../../deployments/deployment-stream.ts";
+import { approve, commandRoutes, create, follow, get, list, reject } from "./routes.ts";
 
 export function deploymentsRoutes(service: DeploymentService) {
   const app = createRouter();
@@ -19,6 +20,15 @@ export function deploymentsRoutes(service: DeploymentService) {
     const id = c.req.valid("param").id;
     if (isScoped(c)) requireFunctionScope(c, "deployments:read", await service.functionOf(id));
     return c.json(await service.get(id), 200);
+  });
+  app.openapi(follow, async (c) => {
+    const id = c.req.valid("param").id;
+    if (isScoped(c)) requireFunctionScope(c, "deployments:read", await service.functionOf(id));
+    await service.get(id); // 404 before the stream starts
+    return new Response(deploymentStream(() => service.get(id)), {
+      status: 200,
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no", "x-request-id": c.get("requestId") },
+    }) as never;
   });
   for (const { action, route } of commandRoutes) {
     app.openapi(route, async (c) => {

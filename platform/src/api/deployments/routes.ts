@@ -47,6 +47,18 @@ export const get = createRoute({
   responses: { 200: json(DeploymentView, "The deployment"), ...errorResponses(401, 404) },
 });
 
+export const follow = createRoute({
+  method: "get",
+  path: "/api/v1/deployments/{id}/events",
+  tags: ["deployments"],
+  summary: "Follow a deployment live: Server-Sent Events with its whole view at once and on every change, then `end` once it has finished",
+  request: { params: IdParam },
+  responses: {
+    200: { description: "`event: deployment` (data: the view, as GET /api/v1/deployments/{id} answers it) and finally `event: end` (data: {status})", content: { "text/event-stream": { schema: z.string() } } },
+    ...errorResponses(401, 403, 404),
+  },
+});
+
 const COMMANDS: Record<DeploymentCommandName, string> = {
   pause: "Pause: hold the current weights (automatic rollback stays armed)",
   resume: "Resume a paused deployment; step timers exclude the pause",
