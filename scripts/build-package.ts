@@ -37,7 +37,7 @@ const DIST = join(ROOT, "dist");
 const ASSET_ROOTS = ["platform/migrations", "runtimes", "console/dist"];
 /** Repository build steps whose output is among those files, run first where the repository has them. */
 const ASSET_BUILDS = [["scripts/build-console.ts", "--if-stale"]];
-const SKIPPED_DIRS = new Set(["node_modules", "__pycache__", "fixtures", "tests", "support"]);
+const SKIPPED_DIRS = new Set(["node_modules", "__pycache__", "fixtures", "tests", "test", "support"]);
 const isSkippedFile = (name: string) => name.endsWith(".ts") || name.startsWith("test_") || name.endsWith(".md");
 
 function log(msg: string): void {

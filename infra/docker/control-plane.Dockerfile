@@ -37,6 +37,9 @@ COPY platform ./platform
 COPY runner ./runner
 COPY runtimes ./runtimes
 COPY cli ./cli
+COPY client ./client
+# The web console bundle (built by npm ci, scripts/build-console.ts) that the control plane serves at /.
+COPY console/dist ./console/dist
 # Numeric uid/gid: works whether or not the base image has a passwd entry for it.
 USER 10001:10001
 EXPOSE 8080

@@ -31,6 +31,7 @@ COPY platform ./platform
 COPY runner ./runner
 COPY runtimes ./runtimes
 COPY cli ./cli
+COPY client ./client
 # Non-root; deployments add the Docker socket's group (docker: group_add, Kubernetes: dind --group).
 USER 10001:10001
 EXPOSE 8081

@@ -64,7 +64,7 @@ it("accepts the seeds' and Lambda's runtime names; refuses one it does not have 
   const old = await p.api("POST", "/api/v1/functions", { name: "too-old", runtime: "Python39", handler: "handler.handler" });
   assert.equal(old.status, 400);
   assert.equal(old.json.error.code, "UnknownRuntime");
-  assert.match(old.json.error.message, /Runtime "Python39" is not supported\. Valid runtimes: nodejs20, nodejs22, python3\.11, python3\.12, ruby3\.1, provided; the nearest is "python3\.1[12]"\./);
+  assert.match(old.json.error.message, /Runtime "Python39" is not supported\. Valid runtimes: nodejs20, nodejs22, python3\.11, python3\.12, java17, ruby3\.1, provided; the nearest is "python3\.1[12]"\./);
   assert.ok(old.json.error.validRuntimes.includes("python3.11"));
   assert.match(old.json.error.nearest, /^python3\.1[12]$/);
   const bad = await p.api("POST", "/api/v1/deployments", { functionName: "hello-world", version: "version two", strategy: "Direct" });

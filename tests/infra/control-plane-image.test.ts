@@ -117,6 +117,12 @@ test("docker run serves GET /health with 200 on the loopback port", { skip, time
     }
   }, POLL);
   assert.equal(status, 200);
+  // The web console ships in the image: / is its page, under its Content-Security-Policy.
+  const page = await fetch(`${baseUrl}/`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(page.status, 200, await page.clone().text());
+  assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+  assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+  assert.match(await page.text(), /<script[^>]+src="\/console\/assets\/[^"]+\.js"/);
 });
 
 test("Docker's HEALTHCHECK turns healthy", { skip, timeout: 180_000 }, async () => {

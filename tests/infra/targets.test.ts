@@ -94,6 +94,7 @@ test("docker: builds the control-plane, runner and runtime images into the local
   assert.deepEqual(built.map((i) => i.tags[0]).sort(), [
     "hotswap/control-plane:0.1.0",
     "hotswap/runner:0.1.0",
+    "hotswap/runtime-java17:0.1.0",
     "hotswap/runtime-nodejs20:0.1.0",
     "hotswap/runtime-nodejs22:0.1.0",
     "hotswap/runtime-provided:0.1.0",
@@ -113,6 +114,7 @@ test("docker: builds the control-plane, runner and runtime images into the local
   assert.equal(byTag.get("hotswap/runtime-nodejs22:0.1.0")!.buildArgs.BASE_IMAGE, "node:22-bookworm-slim");
   assert.match(byTag.get("hotswap/runtime-python3.12:0.1.0")!.context.location, /runtimes\/python$/);
   assert.match(byTag.get("hotswap/runtime-ruby3.1:0.1.0")!.context.location, /runtimes\/ruby$/);
+  assert.match(byTag.get("hotswap/runtime-java17:0.1.0")!.context.location, /runtimes\/java$/);
 
   const offline = images((await runStack("dev", { "hotswap:images": { bases: "offline" } })).mocks);
   const bases = Object.fromEntries(offline.map((i) => [i.tags[0], i.buildArgs.BASE_IMAGE]));
@@ -121,6 +123,7 @@ test("docker: builds the control-plane, runner and runtime images into the local
   assert.equal(bases["hotswap/runtime-python3.11:0.1.0"], "hotswap/base-python:3.11");
   assert.equal(bases["hotswap/runtime-provided:0.1.0"], "hotswap/base-debian:bookworm");
   assert.equal(bases["hotswap/runtime-ruby3.1:0.1.0"], "hotswap/base-ruby:3.1");
+  assert.equal(bases["hotswap/runtime-java17:0.1.0"], "hotswap/base-java:17");
 });
 
 test("kubernetes: a namespace holding StatefulSets for state and Deployments for the rest", async () => {

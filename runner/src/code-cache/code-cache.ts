@@ -88,8 +88,11 @@ export class CodeCache {
     const key = layerSetKey(layerShas);
     return this.shared(key, () =>
       this.load(key, async (tmp) => {
-        const trees = await Promise.all(layerShas.map((sha) => this.ensure(sha)));
-        for (const tree of trees) await mergeTree(tree, tmp);
+        // Every layer settles before a failure is reported: no extraction is left running behind it.
+        const settled = await Promise.allSettled(layerShas.map((sha) => this.ensure(sha)));
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed) throw failed.reason;
+        for (const r of settled) await mergeTree((r as PromiseFulfilledResult<string>).value, tmp);
       }),
     );
   }
