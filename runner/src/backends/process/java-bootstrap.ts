@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { isExecutable } from "./executable.ts";
 
-const PROBE_TIMEOUT_MS = 10_000;
+const PROBE_TIMEOUT_MS = 20_000;
 const JAVAC_TIMEOUT_MS = 120_000;
 
 export interface JavaInstall {
@@ -86,11 +86,15 @@ export function defaultJavaCacheDir(): string {
  */
 export async function ensureJavaBootstrap(srcDir: string, javac: string | undefined, cacheDir = defaultJavaCacheDir()): Promise<string> {
   const classes = path.join(cacheDir, bootstrapSourceHash(srcDir));
-  if (existsSync(path.join(classes, "dev", "hotswap", "bootstrap", "Main.class"))) return classes;
+  if (existsSync(path.join(classes, "dev", "hotswap", "bootstrap", "Main.class"))) {
+    await openCacheDir(cacheDir);
+    return classes;
+  }
   if (!javac) {
     throw new Error(`the Java bootstrap is not compiled yet (${classes}) and there is no javac; install openjdk-17-jdk-headless`);
   }
   await mkdir(cacheDir, { recursive: true, mode: 0o755 });
+  await openCacheDir(cacheDir);
   const work = `${classes}.build-${process.pid}-${Date.now()}`;
   await mkdir(work, { mode: 0o755 });
   try {
@@ -110,6 +114,17 @@ export async function ensureJavaBootstrap(srcDir: string, javac: string | undefi
     await rm(work, { recursive: true, force: true });
   }
   return classes;
+}
+
+/**
+ * The cache directory must be 755 whatever the umask (`hotswap server` and `hotswap runner` run
+ * under umask 077, which would leave it 700 and hide the bootstrap from sandboxed instances).
+ * A directory another user owns is left as it is: it was made by a runner that opened it.
+ */
+async function openCacheDir(dir: string): Promise<void> {
+  const st = statSync(dir);
+  if (typeof process.getuid === "function" && st.uid !== process.getuid()) return;
+  if ((st.mode & 0o777) !== 0o755) await chmod(dir, 0o755);
 }
 
 /** Directories 755, files 644, whatever the umask: instances run as other users. */

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { readdirSync, readFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FunctionLogRecord } from "../../../../protocol/function-logs.ts";
@@ -254,6 +254,23 @@ describe("runtime discovery", () => {
     assert.match(r.version ?? "", /^17\./);
     assert.ok(r.interpreter?.classpath?.startsWith(`${cache}/`), r.interpreter?.classpath);
     assert.ok(readdirSync(join(r.interpreter!.classpath!, "com", "amazonaws", "services", "lambda", "runtime")).includes("RequestHandler.class"));
+  });
+
+  test("java17: the bootstrap cache is readable by sandbox users even when made under umask 077 (as `hotswap server` runs)", { skip: javaMissing() }, async () => {
+    const cache = join(dir, "java-cache-umask");
+    const old = process.umask(0o077);
+    try {
+      const r = await discoverRuntime("java17", { javaCacheDir: cache });
+      assert.equal(r.available, true, r.reason);
+      assert.equal(statSync(cache).mode & 0o777, 0o755);
+      // A cache left 700 by an older runner is opened when it is reused.
+      chmodSync(cache, 0o700);
+      const again = await discoverRuntime("java17", { javaCacheDir: cache });
+      assert.equal(again.interpreter?.classpath, r.interpreter?.classpath);
+      assert.equal(statSync(cache).mode & 0o777, 0o755);
+    } finally {
+      process.umask(old);
+    }
   });
 
   test("resolves the node that runs the runner for its own major version", async () => {

@@ -38,7 +38,9 @@ export interface Interpreter {
   classpath?: string;
 }
 
-const PROBE_TIMEOUT_MS = 5000;
+// Generous: a loaded host can take seconds to start an interpreter, and a probe that times out
+// reports a working runtime as missing.
+const PROBE_TIMEOUT_MS = 20_000;
 const LANGUAGE_NAMES = { node: "Node.js", python: "Python", ruby: "Ruby" } as const;
 
 function onPath(name: string, searchPath: string): string | undefined {
