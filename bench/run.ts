@@ -44,7 +44,8 @@ async function main() {
     for (const s of SECTIONS) {
       if (only.length && !only.includes(s.name)) continue;
       progress(`section ${s.name}`);
-      const paired = (url: string, headers: Record<string, string>) => pairedLoad(bareUrl, url, headers, CONNECTIONS, DURATION, ROUNDS);
+      const paired = (url: string, headers: Record<string, string>, pid?: number) =>
+        pairedLoad(bareUrl, url, headers, CONNECTIONS, DURATION, ROUNDS, pid === undefined ? undefined : { bare: bare.child.pid!, target: pid });
       tables.push(...(await s.run({ baseline, bareUrl, durationS: DURATION, rounds: ROUNDS, paired, connections: CONNECTIONS, root: ROOT, progress })));
     }
     tables.push({

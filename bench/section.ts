@@ -9,8 +9,11 @@ export interface BenchContext {
   durationS: number;
   /** Rounds of bare-then-target measurements per throughput figure (BENCH_ROUNDS). */
   rounds: number;
-  /** Throughput of `url` as the median ratio over `rounds` back-to-back pairs with the bare server. */
-  paired(url: string, headers: Record<string, string>): Promise<PairedLoad>;
+  /**
+   * Throughput of `url` as the median ratio over `rounds` back-to-back pairs with the bare server;
+   * given the target's process id, also its CPU per request (and its children's) against the bare server's.
+   */
+  paired(url: string, headers: Record<string, string>, pid?: number): Promise<PairedLoad>;
   connections: number;
   root: string;
   progress(msg: string): void;

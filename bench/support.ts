@@ -80,13 +80,45 @@ export interface PairedLoad extends Load {
   ratios: number[];
   /** The bare server's req/s in the median round. */
   bareRps: number;
+  /** With `pids`: CPU per request, medians over the rounds. */
+  cpu?: CpuPerRequest;
+}
+
+/** CPU µs per request (user + system, from /proc), medians over a paired run's rounds. */
+export interface CpuPerRequest {
+  /** The target's own process (the control plane). */
+  serverUs: number;
+  /** The processes below it (function instances, sandbox helpers). */
+  childrenUs: number;
+  /** The bare server, in the run just before each target run. */
+  bareUs: number;
+}
+
+/** CPU ms used so far by `pid` itself and by every process below it (0 where /proc is missing). */
+export async function processCpuMs(pid: number): Promise<{ self: number; children: number }> {
+  const own = await cpuOf(pid);
+  return { self: own, children: (await treeCpuMs(pid)) - own };
+}
+
+async function cpuOf(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th,
+    // in ticks of 10 ms (USER_HZ is 100 on Linux).
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 /**
  * Throughput of `url` as a ratio to the bare server, robust to a shared, noisy machine: `rounds`
  * times, the bare server and then the target are measured back to back (each with its warm-up),
  * and the ratio quoted is the median of the rounds' ratios. req/s, p50 and p99 are the median
- * round's; errors are summed over all rounds.
+ * round's; errors are summed over all rounds. With `pids` (the bare server's and the target's
+ * process), the same runs also measure CPU per request (`cpu`), which a busy machine disturbs far
+ * less than req/s.
  */
 export async function pairedLoad(
   bareUrl: string,
@@ -95,11 +127,22 @@ export async function pairedLoad(
   connections: number,
   duration: number,
   rounds: number,
+  pids?: { bare: number; target: number },
 ): Promise<PairedLoad> {
   const runs: Array<{ bare: Load; target: Load; ratio: number }> = [];
+  const cpu = { serverUs: [] as number[], childrenUs: [] as number[], bareUs: [] as number[] };
   for (let i = 0; i < rounds; i++) {
+    const b0 = pids ? await cpuOf(pids.bare) : 0;
     const bare = await load(bareUrl, {}, connections, duration);
+    const t0 = pids ? await processCpuMs(pids.target) : undefined;
     const target = await load(url, headers, connections, duration);
+    if (pids && t0) {
+      const t1 = await processCpuMs(pids.target);
+      // Warm-up included on both sides: load() counts its requests too.
+      cpu.bareUs.push((((await cpuOf(pids.bare)) - b0) * 1000) / Math.max(1, bare.requests));
+      cpu.serverUs.push(((t1.self - t0.self) * 1000) / Math.max(1, target.requests));
+      cpu.childrenUs.push(((t1.children - t0.children) * 1000) / Math.max(1, target.requests));
+    }
     runs.push({ bare, target, ratio: bare.rps > 0 ? target.rps / bare.rps : 0 });
   }
   const ratios = runs.map((r) => r.ratio);
@@ -110,7 +153,22 @@ export async function pairedLoad(
     ratio: median.ratio,
     ratios,
     bareRps: median.bare.rps,
+    ...(pids ? { cpu: { serverUs: medianOf(cpu.serverUs), childrenUs: medianOf(cpu.childrenUs), bareUs: medianOf(cpu.bareUs) } } : {}),
   };
+}
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Columns of a CPU-per-request table built by cpuRow. */
+export const CPU_HEAD = ["target", "concurrency", "control plane µs/req", "instances µs/req", "together µs/req", "bare server µs/req", "together ÷ bare"];
+
+export function cpuRow(target: string, ic: number, cpu: CpuPerRequest): string[] {
+  const together = cpu.serverUs + cpu.childrenUs;
+  return [target, `ic=${ic}`, cpu.serverUs.toFixed(1), cpu.childrenUs.toFixed(1), together.toFixed(1), cpu.bareUs.toFixed(1), cpu.bareUs > 0 ? (together / cpu.bareUs).toFixed(2) : "-"];
 }
 
 /** Columns of a warm-throughput table row built by throughputRow. */
@@ -140,23 +198,24 @@ export function percentile(sorted: number[], p: number): number {
  * while the same processes run (warm instances). 0 where /proc is missing.
  */
 export async function treeCpuMs(pid: number): Promise<number> {
-  const tick = 1000 / 100; // USER_HZ is 100 on Linux
   let total = 0;
   const stack = [pid];
   while (stack.length) {
     const p = stack.pop()!;
-    try {
-      const stat = await readFile(`/proc/${p}/stat`, "utf8");
-      // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      total += (Number(f[11]) + Number(f[12])) * tick;
-      const children = await readFile(`/proc/${p}/task/${p}/children`, "utf8");
-      for (const c of children.split(" ")) if (c) stack.push(Number(c));
-    } catch {
-      // gone, or no /proc
-    }
+    total += await cpuOf(p);
+    stack.push(...(await childrenOf(p)));
   }
   return total;
+}
+
+/** The process ids directly below `pid` ([] when it is gone, or without /proc). */
+async function childrenOf(pid: number): Promise<number[]> {
+  try {
+    const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8");
+    return children.split(" ").filter((c) => c !== "").map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
-/** The embedded platform on the process backend: warm throughput (both protocols, ic 1 and 16), added latency, cold starts. */
+/** The embedded platform on the process backend: warm throughput (both protocols, ic 1 and 16) with its CPU per request, added latency, cold starts. */
 import { join } from "node:path";
 import type { BenchContext, BenchTable } from "../section.ts";
-import { ROOT, THROUGHPUT_HEAD, coldStarts, percentile, sequentialLatency, startPlatform, deployWarmVariant, throughputRow, type WarmVariant } from "../support.ts";
+import { CPU_HEAD, ROOT, THROUGHPUT_HEAD, coldStarts, cpuRow, percentile, sequentialLatency, startPlatform, deployWarmVariant, throughputRow, type WarmVariant } from "../support.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 
 export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
@@ -17,11 +17,14 @@ export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
       { name: "api-ic16", protocol: "runtime-api", ic: 16 },
     ];
     const throughput: string[][] = [];
+    const cpu: string[][] = [];
     for (const v of variants) {
       await deployWarmVariant(p, v, zip);
       ctx.progress(`warm throughput: ${v.name}`);
-      const r = await ctx.paired(`${p.url}/api/v1/functions/${v.name}/invoke`, p.auth);
-      throughput.push(throughputRow(`process backend, ${v.protocol === "fast" ? "fast channel" : "Runtime API"}`, v.ic, r));
+      const r = await ctx.paired(`${p.url}/api/v1/functions/${v.name}/invoke`, p.auth, p.pid);
+      const target = `process backend, ${v.protocol === "fast" ? "fast channel" : "Runtime API"}`;
+      throughput.push(throughputRow(target, v.ic, r));
+      if (r.cpu) cpu.push(cpuRow(target, v.ic, r.cpu));
     }
 
     ctx.progress("added latency: sequential requests on one connection");
@@ -46,6 +49,11 @@ export async function processBackend(ctx: BenchContext): Promise<BenchTable[]> {
 
     return [
       { title: "Warm throughput (ratio to the bare Node server)", head: THROUGHPUT_HEAD, rows: throughput },
+      {
+        title: "CPU per request in the same runs (user + system from /proc, median of the rounds, warm-up included; autocannon not counted)",
+        head: CPU_HEAD,
+        rows: cpu,
+      },
       {
         title: `Latency, sequential requests on one keep-alive connection (n=${n})`,
         head: ["target", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms"],
