@@ -1,7 +1,6 @@
 /**
  * Instance side of the AWS Lambda Runtime API: the classic /next → handler → /response loop,
- * with keep-alive connections (a loop's next /next leaves as soon as its /response is sent) and,
- * when HOTSWAP_CONCURRENCY=N, N loops at once
+ * with keep-alive connections and, when HOTSWAP_CONCURRENCY=N, N loops at once
  * (as Lambda Managed Instances run concurrent /next callers). A streaming handler's response is
  * one chunked `/response` in streaming mode, written as the handler writes, a failure part-way
  * told by the error trailers (as AWS's runtime interface client does).
@@ -178,15 +177,11 @@ export async function serveRuntimeApi(apiAddress, env, hooks) {
           resolve({ isError, value }),
         openStream);
       });
-      // The answer is sent, and this loop asks for its next invocation at once (on another
-      // keep-alive socket: the agent holds two per loop) rather than after the Runtime API's 202:
-      // one round trip per invocation instead of two. The 202 is still checked.
-      settle(id, outcome.isError, outcome.value).then((res) => {
-        if (res.status >= 500) {
-          process.stderr.write(`hotswap bootstrap: the Runtime API answered ${res.status}; exiting\n`);
-          process.exit(1);
-        }
-      }, unreachable);
+      const res = await settle(id, outcome.isError, outcome.value);
+      if (res.status >= 500) {
+        process.stderr.write(`hotswap bootstrap: the Runtime API answered ${res.status}; exiting\n`);
+        process.exit(1);
+      }
     }
   }
 
