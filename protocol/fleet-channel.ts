@@ -8,14 +8,19 @@
  *
  * Frames, control plane → runner:
  *   {"type":"spec","sid":N}                    body: the FunctionSpec as JSON, once per spec object per connection
- *   {"type":"invoke","id":N,"sid":N,"rid":…,   body: the event bytes
- *     "tp"?,"cc"?,"q"?,"lt"?:1}
+ *   {"type":"invoke","id":N,"sid":N,"rid":…,   body: the event bytes; "s":1 when the caller takes a streamed
+ *     "tp"?,"cc"?,"q"?,"lt"?:1,"s"?:1}         response (Lambda response streaming)
  * runner → control plane:
+ *   {"type":"begin","id":N,"ct":…}             invocation N's handler began streaming, in content type ct (only after "s":1)
+ *   {"type":"chunk","id":N}                    body: the handler's next bytes, as it wrote them
  *   {"type":"reply","id":N,"o":kind,…}         body: outcomeBody() — the payload, or the error's document/message;
- *                                              "sct": the content type of a response the handler streamed (collected whole)
+ *                                              "sct": the content type of a response the handler streamed
+ *                                              (collected whole when the caller did not ask for "s")
  *   {"type":"goaway"}                          the runner is closing: send new invocations over a new connection
- * Replies are matched by `id`, in any order. An invocation whose caller reads the response as a
- * stream goes over HTTP (protocol/fleet-stream.ts), not this channel.
+ * Replies are matched by `id`, in any order; a streamed invocation's begin and chunk frames come
+ * before its reply, interleaved with other invocations' frames. Every invocation of the HotSwap
+ * invoke path can take a stream, so streams must cross this channel: sending them over HTTP
+ * instead would send nearly every invocation there.
  */
 import { FunctionSpec, type InvokeOutcome, type StartKind } from "./invoke.ts";
 import { outcomeOf } from "./fleet.ts";
@@ -32,6 +37,8 @@ export interface ChannelInvokeFields {
   clientContext?: string;
   qualifier?: string;
   logTail?: boolean;
+  /** The caller takes a streamed response: the runner sends begin and chunk frames as the handler writes. */
+  stream?: boolean;
 }
 
 /**
@@ -44,6 +51,7 @@ export function invokeFrameHeader(id: number, sid: number, f: ChannelInvokeField
   if (f.clientContext !== undefined) h += `,"cc":${JSON.stringify(f.clientContext)}`;
   if (f.qualifier !== undefined) h += `,"q":${JSON.stringify(f.qualifier)}`;
   if (f.logTail === true) h += `,"lt":1`;
+  if (f.stream === true) h += `,"s":1`;
   return h + "}";
 }
 
@@ -56,7 +64,18 @@ export function readInvokeFrame(h: FrameHeader): { id: number; sid: number; fiel
   if (typeof h.cc === "string") fields.clientContext = h.cc;
   if (typeof h.q === "string") fields.qualifier = h.q;
   if (h.lt === 1) fields.logTail = true;
+  if (h.s === 1) fields.stream = true;
   return { id, sid, fields };
+}
+
+/** Header text of a `begin` frame: invocation `id`'s handler began streaming its response. */
+export function beginFrameHeader(id: number, contentType: string): string {
+  return `{"type":"begin","id":${id},"ct":${JSON.stringify(contentType)}}`;
+}
+
+/** Header text of a `chunk` frame of invocation `id` (its body is the handler's bytes). */
+export function chunkFrameHeader(id: number): string {
+  return `{"type":"chunk","id":${id}}`;
 }
 
 /** Decode a `spec` frame's body; throws (with zod's message) when it is not a valid spec. */

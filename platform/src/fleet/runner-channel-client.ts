@@ -2,8 +2,8 @@
  * The control plane's end of the fleet channel to one runner (protocol/fleet-channel.ts): one
  * persistent connection, upgraded from HTTP(S) on the runner's own address, that carries every
  * invocation forwarded to that runner as frames. Each spec object is sent once per connection
- * and referenced by id afterwards; replies are matched by id; the frames of one event-loop turn
- * leave in one write. Delivery semantics are RunnerClient's (ForwardResult): an invocation whose
+ * and referenced by id afterwards; replies (and a streamed response's chunks, passed to the
+ * caller's sink as they arrive) are matched by id; the frames of one event-loop turn leave in one write. Delivery semantics are RunnerClient's (ForwardResult): an invocation whose
  * frame had not been written when the connection failed was never delivered (safe to send
  * elsewhere); one that had been written is lost. The connection opens on first use and again
  * after it closes; a runner whose upgrade answer is not a 101 is asked again after FALLBACK_MS,
@@ -12,7 +12,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
-import type { FunctionSpec, InvokeRequest } from "../../../protocol/invoke.ts";
+import type { FunctionSpec, InvokeRequest, ResponseStreamSink } from "../../../protocol/invoke.ts";
 import { HEADER_CLUSTER_SECRET } from "../../../protocol/fleet.ts";
 import { FLEET_CHANNEL_PROTOCOL, RUNNER_PATH_CHANNEL, invokeFrameHeader, readReplyFrame } from "../../../protocol/fleet-channel.ts";
 import { FrameBatch, FrameDecoder, type Frame } from "../../../protocol/frame.ts";
@@ -29,6 +29,8 @@ interface Pending {
   deadline: number;
   /** Its frame has been handed to the socket. */
   written: boolean;
+  /** Where a streamed response's begin and chunk frames go (the caller's sink). */
+  sink: ResponseStreamSink | undefined;
 }
 
 interface Connection {
@@ -81,7 +83,7 @@ export class RunnerChannelClient {
     if (c === undefined || c.draining) c = this.connect(fallback);
     const conn = c;
     return new Promise((resolve) => {
-      const p: Pending = { resolve, deadline: Date.now() + timeoutMs, written: false };
+      const p: Pending = { resolve, deadline: Date.now() + timeoutMs, written: false, sink: req.stream };
       const id = ++this.nextId;
       conn.pending.set(id, p);
       let sid = conn.specIds.get(req.spec);
@@ -91,7 +93,7 @@ export class RunnerChannelClient {
         conn.out.add(JSON.stringify({ type: "spec", sid }), Buffer.from(JSON.stringify(req.spec), "utf8"));
       }
       conn.out.add(
-        invokeFrameHeader(id, sid, { requestId: req.requestId, traceparent, clientContext: req.clientContext, qualifier: req.qualifier, logTail: req.logTail }),
+        invokeFrameHeader(id, sid, { requestId: req.requestId, traceparent, clientContext: req.clientContext, qualifier: req.qualifier, logTail: req.logTail, stream: req.stream !== undefined }),
         req.payload,
       );
       conn.unsent.push(p);
@@ -170,14 +172,20 @@ export class RunnerChannelClient {
   }
 
   private onFrame(conn: Connection, f: Frame): void {
-    if (f.header.type === "reply") {
+    const type = f.header.type;
+    if (type === "chunk" || type === "begin") {
+      const sink = conn.pending.get(f.header.id as number)?.sink;
+      if (sink === undefined) return; // given up on already, or a runner sending what was not asked for
+      if (type === "chunk") sink.write(f.body);
+      else sink.begin(String(f.header.ct));
+    } else if (type === "reply") {
       const r = readReplyFrame(f.header, f.body);
       if (r === undefined) return;
       const p = conn.pending.get(r.id);
       if (p === undefined) return; // given up on already (deadline)
       conn.pending.delete(r.id);
       p.resolve({ kind: "answered", outcome: r.outcome, free: r.free, inflight: r.inflight });
-    } else if (f.header.type === "goaway") {
+    } else if (type === "goaway") {
       conn.draining = true;
       if (this.conn === conn) this.conn = undefined;
     }

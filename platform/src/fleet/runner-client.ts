@@ -74,17 +74,16 @@ export class RunnerClient {
   }
 
   /**
-   * Forward one invocation: over the fleet channel when this runner takes it (and the caller does
-   * not read the response as a stream), else as `POST /v1/invoke`. `specHeader` is encodeSpec(req.spec), cached by the caller (HTTP only).
+   * Forward one invocation: over the fleet channel when this runner takes it, else as
+   * `POST /v1/invoke` (either carries a streamed response to `req.stream`). `specHeader` is encodeSpec(req.spec), cached by the caller (HTTP only).
    */
   invoke(specHeader: string, req: InvokeRequest, timeoutMs: number): Promise<ForwardResult> {
     // Traced only within a trace: the platform's own invocations without a traceparent start none here.
     const span = this.tracer !== undefined && req.traceparent !== undefined ? startHopSpan(this.tracer, req, this.address) : undefined;
     const traceparent = span !== undefined ? traceparentOf(span) : req.traceparent;
     const channel = this.channel;
-    // A caller reading the response as a stream goes over HTTP: the channel carries whole replies.
     const forwarded =
-      channel !== undefined && req.stream === undefined && channel.usable()
+      channel !== undefined && channel.usable()
         ? channel.invoke(req, traceparent, timeoutMs, () => this.invokeOverHttp(specHeader, req, traceparent, timeoutMs))
         : this.invokeOverHttp(specHeader, req, traceparent, timeoutMs);
     return span === undefined ? forwarded : forwarded.then((r) => (endHopSpan(span, r), r));

@@ -2,21 +2,29 @@
  * The runner's end of one fleet channel (protocol/fleet-channel.ts): a control plane's upgraded
  * connection carrying many invocations at once. Specs arrive once per connection and are decoded
  * once; each `invoke` frame runs through the same path as `POST /v1/invoke`, and its reply frame
- * leaves with the other replies of the same event-loop turn in one write. While the socket cannot
+ * leaves with the other replies of the same event-loop turn in one write. An invocation whose
+ * caller takes a stream gets a sink that sends the handler's bytes as begin and chunk frames. While the socket cannot
  * take more bytes, reading stops (backpressure reaches the control plane through TCP).
  * A frame this end cannot read ends the connection: the control plane reports what was in flight
  * on it as lost, as it would for a dropped HTTP connection.
  */
 import type { Duplex } from "node:stream";
-import type { FunctionSpec, InvokeOutcome } from "../../../protocol/invoke.ts";
+import type { FunctionSpec, InvokeOutcome, ResponseStreamSink } from "../../../protocol/invoke.ts";
 import { FrameBatch, FrameDecoder, type Frame } from "../../../protocol/frame.ts";
 import { MAX_SYNC_PAYLOAD_BYTES } from "../../../protocol/limits.ts";
 import { outcomeBody } from "../../../protocol/fleet.ts";
-import { readInvokeFrame, readSpecBody, replyFrameHeader, type ChannelInvokeFields } from "../../../protocol/fleet-channel.ts";
+import { beginFrameHeader, chunkFrameHeader, readInvokeFrame, readSpecBody, replyFrameHeader, type ChannelInvokeFields } from "../../../protocol/fleet-channel.ts";
 
 /** What a session needs from the runner server. */
 export interface ChannelHost {
-  runInvocation(spec: FunctionSpec, fields: ChannelInvokeFields, payload: Buffer, done: (outcome: InvokeOutcome) => void, failed: (e: unknown) => void): void;
+  runInvocation(
+    spec: FunctionSpec,
+    fields: ChannelInvokeFields,
+    payload: Buffer,
+    done: (outcome: InvokeOutcome) => void,
+    failed: (e: unknown) => void,
+    stream?: ResponseStreamSink,
+  ): void;
   freeSlots(spec: FunctionSpec): number;
   readonly inflightCount: number;
   log: { warn(obj: object, msg: string): void };
@@ -100,6 +108,10 @@ export class RunnerChannelSession {
       return this.reply(call.id, { kind: "platform-error", code: "InternalError", message }, undefined);
     }
     this.running++;
+    const id = call.id;
+    const sink: ResponseStreamSink | undefined = call.fields.stream
+      ? { begin: (contentType) => this.send(beginFrameHeader(id, contentType)), write: (chunk) => this.send(chunkFrameHeader(id), chunk) }
+      : undefined;
     this.host.runInvocation(
       spec,
       call.fields,
@@ -113,6 +125,7 @@ export class RunnerChannelSession {
         this.host.log.warn({ err: e }, "unexpected error in an invocation");
         this.reply(call.id, { kind: "platform-error", code: "InternalError", message: "An internal error occurred in the runner; see its log." }, spec);
       },
+      sink,
     );
   }
 
@@ -124,6 +137,7 @@ export class RunnerChannelSession {
   }
 
   private send(header: string, body?: Buffer): void {
+    if (this.ended) return;
     // Frames of one event-loop turn leave in one write (setImmediate: after every read of this poll).
     if (this.out.frames === 0) setImmediate(this.flush);
     this.out.add(header, body);

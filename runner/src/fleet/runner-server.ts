@@ -297,7 +297,7 @@ export class RunnerServer {
    * Run one invocation, whichever transport brought it (HTTP or the fleet channel): the in-flight
    * count, the SERVER span, then `done` with the outcome. `failed` only when the target broke its
    * contract (it never rejects); a synchronous throw propagates to the caller. `stream` receives a
-   * streamed response as the handler writes it (HTTP only).
+   * streamed response as the handler writes it (either transport).
    */
   runInvocation(spec: FunctionSpec, fields: ChannelInvokeFields, payload: Buffer, done: (outcome: InvokeOutcome) => void, failed: (e: unknown) => void, stream?: ResponseStreamSink): void {
     this.inflight++;
