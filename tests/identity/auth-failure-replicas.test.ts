@@ -6,14 +6,11 @@
  * Requests leave from distinct loopback addresses (127.0.0.2, 127.0.0.3) so the servers see them apart.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
-import { spawnServer, stopAll, waitForOutput, type ServerProcess } from "../support/cli.ts";
-import { createTestDatabase, serviceSkipReason, TEST_DATABASE_URL, TEST_REDIS_URL, uniquePrefix, type TestDatabase } from "../support/services.ts";
+import { startReplicas, type Replicas } from "../support/replicas.ts";
+import { serviceSkipReason, TEST_DATABASE_URL, TEST_REDIS_URL } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 /** The shared budget: failures per address before the cluster refuses it. One token back every 100 s: none comes back during the test. */
@@ -44,39 +41,18 @@ function get(base: string, path: string, key: string, from: string): Promise<Ans
 
 describe("failed authentications per address across two replicas (Postgres + Redis)", () => {
   let skip: string | undefined;
-  let db: TestDatabase | undefined;
-  const servers: ServerProcess[] = [];
-  const dirs: string[] = [];
-  const urls: string[] = [];
+  let replicas: Replicas | undefined;
+  let urls: string[] = [];
   const { key: adminKey } = generateApiKey();
 
   before(async () => {
     skip = (await serviceSkipReason("postgres", TEST_DATABASE_URL)) ?? (await serviceSkipReason("redis", TEST_REDIS_URL));
     if (skip) return;
-    db = await createTestDatabase();
-    const shared = {
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      HOTSWAP_REDIS_PREFIX: uniquePrefix("authfail"),
-      HOTSWAP_ADMIN_KEY: adminKey,
-      HOTSWAP_SECRET_KEY: "k".repeat(40),
-      HOTSWAP_RATE_LIMIT_AUTH_FAILURE_RPS: String(RPS),
-      HOTSWAP_RATE_LIMIT_AUTH_FAILURE_BURST: String(BURST),
-      PORT: "0",
-    };
-    // One after the other: both apply the same migrations to the one database.
-    for (const name of ["a", "b"]) {
-      const dir = await mkdtemp(join(tmpdir(), `hs-authfail-${name}-`));
-      dirs.push(dir);
-      const server = spawnServer({ ...shared, HOTSWAP_DATA_DIR: dir });
-      servers.push(server);
-      urls.push((await waitForOutput(server, /serving on (http:\/\/\S+)/, 90_000))[1]!);
-    }
+    replicas = await startReplicas("authfail", 2, { HOTSWAP_ADMIN_KEY: adminKey, HOTSWAP_RATE_LIMIT_AUTH_FAILURE_RPS: String(RPS), HOTSWAP_RATE_LIMIT_AUTH_FAILURE_BURST: String(BURST) });
+    urls = replicas.urls;
   });
   after(async () => {
-    await stopAll(servers);
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-    await db?.drop();
+    await replicas?.stop();
   });
 
   it("failures spread over both replicas trip the limit at the shared budget; another address's valid key is unaffected", { timeout: 180_000 }, async (t) => {

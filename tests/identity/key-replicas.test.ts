@@ -6,15 +6,13 @@
  * announces its revocation the same way: both refuse the old admin key within a second.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createApiClient, type ApiClient } from "../../client/index.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { expectOk } from "../support/deploy.ts";
-import { runCli, spawnServer, stopAll, waitForOutput, type ServerProcess } from "../support/cli.ts";
-import { createTestDatabase, serviceSkipReason, TEST_DATABASE_URL, TEST_REDIS_URL, uniquePrefix, type TestDatabase } from "../support/services.ts";
+import { runCli } from "../support/cli.ts";
+import { startReplicas, type Replicas } from "../support/replicas.ts";
+import { serviceSkipReason, TEST_DATABASE_URL, TEST_REDIS_URL } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 /** Well under the key cache's 30 s TTL: a refusal within it came from the broadcast, not from expiry. */
@@ -22,35 +20,22 @@ const PROPAGATION_BOUND_MS = 5_000;
 
 describe("key changes across two replicas (Postgres + Redis)", () => {
   let skip: string | undefined;
-  let db: TestDatabase | undefined;
-  const servers: ServerProcess[] = [];
-  const dirs: string[] = [];
+  let replicas: Replicas | undefined;
   let a: ApiClient;
   let urlB: string;
-  let shared: Record<string, string>;
-  const urls: string[] = [];
+  let urls: string[] = [];
   const { key: adminKey } = generateApiKey();
 
   before(async () => {
     skip = (await serviceSkipReason("postgres", TEST_DATABASE_URL)) ?? (await serviceSkipReason("redis", TEST_REDIS_URL));
     if (skip) return;
-    db = await createTestDatabase();
-    shared = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, HOTSWAP_REDIS_PREFIX: uniquePrefix("keys"), HOTSWAP_ADMIN_KEY: adminKey, HOTSWAP_SECRET_KEY: "k".repeat(40), PORT: "0" };
-    // One after the other: both apply the same migrations to the one database.
-    for (const name of ["a", "b"]) {
-      const dir = await mkdtemp(join(tmpdir(), `hs-keys-${name}-`));
-      dirs.push(dir);
-      const server = spawnServer({ ...shared, HOTSWAP_DATA_DIR: dir });
-      servers.push(server);
-      urls.push((await waitForOutput(server, /serving on (http:\/\/\S+)/, 90_000))[1]!);
-    }
+    replicas = await startReplicas("keys", 2, { HOTSWAP_ADMIN_KEY: adminKey });
+    urls = replicas.urls;
     a = createApiClient({ baseUrl: urls[0]!, apiKey: adminKey, timeoutMs: 30_000 });
     urlB = urls[1]!;
   });
   after(async () => {
-    await stopAll(servers);
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-    await db?.drop();
+    await replicas?.stop();
   });
 
   const onB = (key: string) => createApiClient({ baseUrl: urlB, apiKey: key, timeoutMs: 30_000 });
@@ -87,7 +72,7 @@ describe("key changes across two replicas (Postgres + Redis)", () => {
     const on = (url: string, key: string) => createApiClient({ baseUrl: url, apiKey: key, timeoutMs: 30_000 });
     // Both replicas have the admin key cached (30 s TTL): only the announcement can make them refuse it in time.
     for (const url of urls) expectOk(await on(url, adminKey).functions.list(), `${url} accepts the admin key`);
-    const reset = await runCli(["admin", "reset-key"], { ...shared, HOTSWAP_DATA_DIR: dirs[0]! });
+    const reset = await runCli(["admin", "reset-key"], { ...replicas!.env, HOTSWAP_DATA_DIR: replicas!.dataDir });
     assert.equal(reset.code, 0, reset.stderr);
     assert.equal(reset.stderr, "", "no warning: the revocation was announced through Redis");
     assert.match(reset.stdout, new RegExp(`Revoked admin key: ${adminKey.split("_")[1]}`));
