@@ -35,7 +35,12 @@ export async function authSection(ctx: BenchContext): Promise<BenchTable[]> {
       { label: "API key (cached)", headers: p.auth },
       { label: "HS256 JWT", headers: { authorization: `Bearer ${token}` } },
     ];
-    for (const s of sides) await load(url, s.headers, ctx.connections, 1); // warm-up, and the key enters the cache
+    for (const s of sides) {
+      // A side that fails is cheap and fast: make sure both are answered before anything is timed.
+      const first = await fetch(url, { method: "POST", headers: s.headers, body: "{}" });
+      if (first.status !== 200) throw new Error(`${s.label}: the benchmark function answered ${first.status}: ${(await first.text()).slice(0, 500)}`);
+      await load(url, s.headers, ctx.connections, 1); // warm-up; the key and the token enter their caches
+    }
     const ratios: number[][] = [[], []];
     const cpu: number[][] = [[], []];
     for (let round = 0; round < ctx.rounds; round++) {
