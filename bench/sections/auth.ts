@@ -14,7 +14,11 @@ import type { BenchContext, BenchTable } from "../section.ts";
 import { deployWarmVariant, load, loadWithCpu, startPlatform, type BenchPlatform } from "../support.ts";
 import { zipDir } from "../../tests/support/zip.ts";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
 
 export async function authSection(ctx: BenchContext): Promise<BenchTable[]> {
   let p: BenchPlatform | undefined;
