@@ -10,7 +10,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, symlinkSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipDir } from "../tests/support/zip.ts";
@@ -46,8 +46,16 @@ async function startTarget(label: string, cli: string): Promise<Target> {
   started.push(platform);
   await deployWarmVariant(platform, { name: "compare", protocol, ic }, zipDir(join(ROOT, "bench/handler")));
   const url = `${platform.url}/api/v1/functions/compare/invoke`;
-  await load(url, platform.auth, CONNECTIONS, 1); // the cold start and a warm-up, outside the rounds
+  // One invoke must succeed before anything is timed: a side that answers errors is fast and cheap, not comparable.
+  const first = await fetch(url, { method: "POST", headers: platform.auth, body: "{}" });
+  if (first.status !== 200) throw new Error(`${label}: the benchmark function answered ${first.status}: ${(await first.text()).slice(0, 500)}`);
+  await load(url, platform.auth, CONNECTIONS, 1); // a warm-up, outside the rounds
   return { label, platform, url, ratios: [], serverUs: [], loadgenUs: [] };
+}
+
+/** A run in which any request failed measured something else than the invoke path: stop rather than quote it. */
+function checkAnswered(label: string, run: { errors: number; requests: number }): void {
+  if (run.errors > 0) throw new Error(`${label}: ${run.errors} of ${run.requests} requests failed or answered non-2xx; its figures would not be comparable`);
 }
 
 function median(xs: number[]): number {
@@ -57,6 +65,10 @@ function median(xs: number[]): number {
 }
 
 const worktree = await mkdtemp(join(tmpdir(), "hs-compare-ref-"));
+// mkdtemp makes the directory 0700. Sandboxed instances run as their own uid (the process backend as
+// root) and must read the ref's runtimes/ bootstrap in it: without this every ref invocation was a
+// fast 502 InitError, and the ref side looked several times cheaper per request than the working tree.
+await chmod(worktree, 0o755);
 
 /** Stop every server and remove the ref's checkout (or the empty directory, if it never happened). */
 async function cleanUp(): Promise<void> {
@@ -92,6 +104,7 @@ try {
     for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
       const bareRun = await loadWithCpu(bareUrl, {}, bare.child.pid!, CONNECTIONS, duration);
       const run = await loadWithCpu(t.url, t.platform.auth, t.platform.pid, CONNECTIONS, duration);
+      checkAnswered(t.label, run);
       const ratio = bareRun.rps > 0 ? run.rps / bareRun.rps : 0;
       t.ratios.push(ratio);
       t.serverUs.push(run.serverUs);

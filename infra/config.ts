@@ -130,6 +130,18 @@ const AwsConfig = z.strictObject({
   systemNodes: z.strictObject({ instanceType: str().default("t3.large"), size: int(1).default(2) }).prefault({}),
 });
 
+const pem = (what: string) => z.string({ error: `must be a PEM ${what}` }).regex(/-----BEGIN [A-Z0-9 ]+-----/, { error: `must be a PEM ${what} (-----BEGIN ...-----)` });
+/** Either the PEM texts (the key set with --secret) or, on kubernetes/aws, an existing Secret's name. */
+const RunnerTlsConfig = z.strictObject({
+  cert: pem("certificate").optional(),
+  key: pem("private key").optional(),
+  ca: pem("CA certificate").optional(),
+  secretName: z
+    .string({ error: "must be a Kubernetes Secret name" })
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: "must be a Kubernetes Secret name" })
+    .optional(),
+});
+
 const StackConfigSchema = z
   .strictObject({
     target: oneOf(TARGETS),
@@ -150,6 +162,7 @@ const StackConfigSchema = z
     docker: DockerConfig.prefault({}),
     kubernetes: KubernetesConfig.prefault({}),
     aws: AwsConfig.prefault({}),
+    runnerTls: RunnerTlsConfig.optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();
@@ -168,6 +181,18 @@ const StackConfigSchema = z
     if (c.target !== "aws" && c.data.managed) {
       ctx.addIssue({ code: "custom", path: ["data", "managed"], message: "can only be true on the aws target (RDS, ElastiCache and S3)" });
     }
+    const tls = c.runnerTls;
+    if (tls) {
+      const pems = (["cert", "key", "ca"] as const).filter((k) => tls[k] !== undefined);
+      if (tls.secretName !== undefined && pems.length > 0) {
+        ctx.addIssue({ code: "custom", path: ["runnerTls"], message: "takes either secretName or cert, key and ca, not both" });
+      } else if (tls.secretName !== undefined && c.target === "docker") {
+        ctx.addIssue({ code: "custom", path: ["runnerTls", "secretName"], message: "is a Kubernetes Secret: on the docker target give runnerTls.cert, runnerTls.key and runnerTls.ca" });
+      } else if (tls.secretName === undefined && pems.length < 3) {
+        const missing = (["cert", "key", "ca"] as const).filter((k) => tls[k] === undefined);
+        ctx.addIssue({ code: "custom", path: ["runnerTls"], message: `needs cert, key and ca together (missing: ${missing.join(", ")}), or secretName on kubernetes` });
+      }
+    }
     const auto = c.controlPlane.autoscaling;
     const replicas = c.controlPlane.replicas ?? 2;
     if (auto && auto.maxReplicas < replicas) {
@@ -178,7 +203,7 @@ const StackConfigSchema = z
 type Parsed = z.infer<typeof StackConfigSchema>;
 
 /** The validated stack configuration with target-dependent defaults resolved. */
-export interface StackConfig extends Omit<Parsed, "controlPlane"> {
+export interface StackConfig extends Omit<Parsed, "controlPlane" | "runnerTls"> {
   stack: string;
   version: string;
   controlPlane: Omit<Parsed["controlPlane"], "replicas" | "serviceType" | "autoscaling"> & {
@@ -188,6 +213,8 @@ export interface StackConfig extends Omit<Parsed, "controlPlane"> {
   };
   /** `aws:region`, required on the aws target. */
   awsRegion?: string;
+  /** The runners' certificate and the CA the control planes trust, when the runners serve HTTPS. */
+  runnerTls?: { cert: string; key: string; ca: string } | { secretName: string };
 }
 
 /** Thrown for invalid stack configuration; Pulumi prints a RunError's message without a stack trace. */
@@ -203,7 +230,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
 }
 
-const STRUCTURED = new Set(["images", "controlPlane", "runnerPools", "data", "observability", "docker", "kubernetes", "aws"]);
+const STRUCTURED = new Set(["images", "controlPlane", "runnerPools", "data", "observability", "docker", "kubernetes", "aws", "runnerTls"]);
 
 /**
  * Validate a stack's raw config map (as `pulumi.runtime.allConfig()` returns it: `"hotswap:target" → "docker"`,
@@ -253,6 +280,7 @@ export function parseStackConfig(raw: Record<string, string>, options: { stack: 
       autoscaling: c.controlPlane.autoscaling ?? (c.target === "docker" ? false : { maxReplicas: Math.max(4, c.controlPlane.replicas ?? 2), cpuUtilization: 70 }),
     },
     awsRegion,
+    runnerTls: c.runnerTls && (c.runnerTls.secretName !== undefined ? { secretName: c.runnerTls.secretName } : { cert: c.runnerTls.cert!, key: c.runnerTls.key!, ca: c.runnerTls.ca! }),
   };
 }
 

@@ -3,6 +3,7 @@
  * (index.ts), the manifest renderer and the tests all run exactly the same code.
  */
 import { statSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config.ts";
 import { Platform } from "./components/platform.ts";
 
@@ -23,6 +24,8 @@ export function createPlatform(config: StackConfig): Platform {
     version: c.version,
     logLevel: c.logLevel,
     adminKey: c.adminKey,
+    // The key is a secret in the stack (`pulumi config set --secret`); keep it one in the state.
+    runnerTls: c.runnerTls && ("secretName" in c.runnerTls ? c.runnerTls : { ...c.runnerTls, key: pulumi.secret(c.runnerTls.key) }),
     images: c.images,
     controlPlane: c.controlPlane,
     runnerPools: c.runnerPools,

@@ -11,6 +11,7 @@ import { queueSection } from "./queue.ts";
 import { rubySection } from "./ruby.ts";
 import { densitySection } from "./density.ts";
 import { javaSection } from "./java.ts";
+import { authSection } from "./auth.ts";
 
 export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "process", run: processBackend },
@@ -24,4 +25,5 @@ export const SECTIONS: Array<{ name: string; run: BenchSection }> = [
   { name: "ruby", run: rubySection },
   { name: "density", run: densitySection },
   { name: "java", run: javaSection },
+  { name: "auth", run: authSection },
 ];

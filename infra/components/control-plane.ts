@@ -11,6 +11,7 @@ import type { WorkloadHost } from "../targets/workload.ts";
 import { ADMIN_KEY_PATTERN, LOG_LEVELS } from "../config.ts";
 import { ArgsCheck } from "./validate.ts";
 import type { S3ConnectionInput } from "./data-services.ts";
+import { checkRunnerTls, runnerCaSpec, type RunnerTlsArgs } from "./runner-tls.ts";
 
 export const CONTROL_PLANE_PORT = 8080;
 /** Kubernetes Service port (the pods listen on 8080). */
@@ -132,6 +133,13 @@ export interface ControlPlaneArgs {
    */
   tls?: { secretName: pulumi.Input<string> };
   /**
+   * The runners serve HTTPS (RunnerPool `tls`): the CA from these is mounted at
+   * /etc/hotswap/runner-ca (never the runners' key) and named by HOTSWAP_RUNNER_TLS_CA.
+   * @default undefined (runners serve plain HTTP)
+   * @example { secretName: "hotswap-runner-tls" }
+   */
+  runnerTls?: RunnerTlsArgs;
+  /**
    * Log level.
    * @default "info"
    * @example "debug"
@@ -177,6 +185,7 @@ export class ControlPlane extends pulumi.ComponentResource {
     if (args.serviceType !== undefined) check.oneOf("serviceType", args.serviceType, ["ClusterIP", "NodePort", "LoadBalancer"]);
     if (args.logLevel !== undefined) check.oneOf("logLevel", args.logLevel, LOG_LEVELS);
     if (args.tls && args.host.kind !== "kubernetes") check.fail("tls (a certificate Secret) is available on the kubernetes target only");
+    checkRunnerTls(check, "runnerTls", args.runnerTls, args.host);
     if (typeof args.adminKey === "string" && !ADMIN_KEY_PATTERN.test(args.adminKey)) {
       check.fail("adminKey must look like hs_<id>_<secret>: id is 4-32 of [a-z0-9], secret is 32+ of [A-Za-z0-9]");
     }
@@ -227,6 +236,8 @@ export class ControlPlane extends pulumi.ComponentResource {
 
     const tlsEnv: Record<string, string> = args.tls ? { HOTSWAP_TLS_CERT: `${TLS_MOUNT_PATH}/tls.crt`, HOTSWAP_TLS_KEY: `${TLS_MOUNT_PATH}/tls.key` } : {};
     const health = { path: "/health", port: CONTROL_PLANE_PORT, ...(args.tls ? { scheme: "HTTPS" as const } : {}) };
+    const runnerCa = args.runnerTls ? runnerCaSpec(args.runnerTls) : undefined;
+    const secretMounts = [...(args.tls ? [{ name: "tls", secretName: args.tls.secretName, mountPath: TLS_MOUNT_PATH }] : []), ...(runnerCa?.secretMounts ?? [])];
     const deployed = host.deploy(this, `${name}-server`, {
       name: "control-plane",
       component: "control-plane",
@@ -248,9 +259,11 @@ export class ControlPlane extends pulumi.ComponentResource {
         OTEL_EXPORTER_OTLP_ENDPOINT: args.otlpEndpoint,
         OTEL_SERVICE_NAME: "hotswap-control-plane",
         ...tlsEnv,
+        ...runnerCa?.env,
       },
       secretEnv,
-      ...(args.tls ? { secretMounts: [{ name: "tls", secretName: args.tls.secretName, mountPath: TLS_MOUNT_PATH }] } : {}),
+      ...(secretMounts.length ? { secretMounts } : {}),
+      ...(runnerCa?.files ? { files: runnerCa.files } : {}),
       ports: [{ name: "http", port: CONTROL_PLANE_PORT }],
       readiness: { http: health, periodSeconds: 5, failureThreshold: 2 },
       liveness: { http: health, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 3 },

@@ -19,6 +19,7 @@ import { DataServices } from "./data-services.ts";
 import { Observability } from "./observability.ts";
 import { CONTROL_PLANE_PORT, ControlPlane } from "./control-plane.ts";
 import { RUNNER_PORT, RunnerPool } from "./runner-pool.ts";
+import type { RunnerTlsArgs } from "./runner-tls.ts";
 import { ArgsCheck } from "./validate.ts";
 
 export interface PlatformRunnerPoolArgs {
@@ -133,6 +134,12 @@ export interface PlatformArgs {
     autoscaling?: { maxReplicas: number; cpuUtilization?: number } | false;
     serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer";
   };
+  /**
+   * Runners serve HTTPS with this certificate and the control planes trust its CA (see RunnerTlsArgs).
+   * @default undefined (plain HTTP between control planes and runners, authenticated by the cluster secret)
+   * @example { cert: config.require("runnerCert"), key: config.requireSecret("runnerKey"), ca: config.require("runnerCa") }
+   */
+  runnerTls?: RunnerTlsArgs;
   /**
    * Runner pools.
    * @default [{ name: "default", size: 1 }]
@@ -325,6 +332,7 @@ export class Platform extends pulumi.ComponentResource {
         s3: this.data.s3,
         otlpEndpoint: this.observability.otlpEndpoint,
         adminKey: args.adminKey,
+        runnerTls: args.runnerTls,
         metricsKey,
         clusterSecret,
         logLevel,
@@ -356,6 +364,7 @@ export class Platform extends pulumi.ComponentResource {
             s3: this.data.s3,
             otlpEndpoint: this.observability.otlpEndpoint,
             logLevel,
+            tls: args.runnerTls,
             nodeGroup: this.aws ? { ...this.aws.nodeGroupBase(), instanceType: p.instanceType, maxSize: p.maxSize } : undefined,
             serviceAccountAnnotations: s3Annotations,
             dependsOn: [this.controlPlane],

@@ -12,6 +12,7 @@ import { LABEL_PREFIX, type Taint, type WorkloadHost } from "../targets/workload
 import { LOG_LEVELS } from "../config.ts";
 import { ArgsCheck } from "./validate.ts";
 import type { S3ConnectionInput } from "./data-services.ts";
+import { checkRunnerTls, runnerTlsSpec, type RunnerTlsArgs } from "./runner-tls.ts";
 
 export const RUNNER_PORT = 8081;
 const POOL_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -168,6 +169,13 @@ export interface RunnerPoolArgs {
    */
   logLevel?: (typeof LOG_LEVELS)[number];
   /**
+   * Serve the runner API over HTTPS with this certificate (HOTSWAP_RUNNER_TLS_CERT/KEY, mounted
+   * at /etc/hotswap/runner-tls); give the ControlPlane the same `runnerTls` so it trusts the CA.
+   * @default undefined (plain HTTP, authenticated by the cluster secret)
+   * @example { cert: config.require("runnerCert"), key: config.requireSecret("runnerKey"), ca: config.require("runnerCa") }
+   */
+  tls?: RunnerTlsArgs;
+  /**
    * aws: create the pool's nodes as an EKS managed node group.
    * @default undefined (the cluster's existing nodes)
    * @example { ...awsEnvironment.nodeGroupBase(), instanceType: "m6i.2xlarge", maxSize: 6 }
@@ -207,6 +215,7 @@ export class RunnerPool extends pulumi.ComponentResource {
     if (args.maxInstances !== undefined) check.int("maxInstances", args.maxInstances, 1);
     if (args.backend !== undefined) check.oneOf("backend", args.backend, ["docker", "process"]);
     if (args.dockerSocket !== undefined) check.oneOf("dockerSocket", args.dockerSocket, ["dind", "host"]);
+    checkRunnerTls(check, "tls", args.tls, args.host);
     for (const [k, v] of Object.entries(args.labels ?? {})) {
       if (!LABEL_PART.test(k) || !(v === "" || LABEL_PART.test(v))) check.fail(`labels.${k} must be a label name and value without "," or "=" (got "${k}=${v}")`);
     }
@@ -257,7 +266,9 @@ export class RunnerPool extends pulumi.ComponentResource {
     const secretEnv: Record<string, pulumi.Input<string>> = { REDIS_URL: args.redisUrl, HOTSWAP_CLUSTER_SECRET: args.clusterSecret };
     if (args.s3.accessKeyId !== undefined) secretEnv.S3_ACCESS_KEY_ID = args.s3.accessKeyId;
     if (args.s3.secretAccessKey !== undefined) secretEnv.S3_SECRET_ACCESS_KEY = args.s3.secretAccessKey;
-    const health = { path: "/health", port: RUNNER_PORT };
+    const tls = args.tls ? runnerTlsSpec(args.tls) : undefined;
+    const scheme = tls ? "https" : "http";
+    const health = { path: "/health", port: RUNNER_PORT, ...(tls ? { scheme: "HTTPS" as const } : {}) };
     const workload = `runner-${poolName}`;
     this.hosts = host.replicaHosts(workload, size);
 
@@ -274,7 +285,7 @@ export class RunnerPool extends pulumi.ComponentResource {
       env: {
         HOTSWAP_CONTROL_PLANE_URL: args.controlPlaneUrl,
         RUNNER_LISTEN: `0.0.0.0:${RUNNER_PORT}`,
-        ...(host.kind === "kubernetes" ? { RUNNER_ADVERTISE_URL: `http://$(POD_IP):${RUNNER_PORT}` } : {}),
+        ...(host.kind === "kubernetes" ? { RUNNER_ADVERTISE_URL: `${scheme}://$(POD_IP):${RUNNER_PORT}` } : {}),
         RUNNER_POOL: poolName,
         RUNNER_LABELS: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(","),
         RUNNER_MEMORY_MB: String(toMegabytes(memory)),
@@ -287,8 +298,11 @@ export class RunnerPool extends pulumi.ComponentResource {
         LOG_LEVEL: logLevel,
         OTEL_EXPORTER_OTLP_ENDPOINT: args.otlpEndpoint,
         OTEL_SERVICE_NAME: "hotswap-runner",
+        ...tls?.env,
       },
       secretEnv,
+      ...(tls?.files ? { files: tls.files } : {}),
+      ...(tls?.secretMounts ? { secretMounts: tls.secretMounts } : {}),
       ports: [{ name: "http", port: RUNNER_PORT }],
       readiness: { http: health, periodSeconds: 5, failureThreshold: 2 },
       liveness: { http: health, initialDelaySeconds: 20, failureThreshold: 3 },

@@ -35,7 +35,9 @@ COPY client ./client
 # Non-root; deployments add the Docker socket's group (docker: group_add, Kubernetes: dind --group).
 USER 10001:10001
 EXPOSE 8081
+# With HOTSWAP_RUNNER_TLS_CERT the runner serves HTTPS; this probe of its own loopback port skips the
+# certificate check (the certificate names the address the runner advertises, not 127.0.0.1).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "const p = (process.env.RUNNER_LISTEN || '0.0.0.0:8081').split(':').pop(); fetch('http://127.0.0.1:' + p + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const p = (process.env.RUNNER_LISTEN || '0.0.0.0:8081').split(':').pop(); const tls = Boolean(process.env.HOTSWAP_RUNNER_TLS_CERT); require(tls ? 'node:https' : 'node:http').get({ host: '127.0.0.1', port: p, path: '/health', rejectUnauthorized: false }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 ENTRYPOINT ["node", "--import", "tsx", "cli/main.ts"]
 CMD ["runner"]

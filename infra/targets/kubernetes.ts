@@ -123,7 +123,8 @@ export class KubernetesHost implements WorkloadHost {
       mounts.push({ name: `config-${f.name}`, mountPath: f.mountPath, readOnly: true });
     }
     for (const m of spec.secretMounts ?? []) {
-      volumes.push({ name: `secret-${m.name}`, secret: { secretName: m.secretName, defaultMode: 0o440 } });
+      const items = m.keys ? { items: m.keys.map((key) => ({ key, path: key })) } : {};
+      volumes.push({ name: `secret-${m.name}`, secret: { secretName: m.secretName, defaultMode: 0o440, ...items } });
       mounts.push({ name: `secret-${m.name}`, mountPath: m.mountPath, readOnly: true });
     }
     (spec.scratch ?? []).forEach((path, i) => {

@@ -76,8 +76,9 @@ export interface WorkloadSpec {
   /**
    * Kubernetes only: Secrets that exist already (made by cert-manager or by hand), mounted read-only
    * (mode 0440) at `mountPath`, e.g. a `kubernetes.io/tls` Secret's `tls.crt` and `tls.key`.
+   * With `keys`, only those entries of the Secret appear (e.g. a CA without the key beside it).
    */
-  secretMounts?: Array<{ name: string; secretName: pulumi.Input<string>; mountPath: string }>;
+  secretMounts?: Array<{ name: string; secretName: pulumi.Input<string>; mountPath: string; keys?: string[] }>;
   replicas: number;
   resources?: { cpu?: Cpu; memory?: Size };
   /** Run as this uid/gid; volumes are made group-writable for it. */

@@ -56,7 +56,7 @@ export interface AuthSetup {
   jwt: JwtVerifier;
   /** API key management (/api/v1/keys). */
   keys: KeyService;
-  /** Stop listening for other replicas' key changes. */
+  /** Stop listening for other replicas' key changes and address blocks. */
   stop(): Promise<void>;
 }
 
@@ -71,6 +71,10 @@ export async function createAuth(opts: {
   deployerKey?: string;
   jwt?: JwtSettings;
   authFailures?: TokenRate;
+  /** The cluster's key namespace: the failure budgets per address are the cluster's. */
+  namespace: string;
+  /** Told when the state store could not count a failed authentication (it is then let through). */
+  onLimiterError?: (err: unknown) => void;
 }): Promise<AuthSetup> {
   const box = new SecretBox(await loadSecretKeyring({ configured: opts.secretKey, previous: opts.previousSecretKeys, dataDir: opts.dataDir }));
   const store = apiKeyStore(opts.repos);
@@ -86,8 +90,10 @@ export async function createAuth(opts: {
   const jwt = new JwtVerifier(opts.jwt);
   // API keys first: the invoke hot path's cached key is one map lookup, before the JWT check's.
   const own = [apiKeyAuthenticator(resolver), jwtAuthenticator(jwt), sigV4Authenticator(resolver)];
-  // Failed authentications per source address: a spent address is refused before any key lookup.
-  const authenticators = opts.authFailures ? new AuthFailureLimiter({ rate: opts.authFailures }).guard(own) : own;
+  // Failed authentications per source address, counted cluster-wide: a spent address is refused before any key lookup.
+  const failures = opts.authFailures ? new AuthFailureLimiter({ rate: opts.authFailures, state: opts.state, namespace: opts.namespace, onError: opts.onLimiterError }) : undefined;
+  await failures?.start();
+  const authenticators = failures ? failures.guard(own) : own;
   const middleware = authenticate({ authenticators });
   return {
     authenticators,
@@ -101,6 +107,9 @@ export async function createAuth(opts: {
     },
     jwt,
     keys: new KeyService(opts.repos, box, invalidation),
-    stop: () => invalidation.stop(),
+    stop: async () => {
+      await invalidation.stop();
+      await failures?.stop();
+    },
   };
 }

@@ -138,6 +138,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     // Closed after the runners (every outcome observed), before the database (the last flush).
     const usage = startUsage(repos, config.usage, log.child({ component: "usage" }));
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
+    // Metric windows, rate-limit buckets and the leader leases are scoped to this database, so environments can share a Redis.
+    const namespace = await clusterNamespace(repos);
     const auth = await createAuth({
       repos,
       state,
@@ -149,14 +151,15 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       deployerKey: config.deployerKey,
       jwt: config.jwt,
       authFailures: config.rateLimits.authFailures,
+      namespace,
+      onLimiterError: (e) => log.warn({ err: e }, "counting a failed authentication failed; it was not counted"),
     });
-    opened.push({ name: "the key invalidation subscription", close: () => auth.stop() });
+    opened.push({ name: "the key invalidation and address block subscriptions", close: () => auth.stop() });
     // Function logs start before the embedded runner, so at shutdown they stop after it and store its last lines.
-    const logNamespace = await clusterNamespace(repos);
     const functionLogs = await startFunctionLogs({
       state,
       repos,
-      namespace: logNamespace,
+      namespace,
       replicaId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       defaults: config.logs,
       requireFunction: async (name) => {
@@ -176,8 +179,6 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     await routing.start();
     opened.push({ close: () => routing.stop() });
 
-    // Metric windows and the leader leases are scoped to this database, so environments can share a Redis.
-    const namespace = await clusterNamespace(repos);
     // Rate limits per key and per function, in buckets every replica shares through the state store.
     const limits = new RequestLimits({ state, namespace, defaults: config.rateLimits, onError: (e) => log.warn({ err: e }, "rate limit check failed; the request was let through") });
     let fleet: Fleet | undefined;

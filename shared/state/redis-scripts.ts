@@ -45,7 +45,8 @@ return value`;
 
 /**
  * token-bucket.ts's takeToken, atomically: hash { t: tokens, at: ms } refilled by the server's
- * clock (TIME, so replicas with skewed clocks agree). Returns { allowed 1|0, retryAfterMs }.
+ * clock (TIME, so replicas with skewed clocks agree). Returns { allowed 1|0, retryAfterMs, tokens left as a string }
+ * (a Lua number would come back truncated to an integer).
  * ARGV: rps, burst, ttlMs.
  */
 const TOKEN_BUCKET_TAKE = `
@@ -69,7 +70,7 @@ else
 end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return { allowed, wait }`;
+return { allowed, wait, tostring(tokens) }`;
 
 type Arg = string | number;
 
@@ -80,7 +81,7 @@ export interface StateScripts {
   leaseRelease(leaseKey: string, holder: string, token: string): Promise<number>;
   incrWithTtl(key: string, by: number, ttlMs: number): Promise<number>;
   hincrbyWithTtl(key: string, field: string, by: number, ttlMs: number): Promise<number>;
-  tokenBucketTake(key: string, rps: number, burst: number, ttlMs: number): Promise<[allowed: number, retryAfterMs: number]>;
+  tokenBucketTake(key: string, rps: number, burst: number, ttlMs: number): Promise<[allowed: number, retryAfterMs: number, remaining: string]>;
 }
 
 export function defineStateScripts(redis: Redis): StateScripts {
@@ -94,7 +95,7 @@ export function defineStateScripts(redis: Redis): StateScripts {
   };
   for (const [name, def] of Object.entries(scripts)) redis.defineCommand(name, def);
   const r = redis as unknown as Record<keyof typeof scripts, (...args: Arg[]) => Promise<number>>;
-  const pair = redis as unknown as { hsTokenBucketTake(...args: Arg[]): Promise<[number, number]> };
+  const pair = redis as unknown as { hsTokenBucketTake(...args: Arg[]): Promise<[number, number, string]> };
   return {
     leaseAcquire: (leaseKey, fenceKey, holder, ttlMs) => r.hsLeaseAcquire(leaseKey, fenceKey, holder, ttlMs),
     leaseRenew: (leaseKey, holder, token, ttlMs) => r.hsLeaseRenew(leaseKey, holder, token, ttlMs),

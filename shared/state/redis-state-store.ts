@@ -112,8 +112,9 @@ export class RedisStateStore implements StateStore {
 
   async takeToken(key: string, rate: TokenRate): Promise<TokenTake> {
     checkTokenRate(rate);
-    const [allowed, retryAfterMs] = await this.run(() => this.scripts.tokenBucketTake(this.k(key), rate.rps, rate.burst, bucketTtlMs(rate)));
-    return { allowed: allowed === 1, retryAfterMs };
+    const [allowed, retryAfterMs, remaining] = await this.run(() => this.scripts.tokenBucketTake(this.k(key), rate.rps, rate.burst, bucketTtlMs(rate)));
+    // Lua numbers come back as integers; the fractional token count travels as a string.
+    return { allowed: allowed === 1, retryAfterMs, remaining: Number(remaining) };
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {

@@ -178,9 +178,17 @@ export function runStateStoreContract(
       test("takeToken allows a full burst at once, then refuses with the time until the next token", () =>
         withStore(async (s) => {
           const rate = { rps: 2, burst: 3 };
-          for (let i = 0; i < 3; i++) assert.deepEqual(await s.takeToken("b", rate), { allowed: true, retryAfterMs: 0 });
+          const start = Date.now();
+          for (let i = 0; i < 3; i++) {
+            const { remaining, ...take } = await s.takeToken("b", rate);
+            assert.deepEqual(take, { allowed: true, retryAfterMs: 0 });
+            // What is left after the take, plus what refilled while the loop ran (2 tokens/s; the bucket's clock may be Redis's).
+            const refilled = ((Date.now() - start + 5) * rate.rps) / 1000;
+            assert.ok(remaining >= 2 - i && remaining <= 2 - i + refilled, `remaining after take ${i + 1}: ${remaining} (up to ${refilled} refilled)`);
+          }
           const refused = await s.takeToken("b", rate);
           assert.equal(refused.allowed, false);
+          assert.ok(refused.remaining >= 0 && refused.remaining < 1, `remaining when refused: ${refused.remaining}`);
           // One token takes 500 ms at 2 rps; some of it may have passed since the burst.
           assert.ok(refused.retryAfterMs > 0 && refused.retryAfterMs <= 500, `retryAfterMs ${refused.retryAfterMs}`);
         }));

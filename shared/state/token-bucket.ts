@@ -19,6 +19,8 @@ export interface TokenTake {
   allowed: boolean;
   /** When refused: milliseconds until a token is there (≥ 1). 0 when allowed. */
   retryAfterMs: number;
+  /** Tokens left in the bucket after this take (fractional while it refills): below 1, the next take is refused. */
+  remaining: number;
 }
 
 /** A bucket's stored state. */
@@ -37,8 +39,8 @@ export function checkTokenRate(rate: TokenRate): void {
 export function takeToken(state: BucketState | undefined, rate: TokenRate, now: number): { state: BucketState; take: TokenTake } {
   const elapsed = state === undefined ? 0 : Math.max(0, now - state.at);
   const tokens = state === undefined ? rate.burst : Math.min(rate.burst, state.tokens + (elapsed * rate.rps) / 1000);
-  if (tokens >= 1) return { state: { tokens: tokens - 1, at: now }, take: { allowed: true, retryAfterMs: 0 } };
-  return { state: { tokens, at: now }, take: { allowed: false, retryAfterMs: Math.max(1, Math.ceil(((1 - tokens) * 1000) / rate.rps)) } };
+  if (tokens >= 1) return { state: { tokens: tokens - 1, at: now }, take: { allowed: true, retryAfterMs: 0, remaining: tokens - 1 } };
+  return { state: { tokens, at: now }, take: { allowed: false, retryAfterMs: Math.max(1, Math.ceil(((1 - tokens) * 1000) / rate.rps)), remaining: tokens } };
 }
 
 /** How long an untouched bucket must be kept: until it would be full again, plus a margin. */

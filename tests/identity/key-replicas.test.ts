@@ -2,18 +2,17 @@
  * Two `hotswap server` replicas on one Postgres and one Redis: a key revoked or rotated through one
  * replica is refused by the other, which had it cached, long before the cache's 30 s TTL could
  * have expired it (the change travels through Redis pub/sub), and a key created on one works on
- * the other at once.
+ * the other at once. The offline `hotswap admin reset-key`, run beside the running replicas,
+ * announces its revocation the same way: both refuse the old admin key within a second.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createApiClient, type ApiClient } from "../../client/index.ts";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
 import { expectOk } from "../support/deploy.ts";
-import { spawnServer, stopAll, waitForOutput, type ServerProcess } from "../support/cli.ts";
-import { createTestDatabase, serviceSkipReason, TEST_DATABASE_URL, TEST_REDIS_URL, uniquePrefix, type TestDatabase } from "../support/services.ts";
+import { runCli } from "../support/cli.ts";
+import { startReplicas, type Replicas } from "../support/replicas.ts";
+import { serviceSkipReason, TEST_DATABASE_URL, TEST_REDIS_URL } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 /** Well under the key cache's 30 s TTL: a refusal within it came from the broadcast, not from expiry. */
@@ -21,34 +20,22 @@ const PROPAGATION_BOUND_MS = 5_000;
 
 describe("key changes across two replicas (Postgres + Redis)", () => {
   let skip: string | undefined;
-  let db: TestDatabase | undefined;
-  const servers: ServerProcess[] = [];
-  const dirs: string[] = [];
+  let replicas: Replicas | undefined;
   let a: ApiClient;
   let urlB: string;
+  let urls: string[] = [];
   const { key: adminKey } = generateApiKey();
 
   before(async () => {
     skip = (await serviceSkipReason("postgres", TEST_DATABASE_URL)) ?? (await serviceSkipReason("redis", TEST_REDIS_URL));
     if (skip) return;
-    db = await createTestDatabase();
-    const shared = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, HOTSWAP_REDIS_PREFIX: uniquePrefix("keys"), HOTSWAP_ADMIN_KEY: adminKey, HOTSWAP_SECRET_KEY: "k".repeat(40), PORT: "0" };
-    const urls: string[] = [];
-    // One after the other: both apply the same migrations to the one database.
-    for (const name of ["a", "b"]) {
-      const dir = await mkdtemp(join(tmpdir(), `hs-keys-${name}-`));
-      dirs.push(dir);
-      const server = spawnServer({ ...shared, HOTSWAP_DATA_DIR: dir });
-      servers.push(server);
-      urls.push((await waitForOutput(server, /serving on (http:\/\/\S+)/, 90_000))[1]!);
-    }
+    replicas = await startReplicas("keys", 2, { HOTSWAP_ADMIN_KEY: adminKey });
+    urls = replicas.urls;
     a = createApiClient({ baseUrl: urls[0]!, apiKey: adminKey, timeoutMs: 30_000 });
     urlB = urls[1]!;
   });
   after(async () => {
-    await stopAll(servers);
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-    await db?.drop();
+    await replicas?.stop();
   });
 
   const onB = (key: string) => createApiClient({ baseUrl: urlB, apiKey: key, timeoutMs: 30_000 });
@@ -77,5 +64,31 @@ describe("key changes across two replicas (Postgres + Redis)", () => {
       const r = await onB(k.key).functions.list();
       return !r.ok && r.error.status === 401;
     }, { timeoutMs: PROPAGATION_BOUND_MS, intervalMs: 25 });
+  });
+
+  // Last: it revokes the admin key the tests above use.
+  it("hotswap admin reset-key beside the running replicas: both refuse the old admin key within 1 s and accept the new one", { timeout: 180_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const on = (url: string, key: string) => createApiClient({ baseUrl: url, apiKey: key, timeoutMs: 30_000 });
+    // Both replicas have the admin key cached (30 s TTL): only the announcement can make them refuse it in time.
+    for (const url of urls) expectOk(await on(url, adminKey).functions.list(), `${url} accepts the admin key`);
+    const reset = await runCli(["admin", "reset-key"], { ...replicas!.env, HOTSWAP_DATA_DIR: replicas!.dataDir });
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.equal(reset.stderr, "", "no warning: the revocation was announced through Redis");
+    assert.match(reset.stdout, new RegExp(`Revoked admin key: ${adminKey.split("_")[1]}`));
+    const newKey = reset.stdout.match(/(hs_[a-z0-9]+_[A-Za-z0-9]{32,})/)?.[1];
+    assert.ok(newKey, reset.stdout);
+    const resetAt = Date.now();
+    // Both at once, each given the issue's bound from the moment the command returned.
+    await Promise.all(
+      [["A", urls[0]!], ["B", urls[1]!]].map(([name, url]) =>
+        waitFor(`${name} to refuse the old admin key`, async () => {
+          const r = await on(url!, adminKey).functions.list();
+          return !r.ok && r.error.status === 401;
+        }, { timeoutMs: 1_000, intervalMs: 20 }),
+      ),
+    );
+    for (const url of urls) expectOk(await on(url, newKey).functions.list(), `${url} accepts the new admin key`);
+    t.diagnostic(`both replicas refused the old key ${Date.now() - resetAt} ms after reset-key exited`);
   });
 });

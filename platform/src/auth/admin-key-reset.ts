@@ -24,7 +24,16 @@ export interface AdminKeyReset {
  * given, then insert a new admin key. Throws a message meant for the operator when `keyId` is not
  * an active admin key.
  */
-export async function resetAdminKey(opts: { repos: Pick<Repositories, "apiKeys" | "auditLogs">; box: SecretBox; keyId?: string }): Promise<AdminKeyReset> {
+export async function resetAdminKey(opts: {
+  repos: Pick<Repositories, "apiKeys" | "auditLogs">;
+  box: SecretBox;
+  keyId?: string;
+  /**
+   * Called with each revoked key's id once it is revoked in the database: the caller tells running
+   * replicas to drop it from their caches (announceKeyChange on the cluster's state store).
+   */
+  revokedKey?: (id: string) => Promise<void>;
+}): Promise<AdminKeyReset> {
   const { repos, box } = opts;
   const admins = (await repos.apiKeys.list()).filter((k) => k.role === ADMIN_ROLE && k.revokedAt === null);
   const targets = opts.keyId === undefined ? admins : admins.filter((k) => k.id === opts.keyId);
@@ -35,6 +44,7 @@ export async function resetAdminKey(opts: { repos: Pick<Repositories, "apiKeys" 
   for (const k of targets) {
     if (!(await repos.apiKeys.revoke(k.id))) continue;
     revoked.push(k.id);
+    await opts.revokedKey?.(k.id);
     await repos.auditLogs.append({ actor: RESET_ACTOR, action: "apikey.revoke", resourceType: "apikey", resourceId: k.id, before: { id: k.id, name: k.name, role: k.role }, after: null });
   }
   const { id, secret, key } = generateApiKey();

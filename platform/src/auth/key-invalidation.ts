@@ -2,7 +2,7 @@
  * Cross-replica key cache invalidation: a key revoked, rotated or changed on one replica is
  * dropped from every replica's KeyResolver cache through the state store's pub/sub (Redis, or the
  * in-process store when embedded), so it is refused everywhere within a message's latency rather
- * than the cache TTL. The TTL stays as the backstop for a lost message.
+ * than the cache TTL. `hotswap admin reset-key` announces its revocations on the same channel. The TTL stays as the backstop for a lost message.
  */
 import type { StateStore, Unsubscribe } from "../../../shared/state/state-store.ts";
 import type { KeyResolver } from "./key-store.ts";
@@ -30,6 +30,14 @@ export class KeyInvalidation {
   /** Drop the key here at once and tell every replica to drop it. */
   async changed(id: string): Promise<void> {
     this.resolver.invalidate(id);
-    await this.state.publish(KEYS_CHANNEL, id);
+    await announceKeyChange(this.state, id);
   }
+}
+
+/**
+ * Tell every running replica to drop key `id` from its cache. What the key API sends on a change,
+ * and what `hotswap admin reset-key` sends from outside any server after revoking a key.
+ */
+export async function announceKeyChange(state: Pick<StateStore, "publish">, id: string): Promise<void> {
+  await state.publish(KEYS_CHANNEL, id);
 }
