@@ -107,6 +107,16 @@ export class NatsStreamSource implements StreamSource {
     if (nc && !nc.isClosed()) await nc.close().catch(() => undefined);
   }
 
+  async forgetCheckpoint(): Promise<void> {
+    const nc = await connect({ servers: this.url, name: `hotswap-stream-trigger-${this.triggerId}`, timeout: 2000 });
+    try {
+      const kv = await nc.jetstream().views.kv(CHECKPOINT_BUCKET, { history: 1 });
+      await kv.purge(this.key);
+    } finally {
+      await nc.close().catch(() => undefined);
+    }
+  }
+
   /** The stored checkpoint and its revision (for the compare-and-set). */
   private async stored(): Promise<{ seq: number; revision: number } | undefined> {
     const e = await this.kv!.get(this.key);

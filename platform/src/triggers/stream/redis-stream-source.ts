@@ -11,7 +11,7 @@
  */
 import { Redis } from "ioredis";
 import type { StreamTriggerConfig } from "../../../../protocol/api/triggers.ts";
-import { blockingConnectionOptions, closeConnection } from "../../../../shared/state/redis-connection.ts";
+import { blockingConnectionOptions, closeConnection, commandConnectionOptions } from "../../../../shared/state/redis-connection.ts";
 import { streamArn, type StreamFailureRecord, type StreamRecord } from "./kinesis-event.ts";
 import type { StreamSource } from "./stream-source.ts";
 
@@ -95,6 +95,17 @@ export class RedisStreamSource implements StreamSource {
   async close(): Promise<void> {
     if (this.conn) await closeConnection(this.conn);
     this.conn = undefined;
+  }
+
+  async forgetCheckpoint(): Promise<void> {
+    const conn = new Redis(this.url, { ...commandConnectionOptions(), connectionName: "hotswap-stream-trigger", lazyConnect: true });
+    conn.on("error", () => undefined); // surfaced by the failing command
+    try {
+      await conn.connect();
+      await conn.del(this.key);
+    } finally {
+      await closeConnection(conn);
+    }
   }
 
   private connection(): Redis {
