@@ -32,6 +32,26 @@ export function redisCheckpointKey(triggerId: string, stream: string): string {
   return `hotswap:stream-trigger:${triggerId}:${stream}:checkpoint`;
 }
 
+/** Every Stream trigger checkpoint stored in the Redis at `url`: its trigger id and stream. */
+export async function listRedisCheckpoints(url: string): Promise<Array<{ triggerId: string; stream: string }>> {
+  const conn = new Redis(url, { ...commandConnectionOptions(), connectionName: "hotswap-stream-trigger", lazyConnect: true });
+  conn.on("error", () => undefined); // surfaced by the failing command
+  const out: Array<{ triggerId: string; stream: string }> = [];
+  try {
+    await conn.connect();
+    for await (const keys of conn.scanStream({ match: redisCheckpointKey("*", "*"), count: 500 }) as AsyncIterable<string[]>) {
+      for (const k of keys) {
+        // hotswap:stream-trigger:<trigger id, no colon>:<stream, may have colons>:checkpoint
+        const m = /^hotswap:stream-trigger:([^:]+):(.+):checkpoint$/.exec(k);
+        if (m) out.push({ triggerId: m[1]!, stream: m[2]! });
+      }
+    }
+  } finally {
+    await closeConnection(conn);
+  }
+  return out;
+}
+
 export class RedisStreamSource implements StreamSource {
   readonly eventSource = "hotswap:redis";
   readonly eventSourceArn: string;

@@ -83,6 +83,7 @@ describe("StreamEngine across replicas", () => {
       intervalMs: 100,
       readWaitMs: 100,
       retryDelayMs: () => 20,
+      sweepIntervalMs: 200,
       log: { warn: () => undefined },
     });
     engines.push(e);
@@ -156,6 +157,13 @@ describe("StreamEngine across replicas", () => {
     assert.equal(await redis.get(redisCheckpointKey(moved.id, moved.stream)), null, "the old stream's checkpoint is gone");
     await waitFor("the moved trigger reads its new stream from its starting position", () => dataOf(next).includes("before the move"));
     assert.ok(e.consuming.includes(moved.id));
+
+    // Disabled (its lease given up, its checkpoint kept), then deleted: the sweep removes the checkpoint.
+    await stores.repos.triggers.update(moved.id, { enabled: false });
+    await waitFor("the disabled trigger is no longer consumed", () => !e.consuming.includes(moved.id));
+    assert.notEqual(await redis.get(redisCheckpointKey(moved.id, next)), null, "a disabled trigger keeps its checkpoint");
+    assert.equal(await stores.repos.triggers.delete(moved.id), true);
+    await waitFor("the sweep removed the deleted trigger's checkpoint", async () => (await redis.get(redisCheckpointKey(moved.id, next))) === null, { timeoutMs: 10_000 });
     await e.stop();
   });
 

@@ -15,7 +15,9 @@
  *      resume from the checkpoints stored in the brokers;
  *   3. announces what it holds.
  * A deleted trigger's checkpoint, or its old one when it moved to another source or stream, is
- * deleted by the replica that held its lease, after its consumer stopped and before the lease goes.
+ * deleted by the replica that held its lease, after its consumer stopped and before the lease goes;
+ * what no replica held at the time (a disabled trigger) is found by a sweep every `sweepIntervalMs`
+ * (checkpoint-sweeper.ts).
  * Leases renew on their own timers; a lease that is lost (expired, taken over, store unreachable)
  * stops its consumer at once.
  */
@@ -30,6 +32,7 @@ import { StreamReplicas } from "./stream-replicas.ts";
 import { readableSources, streamSourceFor, type StreamConnections } from "./stream-sources.ts";
 import type { StreamSource } from "./stream-source.ts";
 import { assignTriggers } from "./trigger-assignment.ts";
+import { checkpointOf, sweepCheckpoints } from "./checkpoint-sweeper.ts";
 
 export interface StreamEngineOptions {
   repos: Pick<Repositories, "triggers" | "invocations">;
@@ -48,6 +51,8 @@ export interface StreamEngineOptions {
   intervalMs?: number;
   /** @default 1000 */
   readWaitMs?: number;
+  /** How often this replica looks for checkpoints no trigger uses any more. @default 60000 */
+  sweepIntervalMs?: number;
   retryDelayMs?: (n: number) => number;
   log: { warn(obj: object, msg: string): void };
 }
@@ -81,6 +86,7 @@ export class StreamEngine {
   /** Triggers already warned about (invalid config, broker not configured), by their config key: warned once, not every pass. */
   private readonly warned = new Map<string, string>();
   private stopped = false;
+  private sweptAt = 0;
 
   constructor(private readonly o: StreamEngineOptions) {
     this.replicas = new StreamReplicas(o.state, o.namespace, o.holder, Math.max(this.leaseTtlMs, 3 * (o.intervalMs ?? 1000)));
@@ -139,7 +145,7 @@ export class StreamEngine {
         continue;
       }
       const config = parsed.data;
-      wanted.set(t.id, { key: JSON.stringify([t.functionName, t.qualifier, config]), checkpointOf: JSON.stringify([config.source, config.stream]), config, functionName: t.functionName, qualifier: t.qualifier });
+      wanted.set(t.id, { key: JSON.stringify([t.functionName, t.qualifier, config]), checkpointOf: checkpointOf(config)!, config, functionName: t.functionName, qualifier: t.qualifier });
     }
     const sources = readableSources(this.o.connections);
     const others = (await this.replicas.live()).filter((r) => r.holder !== this.o.holder);
@@ -167,22 +173,20 @@ export class StreamEngine {
       if (assigned.get(id) === this.o.holder) await this.acquire(id, w);
     }
     await this.replicas.announce(sources, [...this.held.keys()]);
+    if (!this.stopped && Date.now() - this.sweptAt >= (this.o.sweepIntervalMs ?? 60_000)) {
+      this.sweptAt = Date.now();
+      await sweepCheckpoints({ connections: this.o.connections, repos: this.o.repos, triggers: all, held: new Set(this.held.keys()), lease: (id) => this.lease(id) }).catch((e) =>
+        this.o.log.warn({ err: e }, "looking for stream trigger checkpoints to delete failed; the next sweep retries"),
+      );
+    }
   }
 
   /** Take trigger `id`'s lease if free and start its consumer. */
   private async acquire(id: string, w: Wanted): Promise<void> {
-    const lease = new LeaderLease(this.o.state, {
-      duty: `stream:${id}`,
-      namespace: this.o.namespace,
-      holder: this.o.holder,
-      ttlMs: this.leaseTtlMs,
-      renewMs: Math.max(50, Math.floor(this.leaseTtlMs / 5)),
-      onLost: (_token, why) => {
-        if (why === "stopped" || this.held.get(id)?.lease !== lease) return;
-        this.o.log.warn({ trigger: id, why }, "lost a stream trigger's lease; its consumer stops");
-        void this.release(id);
-      },
-      onError: (e) => this.o.log.warn({ err: e, trigger: id }, "stream trigger lease renewal failed"),
+    const lease: LeaderLease = this.lease(id, (why) => {
+      if (why === "stopped" || this.held.get(id)?.lease !== lease) return;
+      this.o.log.warn({ trigger: id, why }, "lost a stream trigger's lease; its consumer stops");
+      void this.release(id);
     });
     await lease.hold();
     if (!lease.isLeader()) return;
@@ -192,6 +196,19 @@ export class StreamEngine {
     this.held.set(id, held);
     held.consumer.start();
     await lease.start();
+  }
+
+  /** Trigger `id`'s lease (not yet acquired). */
+  private lease(id: string, onLost?: (why: string) => void): LeaderLease {
+    return new LeaderLease(this.o.state, {
+      duty: `stream:${id}`,
+      namespace: this.o.namespace,
+      holder: this.o.holder,
+      ttlMs: this.leaseTtlMs,
+      renewMs: Math.max(50, Math.floor(this.leaseTtlMs / 5)),
+      ...(onLost ? { onLost: (_token: number, why: string) => onLost(why) } : {}),
+      onError: (e) => this.o.log.warn({ err: e, trigger: id }, "stream trigger lease renewal failed"),
+    });
   }
 
   /** The trigger changed but stays here: a new consumer; the old checkpoint goes when it reads another stream now. */
