@@ -1,5 +1,5 @@
 /**
- * The consumer of one Stream trigger on the replica that holds the `streams` lease: it opens the
+ * The consumer of one Stream trigger on the replica that holds its lease (stream-engine.ts): it opens the
  * trigger's source (positioned after the stored checkpoint), reads a window of up to
  * `batchSize × parallelizationFactor` records, processes it (window-processor.ts) and reads the
  * next. A broker that is down or an error of the source closes the source and reopens it after a
