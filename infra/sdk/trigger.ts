@@ -28,7 +28,7 @@ export const TRIGGER_TYPE = "pulumi-nodejs:dynamic/hotswap:Trigger";
 export type HttpTriggerArgs = z.input<typeof HttpTriggerConfig>;
 /** A schedule: `schedule` (rate(5 minutes), cron(0 12 * * ? *), or a 5/6-field cron), `timezone`, `input`, `catchUp`. */
 export type ScheduledTriggerArgs = z.input<typeof ScheduledTriggerConfig>;
-/** A stream: `source` ("redis" or "nats"), `stream`, `subject` (NATS filter), `startingPosition`, `batchSize`, `parallelizationFactor`, `bisectBatchOnFunctionError`, `maximumRetryAttempts`, `onFailure`. */
+/** A stream: `source` ("redis" or "nats"), `stream`, `subject` (NATS filter), `startingPosition`, `batchSize`, `parallelizationFactor`, `bisectBatchOnFunctionError`, `maximumRetryAttempts`, `maximumRecordAgeInSeconds` (-1, or 60..604800), `onFailure`. */
 export type StreamTriggerArgs = z.input<typeof StreamTriggerConfig>;
 /** A queue: `source` ("redis", "rabbitmq", "nats"), `stream` / `queue`, `batchSize`, `maximumBatchingWindowInSeconds`, `maxConcurrency`, `maxReceiveCount`, `deadLetter`. */
 export type QueueTriggerArgs = z.input<typeof QueueTriggerConfig>;

@@ -292,7 +292,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     const triggerStats = new TriggerStats(repos.triggers, { onError: (e) => log.warn({ err: e }, "trigger statistics flush failed") });
     triggerStats.start();
     opened.push({ name: "trigger statistics", close: () => triggerStats.close() });
-    // Stream triggers: the `streams` lease holder consumes them, checkpoints live in the brokers.
+    // Stream triggers: shared out over the replicas, one lease per trigger; checkpoints live in the brokers.
     const streamLog = log.child({ component: "streams" });
     const streamConnections = { ...config.streams, stateKeyPrefix: config.state.kind === "redis" ? config.state.keyPrefix : undefined };
     const streams: StreamEngine = new StreamEngine({
@@ -300,13 +300,9 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       invoker,
       stats: triggerStats,
       connections: streamConnections,
-      lease: new LeaderLease(state, {
-        duty: "streams",
-        namespace,
-        holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-        onLost: () => void streams.poke(),
-        onError: (e) => streamLog.warn({ err: e }, "streams lease renewal failed"),
-      }),
+      state,
+      namespace,
+      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       log: streamLog,
     });
     await streams.start();

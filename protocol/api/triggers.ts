@@ -152,6 +152,12 @@ export const StreamTriggerConfig = z
     batchSize: z.number().int().min(1).max(10_000).default(100),
     bisectBatchOnFunctionError: z.boolean().default(false),
     maximumRetryAttempts: z.number().int().min(-1).max(10_000).default(-1).openapi({ description: "Retries of a failing batch before it goes to onFailure (or is dropped); -1 retries for as long as the record is in the stream" }),
+    maximumRecordAgeInSeconds: z
+      .number()
+      .int()
+      .default(-1)
+      .refine((n) => n === -1 || (n >= 60 && n <= 604_800), { message: "must be -1 (no limit) or from 60 to 604800 seconds (7 days), as Lambda's MaximumRecordAgeInSeconds" })
+      .openapi({ description: "Records older than this (since the broker stored them) are not sent to the function: they go to onFailure (condition RecordAgeExceeded; dropped without one) and the checkpoint moves past them. -1: no limit" }),
     onFailure: Destination.optional(),
     parallelizationFactor: z
       .number()

@@ -1,7 +1,7 @@
 /**
  * The leader lease: one control-plane replica at a time performs a cluster-wide duty (driving
  * rollouts, placing capacity; next firing cron triggers and retrying async invocations; consuming
- * Stream triggers). Every duty
+ * one Stream trigger). Every duty
  * uses this one class on the StateStore's lease primitives, so they all behave alike:
  *
  * - named per duty and cluster: `hs:<cluster>:<duty>:leader` (the cluster namespace comes from the
@@ -17,8 +17,11 @@
  */
 import type { Lease, StateStore } from "../state/state-store.ts";
 
-/** The cluster-wide duties a leader lease guards. Each is held independently of the others. */
-export type LeaderDuty = "rollouts" | "capacity" | "cron" | "async-retries" | "code-gc" | "streams";
+/**
+ * The cluster-wide duties a leader lease guards. Each is held independently of the others.
+ * `stream:<triggerId>`: consuming one Stream trigger (platform/src/triggers/stream/stream-engine.ts).
+ */
+export type LeaderDuty = "rollouts" | "capacity" | "cron" | "async-retries" | "code-gc" | `stream:${string}`;
 
 /**
  * The lease's name in the state store. `namespace` is the cluster's key prefix, `hs:<cluster id>:`

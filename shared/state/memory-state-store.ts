@@ -130,6 +130,17 @@ export class MemoryStateStore implements StateStore {
     return Object.fromEntries(slot.data.value);
   }
 
+  async hdel(key: string, fields: string[]): Promise<number> {
+    this.assertOpen();
+    const slot = this.live(key);
+    if (!slot) return 0;
+    if (slot.data.type !== "hash") throw new Error(WRONGTYPE);
+    let n = 0;
+    for (const f of fields) if (slot.data.value.delete(f)) n++;
+    if (slot.data.value.size === 0) this.keys.delete(key);
+    return n;
+  }
+
   async takeToken(key: string, rate: TokenRate): Promise<TokenTake> {
     this.assertOpen();
     checkTokenRate(rate);

@@ -110,6 +110,11 @@ export class RedisStateStore implements StateStore {
     return this.run(() => this.cmd.hgetall(this.k(key)));
   }
 
+  async hdel(key: string, fields: string[]): Promise<number> {
+    if (fields.length === 0) return 0;
+    return this.run(() => this.cmd.hdel(this.k(key), ...fields));
+  }
+
   async takeToken(key: string, rate: TokenRate): Promise<TokenTake> {
     checkTokenRate(rate);
     const [allowed, retryAfterMs, remaining] = await this.run(() => this.scripts.tokenBucketTake(this.k(key), rate.rps, rate.burst, bucketTtlMs(rate)));

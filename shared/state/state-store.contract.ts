@@ -153,6 +153,17 @@ export function runStateStoreContract(
           assert.deepEqual(await s.hgetall("h"), { a: "1", b: "3", c: "4" });
         }));
 
+      test("hdel removes the named fields, counts those that existed, and drops an emptied hash", () =>
+        withStore(async (s) => {
+          await s.hset("h", { a: "1", b: "2", c: "3" });
+          assert.equal(await s.hdel("h", ["a", "z"]), 1);
+          assert.deepEqual(await s.hgetall("h"), { b: "2", c: "3" });
+          assert.equal(await s.hdel("h", ["b", "c"]), 2);
+          assert.deepEqual(await s.hgetall("h"), {});
+          assert.equal(await s.ttl("h"), -2, "the emptied hash is gone");
+          assert.equal(await s.hdel("missing", ["a"]), 0);
+        }));
+
       test("hincrby counts per field, atomically, with the TTL set when the hash is created", () =>
         withStore(async (s) => {
           assert.equal(await s.hincrby("m", "le_100", 1, { ttlMs: 10_000 }), 1);

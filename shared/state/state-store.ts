@@ -58,6 +58,8 @@ export interface StateStore {
   /** hset: ttlMs, if given, (re)sets the key's expiry on every call (heartbeat records stay alive while refreshed). */
   hset(key: string, fields: Record<string, string>, opts?: { ttlMs?: number }): Promise<void>;
   hgetall(key: string): Promise<Record<string, string>>;
+  /** Remove fields of a hash (the hash goes when its last field does); resolves how many existed. */
+  hdel(key: string, fields: string[]): Promise<number>;
 
   /**
    * Rate-limit counter: take one token from the bucket `key` (created full, `rate.burst` tokens,

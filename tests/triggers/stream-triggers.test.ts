@@ -93,6 +93,34 @@ describe("Stream triggers end to end", () => {
     assert.equal(again.filter((i) => i.data === "a1").length, 1, "records before the checkpoint were not processed again");
   });
 
+  it("Redis: records older than maximumRecordAgeInSeconds go to onFailure as RecordAgeExceeded, uninvoked, and the checkpoint moves past them", { timeout: 60_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const stream = `hstest:e2e-age:${randomBytes(5).toString("hex")}`;
+    const failures = `${stream}:failures`;
+    // Entry ids carry the arrival time, so old records are written with ids two minutes in the past.
+    const old = Date.now() - 120_000;
+    const ids = [(await redis!.xadd(stream, `${old}-0`, "data", "old1"))!, (await redis!.xadd(stream, `${old}-1`, "data", "old2"))!, (await redis!.xadd(stream, "*", "data", "fresh"))!];
+    const trigger = await createTrigger(p, {
+      functionName: "streamfn",
+      type: "Stream",
+      config: { source: "redis", stream, startingPosition: "TRIM_HORIZON", batchSize: 10, maximumRecordAgeInSeconds: 60, onFailure: { stream: failures } },
+    });
+    cleanups.push(() => redis!.del(stream, failures, redisCheckpointKey(trigger.triggerId, stream)));
+    await waitFor("the checkpoint reached the fresh record", async () => (await redis!.get(redisCheckpointKey(trigger.triggerId, stream))) === ids[2], { timeoutMs: 30_000 });
+    assert.deepEqual((await processed(trigger.triggerId)).map((i) => i.data), ["fresh"]);
+    const sent = await redis!.xrange(failures, "-", "+");
+    assert.equal(sent.length, 1);
+    const record = JSON.parse(sent[0]![1][1]!);
+    assert.equal(record.requestContext.condition, "RecordAgeExceeded");
+    assert.equal(record.requestContext.approximateInvokeCount, 0);
+    assert.equal(record.responseContext, undefined, "no attempt reached the function");
+    assert.deepEqual([record.KinesisBatchInfo.startSequenceNumber, record.KinesisBatchInfo.endSequenceNumber, record.KinesisBatchInfo.batchSize], [ids[0], ids[1], 2]);
+
+    // Deleted: its checkpoint goes with it.
+    expectOk(await apiOf(p).triggers.delete(trigger.triggerId), "delete", 204);
+    await waitFor("the deleted trigger's checkpoint is gone", async () => (await redis!.get(redisCheckpointKey(trigger.triggerId, stream))) === null, { timeoutMs: 15_000 });
+  });
+
   it("refuses names of the platform's own Redis keys and NATS subjects with 400, on create and update", { timeout: 60_000 }, async (t) => {
     if (skip) return t.skip(skip);
     const cases: Array<[Record<string, unknown>, RegExp]> = [
@@ -164,5 +192,12 @@ describe("Stream triggers end to end", () => {
     assert.deepEqual([failures[0].KinesisBatchInfo.startSequenceNumber, failures[0].KinesisBatchInfo.endSequenceNumber], [seqOf.poison, seqOf.poison]);
     // Sent whole, then in the bisected half [x1, poison], then alone (maximumRetryAttempts 0): three invocations carried it.
     assert.equal(failures[0].requestContext.approximateInvokeCount, 3);
+
+    // Deleted: its checkpoint goes with it; a trigger created again on the stream starts at its own starting position.
+    expectOk(await apiOf(p).triggers.delete(trigger.triggerId), "delete", 204);
+    await waitFor("the deleted trigger's checkpoint is gone", async () => (await kv.get(natsCheckpointKey(trigger.triggerId, stream)))?.operation !== "PUT", { timeoutMs: 15_000 });
+    const again = await createTrigger(p, { functionName: "streamfn", type: "Stream", config: { source: "nats", stream, subject, startingPosition: "TRIM_HORIZON", batchSize: 1, maximumRetryAttempts: 0 } });
+    cleanups.push(() => kv.purge(natsCheckpointKey(again.triggerId, stream)));
+    await waitFor("the new trigger read the stream from its start", async () => (await processed(again.triggerId)).some((i) => i.data === "x1"), { timeoutMs: 30_000 });
   });
 });

@@ -109,6 +109,10 @@ forEachMode("triggers API", (p, mode) => {
       ["Queue", { source: "redis", stream: "s", deadLetter: { queue: "q" } }, /config\.deadLetter\.stream": is required/],
       ["Stream", { source: "redis" }, /config\.stream/],
       ["Stream", { source: "nats", stream: "s", startingPosition: "AT_TIMESTAMP" }, /startingPositionTimestamp": is required when startingPosition is AT_TIMESTAMP/],
+      ["Stream", { source: "redis", stream: "s", maximumRecordAgeInSeconds: 59 }, /config\.maximumRecordAgeInSeconds": must be -1 \(no limit\) or from 60 to 604800 seconds/],
+      ["Stream", { source: "redis", stream: "s", maximumRecordAgeInSeconds: 604_801 }, /config\.maximumRecordAgeInSeconds": must be -1 \(no limit\) or from 60 to 604800/],
+      ["Stream", { source: "redis", stream: "s", maximumRecordAgeInSeconds: 0 }, /config\.maximumRecordAgeInSeconds/],
+      ["Stream", { source: "redis", stream: "s", maximumRecordAgeInSeconds: 90.5 }, /config\.maximumRecordAgeInSeconds/],
     ];
     for (const [type, config, message] of cases) {
       const e = failed(await api.triggers.create({ functionName: "valfn", type, config }));
@@ -152,6 +156,7 @@ forEachMode("triggers API", (p, mode) => {
         batchSize: 100,
         bisectBatchOnFunctionError: false,
         maximumRetryAttempts: -1,
+        maximumRecordAgeInSeconds: -1,
         parallelizationFactor: 1,
       });
       expectOk(await api.triggers.delete(created.triggerId), "delete", 204);

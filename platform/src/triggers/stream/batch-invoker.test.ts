@@ -36,7 +36,7 @@ describe("Kinesis-like shapes", () => {
     });
   });
   it("builds Lambda's on-failure record with the batch's range", () => {
-    const r = failureRecord(origin, batch, { requestId: "r1", functionName: "fn", qualifier: "live", approximateInvokeCount: 4, statusCode: 200, executedVersion: "3", functionError: "Unhandled" }, new Date("2026-01-01T00:00:00Z"));
+    const r = failureRecord(origin, batch, { requestId: "r1", functionName: "fn", qualifier: "live", condition: "RetryAttemptsExhausted", approximateInvokeCount: 4, response: { statusCode: 200, executedVersion: "3", functionError: "Unhandled" } }, new Date("2026-01-01T00:00:00Z"));
     assert.deepEqual(r, {
       requestContext: { requestId: "r1", functionArn: "arn:aws:lambda:us-east-1:000000000000:function:fn:live", condition: "RetryAttemptsExhausted", approximateInvokeCount: 4 },
       responseContext: { statusCode: 200, executedVersion: "3", functionError: "Unhandled" },
@@ -52,5 +52,11 @@ describe("Kinesis-like shapes", () => {
         streamArn: "arn:hotswap:redis:us-east-1:000000000000:stream/orders",
       },
     });
+  });
+  it("leaves responseContext out of a RecordAgeExceeded record whose records never reached the function", () => {
+    const r = failureRecord(origin, batch, { requestId: "r2", functionName: "fn", qualifier: "live", condition: "RecordAgeExceeded", approximateInvokeCount: 0 });
+    assert.equal(r.requestContext.condition, "RecordAgeExceeded");
+    assert.equal(r.requestContext.approximateInvokeCount, 0);
+    assert.equal("responseContext" in r, false);
   });
 });

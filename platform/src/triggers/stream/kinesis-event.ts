@@ -3,8 +3,9 @@
  * the event `{Records: [{kinesis: {kinesisSchemaVersion, data (base64), partitionKey,
  * sequenceNumber, approximateArrivalTimestamp}, eventSource, eventVersion, eventID, eventName,
  * eventSourceARN, awsRegion}]}` (eventID is `<shardId>:<sequenceNumber>`), and Lambda's on-failure
- * record for stream sources (requestContext, responseContext, KinesisBatchInfo with the batch's
- * shard and sequence range). Pure.
+ * record for stream sources (requestContext with the condition, RetryAttemptsExhausted or
+ * RecordAgeExceeded; responseContext of the last attempt, absent when none of the records reached the
+ * function; KinesisBatchInfo with the batch's shard and sequence range). Pure.
  */
 import { ARN_ACCOUNT, ARN_REGION, functionArn } from "../../async/destinations.ts";
 
@@ -64,21 +65,25 @@ export function kinesisEvent(origin: StreamOrigin, records: readonly StreamRecor
   };
 }
 
-/** How the last attempt at a batch ended, for the on-failure record. */
+/** Why a batch was discarded and how its last attempt ended, for the on-failure record. */
 export interface BatchFailureContext {
+  /** The last attempt's request id, or a fresh one when no attempt reached the function. */
   requestId: string;
   functionName: string;
   qualifier: string;
+  condition: StreamFailureCondition;
   /** Attempts at the batch (the ones that reached the function). */
   approximateInvokeCount: number;
-  statusCode: number;
-  executedVersion?: string;
-  functionError?: string;
+  /** How the last attempt that reached the function ended; absent when none did. */
+  response?: { statusCode: number; executedVersion?: string; functionError?: string };
 }
 
+export type StreamFailureCondition = "RetryAttemptsExhausted" | "RecordAgeExceeded";
+
 export interface StreamFailureRecord {
-  requestContext: { requestId: string; functionArn: string; condition: "RetryAttemptsExhausted"; approximateInvokeCount: number };
-  responseContext: { statusCode: number; executedVersion: string; functionError?: string };
+  requestContext: { requestId: string; functionArn: string; condition: StreamFailureCondition; approximateInvokeCount: number };
+  /** Absent when the records never reached the function (too old before their first attempt). */
+  responseContext?: { statusCode: number; executedVersion: string; functionError?: string };
   version: "1.0";
   timestamp: string;
   KinesisBatchInfo: {
@@ -92,13 +97,15 @@ export interface StreamFailureRecord {
   };
 }
 
-/** Lambda's on-failure record for a stream batch whose retries ran out (the records themselves are not in it). */
+/** Lambda's on-failure record for discarded stream records (the records themselves are not in it). */
 export function failureRecord(origin: StreamOrigin, batch: readonly StreamRecord[], c: BatchFailureContext, now = new Date()): StreamFailureRecord {
   const first = batch[0]!;
   const last = batch[batch.length - 1]!;
   return {
-    requestContext: { requestId: c.requestId, functionArn: functionArn(c.functionName, c.qualifier), condition: "RetryAttemptsExhausted", approximateInvokeCount: c.approximateInvokeCount },
-    responseContext: { statusCode: c.statusCode, executedVersion: c.executedVersion ?? "$LATEST", ...(c.functionError ? { functionError: c.functionError } : {}) },
+    requestContext: { requestId: c.requestId, functionArn: functionArn(c.functionName, c.qualifier), condition: c.condition, approximateInvokeCount: c.approximateInvokeCount },
+    ...(c.response
+      ? { responseContext: { statusCode: c.response.statusCode, executedVersion: c.response.executedVersion ?? "$LATEST", ...(c.response.functionError ? { functionError: c.response.functionError } : {}) } }
+      : {}),
     version: "1.0",
     timestamp: now.toISOString(),
     KinesisBatchInfo: {

@@ -24,6 +24,23 @@ export function natsCheckpointKey(triggerId: string, stream: string): string {
   return `${triggerId}.${stream}`;
 }
 
+/** Every Stream trigger checkpoint stored in the bucket on the NATS at `url`: its trigger id and stream. */
+export async function listNatsCheckpoints(url: string): Promise<Array<{ triggerId: string; stream: string }>> {
+  const nc = await connect({ servers: url, name: "hotswap-stream-checkpoints", timeout: 2000 });
+  const out: Array<{ triggerId: string; stream: string }> = [];
+  try {
+    const kv = await nc.jetstream().views.kv(CHECKPOINT_BUCKET, { history: 1 });
+    for await (const key of await kv.keys()) {
+      // <trigger id, no dot>.<stream, no dot>; purged keys are not listed.
+      const dot = key.indexOf(".");
+      if (dot > 0) out.push({ triggerId: key.slice(0, dot), stream: key.slice(dot + 1) });
+    }
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+  return out;
+}
+
 export class NatsStreamSource implements StreamSource {
   readonly eventSource = "hotswap:nats";
   readonly eventSourceArn: string;
@@ -105,6 +122,16 @@ export class NatsStreamSource implements StreamSource {
     this.nc = undefined;
     this.consumer = undefined;
     if (nc && !nc.isClosed()) await nc.close().catch(() => undefined);
+  }
+
+  async forgetCheckpoint(): Promise<void> {
+    const nc = await connect({ servers: this.url, name: `hotswap-stream-trigger-${this.triggerId}`, timeout: 2000 });
+    try {
+      const kv = await nc.jetstream().views.kv(CHECKPOINT_BUCKET, { history: 1 });
+      await kv.purge(this.key);
+    } finally {
+      await nc.close().catch(() => undefined);
+    }
   }
 
   /** The stored checkpoint and its revision (for the compare-and-set). */

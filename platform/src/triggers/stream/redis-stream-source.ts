@@ -11,7 +11,7 @@
  */
 import { Redis } from "ioredis";
 import type { StreamTriggerConfig } from "../../../../protocol/api/triggers.ts";
-import { blockingConnectionOptions, closeConnection } from "../../../../shared/state/redis-connection.ts";
+import { blockingConnectionOptions, closeConnection, commandConnectionOptions } from "../../../../shared/state/redis-connection.ts";
 import { streamArn, type StreamFailureRecord, type StreamRecord } from "./kinesis-event.ts";
 import type { StreamSource } from "./stream-source.ts";
 
@@ -30,6 +30,26 @@ const MAX_SEQ = "18446744073709551615";
 
 export function redisCheckpointKey(triggerId: string, stream: string): string {
   return `hotswap:stream-trigger:${triggerId}:${stream}:checkpoint`;
+}
+
+/** Every Stream trigger checkpoint stored in the Redis at `url`: its trigger id and stream. */
+export async function listRedisCheckpoints(url: string): Promise<Array<{ triggerId: string; stream: string }>> {
+  const conn = new Redis(url, { ...commandConnectionOptions(), connectionName: "hotswap-stream-trigger", lazyConnect: true });
+  conn.on("error", () => undefined); // surfaced by the failing command
+  const out: Array<{ triggerId: string; stream: string }> = [];
+  try {
+    await conn.connect();
+    for await (const keys of conn.scanStream({ match: redisCheckpointKey("*", "*"), count: 500 }) as AsyncIterable<string[]>) {
+      for (const k of keys) {
+        // hotswap:stream-trigger:<trigger id, no colon>:<stream, may have colons>:checkpoint
+        const m = /^hotswap:stream-trigger:([^:]+):(.+):checkpoint$/.exec(k);
+        if (m) out.push({ triggerId: m[1]!, stream: m[2]! });
+      }
+    }
+  } finally {
+    await closeConnection(conn);
+  }
+  return out;
 }
 
 export class RedisStreamSource implements StreamSource {
@@ -95,6 +115,17 @@ export class RedisStreamSource implements StreamSource {
   async close(): Promise<void> {
     if (this.conn) await closeConnection(this.conn);
     this.conn = undefined;
+  }
+
+  async forgetCheckpoint(): Promise<void> {
+    const conn = new Redis(this.url, { ...commandConnectionOptions(), connectionName: "hotswap-stream-trigger", lazyConnect: true });
+    conn.on("error", () => undefined); // surfaced by the failing command
+    try {
+      await conn.connect();
+      await conn.del(this.key);
+    } finally {
+      await closeConnection(conn);
+    }
   }
 
   private connection(): Redis {

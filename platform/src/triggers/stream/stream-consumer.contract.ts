@@ -83,7 +83,7 @@ export function streamConsumerContract(name: string, harness: () => Promise<Brok
       return s;
     }
 
-    function start(s: BrokerStream, config: Record<string, unknown>, script: Script, triggerId = randomUUID()): Run {
+    function start(s: BrokerStream, config: Record<string, unknown>, script: Script, triggerId = randomUUID(), now?: () => number): Run {
       streams.find((x) => x.s === s)!.triggers.push(triggerId);
       const parsed = StreamTriggerConfig.parse({ source: name === "NATS JetStream" ? "nats" : "redis", ...s.config, onFailure: s.onFailure, ...config });
       const run: Run = { triggerId, consumer: undefined as unknown as StreamConsumer, calls: [], events: [] };
@@ -111,6 +111,7 @@ export function streamConsumerContract(name: string, harness: () => Promise<Brok
         readWaitMs: h.readWaitMs,
         retryDelayMs: () => 20,
         log: { warn: () => undefined },
+        ...(now ? { now } : {}),
       });
       running.push(run.consumer);
       run.consumer.start();
@@ -205,7 +206,7 @@ export function streamConsumerContract(name: string, harness: () => Promise<Brok
       assert.equal(failure!.requestContext.condition, "RetryAttemptsExhausted");
       assert.equal(failure!.requestContext.approximateInvokeCount, 3);
       assert.match(failure!.requestContext.functionArn, /:function:fn:\$LATEST$/);
-      assert.equal(failure!.responseContext.functionError, "Unhandled");
+      assert.equal(failure!.responseContext?.functionError, "Unhandled");
       assert.equal(failure!.version, "1.0");
       assert.deepEqual(
         { start: failure!.KinesisBatchInfo.startSequenceNumber, end: failure!.KinesisBatchInfo.endSequenceNumber, size: failure!.KinesisBatchInfo.batchSize, shard: failure!.KinesisBatchInfo.shardId },
@@ -215,6 +216,32 @@ export function streamConsumerContract(name: string, harness: () => Promise<Brok
       await s.append("k", "4");
       await waitFor("the next record is processed", () => all(run).includes("4"));
       assert.equal(run.calls.length, 4, "no more attempts at the failed batch");
+    });
+
+    it("sends records older than maximumRecordAgeInSeconds to onFailure (RecordAgeExceeded) uninvoked and checkpoints past them", async (t) => {
+      if (skip) return t.skip(skip);
+      const s = await stream();
+      const seq: string[] = [];
+      for (let i = 1; i <= 3; i++) seq.push(await s.append("k", String(i)));
+      // The broker's arrival times cannot be backdated, so the consumer's clock runs two minutes ahead
+      // while the first records are read, then is set right for the later ones.
+      let skew = 120_000;
+      const run = start(s, { startingPosition: "TRIM_HORIZON", batchSize: 10, maximumRecordAgeInSeconds: 60 }, () => null, randomUUID(), () => Date.now() + skew);
+      const [failure] = await waitFor("the on-failure record", async () => {
+        const f = await s.failures();
+        return f.length > 0 ? f : undefined;
+      });
+      await waitFor("the checkpoint moved past the old records", async () => (await s.checkpoint(run.triggerId)) === seq[2]);
+      assert.deepEqual(run.calls, [], "old records never reach the function");
+      assert.equal(failure!.requestContext.condition, "RecordAgeExceeded");
+      assert.equal(failure!.requestContext.approximateInvokeCount, 0);
+      assert.equal(failure!.responseContext, undefined);
+      assert.deepEqual([failure!.KinesisBatchInfo.startSequenceNumber, failure!.KinesisBatchInfo.endSequenceNumber, failure!.KinesisBatchInfo.batchSize], [seq[0], seq[2], 3]);
+      skew = 0;
+      await s.append("k", "4");
+      await waitFor("a fresh record is processed", () => all(run).includes("4"));
+      assert.deepEqual(run.calls, [["4"]]);
+      assert.equal((await s.failures()).length, 1);
     });
 
     it("bisects a failing batch so only the poison record goes to onFailure", async (t) => {

@@ -1,11 +1,12 @@
 /**
- * The consumer of one Stream trigger on the replica that holds the `streams` lease: it opens the
+ * The consumer of one Stream trigger on the replica that holds its lease (stream-engine.ts): it opens the
  * trigger's source (positioned after the stored checkpoint), reads a window of up to
  * `batchSize × parallelizationFactor` records, processes it (window-processor.ts) and reads the
  * next. A broker that is down or an error of the source closes the source and reopens it after a
  * backoff (up to 30 s), resuming from the stored checkpoint; nothing here throws out. stop() ends
  * it at the next wait: records not yet finished are left for whoever resumes from the checkpoint.
  */
+import { randomUUID } from "node:crypto";
 import type { StreamTriggerConfig } from "../../../../protocol/api/triggers.ts";
 import { failureRecord, type StreamRecord } from "./kinesis-event.ts";
 import { invokeBatch, type BatchInvokerDeps, type StreamTarget } from "./batch-invoker.ts";
@@ -24,6 +25,8 @@ export interface StreamConsumerOptions extends BatchInvokerDeps {
   /** The wait before the n-th retry of a batch (and between reconnects). */
   retryDelayMs(n: number): number;
   log: { warn(obj: object, msg: string): void };
+  /** The clock record ages (maximumRecordAgeInSeconds) are measured on. @default Date.now */
+  now?: () => number;
 }
 
 /** Lambda-like: 0.5 s doubling to 30 s. */
@@ -77,13 +80,17 @@ export class StreamConsumer {
       parallelizationFactor: config.parallelizationFactor,
       bisectBatchOnFunctionError: config.bisectBatchOnFunctionError,
       maximumRetryAttempts: config.maximumRetryAttempts,
+      maximumRecordAgeMs: config.maximumRecordAgeInSeconds === -1 ? -1 : config.maximumRecordAgeInSeconds * 1000,
+      now: this.o.now ?? Date.now,
       invoke: (batch) => invokeBatch(this.o, target, source, batch),
-      sendFailure: async (batch, last, approximateInvokeCount) => {
+      sendFailure: async (batch, { condition, last, approximateInvokeCount }) => {
         if (!config.onFailure) {
-          this.o.log.warn({ trigger: target.triggerId, first: batch[0]!.sequenceNumber, last: batch[batch.length - 1]!.sequenceNumber }, "stream batch dropped: its retries ran out and the trigger has no onFailure destination");
+          const why = condition === "RecordAgeExceeded" ? "they are older than maximumRecordAgeInSeconds" : "its retries ran out";
+          this.o.log.warn({ trigger: target.triggerId, first: batch[0]!.sequenceNumber, last: batch[batch.length - 1]!.sequenceNumber }, `stream records dropped: ${why} and the trigger has no onFailure destination`);
           return;
         }
-        await source.sendFailure(failureRecord(source, batch, { ...last, functionName: target.functionName, qualifier: target.qualifier, approximateInvokeCount }));
+        const context = { requestId: last?.requestId ?? randomUUID(), functionName: target.functionName, qualifier: target.qualifier, condition, approximateInvokeCount };
+        await source.sendFailure(failureRecord(source, batch, last ? { ...context, response: last } : context));
       },
       checkpoint: (seq) => source.checkpoint(seq),
       retryDelayMs: this.o.retryDelayMs,

@@ -19,4 +19,10 @@ export interface StreamSource extends StreamOrigin {
   /** Deliver an on-failure record to the trigger's onFailure destination. */
   sendFailure(record: StreamFailureRecord): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Delete the stored checkpoint, once the trigger is gone or reads another stream, so nothing of
+   * it outlives it (called with the trigger's lease held and its consumer stopped). Opens a
+   * connection of its own: the source need not be open.
+   */
+  forgetCheckpoint(): Promise<void>;
 }

@@ -49,6 +49,11 @@ function assertSourceConfigured(connections: StreamConnections, source: StreamTr
   }
 }
 
+/** The brokers this control plane can read Stream triggers from. */
+export function readableSources(connections: StreamConnections): Array<StreamTriggerConfig["source"]> {
+  return [...(connections.redisUrl ? (["redis"] as const) : []), ...(connections.natsUrl ? (["nats"] as const) : [])];
+}
+
 /** The source trigger `triggerId` reads; undefined when its broker is not configured. */
 export function streamSourceFor(connections: StreamConnections, triggerId: string, config: StreamTriggerConfig): StreamSource | undefined {
   if (config.source === "redis") return connections.redisUrl ? new RedisStreamSource(connections.redisUrl, triggerId, config) : undefined;

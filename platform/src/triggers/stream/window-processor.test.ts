@@ -12,18 +12,20 @@ const fail = (counted = true): BatchOutcome => ({ kind: "failure", counted, atte
 function harness(answer: (batch: readonly StreamRecord[], call: number) => BatchOutcome | Promise<BatchOutcome>, over: Partial<WindowProcessorOptions> = {}) {
   const calls: number[][] = [];
   const checkpoints: string[] = [];
-  const failures: Array<{ seqs: number[]; invokes: number }> = [];
+  const failures: Array<{ seqs: number[]; invokes: number; condition?: string }> = [];
   const abort = new AbortController();
   const o: WindowProcessorOptions = {
     batchSize: 10,
     parallelizationFactor: 1,
     bisectBatchOnFunctionError: false,
     maximumRetryAttempts: -1,
+    maximumRecordAgeMs: -1,
+    now: () => 0,
     invoke: async (batch) => {
       calls.push(seqs(batch));
       return answer(batch, calls.length);
     },
-    sendFailure: async (batch, _last, invokes) => void failures.push({ seqs: seqs(batch), invokes }),
+    sendFailure: async (batch, f) => void failures.push({ seqs: seqs(batch), invokes: f.approximateInvokeCount, ...(f.condition === "RetryAttemptsExhausted" ? {} : { condition: f.condition }) }),
     checkpoint: async (seq) => void checkpoints.push(seq),
     retryDelayMs: () => 1,
     onError: () => undefined,
@@ -98,6 +100,27 @@ describe("processWindow", () => {
     assert.equal(await processWindow([rec(1), rec(2), rec(3), rec(4), rec(5)], h.o), true);
     assert.deepEqual(h.calls, [[1, 2, 3, 4, 5], [3, 4, 5]]);
     assert.deepEqual(h.checkpoints, ["2", "5"]);
+  });
+
+  it("sends records older than maximumRecordAgeInSeconds to onFailure without invoking them, and checkpoints past them", async () => {
+    // rec(n) arrived at 1000 + n; at now = 1104 with a 100 ms limit, records 1..3 are too old.
+    const h = harness(() => ok, { batchSize: 10, maximumRecordAgeMs: 100, now: () => 1104 });
+    assert.equal(await processWindow([rec(1), rec(2), rec(3), rec(4), rec(5)], h.o), true);
+    assert.deepEqual(h.failures, [{ seqs: [1, 2, 3], invokes: 0, condition: "RecordAgeExceeded" }]);
+    assert.deepEqual(h.calls, [[4, 5]]);
+    assert.equal(h.checkpoints.at(-1), "5");
+  });
+
+  it("retries a failing batch (retries unlimited) until its records are too old, then discards them as RecordAgeExceeded", async () => {
+    let now = 1000;
+    const h = harness(() => {
+      now += 40;
+      return fail();
+    }, { maximumRecordAgeMs: 100, now: () => now });
+    assert.equal(await processWindow([rec(1), rec(2)], h.o), true);
+    assert.equal(h.calls.length, 3, "attempts at 1000, 1040 and 1080; by 1120 both records are over 100 ms old");
+    assert.deepEqual(h.failures, [{ seqs: [1, 2], invokes: 3, condition: "RecordAgeExceeded" }]);
+    assert.equal(h.checkpoints.at(-1), "2");
   });
 
   it("retries throttles without using up retries", async () => {

@@ -13,7 +13,11 @@
  * - `{batchItemFailures: [{itemIdentifier}]}`: the records before the first failed one are done,
  *   and the batch is retried from that record (a retry);
  * - throttles and errors before the function ran (not counted) are retried with backoff forever
- *   without using up a retry.
+ *   without using up a retry;
+ * - `maximumRecordAgeInSeconds`: before every attempt (the first and each retry) the batch's records
+ *   older than that (by the broker's arrival time) are taken out of it and handed to the on-failure
+ *   destination (condition RecordAgeExceeded; dropped without one), so a failing batch is retried
+ *   until its records expire, as Lambda does; the rest of the batch goes on.
  * The next window is read only after this one has finished and its checkpoint is stored.
  */
 import { createHash } from "node:crypto";
@@ -41,15 +45,31 @@ export interface WindowProcessorOptions {
   parallelizationFactor: number;
   bisectBatchOnFunctionError: boolean;
   maximumRetryAttempts: number;
+  /** Records older than this many ms (since they arrived) are not invoked but sent to onFailure; -1: no limit. */
+  maximumRecordAgeMs: number;
+  /** The clock records' ages are measured on, in ms since the epoch. */
+  now(): number;
   invoke(batch: readonly StreamRecord[]): Promise<BatchOutcome>;
-  /** Hand a batch whose retries ran out to the on-failure destination; a rejection is retried. */
-  sendFailure(batch: readonly StreamRecord[], last: AttemptContext, approximateInvokeCount: number): Promise<void>;
+  /**
+   * Hand records to the on-failure destination (a rejection is retried): a batch whose retries ran
+   * out, or records too old to invoke (`last` is undefined when none of them reached the function).
+   */
+  sendFailure(batch: readonly StreamRecord[], failure: DiscardedBatch): Promise<void>;
   checkpoint(sequenceNumber: string): Promise<void>;
   /** The wait before the n-th retry (n from 1), also used between failed checkpoint or destination writes. */
   retryDelayMs(n: number): number;
   onError(e: unknown, what: string): void;
   /** Aborted: stop at the next wait; what has not finished is not checkpointed. */
   signal: AbortSignal;
+}
+
+/** Why records were discarded, and how far they got, for the on-failure record. */
+export interface DiscardedBatch {
+  condition: "RetryAttemptsExhausted" | "RecordAgeExceeded";
+  /** The last attempt that reached the function, if any did. */
+  last?: AttemptContext;
+  /** Attempts at the records that reached the function. */
+  approximateInvokeCount: number;
 }
 
 /** Lane of a partition key among `lanes`. */
@@ -80,16 +100,31 @@ export async function processWindow(window: readonly StreamRecord[], o: WindowPr
 
 async function runLane(lane: readonly StreamRecord[], tracker: CheckpointTracker, o: WindowProcessorOptions): Promise<boolean> {
   for (let i = 0; i < lane.length; i += o.batchSize) {
-    if (!(await runBatch(lane.slice(i, i + o.batchSize), 0, 0, tracker, o))) return false;
+    if (!(await runBatch(lane.slice(i, i + o.batchSize), { retries: 0, invokes: 0 }, tracker, o))) return false;
   }
   return true;
 }
 
-/** Process one batch to its end (success, or on-failure); `retries` and `invokes` carry over from the batch it was split from. */
-async function runBatch(batch: readonly StreamRecord[], retries: number, invokes: number, tracker: CheckpointTracker, o: WindowProcessorOptions): Promise<boolean> {
+/** How far a batch got; a half of a bisected batch starts where the batch was. */
+interface BatchProgress {
+  retries: number;
+  invokes: number;
+  last?: AttemptContext;
+}
+
+/** Process one batch to its end (success, or on-failure). */
+async function runBatch(batch: readonly StreamRecord[], from: BatchProgress, tracker: CheckpointTracker, o: WindowProcessorOptions): Promise<boolean> {
+  let { retries, invokes, last } = from;
   let throttled = 0;
   for (;;) {
     if (o.signal.aborted) return false;
+    const expired = o.maximumRecordAgeMs === -1 ? [] : batch.filter((r) => r.arrivedAt < o.now() - o.maximumRecordAgeMs);
+    if (expired.length > 0) {
+      if (!(await deliverFailure(expired, { condition: "RecordAgeExceeded", last, approximateInvokeCount: invokes }, o))) return false;
+      await tracker.finish(expired);
+      batch = batch.filter((r) => !expired.includes(r));
+      if (batch.length === 0) return true;
+    }
     const out = await o.invoke(batch);
     if (out.kind === "success") {
       await tracker.finish(batch);
@@ -101,6 +136,7 @@ async function runBatch(batch: readonly StreamRecord[], retries: number, invokes
     }
     throttled = 0;
     invokes++;
+    last = out.attempt;
     if (out.kind === "partial") {
       const at = batch.findIndex((r) => r.sequenceNumber === out.failedSequenceNumber);
       if (at > 0) {
@@ -109,11 +145,12 @@ async function runBatch(batch: readonly StreamRecord[], retries: number, invokes
       }
     } else if (o.bisectBatchOnFunctionError && batch.length > 1) {
       const half = Math.ceil(batch.length / 2);
-      return (await runBatch(batch.slice(0, half), retries, invokes, tracker, o)) && (await runBatch(batch.slice(half), retries, invokes, tracker, o));
+      const at = { retries, invokes, last };
+      return (await runBatch(batch.slice(0, half), at, tracker, o)) && (await runBatch(batch.slice(half), at, tracker, o));
     }
     retries++;
     if (o.maximumRetryAttempts !== -1 && retries > o.maximumRetryAttempts) {
-      if (!(await deliverFailure(batch, out.attempt, invokes, o))) return false;
+      if (!(await deliverFailure(batch, { condition: "RetryAttemptsExhausted", last, approximateInvokeCount: invokes }, o))) return false;
       await tracker.finish(batch);
       return true;
     }
@@ -122,10 +159,10 @@ async function runBatch(batch: readonly StreamRecord[], retries: number, invokes
 }
 
 /** Send the on-failure record, retrying until it is delivered; false when stopped first. */
-async function deliverFailure(batch: readonly StreamRecord[], last: AttemptContext, invokes: number, o: WindowProcessorOptions): Promise<boolean> {
+async function deliverFailure(batch: readonly StreamRecord[], failure: DiscardedBatch, o: WindowProcessorOptions): Promise<boolean> {
   for (let n = 1; ; n++) {
     try {
-      await o.sendFailure(batch, last, invokes);
+      await o.sendFailure(batch, failure);
       return true;
     } catch (e) {
       o.onError(e, "delivering the on-failure record");
