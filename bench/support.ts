@@ -17,15 +17,18 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-/** Spawn `node <args>` and resolve once its output matches `ready` (30 s limit). */
+/** BENCH_READY_TIMEOUT (s, default 30): how long a started process may take to be ready (a loaded machine starts slowly). */
+const READY_TIMEOUT_S = Number(process.env.BENCH_READY_TIMEOUT ?? 30);
+
+/** Spawn `node <args>` and resolve once its output matches `ready` (BENCH_READY_TIMEOUT). */
 export function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<Proc> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`not ready in 30 s: ${args.join(" ")}\n${out}`));
-    }, 30_000);
+      reject(new Error(`not ready in ${READY_TIMEOUT_S} s: ${args.join(" ")}\n${out}`));
+    }, READY_TIMEOUT_S * 1000);
     const onData = (d: Buffer) => {
       out += d;
       const m = out.match(ready);
