@@ -118,7 +118,7 @@ export const natsBroker: QueueBroker = {
     const jsm = await (await nats()).jetstreamManager();
     const name = config.deadLetter!.stream!;
     const info = await jsm.streams.info(name).catch(() => undefined);
-    const out = [];
+    const out: DeadLetter[] = [];
     // An empty stream reports first_seq 0, which no message has (getMessage answers "bad request").
     if (!info || info.state.messages === 0) return out;
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
