@@ -7,9 +7,9 @@
  * A batch starts one event-loop turn (setImmediate) after the first record waiting for it, never
  * at once. On the embedded PGlite a statement runs synchronously in this process's thread, so
  * while it runs no request is read: starting a batch at once would write the first request alone,
- * block the loop, then write the next one alone (about one record per commit, ~15 events/s under
- * load). Waiting one turn lets the poll phase read every request that arrived meanwhile, and they
- * all join the batch. A lone enqueue pays one turn (microseconds).
+ * block the loop, then write the next one alone (about one record per commit). Waiting one turn
+ * lets the poll phase read every request that arrived meanwhile, and they all join the batch. A
+ * lone enqueue pays one turn (microseconds).
  */
 import type { InvocationsRepository, NewInvocation } from "../db/repositories/invocations.ts";
 
