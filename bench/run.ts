@@ -5,7 +5,8 @@
  * run, because the machine is shared and absolute numbers drift.
  *
  * Env: BENCH_DURATION (s per throughput run, default 5), BENCH_ROUNDS (bare/target pairs per
- *      throughput figure, default 5), BENCH_CONNECTIONS (default 32), BENCH_COLD_SAMPLES (default 20).
+ *      throughput figure, default 5), BENCH_CONNECTIONS (default 32), BENCH_COLD_SAMPLES (default 20),
+ *      BENCH_START_TIMEOUT_MS (ms a started server may take to be ready, default 30000).
  */
 import { load, pairedLoad, startProcess, ROOT } from "./support.ts";
 import type { BenchTable } from "./section.ts";

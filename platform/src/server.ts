@@ -307,7 +307,8 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     });
     await streams.start();
     opened.push({ name: "the stream trigger consumers", close: () => streams.stop() });
-    // Queue triggers: every replica consumes every enabled one (consumer groups share the work).
+    // Queue triggers: every replica consumes every enabled one (consumer groups share the work;
+    // lease slots in the state store hold each trigger's maxConcurrency across replicas).
     const queueLog = log.child({ component: "queue-triggers" });
     const queueSources = new QueueSources(config.queues);
     const queueConsumers = new QueueConsumers({
@@ -316,6 +317,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
       sources: queueSources,
       invokeBatch: batchInvoker({ invoker, invocations: repos.invocations, stats: triggerStats, log: queueLog }),
       retryDelayMs: config.queues.retryDelayMs,
+      slotTtlMs: config.queues.staleAfterMs,
       graceMs: config.shutdownGraceMs,
       log: queueLog,
     });

@@ -118,8 +118,10 @@ export const natsBroker: QueueBroker = {
     const jsm = await (await nats()).jetstreamManager();
     const name = config.deadLetter!.stream!;
     const info = await jsm.streams.info(name).catch(() => undefined);
-    const out = [];
-    for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
+    const out: DeadLetter[] = [];
+    // An empty stream reports first_seq 0, which no message has (getMessage answers "bad request").
+    if (!info || info.state.messages === 0) return out;
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(name, { seq });
       out.push({ body: new TextDecoder().decode(m.data), receiveCount: Number(m.header.get("Hotswap-Receive-Count")) });
     }

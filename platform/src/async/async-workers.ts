@@ -58,6 +58,7 @@ export type EntryResult = "finished" | "duplicate" | "busy" | "lost" | "stopped"
 
 export class AsyncWorkers {
   private readonly inflight = new Map<string, OwnedRecord | undefined>();
+  private readonly policyLookups = new Map<string, Promise<EventInvokeConfig>>();
   private readonly tasks = new Set<Promise<unknown>>();
   private stopped = true;
   private loop: Promise<void> | undefined;
@@ -280,7 +281,22 @@ export class AsyncWorkers {
     return "finished";
   }
 
-  private async policyOf(functionName: string): Promise<EventInvokeConfig> {
+  /**
+   * The function's retry and destination settings. Workers that ask for the same function while a
+   * lookup is in flight share it (one query, not one per event: on the embedded PGlite every
+   * statement blocks the event loop the 202s are served on); nothing is kept once it answers, so a
+   * change applies to every event that starts after it.
+   */
+  private policyOf(functionName: string): Promise<EventInvokeConfig> {
+    let lookup = this.policyLookups.get(functionName);
+    if (!lookup) {
+      lookup = this.lookUpPolicy(functionName).finally(() => this.policyLookups.delete(functionName));
+      this.policyLookups.set(functionName, lookup);
+    }
+    return lookup;
+  }
+
+  private async lookUpPolicy(functionName: string): Promise<EventInvokeConfig> {
     const found = await this.o.repos.eventInvokeConfigs.get(functionName);
     const c = found.found ? found.config : undefined;
     return {

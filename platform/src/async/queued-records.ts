@@ -1,10 +1,15 @@
 /**
- * Group commit of Queued invocation records: enqueues that arrive while a record insert is in
- * flight wait for it and are then written together in one INSERT (one commit), so the cost of a
- * commit is shared under load (on the embedded PGlite, which runs one statement at a time in the
- * control plane's process, a commit is most of an enqueue's cost), while a lone enqueue is written
- * at once. Each caller learns whether its request id was new, exactly as with one insert each; the
- * same request id twice in one batch is new only for the first.
+ * Group commit of Queued invocation records: concurrent enqueues are written together in one
+ * INSERT (one commit), so the cost of a commit is shared under load, and each caller learns whether
+ * its request id was new, exactly as with one insert each (the same request id twice in one batch
+ * is new only for the first).
+ *
+ * A batch starts one event-loop turn (setImmediate) after the first record waiting for it, never
+ * at once. On the embedded PGlite a statement runs synchronously in this process's thread, so
+ * while it runs no request is read: starting a batch at once would write the first request alone,
+ * block the loop, then write the next one alone (about one record per commit). Waiting one turn
+ * lets the poll phase read every request that arrived meanwhile, and they all join the batch. A
+ * lone enqueue pays one turn (microseconds).
  */
 import type { InvocationsRepository, NewInvocation } from "../db/repositories/invocations.ts";
 
@@ -15,11 +20,12 @@ interface Waiting {
 }
 
 /** At most this many records per INSERT. */
-const MAX_BATCH = 200;
+const MAX_BATCH = 500;
 
 export class QueuedRecords {
   private waiting: Waiting[] = [];
   private writing = false;
+  private scheduled = false;
 
   constructor(private readonly repo: Pick<InvocationsRepository, "createQueuedMany">) {}
 
@@ -27,27 +33,32 @@ export class QueuedRecords {
   create(input: NewInvocation): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ input, resolve, reject });
-      void this.drain();
+      this.schedule();
     });
   }
 
-  private async drain(): Promise<void> {
-    if (this.writing) return;
+  private schedule(): void {
+    if (this.writing || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.write();
+    });
+  }
+
+  private async write(): Promise<void> {
     this.writing = true;
+    const batch = this.waiting.splice(0, MAX_BATCH);
     try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, MAX_BATCH);
-        const first = new Map<string, Waiting>();
-        for (const w of batch) if (!first.has(w.input.requestId)) first.set(w.input.requestId, w);
-        try {
-          const created = await this.repo.createQueuedMany([...first.values()].map((w) => w.input));
-          for (const w of batch) w.resolve(first.get(w.input.requestId) === w && created.has(w.input.requestId));
-        } catch (e) {
-          for (const w of batch) w.reject(e);
-        }
-      }
+      const first = new Map<string, Waiting>();
+      for (const w of batch) if (!first.has(w.input.requestId)) first.set(w.input.requestId, w);
+      const created = await this.repo.createQueuedMany([...first.values()].map((w) => w.input));
+      for (const w of batch) w.resolve(first.get(w.input.requestId) === w && created.has(w.input.requestId));
+    } catch (e) {
+      for (const w of batch) w.reject(e);
     } finally {
       this.writing = false;
+      if (this.waiting.length > 0) this.schedule();
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * One Queue trigger's consumer (an event source mapping): it gathers batches of up to `batchSize`
  * messages (waiting up to `maximumBatchingWindowInSeconds` to fill one), runs at most
- * `maxConcurrency` batches at once, and settles every message from the function's answer: acked
+ * `maxConcurrency` batches at once (across every replica when given `slots`: batch-slots.ts), and settles every message from the function's answer: acked
  * after success only; a failed one (the handler threw or timed out: the whole batch; or named in
  * `batchItemFailures`) is delivered again after a doubling delay until it has been received
  * `maxReceiveCount` times, then dead-lettered (or, without a dead-letter destination, dropped with
@@ -10,6 +10,7 @@
  */
 import type { QueueTriggerConfig } from "../../../../protocol/api/triggers.ts";
 import { sleep } from "../../async/async-workers.ts";
+import type { BatchSlot, BatchSlots } from "./batch-slots.ts";
 import { failedMessageIds, queueEvent } from "./queue-event.ts";
 import { retryDelay, type OpenReceiver, type QueueMessage, type QueueReceiver } from "./queue-source.ts";
 
@@ -31,6 +32,11 @@ export interface QueueConsumerOptions {
   /** The first retry's delay (HOTSWAP_QUEUE_RETRY_DELAY). */
   retryDelayMs: number;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /**
+   * The trigger's cluster-wide batch slots: one is taken before each receive and given back once the
+   * batch is settled (or nothing came). Without it, maxConcurrency counts this consumer's batches only.
+   */
+  slots?: BatchSlots;
   /** How long one receive waits when the queue is empty. @default 1000 */
   idleWaitMs?: number;
 }
@@ -78,19 +84,26 @@ export class QueueConsumer {
         await new Promise<void>((r) => (this.wake = r));
         continue;
       }
+      let slot: BatchSlot | undefined;
       try {
         const receiver = (this.receiver ??= await this.o.open());
         if (this.down) this.o.log.info({ trigger: this.o.trigger.id }, "queue broker reachable again; consuming");
         this.down = false;
         failures = 0;
+        if (this.o.slots && !(slot = await this.o.slots.take(signal))) break;
         const batch = await this.gather(receiver, signal);
-        if (batch.length > 0) this.dispatch(receiver, batch);
+        if (batch.length > 0) {
+          this.dispatch(receiver, batch, slot);
+          slot = undefined;
+        }
       } catch (e) {
         if (signal.aborted) break;
-        if (!this.down) this.o.log.warn({ err: e, trigger: this.o.trigger.id, source: this.o.trigger.config.source }, "queue broker unreachable, or it refused the trigger's queue; retrying with backoff (logged once until it works again)");
+        if (!this.down) this.o.log.warn({ err: e, trigger: this.o.trigger.id, source: this.o.trigger.config.source }, "queue broker (or the state store holding its concurrency slots) unreachable, or the broker refused the trigger's queue; retrying with backoff (logged once until it works again)");
         this.down = true;
         await this.closeReceiver();
         await sleep(Math.min(500 * 2 ** Math.min(failures++, 6), MAX_RECONNECT_DELAY_MS), signal);
+      } finally {
+        await slot?.release();
       }
     }
   }
@@ -109,10 +122,11 @@ export class QueueConsumer {
     return batch;
   }
 
-  private dispatch(receiver: QueueReceiver, batch: QueueMessage[]): void {
+  private dispatch(receiver: QueueReceiver, batch: QueueMessage[], slot: BatchSlot | undefined): void {
     const task = this.process(receiver, batch)
       .catch((e) => this.o.log.warn({ err: e, trigger: this.o.trigger.id }, "settling a queue batch failed; its unsettled messages are delivered again"))
-      .finally(() => {
+      .finally(async () => {
+        await slot?.release();
         this.batches.delete(task);
         this.wake?.();
         this.wake = undefined;

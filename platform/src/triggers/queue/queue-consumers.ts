@@ -5,12 +5,15 @@
  * change made on any replica is broadcast on TRIGGERS_CHANNEL, a deleted function is noticed on
  * the routing channel, and a slow periodic reload repairs a lost message. A trigger whose function,
  * qualifier or config changed gets a new consumer (the old one finishes its batches first).
+ * Each trigger's maxConcurrency holds across replicas: its consumers share lease slots in the state
+ * store (batch-slots.ts), Redis for a cluster, in-process when embedded.
  */
 import { QueueTriggerConfig } from "../../../../protocol/api/triggers.ts";
 import type { StateStore, Unsubscribe } from "../../../../shared/state/state-store.ts";
 import type { Repositories } from "../../db/index.ts";
 import { ROUTING_CHANNEL } from "../../router/routing-table.ts";
 import { TRIGGERS_CHANNEL } from "../http-route-table.ts";
+import { BatchSlots } from "./batch-slots.ts";
 import { QueueConsumer, type QueueConsumerOptions, type QueueTriggerRef } from "./queue-consumer.ts";
 import type { QueueSources } from "./queue-sources.ts";
 
@@ -20,6 +23,8 @@ export interface QueueConsumersOptions {
   sources: Pick<QueueSources, "open">;
   invokeBatch: QueueConsumerOptions["invokeBatch"];
   retryDelayMs: number;
+  /** A concurrency slot's lease TTL: how long a dead replica's slots stay taken (HOTSWAP_QUEUE_STALE_AFTER). */
+  slotTtlMs: number;
   /** How long stop() waits for running batches. */
   graceMs: number;
   log: QueueConsumerOptions["log"];
@@ -88,7 +93,8 @@ export class QueueConsumers {
     await Promise.all(stopping);
     for (const [id, w] of wanted) {
       if (this.running.has(id)) continue;
-      const consumer = new QueueConsumer({ trigger: w.ref, open: () => this.o.sources.open(id, w.ref.config), invokeBatch: this.o.invokeBatch, retryDelayMs: this.o.retryDelayMs, log: this.o.log });
+      const slots = new BatchSlots({ state: this.o.state, triggerId: id, slots: w.ref.config.maxConcurrency, ttlMs: this.o.slotTtlMs, log: this.o.log });
+      const consumer = new QueueConsumer({ trigger: w.ref, open: () => this.o.sources.open(id, w.ref.config), invokeBatch: this.o.invokeBatch, retryDelayMs: this.o.retryDelayMs, slots, log: this.o.log });
       consumer.start();
       this.running.set(id, { key: w.key, consumer });
     }
