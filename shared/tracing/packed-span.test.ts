@@ -1,0 +1,53 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { packSpan, unpackSpans, type PackedBatch } from "./packed-span.ts";
+import { parseTraceparent } from "./traceparent.ts";
+
+// The serializer the OTLP protobuf exporter itself uses (its own otlp-transformer, whatever is hoisted).
+const exporterRequire = createRequire(createRequire(import.meta.url).resolve("@opentelemetry/exporter-trace-otlp-proto"));
+const { ProtobufTraceSerializer } = exporterRequire("@opentelemetry/otlp-transformer");
+
+test("packed spans, cloned as postMessage does and unpacked, serialise to the same OTLP bytes as the originals", () => {
+  const resource = resourceFromAttributes({ "service.name": "svc", "service.version": "1.2.3" });
+  const memory = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(memory)] });
+  const tracer = provider.getTracer("hotswap", "0.1.0");
+  const other = provider.getTracer("other");
+
+  const remote = trace.setSpanContext(ROOT_CONTEXT, { ...parseTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "vendor=x,other=y")!, isRemote: true });
+  const server = tracer.startSpan("POST /x", { kind: SpanKind.SERVER, attributes: { "http.request.method": "POST", n: 3, f: 1.5, ok: true, list: ["a", "b"], nums: [1, 2] } }, remote);
+  const child = tracer.startSpan("authenticate", { kind: SpanKind.INTERNAL, startTime: [1_700_000_000, 123_456_789] }, trace.setSpan(ROOT_CONTEXT, server));
+  child.addEvent("checked", { key: "k" }, [1_700_000_000, 200_000_000]);
+  child.addEvent("bare", [1_700_000_000, 300_000_000]);
+  child.addLink({ context: server.spanContext(), attributes: { why: "because" } });
+  child.setStatus({ code: SpanStatusCode.ERROR, message: "denied" });
+  child.end([1_700_000_000, 999_000_001]);
+  const root = other.startSpan("root", { kind: SpanKind.CLIENT });
+  root.setStatus({ code: SpanStatusCode.OK });
+  root.end();
+  server.end();
+
+  const originals = memory.getFinishedSpans();
+  assert.equal(originals.length, 3);
+  const scopes: PackedBatch["scopes"] = [];
+  const values: PackedBatch["values"] = [];
+  for (const s of originals) {
+    let i = scopes.indexOf(s.instrumentationScope);
+    if (i < 0) i = scopes.push(s.instrumentationScope) - 1;
+    packSpan(values, s, i);
+  }
+  for (const v of values) assert.ok(v === undefined || typeof v !== "object" || Array.isArray(v), "only primitives and attribute arrays are packed");
+  const unpacked = unpackSpans(structuredClone({ scopes, values }), resource);
+
+  assert.deepEqual(unpacked.map((s) => [s.name, s.parentSpanContext?.spanId, s.spanContext().spanId]), originals.map((s) => [s.name, s.parentSpanContext?.spanId, s.spanContext().spanId]));
+  assert.equal(unpacked[2]!.spanContext().traceState?.serialize(), "vendor=x,other=y");
+  assert.equal(unpacked[2]!.parentSpanContext?.isRemote, true);
+  assert.deepEqual(unpacked[0]!.duration, originals[0]!.duration);
+  const bytes = (spans: unknown[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans));
+  assert.ok(bytes(originals).length > 300);
+  assert.deepEqual(bytes(unpacked), bytes(originals));
+});
