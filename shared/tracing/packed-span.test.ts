@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { packSpan, unpackSpans, type PackedBatch } from "./packed-span.ts";
+import { SpanPacker, SpanUnpacker, TABLE_LIMIT } from "./packed-span.ts";
 import { parseTraceparent } from "./traceparent.ts";
 
 // The serializer the OTLP protobuf exporter itself uses (its own otlp-transformer, whatever is hoisted).
@@ -33,15 +33,11 @@ test("packed spans, cloned as postMessage does and unpacked, serialise to the sa
 
   const originals = memory.getFinishedSpans();
   assert.equal(originals.length, 3);
-  const scopes: PackedBatch["scopes"] = [];
-  const values: PackedBatch["values"] = [];
-  for (const s of originals) {
-    let i = scopes.indexOf(s.instrumentationScope);
-    if (i < 0) i = scopes.push(s.instrumentationScope) - 1;
-    packSpan(values, s, i);
-  }
-  for (const v of values) assert.ok(v === undefined || typeof v !== "object" || Array.isArray(v), "only primitives and attribute arrays are packed");
-  const unpacked = unpackSpans(structuredClone({ scopes, values }), resource);
+  const packer = new SpanPacker();
+  for (const s of originals) packer.add(s);
+  const message = packer.take();
+  assert.equal(typeof message, "string", "a batch of finite values travels as one JSON string");
+  const unpacked = new SpanUnpacker(resource).unpack(structuredClone(message));
 
   assert.deepEqual(unpacked.map((s) => [s.name, s.parentSpanContext?.spanId, s.spanContext().spanId]), originals.map((s) => [s.name, s.parentSpanContext?.spanId, s.spanContext().spanId]));
   assert.equal(unpacked[2]!.spanContext().traceState?.serialize(), "vendor=x,other=y");
@@ -50,4 +46,33 @@ test("packed spans, cloned as postMessage does and unpacked, serialise to the sa
   const bytes = (spans: unknown[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans));
   assert.ok(bytes(originals).length > 300);
   assert.deepEqual(bytes(unpacked), bytes(originals));
+});
+
+function tracerFor(resource: ReturnType<typeof resourceFromAttributes>) {
+  const memory = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(memory)] });
+  return { tracer: provider.getTracer("hotswap"), memory };
+}
+
+test("the string table starts over past its limit on both sides, and a batch JSON cannot carry is cloned as it is", () => {
+  const resource = resourceFromAttributes({ "service.name": "svc" });
+  const { tracer, memory } = tracerFor(resource);
+  const packer = new SpanPacker();
+  const unpacker = new SpanUnpacker(resource);
+  const names = (spans: { name: string; attributes: unknown }[]) => spans.map((s) => [s.name, s.attributes]);
+  // Enough distinct strings (request ids) to pass the limit twice, over several batches.
+  for (let batch = 0; batch < 5; batch++) {
+    memory.reset();
+    for (let i = 0; i < TABLE_LIMIT / 2; i++) tracer.startSpan("invocation", { attributes: { "hotswap.request_id": `req-${batch}-${i}`, "hotswap.function": "fn" } }).end();
+    for (const s of memory.getFinishedSpans()) packer.add(s);
+    const got = unpacker.unpack(structuredClone(packer.take()));
+    assert.deepEqual(names(got), names(memory.getFinishedSpans()), `batch ${batch}`);
+  }
+  memory.reset();
+  tracer.startSpan("odd", { attributes: { nan: Number.NaN, inf: [1, Number.POSITIVE_INFINITY], holes: ["a", undefined as unknown as string] } }).end();
+  for (const s of memory.getFinishedSpans()) packer.add(s);
+  const message = packer.take();
+  assert.equal(typeof message, "object");
+  const [odd] = unpacker.unpack(structuredClone(message));
+  assert.deepEqual(odd!.attributes, { nan: Number.NaN, inf: [1, Number.POSITIVE_INFINITY], holes: ["a", undefined] });
 });

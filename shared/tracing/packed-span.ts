@@ -1,135 +1,175 @@
 /**
- * Finished spans as flat arrays of primitives, the form in which the process hands them to its
- * export worker (span-export-worker.ts): packing copies what OTLP carries of a ReadableSpan (ids,
- * parent, names, times, status, attributes, events, links, dropped counts) into one array per batch,
- * which postMessage clones far more cheaply than span objects, and unpacking rebuilds ReadableSpans
- * that the standard OTLP exporter serialises to the same bytes as the originals. Resource and
- * instrumentation scopes are not repeated per span: the resource is the worker's, the scope an
- * index into the batch's table.
+ * Finished spans in the compact form the process hands to its export worker (span-export-worker.ts):
+ * SpanPacker copies what OTLP carries of each ReadableSpan (ids, parent, name, kind, times, status,
+ * attributes, events, links, dropped counts) into one flat array of numbers and strings per batch,
+ * and SpanUnpacker rebuilds ReadableSpans that the standard OTLP exporter serialises to the same
+ * bytes as the originals. postMessage is the expensive part of a handoff, so the batch travels as
+ * one JSON string, and strings that repeat (span names, attribute keys, most attribute values) are
+ * interned: sent once, then named by their index in a table both sides keep. The table is bounded:
+ * past TABLE_LIMIT entries both sides start a new one between batches. Resource and instrumentation
+ * scopes are not repeated per span: the resource is the worker's, the scope an index into the
+ * batch's list.
  */
 import type { Attributes, AttributeValue, HrTime, Link, SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { TraceState, hrTimeDuration, type InstrumentationScope } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 
-/** One packed value: what attributes may hold, and the numbers and strings of the layout. */
 type Packed = string | number | boolean | AttributeValue | undefined;
 
-/** A batch of packed spans and the instrumentation scopes they name by index. */
+/** One batch of packed spans. */
 export interface PackedBatch {
+  /** The receiver starts a new string table before reading this batch. */
+  reset: boolean;
+  /** Strings new to the table, in the order of their indexes. */
+  strings: string[];
   scopes: InstrumentationScope[];
   values: Packed[];
 }
 
-function packAttributes(out: Packed[], attributes: Attributes | undefined): void {
-  if (attributes === undefined) {
-    out.push(0);
-    return;
+/** Interned strings kept (per side) before the table starts over. */
+export const TABLE_LIMIT = 4096;
+
+/** An array element JSON would not carry as it is (undefined turns into null, non-finite numbers too). */
+const notJson = (x: unknown) => x === undefined || (typeof x === "number" && !Number.isFinite(x));
+
+/** Packs ended spans into the current batch; `take` hands the batch over and begins the next. */
+export class SpanPacker {
+  private table = new Map<string, number>();
+  private reset = false;
+  private strings: string[] = [];
+  private scopes: InstrumentationScope[] = [];
+  private values: Packed[] = [];
+  /** Whether the batch holds a value JSON cannot carry (NaN, ±Infinity, undefined in an array): it must be cloned instead. */
+  private nonFinite = false;
+  /** Spans in the current batch. */
+  count = 0;
+
+  add(span: ReadableSpan): void {
+    const out = this.values;
+    let scope = this.scopes.indexOf(span.instrumentationScope);
+    if (scope < 0) scope = this.scopes.push(span.instrumentationScope) - 1;
+    const sc = span.spanContext();
+    out.push(scope, this.ref(span.name), span.kind, sc.traceId, sc.spanId, sc.traceFlags, sc.traceState?.serialize() ?? "");
+    const parent = span.parentSpanContext;
+    if (parent === undefined) out.push(0);
+    else {
+      out.push(1);
+      this.context(parent);
+    }
+    out.push(span.startTime[0], span.startTime[1], span.endTime[0], span.endTime[1], span.status.code, span.status.message ?? "");
+    this.attributes(span.attributes);
+    out.push(span.droppedAttributesCount, span.events.length);
+    for (const e of span.events) {
+      out.push(this.ref(e.name), e.time[0], e.time[1], e.droppedAttributesCount ?? 0);
+      this.attributes(e.attributes);
+    }
+    out.push(span.droppedEventsCount, span.links.length);
+    for (const l of span.links) {
+      this.context(l.context);
+      out.push(l.droppedAttributesCount ?? 0);
+      this.attributes(l.attributes);
+    }
+    out.push(span.droppedLinksCount);
+    this.count++;
   }
-  const keys = Object.keys(attributes);
-  out.push(keys.length);
-  for (const k of keys) out.push(k, attributes[k]);
+
+  /** The batch so far, as postMessage should carry it (a JSON string, or the batch itself when JSON cannot hold it). */
+  take(): string | PackedBatch {
+    const batch: PackedBatch = { reset: this.reset, strings: this.strings, scopes: this.scopes, values: this.values };
+    const message = this.nonFinite ? batch : JSON.stringify(batch);
+    this.reset = this.table.size >= TABLE_LIMIT;
+    if (this.reset) this.table = new Map();
+    this.strings = [];
+    this.scopes = [];
+    this.values = [];
+    this.nonFinite = false;
+    this.count = 0;
+    return message;
+  }
+
+  /** The table index of `s`, adding it when new. */
+  private ref(s: string): number {
+    let i = this.table.get(s);
+    if (i === undefined) {
+      i = this.table.size;
+      this.table.set(s, i);
+      this.strings.push(s);
+    }
+    return i;
+  }
+
+  private context(sc: SpanContext): void {
+    this.values.push(sc.traceId, sc.spanId, sc.traceFlags, sc.traceState?.serialize() ?? "", sc.isRemote === true ? 1 : 0);
+  }
+
+  /** Count, then per attribute: key index + 1 and the value's index when a string (interned), else -(key index + 1) and the value. */
+  private attributes(attributes: Attributes | undefined): void {
+    const out = this.values;
+    if (attributes === undefined) {
+      out.push(0);
+      return;
+    }
+    const keys = Object.keys(attributes);
+    out.push(keys.length);
+    for (const k of keys) {
+      const v = attributes[k];
+      if (typeof v === "string") out.push(this.ref(k) + 1, this.ref(v));
+      else {
+        if (typeof v === "number" ? !Number.isFinite(v) : Array.isArray(v) && v.some(notJson)) this.nonFinite = true;
+        out.push(-(this.ref(k) + 1), v);
+      }
+    }
+  }
 }
 
-function packContext(out: Packed[], sc: SpanContext): void {
-  out.push(sc.traceId, sc.spanId, sc.traceFlags, sc.traceState?.serialize() ?? "", sc.isRemote === true);
-}
+/** Rebuilds the spans of packed batches, keeping the string table across them. */
+export class SpanUnpacker {
+  private table: string[] = [];
+  private v: Packed[] = [];
+  private i = 0;
 
-/** Append `span` to `out`; `scope` is the index of its instrumentation scope in the batch's table. */
-export function packSpan(out: Packed[], span: ReadableSpan, scope: number): void {
-  const sc = span.spanContext();
-  out.push(scope, span.name, span.kind, sc.traceId, sc.spanId, sc.traceFlags, sc.traceState?.serialize() ?? "");
-  const parent = span.parentSpanContext;
-  if (parent === undefined) out.push(false);
-  else {
-    out.push(true);
-    packContext(out, parent);
-  }
-  out.push(span.startTime[0], span.startTime[1], span.endTime[0], span.endTime[1], span.status.code, span.status.message ?? "");
-  packAttributes(out, span.attributes);
-  out.push(span.droppedAttributesCount, span.events.length);
-  for (const e of span.events) {
-    out.push(e.name, e.time[0], e.time[1], e.droppedAttributesCount ?? 0);
-    packAttributes(out, e.attributes);
-  }
-  out.push(span.droppedEventsCount, span.links.length);
-  for (const l of span.links) {
-    packContext(out, l.context);
-    out.push(l.droppedAttributesCount ?? 0);
-    packAttributes(out, l.attributes);
-  }
-  out.push(span.droppedLinksCount);
-}
+  constructor(private readonly resource: Resource) {}
 
-/** Reads a packed batch back, value by value. */
-class Reader {
-  i = 0;
-  constructor(private readonly v: Packed[]) {}
-  get done(): boolean {
-    return this.i >= this.v.length;
+  /** The spans of one batch (the message SpanPacker.take returned), as ReadableSpans of the resource. */
+  unpack(message: string | PackedBatch): ReadableSpan[] {
+    const batch: PackedBatch = typeof message === "string" ? JSON.parse(message) : message;
+    if (batch.reset) this.table = [];
+    for (const s of batch.strings) this.table.push(s);
+    this.v = batch.values;
+    this.i = 0;
+    const spans: ReadableSpan[] = [];
+    while (this.i < this.v.length) spans.push(this.span(batch.scopes));
+    return spans;
   }
-  next(): Packed {
-    return this.v[this.i++];
-  }
-  str(): string {
-    return this.v[this.i++] as string;
-  }
-  num(): number {
-    return this.v[this.i++] as number;
-  }
-  time(): HrTime {
-    return [this.num(), this.num()];
-  }
-  traceState(): TraceState | undefined {
-    const s = this.str();
-    return s === "" ? undefined : new TraceState(s);
-  }
-  attributes(): Attributes {
-    const out: Attributes = {};
-    for (let n = this.num(); n > 0; n--) out[this.str()] = this.next() as AttributeValue;
-    return out;
-  }
-  context(): SpanContext {
-    const sc: SpanContext = { traceId: this.str(), spanId: this.str(), traceFlags: this.num() };
+
+  private span(scopes: InstrumentationScope[]): ReadableSpan {
+    const instrumentationScope = scopes[this.num()]!;
+    const name = this.interned();
+    const kind = this.num() as SpanKind;
+    const ctx: SpanContext = { traceId: this.str(), spanId: this.str(), traceFlags: this.num() };
     const ts = this.traceState();
-    if (ts !== undefined) sc.traceState = ts;
-    if (this.next() === true) sc.isRemote = true;
-    return sc;
-  }
-}
-
-/** The spans of a packed batch, as ReadableSpans of `resource`. */
-export function unpackSpans(batch: PackedBatch, resource: Resource): ReadableSpan[] {
-  const r = new Reader(batch.values);
-  const spans: ReadableSpan[] = [];
-  while (!r.done) {
-    const instrumentationScope = batch.scopes[r.num()]!;
-    const name = r.str();
-    const kind = r.num() as SpanKind;
-    const ctx: SpanContext = { traceId: r.str(), spanId: r.str(), traceFlags: r.num() };
-    const ts = r.traceState();
     if (ts !== undefined) ctx.traceState = ts;
-    const parentSpanContext = r.next() === true ? r.context() : undefined;
-    const startTime = r.time();
-    const endTime = r.time();
-    const code = r.num() as SpanStatusCode;
-    const message = r.str();
-    const attributes = r.attributes();
-    const droppedAttributesCount = r.num();
+    const parentSpanContext = this.num() === 1 ? this.context() : undefined;
+    const startTime = this.time();
+    const endTime = this.time();
+    const code = this.num() as SpanStatusCode;
+    const message = this.str();
+    const attributes = this.attributes();
+    const droppedAttributesCount = this.num();
     const events: TimedEvent[] = [];
-    for (let n = r.num(); n > 0; n--) {
-      const e: TimedEvent = { name: r.str(), time: r.time(), droppedAttributesCount: r.num() };
-      e.attributes = r.attributes();
+    for (let n = this.num(); n > 0; n--) {
+      const e: TimedEvent = { name: this.interned(), time: this.time(), droppedAttributesCount: this.num() };
+      e.attributes = this.attributes();
       events.push(e);
     }
-    const droppedEventsCount = r.num();
+    const droppedEventsCount = this.num();
     const links: Link[] = [];
-    for (let n = r.num(); n > 0; n--) {
-      const context = r.context();
-      const droppedAttributesCount = r.num();
-      links.push({ context, droppedAttributesCount, attributes: r.attributes() });
+    for (let n = this.num(); n > 0; n--) {
+      const context = this.context();
+      links.push({ context, droppedAttributesCount: this.num(), attributes: this.attributes() });
     }
-    spans.push({
+    return {
       name,
       kind,
       spanContext: () => ctx,
@@ -142,12 +182,44 @@ export function unpackSpans(batch: PackedBatch, resource: Resource): ReadableSpa
       events,
       duration: hrTimeDuration(startTime, endTime),
       ended: true,
-      resource,
+      resource: this.resource,
       instrumentationScope,
       droppedAttributesCount,
       droppedEventsCount,
-      droppedLinksCount: r.num(),
-    });
+      droppedLinksCount: this.num(),
+    };
   }
-  return spans;
+
+  private str(): string {
+    return this.v[this.i++] as string;
+  }
+  private num(): number {
+    return this.v[this.i++] as number;
+  }
+  private interned(): string {
+    return this.table[this.num()]!;
+  }
+  private time(): HrTime {
+    return [this.num(), this.num()];
+  }
+  private traceState(): TraceState | undefined {
+    const s = this.str();
+    return s === "" ? undefined : new TraceState(s);
+  }
+  private context(): SpanContext {
+    const sc: SpanContext = { traceId: this.str(), spanId: this.str(), traceFlags: this.num() };
+    const ts = this.traceState();
+    if (ts !== undefined) sc.traceState = ts;
+    if (this.num() === 1) sc.isRemote = true;
+    return sc;
+  }
+  private attributes(): Attributes {
+    const out: Attributes = {};
+    for (let n = this.num(); n > 0; n--) {
+      const k = this.num();
+      if (k > 0) out[this.table[k - 1]!] = this.interned();
+      else out[this.table[-k - 1]!] = this.v[this.i++] as AttributeValue;
+    }
+    return out;
+  }
 }

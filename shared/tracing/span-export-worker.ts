@@ -9,7 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { unpackSpans, type PackedBatch } from "./packed-span.ts";
+import { SpanUnpacker, type PackedBatch } from "./packed-span.ts";
 
 /** What the worker is started with. */
 export interface ExportWorkerData {
@@ -19,16 +19,16 @@ export interface ExportWorkerData {
 }
 
 /** Messages to the worker: a batch of spans, or a flush or shutdown to answer with `{ done: id }`. */
-export type ToExportWorker = { spans: PackedBatch } | { flush: number } | { shutdown: number };
+export type ToExportWorker = { spans: string | PackedBatch } | { flush: number } | { shutdown: number };
 
 const data = workerData as ExportWorkerData;
-const resource = resourceFromAttributes(data.resource);
+const unpacker = new SpanUnpacker(resourceFromAttributes(data.resource));
 const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url: data.tracesUrl }));
 const port = parentPort!;
 
 port.on("message", (m: ToExportWorker) => {
   if ("spans" in m) {
-    for (const span of unpackSpans(m.spans, resource)) processor.onEnd(span);
+    for (const span of unpacker.unpack(m.spans)) processor.onEnd(span);
   } else if ("flush" in m) {
     void processor.forceFlush().finally(() => port.postMessage({ done: m.flush }));
   } else {

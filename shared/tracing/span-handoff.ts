@@ -1,6 +1,6 @@
 /**
  * The span processor of a deployable's tracer provider: as each span ends it is packed
- * (packed-span.ts) into the current batch, and the batch goes to the export worker
+ * (packed-span.ts: flat, with repeated strings interned) into the current batch, and the batch goes to the export worker
  * (span-export-worker.ts) by postMessage when it is full or a few milliseconds after its first
  * span. Batching, the queue limit, OTLP serialisation and the HTTP export all happen on the
  * worker's thread, with the standard OTEL_BSP_* and OTEL_EXPORTER_OTLP_* settings; the request
@@ -10,9 +10,8 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { diag } from "@opentelemetry/api";
-import type { InstrumentationScope } from "@opentelemetry/core";
 import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { packSpan, type PackedBatch } from "./packed-span.ts";
+import { SpanPacker } from "./packed-span.ts";
 import type { ExportWorkerData, ToExportWorker } from "./span-export-worker.ts";
 
 /** Spans per postMessage at most. */
@@ -33,9 +32,7 @@ function startWorker(data: ExportWorkerData): Worker {
 
 export class SpanHandoff implements SpanProcessor {
   private readonly worker: Worker;
-  private scopes: InstrumentationScope[] = [];
-  private values: PackedBatch["values"] = [];
-  private count = 0;
+  private readonly packer = new SpanPacker();
   private timer: NodeJS.Timeout | undefined;
   private readonly waiting = new Map<number, () => void>();
   private nextId = 1;
@@ -57,10 +54,8 @@ export class SpanHandoff implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.failed || this.stopped || (span.spanContext().traceFlags & 1) === 0) return;
-    let scope = this.scopes.indexOf(span.instrumentationScope);
-    if (scope < 0) scope = this.scopes.push(span.instrumentationScope) - 1;
-    packSpan(this.values, span, scope);
-    if (++this.count >= BATCH_SPANS) this.handOver();
+    this.packer.add(span);
+    if (this.packer.count >= BATCH_SPANS) this.handOver();
     else this.timer ??= setTimeout(() => this.handOver(), BATCH_DELAY_MS).unref();
   }
 
@@ -80,12 +75,7 @@ export class SpanHandoff implements SpanProcessor {
   private handOver(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.count === 0) return;
-    const spans: PackedBatch = { scopes: this.scopes, values: this.values };
-    this.scopes = [];
-    this.values = [];
-    this.count = 0;
-    this.post({ spans });
+    if (this.packer.count > 0) this.post({ spans: this.packer.take() });
   }
 
   private post(m: ToExportWorker): void {
