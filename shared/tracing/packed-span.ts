@@ -3,10 +3,12 @@
  * SpanPacker copies what OTLP carries of each ReadableSpan (ids, parent, name, kind, times, status,
  * attributes, events, links, dropped counts) into one flat array of numbers and strings per batch,
  * and SpanUnpacker rebuilds ReadableSpans that the standard OTLP exporter serialises to the same
- * bytes as the originals. postMessage is the expensive part of a handoff, so the batch travels as
- * one JSON string, and strings that repeat (span names, attribute keys, most attribute values) are
- * interned: sent once, then named by their index in a table both sides keep. The table is bounded:
- * past TABLE_LIMIT entries both sides start a new one between batches. Resource and instrumentation
+ * bytes as the originals. Cloning strings is most of what postMessage costs, so span and event names
+ * and attribute keys are interned: sent once, then named by their index in a table both sides keep
+ * (attribute values are mostly unique, request ids and the like, and interning them cost more than
+ * it saved). The table is bounded: past TABLE_LIMIT entries both sides start a new one between
+ * batches. Measured against the exporter's own protobuf serialisation on the main thread, see the
+ * commit that introduced this file. Resource and instrumentation
  * scopes are not repeated per span: the resource is the worker's, the scope an index into the
  * batch's list.
  */
@@ -30,9 +32,6 @@ export interface PackedBatch {
 /** Interned strings kept (per side) before the table starts over. */
 export const TABLE_LIMIT = 4096;
 
-/** An array element JSON would not carry as it is (undefined turns into null, non-finite numbers too). */
-const notJson = (x: unknown) => x === undefined || (typeof x === "number" && !Number.isFinite(x));
-
 /** Packs ended spans into the current batch; `take` hands the batch over and begins the next. */
 export class SpanPacker {
   private table = new Map<string, number>();
@@ -40,8 +39,6 @@ export class SpanPacker {
   private strings: string[] = [];
   private scopes: InstrumentationScope[] = [];
   private values: Packed[] = [];
-  /** Whether the batch holds a value JSON cannot carry (NaN, ±Infinity, undefined in an array): it must be cloned instead. */
-  private nonFinite = false;
   /** Spans in the current batch. */
   count = 0;
 
@@ -74,18 +71,16 @@ export class SpanPacker {
     this.count++;
   }
 
-  /** The batch so far, as postMessage should carry it (a JSON string, or the batch itself when JSON cannot hold it). */
-  take(): string | PackedBatch {
+  /** The batch so far (for postMessage); the next one begins. */
+  take(): PackedBatch {
     const batch: PackedBatch = { reset: this.reset, strings: this.strings, scopes: this.scopes, values: this.values };
-    const message = this.nonFinite ? batch : JSON.stringify(batch);
     this.reset = this.table.size >= TABLE_LIMIT;
     if (this.reset) this.table = new Map();
     this.strings = [];
     this.scopes = [];
     this.values = [];
-    this.nonFinite = false;
     this.count = 0;
-    return message;
+    return batch;
   }
 
   /** The table index of `s`, adding it when new. */
@@ -103,7 +98,7 @@ export class SpanPacker {
     this.values.push(sc.traceId, sc.spanId, sc.traceFlags, sc.traceState?.serialize() ?? "", sc.isRemote === true ? 1 : 0);
   }
 
-  /** Count, then per attribute: key index + 1 and the value's index when a string (interned), else -(key index + 1) and the value. */
+  /** Count, then per attribute: the key's table index and the value. */
   private attributes(attributes: Attributes | undefined): void {
     const out = this.values;
     if (attributes === undefined) {
@@ -112,14 +107,7 @@ export class SpanPacker {
     }
     const keys = Object.keys(attributes);
     out.push(keys.length);
-    for (const k of keys) {
-      const v = attributes[k];
-      if (typeof v === "string") out.push(this.ref(k) + 1, this.ref(v));
-      else {
-        if (typeof v === "number" ? !Number.isFinite(v) : Array.isArray(v) && v.some(notJson)) this.nonFinite = true;
-        out.push(-(this.ref(k) + 1), v);
-      }
-    }
+    for (const k of keys) out.push(this.ref(k), attributes[k]);
   }
 }
 
@@ -131,9 +119,8 @@ export class SpanUnpacker {
 
   constructor(private readonly resource: Resource) {}
 
-  /** The spans of one batch (the message SpanPacker.take returned), as ReadableSpans of the resource. */
-  unpack(message: string | PackedBatch): ReadableSpan[] {
-    const batch: PackedBatch = typeof message === "string" ? JSON.parse(message) : message;
+  /** The spans of one batch (as SpanPacker.take returned it), as ReadableSpans of the resource. */
+  unpack(batch: PackedBatch): ReadableSpan[] {
     if (batch.reset) this.table = [];
     for (const s of batch.strings) this.table.push(s);
     this.v = batch.values;
@@ -215,11 +202,7 @@ export class SpanUnpacker {
   }
   private attributes(): Attributes {
     const out: Attributes = {};
-    for (let n = this.num(); n > 0; n--) {
-      const k = this.num();
-      if (k > 0) out[this.table[k - 1]!] = this.interned();
-      else out[this.table[-k - 1]!] = this.v[this.i++] as AttributeValue;
-    }
+    for (let n = this.num(); n > 0; n--) out[this.interned()] = this.v[this.i++] as AttributeValue;
     return out;
   }
 }

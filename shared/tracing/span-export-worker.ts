@@ -19,7 +19,7 @@ export interface ExportWorkerData {
 }
 
 /** Messages to the worker: a batch of spans, or a flush or shutdown to answer with `{ done: id }`. */
-export type ToExportWorker = { spans: string | PackedBatch } | { flush: number } | { shutdown: number };
+export type ToExportWorker = { spans: PackedBatch } | { flush: number } | { shutdown: number };
 
 const data = workerData as ExportWorkerData;
 const unpacker = new SpanUnpacker(resourceFromAttributes(data.resource));
