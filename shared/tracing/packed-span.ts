@@ -6,11 +6,9 @@
  * bytes as the originals. Cloning strings is most of what postMessage costs, so span and event names
  * and attribute keys are interned: sent once, then named by their index in a table both sides keep
  * (attribute values are mostly unique, request ids and the like, and interning them cost more than
- * it saved). The table is bounded: past TABLE_LIMIT entries both sides start a new one between
- * batches. Measured against the exporter's own protobuf serialisation on the main thread, see the
- * commit that introduced this file. Resource and instrumentation
- * scopes are not repeated per span: the resource is the worker's, the scope an index into the
- * batch's list.
+ * it saved, measured). The table is bounded: past TABLE_LIMIT entries both sides start a new one
+ * between batches. Resource and instrumentation scopes are not repeated per span: the resource is
+ * the worker's, the scope an index into the batch's list.
  */
 import type { Attributes, AttributeValue, HrTime, Link, SpanContext, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { TraceState, hrTimeDuration, type InstrumentationScope } from "@opentelemetry/core";

@@ -1,8 +1,8 @@
 /**
  * The span processor of a deployable's tracer provider: as each span ends it is packed
- * (packed-span.ts: flat, with repeated strings interned) into the current batch, and the batch goes to the export worker
- * (span-export-worker.ts) by postMessage when it is full or a few milliseconds after its first
- * span. Batching, the queue limit, OTLP serialisation and the HTTP export all happen on the
+ * (packed-span.ts: flat, names and keys interned) into the current batch, and the batch goes to
+ * the export worker (span-export-worker.ts) by postMessage when it is full or a few milliseconds
+ * after its first span. Batching, the queue limit, OTLP serialisation and the HTTP export all happen on the
  * worker's thread, with the standard OTEL_BSP_* and OTEL_EXPORTER_OTLP_* settings; the request
  * path pays only for packing. A worker that fails is reported through OpenTelemetry's diag logger
  * and its spans are dropped: tracing never takes the process down.
