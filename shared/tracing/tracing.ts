@@ -1,25 +1,25 @@
 /**
- * The tracer provider of one deployable, built from its TracingSettings: an OTLP/HTTP (JSON)
- * exporter behind a BatchSpanProcessor, the configured sampler, `service.name` on the resource.
+ * The tracer provider of one deployable, built from its TracingSettings: the configured sampler,
+ * `service.name` on the resource, and finished spans handed to an export worker thread
+ * (span-handoff.ts) where a BatchSpanProcessor and the OTLP/HTTP protobuf exporter send them.
  * Nothing is registered globally and no context manager is installed: spans are parented
  * explicitly (the invocation carries its traceparent), so tracing off costs no AsyncLocalStorage,
  * and a test process can run several platforms with their own exporters. Off means `tracer` is
  * undefined, and callers skip every span (no no-op span objects either).
  */
 import type { Tracer } from "@opentelemetry/api";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BasicTracerProvider,
-  BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
 } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import type { SamplerName, TracingSettings } from "./settings.ts";
+import { SpanHandoff } from "./span-handoff.ts";
 
 export interface Tracing {
   /** Undefined when tracing is off. */
@@ -41,10 +41,11 @@ export function samplerOf(name: SamplerName, ratio: number): Sampler {
 /** Start exporting spans as `settings` say (TRACING_OFF when disabled). `version` goes on the resource. */
 export function startTracing(settings: TracingSettings, version?: string): Tracing {
   if (!settings.enabled) return TRACING_OFF;
+  const resource: Record<string, string> = { [ATTR_SERVICE_NAME]: settings.serviceName, ...(version ? { [ATTR_SERVICE_VERSION]: version } : {}) };
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName, ...(version ? { [ATTR_SERVICE_VERSION]: version } : {}) }),
+    resource: resourceFromAttributes(resource),
     sampler: samplerOf(settings.sampler, settings.ratio),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl }))],
+    spanProcessors: [new SpanHandoff({ tracesUrl: settings.tracesUrl, resource })],
   });
   return {
     tracer: provider.getTracer("hotswap", version),
