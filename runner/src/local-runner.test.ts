@@ -278,3 +278,35 @@ test("instances started to hold provisioned concurrency say so in AWS_LAMBDA_INI
   assert.equal(facts.AWS_LAMBDA_INITIALIZATION_TYPE, "on-demand");
   assert.equal(facts.AWS_LAMBDA_LOG_GROUP_NAME, "/aws/lambda/node-lambda-facts");
 });
+
+test("prefetch extracts and verifies a version's code without starting an instance; its first cold start then takes it from the cache", async (t) => {
+  const root = await mkdtemp(join(tmpdir(), "hs-local-runner-prefetch-"));
+  const store = new FsCodeStore(join(root, "store"));
+  await store.init();
+  let gets = 0;
+  const backend = new ProcessBackend();
+  const runner = new LocalRunner({
+    id: "prefetch-test",
+    backend,
+    codeCache: new CodeCache({ dir: join(root, "code"), codeStore: { get: (sha) => (gets++, store.get(sha)) } }),
+    idleTimeoutMs: 60_000,
+    maxInstancesPerVersion: 2,
+    queueSize: 4,
+    queueTimeoutMs: 10_000,
+  });
+  t.after(async () => {
+    await runner.close();
+    await removeTree(root);
+  });
+  const { sha256 } = await store.put(zipFixture("node-cjs"));
+  const spec = functionSpec({ functionName: "prefetched", version: ++versions, timeout: 10, codeSha256: sha256 });
+  await runner.prefetch(spec);
+  assert.equal(gets, 1, "the package was downloaded once");
+  assert.ok((await readdir(join(root, "code"))).includes(sha256), "its tree is in the cache");
+  assert.equal(backend.liveInstances.length, 0, "no instance was started");
+  const out = await runner.invoke({ spec, requestId: "prefetched-1", payload: Buffer.from('{"x":1}') });
+  assert.equal(out.kind, "success", JSON.stringify(out));
+  assert.equal(out.coldStart, true);
+  assert.equal(gets, 1, "the cold start did not go to the code store");
+  await assert.rejects(runner.prefetch(functionSpec({ functionName: "missing", codeSha256: "c".repeat(64) })), /not in the code store/);
+});
