@@ -18,6 +18,7 @@ import { FunctionSpec, type InvokeOutcome, type PlatformErrorCode, PlatformError
 
 export const RUNNER_PATH_INVOKE = "/v1/invoke";
 export const RUNNER_PATH_PROVISION = "/v1/provision";
+export const RUNNER_PATH_PREFETCH = "/v1/prefetch";
 export const RUNNER_PATH_STATUS = "/v1/status";
 export const RUNNER_PATH_RUNTIMES = "/v1/runtimes";
 export const RUNNER_PATH_HEALTH = "/health";
@@ -247,6 +248,16 @@ export const ProvisionResult = z.object({
   applied: z.boolean(),
 });
 export type ProvisionResult = z.infer<typeof ProvisionResult>;
+
+// ---- prefetch ----------------------------------------------------------------------------------
+
+/**
+ * Make a version's code ready on the runner before its first invocation: download, extract and
+ * verify its package (and merge its layers), so a cold start only specialises an instance and
+ * loads the module. Sent when a version is published; answered once the code is ready.
+ */
+export const PrefetchRequest = z.object({ spec: FunctionSpec });
+export type PrefetchRequest = z.infer<typeof PrefetchRequest>;
 
 // ---- heartbeats --------------------------------------------------------------------------------
 

@@ -38,6 +38,12 @@ export interface RunnerHandle {
    * blue-green switch or to keep a version warm. Resolves with the number of live instances.
    */
   prewarm(spec: FunctionSpec, count: number): Promise<number>;
+  /**
+   * Make the version's code ready (downloaded, extracted, verified, layers merged) so its first cold
+   * start only loads the module. Called when a version is published. Resolves once done; rejects
+   * with why it could not (the first invocation then fetches the code itself).
+   */
+  prefetch?(spec: FunctionSpec): Promise<void>;
   /** Throws with a message naming the failing dependency when the runner cannot execute. */
   healthCheck(): Promise<void>;
   /** Stop taking new work, finish in-flight invocations, stop every instance. */

@@ -332,7 +332,9 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     };
     const app = createApp({
       functions,
-      versions: new VersionService(repos, functions, codeStore, routing),
+      versions: new VersionService(repos, functions, codeStore, routing, (spec) =>
+        runner.prefetch(spec).catch((e: unknown) => log.warn({ err: e, function: spec.functionName, version: spec.version }, "readying a new version's code on the runners failed; its first cold start will fetch it")),
+      ),
       aliases,
       deployments: rollouts.service,
       usage: usage.service((name) => functions.require(name)),

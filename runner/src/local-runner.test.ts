@@ -22,6 +22,11 @@ interface Harness {
   /** Upload a fixture and return a spec for it. */
   deploy(fixture: string, over?: Partial<FunctionSpec>): Promise<FunctionSpec>;
   invoke(spec: FunctionSpec, event: unknown): Promise<InvokeOutcome>;
+  /** Packages the code cache has downloaded from the store so far. */
+  storeGets(): number;
+  /** The code cache's directory. */
+  codeDir: string;
+  backend: ProcessBackend;
 }
 
 let versions = 0;
@@ -31,10 +36,11 @@ async function harness(t: { after(fn: () => Promise<void>): void }, over: Partia
   const store = new FsCodeStore(join(root, "store"));
   await store.init();
   const backend = new ProcessBackend();
+  let gets = 0;
   const runner = new LocalRunner({
     id: "local-test",
     backend,
-    codeCache: new CodeCache({ dir: join(root, "code"), codeStore: store }),
+    codeCache: new CodeCache({ dir: join(root, "code"), codeStore: { get: (sha) => (gets++, store.get(sha)) } }),
     idleTimeoutMs: 60_000,
     maxInstancesPerVersion: 8,
     queueSize: 64,
@@ -53,6 +59,9 @@ async function harness(t: { after(fn: () => Promise<void>): void }, over: Partia
   let n = 0;
   return {
     runner,
+    storeGets: () => gets,
+    codeDir: join(root, "code"),
+    backend,
     async deploy(fixture, specOver = {}) {
       const { sha256 } = await store.put(zipFixture(fixture));
       return functionSpec({ functionName: fixture, version: ++versions, timeout: 10, codeSha256: sha256, ...specOver });
@@ -277,4 +286,18 @@ test("instances started to hold provisioned concurrency say so in AWS_LAMBDA_INI
   const facts = await env(onDemand);
   assert.equal(facts.AWS_LAMBDA_INITIALIZATION_TYPE, "on-demand");
   assert.equal(facts.AWS_LAMBDA_LOG_GROUP_NAME, "/aws/lambda/node-lambda-facts");
+});
+
+test("prefetch extracts and verifies a version's code without starting an instance; its first cold start then takes it from the cache", async (t) => {
+  const h = await harness(t);
+  const spec = await h.deploy("node-cjs");
+  await h.runner.prefetch(spec);
+  assert.equal(h.storeGets(), 1, "the package was downloaded once");
+  assert.ok((await readdir(h.codeDir)).includes(spec.codeSha256), "its tree is in the cache");
+  assert.equal(h.backend.liveInstances.length, 0, "no instance was started");
+  const out = await h.invoke(spec, { x: 1 });
+  assert.equal(out.kind, "success", JSON.stringify(out));
+  assert.equal(out.coldStart, true);
+  assert.equal(h.storeGets(), 1, "the cold start did not go to the code store");
+  await assert.rejects(h.runner.prefetch({ ...spec, codeSha256: "c".repeat(64) }), /not in the code store/);
 });

@@ -87,6 +87,16 @@ export class LocalRunner implements RunnerHandle {
   }
 
   /**
+   * Ready the version's code tree (and its merged layers) in the code cache, so its first cold
+   * start neither downloads, extracts nor hashes anything: the pool's own codeDir() call then finds
+   * a trusted tree (one lstat per entry). Rejects with the code cache's error.
+   */
+  async prefetch(spec: FunctionSpec): Promise<void> {
+    const cache = this.opts.codeCache;
+    await Promise.all([cache.ensure(spec.codeSha256), spec.layers?.length && cache.ensureLayers ? cache.ensureLayers(spec.layers.map((l) => l.codeSha256)) : undefined]);
+  }
+
+  /**
    * Keep `count` instances of a version initialised: start them, and have the idle sweep keep them
    * for `holdMs` (provisioned concurrency, scheduled minimums; the fleet leader refreshes the hold).
    * holdMs 0 or count 0 drops the hold; holdMs unset leaves it as it is (a one-off prewarm).

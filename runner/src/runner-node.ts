@@ -157,6 +157,10 @@ export class LocalRunnerNode implements InProcessRunnerNode {
     return this.local.prewarm(spec, count);
   }
 
+  prefetch(spec: FunctionSpec): Promise<void> {
+    return this.local.prefetch(spec);
+  }
+
   healthCheck(): Promise<void> {
     return this.local.healthCheck();
   }

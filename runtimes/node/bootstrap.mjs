@@ -3,6 +3,7 @@
  * HotSwap Node.js bootstrap (zero npm dependencies). Picks the protocol from the environment:
  * - HOTSWAP_CHANNEL_FD / HOTSWAP_CHANNEL_SOCKET / HOTSWAP_CHANNEL_TCP: the fast channel (runtimes/PROTOCOL.md);
  * - otherwise AWS_LAMBDA_RUNTIME_API: the AWS Lambda Runtime API, with _HANDLER and LAMBDA_TASK_ROOT.
+ * HOTSWAP_STEM=1 (a stem, started before any code is assigned): warm up (lib/warm-up.mjs) before hello.
  * Its stdout/stderr are the function's log; protocol data only ever crosses the channel.
  */
 import net from "node:net";
@@ -11,6 +12,7 @@ import { encodeFrame } from "./lib/frame.mjs";
 import { serveRuntimeApi } from "./lib/runtime-api.mjs";
 import { installLogCapture } from "./lib/log-capture.mjs";
 import { installAwsLambdaGlobal } from "./lib/response-stream.mjs";
+import { warmUp } from "./lib/warm-up.mjs";
 
 const env = process.env;
 
@@ -46,10 +48,14 @@ function helloFrame(token) {
 /** One-time token that identifies this instance on a shared TCP listener (HOTSWAP_CHANNEL_TCP). */
 const token = env.HOTSWAP_CHANNEL_TOKEN;
 
-function startFast(socket) {
+/** Whether this instance is a stem: it warms up before hello (the runner counts it ready only then). */
+const stem = env.HOTSWAP_STEM === "1";
+
+async function startFast(socket) {
   // The channel variables are ours, not the function's: keep them out of its environment.
-  for (const k of ["HOTSWAP_CHANNEL_FD", "HOTSWAP_CHANNEL_SOCKET", "HOTSWAP_CHANNEL_TCP", "HOTSWAP_CHANNEL_TOKEN"]) delete env[k];
+  for (const k of ["HOTSWAP_CHANNEL_FD", "HOTSWAP_CHANNEL_SOCKET", "HOTSWAP_CHANNEL_TCP", "HOTSWAP_CHANNEL_TOKEN", "HOTSWAP_STEM"]) delete env[k];
   socket.setNoDelay?.(true);
+  if (stem) await warmUp();
   serveFastChannel(socket, hooks);
   socket.write(helloFrame(token));
 }
@@ -58,7 +64,7 @@ function connectFast(options, what) {
   const socket = net.connect(options);
   socket.once("connect", () => {
     socket.removeAllListeners("error");
-    startFast(socket);
+    void startFast(socket);
   });
   socket.once("error", (err) => {
     process.stderr.write(`hotswap bootstrap: cannot connect to ${what}: ${err.message}\n`);
@@ -68,7 +74,7 @@ function connectFast(options, what) {
 
 if (env.HOTSWAP_CHANNEL_FD) {
   const fd = Number(env.HOTSWAP_CHANNEL_FD);
-  startFast(new net.Socket({ fd, readable: true, writable: true }));
+  await startFast(new net.Socket({ fd, readable: true, writable: true }));
 } else if (env.HOTSWAP_CHANNEL_SOCKET) {
   connectFast(env.HOTSWAP_CHANNEL_SOCKET, env.HOTSWAP_CHANNEL_SOCKET);
 } else if (env.HOTSWAP_CHANNEL_TCP) {

@@ -29,6 +29,7 @@ const seen: Array<{ spec: FunctionSpec; requestId: string; traceparent?: string 
 /** InvokeRequest.logTail as the target received it, per request id. */
 const logTailAsked = new Map<string, boolean | undefined>();
 const provisions: ProvisionRequest[] = [];
+const prefetched: FunctionSpec[] = [];
 let ready = true;
 const target: RunnerServerTarget = {
   async invoke(req) {
@@ -39,6 +40,10 @@ const target: RunnerServerTarget = {
   freeSlots: () => 2,
   runtimes: async () => [{ id: "nodejs20", available: true }],
   provision: async (req) => (provisions.push(req), { live: req.count, applied: true }),
+  async prefetch(s) {
+    if (s.codeSha256 === "f".repeat(64)) throw new Error(`code package ${s.codeSha256} is not in the code store`);
+    prefetched.push(s);
+  },
   heartbeat: () => ({}) as never,
   ready: () => ready,
 };
@@ -105,6 +110,18 @@ test("passes provisioning commands and runtimes through the typed client", async
   const bad = await client.provision({ spec: { ...spec, version: -1 }, count: 1, touch: false } as ProvisionRequest);
   assert.equal(bad.ok, false);
   assert.deepEqual(await client.runtimes(), { ok: true, value: [{ id: "nodejs20", available: true }] });
+});
+
+test("prefetch readies a version's code through the typed client; the runner's failure and a bad spec come back as errors", async () => {
+  assert.deepEqual(await client.prefetch(spec), { ok: true, value: undefined });
+  assert.deepEqual(prefetched.at(-1), spec);
+  const missing = await client.prefetch({ ...spec, codeSha256: "f".repeat(64) });
+  assert.equal(missing.ok, false);
+  assert.match((missing as { error: string }).error, /answered 500: .*is not in the code store/);
+  const bad = await client.prefetch({ ...spec, memorySize: -5 });
+  assert.equal(bad.ok, false);
+  assert.match((bad as { error: string }).error, /answered 400: .*ValidationError.*memorySize/);
+  assert.equal(prefetched.length, 1, "neither failure reached the target as a success");
 });
 
 test("LogType: Tail crosses the fleet protocol: asked for with a request header, the tail returned base64 in a reply header", async () => {

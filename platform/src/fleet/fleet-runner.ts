@@ -85,6 +85,18 @@ export class FleetRunner implements RunnerHandle {
     return results.reduce((sum, r) => sum + (r?.ok ? r.value.live : 0), 0);
   }
 
+  /**
+   * Ready a version's code on every ready runner at once (each downloads, extracts and verifies it),
+   * so whichever runner takes its first invocation only loads the module. Rejects naming the runners
+   * that could not; a runner that joins later fetches the code on its first cold start.
+   */
+  async prefetch(spec: FunctionSpec): Promise<void> {
+    const runners = [...this.registry.ready()];
+    const results = await Promise.all(runners.map((r) => r.client.prefetch(spec)));
+    const failed = results.flatMap((r) => (r.ok ? [] : [r.error]));
+    if (failed.length > 0) throw new Error(`prefetching ${spec.functionName}:${spec.version} failed on ${failed.length} of ${runners.length} runner(s): ${failed.join("; ")}`);
+  }
+
   /** What the runners can run: a runtime is available when a ready runner has it. */
   async runtimes(): Promise<RuntimeAvailability[]> {
     const now = Date.now();

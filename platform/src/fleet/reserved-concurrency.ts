@@ -105,6 +105,10 @@ export class ReservedConcurrencyGate implements RunnerHandle {
     return this.inner.prewarm(spec, count);
   }
 
+  async prefetch(spec: FunctionSpec): Promise<void> {
+    await this.inner.prefetch?.(spec);
+  }
+
   runtimes(): Promise<RuntimeAvailability[]> {
     return this.inner.runtimes();
   }

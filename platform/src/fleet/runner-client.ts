@@ -17,12 +17,14 @@ import {
   HEADER_SPEC,
   ProvisionResult,
   RUNNER_PATH_INVOKE,
+  RUNNER_PATH_PREFETCH,
   RUNNER_PATH_PROVISION,
   RUNNER_PATH_RUNTIMES,
   decodeReply,
   type ProvisionRequest,
 } from "../../../protocol/fleet.ts";
 import type { RuntimeAvailability } from "../../../protocol/runner.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import { traceparentOf, type Tracer } from "../../../shared/tracing/spans.ts";
 import { endHopSpan, startHopSpan } from "../tracing/hop-span.ts";
 import { RunnerChannelClient } from "./runner-channel-client.ts";
@@ -111,6 +113,11 @@ export class RunnerClient {
 
   async provision(req: ProvisionRequest): Promise<ClientResult<ProvisionResult>> {
     return this.json(RUNNER_PATH_PROVISION, "POST", req, (v) => ProvisionResult.parse(v));
+  }
+
+  /** Have the runner ready a version's code (protocol/fleet.ts PrefetchRequest); ok once it is. */
+  async prefetch(spec: FunctionSpec): Promise<ClientResult<void>> {
+    return this.json(RUNNER_PATH_PREFETCH, "POST", { spec }, () => undefined);
   }
 
   async runtimes(): Promise<ClientResult<RuntimeAvailability[]>> {

@@ -1,6 +1,8 @@
 /**
  * Versions: publish immutable, numbered code versions. Validates the zip (corruption, zip-slip,
- * size limits) and the handler file before anything is stored.
+ * size limits) and the handler file before anything is stored. Once a version is routable, the
+ * runners are asked to ready its code (download, extract, verify), and publish waits for that a
+ * bounded while, so the version's first cold start only loads the module.
  */
 import { SECRET_MASK } from "../../../protocol/api/functions.ts";
 import { assertSecretsFit } from "./function-secrets.ts";
@@ -12,6 +14,7 @@ import type { CodeStore } from "../../../shared/code-store/code-store.ts";
 import { inspectZip, assertHandlerPresent } from "../../../shared/code-package/index.ts";
 import type { Repositories, Version as VersionRecord } from "../db/index.ts";
 import type { RoutingTable } from "../router/routing-table.ts";
+import type { FunctionSpec } from "../../../protocol/invoke.ts";
 import { functionNotFound, type Actor, type FunctionService } from "./function-service.ts";
 import { maskSecrets } from "./function-secrets.ts";
 import { assertFits, resolveLayers } from "../layers/layer-refs.ts";
@@ -45,12 +48,20 @@ export function versionNotFound(name: string, version: number | string, status?:
   );
 }
 
+/** How long publish waits for the runners to ready a new version's code before answering anyway. */
+export const PREFETCH_WAIT_MS = 5_000;
+
 export class VersionService {
+  /**
+   * `prefetch` readies a version's code on the runners (RunnerHandle.prefetch, its failures logged
+   * by the caller: the first invocation then fetches the code itself); never rejects.
+   */
   constructor(
     private readonly repos: Repositories,
     private readonly functions: FunctionService,
     private readonly codeStore: CodeStore,
     private readonly routing: RoutingTable,
+    private readonly prefetch?: (spec: FunctionSpec) => Promise<void>,
   ) {}
 
   /**
@@ -91,7 +102,18 @@ export class VersionService {
       requestId: actor.requestId ?? null,
     });
     await this.routing.invalidate(name);
+    await this.readyCode(name, version.version);
     return { version: version.version, codeSha256: version.codeSha256, codeSize: version.codeSize };
+  }
+
+  /** Have the runners ready the version's code, waiting at most PREFETCH_WAIT_MS (a large package keeps extracting after that). */
+  private async readyCode(name: string, version: number): Promise<void> {
+    const spec = this.routing.spec(name, version);
+    if (!this.prefetch || !spec) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, PREFETCH_WAIT_MS).unref()));
+    await Promise.race([this.prefetch(spec), bound]);
+    clearTimeout(timer);
   }
 
   async list(name: string) {

@@ -167,7 +167,7 @@ export class CodeCache {
     if (snapshot) {
       const changed = await quickCheck(final, snapshot);
       if (changed === undefined) {
-        await this.touch(sha256);
+        void this.touch(sha256); // gc's bookkeeping: the cold start need not wait for it
         return final;
       }
       this.opts.onTampered?.(sha256, changed);

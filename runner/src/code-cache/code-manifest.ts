@@ -120,17 +120,21 @@ export async function verifyTree(root: string, manifest: CodeManifest, ownerUid:
   return { snapshot };
 }
 
-/** Compare the tree with a snapshot taken by verifyTree(): one lstat per entry. Returns what changed, or undefined. */
+/**
+ * Compare the tree with a snapshot taken by verifyTree(): one lstat per entry, all at once (this
+ * runs on every cold start: sequential round trips through the thread pool add up under load).
+ * Returns what changed, or undefined.
+ */
 export async function quickCheck(root: string, snapshot: TreeSnapshot): Promise<string | undefined> {
   try {
-    if (snapshot.get("") !== statKey(await lstat(root))) return "the tree's root directory changed";
-    const entries = await walk(root);
+    const [rootStat, entries] = await Promise.all([lstat(root), walk(root)]);
+    if (snapshot.get("") !== statKey(rootStat)) return "the tree's root directory changed";
     if (entries.length !== snapshot.size - 1) return "entries were added or removed";
-    for (const e of entries) {
-      const want = snapshot.get(e.rel);
-      if (want === undefined) return `${e.rel} was added`;
-      if (want !== statKey(await lstat(e.abs))) return `${e.rel} changed`;
-    }
+    const added = entries.find((e) => !snapshot.has(e.rel));
+    if (added) return `${added.rel} was added`;
+    const stats = await Promise.all(entries.map((e) => lstat(e.abs)));
+    const changed = entries.findIndex((e, i) => snapshot.get(e.rel) !== statKey(stats[i]!));
+    if (changed >= 0) return `${entries[changed]!.rel} changed`;
     return undefined;
   } catch (e) {
     return `cannot read the tree (${(e as Error).message})`;

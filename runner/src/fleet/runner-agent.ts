@@ -91,6 +91,7 @@ export async function startRunnerAgent(config: RunnerConfig, log: Logger): Promi
         freeSlots: (spec) => node.freeSlots(spec),
         runtimes: () => node.runtimes(),
         provision: (req) => node.provision(req),
+        prefetch: (spec) => node.prefetch(spec),
         heartbeat: () => heartbeat(0),
         ready: () => agentState === "ready",
       },

@@ -2,6 +2,7 @@
  * The runner agent's HTTP face, on node:http directly because every invocation crosses it:
  *   POST /v1/invoke      event bytes in, outcome headers + payload out (see protocol/fleet.ts)
  *   POST /v1/provision   keep N instances of a version initialised (the fleet leader's command)
+ *   POST /v1/prefetch    ready a version's code before its first invocation (sent at publish)
  *   GET  /v1/status      the runner's current heartbeat
  *   GET  /v1/runtimes    what this runner's backend can run
  *   GET  /health         liveness/readiness for probes (no secret; 503 while draining)
@@ -10,6 +11,7 @@
  * Everything but /health needs the cluster secret, compared as sha256 digests in constant time.
  * Every listener is guarded: an unexpected error is a logged 500 and the runner keeps serving.
  */
+import type { z } from "zod";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -30,10 +32,12 @@ import {
   HEADER_RUNNER_ID,
   HEADER_RUNNER_INFLIGHT,
   HEADER_SPEC,
+  PrefetchRequest,
   ProvisionRequest,
   RUNNER_PATH_HEALTH,
   RUNNER_PATH_INVOKE,
   RUNNER_PATH_METRICS,
+  RUNNER_PATH_PREFETCH,
   RUNNER_PATH_PROVISION,
   RUNNER_PATH_RUNTIMES,
   RUNNER_PATH_STATUS,
@@ -51,7 +55,7 @@ import { RunnerChannelSession } from "./runner-channel.ts";
  * What the server drives: the runner node (the same RunnerNode interface the embedded runner is
  * handed to the control plane by), plus the agent's heartbeat and readiness.
  */
-export interface RunnerServerTarget extends Pick<RunnerNode, "invoke" | "freeSlots" | "runtimes" | "provision"> {
+export interface RunnerServerTarget extends Pick<RunnerNode, "invoke" | "freeSlots" | "runtimes" | "provision" | "prefetch"> {
   heartbeat(): RunnerHeartbeat;
   /** False while draining or stopped. */
   ready(): boolean;
@@ -180,7 +184,13 @@ export class RunnerServer {
       return json(res, 401, { error: { code: "Unauthorized", message: `missing or wrong ${HEADER_CLUSTER_SECRET}: set the same HOTSWAP_CLUSTER_SECRET on the control plane and the runners` } });
     }
     if (url === RUNNER_PATH_INVOKE && req.method === "POST") return this.invoke(req, res);
-    if (url === RUNNER_PATH_PROVISION && req.method === "POST") return void this.provisionGuarded(req, res);
+    if (url === RUNNER_PATH_PROVISION && req.method === "POST") return void this.command(req, res, ProvisionRequest, (r) => this.opts.target.provision(r));
+    if (url === RUNNER_PATH_PREFETCH && req.method === "POST") {
+      return void this.command(req, res, PrefetchRequest, async (r) => {
+        await this.opts.target.prefetch?.(r.spec);
+        return { ready: true };
+      });
+    }
     if (url === RUNNER_PATH_STATUS && req.method === "GET") return json(res, 200, this.opts.target.heartbeat());
     if (url === RUNNER_PATH_RUNTIMES && req.method === "GET") {
       this.opts.target.runtimes().then(
@@ -349,29 +359,30 @@ export class RunnerServer {
     res.end(body);
   }
 
-  private async provision(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** A JSON command (provision, prefetch): the body checked against `schema`, `run`'s value as the 200 answer, its error as a 500. */
+  private async command<T>(req: IncomingMessage, res: ServerResponse, schema: z.ZodType<T>, run: (body: T) => Promise<unknown>): Promise<void> {
+    try {
+      await this.runCommand(req, res, schema, run);
+    } catch (e) {
+      this.unexpected(res, e);
+    }
+  }
+
+  private async runCommand<T>(req: IncomingMessage, res: ServerResponse, schema: z.ZodType<T>, run: (body: T) => Promise<unknown>): Promise<void> {
     let body: unknown;
     try {
       body = JSON.parse((await readAll(req, 1024 * 1024)).toString("utf8"));
     } catch (e) {
       return json(res, 400, { error: { code: "ValidationError", message: `the body must be JSON: ${(e as Error).message}` } });
     }
-    const parsed = ProvisionRequest.safeParse(body);
+    const parsed = schema.safeParse(body);
     if (!parsed.success) {
       return json(res, 400, { error: { code: "ValidationError", message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") } });
     }
     try {
-      json(res, 200, await this.opts.target.provision(parsed.data));
+      json(res, 200, await run(parsed.data));
     } catch (e) {
       json(res, 500, { error: { code: "InternalError", message: (e as Error).message } });
-    }
-  }
-
-  private async provisionGuarded(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      await this.provision(req, res);
-    } catch (e) {
-      this.unexpected(res, e);
     }
   }
 }

@@ -2,7 +2,10 @@
  * Prewarmed stem instances for any execution backend: runtimes started with no code
  * (ExecutionBackend.start without a spec), kept ready per runtime and memory size, handed to a
  * VersionPool on a cold start through StemSource.take(), which specialises one instead of starting
- * a fresh instance (start kind "stem"). Taken stems are replaced in the background. A stem that
+ * a fresh instance (start kind "stem"). Taken stems are replaced in the background, a moment later:
+ * starting a process is a synchronous spawn that blocks the runner's event loop for milliseconds,
+ * and done at once it would hold up the very cold start that took the stem (its init message, its
+ * first invocation). A stem that
  * dies while it waits is dropped and replaced; failing starts (Docker down, a runtime missing) are
  * retried with a growing back-off rather than in a loop.
  */
@@ -12,6 +15,8 @@ import type { ExecutionBackend, Instance } from "../backends/backend.ts";
 import type { PoolLog, StemSource } from "./pool-types.ts";
 
 const MAX_RETRY_DELAY_MS = 30_000;
+/** How long after a take() its replacement starts: past the specialisation and first invocation of a cold start. */
+const DEFAULT_REFILL_DELAY_MS = 250;
 const NOOP_LOG: PoolLog = { debug() {}, info() {}, warn() {} };
 
 export interface StemPoolOptions {
@@ -31,6 +36,11 @@ export interface StemPoolOptions {
   log?: PoolLog;
   /** Delay before retrying after a failed start; doubles per failure up to 30 s. @default 1000 */
   retryDelayMs?: number;
+  /**
+   * Delay between taking a stem and starting its replacement, so the replacement's spawn does not
+   * run in the middle of the cold start that took it. @default 250
+   */
+  refillDelayMs?: number;
 }
 
 export interface StemPoolStats {
@@ -47,6 +57,8 @@ interface Slot {
   starting: number;
   failures: number;
   retry: NodeJS.Timeout | undefined;
+  /** The refill scheduled after a take(). */
+  refill: NodeJS.Timeout | undefined;
 }
 
 export class StemPool implements StemSource {
@@ -54,6 +66,7 @@ export class StemPool implements StemSource {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly log: PoolLog;
   private readonly retryDelayMs: number;
+  private readonly refillDelayMs: number;
   private fullWaiters: Array<() => void> = [];
   private started: Promise<void> | undefined;
   private discoverTimer: NodeJS.Timeout | undefined;
@@ -62,6 +75,7 @@ export class StemPool implements StemSource {
   constructor(private readonly opts: StemPoolOptions) {
     this.log = opts.log ?? NOOP_LOG;
     this.retryDelayMs = opts.retryDelayMs ?? 1000;
+    this.refillDelayMs = opts.refillDelayMs ?? DEFAULT_REFILL_DELAY_MS;
   }
 
   /**
@@ -86,7 +100,13 @@ export class StemPool implements StemSource {
         break;
       }
     }
-    if (stem !== undefined) setImmediate(() => this.fill(slot));
+    if (stem !== undefined && slot.refill === undefined) {
+      slot.refill = setTimeout(() => {
+        slot.refill = undefined;
+        this.fill(slot);
+      }, this.refillDelayMs);
+      slot.refill.unref();
+    }
     return stem;
   }
 
@@ -109,6 +129,7 @@ export class StemPool implements StemSource {
     const stems: Instance[] = [];
     for (const slot of this.slots.values()) {
       clearTimeout(slot.retry);
+      clearTimeout(slot.refill);
       stems.push(...slot.ready.splice(0));
     }
     for (const s of stems) s.kill("killed");
@@ -135,7 +156,7 @@ export class StemPool implements StemSource {
     for (const runtime of runtimes) {
       if (runtimeFamily(runtime) === "provided") continue;
       for (const memorySize of memorySizes) {
-        this.slots.set(slotKey(runtime, memorySize), { runtime, memorySize, ready: [], starting: 0, failures: 0, retry: undefined });
+        this.slots.set(slotKey(runtime, memorySize), { runtime, memorySize, ready: [], starting: 0, failures: 0, retry: undefined, refill: undefined });
       }
     }
     for (const slot of this.slots.values()) this.fill(slot);

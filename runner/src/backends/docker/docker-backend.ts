@@ -155,6 +155,9 @@ export class DockerBackend implements ExecutionBackend {
     if (expected) {
       channel.HOTSWAP_CHANNEL_TCP = prepared.listener.address;
       channel.HOTSWAP_CHANNEL_TOKEN = expected.token;
+      // A Node stem warms its runtime up (loaders, invoke path, common modules) before it says hello;
+      // its bootstrap removes the variable, so the function never sees it.
+      if (!spec && runtimeFamily(runtime) === "node") channel.HOTSWAP_STEM = "1";
     } else {
       server = await RuntimeApiServer.start({
         host: prepared.listenHost,

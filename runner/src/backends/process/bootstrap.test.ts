@@ -130,6 +130,29 @@ describe("bootstraps", () => {
       assert.match(stderr, /cannot connect to 127\.0\.0\.1:1/);
     });
 
+    if (lang.name === "node") {
+      test("node: a stem (HOTSWAP_STEM=1) warms up before hello, writes nothing of it, hides the variable from the function and then serves it", async () => {
+        const cmd = (await lang.command())!;
+        const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin", HOTSWAP_CHANNEL_FD: "3", HOTSWAP_STEM: "1" } });
+        const exited = exitOf(child);
+        let output = "";
+        child.stdout!.on("data", (d) => (output += d));
+        child.stderr!.on("data", (d) => (output += d));
+        const channel = new FastChannel(child.stdio[3] as unknown as Duplex);
+        assert.equal((await channel.hello).pid, child.pid);
+        await channel.init({ ...initFor("node-env", "index.handler"), env: { FOO: "stem" } });
+        const r = await channel.invoke({ requestId: "stem-1", payload: Buffer.from("{}"), deadlineMs: Date.now() + 3000 });
+        assert.equal(r.kind, "success", JSON.stringify(r));
+        const seen = JSON.parse((r as { payload: Buffer }).payload.toString());
+        assert.equal(seen.FOO, "stem");
+        for (const k of ["HOTSWAP_STEM", "HOTSWAP_CHANNEL_FD", "_X_AMZN_TRACE_ID"]) assert.equal(seen[k], undefined, `${k} reached the function`);
+        assert.equal(seen.AWS_LAMBDA_FUNCTION_NAME, "node-env", "the function's own name, not the warm-up's");
+        await channel.close();
+        assert.deepEqual(await exited, { code: 0, signal: null });
+        assert.equal(output, "", "the warm-up wrote nothing to the function's log");
+      });
+    }
+
     test(`${lang.name}: exits 0 promptly on SIGTERM, even in the middle of an invocation`, async (t) => {
       const cmd = await lang.command();
       if (!cmd) return void (IS_CI ? assert.fail(`no ${lang.name} interpreter`) : t.skip(`no ${lang.name} interpreter`));

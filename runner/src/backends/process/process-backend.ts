@@ -169,6 +169,9 @@ export class ProcessBackend implements ExecutionBackend {
       channelEnv.AWS_LAMBDA_RUNTIME_API = server.address;
     } else {
       channelEnv.HOTSWAP_CHANNEL_FD = "3";
+      // A Node stem warms its runtime up (loaders, invoke path, common modules) before it says hello;
+      // its bootstrap removes the variable, so the function never sees it.
+      if (!spec && family === "node") channelEnv.HOTSWAP_STEM = "1";
     }
     const runtimeDir = family === "provided" ? taskRoot : path.join(this.runtimesDir, family);
     const env = buildChildEnv({
