@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { DNS_NAME } from "./components/runner-tls.ts";
 import { CPU_HINT, DURATION_HINT, SIZE_HINT, isCpu, isDuration, isSize, type Cpu, type Duration, type Size } from "./units.ts";
 
 export const NAMESPACE = "hotswap";
@@ -140,6 +141,7 @@ const RunnerTlsConfig = z.strictObject({
     .string({ error: "must be a Kubernetes Secret name" })
     .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: "must be a Kubernetes Secret name" })
     .optional(),
+  serverName: z.string().regex(DNS_NAME, { error: "must be a DNS name, e.g. runner.hotswap.internal" }).optional(),
 });
 
 const StackConfigSchema = z
@@ -214,7 +216,7 @@ export interface StackConfig extends Omit<Parsed, "controlPlane" | "runnerTls"> 
   /** `aws:region`, required on the aws target. */
   awsRegion?: string;
   /** The runners' certificate and the CA the control planes trust, when the runners serve HTTPS. */
-  runnerTls?: { cert: string; key: string; ca: string } | { secretName: string };
+  runnerTls?: ({ cert: string; key: string; ca: string } | { secretName: string }) & { serverName?: string };
 }
 
 /** Thrown for invalid stack configuration; Pulumi prints a RunError's message without a stack trace. */
@@ -280,7 +282,10 @@ export function parseStackConfig(raw: Record<string, string>, options: { stack: 
       autoscaling: c.controlPlane.autoscaling ?? (c.target === "docker" ? false : { maxReplicas: Math.max(4, c.controlPlane.replicas ?? 2), cpuUtilization: 70 }),
     },
     awsRegion,
-    runnerTls: c.runnerTls && (c.runnerTls.secretName !== undefined ? { secretName: c.runnerTls.secretName } : { cert: c.runnerTls.cert!, key: c.runnerTls.key!, ca: c.runnerTls.ca! }),
+    runnerTls: c.runnerTls && {
+      ...(c.runnerTls.secretName !== undefined ? { secretName: c.runnerTls.secretName } : { cert: c.runnerTls.cert!, key: c.runnerTls.key!, ca: c.runnerTls.ca! }),
+      ...(c.runnerTls.serverName !== undefined ? { serverName: c.runnerTls.serverName } : {}),
+    },
   };
 }
 

@@ -18,9 +18,11 @@ export const RUNNER_CA_MOUNT_PATH = "/etc/hotswap/runner-ca";
  * The runners' serving certificate and the CA the control planes check it with. Either the PEM
  * texts (both targets: a Kubernetes Secret, or files uploaded into the Docker containers), or on
  * Kubernetes an existing Secret holding `tls.crt`, `tls.key` and `ca.crt` (cert-manager's layout).
- * The certificate must be valid for the address each runner advertises (its pod or container IP).
+ * The certificate must be valid for the address each runner advertises (its pod or container IP),
+ * or for `serverName`, which the control planes then check it against instead (a cluster-internal
+ * DNS name, as cert-manager issues).
  */
-export type RunnerTlsArgs =
+export type RunnerTlsArgs = (
   | {
       /** PEM certificate (chain) the runners serve. */
       cert: pulumi.Input<string>;
@@ -32,11 +34,19 @@ export type RunnerTlsArgs =
   | {
       /** Kubernetes: an existing Secret with `tls.crt`, `tls.key` and `ca.crt`. */
       secretName: pulumi.Input<string>;
-    };
+    }
+) & {
+  /** The DNS name in the runners' certificate, checked by the control planes (HOTSWAP_RUNNER_TLS_SERVERNAME). */
+  serverName?: string;
+};
+
+/** What HOTSWAP_RUNNER_TLS_SERVERNAME accepts. */
+export const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /** Checks `tls` (args key `field`) for `host`: exact messages for a half-given PEM set or a Secret on docker. */
 export function checkRunnerTls(check: ArgsCheck, field: string, tls: RunnerTlsArgs | undefined, host: WorkloadHost | undefined): void {
   if (tls === undefined) return;
+  if (tls.serverName !== undefined && !DNS_NAME.test(tls.serverName)) check.fail(`${field}.serverName must be a DNS name, e.g. runner.hotswap.internal (got ${JSON.stringify(tls.serverName)})`);
   if ("secretName" in tls) {
     if (host?.kind !== "kubernetes") check.fail(`${field}.secretName (a Kubernetes Secret) is available on the kubernetes target only; on docker give ${field}.cert, ${field}.key and ${field}.ca`);
     return;
@@ -52,9 +62,13 @@ export function runnerTlsSpec(tls: RunnerTlsArgs): Pick<WorkloadSpec, "files" | 
   return { env, files: [{ name: "runner-tls", mountPath: RUNNER_TLS_MOUNT_PATH, files: { "tls.crt": tls.cert, "tls.key": tls.key }, secret: true }] };
 }
 
-/** What a control-plane workload adds for `tls`: only the CA (never the runners' key) and HOTSWAP_RUNNER_TLS_CA. */
+/**
+ * What a control-plane workload adds for `tls`: only the CA (never the runners' key) and
+ * HOTSWAP_RUNNER_TLS_CA, plus HOTSWAP_RUNNER_TLS_SERVERNAME with `serverName`.
+ */
 export function runnerCaSpec(tls: RunnerTlsArgs): Pick<WorkloadSpec, "files" | "secretMounts"> & { env: Record<string, string> } {
-  const env = { HOTSWAP_RUNNER_TLS_CA: `${RUNNER_CA_MOUNT_PATH}/ca.crt` };
+  const env: Record<string, string> = { HOTSWAP_RUNNER_TLS_CA: `${RUNNER_CA_MOUNT_PATH}/ca.crt` };
+  if (tls.serverName !== undefined) env.HOTSWAP_RUNNER_TLS_SERVERNAME = tls.serverName;
   if ("secretName" in tls) return { env, secretMounts: [{ name: "runner-ca", secretName: tls.secretName, mountPath: RUNNER_CA_MOUNT_PATH, keys: ["ca.crt"] }] };
   return { env, files: [{ name: "runner-ca", mountPath: RUNNER_CA_MOUNT_PATH, files: { "ca.crt": tls.ca } }] };
 }

@@ -186,3 +186,15 @@ test("HOTSWAP_DEPLOYER_KEY must be an API key, like HOTSWAP_ADMIN_KEY", () => {
   assert.equal(loadConfig({}).deployerKey, undefined);
   assert.throws(() => loadConfig({ HOTSWAP_DEPLOYER_KEY: "deployer" }), /HOTSWAP_DEPLOYER_KEY: must look like hs_<id>_<secret>/);
 });
+
+test("HOTSWAP_RUNNER_TLS_SERVERNAME: the name runners' certificates are checked against, a DNS name", () => {
+  const c = loadConfig({ HOTSWAP_RUNNER_TLS_CA: "/etc/ca.pem", HOTSWAP_RUNNER_TLS_SERVERNAME: "runner.hotswap.internal" });
+  assert.equal(c.runnerTlsCa, "/etc/ca.pem");
+  assert.equal(c.runnerTlsServername, "runner.hotswap.internal");
+  assert.equal(loadConfig({}).runnerTlsServername, undefined);
+  assert.throws(() => loadConfig({ HOTSWAP_RUNNER_TLS_SERVERNAME: "https://runner:8081" }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /HOTSWAP_RUNNER_TLS_SERVERNAME.*must be a DNS name, e\.g\. runner\.hotswap\.internal/);
+    return true;
+  });
+});

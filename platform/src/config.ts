@@ -122,6 +122,11 @@ const ConfigSchema = z
     HOTSWAP_TLS_KEY: optionalString,
     /** PEM file of the CA that signed the runners' certificates (runners serving HTTPS). */
     HOTSWAP_RUNNER_TLS_CA: optionalString,
+    /** The name runners' certificates are checked against, instead of the address each advertises (a pod IP, say). */
+    HOTSWAP_RUNNER_TLS_SERVERNAME: z
+      .string()
+      .regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, "must be a DNS name, e.g. runner.hotswap.internal")
+      .optional(),
     /** Queue triggers with source "redis" read this Redis (else REDIS_URL). */
     HOTSWAP_QUEUE_REDIS_URL: optionalUrl(["redis:", "rediss:"]),
     /** Queue triggers with source "rabbitmq" connect here. */
@@ -254,6 +259,8 @@ export interface Config {
   tls?: { certFile: string; keyFile: string };
   /** HOTSWAP_RUNNER_TLS_CA: PEM file of the CA the control plane trusts for runners' HTTPS. */
   runnerTlsCa?: string;
+  /** HOTSWAP_RUNNER_TLS_SERVERNAME: check runners' certificates against this name, not their advertised address. */
+  runnerTlsServername?: string;
   /** Queue triggers: broker connections (unset: that source is refused) and redelivery timing. */
   queues: {
     /** HOTSWAP_QUEUE_REDIS_URL, else REDIS_URL. */
@@ -347,6 +354,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimits: rateLimitsOf(c),
     ...(c.HOTSWAP_TLS_CERT && c.HOTSWAP_TLS_KEY ? { tls: { certFile: c.HOTSWAP_TLS_CERT, keyFile: c.HOTSWAP_TLS_KEY } } : {}),
     ...(c.HOTSWAP_RUNNER_TLS_CA ? { runnerTlsCa: c.HOTSWAP_RUNNER_TLS_CA } : {}),
+    ...(c.HOTSWAP_RUNNER_TLS_SERVERNAME ? { runnerTlsServername: c.HOTSWAP_RUNNER_TLS_SERVERNAME } : {}),
     jwt:
       c.HOTSWAP_JWT_SECRET !== undefined || c.HOTSWAP_JWT_JWKS_URL !== undefined
         ? {

@@ -185,7 +185,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     if (fleetMode) {
       const { startFleet } = await import("./fleet/index.ts"); // only fleet mode loads the HTTP client
       const runnerCa = config.runnerTlsCa ? await readFile(config.runnerTlsCa) : undefined;
-      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, runnerCa, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }), tracer: tracing.tracer });
+      fleet = await startFleet({ state, repos, routing, namespace, secret: config.clusterSecret!, runnerCa, runnerServername: config.runnerTlsServername, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, log: log.child({ component: "fleet" }), tracer: tracing.tracer });
       opened.push({ close: () => fleet!.stop() });
     } else {
       // Provisioned concurrency, scheduled minimums and keep-warm, on the embedded runner (this process's alone, hence a process-local lease).

@@ -20,6 +20,8 @@ export interface ExportWorkerData {
 
 /** Messages to the worker: a batch of spans, or a flush or shutdown to answer with `{ done: id }`. */
 export type ToExportWorker = { spans: PackedBatch } | { flush: number } | { shutdown: number };
+/** Messages from the worker: a batch of spans taken (into the BatchSpanProcessor's queue), or a flush or shutdown done. */
+export type FromExportWorker = { taken: 1 } | { done: number };
 
 const data = workerData as ExportWorkerData;
 const unpacker = new SpanUnpacker(resourceFromAttributes(data.resource));
@@ -29,9 +31,10 @@ const port = parentPort!;
 port.on("message", (m: ToExportWorker) => {
   if ("spans" in m) {
     for (const span of unpacker.unpack(m.spans)) processor.onEnd(span);
+    port.postMessage({ taken: 1 } satisfies FromExportWorker);
   } else if ("flush" in m) {
-    void processor.forceFlush().finally(() => port.postMessage({ done: m.flush }));
+    void processor.forceFlush().finally(() => port.postMessage({ done: m.flush } satisfies FromExportWorker));
   } else {
-    void processor.shutdown().finally(() => port.postMessage({ done: m.shutdown }));
+    void processor.shutdown().finally(() => port.postMessage({ done: m.shutdown } satisfies FromExportWorker));
   }
 });

@@ -20,8 +20,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { HEARTBEAT_CHANNEL, runnerKey } from "../../protocol/fleet.ts";
 import { TEST_REDIS_URL } from "../support/services.ts";
 import { heartbeatJson } from "../support/heartbeat.ts";
+import { RunnerClient } from "../../platform/src/fleet/runner-client.ts";
 
-describe("runner fleet over TLS", { timeout: 180_000 }, () => {
+/**
+ * A cluster of one control plane and one TLS runner for a describe block: a test CA made in
+ * `before`, the runner's certificate from `issue`, the control plane's extra settings from `cpEnv`.
+ */
+function tlsCluster(issue: (ca: TestCa) => { certFile: string; keyFile: string }, cpEnv: (ca: TestCa) => Record<string, string>): { c: () => Cluster; ca: () => TestCa } {
   let cluster: Cluster | undefined;
   let skip: string | undefined;
   let dir: string;
@@ -31,11 +36,11 @@ describe("runner fleet over TLS", { timeout: 180_000 }, () => {
     if (skip) return;
     dir = await mkdtemp(join(tmpdir(), "hs-runner-tls-"));
     ca = makeTestCa(dir);
-    const runnerCert = ca.issue("runner");
+    const runnerCert = issue(ca);
     cluster = await startCluster({
       runners: 1,
       runnerEnv: { HOTSWAP_RUNNER_TLS_CERT: runnerCert.certFile, HOTSWAP_RUNNER_TLS_KEY: runnerCert.keyFile },
-      controlPlaneEnv: { HOTSWAP_RUNNER_TLS_CA: ca.caFile },
+      controlPlaneEnv: { HOTSWAP_RUNNER_TLS_CA: ca.caFile, ...cpEnv(ca) },
     });
   });
   after(async () => {
@@ -46,6 +51,11 @@ describe("runner fleet over TLS", { timeout: 180_000 }, () => {
     if (skip) throw new SkipError(skip);
     return cluster!;
   };
+  return { c, ca: () => ca };
+}
+
+describe("runner fleet over TLS", { timeout: 180_000 }, () => {
+  const { c, ca: testCa } = tlsCluster((ca) => ca.issue("runner"), () => ({}));
 
   it("registers with an https:// address and runs invocations routed to it over TLS", async () => {
     const list = await c().cp.api("GET", "/api/v1/runners");
@@ -64,7 +74,7 @@ describe("runner fleet over TLS", { timeout: 180_000 }, () => {
     assert.notEqual(plain, 200);
     const untrusted = await new Promise<string>((resolve) => httpsGet(`${address}/health`, (r) => (r.resume(), resolve(`status ${r.statusCode}`))).on("error", (e) => resolve(e.message)));
     assert.match(untrusted, /self-signed|self signed|unable to verify/i);
-    const trusted = await new Promise<number>((resolve, reject) => httpsGet(`${address}/health`, { ca: ca.ca }, (r) => (r.resume(), resolve(r.statusCode!))).on("error", reject));
+    const trusted = await new Promise<number>((resolve, reject) => httpsGet(`${address}/health`, { ca: testCa().ca }, (r) => (r.resume(), resolve(r.statusCode!))).on("error", reject));
     assert.equal(trusted, 200);
   });
 
@@ -87,6 +97,37 @@ describe("runner fleet over TLS", { timeout: 180_000 }, () => {
       assert.equal(inv.status, 200, inv.text);
     } finally {
       redis.disconnect();
+    }
+  });
+});
+
+describe("runner certificates for a DNS name, checked through HOTSWAP_RUNNER_TLS_SERVERNAME", { timeout: 180_000 }, () => {
+  const NAME = "runner.hotswap.internal";
+  const { c, ca } = tlsCluster(
+    // As cert-manager would issue it in a cluster: a service name, no pod IP in it.
+    (ca) => ca.issue("runner-by-name", [NAME]),
+    () => ({ HOTSWAP_RUNNER_TLS_SERVERNAME: NAME }),
+  );
+
+  it("the control plane reaches a runner whose certificate names it only by DNS name; without the setting the same certificate is refused", async () => {
+    await deployWhoami(c().cp, "tls-name-whoami");
+    const inv = await invoke(c().cp, "tls-name-whoami");
+    assert.equal(inv.status, 200, inv.text);
+    assert.equal(inv.body.ppid, c().runners[0]!.pid, "the runner process ran it");
+
+    const address = ((await c().cp.api("GET", "/api/v1/runners")).json.runners as Array<{ address: string }>)[0]!.address;
+    assert.match(address, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const byAddress = new RunnerClient(address, c().secret, { ca: ca().ca });
+    const byName = new RunnerClient(address, c().secret, { ca: ca().ca, servername: NAME });
+    try {
+      const refused = await byAddress.runtimes();
+      assert.equal(refused.ok, false);
+      assert.match(refused.ok ? "" : refused.error, /altnames|hostname|IP: 127\.0\.0\.1/i);
+      const ok = await byName.runtimes();
+      assert.equal(ok.ok, true, ok.ok ? "" : ok.error);
+    } finally {
+      await byAddress.close();
+      await byName.close();
     }
   });
 });

@@ -46,7 +46,7 @@ test("kubernetes, PEM texts: the runners' cert and key are a Secret mounted at /
 });
 
 test("kubernetes, an existing Secret: runners mount only tls.crt and tls.key of it, control planes only ca.crt", async () => {
-  const tls = { secretName: "hotswap-runner-tls" };
+  const tls = { secretName: "hotswap-runner-tls", serverName: "runner.hotswap.svc" };
   const { mocks } = await run(() => {
     const host = k8sHost();
     new ControlPlane("cp", { host, ...cpWiring, runnerTls: tls });
@@ -60,6 +60,7 @@ test("kubernetes, an existing Secret: runners mount only tls.crt and tls.key of 
   const server = container(cp, "control-plane");
   assert.deepEqual(server.volumeMounts.find((m: any) => m.name === "secret-runner-ca"), { name: "secret-runner-ca", mountPath: "/etc/hotswap/runner-ca", readOnly: true });
   assert.equal(envOf(server).HOTSWAP_RUNNER_TLS_CA, "/etc/hotswap/runner-ca/ca.crt");
+  assert.equal(envOf(server).HOTSWAP_RUNNER_TLS_SERVERNAME, "runner.hotswap.svc", "certificates are checked against the service name, not pod IPs");
   assert.equal(envOf(server).HOTSWAP_TLS_CERT, undefined, "the API's own TLS is a separate choice");
 });
 
@@ -69,6 +70,7 @@ test("kubernetes, PEM texts: the control plane gets the CA as a ConfigMap file a
   assert.equal(k8sObjects(mocks, "Secret").has("control-plane-runner-tls"), false, "no key on the control plane");
   const server = container(k8sObject(mocks, "Deployment", "control-plane"), "control-plane");
   assert.equal(envOf(server).HOTSWAP_RUNNER_TLS_CA, "/etc/hotswap/runner-ca/ca.crt");
+  assert.equal(envOf(server).HOTSWAP_RUNNER_TLS_SERVERNAME, undefined, "without serverName the advertised address is checked");
   assert.deepEqual(server.volumeMounts.find((m: any) => m.mountPath === "/etc/hotswap/runner-ca")?.readOnly, true);
 });
 
@@ -104,6 +106,9 @@ test("refuses a Secret name on docker and a half-given PEM set, with exact messa
   await assert.rejects(run(() => new ControlPlane("cp", { host: k8sHost(), ...cpWiring, runnerTls: { cert: CERT, key: "", ca: "" } as any })), {
     message: 'ControlPlane "cp": runnerTls needs cert, key and ca together (missing: key, ca), or secretName on kubernetes',
   });
+  await assert.rejects(run(() => new ControlPlane("cp", { host: k8sHost(), ...cpWiring, runnerTls: { secretName: "x", serverName: "bad name!" } })), {
+    message: 'ControlPlane "cp": runnerTls.serverName must be a DNS name, e.g. runner.hotswap.internal (got "bad name!")',
+  });
 });
 
 test("stack config hotswap:runnerTls: PEM texts or a Secret name, checked against the target", () => {
@@ -111,6 +116,8 @@ test("stack config hotswap:runnerTls: PEM texts or a Secret name, checked agains
     parseStackConfig({ "hotswap:target": target, "hotswap:runnerTls": JSON.stringify(runnerTls) }, { stack: "dev", defaultVersion: "0.1.0" });
   assert.deepEqual(parse("docker", { cert: CERT, key: KEY, ca: CA }).runnerTls, { cert: CERT, key: KEY, ca: CA });
   assert.deepEqual(parse("kubernetes", { secretName: "hotswap-runner-tls" }).runnerTls, { secretName: "hotswap-runner-tls" });
+  assert.deepEqual(parse("kubernetes", { secretName: "hotswap-runner-tls", serverName: "runner.hotswap.svc" }).runnerTls, { secretName: "hotswap-runner-tls", serverName: "runner.hotswap.svc" });
+  assert.throws(() => parse("kubernetes", { secretName: "hotswap-runner-tls", serverName: "not a name" }), { message: "hotswap:runnerTls.serverName must be a DNS name, e.g. runner.hotswap.internal" });
   assert.equal(parseStackConfig({ "hotswap:target": "docker" }, { stack: "dev", defaultVersion: "0.1.0" }).runnerTls, undefined);
   assert.throws(() => parse("docker", { secretName: "hotswap-runner-tls" }), {
     message: "hotswap:runnerTls.secretName is a Kubernetes Secret: on the docker target give runnerTls.cert, runnerTls.key and runnerTls.ca",

@@ -1,6 +1,6 @@
 /**
  * Test certificates made at test time with openssl: a CA, and leaf certificates it signs for
- * 127.0.0.1 (and localhost), each with a common name of the test's choosing so a test can tell
+ * 127.0.0.1 (and localhost) or for given DNS names only, each with a common name of the test's choosing so a test can tell
  * which one a server presents.
  */
 import { execFileSync } from "node:child_process";
@@ -12,8 +12,8 @@ export interface TestCa {
   /** PEM file of the CA certificate (what clients trust). */
   caFile: string;
   ca: Buffer;
-  /** A certificate for 127.0.0.1 signed by this CA: its PEM files. */
-  issue(commonName: string): { certFile: string; keyFile: string };
+  /** A certificate signed by this CA, for 127.0.0.1 and localhost unless `dnsNames` are given: its PEM files. */
+  issue(commonName: string, dnsNames?: string[]): { certFile: string; keyFile: string };
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -28,10 +28,15 @@ export function makeTestCa(dir: string): TestCa {
     dir,
     caFile,
     ca: readFileSync(caFile),
-    issue(commonName) {
+    issue(commonName, dnsNames) {
       const name = commonName.replace(/[^a-z0-9-]/gi, "_");
+      let ext = "san.ext";
+      if (dnsNames) {
+        ext = `${name}.ext`;
+        writeFileSync(join(dir, ext), `subjectAltName=${dnsNames.map((d) => `DNS:${d}`).join(",")}\n`);
+      }
       openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${commonName}`], dir);
-      openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", "-extfile", "san.ext"], dir);
+      openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", "-extfile", ext], dir);
       return { certFile: join(dir, `${name}.pem`), keyFile: join(dir, `${name}.key`) };
     },
   };

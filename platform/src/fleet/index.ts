@@ -34,6 +34,8 @@ export interface FleetDeps {
   tracer?: Tracer;
   /** PEM of the CA the runners' HTTPS certificates are signed by (HOTSWAP_RUNNER_TLS_CA). */
   runnerCa?: Buffer;
+  /** The name runners' certificates are checked against (HOTSWAP_RUNNER_TLS_SERVERNAME); else their advertised address. */
+  runnerServername?: string | undefined;
 }
 
 export interface Fleet {
@@ -52,7 +54,7 @@ export async function startFleet(deps: FleetDeps): Promise<Fleet> {
   let mirror: RunnerNodesMirror | undefined;
   const registry = new RunnerRegistry(state, {
     secret: deps.secret,
-    clientOptions: { tracer: deps.tracer, ...(deps.runnerCa ? { ca: deps.runnerCa } : {}) },
+    clientOptions: { tracer: deps.tracer, ...(deps.runnerCa ? { ca: deps.runnerCa } : {}), ...(deps.runnerServername ? { servername: deps.runnerServername } : {}) },
     log,
     onError: (e) => log.warn({ err: e }, "runner registry"),
     onChange: () => {

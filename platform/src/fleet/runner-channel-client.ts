@@ -51,6 +51,8 @@ interface Connection {
 export interface RunnerChannelOptions {
   connectTimeoutMs: number;
   ca?: Buffer;
+  /** The name the runner's certificate must carry, when it is not the address's host. */
+  servername?: string;
 }
 
 export class RunnerChannelClient {
@@ -122,6 +124,7 @@ export class RunnerChannelClient {
       agent: false,
       headers: { connection: "Upgrade", upgrade: FLEET_CHANNEL_PROTOCOL, [HEADER_CLUSTER_SECRET]: this.secret },
       ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+      ...(this.opts.servername ? { servername: this.opts.servername } : {}),
     });
     const timer = setTimeout(() => creq.destroy(Object.assign(new Error(`no fleet channel to ${this.address} within ${this.opts.connectTimeoutMs} ms`), { code: "UND_ERR_CONNECT_TIMEOUT" })), this.opts.connectTimeoutMs);
     creq.on("upgrade", (_res: IncomingMessage, socket: Socket, head: Buffer) => {

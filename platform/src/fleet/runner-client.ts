@@ -48,8 +48,15 @@ export interface RunnerClientOptions {
   tracer?: Tracer;
   /** PEM of the CA that signed the runners' certificates (HOTSWAP_RUNNER_TLS_CA), for https:// runners. */
   ca?: Buffer;
+  /** The name the runner's certificate must carry (HOTSWAP_RUNNER_TLS_SERVERNAME), when it is not the address's host. */
+  servername?: string;
   /** Forward invocations over the fleet channel (the runner's heartbeat says it takes it). @default false */
   channel?: boolean;
+}
+
+/** The TLS options of a connection to a runner: its CA and the name its certificate is checked against. */
+function tlsOf(opts: RunnerClientOptions): { ca?: Buffer; servername?: string } {
+  return { ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.servername ? { servername: opts.servername } : {}) };
 }
 
 export class RunnerClient {
@@ -63,7 +70,7 @@ export class RunnerClient {
     opts: RunnerClientOptions = {},
   ) {
     this.tracer = opts.tracer;
-    if (opts.channel === true) this.channel = new RunnerChannelClient(address, secret, { connectTimeoutMs: opts.connectTimeoutMs ?? 2000, ...(opts.ca ? { ca: opts.ca } : {}) });
+    if (opts.channel === true) this.channel = new RunnerChannelClient(address, secret, { connectTimeoutMs: opts.connectTimeoutMs ?? 2000, ...tlsOf(opts) });
     this.pool = new Pool(address, {
       connections: opts.connections ?? 128,
       pipelining: 1,
@@ -71,7 +78,7 @@ export class RunnerClient {
       // one the runner is closing, which would look like a failure after delivery.
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 30_000,
-      connect: { timeout: opts.connectTimeoutMs ?? 2000, noDelay: true, ...(opts.ca ? { ca: opts.ca } : {}) },
+      connect: { timeout: opts.connectTimeoutMs ?? 2000, noDelay: true, ...tlsOf(opts) },
     });
   }
 
