@@ -203,6 +203,8 @@ describe("web console", { skip: chromiumSkipReason() }, () => {
       await phone.page.getByRole("link", { name: FN }).click();
       await phone.page.getByRole("heading", { name: FN, level: 1 }).waitFor();
       const tabs = phone.page.getByRole("navigation", { name: "Function sections" });
+      // The sections render once the function has loaded (after its heading): wait for them, then read them all.
+      await tabs.getByRole("link", { name: "Overview" }).waitFor();
       assert.deepEqual(await tabs.getByRole("link").allTextContents(), ["Overview", "Versions", "Aliases", "Logs", "Configure"], "a viewer may not invoke");
       await tabs.getByRole("link", { name: "Versions" }).click();
       await phone.page.getByRole("cell", { name: "2", exact: true }).waitFor();

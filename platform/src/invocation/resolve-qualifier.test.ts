@@ -37,3 +37,28 @@ test("a dry run stops after resolving, with the version and no outcome", async (
 test("passes the routing table's errors on (404 FunctionNotFound)", async () => {
   await assert.rejects(async () => new ResolveQualifierStage(recordingNext(), routing()).handle(invocationOf({ name: "missing" })), /no/);
 });
+
+test("a miss is resolved again once the table has read the function from the database; refused when it did not read", async () => {
+  const next = recordingNext();
+  let known = false;
+  const reloads: string[] = [];
+  const table = {
+    resolve(name: string) {
+      if (!known) throw new ApiError("VersionNotFound", `no version of ${name}`);
+      return { spec: specOf({ functionName: name, version: 2 }) };
+    },
+    async reloadOnMiss(name: string) {
+      reloads.push(name);
+      known = name === "fn";
+      return name === "fn";
+    },
+  };
+  await new ResolveQualifierStage(next, table).handle(invocationOf({ qualifier: "2" }));
+  assert.deepEqual(reloads, ["fn"]);
+  assert.equal(next.seen[0]!.spec!.version, 2);
+  known = false;
+  await assert.rejects(async () => new ResolveQualifierStage(recordingNext(), table).handle(invocationOf({ name: "other" })), { code: "VersionNotFound" });
+  // Other errors are never retried.
+  const sealed = { resolve: () => { throw new ApiError("TooManyRequests", "x"); }, reloadOnMiss: async () => assert.fail("no reload") };
+  await assert.rejects(async () => new ResolveQualifierStage(recordingNext(), sealed).handle(invocationOf({})), { code: "TooManyRequests" });
+});

@@ -79,3 +79,26 @@ test("the catalog digest moves with an event-invoke config change alone", async 
   assert.notEqual(d1, d0);
   assert.equal(await repos.catalogDigests.catalog(), d1, "and stays put while nothing changes");
 });
+
+test("a name, version or alias made on another replica a moment ago is read on the miss, at most once a second per name", async () => {
+  const table = new RoutingTable(repos, new MemoryStateStore(), {});
+  await table.refreshAll();
+  // Written straight to the database, as another replica does before its change message arrives.
+  await create("fresh");
+  await repos.versions.publish("fresh", code(5));
+  await repos.versions.publish("a", code(6));
+  await repos.aliases.upsert("b", "beta", { version: 1 });
+  for (const [name, qualifier, code] of [["fresh", undefined, "FunctionNotFound"], ["a", "3", "VersionNotFound"], ["b", "beta", "AliasNotFound"]] as const) {
+    assert.throws(() => table.resolve(name, qualifier), { code });
+    assert.equal(await table.reloadOnMiss(name), true);
+    assert.equal(table.resolve(name, qualifier).spec.functionName, name);
+  }
+  // A name that really does not exist: one read, then refused without a read for a second.
+  let reads = 0;
+  const counted = new RoutingTable({ ...repos, functions: { ...repos.functions, get: (n: string) => (reads++, repos.functions.get(n)) } } as Repositories, new MemoryStateStore(), {});
+  await counted.refreshAll();
+  assert.equal(await counted.reloadOnMiss("nope"), true);
+  assert.equal(await counted.reloadOnMiss("nope"), false);
+  assert.equal(reads, 1);
+  assert.throws(() => counted.resolve("nope"), { code: "FunctionNotFound" });
+});

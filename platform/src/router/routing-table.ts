@@ -3,6 +3,10 @@
  * weights. The invoke path resolves qualifiers here with no database read. A change made by any
  * control-plane replica is broadcast on the state store's pub/sub and every replica reloads that
  * function; a periodic check of the catalog's digests repairs anything a lost message left stale.
+ * A name or qualifier this replica does not know yet (a change made on another replica a moment
+ * ago, its message still on the way) is read from the database once before it is answered as not
+ * found (`reloadOnMiss`, at most once a second per name), so a client that writes through one
+ * replica and invokes through another reads its own write.
  * An alias under an ABTesting deployment carries an A/B rule: the request's key (a header, cookie
  * or query value) is hashed into [0, 1) and compared to the variant's weight, so each key sticks
  * to one version.
@@ -18,6 +22,16 @@ import type { SecretBox } from "../auth/secret-box.ts";
 import { openSecrets } from "../functions/function-secrets.ts";
 
 export const ROUTING_CHANNEL = "hotswap:routing";
+
+/** A name missed by resolve() is read from the database at most this often (ms). */
+const MISS_RELOAD_MS = 1000;
+/** Names remembered for that throttle, at most (then it starts over). */
+const MISS_NAMES_MAX = 10_000;
+
+/** The errors of resolve() that a reload from the database may turn into a route. */
+export function isRoutingMiss(e: unknown): boolean {
+  return e instanceof ApiError && (e.code === "FunctionNotFound" || e.code === "VersionNotFound" || e.code === "AliasNotFound");
+}
 
 /** A periodic refresh that finds more stale functions than this reads everything in bulk instead. */
 const BULK_RELOAD_OVER = 64;
@@ -145,6 +159,8 @@ export class RoutingTable {
   private readonly generation = new Map<string, number>();
   /** The newest reload of each function, which the reloads it overtook wait for. */
   private readonly loading = new Map<string, Promise<void>>();
+  /** When each name was last reloaded because resolve() missed it. */
+  private readonly missReloads = new Map<string, number>();
   private unsubscribe?: Unsubscribe;
   private refreshTimer?: NodeJS.Timeout;
   /** The catalog's digest as of the last read or check of everything (undefined before the first). */
@@ -302,6 +318,26 @@ export class RoutingTable {
   async invalidate(name: string): Promise<void> {
     await this.reload(name);
     await this.state.publish(ROUTING_CHANNEL, name);
+  }
+
+  /**
+   * After resolve() missed `name` (see isRoutingMiss): read it from the database, unless that was
+   * done for this name less than a second ago. Resolves whether it read (true: resolve again).
+   */
+  async reloadOnMiss(name: string): Promise<boolean> {
+    const now = Date.now();
+    const last = this.missReloads.get(name);
+    if (last !== undefined && now - last < MISS_RELOAD_MS) {
+      // Read a moment ago: a read still under way is waited for, a finished one is not repeated.
+      const pending = this.loading.get(name);
+      if (!pending) return false;
+      await pending;
+      return true;
+    }
+    if (this.missReloads.size >= MISS_NAMES_MAX) this.missReloads.clear();
+    this.missReloads.set(name, now);
+    await (this.loading.get(name) ?? this.reload(name));
+    return true;
   }
 
   /** The functions this replica has loaded (every function, once start() has run). */
