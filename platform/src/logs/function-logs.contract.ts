@@ -54,7 +54,14 @@ export function runFunctionLogsContract(label: string, open: () => Promise<Opene
         );
         const page = await repos.functionLogs.page({ functionName: fn, limit: 3000 });
         assert.deepEqual(page.map((l) => l.message), records.map((r) => r.message));
+        assert.deepEqual(page.map((l) => l.id), stored.map((r) => r.id), "the ids returned are the ids stored");
         assert.deepEqual(await repos.functionLogs.insert([]), []);
+        // Later inserts, of one row and of many, draw ids after every id already given.
+        const one = await repos.functionLogs.insert([record(fn, { at, message: "one" })]);
+        const more = await repos.functionLogs.insert([record(fn, { at, message: "two" }), record(fn, { at, message: "three" })]);
+        assert.ok(one[0]!.id > stored.at(-1)!.id && more[0]!.id > one[0]!.id && more[1]!.id > more[0]!.id);
+        const all = await repos.functionLogs.page({ functionName: fn, limit: 3000 });
+        assert.deepEqual(all.slice(-3).map((l) => [l.id, l.message]), [[one[0]!.id, "one"], [more[0]!.id, "two"], [more[1]!.id, "three"]]);
       });
 
       test("keeps every time to the millisecond, and text as written (quotes, newlines' escapes, unicode)", async () => {
