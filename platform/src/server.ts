@@ -294,7 +294,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     opened.push({ name: "trigger statistics", close: () => triggerStats.close() });
     // Stream triggers: shared out over the replicas, one lease per trigger; checkpoints live in the brokers.
     const streamLog = log.child({ component: "streams" });
-    const streamConnections = { ...config.streams, stateKeyPrefix: config.state.kind === "redis" ? config.state.keyPrefix : undefined };
+    const streamConnections = { ...config.streams, cluster: await repos.deployments.clusterId(), stateKeyPrefix: config.state.kind === "redis" ? config.state.keyPrefix : undefined };
     const streams: StreamEngine = new StreamEngine({
       repos,
       invoker,

@@ -15,12 +15,12 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { generateApiKey } from "../../platform/src/auth/api-key.ts";
-import { redisCheckpointKey } from "../../platform/src/triggers/stream/redis-stream-source.ts";
 import { startServer, stopAll, type ServerProcess } from "../support/cli.ts";
 import { deployFunction, nodeCode, type ApiTarget } from "../support/deploy.ts";
 import { serversSkipReason } from "../support/platform.ts";
 import { createTestDatabase, sharedServersEnv, startS3Server, TEST_REDIS_URL, uniquePrefix } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { redisCheckpoint, redisCheckpointKeys } from "./checkpoints.ts";
 import { createTrigger, streamItems, STREAM_HANDLER } from "./support.ts";
 
 const RECORDS = 20;
@@ -77,7 +77,7 @@ describe("Stream triggers across two control-plane processes", { timeout: 300_00
       const stream = `hstest:stream-replicas:${randomBytes(5).toString("hex")}`;
       const created = await createTrigger(target, { functionName: "streamfn", type: "Stream", config: { source: "redis", stream, startingPosition: "TRIM_HORIZON", batchSize: 2 } });
       triggers.push({ id: created.triggerId, stream, last: "" });
-      cleanups.push(() => redis!.del(stream, redisCheckpointKey(created.triggerId, stream)));
+      cleanups.push(async () => redis!.del(stream, ...(await redisCheckpointKeys(redis!, created.triggerId, stream))));
     }
     const spread = await waitFor("each replica holds two triggers", async () => {
       const h = await holdings();
@@ -101,7 +101,7 @@ describe("Stream triggers across two control-plane processes", { timeout: 300_00
 
     await waitFor("the survivor holds all four triggers", async () => (await holdings()).get(b.child.pid!)?.length === 4, { timeoutMs: 60_000 });
     await waitFor("every checkpoint reached its stream's last record", async () => {
-      for (const x of triggers) if ((await redis!.get(redisCheckpointKey(x.id, x.stream))) !== x.last) return false;
+      for (const x of triggers) if ((await redisCheckpoint(redis!, x.id, x.stream)) !== x.last) return false;
       return true;
     }, { timeoutMs: 120_000 });
     let duplicates = 0;

@@ -16,8 +16,8 @@ import { apiOf, deployFunction, expectOk, nodeCode } from "../support/deploy.ts"
 import { TEST_NATS_URL, TEST_REDIS_URL, serviceSkipReason } from "../support/services.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { createTrigger, streamItems, STREAM_HANDLER } from "./support.ts";
-import { redisCheckpointKey } from "../../platform/src/triggers/stream/redis-stream-source.ts";
-import { CHECKPOINT_BUCKET, natsCheckpointKey, PARTITION_KEY_HEADER } from "../../platform/src/triggers/stream/nats-stream-source.ts";
+import { CHECKPOINT_BUCKET, PARTITION_KEY_HEADER } from "../../platform/src/triggers/stream/nats-stream-source.ts";
+import { natsCheckpoint, purgeNatsCheckpoint, redisCheckpoint, redisCheckpointKeys } from "./checkpoints.ts";
 
 const sc = StringCodec();
 
@@ -57,8 +57,8 @@ describe("Stream triggers end to end", () => {
       type: "Stream",
       config: { source: "redis", stream, startingPosition: "TRIM_HORIZON", batchSize: 6, bisectBatchOnFunctionError: true, maximumRetryAttempts: 1, onFailure: { stream: failures } },
     });
-    cleanups.push(() => redis!.del(stream, failures, redisCheckpointKey(trigger.triggerId, stream)));
-    await waitFor("the checkpoint reached the last record", async () => (await redis!.get(redisCheckpointKey(trigger.triggerId, stream))) === seqOf.a3, { timeoutMs: 30_000 });
+    cleanups.push(async () => redis!.del(stream, failures, ...(await redisCheckpointKeys(redis!, trigger.triggerId, stream))));
+    await waitFor("the checkpoint reached the last record", async () => (await redisCheckpoint(redis!, trigger.triggerId, stream)) === seqOf.a3, { timeoutMs: 30_000 });
     const items = await processed(trigger.triggerId);
     assert.deepEqual(items.filter((i) => i.key === "a").map((i) => i.data), ["a1", "a2", "a3"]);
     assert.deepEqual(items.filter((i) => i.key === "b").map((i) => i.data), ["b1", "b2"]);
@@ -105,8 +105,8 @@ describe("Stream triggers end to end", () => {
       type: "Stream",
       config: { source: "redis", stream, startingPosition: "TRIM_HORIZON", batchSize: 10, maximumRecordAgeInSeconds: 60, onFailure: { stream: failures } },
     });
-    cleanups.push(() => redis!.del(stream, failures, redisCheckpointKey(trigger.triggerId, stream)));
-    await waitFor("the checkpoint reached the fresh record", async () => (await redis!.get(redisCheckpointKey(trigger.triggerId, stream))) === ids[2], { timeoutMs: 30_000 });
+    cleanups.push(async () => redis!.del(stream, failures, ...(await redisCheckpointKeys(redis!, trigger.triggerId, stream))));
+    await waitFor("the checkpoint reached the fresh record", async () => (await redisCheckpoint(redis!, trigger.triggerId, stream)) === ids[2], { timeoutMs: 30_000 });
     assert.deepEqual((await processed(trigger.triggerId)).map((i) => i.data), ["fresh"]);
     const sent = await redis!.xrange(failures, "-", "+");
     assert.equal(sent.length, 1);
@@ -118,7 +118,7 @@ describe("Stream triggers end to end", () => {
 
     // Deleted: its checkpoint goes with it.
     expectOk(await apiOf(p).triggers.delete(trigger.triggerId), "delete", 204);
-    await waitFor("the deleted trigger's checkpoint is gone", async () => (await redis!.get(redisCheckpointKey(trigger.triggerId, stream))) === null, { timeoutMs: 15_000 });
+    await waitFor("the deleted trigger's checkpoint is gone", async () => (await redisCheckpoint(redis!, trigger.triggerId, stream)) === null, { timeoutMs: 15_000 });
   });
 
   it("refuses names of the platform's own Redis keys and NATS subjects with 400, on create and update", { timeout: 60_000 }, async (t) => {
@@ -167,13 +167,10 @@ describe("Stream triggers end to end", () => {
       config: { source: "nats", stream, subject, startingPosition: "TRIM_HORIZON", batchSize: 5, parallelizationFactor: 2, bisectBatchOnFunctionError: true, maximumRetryAttempts: 0, onFailure: { subject: failSubject } },
     });
     const kv = await js.views.kv(CHECKPOINT_BUCKET);
-    cleanups.push(() => kv.purge(natsCheckpointKey(trigger.triggerId, stream)));
+    cleanups.push(() => purgeNatsCheckpoint(kv, trigger.triggerId, stream));
     await waitFor(
       "the checkpoint reached the last record",
-      async () => {
-        const e = await kv.get(natsCheckpointKey(trigger.triggerId, stream));
-        return e?.operation === "PUT" && sc.decode(e.value) === seqOf.y2;
-      },
+      async () => (await natsCheckpoint(kv, trigger.triggerId, stream)) === seqOf.y2,
       { timeoutMs: 30_000 },
     );
     const items = await processed(trigger.triggerId);
@@ -195,9 +192,9 @@ describe("Stream triggers end to end", () => {
 
     // Deleted: its checkpoint goes with it; a trigger created again on the stream starts at its own starting position.
     expectOk(await apiOf(p).triggers.delete(trigger.triggerId), "delete", 204);
-    await waitFor("the deleted trigger's checkpoint is gone", async () => (await kv.get(natsCheckpointKey(trigger.triggerId, stream)))?.operation !== "PUT", { timeoutMs: 15_000 });
+    await waitFor("the deleted trigger's checkpoint is gone", async () => (await natsCheckpoint(kv, trigger.triggerId, stream)) === undefined, { timeoutMs: 15_000 });
     const again = await createTrigger(p, { functionName: "streamfn", type: "Stream", config: { source: "nats", stream, subject, startingPosition: "TRIM_HORIZON", batchSize: 1, maximumRetryAttempts: 0 } });
-    cleanups.push(() => kv.purge(natsCheckpointKey(again.triggerId, stream)));
+    cleanups.push(() => purgeNatsCheckpoint(kv, again.triggerId, stream));
     await waitFor("the new trigger read the stream from its start", async () => (await processed(again.triggerId)).some((i) => i.data === "x1"), { timeoutMs: 30_000 });
   });
 });

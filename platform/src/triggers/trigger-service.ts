@@ -23,7 +23,7 @@ import {
 import { formatIssues } from "../api/openapi.ts";
 import type { JsonObject, Repositories, Trigger } from "../db/index.ts";
 import type { Actor, FunctionService } from "../functions/function-service.ts";
-import { assertStreamTrigger, type StreamConnections } from "./stream/stream-sources.ts";
+import { assertStreamTrigger, type BrokerSettings } from "./stream/stream-sources.ts";
 import type { QueueSources } from "./queue/queue-sources.ts";
 
 export function toTriggerView(t: Trigger): TriggerView {
@@ -75,7 +75,7 @@ export class TriggerService {
     private readonly functions: Pick<FunctionService, "require">,
     private readonly changes: TriggerChanges,
     /** The brokers Stream triggers can read here (config.streams). */
-    private readonly streams: StreamConnections = {},
+    private readonly streams: BrokerSettings = {},
     /** The brokers Queue triggers may use; unset: every source is accepted (unit tests). */
     private readonly queueSources?: Pick<QueueSources, "assertConfigured">,
     /** Whether the server verifies JWTs, so Http routes may use `auth: "jwt"`. */

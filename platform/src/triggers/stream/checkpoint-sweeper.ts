@@ -5,6 +5,8 @@
  * (A trigger deleted or moved while it is consumed has its checkpoint removed by its lease holder
  * at once, stream-engine.ts.) Each removal is made holding the trigger's lease, so no consumer of
  * it runs, and after reading the trigger again, so one created or moved meanwhile keeps its own.
+ * Only this cluster's checkpoints are looked at: another installation's triggers, sharing the
+ * broker, are not in this database and must not look deleted.
  */
 import { StreamTriggerConfig } from "../../../../protocol/api/triggers.ts";
 import type { LeaderLease } from "../../../../shared/lease/leader-lease.ts";
@@ -32,10 +34,10 @@ export function checkpointOf(config: unknown): string | undefined {
 
 /** Remove the stale checkpoints; resolves how many went. Broker errors reject (the next sweep retries). */
 export async function sweepCheckpoints(o: CheckpointSweep): Promise<number> {
-  const { redisUrl, natsUrl } = o.connections;
+  const { redisUrl, natsUrl, cluster } = o.connections;
   const found = [
-    ...(redisUrl ? (await listRedisCheckpoints(redisUrl)).map((c) => ({ ...c, source: "redis" as const })) : []),
-    ...(natsUrl ? (await listNatsCheckpoints(natsUrl)).map((c) => ({ ...c, source: "nats" as const })) : []),
+    ...(redisUrl ? (await listRedisCheckpoints(redisUrl, cluster)).map((c) => ({ ...c, source: "redis" as const })) : []),
+    ...(natsUrl ? (await listNatsCheckpoints(natsUrl, cluster)).map((c) => ({ ...c, source: "nats" as const })) : []),
   ];
   const current = new Map(o.triggers.map((t) => [t.id, checkpointOf(t.config)]));
   let removed = 0;

@@ -7,6 +7,7 @@ import { CHECKPOINT_BUCKET, NatsStreamSource, natsCheckpointKey, PARTITION_KEY_H
 import { streamConsumerContract, type BrokerHarness } from "./stream-consumer.contract.ts";
 
 const sc = StringCodec();
+const CLUSTER = "contract";
 
 streamConsumerContract("NATS JetStream", async (): Promise<BrokerHarness | string> => {
   const skip = await serviceSkipReason("nats", TEST_NATS_URL);
@@ -18,7 +19,7 @@ streamConsumerContract("NATS JetStream", async (): Promise<BrokerHarness | strin
   return {
     eventSource: "hotswap:nats",
     readWaitMs: 1000,
-    source: (triggerId, config) => new NatsStreamSource(TEST_NATS_URL, triggerId, config),
+    source: (triggerId, config) => new NatsStreamSource(TEST_NATS_URL, CLUSTER, triggerId, config),
     async createStream() {
       const id = randomBytes(5).toString("hex");
       const stream = `hstest_stream_${id}`;
@@ -44,13 +45,13 @@ streamConsumerContract("NATS JetStream", async (): Promise<BrokerHarness | strin
           return out;
         },
         checkpoint: async (triggerId) => {
-          const e = await kv.get(natsCheckpointKey(triggerId, stream));
+          const e = await kv.get(natsCheckpointKey(CLUSTER, triggerId, stream));
           return e && e.operation === "PUT" ? sc.decode(e.value) : undefined;
         },
         remove: async (triggerIds) => {
           await jsm.streams.delete(stream).catch(() => false);
           await jsm.streams.delete(failStream).catch(() => false);
-          for (const t of triggerIds) await kv.purge(natsCheckpointKey(t, stream));
+          for (const t of triggerIds) await kv.purge(natsCheckpointKey(CLUSTER, t, stream));
         },
       };
     },

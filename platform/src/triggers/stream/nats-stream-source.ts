@@ -20,20 +20,20 @@ export const CHECKPOINT_BUCKET = "hotswap-stream-checkpoints";
 export const PARTITION_KEY_HEADER = "Hotswap-Partition-Key";
 const sc = StringCodec();
 
-export function natsCheckpointKey(triggerId: string, stream: string): string {
-  return `${triggerId}.${stream}`;
+export function natsCheckpointKey(cluster: string, triggerId: string, stream: string): string {
+  return `${cluster}.${triggerId}.${stream}`;
 }
 
-/** Every Stream trigger checkpoint stored in the bucket on the NATS at `url`: its trigger id and stream. */
-export async function listNatsCheckpoints(url: string): Promise<Array<{ triggerId: string; stream: string }>> {
+/** Every Stream trigger checkpoint of `cluster` stored in the bucket on the NATS at `url`: its trigger id and stream. */
+export async function listNatsCheckpoints(url: string, cluster: string): Promise<Array<{ triggerId: string; stream: string }>> {
   const nc = await connect({ servers: url, name: "hotswap-stream-checkpoints", timeout: 2000 });
   const out: Array<{ triggerId: string; stream: string }> = [];
   try {
     const kv = await nc.jetstream().views.kv(CHECKPOINT_BUCKET, { history: 1 });
-    for await (const key of await kv.keys()) {
-      // <trigger id, no dot>.<stream, no dot>; purged keys are not listed.
-      const dot = key.indexOf(".");
-      if (dot > 0) out.push({ triggerId: key.slice(0, dot), stream: key.slice(dot + 1) });
+    for await (const key of await kv.keys(`${cluster}.*.*`)) {
+      // <cluster>.<trigger id, no dot>.<stream, no dot>; purged keys are not listed.
+      const [, triggerId, stream] = key.split(".");
+      if (triggerId && stream) out.push({ triggerId, stream });
     }
   } finally {
     await nc.close().catch(() => undefined);
@@ -53,12 +53,13 @@ export class NatsStreamSource implements StreamSource {
 
   constructor(
     private readonly url: string,
+    cluster: string,
     private readonly triggerId: string,
     private readonly config: StreamTriggerConfig,
   ) {
     this.eventSourceArn = streamArn("nats", config.subject ? `${config.stream}/${config.subject}` : config.stream);
     this.shardId = config.stream;
-    this.key = natsCheckpointKey(triggerId, config.stream);
+    this.key = natsCheckpointKey(cluster, triggerId, config.stream);
   }
 
   async open(): Promise<void> {

@@ -4,8 +4,9 @@
  * object), `partitionKey` its partition key (absent: the stream's name, so such records are all
  * processed in order). The sequence number is the entry id, its arrival time the id's milliseconds.
  *
- * The checkpoint lives in the same Redis, in `hotswap:stream-trigger:<triggerId>:<stream>:checkpoint`
- * (the id of the last processed entry), written by a script that never moves it backwards; reads
+ * The checkpoint lives in the same Redis, in
+ * `hotswap:stream-trigger:<cluster>:<triggerId>:<stream>:checkpoint` (the id of the last processed
+ * entry; the cluster's id keeps installations that share a Redis apart), written by a script that never moves it backwards; reads
  * are XREAD (BLOCK) after it. On-failure records are added to the `onFailure.stream` as the field
  * `body` (JSON), as the async destinations do.
  */
@@ -28,22 +29,23 @@ return 1`;
 
 const MAX_SEQ = "18446744073709551615";
 
-export function redisCheckpointKey(triggerId: string, stream: string): string {
-  return `hotswap:stream-trigger:${triggerId}:${stream}:checkpoint`;
+export function redisCheckpointKey(cluster: string, triggerId: string, stream: string): string {
+  return `hotswap:stream-trigger:${cluster}:${triggerId}:${stream}:checkpoint`;
 }
 
-/** Every Stream trigger checkpoint stored in the Redis at `url`: its trigger id and stream. */
-export async function listRedisCheckpoints(url: string): Promise<Array<{ triggerId: string; stream: string }>> {
+/** Every Stream trigger checkpoint of `cluster` stored in the Redis at `url`: its trigger id and stream. */
+export async function listRedisCheckpoints(url: string, cluster: string): Promise<Array<{ triggerId: string; stream: string }>> {
+  const head = `hotswap:stream-trigger:${cluster}:`;
   const conn = new Redis(url, { ...commandConnectionOptions(), connectionName: "hotswap-stream-trigger", lazyConnect: true });
   conn.on("error", () => undefined); // surfaced by the failing command
   const out: Array<{ triggerId: string; stream: string }> = [];
   try {
     await conn.connect();
-    for await (const keys of conn.scanStream({ match: redisCheckpointKey("*", "*"), count: 500 }) as AsyncIterable<string[]>) {
+    for await (const keys of conn.scanStream({ match: `${globEscape(head)}*:checkpoint`, count: 500 }) as AsyncIterable<string[]>) {
       for (const k of keys) {
-        // hotswap:stream-trigger:<trigger id, no colon>:<stream, may have colons>:checkpoint
-        const m = /^hotswap:stream-trigger:([^:]+):(.+):checkpoint$/.exec(k);
-        if (m) out.push({ triggerId: m[1]!, stream: m[2]! });
+        // <head><trigger id, no colon>:<stream, may have colons>:checkpoint
+        const m = /^([^:]+):(.+):checkpoint$/.exec(k.slice(head.length));
+        if (k.startsWith(head) && m) out.push({ triggerId: m[1]!, stream: m[2]! });
       }
     }
   } finally {
@@ -63,12 +65,13 @@ export class RedisStreamSource implements StreamSource {
 
   constructor(
     private readonly url: string,
+    cluster: string,
     private readonly triggerId: string,
     private readonly config: StreamTriggerConfig,
   ) {
     this.eventSourceArn = streamArn("redis", config.stream);
     this.shardId = config.stream;
-    this.key = redisCheckpointKey(triggerId, config.stream);
+    this.key = redisCheckpointKey(cluster, triggerId, config.stream);
   }
 
   async open(): Promise<void> {
@@ -132,6 +135,11 @@ export class RedisStreamSource implements StreamSource {
     if (!this.conn) throw new Error(`the Redis stream source of trigger ${this.triggerId} is not open`);
     return this.conn;
   }
+}
+
+/** `s` matched literally by a Redis glob pattern. */
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, "\\$&");
 }
 
 function toRecord(id: string, fields: Buffer[], stream: string): StreamRecord {

@@ -6,7 +6,7 @@
  * stream, leaves no checkpoint behind.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import type { InvokeResult } from "../../router/invoker.ts";
@@ -31,6 +31,9 @@ function severable(store: StateStore): StateStore & { cut: boolean } {
   return s;
 }
 
+/** The cluster the engines here belong to (checkpoint keys are scoped to it). */
+const CLUSTER = `test-${randomBytes(4).toString("hex")}`;
+
 describe("StreamEngine across replicas", () => {
   let skip: string | undefined;
   let stores: EmbeddedStores;
@@ -38,6 +41,8 @@ describe("StreamEngine across replicas", () => {
   const prefix = `hstest:stream-engine:${randomBytes(5).toString("hex")}`;
   const created: Array<{ id: string; stream: string }> = [];
   const engines: StreamEngine[] = [];
+  /** Checkpoint keys written by hand, deleted at the end. */
+  const strays: string[] = [];
   /** What each replica's function saw: the trigger, the record's data. */
   const seen: Array<{ replica: string; trigger: string; data: string }> = [];
 
@@ -49,7 +54,8 @@ describe("StreamEngine across replicas", () => {
   after(async () => {
     for (const e of engines) await e.stop();
     if (redis) {
-      for (const c of created) await redis.del(c.stream, redisCheckpointKey(c.id, c.stream));
+      for (const c of created) await redis.del(c.stream, redisCheckpointKey(CLUSTER, c.id, c.stream));
+      if (strays.length > 0) await redis.del(...strays);
       await redis.quit();
     }
     await stores.close();
@@ -75,7 +81,7 @@ describe("StreamEngine across replicas", () => {
         },
       },
       stats: { record: () => undefined },
-      connections: { redisUrl: TEST_REDIS_URL },
+      connections: { redisUrl: TEST_REDIS_URL, cluster: CLUSTER },
       state,
       namespace: "hs:test:",
       holder: replica,
@@ -142,28 +148,37 @@ describe("StreamEngine across replicas", () => {
     created.push({ id: moved.id, stream: next });
     for (const x of [gone, moved]) await redis.xadd(x.stream, "*", "data", "1");
     await redis.xadd(next, "*", "data", "before the move");
+    // Checkpoints of triggers this database does not have: this cluster's (an orphan, swept) and
+    // another installation's sharing the Redis (never touched).
+    const orphan = redisCheckpointKey(CLUSTER, randomUUID(), `${prefix}:orphan`);
+    const foreign = redisCheckpointKey(`${CLUSTER}-other`, randomUUID(), `${prefix}:foreign`);
+    await redis.set(orphan, "1-0");
+    await redis.set(foreign, "1-0");
+    strays.push(orphan, foreign);
     const e = engine("solo");
     await e.start();
     for (const x of [gone, moved]) {
-      await waitFor(`${x.stream} checkpointed`, async () => (await redis.get(redisCheckpointKey(x.id, x.stream))) !== null);
+      await waitFor(`${x.stream} checkpointed`, async () => (await redis.get(redisCheckpointKey(CLUSTER, x.id, x.stream))) !== null);
     }
     assert.equal(await stores.repos.triggers.delete(gone.id), true);
     await e.poke();
-    assert.equal(await redis.get(redisCheckpointKey(gone.id, gone.stream)), null, "the deleted trigger's checkpoint is gone");
+    assert.equal(await redis.get(redisCheckpointKey(CLUSTER, gone.id, gone.stream)), null, "the deleted trigger's checkpoint is gone");
     assert.equal(e.consuming.includes(gone.id), false);
 
     await stores.repos.triggers.update(moved.id, { config: { source: "redis", stream: next, startingPosition: "TRIM_HORIZON", batchSize: 2 } });
     await e.poke();
-    assert.equal(await redis.get(redisCheckpointKey(moved.id, moved.stream)), null, "the old stream's checkpoint is gone");
+    assert.equal(await redis.get(redisCheckpointKey(CLUSTER, moved.id, moved.stream)), null, "the old stream's checkpoint is gone");
     await waitFor("the moved trigger reads its new stream from its starting position", () => dataOf(next).includes("before the move"));
     assert.ok(e.consuming.includes(moved.id));
 
     // Disabled (its lease given up, its checkpoint kept), then deleted: the sweep removes the checkpoint.
     await stores.repos.triggers.update(moved.id, { enabled: false });
     await waitFor("the disabled trigger is no longer consumed", () => !e.consuming.includes(moved.id));
-    assert.notEqual(await redis.get(redisCheckpointKey(moved.id, next)), null, "a disabled trigger keeps its checkpoint");
+    assert.notEqual(await redis.get(redisCheckpointKey(CLUSTER, moved.id, next)), null, "a disabled trigger keeps its checkpoint");
     assert.equal(await stores.repos.triggers.delete(moved.id), true);
-    await waitFor("the sweep removed the deleted trigger's checkpoint", async () => (await redis.get(redisCheckpointKey(moved.id, next))) === null, { timeoutMs: 10_000 });
+    await waitFor("the sweep removed the deleted trigger's checkpoint", async () => (await redis.get(redisCheckpointKey(CLUSTER, moved.id, next))) === null, { timeoutMs: 10_000 });
+    assert.equal(await redis.get(orphan), null, "the sweep removed this cluster's checkpoint of a trigger it does not have");
+    assert.equal(await redis.get(foreign), "1-0", "another cluster's checkpoint sharing the Redis is left alone");
     await e.stop();
   });
 
@@ -177,7 +192,7 @@ describe("StreamEngine across replicas", () => {
       target: { triggerId: "t", functionName: "fn", qualifier: "$LATEST" },
       config,
       // Port 1: nothing listens there.
-      source: new RedisStreamSource("redis://127.0.0.1:1", "t", config),
+      source: new RedisStreamSource("redis://127.0.0.1:1", CLUSTER, "t", config),
       readWaitMs: 100,
       retryDelayMs: (n) => 10 * n,
       log: { warn: (_o, msg) => void warnings.push(msg) },

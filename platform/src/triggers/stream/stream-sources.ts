@@ -15,14 +15,22 @@ import { RedisStreamSource } from "./redis-stream-source.ts";
 import type { StreamSource } from "./stream-source.ts";
 
 export interface StreamConnections {
+  /**
+   * The cluster's id (DeploymentsRepository.clusterId): checkpoints are kept under it, so
+   * installations sharing a broker never read, or sweep away, each other's.
+   */
+  cluster: string;
   redisUrl?: string;
   natsUrl?: string;
   /** The state store's key prefix (HOTSWAP_REDIS_PREFIX), whose `hs:` and `hotswap:` keys are reserved too. */
   stateKeyPrefix?: string;
 }
 
+/** The broker settings alone, which is what the API's checks need. */
+export type BrokerSettings = Omit<StreamConnections, "cluster">;
+
 /** The checks create and update make on a Stream trigger's config beyond its schema. */
-export function assertStreamTrigger(connections: StreamConnections, config: StreamTriggerConfig): void {
+export function assertStreamTrigger(connections: BrokerSettings, config: StreamTriggerConfig): void {
   assertSourceConfigured(connections, config.source);
   const reserved = (what: string, name: string, hint: string) =>
     new ApiError("ValidationError", `Invalid Stream trigger config: ${what} "${name.slice(0, 100)}" is reserved for the platform's own data (${hint}); pick another name.`);
@@ -40,7 +48,7 @@ export function assertStreamTrigger(connections: StreamConnections, config: Stre
 }
 
 /** 400 EventSourceNotConfigured naming the variable to set, when `source` cannot be read here. */
-function assertSourceConfigured(connections: StreamConnections, source: StreamTriggerConfig["source"]): void {
+function assertSourceConfigured(connections: BrokerSettings, source: StreamTriggerConfig["source"]): void {
   if (source === "redis" && !connections.redisUrl) {
     throw new ApiError("EventSourceNotConfigured", 'Stream triggers with source "redis" need a Redis: set HOTSWAP_STREAM_REDIS_URL (or REDIS_URL) on the control plane, e.g. redis://127.0.0.1:6379.');
   }
@@ -50,12 +58,12 @@ function assertSourceConfigured(connections: StreamConnections, source: StreamTr
 }
 
 /** The brokers this control plane can read Stream triggers from. */
-export function readableSources(connections: StreamConnections): Array<StreamTriggerConfig["source"]> {
+export function readableSources(connections: BrokerSettings): Array<StreamTriggerConfig["source"]> {
   return [...(connections.redisUrl ? (["redis"] as const) : []), ...(connections.natsUrl ? (["nats"] as const) : [])];
 }
 
 /** The source trigger `triggerId` reads; undefined when its broker is not configured. */
 export function streamSourceFor(connections: StreamConnections, triggerId: string, config: StreamTriggerConfig): StreamSource | undefined {
-  if (config.source === "redis") return connections.redisUrl ? new RedisStreamSource(connections.redisUrl, triggerId, config) : undefined;
-  return connections.natsUrl ? new NatsStreamSource(connections.natsUrl, triggerId, config) : undefined;
+  if (config.source === "redis") return connections.redisUrl ? new RedisStreamSource(connections.redisUrl, connections.cluster, triggerId, config) : undefined;
+  return connections.natsUrl ? new NatsStreamSource(connections.natsUrl, connections.cluster, triggerId, config) : undefined;
 }
