@@ -61,6 +61,9 @@ export interface FunctionLogsRepository {
   bytesOf(functionName: string): Promise<number>;
 }
 
+/** Ids the embedded database reserves from the sequence at a time. */
+const ID_RANGE = 10_000;
+
 /** Rows per INSERT: 7 parameters a row stays well under Postgres' 65,535 parameter limit. */
 const INSERT_CHUNK = 1000;
 
@@ -123,21 +126,40 @@ export function createFunctionLogsRepository(db: Db): FunctionLogsRepository {
   const pglite = pgliteOf(db);
 
   /**
-   * PGlite: a range of ids reserved from the sequence in one statement (nextval, then setval to the
-   * range's end: a quarter of the cost of drawing each id, and safe because the embedded database
-   * has one connection, whose statements never interleave), then the rows in one COPY with those
-   * ids (in the embedded database's WebAssembly, COPY costs about half of expanding a JSON recordset).
+   * PGlite: ids come from ranges of ID_RANGE reserved from the sequence in one statement (nextval,
+   * then setval to the range's end; safe because the embedded database has one connection), so a
+   * batch usually costs no sequence call at all; the rows then go in one COPY with those ids (in the
+   * embedded database's WebAssembly, COPY costs about half of expanding a JSON recordset). Batches
+   * run one after the other, so ids increase in commit order (a live tail's cursor never passes a
+   * row committed later). Ids left in a range at shutdown are skipped: ids have gaps, never repeats.
    */
-  async function copyRows(client: PgliteCopy, rows: readonly FunctionLogRow[]): Promise<number[]> {
-    const reserved = await db.execute(sql`select setval('function_logs_id_seq', nextval('function_logs_id_seq') + ${rows.length - 1})::text as last`);
-    const last = Number(rowsOf<{ last: string }>(reserved)[0]!.last);
-    const ids = rows.map((_, k) => last - rows.length + 1 + k);
-    await client.query(
-      "copy function_logs (id, function_name, version, request_id, instance_id, at, stream, message) from '/dev/blob'",
-      [],
-      { blob: new Blob([copyText(rows, ids)]) },
-    );
-    return ids;
+  let rangeNext = 0;
+  let rangeEnd = -1;
+  let copying: Promise<unknown> = Promise.resolve();
+  async function idsFor(count: number): Promise<number[]> {
+    if (rangeEnd - rangeNext + 1 < count) {
+      const take = Math.max(count, ID_RANGE);
+      const reserved = await db.execute(sql`select setval('function_logs_id_seq', nextval('function_logs_id_seq') + ${take - 1})::text as last`);
+      rangeEnd = Number(rowsOf<{ last: string }>(reserved)[0]!.last);
+      rangeNext = rangeEnd - take + 1;
+    }
+    const first = rangeNext;
+    rangeNext += count;
+    return Array.from({ length: count }, (_, k) => first + k);
+  }
+  function copyRows(client: PgliteCopy, rows: readonly FunctionLogRow[]): Promise<number[]> {
+    const run = async () => {
+      const ids = await idsFor(rows.length);
+      await client.query(
+        "copy function_logs (id, function_name, version, request_id, instance_id, at, stream, message) from '/dev/blob'",
+        [],
+        { blob: new Blob([copyText(rows, ids)]) },
+      );
+      return ids;
+    };
+    const p = copying.then(run, run);
+    copying = p.catch(() => undefined);
+    return p;
   }
 
   /** Postgres: one INSERT from a JSON recordset; the ids come back as one array, not a result row each. */
