@@ -3,32 +3,23 @@
  *   operator.ts   server [--embedded-runner], runner, admin reset-key, secrets rotate-key, version
  *   login.ts      login, logout (credentials.ts stores them)
  *   functions.ts, versions.ts, aliases.ts, deploy.ts, invoke.ts, logs.ts, rollouts.ts, triggers.ts,
- *   runners.ts, keys.ts: client commands over the typed API client (client/), via command-kit.ts
+ *   runners.ts, keys.ts: client commands over the typed API client (client/), via command-kit.ts,
+ *                 registered by client.ts, which is not loaded for an operator command
  * cli/ is the one composition of platform/ and runner/ (embedded-runner.ts); they never import each other.
  * Exit codes: exit-codes.ts (documented in `hotswap --help`).
  */
 import { Command, CommanderError } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import { CliError, EXIT, EXIT_CODES_HELP } from "./exit-codes.ts";
-import { registerOperatorCommands } from "./commands/operator.ts";
-import { registerLoginCommands } from "./commands/login.ts";
-import { registerFunctionCommands } from "./commands/functions.ts";
-import { registerVersionCommands } from "./commands/versions.ts";
-import { registerAliasCommands } from "./commands/aliases.ts";
-import { registerDeployCommand } from "./commands/deploy.ts";
-import { registerInvokeCommand } from "./commands/invoke.ts";
-import { registerLogsCommand } from "./commands/logs.ts";
-import { registerRolloutCommands } from "./commands/rollouts.ts";
-import { registerTriggerCommands } from "./commands/triggers.ts";
-import { registerRunnerCommands } from "./commands/runners.ts";
-import { registerKeyCommands } from "./commands/keys.ts";
+import { OPERATOR_COMMANDS, registerOperatorCommands } from "./commands/operator.ts";
 
 const ENVIRONMENT_HELP = `Client commands call the API at the URL stored by \`hotswap login\` (in $XDG_CONFIG_HOME/hotswap or
 ~/.config/hotswap); HOTSWAP_URL, HOTSWAP_API_KEY and HOTSWAP_TOKEN override it. Add --json to any of them
 for the API's own objects as JSON. Operator commands (server, runner, admin, secrets) read their
 configuration from the environment; see the README's configuration tables.`;
 
-function buildProgram(): Command {
+/** The program for `argv`: an operator command loads only the operator commands (a server or runner process never loads the client). */
+async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command("hotswap")
     .description(`HotSwap ${pkg.version}: a self-hosted serverless function platform`)
     .version(`hotswap ${pkg.version}`, "--version", "print the version")
@@ -38,18 +29,10 @@ function buildProgram(): Command {
     .showSuggestionAfterError();
   program.commandsGroup("Operator commands:");
   registerOperatorCommands(program);
-  program.commandsGroup("Client commands:");
-  registerLoginCommands(program);
-  registerFunctionCommands(program);
-  registerVersionCommands(program);
-  registerAliasCommands(program);
-  registerDeployCommand(program);
-  registerInvokeCommand(program);
-  registerLogsCommand(program);
-  registerRolloutCommands(program);
-  registerTriggerCommands(program);
-  registerRunnerCommands(program);
-  registerKeyCommands(program);
+  if (!OPERATOR_COMMANDS.includes(argv[0] ?? "")) {
+    program.commandsGroup("Client commands:");
+    (await import("./commands/client.ts")).registerClientCommands(program);
+  }
   // Every command (and subcommand) throws instead of exiting, so main() owns the exit code.
   const override = (c: Command) => {
     c.exitOverride();
@@ -61,7 +44,7 @@ function buildProgram(): Command {
 
 /** Runs the command line; the process's exit code. */
 async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   if (argv.length === 0) {
     program.outputHelp();
     return EXIT.usage;

@@ -6,6 +6,9 @@
 import type { Command } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 
+/** The operator commands' names: with one of these first on the command line, main.ts loads nothing else. */
+export const OPERATOR_COMMANDS: readonly string[] = ["server", "runner", "admin", "secrets", "version"];
+
 export function registerOperatorCommands(program: Command): void {
   program
     .command("server")

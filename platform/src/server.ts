@@ -124,7 +124,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
   };
   try {
     // First opened, last closed: spans of the drain are still exported.
-    const tracing = startTracing(config.tracing, pkg.version);
+    const tracing = await startTracing(config.tracing, pkg.version);
     opened.push({ name: "the trace exporter", close: () => tracing.shutdown() });
     const database: Database = await openDatabase(config.database.kind === "pglite" ? { kind: "pglite", dir: resolve(config.database.dir) } : config.database);
     opened.push({ name: "the database", close: () => database.close() });

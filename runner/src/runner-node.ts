@@ -73,7 +73,7 @@ export async function startRunnerNode(config: RunnerNodeConfig, deps: RunnerNode
     codeStore: deps.codeStore,
     onTampered: (sha256, problem) => log.warn({ sha256, problem }, "cached code tree was changed after extraction; extracting it again"),
   });
-  const tracing = deps.tracer ? TRACING_OFF : startTracing(config.tracing);
+  const tracing = deps.tracer ? TRACING_OFF : await startTracing(config.tracing);
   const tracer = deps.tracer ?? tracing.tracer;
   const local = new LocalRunner({
     id: config.id,

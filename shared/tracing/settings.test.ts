@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tracingSettings } from "./settings.ts";
-import { samplerOf } from "./tracing.ts";
+import { samplerOf } from "./tracer-provider.ts";
 
 test("no endpoint means tracing off, whatever else is set", () => {
   assert.deepEqual(tracingSettings({ OTEL_SERVICE_NAME: "x", OTEL_TRACES_SAMPLER: "always_on" }, "svc"), { settings: { enabled: false }, issues: [] });
