@@ -138,8 +138,9 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     // Closed after the runners (every outcome observed), before the database (the last flush).
     const usage = startUsage(repos, config.usage, log.child({ component: "usage" }));
     opened.push({ name: "the usage aggregate (last flush)", close: () => usage.observer.close() });
-    // Metric windows, rate-limit buckets and the leader leases are scoped to this database, so environments can share a Redis.
-    const namespace = await clusterNamespace(repos);
+    // Metric windows, rate-limit buckets, the leader leases and stream checkpoints are scoped to this database, so environments can share a Redis.
+    const clusterId = await repos.deployments.clusterId();
+    const namespace = clusterNamespace(clusterId);
     const auth = await createAuth({
       repos,
       state,
@@ -294,7 +295,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
     opened.push({ name: "trigger statistics", close: () => triggerStats.close() });
     // Stream triggers: shared out over the replicas, one lease per trigger; checkpoints live in the brokers.
     const streamLog = log.child({ component: "streams" });
-    const streamConnections = { ...config.streams, cluster: await repos.deployments.clusterId(), stateKeyPrefix: config.state.kind === "redis" ? config.state.keyPrefix : undefined };
+    const streamConnections = { ...config.streams, cluster: clusterId, stateKeyPrefix: config.state.kind === "redis" ? config.state.keyPrefix : undefined };
     const streams: StreamEngine = new StreamEngine({
       repos,
       invoker,

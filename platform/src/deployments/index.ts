@@ -22,9 +22,9 @@ import type { TokenBox } from "./prometheus-token.ts";
 export { DeploymentAliasGuard } from "./alias-guard.ts";
 export { DeploymentService } from "./deployment-service.ts";
 
-/** State-store key prefix of this database's cluster: `hs:<cluster id>:`. */
-export async function clusterNamespace(repos: Repositories): Promise<string> {
-  return `hs:${await repos.deployments.clusterId()}:`;
+/** State-store key prefix of the cluster `clusterId` (DeploymentsRepository.clusterId): `hs:<cluster id>:`. */
+export function clusterNamespace(clusterId: string): string {
+  return `hs:${clusterId}:`;
 }
 
 export interface RolloutDeps {
