@@ -1,8 +1,8 @@
 /**
  * BatchSlots on both state stores (in-process memory, and real Redis shared by two "replicas"):
  * never more slots held than the limit, a given-back slot goes to a waiter, a waiter holding
- * nothing goes before a replica that already holds one, and a dead holder's slot frees itself
- * after its TTL.
+ * nothing goes before a replica that already holds one, a dead holder's slot frees itself
+ * after its TTL, and a batch that outlived its slot's lease stops counting as held once settled.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -93,6 +93,26 @@ for (const kind of ["memory", "redis"] as const) {
         assert.ok(slot);
         assert.ok(waited >= 300 && waited < 3000, `took the dead holder's slot after ${waited} ms (TTL 400 ms)`);
         await slot.release();
+      } finally {
+        await close();
+      }
+    });
+
+    test("a batch that outlived its slot's lease, once settled, no longer counts as a slot held (it does not defer to waiters)", async () => {
+      const { stores, close } = open(1, 60);
+      // Renewals answer that the lease is lost, as when the replica stalled past the TTL.
+      const lossy = Object.create(stores[0]!) as StateStore;
+      lossy.renewLease = async () => null;
+      const replica = new BatchSlots({ state: lossy, triggerId: "t1", slots: 1, ttlMs: 60, log });
+      try {
+        const slot = (await replica.take(new AbortController().signal))!;
+        await new Promise((r) => setTimeout(r, 60)); // a renewal (every 20 ms) has found the lease lost
+        await slot.release();
+        // Another replica is waiting; one that holds a slot would let it go first and give up here.
+        await stores[0]!.set("queue-slot-waiting:t1", "another replica", { ttlMs: 10_000 });
+        const again = await replica.take(AbortSignal.timeout(300));
+        assert.ok(again, "holding nothing, it takes the free slot despite the waiter");
+        await again.release();
       } finally {
         await close();
       }

@@ -87,8 +87,9 @@ export class BatchSlots {
 
   private held(first: Lease): BatchSlot {
     let lease: Lease | null = first;
+    let settled = false;
     const { state, ttlMs, log, triggerId } = this.o;
-    const taken = () => this.holding--;
+    const settle = () => this.holding--;
     const renew = setInterval(() => {
       if (!lease) return;
       void state.renewLease(lease, ttlMs).then(
@@ -102,10 +103,13 @@ export class BatchSlots {
     renew.unref();
     return {
       async release() {
+        if (settled) return;
+        settled = true;
         clearInterval(renew);
+        settle();
         const l = lease;
         lease = null;
-        if (l) taken();
+        // A lease lost to a stall has nothing to give back, but the batch no longer holds a slot.
         if (l) await state.releaseLease(l).catch((e) => log.warn({ err: e, trigger: triggerId }, "giving back a queue concurrency slot failed; it frees itself when its lease expires"));
       },
     };
